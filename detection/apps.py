@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class DetectionConfig(AppConfig):
+    """Detectors, annotations and hash banks (built in the detection issue)."""
+
+    name = "detection"
+    verbose_name = "Detection"

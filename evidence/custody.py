@@ -1,0 +1,223 @@
+"""The custody ledger: append-only events, chained per item (or per case) and leaves of one Merkle log.
+
+Every service that changes evidence state or touches content calls ``custody_append`` (or
+``custody_append_many``) inside its own transaction, so the event commits or rolls back with the change.
+Appends serialise on one ledger lock (a PostgreSQL advisory lock; SQLite's IMMEDIATE transactions already
+serialise writers), which keeps the sequence gap-free and each chain unforked under concurrent ingests.
+"""
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.apps import apps
+from django.contrib.auth.models import AnonymousUser, User
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from evidence import merkle
+from evidence.models import CustodyEvent
+
+GENESIS_HASH = "0" * 64
+LEAF_VERSION = 1
+_LEDGER_LOCK_KEY = 0x4841455441450001  # "HAETAE" + 1: the advisory lock id for ledger appends
+_IN_CHUNK = 2000
+
+
+def canonical_json(value: Any) -> bytes:
+    """Deterministic JSON (sorted keys, no spaces, UTF-8). Floats are refused: they do not round-trip."""
+
+    def reject_floats(obj: Any) -> Any:
+        if isinstance(obj, float):
+            raise TypeError("custody details must not contain floats; use strings or integers")
+        if isinstance(obj, dict):
+            return {str(k): reject_floats(v) for k, v in obj.items()}
+        if isinstance(obj, list | tuple):
+            return [reject_floats(v) for v in obj]
+        return obj
+
+    return json.dumps(
+        reject_floats(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def event_leaf_payload(event: CustodyEvent) -> dict[str, Any]:
+    """Every field of an event that the leaf hash commits to."""
+    return {
+        "v": LEAF_VERSION,
+        "seq": event.seq,
+        "case": event.case_id,
+        "item": event.item_id,
+        "action": event.action,
+        "actor": event.actor_id,
+        "actor_name": event.actor_name,
+        "actor_role": event.actor_role,
+        "occurred_at": utc_iso(event.occurred_at),
+        "location": event.location,
+        "purpose": event.purpose,
+        "legal_authority": event.legal_authority,
+        "from_custodian": event.from_custodian,
+        "to_custodian": event.to_custodian,
+        "seal_numbers": list(event.seal_numbers or []),
+        "sha256_before": event.sha256_before,
+        "sha256_after": event.sha256_after,
+        "details": event.details or {},
+        "prev_hash": event.prev_hash,
+    }
+
+
+def event_leaf_data(event: CustodyEvent) -> bytes:
+    return canonical_json(event_leaf_payload(event))
+
+
+def event_leaf_hash(event: CustodyEvent) -> str:
+    return merkle.leaf_hash(event_leaf_data(event)).hex()
+
+
+def actor_role(actor: User | AnonymousUser | None, case_id: int) -> str:
+    """The actor's role on the case (their team role), 'admin' for superusers off the team, else ''."""
+    if actor is None or not actor.is_authenticated:
+        return "system"
+    case_member = apps.get_model("casefile", "CaseMember")
+    role = (
+        case_member.objects.filter(case_id=case_id, user_id=actor.pk).values_list("role", flat=True).first()
+    )
+    if role:
+        return str(role)
+    return "admin" if getattr(actor, "is_superuser", False) else ""
+
+
+@dataclass
+class EventSpec:
+    """An event to append; item and case chains and the sequence are filled in by the ledger."""
+
+    case_id: int
+    action: str
+    actor: User | None
+    item_id: int | None = None
+    actor_role: str | None = None
+    occurred_at: datetime | None = None
+    location: str = ""
+    purpose: str = ""
+    legal_authority: str = ""
+    from_custodian: str = ""
+    to_custodian: str = ""
+    seal_numbers: list[str] = field(default_factory=list)
+    sha256_before: str = ""
+    sha256_after: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    new_item: bool = False  # the item was created in this transaction: its chain starts at genesis
+
+
+def ledger_lock() -> None:
+    """Take the ledger append lock until the end of the current transaction."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger appends must run inside transaction.atomic()")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK_KEY])
+
+
+def _chain_heads(
+    *, item_ids: Iterable[int], case_ids: Iterable[int]
+) -> tuple[dict[int, str], dict[int, str]]:
+    """The newest leaf hash of each item's chain and of each case's case-level chain."""
+    item_heads: dict[int, str] = {}
+    case_heads: dict[int, str] = {}
+    item_list = sorted(set(item_ids))
+    for start in range(0, len(item_list), _IN_CHUNK):
+        chunk = item_list[start : start + _IN_CHUNK]
+        newest = CustodyEvent.objects.filter(item_id__in=chunk).values("item_id").annotate(last=Max("seq"))
+        seqs = [row["last"] for row in newest]
+        item_heads.update(CustodyEvent.objects.filter(seq__in=seqs).values_list("item_id", "leaf_hash"))
+    for case_id in set(case_ids):
+        head = (
+            CustodyEvent.objects.filter(case_id=case_id, item__isnull=True)
+            .order_by("-seq")
+            .values_list("leaf_hash", flat=True)
+            .first()
+        )
+        if head:
+            case_heads[case_id] = head
+    return item_heads, case_heads
+
+
+def custody_append_many(specs: Sequence[EventSpec]) -> list[CustodyEvent]:
+    """Append events in order, in the caller's transaction; returns them with seq and hashes set."""
+    if not specs:
+        return []
+    ledger_lock()
+    last_seq = CustodyEvent.objects.aggregate(last=Max("seq"))["last"]
+    next_seq = 0 if last_seq is None else last_seq + 1
+    item_heads, case_heads = _chain_heads(
+        item_ids=[s.item_id for s in specs if s.item_id is not None and not s.new_item],
+        case_ids=[s.case_id for s in specs if s.item_id is None],
+    )
+    now = timezone.now()
+    role_cache: dict[tuple[int | None, int], str] = {}
+    events = []
+    for spec in specs:
+        if spec.item_id is not None:
+            prev = item_heads.get(spec.item_id, GENESIS_HASH)
+        else:
+            prev = case_heads.get(spec.case_id, GENESIS_HASH)
+        role = spec.actor_role
+        if role is None:
+            key = (spec.actor.pk if spec.actor else None, spec.case_id)
+            if key not in role_cache:
+                role_cache[key] = actor_role(spec.actor, spec.case_id)
+            role = role_cache[key]
+        event = CustodyEvent(
+            seq=next_seq,
+            case_id=spec.case_id,
+            item_id=spec.item_id,
+            action=spec.action,
+            actor=spec.actor if spec.actor is not None else None,
+            actor_name=spec.actor.get_username() if spec.actor is not None else "system",
+            actor_role=role,
+            occurred_at=(spec.occurred_at or now).astimezone(UTC),
+            location=spec.location,
+            purpose=spec.purpose,
+            legal_authority=spec.legal_authority,
+            from_custodian=spec.from_custodian,
+            to_custodian=spec.to_custodian,
+            seal_numbers=list(spec.seal_numbers),
+            sha256_before=spec.sha256_before,
+            sha256_after=spec.sha256_after,
+            details=spec.details,
+            prev_hash=prev,
+        )
+        event.leaf_hash = event_leaf_hash(event)
+        if spec.item_id is not None:
+            item_heads[spec.item_id] = event.leaf_hash
+        else:
+            case_heads[spec.case_id] = event.leaf_hash
+        events.append(event)
+        next_seq += 1
+    CustodyEvent.objects.bulk_create(events, batch_size=1000)
+    return events
+
+
+def custody_append(
+    *, case_id: int, action: str, actor: User | None, item_id: int | None = None, **fields: Any
+) -> CustodyEvent:
+    """Append one event (opening a transaction if the caller has none)."""
+    with transaction.atomic():
+        return custody_append_many(
+            [EventSpec(case_id=case_id, action=action, actor=actor, item_id=item_id, **fields)]
+        )[0]
+
+
+def leaf_hashes_in_order(*, upto: int | None = None) -> list[bytes]:
+    """The ledger's leaf hashes by sequence (raw bytes), optionally only the first ``upto``."""
+    rows = CustodyEvent.objects.order_by("seq")
+    if upto is not None:
+        rows = rows.filter(seq__lt=upto)
+    return [bytes.fromhex(h) for h in rows.values_list("leaf_hash", flat=True).iterator(chunk_size=10000)]

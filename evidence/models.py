@@ -1,0 +1,155 @@
+"""The vault: content-addressed blobs, evidence items, acquisitions, and the custody ledger."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
+
+
+class Blob(models.Model):
+    """Distinct bytes in the vault, addressed by SHA-256 and encrypted at rest (one row per content)."""
+
+    sha256 = models.CharField(max_length=64, primary_key=True)
+    md5 = models.CharField(max_length=32, db_index=True)
+    sha1 = models.CharField(max_length=40, db_index=True)
+    size = models.PositiveBigIntegerField()
+    mime = models.CharField(max_length=255, blank=True)
+    encryption_scheme = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=64)
+    stored_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.sha256
+
+
+class Acquisition(models.Model):
+    """One ingest run: who, when, with what tool, under which seizure, and a manifest of what it took."""
+
+    case = models.ForeignKey("casefile.Case", on_delete=models.PROTECT, related_name="acquisitions")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_role = models.CharField(max_length=32, blank=True)
+    status = models.CharField(
+        max_length=16, choices=AcquisitionStatus.choices, default=AcquisitionStatus.RUNNING
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    tool_name = models.CharField(max_length=64)
+    tool_version = models.CharField(max_length=64)
+    source_description = models.TextField(blank=True)
+    seizure_reference = models.CharField(max_length=300, blank=True)
+    seal_numbers = models.JSONField(default=list, blank=True)
+    location = models.CharField(max_length=300, blank=True)
+    participants = models.JSONField(default=list, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    manifest_sha256 = models.CharField(max_length=64, blank=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    work_token = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"acquisition {self.pk} ({self.case_id})"
+
+
+class EvidenceItem(models.Model):
+    """A blob as found in one case: where it was, inside what, when, by whom."""
+
+    case = models.ForeignKey("casefile.Case", on_delete=models.PROTECT, related_name="items")
+    acquisition = models.ForeignKey(Acquisition, on_delete=models.PROTECT, related_name="items")
+    parent = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    kind = models.CharField(max_length=16, choices=ItemKind.choices)
+    status = models.CharField(max_length=16, choices=ItemStatus.choices)
+    status_reason = models.TextField(blank=True)
+    source = models.CharField(max_length=300, blank=True)
+    original_name = models.TextField()
+    original_path = models.TextField()
+    original_path_raw = models.BinaryField()
+    member_index = models.PositiveIntegerField(null=True, blank=True)
+    locator_sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    mime = models.CharField(max_length=255, blank=True)
+    link_target = models.TextField(blank=True)
+    file_modified_at = models.DateTimeField(null=True, blank=True)
+    file_accessed_at = models.DateTimeField(null=True, blank=True)
+    file_changed_at = models.DateTimeField(null=True, blank=True)
+    file_created_at = models.DateTimeField(null=True, blank=True)
+    acquired_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acquired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            # The same finding (case, source, place) of the same bytes is one item: re-runs add nothing.
+            models.UniqueConstraint(fields=["case", "locator_sha256", "blob"], name="item_unique_finding"),
+            models.UniqueConstraint(
+                fields=["case", "locator_sha256"],
+                condition=Q(blob__isnull=True),
+                name="item_unique_rejected_finding",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"item {self.pk} {self.original_path}"
+
+    @property
+    def sha256(self) -> str | None:
+        return self.blob_id
+
+
+class CustodyEvent(models.Model):
+    """One append-only ledger entry: a leaf of the global Merkle log and a link in its item's chain."""
+
+    seq = models.PositiveBigIntegerField(unique=True)
+    item = models.ForeignKey(
+        EvidenceItem, on_delete=models.PROTECT, null=True, blank=True, related_name="custody_events"
+    )
+    case = models.ForeignKey("casefile.Case", on_delete=models.PROTECT, related_name="custody_events")
+    action = models.CharField(max_length=32, choices=CustodyAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    actor_role = models.CharField(max_length=32, blank=True)
+    occurred_at = models.DateTimeField()
+    location = models.CharField(max_length=300, blank=True)
+    purpose = models.TextField(blank=True)
+    legal_authority = models.CharField(max_length=300, blank=True)
+    from_custodian = models.CharField(max_length=300, blank=True)
+    to_custodian = models.CharField(max_length=300, blank=True)
+    seal_numbers = models.JSONField(default=list, blank=True)
+    sha256_before = models.CharField(max_length=64, blank=True)
+    sha256_after = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    leaf_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["item", "seq"]), models.Index(fields=["case", "seq"])]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+
+class Checkpoint(models.Model):
+    """A signed tree head: the Merkle root of the first tree_size ledger events, signed with Ed25519."""
+
+    tree_size = models.PositiveBigIntegerField()
+    root_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=64)
+    public_key = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["tree_size", "id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint size={self.tree_size} root={self.root_hash[:12]}"

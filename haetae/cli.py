@@ -1,0 +1,53 @@
+"""Shared machinery for management commands: HaetaeError → exit code, JSON output, progress bars."""
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from haetae.errors import HaetaeError, UsageError
+
+
+class HaetaeCommand(BaseCommand):
+    """A command whose HaetaeErrors print their message and exit 1 (2 for usage errors)."""
+
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        try:
+            return super().execute(*args, **options)
+        except HaetaeError as exc:
+            self.stderr.write(f"error: {exc.message}")
+            sys.exit(exc.exit_code)
+
+    def run_from_argv(self, argv: list[str]) -> None:
+        try:
+            super().run_from_argv(argv)
+        except CommandError as exc:  # argparse-level problems are usage errors: exit 2
+            self.stderr.write(f"error: {exc}")
+            sys.exit(2)
+
+    def emit_json(self, payload: Any) -> None:
+        self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=None, default=str))
+
+    def get_actor(self, username: str) -> User:
+        user_model = get_user_model()
+        try:
+            return user_model.objects.get(**{user_model.USERNAME_FIELD: username})
+        except user_model.DoesNotExist:
+            raise UsageError(
+                f"no user named '{username}': create one with 'manage.py createsuperuser' or the admin"
+            ) from None
+
+    @contextmanager
+    def progress(self, *, total: int | None, unit: str, enabled: bool) -> Iterator[tqdm]:
+        """A progress bar on stderr when it is a terminal and output is not JSON."""
+        bar = tqdm(total=total, unit=unit, disable=not (enabled and sys.stderr.isatty()), file=sys.stderr)
+        try:
+            yield bar
+        finally:
+            bar.close()

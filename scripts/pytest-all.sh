@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the suite on the embedded SQLite database, then on PostgreSQL + Redis.
+# With CI=true the PostgreSQL/Redis run is mandatory and fails if the services are unreachable;
+# without CI it runs when PostgreSQL answers and is skipped (with a message) when it does not.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PG_URL=${HAETAE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/haetae}
+REDIS_URL=${HAETAE_TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
+
+echo "== pytest on SQLite (embedded default, eager tasks) =="
+env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "$@" || exit $?
+
+pg_up() { $PY - "$PG_URL" <<'PYEOF'
+import sys, psycopg
+try:
+    psycopg.connect(sys.argv[1].rsplit("/", 1)[0] + "/postgres", connect_timeout=3).close()
+except Exception as exc:
+    print(f"PostgreSQL unreachable: {exc}", file=sys.stderr); sys.exit(1)
+PYEOF
+}
+
+if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then
+  echo "== pytest on PostgreSQL ($PG_URL) with Redis ($REDIS_URL) =="
+  pg_up || { echo "CI=true: the suite must run on PostgreSQL, which is unreachable." >&2; exit 1; }
+  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL HAETAE_REQUIRE_SERVICES=${CI:-} $PY -m pytest "$@" || exit $?
+else
+  echo "PostgreSQL not reachable at $PG_URL: skipped the PostgreSQL run (CI=true makes it mandatory)."
+fi
