@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import struct
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,22 +37,40 @@ TAG_SIZE = 16
 _WRAP_AAD = b"haetae-data-key/v1"
 
 
+_key_creation_lock = threading.Lock()
+
+
 def _read_or_create_secret(path: Path, make: bytes) -> bytes:
-    """Read a key file, or create it (0600, exclusively, so two processes never make two keys)."""
+    """Read a key file, or create it (0600) atomically: readers never see a partly written key.
+
+    The key is written and fsynced under a temporary name, then hard-linked into place; link fails if
+    another process won the race, and then its key is the one used.
+    """
     try:
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(make)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return make
+    with _key_creation_lock:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(make)
+                handle.flush()
+                os.fsync(handle.fileno())
+            try:
+                os.link(temp, path)
+            except FileExistsError:
+                return path.read_bytes()
+            dir_fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+            return make
+        finally:
+            temp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True)
@@ -167,24 +186,35 @@ class EncryptedObjectReader:
         self._header = self._file.read(header_len)
         try:
             header = json.loads(self._header)
-        except ValueError:
-            raise self._fail("its header is not readable") from None
-        if header.get("scheme") != SCHEME:
-            raise self._fail(f"unknown encryption scheme {header.get('scheme')!r}")
-        if header.get("key_id") != key.key_id:
+            scheme = header["scheme"]
+            key_id = header["key_id"]
+            wrap_nonce = bytes.fromhex(header["wrap_nonce"])
+            wrapped_key = bytes.fromhex(header["wrapped_key"])
+            prefix = bytes.fromhex(header["nonce_prefix"])
+            chunk = header["chunk_size"]
+        except (ValueError, KeyError, TypeError):
+            raise self._fail("its header is not readable or lacks a field (header altered)") from None
+        if scheme != SCHEME:
+            raise self._fail(f"unknown encryption scheme {scheme!r}")
+        if (
+            not isinstance(chunk, int)
+            or not 0 < chunk <= 64 * 1024 * 1024
+            or len(prefix) != 7
+            or len(wrap_nonce) != 12
+        ):
+            raise self._fail("its header fields have impossible values (header altered)")
+        if key_id != key.key_id:
             raise HaetaeError(
-                f"vault object {self.path.name} was sealed with master key {header.get('key_id')}, "
+                f"vault object {self.path.name} was sealed with master key {key_id}, "
                 f"but the configured key is {key.key_id}: point HAETAE_MASTER_KEY_FILE at the right key"
             )
         try:
-            data_key = AESGCM(key.key).decrypt(
-                bytes.fromhex(header["wrap_nonce"]), bytes.fromhex(header["wrapped_key"]), _WRAP_AAD
-            )
-        except (InvalidTag, KeyError, ValueError):
+            data_key = AESGCM(key.key).decrypt(wrap_nonce, wrapped_key, _WRAP_AAD)
+        except (InvalidTag, ValueError):
             raise self._fail("its data key does not unwrap (header altered)") from None
         self._aead = AESGCM(data_key)
-        self._prefix = bytes.fromhex(header["nonce_prefix"])
-        self._chunk = int(header["chunk_size"])
+        self._prefix = prefix
+        self._chunk = chunk
         self._body_start = 12 + header_len
         body = os.fstat(self._file.fileno()).st_size - self._body_start
         sealed = self._chunk + TAG_SIZE

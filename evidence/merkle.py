@@ -8,6 +8,9 @@ empty tree is SHA-256 of nothing. Hashes are raw 32-byte values here; callers he
 import hashlib
 from collections.abc import Iterable, Sequence
 
+HASH_SIZE = 32
+EMPTY_ROOT = hashlib.sha256(b"").digest()
+
 
 def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + data).digest()
@@ -58,7 +61,7 @@ def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
 
 def verify_inclusion(index: int, tree_size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
     """RFC 9162 §2.1.3.2: does ``proof`` place ``leaf`` at ``index`` under ``root``?"""
-    if index >= tree_size:
+    if not 0 <= index < tree_size:
         return False
     fn, sn = index, tree_size - 1
     r = leaf
@@ -128,3 +131,132 @@ def verify_consistency(
         fn >>= 1
         sn >>= 1
     return sn == 0 and fr == old_root and sr == new_root
+
+
+class TreeAccumulator:
+    """A growing tree kept as its O(log n) perfect subtree roots: append leaves, read the root at any time."""
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []  # (subtree size, hash), strictly decreasing powers of two
+        self.size = 0
+
+    def append(self, leaf: bytes) -> None:
+        node = (1, leaf)
+        while self._stack and self._stack[-1][0] == node[0]:
+            left = self._stack.pop()
+            node = (left[0] * 2, node_hash(left[1], node[1]))
+        self._stack.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        root = self._stack[-1][1]
+        for _size, left_hash in reversed(self._stack[:-1]):
+            root = node_hash(left_hash, root)
+        return root
+
+
+class MerkleTree:
+    """Every level of an RFC 9162 tree, built once; roots, inclusion and consistency proofs in O(log n).
+
+    Level 0 holds the leaf hashes; level j+1 pairs the nodes of level j left to right and carries a lone
+    last node up unchanged. Node ``i`` of level ``j`` is then the RFC 9162 hash of leaves
+    ``[i * 2**j, min((i + 1) * 2**j, n))`` (the RFC splits at the largest power of two below the size, which
+    is exactly where this pairing puts the left subtree), so any subtree the RFC's recursion names is
+    either one stored node or, for a prefix of the tree, a left node and a shorter right part.
+    Levels are packed bytes (32 per node) to keep a million-leaf tree at about 64 MB.
+    """
+
+    def __init__(self, leaves: Iterable[bytes]) -> None:
+        packed = bytearray()
+        for leaf in leaves:
+            if len(leaf) != HASH_SIZE:
+                raise ValueError(f"a leaf hash is {HASH_SIZE} bytes, not {len(leaf)}")
+            packed += leaf
+        level = bytes(packed)
+        self.size = len(level) // HASH_SIZE
+        self._levels = [level]
+        while len(level) > HASH_SIZE:
+            level = self._pair_up(level)
+            self._levels.append(level)
+
+    @staticmethod
+    def _pair_up(level: bytes) -> bytes:
+        count = len(level) // HASH_SIZE
+        out = bytearray()
+        sha256 = hashlib.sha256
+        for start in range(0, (count - 1) * HASH_SIZE, 2 * HASH_SIZE):
+            out += sha256(b"\x01" + level[start : start + 2 * HASH_SIZE]).digest()
+        if count % 2:
+            out += level[-HASH_SIZE:]
+        return bytes(out)
+
+    def _node(self, level: int, index: int) -> bytes:
+        start = index * HASH_SIZE
+        return self._levels[level][start : start + HASH_SIZE]
+
+    def leaf(self, index: int) -> bytes:
+        if not 0 <= index < self.size:
+            raise ValueError(f"leaf {index} is not in a tree of {self.size}")
+        return self._node(0, index)
+
+    def _range_root(self, lo: int, hi: int) -> bytes:
+        """The RFC 9162 hash of leaves [lo, hi), for the ranges the RFC's recursion produces."""
+        width = hi - lo
+        level = (width - 1).bit_length()  # the smallest power of two >= width is 2**level
+        if lo % (1 << level) == 0 and (width == 1 << level or hi == self.size):
+            return self._node(level, lo >> level)
+        split = 1 << (level - 1)
+        return node_hash(self._range_root(lo, lo + split), self._range_root(lo + split, hi))
+
+    def _check_size(self, size: int | None) -> int:
+        size = self.size if size is None else size
+        if not 0 <= size <= self.size:
+            raise ValueError(f"no tree of size {size} in a tree of {self.size} leaves")
+        return size
+
+    def root(self, size: int | None = None) -> bytes:
+        """The root of the first ``size`` leaves (all of them by default)."""
+        size = self._check_size(size)
+        return EMPTY_ROOT if size == 0 else self._range_root(0, size)
+
+    def inclusion_proof(self, index: int, size: int | None = None) -> list[bytes]:
+        """The audit path for leaf ``index`` in the tree of the first ``size`` leaves (RFC 9162 §2.1.3.1)."""
+        size = self._check_size(size)
+        if not 0 <= index < size:
+            raise ValueError(f"leaf {index} is not in a tree of {size}")
+        path: list[bytes] = []
+        lo, hi = 0, size
+        while hi - lo > 1:
+            split = _largest_power_of_two_below(hi - lo)
+            if index < lo + split:
+                path.append(self._range_root(lo + split, hi))
+                hi = lo + split
+            else:
+                path.append(self._range_root(lo, lo + split))
+                lo += split
+        path.reverse()  # the RFC lists the path from the leaf up
+        return path
+
+    def consistency_proof(self, old_size: int, new_size: int | None = None) -> list[bytes]:
+        """Proof that the first ``old_size`` leaves prefix the first ``new_size`` (RFC 9162 §2.1.4.1)."""
+        new_size = self._check_size(new_size)
+        if not 0 < old_size <= new_size:
+            raise ValueError(f"no consistency proof from size {old_size} to {new_size}")
+        path: list[bytes] = []
+        lo, hi, old, complete = 0, new_size, old_size, True
+        while old != hi - lo:
+            split = _largest_power_of_two_below(hi - lo)
+            if old <= split:
+                path.append(self._range_root(lo + split, hi))
+                hi = lo + split
+            else:
+                path.append(self._range_root(lo, lo + split))
+                lo += split
+                old -= split
+                complete = False
+        if not complete:
+            path.append(self._range_root(lo, hi))
+        path.reverse()
+        return path

@@ -12,6 +12,7 @@ import ctypes
 import ctypes.util
 import fcntl
 import hashlib
+import itertools
 import os
 import secrets
 import shutil
@@ -70,11 +71,10 @@ class WorkDir:
         self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._journal = open(self.path / "intents", "a", buffering=1)  # noqa: SIM115 - closed in close()
-        self._counter = 0
+        self._counter = itertools.count(1)  # next() on a count is atomic: staging threads share it
 
     def new_temp(self) -> Path:
-        self._counter += 1
-        return self.path / f"{self._counter}.part"
+        return self.path / f"{next(self._counter)}.part"
 
     def stage(self, src: BinaryIO, *, on_progress=None) -> StagedObject:
         """One pass over ``src``: hash it and seal it into a temporary file here."""
@@ -90,6 +90,9 @@ class WorkDir:
 
     def record_intent(self, sha256: str) -> None:
         self._journal.write(sha256 + "\n")
+
+    def flush_journal(self) -> None:
+        self._journal.flush()
 
     def close(self) -> None:
         self._journal.close()
@@ -118,7 +121,7 @@ def place_objects(work: WorkDir, staged: list[StagedObject], *, existing: set[st
     for sha in to_place:
         work.record_intent(sha)
     if to_place:
-        work._journal.flush()
+        work.flush_journal()
         sync_filesystem(work.path)  # temp files and journal durable before any rename
     for sha, item in to_place.items():
         target = object_path(sha)
@@ -142,7 +145,8 @@ def lock_blobs(sha256s: list[str]) -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def _lock_is_free(lock_path: Path) -> bool:
+def lock_is_free(lock_path: Path) -> bool:
+    """True when no live process holds this work directory's lock (its owner has exited or died)."""
     try:
         fd = os.open(lock_path, os.O_RDWR)
     except FileNotFoundError:
@@ -171,7 +175,7 @@ def vault_recover() -> RecoveryReport:
     if not tmp.is_dir():
         return report
     for work_dir in sorted(tmp.glob("w-*")):
-        if not _lock_is_free(work_dir / "lock"):
+        if not lock_is_free(work_dir / "lock"):
             continue
         intents_file = work_dir / "intents"
         intents = (

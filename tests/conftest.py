@@ -21,6 +21,8 @@ def data_dir(tmp_path: Path, settings) -> Path:
     settings.VAULT_DIR = root / "vault"
     settings.MASTER_KEY_FILE = root / "keys" / "master.key"
     settings.LEDGER_KEY_FILE = root / "keys" / "ledger-ed25519.key"
+    # Password hashing is not under test; PBKDF2's deliberate slowness would dominate the suite.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return root
 
 

@@ -24,6 +24,11 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"officer{n}")
     password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
 
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        if create:  # persist the password set after creation, so logins and sessions work
+            instance.save()
+
 
 class CaseFactory(factory.django.DjangoModelFactory):
     class Meta:

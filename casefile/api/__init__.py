@@ -1,0 +1,1 @@
+"""REST API for cases: the caller's cases, and evidence uploads into them."""

@@ -1,0 +1,69 @@
+"""Admin for the vault: everything is read-only here; the ledger cannot be added to, changed or deleted.
+
+Evidence changes only through services that write custody events, so the admin only shows what is there.
+It shows metadata, never content.
+"""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from evidence.models import Acquisition, Blob, Checkpoint, CustodyEvent, EvidenceItem
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable, never added, changed or deleted through the admin."""
+
+    hidden_fields: tuple[str, ...] = ()
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields if f.name not in self.hidden_fields]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Blob)
+class BlobAdmin(ReadOnlyAdmin):
+    list_display = ["sha256", "size", "mime", "key_id", "stored_at"]
+    search_fields = ["sha256", "md5", "sha1"]
+    list_filter = ["mime", "encryption_scheme"]
+
+
+@admin.register(Acquisition)
+class AcquisitionAdmin(ReadOnlyAdmin):
+    list_display = ["id", "case", "actor", "status", "started_at", "finished_at", "seizure_reference"]
+    list_filter = ["status"]
+    search_fields = ["case__number", "seizure_reference", "manifest_sha256"]
+    list_select_related = ["case", "actor"]
+
+
+@admin.register(EvidenceItem)
+class EvidenceItemAdmin(ReadOnlyAdmin):
+    list_display = ["id", "case", "original_name", "kind", "status", "size", "mime", "acquired_at"]
+    list_filter = ["kind", "status"]
+    search_fields = ["case__number", "original_path", "blob__sha256", "blob__md5", "blob__sha1"]
+    list_select_related = ["case"]
+    # The raw path bytes are shown escaped in original_path; the binary column says nothing more to a reader.
+    exclude = ["original_path_raw"]
+    hidden_fields = ("original_path_raw",)
+
+
+@admin.register(CustodyEvent)
+class CustodyEventAdmin(ReadOnlyAdmin):
+    list_display = ["seq", "action", "case", "item", "actor_name", "actor_role", "occurred_at"]
+    list_filter = ["action", "actor_role"]
+    search_fields = ["case__number", "leaf_hash", "actor_name"]
+    list_select_related = ["case"]
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ["tree_size", "root_hash", "created_at", "key_id"]

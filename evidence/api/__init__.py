@@ -1,0 +1,1 @@
+"""REST API for the vault: item metadata and custody with proofs. Never content."""

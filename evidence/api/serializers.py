@@ -1,0 +1,173 @@
+"""Shapes of the evidence API: item metadata (digests, provenance) and custody events. Never content."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from evidence.custody import event_leaf_data
+from evidence.models import Acquisition, CustodyEvent, EvidenceItem
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response (see ``haetae.api.exception_handler``)."""
+
+    detail = serializers.CharField(help_text="What was wrong and what to do.")
+    error = serializers.CharField(required=False, help_text="The error class, e.g. NotFound.")
+    details = serializers.DictField(required=False, help_text="Machine-readable specifics, when any.")
+
+
+class AcquisitionSerializer(serializers.ModelSerializer):
+    """The ingest run that took an item: who, when, with what tool, under which seizure."""
+
+    actor = serializers.CharField(source="actor.get_username", read_only=True)
+    seal_numbers = serializers.ListField(child=serializers.CharField(), read_only=True)
+    participants = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Acquisition
+        fields = [
+            "id",
+            "actor",
+            "actor_role",
+            "status",
+            "started_at",
+            "finished_at",
+            "tool_name",
+            "tool_version",
+            "source_description",
+            "seizure_reference",
+            "seal_numbers",
+            "location",
+            "participants",
+            "manifest_sha256",
+        ]
+        read_only_fields = fields
+
+
+class EvidenceItemSerializer(serializers.ModelSerializer):
+    """An item's metadata: digests taken at ingest, where it was found, and how it was acquired."""
+
+    case = serializers.CharField(source="case.number", read_only=True, help_text="The case number.")
+    sha256 = serializers.CharField(source="blob_id", read_only=True, allow_null=True)
+    md5 = serializers.CharField(source="blob.md5", read_only=True, allow_null=True)
+    sha1 = serializers.CharField(source="blob.sha1", read_only=True, allow_null=True)
+    reason = serializers.CharField(source="status_reason", read_only=True)
+    parent = serializers.IntegerField(  # type: ignore[assignment] # a field, not Field.parent
+        source="parent_id", read_only=True, allow_null=True
+    )
+    children_count = serializers.IntegerField(read_only=True)
+    acquisition = AcquisitionSerializer(read_only=True)
+
+    class Meta:
+        model = EvidenceItem
+        fields = [
+            "id",
+            "case",
+            "kind",
+            "status",
+            "reason",
+            "original_name",
+            "original_path",
+            "member_index",
+            "link_target",
+            "source",
+            "size",
+            "mime",
+            "sha256",
+            "md5",
+            "sha1",
+            "parent",
+            "children_count",
+            "file_modified_at",
+            "file_accessed_at",
+            "file_changed_at",
+            "file_created_at",
+            "acquired_at",
+            "acquisition",
+        ]
+        read_only_fields = fields
+
+
+class CheckpointSummarySerializer(serializers.Serializer):
+    """A signed tree head, with ``created_at`` exactly as it was signed (UTC)."""
+
+    id = serializers.IntegerField()
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField()
+    created_at = serializers.CharField(help_text="UTC, as signed: YYYY-MM-DDTHH:MM:SS.ffffffZ.")
+    key_id = serializers.CharField()
+    public_key = serializers.CharField(help_text="Ed25519 public key (hex) that made the signature.")
+    signature = serializers.CharField(help_text="Ed25519 signature (hex) over the checkpoint note.")
+
+
+class InclusionProofSerializer(serializers.Serializer):
+    """RFC 9162 audit path from an event's leaf to a signed root."""
+
+    leaf_index = serializers.IntegerField(help_text="The event's ledger sequence number.")
+    leaf_hash = serializers.CharField()
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField()
+    proof = serializers.ListField(child=serializers.CharField(), help_text="Sibling hashes, leaf upwards.")
+    checkpoint = CheckpointSummarySerializer()
+
+
+class CustodyEventSerializer(serializers.ModelSerializer):
+    """One ledger event with its chain hashes, its leaf data and (once signed) its inclusion proof."""
+
+    seal_numbers = serializers.ListField(child=serializers.CharField(), read_only=True)
+    details = serializers.DictField(read_only=True)
+    leaf_data = serializers.SerializerMethodField(
+        help_text="The canonical JSON the leaf hash commits to: SHA-256(0x00 || leaf_data) = leaf_hash."
+    )
+    proof = serializers.SerializerMethodField(
+        help_text="Inclusion proof against the checkpoint; null while no checkpoint covers the event."
+    )
+
+    class Meta:
+        model = CustodyEvent
+        fields = [
+            "seq",
+            "item",
+            "case",
+            "action",
+            "actor",
+            "actor_name",
+            "actor_role",
+            "occurred_at",
+            "location",
+            "purpose",
+            "legal_authority",
+            "from_custodian",
+            "to_custodian",
+            "seal_numbers",
+            "sha256_before",
+            "sha256_after",
+            "details",
+            "prev_hash",
+            "leaf_hash",
+            "leaf_data",
+            "proof",
+        ]
+        read_only_fields = fields
+
+    def get_leaf_data(self, event: CustodyEvent) -> str:
+        return event_leaf_data(event).decode()
+
+    @extend_schema_field(InclusionProofSerializer(allow_null=True))
+    def get_proof(self, event: CustodyEvent) -> dict[str, Any] | None:
+        return self.context["proofs"].get(event.seq)
+
+
+class ItemCustodySerializer(serializers.Serializer):
+    """An item's custody: its events in ledger order, each proven against one signed checkpoint."""
+
+    item = serializers.IntegerField()
+    case = serializers.CharField(help_text="The case number.")
+    checkpoint = CheckpointSummarySerializer(
+        allow_null=True, help_text="The checkpoint the proofs are against; null before the first."
+    )
+    pending_checkpoint = serializers.BooleanField(
+        help_text="True when some event is newer than the checkpoint: its proof is null until the next one."
+    )
+    events = CustodyEventSerializer(many=True)

@@ -1,0 +1,607 @@
+"""Verification: re-read every blob, recompute every leaf, chain and checkpoint, and record the result.
+
+``vault_verify`` is what ``manage.py verify`` and scheduled verification run. It never stops at the first
+problem: an operator (and a court) needs the whole picture, so each failure is collected as a dict naming the
+check, the item, the event (by sequence number) and the checkpoint involved, what was expected and what was
+found, and a sentence saying what it means and what to do. The run ends by appending one ``verified`` custody
+event per item checked (and an ``incident`` event per item whose stored content failed).
+
+Memory stays bounded on large vaults: items and events are streamed with chunked iterators, blobs are read
+chunk by chunk, and the Merkle roots at every checkpoint (plus the nodes of the consistency proofs between
+successive checkpoints) are computed in one pass over the leaves with an O(log n) stack.
+"""
+
+import hashlib
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import F, QuerySet
+
+from evidence import crypto, merkle
+from evidence.choices import CustodyAction
+from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event_leaf_hash
+from evidence.ledger import checkpoint_signature_valid
+from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
+from evidence.vault import open_object, vault_recover
+from haetae.errors import HaetaeError, IntegrityFailure
+
+if TYPE_CHECKING:  # evidence never imports casefile at run time (dependencies point casefile → evidence)
+    from casefile.models import Case
+
+ProgressCallback = Callable[[str, int, int], None]
+"""on_progress(phase, done, total): phases are 'content', 'ledger' and 'recording'."""
+
+_ITEM_CHUNK = 2000
+_EVENT_CHUNK = 5000
+_APPEND_BATCH = 1000
+# Checks whose failure means the stored content itself is not what was seized: each gets an incident event.
+_CONTENT_CHECKS = frozenset({"blob_missing", "blob_damaged", "blob_hash", "blob_size"})
+
+
+@dataclass
+class VerificationReport:
+    """The outcome of one verification run: clean or not, how many items, and every failure found."""
+
+    ok: bool
+    checked: int
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    run: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "checked": self.checked, "failures": self.failures}
+
+
+def _failure(
+    check: str,
+    message: str,
+    *,
+    item: int | None = None,
+    event: int | None = None,
+    checkpoint: int | None = None,
+    expected: Any = "",
+    found: Any = "",
+) -> dict[str, Any]:
+    return {
+        "check": check,
+        "item": item,
+        "event": event,
+        "checkpoint": checkpoint,
+        "expected": expected,
+        "found": found,
+        "message": message,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Merkle roots and consistency proofs in one pass over the leaves
+
+
+def _largest_power_of_two_below(n: int) -> int:
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def consistency_proof_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges [start, end) whose subtree roots form the RFC 9162 consistency proof, in order.
+
+    Mirrors ``merkle.consistency_proof`` but names ranges instead of hashing them, so that the hashes can be
+    collected during a single pass over the leaves. Each range is either a complete, aligned power-of-two
+    subtree or runs to ``new_size`` (the right edge of the new tree).
+    """
+    if not 0 < old_size <= new_size:
+        raise ValueError(f"no consistency proof from size {old_size} to {new_size}")
+
+    def sub(m: int, start: int, end: int, complete: bool) -> list[tuple[int, int]]:
+        n = end - start
+        if m == n:
+            return [] if complete else [(start, end)]
+        k = _largest_power_of_two_below(n)
+        if m <= k:
+            return [*sub(m, start, start + k, complete), (start + k, end)]
+        return [*sub(m - k, start + k, end, False), (start, start + k)]
+
+    return sub(old_size, 0, new_size, True)
+
+
+def _is_complete_subtree(start: int, end: int) -> bool:
+    size = end - start
+    return size > 0 and size & (size - 1) == 0 and start % size == 0
+
+
+class MerkleWalk:
+    """Consumes leaf hashes in order and remembers the roots and proof nodes asked for, in O(log n) memory.
+
+    ``root_sizes``: tree sizes whose root is wanted. ``ranges``: leaf ranges whose subtree root is wanted
+    (complete aligned subtrees are caught when the stack forms them; right-edge ranges when the leaf count
+    reaches their end).
+    """
+
+    def __init__(self, *, root_sizes: Iterable[int], ranges: Iterable[tuple[int, int]] = ()) -> None:
+        self._root_sizes = set(root_sizes)
+        self._complete: set[tuple[int, int]] = set()
+        self._edges: dict[int, set[int]] = defaultdict(set)
+        for start, end in ranges:
+            if _is_complete_subtree(start, end):
+                self._complete.add((start, end))
+            else:
+                self._edges[end].add(start)
+        self._stack: list[tuple[int, int, bytes]] = []  # (first leaf, leaf count, subtree hash)
+        self.count = 0
+        self.roots: dict[int, bytes] = {}
+        self.nodes: dict[tuple[int, int], bytes] = {}
+        if 0 in self._root_sizes:
+            self.roots[0] = hashlib.sha256(b"").digest()
+
+    def add(self, leaf: bytes) -> None:
+        node = (self.count, 1, leaf)
+        self.count += 1
+        self._capture(node)
+        while self._stack and self._stack[-1][1] == node[1]:
+            left = self._stack.pop()
+            node = (left[0], left[1] * 2, merkle.node_hash(left[2], node[2]))
+            self._capture(node)
+        self._stack.append(node)
+        if self.count in self._root_sizes:
+            self.roots[self.count] = self._fold_from(0)
+        for start in self._edges.get(self.count, ()):
+            self.nodes[(start, self.count)] = self._fold_from(start)
+
+    def _capture(self, node: tuple[int, int, bytes]) -> None:
+        key = (node[0], node[0] + node[1])
+        if key in self._complete:
+            self.nodes[key] = node[2]
+
+    def _fold_from(self, start: int) -> bytes:
+        """The root of the leaves from ``start`` to the current count (``start`` is a stack boundary)."""
+        index = next(i for i, entry in enumerate(self._stack) if entry[0] == start)
+        root = self._stack[-1][2]
+        for entry in reversed(self._stack[index:-1]):
+            root = merkle.node_hash(entry[2], root)
+        return root
+
+    def proof(self, old_size: int, new_size: int) -> list[bytes]:
+        return [self.nodes[r] for r in consistency_proof_ranges(old_size, new_size)]
+
+
+def _hex32(value: str) -> bytes | None:
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        return None
+    return raw if len(raw) == 32 else None
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The run
+
+
+class _Run:
+    """State of one verification run; the phases below fill ``failures`` and the per-item outcomes."""
+
+    def __init__(self, *, case: "Case | None", on_progress: ProgressCallback | None) -> None:
+        self.case = case
+        self.on_progress = on_progress
+        self.run_id = uuid.uuid4().hex
+        self.failures: list[dict[str, Any]] = []
+        self.item_problems: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.blob_found: dict[str, str] = {}  # only blobs that failed: sha256 → what was found ('' if unread)
+        self.incident_items: set[int] = set()
+
+    def fail(self, failure: dict[str, Any]) -> None:
+        self.failures.append(failure)
+        if failure["item"] is not None:
+            self.item_problems[failure["item"]].append(
+                {"check": failure["check"], "event": failure["event"], "message": failure["message"]}
+            )
+            if failure["check"] in _CONTENT_CHECKS:
+                self.incident_items.add(failure["item"])
+
+    def progress(self, phase: str, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(phase, done, total)
+
+    def items(self) -> QuerySet[EvidenceItem]:
+        items = EvidenceItem.objects.all()
+        return items.filter(case=self.case) if self.case is not None else items
+
+    # -- content ------------------------------------------------------------------------------------------
+
+    def check_content(self) -> None:
+        """Each blob in scope read once, decrypted chunk by chunk and hashed; compared with its rows."""
+        with_blob = self.items().filter(blob__isnull=False)
+        total = with_blob.values("blob_id").distinct().count()
+        self.progress("content", 0, total)
+        rows = with_blob.order_by("blob_id", "id").values_list(
+            "id", "size", "blob_id", "blob__size", "blob__key_id"
+        )
+        done = 0
+        group: list[tuple[int, int | None]] = []
+        current: tuple[str, int, str] | None = None
+        for item_id, item_size, sha256, blob_size, key_id in rows.iterator(chunk_size=_ITEM_CHUNK):
+            if current is not None and current[0] != sha256:
+                self._check_blob(*current, items=group)
+                done += 1
+                self.progress("content", done, total)
+                group = []
+            current = (sha256, blob_size, key_id)
+            group.append((item_id, item_size))
+        if current is not None:
+            self._check_blob(*current, items=group)
+            done += 1
+            self.progress("content", done, total)
+        self._check_acquired_hashes(with_blob)
+
+    def _check_blob(
+        self, sha256: str, blob_size: int, key_id: str, *, items: list[tuple[int, int | None]]
+    ) -> None:
+        problems: list[tuple[str, str, Any, Any]] = []  # (check, message, expected, found)
+        found_sha, found_size = "", None
+        damage = unreadable = ""
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with open_object(sha256) as reader:
+                for chunk in reader.chunks():
+                    digest.update(chunk)
+                    size += len(chunk)
+            found_sha, found_size = digest.hexdigest(), size
+        except IntegrityFailure as exc:
+            if exc.details.get("problem") == "missing":
+                problems.append(
+                    (
+                        "blob_missing",
+                        f"The vault object holding this item's content ({sha256}) is missing. Restore "
+                        "vault/objects from the most recent backup and run verify again; until then the "
+                        "item cannot be presented.",
+                        f"an object file at objects/{sha256[:2]}/{sha256[2:4]}/{sha256}",
+                        "no file",
+                    )
+                )
+            else:
+                damage = exc.message
+        except HaetaeError as exc:
+            # The object's header names another master key. If the Blob row records the configured key,
+            # the header was altered; otherwise the wrong key file is configured.
+            if key_id == crypto.master_key().key_id:
+                damage = f"{exc.message}, although the blob was recorded as sealed with {key_id}"
+            else:
+                unreadable = exc.message
+        except OSError as exc:
+            unreadable = str(exc)
+        except Exception as exc:  # a malformed object must be reported, never abort the whole run
+            damage = f"vault object {sha256} is malformed ({type(exc).__name__}: {exc})"
+        if damage:
+            problems.append(
+                (
+                    "blob_damaged",
+                    f"The vault object holding this item's content is damaged ({damage}). Do not present "
+                    "this item; restore the object from backup, run verify again, and record how the damage "
+                    "happened.",
+                    "every encrypted chunk authenticates",
+                    damage,
+                )
+            )
+        if unreadable:
+            problems.append(
+                (
+                    "blob_unreadable",
+                    f"The vault object could not be read ({unreadable}). Fix the configuration or "
+                    "permissions named here and run verify again; the content was not checked.",
+                    "a readable vault object",
+                    unreadable,
+                )
+            )
+        if found_sha and found_sha != sha256:
+            problems.append(
+                (
+                    "blob_hash",
+                    "The vault object decrypts to bytes whose SHA-256 differs from the one recorded at "
+                    "acquisition. Do not present this item; restore the object from backup and run verify "
+                    "again.",
+                    sha256,
+                    found_sha,
+                )
+            )
+        if found_size is not None and found_size != blob_size:
+            problems.append(
+                (
+                    "blob_size",
+                    "The vault object decrypts to a different number of bytes than recorded for the blob. "
+                    "Treat the record or the object as altered: compare with the acquisition records and "
+                    "backups before presenting the item.",
+                    blob_size,
+                    found_size,
+                )
+            )
+        for item_id, item_size in items:
+            for check, message, expected, found in problems:
+                self.fail(_failure(check, message, item=item_id, expected=expected, found=found))
+            if item_size is not None and item_size != blob_size:
+                self.fail(
+                    _failure(
+                        "item_size",
+                        "The item's recorded size differs from its blob's size. The database record was "
+                        "changed after acquisition; compare it with the acquisition records.",
+                        item=item_id,
+                        expected=blob_size,
+                        found=item_size,
+                    )
+                )
+        if problems:
+            self.blob_found[sha256] = found_sha
+
+    def _check_acquired_hashes(self, with_blob: QuerySet[EvidenceItem]) -> None:
+        """The SHA-256 recorded in each item's `acquired` event is the address of the blob it points to."""
+        mismatched = (
+            CustodyEvent.objects.filter(action=CustodyAction.ACQUIRED, item__in=with_blob)
+            .exclude(sha256_after=F("item__blob_id"))
+            .order_by("seq")
+            .values_list("item_id", "seq", "item__blob_id", "sha256_after")
+        )
+        # Not .iterator(): on PostgreSQL a cursor plans for the first rows (a nested loop over the ledger);
+        # these queries return only the failures, normally none.
+        for item_id, seq, blob_sha, recorded in mismatched:
+            self.fail(
+                _failure(
+                    "acquired_hash",
+                    "The SHA-256 recorded when this item was acquired differs from the content it points "
+                    "to now. The item's record was altered; do not present it until the difference is "
+                    "explained from the acquisition records.",
+                    item=item_id,
+                    event=seq,
+                    expected=recorded,
+                    found=blob_sha,
+                )
+            )
+        unacquired = with_blob.exclude(custody_events__action=CustodyAction.ACQUIRED).order_by("id")
+        for item_id in unacquired.values_list("id", flat=True):
+            self.fail(
+                _failure(
+                    "acquired_missing",
+                    "This item has no `acquired` custody event, so the hash taken at seizure cannot be "
+                    "compared. The ledger was altered or the item was created outside ingest; investigate "
+                    "before presenting it.",
+                    item=item_id,
+                    expected="an acquired event",
+                    found="none",
+                )
+            )
+
+    # -- ledger and checkpoints ---------------------------------------------------------------------------
+
+    def check_ledger(self) -> None:
+        """One pass over the ledger by sequence: numbering, leaf hashes, chains, and every checkpoint root."""
+        checkpoints = list(Checkpoint.objects.order_by("created_at", "id"))
+        pairs = list(pairwise(checkpoints))
+        ranges = [
+            r
+            for old, new in pairs
+            if 0 < old.tree_size < new.tree_size
+            for r in consistency_proof_ranges(old.tree_size, new.tree_size)
+        ]
+        walk = MerkleWalk(root_sizes={c.tree_size for c in checkpoints}, ranges=ranges)
+        case_id = self.case.pk if self.case is not None else None
+        item_heads: dict[int, str] = {}
+        case_heads: dict[int, str] = {}
+        total = CustodyEvent.objects.count()
+        self.progress("ledger", 0, total)
+        expected_seq = 0
+        events = CustodyEvent.objects.order_by("seq").iterator(chunk_size=_EVENT_CHUNK)
+        for event in events:
+            if event.seq != expected_seq:
+                self.fail(
+                    _failure(
+                        "sequence",
+                        f"Ledger sequence numbers jump from {expected_seq - 1} to {event.seq}: events were "
+                        "removed (or duplicated) in the database. Restore the ledger from backup and "
+                        "investigate who had database superuser access.",
+                        event=event.seq,
+                        expected=expected_seq,
+                        found=event.seq,
+                    )
+                )
+            expected_seq = event.seq + 1
+            recomputed = event_leaf_hash(event)
+            if recomputed != event.leaf_hash:
+                self.fail(
+                    _failure(
+                        "leaf_hash",
+                        f"Ledger event {event.seq} no longer hashes to its recorded leaf hash: its contents "
+                        "were changed in the database after it was written. Restore the ledger from backup "
+                        "and investigate who had database superuser access.",
+                        item=event.item_id,
+                        event=event.seq,
+                        expected=event.leaf_hash,
+                        found=recomputed,
+                    )
+                )
+            walk.add(bytes.fromhex(recomputed))
+            if case_id is None or event.case_id == case_id:
+                heads, key = (
+                    (item_heads, event.item_id) if event.item_id is not None else (case_heads, event.case_id)
+                )
+                previous = heads.get(key, GENESIS_HASH)
+                if event.prev_hash != previous:
+                    chain = f"item {event.item_id}" if event.item_id is not None else f"case {event.case_id}"
+                    self.fail(
+                        _failure(
+                            "chain",
+                            f"The custody chain of {chain} is broken at event {event.seq}: it does not "
+                            "link to the previous event of the chain. An event before it was removed, "
+                            "inserted or rewritten; restore the ledger from backup and investigate.",
+                            item=event.item_id,
+                            event=event.seq,
+                            expected=previous,
+                            found=event.prev_hash,
+                        )
+                    )
+                heads[key] = event.leaf_hash
+            if walk.count % 1000 == 0:
+                self.progress("ledger", walk.count, total)
+        self.progress("ledger", walk.count, total)
+        self._check_checkpoints(checkpoints, pairs, walk)
+
+    def _check_checkpoints(
+        self, checkpoints: list[Checkpoint], pairs: list[tuple[Checkpoint, Checkpoint]], walk: MerkleWalk
+    ) -> None:
+        configured = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+        for checkpoint in checkpoints:
+            if checkpoint.public_key != configured:
+                self.fail(
+                    _failure(
+                        "checkpoint_key",
+                        f"Checkpoint {checkpoint.pk} names a public key that is not this ledger's signing "
+                        "key: it was not made by Haetae. Treat it as forged; report it and restore the "
+                        "checkpoint table from backup.",
+                        checkpoint=checkpoint.pk,
+                        expected=configured,
+                        found=checkpoint.public_key,
+                    )
+                )
+            if not checkpoint_signature_valid(checkpoint, configured):
+                self.fail(
+                    _failure(
+                        "checkpoint_signature",
+                        f"Checkpoint {checkpoint.pk}'s signature does not verify under the ledger's "
+                        "public key: its size, root or time was altered, or it was signed by another key. "
+                        "Treat it as forged; report it and restore the checkpoint table from backup.",
+                        checkpoint=checkpoint.pk,
+                        expected=f"a valid Ed25519 signature by {configured}",
+                        found=checkpoint.signature,
+                    )
+                )
+            if checkpoint.tree_size > walk.count:
+                self.fail(
+                    _failure(
+                        "checkpoint_size",
+                        f"Checkpoint {checkpoint.pk} covers {checkpoint.tree_size} ledger events but the "
+                        f"ledger holds only {walk.count}: events it signed were removed. Restore the "
+                        "ledger from backup and investigate.",
+                        checkpoint=checkpoint.pk,
+                        expected=checkpoint.tree_size,
+                        found=walk.count,
+                    )
+                )
+                continue
+            root = walk.roots[checkpoint.tree_size].hex()
+            if root != checkpoint.root_hash:
+                self.fail(
+                    _failure(
+                        "checkpoint_root",
+                        f"The Merkle root of the first {checkpoint.tree_size} ledger events no longer "
+                        f"matches checkpoint {checkpoint.pk}: the signed history was changed. Restore the "
+                        "ledger from backup and investigate; the failures above name the events.",
+                        checkpoint=checkpoint.pk,
+                        expected=checkpoint.root_hash,
+                        found=root,
+                    )
+                )
+        largest: Checkpoint | None = None
+        for checkpoint in checkpoints:
+            if largest is not None and checkpoint.tree_size < largest.tree_size:
+                self.fail(
+                    _failure(
+                        "checkpoint_order",
+                        f"Checkpoint {checkpoint.pk} was made after checkpoint {largest.pk} but covers "
+                        f"fewer events ({checkpoint.tree_size} < {largest.tree_size}): the ledger cannot "
+                        "shrink. Treat the checkpoint table as tampered; restore it from backup.",
+                        checkpoint=checkpoint.pk,
+                        expected=f"tree size ≥ {largest.tree_size}",
+                        found=checkpoint.tree_size,
+                    )
+                )
+            if largest is None or checkpoint.tree_size >= largest.tree_size:
+                largest = checkpoint
+        for old, new in pairs:
+            self._check_consistency(old, new, walk)
+
+    def _check_consistency(self, old: Checkpoint, new: Checkpoint, walk: MerkleWalk) -> None:
+        m, n = old.tree_size, new.tree_size
+        if m == 0 or m > n or n > walk.count:
+            return  # an empty tree extends trivially; shrinking and oversize are reported above
+        old_root, new_root = _hex32(old.root_hash), _hex32(new.root_hash)
+        proof = walk.proof(m, n) if m < n else []
+        if (
+            old_root is None
+            or new_root is None
+            or not merkle.verify_consistency(m, n, old_root, new_root, proof)
+        ):
+            self.fail(
+                _failure(
+                    "checkpoint_consistency",
+                    f"Checkpoint {new.pk} (size {n}) is not an append-only extension of checkpoint {old.pk} "
+                    f"(size {m}): the RFC 9162 consistency proof computed from the ledger does not verify "
+                    "against their signed roots. The history between them was rewritten; restore the "
+                    "ledger from backup and investigate.",
+                    checkpoint=new.pk,
+                    expected=f"{m}:{old.root_hash} extended by {n}:{new.root_hash}",
+                    found="consistency proof does not verify",
+                )
+            )
+
+    # -- recording ----------------------------------------------------------------------------------------
+
+    def record(self, actor: User | None) -> int:
+        """Append a `verified` event per item (and an `incident` per item whose content failed)."""
+        rows = self.items().order_by("id").values_list("id", "case_id", "blob_id")
+        total = self.items().count()
+        checked = 0
+        self.progress("recording", 0, total)
+        with transaction.atomic():
+            batch: list[EventSpec] = []
+            for item_id, item_case_id, blob_id in rows.iterator(chunk_size=_ITEM_CHUNK):
+                checked += 1
+                expected = blob_id or ""
+                found = self.blob_found.get(expected, expected) if expected else ""
+                problems = self.item_problems.get(item_id, [])
+                batch.append(
+                    EventSpec(
+                        case_id=item_case_id,
+                        item_id=item_id,
+                        action=CustodyAction.VERIFIED,
+                        actor=actor,
+                        sha256_before=expected,
+                        sha256_after=found,
+                        details={"ok": not problems, "problems": problems, "run": self.run_id},
+                    )
+                )
+                if item_id in self.incident_items:
+                    batch.append(
+                        EventSpec(
+                            case_id=item_case_id,
+                            item_id=item_id,
+                            action=CustodyAction.INCIDENT,
+                            actor=actor,
+                            sha256_before=expected,
+                            sha256_after=found,
+                            details={
+                                "run": self.run_id,
+                                "source": "verify",
+                                "problems": [p for p in problems if p["check"] in _CONTENT_CHECKS],
+                            },
+                        )
+                    )
+                if len(batch) >= _APPEND_BATCH:
+                    custody_append_many(batch)
+                    batch = []
+                    self.progress("recording", checked, total)
+            custody_append_many(batch)
+        self.progress("recording", checked, total)
+        return checked
+
+
+def vault_verify(
+    *, case: "Case | None" = None, actor: User | None = None, on_progress: ProgressCallback | None = None
+) -> VerificationReport:
+    """Check every blob, leaf, chain and checkpoint (of one case's items, or all) and record the result."""
+    vault_recover()
+    run = _Run(case=case, on_progress=on_progress)
+    run.check_content()
+    run.check_ledger()
+    checked = run.record(actor)
+    return VerificationReport(ok=not run.failures, checked=checked, failures=run.failures, run=run.run_id)
