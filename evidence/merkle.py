@@ -20,7 +20,8 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def _largest_power_of_two_below(n: int) -> int:
+def largest_power_of_two_below(n: int) -> int:
+    """The k of RFC 9162: the largest power of two smaller than n (n > 1)."""
     return 1 << ((n - 1).bit_length() - 1)
 
 
@@ -53,7 +54,7 @@ def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
         raise ValueError(f"leaf {index} is not in a tree of {len(leaves)}")
     if len(leaves) == 1:
         return []
-    k = _largest_power_of_two_below(len(leaves))
+    k = largest_power_of_two_below(len(leaves))
     if index < k:
         return [*inclusion_proof(index, leaves[:k]), subtree_root(leaves[k:])]
     return [*inclusion_proof(index - k, leaves[k:]), subtree_root(leaves[:k])]
@@ -92,7 +93,7 @@ def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
     n = len(leaves)
     if m == n:
         return [] if complete else [subtree_root(leaves)]
-    k = _largest_power_of_two_below(n)
+    k = largest_power_of_two_below(n)
     if m <= k:
         return [*_subproof(m, leaves[:k], complete), subtree_root(leaves[k:])]
     return [*_subproof(m - k, leaves[k:], False), subtree_root(leaves[:k])]
@@ -229,7 +230,7 @@ class MerkleTree:
         path: list[bytes] = []
         lo, hi = 0, size
         while hi - lo > 1:
-            split = _largest_power_of_two_below(hi - lo)
+            split = largest_power_of_two_below(hi - lo)
             if index < lo + split:
                 path.append(self._range_root(lo + split, hi))
                 hi = lo + split
@@ -247,7 +248,7 @@ class MerkleTree:
         path: list[bytes] = []
         lo, hi, old, complete = 0, new_size, old_size, True
         while old != hi - lo:
-            split = _largest_power_of_two_below(hi - lo)
+            split = largest_power_of_two_below(hi - lo)
             if old <= split:
                 path.append(self._range_root(lo + split, hi))
                 hi = lo + split

@@ -82,10 +82,6 @@ def _failure(
 # Merkle roots and consistency proofs in one pass over the leaves
 
 
-def _largest_power_of_two_below(n: int) -> int:
-    return 1 << ((n - 1).bit_length() - 1)
-
-
 def consistency_proof_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
     """The leaf ranges [start, end) whose subtree roots form the RFC 9162 consistency proof, in order.
 
@@ -100,7 +96,7 @@ def consistency_proof_ranges(old_size: int, new_size: int) -> list[tuple[int, in
         n = end - start
         if m == n:
             return [] if complete else [(start, end)]
-        k = _largest_power_of_two_below(n)
+        k = merkle.largest_power_of_two_below(n)
         if m <= k:
             return [*sub(m, start, start + k, complete), (start + k, end)]
         return [*sub(m - k, start + k, end, False), (start, start + k)]
