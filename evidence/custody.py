@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from evidence import merkle
 from evidence.models import CustodyEvent
+from haetae.db import bulk_insert
 
 GENESIS_HASH = "0" * 64
 LEAF_VERSION = 1
@@ -27,21 +28,21 @@ _LEDGER_LOCK_KEY = 0x4841455441450001  # "HAETAE" + 1: the advisory lock id for 
 _IN_CHUNK = 2000
 
 
+def _refuse_floats(value: Any) -> None:
+    if isinstance(value, float):
+        raise TypeError("custody details must not contain floats; use strings or integers")
+    if isinstance(value, dict):
+        for inner in value.values():
+            _refuse_floats(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            _refuse_floats(inner)
+
+
 def canonical_json(value: Any) -> bytes:
     """Deterministic JSON (sorted keys, no spaces, UTF-8). Floats are refused: they do not round-trip."""
-
-    def reject_floats(obj: Any) -> Any:
-        if isinstance(obj, float):
-            raise TypeError("custody details must not contain floats; use strings or integers")
-        if isinstance(obj, dict):
-            return {str(k): reject_floats(v) for k, v in obj.items()}
-        if isinstance(obj, list | tuple):
-            return [reject_floats(v) for v in obj]
-        return obj
-
-    return json.dumps(
-        reject_floats(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    _refuse_floats(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def utc_iso(moment: datetime) -> str:
@@ -201,7 +202,7 @@ def custody_append_many(specs: Sequence[EventSpec]) -> list[CustodyEvent]:
             case_heads[spec.case_id] = event.leaf_hash
         events.append(event)
         next_seq += 1
-    CustodyEvent.objects.bulk_create(events, batch_size=1000)
+    bulk_insert(CustodyEvent, events)
     return events
 
 

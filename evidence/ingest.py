@@ -62,6 +62,7 @@ from evidence.vault import (
     vault_recover,
     vault_root,
 )
+from haetae.db import bulk_insert
 from haetae.errors import RejectedInput
 
 __all__ = [
@@ -77,10 +78,15 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TOOL_NAME = "haetae"
-BATCH_ITEMS = 256
-BATCH_BYTES = 256 * 1024 * 1024
+BATCH_ITEMS = 1000
+BATCH_BYTES = 512 * 1024 * 1024
 STAGE_THREADS = 2
-READ_AHEAD = 16  # findings read ahead of the committing thread: bounds temp files and open handles
+# Findings staged ahead of the committing thread, so hashing goes on while a batch commits; bounded in count
+# and in claimed bytes, since each one is a temporary file until its batch commits.
+READ_AHEAD_ITEMS = 512
+READ_AHEAD_BYTES = 256 * 1024 * 1024
+# Archive members stay close behind: an archive's limits (bombs) stop it as soon as one member trips them.
+MEMBER_READ_AHEAD_ITEMS = 16
 STATUS_DUPLICATE = "duplicate"
 
 
@@ -330,20 +336,26 @@ class _Run:
 
     # -- committing (calling thread) ------------------------------------------------------------------
 
-    def run(self, findings: Iterable[Finding]) -> None:
-        """Read findings a little ahead on the staging threads and take their results in order."""
-        window: deque[Future[_Read]] = deque()
+    def run(self, findings: Iterable[Finding], *, read_ahead: int = READ_AHEAD_ITEMS) -> None:
+        """Read findings ahead on the staging threads and take their results in order."""
+        window: deque[tuple[Future[_Read], int]] = deque()
+        window_bytes = 0
         try:
             for finding in findings:
-                window.append(self.pool.submit(self.read, finding))
-                if len(window) >= READ_AHEAD:
-                    self._take(window.popleft().result())
+                window.append((self.pool.submit(self.read, finding), finding.size_hint))
+                window_bytes += finding.size_hint
+                while window and (len(window) >= read_ahead or window_bytes >= READ_AHEAD_BYTES):
+                    future, size_hint = window.popleft()
+                    window_bytes -= size_hint
+                    self._take(future.result())
             while window:
-                self._take(window.popleft().result())
+                self._take(window.popleft()[0].result())
         finally:
-            for future in window:
+            for future, _size in window:
                 future.cancel()
-            wait(window)  # nothing may still read from an archive we are about to close
+            wait(
+                [future for future, _size in window]
+            )  # nothing may still read from an archive we are about to close
 
     def _take(self, read: _Read) -> None:
         self._batch.append(read)
@@ -372,7 +384,8 @@ class _Run:
                         budget=budget,
                         max_ratio=self.max_ratio,
                         open_lock=threading.Lock(),
-                    )
+                    ),
+                    read_ahead=MEMBER_READ_AHEAD_ITEMS,
                 )
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
             self._reason_updates[container_id] = (
@@ -407,7 +420,7 @@ class _Run:
                         encryption_scheme=read.staged.scheme,
                         key_id=read.staged.key_id,
                     )
-            Blob.objects.bulk_create(list(new_blobs.values()))
+            bulk_insert(Blob, list(new_blobs.values()))
             created = self._create_items(batch)
             self._append_events(created, new_blobs=set(new_blobs))
             for item_id, reason in self._reason_updates.items():
@@ -439,7 +452,7 @@ class _Run:
             item = self._new_item(read)
             known[key] = item
             created.append((item, read))
-        EvidenceItem.objects.bulk_create([item for item, _ in created])
+        bulk_insert(EvidenceItem, [item for item, _ in created])
         for item, read in created:
             read.outcome = self._outcome(read, item_id=item.pk, status=item.status, reason=item.status_reason)
         for read, seen in repeats:

@@ -82,6 +82,7 @@ class Finding:
     accessed_at: datetime | None = None
     changed_at: datetime | None = None
     expect_stat: tuple[int, int] | None = None  # (st_dev, st_ino) seen by lstat, re-checked after open
+    size_hint: int = 0  # the size the source claims (lstat, ZIP header): bounds read-ahead, never trusted
     budget: "ArchiveBudget | None" = None
     details: dict[str, object] = field(default_factory=dict)
 
@@ -140,6 +141,7 @@ def _path_finding(raw_path: bytes, *, source_label: str) -> Finding:
     elif stat.S_ISREG(st.st_mode):
         finding.expect_stat = (st.st_dev, st.st_ino)
         finding.opener = lambda: open_regular(raw_path, finding.expect_stat)
+        finding.size_hint = st.st_size
         if st.st_size == 0:
             finding.note = "empty file (0 bytes)"
     else:
@@ -361,6 +363,7 @@ def zip_member_findings(
             member_index=index,
             depth=depth,
             modified_at=_zip_time_utc(info),
+            size_hint=info.file_size,
             budget=budget,
             details={"zip_date_time": "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}".format(*info.date_time)},
         )

@@ -14,6 +14,7 @@ import fcntl
 import hashlib
 import itertools
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterator
@@ -35,8 +36,11 @@ def vault_root() -> Path:
     return Path(settings.VAULT_DIR)
 
 
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
 def object_path(sha256: str) -> Path:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+    if not _SHA256_HEX.fullmatch(sha256):
         raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
     return vault_root() / "objects" / sha256[:2] / sha256[2:4] / sha256
 
@@ -71,6 +75,7 @@ class WorkDir:
         self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._journal = open(self.path / "intents", "a", buffering=1)  # noqa: SIM115 - closed in close()
+        self.made_dirs: set[Path] = set()  # object directories known to exist: saves a mkdir per object
         self._counter = itertools.count(1)  # next() on a count is atomic: staging threads share it
 
     def new_temp(self) -> Path:
@@ -86,7 +91,19 @@ class WorkDir:
         except BaseException:
             temp.unlink(missing_ok=True)
             raise
+        self.ensure_object_dir(digests.sha256)
         return StagedObject(temp_path=temp, digests=digests, key_id=key.key_id)
+
+    def ensure_object_dir(self, sha256: str) -> None:
+        """Make the object's directory now, on the staging thread, so placing it is a bare rename.
+
+        With two levels of 256-way fan-out nearly every new object needs a new directory; an unused empty
+        directory is harmless.
+        """
+        parent = object_path(sha256).parent
+        if parent not in self.made_dirs:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.made_dirs.add(parent)
 
     def record_intent(self, sha256: str) -> None:
         self._journal.write(sha256 + "\n")
@@ -125,7 +142,7 @@ def place_objects(work: WorkDir, staged: list[StagedObject], *, existing: set[st
         sync_filesystem(work.path)  # temp files and journal durable before any rename
     for sha, item in to_place.items():
         target = object_path(sha)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        work.ensure_object_dir(sha)
         item.temp_path.chmod(0o400)
         item.temp_path.replace(target)
     if to_place:
@@ -139,10 +156,9 @@ def lock_blobs(sha256s: list[str]) -> None:
     """Serialise work on these contents with recovery and other ingests until the transaction ends."""
     if connection.vendor != "postgresql" or not sha256s:
         return  # SQLite: IMMEDIATE transactions already serialise all writers
-    keys = sorted({int(s[:15], 16) for s in sha256s})
+    keys = sorted({int(s[:15], 16) for s in sha256s})  # sorted: two ingests lock in the same order
     with connection.cursor() as cursor:
-        for key in keys:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys])
 
 
 def lock_is_free(lock_path: Path) -> bool:

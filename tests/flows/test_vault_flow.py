@@ -75,8 +75,8 @@ def _run(command: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[
 
 @pytest.mark.django_db
 def test_a_seized_phone_through_the_vault(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lead = UserFactory(username="kim")
-    outsider = UserFactory(username="lee")
+    lead = UserFactory.create(username="kim")
+    outsider = UserFactory.create(username="lee")
     _, created = _run(
         "create_case",
         "2024-SEOUL-0001",
