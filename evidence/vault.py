@@ -8,6 +8,7 @@ Blob row, and removes the directory. So a blob file without its row never surviv
 only after their file is durable, a row without its file never appears.
 """
 
+import contextlib
 import ctypes
 import ctypes.util
 import fcntl
@@ -39,10 +40,16 @@ def vault_root() -> Path:
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
-def object_path(sha256: str) -> Path:
+def object_location(sha256: str) -> tuple[str, str]:
+    """(directory, file) of an object as plain strings: the ingest hot path avoids pathlib's parsing."""
     if not _SHA256_HEX.fullmatch(sha256):
         raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
-    return vault_root() / "objects" / sha256[:2] / sha256[2:4] / sha256
+    directory = os.path.join(settings.VAULT_DIR, "objects", sha256[:2], sha256[2:4])
+    return directory, os.path.join(directory, sha256)
+
+
+def object_path(sha256: str) -> Path:
+    return Path(object_location(sha256)[1])
 
 
 def sync_filesystem(path: Path) -> None:
@@ -75,7 +82,7 @@ class WorkDir:
         self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._journal = open(self.path / "intents", "a", buffering=1)  # noqa: SIM115 - closed in close()
-        self.made_dirs: set[Path] = set()  # object directories known to exist: saves a mkdir per object
+        self.made_dirs: set[str] = set()  # object directories known to exist: saves a mkdir per object
         self._counter = itertools.count(1)  # next() on a count is atomic: staging threads share it
 
     def new_temp(self) -> Path:
@@ -100,10 +107,10 @@ class WorkDir:
         With two levels of 256-way fan-out nearly every new object needs a new directory; an unused empty
         directory is harmless.
         """
-        parent = object_path(sha256).parent
-        if parent not in self.made_dirs:
-            parent.mkdir(parents=True, exist_ok=True)
-            self.made_dirs.add(parent)
+        directory = object_location(sha256)[0]
+        if directory not in self.made_dirs:
+            os.makedirs(directory, exist_ok=True)
+            self.made_dirs.add(directory)
 
     def record_intent(self, sha256: str) -> None:
         self._journal.write(sha256 + "\n")
@@ -132,7 +139,7 @@ def place_objects(work: WorkDir, staged: list[StagedObject], *, existing: set[st
     to_place: dict[str, StagedObject] = {}
     for item in staged:
         sha = item.digests.sha256
-        if sha in existing or sha in to_place or object_path(sha).exists():
+        if sha in existing or sha in to_place or os.path.exists(object_location(sha)[1]):
             continue
         to_place[sha] = item
     for sha in to_place:
@@ -141,14 +148,14 @@ def place_objects(work: WorkDir, staged: list[StagedObject], *, existing: set[st
         work.flush_journal()
         sync_filesystem(work.path)  # temp files and journal durable before any rename
     for sha, item in to_place.items():
-        target = object_path(sha)
         work.ensure_object_dir(sha)
-        item.temp_path.chmod(0o400)
-        item.temp_path.replace(target)
+        os.chmod(item.temp_path, 0o400)
+        os.replace(item.temp_path, object_location(sha)[1])
     if to_place:
         sync_filesystem(vault_root())  # the renames durable before the rows commit
     for item in staged:
-        item.temp_path.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(item.temp_path)
     return list(to_place)
 
 
