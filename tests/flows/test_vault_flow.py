@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from PIL import Image
 from rest_framework.authtoken.models import Token
@@ -119,6 +120,18 @@ def test_a_seized_phone_through_the_vault(tmp_path: Path, capsys: pytest.Capture
     assert by_path["inner.zip"]["parent"] == by_path["export.zip"]["id"]
     assert any("\\x" in item["path"] for item in first["items"])  # the EUC-KR name, shown escaped
     items_after_first = EvidenceItem.objects.filter(case=case).count()
+
+    # invariant 6: nothing in the vault holds a recognisable slice of any seized file
+    slices = [
+        data[offset : offset + 48]
+        for data in files.values()
+        if len(data) > 200
+        for offset in (0, 100, len(data) - 60)
+    ]
+    for stored_file in (settings.VAULT_DIR).rglob("*"):
+        if stored_file.is_file():
+            raw = stored_file.read_bytes()
+            assert not any(piece in raw for piece in slices), f"plaintext found in {stored_file}"
 
     # 2. the same ingest again adds nothing
     code, second = _run("ingest", *args, capsys=capsys)
