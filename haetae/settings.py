@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -122,6 +123,10 @@ TIME_ZONE = os.environ.get("HAETAE_TIME_ZONE", "Asia/Seoul")
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+# WhiteNoise serves static files (the API docs' assets, later the portal's) from the app itself, under
+# runserver and gunicorn alike; without `collectstatic` it finds them in the installed apps.
+WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # collectstatic fills it in production
 
 # Uploads stream to temporary files inside the vault's working area, never into memory.
 FILE_UPLOAD_HANDLERS = ["evidence.uploads.VaultUploadHandler"]

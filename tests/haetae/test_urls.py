@@ -16,6 +16,8 @@ def test_docs_page_loads_no_remote_assets(path: str, client: Client) -> None:
     assert assets, "the docs page should reference its script and styles"
     remote = [url for url in assets if re.match(r"^(https?:)?//", url)]
     assert remote == [], f"assets loaded from other hosts (a CDN is unreachable here): {remote}"
+    for url in assets:  # and each one is really served, with DEBUG off as in production
+        assert client.get(url).status_code == 200, url
 
 
 def test_schema_is_public_and_api_is_not(client: Client, db: None) -> None:
