@@ -35,16 +35,15 @@ def item_content_open(*, item: EvidenceItem, actor: User, purpose: str) -> Itera
         raise RejectedInput(
             f"item {item.pk} has no stored content ({item.status}: {item.status_reason or 'no reason given'})"
         )
-    with transaction.atomic():
-        viewed = custody_append(
-            case_id=item.case_id,
-            item_id=item.pk,
-            action=CustodyAction.VIEWED,
-            actor=actor,
-            purpose=purpose,
-            sha256_before=sha256,
-            sha256_after=sha256,
-        )
+    viewed = custody_append(  # its own transaction: committed before any byte is read
+        case_id=item.case_id,
+        item_id=item.pk,
+        action=CustodyAction.VIEWED,
+        actor=actor,
+        purpose=purpose,
+        sha256_before=sha256,
+        sha256_after=sha256,
+    )
     return _stream(item=item, actor=actor, sha256=sha256, viewed_seq=viewed.seq)
 
 

@@ -55,6 +55,7 @@ from evidence.sources import (
 from evidence.vault import (
     StagedObject,
     WorkDir,
+    blob_commit,
     lock_blobs,
     lock_is_free,
     open_object,
@@ -660,20 +661,7 @@ def _acquisition_complete(run: _Run, work: WorkDir) -> None:
     sha = staged.digests.sha256
     _fault_point("before_complete")
     with transaction.atomic():
-        lock_blobs([sha])
-        existing = set(Blob.objects.filter(sha256=sha).values_list("sha256", flat=True))
-        place_objects(work, [staged], existing=existing)
-        Blob.objects.get_or_create(
-            sha256=sha,
-            defaults={
-                "md5": staged.digests.md5,
-                "sha1": staged.digests.sha1,
-                "size": staged.digests.size,
-                "mime": "text/plain",
-                "encryption_scheme": staged.scheme,
-                "key_id": staged.key_id,
-            },
-        )
+        blob_commit(work=work, staged=staged, mime="text/plain")
         acquisition.status = AcquisitionStatus.COMPLETED
         acquisition.finished_at = timezone.now()
         acquisition.counts = dict(run.counts)

@@ -21,7 +21,7 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -29,6 +29,9 @@ from django.db import connection, transaction
 from evidence.crypto import SCHEME, ChunkEncryptor, EncryptedObjectReader, master_key
 from evidence.hashing import Digests, hash_and_seal
 from haetae.errors import IntegrityFailure
+
+if TYPE_CHECKING:
+    from evidence.models import Blob
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
@@ -157,6 +160,32 @@ def place_objects(work: WorkDir, staged: list[StagedObject], *, existing: set[st
         with contextlib.suppress(FileNotFoundError):
             os.unlink(item.temp_path)
     return list(to_place)
+
+
+def blob_commit(*, work: WorkDir, staged: StagedObject, mime: str) -> tuple["Blob", bool]:
+    """Put one staged object in the vault and get-or-create its Blob row; True when newly placed.
+
+    Call inside the transaction that also records what the blob is for. (Batches of many objects use
+    ``lock_blobs`` + ``place_objects`` + bulk inserts directly.)
+    """
+    from evidence.models import Blob
+
+    sha = staged.digests.sha256
+    lock_blobs([sha])
+    existing = set(Blob.objects.filter(sha256=sha).values_list("sha256", flat=True))
+    placed = place_objects(work, [staged], existing=existing)
+    blob, _ = Blob.objects.get_or_create(
+        sha256=sha,
+        defaults={
+            "md5": staged.digests.md5,
+            "sha1": staged.digests.sha1,
+            "size": staged.digests.size,
+            "mime": mime,
+            "encryption_scheme": staged.scheme,
+            "key_id": staged.key_id,
+        },
+    )
+    return blob, bool(placed)
 
 
 def lock_blobs(sha256s: list[str]) -> None:

@@ -11,8 +11,8 @@ from casefile.choices import CaseMemberRole
 from casefile.models import Case, CaseMember
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
-from evidence.models import Acquisition, Blob, EvidenceItem
-from evidence.vault import WorkDir, lock_blobs, place_objects
+from evidence.models import Acquisition, EvidenceItem
+from evidence.vault import WorkDir, blob_commit
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -58,20 +58,7 @@ def stored_item(
         staged = work.stage(io.BytesIO(data))
         sha = staged.digests.sha256
         with transaction.atomic():
-            lock_blobs([sha])
-            existing = set(Blob.objects.filter(sha256=sha).values_list("sha256", flat=True))
-            placed = place_objects(work, [staged], existing=existing)
-            blob, _ = Blob.objects.get_or_create(
-                sha256=sha,
-                defaults={
-                    "md5": staged.digests.md5,
-                    "sha1": staged.digests.sha1,
-                    "size": staged.digests.size,
-                    "mime": mime,
-                    "encryption_scheme": staged.scheme,
-                    "key_id": staged.key_id,
-                },
-            )
+            blob, placed = blob_commit(work=work, staged=staged, mime=mime)
             acquisition = Acquisition.objects.create(
                 case=case,
                 actor=actor,
