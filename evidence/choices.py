@@ -22,6 +22,29 @@ class CustodyAction(models.TextChoices):
     ACQUISITION_STARTED = "acquisition_started", _("acquisition started")
     ACQUISITION_COMPLETED = "acquisition_completed", _("acquisition completed")
     ACQUISITION_INTERRUPTED = "acquisition_interrupted", _("acquisition interrupted")
+    # Case-level events (cases issue).
+    CASE_UPDATED = "case_updated", _("case details changed")
+    CASE_STATUS_CHANGED = "case_status_changed", _("case status changed")
+    MEMBER_ADDED = "member_added", _("team member added")
+    MEMBER_CHANGED = "member_changed", _("team member's role changed")
+    MEMBER_REMOVED = "member_removed", _("team member removed")
+    AUTHORITY_RECORDED = "authority_recorded", _("legal authority recorded")
+    LEGAL_HOLD_CHANGED = "legal_hold_changed", _("legal hold changed")
+    PERSON_RECORDED = "person_recorded", _("person recorded")
+    IDENTITY_READ = "identity_read", _("restricted identity read")
+    IDENTITY_CHANGED = "identity_changed", _("restricted identity changed")
+    LINK_ASSERTED = "link_asserted", _("link asserted")
+    LINK_WITHDRAWN = "link_withdrawn", _("link withdrawn")
+    CHANNEL_RECORDED = "channel_recorded", _("channel recorded or observed")
+    BREAK_GLASS = "break_glass", _("administrator break-glass access")
+    PREVIEW_SERVED = "preview_served", _("blurred preview served")
+    SUPPORT_CHANGED = "support_changed", _("victim support file changed")
+    TAKEDOWN_CHANGED = "takedown_changed", _("takedown request changed")
+    HASHES_EXPORTED = "hashes_exported", _("hashes exported for blocking")
+    # Detection (detection issue).
+    ANALYSED = "analysed", _("analysed by a detector")
+    FINDING_REVIEWED = "finding_reviewed", _("detector finding confirmed or rejected")
+    MATCHED = "matched", _("hash match recorded")
 
 
 class AcquisitionStatus(models.TextChoices):
@@ -41,3 +64,16 @@ class ItemKind(models.TextChoices):
 class ItemStatus(models.TextChoices):
     INGESTED = "ingested", _("ingested")
     REJECTED = "rejected", _("rejected (recorded, content not stored)")
+
+
+class DerivativeKind(models.TextChoices):
+    """What a derivative is: made from evidence, labelled so, and never evidence itself."""
+
+    PREVIEW_BLURRED = "preview_blurred", _("blurred preview")
+    PREVIEW_BLURRED_GREY = "preview_blurred_grey", _("blurred greyscale preview")
+    PREVIEW = "preview", _("unblurred preview (a content view)")
+    PREVIEW_GREY = "preview_grey", _("unblurred greyscale preview (a content view)")
+    THUMBNAIL_BLURRED = "thumbnail_blurred", _("blurred thumbnail")
+    FRAME = "frame", _("video frame")
+    ELA_MAP = "ela_map", _("error level analysis map")
+    OTHER = "other", _("other derivative")

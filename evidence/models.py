@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
+from evidence.choices import AcquisitionStatus, CustodyAction, DerivativeKind, ItemKind, ItemStatus
 
 
 class Blob(models.Model):
@@ -153,3 +153,32 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint size={self.tree_size} root={self.root_hash[:12]}"
+
+
+class Derivative(models.Model):
+    """Bytes made from evidence (a blurred preview, a frame, an ELA map): labelled, hashed, not evidence.
+
+    A derivative is keyed by the source content, its kind and its recipe (tool, version, parameters), so
+    it is made once and reused. Its bytes are a vault blob like any other: encrypted, content-addressed
+    and verified on read (an unblurred frame is as sensitive as the original).
+    """
+
+    source = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="derivatives")
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="derived_from")
+    kind = models.CharField(max_length=32, choices=DerivativeKind.choices)
+    recipe = models.JSONField(default=dict)
+    recipe_key = models.CharField(max_length=64)
+    # Where the derivative sits inside its source, e.g. a frame's time in milliseconds.
+    position_ms = models.PositiveBigIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "kind", "recipe_key"], name="derivative_unique_recipe"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.source_id[:12]}"

@@ -1,4 +1,4 @@
-"""Cases and their teams. Minimal for the vault; the cases issue grows it."""
+"""Cases and their teams."""
 
 from django.conf import settings
 from django.core.validators import RegexValidator

@@ -1,0 +1,7 @@
+"""casefile models, one module per part: cases and teams, people and links, victim support, access."""
+
+from casefile.models.case import Case, CaseMember, case_number_validator
+from casefile.models.people import ItemPersonLink, Person
+from casefile.models.support import SupportFile
+
+__all__ = ["Case", "CaseMember", "ItemPersonLink", "Person", "SupportFile", "case_number_validator"]

@@ -1,0 +1,1 @@
+"""Built-in detectors, each registered under the haetae.detectors entry point group."""

@@ -1,0 +1,130 @@
+"""What a detector analyses: one stored item's content, read from the vault and verified, decoded once.
+
+A ``Subject`` is built by the pipeline from an item (``Subject.for_item``) or by a test or benchmark from
+bytes (``Subject.from_bytes``). Detectors share its decoded image so a file is decoded once per run of all
+detectors. Plaintext lives only in memory.
+
+Image recipe (recorded in every image detector's parameters): Pillow decodes the file; ``pixels`` are the
+stored pixels in RGB, *without* applying the EXIF orientation tag (perceptual hashes cover all eight
+orientations anyway, and this is what the reference PDQ code sees); ``upright`` applies EXIF orientation
+(what a person sees, and what face and body detectors expect).
+"""
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+import numpy as np
+from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    from evidence.models import EvidenceItem
+
+# Refuse to decode images larger than this many pixels (decompression bombs): 16k × 16k.
+MAX_IMAGE_PIXELS = 268_435_456
+
+
+class UndecodableMedia(Exception):
+    """The content could not be decoded as the media type it claims; the message says why."""
+
+
+def media_type_of(mime: str) -> str:
+    """The broad media type a detector declares: image, video, audio or other."""
+    top = (mime or "").split("/", 1)[0]
+    return top if top in {"image", "video", "audio"} else "other"
+
+
+@dataclass
+class Subject:
+    sha256: str
+    mime: str
+    size: int
+    item_id: int | None = None
+    case_id: int | None = None
+    _data: bytes | None = field(default=None, repr=False)
+    _opener: Any = field(default=None, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, *, mime: str, sha256: str | None = None) -> "Subject":
+        import hashlib
+
+        return cls(sha256=sha256 or hashlib.sha256(data).hexdigest(), mime=mime, size=len(data), _data=data)
+
+    @classmethod
+    def from_pixels(cls, rgb: np.ndarray, *, sha256: str, mime: str = "image/x-raw-rgb") -> "Subject":
+        """A subject whose decoded pixels are already known (a video frame): ``sha256`` names its source."""
+        subject = cls(sha256=sha256, mime=mime, size=int(rgb.nbytes))
+        subject.__dict__["pixels"] = rgb
+        subject.__dict__["upright"] = rgb
+        subject.__dict__["image"] = Image.fromarray(rgb)
+        return subject
+
+    @classmethod
+    def for_item(cls, item: "EvidenceItem") -> "Subject":
+        from evidence.vault import open_object
+
+        blob = item.blob
+        if blob is None:
+            raise UndecodableMedia(f"item {item.pk} has no stored content")
+        sha256 = blob.sha256
+        return cls(
+            sha256=blob.sha256,
+            mime=item.mime or blob.mime,
+            size=blob.size,
+            item_id=item.pk,
+            case_id=item.case_id,
+            _opener=lambda: open_object(sha256),
+        )
+
+    @property
+    def media_type(self) -> str:
+        return media_type_of(self.mime)
+
+    def read(self) -> bytes:
+        """All the plaintext, verified: each chunk is authenticated and the whole re-hashed."""
+        if self._data is None:
+            from evidence.vault import read_verified
+
+            self._data = b"".join(read_verified(self.sha256))
+        return self._data
+
+    def open(self) -> BinaryIO:
+        """A seekable reader over the plaintext (for video decoders); chunks are authenticated on read."""
+        if self._data is not None or self._opener is None:
+            return io.BytesIO(self.read())
+        reader: BinaryIO = self._opener()
+        return reader
+
+    def chunks(self) -> Iterator[bytes]:
+        from evidence.vault import read_verified
+
+        if self._data is not None:
+            yield self._data
+        else:
+            yield from read_verified(self.sha256)
+
+    @cached_property
+    def image(self) -> Image.Image:
+        """The decoded image (first frame), as stored, in its own mode; raises UndecodableMedia."""
+        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+        try:
+            img = Image.open(io.BytesIO(self.read()))
+            img.load()
+        except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
+            raise UndecodableMedia(
+                f"cannot decode as an image ({self.mime or 'unknown type'}): {exc}"
+            ) from exc
+        return img
+
+    @cached_property
+    def pixels(self) -> np.ndarray:
+        """RGB uint8 array (H × W × 3) of the stored pixels, EXIF orientation not applied."""
+        return np.asarray(self.image.convert("RGB"))
+
+    @cached_property
+    def upright(self) -> np.ndarray:
+        """RGB uint8 array (H × W × 3) with the EXIF orientation applied: the image as a person sees it."""
+        return np.asarray(ImageOps.exif_transpose(self.image).convert("RGB"))
