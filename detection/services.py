@@ -1,0 +1,165 @@
+"""Running a detector over an item: one run per (item, detector version), annotations with provenance.
+
+``detection_run`` is the synchronous core that the Celery tasks, the ``detect`` command and tests call. It
+is idempotent: a finished run is returned as is, so a redelivered task adds nothing. The annotations, the
+run's completion and an ``analysed`` custody event commit in one transaction.
+"""
+
+import time
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from detection.models import Annotation, DetectionRun, Detector, ScanJob
+from detection.models.runs import RunStatus
+from detection.registry import Detector as DetectorPlugin
+from detection.registry import DetectorInfo, Finding
+from detection.subject import Subject, UndecodableMedia
+from evidence.choices import CustodyAction
+from evidence.custody import custody_append
+from evidence.models import EvidenceItem
+from haetae.errors import RejectedInput
+
+FINISHED = frozenset({RunStatus.DONE, RunStatus.SKIPPED})
+
+
+def detector_record(info: DetectorInfo) -> Detector:
+    """The database row for this detector version, created the first time it runs."""
+    row, _ = Detector.objects.get_or_create(
+        name=info.name,
+        version=info.version,
+        defaults={
+            "media_types": sorted(info.media_types),
+            "parameters": info.parameters,
+            "model_sha256": info.model_sha256,
+            "model_card": info.model_card,
+            "licence": info.licence,
+            "validation": info.validation,
+        },
+    )
+    return row
+
+
+def _provenance(info: DetectorInfo, run: DetectionRun, ran_at: Any) -> dict[str, Any]:
+    return {
+        "detector_name": info.name,
+        "detector_version": info.version,
+        "model_sha256": info.model_sha256,
+        "parameters": info.parameters,
+        "input_sha256": run.input_sha256,
+        "ran_at": ran_at,
+    }
+
+
+def detection_run(
+    *,
+    item: EvidenceItem,
+    detector: DetectorPlugin,
+    job: ScanJob | None = None,
+    subject: Subject | None = None,
+    actor: User | None = None,
+) -> DetectionRun:
+    """Run ``detector`` on ``item`` unless this version already finished on it; returns the run.
+
+    ``subject`` lets a caller share one decoded subject across detectors. A detector that cannot decode
+    the content ends the run as ``failed`` with a message; any other exception marks the run failed and is
+    re-raised for the task layer to retry.
+    """
+    if item.blob_id is None:
+        raise RejectedInput(f"item {item.pk} has no stored content to analyse ({item.status})")
+    info = detector.info
+    row = detector_record(info)
+    run, _ = DetectionRun.objects.get_or_create(
+        item=item, detector=row, defaults={"job": job, "input_sha256": item.blob_id}
+    )
+    if run.status in FINISHED:
+        return run
+    subject = subject or Subject.for_item(item)
+    if subject.media_type not in info.media_types:
+        DetectionRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.SKIPPED,
+            finished_at=timezone.now(),
+            error=f"{info.name} handles {', '.join(sorted(info.media_types))}, "
+            f"not {subject.mime or 'unknown'}",
+        )
+        run.refresh_from_db()
+        return run
+    started = timezone.now()
+    DetectionRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, started_at=started, attempts=run.attempts + 1
+    )
+    t0 = time.perf_counter()
+    try:
+        findings = detector.analyze(subject)
+    except UndecodableMedia as exc:
+        _fail(run, started, t0, f"{exc}: the file may be damaged or not the type it claims; nothing to retry")
+        run.refresh_from_db()
+        return run
+    except Exception as exc:
+        _fail(run, started, t0, f"{type(exc).__name__}: {exc}")
+        raise
+    duration_ms = int((time.perf_counter() - t0) * 1000)
+    with transaction.atomic():
+        locked = DetectionRun.objects.select_for_update().get(pk=run.pk)
+        if locked.status in FINISHED:  # another worker finished it meanwhile
+            return locked
+        annotations = _store(locked, item, info, findings)
+        locked.status = RunStatus.DONE
+        locked.finished_at = timezone.now()
+        locked.duration_ms = duration_ms
+        locked.error = ""
+        locked.save(update_fields=["status", "finished_at", "duration_ms", "error"])
+        after_store = getattr(detector, "after_store", None)
+        if after_store is not None:
+            after_store(run=locked, annotations=annotations)
+        custody_append(
+            case_id=item.case_id,
+            item_id=item.pk,
+            action=CustodyAction.ANALYSED,
+            actor=actor,
+            sha256_before=locked.input_sha256,
+            sha256_after=locked.input_sha256,
+            details={
+                "run": locked.pk,
+                "detector": info.name,
+                "version": info.version,
+                "model_sha256": info.model_sha256,
+                "findings": len(annotations),
+                "labels": sorted({a.label for a in annotations}),
+            },
+        )
+    return locked
+
+
+def _store(
+    run: DetectionRun, item: EvidenceItem, info: DetectorInfo, findings: list[Finding]
+) -> list[Annotation]:
+    ran_at = timezone.now()
+    provenance = _provenance(info, run, ran_at)
+    rows = [
+        Annotation(
+            run=run,
+            item=item,
+            label=f.label,
+            category=f.category,
+            score=f.score,
+            region=f.region,
+            time_start_ms=f.time_start_ms,
+            time_end_ms=f.time_end_ms,
+            details=f.details,
+            **provenance,
+        )
+        for f in findings
+    ]
+    return Annotation.objects.bulk_create(rows)
+
+
+def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> None:
+    DetectionRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.FAILED,
+        finished_at=timezone.now(),
+        duration_ms=int((time.perf_counter() - t0) * 1000),
+        error=message[:2000],
+    )
