@@ -20,6 +20,8 @@ class Case(models.Model):
     title = models.CharField(max_length=300)
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     opened_at = models.DateTimeField(default=timezone.now)
+    # When set, every content view must also name its legal basis (e.g. the warrant number).
+    content_requires_legal_basis = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-opened_at"]
