@@ -18,3 +18,30 @@ class CaseMemberRole(models.TextChoices):
     PROSECUTOR = "prosecutor", _("prosecutor")
     VICTIM_SUPPORT = "victim_support", _("victim support")
     AUDITOR = "auditor", _("auditor")
+
+
+# --- cases: case lifecycle, retention, legal authorities ---
+class CaseRetention(models.TextChoices):
+    """How long a closed case's evidence is kept before review for destruction (the operator's schedule)."""
+
+    STANDARD = "standard", _("standard")
+    EXTENDED = "extended", _("extended (serious offence or minor victim)")
+    PERMANENT = "permanent", _("permanent (never reviewed for destruction)")
+
+
+class LegalAuthorityKind(models.TextChoices):
+    SEARCH_WARRANT = "search_warrant", _("search and seizure warrant (압수·수색영장)")
+    COMMUNICATIONS_ORDER = "communications_order", _("communications data order (통신사실확인자료 허가)")
+    VOLUNTARY_SUBMISSION = "voluntary_submission", _("voluntary submission (임의제출)")
+    OTHER = "other", _("other authority")
+
+
+class GlobalRole(models.TextChoices):
+    """A user's role in the organisation (a Django group, seeded); case roles come on top of it."""
+
+    INVESTIGATOR = "investigator", _("investigator")
+    SUPERVISOR = "supervisor", _("supervisor")
+    PROSECUTOR = "prosecutor", _("prosecutor")
+    VICTIM_SUPPORT = "victim_support", _("victim support worker")
+    AUDITOR = "auditor", _("auditor")
+    ADMIN = "admin", _("administrator")

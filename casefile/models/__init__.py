@@ -1,7 +1,31 @@
 """casefile models, one module per part: cases and teams, people and links, victim support, access."""
 
-from casefile.models.case import Case, CaseMember, case_number_validator
-from casefile.models.people import ItemPersonLink, Person
+from casefile.models.case import Case, CaseMember, LegalAuthority, Offence, case_number_validator
+from casefile.models.people import (
+    Channel,
+    ChannelObservation,
+    ItemChannelLink,
+    ItemDerivationLink,
+    ItemPersonLink,
+    Person,
+    PersonAccount,
+    PersonChannelLink,
+)
 from casefile.models.support import SupportFile
 
-__all__ = ["Case", "CaseMember", "ItemPersonLink", "Person", "SupportFile", "case_number_validator"]
+__all__ = [
+    "Case",
+    "CaseMember",
+    "Channel",
+    "ChannelObservation",
+    "ItemChannelLink",
+    "ItemDerivationLink",
+    "ItemPersonLink",
+    "LegalAuthority",
+    "Offence",
+    "Person",
+    "PersonAccount",
+    "PersonChannelLink",
+    "SupportFile",
+    "case_number_validator",
+]

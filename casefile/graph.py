@@ -1,0 +1,89 @@
+"""The case graph for the portal: people (by pseudonym only), channels and items, and the links between.
+
+A fixed number of queries whatever the size of the case: people, channels (with their latest member
+count), and one query per link type with both ends joined in.
+"""
+
+from typing import Any
+
+from casefile.models import Case
+from casefile.people_selectors import channel_list, link_list, person_list
+from evidence.custody import utc_iso
+from evidence.models import EvidenceItem
+
+
+def _item_node(item: EvidenceItem) -> dict[str, Any]:
+    # By id and SHA-256 only: an original file name can itself name a victim.
+    return {
+        "id": f"item:{item.pk}",
+        "type": "item",
+        "item_id": item.pk,
+        "sha256": item.blob_id,
+        "mime": item.mime,
+    }
+
+
+def case_graph(*, case: Case, include_withdrawn: bool = False) -> dict[str, Any]:
+    """Nodes and edges of a case; items appear when a link names them. Withdrawn links only on request."""
+    nodes: dict[str, dict[str, Any]] = {}
+    for person in person_list(case=case).prefetch_related(None):
+        nodes[f"person:{person.pk}"] = {
+            "id": f"person:{person.pk}",
+            "type": "person",
+            "pseudonym": person.pseudonym,
+            "kind": person.kind,
+            "is_minor": person.is_minor,
+        }
+    for channel in channel_list(case=case):
+        nodes[f"channel:{channel.pk}"] = {
+            "id": f"channel:{channel.pk}",
+            "type": "channel",
+            "platform": channel.platform,
+            "handle": channel.handle,
+            "url": channel.url,
+            "title": channel.title,
+            "member_count": channel.latest_member_count,  # type: ignore[attr-defined]
+        }
+    edges: list[dict[str, Any]] = []
+
+    def edge(link_type: str, link: Any, source: str, target: str, relation: str, **extra: Any) -> None:
+        edges.append(
+            {
+                "id": f"{link_type}:{link.pk}",
+                "type": link_type,
+                "relation": relation,
+                "source": source,
+                "target": target,
+                "confidence": link.confidence,
+                "origin": link.source,
+                "asserted_at": utc_iso(link.asserted_at),
+                "withdrawn": link.withdrawn_at is not None,
+                **extra,
+            }
+        )
+
+    def links(link_type: str) -> Any:
+        rows = link_list(case=case, link_type=link_type)
+        return rows if include_withdrawn else rows.filter(withdrawn_at__isnull=True)
+
+    for link in links("item_person"):
+        nodes.setdefault(f"item:{link.item_id}", _item_node(link.item))
+        edge("item_person", link, f"item:{link.item_id}", f"person:{link.person_id}", link.relation)
+    for link in links("item_channel"):
+        nodes.setdefault(f"item:{link.item_id}", _item_node(link.item))
+        edge(
+            "item_channel",
+            link,
+            f"item:{link.item_id}",
+            f"channel:{link.channel_id}",
+            "posted_in",
+            posted_at=utc_iso(link.posted_at) if link.posted_at else None,
+            message_reference=link.message_reference,
+        )
+    for link in links("person_channel"):
+        edge("person_channel", link, f"person:{link.person_id}", f"channel:{link.channel_id}", link.relation)
+    for link in links("item_derivation"):
+        nodes.setdefault(f"item:{link.item_id}", _item_node(link.item))
+        nodes.setdefault(f"item:{link.source_item_id}", _item_node(link.source_item))
+        edge("item_derivation", link, f"item:{link.item_id}", f"item:{link.source_item_id}", "derived_from")
+    return {"case": case.number, "nodes": list(nodes.values()), "edges": edges}

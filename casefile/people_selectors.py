@@ -1,0 +1,132 @@
+"""Reads on a case's team, authorities, people, channels and links.
+
+Every function takes a case that came from ``casefile.selectors.case_get_for`` (the one membership gate);
+``case_for`` below is that gate plus the role check, for views that change things.
+"""
+
+from collections.abc import Collection
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import IntegerField, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.fields import DateTimeField
+
+from casefile.links import LINK_TYPES
+from casefile.models import (
+    Case,
+    CaseMember,
+    Channel,
+    ChannelObservation,
+    ItemChannelLink,
+    ItemDerivationLink,
+    ItemPersonLink,
+    LegalAuthority,
+    Offence,
+    Person,
+    PersonAccount,
+    PersonChannelLink,
+)
+from casefile.models.people import Link
+from casefile.selectors import case_get_for, case_require_role
+from haetae.errors import NotFound
+
+
+def case_for(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    number: str,
+    roles: Collection[str] | None = None,
+    action: str = "",
+) -> Case:
+    """The caller's case (NotFound for non-members), and AccessDenied unless their role is in ``roles``."""
+    case = case_get_for(user=user, number=number)
+    if roles is not None:
+        case_require_role(case=case, roles=roles, action=action)
+    return case
+
+
+def offence_list() -> QuerySet[Offence]:
+    """The offence table (reference data, the same for everyone)."""
+    return Offence.objects.all()
+
+
+def member_list(*, case: Case) -> QuerySet[CaseMember]:
+    return CaseMember.objects.filter(case=case).select_related("user", "added_by").order_by("added_at", "id")
+
+
+def member_get(*, case: Case, username: str) -> CaseMember:
+    member = member_list(case=case).filter(user__username=username).first()
+    if member is None:
+        raise NotFound(f"{username!r} is not on the team of case {case.number}")
+    return member
+
+
+def legal_authority_list(*, case: Case) -> QuerySet[LegalAuthority]:
+    return LegalAuthority.objects.filter(case=case).select_related("recorded_by")
+
+
+def legal_authority_get(*, case: Case, authority_id: int) -> LegalAuthority:
+    authority = legal_authority_list(case=case).filter(pk=authority_id).first()
+    if authority is None:
+        raise NotFound(f"no legal authority {authority_id} in case {case.number}")
+    return authority
+
+
+def person_list(*, case: Case) -> QuerySet[Person]:
+    """People of the case with their known accounts; identity stays sealed (see casefile.people)."""
+    accounts = Prefetch("accounts", queryset=PersonAccount.objects.select_related("added_by"))
+    return Person.objects.filter(case=case).select_related("case", "created_by").prefetch_related(accounts)
+
+
+def person_get(*, case: Case, pseudonym: str) -> Person:
+    person = person_list(case=case).filter(pseudonym=pseudonym.upper()).first()
+    if person is None:
+        raise NotFound(f"no person {pseudonym!r} in case {case.number}: list them with GET people/")
+    return person
+
+
+def _latest_observation(column: str) -> Subquery:
+    newest = ChannelObservation.objects.filter(channel_id=OuterRef("pk")).order_by("-observed_at", "-id")
+    field = IntegerField() if column == "member_count" else DateTimeField()
+    return Subquery(newest.values(column)[:1], output_field=field)
+
+
+def channel_list(*, case: Case) -> QuerySet[Channel]:
+    """Channels of the case, each with its latest observation's member count and time annotated."""
+    return (
+        Channel.objects.filter(case=case)
+        .select_related("case", "recorded_by")
+        .annotate(
+            latest_member_count=_latest_observation("member_count"),
+            latest_observed_at=_latest_observation("observed_at"),
+        )
+    )
+
+
+def channel_get(*, case: Case, channel_id: int) -> Channel:
+    observations = Prefetch("observations", queryset=ChannelObservation.objects.select_related("observed_by"))
+    channel = channel_list(case=case).prefetch_related(observations).filter(pk=channel_id).first()
+    if channel is None:
+        raise NotFound(f"no channel {channel_id} in case {case.number}")
+    return channel
+
+
+def link_list(*, case: Case, link_type: str) -> QuerySet[Link]:
+    """Links of one type in the case, active and withdrawn, with what they join loaded in the same query."""
+    model = LINK_TYPES[link_type]
+    common = ["asserted_by", "withdrawn_by"]
+    if model is ItemPersonLink:
+        return ItemPersonLink.objects.filter(person__case=case).select_related("item", "person", *common)
+    if model is ItemChannelLink:
+        return ItemChannelLink.objects.filter(channel__case=case).select_related("item", "channel", *common)
+    if model is PersonChannelLink:
+        return PersonChannelLink.objects.filter(person__case=case).select_related(
+            "person", "channel", *common
+        )
+    return ItemDerivationLink.objects.filter(item__case=case).select_related("item", "source_item", *common)
+
+
+def link_get(*, case: Case, link_type: str, link_id: int) -> Link:
+    link = link_list(case=case, link_type=link_type).filter(pk=link_id).first()
+    if link is None:
+        raise NotFound(f"no {link_type} link {link_id} in case {case.number}")
+    return link
