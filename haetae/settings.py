@@ -191,3 +191,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HAETAE_LOG_LEVEL", "WARNING")},
 }
+
+# --- cases: django-filter (its browsable-API form templates) and API enum names ---
+INSTALLED_APPS += ["django_filters"]
+_enum_names = SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})  # other blocks may add theirs
+assert isinstance(_enum_names, dict)
+_enum_names.update(
+    {
+        "CaseStatusEnum": "casefile.choices.CaseStatus",
+        "ItemStatusEnum": "evidence.choices.ItemStatus",
+        "ItemKindEnum": "evidence.choices.ItemKind",
+        "PersonKindEnum": "casefile.models.people.PersonKind",
+        "LegalAuthorityKindEnum": "casefile.choices.LegalAuthorityKind",
+        "ItemPersonRelationEnum": "casefile.models.people.ItemPersonRelation",
+        "PersonChannelRelationEnum": "casefile.models.people.PersonChannelRelation",
+    }
+)

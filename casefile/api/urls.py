@@ -2,11 +2,29 @@
 
 from rest_framework.routers import SimpleRouter
 
-from casefile.api.views import CaseViewSet
+from casefile.api import views
 
 app_name = "casefile-api"
 
+CASE = r"cases/(?P<number>[A-Za-z0-9][A-Za-z0-9-]*)"
+
 router = SimpleRouter()
-router.register("cases", CaseViewSet, basename="case")
+router.register("offences", views.OffenceViewSet, basename="offence")
+router.register("cases", views.CaseViewSet, basename="case")
+router.register(f"{CASE}/members", views.CaseMemberViewSet, basename="case-member")
+router.register(f"{CASE}/authorities", views.LegalAuthorityViewSet, basename="case-authority")
+router.register(f"{CASE}/people", views.PersonViewSet, basename="case-person")
+router.register(f"{CASE}/channels", views.ChannelViewSet, basename="case-channel")
+router.register(f"{CASE}/links/item-person", views.ItemPersonLinkViewSet, basename="case-link-item-person")
+router.register(f"{CASE}/links/item-channel", views.ItemChannelLinkViewSet, basename="case-link-item-channel")
+router.register(
+    f"{CASE}/links/person-channel", views.PersonChannelLinkViewSet, basename="case-link-person-channel"
+)
+router.register(
+    f"{CASE}/links/item-derivation", views.ItemDerivationLinkViewSet, basename="case-link-item-derivation"
+)
+
+# --- support: victim support files, takedowns, hash export (routes registered here) ---
+# --- end support ---
 
 urlpatterns = router.urls
