@@ -111,6 +111,15 @@ def test_list_shows_only_the_callers_cases_with_role_and_item_count() -> None:
         "title": mine.case.title,
         "status": "open",
         "opened_at": by_number[mine.case.number]["opened_at"],
+        "closed_at": None,
+        "unit": "",
+        "jurisdiction": "",
+        "lead_investigator": None,
+        "offences": [],
+        "retention_class": "standard",
+        "legal_hold": False,
+        "legal_hold_reason": "",
+        "content_requires_legal_basis": False,
         "item_count": 2,
         "role": "analyst",
     }
@@ -153,7 +162,7 @@ def test_case_list_query_count_is_constant(django_assert_num_queries) -> None:
     client = client_for(user)
     first = member(user=user)
     stored_item(case=first.case, data=b"one", actor=user)
-    with django_assert_num_queries(2) as one_case:  # the page and its count
+    with django_assert_num_queries(3) as one_case:  # the page, its count, and the offences prefetch
         assert client.get("/api/v1/cases/").json()["count"] == 1
     for n in range(19):
         extra = member(user=user, role=CaseMemberRole.LEAD)
