@@ -1,0 +1,66 @@
+"""Helpers for the cases tests: a case with a lead, team members, people, channels and items."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from casefile.choices import CaseMemberRole
+from casefile.models import Case, CaseMember, Channel, Person, SupportFile
+from casefile.people import Identity, person_record
+from casefile.services import case_create
+from evidence.models import EvidenceItem
+from tests.factories import CaseMemberFactory, UserFactory, stored_item
+
+_counter = {"n": 0}
+
+
+@dataclass
+class Team:
+    case: Case
+    lead: Any
+
+    def member(self, role: str = CaseMemberRole.INVESTIGATOR, user: Any = None) -> Any:
+        """A user on this case's team with ``role`` (added directly: membership services are tested apart)."""
+        membership: CaseMember = CaseMemberFactory(
+            case=self.case, role=role, **({"user": user} if user else {})
+        )
+        return membership.user
+
+
+def team(number: str | None = None, **case_fields: Any) -> Team:
+    """A case opened through case_create by a fresh lead."""
+    _counter["n"] += 1
+    lead = UserFactory()
+    case = case_create(
+        number=number or f"2024-TEST-{_counter['n']:04d}", title="Deepfake channel", actor=lead, **case_fields
+    )
+    return Team(case=case, lead=lead)
+
+
+def victim(t: Team, *, identity: Identity | None = None, is_minor: bool = False) -> Person:
+    return person_record(case=t.case, kind="victim", actor=t.lead, identity=identity, is_minor=is_minor)
+
+
+def suspect(t: Team) -> Person:
+    return person_record(case=t.case, kind="suspect", actor=t.lead)
+
+
+def assign_worker(person: Person, worker: Any) -> SupportFile:
+    return SupportFile.objects.create(person=person, assigned_worker=worker)
+
+
+def item(t: Team, data: bytes = b"photo bytes", name: str = "photo.jpg") -> EvidenceItem:
+    return stored_item(case=t.case, data=data, actor=t.lead, name=name)
+
+
+def channel(t: Team, handle: str = "@deepfake_room") -> Channel:
+    from casefile.channels import channel_record
+
+    return channel_record(case=t.case, platform="telegram", handle=handle, title="Room", actor=t.lead)
+
+
+IDENTITY = Identity(
+    name="김지수",
+    birth_date="2008-03-14",
+    contact="010-1234-5678",
+    identifiers=(("instagram", "@jisu.kim"),),
+)
