@@ -1,7 +1,9 @@
 """Helpers for the cases tests: a case with a lead, team members, people, channels and items."""
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
+
+from django.contrib.auth.models import User
 
 from casefile.choices import CaseMemberRole
 from casefile.models import Case, CaseMember, Channel, Person, SupportFile
@@ -13,15 +15,20 @@ from tests.factories import CaseMemberFactory, UserFactory, stored_item
 _counter = {"n": 0}
 
 
+def new_user(**fields: Any) -> User:
+    """A saved user (typed: factory_boy's factories are typed as the factory)."""
+    return cast(User, UserFactory(**fields))
+
+
 @dataclass
 class Team:
     case: Case
-    lead: Any
+    lead: User
 
-    def member(self, role: str = CaseMemberRole.INVESTIGATOR, user: Any = None) -> Any:
+    def member(self, role: str = CaseMemberRole.INVESTIGATOR, user: User | None = None) -> User:
         """A user on this case's team with ``role`` (added directly: membership services are tested apart)."""
-        membership: CaseMember = CaseMemberFactory(
-            case=self.case, role=role, **({"user": user} if user else {})
+        membership = cast(
+            CaseMember, CaseMemberFactory(case=self.case, role=role, **({"user": user} if user else {}))
         )
         return membership.user
 
@@ -29,7 +36,7 @@ class Team:
 def team(number: str | None = None, **case_fields: Any) -> Team:
     """A case opened through case_create by a fresh lead."""
     _counter["n"] += 1
-    lead = UserFactory()
+    lead = new_user()
     case = case_create(
         number=number or f"2024-TEST-{_counter['n']:04d}", title="Deepfake channel", actor=lead, **case_fields
     )

@@ -665,7 +665,10 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScopedVi
         fields = _valid(s.ReasonSerializer, request)
         link_services.link_withdraw(link=link, actor=_actor(request), reason=fields["reason"])
         fresh = link_get(case=case, link_type=self.link_type, link_id=link.pk)
-        return Response(self.get_serializer(fresh).data)
+        # The link's own shape: the action's serializer_class (on the instance) is its request form.
+        shape = type(self).serializer_class
+        assert shape is not None
+        return Response(shape(fresh).data)
 
 
 def _link_views(name: str, serializer: type[BaseSerializer], assert_serializer: type[BaseSerializer]) -> Any:

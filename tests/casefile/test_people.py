@@ -18,8 +18,7 @@ from casefile.people import (
 from casefile.services import case_status_change
 from evidence.models import CustodyEvent
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
-from tests.factories import UserFactory
-from tests.factories_cases import IDENTITY, assign_worker, suspect, team, victim
+from tests.factories_cases import IDENTITY, assign_worker, new_user, suspect, team, victim
 
 pytestmark = pytest.mark.django_db
 
@@ -131,8 +130,8 @@ def test_identity_access_rule() -> None:
     assigned = t.member("victim_support")
     other_worker = t.member("victim_support")
     investigator = t.member("investigator")
-    admin = UserFactory(is_superuser=True, is_staff=True)
-    admin_on_team = t.member("auditor", user=UserFactory(is_superuser=True, is_staff=True))
+    admin = new_user(is_superuser=True, is_staff=True)
+    admin_on_team = t.member("auditor", user=new_user(is_superuser=True, is_staff=True))
     assign_worker(person, assigned)
 
     assert _read(person, t.lead) == IDENTITY
@@ -158,7 +157,7 @@ def test_identity_access_rule() -> None:
 def test_an_assigned_worker_off_the_team_reads_nothing() -> None:
     t = team()
     person = victim(t, identity=IDENTITY)
-    assign_worker(person, UserFactory())  # assigned, but not a member of the case
+    assign_worker(person, new_user())  # assigned, but not a member of the case
     with pytest.raises(AccessDenied):
         _read(person, person.support_file.assigned_worker)
 

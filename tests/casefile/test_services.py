@@ -21,13 +21,13 @@ from casefile.services import (
 from evidence.custody import GENESIS_HASH, event_leaf_hash
 from evidence.models import CustodyEvent
 from haetae.errors import RejectedInput
-from tests.factories import CaseMemberFactory, UserFactory
-from tests.factories_cases import team
+from tests.factories import CaseMemberFactory
+from tests.factories_cases import new_user, team
 
 
 @pytest.mark.django_db
 def test_case_create_records_lead_and_event() -> None:
-    lead = UserFactory()
+    lead = new_user()
     case = case_create(number="2024-SEOUL-0001", title="  Channel X  ", actor=lead)
     assert case.title == "Channel X"
     assert CaseMember.objects.get(case=case).role == "lead"
@@ -92,7 +92,7 @@ def test_the_offence_table_is_seeded_with_the_deepfake_articles() -> None:
 
 @pytest.mark.django_db
 def test_case_create_with_offences_unit_and_lead_investigator() -> None:
-    lead = UserFactory()
+    lead = new_user()
     case = case_create(
         number="2024-SEOUL-0100",
         title="t",
@@ -266,7 +266,7 @@ def test_legal_authority_bad_input_is_refused_whole() -> None:
 @pytest.mark.django_db
 def test_member_add_change_remove_each_an_event() -> None:
     t = team()
-    user = UserFactory()
+    user = new_user()
     member_add(case=t.case, user=user, role="investigator", actor=t.lead)
     member_change_role(case=t.case, user=user, role="analyst", actor=t.lead, reason="reassigned")
     member_remove(case=t.case, user=user, actor=t.lead, reason="left the unit")
@@ -306,17 +306,17 @@ def test_member_add_refuses_duplicates_unknown_roles_and_global_role_mismatch() 
     from django.contrib.auth.models import Group
 
     t = team()
-    user = UserFactory()
+    user = new_user()
     member_add(case=t.case, user=user, role="auditor", actor=t.lead)
     with pytest.raises(RejectedInput, match="already on the team"):
         member_add(case=t.case, user=user, role="analyst", actor=t.lead)
     with pytest.raises(RejectedInput, match="not a case role"):
-        member_add(case=t.case, user=UserFactory(), role="boss", actor=t.lead)
-    prosecutor = UserFactory()
+        member_add(case=t.case, user=new_user(), role="boss", actor=t.lead)
+    prosecutor = new_user()
     prosecutor.groups.add(Group.objects.get(name="prosecutor"))
     with pytest.raises(RejectedInput, match="may take the case roles prosecutor, not lead"):
         member_add(case=t.case, user=prosecutor, role="lead", actor=t.lead)
-    admin = UserFactory()
+    admin = new_user()
     admin.groups.add(Group.objects.get(name="admin"))
     with pytest.raises(RejectedInput, match="break-glass"):
         member_add(case=t.case, user=admin, role="auditor", actor=t.lead)
@@ -327,7 +327,7 @@ def test_member_add_refuses_duplicates_unknown_roles_and_global_role_mismatch() 
 @pytest.mark.django_db
 def test_change_role_and_remove_name_non_members_clearly() -> None:
     t = team()
-    stranger = UserFactory()
+    stranger = new_user()
     with pytest.raises(RejectedInput, match="not on the team"):
         member_change_role(case=t.case, user=stranger, role="analyst", actor=t.lead)
     with pytest.raises(RejectedInput, match="say why"):
