@@ -11,6 +11,7 @@ only whether one is held.
 from typing import Any
 
 from django.contrib import admin
+from django.db import models
 from django.http import HttpRequest
 
 from casefile.models import (
@@ -32,6 +33,8 @@ from casefile.models import (
 class ReadOnlyAdmin(admin.ModelAdmin):
     """View only: writes go through the logged services."""
 
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
@@ -43,6 +46,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyInline(admin.TabularInline):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     extra = 0
     can_delete = False
 

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+import yaml
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -560,3 +562,27 @@ def test_removed_members_lose_access_at_once() -> None:
     )
     assert client.get(url(t, "people/")).status_code == 404
     assert not CaseMember.objects.filter(user=worker).exists()
+
+
+def test_the_schema_documents_every_cases_route(tmp_path) -> None:
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    paths = yaml.safe_load(out.read_text())["paths"]
+    for path in [
+        "/api/v1/offences/",
+        "/api/v1/cases/{number}/status/",
+        "/api/v1/cases/{number}/legal-hold/",
+        "/api/v1/cases/{number}/graph/",
+        "/api/v1/cases/{number}/members/{username}/role/",
+        "/api/v1/cases/{number}/people/{pseudonym}/identity/",
+        "/api/v1/cases/{number}/channels/{id}/observations/",
+        "/api/v1/cases/{number}/links/item-derivation/{id}/withdraw/",
+    ]:
+        assert path in paths, path
+    identity = paths["/api/v1/cases/{number}/people/{pseudonym}/identity/"]["post"]
+    assert {"200", "400", "403", "404"} <= set(identity["responses"])
+    assert (
+        "get" not in paths["/api/v1/cases/{number}/people/{pseudonym}/identity/"]
+    )  # reads are POSTs with a reason
+    people_list = paths["/api/v1/cases/{number}/people/"]["get"]
+    assert {p["name"] for p in people_list["parameters"]} >= {"number", "kind", "is_minor", "limit", "offset"}

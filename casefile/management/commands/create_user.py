@@ -6,7 +6,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from casefile.choices import GlobalRole
 from haetae.cli import HaetaeCommand
@@ -33,17 +33,21 @@ class Command(HaetaeCommand):
         if role == GlobalRole.ADMIN:
             user.is_staff = True
             user.is_superuser = True
+        if user_model.objects.filter(username=username).exists():
+            raise RejectedInput(f"a user named {username!r} already exists: choose another name")
         try:
-            user.full_clean(exclude=["password"])
+            user.full_clean(exclude=["password"], validate_unique=False)
         except ValidationError as exc:
             problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
             raise RejectedInput(f"cannot create user {username!r}: {problems}") from None
         password = secrets.token_urlsafe(15)
         with transaction.atomic():
-            if user_model.objects.select_for_update().filter(username=username).exists():
-                raise RejectedInput(f"a user named {username!r} already exists: choose another name")
             user.set_password(password)
-            user.save()
+            try:
+                with transaction.atomic():
+                    user.save()
+            except IntegrityError:  # created by someone else since the check above
+                raise RejectedInput(f"a user named {username!r} already exists: choose another name") from None
             group, _ = Group.objects.get_or_create(name=role)
             user.groups.add(group)
         if options["json"]:
