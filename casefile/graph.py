@@ -8,7 +8,6 @@ from typing import Any
 
 from casefile.models import Case
 from casefile.people_selectors import channel_list, link_list, person_list
-from evidence.custody import utc_iso
 from evidence.models import EvidenceItem
 
 
@@ -56,7 +55,7 @@ def case_graph(*, case: Case, include_withdrawn: bool = False) -> dict[str, Any]
                 "target": target,
                 "confidence": link.confidence,
                 "origin": link.source,
-                "asserted_at": utc_iso(link.asserted_at),
+                "asserted_at": link.asserted_at,
                 "withdrawn": link.withdrawn_at is not None,
                 **extra,
             }
@@ -77,7 +76,7 @@ def case_graph(*, case: Case, include_withdrawn: bool = False) -> dict[str, Any]
             f"item:{link.item_id}",
             f"channel:{link.channel_id}",
             "posted_in",
-            posted_at=utc_iso(link.posted_at) if link.posted_at else None,
+            posted_at=link.posted_at,
             message_reference=link.message_reference,
         )
     for link in links("person_channel"):

@@ -236,9 +236,7 @@ def case_status_change(*, case: Case, actor: User | None, status: str, reason: s
         before = locked.status
         if status not in STATUS_TRANSITIONS[before]:
             allowed = ", ".join(sorted(STATUS_TRANSITIONS[before]))
-            raise _bad(
-                "status", f"a {before} case cannot become {status}; from {before} it may become {allowed}"
-            )
+            raise _bad("status", f"the case is {before}: it cannot become {status}, only {allowed}")
         now = timezone.now()
         locked.status = status
         if status == CaseStatus.CLOSED:

@@ -225,7 +225,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     def graph(self, request: Request, number: str) -> Response:
         case = case_get_for(user=request.user, number=number)
         include = request.query_params.get("include_withdrawn", "").lower() in {"1", "true", "yes"}
-        return Response(case_graph(case=case, include_withdrawn=include))
+        return Response(s.GraphSerializer(case_graph(case=case, include_withdrawn=include)).data)
 
     @extend_schema(
         summary="Upload evidence into a case",

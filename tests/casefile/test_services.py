@@ -147,7 +147,7 @@ def test_impossible_status_changes_are_refused_with_the_allowed_ones(path: list[
     for step in path:
         case_status_change(case=t.case, actor=t.lead, status=step, reason="step")
     before = CustodyEvent.objects.count()
-    with pytest.raises(RejectedInput, match="may become") as raised:
+    with pytest.raises(RejectedInput, match=r"cannot become \w+, only") as raised:
         case_status_change(case=t.case, actor=t.lead, status=target, reason="try")
     assert "status" in raised.value.details
     assert CustodyEvent.objects.count() == before

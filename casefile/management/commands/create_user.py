@@ -47,7 +47,9 @@ class Command(HaetaeCommand):
                 with transaction.atomic():
                     user.save()
             except IntegrityError:  # created by someone else since the check above
-                raise RejectedInput(f"a user named {username!r} already exists: choose another name") from None
+                raise RejectedInput(
+                    f"a user named {username!r} already exists: choose another name"
+                ) from None
             group, _ = Group.objects.get_or_create(name=role)
             user.groups.add(group)
         if options["json"]:
