@@ -136,3 +136,28 @@ def test_usage_errors_exit_2(tmp_path: Path, argv: list[str]) -> None:
         [sys.executable, "manage.py", *argv], cwd=REPO, env=env, capture_output=True, text=True
     )
     assert result.returncode == 2, result.stderr
+
+
+@pytest.mark.django_db
+def test_create_case_with_offences_and_unit(capsys: pytest.CaptureFixture[str]) -> None:
+    call_command(
+        "create_case",
+        "2024-BUSAN-0200",
+        "--title",
+        "t",
+        "--unit",
+        "부산청 사이버수사대",
+        "--offence",
+        "sc-14-2-distribute",
+        "--offence",
+        "cy-11-distribute",
+        "--json",
+    )
+    payload = json.loads(capsys.readouterr().out)
+    assert sorted(payload["offences"]) == ["cy-11-distribute", "sc-14-2-distribute"]
+    assert Case.objects.get(number="2024-BUSAN-0200").unit == "부산청 사이버수사대"
+    with pytest.raises(SystemExit) as exited:
+        call_command("create_case", "2024-BUSAN-0201", "--title", "t", "--offence", "sc-99")
+    assert exited.value.code == 1
+    assert "unknown offence code(s) sc-99" in capsys.readouterr().err
+    assert not Case.objects.filter(number="2024-BUSAN-0201").exists()
