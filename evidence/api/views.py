@@ -58,6 +58,9 @@ class AnyMediaRenderer(BaseRenderer):
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
     ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None:  # only error bodies come through here: say that they are JSON
+            response["Content-Type"] = "application/json"
         return JSONRenderer().render(data)
 
 
