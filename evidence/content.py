@@ -51,7 +51,8 @@ def media_refusal(*, role: str | None, item_id: int, what: str) -> AccessDenied 
         return AccessDenied(
             f"the {role} role never receives evidence content or previews, blurred or not: the material "
             "is contraband and need-to-know keeps it with the investigators. You can see the item's "
-            "hashes (SHA-256, MD5, SHA-1), its custody record and pseudonymised references (item ids, victims as V-1, V-2 …) — "
+            "hashes (SHA-256, MD5, SHA-1), its custody record and pseudonymised references (item ids, "
+            "victims as V-1, V-2 …) — "
             f"GET /api/v1/evidence/{item_id}/ and /api/v1/evidence/{item_id}/custody/",
             details={"role": role, "instead": ["hashes", "custody", "pseudonymised references"]},
         )
