@@ -24,7 +24,7 @@ from tests.factories_access import jpeg_bytes, live_grant
 
 pytestmark = pytest.mark.django_db
 
-FACES = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+FACES = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
 
 
 def faces_in(picture: Image.Image) -> int:
@@ -93,7 +93,7 @@ def test_blurred_preview_is_made_once_hashed_and_each_serving_recorded() -> None
     assert CustodyEvent.objects.filter(item=item, action=CustodyAction.DERIVED).count() == 1
     served = CustodyEvent.objects.filter(item=item, action=CustodyAction.PREVIEW_SERVED)
     assert served.count() == 2
-    assert served.first().details == {  # type: ignore[union-attr]
+    assert served.first().details == {
         "served": "preview",
         "derivative": derivative.pk,
         "kind": "preview_blurred",
