@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined"
 """Break-glass: admins only, a reason and a bounded duration, a case-level custody event, read-only access
 that ends on expiry or when ended, and the lead sees it all through the API."""
 

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="attr-defined"
 """The need-to-know selectors: membership first (or a live break-glass grant), role second; the vault's
 selectors agree with the cases' ones; nobody sees anything by being a superuser."""
 
