@@ -86,7 +86,7 @@ def test_with_totp_off_the_password_suffices(staff, settings) -> None:
 
 
 def test_api_sessions_must_be_verified_tokens_work_as_before() -> None:
-    membership = CaseMemberFactory(role=CaseMemberRole.LEAD)
+    membership: Any = CaseMemberFactory(role=CaseMemberRole.LEAD)
     url = f"/api/v1/cases/{membership.case.number}/"
     unverified = APIClient()
     unverified.force_login(membership.user.__class__.objects.get(pk=membership.user.pk))
@@ -102,7 +102,7 @@ def test_api_sessions_must_be_verified_tokens_work_as_before() -> None:
 
 def test_api_sessions_without_totp_required(settings) -> None:
     settings.HAETAE_REQUIRE_TOTP = False
-    membership = CaseMemberFactory()
+    membership: Any = CaseMemberFactory()
     client = APIClient()
     client.force_login(membership.user.__class__.objects.get(pk=membership.user.pk))
     assert client.get(f"/api/v1/cases/{membership.case.number}/").status_code == 200
