@@ -23,6 +23,7 @@ from evidence.selectors import (
     CONTENT_ROLES,
     NO_CONTENT_ROLES,
     PROSECUTOR_ROLE,
+    VICTIM_SUPPORT_ROLE,
     case_access_role,
 )
 from evidence.vault import read_verified
@@ -51,9 +52,13 @@ def media_refusal(*, role: str | None, item_id: int, what: str) -> AccessDenied 
         return AccessDenied(
             f"the {role} role never receives evidence content or previews, blurred or not: the material "
             "is contraband and need-to-know keeps it with the investigators. You can see the item's "
-            "hashes (SHA-256, MD5, SHA-1), its custody record and pseudonymised references (item ids, "
-            "victims as V-1, V-2 …) — "
-            f"GET /api/v1/evidence/{item_id}/ and /api/v1/evidence/{item_id}/custody/",
+            "hashes (SHA-256, MD5, SHA-1) and pseudonymised references (item ids, victims as V-1, V-2 …) "
+            f"at GET /api/v1/evidence/{item_id}/"
+            + (
+                ""
+                if role == VICTIM_SUPPORT_ROLE
+                else f", and its custody at /api/v1/evidence/{item_id}/custody/"
+            ),
             details={"role": role, "instead": ["hashes", "custody", "pseudonymised references"]},
         )
     if role == PROSECUTOR_ROLE:

@@ -35,6 +35,8 @@ CONTENT_ROLES = frozenset({"lead", "investigator", "analyst"})
 # Team roles that never receive content or previews, whatever reason they give.
 NO_CONTENT_ROLES = frozenset({"victim_support", "auditor"})
 PROSECUTOR_ROLE = "prosecutor"
+# Sees items only as pseudonymised references with hashes: no names, paths or custody (which names them).
+VICTIM_SUPPORT_ROLE = "victim_support"
 # Not a team role: an administrator holding a live break-glass grant on the case (read-only, no content).
 BREAK_GLASS_ROLE = "break_glass"
 

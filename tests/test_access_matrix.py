@@ -144,7 +144,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "evidence-api:evidence-custody": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},
         missing=lambda w: {"pk": w.item.pk + 10_000},
-        methods={"get": Call(member=200)},
+        methods={"get": Call(member=by_role(set(ROLES) - {"victim_support"}, 200, 403))},
     ),
     "evidence-api:evidence-content": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},

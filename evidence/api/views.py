@@ -17,13 +17,14 @@ from evidence.api.serializers import (
     ErrorSerializer,
     EvidenceItemSerializer,
     ItemCustodySerializer,
+    PseudonymisedItemSerializer,
 )
 from evidence.content import item_content_open
 from evidence.ledger import checkpoint_get, checkpoint_latest, checkpoint_summary, event_inclusion_proofs
 from evidence.models import EvidenceItem
 from evidence.previews import BLURRED_RECIPE, preview_serve
-from evidence.selectors import custody_events_for, evidence_get_for, evidence_visible_to
-from haetae.errors import RejectedInput
+from evidence.selectors import VICTIM_SUPPORT_ROLE, custody_events_for, evidence_get_for, evidence_visible_to
+from haetae.errors import AccessDenied, RejectedInput
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such item in your cases.")
 _MEDIA_DENIED = OpenApiResponse(
@@ -97,12 +98,17 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         description=(
             "Digests taken at ingest (SHA-256, MD5, SHA-1), size, MIME, kind, status and reason, where it "
             "was found, its parent container and how many children it has, and the acquisition that took "
-            "it. Only for members of the item's case; never the content."
+            "it. Only for members of the item's case; never the content. Victim support sees a "
+            "pseudonymised reference: original_name is item-ID and paths, source and seizure details are "
+            "empty."
         ),
         responses={200: EvidenceItemSerializer, 404: _NOT_FOUND},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+        item = self.get_object()
+        if getattr(item, "caller_role", None) == VICTIM_SUPPORT_ROLE:
+            return Response(PseudonymisedItemSerializer(item).data)
+        return Response(self.get_serializer(item).data)
 
     @extend_schema(
         summary="An evidence item's chain of custody, with inclusion proofs",
@@ -119,11 +125,26 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 description="Prove against this checkpoint (by id) instead of the newest.",
             )
         ],
-        responses={200: ItemCustodySerializer, 400: ErrorSerializer, 404: _NOT_FOUND, 409: _TAMPERED},
+        responses={
+            200: ItemCustodySerializer,
+            400: ErrorSerializer,
+            403: OpenApiResponse(
+                ErrorSerializer, description="Victim support does not read custody records."
+            ),
+            404: _NOT_FOUND,
+            409: _TAMPERED,
+        },
     )
     @action(detail=True, methods=["get"], url_path="custody", serializer_class=ItemCustodySerializer)
     def custody(self, request: Request, pk: str) -> Response:
         item = self.get_object()
+        if getattr(item, "caller_role", None) == VICTIM_SUPPORT_ROLE:
+            raise AccessDenied(
+                "victim support sees items as pseudonymised references with their hashes, not their custody "
+                "records (which name files, places and people): use GET /api/v1/evidence/"
+                f"{item.pk}/ for the hashes, or ask the case's auditor to check the custody",
+                details={"role": VICTIM_SUPPORT_ROLE},
+            )
         events = list(custody_events_for(user=request.user, item=item))
         checkpoint_param = request.query_params.get("checkpoint")
         if checkpoint_param is None:
