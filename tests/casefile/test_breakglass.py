@@ -2,6 +2,7 @@
 """Break-glass: admins only, a reason and a bounded duration, a case-level custody event, read-only access
 that ends on expiry or when ended, and the lead sees it all through the API."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -165,3 +166,31 @@ def test_api_grant_list_query_count_is_constant(setup, django_assert_num_queries
             case_number="2024-SEOUL-0101", actor=UserFactory(is_staff=True), reason="r", minutes=5
         )
     assert count_queries() == few
+
+
+def test_command_opens_lists_and_ends(setup, capsys) -> None:
+    from django.core.management import call_command
+
+    call_command(
+        "break_glass",
+        "open",
+        "2024-SEOUL-0101",
+        "--actor",
+        "sysadmin",
+        "--reason",
+        "audit",
+        "--minutes",
+        "20",
+        "--json",
+    )
+    opened = json.loads(capsys.readouterr().out)
+    assert opened["case"] == "2024-SEOUL-0101" and opened["is_live"] and opened["reason"] == "audit"
+    call_command("break_glass", "list", "--actor", "lead")
+    assert f"grant {opened['id']}: sysadmin on case 2024-SEOUL-0101, live" in capsys.readouterr().out
+    call_command("break_glass", "end", str(opened["id"]), "--actor", "lead", "--json")
+    assert json.loads(capsys.readouterr().out)["is_live"] is False
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "break_glass", "open", "2024-SEOUL-0101", "--actor", "lead", "--reason", "x", "--minutes", "5"
+        )
+    assert exited.value.code == 1 and "only administrators" in capsys.readouterr().err
