@@ -30,7 +30,7 @@ class Command(HaetaeCommand):
                 "  .venv/bin/python manage.py createsuperuser",
                 *(
                     [
-                        "  .venv/bin/python manage.py totp_enrol YOURNAME  # admin sign-in asks for a TOTP code",
+                        "  .venv/bin/python manage.py totp_enrol YOURNAME  # admin sign-in asks a TOTP code",
                         "  (HAETAE_REQUIRE_TOTP=0 turns that off for a local trial; 'check' then warns)",
                     ]
                     if getattr(settings, "HAETAE_REQUIRE_TOTP", False)
