@@ -186,3 +186,33 @@ def test_defaults_follow_debug_and_env_vars_switch_them(env: dict[str, str], exp
         check=True,
     )
     assert done.stdout.strip() == expected
+
+
+def test_portal_views_need_a_verified_session_when_totp_is_required(settings) -> None:
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django_otp.middleware import OTPMiddleware
+
+    from haetae.auth import verified_login_required
+
+    @verified_login_required
+    def page(request: Any) -> HttpResponse:
+        return HttpResponse("portal page")
+
+    user = UserFactory(username="investigator")
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+    def call(who: Any, device_id: str | None = None) -> Any:
+        request = RequestFactory().get("/portal/cases/")
+        request.user = who
+        request.session = {"otp_device_id": device_id} if device_id else {}  # type: ignore[assignment]
+        OTPMiddleware(lambda r: HttpResponse())(request)  # wraps request.user with is_verified()
+        return page(request)
+
+    assert call(AnonymousUser()).status_code == 302
+    refused = call(user)
+    assert refused.status_code == 302 and "next=/portal/cases/" in refused["Location"]
+    assert call(user, device.persistent_id).content == b"portal page"
+    settings.HAETAE_REQUIRE_TOTP = False
+    assert call(user).content == b"portal page"
