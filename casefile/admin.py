@@ -207,3 +207,6 @@ class PersonChannelLinkAdmin(LinkAdmin):
 @admin.register(ItemDerivationLink)
 class ItemDerivationLinkAdmin(LinkAdmin):
     list_display = ["id", "item_id", "source_item_id", "confidence", "source", "asserted_at", "withdrawn_at"]
+
+
+from casefile import admin_access  # noqa: E402, F401 - access: registers the break-glass grant admin

@@ -1,7 +1,8 @@
 """Admin for the vault: everything is read-only here; the ledger cannot be added to, changed or deleted.
 
 Evidence changes only through services that write custody events, so the admin only shows what is there.
-It shows metadata, never content.
+It shows metadata, never content, and only of the cases the signed-in user may see (``evidence.selectors``:
+team membership or a live break-glass grant): being staff or superuser opens no case.
 """
 
 from typing import Any
@@ -10,6 +11,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from evidence.models import Acquisition, Blob, Checkpoint, CustodyEvent, EvidenceItem
+from evidence.selectors import evidence_visible_to, visible_case_ids
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,6 +38,10 @@ class BlobAdmin(ReadOnlyAdmin):
     search_fields = ["sha256", "md5", "sha1"]
     list_filter = ["mime", "encryption_scheme"]
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        visible = evidence_visible_to(user=request.user).filter(blob__isnull=False).values("blob_id")
+        return super().get_queryset(request).filter(sha256__in=visible)
+
 
 @admin.register(Acquisition)
 class AcquisitionAdmin(ReadOnlyAdmin):
@@ -43,6 +49,9 @@ class AcquisitionAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     search_fields = ["case__number", "seizure_reference", "manifest_sha256"]
     list_select_related = ["case", "actor"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).filter(case_id__in=visible_case_ids(user=request.user))
 
 
 @admin.register(EvidenceItem)
@@ -55,6 +64,11 @@ class EvidenceItemAdmin(ReadOnlyAdmin):
     exclude = ["original_path_raw"]
     hidden_fields = ("original_path_raw",)
 
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super().get_queryset(request).filter(pk__in=evidence_visible_to(user=request.user).values("pk"))
+        )
+
 
 @admin.register(CustodyEvent)
 class CustodyEventAdmin(ReadOnlyAdmin):
@@ -62,6 +76,9 @@ class CustodyEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "actor_role"]
     search_fields = ["case__number", "leaf_hash", "actor_name"]
     list_select_related = ["case"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return super().get_queryset(request).filter(case_id__in=visible_case_ids(user=request.user))
 
 
 @admin.register(Checkpoint)

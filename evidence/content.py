@@ -1,35 +1,117 @@
-"""The one way code reads an item's plaintext: a stated purpose, a `viewed` event first, verified bytes.
+"""The one way code reads an item's plaintext: need-to-know checked, a stated purpose, a `viewed` event first,
+verified bytes.
 
-Every look at content is a custody event (invariant 2), written and committed before the first byte leaves,
-so a reader that crashes or disconnects midway is still on record. Bytes come from ``vault.read_verified``:
-each chunk is authenticated before it is yielded and the whole is re-hashed; a failure is recorded as an
-``incident`` on the item and re-raised.
+``content_access_check`` is the need-to-know rule for content (membership, role, reason, legal basis where
+the case requires one); ``item_content_open`` and the preview service (``evidence.previews``) both call it, so
+no caller can skip it. Every look at content is a custody event (invariant 2), written and committed before
+the first byte leaves, so a reader that crashes or disconnects midway is still on record. Bytes come from
+``vault.read_verified``: each chunk is authenticated before it is yielded and the whole is re-hashed; a
+failure is recorded as an ``incident`` on the item and re-raised.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
 from evidence.models import EvidenceItem
+from evidence.selectors import (
+    BREAK_GLASS_ROLE,
+    CONTENT_ROLES,
+    NO_CONTENT_ROLES,
+    PROSECUTOR_ROLE,
+    VICTIM_SUPPORT_ROLE,
+    case_access_role,
+)
 from evidence.vault import read_verified
-from haetae.errors import IntegrityFailure, RejectedInput
+from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInput
 
 
-def item_content_open(*, item: EvidenceItem, actor: User, purpose: str) -> Iterator[bytes]:
-    """Record a `viewed` event with the purpose, then return an iterator over the item's verified bytes.
+@dataclass(frozen=True)
+class ContentAccess:
+    """A look at content that passed the checks: who, in what role, why, under what legal basis."""
 
-    Membership and role checks (need-to-know) belong here too and come with the access issue; callers
-    already pass the actor for them.
-    """
+    role: str
+    purpose: str
+    legal_basis: str
+
+
+def media_refusal(*, role: str | None, item_id: int, what: str) -> AccessDenied | NotFound | None:
+    """The error for a caller whose role may not receive ``what`` (content or previews); None if it may."""
+    if role is None:
+        return NotFound(
+            f"no evidence item {item_id} in your cases: check the id, or ask the case lead to add you to "
+            "the team"
+        )
+    if role in CONTENT_ROLES:
+        return None
+    if role in NO_CONTENT_ROLES:
+        return AccessDenied(
+            f"the {role} role never receives evidence content or previews, blurred or not: the material "
+            "is contraband and need-to-know keeps it with the investigators. You can see the item's "
+            "hashes (SHA-256, MD5, SHA-1) and pseudonymised references (item ids, victims as V-1, V-2 …) "
+            f"at GET /api/v1/evidence/{item_id}/"
+            + (
+                ""
+                if role == VICTIM_SUPPORT_ROLE
+                else f", and its custody at /api/v1/evidence/{item_id}/custody/"
+            ),
+            details={"role": role, "instead": ["hashes", "custody", "pseudonymised references"]},
+        )
+    if role == PROSECUTOR_ROLE:
+        return AccessDenied(
+            f"prosecutors receive {what} only for items in exhibits shared with them, and no exhibit of "
+            f"this case shares item {item_id}; meanwhile its hashes and custody are at "
+            f"GET /api/v1/evidence/{item_id}/ — ask the case lead to share it as an exhibit",
+            details={"role": role},
+        )
+    if role == BREAK_GLASS_ROLE:
+        return AccessDenied(
+            f"a break-glass grant is read-only and never includes evidence {what}: to look at it, ask the "
+            "case lead to add you to the team",
+            details={"role": role},
+        )
+    return AccessDenied(f"your role {role} may not receive evidence {what}", details={"role": role})
+
+
+def content_access_check(
+    *,
+    item: EvidenceItem,
+    actor: AbstractBaseUser | AnonymousUser,
+    purpose: str,
+    legal_basis: str = "",
+    what: str = "content",
+) -> ContentAccess:
+    """Need-to-know for a look at content: membership, role, a stated purpose and, where the case requires
+    it, a legal basis. Raises NotFound (not on the case: no existence hint), AccessDenied or RejectedInput."""
+    role = case_access_role(user=actor, case_id=item.case_id)
+    refusal = media_refusal(role=role, item_id=item.pk, what=what)
+    if refusal is not None:
+        raise refusal
     purpose = (purpose or "").strip()
     if not purpose:
         raise RejectedInput(
-            "viewing evidence content needs a stated purpose (e.g. 'classify for charge sheet'): "
-            "give one and try again"
+            f"viewing evidence {what} needs a stated purpose (e.g. 'classify for charge sheet'): "
+            "give one (the `reason` parameter) and try again"
         )
+    legal_basis = (legal_basis or "").strip()
+    if item.case.content_requires_legal_basis and not legal_basis:
+        raise RejectedInput(
+            f"case {item.case} requires a legal basis for every content view (e.g. the warrant number): "
+            "give one (the `legal_basis` parameter) and try again"
+        )
+    assert role is not None
+    return ContentAccess(role=role, purpose=purpose, legal_basis=legal_basis)
+
+
+def item_content_open(
+    *, item: EvidenceItem, actor: User, purpose: str, legal_basis: str = ""
+) -> Iterator[bytes]:
+    """Check need-to-know, record a `viewed` event with the purpose, then iterate the verified bytes."""
+    access = content_access_check(item=item, actor=actor, purpose=purpose, legal_basis=legal_basis)
     sha256 = item.blob_id
     if sha256 is None:
         raise RejectedInput(
@@ -40,9 +122,12 @@ def item_content_open(*, item: EvidenceItem, actor: User, purpose: str) -> Itera
         item_id=item.pk,
         action=CustodyAction.VIEWED,
         actor=actor,
-        purpose=purpose,
+        actor_role=access.role,
+        purpose=access.purpose,
+        legal_authority=access.legal_basis,
         sha256_before=sha256,
         sha256_after=sha256,
+        details={"served": "original"},
     )
     return _stream(item=item, actor=actor, sha256=sha256, viewed_seq=viewed.seq)
 

@@ -4,7 +4,7 @@
 keys them by (source content, kind, recipe) so the same recipe is made once, and records a ``derived``
 custody event on the item it was made for, in the same transaction. ``derivative_read`` returns verified
 bytes; it is for code (detectors, the preview service), not for serving users: whoever serves a derivative
-to a person decides whether that is a content view and records it (see ``casefile.access``).
+to a person checks need-to-know and records the serving (see ``evidence.previews``).
 """
 
 import hashlib

@@ -207,3 +207,31 @@ _enum_names.update(
         "PersonChannelRelationEnum": "casefile.models.people.PersonChannelRelation",
     }
 )
+# --- access: staff sign-in (TOTP via django-otp, throttling via django-axes), break-glass, previews ---
+# Both protections are on unless HAETAE_DEBUG is; switching either off is reported by a system check
+# (haetae.W001, haetae.W002) on every runserver/check/migrate. See docs/access.md.
+HAETAE_REQUIRE_TOTP = _env_flag("HAETAE_REQUIRE_TOTP", not DEBUG)
+HAETAE_LOGIN_THROTTLE = _env_flag("HAETAE_LOGIN_THROTTLE", not DEBUG)
+INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "haetae.admin_site.HaetaeAdminConfig"
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static", "axes"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")  # last, as django-axes requires
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out sign-ins before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = HAETAE_LOGIN_THROTTLE
+AXES_FAILURE_LIMIT = int(os.environ.get("HAETAE_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = int(os.environ.get("HAETAE_LOGIN_COOLOFF_MINUTES", "15")) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+OTP_TOTP_ISSUER = "Haetae"
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "rest_framework.authentication.TokenAuthentication",
+    "haetae.auth.OTPSessionAuthentication",
+]
+HAETAE_BREAK_GLASS_MAX_MINUTES = int(os.environ.get("HAETAE_BREAK_GLASS_MAX_MINUTES", "240"))
+HAETAE_PREVIEW_MAX_SOURCE_BYTES = int(os.environ.get("HAETAE_PREVIEW_MAX_SOURCE_BYTES", str(256 * 1024**2)))

@@ -1,5 +1,6 @@
 """casefile models, one module per part: cases and teams, people and links, victim support, access."""
 
+from casefile.models.access import BreakGlassGrant
 from casefile.models.case import Case, CaseMember, LegalAuthority, Offence, case_number_validator
 from casefile.models.people import (
     Channel,
@@ -14,6 +15,7 @@ from casefile.models.people import (
 from casefile.models.support import SupportFile
 
 __all__ = [
+    "BreakGlassGrant",
     "Case",
     "CaseMember",
     "Channel",

@@ -89,6 +89,23 @@ class EvidenceItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PseudonymisedItemSerializer(EvidenceItemSerializer):
+    """An item as victim support sees it: a reference (item-ID), digests, type and status; no file names,
+    paths, sources or seizure details, which may name a victim or a place."""
+
+    REDACTED = ("original_path", "link_target", "source")
+    REDACTED_ACQUISITION = ("source_description", "seizure_reference", "location")
+
+    def to_representation(self, instance: EvidenceItem) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["original_name"] = f"item-{instance.pk}"
+        data.update(dict.fromkeys(self.REDACTED, ""))
+        acquisition = data.get("acquisition") or {}
+        acquisition.update(dict.fromkeys(self.REDACTED_ACQUISITION, ""))
+        acquisition.update({"seal_numbers": [], "participants": []})
+        return data
+
+
 class CheckpointSummarySerializer(serializers.Serializer):
     """A signed tree head, with ``created_at`` exactly as it was signed (UTC)."""
 

@@ -1,11 +1,15 @@
-"""Evidence API: an item's metadata and its custody with inclusion proofs. Content is never served here."""
+"""Evidence API: an item's metadata, its custody with inclusion proofs, and — through need-to-know checks
+in ``evidence.content`` and ``evidence.previews`` — its content and previews, each look on record."""
 
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
+from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,16 +17,68 @@ from evidence.api.serializers import (
     ErrorSerializer,
     EvidenceItemSerializer,
     ItemCustodySerializer,
+    PseudonymisedItemSerializer,
 )
+from evidence.content import item_content_open
 from evidence.ledger import checkpoint_get, checkpoint_latest, checkpoint_summary, event_inclusion_proofs
 from evidence.models import EvidenceItem
-from evidence.selectors import custody_events_for, evidence_get_for, evidence_visible_to
-from haetae.errors import RejectedInput
+from evidence.previews import BLURRED_RECIPE, preview_serve
+from evidence.selectors import VICTIM_SUPPORT_ROLE, custody_events_for, evidence_get_for, evidence_visible_to
+from haetae.errors import AccessDenied, RejectedInput
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such item in your cases.")
+_MEDIA_DENIED = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "Your role may not receive this: victim_support and auditor never receive content or previews "
+        "(the message says what they can see instead); prosecutors only for items in exhibits shared with "
+        "them; a break-glass grant never includes content."
+    ),
+)
+_REASON = OpenApiParameter(
+    "reason", OpenApiTypes.STR, description="Why you look (recorded on the item's custody chain)."
+)
+_LEGAL_BASIS = OpenApiParameter(
+    "legal_basis",
+    OpenApiTypes.STR,
+    description="The legal basis, e.g. a warrant number: required where the case says so.",
+)
 _TAMPERED = OpenApiResponse(
     ErrorSerializer, description="The ledger does not match its signed checkpoint (an integrity incident)."
 )
+
+
+class AnyMediaRenderer(BaseRenderer):
+    """Lets a client that asks for image/* or application/octet-stream reach the content endpoints; errors
+    are still JSON."""
+
+    media_type = "*/*"
+    format = "bin"
+    charset = None
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None:  # only error bodies come through here: say that they are JSON
+            response["Content-Type"] = "application/json"
+        return JSONRenderer().render(data)
+
+
+def _flag(request: Request, name: str, default: bool) -> bool:
+    value = request.query_params.get(name)
+    if value is None or value == "":
+        return default
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise RejectedInput(f"{name} must be 1 or 0 (true or false), not {value!r}")
+
+
+def _no_store(response: HttpResponse | StreamingHttpResponse) -> None:
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
 
 
 class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -42,12 +98,17 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         description=(
             "Digests taken at ingest (SHA-256, MD5, SHA-1), size, MIME, kind, status and reason, where it "
             "was found, its parent container and how many children it has, and the acquisition that took "
-            "it. Only for members of the item's case; never the content."
+            "it. Only for members of the item's case; never the content. Victim support sees a "
+            "pseudonymised reference: original_name is item-ID and paths, source and seizure details are "
+            "empty."
         ),
         responses={200: EvidenceItemSerializer, 404: _NOT_FOUND},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().retrieve(request, *args, **kwargs)
+        item = self.get_object()
+        if getattr(item, "caller_role", None) == VICTIM_SUPPORT_ROLE:
+            return Response(PseudonymisedItemSerializer(item).data)
+        return Response(self.get_serializer(item).data)
 
     @extend_schema(
         summary="An evidence item's chain of custody, with inclusion proofs",
@@ -64,11 +125,26 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 description="Prove against this checkpoint (by id) instead of the newest.",
             )
         ],
-        responses={200: ItemCustodySerializer, 400: ErrorSerializer, 404: _NOT_FOUND, 409: _TAMPERED},
+        responses={
+            200: ItemCustodySerializer,
+            400: ErrorSerializer,
+            403: OpenApiResponse(
+                ErrorSerializer, description="Victim support does not read custody records."
+            ),
+            404: _NOT_FOUND,
+            409: _TAMPERED,
+        },
     )
     @action(detail=True, methods=["get"], url_path="custody", serializer_class=ItemCustodySerializer)
     def custody(self, request: Request, pk: str) -> Response:
         item = self.get_object()
+        if getattr(item, "caller_role", None) == VICTIM_SUPPORT_ROLE:
+            raise AccessDenied(
+                "victim support sees items as pseudonymised references with their hashes, not their custody "
+                "records (which name files, places and people): use GET /api/v1/evidence/"
+                f"{item.pk}/ for the hashes, or ask the case's auditor to check the custody",
+                details={"role": VICTIM_SUPPORT_ROLE},
+            )
         events = list(custody_events_for(user=request.user, item=item))
         checkpoint_param = request.query_params.get("checkpoint")
         if checkpoint_param is None:
@@ -86,3 +162,99 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             "events": events,
         }
         return Response(ItemCustodySerializer(body, context={"proofs": proofs}).data)
+
+    @extend_schema(
+        summary="An item's content (a content view, on record)",
+        description=(
+            "The original bytes, verified as they stream (each chunk authenticated, the whole re-hashed "
+            "against the SHA-256 taken at ingest; damage stops the stream and is recorded as an incident). "
+            "Needs membership with the role lead, investigator or analyst, a `reason`, and a `legal_basis` "
+            "where the case requires one. A `viewed` custody event records who, why, under what basis and "
+            "when, before the first byte is sent. victim_support and auditor never receive content."
+        ),
+        parameters=[_REASON, _LEGAL_BASIS],
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            400: ErrorSerializer,
+            403: _MEDIA_DENIED,
+            404: _NOT_FOUND,
+            409: ErrorSerializer,
+        },
+    )
+    @action(
+        detail=True, methods=["get"], url_path="content", renderer_classes=[JSONRenderer, AnyMediaRenderer]
+    )
+    def content(self, request: Request, pk: str) -> StreamingHttpResponse:
+        item = self.get_object()
+        chunks = item_content_open(
+            item=item,
+            actor=cast(User, request.user),
+            purpose=request.query_params.get("reason", ""),
+            legal_basis=request.query_params.get("legal_basis", ""),
+        )
+        # The first chunk is read here, so a missing or damaged object is a 409 rather than a cut stream.
+        first = next(chunks, b"")
+        response = StreamingHttpResponse(
+            _prepend(first, chunks), content_type=item.mime or "application/octet-stream"
+        )
+        response["Content-Disposition"] = f'attachment; filename="item-{item.pk}"'
+        response["X-Haetae-SHA256"] = item.blob_id or ""
+        if item.size is not None:
+            response["Content-Length"] = str(item.size)
+        _no_store(response)
+        return response
+
+    @extend_schema(
+        summary="An item's preview: blurred unless asked otherwise",
+        description=(
+            "A JPEG derivative made once per recipe and hashed (header X-Haetae-Derivative-SHA256). By "
+            "default blurred so that nothing explicit is recognisable (shrunk to fit "
+            f"{BLURRED_RECIPE['shrink_to']} px, Gaussian blur, enlarged to "
+            f"{BLURRED_RECIPE['enlarge_to']} px, "
+            "blurred again); serving it records a `preview_served` custody event. `grey=1` makes it "
+            "greyscale. `blur=0` is a content view: it needs a `reason` (and `legal_basis` where required) "
+            "and records `viewed`. Only for images; victim_support and auditor never receive previews."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "blur", OpenApiTypes.BOOL, description="0 for an unblurred preview (default 1)."
+            ),
+            OpenApiParameter("grey", OpenApiTypes.BOOL, description="1 for greyscale (default 0)."),
+            _REASON,
+            _LEGAL_BASIS,
+        ],
+        responses={
+            (200, "image/jpeg"): OpenApiTypes.BINARY,
+            400: ErrorSerializer,
+            403: _MEDIA_DENIED,
+            404: _NOT_FOUND,
+            409: ErrorSerializer,
+        },
+    )
+    @action(
+        detail=True, methods=["get"], url_path="preview", renderer_classes=[JSONRenderer, AnyMediaRenderer]
+    )
+    def preview(self, request: Request, pk: str) -> HttpResponse:
+        item = self.get_object()
+        preview = preview_serve(
+            item=item,
+            actor=cast(User, request.user),
+            blur=_flag(request, "blur", True),
+            grey=_flag(request, "grey", False),
+            purpose=request.query_params.get("reason", ""),
+            legal_basis=request.query_params.get("legal_basis", ""),
+        )
+        response = HttpResponse(preview.data, content_type=preview.mime)
+        response["X-Haetae-Derivative-SHA256"] = preview.derivative.blob_id
+        response["X-Haetae-Preview"] = ("blurred" if preview.blurred else "unblurred") + (
+            ", greyscale" if preview.grey else ""
+        )
+        response["Content-Disposition"] = f'inline; filename="item-{item.pk}-preview.jpg"'
+        _no_store(response)
+        return response
+
+
+def _prepend(first: bytes, rest: Any) -> Any:
+    if first:
+        yield first
+    yield from rest

@@ -7,7 +7,6 @@ import zipfile
 
 import pytest
 import yaml
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
@@ -18,6 +17,7 @@ from casefile.choices import CaseMemberRole
 from evidence.models import Acquisition, EvidenceItem
 from evidence.uploads import VaultUploadedFile, VaultUploadHandler
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
+from tests.factories_access import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -63,9 +63,7 @@ def test_token_authentication_lists_the_callers_cases() -> None:
 def test_session_authentication_works_too() -> None:
     membership = member()
     client = APIClient()
-    # Reloaded: UserFactory sets the password after saving and does not save it again, so the in-memory
-    # user's session hash would not match the stored one.
-    client.force_login(get_user_model().objects.get(pk=membership.user.pk))
+    verified_login(client, membership.user)  # an OTP-verified session, as the admin sign-in makes
     response = client.get(f"/api/v1/cases/{membership.case.number}/")
     assert response.status_code == 200
 

@@ -273,3 +273,19 @@ def test_custody_query_count_does_not_grow_with_events(team, django_assert_num_q
         assert len(client.get(f"/api/v1/evidence/{few.pk}/custody/").json()["events"]) == 2
     with django_assert_num_queries(len(baseline.captured_queries)):
         assert len(client.get(f"/api/v1/evidence/{many.pk}/custody/").json()["events"]) == 12
+
+
+def test_victim_support_sees_a_pseudonymised_reference_with_hashes_and_no_custody() -> None:
+    membership = CaseMemberFactory(role=CaseMemberRole.VICTIM_SUPPORT)
+    item = stored_item(case=membership.case, data=b"bytes", actor=membership.user, name="kim-jiyoung.jpg")
+    client = APIClient()
+    client.force_authenticate(membership.user)
+    response = client.get(f"/api/v1/evidence/{item.pk}/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["original_name"] == f"item-{item.pk}" and body["original_path"] == ""
+    assert body["sha256"] == item.blob_id and body["md5"]
+    assert "kim-jiyoung" not in response.content.decode()
+    custody = client.get(f"/api/v1/evidence/{item.pk}/custody/")
+    assert custody.status_code == 403 and "pseudonymised references" in custody.json()["detail"]
+    assert "kim-jiyoung" not in custody.content.decode()

@@ -16,7 +16,7 @@ from django.core.management import call_command
 from evidence.choices import CustodyAction
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
 from tests.evidence.test_ingest_crash import CASE_NUMBER, REPO, make_subprocess_env
-from tests.factories import CaseFactory, UserFactory
+from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 
 ITEM_KEYS = {"id", "path", "parent", "status", "reason", "size", "md5", "sha1", "sha256", "mime"}
 
@@ -46,7 +46,7 @@ def folder(tmp_path: Path) -> Path:
 @pytest.mark.django_db
 def test_json_output_is_one_object_with_the_contracted_shape(folder: Path) -> None:
     case = CaseFactory(number="2024-SEOUL-0042")
-    UserFactory(username="park")
+    CaseMemberFactory(case=case, user=UserFactory(username="park"))
     code, out, _ = run_ingest(
         "2024-SEOUL-0042",
         str(folder),
@@ -95,8 +95,7 @@ def test_json_output_is_one_object_with_the_contracted_shape(folder: Path) -> No
 
 @pytest.mark.django_db
 def test_rejections_exit_1_but_accepted_items_are_committed(folder: Path) -> None:
-    CaseFactory(number="2024-SEOUL-0043")
-    UserFactory(username="park")
+    CaseMemberFactory(case=CaseFactory(number="2024-SEOUL-0043"), user=UserFactory(username="park"))
     (folder / "shortcut").symlink_to(folder / "photo.jpg")
     code, out, err = run_ingest("2024-SEOUL-0043", str(folder), "--actor", "park")
     assert code == 1
@@ -108,8 +107,7 @@ def test_rejections_exit_1_but_accepted_items_are_committed(folder: Path) -> Non
 
 @pytest.mark.django_db
 def test_unknown_case_user_or_path_is_refused_with_a_message(folder: Path) -> None:
-    CaseFactory(number="2024-SEOUL-0044")
-    UserFactory(username="park")
+    CaseMemberFactory(case=CaseFactory(number="2024-SEOUL-0044"), user=UserFactory(username="park"))
     code, _, err = run_ingest("2024-NOPE-0001", str(folder), "--actor", "park")
     assert code == 1 and "no case numbered '2024-NOPE-0001'" in err
     code, _, err = run_ingest("2024-SEOUL-0044", str(folder), "--actor", "ghost")
@@ -117,6 +115,21 @@ def test_unknown_case_user_or_path_is_refused_with_a_message(folder: Path) -> No
     code, _, err = run_ingest("2024-SEOUL-0044", str(folder / "missing.jpg"), "--actor", "park")
     assert code == 1 and "nothing at" in err
     assert not Acquisition.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_actor_must_be_on_the_team_with_a_role_that_may_ingest(folder: Path) -> None:
+    case = CaseFactory(number="2024-SEOUL-0045")
+    UserFactory(username="outsider")
+    CaseMemberFactory(case=case, user=UserFactory(username="kim.support"), role="victim_support")
+    code, _, err = run_ingest("2024-SEOUL-0045", str(folder), "--actor", "outsider")
+    assert code == 1
+    assert "outsider is not on the team of case 2024-SEOUL-0045" in err
+    assert "manage.py add_member 2024-SEOUL-0045 outsider ROLE" in err
+    code, _, err = run_ingest("2024-SEOUL-0045", str(folder), "--actor", "kim.support")
+    assert code == 1
+    assert "your role on case 2024-SEOUL-0045 is victim_support" in err and "add evidence" in err
+    assert not Acquisition.objects.exists() and not CustodyEvent.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -28,7 +28,7 @@ from evidence.ledger_sql import create_statements, drop_statements
 from evidence.models import Blob, Checkpoint, CustodyEvent, EvidenceItem
 from evidence.vault import object_path
 from evidence.verify import MerkleWalk, consistency_proof_ranges, vault_verify
-from tests.factories import CaseFactory, stored_item
+from tests.factories import CaseFactory, CaseMemberFactory, stored_item
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -460,6 +460,19 @@ def test_command_case_scope_and_unknown_case(ledger: Ledger, capsys: pytest.Capt
     assert exited.value.code == 2
 
 
+def test_command_for_one_case_checks_the_actor_is_on_its_team(
+    ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outsider = make_actor("outsider-auditor")
+    with pytest.raises(SystemExit) as exited:
+        call_command("verify", "--case", ledger.case.number, "--actor", outsider.username)
+    assert exited.value.code == 1
+    assert f"outsider-auditor is not on the team of case {ledger.case.number}" in capsys.readouterr().err
+    CaseMemberFactory(case=ledger.case, user=outsider, role="auditor")
+    call_command("verify", "--case", ledger.case.number, "--actor", outsider.username)
+    assert "all checks passed" in capsys.readouterr().out
+
+
 @pytest.mark.django_db(transaction=True)
 def test_command_as_a_subprocess_exit_codes_and_json(data_dir: Path, tmp_path: Path) -> None:
     env = {
@@ -492,7 +505,7 @@ def test_command_as_a_subprocess_exit_codes_and_json(data_dir: Path, tmp_path: P
 
     seed = (
         "from django.contrib.auth import get_user_model\n"
-        "from tests.factories import CaseFactory, stored_item\n"
+        "from tests.factories import CaseFactory, CaseMemberFactory, stored_item\n"
         "actor = get_user_model().objects.create(username='auditor-sub')\n"
         "case = CaseFactory(number='2024-SUB-0001')\n"
         "stored_item(case=case, data=b'first' * 100, actor=actor, name='a.jpg')\n"

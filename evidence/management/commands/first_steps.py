@@ -28,6 +28,14 @@ class Command(HaetaeCommand):
                 "",
                 "No users yet. In another terminal, create the first one:",
                 "  .venv/bin/python manage.py createsuperuser",
+                *(
+                    [
+                        "  .venv/bin/python manage.py totp_enrol YOURNAME  # admin sign-in asks a TOTP code",
+                        "  (HAETAE_REQUIRE_TOTP=0 turns that off for a local trial; 'check' then warns)",
+                    ]
+                    if getattr(settings, "HAETAE_REQUIRE_TOTP", False)
+                    else []
+                ),
                 "then try the CLI tour in README.md, e.g.:",
                 "  .venv/bin/python manage.py create_case 2024-SEOUL-0001 --title 'Test' --actor YOURNAME",
             ]

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from casefile.services import case_get
+from casefile.selectors import INGEST_ROLES, case_for_command
 from evidence.ingest import PathSource, evidence_ingest
 from haetae.cli import HaetaeCommand
 
@@ -55,7 +55,10 @@ class Command(HaetaeCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.get_actor(options["actor"])
-        case = case_get(number=options["number"])
+        # The actor must be on the case's team with a role that may ingest, exactly as through the API.
+        case = case_for_command(
+            user=actor, number=options["number"], roles=INGEST_ROLES, action="add evidence to it"
+        )
         show_bar = not options["json"] and sys.stderr.isatty()
         total = _total_bytes(options["paths"]) if show_bar else None
         with self.progress(total=total, unit="B", enabled=show_bar) as bar:

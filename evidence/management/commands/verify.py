@@ -3,8 +3,8 @@
 import sys
 from typing import Any
 
-from django.apps import apps
-
+from casefile.models import Case
+from casefile.selectors import case_for_command
 from evidence.verify import vault_verify
 from haetae.cli import HaetaeCommand
 from haetae.errors import RejectedInput
@@ -31,9 +31,11 @@ class Command(HaetaeCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.get_actor(options["actor"]) if options["actor"] else None
         case = None
-        if options["case"]:
-            case_model = apps.get_model("casefile", "Case")
-            case = case_model.objects.filter(number=options["case"]).first()
+        if options["case"] and actor is not None:
+            # Verifying one case for a person: they must be able to see it (any team role, e.g. auditor).
+            case = case_for_command(user=actor, number=options["case"], roles=None, action="verify it")
+        elif options["case"]:
+            case = Case.objects.filter(number=options["case"]).first()
             if case is None:
                 raise RejectedInput(
                     f"no case numbered {options['case']!r}: check the number (GET /api/v1/cases/ lists them)"

@@ -1,0 +1,30 @@
+"""System checks that say out loud when sign-in protections are switched off (never silently)."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+
+@register(Tags.security, deploy=False)
+def sign_in_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Warn when TOTP for staff sign-in (HAETAE_REQUIRE_TOTP) or login throttling is off."""
+    problems = []
+    if not getattr(settings, "HAETAE_REQUIRE_TOTP", True):
+        problems.append(
+            Warning(
+                "TOTP is off: staff sign in to the admin (and sessions reach the API) with a password alone.",
+                hint="Set HAETAE_REQUIRE_TOTP=1 (the default when HAETAE_DEBUG is off) for production; "
+                "enrol each staff member with 'manage.py totp_enrol USERNAME'.",
+                id="haetae.W001",
+            )
+        )
+    if not getattr(settings, "AXES_ENABLED", True):
+        problems.append(
+            Warning(
+                "Login throttling is off: failed sign-ins are neither counted nor locked out.",
+                hint="Set HAETAE_LOGIN_THROTTLE=1 (the default when HAETAE_DEBUG is off) for production.",
+                id="haetae.W002",
+            )
+        )
+    return problems

@@ -1,0 +1,347 @@
+"""The access matrix: every API endpoint, read from the URL resolver, for every caller, leaks nothing.
+
+For each URL pattern under /api/v1/ and each HTTP method it answers, callers are: each team role (lead,
+investigator, analyst, prosecutor, victim_support, auditor) as a member of the target case and as a
+member of another case only ("non-member"), an anonymous caller, and an administrator without a
+break-glass grant. The checks:
+- the status is the one the table below expects;
+- a caller off the target case sees nothing of it: no marker of the target case (its number, title, item
+  names and digests, grant reasons) in any response body or header, lists count only what they return;
+- "not found" reads the same for an object of another case and for one that does not exist;
+- a refused request writes no custody event;
+- list endpoints run a number of queries that does not grow with the number of rows.
+
+A new endpoint fails ``test_every_api_endpoint_has_a_fixture`` until it has an entry in ENDPOINTS: one
+entry per URL name saying how to fill its URL kwargs (and a nonexistent variant), and per method the
+expected status for members by role, for non-members and for the admin without a grant.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from rest_framework.test import APIClient
+
+from casefile.choices import CaseMemberRole
+from casefile.models import BreakGlassGrant, Case
+from evidence.models import CustodyEvent, EvidenceItem
+from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
+from tests.factories_access import jpeg_bytes, live_grant
+
+ROLES = [r.value for r in CaseMemberRole]
+CONTENT = {"lead", "investigator", "analyst"}
+TARGET_MARKERS = ["2024-TARGET-0001", "Target case title marker", "target-marker.jpg", "target grant reason"]
+
+
+@dataclass
+class World:
+    """Two cases: the target (whose objects are asked for) and home (where non-members are members)."""
+
+    target: Case
+    home: Case
+    item: EvidenceItem
+    home_item: EvidenceItem
+    grant: BreakGlassGrant
+    markers: list[str]
+
+
+def build_world() -> World:
+    target = CaseFactory(number="2024-TARGET-0001", title="Target case title marker")
+    home = CaseFactory(number="2024-HOME-0002", title="Home case")
+    owner = UserFactory(username="target.owner")
+    item = stored_item(
+        case=target, data=jpeg_bytes("chelsea", quality=70), actor=owner, name="target-marker.jpg"
+    )
+    home_item = stored_item(case=home, data=b"home case bytes", actor=owner, name="home.jpg")
+    holder = UserFactory(username="grant.holder", is_staff=True)
+    grant = live_grant(case=target, user=holder, reason="target grant reason")
+    assert item.blob is not None
+    markers = [*TARGET_MARKERS, item.blob.sha256, item.blob.md5, item.blob.sha1]
+    return World(target=target, home=home, item=item, home_item=home_item, grant=grant, markers=markers)
+
+
+@dataclass
+class Call:
+    """What one method of an endpoint should answer.
+
+    ``member``: the status for a member of the target case, one for all roles or one per role.
+    ``outsider``: for a member of another case only, and (unless ``admin`` says otherwise) for an admin
+    without a grant. ``query``/``data``: query string and body. ``echoes_target``: the response may name
+    the target because the caller named it (e.g. opening a grant), so the marker scan is skipped for 2xx.
+    """
+
+    member: int | dict[str, int]
+    outsider: int = 404
+    admin: int | None = None
+    query: dict[str, str] = field(default_factory=dict)
+    data: Callable[[World], Any] | None = None
+    format: str | None = None
+    echoes_target: bool = False
+
+    def expected(self, caller: str, role: str) -> int:
+        if caller == "anonymous":
+            return 401
+        if caller == "admin":
+            return self.admin if self.admin is not None else self.outsider
+        if caller == "non_member":
+            return self.outsider
+        return self.member if isinstance(self.member, int) else self.member[role]
+
+
+@dataclass
+class Endpoint:
+    """How to call one URL name: kwargs naming the target case's object, kwargs naming nothing (detail
+    endpoints), the calls per method, and for lists how to add rows visible to a user (query counts)."""
+
+    kwargs: Callable[[World], dict[str, Any]] = lambda world: {}
+    missing: Callable[[World], dict[str, Any]] | None = None
+    methods: dict[str, Call] = field(default_factory=dict)
+    grow: Callable[[World, Any, int], None] | None = None
+
+
+def by_role(allowed: set[str], yes: int, no: int) -> dict[str, int]:
+    return {role: yes if role in allowed else no for role in ROLES}
+
+
+def _grow_cases(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        case: Any = CaseFactory()
+        CaseMemberFactory(case=case, user=user, role=CaseMemberRole.LEAD)
+        stored_item(case=case, data=f"row {case.pk}".encode(), actor=user)
+
+
+def _grow_grants(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        live_grant(case=world.target, user=UserFactory(is_staff=True), reason="another grant")
+
+
+def _upload(world: World) -> dict[str, Any]:
+    return {"files": [SimpleUploadedFile("note.txt", b"a seized note", content_type="text/plain")]}
+
+
+ENDPOINTS: dict[str, Endpoint] = {
+    "casefile-api:case-list": Endpoint(methods={"get": Call(member=200, outsider=200)}, grow=_grow_cases),
+    "casefile-api:case-detail": Endpoint(
+        kwargs=lambda w: {"number": w.target.number},
+        missing=lambda w: {"number": "2024-NOWHERE-0404"},
+        methods={"get": Call(member=200)},
+    ),
+    "casefile-api:case-evidence": Endpoint(
+        kwargs=lambda w: {"number": w.target.number},
+        missing=lambda w: {"number": "2024-NOWHERE-0404"},
+        methods={"post": Call(member=by_role(CONTENT, 201, 403), data=_upload, format="multipart")},
+    ),
+    "evidence-api:evidence-detail": Endpoint(
+        kwargs=lambda w: {"pk": w.item.pk},
+        missing=lambda w: {"pk": w.item.pk + 10_000},
+        methods={"get": Call(member=200)},
+    ),
+    "evidence-api:evidence-custody": Endpoint(
+        kwargs=lambda w: {"pk": w.item.pk},
+        missing=lambda w: {"pk": w.item.pk + 10_000},
+        methods={"get": Call(member=by_role(set(ROLES) - {"victim_support"}, 200, 403))},
+    ),
+    "evidence-api:evidence-content": Endpoint(
+        kwargs=lambda w: {"pk": w.item.pk},
+        missing=lambda w: {"pk": w.item.pk + 10_000},
+        methods={"get": Call(member=by_role(CONTENT, 200, 403), query={"reason": "access matrix"})},
+    ),
+    "evidence-api:evidence-preview": Endpoint(
+        kwargs=lambda w: {"pk": w.item.pk},
+        missing=lambda w: {"pk": w.item.pk + 10_000},
+        methods={"get": Call(member=by_role(CONTENT, 200, 403))},
+    ),
+    "access-api:break-glass-list": Endpoint(
+        methods={
+            "get": Call(member=200, outsider=200),
+            "post": Call(
+                member=403,
+                outsider=403,
+                admin=201,
+                data=lambda w: {"case": w.target.number, "reason": "matrix", "minutes": 5},
+                echoes_target=True,
+            ),
+        },
+        grow=_grow_grants,
+    ),
+    "access-api:break-glass-detail": Endpoint(
+        kwargs=lambda w: {"pk": w.grant.pk},
+        missing=lambda w: {"pk": w.grant.pk + 10_000},
+        methods={"get": Call(member=by_role({"lead"}, 200, 404))},
+    ),
+    "access-api:break-glass-end": Endpoint(
+        kwargs=lambda w: {"pk": w.grant.pk},
+        missing=lambda w: {"pk": w.grant.pk + 10_000},
+        methods={"post": Call(member=by_role({"lead"}, 200, 404))},
+    ),
+}
+
+
+# --- the resolver ------------------------------------------------------------------------------------------
+
+
+def api_patterns() -> dict[str, tuple[str, list[str], bool]]:
+    """Every named URL pattern under /api/v1/: name → (route, HTTP methods, is a list endpoint)."""
+    found: dict[str, tuple[str, list[str], bool]] = {}
+
+    def walk(patterns: list[Any], prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                if not route.startswith("api/v1/"):
+                    continue
+                callback = pattern.callback
+                actions = getattr(callback, "actions", None)
+                if actions is not None:
+                    methods, is_list = sorted(actions), "list" in actions.values()
+                else:
+                    view = getattr(callback, "view_class", None) or getattr(callback, "cls", None)
+                    methods = sorted(m for m in ("get", "post", "put", "patch", "delete") if hasattr(view, m))
+                    is_list = False
+                assert pattern.name, (
+                    f"API route {route} has no name: name it so the access matrix can cover it"
+                )
+                found[namespace + pattern.name] = (route, methods, is_list)
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+PATTERNS = api_patterns()
+CALLERS = [(caller, role) for role in ROLES for caller in ("member", "non_member")] + [
+    ("anonymous", ""),
+    ("admin", ""),
+]
+CASES = [
+    (name, method, caller, role)
+    for name, (_, methods, _) in sorted(PATTERNS.items())
+    if name in ENDPOINTS
+    for method in methods
+    if method in ENDPOINTS[name].methods
+    for caller, role in CALLERS
+]
+
+
+def test_every_api_endpoint_has_a_fixture() -> None:
+    missing = sorted(name for name in PATTERNS if name not in ENDPOINTS)
+    assert not missing, f"API endpoints without an access-matrix entry (add them to ENDPOINTS): {missing}"
+    uncovered = [
+        f"{name} {method.upper()}"
+        for name, (_, methods, _) in PATTERNS.items()
+        for method in methods
+        if method not in ENDPOINTS[name].methods
+    ]
+    assert not uncovered, f"methods without an expected status in ENDPOINTS: {uncovered}"
+    stale = sorted(set(ENDPOINTS) - set(PATTERNS))
+    assert not stale, f"ENDPOINTS names no longer in the URL conf: {stale}"
+    lists_without_growth = [
+        name for name, (_, _, is_list) in PATTERNS.items() if is_list and not ENDPOINTS[name].grow
+    ]
+    assert not lists_without_growth, (
+        f"list endpoints need `grow` for their query-count check: {lists_without_growth}"
+    )
+
+
+def client_for(world: World, caller: str, role: str) -> APIClient:
+    client = APIClient()
+    if caller == "anonymous":
+        return client
+    if caller == "admin":
+        user = UserFactory(username="admin.without.grant", is_staff=True, is_superuser=True)
+    else:
+        user = UserFactory(username=f"{role}.{caller}")
+        CaseMemberFactory(case=world.target if caller == "member" else world.home, user=user, role=role)
+    client.force_authenticate(user)
+    return client
+
+
+def send(client: APIClient, method: str, url: str, call: Call, world: World) -> Any:
+    if call.query:
+        url += "?" + "&".join(f"{k}={v}" for k, v in call.query.items())
+    body = call.data(world) if call.data else None
+    return getattr(client, method)(url, body, format=call.format)
+
+
+def response_text(response: Any) -> str:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    headers = "\n".join(f"{k}: {v}" for k, v in response.items())
+    return headers + "\n" + body.decode("utf-8", errors="replace")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "method", "caller", "role"), CASES, ids=[" ".join(c).strip() for c in CASES]
+)
+def test_access_matrix(name: str, method: str, caller: str, role: str) -> None:
+    world = build_world()
+    endpoint, call = ENDPOINTS[name], ENDPOINTS[name].methods[method]
+    client = client_for(world, caller, role)
+    events_before = CustodyEvent.objects.count()
+    url = reverse(name, kwargs=endpoint.kwargs(world))
+    response = send(client, method, url, call, world)
+    text = response_text(response)
+    expected = call.expected(caller, role)
+    assert response.status_code == expected, f"{name} {method.upper()} as {caller} {role}: {text[-600:]}"
+    if response.status_code >= 400:
+        assert CustodyEvent.objects.count() == events_before, "a refused request wrote a custody event"
+    if caller == "member":
+        return
+    # Off the target case: nothing of it may show, not even its count.
+    if not (call.echoes_target and response.status_code < 300):
+        # What the caller named in the URL may be echoed (the same as for a nonexistent one, checked below).
+        leaked = [marker for marker in world.markers if marker in text and marker not in url]
+        assert not leaked, f"{name} {method.upper()} as {caller} {role} leaks {leaked}"
+    if response.status_code == 200 and response.get("Content-Type", "").startswith("application/json"):
+        payload = response.json()
+        if isinstance(payload, dict) and "count" in payload and "results" in payload:
+            assert payload["count"] == len(payload["results"])
+    if endpoint.missing is not None and response.status_code == 404:
+        kwargs, missing_kwargs = endpoint.kwargs(world), endpoint.missing(world)
+        nowhere = send(client, method, reverse(name, kwargs=missing_kwargs), call, world)
+        assert nowhere.status_code == 404
+
+        def normalised(text: str, values: dict[str, Any]) -> str:
+            for value in values.values():
+                text = text.replace(str(value), "<id>")
+            return text
+
+        assert normalised(nowhere.content.decode(), missing_kwargs) == normalised(
+            response.content.decode(), kwargs
+        )
+
+
+LIST_ENDPOINTS = sorted(name for name, (_, _, is_list) in PATTERNS.items() if is_list and name in ENDPOINTS)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", LIST_ENDPOINTS)
+def test_list_query_count_is_constant_in_rows(name: str) -> None:
+    world = build_world()
+    endpoint = ENDPOINTS[name]
+    lead = UserFactory(username="counting.lead")
+    CaseMemberFactory(case=world.target, user=lead, role=CaseMemberRole.LEAD)
+    client = APIClient()
+    client.force_authenticate(lead)
+    url = reverse(name, kwargs=endpoint.kwargs(world))
+    assert endpoint.grow is not None
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(captured), response.json()["count"]
+
+    endpoint.grow(world, lead, 1)
+    few, rows_before = queries()
+    endpoint.grow(world, lead, 4)
+    many, rows_after = queries()
+    assert rows_after >= rows_before + 4, "grow must add rows the caller sees"
+    assert many == few, f"{name}: {few} queries for {rows_before} rows, {many} for {rows_after}"
