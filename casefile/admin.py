@@ -39,3 +39,6 @@ class CaseMemberAdmin(admin.ModelAdmin):
     autocomplete_fields = ["case", "user"]
     list_select_related = ["case", "user"]
     readonly_fields = ["added_at"]
+
+
+from casefile import admin_support  # noqa: E402, F401 - victim support admin (support helper)

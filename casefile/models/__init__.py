@@ -2,6 +2,23 @@
 
 from casefile.models.case import Case, CaseMember, case_number_validator
 from casefile.models.people import ItemPersonLink, Person
-from casefile.models.support import SupportFile
+from casefile.models.support import (
+    SupportConsent,
+    SupportFile,
+    SupportNote,
+    TakedownReappearance,
+    TakedownRequest,
+)
 
-__all__ = ["Case", "CaseMember", "ItemPersonLink", "Person", "SupportFile", "case_number_validator"]
+__all__ = [
+    "Case",
+    "CaseMember",
+    "ItemPersonLink",
+    "Person",
+    "SupportConsent",
+    "SupportFile",
+    "SupportNote",
+    "TakedownReappearance",
+    "TakedownRequest",
+    "case_number_validator",
+]
