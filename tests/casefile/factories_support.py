@@ -30,19 +30,20 @@ class Team:
     auditor: object
 
     def by_role(self, role: str):
-        return {
+        roles: dict[str, object] = {
             CaseMemberRole.LEAD: self.lead,
             CaseMemberRole.INVESTIGATOR: self.investigator,
             CaseMemberRole.ANALYST: self.analyst,
             CaseMemberRole.PROSECUTOR: self.prosecutor,
             CaseMemberRole.VICTIM_SUPPORT: self.support,
             CaseMemberRole.AUDITOR: self.auditor,
-        }[role]
+        }
+        return roles[role]
 
 
 def team(case: Case | None = None) -> Team:
     """A case with one member of every role (two support workers)."""
-    case = case or CaseFactory()
+    the_case: Case = case or CaseFactory()  # type: ignore[assignment]
     members = {}
     for name, role in [
         ("lead", CaseMemberRole.LEAD),
@@ -53,15 +54,19 @@ def team(case: Case | None = None) -> Team:
         ("support2", CaseMemberRole.VICTIM_SUPPORT),
         ("auditor", CaseMemberRole.AUDITOR),
     ]:
-        members[name] = CaseMemberFactory(case=case, role=role, user=UserFactory()).user
-    return Team(case=case, **members)
+        members[name] = CaseMemberFactory(case=the_case, role=role, user=UserFactory()).user
+    return Team(case=the_case, **members)
 
 
 def person(
     case: Case, *, pseudonym: str, kind: str = PersonKind.VICTIM, actor=None, minor: bool = False
 ) -> Person:
     return Person.objects.create(
-        case=case, kind=kind, pseudonym=pseudonym, is_minor=minor, created_by=actor or UserFactory()
+        case=case,
+        kind=kind,
+        pseudonym=pseudonym,
+        is_minor=minor,
+        created_by=actor or UserFactory(),  # type: ignore[misc]
     )
 
 

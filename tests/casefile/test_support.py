@@ -376,6 +376,7 @@ def test_steps_out_of_order_are_refused(t, sfile):
     with pytest.raises(RejectedInput, match="marked removed"):
         support.takedown_mark_removed(takedown=request, actor=t.support)
     sent = support.takedown_send(takedown=request, actor=t.support)
+    assert sent.sent_at is not None
     with pytest.raises(RejectedInput, match="can be sent only when it is draft"):
         support.takedown_send(takedown=request, actor=t.support)
     with pytest.raises(RejectedInput, match="before it was sent"):
