@@ -47,7 +47,7 @@ from casefile.models.support import (
     TakedownAddressee,
     TakedownStatus,
 )
-from casefile.selectors import case_get_for, case_require_role
+from casefile.selectors import case_get_for, case_list, case_require_role
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.crypto import master_key
 from evidence.custody import EventSpec, custody_append_many, utc_iso
@@ -150,12 +150,11 @@ def note_list(*, case: Case, support_file: SupportFile) -> list[NoteView]:
     return [NoteView(note=note, text=_note_open(note)) for note in notes]
 
 
-def takedown_list(*, case: Case) -> QuerySet[TakedownRequest]:
-    """Takedown requests of the case's support files, with everything the API shows loaded up front."""
+def _takedowns_shown() -> QuerySet[TakedownRequest]:
+    """Takedown requests with everything the API shows loaded up front (unfiltered: callers filter)."""
     return (
-        TakedownRequest.objects.filter(support_file__person__case=case)
-        .select_related(
-            "support_file__person",
+        TakedownRequest.objects.select_related(
+            "support_file__person__case",
             "created_by",
             "sent_by",
             "acknowledged_by",
@@ -168,6 +167,11 @@ def takedown_list(*, case: Case) -> QuerySet[TakedownRequest]:
         )
         .order_by("id")
     )
+
+
+def takedown_list(*, case: Case) -> QuerySet[TakedownRequest]:
+    """Takedown requests of the case's support files."""
+    return _takedowns_shown().filter(support_file__person__case=case)
 
 
 def takedown_get(*, case: Case, takedown_id: int) -> TakedownRequest:
@@ -210,6 +214,20 @@ def takedown_overdue(*, case: Case, now: datetime | None = None) -> QuerySet[Tak
     """The case's overdue requests, the longest-waiting first."""
     return (
         takedown_list(case=case)
+        .filter(takedown_overdue_filter(now=now))
+        .order_by("sent_at", "acknowledged_at", "id")
+    )
+
+
+def takedown_overdue_across_cases(
+    *, user: AbstractBaseUser | AnonymousUser, now: datetime | None = None
+) -> QuerySet[TakedownRequest]:
+    """Overdue requests of every case where the caller is a support worker or the lead."""
+    # caller_role is case_list's annotation (the stubs do not know it).
+    cases = case_list(user=user).filter(caller_role__in=SUPPORT_READ_ROLES).values("pk")  # type: ignore[misc]
+    return (
+        _takedowns_shown()
+        .filter(support_file__person__case__in=cases)
         .filter(takedown_overdue_filter(now=now))
         .order_by("sent_at", "acknowledged_at", "id")
     )

@@ -246,6 +246,7 @@ class TakedownReappearanceSerializer(serializers.ModelSerializer):
 class TakedownSerializer(serializers.ModelSerializer):
     """A takedown request with who did each step and when; items by id and SHA-256, never content."""
 
+    case = serializers.CharField(source="support_file.person.case.number", read_only=True)
     person = serializers.CharField(source="support_file.person.pseudonym", read_only=True)
     items = ItemReferenceSerializer(many=True, read_only=True)
     created_by = UsernameField()
@@ -261,6 +262,7 @@ class TakedownSerializer(serializers.ModelSerializer):
         model = TakedownRequest
         fields = [
             "id",
+            "case",
             "support_file",
             "person",
             "addressee",
@@ -716,6 +718,16 @@ class SupportConsentViewSet(_CaseScoped):
         return Response(SupportConsentSerializer(withdrawn).data)
 
 
+_OVERDUE = inline_serializer(
+    "OverdueTakedowns",
+    {
+        "limits": serializers.DictField(child=serializers.IntegerField()),
+        "count": serializers.IntegerField(),
+        "results": TakedownSerializer(many=True),
+    },
+)
+
+
 _TAKEDOWN_STEP = {200: TakedownSerializer, 400: _BAD, 403: _FORBIDDEN, 404: _NOT_FOUND}
 
 
@@ -914,14 +926,7 @@ class TakedownViewSet(_CaseScoped):
         ),
         parameters=[_CASE_PARAM],
         responses={
-            200: inline_serializer(
-                "OverdueTakedowns",
-                {
-                    "limits": serializers.DictField(child=serializers.IntegerField()),
-                    "count": serializers.IntegerField(),
-                    "results": TakedownSerializer(many=True),
-                },
-            ),
+            200: _OVERDUE,
             403: _FORBIDDEN,
             404: _NOT_FOUND,
         },
@@ -930,6 +935,37 @@ class TakedownViewSet(_CaseScoped):
     def overdue(self, request: Request, number: str) -> Response:
         now = timezone.now()
         rows = list(support.takedown_overdue(case=self.case_for(), now=now))
+        return Response(
+            {
+                "limits": support.takedown_overdue_days(),
+                "count": len(rows),
+                "results": TakedownSerializer(rows, many=True, context={"now": now}).data,
+            }
+        )
+
+
+class OverdueAcrossCasesViewSet(viewsets.GenericViewSet):
+    """Overdue takedown requests of all the caller's cases (as support worker or lead)."""
+
+    serializer_class = TakedownSerializer
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return TakedownRequest.objects.none()
+        return support.takedown_overdue_across_cases(user=self.request.user)
+
+    @extend_schema(
+        summary="Overdue takedown requests across your cases",
+        description=(
+            "Every overdue request of the cases where you are a victim_support member or the lead, the "
+            "longest-waiting first; each names its case. Cases where you hold another role are left out."
+        ),
+        responses={200: _OVERDUE},
+    )
+    @action(detail=False, methods=["get"], url_path="overdue")
+    def overdue(self, request: Request) -> Response:
+        now = timezone.now()
+        rows = list(support.takedown_overdue_across_cases(user=request.user, now=now))
         return Response(
             {
                 "limits": support.takedown_overdue_days(),

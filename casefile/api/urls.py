@@ -20,6 +20,7 @@ router.register(
     rf"{support_api.CASE_PREFIX}/support-files", support_api.SupportFileViewSet, basename="support-file"
 )
 router.register(rf"{support_api.CASE_PREFIX}/takedowns", support_api.TakedownViewSet, basename="takedown")
+router.register("takedowns", support_api.OverdueAcrossCasesViewSet, basename="takedown-all")
 # --- end support ---
 
 urlpatterns = router.urls

@@ -21,7 +21,7 @@ from casefile.models.support import ConsentKind, TakedownAddressee, TakedownPlat
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from tests.casefile.factories_support import link, pdq_annotate, person, photo_item, team
-from tests.factories import UserFactory
+from tests.factories import CaseMemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -454,6 +454,7 @@ def test_list_query_counts_do_not_grow_with_rows(t, sfile):
         f"{base(t)}/takedowns/",
         f"{base(t)}/takedowns/overdue/",
         f"{base(t)}/support-files/{sfile.pk}/consents/",
+        "/api/v1/takedowns/overdue/",
     ]
     before = {url: _queries(client, url) for url in lists}
 
@@ -566,8 +567,39 @@ def test_the_schema_documents_every_support_endpoint_without_warnings(tmp_path):
         "/takedowns/overdue/": {"get"},
     }.items():
         assert methods <= set(paths[prefix + path]), path
+    assert "get" in paths["/api/v1/takedowns/overdue/"]
     export = paths[prefix + "/support-files/{id}/hash-export/"]["post"]
     assert {"application/json", "text/csv"} <= set(export["responses"]["200"]["content"])
     assert {"400", "403", "404"} <= set(export["responses"])
     takedown_params = {p["name"] for p in paths[prefix + "/takedowns/"]["get"]["parameters"]}
     assert {"status", "addressee", "platform", "person", "overdue", "support_file_id"} <= takedown_params
+
+
+def test_overdue_across_cases_covers_only_cases_where_i_support_or_lead(t, sfile):
+    late = make_takedown(t, sfile)
+    support.takedown_send(takedown=late, actor=t.support, sent_at=timezone.now() - timedelta(days=9))
+    # A second case where the same worker is on the team as an investigator: not theirs to track.
+    other = team()
+    CaseMemberFactory(case=other.case, user=t.support, role=CaseMemberRole.INVESTIGATOR)
+    other_file = support.support_file_open(
+        case=other.case, person=person(other.case, pseudonym="V-1"), actor=other.support
+    )
+    hidden = make_takedown(other, other_file)
+    support.takedown_send(takedown=hidden, actor=other.support, sent_at=timezone.now() - timedelta(days=9))
+    # A third case where they support: listed too.
+    third = team()
+    CaseMemberFactory(case=third.case, user=t.support, role=CaseMemberRole.VICTIM_SUPPORT)
+    third_file = support.support_file_open(
+        case=third.case, person=person(third.case, pseudonym="V-1"), actor=t.support
+    )
+    shown = make_takedown(third, third_file)
+    support.takedown_send(takedown=shown, actor=t.support, sent_at=timezone.now() - timedelta(days=5))
+
+    body = client_for(t.support).get("/api/v1/takedowns/overdue/").json()
+    assert [(r["id"], r["case"]) for r in body["results"]] == [
+        (late.pk, t.case.number),
+        (shown.pk, third.case.number),
+    ]
+    assert client_for(t.investigator).get("/api/v1/takedowns/overdue/").json()["count"] == 0
+    assert client_for(UserFactory()).get("/api/v1/takedowns/overdue/").json()["results"] == []
+    assert APIClient().get("/api/v1/takedowns/overdue/").status_code == 401
