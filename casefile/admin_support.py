@@ -14,6 +14,11 @@ from casefile.models import SupportConsent, SupportFile, SupportNote, TakedownRe
 class _ReadOnly(admin.ModelAdmin):
     """Changes are made through the API (casefile.support), which writes the custody events."""
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        declared = list(super().get_readonly_fields(request, obj))
+        model_fields = [f.name for f in self.model._meta.get_fields() if f.concrete and not f.auto_created]
+        return declared + [name for name in model_fields if name not in declared]
+
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
