@@ -309,6 +309,10 @@ def _takedown_details(takedown: TakedownRequest, change: str, **extra: Any) -> d
     }
 
 
+def _text_sha256(text: str | None) -> str:
+    return hashlib.sha256((text or "").encode()).hexdigest()
+
+
 def _note_aad(support_file_id: int) -> bytes:
     return _NOTE_AAD + str(support_file_id).encode()
 
@@ -630,6 +634,7 @@ def takedown_create(
                 platform=platform,
                 target_url=target_url,
                 channel_reference=channel_reference or "",
+                description_sha256=_text_sha256(description),
                 items=_item_refs(items),
                 follows_up_reappearance=follows_up.pk if follows_up else None,
             ),
@@ -669,8 +674,17 @@ def takedown_update_draft(
                 value = changes[name]
                 if name == "channel_reference":
                     value = value or ""
-                if getattr(locked, name) != value:
-                    changed[name] = {"from": getattr(locked, name) or "", "to": value or ""}
+                before = getattr(locked, name)
+                if before != value:
+                    if name == "description":
+                        # Free text stays out of the append-only ledger (it could name someone); its hash
+                        # still proves which text was there.
+                        changed[name] = {
+                            "from_sha256": _text_sha256(before),
+                            "to_sha256": _text_sha256(value),
+                        }
+                    else:
+                        changed[name] = {"from": before or "", "to": value or ""}
                     setattr(locked, name, value)
         if changed:
             locked.save(update_fields=list(changed))

@@ -413,7 +413,11 @@ def test_only_a_draft_is_edited(t, sfile):
         case=t.case,
         takedown=request,
         actor=t.support,
-        changes={"addressee": TakedownAddressee.KCSC, "items": [item.pk]},
+        changes={
+            "addressee": TakedownAddressee.KCSC,
+            "items": [item.pk],
+            "description": "pinned post, V-1's face",
+        },
     )
     request.refresh_from_db()
     assert request.addressee == TakedownAddressee.KCSC
@@ -424,6 +428,11 @@ def test_only_a_draft_is_edited(t, sfile):
         if e.details["change"] == "draft_edited"
     ]
     assert edit.details["changes"]["addressee"] == {"from": "platform", "to": "kcsc"}
+    assert (
+        edit.details["changes"]["description"]["to_sha256"]
+        == hashlib.sha256(b"pinned post, V-1's face").hexdigest()
+    )
+    assert "pinned post" not in json.dumps(edit.details)  # free text stays out of the append-only ledger
 
     support.takedown_send(takedown=request, actor=t.support)
     with pytest.raises(RejectedInput, match="only drafts can be edited"):
