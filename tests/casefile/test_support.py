@@ -730,3 +730,64 @@ def test_export_input_is_checked(t, sfile, depicted):
         support.hash_export(
             case=t.case, support_file=sfile, actor=t.support, export_format="json", recipient=" "
         )
+
+
+# --- races (PostgreSQL: row locks) -----------------------------------------------------------------------
+
+
+def _race(*calls):
+    """Run the calls at the same moment on separate connections; returns each one's result or error."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(calls))
+    outcomes: list[object] = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            outcomes[index] = call()
+        except Exception as exc:  # the outcome is what the test inspects
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_recording_the_same_step_at_once_record_it_once():
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: row locks (SELECT … FOR UPDATE) are what this checks")
+    t = team()
+    sfile = support.support_file_open(case=t.case, person=person(t.case, pseudonym="V-1"), actor=t.support)
+    request = draft(t, sfile)
+
+    sends = _race(
+        lambda: support.takedown_send(takedown=request, actor=t.support, reference_number="A"),
+        lambda: support.takedown_send(takedown=request, actor=t.support2, reference_number="B"),
+    )
+    assert sorted(type(o).__name__ for o in sends) == ["RejectedInput", "TakedownRequest"]
+    consents = _race(
+        lambda: support.consent_give(
+            support_file=sfile, kind=ConsentKind.SHARE_HASHES, given_by="victim", actor=t.support
+        ),
+        lambda: support.consent_give(
+            support_file=sfile, kind=ConsentKind.SHARE_HASHES, given_by="victim", actor=t.support2
+        ),
+    )
+    assert sorted(type(o).__name__ for o in consents) == ["RejectedInput", "SupportConsent"]
+
+    changes = [
+        e.details["change"] for e in CustodyEvent.objects.filter(case=t.case).order_by("seq") if e.details
+    ]
+    assert changes.count("sent") == 1
+    assert changes.count("consent_given") == 1
+    assert SupportConsent.objects.filter(support_file=sfile).count() == 1
