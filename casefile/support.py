@@ -51,7 +51,7 @@ from casefile.selectors import case_get_for, case_list, case_require_role
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.crypto import master_key
 from evidence.custody import EventSpec, custody_append_many, utc_iso
-from evidence.models import EvidenceItem
+from evidence.models import CustodyEvent, EvidenceItem
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
 
 SUPPORT_WRITE_ROLES = frozenset({CaseMemberRole.VICTIM_SUPPORT})
@@ -1018,6 +1018,16 @@ def hash_list_entries(*, support_file: SupportFile) -> list[HashListEntry]:
     for sha256, hashes in seen.items():
         entries[sha256].pdq = list(hashes.values())
     return list(entries.values())
+
+
+def hash_export_history(*, case: Case, support_file: SupportFile) -> QuerySet[CustodyEvent]:
+    """Past hash exports of a support file, newest first, read from the ledger (who, when, to whom)."""
+    return CustodyEvent.objects.filter(
+        case=case,
+        item__isnull=True,
+        action=CustodyAction.HASHES_EXPORTED,
+        details__support_file=support_file.pk,
+    ).order_by("-seq")
 
 
 HASH_EXPORT_CSV_COLUMNS = ["signal_type", "signal", "content_type", "file_sha256", "pdq_quality", "frame_ms"]

@@ -221,6 +221,20 @@ class HashListSerializer(serializers.Serializer):
     files = HashListFileSerializer(many=True)
 
 
+class HashExportRecordSerializer(serializers.Serializer):
+    """One past export, as the ledger recorded it."""
+
+    seq = serializers.IntegerField(help_text="The custody event's sequence number in the ledger.")
+    occurred_at = serializers.DateTimeField()
+    actor = serializers.CharField(source="actor_name")
+    recipient = serializers.CharField(source="details.recipient")
+    format = serializers.CharField(source="details.format")
+    files = serializers.IntegerField(source="details.files")
+    pdq_hashes = serializers.IntegerField(source="details.pdq_hashes")
+    include_pseudonym = serializers.BooleanField(source="details.include_pseudonym")
+    export_sha256 = serializers.CharField(source="details.export_sha256")
+
+
 class ItemReferenceSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     sha256 = serializers.CharField(source="blob_id")
@@ -655,6 +669,24 @@ class SupportFileViewSet(_CaseScoped):
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         response["X-Haetae-Export-SHA256"] = export.sha256
         return response
+
+    @extend_schema(
+        summary="Past hash exports of a support file",
+        description=(
+            "Who exported, when, to whom, in which format, how many files, and the SHA-256 of each exported "
+            "document, newest first (read from the custody ledger). When a consent is withdrawn, these are "
+            "the recipients to tell."
+        ),
+        parameters=[_CASE_PARAM],
+        responses={200: HashExportRecordSerializer(many=True), 403: _FORBIDDEN, 404: _NOT_FOUND},
+    )
+    @action(
+        detail=True, methods=["get"], url_path="hash-exports", serializer_class=HashExportRecordSerializer
+    )
+    def hash_exports(self, request: Request, number: str, pk: str) -> Response:
+        case = self.case_for()
+        history = support.hash_export_history(case=case, support_file=self.get_object())
+        return self.paginated(history, HashExportRecordSerializer)
 
 
 @extend_schema_view(

@@ -90,6 +90,7 @@ def urls(t, sfile, takedown) -> list[str]:
         f"{b}/support-files/",
         f"{b}/support-files/{sfile.pk}/",
         f"{b}/support-files/{sfile.pk}/consents/",
+        f"{b}/support-files/{sfile.pk}/hash-exports/",
         f"{b}/takedowns/",
         f"{b}/takedowns/{takedown.pk}/",
         f"{b}/takedowns/{takedown.pk}/reappearances/",
@@ -555,6 +556,7 @@ def test_the_schema_documents_every_support_endpoint_without_warnings(tmp_path):
         "/support-files/{id}/assign/": {"post"},
         "/support-files/{id}/notes/": {"get", "post"},
         "/support-files/{id}/hash-export/": {"post"},
+        "/support-files/{id}/hash-exports/": {"get"},
         "/support-files/{support_file_pk}/consents/": {"get", "post"},
         "/support-files/{support_file_pk}/consents/{id}/withdraw/": {"post"},
         "/takedowns/": {"get", "post"},
@@ -603,3 +605,26 @@ def test_overdue_across_cases_covers_only_cases_where_i_support_or_lead(t, sfile
     assert client_for(t.investigator).get("/api/v1/takedowns/overdue/").json()["count"] == 0
     assert client_for(UserFactory()).get("/api/v1/takedowns/overdue/").json()["results"] == []
     assert APIClient().get("/api/v1/takedowns/overdue/").status_code == 401
+
+
+def test_past_exports_are_listed_from_the_ledger_for_support_and_lead(t, sfile, victim):
+    link(photo_item(t.case, t.investigator), victim)
+    support.consent_give(
+        support_file=sfile, kind=ConsentKind.SHARE_HASHES, given_by="victim", actor=t.support
+    )
+    other = support.support_file_open(case=t.case, person=person(t.case, pseudonym="V-2"), actor=t.support)
+    export_url = f"{base(t)}/support-files/{sfile.pk}/hash-export/"
+    first = client_for(t.support).post(export_url, {"recipient": "StopNCII"}, format="json")
+    second = client_for(t.support2).post(export_url, {"recipient": "KCSC", "format": "csv"}, format="json")
+
+    history = client_for(t.lead).get(f"{base(t)}/support-files/{sfile.pk}/hash-exports/")
+    assert history.status_code == 200
+    rows = history.json()["results"]
+    assert [(r["actor"], r["recipient"], r["format"]) for r in rows] == [
+        (t.support2.username, "KCSC", "csv"),
+        (t.support.username, "StopNCII", "json"),
+    ]
+    assert rows[1]["export_sha256"] == first["X-Haetae-Export-SHA256"]
+    assert rows[0]["export_sha256"] == second["X-Haetae-Export-SHA256"]
+    assert client_for(t.support).get(f"{base(t)}/support-files/{other.pk}/hash-exports/").json()["count"] == 0
+    assert client_for(t.analyst).get(f"{base(t)}/support-files/{sfile.pk}/hash-exports/").status_code == 403
