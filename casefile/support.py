@@ -146,6 +146,7 @@ class NoteView:
 def note_list(*, case: Case, support_file: SupportFile) -> list[NoteView]:
     """The file's restricted notes, opened; only for victim_support members (the lead gets 403)."""
     case_require_role(case=case, roles=NOTE_ROLES, action="read restricted support notes")
+    _require_same_case(case=case, support_file=support_file)
     notes = SupportNote.objects.filter(support_file=support_file).select_related("written_by").order_by("id")
     return [NoteView(note=note, text=_note_open(note)) for note in notes]
 
@@ -342,6 +343,14 @@ def _note_open(note: SupportNote) -> str:
 
 
 # --- support files ---------------------------------------------------------------------------------------
+
+
+def _require_same_case(*, case: Case, support_file: SupportFile) -> None:
+    if support_file.person.case_id != case.pk:
+        raise RejectedInput(
+            f"support file {support_file.pk} is not a support file of case {case.number}",
+            details={"support_file": [f"not a support file of case {case.number}"]},
+        )
 
 
 def _victim_support_member(*, case: Case, user: User, field_name: str) -> None:
@@ -554,6 +563,7 @@ def consent_withdraw(
 def note_add(*, case: Case, support_file: SupportFile, text: str, actor: User) -> NoteView:
     """Seal and store a restricted note; the custody event records that a note was added, never its text."""
     case_require_role(case=case, roles=NOTE_ROLES, action="write restricted support notes")
+    _require_same_case(case=case, support_file=support_file)
     if not text.strip():
         raise RejectedInput("a note needs some text", details={"text": ["This field may not be blank."]})
     sealed, key_id = _note_seal(support_file_id=support_file.pk, text=text)
@@ -609,6 +619,7 @@ def takedown_create(
     follows_up: TakedownReappearance | None = None,
 ) -> TakedownRequest:
     """Draft a takedown request for one of the case's support files."""
+    _require_same_case(case=case, support_file=support_file)
     items = _case_items(case=case, item_ids=item_ids)
     with transaction.atomic():
         takedown = TakedownRequest.objects.create(
@@ -1084,6 +1095,7 @@ def hash_export(
     Needs the victim's share_hashes consent in force. Holds hashes only: no image, no identity, at most the
     pseudonym.
     """
+    _require_same_case(case=case, support_file=support_file)
     if export_format not in ("json", "csv"):
         message = f"format must be json or csv, not {export_format!r}"
         raise RejectedInput(message, details={"format": [message]})

@@ -791,3 +791,19 @@ def test_two_workers_recording_the_same_step_at_once_record_it_once():
     assert changes.count("sent") == 1
     assert changes.count("consent_given") == 1
     assert SupportConsent.objects.filter(support_file=sfile).count() == 1
+
+
+def test_services_refuse_a_support_file_of_another_case(t, sfile):
+    other = team()
+    other_case = case_get_for(user=other.support, number=other.case.number)
+    with pytest.raises(RejectedInput, match="not a support file of case"):
+        support.note_add(case=other_case, support_file=sfile, text="x", actor=other.support)
+    with pytest.raises(RejectedInput, match="not a support file of case"):
+        support.note_list(case=other_case, support_file=sfile)
+    with pytest.raises(RejectedInput, match="not a support file of case"):
+        draft(other, sfile)
+    with pytest.raises(RejectedInput, match="not a support file of case"):
+        support.hash_export(
+            case=other.case, support_file=sfile, actor=other.support, export_format="json", recipient="X"
+        )
+    assert not SupportNote.objects.exists() and not TakedownRequest.objects.exists()

@@ -406,7 +406,20 @@ def test_takedown_filters(t, sfile):
     assert ids(overdue="true") == [b.pk]
     assert ids(overdue="false") == [a.pk]
     assert ids(reappeared="true") == []
-    assert ids(sent_after=(timezone.now() - timedelta(days=11)).isoformat()) == [b.pk]
+    c = make_takedown(t, sfile)
+    support.takedown_send(takedown=c, actor=t.support, sent_at=timezone.now() - timedelta(days=1))
+    support.takedown_mark_removed(takedown=c, actor=t.support)
+    for n in (1, 2):
+        support.takedown_record_reappearance(
+            case=t.case, takedown=c, actor=t.support, url=f"https://t.me/m/{n}"
+        )
+    assert ids(reappeared="true") == [c.pk]  # once, however many reappearances
+    assert ids(reappeared="false") == [a.pk, b.pk]
+    window = {
+        "sent_after": (timezone.now() - timedelta(days=11)).isoformat(),
+        "sent_before": (timezone.now() - timedelta(days=5)).isoformat(),
+    }
+    assert ids(**window) == [b.pk]
     bad = client.get(url, {"status": "lost"})
     assert bad.status_code == 400 and "status" in bad.json()
     files = client.get(f"{base(t)}/support-files/", {"person": "V-2"}).json()
