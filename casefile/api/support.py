@@ -478,7 +478,7 @@ class _CaseScoped(viewsets.GenericViewSet):
     def actor(self) -> User:
         return cast(User, self.request.user)  # IsAuthenticated: never anonymous here
 
-    def paginated(self, queryset: QuerySet, serializer_class: type[serializers.BaseSerializer]) -> Response:
+    def paginated(self, queryset: Any, serializer_class: type[serializers.BaseSerializer]) -> Response:
         context = {**self.get_serializer_context(), "now": timezone.now()}
         page = self.paginate_queryset(queryset)
         if page is not None:
@@ -619,9 +619,7 @@ class SupportFileViewSet(_CaseScoped):
                 case=case, support_file=support_file, text=form.validated_data["text"], actor=self.actor
             )
             return Response(SupportNoteSerializer(view).data, status=status.HTTP_201_CREATED)
-        return Response(
-            SupportNoteSerializer(support.note_list(case=case, support_file=support_file), many=True).data
-        )
+        return self.paginated(support.note_list(case=case, support_file=support_file), SupportNoteSerializer)
 
     @extend_schema(
         summary="Export the victim's hashes for platform blocking",
@@ -930,7 +928,7 @@ class TakedownViewSet(_CaseScoped):
                 .prefetch_related("follow_ups")
                 .order_by("id")
             )
-            return Response(TakedownReappearanceSerializer(rows, many=True).data)
+            return self.paginated(rows, TakedownReappearanceSerializer)
         case = self.case_for(write=True)
         form = ReappearanceCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)

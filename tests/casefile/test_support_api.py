@@ -205,8 +205,8 @@ def test_notes_are_for_support_workers_only_not_the_lead(t, sfile):
     assert created.json()["text"] == "prefers contact by text message"
     listed = client_for(t.support2).get(url)
     assert listed.status_code == 200
-    assert [n["text"] for n in listed.json()] == ["prefers contact by text message"]
-    assert listed.json()[0]["written_by"] == t.support.username
+    assert [n["text"] for n in listed.json()["results"]] == ["prefers contact by text message"]
+    assert listed.json()["results"][0]["written_by"] == t.support.username
     refused = client_for(t.lead).get(url)
     assert refused.status_code == 403
     assert "text message" not in refused.content.decode()
@@ -337,7 +337,7 @@ def test_a_takedown_through_its_steps(t, sfile):
     assert result["follow_up"]["status"] == "draft"
     assert result["follow_up"]["target_url"] == "https://t.me/mirror/9"
     assert result["follow_up"]["follows_up"] == result["reappearance"]["id"]
-    listed = client_for(t.lead).get(f"{url}/reappearances/").json()
+    listed = client_for(t.lead).get(f"{url}/reappearances/").json()["results"]
     assert [r["url"] for r in listed] == ["https://t.me/mirror/9"]
     assert listed[0]["follow_ups"] == [result["follow_up"]["id"]]
     changes = [
