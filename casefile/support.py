@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from casefile.choices import CaseMemberRole
@@ -183,6 +184,35 @@ def takedown_get(*, case: Case, takedown_id: int) -> TakedownRequest:
             f"GET /api/v1/cases/{case.number}/takedowns/"
         )
     return takedown
+
+
+def victim_item_links(*, support_file: SupportFile) -> QuerySet[ItemPersonLink]:
+    """The stored items linked to the victim as 'depicts' (confirmed and suspected, not withdrawn), each
+    with how many PDQ hashes it has: references and digests for takedowns and exports, never content."""
+    from detection.models import Annotation  # casefile → detection, never back
+    from detection.models.runs import ReviewStatus
+
+    pdq_count = (
+        Annotation.objects.filter(item_id=OuterRef("item_id"), detector_name="pdq", label="pdq")
+        .exclude(review_status=ReviewStatus.REJECTED)
+        .order_by()
+        .values("item_id")
+        .annotate(total=Count("pk"))
+        .values("total")
+    )
+    return (
+        ItemPersonLink.objects.filter(
+            person_id=support_file.person_id,
+            relation=ItemPersonRelation.DEPICTS,
+            withdrawn_at__isnull=True,
+            item__case_id=support_file.person.case_id,
+            item__status=ItemStatus.INGESTED,
+            item__blob__isnull=False,
+        )
+        .select_related("item__blob")
+        .annotate(pdq_count=Coalesce(Subquery(pdq_count, output_field=IntegerField()), Value(0)))
+        .order_by("item_id", "id")
+    )
 
 
 def takedown_overdue_days() -> dict[str, int]:
@@ -971,7 +1001,7 @@ class HashExport:
     sha256: str
 
 
-def _content_type(mime: str) -> str:
+def content_type_of(mime: str) -> str:
     if mime.startswith("image/"):
         return "photo"
     if mime.startswith("video/"):
@@ -1008,7 +1038,7 @@ def hash_list_entries(*, support_file: SupportFile) -> list[HashListEntry]:
         item_to_sha[item_id] = sha256
         if sha256 not in entries:
             entries[sha256] = HashListEntry(
-                sha256=sha256, md5=md5, size=size, content_type=_content_type(mime)
+                sha256=sha256, md5=md5, size=size, content_type=content_type_of(mime)
             )
     pdq_rows = (
         Annotation.objects.filter(item_id__in=list(item_to_sha), detector_name="pdq", label="pdq")

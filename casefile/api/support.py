@@ -31,6 +31,7 @@ from rest_framework.response import Response
 
 from casefile import support
 from casefile.models import Case, Person, SupportConsent, SupportFile, TakedownReappearance, TakedownRequest
+from casefile.models.people import LinkConfidence, LinkSource
 from casefile.models.support import (
     ConsentGivenBy,
     ConsentKind,
@@ -233,6 +234,29 @@ class HashExportRecordSerializer(serializers.Serializer):
     pdq_hashes = serializers.IntegerField(source="details.pdq_hashes")
     include_pseudonym = serializers.BooleanField(source="details.include_pseudonym")
     export_sha256 = serializers.CharField(source="details.export_sha256")
+
+
+class VictimItemSerializer(serializers.Serializer):
+    """An item that depicts the victim, by reference and digests only: no content, no file name."""
+
+    item = serializers.IntegerField(source="item_id", help_text="The evidence item id (use it in takedowns).")
+    sha256 = serializers.CharField(source="item.blob_id")
+    md5 = serializers.CharField(source="item.blob.md5")
+    size = serializers.IntegerField(source="item.blob.size")
+    content_type = serializers.SerializerMethodField()
+    confidence = serializers.ChoiceField(choices=LinkConfidence.choices)
+    link_source = serializers.ChoiceField(source="source", choices=LinkSource.choices)
+    asserted_at = serializers.DateTimeField()
+    pdq_hashes = serializers.IntegerField(source="pdq_count", help_text="PDQ hashes detection has made.")
+    in_hash_export = serializers.SerializerMethodField(help_text="Only confirmed links are exported.")
+
+    @extend_schema_field(serializers.ChoiceField(choices=["photo", "video", "other"]))
+    def get_content_type(self, obj: Any) -> str:
+        return support.content_type_of(obj.item.mime)
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_in_hash_export(self, obj: Any) -> bool:
+        return bool(obj.confidence == LinkConfidence.CONFIRMED)
 
 
 class ItemReferenceSerializer(serializers.Serializer):
@@ -667,6 +691,22 @@ class SupportFileViewSet(_CaseScoped):
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
         response["X-Haetae-Export-SHA256"] = export.sha256
         return response
+
+    @extend_schema(
+        summary="Items that depict the victim, by reference",
+        description=(
+            "The stored items linked to the victim as 'depicts' (confirmed and suspected; withdrawn links "
+            "left out): item id, SHA-256, MD5, size, photo/video, the link's confidence and source, and how "
+            "many PDQ hashes exist. Never content, previews or file names. Only confirmed ones go into a "
+            "hash export."
+        ),
+        parameters=[_CASE_PARAM],
+        responses={200: VictimItemSerializer(many=True), 403: _FORBIDDEN, 404: _NOT_FOUND},
+    )
+    @action(detail=True, methods=["get"], url_path="items", serializer_class=VictimItemSerializer)
+    def items(self, request: Request, number: str, pk: str) -> Response:
+        self.case_for()
+        return self.paginated(support.victim_item_links(support_file=self.get_object()), VictimItemSerializer)
 
     @extend_schema(
         summary="Past hash exports of a support file",

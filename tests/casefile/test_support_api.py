@@ -21,7 +21,7 @@ from casefile.models.support import ConsentKind, TakedownAddressee, TakedownPlat
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from tests.casefile.factories_support import link, pdq_annotate, person, photo_item, team
-from tests.factories import CaseMemberFactory, UserFactory
+from tests.factories import CaseMemberFactory, UserFactory, stored_item
 
 pytestmark = pytest.mark.django_db
 
@@ -91,6 +91,7 @@ def urls(t, sfile, takedown) -> list[str]:
         f"{b}/support-files/{sfile.pk}/",
         f"{b}/support-files/{sfile.pk}/consents/",
         f"{b}/support-files/{sfile.pk}/hash-exports/",
+        f"{b}/support-files/{sfile.pk}/items/",
         f"{b}/takedowns/",
         f"{b}/takedowns/{takedown.pk}/",
         f"{b}/takedowns/{takedown.pk}/reappearances/",
@@ -570,6 +571,7 @@ def test_the_schema_documents_every_support_endpoint_without_warnings(tmp_path):
         "/support-files/{id}/notes/": {"get", "post"},
         "/support-files/{id}/hash-export/": {"post"},
         "/support-files/{id}/hash-exports/": {"get"},
+        "/support-files/{id}/items/": {"get"},
         "/support-files/{support_file_pk}/consents/": {"get", "post"},
         "/support-files/{support_file_pk}/consents/{id}/withdraw/": {"post"},
         "/takedowns/": {"get", "post"},
@@ -641,3 +643,37 @@ def test_past_exports_are_listed_from_the_ledger_for_support_and_lead(t, sfile, 
     assert rows[0]["export_sha256"] == second["X-Haetae-Export-SHA256"]
     assert client_for(t.support).get(f"{base(t)}/support-files/{other.pk}/hash-exports/").json()["count"] == 0
     assert client_for(t.analyst).get(f"{base(t)}/support-files/{sfile.pk}/hash-exports/").status_code == 403
+
+
+def test_items_that_depict_the_victim_are_listed_by_reference_only(t, sfile, victim):
+    confirmed = photo_item(t.case, t.investigator, which="astronaut")
+    suspected = photo_item(t.case, t.investigator, which="coffee")
+    withdrawn = photo_item(t.case, t.investigator, which="camera")
+    link(confirmed, victim)
+    link(suspected, victim, confidence="suspected")
+    gone = link(withdrawn, victim)
+    gone.withdrawn_at = timezone.now()
+    gone.save()
+    link(photo_item(t.case, t.investigator, which="chelsea"), person(t.case, pseudonym="V-2"))
+    pdq_annotate(confirmed)
+    url = f"{base(t)}/support-files/{sfile.pk}/items/"
+
+    with CaptureQueriesContext(connection) as captured:
+        response = client_for(t.support).get(url)
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert [(r["item"], r["confidence"], r["in_hash_export"], r["pdq_hashes"]) for r in rows] == [
+        (confirmed.pk, "confirmed", True, 1),
+        (suspected.pk, "suspected", False, 0),
+    ]
+    assert rows[0]["sha256"] == confirmed.blob_id and rows[0]["content_type"] == "photo"
+    assert not keys_of(response.json()) & MEDIA_KEYS
+    assert "astronaut" not in response.content.decode()  # no file names: they can name a victim
+    # case, the support file (+ its consents), count, rows with the PDQ count as a subquery
+    assert len(captured.captured_queries) <= 5
+    more = stored_item(case=t.case, data=b"another", actor=t.investigator, name="x.jpg")
+    link(more, victim)
+    pdq_annotate(confirmed)  # idempotent: no second run
+    assert _queries(client_for(t.support), url) == len(captured.captured_queries)
+    assert client_for(t.lead).get(url).status_code == 200
+    assert client_for(t.investigator).get(url).status_code == 403
