@@ -210,3 +210,4 @@ class ItemDerivationLinkAdmin(LinkAdmin):
 
 
 from casefile import admin_access  # noqa: E402, F401 - access: registers the break-glass grant admin
+from casefile import admin_support  # noqa: E402, F401 - victim support admin

@@ -185,6 +185,38 @@ HAETAE_INGEST = {
     "MAX_ARCHIVE_MEMBERS": int(os.environ.get("HAETAE_MAX_ARCHIVE_MEMBERS", "1000000")),
 }
 
+
+# --- support: takedown requests overdue after this many days without an answer (docs/victim-support.md) ---
+# HAETAE_TAKEDOWN_OVERDUE_DAYS: "3" for every addressee, or per addressee "3,kcsc=7,support_center=5"
+# (a bare number is the default for addressees not named).
+def _takedown_overdue_days(raw: str) -> dict[str, int]:
+    days = {"default": 3}
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        name, _sep, value = part.rpartition("=")
+        if not value.strip().isdigit() or int(value) < 1:
+            raise ValueError(
+                f"HAETAE_TAKEDOWN_OVERDUE_DAYS: {part!r} is not a whole number of days (1 or more), e.g. "
+                "'3' or '3,kcsc=7'"
+            )
+        days[name.strip() or "default"] = int(value)
+    return days
+
+
+HAETAE_TAKEDOWN_OVERDUE_DAYS = _takedown_overdue_days(os.environ.get("HAETAE_TAKEDOWN_OVERDUE_DAYS", "3"))
+# Names for the support choice sets in the OpenAPI schema ("status" and "kind" are used elsewhere too).
+_SUPPORT_ENUMS = {
+    "SupportStatusEnum": "casefile.models.support.SupportStatus",
+    "TakedownStatusEnum": "casefile.models.support.TakedownStatus",
+    "ConsentKindEnum": "casefile.models.support.ConsentKind",
+}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),  # type: ignore[dict-item]
+    **_SUPPORT_ENUMS,
+}
+# --- end support ---
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
