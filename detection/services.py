@@ -13,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from detection.models import Annotation, DetectionRun, Detector, ScanJob
-from detection.models.runs import RunStatus
+from detection.models.runs import ReviewStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
-from detection.registry import DetectorInfo, Finding
+from detection.registry import DetectorInfo, Finding, ensure_loaded
 from detection.subject import Subject, UndecodableMedia
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
@@ -92,6 +92,7 @@ def detection_run(
     )
     t0 = time.perf_counter()
     try:
+        ensure_loaded(detector)
         findings = detector.analyze(subject)
     except UndecodableMedia as exc:
         _fail(run, started, t0, f"{exc}: the file may be damaged or not the type it claims; nothing to retry")
@@ -123,6 +124,7 @@ def detection_run(
             sha256_after=locked.input_sha256,
             details={
                 "run": locked.pk,
+                "job": locked.job_id,
                 "detector": info.name,
                 "version": info.version,
                 "model_sha256": info.model_sha256,
@@ -163,3 +165,47 @@ def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> None:
         duration_ms=int((time.perf_counter() - t0) * 1000),
         error=message[:2000],
     )
+
+
+REVIEW_DECISIONS = frozenset({ReviewStatus.CONFIRMED, ReviewStatus.REJECTED})
+
+
+def annotation_review(*, annotation: Annotation, actor: User, decision: str, reason: str) -> Annotation:
+    """An investigator confirms or rejects a finding, with a reason; recorded on it and in the custody ledger.
+
+    The detector's output is never changed: the review sits beside it. A finding may be reviewed again
+    (a person changes their mind on new information); each review is its own custody event.
+    """
+    if decision not in REVIEW_DECISIONS:
+        raise RejectedInput(f"decision must be 'confirmed' or 'rejected', not {decision!r}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RejectedInput(
+            "a reason is required to confirm or reject a finding: say what you checked (e.g. 'compared "
+            "with the victim's reference photo; same person')"
+        )
+    with transaction.atomic():
+        locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
+        previous = locked.review_status
+        locked.review_status = decision
+        locked.reviewed_by = actor
+        locked.reviewed_at = timezone.now()
+        locked.review_reason = reason
+        locked.save(update_fields=["review_status", "reviewed_by", "reviewed_at", "review_reason"])
+        custody_append(
+            case_id=locked.item.case_id,
+            item_id=locked.item_id,
+            action=CustodyAction.FINDING_REVIEWED,
+            actor=actor,
+            details={
+                "annotation": locked.pk,
+                "run": locked.run_id,
+                "label": locked.label,
+                "detector": locked.detector_name,
+                "version": locked.detector_version,
+                "decision": decision,
+                "previous": previous,
+                "reason": reason,
+            },
+        )
+    return locked

@@ -8,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("casefile.api.urls")),
     path("api/v1/", include("evidence.api.urls")),
+    # --- pipe: detection API ---
+    path("api/v1/", include("detection.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
