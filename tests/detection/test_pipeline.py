@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def _ingest(tmp_path: Path, capture: Any, *, execute: bool = True, files: dict | None = None) -> Any:
     user = UserFactory()
-    case = CaseFactory()
+    case: Any = CaseFactory()
     files = files or {
         "white.png": png((250, 250, 250)),
         "red.png": png((200, 10, 10)),
@@ -260,7 +260,7 @@ def test_a_run_for_a_version_not_installed_fails_with_what_to_do(test_detectors,
         case=CaseFactory(), data=png((250, 250, 250)), actor=user, name="w.png", mime="image/png"
     )
     old = Detector.objects.create(name="test-brightness", version="0.9")
-    run = DetectionRun.objects.create(item=item, detector=old, input_sha256=item.blob_id)
+    run = DetectionRun.objects.create(item=item, detector=old, input_sha256=str(item.blob_id))
     detect_item_task.apply(args=(item.pk, [run.pk]))
     run.refresh_from_db()
     assert run.status == RunStatus.FAILED
@@ -301,7 +301,7 @@ def test_rescan_with_a_new_version_adds_runs_and_keeps_the_old_findings(
     test_detectors, eager, django_capture_on_commit_callbacks
 ):
     user = UserFactory()
-    case = CaseFactory()
+    case: Any = CaseFactory()
     item = stored_item(case=case, data=png((250, 250, 250)), actor=user, name="w.png", mime="image/png")
     stored_item(case=CaseFactory(), data=png((240, 240, 240)), actor=user, name="o.png", mime="image/png")
     with django_capture_on_commit_callbacks(execute=True):
@@ -341,7 +341,7 @@ def test_whole_vault_rescan_covers_every_case_and_retries_failed_runs(
     failed = DetectionRun.objects.create(
         item=items[0],
         detector=Detector.objects.create(name="test-brightness", version="1"),
-        input_sha256=items[0].blob_id,
+        input_sha256=str(items[0].blob_id),
         status=RunStatus.FAILED,
         error="MemoryError",
     )
