@@ -27,7 +27,7 @@ from detection.models import DetectionRun, Detector, ScanJob
 from detection.models.runs import JobKind, JobStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
 from detection.registry import detector_get, detectors
-from detection.services import FINISHED, detection_run, detector_record
+from detection.services import FINISHED, detection_run, detection_run_give_up, detector_record
 from detection.subject import Subject, media_type_of
 from evidence.choices import ItemStatus
 from evidence.models import Acquisition, EvidenceItem
@@ -215,7 +215,7 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
     for the caller to retry; the other detectors of the item still run.
     """
     outcome = ItemOutcome(item_id=item_id)
-    item = EvidenceItem.objects.select_related("blob").filter(pk=item_id).first()
+    item = EvidenceItem.objects.select_related("blob", "case").filter(pk=item_id).first()
     if item is None:
         logger.warning("detection task for item %s: no such item (a stale message?); nothing to do", item_id)
         return outcome
@@ -239,15 +239,16 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
                 f"re-scan with the installed one (manage.py rescan --detector {run.detector.name})",
             )
             continue
+        actor = run.job.requested_by if run.job is not None else None
         if run.status == RunStatus.RUNNING and run.attempts >= max_attempts:
-            _fail_permanently(
-                run.pk,
-                f"the worker stopped {run.attempts} times while {run.detector.name} analysed this item "
-                "(out of memory, or a crash inside the detector): check the worker logs and memory, then "
-                f"run manage.py detect CASE --detector {run.detector.name} again",
+            detection_run_give_up(
+                run=run,
+                actor=actor,
+                message=f"the worker stopped {run.attempts} times while {run.detector.name} analysed this "
+                "item (out of memory, or a crash inside the detector): check the worker logs and memory, "
+                f"then run manage.py detect {item.case.number} --detector {run.detector.name} again",
             )
             continue
-        actor = run.job.requested_by if run.job is not None else None
         try:
             detection_run(item=item, detector=plugin, job=run.job, subject=subject, actor=actor)
         except Exception as exc:
@@ -268,7 +269,10 @@ def runs_mark_retrying(*, run_ids: Iterable[int], attempt: int, countdown: int, 
 
 def runs_mark_given_up(*, run_ids: Iterable[int], attempts: int) -> None:
     """After the last retry, the run stays failed with what to do next."""
-    for run in DetectionRun.objects.filter(pk__in=list(run_ids)).select_related("detector", "item__case"):
+    runs = DetectionRun.objects.filter(pk__in=list(run_ids)).select_related(
+        "detector", "item__case", "job__requested_by"
+    )
+    for run in runs:
         if run.status in FINISHED:
             continue
         message = (
@@ -276,9 +280,8 @@ def runs_mark_given_up(*, run_ids: Iterable[int], attempts: int) -> None:
             f"the worker log), then run manage.py detect {run.item.case.number} "
             f"--detector {run.detector.name}"
         )
-        DetectionRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, finished_at=timezone.now(), error=message[:2000]
-        )
+        actor = run.job.requested_by if run.job is not None else None
+        detection_run_give_up(run=run, message=message, actor=actor)
 
 
 def scan_job_refresh(*, job_id: int) -> None:

@@ -95,8 +95,11 @@ def detection_run(
         ensure_loaded(detector)
         findings = detector.analyze(subject)
     except UndecodableMedia as exc:
-        _fail(run, started, t0, f"{exc}: the file may be damaged or not the type it claims; nothing to retry")
-        run.refresh_from_db()
+        message = f"{exc}: the file may be damaged or not the type it claims; nothing to retry"
+        with transaction.atomic():
+            _fail(run, started, t0, message)
+            run.refresh_from_db()
+            _failed_event(run=run, item=item, actor=actor, message=message)
         return run
     except Exception as exc:
         _fail(run, started, t0, f"{type(exc).__name__}: {exc}")
@@ -128,6 +131,7 @@ def detection_run(
                 "detector": info.name,
                 "version": info.version,
                 "model_sha256": info.model_sha256,
+                "outcome": "done",
                 "findings": len(annotations),
                 "labels": sorted({a.label for a in annotations}),
             },
@@ -165,6 +169,41 @@ def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> None:
         duration_ms=int((time.perf_counter() - t0) * 1000),
         error=message[:2000],
     )
+
+
+def _failed_event(*, run: DetectionRun, item: EvidenceItem, actor: User | None, message: str) -> None:
+    """The content was read even though the analysis failed: that read is on the item's custody chain."""
+    detector = run.detector
+    custody_append(
+        case_id=item.case_id,
+        item_id=item.pk,
+        action=CustodyAction.ANALYSED,
+        actor=actor,
+        sha256_before=run.input_sha256,
+        sha256_after=run.input_sha256,
+        details={
+            "run": run.pk,
+            "job": run.job_id,
+            "detector": detector.name,
+            "version": detector.version,
+            "model_sha256": detector.model_sha256,
+            "outcome": "failed",
+            "error": message[:500],
+        },
+    )
+
+
+def detection_run_give_up(*, run: DetectionRun, message: str, actor: User | None) -> None:
+    """A run that will not be retried ends failed with ``message``, recorded on the item's custody chain."""
+    with transaction.atomic():
+        updated = (
+            DetectionRun.objects.filter(pk=run.pk)
+            .exclude(status__in=FINISHED)
+            .update(status=RunStatus.FAILED, finished_at=timezone.now(), error=message[:2000])
+        )
+        if updated:
+            run.refresh_from_db()
+            _failed_event(run=run, item=run.item, actor=actor, message=message)
 
 
 REVIEW_DECISIONS = frozenset({ReviewStatus.CONFIRMED, ReviewStatus.REJECTED})

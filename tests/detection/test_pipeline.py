@@ -193,6 +193,8 @@ def test_a_run_whose_worker_keeps_dying_fails_with_what_to_do(test_detectors, ea
     assert run.status == RunStatus.FAILED
     assert "stopped 4 times" in run.error and "out of memory" in run.error
     assert test_detectors["test-brightness"].calls == 0
+    (event,) = CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED)
+    assert (event.details["outcome"], event.actor_id) == ("failed", user.pk)
     assert ScanJob.objects.get(pk=job.pk).status == JobStatus.DONE_WITH_FAILURES
 
 
@@ -237,6 +239,8 @@ def test_retries_give_up_with_the_error_and_what_to_do(test_detectors, eager, no
     assert f"gave up after {settings.HAETAE_DETECT_MAX_ATTEMPTS} attempt(s)" in run.error
     assert f"manage.py detect {item.case.number} --detector test-flaky" in run.error
     assert not Annotation.objects.filter(run=run).exists()
+    (event,) = CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED)
+    assert event.details["outcome"] == "failed" and "ConnectionError" in event.details["error"]
 
 
 def test_between_retries_the_run_is_queued_with_the_error(test_detectors, no_backoff):
@@ -282,6 +286,11 @@ def test_undecodable_images_fail_without_retry(test_detectors, eager):
     runs = DetectionRun.objects.filter(job=job)
     assert {(r.status, r.attempts) for r in runs} == {(RunStatus.FAILED, 1)}
     assert all("cannot decode as an image" in r.error for r in runs)
+    events = CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED)
+    assert sorted((e.details["detector"], e.details["outcome"]) for e in events) == [
+        ("test-brightness", "failed"),
+        ("test-channel", "failed"),
+    ]  # the content was read, so the failed reads are on the custody chain too
     progress = job_progress(job=job, user=user)
     assert (progress.total, progress.done, progress.failed) == (2, 0, 2)
     assert {f["item"] for f in progress.failures} == set()  # the user is not on the case team
