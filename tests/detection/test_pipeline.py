@@ -177,7 +177,7 @@ def test_a_run_left_running_by_a_killed_worker_runs_again_once(test_detectors, e
 
 
 def test_a_run_whose_worker_keeps_dying_fails_with_what_to_do(test_detectors, eager, settings):
-    user = UserFactory()
+    user: Any = UserFactory()
     item = stored_item(
         case=CaseFactory(), data=png((250, 250, 250)), actor=user, name="w.png", mime="image/png"
     )
