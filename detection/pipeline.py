@@ -102,7 +102,10 @@ def runs_queue(
             if run_id not in planned[item_id]:
                 planned[item_id].append(run_id)
     total = DetectionRun.objects.filter(job=job).count()
-    ScanJob.objects.filter(pk=job.pk).update(total=total, status=JobStatus.RUNNING, finished_at=None)
+    if planned:
+        ScanJob.objects.filter(pk=job.pk).update(total=total, status=JobStatus.RUNNING, finished_at=None)
+    else:
+        ScanJob.objects.filter(pk=job.pk).update(total=total)
     return dict(planned)
 
 
@@ -169,25 +172,28 @@ def scan_job_create(
     With ``send`` the tasks go to the workers on commit; otherwise the caller processes the plan itself.
     """
     plugins = _plugins_named(detector_name)
-    with transaction.atomic():
-        job = ScanJob.objects.create(
-            kind=kind, case_id=case_id, detector_name=detector_name or "", requested_by=actor
-        )
-        planned: dict[int, list[int]] = {}
-        media_types = set().union(*(p.info.media_types for p in plugins))
-        items = _case_items(case_id).only("pk", "mime", "blob_id", "case_id").order_by("pk")
-        batch: list[EvidenceItem] = []
-        for item in items.iterator(chunk_size=_CHUNK):
-            if media_type_of(item.mime or "") in media_types:
-                batch.append(item)
-            if len(batch) >= _CHUNK:
-                planned.update(runs_queue(items=batch, plugins=plugins, job=job, retry_failed=True))
-                batch = []
-        planned.update(runs_queue(items=batch, plugins=plugins, job=job, retry_failed=True))
-        if not planned:
-            ScanJob.objects.filter(pk=job.pk).update(status=JobStatus.DONE, finished_at=timezone.now())
-        if send:
-            _send_on_commit(planned)
+    job = ScanJob.objects.create(
+        kind=kind, case_id=case_id, detector_name=detector_name or "", requested_by=actor
+    )
+    media_types = set().union(*(p.info.media_types for p in plugins))
+    items = _case_items(case_id).only("pk", "mime", "blob_id", "case_id").order_by("pk")
+    planned: dict[int, list[int]] = {}
+    last_pk = 0
+    while True:
+        # One transaction per chunk: a whole-vault re-scan never holds one huge transaction, and workers
+        # start on the first chunk while the next is queued. A re-scan cut short is completed by running
+        # it again (queued runs are taken over, finished ones left alone).
+        chunk = list(items.filter(pk__gt=last_pk)[:_CHUNK])
+        if not chunk:
+            break
+        last_pk = chunk[-1].pk
+        wanted = [item for item in chunk if media_type_of(item.mime or "") in media_types]
+        with transaction.atomic():
+            queued = runs_queue(items=wanted, plugins=plugins, job=job, retry_failed=True)
+            if send:
+                _send_on_commit(queued)
+        planned.update(queued)
+    scan_job_refresh(job_id=job.pk)  # nothing to do, or every run already finished: the job is done
     job.refresh_from_db()
     return job, planned
 

@@ -192,8 +192,12 @@ class ProgressSerializer(serializers.Serializer):
     failed = serializers.IntegerField()
     pending = serializers.IntegerField(help_text="Queued or running.")
     finished = serializers.BooleanField()
-    by_status = serializers.DictField(child=serializers.IntegerField())
-    failures = FailureSerializer(many=True, required=False, help_text="The newest failures (up to 50).")
+    by_status = serializers.DictField(
+        child=serializers.IntegerField(), required=False, help_text="Runs by status (in a job's detail)."
+    )
+    failures = FailureSerializer(
+        many=True, required=False, help_text="The newest failures (up to 50), in a job's detail."
+    )
 
 
 class JobSerializer(serializers.ModelSerializer):
