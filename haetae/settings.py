@@ -203,6 +203,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1 if _visibility_timeout < 600 else 10,
 }
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Pool processes load every detector's models before reporting ready (detection.tasks); Celery's default of
+# 4 s would kill a process still loading them.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = int(os.environ.get("HAETAE_WORKER_START_TIMEOUT_SECONDS") or 120)
 
 # Ingest limits for archives (zip bombs): see docs/ingest.md.
 HAETAE_INGEST = {

@@ -38,6 +38,8 @@ def test_task_goes_to_the_detect_queue_acks_late_and_is_rejected_when_its_worker
     assert route["queue"].name == "detect"
     assert detect_item_task.acks_late and detect_item_task.reject_on_worker_lost
     assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+    # Pool processes load every model before reporting ready: Celery's 4 s default would kill them.
+    assert app.conf.worker_proc_alive_timeout >= 60
 
 
 def test_each_worker_process_loads_every_detector_once_with_one_onnx_thread(settings, test_detectors):
