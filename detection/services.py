@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from detection.models import Annotation, DetectionRun, Detector, ScanJob
@@ -88,7 +89,7 @@ def detection_run(
         return run
     started = timezone.now()
     DetectionRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.RUNNING, started_at=started, attempts=run.attempts + 1
+        status=RunStatus.RUNNING, started_at=started, attempts=F("attempts") + 1
     )
     t0 = time.perf_counter()
     try:
@@ -97,9 +98,10 @@ def detection_run(
     except UndecodableMedia as exc:
         message = f"{exc}: the file may be damaged or not the type it claims; nothing to retry"
         with transaction.atomic():
-            _fail(run, started, t0, message)
-            run.refresh_from_db()
-            _failed_event(run=run, item=item, actor=actor, message=message)
+            if _fail(run, started, t0, message):
+                run.refresh_from_db()
+                _failed_event(run=run, item=item, actor=actor, message=message)
+        run.refresh_from_db()
         return run
     except Exception as exc:
         _fail(run, started, t0, f"{type(exc).__name__}: {exc}")
@@ -162,12 +164,17 @@ def _store(
     return Annotation.objects.bulk_create(rows)
 
 
-def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> None:
-    DetectionRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.FAILED,
-        finished_at=timezone.now(),
-        duration_ms=int((time.perf_counter() - t0) * 1000),
-        error=message[:2000],
+def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> bool:
+    """Mark the run failed unless another worker finished it meanwhile; True when it was marked."""
+    return bool(
+        DetectionRun.objects.filter(pk=run.pk)
+        .exclude(status__in=FINISHED)
+        .update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            duration_ms=int((time.perf_counter() - t0) * 1000),
+            error=message[:2000],
+        )
     )
 
 
