@@ -7,17 +7,27 @@ Built-in detectors register exactly as a third-party package would, in ``pyproje
 
 An entry point names a class (or a factory) whose instances satisfy ``Detector``. Operator-imported ONNX
 model packs are added to the registry from the database (``detection.packs``) through
-``register_dynamic``. ``load`` is called once per worker process, after fork, before the first analysis.
+``register_dynamic``; the setting ``HAETAE_EXTRA_DETECTORS`` (env, comma-separated ``module:factory``)
+adds factories the same way without packaging (tests, a site's own detector under development).
+``load`` is called once per process before the first analysis (``ensure_loaded``); Celery workers call it
+for every detector right after fork (``detection.tasks``).
+
+A detector whose entry point fails to import is left out and its error kept (``load_errors``), so one
+broken plug-in does not stop the others; ``GET /api/v1/detectors/`` and the logs show it.
 """
 
+import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import Any, Protocol
 
 from detection.subject import Subject
 
 ENTRY_POINT_GROUP = "haetae.detectors"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,9 @@ class Detector(Protocol):
 
 _dynamic: dict[str, Callable[[], Iterable[Detector]]] = {}
 _cache: dict[str, Detector] | None = None
+_load_errors: dict[str, str] = {}
+_loaded: set[int] = set()
+_load_lock = threading.Lock()
 
 
 def register_dynamic(source: str, factory: Callable[[], Iterable[Detector]]) -> None:
@@ -73,22 +86,98 @@ def reset() -> None:
     """Forget loaded detectors (tests; a worker after a model pack is enabled)."""
     global _cache
     _cache = None
+    _loaded.clear()
+    _load_errors.clear()
+
+
+def _as_detectors(made: Any) -> list[Detector]:
+    """A factory may return one detector or an iterable of them."""
+    if hasattr(made, "info"):
+        return [made]
+    return list(made)
+
+
+def _extra_factories() -> list[tuple[str, Callable[[], Any]]]:
+    """The ``module:attribute`` factories named by the HAETAE_EXTRA_DETECTORS setting."""
+    from django.conf import settings
+
+    found = []
+    for spec in getattr(settings, "HAETAE_EXTRA_DETECTORS", []):
+        module_name, _, attribute = spec.partition(":")
+        if not attribute:
+            _load_errors[spec] = f"HAETAE_EXTRA_DETECTORS entry {spec!r} must look like 'module:factory'"
+            continue
+        try:
+            found.append((spec, getattr(import_module(module_name), attribute)))
+        except (ImportError, AttributeError) as exc:
+            _load_errors[spec] = f"cannot import {spec}: {exc}"
+    return found
 
 
 def detectors() -> dict[str, Detector]:
-    """Every available detector by name, built once per process."""
+    """Every available detector by name, built once per process (entry points, extras, dynamic sources)."""
     global _cache
     if _cache is None:
         found: dict[str, Detector] = {}
+        sources: list[tuple[str, Callable[[], Any]]] = []
         for ep in entry_points(group=ENTRY_POINT_GROUP):
-            factory = ep.load()
-            detector = factory()
-            found[detector.info.name] = detector
-        for factory in _dynamic.values():
-            for detector in factory():
+            try:
+                sources.append((f"entry point {ep.name} ({ep.value})", ep.load()))
+            except Exception as exc:  # a broken plug-in must not stop the others
+                _load_errors[ep.name] = f"cannot import entry point {ep.name} ({ep.value}): {exc}"
+        sources.extend(_extra_factories())
+        sources.extend(_dynamic.items())
+        for source, factory in sources:
+            try:
+                made = _as_detectors(factory())
+            except Exception as exc:
+                _load_errors[source] = f"{source} failed to build its detectors: {type(exc).__name__}: {exc}"
+                continue
+            for detector in made:
                 found[detector.info.name] = detector
+        for source, error in _load_errors.items():
+            logger.error("detector source %s left out: %s", source, error)
         _cache = found
     return _cache
+
+
+def load_errors() -> dict[str, str]:
+    """Why a detector source was left out of the registry, by source."""
+    detectors()
+    return dict(_load_errors)
+
+
+def ensure_loaded(detector: Detector) -> None:
+    """Call ``detector.load()`` once per process (thread-safe); a failed load is retried next time."""
+    key = id(detector)
+    if key in _loaded:
+        return
+    with _load_lock:
+        if key not in _loaded:
+            detector.load()
+            _loaded.add(key)
+
+
+def onnx_threads() -> int:
+    """Intra-op threads for onnxruntime sessions: HAETAE_ONNX_THREADS; 0 lets onnxruntime use every core.
+
+    Celery worker processes default to 1 (see ``detection.tasks``): one process per core, one thread each.
+    """
+    from django.conf import settings
+
+    return max(0, int(getattr(settings, "HAETAE_ONNX_THREADS", 0)))
+
+
+def onnx_session_options() -> Any:
+    """``onnxruntime.SessionOptions`` with the process's thread budget; detectors build sessions with it."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    threads = onnx_threads()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    return options
 
 
 def detector_get(name: str) -> Detector:

@@ -10,12 +10,13 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from detection.models import Annotation, DetectionRun, Detector, ScanJob
-from detection.models.runs import RunStatus
+from detection.models.runs import ReviewStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
-from detection.registry import DetectorInfo, Finding
+from detection.registry import DetectorInfo, Finding, ensure_loaded
 from detection.subject import Subject, UndecodableMedia
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
@@ -88,13 +89,18 @@ def detection_run(
         return run
     started = timezone.now()
     DetectionRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.RUNNING, started_at=started, attempts=run.attempts + 1
+        status=RunStatus.RUNNING, started_at=started, attempts=F("attempts") + 1
     )
     t0 = time.perf_counter()
     try:
+        ensure_loaded(detector)
         findings = detector.analyze(subject)
     except UndecodableMedia as exc:
-        _fail(run, started, t0, f"{exc}: the file may be damaged or not the type it claims; nothing to retry")
+        message = f"{exc}: the file may be damaged or not the type it claims; nothing to retry"
+        with transaction.atomic():
+            if _fail(run, started, t0, message):
+                run.refresh_from_db()
+                _failed_event(run=run, item=item, actor=actor, message=message)
         run.refresh_from_db()
         return run
     except Exception as exc:
@@ -123,9 +129,11 @@ def detection_run(
             sha256_after=locked.input_sha256,
             details={
                 "run": locked.pk,
+                "job": locked.job_id,
                 "detector": info.name,
                 "version": info.version,
                 "model_sha256": info.model_sha256,
+                "outcome": "done",
                 "findings": len(annotations),
                 "labels": sorted({a.label for a in annotations}),
             },
@@ -156,10 +164,94 @@ def _store(
     return Annotation.objects.bulk_create(rows)
 
 
-def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> None:
-    DetectionRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.FAILED,
-        finished_at=timezone.now(),
-        duration_ms=int((time.perf_counter() - t0) * 1000),
-        error=message[:2000],
+def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> bool:
+    """Mark the run failed unless another worker finished it meanwhile; True when it was marked."""
+    return bool(
+        DetectionRun.objects.filter(pk=run.pk)
+        .exclude(status__in=FINISHED)
+        .update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            duration_ms=int((time.perf_counter() - t0) * 1000),
+            error=message[:2000],
+        )
     )
+
+
+def _failed_event(*, run: DetectionRun, item: EvidenceItem, actor: User | None, message: str) -> None:
+    """The content was read even though the analysis failed: that read is on the item's custody chain."""
+    detector = run.detector
+    custody_append(
+        case_id=item.case_id,
+        item_id=item.pk,
+        action=CustodyAction.ANALYSED,
+        actor=actor,
+        sha256_before=run.input_sha256,
+        sha256_after=run.input_sha256,
+        details={
+            "run": run.pk,
+            "job": run.job_id,
+            "detector": detector.name,
+            "version": detector.version,
+            "model_sha256": detector.model_sha256,
+            "outcome": "failed",
+            "error": message[:500],
+        },
+    )
+
+
+def detection_run_give_up(*, run: DetectionRun, message: str, actor: User | None) -> None:
+    """A run that will not be retried ends failed with ``message``, recorded on the item's custody chain."""
+    with transaction.atomic():
+        updated = (
+            DetectionRun.objects.filter(pk=run.pk)
+            .exclude(status__in=FINISHED)
+            .update(status=RunStatus.FAILED, finished_at=timezone.now(), error=message[:2000])
+        )
+        if updated:
+            run.refresh_from_db()
+            _failed_event(run=run, item=run.item, actor=actor, message=message)
+
+
+REVIEW_DECISIONS = frozenset({ReviewStatus.CONFIRMED, ReviewStatus.REJECTED})
+
+
+def annotation_review(*, annotation: Annotation, actor: User, decision: str, reason: str) -> Annotation:
+    """An investigator confirms or rejects a finding, with a reason; recorded on it and in the custody ledger.
+
+    The detector's output is never changed: the review sits beside it. A finding may be reviewed again
+    (a person changes their mind on new information); each review is its own custody event.
+    """
+    if decision not in REVIEW_DECISIONS:
+        raise RejectedInput(f"decision must be 'confirmed' or 'rejected', not {decision!r}")
+    reason = (reason or "").strip()
+    if not reason:
+        raise RejectedInput(
+            "a reason is required to confirm or reject a finding: say what you checked (e.g. 'compared "
+            "with the victim's reference photo; same person')"
+        )
+    with transaction.atomic():
+        locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
+        previous = locked.review_status
+        locked.review_status = decision
+        locked.reviewed_by = actor
+        locked.reviewed_at = timezone.now()
+        locked.review_reason = reason
+        locked.save(update_fields=["review_status", "reviewed_by", "reviewed_at", "review_reason"])
+        custody_append(
+            case_id=locked.item.case_id,
+            item_id=locked.item_id,
+            action=CustodyAction.FINDING_REVIEWED,
+            actor=actor,
+            details={
+                "annotation": locked.pk,
+                "run": locked.run_id,
+                "label": locked.label,
+                "detector": locked.detector_name,
+                "version": locked.detector_version,
+                "decision": decision,
+                "previous": previous,
+                "reason": reason,
+            },
+        )
+    return locked

@@ -39,6 +39,7 @@ from casefile.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.crypto import EncryptedObjectReader
 from evidence.custody import EventSpec, actor_role, custody_append_many, utc_iso
+from evidence.hooks import ingest_hooks_run
 from evidence.models import Acquisition, Blob, EvidenceItem
 from evidence.sources import (
     ArchiveBudget,
@@ -424,6 +425,9 @@ class _Run:
             bulk_insert(Blob, list(new_blobs.values()))
             created = self._create_items(batch)
             self._append_events(created, new_blobs=set(new_blobs))
+            ingest_hooks_run(
+                items=[item for item, _ in created if item.blob_id], acquisition=self.acquisition
+            )
             for item_id, reason in self._reason_updates.items():
                 EvidenceItem.objects.filter(pk=item_id).update(status_reason=reason)
             self._reason_updates.clear()

@@ -175,6 +175,38 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- pipe: detection pipeline (docs/detection.md) ---
+# Called inside each ingest batch's transaction with the new items; detection queues their runs there and
+# sends the tasks when the batch commits. Evidence does not import detection: the wiring lives here.
+HAETAE_INGEST_HOOKS = ["detection.pipeline.detection_enqueue_ingested"]
+HAETAE_DETECT_ON_INGEST = _env_flag("HAETAE_DETECT_ON_INGEST", True)
+# Detector factories that are not installed packages ("module:factory", comma-separated).
+HAETAE_EXTRA_DETECTORS = [
+    spec.strip() for spec in os.environ.get("HAETAE_EXTRA_DETECTORS", "").split(",") if spec.strip()
+]
+# Detectors (by name) never queued automatically; `manage.py detect --detector NAME` still runs them.
+HAETAE_DETECTORS_DISABLED = [
+    name.strip() for name in os.environ.get("HAETAE_DETECTORS_DISABLED", "").split(",") if name.strip()
+]
+# onnxruntime intra-op threads; 0 = onnxruntime's default (every core). Worker processes use 1 unless set.
+HAETAE_ONNX_THREADS = int(os.environ.get("HAETAE_ONNX_THREADS") or 0)
+HAETAE_ONNX_THREADS_EXPLICIT = bool(os.environ.get("HAETAE_ONNX_THREADS"))
+# Attempts per run (task retries with exponential backoff, and redeliveries after a worker died).
+HAETAE_DETECT_MAX_ATTEMPTS = int(os.environ.get("HAETAE_DETECT_MAX_ATTEMPTS") or 4)
+HAETAE_DETECT_RETRY_BACKOFF_SECONDS = int(os.environ.get("HAETAE_DETECT_RETRY_BACKOFF_SECONDS") or 15)
+# A task whose worker died unacknowledged is redelivered after this many seconds (Redis); longer than the
+# longest analysis (a long video), or a slow task is delivered twice (harmless: runs are idempotent).
+_visibility_timeout = int(os.environ.get("HAETAE_BROKER_VISIBILITY_TIMEOUT") or 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    "unacked_restore_interval": max(1, min(10, _visibility_timeout // 10)),
+    "unacked_restore_throttle": 1 if _visibility_timeout < 600 else 10,
+}
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Pool processes load every detector's models before reporting ready (detection.tasks); Celery's default of
+# 4 s would kill a process still loading them.
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = int(os.environ.get("HAETAE_WORKER_START_TIMEOUT_SECONDS") or 120)
+
 # Ingest limits for archives (zip bombs): see docs/ingest.md.
 HAETAE_INGEST = {
     "MAX_ARCHIVE_DEPTH": int(os.environ.get("HAETAE_MAX_ARCHIVE_DEPTH", "5")),

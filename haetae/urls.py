@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/", include("evidence.api.urls")),
     # --- access: break-glass grants ---
     path("api/v1/", include("casefile.api.breakglass")),
+    # --- pipe: detection API ---
+    path("api/v1/", include("detection.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

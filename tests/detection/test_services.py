@@ -92,3 +92,31 @@ def test_other_media_types_are_skipped():
     item = stored_item(case=CaseFactory(), data=b"hello", actor=user, name="a.txt", mime="text/plain")
     run = detection_run(item=item, detector=BrightnessDetector())
     assert run.status == RunStatus.SKIPPED
+
+
+class _RacingDetector(BrightnessDetector):
+    """While it analyses, another worker finishes the same run; then this one cannot decode the content."""
+
+    def analyze(self, subject: Subject) -> list[Finding]:
+        from detection.subject import UndecodableMedia
+
+        DetectionRun.objects.filter(detector__name=self.info.name).update(status=RunStatus.DONE)
+        raise UndecodableMedia("truncated")
+
+
+def test_a_run_another_worker_finished_is_not_overwritten_as_failed():
+    user = UserFactory()
+    item = stored_item(case=CaseFactory(), data=_png(250), actor=user, name="w.png", mime="image/png")
+    run = detection_run(item=item, detector=_RacingDetector())
+    assert run.status == RunStatus.DONE and run.error == ""
+    assert not CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED).exists()
+
+
+def test_attempts_count_each_analysis():
+    user = UserFactory()
+    item = stored_item(case=CaseFactory(), data=b"not a png", actor=user, name="x.png", mime="image/png")
+    detection_run(item=item, detector=BrightnessDetector())
+    run = detection_run(item=item, detector=BrightnessDetector())  # failed runs are tried again
+    assert (run.status, run.attempts) == (RunStatus.FAILED, 2)
+    events = CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED)
+    assert [e.details["outcome"] for e in events] == ["failed", "failed"]

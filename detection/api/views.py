@@ -1,0 +1,290 @@
+"""Detection API: detectors, runs, findings (with confirm / reject), jobs and their progress.
+
+Every view reads through the selectors (``detection.selectors`` over ``evidence_visible_to``) and checks
+roles with ``casefile.selectors``; nothing here serves content. Non-members get 404, never a hint.
+"""
+
+from typing import Any, cast
+
+from django.contrib.auth.models import User
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casefile.selectors import INGEST_ROLES, case_get_for, case_list, case_require_role
+from detection.api.serializers import (
+    AcquisitionProgressSerializer,
+    AnnotationSerializer,
+    DetectorListSerializer,
+    JobSerializer,
+    ProgressSerializer,
+    RescanRequestSerializer,
+    ReviewRequestSerializer,
+    RunSerializer,
+)
+from detection.filtersets import AnnotationFilterSet, JobFilterSet, RunFilterSet
+from detection.models import Annotation, DetectionRun, ScanJob
+from detection.models.runs import JobKind, ReviewStatus
+from detection.pipeline import scan_job_create
+from detection.selectors import (
+    acquisition_progress,
+    annotations_visible_to,
+    detectors_listed,
+    is_administrator,
+    job_progress,
+    jobs_visible_to,
+    runs_visible_to,
+)
+from detection.services import annotation_review
+from evidence.api.serializers import ErrorSerializer
+from evidence.models import Acquisition
+from haetae.errors import AccessDenied, NotFound
+
+# Who may confirm or reject a finding, and who sees a finding's regions and details.
+REVIEW_ROLES = INGEST_ROLES
+
+_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found among your cases.")
+
+
+def _full_view_cases(user: Any) -> dict[int, str]:
+    """The caller's cases where their role reviews findings (and so sees regions and details)."""
+    roles = {case.pk: str(getattr(case, "caller_role", "")) for case in case_list(user=user)}
+    return {case_id: role for case_id, role in roles.items() if role in REVIEW_ROLES}
+
+
+class DetectorListView(APIView):
+    """The detectors this server knows: installed ones and every version that has run."""
+
+    @extend_schema(
+        summary="Detectors and their versions",
+        description=(
+            "Each detector version's declared provenance (media types, parameters, model SHA-256, model "
+            "card, licence, known error rates or 'not validated'), whether it is installed here and "
+            "whether it runs automatically on new items; `unavailable` lists plug-ins that failed to load."
+        ),
+        responses={200: DetectorListSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        detectors, errors = detectors_listed()
+        return Response(DetectorListSerializer({"detectors": detectors, "unavailable": errors}).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Detector runs on items of your cases",
+        description="One run per (item, detector version): status, attempts, timings, and the error if any.",
+    ),
+    retrieve=extend_schema(summary="One detector run", responses={200: RunSerializer, 404: _NOT_FOUND}),
+)
+class RunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Detector runs on items of the caller's cases."""
+
+    serializer_class = RunSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = RunFilterSet
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> Any:
+        return runs_visible_to(user=self.request.user)
+
+    def get_object(self) -> DetectionRun:
+        run = self.get_queryset().filter(pk=int(self.kwargs["pk"])).first()
+        if run is None:
+            raise NotFound(f"no detector run {self.kwargs['pk']} on items of your cases: check the id")
+        return cast(DetectionRun, run)
+
+
+_REVIEW_RESPONSES = {
+    200: AnnotationSerializer,
+    400: OpenApiResponse(ErrorSerializer, description="No reason given."),
+    403: OpenApiResponse(ErrorSerializer, description="Your role on the case may not review findings."),
+    404: _NOT_FOUND,
+}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Findings on items of your cases",
+        description=(
+            "Each finding is an investigative lead: `finding` is what the detector said, `provenance` what "
+            "produced it, `review` an investigator's conclusion. Members who are not lead, investigator "
+            "or analyst see labels and provenance, with `region` and `details` withheld."
+        ),
+    ),
+    retrieve=extend_schema(summary="One finding", responses={200: AnnotationSerializer, 404: _NOT_FOUND}),
+)
+class AnnotationViewSet(viewsets.ReadOnlyModelViewSet):
+    """Findings (annotations) on items of the caller's cases, with confirm and reject actions."""
+
+    serializer_class = AnnotationSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = AnnotationFilterSet
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> Any:
+        return annotations_visible_to(user=self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = dict(super().get_serializer_context())
+        context["full_roles_cases"] = _full_view_cases(self.request.user)
+        return context
+
+    def get_object(self) -> Annotation:
+        annotation = self.get_queryset().filter(pk=int(self.kwargs["pk"])).first()
+        if annotation is None:
+            raise NotFound(f"no finding {self.kwargs['pk']} on items of your cases: check the id")
+        return cast(Annotation, annotation)
+
+    def _review(self, request: Request, decision: str) -> Response:
+        annotation = self.get_object()
+        case = case_get_for(user=request.user, number=annotation.item.case.number)
+        case_require_role(case=case, roles=REVIEW_ROLES, action="confirm or reject detector findings")
+        form = ReviewRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        reviewed = annotation_review(
+            annotation=annotation,
+            actor=cast(User, request.user),
+            decision=decision,
+            reason=form.validated_data["reason"],
+        )
+        reviewed = self.get_queryset().get(pk=reviewed.pk)
+        return Response(self.get_serializer(reviewed).data)
+
+    @extend_schema(
+        summary="Confirm a finding",
+        description=(
+            "An investigator (lead, investigator or analyst on the case) confirms the finding, with a "
+            "reason; recorded on the finding and as a finding_reviewed custody event on the item. The "
+            "detector's output is never changed."
+        ),
+        request=ReviewRequestSerializer,
+        responses=_REVIEW_RESPONSES,
+    )
+    @action(detail=True, methods=["post"], serializer_class=AnnotationSerializer)
+    def confirm(self, request: Request, pk: str) -> Response:
+        return self._review(request, ReviewStatus.CONFIRMED)
+
+    @extend_schema(
+        summary="Reject a finding",
+        description=(
+            "An investigator rejects the finding (a false positive, or not what it claims), with a reason; "
+            "recorded on the finding and as a finding_reviewed custody event on the item."
+        ),
+        request=ReviewRequestSerializer,
+        responses=_REVIEW_RESPONSES,
+    )
+    @action(detail=True, methods=["post"], serializer_class=AnnotationSerializer)
+    def reject(self, request: Request, pk: str) -> Response:
+        return self._review(request, ReviewStatus.REJECTED)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Detection jobs and their progress",
+        description=(
+            "Jobs over your cases (administrators also see whole-vault re-scans): after an acquisition, a "
+            "re-scan, or a requested detection, each with runs done / total / failed / pending."
+        ),
+    ),
+    retrieve=extend_schema(
+        summary="One job, with its progress and newest failures",
+        responses={200: JobSerializer, 404: _NOT_FOUND},
+    ),
+)
+class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Detection jobs: progress for the portal's bars, and re-scans requested through the API."""
+
+    serializer_class = JobSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = JobFilterSet
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> Any:
+        return jobs_visible_to(user=self.request.user)
+
+    def get_object(self) -> ScanJob:
+        job = self.get_queryset().filter(pk=int(self.kwargs["pk"])).first()
+        if job is None:
+            raise NotFound(f"no detection job {self.kwargs['pk']} among your cases: check the id")
+        return cast(ScanJob, job)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        job = self.get_object()
+        progress = job_progress(job=job, user=request.user)
+        return Response(JobSerializer(job, context={"progress": progress}).data)
+
+    @extend_schema(
+        summary="Re-scan a case (or the whole vault) with a detector",
+        description=(
+            "Queues the detector's installed version on every item it reads that has no finished run of "
+            "that version (failed runs are retried); earlier versions' findings stay. A case re-scan needs "
+            "the role lead, investigator or analyst; a whole-vault re-scan needs an administrator. "
+            "Follow the job's progress at /api/v1/jobs/{id}/."
+        ),
+        request=RescanRequestSerializer,
+        responses={
+            201: JobSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Unknown detector."),
+            403: OpenApiResponse(ErrorSerializer, description="Your role may not start a re-scan."),
+            404: _NOT_FOUND,
+        },
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        form = RescanRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        number = form.validated_data.get("case")
+        case_id = None
+        if number:
+            case = case_get_for(user=request.user, number=number)
+            case_require_role(case=case, roles=INGEST_ROLES, action="re-scan its evidence")
+            case_id = case.pk
+        elif not is_administrator(request.user):
+            raise AccessDenied(
+                "only an administrator may re-scan the whole vault: name a case ('case') to re-scan one"
+            )
+        job, _ = scan_job_create(
+            kind=JobKind.RESCAN,
+            case_id=case_id,
+            detector_name=form.validated_data["detector"],
+            actor=cast(User, request.user),
+            send=True,
+        )
+        job = self.get_queryset().get(pk=job.pk)
+        return Response(
+            JobSerializer(job, context={"progress": job_progress(job=job, user=request.user)}).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class AcquisitionProgressView(APIView):
+    """Detection progress over the items one acquisition took, beside the acquisition's own status."""
+
+    @extend_schema(
+        summary="Detection progress of an acquisition",
+        description=(
+            "Every detector run on the items this acquisition took: done / total / failed / pending, and "
+            "the newest failures with what to do. `ingest_status` says whether the ingest itself is still "
+            "running (more items, and runs, may come)."
+        ),
+        responses={200: AcquisitionProgressSerializer, 404: _NOT_FOUND},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        acquisition = Acquisition.objects.select_related("case").filter(pk=pk).first()
+        if acquisition is None:
+            raise NotFound(f"no acquisition {pk} in your cases: check the id")
+        try:
+            case_get_for(user=request.user, number=acquisition.case.number)
+        except NotFound:
+            raise NotFound(f"no acquisition {pk} in your cases: check the id") from None
+        progress = acquisition_progress(acquisition=acquisition, user=request.user)
+        body = {
+            "acquisition": acquisition.pk,
+            "case": acquisition.case.number,
+            "ingest_status": acquisition.status,
+            "detection": ProgressSerializer(progress).data,
+        }
+        return Response(AcquisitionProgressSerializer(body).data)
