@@ -10,6 +10,7 @@ model packs are added to the registry from the database (``detection.packs``) th
 ``register_dynamic``. ``load`` is called once per worker process, after fork, before the first analysis.
 """
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -18,6 +19,11 @@ from typing import Any, Protocol
 from detection.subject import Subject
 
 ENTRY_POINT_GROUP = "haetae.detectors"
+logger = logging.getLogger(__name__)
+
+
+class DetectorUnavailable(Exception):
+    """Raised by a detector factory whose optional dependency is missing; the message says what to install."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class Detector(Protocol):
 
 _dynamic: dict[str, Callable[[], Iterable[Detector]]] = {}
 _cache: dict[str, Detector] | None = None
+_unavailable: dict[str, str] = {}  # entry-point name → why it is not registered
 
 
 def register_dynamic(source: str, factory: Callable[[], Iterable[Detector]]) -> None:
@@ -80,9 +87,15 @@ def detectors() -> dict[str, Detector]:
     global _cache
     if _cache is None:
         found: dict[str, Detector] = {}
+        _unavailable.clear()
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             factory = ep.load()
-            detector = factory()
+            try:
+                detector = factory()
+            except DetectorUnavailable as exc:
+                _unavailable[ep.name] = str(exc)
+                logger.warning("detector %s is not available: %s", ep.name, exc)
+                continue
             found[detector.info.name] = detector
         for factory in _dynamic.values():
             for detector in factory():
@@ -91,11 +104,19 @@ def detectors() -> dict[str, Detector]:
     return _cache
 
 
+def unavailable() -> dict[str, str]:
+    """Detectors installed but not registered (a missing optional dependency), with the reason."""
+    detectors()
+    return dict(_unavailable)
+
+
 def detector_get(name: str) -> Detector:
     from haetae.errors import RejectedInput
 
     try:
         return detectors()[name]
     except KeyError:
+        if name in _unavailable:
+            raise RejectedInput(f"detector {name!r} is not available: {_unavailable[name]}") from None
         known = ", ".join(sorted(detectors())) or "none"
         raise RejectedInput(f"no detector named {name!r}; available: {known}") from None
