@@ -77,8 +77,9 @@ def reference_photo_list(
 
 def reference_photo_add(
     *, person: Person, data: bytes, consent_reference: str, actor: User
-) -> ReferencePhoto:
-    """Store a consented photo of a victim (exactly one face), then suggest the items that show that face."""
+) -> tuple[ReferencePhoto, list[ItemPersonLink]]:
+    """Store a consented photo of a victim (exactly one face), then suggest the items that show that face;
+    returns the photo and the links suggested now."""
     _require_access(person=person, user=actor, action="add")
     if person.kind != PersonKind.VICTIM:
         raise RejectedInput(f"{person.pseudonym} is a {person.kind}: reference photos are for victims only")
@@ -130,8 +131,8 @@ def reference_photo_add(
                     "consent_reference": consent_reference,
                 },
             )
-            face_matches_suggest(person=person)
-    return photo
+            links = face_matches_suggest(person=person)
+    return photo, links
 
 
 def reference_photo_read(*, photo: ReferencePhoto, user: User, reason: str) -> bytes:

@@ -1,7 +1,10 @@
 """Victims' reference photos and the "item depicts victim" links they suggest (never confirm)."""
 
+import json
+
 import numpy as np
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from casefile.choices import CaseMemberRole
@@ -54,7 +57,7 @@ def test_reference_photo_is_stored_logged_and_readable_by_the_lead(case_with_vic
     case, lead, victim = case_with_victim
     data = encode(astronaut_reference(), fmt="JPEG")
 
-    photo = reference_photo_add(person=victim, data=data, consent_reference="CONSENT-2024-17", actor=lead)
+    photo, _ = reference_photo_add(person=victim, data=data, consent_reference="CONSENT-2024-17", actor=lead)
 
     assert photo.blob_id and photo.mime == "image/jpeg" and len(photo.embedding) == 128
     event = CustodyEvent.objects.get(case=case, item__isnull=True, action=CustodyAction.IDENTITY_CHANGED)
@@ -76,11 +79,12 @@ def test_adding_a_reference_suggests_the_item_that_shows_the_victim_only(case_wi
     nobody = _item_with_faces(case, lead, no_face(), "nobody.png")
     assert Annotation.objects.filter(item=stranger, label="face").exists()  # a face, just not hers
 
-    reference_photo_add(
+    _, suggested = reference_photo_add(
         person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
     )
 
     (link,) = ItemPersonLink.objects.filter(person=victim)
+    assert suggested == [link]
     assert link.item_id == shows_her.pk and link.relation == "depicts"
     assert (link.confidence, link.source) == (LinkConfidence.SUSPECTED, LinkSource.DETECTOR)
     assert link.annotation.item_id == shows_her.pk and link.annotation.label == "face"
@@ -142,7 +146,7 @@ def test_the_match_distance_is_a_setting(case_with_victim, settings):
 
 def test_a_withdrawn_reference_photo_is_no_longer_matched(case_with_victim):
     case, lead, victim = case_with_victim
-    photo = reference_photo_add(
+    photo, _ = reference_photo_add(
         person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
     )
     reference_photo_withdraw(photo=photo, actor=lead, reason="consent withdrawn by the victim")
@@ -170,7 +174,7 @@ def test_only_the_lead_and_the_assigned_support_worker_may_add_or_see(case_with_
     with pytest.raises(NotFound):
         reference_photo_list(person=victim, user=other_worker)
 
-    photo = reference_photo_add(person=victim, data=data, consent_reference="C-1", actor=worker)
+    photo, _ = reference_photo_add(person=victim, data=data, consent_reference="C-1", actor=worker)
     assert list(reference_photo_list(person=victim, user=worker)) == [photo]
     with pytest.raises(AccessDenied):
         reference_photo_read(photo=photo, user=investigator, reason="curious")
@@ -201,3 +205,45 @@ def test_reference_photos_are_for_victims_only(case_with_victim):
         reference_photo_add(
             person=suspect, data=encode(astronaut_reference()), consent_reference="C", actor=lead
         )
+
+
+def test_add_reference_photo_command_json(case_with_victim, tmp_path, capsys):
+    case, lead, _ = case_with_victim
+    shows_her = _item_with_faces(case, lead, astronaut(), "her.png")
+    photo_file = tmp_path / "v1.png"
+    photo_file.write_bytes(encode(astronaut_reference()))
+
+    call_command(
+        "add_reference_photo",
+        case.number,
+        "V-1",
+        str(photo_file),
+        "--consent",
+        "C-9",
+        "--actor",
+        lead.username,
+        "--json",
+    )
+
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["person"] == "V-1" and payload["reference_photo"] == ReferencePhoto.objects.get().pk
+    assert [entry["item"] for entry in payload["suggested_links"]] == [shows_her.pk]
+
+
+def test_add_reference_photo_command_refusals_exit_1(case_with_victim, tmp_path, capsys):
+    case, lead, _ = case_with_victim
+    investigator = UserFactory()
+    CaseMemberFactory(case=case, user=investigator, role=CaseMemberRole.INVESTIGATOR)
+    photo_file = tmp_path / "v1.png"
+    photo_file.write_bytes(encode(astronaut_reference()))
+    attempts = [
+        (["V-1", str(photo_file), "--actor", investigator.username], "case lead"),
+        (["V-9", str(photo_file), "--actor", lead.username], "no person 'V-9'"),
+        (["V-1", str(tmp_path / "missing.png"), "--actor", lead.username], "cannot read"),
+    ]
+    for arguments, message in attempts:
+        with pytest.raises(SystemExit) as exited:
+            call_command("add_reference_photo", case.number, *arguments, "--consent", "C-9")
+        assert exited.value.code == 1
+        assert message in capsys.readouterr().err
+    assert not ReferencePhoto.objects.exists()
