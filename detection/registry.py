@@ -30,6 +30,10 @@ ENTRY_POINT_GROUP = "haetae.detectors"
 logger = logging.getLogger(__name__)
 
 
+class DetectorUnavailable(Exception):
+    """Raised by a detector factory whose optional dependency is missing; the message says what to install."""
+
+
 @dataclass(frozen=True)
 class DetectorInfo:
     """What a detector declares about itself; copied into every annotation's provenance."""
@@ -73,6 +77,7 @@ _cache: dict[str, Detector] | None = None
 _load_errors: dict[str, str] = {}
 _loaded: set[int] = set()
 _load_lock = threading.Lock()
+_unavailable: dict[str, str] = {}  # entry-point name → why it is not registered
 
 
 def register_dynamic(source: str, factory: Callable[[], Iterable[Detector]]) -> None:
@@ -119,10 +124,14 @@ def detectors() -> dict[str, Detector]:
     global _cache
     if _cache is None:
         found: dict[str, Detector] = {}
+        _unavailable.clear()
         sources: list[tuple[str, Callable[[], Any]]] = []
+        names: dict[str, str] = {}  # source → entry-point name, for detector_get's message
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             try:
-                sources.append((f"entry point {ep.name} ({ep.value})", ep.load()))
+                source = f"entry point {ep.name} ({ep.value})"
+                sources.append((source, ep.load()))
+                names[source] = ep.name
             except Exception as exc:  # a broken plug-in must not stop the others
                 _load_errors[ep.name] = f"cannot import entry point {ep.name} ({ep.value}): {exc}"
         sources.extend(_extra_factories())
@@ -130,6 +139,10 @@ def detectors() -> dict[str, Detector]:
         for source, factory in sources:
             try:
                 made = _as_detectors(factory())
+            except DetectorUnavailable as exc:  # an optional dependency is missing: say so, go on
+                _unavailable[names.get(source, source)] = str(exc)
+                logger.warning("detector source %s is not available: %s", source, exc)
+                continue
             except Exception as exc:
                 _load_errors[source] = f"{source} failed to build its detectors: {type(exc).__name__}: {exc}"
                 continue
@@ -180,11 +193,19 @@ def onnx_session_options() -> Any:
     return options
 
 
+def unavailable() -> dict[str, str]:
+    """Detectors installed but not registered (a missing optional dependency), with the reason."""
+    detectors()
+    return dict(_unavailable)
+
+
 def detector_get(name: str) -> Detector:
     from haetae.errors import RejectedInput
 
     try:
         return detectors()[name]
     except KeyError:
+        if name in _unavailable:
+            raise RejectedInput(f"detector {name!r} is not available: {_unavailable[name]}") from None
         known = ", ".join(sorted(detectors())) or "none"
         raise RejectedInput(f"no detector named {name!r}; available: {known}") from None

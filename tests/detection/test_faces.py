@@ -1,0 +1,116 @@
+"""The face detector: dlib's HOG detector and 128-d embeddings on scikit-image's photos."""
+
+import builtins
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detection import registry
+from detection.detectors import faces as faces_module
+from detection.models import Annotation
+from detection.models.runs import RunStatus
+from detection.services import detection_run
+from haetae.errors import IntegrityFailure
+from tests.factories import CaseFactory, UserFactory, stored_item
+from tests.factories_nude import astronaut, astronaut_reference, encode, no_face, other_person
+
+dlib = pytest.importorskip(
+    "dlib", reason="dlib is not installed: the faces extra (pip install 'haetae[faces]')"
+)
+
+FACE = (173, 82, 273, 179)  # the astronaut's face (x0, y0, x1, y1)
+
+
+@pytest.fixture(scope="module")
+def detector() -> faces_module.FaceDetector:
+    found = faces_module.faces_detector()
+    found.load()
+    return found
+
+
+def _best(found: list[faces_module.Face]) -> faces_module.Face:
+    return max(found, key=lambda f: f.score)
+
+
+def _overlap(face: faces_module.Face, box: tuple[int, int, int, int]) -> float:
+    w = max(0, min(face.x + face.w, box[2]) - max(face.x, box[0]))
+    h = max(0, min(face.y + face.h, box[3]) - max(face.y, box[1]))
+    inter = w * h
+    return inter / (face.w * face.h + (box[2] - box[0]) * (box[3] - box[1]) - inter)
+
+
+def test_same_person_is_near_another_person_is_far(detector):
+    astronaut_face = _best(detector.faces(astronaut()))
+    reference = detector.faces(astronaut_reference())
+    stranger = detector.faces(other_person())
+    assert _overlap(astronaut_face, FACE) > 0.6
+    assert len(reference) == 1 and len(stranger) == 1
+    assert astronaut_face.embedding.shape == (128,)
+    same = faces_module.embedding_distances(astronaut_face.embedding[None], reference[0].embedding[None])
+    other = faces_module.embedding_distances(astronaut_face.embedding[None], stranger[0].embedding[None])
+    assert same[0, 0] < 0.6 < other[0, 0]  # measured: 0.10 and 0.92
+
+
+def test_no_face_in_a_generated_gradient(detector):
+    assert detector.faces(no_face()) == []
+
+
+def test_large_images_are_scaled_down_and_regions_reported_in_full_pixels(detector):
+    from PIL import Image
+
+    big = np.asarray(Image.fromarray(astronaut()).resize((3072, 3072), Image.Resampling.BILINEAR))
+    face = _best(detector.faces(big))
+    scaled = faces_module.Face(
+        x=face.x // 6, y=face.y // 6, w=face.w // 6, h=face.h // 6, score=face.score, embedding=face.embedding
+    )
+    assert _overlap(scaled, FACE) > 0.6
+
+
+@pytest.mark.django_db
+def test_run_stores_face_annotations_with_embeddings(detector):
+    user = UserFactory()
+    item = stored_item(
+        case=CaseFactory(), data=encode(astronaut()), actor=user, name="a.png", mime="image/png"
+    )
+    run = detection_run(item=item, detector=registry.detector_get("faces"))
+    assert run.status == RunStatus.DONE, run.error
+    annotations = list(Annotation.objects.filter(item=item, label="face"))
+    assert annotations
+    best = max(annotations, key=lambda a: a.score or 0)
+    assert len(best.details["embedding"]) == 128
+    assert best.model_sha256 == faces_module.models_sha256()
+    assert best.parameters["landmarks"] == "shape_predictor_5_face_landmarks.dat"
+
+
+def test_a_changed_model_file_is_refused(tmp_path: Path, monkeypatch):
+    real = faces_module.models_dir()
+    for name in (faces_module.SHAPE_PREDICTOR[0], faces_module.RECOGNITION_MODEL[0]):
+        (tmp_path / name).symlink_to(real / name)
+    (tmp_path / faces_module.RECOGNITION_MODEL[0]).unlink()
+    (tmp_path / faces_module.RECOGNITION_MODEL[0]).write_bytes(b"not the resnet")
+    monkeypatch.setattr(faces_module, "models_dir", lambda: tmp_path)
+    with pytest.raises(IntegrityFailure, match="SHA-256"):
+        faces_module.FaceDetector(dlib).load()
+
+
+def test_without_dlib_the_detector_is_unavailable_and_says_what_to_install(monkeypatch):
+    real_import = builtins.__import__
+
+    def no_dlib(name, *args, **kwargs):
+        if name == "dlib":
+            raise ImportError("No module named 'dlib'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dlib)
+    registry.reset()
+    try:
+        assert "faces" not in registry.detectors()
+        assert "haetae[faces]" in registry.unavailable()["faces"]
+        with pytest.raises(Exception, match=r"not available: dlib cannot be imported.*haetae\[faces\]"):
+            registry.detector_get("faces")
+        assert "nudenet" in registry.detectors()
+    finally:
+        monkeypatch.undo()
+        registry.reset()
+    assert "faces" in registry.detectors()
