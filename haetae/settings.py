@@ -191,3 +191,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HAETAE_LOG_LEVEL", "WARNING")},
 }
+
+# --- pdq: hash matching ---
+# PDQ distance (0–31) at or below which items in two different cases are recorded as a match; banks carry
+# their own threshold (docs/hash-banks.md).
+PDQ_ITEM_THRESHOLD = int(os.environ.get("HAETAE_PDQ_ITEM_THRESHOLD", "31"))
