@@ -8,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("casefile.api.urls")),
     path("api/v1/", include("evidence.api.urls")),
+    # --- pdq: hash banks, matches, match alerts ---
+    path("api/v1/", include("detection.api.urls_banks")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,9 +1,12 @@
 """Matching after the pdq and file-hashes detectors: banks, allow lists, other cases, alerts, custody."""
 
+from typing import cast
+
 import numpy as np
 import pytest
 
 from casefile.choices import CaseMemberRole
+from casefile.models import Case
 from detection import pdq
 from detection.banks import bank_create, bank_entry_add
 from detection.detectors.pdq import FileHashesDetector, PdqDetector
@@ -16,10 +19,9 @@ from detection.subject import Subject
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_pdq import encode, photo, resized
+from tests.factories_pdq import encode, fresh_hash_indexes, photo, resized  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_hash_indexes")]
-from tests.factories_pdq import fresh_hash_indexes  # noqa: E402, F401 (fixture)
 
 COPIES = {
     "rotated 90": lambda rgb: np.rot90(rgb, 1),
@@ -31,6 +33,10 @@ COPIES = {
     "half size": lambda rgb: resized(rgb, 0.5),
     "double size": lambda rgb: resized(rgb, 2.0),
 }
+
+
+def _case(**fields) -> Case:
+    return cast(Case, CaseFactory(**fields))
 
 
 def _lead(case):
@@ -57,7 +63,7 @@ def test_rotated_flipped_resized_recompressed_copies_are_within_threshold(name, 
 
 
 def test_annotation_contract():
-    case = CaseFactory()
+    case = _case()
     item = _image_item(case, photo("chelsea"))
     run = detection_run(item=item, detector=PdqDetector())
     assert run.status == RunStatus.DONE
@@ -71,7 +77,7 @@ def test_annotation_contract():
 
 
 def test_low_quality_image_gets_no_hash_and_matches_nothing():
-    case = CaseFactory()
+    case = _case()
     flat = np.full((300, 300, 3), 90, dtype=np.uint8)
     bank = bank_create(name="known", kind=HashBankKind.KNOWN_MATERIAL, actor=None)
     bank_entry_add(bank=bank, actor=None, pdq=pdq.pdq_from_rgb(flat).hash)
@@ -91,15 +97,13 @@ def test_video_frames_given_as_pixels_are_hashed():
 
 
 def test_undecodable_image_fails_the_run():
-    item = stored_item(
-        case=CaseFactory(), data=b"\xff\xd8 not really", actor=UserFactory(), mime="image/jpeg"
-    )
+    item = stored_item(case=_case(), data=b"\xff\xd8 not really", actor=UserFactory(), mime="image/jpeg")
     run = detection_run(item=item, detector=PdqDetector())
     assert run.status == RunStatus.FAILED and "cannot decode" in run.error
 
 
 def test_rotated_copy_matches_a_victims_bank_and_is_recorded_in_custody():
-    case = CaseFactory()
+    case = _case()
     bank = bank_create(name="V-1 originals", kind=HashBankKind.VICTIM_ORIGINALS, actor=None, case=case)
     entry = bank_entry_add(bank=bank, actor=None, pdq=pdq.pdq_from_bytes(encode(photo("astronaut"))).hash)
     item = _image_item(case, np.ascontiguousarray(np.rot90(photo("astronaut"), 1)), quality=70)
@@ -117,7 +121,7 @@ def test_rotated_copy_matches_a_victims_bank_and_is_recorded_in_custody():
 
 
 def test_bank_threshold_is_the_banks_own():
-    case = CaseFactory()
+    case = _case()
     strict = bank_create(name="strict", kind=HashBankKind.KNOWN_MATERIAL, actor=None, pdq_threshold=0)
     loose = bank_create(name="loose", kind=HashBankKind.KNOWN_MATERIAL, actor=None)
     original = pdq.pdq_from_bytes(encode(photo("coffee"))).hash
@@ -130,7 +134,7 @@ def test_bank_threshold_is_the_banks_own():
 
 
 def test_entries_added_after_the_index_was_built_take_effect_without_rebuilding():
-    case = CaseFactory()
+    case = _case()
     bank = bank_create(name="known", kind=HashBankKind.KNOWN_MATERIAL, actor=None)
     first = _image_item(case, photo("camera"), name="a.jpg")
     detection_run(item=first, detector=PdqDetector())  # builds the index: nothing to match yet
@@ -144,7 +148,7 @@ def test_entries_added_after_the_index_was_built_take_effect_without_rebuilding(
 
 
 def test_allow_list_suppresses_alerts_but_keeps_the_record():
-    case, other_case = CaseFactory(), CaseFactory()
+    case, other_case = _case(), _case()
     _lead(case), _lead(other_case)
     allow = bank_create(name="stock photos", kind=HashBankKind.ALLOW_LIST, actor=None)
     known = bank_create(name="known", kind=HashBankKind.KNOWN_MATERIAL, actor=None)
@@ -165,7 +169,7 @@ def test_allow_list_suppresses_alerts_but_keeps_the_record():
 
 
 def test_cross_case_match_alerts_both_leads_and_same_case_does_not_match():
-    case_a, case_b = CaseFactory(), CaseFactory()
+    case_a, case_b = _case(), _case()
     lead_a, lead_b = _lead(case_a), _lead(case_b)
     first = _image_item(case_a, photo("coffee"), name="first.jpg")
     same_case_copy = _image_item(case_a, photo("coffee"), name="same.jpg", quality=60)
@@ -187,7 +191,7 @@ def test_cross_case_match_alerts_both_leads_and_same_case_does_not_match():
 
 
 def test_digest_matches_banks_and_identical_files_in_other_cases():
-    case_a, case_b = CaseFactory(), CaseFactory()
+    case_a, case_b = _case(), _case()
     data = encode(photo("astronaut"))
     first = stored_item(case=case_a, data=data, actor=UserFactory(), name="a.jpg")
     bank = bank_create(name="md5 list", kind=HashBankKind.IMPORTED, actor=None)
@@ -205,7 +209,7 @@ def test_digest_matches_banks_and_identical_files_in_other_cases():
 
 
 def test_digest_allow_list_suppresses_pdq_matches_too():
-    case = CaseFactory()
+    case = _case()
     data = encode(photo("coffee"))
     item = stored_item(case=case, data=data, actor=UserFactory(), name="c.jpg")
     allow = bank_create(name="benign", kind=HashBankKind.ALLOW_LIST, actor=None)
@@ -218,7 +222,7 @@ def test_digest_allow_list_suppresses_pdq_matches_too():
 
 
 def test_inactive_banks_do_not_match():
-    case = CaseFactory()
+    case = _case()
     bank = bank_create(name="retired", kind=HashBankKind.KNOWN_MATERIAL, actor=None)
     bank_entry_add(bank=bank, actor=None, pdq=pdq.pdq_from_bytes(encode(photo("coffee"))).hash)
     bank.active = False
