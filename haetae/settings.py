@@ -304,3 +304,11 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 ]
 HAETAE_BREAK_GLASS_MAX_MINUTES = int(os.environ.get("HAETAE_BREAK_GLASS_MAX_MINUTES", "240"))
 HAETAE_PREVIEW_MAX_SOURCE_BYTES = int(os.environ.get("HAETAE_PREVIEW_MAX_SOURCE_BYTES", str(256 * 1024**2)))
+# --- pdq: hash matching ---
+# PDQ distance (0–31) at or below which items in two different cases are recorded as a match; banks carry
+# their own threshold (docs/hash-banks.md).
+PDQ_ITEM_THRESHOLD = int(os.environ.get("HAETAE_PDQ_ITEM_THRESHOLD", "31"))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
+    "HashBankKindEnum": "detection.models.banks.HashBankKind",
+}

@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/v1/", include("casefile.api.breakglass")),
     # --- pipe: detection API ---
     path("api/v1/", include("detection.api.urls")),
+    # --- pdq: hash banks, matches, match alerts ---
+    path("api/v1/", include("detection.api.urls_banks")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -1,0 +1,126 @@
+"""PDQ: identical to Meta's reference on the same luma, within 10 bits after JPEG draft decoding, quality."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pdqhash
+import pytest
+from PIL import Image
+
+from detection import pdq
+from tests.factories_pdq import conformance_dir, encode, photo, resized
+
+ORIGINALS = ["astronaut", "camera", "coffee", "chelsea"]
+
+
+@pytest.fixture
+def pdq_conformance() -> Path:
+    return conformance_dir()
+
+
+def _reference(rgb: np.ndarray) -> tuple[dict[str, str], int]:
+    vectors, quality = pdqhash.compute_dihedral(np.ascontiguousarray(rgb))
+    hexes = [np.packbits(v.astype(np.uint8)).tobytes().hex() for v in vectors]
+    return dict(zip(pdq.ORIENTATIONS, hexes, strict=True)), quality
+
+
+def _readme_hashes(folder: Path) -> dict[str, str]:
+    text = (folder / "README.md").read_text()
+    return dict(re.findall(r"\| (\S+\.jpg) \| ([0-9a-f]{64}) \|", text))
+
+
+@pytest.mark.parametrize("name", ORIGINALS)
+def test_same_luma_gives_the_reference_hashes_exactly(name):
+    rgb = photo(name)
+    expected, quality = _reference(rgb)
+    ours = pdq.pdq_from_rgb(rgb)
+    assert ours.dihedral == expected
+    assert ours.hash == expected["original"]
+    assert ours.quality == quality
+
+
+def test_conformance_images_within_10_bits_of_readme_hashes_in_every_orientation(pdq_conformance):
+    references = _readme_hashes(pdq_conformance)
+    assert len(references) == 20
+    worst = 0
+    for name, expected in references.items():
+        data = (pdq_conformance / name).read_bytes()
+        ours = pdq.pdq_from_bytes(data)  # JPEG draft decoding, the detector's own path
+        assert ours.quality >= pdq.MIN_QUALITY
+        worst = max(worst, pdq.hamming(ours.hash, expected))
+        rgb = np.asarray(Image.open(pdq_conformance / name).convert("RGB"))
+        reference_variants, _ = _reference(rgb)
+        for orientation, reference in reference_variants.items():
+            worst = max(worst, pdq.hamming(ours.dihedral[orientation], reference))
+    assert worst <= 10
+
+
+def test_rotated_and_flipped_files_match_the_originals_variants(pdq_conformance):
+    original = pdq.pdq_from_bytes((pdq_conformance / "bridge-1-original.jpg").read_bytes())
+    expected = {
+        "bridge-2-rotate-90.jpg": "rotate90",
+        "bridge-3-rotate-180.jpg": "rotate180",
+        "bridge-4-rotate-270.jpg": "rotate270",
+        "bridge-5-flipx.jpg": "flipx",
+        "bridge-6-flipy.jpg": "flipy",
+        "bridge-7-flip-plus-1.jpg": "flip_plus1",
+        "bridge-8-flip-minus-1.jpg": "flip_minus1",
+    }
+    for name, orientation in expected.items():
+        copy = pdq.pdq_from_bytes((pdq_conformance / name).read_bytes())
+        assert pdq.hamming(copy.hash, original.dihedral[orientation]) <= 10, name
+        assert pdq.hamming(copy.hash, original.hash) > 31, name  # plain hashes alone would miss it
+
+
+def test_orientation_names_mean_what_they_say():
+    rgb = photo("chelsea")
+    variants = pdq.pdq_from_rgb(rgb).dihedral
+    transforms = {
+        "rotate90": np.rot90(rgb, 1),  # counter-clockwise
+        "rotate180": np.rot90(rgb, 2),
+        "rotate270": np.rot90(rgb, 3),
+        "flipx": rgb[::-1],  # upside down
+        "flipy": rgb[:, ::-1],  # mirrored left to right
+        "flip_plus1": rgb.transpose(1, 0, 2),
+        "flip_minus1": np.rot90(rgb, 2).transpose(1, 0, 2),
+    }
+    for orientation, transformed in transforms.items():
+        hashed = pdq.pdq_from_rgb(np.ascontiguousarray(transformed)).hash
+        distances = {o: pdq.hamming(hashed, v) for o, v in variants.items()}
+        assert min(distances, key=distances.__getitem__) == orientation
+
+
+@pytest.mark.parametrize("name", ORIGINALS)
+def test_draft_decoding_stays_within_10_bits_of_full_decoding(name):
+    big = resized(photo(name), 3.0)  # ~1500 px: decoded at 1/8 … 1/2 scale
+    data = encode(big, quality=90)
+    drafted = pdq.decode_luma(data)
+    assert drafted.scale > 1 and drafted.decoder == "jpeg-draft-luma"
+    full = pdq.pdq_from_rgb(np.asarray(Image.open(__import__("io").BytesIO(data)).convert("RGB")))
+    ours = pdq.pdq_from_bytes(data)
+    assert max(pdq.hamming(ours.dihedral[o], full.dihedral[o]) for o in pdq.ORIENTATIONS) <= 10
+
+
+def test_flat_and_tiny_images_have_low_quality():
+    flat = np.full((200, 300, 3), 128, dtype=np.uint8)
+    assert pdq.pdq_from_rgb(flat).quality < pdq.MIN_QUALITY
+    gentle = np.tile(np.linspace(0, 40, 300, dtype=np.uint8), (200, 1))
+    assert pdq.pdq_from_luma(gentle.astype(np.float32)).quality < pdq.MIN_QUALITY
+    tiny = pdq.pdq_from_rgb(np.zeros((4, 4, 3), dtype=np.uint8))
+    assert tiny.quality == 0 and tiny.hash == "0" * 64
+
+
+def test_64_by_64_luma_is_hashed_without_filtering():
+    rgb = resized(photo("astronaut"), 0.125)
+    assert rgb.shape[:2] == (64, 64)
+    expected, _ = _reference(rgb)
+    assert pdq.pdq_from_rgb(rgb).hash == expected["original"]
+
+
+def test_png_and_non_jpeg_are_fully_decoded():
+    data = encode(photo("coffee"), "PNG")
+    decoded = pdq.decode_luma(data)
+    assert decoded.decoder == "pillow-rgb" and decoded.scale == 1
+    expected, _ = _reference(photo("coffee"))
+    assert pdq.pdq_from_bytes(data).hash == expected["original"]
