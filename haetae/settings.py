@@ -185,6 +185,12 @@ HAETAE_INGEST = {
     "MAX_ARCHIVE_MEMBERS": int(os.environ.get("HAETAE_MAX_ARCHIVE_MEMBERS", "1000000")),
 }
 
+# --- prov: AI-provenance detectors ---
+# A PEM file of C2PA trust anchors (root certificates). Without one, a manifest whose signature and bindings
+# check out is reported "valid, signer not trusted"; the file's SHA-256 is part of the detector version.
+HAETAE_C2PA_TRUST_ANCHORS = os.environ.get("HAETAE_C2PA_TRUST_ANCHORS", "")
+# --- end prov ---
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
