@@ -1,4 +1,4 @@
-"""Generator watermark detector: payloads embedded by the test encoder decode; JPEG removes them; no false hits."""
+"""Generator watermark detector: embedded payloads decode; JPEG removes them; no false hits on photos."""
 
 import numpy as np
 import pytest
