@@ -148,7 +148,30 @@ def _json(text: str) -> Any:
 
 # --- AUTOMATIC1111-style parameters ---------------------------------------------------------------
 
-_A1111_SETTING = re.compile(r'\s*([\w ./()-]+):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+def _a1111_settings(line: str) -> dict[str, str]:
+    """``Key: value, Key: "quoted, value", …`` split in one linear pass (no backtracking on hostile text)."""
+    parts: list[str] = []
+    current: list[str] = []
+    quoted = escaped = False
+    for char in line:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quoted:
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    settings = {}
+    for part in parts:
+        key, colon, value = part.partition(":")
+        if colon and key.strip():
+            settings[key.strip()] = value.strip().removeprefix('"').removesuffix('"')
+    return settings
 
 
 def parse_a1111(text: str) -> dict[str, Any] | None:
@@ -156,7 +179,7 @@ def parse_a1111(text: str) -> dict[str, Any] | None:
     lines = text.strip().split("\n")
     if not lines or not re.search(r"(^|,\s*)Steps:\s*\d+", lines[-1]):
         return None
-    settings = {key.strip(): value.strip().strip('"') for key, value in _A1111_SETTING.findall(lines[-1])}
+    settings = _a1111_settings(lines[-1])
     prompt_lines: list[str] = []
     negative_lines: list[str] = []
     target = prompt_lines

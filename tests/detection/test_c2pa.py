@@ -156,3 +156,12 @@ def test_detection_run_stores_the_state_with_provenance(ca, signed_jpeg):
     assert annotation.parameters["remote_manifest_fetch"] is False
     event = CustodyEvent.objects.get(item=item, action=CustodyAction.ANALYSED)
     assert event.details["labels"] == ["c2pa_declares_generative_ai", "c2pa_trusted"]
+
+
+def test_registered_through_the_entry_point():
+    from detection import registry
+
+    registry.reset()
+    detector = registry.detector_get("c2pa")
+    assert isinstance(detector, C2paDetector) and detector.info.name == "c2pa"
+    assert detector.info.model_card.startswith("docs/detectors/")

@@ -242,3 +242,12 @@ def test_detection_run_keeps_the_prompt_in_the_annotation_details():
 def test_a1111_text_in_a_jpeg_comment():
     data = encode(SMALL, "JPEG", quality=90, comment=A1111_PARAMETERS.encode())
     assert _generators(_analyze(data, "JPEG"))["a1111"]["where"] == ["JPEG comment"]
+
+
+def test_registered_through_the_entry_point():
+    from detection import registry
+
+    registry.reset()
+    detector = registry.detector_get("generator-metadata")
+    assert isinstance(detector, GeneratorMetadataDetector) and detector.info.name == "generator-metadata"
+    assert detector.info.model_card.startswith("docs/detectors/")

@@ -113,3 +113,12 @@ def test_detection_run_stores_the_ela_map_as_a_labelled_derivative(monkeypatch, 
 def test_recipe_is_custody_safe():
     """Custody details refuse floats: the recipe holds only strings and ints."""
     assert all(isinstance(v, str | int) and not isinstance(v, bool) for v in ELA_RECIPE.values())
+
+
+def test_registered_through_the_entry_point():
+    from detection import registry
+
+    registry.reset()
+    detector = registry.detector_get("jpeg-forensics")
+    assert isinstance(detector, JpegForensicsDetector) and detector.info.name == "jpeg-forensics"
+    assert detector.info.model_card.startswith("docs/detectors/")

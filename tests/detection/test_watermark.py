@@ -148,3 +148,12 @@ def test_detection_run_stores_the_watermark_finding():
     assert annotation.label == "generator_watermark" and annotation.details["payload"] == "flux1"
     assert annotation.detector_name == "generator-watermark" and annotation.parameters["scale"] == 36
     assert decode(encode(marked, "PNG")).shape == marked.shape
+
+
+def test_registered_through_the_entry_point():
+    from detection import registry
+
+    registry.reset()
+    detector = registry.detector_get("generator-watermark")
+    assert isinstance(detector, WatermarkDetector) and detector.info.name == "generator-watermark"
+    assert detector.info.model_card.startswith("docs/detectors/")
