@@ -253,6 +253,11 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 HAETAE_NUDENET_INTRA_OP_THREADS = int(os.environ.get("HAETAE_NUDENET_INTRA_OP_THREADS", "1"))
 # A face within this Euclidean distance of a victim's reference embedding is suggested (dlib's standard 0.6).
 HAETAE_FACE_MATCH_MAX_DISTANCE = float(os.environ.get("HAETAE_FACE_MATCH_MAX_DISTANCE", "0.6"))
+# --- prov: AI-provenance detectors ---
+# A PEM file of C2PA trust anchors (root certificates). Without one, a manifest whose signature and bindings
+# check out is reported "valid, signer not trusted"; the file's SHA-256 is part of the detector version.
+HAETAE_C2PA_TRUST_ANCHORS = os.environ.get("HAETAE_C2PA_TRUST_ANCHORS", "")
+# --- end prov ---
 
 LOGGING = {
     "version": 1,
