@@ -10,7 +10,7 @@ model packs are added to the registry from the database (``detection.packs``) th
 ``register_dynamic``. ``load`` is called once per worker process, after fork, before the first analysis.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Any, Protocol
@@ -59,6 +59,7 @@ class Detector(Protocol):
 
 
 _dynamic: dict[str, Callable[[], Iterable[Detector]]] = {}
+_derived: dict[str, Callable[[Mapping[str, Detector]], Iterable[Detector]]] = {}
 _cache: dict[str, Detector] | None = None
 
 
@@ -66,6 +67,13 @@ def register_dynamic(source: str, factory: Callable[[], Iterable[Detector]]) -> 
     """Add a source of detectors built at run time (e.g. imported model packs)."""
     global _cache
     _dynamic[source] = factory
+    _cache = None
+
+
+def register_derived(source: str, factory: Callable[[Mapping[str, Detector]], Iterable[Detector]]) -> None:
+    """Add detectors built over the others (video frame adapters over frame-capable image detectors)."""
+    global _cache
+    _derived[source] = factory
     _cache = None
 
 
@@ -86,6 +94,9 @@ def detectors() -> dict[str, Detector]:
             found[detector.info.name] = detector
         for factory in _dynamic.values():
             for detector in factory():
+                found[detector.info.name] = detector
+        for derive in _derived.values():
+            for detector in derive(dict(found)):
                 found[detector.info.name] = detector
         _cache = found
     return _cache

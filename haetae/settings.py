@@ -191,3 +191,16 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("HAETAE_LOG_LEVEL", "WARNING")},
 }
+
+# --- video: video frame sampling (docs/detectors/video.md) and ONNX model packs (docs/model-packs.md) ---
+HAETAE_VIDEO = {
+    "FRAME_INTERVAL_MS": int(os.environ.get("HAETAE_VIDEO_FRAME_INTERVAL_MS", "1000")),
+    "KEYFRAMES_ONLY": _env_flag("HAETAE_VIDEO_KEYFRAMES_ONLY", False),
+    "MAX_FRAMES": int(os.environ.get("HAETAE_VIDEO_MAX_FRAMES", "300")),
+    "DECODER_THREADS": int(os.environ.get("HAETAE_VIDEO_DECODER_THREADS", "1")),
+}
+# Pack files live in DATA_DIR / "models" / "<sha256>.onnx" (read-only).
+HAETAE_MODEL_PACKS = {
+    "INTRA_OP_THREADS": int(os.environ.get("HAETAE_MODEL_PACK_THREADS", "1")),
+    "MAX_MODEL_BYTES": int(os.environ.get("HAETAE_MODEL_PACK_MAX_BYTES", str(2 * 1024**3))),
+}
