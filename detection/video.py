@@ -237,6 +237,10 @@ def video_scan(
         reader.close()
 
 
+def _ms(ticks: int, start: int, time_base: Fraction) -> int:
+    return max(int((ticks - start) * time_base * 1000), 0)
+
+
 def _take(
     container: Any,
     stream: Any,
@@ -245,62 +249,61 @@ def _take(
     interval: int,
     visit: Callable[[Frame], None],
 ) -> VideoSample:
-    time_base = stream.time_base
+    time_base = stream.time_base or Fraction(1, 1000)
     start = stream.start_time or 0
     refs: list[FrameRef] = []
     decoded = 0
     next_target = 0
-    last_ms = -1
+    last_ms = -1  # latest frame decoded
+    packets_end_ms = -1  # where the demuxed packets end: what the file really holds
     rotation = 0
     stopped = False
     try:
-        for frame in container.decode(stream):
-            decoded += 1
-            if frame.pts is not None and time_base is not None:
-                position = int((frame.pts - start) * time_base * 1000)
-            elif frame.time is not None:
-                position = int(frame.time * 1000)
-            else:
-                position = last_ms + 1
-            position = max(position, 0)
-            if frame.is_corrupt:
-                raise _fail(f"the frame at {position / 1000:.3f} s is damaged (the decoder concealed errors)")
-            last_ms = max(last_ms, position)
-            if position < next_target:
-                continue
-            if len(refs) >= sampling.max_frames:
-                stopped = True
+        for packet in container.demux(stream):
+            if packet.pts is not None:
+                packets_end_ms = max(
+                    packets_end_ms, _ms(packet.pts + (packet.duration or 0), start, time_base)
+                )
+            for frame in packet.decode():
+                decoded += 1
+                position = _ms(frame.pts, start, time_base) if frame.pts is not None else last_ms + 1
+                if frame.is_corrupt:
+                    raise _fail(
+                        f"the frame at {position / 1000:.3f} s is damaged (the decoder concealed errors)"
+                    )
+                last_ms = max(last_ms, position)
+                if position < next_target or (sampling.keyframes_only and not frame.key_frame):
+                    continue
+                if len(refs) >= sampling.max_frames:
+                    stopped = True
+                    break
+                rotation = int(frame.rotation or 0)
+                rgb = _upright(frame.to_ndarray(format="rgb24"), rotation)
+                ref = FrameRef(
+                    index=len(refs),
+                    position_ms=position,
+                    pts=frame.pts,
+                    keyframe=bool(frame.key_frame),
+                    width=int(rgb.shape[1]),
+                    height=int(rgb.shape[0]),
+                    rotation=rotation,
+                )
+                visit(Frame(ref=ref, rgb=rgb))
+                refs.append(ref)
+                next_target = (position // interval + 1) * interval
+            if stopped:
                 break
-            rotation = int(frame.rotation or 0)
-            rgb = _upright(frame.to_ndarray(format="rgb24"), rotation)
-            ref = FrameRef(
-                index=len(refs),
-                position_ms=position,
-                pts=frame.pts,
-                keyframe=bool(frame.key_frame),
-                width=int(rgb.shape[1]),
-                height=int(rgb.shape[0]),
-                rotation=rotation,
-            )
-            visit(Frame(ref=ref, rgb=rgb))
-            refs.append(ref)
-            next_target = (position // interval + 1) * interval
     except av.error.FFmpegError as exc:
         where = f"after {last_ms / 1000:.3f} s" if last_ms >= 0 else "before the first frame"
         raise _fail(f"decoding failed {where} (damaged or truncated)", exc) from exc
     if not refs:
         raise _fail("no frame could be decoded (empty or damaged stream)")
-    if info.duration_ms and not stopped:
-        # A truncated file can decode cleanly up to the cut: compare with the declared duration.
-        frame_ms = math.ceil(1000 / Fraction(info.frame_rate)) if info.frame_rate else 0
-        gap = info.duration_ms - (last_ms + frame_ms)
-        # Keyframes-only decoding ends at the last keyframe, which may be a whole GOP before the end.
-        slack = TRUNCATION_SLACK_MS + (max(interval, 10_000) if sampling.keyframes_only else 0)
-        if gap > slack:
-            raise _fail(
-                f"the stream ends at {last_ms / 1000:.3f} s but the container declares "
-                f"{info.duration_ms / 1000:.3f} s (the file is truncated)"
-            )
+    if info.duration_ms and not stopped and info.duration_ms - packets_end_ms > TRUNCATION_SLACK_MS:
+        # A file cut between packets demuxes cleanly up to the cut: compare with the declared duration.
+        raise _fail(
+            f"the stream ends at {packets_end_ms / 1000:.3f} s but the container declares "
+            f"{info.duration_ms / 1000:.3f} s (the file is truncated)"
+        )
     return VideoSample(
         info=replace(info, rotation=rotation),
         sampling=sampling,
@@ -312,8 +315,6 @@ def _take(
 
 
 # --- frames as derivatives ---
-
-FRAME_FORMAT = "png"
 
 
 def frame_png(frame: Frame) -> bytes:

@@ -129,9 +129,13 @@ def test_a_file_cut_between_packets_fails_as_truncated(tmp_path):
             p.pos for p in container.demux(container.streams.video[0]) if p.pos is not None and p.size
         ]
     cut = sorted(positions)[25]  # everything after 2.5 s of 6 s is missing
-    expected = r"stream ends at 2\.400 s but the container declares 6\.000 s \(the file is truncated\)"
+    expected = r"stream ends at 2\.500 s but the container declares 6\.000 s \(the file is truncated\)"
     with pytest.raises(UndecodableMedia, match=expected):
         _scan(data[:cut])
+    with pytest.raises(UndecodableMedia, match=expected):  # the fast mode notices too
+        _scan(data[:cut], Sampling(keyframes_only=True))
+    frames, _ = _scan(data, Sampling(keyframes_only=True))  # while the whole file is fine in both modes
+    assert [f.ref.position_ms for f in frames] == [0, 2000, 4000]
 
 
 def test_middle_corruption_fails():
