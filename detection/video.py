@@ -63,9 +63,9 @@ class Sampling:
 
     @property
     def tag(self) -> str:
-        """A short name for this sampling, part of every video detector's version."""
-        mode = "keyframes" if self.keyframes_only else "all"
-        return f"{mode}-{self.interval_ms}ms-max{self.max_frames}"
+        """A short name for this sampling, part of each video detector's version: ``all-1000ms-300f``."""
+        mode = "kf" if self.keyframes_only else "all"
+        return f"{mode}-{self.interval_ms}ms-{self.max_frames}f"
 
     def parameters(self) -> dict[str, Any]:
         """JSON-exact parameters (ints and strings) for provenance."""

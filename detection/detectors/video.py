@@ -13,6 +13,7 @@
 Model cards: docs/detectors/video.md, docs/detectors/video_pdq.md.
 """
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from importlib.metadata import version as package_version
@@ -37,6 +38,7 @@ VIDEO_VERSION = "1"
 ADAPTER_VERSION = "1"
 VIDEO_PDQ_VERSION = "1"
 PDQ_MIN_QUALITY = 50
+VERSION_MAX = 64  # detection.models.Detector.version
 _FFMPEG_LICENCE = "FFmpeg LGPL-2.1-or-later via PyAV (BSD-3-Clause)"
 
 
@@ -151,9 +153,14 @@ class VideoFrameAdapter:
         self.inner = inner
         self.sampling = sampling or Sampling.from_settings()
         image = inner.info
+        suffix = f"+video{ADAPTER_VERSION}.{self.sampling.tag}"
+        version = image.version + suffix
+        if len(version) > VERSION_MAX:  # the Detector row's limit: shorten the image part, keep it unique
+            digest = hashlib.sha256(image.version.encode()).hexdigest()[:8]
+            version = f"{image.version[: VERSION_MAX - len(suffix) - 9]}~{digest}{suffix}"
         self.info = DetectorInfo(
             name=f"video:{image.name}",
-            version=f"{image.version}+video{ADAPTER_VERSION}.{self.sampling.tag}",
+            version=version,
             media_types=frozenset({"video"}),
             parameters={
                 **self.sampling.parameters(),
@@ -237,8 +244,6 @@ class VideoPdqDetector:
         self._pdq = pdqhash
 
     def analyze(self, subject: Subject) -> list[Finding]:
-        import hashlib
-
         if self._pdq is None:
             self.load()
         md5 = hashlib.md5(usedforsecurity=False)

@@ -79,7 +79,7 @@ def test_video_detector_records_metadata_and_stores_frames():
 
     (meta,) = Annotation.objects.filter(item=item)
     assert meta.label == "video_metadata" and meta.detector_name == "video"
-    assert meta.detector_version == "1+all-1000ms-max300"
+    assert meta.detector_version == "1+all-1000ms-300f"
     assert (meta.time_start_ms, meta.time_end_ms) == (0, 3000)
     d = meta.details
     assert (d["codec"], d["width"], d["height"], d["duration_ms"], d["fps_milli"]) == (
@@ -108,7 +108,7 @@ def test_keyframe_mode_is_its_own_version():
     item = _video_item(make_video(seconds=5, fps=10, gop_seconds=2))
     run = detection_run(item=item, detector=VideoDetector(Sampling(keyframes_only=True)))
     meta = Annotation.objects.get(run=run)
-    assert meta.detector_version == "1+keyframes-1000ms-max300"
+    assert meta.detector_version == "1+kf-1000ms-300f"
     assert meta.details["sampling"]["positions_ms"] == [0, 2000, 4000]
     assert meta.details["sampling"]["frames_decoded"] == 3
 
@@ -145,7 +145,7 @@ def test_adapter_runs_an_image_detector_on_each_frame_and_aggregates():
     inner = WarmColourDetector()
     adapter = VideoFrameAdapter(inner, Sampling())
     assert adapter.info.name == "video:test-warm"
-    assert adapter.info.version == "3+video1.all-1000ms-max300"
+    assert adapter.info.version == "3+video1.all-1000ms-300f"
     assert adapter.info.model_sha256 == "ab" * 32 and adapter.info.media_types == {"video"}
     run = detection_run(item=item, detector=adapter)
     assert run.status == RunStatus.DONE, run.error
@@ -163,6 +163,24 @@ def test_adapter_runs_an_image_detector_on_each_frame_and_aggregates():
     assert summary.score == pytest.approx(max(a.score or 0.0 for a in per_frame))
     assert summary.parameters["frame_detector"] == "test-warm"
     assert summary.model_sha256 == "ab" * 32
+
+
+def test_adapter_versions_fit_the_detector_table():
+    inner = WarmColourDetector()
+    inner.info = DetectorInfo(
+        name="test-warm", version="2024.11.25-" + "x" * 60, media_types=frozenset({"image"})
+    )
+    other = WarmColourDetector()
+    other.info = DetectorInfo(
+        name="test-warm", version="2024.11.25-" + "x" * 59 + "y", media_types=frozenset({"image"})
+    )
+    sampling = Sampling(interval_ms=100_000, keyframes_only=True, max_frames=10_000)
+    first, second = (
+        VideoFrameAdapter(inner, sampling).info.version,
+        VideoFrameAdapter(other, sampling).info.version,
+    )
+    assert len(first) <= 64 and len(second) <= 64 and first != second
+    assert first.startswith("2024.11.25-x") and first.endswith("+video1.kf-100000ms-10000f")
 
 
 def test_adapter_on_a_video_with_no_findings_stores_none():
