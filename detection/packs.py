@@ -38,7 +38,7 @@ from detection.models.runs import JobKind
 from detection.registry import DetectorInfo, Finding
 from detection.subject import Subject
 from evidence.custody import canonical_json
-from haetae.errors import IntegrityFailure, RejectedInput
+from haetae.errors import IntegrityFailure, NotFound, RejectedInput
 
 logger = logging.getLogger(__name__)
 
@@ -782,11 +782,27 @@ def pack_enable(
     return PackEnableResult(pack=pack, replaced=replaced, offer=offer, jobs=jobs)
 
 
-def pack_disable(*, pack: ModelPack) -> ModelPack:
-    """Stop running ``pack``; its annotations stay."""
-    ModelPack.objects.filter(pk=pack.pk).update(enabled=False)
-    registry.reset()
+def pack_disable(*, pack: ModelPack, actor: User | None) -> ModelPack:
+    """Stop running ``pack`` (recording who and when); its annotations stay."""
+    if pack.enabled:
+        ModelPack.objects.filter(pk=pack.pk).update(
+            enabled=False, disabled_by=actor, disabled_at=timezone.now()
+        )
+        registry.reset()
     pack.refresh_from_db()
+    return pack
+
+
+def pack_get(*, name: str, version: str | None = None) -> ModelPack:
+    """A pack by name: the given version, else the enabled one, else the latest imported."""
+    packs = ModelPack.objects.filter(name=name)
+    if version is not None:
+        packs = packs.filter(version=version)
+    pack = packs.order_by("-enabled", "-imported_at").first()
+    if pack is None:
+        known = ", ".join(f"{n} {v}" for n, v in ModelPack.objects.values_list("name", "version")) or "none"
+        wanted = f"{name} {version}" if version else name
+        raise NotFound(f"no model pack {wanted}; imported: {known}")
     return pack
 
 
@@ -802,6 +818,7 @@ def pack_describe(pack: ModelPack) -> dict[str, Any]:
         "licence": pack.licence,
         "detectors": pack_detector_names(pack),
         "enabled": pack.enabled,
+        "enabled_at": pack.enabled_at.isoformat() if pack.enabled_at else None,
         "imported_at": pack.imported_at.isoformat(),
         "imported_by": pack.imported_by.get_username() if pack.imported_by else None,
         "file": pack.file_path,

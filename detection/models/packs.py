@@ -44,6 +44,10 @@ class ModelPack(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     enabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    disabled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "-imported_at"]

@@ -98,3 +98,44 @@ def test_usage_errors_exit_2(tmp_path):
     code, _, err = run_import(str(path), "--enable", "--rescan-case", "NO-SUCH-CASE")
     assert code == 1 and "no case numbered" in err
     assert not ModelPack.objects.exists()  # the case is checked before anything is imported
+
+
+def run_packs(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("model_packs", *args, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_model_packs_lists_enables_and_disables(tmp_path):
+    UserFactory(username="admin-lee")
+    code, out, _ = run_packs()
+    assert code == 0 and "no model packs imported" in out
+    for version, weight in (("1.0.0", 8.0), ("1.1.0", 6.0)):
+        path, _ = write_pack(tmp_path / version, model=tiny_model(weight=weight), version=version)
+        assert run_import(str(path))[0] == 0
+
+    code, out, _ = run_packs("enable", "brightness-test", "1.0.0", "--actor", "admin-lee")
+    assert code == 0 and "enabled brightness-test 1.0.0 as pack:brightness-test" in out
+    code, out, _ = run_packs("enable", "brightness-test", "--rescan-all", "--json")
+    payload = json.loads(out)
+    assert payload["pack"]["version"] == "1.0.0"  # no version given: the enabled one
+    code, out, _ = run_packs("enable", "brightness-test", "1.1.0", "--json")
+    assert json.loads(out)["replaced_version"] == "1.0.0"
+
+    code, out, _ = run_packs("list", "--json")
+    states = {(p["version"], p["enabled"]) for p in json.loads(out)["packs"]}
+    assert states == {("1.0.0", False), ("1.1.0", True)}
+
+    code, out, _ = run_packs("disable", "brightness-test", "--actor", "admin-lee")
+    assert code == 0 and "disabled brightness-test 1.1.0" in out
+    pack = ModelPack.objects.get(version="1.1.0")
+    assert not pack.enabled and pack.disabled_by is not None and pack.disabled_by.username == "admin-lee"
+
+    code, _, err = run_packs("enable", "no-such-pack")
+    assert code == 1 and "no model pack no-such-pack" in err
+    code, _, err = run_packs("disable")
+    assert code == 2 and "needs a pack NAME" in err

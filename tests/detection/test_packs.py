@@ -363,7 +363,8 @@ def test_enabling_a_new_version_replaces_the_old_offers_and_queues_rescans(tmp_p
 
     with pytest.raises(RejectedInput, match="not both"):
         pack_enable(pack=new, actor=admin, rescan_case=case, rescan_all=True)
-    pack_disable(pack=new)
+    pack_disable(pack=new, actor=admin)
+    assert new.disabled_by == admin and not new.enabled
     assert "pack:brightness-test" not in registry.detectors()
 
 
