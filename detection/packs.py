@@ -57,6 +57,7 @@ RESAMPLING = {
 HEADS = ("sigmoid", "softmax", "probability")
 CALIBRATIONS = ("none", "platt", "temperature")
 DEFAULT_FACE_MARGIN = 0.25
+MAX_MANIFEST_BYTES = 1_000_000
 
 
 def models_dir() -> Path:
@@ -424,9 +425,10 @@ class PackDetector:
 
     @classmethod
     def for_pack(cls, pack: ModelPack) -> "PackDetector":
+        """The detector for an imported pack; its file is found by SHA-256 in this installation's data dir."""
         return cls(
             manifest=manifest_check(pack.manifest),
-            path=Path(pack.file_path),
+            path=models_dir() / f"{pack.sha256}.onnx",
             manifest_sha256=pack.manifest_sha256,
         )
 
@@ -568,8 +570,12 @@ def _open_source(path: Path) -> Iterator[tuple[bytes, IO[bytes]]]:
         missing = [p.name for p in (manifest_path, model_path) if not p.is_file()]
         if missing:
             raise RejectedInput(f"{path} lacks {' and '.join(missing)}: a pack is model.onnx + manifest.json")
+        with open(manifest_path, "rb") as fh:
+            manifest_bytes = fh.read(MAX_MANIFEST_BYTES + 1)
+        if len(manifest_bytes) > MAX_MANIFEST_BYTES:
+            raise RejectedInput(f"{manifest_path} is over 1 MB; a manifest is a short JSON object")
         with open(model_path, "rb") as model:
-            yield manifest_path.read_bytes()[:1_000_000], model
+            yield manifest_bytes, model
         return
     if not path.is_file():
         raise RejectedInput(f"{path} does not exist: give a pack directory or a .zip of one")
@@ -581,7 +587,7 @@ def _open_source(path: Path) -> Iterator[tuple[bytes, IO[bytes]]]:
         missing = [n for n in (MANIFEST_FILE, MODEL_FILE) if n not in names]
         if missing:
             raise RejectedInput(f"{path} lacks {' and '.join(missing)} (at its root or in one top folder)")
-        if archive.getinfo(names[MANIFEST_FILE]).file_size > 1_000_000:
+        if archive.getinfo(names[MANIFEST_FILE]).file_size > MAX_MANIFEST_BYTES:
             raise RejectedInput(f"{path}: manifest.json is over 1 MB; a manifest is a short JSON object")
         manifest_bytes = archive.read(names[MANIFEST_FILE])
         with archive.open(names[MODEL_FILE]) as model:

@@ -32,7 +32,8 @@ class ModelPack(models.Model):
     granularity = models.CharField(max_length=8, choices=PackGranularity.choices)
     licence = models.CharField(max_length=100)
     file_path = models.CharField(
-        max_length=500, help_text=_("the read-only model file in the data directory")
+        max_length=500,
+        help_text=_("where it was stored at import; loads find it by SHA-256 in DATA_DIR/models"),
     )
     source = models.CharField(max_length=500, blank=True, help_text=_("the path it was imported from"))
     imported_by = models.ForeignKey(

@@ -229,6 +229,12 @@ def test_invalid_json_and_missing_files_are_refused(tmp_path):
         pack_import(path=path, actor=None)
     with pytest.raises(RejectedInput, match="does not exist"):
         pack_import(path=tmp_path / "nowhere", actor=None)
+    (path / "manifest.json").write_text(" " * 1_000_001)
+    with pytest.raises(RejectedInput, match="over 1 MB"):
+        pack_import(path=path, actor=None)
+    (tmp_path / "notes.txt").write_text("hello")
+    with pytest.raises(RejectedInput, match="neither a directory nor a zip"):
+        pack_import(path=tmp_path / "notes.txt", actor=None)
 
 
 @pytest.mark.django_db
