@@ -203,13 +203,47 @@ def _fail(what: str, exc: BaseException | None = None) -> UndecodableMedia:
 def video_scan(
     subject: Subject, visit: Callable[[Frame], None], sampling: Sampling | None = None
 ) -> VideoSample:
-    """Decode ``subject`` once, hand each sampled frame to ``visit``, return what was sampled.
+    """Decode ``subject``, hand each sampled frame to ``visit``, return what was sampled.
 
-    Frames stream through ``visit`` one at a time (a long video never sits in memory whole). Raises
-    ``UndecodableMedia`` for damage anywhere in the stream, so a caller that stores results only after
-    this returns never keeps half a video's worth.
+    Frames stream through ``visit`` one at a time. Raises ``UndecodableMedia`` for damage anywhere in the
+    stream, so a caller that stores results only after this returns never keeps half a video's worth.
+    When the pipeline shares one subject across detectors, the sampled frames (if they fit in
+    ``HAETAE_VIDEO_SHARE_BYTES``) and any decoding failure are kept in ``subject.cache``, so the video is
+    decoded once for all of them; frames handed out are read-only.
     """
     sampling = sampling or Sampling.from_settings()
+    key = f"video_frames:{sampling.tag}"
+    shared = subject.cache.get(key)
+    if isinstance(shared, UndecodableMedia):
+        raise shared
+    if shared is not None:
+        sample, frames = shared
+        for frame in frames:
+            visit(frame)
+        return sample
+    budget = int(settings.HAETAE_VIDEO["SHARE_BYTES"])
+    kept: list[Frame] = []
+    used = 0
+
+    def keep(frame: Frame) -> None:
+        nonlocal used
+        frame.rgb.flags.writeable = False
+        used += frame.rgb.nbytes
+        if used <= budget:
+            kept.append(frame)
+        visit(frame)
+
+    try:
+        sample = _decode(subject, sampling, keep)
+    except UndecodableMedia as exc:
+        subject.cache[key] = exc
+        raise
+    if used <= budget:
+        subject.cache[key] = (sample, kept)
+    return sample
+
+
+def _decode(subject: Subject, sampling: Sampling, visit: Callable[[Frame], None]) -> VideoSample:
     threads = int(settings.HAETAE_VIDEO["DECODER_THREADS"])
     reader = subject.open()
     try:

@@ -198,6 +198,8 @@ HAETAE_VIDEO = {
     "KEYFRAMES_ONLY": _env_flag("HAETAE_VIDEO_KEYFRAMES_ONLY", False),
     "MAX_FRAMES": int(os.environ.get("HAETAE_VIDEO_MAX_FRAMES", "300")),
     "DECODER_THREADS": int(os.environ.get("HAETAE_VIDEO_DECODER_THREADS", "1")),
+    # Sampled frames kept for the other detectors of the same item when they fit (decode once).
+    "SHARE_BYTES": int(os.environ.get("HAETAE_VIDEO_SHARE_BYTES", str(256 * 1024**2))),
 }
 # Pack files live in DATA_DIR / "models" / "<sha256>.onnx" (read-only).
 HAETAE_MODEL_PACKS = {

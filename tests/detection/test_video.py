@@ -181,3 +181,40 @@ def test_recipes_hold_only_ints_and_strings():
     recipe = frame_recipe(frames[0].ref)
     assert all(isinstance(v, int | str) and not isinstance(v, bool) for v in recipe.values())
     assert all(isinstance(v, int | str) for v in Sampling().parameters().values())
+
+
+class CountingSubject(Subject):
+    opened = 0
+
+    def open(self):
+        type(self).opened += 1
+        return super().open()
+
+
+def test_a_shared_subject_is_decoded_once_when_its_frames_fit(settings):
+    subject = CountingSubject.from_bytes(make_video(seconds=3), mime="video/mp4")
+    first: list[Frame] = []
+    second: list[Frame] = []
+    one = video_scan(subject, first.append, Sampling())
+    two = video_scan(subject, second.append, Sampling())
+    assert CountingSubject.opened == 1 and one is two
+    assert [f.ref for f in first] == [f.ref for f in second]
+    with pytest.raises(ValueError, match="read-only"):
+        second[0].rgb[0, 0, 0] = 1  # one detector cannot change what the next one sees
+
+    settings.HAETAE_VIDEO = {**settings.HAETAE_VIDEO, "SHARE_BYTES": 100}
+    CountingSubject.opened = 0
+    subject = CountingSubject.from_bytes(make_video(seconds=3), mime="video/mp4")
+    video_scan(subject, lambda f: None, Sampling())
+    video_scan(subject, lambda f: None, Sampling())
+    assert CountingSubject.opened == 2  # too big to keep: decoded again
+
+
+def test_a_decoding_failure_is_shared_too():
+    data = make_video()
+    subject = CountingSubject.from_bytes(data[: len(data) // 2], mime="video/mp4")
+    CountingSubject.opened = 0
+    for _ in range(2):
+        with pytest.raises(UndecodableMedia, match="container cannot be opened"):
+            video_scan(subject, lambda f: None, Sampling())
+    assert CountingSubject.opened == 1
