@@ -28,7 +28,7 @@ from detection.subject import Subject, UndecodableMedia
 
 # Bump when sampling or frame conversion changes what frames a detector sees.
 SAMPLER_VERSION = "1"
-# A stream that stops this much before its declared end (beyond one sampling interval) is truncated.
+# A stream whose packets end more than this before the container's declared duration is truncated.
 TRUNCATION_SLACK_MS = 1000
 
 
@@ -95,7 +95,8 @@ class VideoInfo:
     pixel_format: str
     rotation: int  # degrees counter-clockwise the player turns the picture
     audio_codecs: tuple[str, ...]
-    metadata: dict[str, str] = field(default_factory=dict)
+    metadata: dict[str, str] = field(default_factory=dict)  # container tags (creation_time, location …)
+    stream_metadata: dict[str, str] = field(default_factory=dict)
 
     def details(self) -> dict[str, Any]:
         fps_milli = None
@@ -114,8 +115,11 @@ class VideoInfo:
             "bit_rate": self.bit_rate,
             "pixel_format": self.pixel_format,
             "rotation": self.rotation,
+            "display_width": self.height if self.rotation % 180 else self.width,
+            "display_height": self.width if self.rotation % 180 else self.height,
             "audio_codecs": list(self.audio_codecs),
             "metadata": self.metadata,
+            "stream_metadata": self.stream_metadata,
         }
 
 
@@ -171,7 +175,6 @@ def _info(container: Any, stream: Any) -> VideoInfo:
     elif container.duration is not None:
         duration_ms = int(container.duration // 1000)  # container duration is in microseconds
     rate = stream.average_rate or stream.guessed_rate
-    metadata = {str(k): str(v)[:200] for k, v in list(container.metadata.items())[:50]}
     return VideoInfo(
         container=container.format.name,
         codec=ctx.name,
@@ -185,8 +188,14 @@ def _info(container: Any, stream: Any) -> VideoInfo:
         pixel_format=ctx.pix_fmt or "",
         rotation=0,
         audio_codecs=tuple(a.codec_context.name for a in container.streams.audio),
-        metadata=metadata,
+        metadata=_tags(container.metadata),
+        stream_metadata=_tags(stream.metadata),
     )
+
+
+def _tags(tags: Any) -> dict[str, str]:
+    """Container or stream tags as strings, bounded (they are whatever the file says)."""
+    return {str(k)[:100]: str(v)[:500] for k, v in list((tags or {}).items())[:50]}
 
 
 def _upright(rgb: np.ndarray, rotation: int) -> np.ndarray:

@@ -76,6 +76,8 @@ def test_mpeg4_part2_decodes_too():
 def test_display_rotation_is_applied_like_a_player():
     frames, sample = _scan(make_video(seconds=1, fps=5, rotation=90))
     assert sample.info.rotation == 90
+    details = sample.info.details()
+    assert (details["width"], details["display_width"], details["display_height"]) == (160, 128, 160)
     (frame,) = frames
     assert frame.rgb.shape == (160, 128, 3)  # portrait: turned upright
     expected = np.rot90(np.asarray(Image.fromarray(photos()[0]).resize(SIZE)), k=1)
