@@ -606,8 +606,11 @@ class PackEnableResult:
 
 @dataclass
 class PackImportResult:
+    """The imported pack; ``restored`` when its stored file was missing or altered and was put back."""
+
     pack: ModelPack
     created: bool
+    restored: bool = False
     enabled: PackEnableResult | None = None
 
 
@@ -648,15 +651,17 @@ def pack_import(*, path: Path, actor: User | None, enable: bool = False) -> Pack
                 "altered or the manifest belongs to another model; nothing was imported",
                 details={"expected": manifest.sha256, "found": sha256},
             )
+        final = directory / f"{sha256}.onnx"
         existing = ModelPack.objects.filter(name=manifest.name, version=manifest.version).first()
         if existing is not None:
-            if existing.sha256 != sha256:
+            if existing.sha256 != sha256 or existing.manifest_sha256 != _manifest_sha256(manifest.raw):
+                what = "model" if existing.sha256 != sha256 else "manifest"
                 raise RejectedInput(
                     f"pack {manifest.name} version {manifest.version} was already imported with another "
-                    "model "
-                    f"({existing.sha256}); give the new model a new version"
+                    f"{what}; give the new one a new version"
                 )
-            result = PackImportResult(pack=existing, created=False)
+            restored = _place(temp, final, sha256) != "kept"
+            result = PackImportResult(pack=existing, created=False, restored=restored)
         else:
             try:
                 session = _session(temp)
@@ -664,22 +669,32 @@ def pack_import(*, path: Path, actor: User | None, enable: bool = False) -> Pack
                 raise RejectedInput(f"model.onnx cannot be loaded by onnxruntime: {exc}") from exc
             _io_names(session, manifest)
             _check_runs(session, manifest)
-            final = directory / f"{sha256}.onnx"
-            if final.exists():
-                if file_sha256(final) != sha256:
-                    raise IntegrityFailure(
-                        f"{final} exists but does not hash to its name: a model file was altered; "
-                        "move it aside and import again"
-                    )
-            else:
-                temp.chmod(0o444)
-                temp.replace(final)
-            result = PackImportResult(pack=_record(manifest, final, size, path, actor), created=True)
+            restored = _place(temp, final, sha256) == "replaced"
+            pack = _record(manifest, final, size, path, actor)
+            result = PackImportResult(pack=pack, created=True, restored=restored)
     finally:
         temp.unlink(missing_ok=True)
     if enable:
         result.enabled = pack_enable(pack=result.pack, actor=actor)
     return result
+
+
+def _place(temp: Path, final: Path, sha256: str) -> str:
+    """Put the verified model at its read-only place: "kept" (already intact), "placed" or "replaced"."""
+    if not final.exists():
+        state = "placed"
+    elif file_sha256(final) == sha256:
+        return "kept"
+    else:
+        state = "replaced"
+        logger.warning("model file %s did not hash to its name; replaced by the verified import", final)
+    temp.chmod(0o444)
+    temp.replace(final)
+    return state
+
+
+def _manifest_sha256(raw: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _check_runs(session: Any, manifest: Manifest) -> None:
@@ -703,9 +718,7 @@ def _record(manifest: Manifest, final: Path, size: int, source: Path, actor: Use
         sha256=manifest.sha256,
         size=size,
         manifest=raw,
-        manifest_sha256=hashlib.sha256(
-            json.dumps(raw, sort_keys=True, separators=(",", ":")).encode()
-        ).hexdigest(),
+        manifest_sha256=_manifest_sha256(raw),
         task=manifest.task,
         granularity=manifest.granularity,
         licence=manifest.licence[:100],

@@ -263,8 +263,11 @@ def test_same_version_with_another_model_is_refused(tmp_path):
     first, _ = write_pack(tmp_path / "a")
     pack_import(path=first, actor=None)
     second, _ = write_pack(tmp_path / "b", model=tiny_model(weight=2.0))
-    with pytest.raises(RejectedInput, match="give the new model a new version"):
+    with pytest.raises(RejectedInput, match="with another model; give the new one a new version"):
         pack_import(path=second, actor=None)
+    third, _ = write_pack(tmp_path / "c", threshold=0.9)  # same model, different manifest
+    with pytest.raises(RejectedInput, match="with another manifest"):
+        pack_import(path=third, actor=None)
 
 
 # --- enable, run, tamper ---
@@ -324,9 +327,16 @@ def test_a_swapped_model_file_is_refused_at_load(tmp_path):
     with pytest.raises(IntegrityFailure):
         pack_enable(pack=pack, actor=None)
 
+    restored = pack_import(path=path, actor=None)  # re-import from the original source puts it right
+    assert restored.restored and not restored.created
+    PackDetector.for_pack(pack).load()
+    assert stat.S_IMODE(stored.stat().st_mode) == 0o444
+
     stored.unlink()
     with pytest.raises(IntegrityFailure, match="is missing"):
         PackDetector.for_pack(pack).load()
+    assert pack_import(path=path, actor=None).restored
+    assert not pack_import(path=path, actor=None).restored
 
 
 @pytest.mark.django_db

@@ -53,6 +53,7 @@ class Command(HaetaeCommand):
         payload: dict[str, Any] = {
             "pack": pack_describe(result.pack),
             "created": result.created,
+            "restored": result.restored,
             "enabled": result.pack.enabled,
             "replaced_version": enabled.replaced.version if enabled and enabled.replaced else None,
             "rescan_offer": enabled.offer if enabled else None,
@@ -69,6 +70,10 @@ class Command(HaetaeCommand):
             f"{verb} pack {pack['name']} {pack['version']} (model SHA-256 {pack['sha256']}, "
             f"granularity {pack['granularity']}, licence {pack['licence']})"
         )
+        if result.restored:
+            self.stdout.write(
+                "  the stored model file was missing or altered: replaced by this verified copy"
+            )
         self.stdout.write(f"  validation: {pack['validation']}")
         if enabled is None:
             self.stdout.write(f"  not enabled: run again with --enable to use it as {pack['detectors'][0]}")
