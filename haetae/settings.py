@@ -200,6 +200,8 @@ HAETAE_VIDEO = {
     "DECODER_THREADS": int(os.environ.get("HAETAE_VIDEO_DECODER_THREADS", "1")),
     # Sampled frames kept for the other detectors of the same item when they fit (decode once).
     "SHARE_BYTES": int(os.environ.get("HAETAE_VIDEO_SHARE_BYTES", str(256 * 1024**2))),
+    # PNG frames held between analysis and storage; a video whose frames exceed it is decoded again to store.
+    "FRAME_BUFFER_BYTES": int(os.environ.get("HAETAE_VIDEO_FRAME_BUFFER_BYTES", str(256 * 1024**2))),
 }
 # Pack files live in DATA_DIR / "models" / "<sha256>.onnx" (read-only).
 HAETAE_MODEL_PACKS = {

@@ -20,6 +20,7 @@ from importlib.metadata import version as package_version
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 
 from detection.registry import Detector, DetectorInfo, Finding
 from detection.subject import Subject
@@ -74,22 +75,33 @@ class VideoDetector:
             licence=_FFMPEG_LICENCE,
             validation="not a classifier: metadata as the container declares it, frames as FFmpeg decodes",
         )
-        # Frames encoded during analyze, waiting for after_store (same call of detection_run), by input.
-        self._pending: dict[str, list[tuple[FrameRef, bytes]]] = {}
+        # What analyze leaves for after_store (same call of detection_run), by input: the sampled frames'
+        # places, and their PNGs when they fitted in HAETAE_VIDEO_FRAME_BUFFER_BYTES (else None: re-decode).
+        self._pending: dict[str, tuple[list[FrameRef], list[tuple[FrameRef, bytes]] | None]] = {}
 
     def load(self) -> None:
         """Nothing to load: decoding needs no model."""
 
     def analyze(self, subject: Subject) -> list[Finding]:
-        encoded: list[tuple[FrameRef, bytes]] = []
+        budget = int(settings.HAETAE_VIDEO["FRAME_BUFFER_BYTES"])
+        encoded: list[tuple[FrameRef, bytes]] | None = []
+        used = 0
 
         def keep(frame: Frame) -> None:
-            encoded.append((frame.ref, frame_png(frame)))
+            nonlocal encoded, used
+            if encoded is None:
+                return
+            png = frame_png(frame)
+            used += len(png)
+            if used > budget:  # a long or large video: let go, store while re-decoding in after_store
+                encoded = None
+                return
+            encoded.append((frame.ref, png))
 
         sample = video_scan(subject, keep, self.sampling)
         while len(self._pending) >= 4:  # left behind by runs whose transaction failed
             self._pending.pop(next(iter(self._pending)))
-        self._pending[subject.sha256] = encoded
+        self._pending[subject.sha256] = (sample.frames, encoded)
         return [
             Finding(
                 label="video_metadata",
@@ -102,10 +114,25 @@ class VideoDetector:
 
     def after_store(self, *, run: Any, annotations: list[Any]) -> None:
         """Store the frames this run sampled, in the run's transaction (a failure stores none)."""
-        encoded = self._pending.pop(run.input_sha256, None)
-        if encoded is None:
+        pending = self._pending.pop(run.input_sha256, None)
+        if pending is None:
             raise RuntimeError(f"frames of run {run.pk} were not kept by analyze (a different process?)")
-        frames_store(item=run.item, frames=encoded)
+        expected, encoded = pending
+        if encoded is not None:
+            frames_store(item=run.item, frames=encoded)
+            return
+        stored: list[FrameRef] = []
+
+        def store(frame: Frame) -> None:
+            frames_store(item=run.item, frames=[(frame.ref, frame_png(frame))])
+            stored.append(frame.ref)
+
+        # Decoding is deterministic (one thread, same decoder): the same frames come out; checked below.
+        video_scan(Subject.for_item(run.item), store, self.sampling)
+        if stored != expected:
+            raise RuntimeError(
+                f"re-decoding item {run.item_id} gave other frames than the analysis; not stored"
+            )
 
 
 def aggregate(findings: list[Finding], sample: VideoSample) -> list[Finding]:

@@ -21,7 +21,7 @@ from detection.models.runs import RunStatus
 from detection.registry import DetectorInfo, Finding
 from detection.services import detection_run
 from detection.subject import Subject
-from detection.video import Sampling
+from detection.video import Sampling, frame_png, video_scan
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.models import CustodyEvent, Derivative
 from tests.factories import CaseFactory, UserFactory, stored_item
@@ -102,6 +102,23 @@ def test_video_detector_records_metadata_and_stores_frames():
 
     detection_run(item=item, detector=detector)  # finished: nothing decoded or stored again
     assert Derivative.objects.filter(source_id=item.blob_id).count() == 3
+
+
+def test_frames_over_the_buffer_are_stored_by_decoding_again(settings):
+    settings.HAETAE_VIDEO = {**settings.HAETAE_VIDEO, "FRAME_BUFFER_BYTES": 1000}  # smaller than one PNG
+    data = make_video(seconds=3, fps=10)
+    item = _video_item(data)
+    run = detection_run(item=item, detector=VideoDetector(Sampling()))
+    assert run.status == RunStatus.DONE, run.error
+    frames = Derivative.objects.filter(source_id=item.blob_id).order_by("position_ms")
+    assert [f.position_ms for f in frames] == [0, 1000, 2000]
+    expected: list[str] = []
+    video_scan(
+        Subject.from_bytes(data, mime="video/mp4"),
+        lambda f: expected.append(hashlib.sha256(frame_png(f)).hexdigest()),
+        Sampling(),
+    )
+    assert [f.blob_id for f in frames] == expected  # the very bytes the first path would have stored
 
 
 def test_keyframe_mode_is_its_own_version():
