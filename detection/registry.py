@@ -18,7 +18,7 @@ broken plug-in does not stop the others; ``GET /api/v1/detectors/`` and the logs
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.metadata import entry_points
@@ -73,6 +73,7 @@ class Detector(Protocol):
 
 
 _dynamic: dict[str, Callable[[], Iterable[Detector]]] = {}
+_derived: dict[str, Callable[[Mapping[str, Detector]], Iterable[Detector]]] = {}
 _cache: dict[str, Detector] | None = None
 _load_errors: dict[str, str] = {}
 _loaded: set[int] = set()
@@ -84,6 +85,13 @@ def register_dynamic(source: str, factory: Callable[[], Iterable[Detector]]) -> 
     """Add a source of detectors built at run time (e.g. imported model packs)."""
     global _cache
     _dynamic[source] = factory
+    _cache = None
+
+
+def register_derived(source: str, factory: Callable[[Mapping[str, Detector]], Iterable[Detector]]) -> None:
+    """Add detectors built over the others (video frame adapters over frame-capable image detectors)."""
+    global _cache
+    _derived[source] = factory
     _cache = None
 
 
@@ -147,6 +155,14 @@ def detectors() -> dict[str, Detector]:
                 _load_errors[source] = f"{source} failed to build its detectors: {type(exc).__name__}: {exc}"
                 continue
             for detector in made:
+                found[detector.info.name] = detector
+        for name, derive in _derived.items():
+            try:
+                derived = list(derive(dict(found)))
+            except Exception as exc:
+                _load_errors[name] = f"{name} failed to derive detectors: {type(exc).__name__}: {exc}"
+                continue
+            for detector in derived:
                 found[detector.info.name] = detector
         for source, error in _load_errors.items():
             logger.error("detector source %s left out: %s", source, error)

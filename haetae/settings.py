@@ -316,4 +316,19 @@ PDQ_ITEM_THRESHOLD = int(os.environ.get("HAETAE_PDQ_ITEM_THRESHOLD", "31"))
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
     "HashBankKindEnum": "detection.models.banks.HashBankKind",
+# --- video: video frame sampling (docs/detectors/video.md) and ONNX model packs (docs/model-packs.md) ---
+HAETAE_VIDEO = {
+    "FRAME_INTERVAL_MS": int(os.environ.get("HAETAE_VIDEO_FRAME_INTERVAL_MS", "1000")),
+    "KEYFRAMES_ONLY": _env_flag("HAETAE_VIDEO_KEYFRAMES_ONLY", False),
+    "MAX_FRAMES": int(os.environ.get("HAETAE_VIDEO_MAX_FRAMES", "300")),
+    "DECODER_THREADS": int(os.environ.get("HAETAE_VIDEO_DECODER_THREADS", "1")),
+    # Sampled frames kept for the other detectors of the same item when they fit (decode once).
+    "SHARE_BYTES": int(os.environ.get("HAETAE_VIDEO_SHARE_BYTES", str(256 * 1024**2))),
+    # PNG frames held between analysis and storage; a video whose frames exceed it is decoded again to store.
+    "FRAME_BUFFER_BYTES": int(os.environ.get("HAETAE_VIDEO_FRAME_BUFFER_BYTES", str(256 * 1024**2))),
+}
+# Pack files live in DATA_DIR / "models" / "<sha256>.onnx" (read-only).
+HAETAE_MODEL_PACKS = {
+    "INTRA_OP_THREADS": int(os.environ.get("HAETAE_MODEL_PACK_THREADS", "1")),
+    "MAX_MODEL_BYTES": int(os.environ.get("HAETAE_MODEL_PACK_MAX_BYTES", str(2 * 1024**3))),
 }
