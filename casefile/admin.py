@@ -209,5 +209,7 @@ class ItemDerivationLinkAdmin(LinkAdmin):
     list_display = ["id", "item_id", "source_item_id", "confidence", "source", "asserted_at", "withdrawn_at"]
 
 
-from casefile import admin_access  # noqa: E402, F401 - access: registers the break-glass grant admin
-from casefile import admin_support  # noqa: E402, F401 - victim support admin
+from casefile import (
+    admin_access,  # noqa: F401 - access: registers the break-glass grant admin
+    admin_support,  # noqa: F401 - victim support admin
+)

@@ -316,6 +316,7 @@ PDQ_ITEM_THRESHOLD = int(os.environ.get("HAETAE_PDQ_ITEM_THRESHOLD", "31"))
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
     "HashBankKindEnum": "detection.models.banks.HashBankKind",
+}
 # --- video: video frame sampling (docs/detectors/video.md) and ONNX model packs (docs/model-packs.md) ---
 HAETAE_VIDEO = {
     "FRAME_INTERVAL_MS": int(os.environ.get("HAETAE_VIDEO_FRAME_INTERVAL_MS", "1000")),

@@ -3,7 +3,43 @@
 from casefile.models.access import BreakGlassGrant
 from casefile.models.case import Case, CaseMember, LegalAuthority, Offence, case_number_validator
 from casefile.models.faces import ReferencePhoto
-from casefile.models.people import Channel, ChannelObservation, ItemChannelLink, ItemDerivationLink, ItemPersonLink, Person, PersonAccount, PersonChannelLink
-from casefile.models.support import SupportConsent, SupportFile, SupportNote, TakedownReappearance, TakedownRequest
+from casefile.models.people import (
+    Channel,
+    ChannelObservation,
+    ItemChannelLink,
+    ItemDerivationLink,
+    ItemPersonLink,
+    Person,
+    PersonAccount,
+    PersonChannelLink,
+)
+from casefile.models.support import (
+    SupportConsent,
+    SupportFile,
+    SupportNote,
+    TakedownReappearance,
+    TakedownRequest,
+)
 
-__all__ = ["BreakGlassGrant", "Case", "CaseMember", "Channel", "ChannelObservation", "ItemChannelLink", "ItemDerivationLink", "ItemPersonLink", "LegalAuthority", "Offence", "Person", "PersonAccount", "PersonChannelLink", "ReferencePhoto", "SupportConsent", "SupportFile", "SupportNote", "TakedownReappearance", "TakedownRequest", "case_number_validator"]
+__all__ = [
+    "BreakGlassGrant",
+    "Case",
+    "CaseMember",
+    "Channel",
+    "ChannelObservation",
+    "ItemChannelLink",
+    "ItemDerivationLink",
+    "ItemPersonLink",
+    "LegalAuthority",
+    "Offence",
+    "Person",
+    "PersonAccount",
+    "PersonChannelLink",
+    "ReferencePhoto",
+    "SupportConsent",
+    "SupportFile",
+    "SupportNote",
+    "TakedownReappearance",
+    "TakedownRequest",
+    "case_number_validator",
+]

@@ -17,8 +17,6 @@ from rest_framework.response import Response
 
 from casefile.selectors import case_get_for
 from detection.banks import bank_create, bank_entry_add
-from detection.models import BankEntry, HashBank, MatchAlert
-from detection.models.banks import HashBankKind
 from detection.match_selectors import (
     hash_bank_list,
     hash_bank_require_manager,
@@ -28,6 +26,8 @@ from detection.match_selectors import (
     match_view,
     visible_case_ids,
 )
+from detection.models import BankEntry, HashBank, MatchAlert
+from detection.models.banks import HashBankKind
 from evidence.api.serializers import ErrorSerializer
 from evidence.selectors import evidence_get_for
 from haetae.errors import NotFound, RejectedInput
