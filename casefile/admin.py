@@ -209,7 +209,5 @@ class ItemDerivationLinkAdmin(LinkAdmin):
     list_display = ["id", "item_id", "source_item_id", "confidence", "source", "asserted_at", "withdrawn_at"]
 
 
-from casefile import (
-    admin_access,  # noqa: F401 - access: registers the break-glass grant admin
-    admin_support,  # noqa: F401 - victim support admin
-)
+# Registered in their own modules (break-glass grants; victim support), imported for their side effects.
+from casefile import admin_access, admin_support  # noqa: E402, F401
