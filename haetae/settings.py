@@ -279,6 +279,7 @@ _enum_names.update(
         "LegalAuthorityKindEnum": "casefile.choices.LegalAuthorityKind",
         "ItemPersonRelationEnum": "casefile.models.people.ItemPersonRelation",
         "PersonChannelRelationEnum": "casefile.models.people.PersonChannelRelation",
+        "LinkSourceEnum": "casefile.models.people.LinkSource",
     }
 )
 # --- access: staff sign-in (TOTP via django-otp, throttling via django-axes), break-glass, previews ---

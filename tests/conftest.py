@@ -69,3 +69,15 @@ def pdq_testdata() -> Iterator[Path]:
     if not PDQ_TESTDATA.is_dir():
         pytest.skip(f"PDQ conformance images not found at {PDQ_TESTDATA} (../shared/testdata/pdq)")
     yield PDQ_TESTDATA
+
+
+@pytest.fixture
+def admin_client(admin_user):
+    """pytest-django's admin_client, signed in as if with a TOTP code: the admin site requires one."""
+    from django.test import Client
+
+    from tests.factories_access import verified_login
+
+    client = Client()
+    verified_login(client, admin_user)
+    return client

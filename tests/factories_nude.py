@@ -11,7 +11,10 @@ from casefile.models import Person, SupportFile
 
 
 def person(*, case: Any, created_by: Any, kind: str, pseudonym: str) -> Person:
-    return Person.objects.create(case=case, kind=kind, pseudonym=pseudonym, created_by=created_by)
+    number = int(pseudonym.rsplit("-", 1)[-1])  # V-2 → 2: unique per case and kind
+    return Person.objects.create(
+        case=case, kind=kind, pseudonym=pseudonym, pseudonym_number=number, created_by=created_by
+    )
 
 
 def support_file(*, person: Person, assigned_worker: Any) -> SupportFile:

@@ -58,6 +58,11 @@ def team(case: Case | None = None) -> Team:
     return Team(case=the_case, **members)
 
 
+def _number(pseudonym: str) -> int:
+    """V-2 → 2: the per-case, per-kind number the pseudonym shows (unique with case and kind)."""
+    return int(pseudonym.rsplit("-", 1)[-1])
+
+
 def person(
     case: Case, *, pseudonym: str, kind: str = PersonKind.VICTIM, actor=None, minor: bool = False
 ) -> Person:
@@ -65,6 +70,7 @@ def person(
         case=case,
         kind=kind,
         pseudonym=pseudonym,
+        pseudonym_number=_number(pseudonym),
         is_minor=minor,
         created_by=actor or UserFactory(),  # type: ignore[misc]
     )

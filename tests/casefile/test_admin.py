@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from casefile.links import Assertion, link_assert_item_person
 from casefile.models import Case, Person
+from tests.factories_access import verified_login
 from tests.factories_cases import IDENTITY, channel, item, new_user, team, victim
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client() -> Client:
     client = Client()
-    client.force_login(new_user(is_superuser=True, is_staff=True))
+    verified_login(client, new_user(is_superuser=True, is_staff=True))  # admin needs a TOTP session
     return client
 
 

@@ -9,6 +9,7 @@ from casefile.models import SupportNote
 from casefile.models.support import ConsentKind, TakedownAddressee, TakedownPlatform
 from casefile.selectors import case_get_for
 from tests.casefile.factories_support import person, team
+from tests.factories_access import verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ SECRET = "reach her only through the school counsellor"
 def admin_client() -> Client:
     admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
     client = Client()
-    client.force_login(admin)
+    verified_login(client, admin)  # admin needs a TOTP session
     return client
 
 
