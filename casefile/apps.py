@@ -1,4 +1,16 @@
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from detection.models import Annotation, DetectionRun
+
+
+def _faces_stored(run: "DetectionRun", annotations: "list[Annotation]") -> None:
+    # Imported when first called: casefile.faces pulls in dlib and OpenCV, which start-up must not load.
+    from casefile.faces import faces_stored
+
+    faces_stored(run, annotations)
 
 
 class CasefileConfig(AppConfig):
@@ -7,8 +19,7 @@ class CasefileConfig(AppConfig):
 
     def ready(self) -> None:
         # New face annotations are matched against victims' reference photos (detection does not import us).
-        from casefile.faces import faces_stored
-        from detection.detectors import faces
+        from detection.listeners import face_listeners
 
-        if faces_stored not in faces.listeners:
-            faces.listeners.append(faces_stored)
+        if _faces_stored not in face_listeners:
+            face_listeners.append(_faces_stored)

@@ -1,17 +1,34 @@
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
 from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from detection.registry import Detector
+
+
+def _pack_detectors() -> "Iterable[Detector]":
+    from detection.packs import pack_detectors
+
+    return pack_detectors()
+
+
+def _frame_adapters(found: "Mapping[str, Detector]") -> "Iterable[Detector]":
+    # Imported when the registry is first built: PyAV and OpenCV are not loaded at start-up.
+    from detection.detectors.video import frame_adapters
+
+    return frame_adapters(found)
 
 
 class DetectionConfig(AppConfig):
-    """Detectors, annotations and hash banks (built in the detection issue)."""
+    """Detectors, annotations, hash banks, model packs."""
 
     name = "detection"
     verbose_name = "Detection"
 
     def ready(self) -> None:
-        # --- video: enabled model packs and video frame adapters join the registry ---
+        # Enabled model packs and video frame adapters join the registry.
         from detection import registry
-        from detection.detectors.video import frame_adapters
-        from detection.packs import pack_detectors
 
-        registry.register_dynamic("model-packs", pack_detectors)
-        registry.register_derived("video-frames", frame_adapters)
+        registry.register_dynamic("model-packs", _pack_detectors)
+        registry.register_derived("video-frames", _frame_adapters)

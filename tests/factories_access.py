@@ -42,3 +42,43 @@ def jpeg_bytes(picture: str = "astronaut", *, quality: int = 92) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(getattr(data, picture)()).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
+
+
+def detection_rows(*, item: Any, name: str, label: str = "matrix-finding") -> tuple[Any, Any]:
+    """A finished detector run with one finding on ``item``, written directly (the pipeline and its
+    custody events are tested in tests/detection); returns (run, annotation)."""
+    from detection.models import Annotation, DetectionRun, Detector
+    from detection.models.runs import RunStatus
+
+    detector = Detector.objects.create(name=name, version="1")
+    now = timezone.now()
+    run = DetectionRun.objects.create(
+        item=item, detector=detector, status=RunStatus.DONE, input_sha256=item.blob_id, finished_at=now
+    )
+    annotation = Annotation.objects.create(
+        run=run,
+        item=item,
+        label=label,
+        category="test",
+        score=0.5,
+        region={"x": 0, "y": 0, "w": 8, "h": 8},
+        details={"matrix": True},
+        detector_name=name,
+        detector_version="1",
+        input_sha256=item.blob_id,
+        ran_at=now,
+    )
+    return run, annotation
+
+
+def bank_match(*, item: Any, bank: Any, sha256: str, recipient: Any = None) -> tuple[Any, Any]:
+    """A bank entry, a match of ``item`` against it, and (with ``recipient``) an alert to them, written
+    directly (matching itself is tested in tests/detection); returns (match, alert or None)."""
+    from detection.models import BankEntry, Match, MatchAlert
+
+    entry = BankEntry.objects.create(bank=bank, sha256=sha256, label="matrix entry")
+    match = Match.objects.create(item=item, entry=entry, kind="sha256", distance=0)
+    alert = None
+    if recipient is not None:
+        alert = MatchAlert.objects.create(match=match, recipient=recipient, case=item.case)
+    return match, alert

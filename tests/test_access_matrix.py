@@ -34,13 +34,38 @@ from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_
 from tests.factories_access import jpeg_bytes, live_grant
 
 ROLES = [r.value for r in CaseMemberRole]
-CONTENT = {"lead", "investigator", "analyst"}
-TARGET_MARKERS = ["2024-TARGET-0001", "Target case title marker", "target-marker.jpg", "target grant reason"]
+CONTENT = {"lead", "investigator", "analyst"}  # also the roles that link parties and review findings
+LEADS = {"lead"}
+RECORD = {"lead", "investigator"}  # record people, identities and legal authorities
+SUPPORT_READ = {"lead", "victim_support"}  # victim support files and takedowns
+SUPPORT_WRITE = {"victim_support"}
+TARGET_MARKERS = [
+    "2024-TARGET-0001",
+    "Target case title marker",
+    "target-marker.jpg",
+    "target-source-marker.jpg",
+    "target grant reason",
+    "TARGET-WARRANT-0417",
+    "@target_marker_room",
+    "Target channel title marker",
+    "https://t.me/target_marker_room/17",
+    "Target victim identity marker",
+    "target takedown description marker",
+]
+NOWHERE = "2024-NOWHERE-0404"
+# A digest in no case (a victim bank's entry): not a marker, administrators manage the banks.
+BANK_SHA256 = "5" * 64
 
 
 @dataclass
 class World:
-    """Two cases: the target (whose objects are asked for) and home (where non-members are members)."""
+    """Two cases: the target (whose objects are asked for) and home (where non-members are members).
+
+    The target case holds one of everything the API serves: a team (owner as lead, an analyst), items,
+    a victim with an identity and a support file (a consent in force, takedowns as draft, sent and
+    removed), a victim without one, a suspect, a channel, one link of each type, a legal authority, a
+    detector run with a finding, a detection job, a victim's hash bank, a match and its alert.
+    """
 
     target: Case
     home: Case
@@ -48,21 +73,136 @@ class World:
     home_item: EvidenceItem
     grant: BreakGlassGrant
     markers: list[str]
+    owner: Any = None
+    analyst: Any = None
+    newcomer: Any = None
+    source_item: Any = None
+    victim: Any = None
+    suspect: Any = None
+    channel: Any = None
+    authority: Any = None
+    links: dict[str, Any] = field(default_factory=dict)
+    support_file: Any = None
+    consent: Any = None
+    draft: Any = None
+    sent: Any = None
+    removed: Any = None
+    run: Any = None
+    annotation: Any = None
+    job: Any = None
+    bank: Any = None
+    match: Any = None
+    alert: Any = None
 
 
 def build_world() -> World:
     target = CaseFactory(number="2024-TARGET-0001", title="Target case title marker")
     home = CaseFactory(number="2024-HOME-0002", title="Home case")
     owner = UserFactory(username="target.owner")
+    CaseMemberFactory(case=target, user=owner, role=CaseMemberRole.LEAD)
+    analyst = CaseMemberFactory(case=target, user=UserFactory(username="target.analyst"), role="analyst").user
     item = stored_item(
         case=target, data=jpeg_bytes("chelsea", quality=70), actor=owner, name="target-marker.jpg"
+    )
+    source_item = stored_item(
+        case=target, data=b"target source bytes", actor=owner, name="target-source-marker.jpg"
     )
     home_item = stored_item(case=home, data=b"home case bytes", actor=owner, name="home.jpg")
     holder = UserFactory(username="grant.holder", is_staff=True)
     grant = live_grant(case=target, user=holder, reason="target grant reason")
-    assert item.blob is not None
-    markers = [*TARGET_MARKERS, item.blob.sha256, item.blob.md5, item.blob.sha1]
-    return World(target=target, home=home, item=item, home_item=home_item, grant=grant, markers=markers)
+    assert item.blob is not None and source_item.blob is not None
+    markers = [*TARGET_MARKERS]
+    for blob in (item.blob, source_item.blob):
+        markers += [blob.sha256, blob.md5, blob.sha1]
+    world = World(
+        target=target,
+        home=home,
+        item=item,
+        home_item=home_item,
+        grant=grant,
+        markers=markers,
+        owner=owner,
+        analyst=analyst,
+        newcomer=UserFactory(username="matrix.newcomer"),
+        source_item=source_item,
+    )
+    _case_records(world)
+    _support_records(world)
+    _detection_records(world)
+    return world
+
+
+def _case_records(w: World) -> None:
+    sure = Assertion(confidence="confirmed")
+    w.victim = person_record(
+        case=w.target, kind="victim", actor=w.owner, identity=Identity(name="Target victim identity marker")
+    )
+    person_record(case=w.target, kind="victim", actor=w.owner)  # V-2: no support file yet
+    w.suspect = person_record(case=w.target, kind="suspect", actor=w.owner)
+    w.channel = channel_record(
+        case=w.target,
+        platform="telegram",
+        handle="@target_marker_room",
+        title="Target channel title marker",
+        actor=w.owner,
+    )
+    channel_observe(channel=w.channel, actor=w.owner, member_count=220_000)
+    w.authority = legal_authority_record(
+        case=w.target,
+        actor=w.owner,
+        number="TARGET-WARRANT-0417",
+        scope="the suspect's phone",
+        issued_at=timezone.now() - timedelta(days=2),
+    )
+    w.links = {
+        "item-person": link_assert_item_person(
+            item=w.item, person=w.victim, relation="depicts", assertion=sure, actor=w.owner
+        ),
+        "item-channel": link_assert_item_channel(
+            item=w.item, channel=w.channel, assertion=sure, actor=w.owner, message_reference="17"
+        ),
+        "person-channel": link_assert_person_channel(
+            person=w.suspect, channel=w.channel, relation="administers", assertion=sure, actor=w.owner
+        ),
+        "item-derivation": link_assert_derivation(
+            item=w.item, source_item=w.source_item, assertion=sure, actor=w.owner
+        ),
+    }
+
+
+def _takedown(w: World, **fields: Any) -> TakedownRequest:
+    return support.takedown_create(
+        case=w.target,
+        support_file=w.support_file,
+        actor=w.owner,
+        addressee="platform",
+        platform="telegram",
+        target_url="https://t.me/target_marker_room/17",
+        description="target takedown description marker",
+        item_ids=[w.item.pk],
+        **fields,
+    )
+
+
+def _support_records(w: World) -> None:
+    w.support_file = support.support_file_open(case=w.target, person=w.victim, actor=w.owner)
+    w.consent = support.consent_give(
+        support_file=w.support_file, kind="share_hashes", actor=w.owner, given_by="victim"
+    )
+    w.draft = _takedown(w)
+    w.sent = support.takedown_send(
+        takedown=_takedown(w), actor=w.owner, sent_at=timezone.now() - timedelta(days=10)
+    )  # overdue
+    w.removed = support.takedown_mark_removed(
+        takedown=support.takedown_send(takedown=_takedown(w), actor=w.owner), actor=w.owner
+    )
+
+
+def _detection_records(w: World) -> None:
+    w.run, w.annotation = detection_rows(item=w.item, name="matrix-detector")
+    w.job = ScanJob.objects.create(kind="manual", case=w.target, detector_name="pdq", requested_by=w.owner)
+    w.bank = HashBank.objects.create(name="V-1 originals", kind="victim_originals", case=w.target)
+    w.match, w.alert = bank_match(item=w.item, bank=w.bank, sha256=BANK_SHA256, recipient=w.owner)
 
 
 @dataclass
@@ -70,26 +210,34 @@ class Call:
     """What one method of an endpoint should answer.
 
     ``member``: the status for a member of the target case, one for all roles or one per role.
-    ``outsider``: for a member of another case only, and (unless ``admin`` says otherwise) for an admin
-    without a grant. ``query``/``data``: query string and body. ``echoes_target``: the response may name
-    the target because the caller named it (e.g. opening a grant), so the marker scan is skipped for 2xx.
+    ``outsider``: for a member of another case only (one for all roles or one per role), and (unless
+    ``admin`` says otherwise) for an admin without a grant. ``query``/``data``: query string and body.
+    ``echoes_target``: the response may name the target because the caller named it (e.g. opening a
+    grant), so the marker scan is skipped for 2xx. ``missing_query``/``missing_data``: for an endpoint
+    that is told the target in its query or body rather than its URL, the same naming nothing (the
+    identical-404 check).
     """
 
     member: int | dict[str, int]
-    outsider: int = 404
+    outsider: int | dict[str, int] = 404
     admin: int | None = None
     query: dict[str, str] = field(default_factory=dict)
     data: Callable[[World], Any] | None = None
     format: str | None = None
     echoes_target: bool = False
+    missing_query: dict[str, str] | None = None
+    missing_data: Callable[[World], Any] | None = None
 
     def expected(self, caller: str, role: str) -> int:
         if caller == "anonymous":
             return 401
         if caller == "admin":
-            return self.admin if self.admin is not None else self.outsider
-        if caller == "non_member":
+            if self.admin is not None:
+                return self.admin
+            assert isinstance(self.outsider, int), "say what the admin gets when outsiders differ by role"
             return self.outsider
+        if caller == "non_member":
+            return self.outsider if isinstance(self.outsider, int) else self.outsider[role]
         return self.member if isinstance(self.member, int) else self.member[role]
 
 
@@ -120,8 +268,178 @@ def _grow_grants(world: World, user: Any, n: int) -> None:
         live_grant(case=world.target, user=UserFactory(is_staff=True), reason="another grant")
 
 
+def _grow_offences(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        code = f"matrix-{Offence.objects.count()}"
+        Offence.objects.create(
+            code=code, statute_ko="법", statute_en="Act", article="1", label_ko=code, label_en=code
+        )
+
+
+def _grow_members(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        CaseMemberFactory(case=world.target, user=UserFactory(), role=CaseMemberRole.ANALYST)
+
+
+def _grow_authorities(world: World, user: Any, n: int) -> None:
+    for i in range(n):
+        legal_authority_record(
+            case=world.target, actor=user, number=f"W-{i}", scope="s", issued_at=timezone.now()
+        )
+
+
+def _grow_people(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        suspect = person_record(case=world.target, kind="suspect", actor=user)
+        person_account_add(person=suspect, platform="x", handle=f"@{suspect.pseudonym}", actor=user)
+
+
+def _grow_channels(world: World, user: Any, n: int) -> Any:
+    rooms = []
+    for _ in range(n):
+        room = channel_record(case=world.target, platform="x", handle=f"@r{Channel.objects.count()}", actor=user)
+        channel_observe(channel=room, actor=user, member_count=n)
+        rooms.append(room)
+    return rooms
+
+
+def _grow_item_person(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        victim = person_record(case=world.target, kind="victim", actor=user)
+        link_assert_item_person(
+            item=world.item, person=victim, relation="depicts", assertion=Assertion("suspected"), actor=user
+        )
+
+
+def _grow_item_channel(world: World, user: Any, n: int) -> None:
+    for room in _grow_channels(world, user, n):
+        link_assert_item_channel(item=world.item, channel=room, assertion=Assertion("suspected"), actor=user)
+
+
+def _grow_person_channel(world: World, user: Any, n: int) -> None:
+    for room in _grow_channels(world, user, n):
+        link_assert_person_channel(
+            person=world.suspect, channel=room, relation="belongs_to", assertion=Assertion("suspected"), actor=user
+        )
+
+
+def _grow_derivations(world: World, user: Any, n: int) -> None:
+    for i in range(n):
+        source = stored_item(case=world.target, data=f"source {i} {user.pk}".encode(), actor=user)
+        link_assert_derivation(item=world.item, source_item=source, assertion=Assertion("suspected"), actor=user)
+
+
+def _grow_support_files(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        victim = person_record(case=world.target, kind="victim", actor=user)
+        support.support_file_open(case=world.target, person=victim, actor=user)
+
+
+def _grow_consents(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        consent = support.consent_give(
+            support_file=world.support_file, kind="contact", actor=user, given_by="victim"
+        )
+        support.consent_withdraw(consent=consent, actor=user)
+
+
+def _grow_takedowns(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        _takedown(world)
+
+
+def _grow_runs(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        detection_rows(item=world.item, name=f"matrix-{DetectionRun.objects.count()}")
+
+
+def _grow_jobs(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        ScanJob.objects.create(kind="manual", case=world.target, requested_by=user)
+
+
+def _grow_banks(world: World, user: Any, n: int) -> None:
+    for i in range(n):
+        HashBank.objects.create(name=f"bank {HashBank.objects.count()}", kind="known_material")
+
+
+def _grow_matches(world: World, user: Any, n: int, recipient: Any = None) -> None:
+    for _ in range(n):
+        bank_match(item=world.item, bank=world.bank, sha256=f"{BankEntry.objects.count():064x}", recipient=recipient)
+
+
+def _grow_alerts(world: World, user: Any, n: int) -> None:
+    _grow_matches(world, user, n, recipient=user)
+
+
 def _upload(world: World) -> dict[str, Any]:
     return {"files": [SimpleUploadedFile("note.txt", b"a seized note", content_type="text/plain")]}
+
+
+def _in_case(**route: Callable[[World], Any]) -> Callable[[World], dict[str, Any]]:
+    """URL kwargs naming an object of the target case: its number and ``route`` (name → getter)."""
+    return lambda w: {"number": w.target.number, **{k: get(w) for k, get in route.items()}}
+
+
+def _nowhere(**route: Any) -> Callable[[World], dict[str, Any]]:
+    """URL kwargs naming nothing: a case that does not exist, and ``route`` values in none."""
+    return lambda w: {"number": NOWHERE, **route}
+
+
+CASE_KW, CASE_MISSING = _in_case(), _nowhere()
+NO_ID = 990_000  # an id no row of these tests reaches
+
+
+def _now(world: World) -> str:
+    return timezone.now().isoformat()
+
+
+def _reason(world: World) -> dict[str, Any]:
+    return {"reason": "access matrix"}
+
+
+def _link_entries() -> dict[str, Endpoint]:
+    """The four link types: list, assert, read one, withdraw (reads for every member, writes by LINK)."""
+    asserts: dict[str, Callable[[World], dict[str, Any]]] = {
+        "item-person": lambda w: {
+            "item": w.source_item.pk, "person": "S-1", "relation": "created_by", "confidence": "suspected"
+        },
+        "item-channel": lambda w: {"item": w.source_item.pk, "channel": w.channel.pk, "confidence": "suspected"},
+        "person-channel": lambda w: {
+            "person": "V-1", "channel": w.channel.pk, "relation": "belongs_to", "confidence": "suspected"
+        },
+        "item-derivation": lambda w: {
+            "item": w.source_item.pk, "source_item": w.home_item.pk - 0 if False else w.item.pk, "confidence": "suspected"
+        },
+    }
+    grows = {
+        "item-person": _grow_item_person,
+        "item-channel": _grow_item_channel,
+        "person-channel": _grow_person_channel,
+        "item-derivation": _grow_derivations,
+    }
+    entries: dict[str, Endpoint] = {}
+    for kind, body in asserts.items():
+        name = f"casefile-api:case-link-{kind}"
+        one = _in_case(pk=lambda w, kind=kind: w.links[kind].pk)
+        entries[f"{name}-list"] = Endpoint(
+            kwargs=CASE_KW,
+            missing=CASE_MISSING,
+            methods={
+                "get": Call(member=200),
+                "post": Call(member=by_role(CONTENT, 201, 403), data=body, format="json"),
+            },
+            grow=grows[kind],
+        )
+        entries[f"{name}-detail"] = Endpoint(
+            kwargs=one, missing=_nowhere(pk=NO_ID), methods={"get": Call(member=200)}
+        )
+        entries[f"{name}-withdraw"] = Endpoint(
+            kwargs=one,
+            missing=_nowhere(pk=NO_ID),
+            methods={"post": Call(member=by_role(CONTENT, 200, 403), data=_reason, format="json")},
+        )
+    return entries
 
 
 ENDPOINTS: dict[str, Endpoint] = {

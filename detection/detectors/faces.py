@@ -18,7 +18,6 @@ without jitter. Regions are reported in pixels of the full upright image.
 
 import hashlib
 import importlib.util
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import cv2
 import numpy as np
 
+from detection.listeners import face_listeners
 from detection.registry import DetectorInfo, DetectorUnavailable, Finding
 from detection.subject import Subject
 from haetae.errors import IntegrityFailure
@@ -49,8 +49,7 @@ EMBEDDING_SIZE = 128
 LABEL = "face"
 
 # Called inside detection_run's transaction with the run and its new face annotations (see module doc).
-FaceListener = Callable[["DetectionRun", "list[Annotation]"], None]
-listeners: list[FaceListener] = []
+listeners = face_listeners
 
 
 def models_dir() -> Path:

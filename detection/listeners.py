@@ -1,0 +1,14 @@
+"""Hooks other apps register at start-up without importing detectors (and their heavy libraries).
+
+``face_listeners`` are called inside detection_run's transaction with the run and its new face annotations
+(casefile uses it to match victims' reference photos; detection does not import casefile).
+"""
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from detection.models import Annotation, DetectionRun
+
+FaceListener = Callable[["DetectionRun", "list[Annotation]"], None]
+face_listeners: list[FaceListener] = []
