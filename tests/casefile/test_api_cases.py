@@ -586,3 +586,13 @@ def test_the_schema_documents_every_cases_route(tmp_path) -> None:
     )  # reads are POSTs with a reason
     people_list = paths["/api/v1/cases/{number}/people/"]["get"]
     assert {p["name"] for p in people_list["parameters"]} >= {"number", "kind", "is_minor", "limit", "offset"}
+
+
+def test_the_browsable_api_renders_the_filter_forms() -> None:
+    t = team()
+    client = APIClient()
+    client.force_login(t.lead)
+    for path in ["/api/v1/cases/", url(t, "people/"), url(t, "links/item-person/")]:
+        response = client.get(path, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, path
+        assert b"Filters" in response.content

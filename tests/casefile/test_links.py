@@ -14,6 +14,7 @@ from casefile.links import (
     link_withdraw,
 )
 from casefile.models import ItemChannelLink, ItemDerivationLink, ItemPersonLink, PersonChannelLink
+from detection.models import Annotation, DetectionRun, Detector
 from evidence.models import CustodyEvent
 from evidence.verify import vault_verify
 from haetae.errors import RejectedInput
@@ -210,3 +211,64 @@ def test_person_channel_withdrawal_is_case_level() -> None:
     )
     link_withdraw(link=link, actor=t.lead, reason="wrong account")
     assert CustodyEvent.objects.get(action="link_withdrawn").item_id is None
+
+
+def _finding(on_item):
+    """A real detector finding (a face) on an item, as detection would store it."""
+    detector = Detector.objects.create(name="faces", version="1")
+    run = DetectionRun.objects.create(
+        item=on_item, detector=detector, status="done", input_sha256=on_item.blob_id
+    )
+    return Annotation.objects.create(
+        run=run,
+        item=on_item,
+        label="face",
+        detector_name="faces",
+        detector_version="1",
+        input_sha256=on_item.blob_id,
+        ran_at=timezone.now(),
+    )
+
+
+def test_a_detector_suggestion_names_its_finding_and_a_person_confirms_it() -> None:
+    t = team()
+    photo, person = item(t), victim(t)
+    finding = _finding(photo)
+    suggested = link_assert_item_person(
+        item=photo,
+        person=person,
+        relation="depicts",
+        assertion=Assertion(confidence="suspected", source="detector", annotation=finding),
+        actor=None,
+    )
+    assert suggested.annotation == finding and suggested.asserted_by is None
+    event = CustodyEvent.objects.get(action="link_asserted")
+    assert event.actor_role == "system" and event.details["annotation_id"] == finding.pk
+    confirmed = link_assert_item_person(
+        item=photo, person=person, relation="depicts", assertion=CONFIRMED, actor=t.lead
+    )
+    suggested.refresh_from_db()
+    assert suggested.withdrawn_reason == "superseded by a confirmed assertion" and confirmed.is_active
+
+
+def test_a_finding_must_be_on_the_links_item_and_only_detectors_cite_one() -> None:
+    t = team()
+    photo, other, person = item(t), item(t, b"other"), victim(t)
+    finding = _finding(other)
+    with pytest.raises(RejectedInput, match="finding must be one on the link's item"):
+        link_assert_item_person(
+            item=photo,
+            person=person,
+            relation="depicts",
+            assertion=Assertion(confidence="suspected", source="detector", annotation=finding),
+            actor=None,
+        )
+    with pytest.raises(RejectedInput, match="only a detector-sourced link"):
+        link_assert_item_person(
+            item=other,
+            person=person,
+            relation="depicts",
+            assertion=Assertion(confidence="suspected", annotation=finding),
+            actor=t.lead,
+        )
+    assert not ItemPersonLink.objects.exists()

@@ -1,9 +1,12 @@
 """People: race-free pseudonyms, the sealed identity store and who may read it, suspects' accounts."""
 
-import threading
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
-from django.db import connection, connections
 
 from casefile.models import Person, PersonAccount
 from casefile.people import (
@@ -18,6 +21,7 @@ from casefile.people import (
 from casefile.services import case_status_change
 from evidence.models import CustodyEvent
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
+from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
 from tests.factories_cases import IDENTITY, assign_worker, new_user, suspect, team, victim
 
 pytestmark = pytest.mark.django_db
@@ -58,32 +62,60 @@ def test_closed_cases_take_no_new_people() -> None:
         person_record(case=t.case, kind="victim", actor=t.lead)
 
 
+_RECORD_AT = """
+import sys, time
+from django.contrib.auth.models import User
+from casefile.models import Case
+from casefile.people import person_record
+case = Case.objects.get(number=sys.argv[1])
+actor = User.objects.get(username=sys.argv[2])
+start = float(sys.argv[3])
+while time.time() < start:
+    time.sleep(0.002)
+for _ in range(5):
+    person_record(case=case, kind="victim", actor=actor)
+"""
+
+
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_pseudonyms_stay_unique_when_people_are_recorded_at_once() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("threads writing at once need a server database (SQLite's writers queue anyway)")
-    t = team()
-    barrier = threading.Barrier(8)
-    errors: list[BaseException] = []
-
-    def record() -> None:
-        try:
-            barrier.wait()
-            person_record(case=t.case, kind="victim", actor=t.lead)
-        except BaseException as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=record) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    pseudonyms = sorted(Person.objects.filter(case=t.case).values_list("pseudonym_number", flat=True))
-    assert pseudonyms == list(range(1, 9))
-    assert CustodyEvent.objects.filter(case=t.case, action="person_recorded").count() == 8
+def test_pseudonyms_stay_unique_when_processes_record_people_at_once(data_dir: Path, tmp_path: Path) -> None:
+    """Four processes record five victims each, starting together: V-1 … V-20, no gap, no duplicate."""
+    env = make_subprocess_env(data_dir, tmp_path)
+    prologue = "import django, os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'haetae.settings')\n"
+    start = time.time() + 8  # every child has set Django up by then
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                prologue + "django.setup()\n" + _RECORD_AT,
+                CASE_NUMBER,
+                ACTOR,
+                str(start),
+            ],
+            env=env,
+            cwd=REPO,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(4)
+    ]
+    for child in children:
+        _, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err.decode()
+    state = json.loads(
+        run_django(
+            env,
+            "import json\nfrom casefile.models import Person\nfrom evidence.models import CustodyEvent\n"
+            "print(json.dumps({'people': sorted(Person.objects.values_list('pseudonym_number', flat=True)),"
+            " 'names': sorted(Person.objects.values_list('pseudonym', flat=True)),"
+            " 'events': CustodyEvent.objects.filter(action='person_recorded').count()}))",
+        )
+    )
+    assert state["people"] == list(range(1, 21))
+    assert len(set(state["names"])) == 20
+    assert state["events"] == 20
 
 
 def test_identity_is_sealed_at_rest_and_bound_to_the_person() -> None:
