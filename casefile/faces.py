@@ -51,8 +51,10 @@ def reference_photos_allowed(*, person: Person, user: AbstractBaseUser | Anonymo
 def _require_access(*, person: Person, user: AbstractBaseUser | AnonymousUser, action: str) -> None:
     if reference_photos_allowed(person=person, user=user):
         return
-    on_team = user.is_authenticated and CaseMember.objects.filter(case_id=person.case_id, user_id=user.pk)
-    if not on_team:
+    if (
+        not user.is_authenticated
+        or not CaseMember.objects.filter(case_id=person.case_id, user_id=user.pk).exists()
+    ):
         raise NotFound(f"no person {person.pseudonym} among your cases: ask the case lead")
     raise AccessDenied(
         f"only the case lead and {person.pseudonym}'s assigned support worker may {action} reference "

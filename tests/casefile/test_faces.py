@@ -247,3 +247,20 @@ def test_add_reference_photo_command_refusals_exit_1(case_with_victim, tmp_path,
         assert exited.value.code == 1
         assert message in capsys.readouterr().err
     assert not ReferencePhoto.objects.exists()
+
+
+def test_an_item_already_confirmed_to_depict_the_victim_is_not_suggested_again(case_with_victim):
+    case, lead, victim = case_with_victim
+    shows_her = _item_with_faces(case, lead, astronaut(), "her.png")
+    ItemPersonLink.objects.create(
+        item=shows_her,
+        person=victim,
+        relation="depicts",
+        confidence=LinkConfidence.CONFIRMED,
+        asserted_by=lead,
+    )
+    _, suggested = reference_photo_add(
+        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+    )
+    assert suggested == []
+    assert not ItemPersonLink.objects.filter(source=LinkSource.DETECTOR).exists()

@@ -114,3 +114,16 @@ def test_without_dlib_the_detector_is_unavailable_and_says_what_to_install(monke
         monkeypatch.undo()
         registry.reset()
     assert "faces" in registry.detectors()
+
+
+def test_without_the_model_package_the_detector_is_unavailable(monkeypatch):
+    real_find_spec = faces_module.importlib.util.find_spec
+
+    def without_models(name, *args, **kwargs):
+        return None if name == "face_recognition_models" else real_find_spec(name, *args, **kwargs)
+
+    monkeypatch.setattr(faces_module.importlib.util, "find_spec", without_models)
+    with pytest.raises(
+        registry.DetectorUnavailable, match=r"face_recognition_models is not installed.*faces"
+    ):
+        faces_module.faces_detector()
