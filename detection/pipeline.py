@@ -12,6 +12,7 @@ retried, or redelivered after its worker was killed finds finished runs finished
 
 import logging
 import socket
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from detection import registry
 from detection.models import DetectionRun, Detector, ScanJob
 from detection.models.runs import JobKind, JobStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
@@ -213,6 +215,20 @@ def _fail_permanently(run_id: int, message: str) -> None:
     )
 
 
+_REFRESH_INTERVAL_SECONDS = 60
+_last_refresh = [0.0]
+
+
+def _registry_refresh() -> bool:
+    """Rebuild this process's registry (new model packs), at most once a minute; True when it did."""
+    now = time.monotonic()
+    if now - _last_refresh[0] < _REFRESH_INTERVAL_SECONDS:
+        return False
+    _last_refresh[0] = now
+    registry.reset()
+    return True
+
+
 def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutcome:
     """Run an item's queued runs (those named) on one shared Subject; the core of ``detect_item_task``.
 
@@ -236,6 +252,9 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
     max_attempts = int(getattr(settings, "HAETAE_DETECT_MAX_ATTEMPTS", 4))
     for run in pending:
         plugin = installed.get(run.detector.name)
+        if (plugin is None or plugin.info.version != run.detector.version) and _registry_refresh():
+            installed = detectors()  # a model pack imported since this process started is found now
+            plugin = installed.get(run.detector.name)
         if plugin is None or plugin.info.version != run.detector.version:
             have = f"version {plugin.info.version}" if plugin is not None else "no such detector"
             _fail_permanently(

@@ -362,3 +362,21 @@ def test_whole_vault_rescan_covers_every_case_and_retries_failed_runs(
     failed.refresh_from_db()
     assert (failed.status, failed.job_id, failed.attempts) == (RunStatus.DONE, job.pk, 1)
     assert Annotation.objects.filter(detector_name="test-brightness").count() == 3
+
+
+def test_a_worker_finds_a_version_installed_after_it_started(test_detectors, eager, settings, monkeypatch):
+    import detection.pipeline
+
+    user = UserFactory()
+    item = stored_item(
+        case=CaseFactory(), data=png((250, 250, 250)), actor=user, name="w.png", mime="image/png"
+    )
+    newer = Detector.objects.create(name="test-brightness", version="2", parameters={"bound": 100})
+    run = DetectionRun.objects.create(item=item, detector=newer, input_sha256=str(item.blob_id))
+    # A model pack imported after this process built its registry: the registry is stale until refreshed.
+    settings.HAETAE_EXTRA_DETECTORS = ["tests.detection.plugins:factory_v2"]
+    monkeypatch.setattr(detection.pipeline, "_last_refresh", [0.0])
+    detect_item_task.apply(args=(item.pk, [run.pk]))
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert Annotation.objects.get(run=run).parameters == {"bound": 100}
