@@ -316,9 +316,9 @@ def run_mark_timed_out(*, run_id: int, limit_seconds: int) -> None:
     _give_up(
         [run_id],
         lambda run: (
-            f"{run.detector.name} took longer than the time limit of {limit_seconds} s on this item: raise "
-            f"HAETAE_DETECT_TIME_LIMIT_SECONDS on the workers (long videos need more), then run manage.py "
-            f"detect {run.item.case.number} --detector {run.detector.name}"
+            f"the item's analysis took longer than the time limit of {limit_seconds} s while "
+            f"{run.detector.name} ran: raise HAETAE_DETECT_TIME_LIMIT_SECONDS on the workers (long videos "
+            f"need more), then run manage.py detect {run.item.case.number} --detector {run.detector.name}"
         ),
     )
 

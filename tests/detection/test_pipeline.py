@@ -414,7 +414,7 @@ def test_a_detector_past_the_time_limit_fails_once_and_the_others_still_run(test
     runs = {r.detector.name: r for r in DetectionRun.objects.filter(job=job).select_related("detector")}
     assert slow.calls == 1  # not retried: it would only hit the limit again
     assert runs["test-a-slow"].status == RunStatus.FAILED
-    assert "took longer than the time limit of 3600 s" in runs["test-a-slow"].error
+    assert "took longer than the time limit of 3600 s while test-a-slow ran" in runs["test-a-slow"].error
     assert "HAETAE_DETECT_TIME_LIMIT_SECONDS" in runs["test-a-slow"].error
     assert {runs[n].status for n in ("test-brightness", "test-channel")} == {RunStatus.DONE}
     assert ScanJob.objects.get(pk=job.pk).status == JobStatus.DONE_WITH_FAILURES
