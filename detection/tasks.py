@@ -60,9 +60,7 @@ def detect_item_task(self: Task, item_id: int, run_ids: list[int]) -> dict[str, 
         outcome = pipeline.detection_item_process(item_id=item_id, run_ids=run_ids)
         if outcome.timed_out is not None:
             pipeline.run_mark_timed_out(run_id=outcome.timed_out, limit_seconds=TIME_LIMIT_SECONDS)
-            if (
-                outcome.not_reached
-            ):  # the item's other detectors still run, in a fresh task with its own limit
+            if outcome.not_reached:  # the item's other detectors run in a fresh task, with its own limit
                 detect_item_task.apply_async(args=(item_id, outcome.not_reached))
             for job_id in {run.job_id for run in outcome.runs if run.job_id is not None}:
                 pipeline.scan_job_refresh(job_id=job_id)
