@@ -12,17 +12,20 @@ retried, or redelivered after its worker was killed finds finished runs finished
 
 import logging
 import socket
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from detection import registry
 from detection.models import DetectionRun, Detector, ScanJob
 from detection.models.runs import JobKind, JobStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
@@ -205,12 +208,28 @@ class ItemOutcome:
     item_id: int
     runs: list[DetectionRun] = field(default_factory=list)
     raised: dict[int, BaseException] = field(default_factory=dict)
+    timed_out: int | None = None  # the run that hit the task's soft time limit; processing stopped there
+    not_reached: list[int] = field(default_factory=list)  # runs after it, left queued
 
 
 def _fail_permanently(run_id: int, message: str) -> None:
     DetectionRun.objects.filter(pk=run_id).exclude(status__in=FINISHED).update(
         status=RunStatus.FAILED, finished_at=timezone.now(), error=message[:2000]
     )
+
+
+_REFRESH_INTERVAL_SECONDS = 60
+_last_refresh = [0.0]
+
+
+def _registry_refresh() -> bool:
+    """Rebuild this process's registry (new model packs), at most once a minute; True when it did."""
+    now = time.monotonic()
+    if now - _last_refresh[0] < _REFRESH_INTERVAL_SECONDS:
+        return False
+    _last_refresh[0] = now
+    registry.reset()
+    return True
 
 
 def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutcome:
@@ -234,8 +253,11 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
     subject = Subject.for_item(item) if pending else None
     installed = detectors()
     max_attempts = int(getattr(settings, "HAETAE_DETECT_MAX_ATTEMPTS", 4))
-    for run in pending:
+    for index, run in enumerate(pending):
         plugin = installed.get(run.detector.name)
+        if (plugin is None or plugin.info.version != run.detector.version) and _registry_refresh():
+            installed = detectors()  # a model pack imported since this process started is found now
+            plugin = installed.get(run.detector.name)
         if plugin is None or plugin.info.version != run.detector.version:
             have = f"version {plugin.info.version}" if plugin is not None else "no such detector"
             _fail_permanently(
@@ -257,6 +279,10 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
             continue
         try:
             detection_run(item=item, detector=plugin, job=run.job, subject=subject, actor=actor)
+        except SoftTimeLimitExceeded:
+            outcome.timed_out = run.pk
+            outcome.not_reached = [later.pk for later in pending[index + 1 :]]
+            break
         except Exception as exc:
             outcome.raised[run.pk] = exc
     outcome.runs = list(DetectionRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
@@ -275,19 +301,37 @@ def runs_mark_retrying(*, run_ids: Iterable[int], attempt: int, countdown: int, 
 
 def runs_mark_given_up(*, run_ids: Iterable[int], attempts: int) -> None:
     """After the last retry, the run stays failed with what to do next."""
+    _give_up(
+        run_ids,
+        lambda run: (
+            f"{run.error or 'the detector failed'}; gave up after {attempts} attempt(s): fix the cause (see "
+            f"the worker log), then run manage.py detect {run.item.case.number} "
+            f"--detector {run.detector.name}"
+        ),
+    )
+
+
+def run_mark_timed_out(*, run_id: int, limit_seconds: int) -> None:
+    """A run that hit the task's time limit fails (retrying would only hit it again), with what to do."""
+    _give_up(
+        [run_id],
+        lambda run: (
+            f"the item's analysis took longer than the time limit of {limit_seconds} s while "
+            f"{run.detector.name} ran: raise HAETAE_DETECT_TIME_LIMIT_SECONDS on the workers (long videos "
+            f"need more), then run manage.py detect {run.item.case.number} --detector {run.detector.name}"
+        ),
+    )
+
+
+def _give_up(run_ids: Iterable[int], message_for: Callable[[DetectionRun], str]) -> None:
     runs = DetectionRun.objects.filter(pk__in=list(run_ids)).select_related(
         "detector", "item__case", "job__requested_by"
     )
     for run in runs:
         if run.status in FINISHED:
             continue
-        message = (
-            f"{run.error or 'the detector failed'}; gave up after {attempts} attempt(s): fix the cause (see "
-            f"the worker log), then run manage.py detect {run.item.case.number} "
-            f"--detector {run.detector.name}"
-        )
         actor = run.job.requested_by if run.job is not None else None
-        detection_run_give_up(run=run, message=message, actor=actor)
+        detection_run_give_up(run=run, message=message_for(run), actor=actor)
 
 
 def scan_job_refresh(*, job_id: int) -> None:

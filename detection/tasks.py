@@ -41,7 +41,16 @@ def _backoff(retries: int) -> int:
     return int(base * (2**retries))
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+TIME_LIMIT_SECONDS = int(getattr(settings, "HAETAE_DETECT_TIME_LIMIT_SECONDS", 3600))
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=None,
+    soft_time_limit=TIME_LIMIT_SECONDS,  # raised inside the detector: its run fails with what to do
+)
 def detect_item_task(self: Task, item_id: int, run_ids: list[int]) -> dict[str, Any]:
     """Run an item's queued detector runs; retry the ones whose detector raised, with backoff."""
     attempt = int(self.request.retries or 0) + 1
@@ -49,6 +58,12 @@ def detect_item_task(self: Task, item_id: int, run_ids: list[int]) -> dict[str, 
     all_runs = list(run_ids)
     while True:
         outcome = pipeline.detection_item_process(item_id=item_id, run_ids=run_ids)
+        if outcome.timed_out is not None:
+            pipeline.run_mark_timed_out(run_id=outcome.timed_out, limit_seconds=TIME_LIMIT_SECONDS)
+            if outcome.not_reached:  # the item's other detectors run in a fresh task, with its own limit
+                detect_item_task.apply_async(args=(item_id, outcome.not_reached))
+            for job_id in {run.job_id for run in outcome.runs if run.job_id is not None}:
+                pipeline.scan_job_refresh(job_id=job_id)
         if not outcome.raised:
             break
         errors = "; ".join(pipeline.describe(exc) for exc in outcome.raised.values())

@@ -194,9 +194,13 @@ HAETAE_ONNX_THREADS_EXPLICIT = bool(os.environ.get("HAETAE_ONNX_THREADS"))
 # Attempts per run (task retries with exponential backoff, and redeliveries after a worker died).
 HAETAE_DETECT_MAX_ATTEMPTS = int(os.environ.get("HAETAE_DETECT_MAX_ATTEMPTS") or 4)
 HAETAE_DETECT_RETRY_BACKOFF_SECONDS = int(os.environ.get("HAETAE_DETECT_RETRY_BACKOFF_SECONDS") or 15)
+# An item's task stops a detector after this long (Celery soft time limit); its run fails with a message.
+HAETAE_DETECT_TIME_LIMIT_SECONDS = int(os.environ.get("HAETAE_DETECT_TIME_LIMIT_SECONDS") or 3600)
 # A task whose worker died unacknowledged is redelivered after this many seconds (Redis); longer than the
-# longest analysis (a long video), or a slow task is delivered twice (harmless: runs are idempotent).
-_visibility_timeout = int(os.environ.get("HAETAE_BROKER_VISIBILITY_TIMEOUT") or 3600)
+# time limit above, or a slow task is delivered twice (harmless: runs are idempotent, but work is wasted).
+_visibility_timeout = int(
+    os.environ.get("HAETAE_BROKER_VISIBILITY_TIMEOUT") or HAETAE_DETECT_TIME_LIMIT_SECONDS + 600
+)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _visibility_timeout,
     "unacked_restore_interval": max(1, min(10, _visibility_timeout // 10)),

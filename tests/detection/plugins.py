@@ -109,3 +109,7 @@ def factory() -> list[object]:
 
 def broken_factory() -> list[object]:
     raise RuntimeError("model file missing")
+
+
+def factory_v2() -> list[object]:
+    return [BrightnessDetector(version="2", bound=100)]

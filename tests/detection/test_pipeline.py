@@ -10,6 +10,7 @@ from detection import registry
 from detection.models import Annotation, DetectionRun, Detector, ScanJob
 from detection.models.runs import JobKind, JobStatus, RunStatus
 from detection.pipeline import detection_item_process, scan_job_create
+from detection.registry import DetectorInfo
 from detection.selectors import acquisition_progress, job_progress
 from detection.tasks import detect_item_task
 from evidence.choices import CustodyAction
@@ -362,3 +363,58 @@ def test_whole_vault_rescan_covers_every_case_and_retries_failed_runs(
     failed.refresh_from_db()
     assert (failed.status, failed.job_id, failed.attempts) == (RunStatus.DONE, job.pk, 1)
     assert Annotation.objects.filter(detector_name="test-brightness").count() == 3
+
+
+def test_a_worker_finds_a_version_installed_after_it_started(test_detectors, eager, settings, monkeypatch):
+    import detection.pipeline
+
+    user = UserFactory()
+    item = stored_item(
+        case=CaseFactory(), data=png((250, 250, 250)), actor=user, name="w.png", mime="image/png"
+    )
+    newer = Detector.objects.create(name="test-brightness", version="2", parameters={"bound": 100})
+    run = DetectionRun.objects.create(item=item, detector=newer, input_sha256=str(item.blob_id))
+    # A model pack imported after this process built its registry: the registry is stale until refreshed.
+    settings.HAETAE_EXTRA_DETECTORS = ["tests.detection.plugins:factory_v2"]
+    monkeypatch.setattr(detection.pipeline, "_last_refresh", [0.0])
+    detect_item_task.apply(args=(item.pk, [run.pk]))
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert Annotation.objects.get(run=run).parameters == {"bound": 100}
+
+
+class _TooSlow(BrightnessDetector):
+    """Stands for a detector interrupted by the task's soft time limit (Celery raises this inside it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info = DetectorInfo(name="test-a-slow", version="1", media_types=frozenset({"image"}))
+
+    def analyze(self, subject: Any) -> list:
+        from celery.exceptions import SoftTimeLimitExceeded
+
+        self.calls += 1
+        raise SoftTimeLimitExceeded()
+
+
+def test_a_detector_past_the_time_limit_fails_once_and_the_others_still_run(test_detectors, eager, settings):
+    slow = _TooSlow()
+    registry.register_dynamic("slow", lambda: [slow])
+    try:
+        user = UserFactory()
+        item = stored_item(
+            case=CaseFactory(), data=png((250, 250, 250)), actor=user, name="w.png", mime="image/png"
+        )
+        job, planned = scan_job_create(
+            kind=JobKind.MANUAL, case_id=item.case_id, detector_name=None, actor=user, send=False
+        )
+        detect_item_task.apply(args=(item.pk, planned[item.pk]))
+    finally:
+        registry._dynamic.pop("slow")
+    runs = {r.detector.name: r for r in DetectionRun.objects.filter(job=job).select_related("detector")}
+    assert slow.calls == 1  # not retried: it would only hit the limit again
+    assert runs["test-a-slow"].status == RunStatus.FAILED
+    assert "took longer than the time limit of 3600 s while test-a-slow ran" in runs["test-a-slow"].error
+    assert "HAETAE_DETECT_TIME_LIMIT_SECONDS" in runs["test-a-slow"].error
+    assert {runs[n].status for n in ("test-brightness", "test-channel")} == {RunStatus.DONE}
+    assert ScanJob.objects.get(pk=job.pk).status == JobStatus.DONE_WITH_FAILURES

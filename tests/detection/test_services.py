@@ -120,3 +120,20 @@ def test_attempts_count_each_analysis():
     assert (run.status, run.attempts) == (RunStatus.FAILED, 2)
     events = CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED)
     assert [e.details["outcome"] for e in events] == ["failed", "failed"]
+
+
+class _SlowTwinDetector(BrightnessDetector):
+    """While it analyses, a second delivery of the same task finishes the run first."""
+
+    def analyze(self, subject: Subject) -> list[Finding]:
+        DetectionRun.objects.filter(detector__name=self.info.name).update(status=RunStatus.DONE)
+        return super().analyze(subject)
+
+
+def test_when_two_deliveries_race_only_the_first_to_commit_stores_findings():
+    user = UserFactory()
+    item = stored_item(case=CaseFactory(), data=_png(250), actor=user, name="w.png", mime="image/png")
+    run = detection_run(item=item, detector=_SlowTwinDetector())
+    assert run.status == RunStatus.DONE
+    assert not Annotation.objects.filter(item=item).exists()  # the twin's findings were not added again
+    assert not CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED).exists()

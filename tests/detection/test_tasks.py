@@ -166,8 +166,13 @@ def _kill_and_restart(broker: str, data_dir: Path, tmp_path: Path) -> None:
             worker=second,
             log=log,
         )
+        ours = f"'item': {item.pk}, 'runs'"  # the task's return value, logged when it succeeded
+
         _wait_for(
-            lambda: "succeeded" in log.read_text(), what="the task being acknowledged", worker=second, log=log
+            lambda: any("succeeded" in line and ours in line for line in log.read_text().splitlines()),
+            what="the redelivered task succeeding",
+            worker=second,
+            log=log,
         )
 
     state = {r.detector.name: (r.status, r.attempts) for r in runs.all()}
