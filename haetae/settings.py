@@ -253,8 +253,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 }
 # --- end support ---
 # --- nude: explicit-content (NudeNet) and face detectors ---
-# onnxruntime intra-op threads per worker process (issue 4: one per process, processes = cores).
-HAETAE_NUDENET_INTRA_OP_THREADS = int(os.environ.get("HAETAE_NUDENET_INTRA_OP_THREADS", "1"))
 # A face within this Euclidean distance of a victim's reference embedding is suggested (dlib's standard 0.6).
 HAETAE_FACE_MATCH_MAX_DISTANCE = float(os.environ.get("HAETAE_FACE_MATCH_MAX_DISTANCE", "0.6"))
 # --- prov: AI-provenance detectors ---

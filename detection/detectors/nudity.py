@@ -29,7 +29,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
-from detection.registry import DetectorInfo, Finding
+from detection.registry import DetectorInfo, Finding, onnx_session_options
 from detection.subject import MAX_IMAGE_PIXELS, Subject, UndecodableMedia
 from haetae.errors import IntegrityFailure
 
@@ -249,12 +249,6 @@ def upright_for_detection(
     return rgb, (full_width, full_height)
 
 
-def _intra_op_threads() -> int:
-    from django.conf import settings
-
-    return int(getattr(settings, "HAETAE_NUDENET_INTRA_OP_THREADS", 1))
-
-
 class NudityDetector:
     """Explicit-content leads: NudeNet's 18 body-part and face labels, grouped as exposed / covered / face."""
 
@@ -296,9 +290,10 @@ class NudityDetector:
                 f"{path} has SHA-256 {found}, not the {MODEL_SHA256} this detector was validated with: "
                 "reinstall the locked nudenet (pip install --force-reinstall nudenet==3.4.2)"
             )
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self.intra_op_threads or _intra_op_threads()
-        options.inter_op_num_threads = 1
+        options = onnx_session_options()  # HAETAE_ONNX_THREADS; one per process in Celery workers
+        if self.intra_op_threads:
+            options.intra_op_num_threads = self.intra_op_threads
+            options.inter_op_num_threads = 1
         self.session = onnxruntime.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )

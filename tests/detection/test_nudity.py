@@ -193,7 +193,7 @@ def test_registered_through_the_entry_point_with_one_intra_op_thread(settings):
     registry.reset()
     found = registry.detectors()["nudenet"]
     assert isinstance(found, NudityDetector)
-    settings.HAETAE_NUDENET_INTRA_OP_THREADS = 1
+    settings.HAETAE_ONNX_THREADS = 1  # what Celery worker processes use
     fresh = NudityDetector()
     fresh.load()
     assert fresh.session.get_session_options().intra_op_num_threads == 1
