@@ -148,6 +148,7 @@ def _json(text: str) -> Any:
 
 # --- AUTOMATIC1111-style parameters ---------------------------------------------------------------
 
+
 def _a1111_settings(line: str) -> dict[str, str]:
     """``Key: value, Key: "quoted, value", …`` split in one linear pass (no backtracking on hostile text)."""
     parts: list[str] = []

@@ -145,9 +145,11 @@ def decode_bits_adaptive(votes: np.ndarray, length: int) -> np.ndarray | None:
     ordered = np.sort(means)
     if ordered[-1] - ordered[0] < ADAPTIVE_MIN_SPREAD:
         return None
-    costs = [
-        ordered[:i].var() * i + ordered[i:].var() * (length - i) for i in range(1, length)
-    ]  # within-cluster spread of each split
+    # Within-cluster sum of squares of every split into a low and a high group, from running sums.
+    sizes = np.arange(1, length)
+    low_sum, low_squares = np.cumsum(ordered)[:-1], np.cumsum(ordered**2)[:-1]
+    high_sum, high_squares = ordered.sum() - low_sum, (ordered**2).sum() - low_squares
+    costs = (low_squares - low_sum**2 / sizes) + (high_squares - high_sum**2 / (length - sizes))
     split = 1 + int(np.argmin(costs))
     threshold = (ordered[split - 1] + ordered[split]) / 2
     return (means > threshold).astype(np.uint8)
