@@ -229,10 +229,10 @@ class WatermarkDetector:
         model_card="docs/detectors/watermark.md",
         licence="AGPL-3.0-or-later (own implementation of invisible-watermark's MIT-licensed scheme)",
         validation=(
-            "tests: payloads embedded by an independent re-implementation of the package's encoder decode "
-            "with full agreement in both colour orders and after PNG round trips; JPEG quality 70 removes "
-            "them; no payload reaches the threshold on unmarked scikit-image photographs; not validated "
-            "on files from the real pipelines"
+            "176 marks embedded by a test re-implementation of the package's encoder (11 scikit-image "
+            "photos x 4 payloads x 4 conventions, PNG): worst bit agreement 0.978, no wrong payload; JPEG "
+            "q70 removed all, q95 left 42 of 176 readable; unmarked photos at most 0.69; not validated on "
+            "files from the real pipelines"
         ),
     )
 
