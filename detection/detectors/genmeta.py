@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from detection.detectors.jsonsafe import json_safe
 from detection.detectors.pickle_reader import DATA_CALLABLES, Call, Global, PickleUnreadable, read_pickle
 from detection.detectors.sourcetypes import describe
 from detection.registry import DetectorInfo, Finding
@@ -632,4 +633,4 @@ class GeneratorMetadataDetector:
                 "The APP15 pickle names callables that unpickling would run (listed, not executed). "
                 "Treat the file as hostile: never open it with DeepFaceLab or Python's pickle."
             )
-        return Finding(label=hit.label, category=hit.category, details=details)
+        return Finding(label=hit.label, category=hit.category, details=json_safe(details))

@@ -53,6 +53,7 @@ DQ_FREQUENCIES = _ZIGZAG[1:16]
 DQ_MAX_BIN = 60  # coefficient magnitudes 1..60 are examined
 DQ_FIRST_QUALITIES = range(30, 100)
 DQ_MIN_EXPECTED = 200  # fewer predicted coefficients than this in the empty bins: no score
+DQ_MAX_BLOCKS = 500_000  # larger images: every k-th row of blocks (32 megapixels' worth) is examined
 DQ_THRESHOLD_PERCENT = 60  # at or above: "consistent with double compression" (see the model card)
 
 ELA_QUALITY = 90
@@ -100,9 +101,12 @@ def luminance_coefficients(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     image.load()
     luma = np.asarray(image)[:, :, 0] if image.mode == "YCbCr" else np.asarray(image.convert("L"))
     height, width = luma.shape[0] // 8 * 8, luma.shape[1] // 8 * 8
+    rows = luma[:height, :width].reshape(height // 8, 8, width)
+    stride = -(-(height // 8) * (width // 8) // DQ_MAX_BLOCKS)  # ceiling division
+    rows = rows[::stride]
     blocks = (
-        (luma[:height, :width].astype(np.float64) - 128)
-        .reshape(height // 8, 8, width // 8, 8)
+        (rows.astype(np.float64) - 128)
+        .reshape(rows.shape[0], 8, width // 8, 8)
         .swapaxes(1, 2)
         .reshape(-1, 8, 8)
     )

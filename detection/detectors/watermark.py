@@ -41,6 +41,9 @@ from detection.subject import Subject
 SCALE = 36  # the package's default quantisation step for U ("scales=[0, 36, 36]"; V is never reached)
 BLOCK = 4
 MIN_PIXELS = 256 * 256  # the package refuses smaller images, so no pipeline marks them
+# Larger than any reference pipeline writes (and an upscale would have destroyed the mark): not decoded,
+# which also bounds memory (the decoder holds a few float copies of the image).
+MAX_PIXELS = 40_000_000
 MIN_AGREEMENT_PERCENT = 90  # share of payload bits that must decode right to report a watermark
 ADAPTIVE_MIN_SPREAD = 0.1  # per-bit mean votes spread less than this: no adaptive decision
 
@@ -252,6 +255,18 @@ class WatermarkDetector:
                         **size,
                         "reason": "image smaller than 256 × 256 pixels: the reference encoder refuses "
                         "such images, so none of them can carry the mark",
+                    },
+                )
+            ]
+        if height * width > MAX_PIXELS:
+            return [
+                Finding(
+                    label="generator_watermark_not_checked",
+                    category="not_probative",
+                    details={
+                        **size,
+                        "reason": f"image larger than {MAX_PIXELS:,} pixels: larger than the reference "
+                        "pipelines write, and resizing destroys the mark",
                     },
                 )
             ]

@@ -251,3 +251,15 @@ def test_registered_through_the_entry_point():
     detector = registry.detector_get("generator-metadata")
     assert isinstance(detector, GeneratorMetadataDetector) and detector.info.name == "generator-metadata"
     assert detector.info.model_card.startswith("docs/detectors/")
+
+
+@pytest.mark.django_db
+def test_hostile_text_in_metadata_is_stored_not_refused():
+    """NUL and a lone surrogate (PostgreSQL's jsonb refuses both) must not make the run fail for ever."""
+    hostile = {"face_type": "whole_face", "source_filename": "a\x00b\ud800.png"}
+    data = jpeg_insert_segment(encode(SMALL, "JPEG", quality=90), 0xEF, pickle.dumps(hostile, protocol=4))
+    item = stored_item(case=CaseFactory(), data=data, actor=UserFactory(), name="h.jpg", mime="image/jpeg")
+    run = detection_run(item=item, detector=GeneratorMetadataDetector())
+    assert run.status == "done", run.error
+    stored = Annotation.objects.get(item=item, label="generator_metadata")
+    assert stored.details["fields"]["data"]["source_filename"] == "a\\x00b?.png"
