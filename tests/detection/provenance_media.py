@@ -39,6 +39,23 @@ def decode(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
+def tiny_mp4(frames: int = 10) -> bytes:
+    """A short H.264 MP4 made with PyAV (64 × 64, 10 frames per second, grey ramp)."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for index in range(frames):
+            pixels = np.full((64, 64, 3), index * 20, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
 # --- C2PA ---------------------------------------------------------------------------------------------
 
 
