@@ -10,7 +10,8 @@ XMP (IPTC ``DigitalSourceType``, ``CreatorTool``) and JPEG comments, in PNG, JPE
 - Fooocus: ``fooocus_scheme`` and ``parameters`` JSON (or A1111 text naming Fooocus)
 - SwarmUI: ``sui_image_params`` JSON
 - IPTC digital source type (e.g. trainedAlgorithmicMedia) in XMP
-- DeepFaceLab: its JPEG APP15 segment, a Python pickle read by ``pickle_reader`` without unpickling.
+- DeepFaceLab: its JPEG APP15 segment, a Python pickle read by ``pickle_reader`` without unpickling
+- "stealth" metadata hidden in the pixels' least-significant bits (NovelAI, A1111's stealth-pnginfo).
 
 Metadata is written by software and trivially edited or removed: presence is a strong lead about the
 tool that saved the file, absence means nothing (platforms strip it). Prompts can be sensitive; they stay
@@ -20,6 +21,7 @@ in the annotation's details, which only the case's members can read.
 import hashlib
 import json
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +75,7 @@ class Sources:
     comments: list[str] = field(default_factory=list)  # JPEG COM segments
     app15: list[bytes] = field(default_factory=list)  # JPEG APP15 segments
     container: str = ""
+    stealth: tuple[str, str] | None = None  # (signature, text) hidden in pixel least-significant bits
 
 
 @dataclass
@@ -137,7 +140,81 @@ def collect_sources(image: Image.Image) -> Sources:
             sources.app15.append(payload)
         elif marker == "COM" and _text(payload) not in sources.comments:
             sources.comments.append(_text(payload))
+    if image.format in {"PNG", "WEBP"}:  # lossless carriers only: JPEG destroys least-significant bits
+        sources.stealth = read_stealth(image)
     return sources
+
+
+# --- "stealth" metadata in least-significant bits (NovelAI, the A1111 stealth-pnginfo extension) -------
+
+STEALTH_SIGNATURES = {
+    b"stealth_pnginfo": ("alpha", False),
+    b"stealth_pngcomp": ("alpha", True),
+    b"stealth_rgbinfo": ("rgb", False),
+    b"stealth_rgbcomp": ("rgb", True),
+}
+MAX_STEALTH_BYTES = 4_000_000  # refuse longer payloads and larger decompressed text (gzip bombs)
+
+
+def _stealth_bits(image: Image.Image, mode: str) -> np.ndarray:
+    """Least-significant bits in the writers' order: column by column (x outer, y inner)."""
+    if mode == "alpha":
+        return (np.asarray(image.getchannel("A")).T & 1).ravel()
+    rgb = np.asarray(image.convert("RGB")).transpose(1, 0, 2)  # x, y, channel
+    return (rgb & 1).reshape(-1)
+
+
+def read_stealth(image: Image.Image) -> tuple[str, str] | None:
+    """(signature, text) of stealth metadata in the pixels' least-significant bits, or None."""
+    modes = ["alpha", "rgb"] if "A" in image.getbands() else ["rgb"]
+    for mode in modes:
+        bits = _stealth_bits(image, mode)
+        if bits.size < 152:
+            continue
+        signature = np.packbits(bits[:120]).tobytes()
+        if signature not in STEALTH_SIGNATURES or STEALTH_SIGNATURES[signature][0] != mode:
+            continue
+        length = int.from_bytes(np.packbits(bits[120:152]).tobytes(), "big")  # in bits
+        if length <= 0 or length > min(bits.size - 152, MAX_STEALTH_BYTES * 8):
+            return None
+        payload = np.packbits(bits[152 : 152 + length]).tobytes()
+        if STEALTH_SIGNATURES[signature][1]:
+            inflater = zlib.decompressobj(wbits=31)  # gzip
+            try:
+                payload = inflater.decompress(payload, MAX_STEALTH_BYTES)
+            except zlib.error:
+                return None
+        return signature.decode(), payload.decode("utf-8", errors="replace")
+    return None
+
+
+def _find_stealth(sources: Sources) -> list[Hit]:
+    if sources.stealth is None:
+        return []
+    signature, text = sources.stealth
+    where = f"pixel least-significant bits '{signature}'"
+    data = _json(text)
+    inner = Sources(container=sources.container)
+    if isinstance(data, dict):
+        inner.texts = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    else:
+        inner.texts = {"parameters": text}
+    hits = _find_novelai(inner) + _find_a1111(inner) + _find_comfyui(inner) + _find_json_parameters(inner)
+    for hit in hits:
+        hit.where = [where] + [f"inside it: {w}" for w in hit.where]
+    if not hits:
+        hits = [
+            Hit(
+                "stealth_metadata",
+                "hidden metadata in pixel bits (format not recognised)",
+                [where],
+                {"text": _clip(text)},
+                raw=text,
+                category="metadata",
+                label="hidden_pixel_metadata",
+            )
+        ]
+    return hits
 
 
 def _json(text: str) -> Any:
@@ -569,6 +646,7 @@ FINDERS = (
     _find_json_parameters,
     _find_xmp_and_software,
     _find_deepfacelab,
+    _find_stealth,
 )
 
 

@@ -3,6 +3,7 @@
 import json
 import pickle
 
+import numpy as np
 import pytest
 
 from detection.detectors.genmeta import GeneratorMetadataDetector, parse_a1111
@@ -20,6 +21,7 @@ from tests.detection.provenance_media import (
     jpeg_insert_segment,
     photo,
     png_with_text,
+    stealth_png,
     user_comment_unicode,
     with_exif,
     xmp_packet,
@@ -263,3 +265,27 @@ def test_hostile_text_in_metadata_is_stored_not_refused():
     assert run.status == "done", run.error
     stored = Annotation.objects.get(item=item, label="generator_metadata")
     assert stored.details["fields"]["data"]["source_filename"] == "a\\x00b?.png"
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_novelai_stealth_metadata_in_alpha_bits(compressed):
+    """NovelAI hides its metadata in the alpha channel too; it survives stripping of the text chunks."""
+    hidden = {"Software": "NovelAI", "Source": "NovelAI Diffusion V4", "Comment": json.dumps(NOVELAI_COMMENT)}
+    data = stealth_png(SMALL, json.dumps(hidden), compressed=compressed)
+    details = _generators(_analyze(data))["novelai"]
+    signature = "stealth_pngcomp" if compressed else "stealth_pnginfo"
+    assert details["where"][0] == f"pixel least-significant bits '{signature}'"
+    assert details["fields"]["comment"]["seed"] == "42424242"
+
+
+def test_a1111_stealth_parameters_in_alpha_bits():
+    details = _generators(_analyze(stealth_png(SMALL, A1111_PARAMETERS, compressed=False)))["a1111"]
+    assert details["fields"]["settings"]["Seed"] == "1234567890"
+
+
+@pytest.mark.parametrize("alpha", [200, 201, None])
+def test_ordinary_transparency_is_not_read_as_hidden_metadata(alpha):
+    from skimage import data as skdata
+
+    rgba = skdata.logo() if alpha is None else np.dstack([SMALL, np.full(SMALL.shape[:2], alpha, np.uint8)])
+    assert [f.label for f in _analyze(encode(rgba, "PNG"))] == ["generator_metadata_none"]
