@@ -156,28 +156,34 @@ STEALTH_SIGNATURES = {
 MAX_STEALTH_BYTES = 4_000_000  # refuse longer payloads and larger decompressed text (gzip bombs)
 
 
-def _stealth_bits(image: Image.Image, mode: str) -> np.ndarray:
-    """Least-significant bits in the writers' order: column by column (x outer, y inner)."""
+def _stealth_bits(image: Image.Image, mode: str, count: int) -> np.ndarray:
+    """The first ``count`` least-significant bits in the writers' order: column by column (x outer, y inner),
+    R, G, B within a pixel in "rgb" mode. Only the columns needed are converted."""
+    per_column = image.height * (1 if mode == "alpha" else 3)
+    columns = min(image.width, -(-count // per_column))
+    strip = image.crop((0, 0, columns, image.height))
     if mode == "alpha":
-        return (np.asarray(image.getchannel("A")).T & 1).ravel()
-    rgb = np.asarray(image.convert("RGB")).transpose(1, 0, 2)  # x, y, channel
-    return (rgb & 1).reshape(-1)
+        values = np.asarray(strip.getchannel("A")).T
+    else:
+        values = np.asarray(strip.convert("RGB")).transpose(1, 0, 2)
+    return (values & 1).reshape(-1)[:count]
 
 
 def read_stealth(image: Image.Image) -> tuple[str, str] | None:
     """(signature, text) of stealth metadata in the pixels' least-significant bits, or None."""
     modes = ["alpha", "rgb"] if "A" in image.getbands() else ["rgb"]
     for mode in modes:
-        bits = _stealth_bits(image, mode)
-        if bits.size < 152:
+        header = _stealth_bits(image, mode, 152)
+        if header.size < 152:
             continue
-        signature = np.packbits(bits[:120]).tobytes()
+        signature = np.packbits(header[:120]).tobytes()
         if signature not in STEALTH_SIGNATURES or STEALTH_SIGNATURES[signature][0] != mode:
             continue
-        length = int.from_bytes(np.packbits(bits[120:152]).tobytes(), "big")  # in bits
-        if length <= 0 or length > min(bits.size - 152, MAX_STEALTH_BYTES * 8):
+        length = int.from_bytes(np.packbits(header[120:152]).tobytes(), "big")  # in bits
+        capacity = image.width * image.height * (1 if mode == "alpha" else 3) - 152
+        if length <= 0 or length > min(capacity, MAX_STEALTH_BYTES * 8):
             return None
-        payload = np.packbits(bits[152 : 152 + length]).tobytes()
+        payload = np.packbits(_stealth_bits(image, mode, 152 + length)[152:]).tobytes()
         if STEALTH_SIGNATURES[signature][1]:
             inflater = zlib.decompressobj(wbits=31)  # gzip
             try:

@@ -275,18 +275,23 @@ def comfy_chunks() -> dict[str, str]:
     return {"prompt": json.dumps(COMFY_PROMPT), "workflow": json.dumps(COMFY_WORKFLOW)}
 
 
-def stealth_png(pixels: np.ndarray, text: str, *, compressed: bool = True) -> bytes:
-    """An RGBA PNG carrying ``text`` in the alpha channel's least-significant bits, column by column,
-    after the signature and a 32-bit length in bits — the layout NovelAI and the A1111 extension write."""
+def stealth_png(pixels: np.ndarray, text: str, *, compressed: bool = True, channels: str = "alpha") -> bytes:
+    """A PNG carrying ``text`` in the least-significant bits of its alpha channel (RGBA) or of R, G, B, column
+    by column, after the signature and a 32-bit length in bits — as NovelAI and the A1111 extension write."""
     import gzip
 
     payload = gzip.compress(text.encode()) if compressed else text.encode()
-    signature = b"stealth_pngcomp" if compressed else b"stealth_pnginfo"
+    kind = "png" if channels == "alpha" else "rgb"
+    signature = f"stealth_{kind}{'comp' if compressed else 'info'}".encode()
     message = signature + (len(payload) * 8).to_bytes(4, "big") + payload
     bits = np.unpackbits(np.frombuffer(message, dtype=np.uint8))
     height, width = pixels.shape[:2]
-    alpha = np.full((width, height), 255, dtype=np.uint8)  # x, y: filled column by column
-    flat = alpha.reshape(-1)
+    if channels == "alpha":
+        carrier = np.full((width, height, 1), 255, dtype=np.uint8)  # x, y: filled column by column
+    else:
+        carrier = np.ascontiguousarray(pixels.transpose(1, 0, 2))
+    flat = carrier.reshape(-1)
     flat[: bits.size] = (flat[: bits.size] & 0xFE) | bits
-    rgba = np.dstack([pixels, alpha.T])
-    return encode(np.ascontiguousarray(rgba), "PNG")
+    written = carrier.transpose(1, 0, 2)
+    out = np.dstack([pixels, written]) if channels == "alpha" else written
+    return encode(np.ascontiguousarray(out), "PNG")

@@ -278,9 +278,12 @@ def test_novelai_stealth_metadata_in_alpha_bits(compressed):
     assert details["fields"]["comment"]["seed"] == "42424242"
 
 
-def test_a1111_stealth_parameters_in_alpha_bits():
-    details = _generators(_analyze(stealth_png(SMALL, A1111_PARAMETERS, compressed=False)))["a1111"]
+@pytest.mark.parametrize("channels", ["alpha", "rgb"])
+def test_a1111_stealth_parameters_in_pixel_bits(channels):
+    data = stealth_png(SMALL, A1111_PARAMETERS, compressed=channels == "rgb", channels=channels)
+    details = _generators(_analyze(data))["a1111"]
     assert details["fields"]["settings"]["Seed"] == "1234567890"
+    assert details["where"][0].startswith("pixel least-significant bits 'stealth_")
 
 
 @pytest.mark.parametrize("alpha", [200, 201, None])
