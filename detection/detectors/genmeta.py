@@ -21,6 +21,7 @@ in the annotation's details, which only the case's members can read.
 import hashlib
 import json
 import re
+import struct
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,6 +77,7 @@ class Sources:
     app15: list[bytes] = field(default_factory=list)  # JPEG APP15 segments
     container: str = ""
     stealth: tuple[str, str] | None = None  # (signature, text) hidden in pixel least-significant bits
+    unreadable: list[str] = field(default_factory=list)  # containers present but malformed
 
 
 @dataclass
@@ -123,14 +125,17 @@ def collect_sources(image: Image.Image) -> Sources:
     text_chunks = getattr(image, "text", None)  # PNG: tEXt, zTXt and iTXt, read to the end of the file
     if isinstance(text_chunks, dict):
         sources.texts = {str(k): _text(v) for k, v in text_chunks.items()}
-    exif = image.getexif()
-    for tag, name in EXIF_TAGS.items():
-        if tag in exif:
-            sources.exif[name] = _text(exif[tag]).rstrip("\x00")
-    exif_ifd = exif.get_ifd(EXIF_IFD)
-    for tag, name in EXIF_IFD_TAGS.items():
-        if tag in exif_ifd:
-            sources.exif[name] = _user_comment(exif_ifd[tag])
+    try:
+        exif = image.getexif()
+        for tag, name in EXIF_TAGS.items():
+            if tag in exif:
+                sources.exif[name] = _text(exif[tag]).rstrip("\x00")
+        exif_ifd = exif.get_ifd(EXIF_IFD)
+        for tag, name in EXIF_IFD_TAGS.items():
+            if tag in exif_ifd:
+                sources.exif[name] = _user_comment(exif_ifd[tag])
+    except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error) as exc:
+        sources.unreadable.append(f"EXIF: {type(exc).__name__}: {exc}")
     xmp = image.info.get("xmp") or sources.texts.get("XML:com.adobe.xmp") or ""
     sources.xmp = _text(xmp)
     if image.info.get("comment"):
@@ -689,6 +694,14 @@ class GeneratorMetadataDetector:
         sources = collect_sources(subject.image)
         hits = find_generators(sources)
         findings = [self._finding(hit, sources.container) for hit in hits]
+        if sources.unreadable:  # a malformed container is itself worth an analyst's look
+            findings.append(
+                Finding(
+                    label="metadata_unreadable",
+                    category="metadata",
+                    details=json_safe({"container": sources.container, "problems": sources.unreadable}),
+                )
+            )
         if not any(hit.category == "ai_provenance" for hit in hits):
             findings.append(
                 Finding(

@@ -292,3 +292,18 @@ def test_ordinary_transparency_is_not_read_as_hidden_metadata(alpha):
 
     rgba = skdata.logo() if alpha is None else np.dstack([SMALL, np.full(SMALL.shape[:2], alpha, np.uint8)])
     assert [f.label for f in _analyze(encode(rgba, "PNG"))] == ["generator_metadata_none"]
+
+
+def test_malformed_exif_is_reported_and_the_rest_still_read(monkeypatch):
+    from PIL import Image
+
+    def broken(self):
+        raise SyntaxError("not a TIFF file (header b'XX\\x00*')")
+
+    monkeypatch.setattr(Image.Image, "getexif", broken)
+    findings = _analyze(png_with_text(SMALL, {"parameters": A1111_PARAMETERS}))
+    by_label = {f.label: f for f in findings}
+    assert "a1111" in _generators(findings)
+    assert by_label["metadata_unreadable"].details["problems"] == [
+        "EXIF: SyntaxError: not a TIFF file (header b'XX\\x00*')"
+    ]
