@@ -23,9 +23,9 @@ Two conventions change what the encoder sees, so each payload is decoded under a
   the SD 1.x/2.x scripts pass 8-bit arrays (OpenCV adds 128 and rounds). The offset moves every
   approximation value, so it changes which element is quantised: a decoder must use the encoder's.
 
- Presence (most payload bits agreeing) is strong evidence that the reference pipeline made
-the pixels; absence means nothing, since JPEG at quality 95 or below, resizing and cropping destroy it
-and most front-ends disable it.
+Presence (at least 90 % of the payload bits agreeing) is strong evidence that the reference pipeline
+made the pixels; absence means nothing: JPEG compression (usually even at quality 95), resizing and
+cropping destroy the mark, and most front-ends never embed it.
 """
 
 from dataclasses import dataclass
