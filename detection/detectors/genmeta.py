@@ -9,6 +9,7 @@ XMP (IPTC ``DigitalSourceType``, ``CreatorTool``) and JPEG comments, in PNG, JPE
 - NovelAI: ``Software`` = NovelAI, ``Comment`` JSON, ``Source``, ``Description``
 - Fooocus: ``fooocus_scheme`` and ``parameters`` JSON (or A1111 text naming Fooocus)
 - SwarmUI: ``sui_image_params`` JSON
+- Midjourney: ``Description`` "prompt --parameters Job ID: <uuid>" (and ``Author``)
 - IPTC digital source type (e.g. trainedAlgorithmicMedia) in XMP
 - DeepFaceLab: its JPEG APP15 segment, a Python pickle read by ``pickle_reader`` without unpickling
 - "stealth" metadata hidden in the pixels' least-significant bits (NovelAI, A1111's stealth-pnginfo).
@@ -443,6 +444,31 @@ def _find_novelai(sources: Sources) -> list[Hit]:
     ]
 
 
+_MIDJOURNEY_JOB = re.compile(
+    r"Job ID:\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I
+)
+
+
+def _find_midjourney(sources: Sources) -> list[Hit]:
+    """Midjourney's description: "prompt --parameters Job ID: <uuid>" (PNG Description, EXIF description)."""
+    places = [("PNG text 'Description'", sources.texts.get("Description", ""))]
+    places.append(("EXIF ImageDescription", sources.exif.get("ImageDescription", "")))
+    for where, text in places:
+        job = _MIDJOURNEY_JOB.search(text) if text else None
+        if job:
+            described = text[: job.start()].strip()
+            prompt, _, parameters = described.partition(" --")
+            fields = {
+                "prompt": _clip(prompt.strip()),
+                "parameters": _clip(f"--{parameters}" if parameters else ""),
+            }
+            fields["job_id"] = job.group(1)
+            if "Author" in sources.texts:
+                fields["author"] = _clip(sources.texts["Author"])
+            return [Hit("midjourney", "Midjourney", [where], fields, raw=text)]
+    return []
+
+
 def _find_json_parameters(sources: Sources) -> list[Hit]:
     """Fooocus and SwarmUI write JSON (PNG 'parameters', or EXIF UserComment in JPEG/WebP)."""
     hits = []
@@ -654,6 +680,7 @@ FINDERS = (
     _find_comfyui,
     _find_invokeai,
     _find_novelai,
+    _find_midjourney,
     _find_json_parameters,
     _find_xmp_and_software,
     _find_deepfacelab,
@@ -675,7 +702,8 @@ class GeneratorMetadataDetector:
         media_types=frozenset({"image"}),
         parameters={
             "containers": "PNG tEXt/zTXt/iTXt, EXIF, XMP, JPEG COM and APP15 (PNG, JPEG, WebP)",
-            "formats": "a1111,comfyui,invokeai,novelai,fooocus,swarmui,iptc-digital-source-type,deepfacelab",
+            "formats": "a1111,comfyui,invokeai,novelai,fooocus,swarmui,midjourney,"
+            "iptc-digital-source-type,deepfacelab,stealth-lsb",
             "pickle": "opcodes read with pickletools.genops; never unpickled",
             "max_text_chars": MAX_TEXT,
         },

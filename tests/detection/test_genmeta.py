@@ -307,3 +307,18 @@ def test_malformed_exif_is_reported_and_the_rest_still_read(monkeypatch):
     assert by_label["metadata_unreadable"].details["problems"] == [
         "EXIF: SyntaxError: not a TIFF file (header b'XX\\x00*')"
     ]
+
+
+def test_midjourney_description():
+    job = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    chunks = {
+        "Description": f"astronaut portrait, studio light --ar 2:3 --v 6.1 Job ID: {job}",
+        "Author": "someone",
+    }
+    fields = _generators(_analyze(png_with_text(SMALL, chunks)))["midjourney"]["fields"]
+    assert fields == {
+        "prompt": "astronaut portrait, studio light",
+        "parameters": "--ar 2:3 --v 6.1",
+        "job_id": job,
+        "author": "someone",
+    }
