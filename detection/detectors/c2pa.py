@@ -23,6 +23,7 @@ import c2pa
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from detection.detectors.jsonsafe import json_safe
 from detection.detectors.sourcetypes import describe
 from detection.registry import DetectorInfo, Finding
 from detection.subject import Subject, UndecodableMedia
@@ -105,6 +106,13 @@ class C2paDetector:
             self._context = c2pa.Context.from_dict(reader_settings)
 
     def analyze(self, subject: Subject) -> list[Finding]:
+        # Manifests are written by whoever made the file: make their text storable whatever it holds.
+        return [
+            Finding(label=f.label, category=f.category, details=json_safe(f.details))
+            for f in self._read(subject)
+        ]
+
+    def _read(self, subject: Subject) -> list[Finding]:
         self.load()
         fmt = subject.mime if subject.mime in c2pa.Reader.get_supported_mime_types() else None
         # Images are small and already verified in memory; videos are read in place through the vault.

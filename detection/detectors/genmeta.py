@@ -9,8 +9,10 @@ XMP (IPTC ``DigitalSourceType``, ``CreatorTool``) and JPEG comments, in PNG, JPE
 - NovelAI: ``Software`` = NovelAI, ``Comment`` JSON, ``Source``, ``Description``
 - Fooocus: ``fooocus_scheme`` and ``parameters`` JSON (or A1111 text naming Fooocus)
 - SwarmUI: ``sui_image_params`` JSON
+- Midjourney: ``Description`` "prompt --parameters Job ID: <uuid>" (and ``Author``)
 - IPTC digital source type (e.g. trainedAlgorithmicMedia) in XMP
-- DeepFaceLab: its JPEG APP15 segment, a Python pickle read by ``pickle_reader`` without unpickling.
+- DeepFaceLab: its JPEG APP15 segment, a Python pickle read by ``pickle_reader`` without unpickling
+- "stealth" metadata hidden in the pixels' least-significant bits (NovelAI, A1111's stealth-pnginfo).
 
 Metadata is written by software and trivially edited or removed: presence is a strong lead about the
 tool that saved the file, absence means nothing (platforms strip it). Prompts can be sensitive; they stay
@@ -20,12 +22,15 @@ in the annotation's details, which only the case's members can read.
 import hashlib
 import json
 import re
+import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
+from detection.detectors.jsonsafe import json_safe
 from detection.detectors.pickle_reader import DATA_CALLABLES, Call, Global, PickleUnreadable, read_pickle
 from detection.detectors.sourcetypes import describe
 from detection.registry import DetectorInfo, Finding
@@ -72,6 +77,8 @@ class Sources:
     comments: list[str] = field(default_factory=list)  # JPEG COM segments
     app15: list[bytes] = field(default_factory=list)  # JPEG APP15 segments
     container: str = ""
+    stealth: tuple[str, str] | None = None  # (signature, text) hidden in pixel least-significant bits
+    unreadable: list[str] = field(default_factory=list)  # containers present but malformed
 
 
 @dataclass
@@ -119,14 +126,17 @@ def collect_sources(image: Image.Image) -> Sources:
     text_chunks = getattr(image, "text", None)  # PNG: tEXt, zTXt and iTXt, read to the end of the file
     if isinstance(text_chunks, dict):
         sources.texts = {str(k): _text(v) for k, v in text_chunks.items()}
-    exif = image.getexif()
-    for tag, name in EXIF_TAGS.items():
-        if tag in exif:
-            sources.exif[name] = _text(exif[tag]).rstrip("\x00")
-    exif_ifd = exif.get_ifd(EXIF_IFD)
-    for tag, name in EXIF_IFD_TAGS.items():
-        if tag in exif_ifd:
-            sources.exif[name] = _user_comment(exif_ifd[tag])
+    try:
+        exif = image.getexif()
+        for tag, name in EXIF_TAGS.items():
+            if tag in exif:
+                sources.exif[name] = _text(exif[tag]).rstrip("\x00")
+        exif_ifd = exif.get_ifd(EXIF_IFD)
+        for tag, name in EXIF_IFD_TAGS.items():
+            if tag in exif_ifd:
+                sources.exif[name] = _user_comment(exif_ifd[tag])
+    except (SyntaxError, ValueError, TypeError, KeyError, OSError, struct.error) as exc:
+        sources.unreadable.append(f"EXIF: {type(exc).__name__}: {exc}")
     xmp = image.info.get("xmp") or sources.texts.get("XML:com.adobe.xmp") or ""
     sources.xmp = _text(xmp)
     if image.info.get("comment"):
@@ -136,7 +146,87 @@ def collect_sources(image: Image.Image) -> Sources:
             sources.app15.append(payload)
         elif marker == "COM" and _text(payload) not in sources.comments:
             sources.comments.append(_text(payload))
+    if image.format in {"PNG", "WEBP"}:  # lossless carriers only: JPEG destroys least-significant bits
+        sources.stealth = read_stealth(image)
     return sources
+
+
+# --- "stealth" metadata in least-significant bits (NovelAI, the A1111 stealth-pnginfo extension) -------
+
+STEALTH_SIGNATURES = {
+    b"stealth_pnginfo": ("alpha", False),
+    b"stealth_pngcomp": ("alpha", True),
+    b"stealth_rgbinfo": ("rgb", False),
+    b"stealth_rgbcomp": ("rgb", True),
+}
+MAX_STEALTH_BYTES = 4_000_000  # refuse longer payloads and larger decompressed text (gzip bombs)
+
+
+def _stealth_bits(image: Image.Image, mode: str, count: int) -> np.ndarray:
+    """The first ``count`` least-significant bits in the writers' order: column by column (x outer, y inner),
+    R, G, B within a pixel in "rgb" mode. Only the columns needed are converted."""
+    per_column = image.height * (1 if mode == "alpha" else 3)
+    columns = min(image.width, -(-count // per_column))
+    strip = image.crop((0, 0, columns, image.height))
+    if mode == "alpha":
+        values = np.asarray(strip.getchannel("A")).T
+    else:
+        values = np.asarray(strip.convert("RGB")).transpose(1, 0, 2)
+    return (values & 1).reshape(-1)[:count]
+
+
+def read_stealth(image: Image.Image) -> tuple[str, str] | None:
+    """(signature, text) of stealth metadata in the pixels' least-significant bits, or None."""
+    modes = ["alpha", "rgb"] if "A" in image.getbands() else ["rgb"]
+    for mode in modes:
+        header = _stealth_bits(image, mode, 152)
+        if header.size < 152:
+            continue
+        signature = np.packbits(header[:120]).tobytes()
+        if signature not in STEALTH_SIGNATURES or STEALTH_SIGNATURES[signature][0] != mode:
+            continue
+        length = int.from_bytes(np.packbits(header[120:152]).tobytes(), "big")  # in bits
+        capacity = image.width * image.height * (1 if mode == "alpha" else 3) - 152
+        if length <= 0 or length > min(capacity, MAX_STEALTH_BYTES * 8):
+            return None
+        payload = np.packbits(_stealth_bits(image, mode, 152 + length)[152:]).tobytes()
+        if STEALTH_SIGNATURES[signature][1]:
+            inflater = zlib.decompressobj(wbits=31)  # gzip
+            try:
+                payload = inflater.decompress(payload, MAX_STEALTH_BYTES)
+            except zlib.error:
+                return None
+        return signature.decode(), payload.decode("utf-8", errors="replace")
+    return None
+
+
+def _find_stealth(sources: Sources) -> list[Hit]:
+    if sources.stealth is None:
+        return []
+    signature, text = sources.stealth
+    where = f"pixel least-significant bits '{signature}'"
+    data = _json(text)
+    inner = Sources(container=sources.container)
+    if isinstance(data, dict):
+        inner.texts = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
+    else:
+        inner.texts = {"parameters": text}
+    hits = _find_novelai(inner) + _find_a1111(inner) + _find_comfyui(inner) + _find_json_parameters(inner)
+    for hit in hits:
+        hit.where = [where] + [f"inside it: {w}" for w in hit.where]
+    if not hits:
+        hits = [
+            Hit(
+                "stealth_metadata",
+                "hidden metadata in pixel bits (format not recognised)",
+                [where],
+                {"text": _clip(text)},
+                raw=text,
+                category="metadata",
+                label="hidden_pixel_metadata",
+            )
+        ]
+    return hits
 
 
 def _json(text: str) -> Any:
@@ -354,6 +444,31 @@ def _find_novelai(sources: Sources) -> list[Hit]:
     ]
 
 
+_MIDJOURNEY_JOB = re.compile(
+    r"Job ID:\s*([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})", re.I
+)
+
+
+def _find_midjourney(sources: Sources) -> list[Hit]:
+    """Midjourney's description: "prompt --parameters Job ID: <uuid>" (PNG Description, EXIF description)."""
+    places = [("PNG text 'Description'", sources.texts.get("Description", ""))]
+    places.append(("EXIF ImageDescription", sources.exif.get("ImageDescription", "")))
+    for where, text in places:
+        job = _MIDJOURNEY_JOB.search(text) if text else None
+        if job:
+            described = text[: job.start()].strip()
+            prompt, _, parameters = described.partition(" --")
+            fields = {
+                "prompt": _clip(prompt.strip()),
+                "parameters": _clip(f"--{parameters}" if parameters else ""),
+            }
+            fields["job_id"] = job.group(1)
+            if "Author" in sources.texts:
+                fields["author"] = _clip(sources.texts["Author"])
+            return [Hit("midjourney", "Midjourney", [where], fields, raw=text)]
+    return []
+
+
 def _find_json_parameters(sources: Sources) -> list[Hit]:
     """Fooocus and SwarmUI write JSON (PNG 'parameters', or EXIF UserComment in JPEG/WebP)."""
     hits = []
@@ -565,9 +680,11 @@ FINDERS = (
     _find_comfyui,
     _find_invokeai,
     _find_novelai,
+    _find_midjourney,
     _find_json_parameters,
     _find_xmp_and_software,
     _find_deepfacelab,
+    _find_stealth,
 )
 
 
@@ -585,7 +702,8 @@ class GeneratorMetadataDetector:
         media_types=frozenset({"image"}),
         parameters={
             "containers": "PNG tEXt/zTXt/iTXt, EXIF, XMP, JPEG COM and APP15 (PNG, JPEG, WebP)",
-            "formats": "a1111,comfyui,invokeai,novelai,fooocus,swarmui,iptc-digital-source-type,deepfacelab",
+            "formats": "a1111,comfyui,invokeai,novelai,fooocus,swarmui,midjourney,"
+            "iptc-digital-source-type,deepfacelab,stealth-lsb",
             "pickle": "opcodes read with pickletools.genops; never unpickled",
             "max_text_chars": MAX_TEXT,
         },
@@ -604,6 +722,14 @@ class GeneratorMetadataDetector:
         sources = collect_sources(subject.image)
         hits = find_generators(sources)
         findings = [self._finding(hit, sources.container) for hit in hits]
+        if sources.unreadable:  # a malformed container is itself worth an analyst's look
+            findings.append(
+                Finding(
+                    label="metadata_unreadable",
+                    category="metadata",
+                    details=json_safe({"container": sources.container, "problems": sources.unreadable}),
+                )
+            )
         if not any(hit.category == "ai_provenance" for hit in hits):
             findings.append(
                 Finding(
@@ -632,4 +758,4 @@ class GeneratorMetadataDetector:
                 "The APP15 pickle names callables that unpickling would run (listed, not executed). "
                 "Treat the file as hostile: never open it with DeepFaceLab or Python's pickle."
             )
-        return Finding(label=hit.label, category=hit.category, details=details)
+        return Finding(label=hit.label, category=hit.category, details=json_safe(details))

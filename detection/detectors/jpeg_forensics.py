@@ -23,7 +23,6 @@ weighs with everything else; none of them says whether a picture shows something
 """
 
 import io
-import itertools
 from collections import OrderedDict
 from typing import Any
 
@@ -54,6 +53,7 @@ DQ_FREQUENCIES = _ZIGZAG[1:16]
 DQ_MAX_BIN = 60  # coefficient magnitudes 1..60 are examined
 DQ_FIRST_QUALITIES = range(30, 100)
 DQ_MIN_EXPECTED = 200  # fewer predicted coefficients than this in the empty bins: no score
+DQ_MAX_BLOCKS = 500_000  # larger images: every k-th row of blocks (32 megapixels' worth) is examined
 DQ_THRESHOLD_PERCENT = 60  # at or above: "consistent with double compression" (see the model card)
 
 ELA_QUALITY = 90
@@ -101,9 +101,12 @@ def luminance_coefficients(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     image.load()
     luma = np.asarray(image)[:, :, 0] if image.mode == "YCbCr" else np.asarray(image.convert("L"))
     height, width = luma.shape[0] // 8 * 8, luma.shape[1] // 8 * 8
+    rows = luma[:height, :width].reshape(height // 8, 8, width)
+    stride = -(-(height // 8) * (width // 8) // DQ_MAX_BLOCKS)  # ceiling division
+    rows = rows[::stride]
     blocks = (
-        (luma[:height, :width].astype(np.float64) - 128)
-        .reshape(height // 8, 8, width // 8, 8)
+        (rows.astype(np.float64) - 128)
+        .reshape(rows.shape[0], 8, width // 8, 8)
         .swapaxes(1, 2)
         .reshape(-1, 8, 8)
     )
@@ -111,7 +114,8 @@ def luminance_coefficients(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     basis = np.sqrt(2 / 8) * np.cos(np.pi * (2 * n[None, :] + 1) * n[:, None] / 16)
     basis[0] /= np.sqrt(2)  # orthonormal DCT-II, the transform JPEG specifies
     step = np.array(tables[0], dtype=np.float64).reshape(8, 8)
-    coefficients = np.einsum("ui,nij,vj->nuv", basis, blocks, basis, optimize=True) / step
+    transform = np.kron(basis, basis)  # the 2-D DCT of a flattened 8 × 8 block as one 64 × 64 matrix
+    coefficients = (blocks.reshape(-1, 64) @ transform.T).reshape(-1, 8, 8) / step
     return np.rint(coefficients).astype(np.int32), step.astype(np.int32)
 
 
@@ -128,6 +132,7 @@ def double_compression(data: bytes) -> dict[str, Any]:
         for r, c in DQ_FREQUENCIES
     }
     best: tuple[float, int] | None = None
+    counted: dict[tuple[int, int, int], tuple[float, float]] = {}  # (row, column, first step) → counts
     for first_quality in DQ_FIRST_QUALITIES:
         first = ijg_table(IJG_LUMINANCE, first_quality).reshape(8, 8)
         observed = expected = 0.0
@@ -135,10 +140,12 @@ def double_compression(data: bytes) -> dict[str, Any]:
             p, s = int(first[r, c]), int(steps[r, c])
             if p <= s:
                 continue  # a first step no coarser than the second leaves no empty bins
-            multiples = np.arange(0, DQ_MAX_BIN * s // p + 3)
-            reachable = np.unique(np.floor(multiples * p / s + 0.5).astype(int))
-            reachable = reachable[(reachable >= 1) & (reachable <= DQ_MAX_BIN)]
-            observed_f, expected_f = _empty_bins(histogram, reachable)
+            if (r, c, p) not in counted:
+                multiples = np.arange(0, DQ_MAX_BIN * s // p + 3)
+                reachable = np.unique(np.floor(multiples * p / s + 0.5).astype(int))
+                reachable = reachable[(reachable >= 1) & (reachable <= DQ_MAX_BIN)]
+                counted[(r, c, p)] = _empty_bins(histogram, reachable)
+            observed_f, expected_f = counted[(r, c, p)]
             observed += observed_f
             expected += expected_f
         if expected >= DQ_MIN_EXPECTED:
@@ -162,17 +169,20 @@ def _empty_bins(histogram: np.ndarray, reachable: np.ndarray) -> tuple[float, fl
     predicted by interpolating the logarithm of the counts of the nearest reachable bins on either side.
     Bin 0 is left out: it holds most coefficients and no neighbour predicts it.
     """
-    observed = expected = 0.0
+    if len(reachable) < 2:
+        return 0.0, 0.0
+    is_reachable = np.zeros(DQ_MAX_BIN + 1, dtype=bool)
+    is_reachable[reachable] = True
+    bins = np.arange(reachable[0] + 1, reachable[-1])
+    bins = bins[~is_reachable[bins]]
+    if not bins.size:
+        return 0.0, 0.0
+    right_index = np.searchsorted(reachable, bins)
+    left, right = reachable[right_index - 1], reachable[right_index]
     logs = np.log(histogram + 0.5)
-    for left, right in itertools.pairwise(reachable.tolist()):
-        if right - left < 2:
-            continue
-        between = np.arange(left + 1, right)
-        fraction = (between - left) / (right - left)
-        predicted = np.exp(logs[left] + fraction * (logs[right] - logs[left])) - 0.5
-        observed += float(histogram[between].sum())
-        expected += float(np.maximum(predicted, 0).sum())
-    return observed, expected
+    fraction = (bins - left) / (right - left)
+    predicted = np.exp(logs[left] + fraction * (logs[right] - logs[left])) - 0.5
+    return float(histogram[bins].sum()), float(np.maximum(predicted, 0).sum())
 
 
 def error_level_map(rgb: np.ndarray) -> bytes:

@@ -23,9 +23,9 @@ Two conventions change what the encoder sees, so each payload is decoded under a
   the SD 1.x/2.x scripts pass 8-bit arrays (OpenCV adds 128 and rounds). The offset moves every
   approximation value, so it changes which element is quantised: a decoder must use the encoder's.
 
- Presence (most payload bits agreeing) is strong evidence that the reference pipeline made
-the pixels; absence means nothing, since JPEG at quality 95 or below, resizing and cropping destroy it
-and most front-ends disable it.
+Presence (at least 90 % of the payload bits agreeing) is strong evidence that the reference pipeline
+made the pixels; absence means nothing: JPEG compression (usually even at quality 95), resizing and
+cropping destroy the mark, and most front-ends never embed it.
 """
 
 from dataclasses import dataclass
@@ -41,6 +41,9 @@ from detection.subject import Subject
 SCALE = 36  # the package's default quantisation step for U ("scales=[0, 36, 36]"; V is never reached)
 BLOCK = 4
 MIN_PIXELS = 256 * 256  # the package refuses smaller images, so no pipeline marks them
+# Larger than any reference pipeline writes (and an upscale would have destroyed the mark): not decoded,
+# which also bounds memory (the decoder holds a few float copies of the image).
+MAX_PIXELS = 40_000_000
 MIN_AGREEMENT_PERCENT = 90  # share of payload bits that must decode right to report a watermark
 ADAPTIVE_MIN_SPREAD = 0.1  # per-bit mean votes spread less than this: no adaptive decision
 
@@ -145,9 +148,11 @@ def decode_bits_adaptive(votes: np.ndarray, length: int) -> np.ndarray | None:
     ordered = np.sort(means)
     if ordered[-1] - ordered[0] < ADAPTIVE_MIN_SPREAD:
         return None
-    costs = [
-        ordered[:i].var() * i + ordered[i:].var() * (length - i) for i in range(1, length)
-    ]  # within-cluster spread of each split
+    # Within-cluster sum of squares of every split into a low and a high group, from running sums.
+    sizes = np.arange(1, length)
+    low_sum, low_squares = np.cumsum(ordered)[:-1], np.cumsum(ordered**2)[:-1]
+    high_sum, high_squares = ordered.sum() - low_sum, (ordered**2).sum() - low_squares
+    costs = (low_squares - low_sum**2 / sizes) + (high_squares - high_sum**2 / (length - sizes))
     split = 1 + int(np.argmin(costs))
     threshold = (ordered[split - 1] + ordered[split]) / 2
     return (means > threshold).astype(np.uint8)
@@ -227,10 +232,10 @@ class WatermarkDetector:
         model_card="docs/detectors/watermark.md",
         licence="AGPL-3.0-or-later (own implementation of invisible-watermark's MIT-licensed scheme)",
         validation=(
-            "tests: payloads embedded by an independent re-implementation of the package's encoder decode "
-            "with full agreement in both colour orders and after PNG round trips; JPEG quality 70 removes "
-            "them; no payload reaches the threshold on unmarked scikit-image photographs; not validated "
-            "on files from the real pipelines"
+            "176 marks embedded by a test re-implementation of the package's encoder (11 scikit-image "
+            "photos x 4 payloads x 4 conventions, PNG): worst bit agreement 0.978, no wrong payload; JPEG "
+            "q70 removed all, q95 left 42 of 176 readable; unmarked photos at most 0.69; not validated on "
+            "files from the real pipelines"
         ),
     )
 
@@ -250,6 +255,18 @@ class WatermarkDetector:
                         **size,
                         "reason": "image smaller than 256 × 256 pixels: the reference encoder refuses "
                         "such images, so none of them can carry the mark",
+                    },
+                )
+            ]
+        if height * width > MAX_PIXELS:
+            return [
+                Finding(
+                    label="generator_watermark_not_checked",
+                    category="not_probative",
+                    details={
+                        **size,
+                        "reason": f"image larger than {MAX_PIXELS:,} pixels: larger than the reference "
+                        "pipelines write, and resizing destroys the mark",
                     },
                 )
             ]

@@ -39,6 +39,23 @@ def decode(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 
 
+def tiny_mp4(frames: int = 10) -> bytes:
+    """A short H.264 MP4 made with PyAV (64 × 64, 10 frames per second, grey ramp)."""
+    import av
+
+    out = io.BytesIO()
+    with av.open(out, mode="w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=10)
+        stream.width, stream.height, stream.pix_fmt = 64, 64, "yuv420p"
+        for index in range(frames):
+            pixels = np.full((64, 64, 3), index * 20, dtype=np.uint8)
+            for packet in stream.encode(av.VideoFrame.from_ndarray(pixels, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return out.getvalue()
+
+
 # --- C2PA ---------------------------------------------------------------------------------------------
 
 
@@ -256,3 +273,25 @@ def xmp_packet(source_type: str, creator_tool: str = "", *, as_element: bool = F
 
 def comfy_chunks() -> dict[str, str]:
     return {"prompt": json.dumps(COMFY_PROMPT), "workflow": json.dumps(COMFY_WORKFLOW)}
+
+
+def stealth_png(pixels: np.ndarray, text: str, *, compressed: bool = True, channels: str = "alpha") -> bytes:
+    """A PNG carrying ``text`` in the least-significant bits of its alpha channel (RGBA) or of R, G, B, column
+    by column, after the signature and a 32-bit length in bits — as NovelAI and the A1111 extension write."""
+    import gzip
+
+    payload = gzip.compress(text.encode()) if compressed else text.encode()
+    kind = "png" if channels == "alpha" else "rgb"
+    signature = f"stealth_{kind}{'comp' if compressed else 'info'}".encode()
+    message = signature + (len(payload) * 8).to_bytes(4, "big") + payload
+    bits = np.unpackbits(np.frombuffer(message, dtype=np.uint8))
+    height, width = pixels.shape[:2]
+    if channels == "alpha":
+        carrier = np.full((width, height, 1), 255, dtype=np.uint8)  # x, y: filled column by column
+    else:
+        carrier = np.ascontiguousarray(pixels.transpose(1, 0, 2))
+    flat = carrier.reshape(-1)
+    flat[: bits.size] = (flat[: bits.size] & 0xFE) | bits
+    written = carrier.transpose(1, 0, 2)
+    out = np.dstack([pixels, written]) if channels == "alpha" else written
+    return encode(np.ascontiguousarray(out), "PNG")

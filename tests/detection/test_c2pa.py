@@ -19,6 +19,7 @@ from tests.detection.provenance_media import (
     jpeg_strip_app11,
     make_test_ca,
     photo,
+    tiny_mp4,
 )
 from tests.factories import CaseFactory, UserFactory, stored_item
 
@@ -165,3 +166,15 @@ def test_registered_through_the_entry_point():
     detector = registry.detector_get("c2pa")
     assert isinstance(detector, C2paDetector) and detector.info.name == "c2pa"
     assert detector.info.model_card.startswith("docs/detectors/")
+
+
+@pytest.mark.django_db
+def test_a_signed_video_is_read_in_place_from_the_vault(ca):
+    """Videos are not loaded into memory: the SDK reads them through the vault's authenticated reader."""
+    signed = c2pa_sign(tiny_mp4(), ca=ca, mime="video/mp4")
+    item = stored_item(
+        case=CaseFactory(), data=signed, actor=UserFactory(), name="clip.mp4", mime="video/mp4"
+    )
+    run = detection_run(item=item, detector=C2paDetector(trust_anchors_pem=ca.root_pem))
+    assert run.status == RunStatus.DONE, run.error
+    assert Annotation.objects.filter(item=item, label="c2pa_trusted").exists()

@@ -3,6 +3,7 @@
 import json
 import pickle
 
+import numpy as np
 import pytest
 
 from detection.detectors.genmeta import GeneratorMetadataDetector, parse_a1111
@@ -20,6 +21,7 @@ from tests.detection.provenance_media import (
     jpeg_insert_segment,
     photo,
     png_with_text,
+    stealth_png,
     user_comment_unicode,
     with_exif,
     xmp_packet,
@@ -251,3 +253,72 @@ def test_registered_through_the_entry_point():
     detector = registry.detector_get("generator-metadata")
     assert isinstance(detector, GeneratorMetadataDetector) and detector.info.name == "generator-metadata"
     assert detector.info.model_card.startswith("docs/detectors/")
+
+
+@pytest.mark.django_db
+def test_hostile_text_in_metadata_is_stored_not_refused():
+    """NUL and a lone surrogate (PostgreSQL's jsonb refuses both) must not make the run fail for ever."""
+    hostile = {"face_type": "whole_face", "source_filename": "a\x00b\ud800.png"}
+    data = jpeg_insert_segment(encode(SMALL, "JPEG", quality=90), 0xEF, pickle.dumps(hostile, protocol=4))
+    item = stored_item(case=CaseFactory(), data=data, actor=UserFactory(), name="h.jpg", mime="image/jpeg")
+    run = detection_run(item=item, detector=GeneratorMetadataDetector())
+    assert run.status == "done", run.error
+    stored = Annotation.objects.get(item=item, label="generator_metadata")
+    assert stored.details["fields"]["data"]["source_filename"] == "a\\x00b?.png"
+
+
+@pytest.mark.parametrize("compressed", [True, False])
+def test_novelai_stealth_metadata_in_alpha_bits(compressed):
+    """NovelAI hides its metadata in the alpha channel too; it survives stripping of the text chunks."""
+    hidden = {"Software": "NovelAI", "Source": "NovelAI Diffusion V4", "Comment": json.dumps(NOVELAI_COMMENT)}
+    data = stealth_png(SMALL, json.dumps(hidden), compressed=compressed)
+    details = _generators(_analyze(data))["novelai"]
+    signature = "stealth_pngcomp" if compressed else "stealth_pnginfo"
+    assert details["where"][0] == f"pixel least-significant bits '{signature}'"
+    assert details["fields"]["comment"]["seed"] == "42424242"
+
+
+@pytest.mark.parametrize("channels", ["alpha", "rgb"])
+def test_a1111_stealth_parameters_in_pixel_bits(channels):
+    data = stealth_png(SMALL, A1111_PARAMETERS, compressed=channels == "rgb", channels=channels)
+    details = _generators(_analyze(data))["a1111"]
+    assert details["fields"]["settings"]["Seed"] == "1234567890"
+    assert details["where"][0].startswith("pixel least-significant bits 'stealth_")
+
+
+@pytest.mark.parametrize("alpha", [200, 201, None])
+def test_ordinary_transparency_is_not_read_as_hidden_metadata(alpha):
+    from skimage import data as skdata
+
+    rgba = skdata.logo() if alpha is None else np.dstack([SMALL, np.full(SMALL.shape[:2], alpha, np.uint8)])
+    assert [f.label for f in _analyze(encode(rgba, "PNG"))] == ["generator_metadata_none"]
+
+
+def test_malformed_exif_is_reported_and_the_rest_still_read(monkeypatch):
+    from PIL import Image
+
+    def broken(self):
+        raise SyntaxError("not a TIFF file (header b'XX\\x00*')")
+
+    monkeypatch.setattr(Image.Image, "getexif", broken)
+    findings = _analyze(png_with_text(SMALL, {"parameters": A1111_PARAMETERS}))
+    by_label = {f.label: f for f in findings}
+    assert "a1111" in _generators(findings)
+    assert by_label["metadata_unreadable"].details["problems"] == [
+        "EXIF: SyntaxError: not a TIFF file (header b'XX\\x00*')"
+    ]
+
+
+def test_midjourney_description():
+    job = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+    chunks = {
+        "Description": f"astronaut portrait, studio light --ar 2:3 --v 6.1 Job ID: {job}",
+        "Author": "someone",
+    }
+    fields = _generators(_analyze(png_with_text(SMALL, chunks)))["midjourney"]["fields"]
+    assert fields == {
+        "prompt": "astronaut portrait, studio light",
+        "parameters": "--ar 2:3 --v 6.1",
+        "job_id": job,
+        "author": "someone",
+    }

@@ -122,3 +122,14 @@ def test_registered_through_the_entry_point():
     detector = registry.detector_get("jpeg-forensics")
     assert isinstance(detector, JpegForensicsDetector) and detector.info.name == "jpeg-forensics"
     assert detector.info.model_card.startswith("docs/detectors/")
+
+
+def test_large_images_are_scored_on_a_subset_of_block_rows(monkeypatch):
+    from detection.detectors import jpeg_forensics
+
+    monkeypatch.setattr(jpeg_forensics, "DQ_MAX_BLOCKS", 1500)
+    twice = encode(decode(encode(photo("astronaut"), "JPEG", quality=60)), "JPEG", quality=90)
+    decoded = jpeg_forensics.luminance_coefficients(twice)
+    assert decoded is not None and len(decoded[0]) <= 1500 * 2
+    result = double_compression(twice)
+    assert result["consistent_with_double_compression"] is True and result["first_quality_estimate"] == 60

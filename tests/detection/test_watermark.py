@@ -157,3 +157,12 @@ def test_registered_through_the_entry_point():
     detector = registry.detector_get("generator-watermark")
     assert isinstance(detector, WatermarkDetector) and detector.info.name == "generator-watermark"
     assert detector.info.model_card.startswith("docs/detectors/")
+
+
+def test_images_larger_than_any_pipeline_writes_are_not_checked(monkeypatch):
+    from detection.detectors import watermark
+
+    monkeypatch.setattr(watermark, "MAX_PIXELS", 300 * 300)
+    findings = _analyze(encode(photo("astronaut"), "PNG"))
+    assert [f.label for f in findings] == ["generator_watermark_not_checked"]
+    assert "larger than" in findings[0].details["reason"]
