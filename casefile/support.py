@@ -555,6 +555,8 @@ def consent_withdraw(
 ) -> SupportConsent:
     """Record that a consent was withdrawn; from then on it gates nothing (hash exports stop)."""
     with transaction.atomic():
+        # The file row first, as hash_export takes it: an export and a withdrawal never interleave.
+        SupportFile.objects.select_for_update().filter(pk=consent.support_file_id).first()
         locked = (
             SupportConsent.objects.select_for_update()
             .select_related("support_file__person")
