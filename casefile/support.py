@@ -74,6 +74,9 @@ _CLOCK_SKEW = timedelta(minutes=5)
 _NOTE_AAD = b"haetae-support-note/v1:"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 HASH_EXPORT_FORMAT = "haetae-hash-list/1"
+# Detection's PDQ annotations (details: "hash" 64 hex, "quality" int) carry this label, whichever detector
+# made them: the image PDQ detector, or a video detector hashing sampled frames (with time_start_ms).
+PDQ_LABEL = "pdq"
 
 
 # --- access --------------------------------------------------------------------------------------------
@@ -193,7 +196,7 @@ def victim_item_links(*, support_file: SupportFile) -> QuerySet[ItemPersonLink]:
     from detection.models.runs import ReviewStatus
 
     pdq_count = (
-        Annotation.objects.filter(item_id=OuterRef("item_id"), detector_name="pdq", label="pdq")
+        Annotation.objects.filter(item_id=OuterRef("item_id"), label=PDQ_LABEL)
         .exclude(review_status=ReviewStatus.REJECTED)
         .order_by()
         .values("item_id")
@@ -552,6 +555,8 @@ def consent_withdraw(
 ) -> SupportConsent:
     """Record that a consent was withdrawn; from then on it gates nothing (hash exports stop)."""
     with transaction.atomic():
+        # The file row first, as hash_export takes it: an export and a withdrawal never interleave.
+        SupportFile.objects.select_for_update().filter(pk=consent.support_file_id).first()
         locked = (
             SupportConsent.objects.select_for_update()
             .select_related("support_file__person")
@@ -1041,7 +1046,7 @@ def hash_list_entries(*, support_file: SupportFile) -> list[HashListEntry]:
                 sha256=sha256, md5=md5, size=size, content_type=content_type_of(mime)
             )
     pdq_rows = (
-        Annotation.objects.filter(item_id__in=list(item_to_sha), detector_name="pdq", label="pdq")
+        Annotation.objects.filter(item_id__in=list(item_to_sha), label=PDQ_LABEL)
         .exclude(review_status=ReviewStatus.REJECTED)
         .values_list("item_id", "details", "time_start_ms")
         .order_by("item_id", "time_start_ms", "id")

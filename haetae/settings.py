@@ -246,6 +246,7 @@ _SUPPORT_ENUMS = {
     "SupportStatusEnum": "casefile.models.support.SupportStatus",
     "TakedownStatusEnum": "casefile.models.support.TakedownStatus",
     "ConsentKindEnum": "casefile.models.support.ConsentKind",
+    "LinkSourceEnum": "casefile.models.people.LinkSource",  # also a filter named "source" (cases)
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),  # type: ignore[dict-item]

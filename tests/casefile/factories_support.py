@@ -66,6 +66,7 @@ def _number(pseudonym: str) -> int:
 def person(
     case: Case, *, pseudonym: str, kind: str = PersonKind.VICTIM, actor=None, minor: bool = False
 ) -> Person:
+    """A person under a given pseudonym, made directly (the people services are tested with their code)."""
     return Person.objects.create(
         case=case,
         kind=kind,
@@ -105,7 +106,8 @@ class PdqTestDetector:
     """Computes real PDQ hashes with pdqhash and stores them in the agreed shape (detection's contract).
 
     Stands in for the detection helper's PDQ detector, which is not in this branch: the rows it writes are
-    what that detector writes (detector_name "pdq", label "pdq", details hash + quality).
+    what that detector writes (detector_name "pdq", label "pdq", category "perceptual_hash", details hash
+    + quality).
     """
 
     def __init__(self) -> None:
@@ -117,11 +119,37 @@ class PdqTestDetector:
         pass
 
     def analyze(self, subject: Subject) -> list[Finding]:
-        bits, quality = pdqhash.compute(np.ascontiguousarray(subject.pixels))
-        value = int("".join(str(int(b)) for b in bits), 2)
+        return [Finding(label="pdq", category="perceptual_hash", details=pdq_details(subject.pixels))]
+
+
+class FramePdqTestDetector(PdqTestDetector):
+    """Like a video detector hashing sampled frames: one PDQ per frame, with the frame's time.
+
+    The "frames" here are the picture, the same picture again (a repeat: one hash), and it mirrored."""
+
+    def __init__(self) -> None:
+        self.info = DetectorInfo(
+            name="video_pdq", version="test-1", media_types=frozenset({"image"}), parameters={}
+        )
+
+    def analyze(self, subject: Subject) -> list[Finding]:
+        frames = [(0, subject.pixels), (1000, subject.pixels), (2000, subject.pixels[:, ::-1])]
         return [
-            Finding(label="pdq", category="hash", details={"hash": f"{value:064x}", "quality": int(quality)})
+            Finding(
+                label="pdq",
+                category="perceptual_hash",
+                time_start_ms=at,
+                time_end_ms=at,
+                details=pdq_details(pixels),
+            )
+            for at, pixels in frames
         ]
+
+
+def pdq_details(pixels: np.ndarray) -> dict:
+    bits, quality = pdqhash.compute(np.ascontiguousarray(pixels))
+    value = int("".join(str(int(b)) for b in bits), 2)
+    return {"hash": f"{value:064x}", "quality": int(quality)}
 
 
 def pdq_annotate(item: EvidenceItem) -> str:
@@ -129,3 +157,10 @@ def pdq_annotate(item: EvidenceItem) -> str:
     detection_run(item=item, detector=PdqTestDetector())
     annotation = item.annotations.get(detector_name="pdq", label="pdq")
     return str(annotation.details["hash"])
+
+
+def frame_pdq_annotate(item: EvidenceItem) -> list[str]:
+    """Run the frame-hashing stand-in on the item; returns the hashes it stored, in frame order."""
+    detection_run(item=item, detector=FramePdqTestDetector())
+    rows = item.annotations.filter(detector_name="video_pdq", label="pdq").order_by("time_start_ms")
+    return [str(a.details["hash"]) for a in rows]

@@ -28,7 +28,7 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
 from haetae.settings import _takedown_overdue_days
-from tests.casefile.factories_support import link, pdq_annotate, person, photo_item, team
+from tests.casefile.factories_support import frame_pdq_annotate, link, pdq_annotate, person, photo_item, team
 from tests.factories import CaseFactory, UserFactory, stored_item
 
 pytestmark = pytest.mark.django_db
@@ -807,3 +807,18 @@ def test_services_refuse_a_support_file_of_another_case(t, sfile):
             case=other.case, support_file=sfile, actor=other.support, export_format="json", recipient="X"
         )
     assert not SupportNote.objects.exists() and not TakedownRequest.objects.exists()
+
+
+def test_frame_hashes_of_a_video_detector_are_exported_with_their_times(t, sfile, victim):
+    item = photo_item(t.case, t.investigator, which="coffee")
+    link(item, victim)
+    frames = frame_pdq_annotate(item)
+    assert frames[0] == frames[1] != frames[2]
+    _consent(t, sfile)
+    (entry,) = support.hash_list_entries(support_file=sfile)
+    assert [(p.hash, p.frame_ms) for p in entry.pdq] == [(frames[0], 0), (frames[2], 2000)]  # the repeat once
+    export = support.hash_export(
+        case=t.case, support_file=sfile, actor=t.support, export_format="json", recipient="X"
+    )
+    (document_entry,) = json.loads(export.body)["files"]
+    assert [p["frame_ms"] for p in document_entry["pdq"]] == [0, 2000]
