@@ -26,7 +26,7 @@ from typing import IO, Any, TypeGuard
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
@@ -539,7 +539,13 @@ def pack_detectors() -> list[PackDetector]:
     except (DatabaseError, RuntimeError) as exc:  # before migrate, or where no database may be used
         logger.warning("model packs not registered: %s", exc)
         return []
-    return [PackDetector.for_pack(pack) for pack in packs]
+    found = []
+    for pack in packs:
+        try:
+            found.append(PackDetector.for_pack(pack))
+        except RejectedInput as exc:  # a manifest changed in the database after import: never run it
+            logger.error("model pack %s %s not registered: %s", pack.name, pack.version, exc.message)
+    return found
 
 
 _seen_state: str | None = None
@@ -670,7 +676,14 @@ def pack_import(*, path: Path, actor: User | None, enable: bool = False) -> Pack
             _io_names(session, manifest)
             _check_runs(session, manifest)
             restored = _place(temp, final, sha256) == "replaced"
-            pack = _record(manifest, final, size, path, actor)
+            try:
+                with transaction.atomic():
+                    pack = _record(manifest, final, size, path, actor)
+            except IntegrityError:
+                raise RejectedInput(
+                    f"pack {manifest.name} {manifest.version} was imported by someone else meanwhile: "
+                    "run the import again to see it"
+                ) from None
             result = PackImportResult(pack=pack, created=True, restored=restored)
     finally:
         temp.unlink(missing_ok=True)

@@ -396,6 +396,16 @@ def test_packs_refresh_notices_a_change_made_elsewhere(tmp_path):
     assert packs_refresh() is False
 
 
+@pytest.mark.django_db
+def test_a_pack_whose_stored_manifest_was_edited_is_not_registered(tmp_path, caplog):
+    path, _ = write_pack(tmp_path / "pack")
+    pack = pack_import(path=path, actor=None, enable=True).pack
+    ModelPack.objects.filter(pk=pack.pk).update(manifest={**pack.manifest, "threshold": 7})
+    registry.reset()
+    assert "pack:brightness-test" not in registry.detectors()
+    assert "threshold: required, a number 0–1" in caplog.text
+
+
 class BrightSquareFaces:
     """A real (tiny) region detector for face-pack tests: the bounding box of the bright pixels, as "face"."""
 
