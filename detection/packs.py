@@ -752,13 +752,13 @@ def pack_detector_names(pack: ModelPack) -> list[str]:
     return names
 
 
-def _items_in_scope(pack: ModelPack, case: Any) -> int:
-    """How many stored items a re-scan by ``pack`` would look at (images; videos too for frame packs)."""
+def _items_in_scope(detector_names: list[str], case: Any) -> int:
+    """How many stored items these detectors re-scan: images for ``pack:``, videos for ``video:``."""
     from evidence.models import EvidenceItem
 
-    prefixes = ["image/"] + (["video/"] if pack.granularity == PackGranularity.FRAME else [])
+    prefixes = {"video/" if name.startswith("video:") else "image/" for name in detector_names}
     media = Q()
-    for prefix in prefixes:
+    for prefix in sorted(prefixes):
         media |= Q(mime__startswith=prefix) | Q(mime="", blob__mime__startswith=prefix)
     items = EvidenceItem.objects.filter(media, blob__isnull=False)
     if case is not None:
@@ -798,7 +798,7 @@ def pack_enable(
                         case=rescan_case,
                         detector_name=name,
                         requested_by=actor,
-                        total=_items_in_scope(pack, rescan_case),
+                        total=_items_in_scope([name], rescan_case),
                     )
                 )
     registry.reset()
@@ -807,7 +807,7 @@ def pack_enable(
         "detectors": names,
         "version": pack.version,
         "replaces": replaced.version if replaced is not None else None,
-        "items_in_vault": _items_in_scope(pack, None),
+        "items_in_vault": _items_in_scope(names, None),
         "commands": [f"manage.py rescan --detector {n} [--case NUMBER]" for n in names],
         "note": "earlier annotations stay; a re-scan adds this version's annotations beside them",
     }

@@ -458,6 +458,7 @@ def test_frame_pack_runs_on_video_frames_through_the_adapter(tmp_path):
     adapter = registry.detector_get("video:pack:brightness-test")
     assert adapter.info.model_sha256 == manifest["sha256"]
     assert adapter.info.version.startswith("1.0.0+video")
+    assert result.enabled.offer["items_in_vault"] == 0
 
     white, black = np.full((64, 64, 3), 250, np.uint8), np.full((64, 64, 3), 5, np.uint8)
     video = make_video(seconds=3, fps=5, size=(64, 64), frames=[white, black])
@@ -475,6 +476,12 @@ def test_frame_pack_runs_on_video_frames_through_the_adapter(tmp_path):
     still = _image_item(white)  # a frame pack reads still pictures too
     detection_run(item=still, detector=registry.detector_get("pack:brightness-test"))
     assert Annotation.objects.get(item=still).details["granularity"] == "frame"
+
+    jobs = pack_enable(pack=ModelPack.objects.get(), actor=None, rescan_all=True).jobs
+    assert {(j.detector_name, j.total) for j in jobs} == {
+        ("pack:brightness-test", 1),
+        ("video:pack:brightness-test", 1),
+    }
 
 
 @pytest.mark.django_db
