@@ -48,6 +48,9 @@ class Finding:
 
 
 class Detector(Protocol):
+    """A detector. An image detector may also set ``frame_capable = True`` (its findings on one video frame
+    mean what they mean on a photograph): the video adapter then registers ``video:<name>`` for it."""
+
     info: DetectorInfo
 
     def load(self) -> None:
