@@ -468,13 +468,17 @@ class PackDetector:
         picture = subject.upright
         findings = []
         for region, source in regions:
-            if region is None:
-                crop = picture
-                if m.granularity == PackGranularity.FACE:
-                    source = "whole image: no face annotations on this item (run a face detector first)"
-            else:
-                crop = _crop(picture, region, m.face_margin)
-            raw, score = self.score(crop)
+            crop = _crop(picture, region, m.face_margin) if region is not None else None
+            if region is None and m.granularity == PackGranularity.FACE:
+                source = "whole image: no face annotations on this item (run a face detector first)"
+            elif region is not None and crop is None:
+                source = f"whole image: {source} lies outside the picture"
+            raw, score = self.score(crop if crop is not None else picture)
+            if not (math.isfinite(raw) and math.isfinite(score)):
+                raise ValueError(
+                    f"pack {m.name} {m.version} gave a non-finite output ({raw}) for this picture: "
+                    "the model or its manifest is wrong; disable the pack (manage.py model_packs disable)"
+                )
             findings.append(
                 Finding(
                     label=m.label,
@@ -520,15 +524,15 @@ def _face_regions(subject: Subject) -> list[tuple[dict[str, int] | None, str]]:
     return regions or [(None, "")]
 
 
-def _crop(picture: np.ndarray, region: dict[str, int], margin: float) -> np.ndarray:
-    """The face box grown by ``margin`` of its size on each side, clipped to the picture."""
+def _crop(picture: np.ndarray, region: dict[str, int], margin: float) -> np.ndarray | None:
+    """The face box grown by ``margin`` of its size on each side, clipped to the picture (None: outside)."""
     height, width = picture.shape[:2]
     grow_x, grow_y = int(region["w"] * margin), int(region["h"] * margin)
     x0, y0 = max(0, region["x"] - grow_x), max(0, region["y"] - grow_y)
     x1 = min(width, region["x"] + region["w"] + grow_x)
     y1 = min(height, region["y"] + region["h"] + grow_y)
     if x1 <= x0 or y1 <= y0:
-        return picture
+        return None
     return picture[y0:y1, x0:x1]
 
 

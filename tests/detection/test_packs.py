@@ -252,6 +252,13 @@ def test_a_model_whose_input_differs_from_the_manifest_is_refused(tmp_path):
 
 
 @pytest.mark.django_db
+def test_a_model_that_gives_no_finite_score_is_refused(tmp_path):
+    path, _ = write_pack(tmp_path / "pack", model=tiny_model(weight=float("nan")))
+    with pytest.raises(RejectedInput, match="non-finite score on a grey test picture"):
+        pack_import(path=path, actor=None)
+
+
+@pytest.mark.django_db
 def test_bytes_that_are_not_onnx_are_refused(tmp_path):
     path, _ = write_pack(tmp_path / "pack", model=b"this is not a model")
     with pytest.raises(RejectedInput, match="cannot be loaded by onnxruntime"):
@@ -440,6 +447,13 @@ def test_face_pack_scores_face_crops_and_falls_back_to_the_whole_image(tmp_path)
     assert scored.region == {"x": 24, "y": 16, "w": 16, "h": 16}
     assert scored.details["input"].startswith(f"face annotation {face.pk} (test-faces 1)")
     assert scored.score == pytest.approx(_expected(picture[16:32, 24:40]), abs=1e-5)
+
+    Annotation.objects.filter(pk=face.pk).update(region={"x": 500, "y": 500, "w": 10, "h": 10})
+    outside = PackDetector.for_pack(ModelPack.objects.get()).analyze(Subject.for_item(item))
+    assert (
+        outside[0].details["input"]
+        == f"whole image: face annotation {face.pk} (test-faces 1) lies outside the picture"
+    )
 
     bare = _image_item(picture)  # no face detector has run on this one
     detection_run(item=bare, detector=detector)
