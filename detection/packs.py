@@ -433,7 +433,9 @@ class PackDetector:
         )
 
     def load(self) -> None:
-        """Hash the model file and refuse it unless it is the imported one; then open it."""
+        """Hash the model file and refuse it unless it is the imported one; then open it (once)."""
+        if self._session is not None:  # loaded in this process already (e.g. through its video adapter)
+            return
         if not self.path.exists():
             raise IntegrityFailure(
                 f"model file of pack {self.manifest.name} {self.manifest.version} is missing at {self.path}: "
