@@ -505,11 +505,13 @@ class PackDetector:
 
 
 def _face_regions(subject: Subject) -> list[tuple[dict[str, int] | None, str]]:
-    """Face boxes from the latest face-detector run on this item, or one whole-image entry."""
+    """Face boxes (label or category "face", upright pixels) of the latest run that found any on this item
+    (dlib's faces, NudeNet's FACE_* boxes), or one whole-image entry."""
     if subject.item_id is None:
         return [(None, "")]
     faces = (
-        Annotation.objects.filter(item_id=subject.item_id, label="face", region__isnull=False)
+        Annotation.objects.filter(Q(label="face") | Q(category="face"), item_id=subject.item_id)
+        .filter(region__isnull=False)
         .exclude(detector_name__startswith="pack:")
         .order_by("-run_id", "id")
     )
