@@ -10,6 +10,7 @@ frames as ``video:pack:<name>``. Enabling a new version offers a re-scan job; ol
 """
 
 import hashlib
+import importlib
 import json
 import logging
 import math
@@ -780,8 +781,8 @@ def pack_enable(
     """Enable ``pack`` (disabling its other versions); offer a re-scan, or queue it when asked.
 
     The model file is hashed first: a swapped file is refused before anything changes. A re-scan is a
-    ``ScanJob(kind="rescan")`` per detector the pack becomes, over ``rescan_case`` or the whole vault; the
-    pipeline's re-scan runner works through it. Annotations of earlier versions stay.
+    ``ScanJob(kind="rescan")`` per detector the pack becomes, over ``rescan_case`` or the whole vault,
+    started after the switch commits (``_rescan_start``). Annotations of earlier versions stay.
     """
     if rescan_case is not None and rescan_all:
         raise RejectedInput("re-scan either one case or the whole vault, not both")
@@ -797,20 +798,11 @@ def pack_enable(
             pack.enabled_by = actor
             pack.enabled_at = timezone.now()
             pack.save(update_fields=["enabled", "enabled_by", "enabled_at"])
-        jobs = []
-        if rescan_case is not None or rescan_all:
-            for name in pack_detector_names(pack):
-                jobs.append(
-                    ScanJob.objects.create(
-                        kind=JobKind.RESCAN,
-                        case=rescan_case,
-                        detector_name=name,
-                        requested_by=actor,
-                        total=_items_in_scope([name], rescan_case),
-                    )
-                )
     registry.reset()
     names = pack_detector_names(pack)
+    jobs = []
+    if rescan_case is not None or rescan_all:
+        jobs = [_rescan_start(detector_name=name, case=rescan_case, actor=actor) for name in names]
     offer = {
         "detectors": names,
         "version": pack.version,
@@ -820,6 +812,35 @@ def pack_enable(
         "note": "earlier annotations stay; a re-scan adds this version's annotations beside them",
     }
     return PackEnableResult(pack=pack, replaced=replaced, offer=offer, jobs=jobs)
+
+
+def _rescan_start(*, detector_name: str, case: Any, actor: User | None) -> ScanJob:
+    """Start a re-scan by one detector over a case or the vault.
+
+    Where the Celery pipeline is installed (``detection.pipeline.scan_job_create``) it creates the job,
+    queues a run per item and sends the tasks on commit; otherwise the job is recorded, with the number of
+    items it covers, for a runner to take up.
+    """
+    try:
+        pipeline = importlib.import_module("detection.pipeline")
+    except ModuleNotFoundError as exc:
+        if exc.name != "detection.pipeline":
+            raise
+        return ScanJob.objects.create(
+            kind=JobKind.RESCAN,
+            case=case,
+            detector_name=detector_name,
+            requested_by=actor,
+            total=_items_in_scope([detector_name], case),
+        )
+    job, _ = pipeline.scan_job_create(
+        kind=JobKind.RESCAN,
+        case_id=case.pk if case is not None else None,
+        detector_name=detector_name,
+        actor=actor,
+        send=True,
+    )
+    return job
 
 
 def pack_disable(*, pack: ModelPack, actor: User | None) -> ModelPack:
