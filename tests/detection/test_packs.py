@@ -465,18 +465,24 @@ def test_face_pack_scores_face_crops_and_falls_back_to_the_whole_image(tmp_path)
 
 @pytest.mark.django_db
 def test_frame_pack_runs_on_video_frames_through_the_adapter(tmp_path):
-    path, manifest = write_pack(tmp_path / "pack", granularity="frame", threshold=0.6)
-    result = pack_import(path=path, actor=None, enable=True)
-    assert result.enabled is not None
-    assert result.enabled.offer["detectors"] == ["pack:brightness-test", "video:pack:brightness-test"]
-    adapter = registry.detector_get("video:pack:brightness-test")
-    assert adapter.info.model_sha256 == manifest["sha256"]
-    assert adapter.info.version.startswith("1.0.0+video")
-    assert result.enabled.offer["items_in_vault"] == 0
-
     white, black = np.full((64, 64, 3), 250, np.uint8), np.full((64, 64, 3), 5, np.uint8)
     video = make_video(seconds=3, fps=5, size=(64, 64), frames=[white, black])
     item = stored_item(case=CaseFactory(), data=video, actor=UserFactory(), name="v.mp4", mime="video/mp4")
+    still = _image_item(white)
+
+    path, manifest = write_pack(tmp_path / "pack", granularity="frame", threshold=0.6)
+    pack = pack_import(path=path, actor=None).pack
+    result = pack_enable(pack=pack, actor=None, rescan_all=True)
+    assert result.offer["detectors"] == ["pack:brightness-test", "video:pack:brightness-test"]
+    assert result.offer["items_in_vault"] == 2
+    assert {(j.detector_name, j.total) for j in result.jobs} == {
+        ("pack:brightness-test", 1),  # the still image
+        ("video:pack:brightness-test", 1),  # the video
+    }
+    adapter = registry.detector_get("video:pack:brightness-test")
+    assert adapter.info.model_sha256 == manifest["sha256"]
+    assert adapter.info.version.startswith("1.0.0+video")
+
     run = detection_run(item=item, detector=adapter)
     assert run.status == RunStatus.DONE, run.error
     frames = Annotation.objects.filter(item=item, details__scope="frame").order_by("time_start_ms")
@@ -487,15 +493,8 @@ def test_frame_pack_runs_on_video_frames_through_the_adapter(tmp_path):
     assert (summary.time_start_ms, summary.time_end_ms) == (0, 2000)
     assert summary.score == pytest.approx(max(a.score or 0.0 for a in frames))
 
-    still = _image_item(white)  # a frame pack reads still pictures too
-    detection_run(item=still, detector=registry.detector_get("pack:brightness-test"))
+    detection_run(item=still, detector=registry.detector_get("pack:brightness-test"))  # stills too
     assert Annotation.objects.get(item=still).details["granularity"] == "frame"
-
-    jobs = pack_enable(pack=ModelPack.objects.get(), actor=None, rescan_all=True).jobs
-    assert {(j.detector_name, j.total) for j in jobs} == {
-        ("pack:brightness-test", 1),
-        ("video:pack:brightness-test", 1),
-    }
 
 
 @pytest.mark.django_db
