@@ -10,6 +10,7 @@ frames as ``video:pack:<name>``. Enabling a new version offers a re-scan job; ol
 """
 
 import hashlib
+import importlib
 import json
 import logging
 import math
@@ -26,7 +27,7 @@ from typing import IO, Any, TypeGuard
 import numpy as np
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
@@ -433,7 +434,9 @@ class PackDetector:
         )
 
     def load(self) -> None:
-        """Hash the model file and refuse it unless it is the imported one; then open it."""
+        """Hash the model file and refuse it unless it is the imported one; then open it (once)."""
+        if self._session is not None:  # loaded in this process already (e.g. through its video adapter)
+            return
         if not self.path.exists():
             raise IntegrityFailure(
                 f"model file of pack {self.manifest.name} {self.manifest.version} is missing at {self.path}: "
@@ -468,13 +471,17 @@ class PackDetector:
         picture = subject.upright
         findings = []
         for region, source in regions:
-            if region is None:
-                crop = picture
-                if m.granularity == PackGranularity.FACE:
-                    source = "whole image: no face annotations on this item (run a face detector first)"
-            else:
-                crop = _crop(picture, region, m.face_margin)
-            raw, score = self.score(crop)
+            crop = _crop(picture, region, m.face_margin) if region is not None else None
+            if region is None and m.granularity == PackGranularity.FACE:
+                source = "whole image: no face annotations on this item (run a face detector first)"
+            elif region is not None and crop is None:
+                source = f"whole image: {source} lies outside the picture"
+            raw, score = self.score(crop if crop is not None else picture)
+            if not (math.isfinite(raw) and math.isfinite(score)):
+                raise ValueError(
+                    f"pack {m.name} {m.version} gave a non-finite output ({raw}) for this picture: "
+                    "the model or its manifest is wrong; disable the pack (manage.py model_packs disable)"
+                )
             findings.append(
                 Finding(
                     label=m.label,
@@ -499,11 +506,13 @@ class PackDetector:
 
 
 def _face_regions(subject: Subject) -> list[tuple[dict[str, int] | None, str]]:
-    """Face boxes from the latest face-detector run on this item, or one whole-image entry."""
+    """Face boxes (label or category "face", upright pixels) of the latest run that found any on this item
+    (dlib's faces, NudeNet's FACE_* boxes), or one whole-image entry."""
     if subject.item_id is None:
         return [(None, "")]
     faces = (
-        Annotation.objects.filter(item_id=subject.item_id, label="face", region__isnull=False)
+        Annotation.objects.filter(Q(label="face") | Q(category="face"), item_id=subject.item_id)
+        .filter(region__isnull=False)
         .exclude(detector_name__startswith="pack:")
         .order_by("-run_id", "id")
     )
@@ -520,15 +529,15 @@ def _face_regions(subject: Subject) -> list[tuple[dict[str, int] | None, str]]:
     return regions or [(None, "")]
 
 
-def _crop(picture: np.ndarray, region: dict[str, int], margin: float) -> np.ndarray:
-    """The face box grown by ``margin`` of its size on each side, clipped to the picture."""
+def _crop(picture: np.ndarray, region: dict[str, int], margin: float) -> np.ndarray | None:
+    """The face box grown by ``margin`` of its size on each side, clipped to the picture (None: outside)."""
     height, width = picture.shape[:2]
     grow_x, grow_y = int(region["w"] * margin), int(region["h"] * margin)
     x0, y0 = max(0, region["x"] - grow_x), max(0, region["y"] - grow_y)
     x1 = min(width, region["x"] + region["w"] + grow_x)
     y1 = min(height, region["y"] + region["h"] + grow_y)
     if x1 <= x0 or y1 <= y0:
-        return picture
+        return None
     return picture[y0:y1, x0:x1]
 
 
@@ -539,7 +548,13 @@ def pack_detectors() -> list[PackDetector]:
     except (DatabaseError, RuntimeError) as exc:  # before migrate, or where no database may be used
         logger.warning("model packs not registered: %s", exc)
         return []
-    return [PackDetector.for_pack(pack) for pack in packs]
+    found = []
+    for pack in packs:
+        try:
+            found.append(PackDetector.for_pack(pack))
+        except RejectedInput as exc:  # a manifest changed in the database after import: never run it
+            logger.error("model pack %s %s not registered: %s", pack.name, pack.version, exc.message)
+    return found
 
 
 _seen_state: str | None = None
@@ -670,7 +685,14 @@ def pack_import(*, path: Path, actor: User | None, enable: bool = False) -> Pack
             _io_names(session, manifest)
             _check_runs(session, manifest)
             restored = _place(temp, final, sha256) == "replaced"
-            pack = _record(manifest, final, size, path, actor)
+            try:
+                with transaction.atomic():
+                    pack = _record(manifest, final, size, path, actor)
+            except IntegrityError:
+                raise RejectedInput(
+                    f"pack {manifest.name} {manifest.version} was imported by someone else meanwhile: "
+                    "run the import again to see it"
+                ) from None
             result = PackImportResult(pack=pack, created=True, restored=restored)
     finally:
         temp.unlink(missing_ok=True)
@@ -739,13 +761,13 @@ def pack_detector_names(pack: ModelPack) -> list[str]:
     return names
 
 
-def _items_in_scope(pack: ModelPack, case: Any) -> int:
-    """How many stored items a re-scan by ``pack`` would look at (images; videos too for frame packs)."""
+def _items_in_scope(detector_names: list[str], case: Any) -> int:
+    """How many stored items these detectors re-scan: images for ``pack:``, videos for ``video:``."""
     from evidence.models import EvidenceItem
 
-    prefixes = ["image/"] + (["video/"] if pack.granularity == PackGranularity.FRAME else [])
+    prefixes = {"video/" if name.startswith("video:") else "image/" for name in detector_names}
     media = Q()
-    for prefix in prefixes:
+    for prefix in sorted(prefixes):
         media |= Q(mime__startswith=prefix) | Q(mime="", blob__mime__startswith=prefix)
     items = EvidenceItem.objects.filter(media, blob__isnull=False)
     if case is not None:
@@ -759,8 +781,8 @@ def pack_enable(
     """Enable ``pack`` (disabling its other versions); offer a re-scan, or queue it when asked.
 
     The model file is hashed first: a swapped file is refused before anything changes. A re-scan is a
-    ``ScanJob(kind="rescan")`` per detector the pack becomes, over ``rescan_case`` or the whole vault; the
-    pipeline's re-scan runner works through it. Annotations of earlier versions stay.
+    ``ScanJob(kind="rescan")`` per detector the pack becomes, over ``rescan_case`` or the whole vault,
+    started after the switch commits (``_rescan_start``). Annotations of earlier versions stay.
     """
     if rescan_case is not None and rescan_all:
         raise RejectedInput("re-scan either one case or the whole vault, not both")
@@ -776,29 +798,49 @@ def pack_enable(
             pack.enabled_by = actor
             pack.enabled_at = timezone.now()
             pack.save(update_fields=["enabled", "enabled_by", "enabled_at"])
-        jobs = []
-        if rescan_case is not None or rescan_all:
-            for name in pack_detector_names(pack):
-                jobs.append(
-                    ScanJob.objects.create(
-                        kind=JobKind.RESCAN,
-                        case=rescan_case,
-                        detector_name=name,
-                        requested_by=actor,
-                        total=_items_in_scope(pack, rescan_case),
-                    )
-                )
     registry.reset()
     names = pack_detector_names(pack)
+    jobs = []
+    if rescan_case is not None or rescan_all:
+        jobs = [_rescan_start(detector_name=name, case=rescan_case, actor=actor) for name in names]
     offer = {
         "detectors": names,
         "version": pack.version,
         "replaces": replaced.version if replaced is not None else None,
-        "items_in_vault": _items_in_scope(pack, None),
+        "items_in_vault": _items_in_scope(names, None),
         "commands": [f"manage.py rescan --detector {n} [--case NUMBER]" for n in names],
         "note": "earlier annotations stay; a re-scan adds this version's annotations beside them",
     }
     return PackEnableResult(pack=pack, replaced=replaced, offer=offer, jobs=jobs)
+
+
+def _rescan_start(*, detector_name: str, case: Any, actor: User | None) -> ScanJob:
+    """Start a re-scan by one detector over a case or the vault.
+
+    Where the Celery pipeline is installed (``detection.pipeline.scan_job_create``) it creates the job,
+    queues a run per item and sends the tasks on commit; otherwise the job is recorded, with the number of
+    items it covers, for a runner to take up.
+    """
+    try:
+        pipeline = importlib.import_module("detection.pipeline")
+    except ModuleNotFoundError as exc:
+        if exc.name != "detection.pipeline":
+            raise
+        return ScanJob.objects.create(
+            kind=JobKind.RESCAN,
+            case=case,
+            detector_name=detector_name,
+            requested_by=actor,
+            total=_items_in_scope([detector_name], case),
+        )
+    job, _ = pipeline.scan_job_create(
+        kind=JobKind.RESCAN,
+        case_id=case.pk if case is not None else None,
+        detector_name=detector_name,
+        actor=actor,
+        send=True,
+    )
+    return job
 
 
 def pack_disable(*, pack: ModelPack, actor: User | None) -> ModelPack:

@@ -62,6 +62,11 @@ class Finding:
 
 
 class Detector(Protocol):
+    """A detector. An image detector may also set ``frame_capable = True`` (its findings on one video frame
+    mean what they mean on a photograph): the video adapter then registers ``video:<name>`` for it. Such a
+    detector reads a frame through ``subject.pixels``/``upright``/``image``, never ``subject.read()``: a
+    frame's subject carries the video's SHA-256, so its bytes are the video's."""
+
     info: DetectorInfo
 
     def load(self) -> None:

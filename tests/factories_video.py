@@ -27,15 +27,18 @@ def make_video(
     gop_seconds: int = 2,
     rotation: int | None = None,
     frames: list[np.ndarray] | None = None,
+    container_format: str = "mp4",
 ) -> bytes:
-    """An MP4 whose picture changes each second: astronaut, coffee, cat, … (one photo per second)."""
+    """A video (MP4 by default) whose picture changes each second: astronaut, coffee, cat, … ."""
     pictures = frames or photos()
     out = io.BytesIO()
-    with av.open(out, mode="w", format="mp4") as container:
+    with av.open(out, mode="w", format=container_format) as container:
         stream = container.add_stream(codec, rate=fps)
         stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
+        stream.pix_fmt = "yuvj420p" if codec == "mjpeg" else "yuv420p"
         stream.options = {"g": str(fps * gop_seconds)}
+        if codec == "libvpx-vp9":
+            stream.options = {"g": str(fps * gop_seconds), "deadline": "realtime", "cpu-used": "8"}
         if codec == "libx264":
             stream.options = {"g": str(fps * gop_seconds), "preset": "ultrafast", "keyint_min": "1"}
         if rotation is not None:

@@ -252,6 +252,13 @@ def test_a_model_whose_input_differs_from_the_manifest_is_refused(tmp_path):
 
 
 @pytest.mark.django_db
+def test_a_model_that_gives_no_finite_score_is_refused(tmp_path):
+    path, _ = write_pack(tmp_path / "pack", model=tiny_model(weight=float("nan")))
+    with pytest.raises(RejectedInput, match="non-finite score on a grey test picture"):
+        pack_import(path=path, actor=None)
+
+
+@pytest.mark.django_db
 def test_bytes_that_are_not_onnx_are_refused(tmp_path):
     path, _ = write_pack(tmp_path / "pack", model=b"this is not a model")
     with pytest.raises(RejectedInput, match="cannot be loaded by onnxruntime"):
@@ -396,6 +403,16 @@ def test_packs_refresh_notices_a_change_made_elsewhere(tmp_path):
     assert packs_refresh() is False
 
 
+@pytest.mark.django_db
+def test_a_pack_whose_stored_manifest_was_edited_is_not_registered(tmp_path, caplog):
+    path, _ = write_pack(tmp_path / "pack")
+    pack = pack_import(path=path, actor=None, enable=True).pack
+    ModelPack.objects.filter(pk=pack.pk).update(manifest={**pack.manifest, "threshold": 7})
+    registry.reset()
+    assert "pack:brightness-test" not in registry.detectors()
+    assert "threshold: required, a number 0–1" in caplog.text
+
+
 class BrightSquareFaces:
     """A real (tiny) region detector for face-pack tests: the bounding box of the bright pixels, as "face"."""
 
@@ -431,6 +448,13 @@ def test_face_pack_scores_face_crops_and_falls_back_to_the_whole_image(tmp_path)
     assert scored.details["input"].startswith(f"face annotation {face.pk} (test-faces 1)")
     assert scored.score == pytest.approx(_expected(picture[16:32, 24:40]), abs=1e-5)
 
+    Annotation.objects.filter(pk=face.pk).update(region={"x": 500, "y": 500, "w": 10, "h": 10})
+    outside = PackDetector.for_pack(ModelPack.objects.get()).analyze(Subject.for_item(item))
+    assert (
+        outside[0].details["input"]
+        == f"whole image: face annotation {face.pk} (test-faces 1) lies outside the picture"
+    )
+
     bare = _image_item(picture)  # no face detector has run on this one
     detection_run(item=bare, detector=detector)
     whole = Annotation.objects.get(item=bare)
@@ -441,17 +465,24 @@ def test_face_pack_scores_face_crops_and_falls_back_to_the_whole_image(tmp_path)
 
 @pytest.mark.django_db
 def test_frame_pack_runs_on_video_frames_through_the_adapter(tmp_path):
+    white, black = np.full((64, 64, 3), 250, np.uint8), np.full((64, 64, 3), 5, np.uint8)
+    video = make_video(seconds=3, fps=5, size=(64, 64), frames=[white, black])
+    item = stored_item(case=CaseFactory(), data=video, actor=UserFactory(), name="v.mp4", mime="video/mp4")
+    still = _image_item(white)
+
     path, manifest = write_pack(tmp_path / "pack", granularity="frame", threshold=0.6)
-    result = pack_import(path=path, actor=None, enable=True)
-    assert result.enabled is not None
-    assert result.enabled.offer["detectors"] == ["pack:brightness-test", "video:pack:brightness-test"]
+    pack = pack_import(path=path, actor=None).pack
+    result = pack_enable(pack=pack, actor=None, rescan_all=True)
+    assert result.offer["detectors"] == ["pack:brightness-test", "video:pack:brightness-test"]
+    assert result.offer["items_in_vault"] == 2
+    assert {(j.detector_name, j.total) for j in result.jobs} == {
+        ("pack:brightness-test", 1),  # the still image
+        ("video:pack:brightness-test", 1),  # the video
+    }
     adapter = registry.detector_get("video:pack:brightness-test")
     assert adapter.info.model_sha256 == manifest["sha256"]
     assert adapter.info.version.startswith("1.0.0+video")
 
-    white, black = np.full((64, 64, 3), 250, np.uint8), np.full((64, 64, 3), 5, np.uint8)
-    video = make_video(seconds=3, fps=5, size=(64, 64), frames=[white, black])
-    item = stored_item(case=CaseFactory(), data=video, actor=UserFactory(), name="v.mp4", mime="video/mp4")
     run = detection_run(item=item, detector=adapter)
     assert run.status == RunStatus.DONE, run.error
     frames = Annotation.objects.filter(item=item, details__scope="frame").order_by("time_start_ms")
@@ -462,8 +493,7 @@ def test_frame_pack_runs_on_video_frames_through_the_adapter(tmp_path):
     assert (summary.time_start_ms, summary.time_end_ms) == (0, 2000)
     assert summary.score == pytest.approx(max(a.score or 0.0 for a in frames))
 
-    still = _image_item(white)  # a frame pack reads still pictures too
-    detection_run(item=still, detector=registry.detector_get("pack:brightness-test"))
+    detection_run(item=still, detector=registry.detector_get("pack:brightness-test"))  # stills too
     assert Annotation.objects.get(item=still).details["granularity"] == "frame"
 
 

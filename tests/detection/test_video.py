@@ -73,6 +73,22 @@ def test_mpeg4_part2_decodes_too():
     assert [_nearest_photo(f.rgb) for f in frames] == [0, 1]
 
 
+@pytest.mark.parametrize(
+    ("codec", "container_format", "decoder", "keyframes"),
+    [
+        ("libvpx-vp9", "webm", "vp9", [0, 2000]),
+        ("mjpeg", "matroska", "mjpeg", [0, 1000, 2000]),  # every frame a keyframe: still one per second
+    ],
+)
+def test_other_containers_and_codecs(codec, container_format, decoder, keyframes):
+    data = make_video(seconds=3, fps=5, codec=codec, container_format=container_format)
+    frames, sample = _scan(data)
+    assert sample.info.codec == decoder and sample.info.duration_ms == 3000
+    assert [_nearest_photo(f.rgb) for f in frames] == [0, 1, 2]
+    frames, _ = _scan(data, Sampling(keyframes_only=True))
+    assert [f.ref.position_ms for f in frames] == keyframes
+
+
 def test_display_rotation_is_applied_like_a_player():
     frames, sample = _scan(make_video(seconds=1, fps=5, rotation=90))
     assert sample.info.rotation == 90
