@@ -282,9 +282,9 @@ def file_sha256(path: Path) -> str:
 def _session(path: Path) -> Any:
     import onnxruntime as ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = int(settings.HAETAE_MODEL_PACKS["INTRA_OP_THREADS"])
-    options.inter_op_num_threads = 1
+    from detection.registry import onnx_session_options
+
+    options = onnx_session_options()  # HAETAE_ONNX_THREADS; one per process in Celery workers
     return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
 
 
@@ -415,7 +415,6 @@ class PackDetector:
                 ).decode(),
                 "manifest_sha256": manifest_sha256,
                 "runtime": f"onnxruntime {package_version('onnxruntime')}",
-                "intra_op_threads": int(settings.HAETAE_MODEL_PACKS["INTRA_OP_THREADS"]),
                 "pixels": "upright RGB (EXIF orientation applied)",
             },
             model_sha256=m.sha256,

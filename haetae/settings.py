@@ -334,6 +334,5 @@ HAETAE_VIDEO = {
 }
 # Pack files live in DATA_DIR / "models" / "<sha256>.onnx" (read-only).
 HAETAE_MODEL_PACKS = {
-    "INTRA_OP_THREADS": int(os.environ.get("HAETAE_MODEL_PACK_THREADS", "1")),
     "MAX_MODEL_BYTES": int(os.environ.get("HAETAE_MODEL_PACK_MAX_BYTES", str(2 * 1024**3))),
 }

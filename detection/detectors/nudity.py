@@ -272,6 +272,9 @@ class NudityDetector:
         validation="not validated on explicit material; see docs/detectors/nudenet.md",
     )
 
+    # Also run on sampled video frames as ``video:nudenet`` (detection.detectors.video).
+    frame_capable = True
+
     def __init__(self, *, intra_op_threads: int | None = None) -> None:
         self.intra_op_threads = intra_op_threads
         self.session: Any = None
