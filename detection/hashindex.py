@@ -214,28 +214,35 @@ class PdqIndex:
         # 3 bits after an exact probe and within 2 after a one-bit probe. This drops ~85 % of candidates
         # before any random access to the hashes.
         partner = (qchunks[:, np.arange(CHUNKS) ^ 1] & 0xFF).astype(np.uint8).reshape(-1)  # (q * 16,)
-        tables = self._tables
-        ranges, bytes_, exact_total = [], [], 0
-        per_probe = len(qchunks) * CHUNKS
-        for r, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-            if e > s:
-                ranges.append(tables[r % CHUNKS][s:e])
-                bytes_.append((e - s, partner[r % per_probe], r % per_probe // CHUNKS))
-                if r < per_probe:
-                    exact_total += e - s
-        if not ranges:
+        lengths = ends - starts
+        nonempty = np.flatnonzero(lengths)
+        if not len(nonempty):
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
-        entries = np.concatenate(ranges)
-        counts = np.fromiter((c for c, _, _ in bytes_), dtype=np.int64, count=len(bytes_))
-        wanted = np.repeat(np.fromiter((b for _, b, _ in bytes_), dtype=np.uint8, count=len(bytes_)), counts)
+        per_probe = len(qchunks) * CHUNKS  # ranges per probe value; range r is (probe, query, chunk)
+        tables = self._tables
+        entries = np.concatenate(
+            [
+                tables[r % CHUNKS][s:e]
+                for r, s, e in zip(
+                    nonempty.tolist(), starts[nonempty].tolist(), ends[nonempty].tolist(), strict=True
+                )
+            ]
+        )
+        counts = lengths[nonempty]
+        ends_in_entries = np.cumsum(counts)
+        exact_total = (
+            int(ends_in_entries[np.searchsorted(nonempty, per_probe) - 1]) if nonempty[0] < per_probe else 0
+        )
+        wanted = np.repeat(partner[nonempty % per_probe], counts)
         byte_distance = np.bitwise_count(entries.view(np.uint8)[::4] ^ wanted)
         near = np.empty(len(entries), dtype=bool)
         np.less_equal(byte_distance[:exact_total], 3, out=near[:exact_total])
         np.less_equal(byte_distance[exact_total:], 2, out=near[exact_total:])
         keep = np.flatnonzero(near)
-        rows = np.repeat(np.fromiter((q for _, _, q in bytes_), dtype=np.int64, count=len(bytes_)), counts)
-        query_of = rows[keep]
+        # The range (hence the query row) of each kept entry, found from the kept ones only.
+        range_of = nonempty[np.searchsorted(ends_in_entries, keep, side="right")]
+        query_of = (range_of % per_probe) // CHUNKS
         candidates = (entries[keep] >> np.uint32(8)).astype(np.intp)
         stored = np.take(self._hashes, candidates, axis=0)
         distance = np.bitwise_count(stored ^ queries[query_of]).sum(axis=1, dtype=np.int64)
