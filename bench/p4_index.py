@@ -27,6 +27,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -144,6 +145,7 @@ def worker_faiss(data: Path, repeat: int, kind: str) -> dict:
     stored, queries, planted_at = loaded["stored"], loaded["queries"], loaded["planted_at"]
     del loaded
     started = time.perf_counter()
+    index: Any
     if kind == "mih":
         index = faiss.IndexBinaryMultiHash(256, 16, 16)
         index.nflip = THRESHOLD // 16
