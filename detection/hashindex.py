@@ -72,7 +72,8 @@ class PdqIndex:
         self._hashes = np.zeros((0, 4), dtype=np.uint64)
         self._ids = np.zeros(0, dtype=np.uint32)
         self._size = 0  # positions in the CSR tables
-        self._tables: list[np.ndarray] = [np.zeros(0, dtype=np.uint32) for _ in range(CHUNKS)]
+        # The 16 tables, one after another: table c is _tables[c * size : (c + 1) * size].
+        self._tables = np.zeros(0, dtype=np.uint32)
         self._offsets = np.zeros((CHUNKS, _BUCKETS + 1), dtype=np.int64)
         self._buffer_hashes: list[np.ndarray] = []
         self._buffer_ids: list[np.ndarray] = []
@@ -88,7 +89,7 @@ class PdqIndex:
         return (
             self._hashes.nbytes
             + self._ids.nbytes
-            + sum(t.nbytes for t in self._tables)
+            + self._tables.nbytes
             + self._offsets.nbytes
             + sum(b.nbytes for b in self._buffer_hashes)
             + sum(b.nbytes for b in self._buffer_ids)
@@ -110,11 +111,12 @@ class PdqIndex:
         if n > MAX_POSITIONS:
             raise ValueError(f"one index holds at most {MAX_POSITIONS:,} hashes; shard larger sets")
         chunks = self._hashes.view(np.uint16)  # (n, 16): each 64-bit word as four 16-bit chunks
+        self._tables = np.empty(CHUNKS * n, dtype=np.uint32)
         for c in range(CHUNKS):
             keys = chunks[:, c]
             # Stable radix sort of 16-bit keys: positions in each bucket stay ascending.
             order = np.argsort(keys, kind="stable").astype(np.uint32)
-            self._tables[c] = _entries(order, chunks[order, c ^ 1])
+            self._tables[c * n : (c + 1) * n] = _entries(order, chunks[order, c ^ 1])
             del order
             counts = np.bincount(keys, minlength=_BUCKETS)
             self._offsets[c, 0] = 0
@@ -155,15 +157,17 @@ class PdqIndex:
         self._ids[n_old : n_old + n_new] = new_ids
         positions = np.arange(n_old, n_old + n_new, dtype=np.uint32)
         chunks = new_hashes.view(np.uint16)
+        at, values = [], []
         for c in range(CHUNKS):
             keys = chunks[:, c].astype(np.int64)
             order = np.argsort(keys, kind="stable")
-            keys, pos = keys[order], positions[order]
-            entries = _entries(pos, chunks[order, c ^ 1])
-            # Inserting before offsets[key + 1] puts each new position at the end of its bucket.
-            self._tables[c] = np.insert(self._tables[c], self._offsets[c, keys + 1], entries)
-            counts = np.bincount(keys, minlength=_BUCKETS)
-            self._offsets[c, 1:] += np.cumsum(counts)
+            keys = keys[order]
+            # Inserting before offsets[key + 1] puts each new position at the end of its bucket; chunks in
+            # order, so that equal insertion points (one table's end, the next one's start) keep them apart.
+            at.append(c * n_old + self._offsets[c, keys + 1])
+            values.append(_entries(positions[order], chunks[order, c ^ 1]))
+            self._offsets[c, 1:] += np.cumsum(np.bincount(keys, minlength=_BUCKETS))
+        self._tables = np.insert(self._tables, np.concatenate(at), np.concatenate(values))
         self._size += n_new
         self._buffer_hashes, self._buffer_ids, self._buffered = [], [], 0
 
@@ -220,17 +224,15 @@ class PdqIndex:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
         per_probe = len(qchunks) * CHUNKS  # ranges per probe value; range r is (probe, query, chunk)
-        tables = self._tables
-        entries = np.concatenate(
-            [
-                tables[r % CHUNKS][s:e]
-                for r, s, e in zip(
-                    nonempty.tolist(), starts[nonempty].tolist(), ends[nonempty].tolist(), strict=True
-                )
-            ]
-        )
+        # Every probed bucket's entries, gathered in one pass: index = a running sum of steps that are 1
+        # inside a bucket and jump to the next bucket's start between buckets.
         counts = lengths[nonempty]
+        begins = (nonempty % CHUNKS) * self._size + starts[nonempty]
         ends_in_entries = np.cumsum(counts)
+        step = np.ones(int(ends_in_entries[-1]), dtype=np.int64)
+        step[0] = begins[0]
+        step[ends_in_entries[:-1]] = begins[1:] - (begins[:-1] + counts[:-1]) + 1
+        entries = self._tables[np.cumsum(step)]
         exact_total = (
             int(ends_in_entries[np.searchsorted(nonempty, per_probe) - 1]) if nonempty[0] < per_probe else 0
         )
