@@ -147,28 +147,29 @@ class PdqIndex:
             raise ValueError(f"one index holds at most {MAX_POSITIONS:,} hashes; shard larger sets")
         if n_old + n_new > len(self._hashes):
             capacity = max(n_old + n_new, n_old + n_old // 8, 1024)
-            grown = np.zeros((capacity, 4), dtype=np.uint64)
-            grown[:n_old] = self._hashes[:n_old]
-            self._hashes = grown
-            grown_ids = np.zeros(capacity, dtype=np.uint32)
-            grown_ids[:n_old] = self._ids[:n_old]
-            self._ids = grown_ids
+            self._hashes = _grown(self._hashes, (capacity, 4))
+            self._ids = _grown(self._ids, (capacity,))
         self._hashes[n_old : n_old + n_new] = new_hashes
         self._ids[n_old : n_old + n_new] = new_ids
         positions = np.arange(n_old, n_old + n_new, dtype=np.uint32)
         chunks = new_hashes.view(np.uint16)
-        at, values = [], []
-        for c in range(CHUNKS):
+        n_all = n_old + n_new
+        self._tables = _grown(self._tables, (CHUNKS * n_all,))
+        # Last table first, each moved to its new place with its new entries: a table's new region never
+        # overlaps a table not yet moved, and only one table (not all sixteen) is copied at a time.
+        for c in reversed(range(CHUNKS)):
             keys = chunks[:, c].astype(np.int64)
             order = np.argsort(keys, kind="stable")
             keys = keys[order]
-            # Inserting before offsets[key + 1] puts each new position at the end of its bucket; chunks in
-            # order, so that equal insertion points (one table's end, the next one's start) keep them apart.
-            at.append(c * n_old + self._offsets[c, keys + 1])
-            values.append(_entries(positions[order], chunks[order, c ^ 1]))
+            # Inserting before offsets[key + 1] puts each new position at the end of its bucket.
+            merged = np.insert(
+                self._tables[c * n_old : (c + 1) * n_old],
+                self._offsets[c, keys + 1],
+                _entries(positions[order], chunks[order, c ^ 1]),
+            )
+            self._tables[c * n_all : (c + 1) * n_all] = merged
             self._offsets[c, 1:] += np.cumsum(np.bincount(keys, minlength=_BUCKETS))
-        self._tables = np.insert(self._tables, np.concatenate(at), np.concatenate(values))
-        self._size += n_new
+        self._size = n_all
         self._buffer_hashes, self._buffer_ids, self._buffered = [], [], 0
 
     # --- searching ------------------------------------------------------------------------------------
@@ -259,6 +260,18 @@ class PdqIndex:
         dist = np.bitwise_count(queries[:, None, :] ^ hashes[None, :, :]).sum(axis=2, dtype=np.int64)
         q, j = np.nonzero(dist <= threshold)
         return q, ids[j].astype(np.int64), dist[q, j]
+
+
+def _grown(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``array`` enlarged to ``shape`` (new rows zero), in place where the allocator can (realloc/mremap
+    moves large blocks without copying them, so growing does not briefly hold two copies)."""
+    try:
+        array.resize(shape, refcheck=False)
+        return array
+    except ValueError:  # a view, or not owning its memory: copy
+        grown = np.zeros(shape, dtype=array.dtype)
+        grown[: len(array)] = array
+        return grown
 
 
 def _as_ids(ids: np.ndarray | Iterable[int], n: int) -> np.ndarray:
