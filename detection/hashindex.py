@@ -100,12 +100,13 @@ class PdqIndex:
     def build(self, hashes: np.ndarray, ids: np.ndarray | Sequence[int], *, copy: bool = True) -> None:
         """Replace the contents with ``hashes`` (``(n, 4)`` uint64) and their ``ids``.
 
-        ``copy=False`` takes ownership of a contiguous uint64 array instead of copying it (large builds).
+        ``copy=False`` takes over a contiguous uint64 array that owns its memory instead of copying it
+        (large builds); any other array is copied, so that merges can always grow it in place.
         """
         hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
         ids_array = _as_ids(ids, len(hashes))
         n = len(hashes)
-        self._hashes = hashes.copy() if copy else hashes
+        self._hashes = hashes if not copy and hashes.flags.owndata else hashes.copy()
         self._ids = ids_array
         self._size = n
         if n > MAX_POSITIONS:
