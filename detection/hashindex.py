@@ -72,7 +72,8 @@ class PdqIndex:
         self._hashes = np.zeros((0, 4), dtype=np.uint64)
         self._ids = np.zeros(0, dtype=np.uint32)
         self._size = 0  # positions in the CSR tables
-        self._tables: list[np.ndarray] = [np.zeros(0, dtype=np.uint32) for _ in range(CHUNKS)]
+        # The 16 tables, one after another: table c is _tables[c * size : (c + 1) * size].
+        self._tables = np.zeros(0, dtype=np.uint32)
         self._offsets = np.zeros((CHUNKS, _BUCKETS + 1), dtype=np.int64)
         self._buffer_hashes: list[np.ndarray] = []
         self._buffer_ids: list[np.ndarray] = []
@@ -88,7 +89,7 @@ class PdqIndex:
         return (
             self._hashes.nbytes
             + self._ids.nbytes
-            + sum(t.nbytes for t in self._tables)
+            + self._tables.nbytes
             + self._offsets.nbytes
             + sum(b.nbytes for b in self._buffer_hashes)
             + sum(b.nbytes for b in self._buffer_ids)
@@ -99,22 +100,24 @@ class PdqIndex:
     def build(self, hashes: np.ndarray, ids: np.ndarray | Sequence[int], *, copy: bool = True) -> None:
         """Replace the contents with ``hashes`` (``(n, 4)`` uint64) and their ``ids``.
 
-        ``copy=False`` takes ownership of a contiguous uint64 array instead of copying it (large builds).
+        ``copy=False`` takes over a contiguous uint64 array that owns its memory instead of copying it
+        (large builds); any other array is copied, so that merges can always grow it in place.
         """
         hashes = np.ascontiguousarray(hashes, dtype=np.uint64)
         ids_array = _as_ids(ids, len(hashes))
         n = len(hashes)
-        self._hashes = hashes.copy() if copy else hashes
+        self._hashes = hashes if not copy and hashes.flags.owndata else hashes.copy()
         self._ids = ids_array
         self._size = n
         if n > MAX_POSITIONS:
             raise ValueError(f"one index holds at most {MAX_POSITIONS:,} hashes; shard larger sets")
         chunks = self._hashes.view(np.uint16)  # (n, 16): each 64-bit word as four 16-bit chunks
+        self._tables = np.empty(CHUNKS * n, dtype=np.uint32)
         for c in range(CHUNKS):
             keys = chunks[:, c]
             # Stable radix sort of 16-bit keys: positions in each bucket stay ascending.
             order = np.argsort(keys, kind="stable").astype(np.uint32)
-            self._tables[c] = _entries(order, chunks[order, c ^ 1])
+            self._tables[c * n : (c + 1) * n] = _entries(order, chunks[order, c ^ 1])
             del order
             counts = np.bincount(keys, minlength=_BUCKETS)
             self._offsets[c, 0] = 0
@@ -145,26 +148,29 @@ class PdqIndex:
             raise ValueError(f"one index holds at most {MAX_POSITIONS:,} hashes; shard larger sets")
         if n_old + n_new > len(self._hashes):
             capacity = max(n_old + n_new, n_old + n_old // 8, 1024)
-            grown = np.zeros((capacity, 4), dtype=np.uint64)
-            grown[:n_old] = self._hashes[:n_old]
-            self._hashes = grown
-            grown_ids = np.zeros(capacity, dtype=np.uint32)
-            grown_ids[:n_old] = self._ids[:n_old]
-            self._ids = grown_ids
+            self._hashes = _grown(self._hashes, (capacity, 4))
+            self._ids = _grown(self._ids, (capacity,))
         self._hashes[n_old : n_old + n_new] = new_hashes
         self._ids[n_old : n_old + n_new] = new_ids
         positions = np.arange(n_old, n_old + n_new, dtype=np.uint32)
         chunks = new_hashes.view(np.uint16)
-        for c in range(CHUNKS):
+        n_all = n_old + n_new
+        self._tables = _grown(self._tables, (CHUNKS * n_all,))
+        # Last table first, each moved to its new place with its new entries: a table's new region never
+        # overlaps a table not yet moved, and only one table (not all sixteen) is copied at a time.
+        for c in reversed(range(CHUNKS)):
             keys = chunks[:, c].astype(np.int64)
             order = np.argsort(keys, kind="stable")
-            keys, pos = keys[order], positions[order]
-            entries = _entries(pos, chunks[order, c ^ 1])
+            keys = keys[order]
             # Inserting before offsets[key + 1] puts each new position at the end of its bucket.
-            self._tables[c] = np.insert(self._tables[c], self._offsets[c, keys + 1], entries)
-            counts = np.bincount(keys, minlength=_BUCKETS)
-            self._offsets[c, 1:] += np.cumsum(counts)
-        self._size += n_new
+            merged = np.insert(
+                self._tables[c * n_old : (c + 1) * n_old],
+                self._offsets[c, keys + 1],
+                _entries(positions[order], chunks[order, c ^ 1]),
+            )
+            self._tables[c * n_all : (c + 1) * n_all] = merged
+            self._offsets[c, 1:] += np.cumsum(np.bincount(keys, minlength=_BUCKETS))
+        self._size = n_all
         self._buffer_hashes, self._buffer_ids, self._buffered = [], [], 0
 
     # --- searching ------------------------------------------------------------------------------------
@@ -214,28 +220,33 @@ class PdqIndex:
         # 3 bits after an exact probe and within 2 after a one-bit probe. This drops ~85 % of candidates
         # before any random access to the hashes.
         partner = (qchunks[:, np.arange(CHUNKS) ^ 1] & 0xFF).astype(np.uint8).reshape(-1)  # (q * 16,)
-        tables = self._tables
-        ranges, bytes_, exact_total = [], [], 0
-        per_probe = len(qchunks) * CHUNKS
-        for r, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-            if e > s:
-                ranges.append(tables[r % CHUNKS][s:e])
-                bytes_.append((e - s, partner[r % per_probe], r % per_probe // CHUNKS))
-                if r < per_probe:
-                    exact_total += e - s
-        if not ranges:
+        lengths = ends - starts
+        nonempty = np.flatnonzero(lengths)
+        if not len(nonempty):
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty, empty
-        entries = np.concatenate(ranges)
-        counts = np.fromiter((c for c, _, _ in bytes_), dtype=np.int64, count=len(bytes_))
-        wanted = np.repeat(np.fromiter((b for _, b, _ in bytes_), dtype=np.uint8, count=len(bytes_)), counts)
+        per_probe = len(qchunks) * CHUNKS  # ranges per probe value; range r is (probe, query, chunk)
+        # Every probed bucket's entries, gathered in one pass: index = a running sum of steps that are 1
+        # inside a bucket and jump to the next bucket's start between buckets.
+        counts = lengths[nonempty]
+        begins = (nonempty % CHUNKS) * self._size + starts[nonempty]
+        ends_in_entries = np.cumsum(counts)
+        step = np.ones(int(ends_in_entries[-1]), dtype=np.int64)
+        step[0] = begins[0]
+        step[ends_in_entries[:-1]] = begins[1:] - (begins[:-1] + counts[:-1]) + 1
+        entries = self._tables[np.cumsum(step)]
+        exact_total = (
+            int(ends_in_entries[np.searchsorted(nonempty, per_probe) - 1]) if nonempty[0] < per_probe else 0
+        )
+        wanted = np.repeat(partner[nonempty % per_probe], counts)
         byte_distance = np.bitwise_count(entries.view(np.uint8)[::4] ^ wanted)
         near = np.empty(len(entries), dtype=bool)
         np.less_equal(byte_distance[:exact_total], 3, out=near[:exact_total])
         np.less_equal(byte_distance[exact_total:], 2, out=near[exact_total:])
         keep = np.flatnonzero(near)
-        rows = np.repeat(np.fromiter((q for _, _, q in bytes_), dtype=np.int64, count=len(bytes_)), counts)
-        query_of = rows[keep]
+        # The range (hence the query row) of each kept entry, found from the kept ones only.
+        range_of = nonempty[np.searchsorted(ends_in_entries, keep, side="right")]
+        query_of = (range_of % per_probe) // CHUNKS
         candidates = (entries[keep] >> np.uint32(8)).astype(np.intp)
         stored = np.take(self._hashes, candidates, axis=0)
         distance = np.bitwise_count(stored ^ queries[query_of]).sum(axis=1, dtype=np.int64)
@@ -250,6 +261,18 @@ class PdqIndex:
         dist = np.bitwise_count(queries[:, None, :] ^ hashes[None, :, :]).sum(axis=2, dtype=np.int64)
         q, j = np.nonzero(dist <= threshold)
         return q, ids[j].astype(np.int64), dist[q, j]
+
+
+def _grown(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """``array`` enlarged to ``shape`` (new rows zero), in place where the allocator can (realloc/mremap
+    moves large blocks without copying them, so growing does not briefly hold two copies)."""
+    try:
+        array.resize(shape, refcheck=False)
+        return array
+    except ValueError:  # a view, or not owning its memory: copy
+        grown = np.zeros(shape, dtype=array.dtype)
+        grown[: len(array)] = array
+        return grown
 
 
 def _as_ids(ids: np.ndarray | Iterable[int], n: int) -> np.ndarray:

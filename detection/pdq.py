@@ -159,9 +159,7 @@ def quality_of(block64: np.ndarray) -> int:
 
 def _dihedral_blocks(dct: np.ndarray) -> list[np.ndarray]:
     """The DCT block of each orientation, by the reference's sign and transposition rules."""
-    idx = np.arange(16)
-    odd_i = (idx[:, None] & 1).astype(bool) & np.ones((16, 16), dtype=bool)
-    odd_j = (idx[None, :] & 1).astype(bool) & np.ones((16, 16), dtype=bool)
+    odd_i, odd_j = np.indices((16, 16)) & 1 == 1  # row / column index odd (frequency i + 1 even)
     odd_sum = odd_i ^ odd_j
     return [
         dct,

@@ -62,7 +62,17 @@ class PdqDetector:
         )
 
     def load(self) -> None:
-        pdq.pdq_from_luma(np.zeros((64, 64), dtype=np.float32))  # builds the DCT matrix once per process
+        """Once per worker process: the DCT matrix, and the match indexes built from the database."""
+        from django.db import DatabaseError
+
+        from detection.matching import live_index
+
+        pdq.pdq_from_luma(np.zeros((64, 64), dtype=np.float32))
+        try:
+            live_index("banks").sync()
+            live_index("items").sync()
+        except DatabaseError:  # no database yet (e.g. before migrations): the first lookup builds them
+            pass
 
     def analyze(self, subject: Subject) -> list[Finding]:
         result, decoder, scale = self._hash(subject)

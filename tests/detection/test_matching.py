@@ -229,3 +229,10 @@ def test_inactive_banks_do_not_match():
     bank.save()
     detection_run(item=_image_item(case, photo("coffee")), detector=PdqDetector())
     assert not Match.objects.exists()
+
+
+def test_load_builds_the_indexes_from_the_database():
+    bank = bank_create(name="known", kind=HashBankKind.KNOWN_MATERIAL, actor=None)
+    bank_entry_add(bank=bank, actor=None, pdq=pdq.pdq_from_bytes(encode(photo("coffee"))).hash)
+    PdqDetector().load()
+    assert len(live_index("banks").index) == 1
