@@ -49,3 +49,6 @@ lock:
 bench: venv
 	$(BIN)/python bench/p1_hashing.py
 	$(BIN)/python bench/p2_ingest.py
+	$(BIN)/python bench/p3_pdq.py
+	$(BIN)/python bench/p4_index.py
+	$(BIN)/python bench/p5_nudenet.py

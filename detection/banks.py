@@ -26,6 +26,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from detection.hashindex import MAX_THRESHOLD
+from detection.matching import bank_entries_lookup
 from detection.models import BankEntry, HashBank
 from detection.models.banks import HashBankKind
 from detection.pdq import DEFAULT_THRESHOLD
@@ -44,6 +45,7 @@ class ImportResult:
     created: int
     duplicates: int
     rows: int
+    matches: int = 0  # items already in the vault that the new entries match
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +54,7 @@ class ImportResult:
             "rows": self.rows,
             "created": self.created,
             "duplicates": self.duplicates,
+            "matches": self.matches,
         }
 
 
@@ -127,13 +130,17 @@ def bank_entry_add(
                 raise RejectedInput(str(exc)) from None
     if not hashes:
         raise RejectedInput("an entry needs at least one of pdq, md5, sha1, sha256")
-    return BankEntry.objects.create(
-        bank=bank,
-        label=label[:300],
-        source=source[:300],
-        added_by=actor if actor is not None and actor.is_authenticated else None,
-        **hashes,
-    )
+    with transaction.atomic():
+        entry = BankEntry.objects.create(
+            bank=bank,
+            label=label[:300],
+            source=source[:300],
+            added_by=actor if actor is not None and actor.is_authenticated else None,
+            **hashes,
+        )
+        # Evidence already in the vault is looked up too, in the same transaction.
+        bank_entries_lookup(entries=[entry], actor=actor)
+    return entry
 
 
 def bank_import(
@@ -190,7 +197,11 @@ def bank_import(
                 )
             )
         BankEntry.objects.bulk_create(new, batch_size=5000)
-    return ImportResult(bank=bank, created=len(new), duplicates=duplicates, rows=len(rows))
+        # Evidence already in the vault is looked up too, in the same transaction.
+        matches = bank_entries_lookup(entries=new, actor=actor)
+    return ImportResult(
+        bank=bank, created=len(new), duplicates=duplicates, rows=len(rows), matches=len(matches)
+    )
 
 
 def parse_hash_list(text: str, *, name: str, kind: str) -> tuple[list[_Row], list[str]]:

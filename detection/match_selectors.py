@@ -16,7 +16,7 @@ from casefile.choices import CaseMemberRole
 from casefile.models import Case, CaseMember
 from casefile.selectors import INGEST_ROLES, case_list
 from detection.models import HashBank, Match, MatchAlert
-from evidence.selectors import evidence_visible_to
+from evidence.selectors import VICTIM_SUPPORT_ROLE, evidence_visible_to
 from haetae.errors import AccessDenied
 
 Caller = AbstractBaseUser | AnonymousUser
@@ -124,14 +124,25 @@ class Side:
     contacts: list[dict[str, str]] = field(default_factory=list)
 
 
-def _item_side(item: Any, visible_cases: set[int]) -> Side:
+def pseudonymised_case_ids(user: Caller) -> set[int]:
+    """Ids of the cases where the user is victim support: items there are references (item-ID), no names."""
+    cases = case_list(user=user).filter(caller_role=VICTIM_SUPPORT_ROLE)  # type: ignore[misc]
+    return set(cases.values_list("pk", flat=True))
+
+
+def _item_side(item: Any, visible_cases: set[int], pseudonymised_cases: set[int]) -> Side:
     if item.case_id in visible_cases:
-        return Side(True, item.pk, item.case.number, item.original_name)
+        name = f"item-{item.pk}" if item.case_id in pseudonymised_cases else item.original_name
+        return Side(True, item.pk, item.case.number, name)
     return Side(False, contacts=case_contacts(item.case_id))
 
 
-def match_view(match: Match, *, visible_cases: set[int]) -> dict[str, Any]:
-    """The match as this viewer may see it (``visible_cases``: ``visible_case_ids(user)``)."""
+def match_view(
+    match: Match, *, visible_cases: set[int], pseudonymised_cases: set[int] | None = None
+) -> dict[str, Any]:
+    """The match as this viewer may see it (``visible_cases``: ``visible_case_ids(user)``;
+    ``pseudonymised_cases``: ``pseudonymised_case_ids(user)``, where items show no file name)."""
+    hidden = pseudonymised_cases or set()
     body: dict[str, Any] = {
         "id": match.pk,
         "kind": match.kind,
@@ -142,12 +153,12 @@ def match_view(match: Match, *, visible_cases: set[int]) -> dict[str, Any]:
         "matched_at": match.matched_at,
         "suppressed": match.suppressed_by_id is not None,
         "suppressed_by_bank": match.suppressed_by.bank.name if match.suppressed_by is not None else None,
-        "item": _item_side(match.item, visible_cases).__dict__,
+        "item": _item_side(match.item, visible_cases, hidden).__dict__,
         "other_item": None,
         "bank_entry": None,
     }
     if match.other_item_id is not None:
-        body["other_item"] = _item_side(match.other_item, visible_cases).__dict__
+        body["other_item"] = _item_side(match.other_item, visible_cases, hidden).__dict__
     if match.entry is not None:
         bank = match.entry.bank
         own = bank.case_id is None or bank.case_id in visible_cases

@@ -24,8 +24,9 @@ from django.db.models import Q
 from casefile.choices import CaseMemberRole
 from casefile.models import CaseMember
 from detection.hashindex import MAX_THRESHOLD, PdqIndex, pack_hex
-from detection.models import Annotation, BankEntry, Match, MatchAlert
+from detection.models import Annotation, BankEntry, DetectionRun, Match, MatchAlert
 from detection.models.banks import HashBankKind, MatchKind
+from detection.models.runs import RunStatus
 from detection.pdq import DEFAULT_THRESHOLD, ORIENTATIONS
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append_many
@@ -33,6 +34,7 @@ from evidence.models import EvidenceItem
 
 PDQ_LABEL = "pdq"
 PDQ_CATEGORY = "perceptual_hash"
+FILE_HASHES_DETECTOR = "file-hashes"
 INDEX_FORMAT = "mih16x16-v1"
 # Ids seen missing below the high-water mark are re-read this long (seconds) before being given up.
 _GAP_PATIENCE_S = 600
@@ -371,3 +373,108 @@ def _alert(*, item: EvidenceItem, matches: list[Match]) -> None:
             MatchAlert(match=match, recipient_id=user_id, case_id=case_id) for user_id, case_id in leads
         )
     MatchAlert.objects.bulk_create(alerts, ignore_conflicts=True)
+
+
+def bank_entries_lookup(*, entries: list[BankEntry], actor: Any = None, batch: int = 2000) -> list[Match]:
+    """Look newly added bank entries up against the items already in the vault, in every case.
+
+    A victim's originals or an imported list usually arrive after the evidence: without this they would
+    only catch items ingested later. Only items whose own lookup already ran are looked up (a PDQ
+    annotation exists only after its lookup; digests after the ``file-hashes`` run), so no lookup is
+    recorded twice. Call in the transaction that adds the entries. Allow-list entries
+    find nothing here (they only suppress). Each item gets its matches recorded once per entry, at the
+    nearest of its PDQ annotations and orientations, exactly as a lookup at ingest would record them.
+    """
+    active = [e for e in entries if e.bank.active and e.bank.kind != HashBankKind.ALLOW_LIST]
+    found: dict[int, dict[int, _Found]] = {}  # item id → entry id → the best finding
+    annotation_of: dict[int, Annotation] = {}
+    items: dict[int, EvidenceItem] = {}
+
+    by_digest = {
+        field: {getattr(e, field): e for e in active if getattr(e, field)}
+        for field in ("sha256", "md5", "sha1")
+    }
+    if any(by_digest.values()):
+        # Only items whose own digest lookup already ran: the others will find the entries when it runs.
+        looked_up = DetectionRun.objects.filter(
+            detector__name=FILE_HASHES_DETECTOR, status=RunStatus.DONE
+        ).values("item_id")
+        candidates = EvidenceItem.objects.filter(
+            Q(blob__sha256__in=list(by_digest["sha256"]))
+            | Q(blob__md5__in=list(by_digest["md5"]))
+            | Q(blob__sha1__in=list(by_digest["sha1"])),
+            pk__in=looked_up,
+        ).select_related("blob", "case")
+        kinds = {"sha256": MatchKind.SHA256, "md5": MatchKind.MD5, "sha1": MatchKind.SHA1}
+        for item in candidates.order_by("pk"):
+            items[item.pk] = item
+            for field, kind in kinds.items():
+                entry = by_digest[field].get(getattr(item.blob, field))
+                if entry is not None and entry.pk not in found.setdefault(item.pk, {}):
+                    found[item.pk][entry.pk] = _Found(kind, entry=entry)
+
+    pdq_entries = [e for e in active if e.pdq]
+    if pdq_entries:
+        index = PdqIndex()
+        index.build(pack_hex([e.pdq for e in pdq_entries]), list(range(len(pdq_entries))))
+        annotations = (
+            Annotation.objects.filter(label=PDQ_LABEL, category=PDQ_CATEGORY)
+            .select_related("item", "item__case")
+            .order_by("pk")
+        )
+        chunk: list[Annotation] = []
+        for annotation in annotations.iterator(chunk_size=batch):
+            chunk.append(annotation)
+            if len(chunk) == batch:
+                _entries_against(chunk, pdq_entries, index, found, annotation_of, items)
+                chunk = []
+        if chunk:
+            _entries_against(chunk, pdq_entries, index, found, annotation_of, items)
+
+    matches: list[Match] = []
+    for item_id, per_entry in found.items():
+        if per_entry:
+            matches += _record(
+                item=items[item_id],
+                found=list(per_entry.values()),
+                annotation=annotation_of.get(item_id),
+                index_version=f"{INDEX_FORMAT} new bank entries",
+                actor=actor,
+            )
+    return matches
+
+
+def _entries_against(
+    annotations: list[Annotation],
+    entries: list[BankEntry],
+    index: PdqIndex,
+    found: dict[int, dict[int, _Found]],
+    annotation_of: dict[int, Annotation],
+    items: dict[int, EvidenceItem],
+) -> None:
+    variants_of: list[dict[str, str]] = []
+    rows: list[str] = []
+    owner: list[int] = []  # query row → position in ``annotations``
+    for position, annotation in enumerate(annotations):
+        variants = annotation.details.get("dihedral") or {"original": annotation.details.get("hash", "")}
+        variants = {o: h for o, h in variants.items() if isinstance(h, str) and len(h) == 64}
+        variants_of.append(variants)
+        for value in variants.values():
+            rows.append(value)
+            owner.append(position)
+    if not rows:
+        return
+    for hit in index.search(pack_hex(rows), MAX_THRESHOLD):
+        annotation = annotations[owner[hit.query]]
+        entry = entries[hit.id]
+        distance, orientation = _nearest(variants_of[owner[hit.query]], entry.pdq)
+        if distance > entry.bank.pdq_threshold:
+            continue
+        per_entry = found.setdefault(annotation.item_id, {})
+        current = per_entry.get(entry.pk)
+        if current is None or (current.kind == MatchKind.PDQ and distance < current.distance):
+            per_entry[entry.pk] = _Found(
+                MatchKind.PDQ, distance, orientation, entry.bank.pdq_threshold, entry=entry
+            )
+            annotation_of[annotation.item_id] = annotation
+        items.setdefault(annotation.item_id, annotation.item)

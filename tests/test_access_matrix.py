@@ -9,6 +9,9 @@ break-glass grant. The checks:
   names and digests, grant reasons) in any response body or header, lists count only what they return;
 - "not found" reads the same for an object of another case and for one that does not exist;
 - a refused request writes no custody event;
+- victim_support and auditor members never receive media (an image, video or audio body, or served
+  content's X-Haetae-SHA256), and victim_support sees items only as pseudonymised references: no item's
+  file name reaches them;
 - list endpoints run a number of queries that does not grow with the number of rows.
 
 A new endpoint fails ``test_every_api_endpoint_has_a_fixture`` until it has an entry in ENDPOINTS: one
@@ -53,6 +56,7 @@ LEADS = {"lead"}
 RECORD = {"lead", "investigator"}  # record people, identities and legal authorities
 SUPPORT_READ = {"lead", "victim_support"}  # victim support files and takedowns
 SUPPORT_WRITE = {"victim_support"}
+NO_MEDIA_ROLES = {"victim_support", "auditor"}  # never receive content or previews (DESIGN.md, invariant 4)
 TARGET_MARKERS = [
     "2024-TARGET-0001",
     "Target case title marker",
@@ -296,9 +300,10 @@ def _grow_members(world: World, user: Any, n: int) -> None:
 
 
 def _grow_authorities(world: World, user: Any, n: int) -> None:
-    for i in range(n):
+    for _ in range(n):
+        number = f"W-{world.target.legal_authorities.count()}"
         legal_authority_record(
-            case=world.target, actor=user, number=f"W-{i}", scope="s", issued_at=timezone.now()
+            case=world.target, actor=user, number=number, scope="s", issued_at=timezone.now()
         )
 
 
@@ -344,8 +349,9 @@ def _grow_person_channel(world: World, user: Any, n: int) -> None:
 
 
 def _grow_derivations(world: World, user: Any, n: int) -> None:
-    for i in range(n):
-        source = stored_item(case=world.target, data=f"source {i} {user.pk}".encode(), actor=user)
+    for _ in range(n):
+        data = f"source {EvidenceItem.objects.count()}".encode()
+        source = stored_item(case=world.target, data=data, actor=user)
         link_assert_derivation(
             item=world.item, source_item=source, assertion=Assertion("suspected"), actor=user
         )
@@ -422,6 +428,10 @@ def _reason(world: World) -> dict[str, Any]:
     return {"reason": "access matrix"}
 
 
+def _link_id(kind: str) -> Callable[[World], int]:
+    return lambda w: int(w.links[kind].pk)
+
+
 def _link_entries() -> dict[str, Endpoint]:
     """The four link types: list, assert, read one, withdraw (reads for every member, writes by LINK)."""
     asserts: dict[str, Callable[[World], dict[str, Any]]] = {
@@ -457,7 +467,7 @@ def _link_entries() -> dict[str, Endpoint]:
     entries: dict[str, Endpoint] = {}
     for kind, body in asserts.items():
         name = f"casefile-api:case-link-{kind}"
-        one = _in_case(pk=lambda w, kind=kind: w.links[kind].pk)
+        one = _in_case(pk=_link_id(kind))
         entries[f"{name}-list"] = Endpoint(
             kwargs=CASE_KW,
             missing=CASE_MISSING,
@@ -1086,11 +1096,23 @@ def test_access_matrix(name: str, method: str, caller: str, role: str) -> None:
     if response.status_code >= 400:
         assert CustodyEvent.objects.count() == events_before, "a refused request wrote a custody event"
     if caller == "member":
+        if role in NO_MEDIA_ROLES:
+            media = response.get("Content-Type", "").split("/")[0] in {"image", "video", "audio"}
+            assert not media and "X-Haetae-SHA256" not in response, (
+                f"{name} {method.upper()} gives {role} media"
+            )
+        if role == "victim_support":
+            names = [world.item.original_name, world.source_item.original_name, world.home_item.original_name]
+            shown = [n for n in names if n in text]
+            assert not shown, f"{name} {method.upper()} shows victim_support the file names {shown}"
         return
     # Off the target case: nothing of it may show, not even its count.
-    # What the caller named (in the URL, its query or its body) may be echoed: the same as for a nonexistent
-    # one, checked below.
-    named = url + repr(call.query) + repr(call.data(world) if call.data else None)
+    # What the caller named may be echoed: in the URL, or (for a "not found") in a query or body that has a
+    # nonexistent variant, since the identical-404 check below shows the echo says nothing more.
+    names_elsewhere = call.missing_query is not None or call.missing_data is not None
+    named = url
+    if names_elsewhere and response.status_code == 404:
+        named += repr(call.query) + repr(call.data(world) if call.data else None)
     if not (call.echoes_target and response.status_code < 300):
         leaked = [marker for marker in world.markers if marker in text and marker not in named]
         assert not leaked, f"{name} {method.upper()} as {caller} {role} leaks {leaked}"
@@ -1098,7 +1120,6 @@ def test_access_matrix(name: str, method: str, caller: str, role: str) -> None:
         payload = response.json()
         if isinstance(payload, dict) and "count" in payload and "results" in payload:
             assert payload["count"] == len(payload["results"])
-    names_elsewhere = call.missing_query is not None or call.missing_data is not None
     if (endpoint.missing is not None or names_elsewhere) and response.status_code == 404:
         kwargs = endpoint.kwargs(world)
         missing_kwargs = endpoint.missing(world) if endpoint.missing is not None else kwargs
@@ -1114,8 +1135,8 @@ def test_access_matrix(name: str, method: str, caller: str, role: str) -> None:
             body = one.data(world) if one.data else None
             return [*route.values(), *one.query.values(), *(body.values() if isinstance(body, dict) else [])]
 
-        def normalised(text: str, named: list[Any]) -> str:
-            for value in named:
+        def normalised(text: str, echoed: list[Any]) -> str:
+            for value in echoed:
                 text = text.replace(str(value), "<id>")
             return text
 

@@ -24,6 +24,7 @@ from detection.match_selectors import (
     match_alert_list,
     match_list,
     match_view,
+    pseudonymised_case_ids,
     visible_case_ids,
 )
 from detection.models import BankEntry, HashBank, MatchAlert
@@ -273,9 +274,10 @@ class MatchViewSet(viewsets.GenericViewSet):
             raise RejectedInput("give item=ID or case=NUMBER")
         if request.query_params.get("include_suppressed", "").lower() not in {"1", "true", "yes"}:
             matches = matches.filter(suppressed_by__isnull=True)
-        visible = visible_case_ids(user)
+        visible, hidden = visible_case_ids(user), pseudonymised_case_ids(user)
         page = self.paginate_queryset(matches.order_by("-matched_at", "-id"))
-        return self.get_paginated_response([match_view(m, visible_cases=visible) for m in page or []])
+        views = [match_view(m, visible_cases=visible, pseudonymised_cases=hidden) for m in page or []]
+        return self.get_paginated_response(views)
 
 
 def _alert_body(alert: MatchAlert, visible: set[int]) -> dict[str, Any]:

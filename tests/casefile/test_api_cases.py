@@ -16,6 +16,7 @@ from casefile.models import Case, CaseMember, Channel, ItemPersonLink, LegalAuth
 from casefile.people import identity_open
 from evidence.models import CustodyEvent
 from tests.factories_cases import (
+from tests.factories_access import verified_login
     IDENTITY,
     Team,
     assign_worker,
@@ -591,7 +592,7 @@ def test_the_schema_documents_every_cases_route(tmp_path) -> None:
 def test_the_browsable_api_renders_the_filter_forms() -> None:
     t = team()
     client = APIClient()
-    client.force_login(t.lead)
+    verified_login(client, t.lead)  # API sessions must be OTP-verified
     for path in ["/api/v1/cases/", url(t, "people/"), url(t, "links/item-person/")]:
         response = client.get(path, HTTP_ACCEPT="text/html")
         assert response.status_code == 200, path

@@ -157,6 +157,7 @@ def test_command_json_and_exit_codes(tmp_path, capsys):
         "rows": 2,
         "created": 2,
         "duplicates": 0,
+        "matches": 0,
     }
     bad = _write(tmp_path, "bad.txt", f"{MD5_A}\nnope\n")
     with pytest.raises(SystemExit) as exited:

@@ -8,7 +8,7 @@ import pytest
 from casefile.choices import CaseMemberRole
 from casefile.models import Case
 from detection import pdq
-from detection.banks import bank_create, bank_entry_add
+from detection.banks import bank_create, bank_entry_add, bank_import
 from detection.detectors.pdq import FileHashesDetector, PdqDetector
 from detection.matching import live_index
 from detection.models import Annotation, Match, MatchAlert
@@ -236,3 +236,52 @@ def test_load_builds_the_indexes_from_the_database():
     bank_entry_add(bank=bank, actor=None, pdq=pdq.pdq_from_bytes(encode(photo("coffee"))).hash)
     PdqDetector().load()
     assert len(live_index("banks").index) == 1
+
+
+def test_entries_added_after_the_evidence_find_it_in_every_orientation(tmp_path):
+    """A victim's originals usually arrive after the seized copies: importing them finds those copies."""
+    case = _case()
+    lead = _lead(case)
+    rotated = _image_item(case, np.ascontiguousarray(np.rot90(photo("astronaut"), 1)), name="rotated.jpg")
+    other = _image_item(case, photo("camera"), name="other.jpg")
+    for item in (rotated, other):
+        detection_run(item=item, detector=PdqDetector())
+    assert not Match.objects.exists()
+
+    original = pdq.pdq_from_bytes(encode(photo("astronaut"), quality=95)).hash
+    hashes = tmp_path / "v1-originals.txt"
+    hashes.write_text(original + "\n")
+    result = bank_import(
+        path=hashes,
+        bank_name="V-1 originals",
+        kind="pdq",
+        actor=lead,
+        bank_kind=HashBankKind.VICTIM_ORIGINALS,
+    )
+
+    (match,) = Match.objects.all()
+    assert result.matches == 1 and match.item_id == rotated.pk and match.kind == MatchKind.PDQ
+    assert match.orientation != "original" and match.distance <= match.threshold
+    assert CustodyEvent.objects.filter(item=rotated, action=CustodyAction.MATCHED).count() == 1
+    assert not CustodyEvent.objects.filter(item=other, action=CustodyAction.MATCHED).exists()
+
+    # The same list again adds no entries and no matches; the entry stays live for new items.
+    again = bank_import(path=hashes, bank_name="V-1 originals", kind="pdq", actor=lead)
+    assert (again.created, again.matches) == (0, 0) and Match.objects.count() == 1
+
+
+def test_a_digest_entry_added_later_finds_the_item_and_an_allow_list_finds_nothing():
+    case = _case()
+    lead = _lead(case)
+    item = _image_item(case, photo("coffee"), name="coffee.jpg")
+    assert item.blob is not None
+    detection_run(item=item, detector=FileHashesDetector())  # its own lookup ran before the lists came
+    allow = bank_create(name="benign", kind=HashBankKind.ALLOW_LIST, actor=lead)
+    bank_entry_add(bank=allow, actor=lead, md5=item.blob.md5)
+    assert not Match.objects.exists()
+
+    known = bank_create(name="known material", kind=HashBankKind.KNOWN_MATERIAL, actor=lead)
+    bank_entry_add(bank=known, actor=lead, sha256=item.blob.sha256)
+    (match,) = Match.objects.filter(entry__bank=known)
+    assert match.item_id == item.pk and match.kind == MatchKind.SHA256
+    assert match.suppressed_by is not None  # the allow-list entry still silences it

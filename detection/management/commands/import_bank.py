@@ -44,5 +44,6 @@ class Command(HaetaeCommand):
             return
         self.stdout.write(
             f"{result.created} {options['kind']} hash(es) added to bank {result.bank.name!r} "
-            f"({result.bank.kind}); {result.duplicates} already there; {result.rows} row(s) read"
+            f"({result.bank.kind}); {result.duplicates} already there; {result.rows} row(s) read; "
+            f"{result.matches} match(es) with evidence already in the vault"
         )
