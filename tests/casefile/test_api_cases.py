@@ -15,8 +15,8 @@ from rest_framework.test import APIClient
 from casefile.models import Case, CaseMember, Channel, ItemPersonLink, LegalAuthority, Person
 from casefile.people import identity_open
 from evidence.models import CustodyEvent
-from tests.factories_cases import (
 from tests.factories_access import verified_login
+from tests.factories_cases import (
     IDENTITY,
     Team,
     assign_worker,
