@@ -1,6 +1,10 @@
-"""Admin for detection: an administrator turns a detector version on or off for automatic runs.
+"""Admin for detection: detector versions on or off, hash banks and their entries, model packs.
 
-Findings are not shown here: they describe case content, which an administrator reads only through a case.
+Findings and matches are not shown here: they describe case content, which an administrator reads only
+through a case. Banks may be described, re-thresholded and switched off; their entries are added by
+``manage.py import_bank`` or the API (so evidence already in the vault is looked up too) and never
+deleted. Model packs are imported and enabled with ``import_model`` / ``model_packs`` (which check the
+file's SHA-256 and offer a re-scan); here they are read-only.
 """
 
 from typing import Any
@@ -8,7 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from detection.models import Detector
+from detection.models import BankEntry, Detector, HashBank, ModelPack
 
 
 @admin.register(Detector)
@@ -28,3 +32,44 @@ class DetectorAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # findings point at it: provenance is never deleted
+
+
+class _ReadOnly(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(HashBank)
+class HashBankAdmin(_ReadOnly):
+    list_display = ("name", "kind", "pdq_threshold", "active", "case", "created_by", "created_at")
+    list_filter = ("kind", "active")
+    search_fields = ("name", "description")
+    list_select_related = ("case", "created_by")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        editable = {"description", "pdq_threshold", "active"}
+        return [f.name for f in HashBank._meta.fields if f.name not in editable]
+
+
+@admin.register(BankEntry)
+class BankEntryAdmin(_ReadOnly):
+    list_display = ("id", "bank", "pdq", "md5", "sha256", "label", "source", "added_by", "added_at")
+    list_filter = ("bank",)
+    search_fields = ("pdq", "md5", "sha1", "sha256", "label")
+    list_select_related = ("bank", "added_by")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in BankEntry._meta.fields]
+
+
+@admin.register(ModelPack)
+class ModelPackAdmin(_ReadOnly):
+    list_display = ("name", "version", "task", "granularity", "enabled", "sha256", "imported_at")
+    list_filter = ("enabled", "granularity", "task")
+    search_fields = ("name", "sha256")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in ModelPack._meta.fields]
