@@ -45,3 +45,7 @@ class GlobalRole(models.TextChoices):
     VICTIM_SUPPORT = "victim_support", _("victim support worker")
     AUDITOR = "auditor", _("auditor")
     ADMIN = "admin", _("administrator")
+
+
+# The caller's standing on a case as the API reports it: a team role, or an administrator's live grant.
+CALLER_ROLE_CHOICES = [*CaseMemberRole.choices, ("break_glass", "administrator under a break-glass grant")]

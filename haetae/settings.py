@@ -283,6 +283,8 @@ _enum_names.update(
         "ItemPersonRelationEnum": "casefile.models.people.ItemPersonRelation",
         "PersonChannelRelationEnum": "casefile.models.people.PersonChannelRelation",
         "LinkSourceEnum": "casefile.models.people.LinkSource",
+        "CallerRoleEnum": "casefile.choices.CALLER_ROLE_CHOICES",
+        "CaseMemberRoleEnum": "casefile.choices.CaseMemberRole",
     }
 )
 # --- access: staff sign-in (TOTP via django-otp, throttling via django-axes), break-glass, previews ---

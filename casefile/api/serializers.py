@@ -9,7 +9,13 @@ from typing import Any
 
 from rest_framework import serializers
 
-from casefile.choices import CaseMemberRole, CaseRetention, CaseStatus, LegalAuthorityKind
+from casefile.choices import (
+    CALLER_ROLE_CHOICES,
+    CaseMemberRole,
+    CaseRetention,
+    CaseStatus,
+    LegalAuthorityKind,
+)
 from casefile.models import (
     Case,
     CaseMember,
@@ -59,9 +65,9 @@ class CaseSerializer(serializers.ModelSerializer):
     item_count = serializers.IntegerField(read_only=True, help_text="Evidence items in the case.")
     role = serializers.ChoiceField(
         source="caller_role",
-        choices=CaseMemberRole.choices,
+        choices=CALLER_ROLE_CHOICES,
         read_only=True,
-        help_text="Your role on the case team.",
+        help_text="Your role on the case team, or break_glass for an administrator under a live grant.",
     )
     offences = OffenceSerializer(many=True, read_only=True)
     lead_investigator: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
