@@ -293,9 +293,8 @@ def test_enabled_pack_runs_as_a_detector_with_provenance(tmp_path):
     assert pack.enabled
     detector = registry.detector_get("pack:brightness-test")
     assert (detector.info.version, detector.info.model_sha256) == ("1.0.0", manifest["sha256"])
-    assert (
-        detector.info.parameters["intra_op_threads"] == 1 and detector.info.parameters["threshold"] == "0.5"
-    )
+    assert detector.info.parameters["threshold"] == "0.5"
+    assert detector.info.parameters["manifest_sha256"]  # the manifest it was imported with
     assert "video:pack:brightness-test" not in registry.detectors()  # an image pack is not frame-capable
 
     bright = np.full((32, 32, 3), 230, dtype=np.uint8)
