@@ -296,7 +296,8 @@ class CaseScopedViewSet(viewsets.GenericViewSet):
         return self._case
 
     def scoped(self, case: Case) -> QuerySet:
-        raise NotImplementedError
+        """The case's rows this view lists; each subclass says which."""
+        raise TypeError(f"{type(self).__name__} must define scoped(case)")
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no request user, no case
@@ -648,7 +649,8 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScopedVi
         return link_get(case=self.case(), link_type=self.link_type, link_id=int(self.kwargs["pk"]))
 
     def perform_assert(self, case: Case, fields: dict[str, Any], assertion: link_services.Assertion) -> Link:
-        raise NotImplementedError
+        """Record the link through its service; each link type's subclass says which."""
+        raise TypeError(f"{type(self).__name__} must define perform_assert()")
 
     def create(self, request: Request, number: str) -> Response:
         case = self.case(LINK_ROLES, "assert links")
