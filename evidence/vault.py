@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,15 +76,26 @@ class StagedObject:
     scheme: str = SCHEME
 
 
+NASCENT_PREFIX = ".new-"  # a work directory being set up (see WorkDir); recovery leaves it alone a while
+NASCENT_GRACE_SECONDS = 60
+
+
 class WorkDir:
     """This process's scratch area in the vault; the held flock tells recovery that we are alive."""
 
     def __init__(self) -> None:
         self.token = f"{os.getpid()}-{secrets.token_hex(6)}"
-        self.path = vault_root() / "tmp" / f"w-{self.token}"
-        self.path.mkdir(parents=True, mode=0o700)
-        self._lock_fd = os.open(self.path / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        tmp = vault_root() / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        # The directory gets its locked lock file under a name recovery ignores, then is renamed into
+        # place: a "w-*" directory without a held lock is therefore always a dead process's, never one
+        # still being set up (the flock belongs to the file, so it survives the rename).
+        nascent = tmp / f"{NASCENT_PREFIX}{self.token}"
+        nascent.mkdir(mode=0o700)
+        self._lock_fd = os.open(nascent / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        self.path = tmp / f"w-{self.token}"
+        os.rename(nascent, self.path)
         self._journal = open(self.path / "intents", "a", buffering=1)  # noqa: SIM115 - closed in close()
         self.made_dirs: set[str] = set()  # object directories known to exist: saves a mkdir per object
         self._counter = itertools.count(1)  # next() on a count is atomic: staging threads share it
@@ -226,6 +238,11 @@ def vault_recover() -> RecoveryReport:
     tmp = vault_root() / "tmp"
     if not tmp.is_dir():
         return report
+    now = time.time()
+    for nascent in tmp.glob(f"{NASCENT_PREFIX}*"):  # a process died while setting up its work directory
+        with contextlib.suppress(FileNotFoundError):
+            if now - nascent.stat().st_mtime > NASCENT_GRACE_SECONDS and lock_is_free(nascent / "lock"):
+                shutil.rmtree(nascent, ignore_errors=True)
     for work_dir in sorted(tmp.glob("w-*")):
         if not lock_is_free(work_dir / "lock"):
             continue

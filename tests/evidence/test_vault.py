@@ -2,6 +2,7 @@
 
 import io
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ from django.db import transaction
 from evidence.crypto import CHUNK_SIZE
 from evidence.models import Blob
 from evidence.vault import (
+    NASCENT_GRACE_SECONDS,
+    NASCENT_PREFIX,
     StagedObject,
     WorkDir,
     object_path,
@@ -155,3 +158,25 @@ def test_object_path_refuses_what_is_not_a_sha256() -> None:
     for bad in ("", "../../etc/passwd", "A" * 64, "0" * 63):
         with pytest.raises(ValueError, match="not a SHA-256"):
             object_path(bad)
+
+
+@pytest.mark.django_db
+def test_a_work_dir_is_never_visible_to_recovery_without_its_held_lock() -> None:
+    """Set-up happens under a name recovery ignores; only a directory whose lock is held is renamed in."""
+    with WorkDir() as live:
+        assert live.path.name.startswith("w-") and (live.path / "lock").exists()
+        assert not list((vault_root() / "tmp").glob(f"{NASCENT_PREFIX}*"))
+        assert vault_recover().work_dirs_removed == [] and live.path.exists()
+
+
+@pytest.mark.django_db
+def test_recover_removes_set_up_dirs_only_when_abandoned_and_old() -> None:
+    tmp = vault_root() / "tmp"
+    tmp.mkdir(parents=True)
+    young, old = tmp / f"{NASCENT_PREFIX}1-young", tmp / f"{NASCENT_PREFIX}2-old"
+    for nascent in (young, old):
+        nascent.mkdir()  # a process died between mkdir and its lock: no lock file at all
+    past = time.time() - NASCENT_GRACE_SECONDS - 5
+    os.utime(old, (past, past))
+    vault_recover()
+    assert young.exists() and not old.exists()  # a young one may be a live process mid set-up
