@@ -847,6 +847,14 @@ class TakedownViewSet(_CaseScoped):
         takedown = support.takedown_get(case=self.case_for(), takedown_id=takedown_id)
         return Response(TakedownSerializer(takedown, context={"now": timezone.now()}).data, status=code)
 
+    def _step(self, request: Request, pk: str, form_class: Any, service: Any) -> Response:
+        """One step of a takedown's life (send, acknowledge, removed, refuse): check, record, show."""
+        self.case_for(write=True)
+        form = form_class(data=request.data)
+        form.is_valid(raise_exception=True)
+        service(takedown=self.get_object(), actor=self.actor, **form.validated_data)
+        return self._show(int(pk))
+
     def list(self, request: Request, number: str) -> Response:
         return self.paginated(self.filter_queryset(self.get_queryset()), TakedownSerializer)
 
@@ -887,11 +895,7 @@ class TakedownViewSet(_CaseScoped):
     )
     @action(detail=True, methods=["post"], url_path="send", serializer_class=TakedownSendSerializer)
     def send(self, request: Request, number: str, pk: str) -> Response:
-        self.case_for(write=True)
-        form = TakedownSendSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        support.takedown_send(takedown=self.get_object(), actor=self.actor, **form.validated_data)
-        return self._show(int(pk))
+        return self._step(request, pk, TakedownSendSerializer, support.takedown_send)
 
     @extend_schema(
         summary="Record the addressee's acknowledgement",
@@ -903,11 +907,7 @@ class TakedownViewSet(_CaseScoped):
         detail=True, methods=["post"], url_path="acknowledge", serializer_class=TakedownAcknowledgeSerializer
     )
     def acknowledge(self, request: Request, number: str, pk: str) -> Response:
-        self.case_for(write=True)
-        form = TakedownAcknowledgeSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        support.takedown_acknowledge(takedown=self.get_object(), actor=self.actor, **form.validated_data)
-        return self._show(int(pk))
+        return self._step(request, pk, TakedownAcknowledgeSerializer, support.takedown_acknowledge)
 
     @extend_schema(
         summary="Record that the target was removed",
@@ -917,11 +917,7 @@ class TakedownViewSet(_CaseScoped):
     )
     @action(detail=True, methods=["post"], url_path="removed", serializer_class=TakedownRemovedSerializer)
     def removed(self, request: Request, number: str, pk: str) -> Response:
-        self.case_for(write=True)
-        form = TakedownRemovedSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        support.takedown_mark_removed(takedown=self.get_object(), actor=self.actor, **form.validated_data)
-        return self._show(int(pk))
+        return self._step(request, pk, TakedownRemovedSerializer, support.takedown_mark_removed)
 
     @extend_schema(
         summary="Record that the addressee refused",
@@ -931,11 +927,7 @@ class TakedownViewSet(_CaseScoped):
     )
     @action(detail=True, methods=["post"], url_path="refuse", serializer_class=TakedownRefuseSerializer)
     def refuse(self, request: Request, number: str, pk: str) -> Response:
-        self.case_for(write=True)
-        form = TakedownRefuseSerializer(data=request.data)
-        form.is_valid(raise_exception=True)
-        support.takedown_refuse(takedown=self.get_object(), actor=self.actor, **form.validated_data)
-        return self._show(int(pk))
+        return self._step(request, pk, TakedownRefuseSerializer, support.takedown_refuse)
 
     @extend_schema(
         methods=["GET"],
