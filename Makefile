@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha256sum | cut -c1-16)
 
-.PHONY: run test lint typecheck fmt pytest migrate lock bench clean-venv sysdeps
+.PHONY: run test lint typecheck fmt pytest migrate lock bench clean-venv sysdeps sysdeps-test assets
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,11 +14,26 @@ $(STAMP): requirements.lock pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
 
-venv: sysdeps $(STAMP)
+venv: sysdeps $(STAMP) assets
 
-# libmagic is the one system library the runtime needs; installed only when missing.
+# System packages (libmagic, the report font, gettext; with --test also poppler and Chromium), only when missing.
 sysdeps:
 	@scripts/sysdeps.sh
+
+sysdeps-test:
+	@scripts/sysdeps.sh --test
+
+# The portal's front-end packages come from the npm registry at build time (package-lock.json) and are served
+# from our own static files: the network the portal runs on has no CDN. Catalogues are compiled here too.
+ASSETS := portal/static/portal/vendor/.installed-$(shell cat package-lock.json | sha256sum | cut -c1-16)
+$(ASSETS): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@rm -rf portal/static/portal/vendor && mkdir -p portal/static/portal/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js node_modules/cytoscape/dist/cytoscape.min.js portal/static/portal/vendor/
+	@touch $(ASSETS)
+
+assets: $(ASSETS) $(STAMP)
+	@$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules >/dev/null
 
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
@@ -34,7 +49,7 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy .
 
-pytest: venv
+pytest: venv sysdeps-test
 	scripts/pytest-all.sh
 
 test: lint typecheck pytest

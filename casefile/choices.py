@@ -49,3 +49,24 @@ class GlobalRole(models.TextChoices):
 
 # The caller's standing on a case as the API reports it: a team role, or an administrator's live grant.
 CALLER_ROLE_CHOICES = [*CaseMemberRole.choices, ("break_glass", "administrator under a break-glass grant")]
+
+
+# --- exhibits: exhibits, reports, export bundles ---
+class ExhibitStatus(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    PENDING = "pending", _("awaiting a supervisor's approval")
+    APPROVED = "approved", _("approved by a supervisor")
+    SHARED = "shared", _("shared with the prosecutor")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+class ReportLanguage(models.TextChoices):
+    KO = "ko", "한국어"
+    EN = "en", "English"
+
+
+class ReportStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")

@@ -45,6 +45,19 @@ class CustodyAction(models.TextChoices):
     ANALYSED = "analysed", _("analysed by a detector")
     FINDING_REVIEWED = "finding_reviewed", _("detector finding confirmed or rejected")
     MATCHED = "matched", _("hash match recorded")
+    # Exhibits, reports and export bundles (exhibits issue).
+    EXHIBIT_CREATED = "exhibit_created", _("exhibit created")
+    EXHIBIT_CHANGED = "exhibit_changed", _("exhibit changed")
+    EXHIBIT_APPROVAL_REQUESTED = "exhibit_approval_requested", _("exhibit approval requested")
+    EXHIBIT_APPROVED = "exhibit_approved", _("exhibit approved by a supervisor")
+    EXHIBIT_SHARED = "exhibit_shared", _("exhibit shared with the prosecutor")
+    EXHIBIT_WITHDRAWN = "exhibit_withdrawn", _("exhibit withdrawn")
+    EXHIBITED = "exhibited", _("put in an exhibit")
+    UNEXHIBITED = "unexhibited", _("taken out of an exhibit")
+    REPORT_GENERATED = "report_generated", _("report generated and signed")
+    REPORT_DOWNLOADED = "report_downloaded", _("report downloaded")
+    BUNDLE_CREATED = "bundle_created", _("export bundle created")
+    BUNDLE_DOWNLOADED = "bundle_downloaded", _("export bundle downloaded")
 
 
 class AcquisitionStatus(models.TextChoices):

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "evidence",
     "detection",
     "casefile",
+    "portal",
 ]
 
 MIDDLEWARE = [
@@ -117,6 +118,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "ko"
 LANGUAGES = [("ko", "한국어"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:dashboard"
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("HAETAE_TIME_ZONE", "Asia/Seoul")

@@ -1,10 +1,12 @@
-"""Top-level URLs: the admin, the REST API under /api/v1/, and the OpenAPI schema and docs."""
+"""Top-level URLs: the portal, the admin, the REST API under /api/v1/, and the OpenAPI schema and docs."""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
+    path("", include("portal.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("casefile.api.urls")),
     path("api/v1/", include("evidence.api.urls")),

@@ -1,7 +1,9 @@
-"""casefile models, one module per part: cases and teams, people and links, victim support, access, faces."""
+"""casefile models, one module per part: cases and teams, people and links, victim support,
+access, faces, exhibits."""
 
 from casefile.models.access import BreakGlassGrant
 from casefile.models.case import Case, CaseMember, LegalAuthority, Offence, case_number_validator
+from casefile.models.exhibits import Exhibit, ExhibitItem, ExportBundle, Report
 from casefile.models.faces import ReferencePhoto
 from casefile.models.people import (
     Channel,
@@ -27,6 +29,9 @@ __all__ = [
     "CaseMember",
     "Channel",
     "ChannelObservation",
+    "Exhibit",
+    "ExhibitItem",
+    "ExportBundle",
     "ItemChannelLink",
     "ItemDerivationLink",
     "ItemPersonLink",
@@ -36,6 +41,7 @@ __all__ = [
     "PersonAccount",
     "PersonChannelLink",
     "ReferencePhoto",
+    "Report",
     "SupportConsent",
     "SupportFile",
     "SupportNote",

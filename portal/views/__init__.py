@@ -1,0 +1,1 @@
+"""Portal views, one module per area; each is thin: parse, check via a selector, call a service, render."""
