@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from casefile.api import interchange as interchange_api
 from casefile.api import support as support_api
 from casefile.api import views
 
@@ -37,5 +38,9 @@ router.register(
 router.register(rf"{support_api.CASE_PREFIX}/takedowns", support_api.TakedownViewSet, basename="takedown")
 router.register("takedowns", support_api.OverdueAcrossCasesViewSet, basename="takedown-all")
 # --- end support ---
+
+# --- interchange: VICS JSON and CASE/UCO JSON-LD exports (casefile/api/interchange.py) ---
+router.register(f"{CASE}/interchange", interchange_api.InterchangeViewSet, basename="case-interchange")
+# --- end interchange ---
 
 urlpatterns = router.urls
