@@ -56,6 +56,7 @@ LEADS = {"lead"}
 RECORD = {"lead", "investigator"}  # record people, identities and legal authorities
 SUPPORT_READ = {"lead", "victim_support"}  # victim support files and takedowns
 SUPPORT_WRITE = {"victim_support"}
+INTERCHANGE = {"lead", "investigator"}  # VICS and CASE/UCO exports of items
 NO_MEDIA_ROLES = {"victim_support", "auditor"}  # never receive content or previews (DESIGN.md, invariant 4)
 TARGET_MARKERS = [
     "2024-TARGET-0001",
@@ -886,6 +887,25 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     # Across the caller's cases where they are support worker or lead: everyone gets their own (maybe none).
     "casefile-api:takedown-all-overdue": Endpoint(methods={"get": Call(member=200, outsider=200)}),
+    # --- interchange: VICS and CASE/UCO exports (lead and investigators; an exported event per item) ---
+    "casefile-api:case-interchange-vics": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "post": Call(
+                member=by_role(INTERCHANGE, 200, 403), data=lambda w: {"recipient": "matrix"}, format="json"
+            )
+        },
+    ),
+    "casefile-api:case-interchange-case-uco": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "post": Call(
+                member=by_role(INTERCHANGE, 200, 403), data=lambda w: {"recipient": "matrix"}, format="json"
+            )
+        },
+    ),
     # --- detection: detectors, runs, findings, jobs, progress (reads by membership, reviews by CONTENT) ---
     "detection-api:detectors": Endpoint(methods={"get": Call(member=200, outsider=200)}),
     "detection-api:acquisition-progress": Endpoint(
