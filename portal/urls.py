@@ -3,6 +3,7 @@
 from django.urls import path
 
 from portal.views import auth, dashboard
+from portal.views import support as support_views
 
 app_name = "portal"
 
@@ -10,4 +11,43 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("login/", auth.sign_in, name="login"),
     path("logout/", auth.sign_out, name="logout"),
+    # --- support: victim-support pages (portal/views/support.py); no media, thumbnails or content URLs ---
+    path("support/", support_views.support_home, name="support-home"),
+    path("cases/<str:number>/support/", support_views.support_case, name="support-case"),
+    path("cases/<str:number>/support/files/<int:pk>/", support_views.support_file, name="support-file"),
+    path(
+        "cases/<str:number>/support/files/<int:pk>/consents/",
+        support_views.consent_record,
+        name="support-consent-record",
+    ),
+    path(
+        "cases/<str:number>/support/files/<int:pk>/consents/<int:consent_id>/withdraw/",
+        support_views.consent_withdraw,
+        name="support-consent-withdraw",
+    ),
+    path("cases/<str:number>/support/files/<int:pk>/notes/", support_views.notes, name="support-notes"),
+    path(
+        "cases/<str:number>/support/files/<int:pk>/hash-export/",
+        support_views.hash_export,
+        name="support-hash-export",
+    ),
+    path(
+        "cases/<str:number>/support/files/<int:pk>/takedowns/",
+        support_views.takedown_draft,
+        name="support-takedown-draft",
+    ),
+    path("cases/<str:number>/support/takedowns/", support_views.takedowns, name="support-takedowns"),
+    path("cases/<str:number>/support/takedowns/<int:pk>/", support_views.takedown, name="support-takedown"),
+    path(
+        "cases/<str:number>/support/takedowns/<int:pk>/reappearances/",
+        support_views.reappearance_record,
+        name="support-reappearance",
+    ),
+    path(
+        "cases/<str:number>/support/takedowns/<int:pk>/<slug:step>/",
+        support_views.takedown_step,
+        name="support-takedown-step",
+    ),
+    path("cases/<str:number>/support/overdue/", support_views.overdue, name="support-overdue"),
+    # --- end support ---
 ]
