@@ -309,7 +309,9 @@ def takedown(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     row = support.takedown_get(case=case, takedown_id=pk)
     can_write = _can_write(case)
     steps = (
-        [(step, TAKEDOWN_STEP_FORMS[step]()) for step in STEPS_FROM.get(row.status, [])] if can_write else []
+        [(step, TAKEDOWN_STEP_FORMS[step](auto_id=f"{step}-%s")) for step in STEPS_FROM.get(row.status, [])]
+        if can_write
+        else []
     )
     return render(
         request,
