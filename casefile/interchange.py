@@ -199,7 +199,7 @@ def item_category_bases(*, item_ids: Sequence[int]) -> dict[int, CategoryBasis]:
         if link.relation == ItemPersonRelation.DEPICTS and person.kind == PersonKind.VICTIM:
             target = bases[link.item_id].minors if person.is_minor else bases[link.item_id].victims
             target.append(f"link {link.pk}: depicts {person.pseudonym} (confirmed)")
-        elif person.kind == PersonKind.SUSPECT:
+        elif person.kind == PersonKind.SUSPECT and link.relation != ItemPersonRelation.DEPICTS:
             bases[link.item_id].suspects.append(f"link {link.pk}: {link.relation} {person.pseudonym}")
     channel_links = ItemChannelLink.objects.filter(
         item_id__in=ids, confidence=LinkConfidence.CONFIRMED, withdrawn_at__isnull=True
