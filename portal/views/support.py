@@ -273,9 +273,15 @@ def takedowns(request: HttpRequest, number: str) -> HttpResponse:
             )
         rows = rows.filter(status=status)
     now = timezone.now()
+    # The status filter swaps just the table in (HTMX); a plain request gets the whole page.
+    template = (
+        "portal/support/_takedown_rows.html"
+        if request.headers.get("HX-Request")
+        else "portal/support/takedowns.html"
+    )
     return render(
         request,
-        "portal/support/takedowns.html",
+        template,
         {
             "case": case,
             "rows": [(t, support.takedown_is_overdue(t, now=now)) for t in rows],

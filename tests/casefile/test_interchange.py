@@ -227,3 +227,18 @@ def test_api_actions_answer_attachments_for_the_lead_and_refuse_support(world):
     client.force_authenticate(t.support)
     refused = client.post(f"/api/v1/cases/{t.case.number}/interchange/vics/", {}, format="json")
     assert refused.status_code == 403 and "lead" in refused.json()["detail"]
+
+
+def test_the_schema_documents_the_interchange_actions_without_warnings(tmp_path):
+    import yaml
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    paths = yaml.safe_load(out.read_text())["paths"]
+    vics = paths["/api/v1/cases/{number}/interchange/vics/"]["post"]
+    uco = paths["/api/v1/cases/{number}/interchange/case-uco/"]["post"]
+    assert "application/json" in vics["responses"]["200"]["content"]
+    assert "application/ld+json" in uco["responses"]["200"]["content"]
+    assert {"400", "403", "404"} <= set(vics["responses"]) and {"400", "403", "404"} <= set(uco["responses"])

@@ -265,3 +265,37 @@ def test_an_evidence_page_explains_to_support_what_the_api_explains():
     assert escape(expected.message) in response.content.decode()
     assert ask(t.investigator) is None and ask(t.auditor) is None
     assert ask(UserFactory()).status_code == 404
+
+
+def test_the_status_filter_swaps_only_the_table_for_htmx_and_pages_keep_their_query_counts(world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    t = world["t"]
+    client = client_for(t.support)
+    url = f"/cases/{t.case.number}/support/takedowns/?status=sent"
+    partial = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "<table>" in partial and "<html" not in partial and f"#{world['sent'].pk}" in partial
+    assert client.get(f"/cases/{t.case.number}/support/takedowns/?status=bogus").status_code == 404
+
+    def queries(path: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(path).status_code == 200
+        return len(captured)
+
+    pages_to_count = [f"/cases/{t.case.number}/support/", f"/cases/{t.case.number}/support/takedowns/"]
+    before = [queries(p) for p in pages_to_count]
+    for number in range(2, 7):
+        victim = person(t.case, pseudonym=f"V-{number}", actor=t.lead)
+        sfile = support.support_file_open(case=t.case, person=victim, actor=t.support)
+        support.consent_give(support_file=sfile, kind="contact", actor=t.support, given_by="victim")
+        support.takedown_create(
+            case=t.case,
+            support_file=sfile,
+            actor=t.support,
+            addressee="platform",
+            platform="x",
+            target_url=f"https://x.com/p/{number}",
+            item_ids=[world["item"].pk],
+        )
+    assert [queries(p) for p in pages_to_count] == before
