@@ -43,6 +43,7 @@ VICS_FORMAT = "vics-json/2.0"
 CASE_UCO_FORMAT = "case-uco-jsonld/1"
 VICS_ODATA_CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"
 # A fixed namespace so that the same case, item or event gets the same @id in every export.
+_IN_CHUNK = 2000
 _ID_NAMESPACE = uuid.UUID("6b1c0e52-3f0a-5d8e-9a41-68a3e7a7d001")
 
 # --- the category scheme ---------------------------------------------------------------------------------
@@ -174,13 +175,25 @@ def item_category_bases(*, item_ids: Sequence[int]) -> dict[int, CategoryBasis]:
     """Each item's category basis from confirmed findings, confirmed links and approved exhibits only.
 
     Unreviewed findings (review status "lead") and rejected ones are never read here: a detector's guess
-    does not classify material that others will act on.
+    does not classify material that others will act on. Four queries per chunk of items.
     """
+    bases: dict[int, CategoryBasis] = defaultdict(CategoryBasis)
+    ids = list(item_ids)
+    for chunk in _chunks(ids):
+        _category_chunk(chunk, bases)
+    return {item_id: bases[item_id] for item_id in ids}
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    """Ids in slices small enough for any database's limit on query parameters."""
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield list(ids[start : start + _IN_CHUNK])
+
+
+def _category_chunk(ids: list[int], bases: dict[int, CategoryBasis]) -> None:
     from detection.models import Annotation  # casefile → detection, never back
     from detection.models.runs import ReviewStatus
 
-    bases: dict[int, CategoryBasis] = defaultdict(CategoryBasis)
-    ids = list(item_ids)
     confirmed = (
         Annotation.objects.filter(item_id__in=ids, review_status=ReviewStatus.CONFIRMED)
         .select_related("reviewed_by")
@@ -211,9 +224,10 @@ def item_category_bases(*, item_ids: Sequence[int]) -> dict[int, CategoryBasis]:
         .values_list("exhibit_items__item_id", "number", "status")
         .order_by("exhibit_items__item_id", "number")
     )
+    wanted = set(ids)
     for item_id, number, status in exhibited:
-        bases[item_id].exhibits.append(f"exhibit {number} ({status})")
-    return {item_id: bases[item_id] for item_id in ids}
+        if item_id in wanted:  # the filter's join may also yield the exhibit's other items
+            bases[item_id].exhibits.append(f"exhibit {number} ({status})")
 
 
 # --- VICS --------------------------------------------------------------------------------------------------
@@ -505,8 +519,13 @@ def case_uco_document(
 ) -> dict[str, Any]:
     """The CASE/UCO graph: the investigation, the files, their custody as actions, and provenance records."""
     item_ids = [item.pk for item in items]
-    events = list(
-        CustodyEvent.objects.filter(item_id__in=item_ids).select_related("item__acquisition").order_by("seq")
+    events = sorted(
+        (
+            event
+            for chunk in _chunks(item_ids)
+            for event in CustodyEvent.objects.filter(item_id__in=chunk).select_related("item__acquisition")
+        ),
+        key=lambda event: event.seq,
     )
     graph: list[dict[str, Any]] = []
     people: dict[str, str] = {}
@@ -672,14 +691,17 @@ class InterchangeExport:
 
 def _exhibit_numbers(items: Sequence[EvidenceItem]) -> dict[int, list[str]]:
     numbers: dict[int, list[str]] = defaultdict(list)
-    rows = (
-        Exhibit.objects.filter(exhibit_items__item__in=[i.pk for i in items])
-        .exclude(status=ExhibitStatus.WITHDRAWN)
-        .values_list("exhibit_items__item_id", "number")
-        .order_by("exhibit_items__item_id", "number")
-    )
-    for item_id, number in rows:
-        numbers[item_id].append(number)
+    for chunk in _chunks([i.pk for i in items]):
+        wanted = set(chunk)
+        rows = (
+            Exhibit.objects.filter(exhibit_items__item_id__in=chunk)
+            .exclude(status=ExhibitStatus.WITHDRAWN)
+            .values_list("exhibit_items__item_id", "number")
+            .order_by("exhibit_items__item_id", "number")
+        )
+        for item_id, number in rows:
+            if item_id in wanted:  # the filter's join may also yield the exhibit's other items
+                numbers[item_id].append(number)
     return numbers
 
 

@@ -242,3 +242,24 @@ def test_the_schema_documents_the_interchange_actions_without_warnings(tmp_path)
     assert "application/json" in vics["responses"]["200"]["content"]
     assert "application/ld+json" in uco["responses"]["200"]["content"]
     assert {"400", "403", "404"} <= set(vics["responses"]) and {"400", "403", "404"} <= set(uco["responses"])
+
+
+def test_exports_read_in_chunks_give_the_same_documents(world, monkeypatch):
+    t, items = world
+    exhibit = exhibit_create(
+        case=t.case, item_ids=[items["real"].pk, items["child"].pk], description="two", actor=t.lead
+    )
+    Exhibit.objects.filter(pk=exhibit.pk).update(status="approved")
+    case = _case(t)
+    ordered = list(interchange.interchange_items(case=case))
+    whole = interchange.item_category_bases(item_ids=[i.pk for i in ordered])
+    uco_whole = interchange.case_uco_document(
+        case=case, items=ordered, exhibit_numbers=interchange._exhibit_numbers(ordered)
+    )
+    monkeypatch.setattr(interchange, "_IN_CHUNK", 1)
+    assert interchange.item_category_bases(item_ids=[i.pk for i in ordered]) == whole
+    assert whole[items["real"].pk].exhibits == [f"exhibit {exhibit.number} (approved)"]
+    uco_chunked = interchange.case_uco_document(
+        case=case, items=ordered, exhibit_numbers=interchange._exhibit_numbers(ordered)
+    )
+    assert uco_chunked == uco_whole
