@@ -18,10 +18,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from casefile import support
-from casefile.models import Case, SupportFile, TakedownRequest
+from casefile.models import Case, TakedownRequest
 from casefile.models.support import TakedownAddressee, TakedownStatus
 from casefile.selectors import case_list, evidence_get_for
 from evidence.content import media_refusal
@@ -152,7 +152,7 @@ def support_file(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     support_file = support.support_file_get(case=case, support_file_id=pk)
     items = list(support.victim_item_links(support_file=support_file))
     now = timezone.now()
-    takedowns = [t for t in support.takedown_list(case=case).filter(support_file=support_file)]
+    takedowns = list(support.takedown_list(case=case).filter(support_file=support_file))
     can_write = _can_write(case)
     return render(
         request,
@@ -167,14 +167,13 @@ def support_file(request: HttpRequest, number: str, pk: int) -> HttpResponse:
             "share_hashes": support.consent_in_force(support_file=support_file, kind="share_hashes"),
             "can_write": can_write,
             "consent_form": ConsentGiveForm() if can_write else None,
-            "withdraw_form": ConsentWithdrawForm() if can_write else None,
             "export_form": HashExportForm() if can_write else None,
-            "draft_form": _draft_form(support_file, items) if can_write else None,
+            "draft_form": _draft_form(items) if can_write else None,
         },
     )
 
 
-def _draft_form(support_file: SupportFile, links: list[Any], data: Any = None) -> TakedownDraftForm:
+def _draft_form(links: list[Any], data: Any = None) -> TakedownDraftForm:
     choices = [(link.item_id, f"#{link.item_id} · {link.item.blob_id[:16]}…") for link in links]
     return TakedownDraftForm(data, item_choices=choices)
 
@@ -206,6 +205,7 @@ def consent_withdraw(request: HttpRequest, number: str, pk: int, consent_id: int
     return redirect(_file_url(case, pk) + "#consents")
 
 
+@require_http_methods(["GET", "POST"])
 @support_page
 def notes(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """Restricted notes: support workers only (the lead gets the service's 403)."""
@@ -296,7 +296,7 @@ def takedowns(request: HttpRequest, number: str) -> HttpResponse:
 def takedown_draft(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     case = _case(request, number, write=True)
     support_file = support.support_file_get(case=case, support_file_id=pk)
-    form = _draft_form(support_file, list(support.victim_item_links(support_file=support_file)), request.POST)
+    form = _draft_form(list(support.victim_item_links(support_file=support_file)), request.POST)
     if not form.is_valid():
         raise _form_error(form)
     fields = dict(form.cleaned_data)

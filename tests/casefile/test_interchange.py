@@ -212,6 +212,21 @@ def test_commands_write_the_files_and_refuse_without_the_role(world, tmp_path):
     with pytest.raises(SystemExit) as exited:
         call_command("export_vics", t.case.number, "--out", str(out), "--actor", t.lead.username)
     assert exited.value.code == 2  # never overwrites
+    stderr = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command(
+            "export_vics",
+            t.case.number,
+            "--out",
+            str(tmp_path / "y.json"),
+            "--exhibits",
+            "E-999",
+            "--actor",
+            t.lead.username,
+            stderr=stderr,
+        )
+    assert exited.value.code == 1 and "E-999" in stderr.getvalue()
+    assert not (tmp_path / "y.json").exists()
 
 
 def test_api_actions_answer_attachments_for_the_lead_and_refuse_support(world):
