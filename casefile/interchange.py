@@ -449,7 +449,13 @@ CASE_UCO_TYPES = frozenset(
 )
 # Property prefixes the export writes; a property from an undeclared prefix is a mistake.
 _LITERAL_TYPES = frozenset(
-    {"xsd:dateTime", "xsd:integer", "xsd:hexBinary", "xsd:string", "vocabulary:HashNameVocab"}
+    {
+        "xsd:dateTime",
+        "xsd:integer",
+        "xsd:hexBinary",
+        "vocabulary:HashNameVocab",
+        "vocabulary:InvestigationFormVocab",
+    }
 )
 
 
@@ -593,8 +599,8 @@ def case_uco_document(
                 },
             ],
         }
-        if event.location:
-            node["action:location"] = event.location
+        if event.location:  # free text: UCO's action:location wants a Location object, so it goes here
+            node["core:description"] += f"; location: {event.location}"
         if event.action == CustodyAction.ACQUIRED and event.item is not None:
             acquisition = event.item.acquisition
             node["action:instrument"] = {"@id": tool(acquisition.tool_name, acquisition.tool_version)}
@@ -604,7 +610,10 @@ def case_uco_document(
             "@id": _kb("investigation", case.number),
             "@type": "case-investigation:Investigation",
             "core:name": case.number,
-            "case-investigation:investigationForm": {"@type": "xsd:string", "@value": "case"},
+            "case-investigation:investigationForm": {
+                "@type": "vocabulary:InvestigationFormVocab",
+                "@value": "case",
+            },
             "core:object": [{"@id": node["@id"]} for node in graph],
         }
     )
