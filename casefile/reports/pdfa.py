@@ -67,54 +67,63 @@ def _is_embedded(font: pikepdf.Object) -> bool:
     )
 
 
+_SHOW_TEXT = frozenset({"Tj", "TJ", "'", '"'})
+
+
+def _fonts_showing_text(instructions: list[_Instruction]) -> set[str]:
+    """Resource names of the fonts current when text is shown (the font is graphics state: it survives ET
+    and is saved and restored by q/Q)."""
+    used: set[str] = set()
+    current: str | None = None
+    saved: list[str | None] = []
+    for instruction in instructions:
+        operator = str(instruction.operator)
+        if operator == "Tf" and instruction.operands:
+            current = str(instruction.operands[0])
+        elif operator == "q":
+            saved.append(current)
+        elif operator == "Q" and saved:
+            current = saved.pop()
+        elif operator in _SHOW_TEXT and current is not None:
+            used.add(current)
+    return used
+
+
 def _strip_unused_unembedded_fonts(pdf: Pdf) -> None:
-    """Remove text blocks that only select an unembedded font and show nothing, then such fonts' resources.
+    """Drop the selection and the resource of unembedded fonts that never show a glyph on the page.
 
     reportlab opens every page with ``BT /F1 12 Tf 14.4 TL ET`` (Helvetica, never embedded) whatever fonts
-    the page really uses; that no-op would make a validator count an unembedded font. Any block that shows
-    text is kept as it is, so a font that is really used stays and is refused by ``_unembedded_fonts``.
+    the page then uses; a validator would count that font although it draws nothing. Removing a ``Tf`` that
+    no text-showing operator follows (before the next ``Tf``) changes nothing on the page. A font that does
+    show text is left alone and refused by ``_unembedded_fonts``.
     """
+    # Pages may share one font dictionary: a font leaves it only if it is idle on every page sharing it.
+    idle_by_dict: dict[tuple[int, int], set[str]] = {}
+    pages = []
     for page in pdf.pages:
         resources = page.obj.get("/Resources")
-        fonts = resources.get("/Font") if resources is not None else None
-        if fonts is None:
+        if resources is None or "/Font" not in resources:
             continue
+        fonts = resources.Font
+        holder = fonts if fonts.is_indirect else resources if resources.is_indirect else page.obj
+        key = holder.objgen
         unembedded = {name for name, font in fonts.items() if not _is_embedded(font)}
-        if not unembedded:
+        instructions = list(pikepdf.parse_content_stream(page))
+        idle = unembedded - _fonts_showing_text(instructions)
+        idle_by_dict[key] = idle_by_dict.get(key, idle) & idle
+        pages.append((page, fonts, key, instructions))
+    for page, fonts, key, instructions in pages:
+        idle = idle_by_dict[key]
+        if not idle:
             continue
-        kept: list[_Instruction] = []
-        block: list[_Instruction] = []
-        in_text = changed = False
-        for instruction in pikepdf.parse_content_stream(page):
-            operator = str(instruction.operator)
-            if operator == "BT":
-                in_text, block = True, [instruction]
-            elif in_text:
-                block.append(instruction)
-                if operator == "ET":
-                    in_text = False
-                    shows = any(str(i.operator) in {"Tj", "TJ", "'", '"'} for i in block)
-                    selects = any(
-                        str(i.operator) == "Tf" and str(i.operands[0]) in unembedded
-                        for i in block
-                        if i.operands
-                    )
-                    if selects and not shows:
-                        changed = True
-                    else:
-                        kept.extend(block)
-            else:
-                kept.append(instruction)
-        if in_text:
-            kept.extend(block)
-        if changed:
+        kept = [
+            i
+            for i in instructions
+            if not (str(i.operator) == "Tf" and i.operands and str(i.operands[0]) in idle)
+        ]
+        if len(kept) != len(instructions):
             page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(kept))
-        selected = {
-            str(i.operands[0])
-            for i in pikepdf.parse_content_stream(page)
-            if str(i.operator) == "Tf" and i.operands
-        }
-        for name in unembedded - selected:
+        for name in idle & set(fonts.keys()):
             del fonts[name]
 
 
