@@ -1,4 +1,4 @@
-"""Helpers for the report-signing tests: a throwaway CA and signer, a plain reportlab PDF, pdfsig's verdict."""
+"""Report-signing test helpers: a throwaway CA and signer, a plain reportlab PDF, pdfsig's verdict."""
 
 import subprocess
 from dataclasses import dataclass
@@ -149,7 +149,7 @@ def use_signer(settings, files: SignerFiles) -> None:
 
 
 def plain_pdf(path: Path, lines: list[str], *, pages: int = 2) -> Path:
-    """A plain PDF as reportlab writes it, text in an embedded TrueType font (NanumGothic), ``pages`` pages."""
+    """A plain reportlab PDF, text in an embedded TrueType font (NanumGothic), ``pages`` pages."""
     if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
         pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))
     pdf = canvas.Canvas(str(path))

@@ -127,7 +127,7 @@ def test_a_font_that_is_really_used_unembedded_is_refused(tmp_path: Path) -> Non
     pdf = canvas.Canvas(str(source))
     pdf.drawString(60, 700, "Helvetica is not embedded by reportlab")
     pdf.save()
-    with pytest.raises(RejectedInput, match="Helvetica.*embedded"):
+    with pytest.raises(RejectedInput, match=r"Helvetica.*embedded"):
         pdfa_finalize(pdf_in=source, pdf_out=tmp_path / "out.pdf", manifest=b"{}", title="t", language="en")
     assert not (tmp_path / "out.pdf").exists()
 
