@@ -1,5 +1,6 @@
 """Report-signing test helpers: a throwaway CA and signer, a plain reportlab PDF, pdfsig's verdict."""
 
+import os
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -179,9 +180,16 @@ class PdfsigVerdict:
         return ""
 
 
-def pdfsig(path: Path, *options: str) -> PdfsigVerdict:
-    """Run poppler's pdfsig (NSS) on ``path`` and keep what it printed."""
-    result = subprocess.run(["pdfsig", *options, str(path)], capture_output=True, text=True, timeout=60)
+def pdfsig(path: Path, *options: str, home: Path) -> PdfsigVerdict:
+    """Run poppler's pdfsig on ``path`` and keep what it printed.
+
+    ``home`` is the HOME it runs with: without ``~/.pki/nssdb`` there, NSS starts with no certificate
+    database, so pdfsig trusts no CA at all (the state of a fresh machine), whatever this machine's user has.
+    """
+    env = {**os.environ, "HOME": str(home)}
+    result = subprocess.run(
+        ["pdfsig", *options, str(path)], capture_output=True, text=True, timeout=60, env=env
+    )
     return PdfsigVerdict(returncode=result.returncode, output=result.stdout + result.stderr)
 
 
