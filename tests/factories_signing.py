@@ -116,7 +116,7 @@ def make_signer(
         )
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
-        )  # type: ignore[arg-type]
+        )
         .sign(ca.key, hashes.SHA256())
     )
     encryption: serialization.KeySerializationEncryption = (
