@@ -1,7 +1,10 @@
 """Report-signing test helpers: a throwaway CA and signer, a plain reportlab PDF, pdfsig's verdict."""
 
+import ctypes
+import ctypes.util
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -197,3 +200,84 @@ def flip_byte(path: Path, offset: int) -> None:
     data = bytearray(path.read_bytes())
     data[offset] ^= 0x01
     path.write_bytes(bytes(data))
+
+
+def nss_trust_db(directory: Path, ca_pem: bytes) -> str:
+    """An NSS database (what ``certutil -N`` + ``certutil -A -t C,C,C`` make) trusting ``ca_pem``; returns
+    the ``sql:`` name to give pdfsig's ``-nssdir``. Built through libnss3 in a child process, because
+    certutil (libnss3-tools) is not installed here and NSS keeps process-wide state."""
+    directory.mkdir(parents=True, exist_ok=True)
+    pem_path = directory / "ca.pem"
+    pem_path.write_bytes(ca_pem)
+    repo = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.factories_signing import _nss_import; _nss_import()",
+            str(directory),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=repo,
+    )
+    assert result.returncode == 0, result.stderr
+    return f"sql:{directory}"
+
+
+def _nss_import() -> None:
+    """Child-process side of ``nss_trust_db``: create the database, import ca.pem, trust it as a CA."""
+    directory = Path(sys.argv[1])
+    nss = ctypes.CDLL(ctypes.util.find_library("nss3") or "libnss3.so")
+
+    class SECItem(ctypes.Structure):
+        _fields_ = [("type", ctypes.c_int), ("data", ctypes.c_char_p), ("len", ctypes.c_uint)]
+
+    class CERTCertTrust(ctypes.Structure):
+        _fields_ = [("ssl", ctypes.c_uint), ("email", ctypes.c_uint), ("object_signing", ctypes.c_uint)]
+
+    der = x509.load_pem_x509_certificate((directory / "ca.pem").read_bytes()).public_bytes(
+        serialization.Encoding.DER
+    )
+    nss.NSS_InitReadWrite.argtypes = [ctypes.c_char_p]
+    nss.PK11_GetInternalKeySlot.restype = ctypes.c_void_p
+    nss.PK11_NeedUserInit.argtypes = [ctypes.c_void_p]
+    nss.PK11_InitPin.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+    nss.CERT_GetDefaultCertDB.restype = ctypes.c_void_p
+    nss.CERT_NewTempCertificate.restype = ctypes.c_void_p
+    nss.CERT_NewTempCertificate.argtypes = [
+        ctypes.c_void_p,
+        ctypes.POINTER(SECItem),
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_int,
+    ]
+    nss.PK11_ImportCert.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_ulong,
+        ctypes.c_char_p,
+        ctypes.c_int,
+    ]
+    nss.CERT_ChangeCertTrust.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(CERTCertTrust)]
+    nss.CERT_DestroyCertificate.argtypes = [ctypes.c_void_p]
+    nss.PK11_FreeSlot.argtypes = [ctypes.c_void_p]
+    if nss.NSS_InitReadWrite(f"sql:{directory}".encode()) != 0:
+        raise SystemExit("NSS_InitReadWrite failed")
+    slot = nss.PK11_GetInternalKeySlot()
+    if nss.PK11_NeedUserInit(slot) and nss.PK11_InitPin(slot, None, b"") != 0:
+        raise SystemExit("PK11_InitPin failed")
+    item = SECItem(0, der, len(der))
+    cert = nss.CERT_NewTempCertificate(nss.CERT_GetDefaultCertDB(), ctypes.byref(item), None, 0, 1)
+    if not cert or nss.PK11_ImportCert(slot, cert, 0, b"Test Agency Root CA", 0) != 0:
+        raise SystemExit("importing the CA certificate failed")
+    # certutil's "C,C,C": a valid CA, trusted to issue certificates, for every use (pdfsig checks email).
+    valid_ca, trusted_ca, trusted_client_ca = 1 << 3, 1 << 4, 1 << 7
+    flags = valid_ca | trusted_ca | trusted_client_ca
+    trust = CERTCertTrust(flags, flags, flags)
+    if nss.CERT_ChangeCertTrust(nss.CERT_GetDefaultCertDB(), cert, ctypes.byref(trust)) != 0:
+        raise SystemExit("setting the CA's trust failed")
+    nss.CERT_DestroyCertificate(cert)
+    nss.PK11_FreeSlot(slot)
+    nss.NSS_Shutdown()

@@ -1,8 +1,9 @@
 """PAdES signing and checking: the agency's signer from settings, the development signer, pyHanko and pdfsig.
 
-A throwaway CA issues the signer here. pdfsig (poppler, NSS) is run with an empty NSS database, so it knows
+A throwaway CA issues the signer here. pdfsig (poppler, NSS) runs without an NSS database, so it knows
 no CA: it reports the signature itself ("Signature is Valid.") and, separately, that the certificate's
-issuer is not trusted; ``-nocert`` makes it check the signature alone.
+issuer is not trusted; ``-nocert`` makes it check the signature alone. Given an NSS database that trusts
+the test CA (built as ``certutil`` would), it reports "Certificate is Trusted.".
 """
 
 import hashlib
@@ -25,7 +26,15 @@ from casefile.reports.signing import (
     signer_load,
 )
 from haetae.errors import RejectedInput
-from tests.factories_signing import flip_byte, make_ca, make_signer, pdfsig, plain_pdf, use_signer
+from tests.factories_signing import (
+    flip_byte,
+    make_ca,
+    make_signer,
+    nss_trust_db,
+    pdfsig,
+    plain_pdf,
+    use_signer,
+)
 
 MANIFEST = json.dumps({"case": "2024-TEST-0001", "exhibits": ["E-001"]}).encode()
 
@@ -252,3 +261,15 @@ def test_unsigned_and_unreadable_files_are_reported(tmp_path: Path, agency) -> N
     junk.write_bytes(b"%PDF-1.7\nnot really")
     broken = pdf_signature_check(junk)
     assert not broken.ok and broken.problems[0].startswith("the file cannot be read as a signed PDF")
+
+
+def test_pdfsig_trusts_the_signer_once_its_ca_is_in_the_nss_database(
+    signed: Path, ca, home: Path, tmp_path: Path
+) -> None:
+    nssdir = nss_trust_db(tmp_path / "nssdb", ca.pem)
+    verdict = pdfsig(signed, "-nssdir", nssdir, home=home)
+    assert verdict.field("Signature Validation") == "Signature is Valid."
+    assert verdict.field("Certificate Validation") == "Certificate is Trusted."
+    flip_byte(signed, _offset(signed, b"Exhibit report") + 3)
+    tampered = pdfsig(signed, "-nssdir", nssdir, home=home)
+    assert tampered.field("Signature Validation") == "Digest Mismatch."
