@@ -11,7 +11,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 from reportlab.pdfbase import pdfmetrics
@@ -90,17 +90,19 @@ def make_signer(
     *,
     common_name: str = "Seoul Police Evidence Unit",
     passphrase: bytes | None = b"correct horse battery staple",
-    rsa_key: bool = False,
+    key_kind: str = "ec",
     valid_days: int = 90,
     signing_usage: bool = True,
 ) -> SignerFiles:
     """A signing certificate issued by ``ca`` with its key (encrypted when a passphrase is given), as PEM."""
     directory.mkdir(parents=True, exist_ok=True)
-    key = (
-        rsa.generate_private_key(public_exponent=65537, key_size=3072)
-        if rsa_key
-        else ec.generate_private_key(ec.SECP256R1())
-    )
+    key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+    if key_kind == "rsa":
+        key = rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    elif key_kind == "ed25519":
+        key = ed25519.Ed25519PrivateKey.generate()
+    else:
+        key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
     cert = (
         x509.CertificateBuilder()

@@ -208,8 +208,9 @@ def pdfa_finalize(*, pdf_in: Path, pdf_out: Path, manifest: bytes, title: str, l
             ]
         )
         _attach_manifest(pdf, manifest, when=now)
-        # qpdf writes a trailer /ID (PDF/A requires one); deterministic: derived from the content.
-        pdf.save(pdf_out, deterministic_id=True, fix_metadata_version=False)
+        # qpdf writes a trailer /ID (PDF/A requires one); deterministic: derived from the content. PDF/A-3
+        # is based on PDF 1.7 (associated files, ICC v4 output intents).
+        pdf.save(pdf_out, deterministic_id=True, fix_metadata_version=False, min_version="1.7")
 
 
 def _attach_manifest(pdf: Pdf, manifest: bytes, *, when: datetime) -> None:

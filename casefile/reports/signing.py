@@ -22,14 +22,16 @@ from pathlib import Path
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 from cryptography.x509.oid import NameOID
 from django.conf import settings
 from pyhanko.keys import load_private_key_from_pemder_data
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers, timestamps
+from pyhanko.sign.signers import constants as signer_constants
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.settings import KeyUsageConstraints
@@ -229,6 +231,11 @@ def signer_load() -> LoadedSigner:
             "the key in HAETAE_SIGNER_KEY_FILE cannot be read: either it is not a PEM private key or the "
             "passphrase in HAETAE_SIGNER_KEY_PASSPHRASE_FILE is wrong"
         ) from None
+    if isinstance(key, ed25519.Ed25519PrivateKey | ed448.Ed448PrivateKey):
+        raise RejectedInput(
+            "the key in HAETAE_SIGNER_KEY_FILE is EdDSA, which PDF signatures allow only in PDF 2.0; reports "
+            "are PDF/A-3 (PDF 1.7): use an RSA (3072 bits or more) or ECDSA (P-256/P-384) certificate and key"
+        )
     if key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     ) != cert.public_key().public_bytes(
@@ -317,6 +324,19 @@ def _development_signer_create(*, key_path: Path, cert_path: Path) -> None:
     _write_private(cert_path, cert.public_bytes(serialization.Encoding.PEM))
 
 
+class _PdfA3Signer(signers.PdfSigner):
+    """A PAdES signer that keeps the document at PDF 1.7, the base of PDF/A-3.
+
+    pyHanko declares ISO/TS 32002 (a PDF 2.0 extension) and raises the catalog's /Version to 2.0 whenever the
+    key is ECDSA; PAdES itself (the ESIC extension, PDF 1.7) already covers ECDSA, and a PDF/A-3 file must
+    not claim PDF 2.0. Keys that only PDF 2.0 knows (EdDSA) are refused by ``signer_load``.
+    """
+
+    def register_extensions(self, pdf_out: BasePdfFileWriter, *, md_algorithm: str) -> None:
+        pdf_out.ensure_output_version(version=(1, 7))
+        pdf_out.register_extension(signer_constants.ESIC_EXTENSION_1)
+
+
 def pdf_sign(*, pdf_in: Path, pdf_out: Path, signer: LoadedSigner) -> None:
     """Sign ``pdf_in`` into ``pdf_out`` with one invisible PAdES signature over the whole file."""
     metadata = signers.PdfSignatureMetadata(
@@ -326,7 +346,7 @@ def pdf_sign(*, pdf_in: Path, pdf_out: Path, signer: LoadedSigner) -> None:
         reason=SIGNATURE_REASON,
     )
     timestamper = timestamps.HTTPTimeStamper(signer.tsa_url) if signer.tsa_url else None
-    pdf_signer = signers.PdfSigner(
+    pdf_signer = _PdfA3Signer(
         metadata,
         signer=signer.signer,
         timestamper=timestamper,

@@ -144,6 +144,26 @@ def test_signed_file_is_still_pdfa_with_its_manifest(signed: Path) -> None:
     assert manifest_extract(signed) == MANIFEST
 
 
+def _assert_pdf_1_7(path: Path) -> None:
+    """PDF/A-3 is based on PDF 1.7: neither the header nor the catalog may claim PDF 2.0."""
+    assert path.read_bytes()[:9] == b"%PDF-1.7\n"
+    with pikepdf.open(path) as pdf:
+        assert pdf.Root.get("/Version") in (None, "/1.7")
+        extensions = pdf.Root.get("/Extensions", {})
+        assert "/ISO_" not in extensions  # ISO/TS 32002 is a PDF 2.0 extension
+        assert extensions["/ESIC"].BaseVersion == "/1.7"  # PAdES's own extension of PDF 1.7
+
+
+def test_ecdsa_signature_keeps_the_file_at_pdf_1_7(signed: Path) -> None:
+    _assert_pdf_1_7(signed)
+
+
+def test_eddsa_key_is_refused(ca, settings, tmp_path: Path) -> None:
+    use_signer(settings, make_signer(ca, tmp_path / "ed", key_kind="ed25519"))
+    with pytest.raises(RejectedInput, match=r"EdDSA.*RSA"):
+        signer_load()
+
+
 def _offset(path: Path, marker: bytes) -> int:
     data = path.read_bytes()
     offset = data.find(marker)
@@ -186,11 +206,12 @@ def test_one_flipped_byte_in_the_signature_itself_is_refused_by_both(signed: Pat
 
 
 def test_rsa_agency_key_without_passphrase(ca, tmp_path: Path, settings, home: Path) -> None:
-    use_signer(settings, make_signer(ca, tmp_path / "rsa", rsa_key=True, passphrase=None))
+    use_signer(settings, make_signer(ca, tmp_path / "rsa", key_kind="rsa", passphrase=None))
     out = tmp_path / "rsa.pdf"
     pdf_sign(pdf_in=_pdfa(tmp_path), pdf_out=out, signer=signer_load())
     assert pdf_signature_check(out).ok
     assert pdfsig(out, "-nocert", home=home).field("Signature Validation") == "Signature is Valid."
+    _assert_pdf_1_7(out)
 
 
 def test_development_signer_is_made_once_reused_and_flagged(settings, tmp_path: Path, home: Path) -> None:
@@ -207,6 +228,7 @@ def test_development_signer_is_made_once_reused_and_flagged(settings, tmp_path: 
     assert (keys / DEV_SIGNER_KEY_NAME).read_bytes() == key_before
     out = tmp_path / "dev.pdf"
     pdf_sign(pdf_in=_pdfa(tmp_path), pdf_out=out, signer=second)
+    _assert_pdf_1_7(out)
     check = pdf_signature_check(out)  # trusts the development certificate itself, nothing else
     assert check.ok and check.signer_subject == first.info.subject
     verdict = pdfsig(out, home=home)
