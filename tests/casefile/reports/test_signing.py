@@ -149,7 +149,7 @@ def _assert_pdf_1_7(path: Path) -> None:
     assert path.read_bytes()[:9] == b"%PDF-1.7\n"
     with pikepdf.open(path) as pdf:
         assert pdf.Root.get("/Version") in (None, "/1.7")
-        extensions = pdf.Root.get("/Extensions", {})
+        extensions = pdf.Root.get("/Extensions", pikepdf.Dictionary())
         assert "/ISO_" not in extensions  # ISO/TS 32002 is a PDF 2.0 extension
         assert extensions["/ESIC"].BaseVersion == "/1.7"  # PAdES's own extension of PDF 1.7
 
