@@ -440,3 +440,21 @@ def test_report_command_refusal_exits_1_with_the_message(
     assert exited.value.code == 1
     assert "identity field 'name'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_enqueue_runs_the_task_once_the_request_commits(case_team: Team, pipeline) -> None:
+    from django.db import transaction
+
+    from haetae.celery import app
+
+    t = case_team
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # the embedded default (no broker): the task runs in-process
+    try:
+        with transaction.atomic():
+            report = report_request(case=t.case, exhibit_numbers=None, language="ko", actor=t.lead)
+            services.report_enqueue(report=report)
+            assert Report.objects.get(pk=report.pk).status == ReportStatus.QUEUED  # nothing before commit
+        assert Report.objects.get(pk=report.pk).status == ReportStatus.DONE
+    finally:
+        app.conf.task_always_eager = saved
