@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
@@ -25,11 +24,12 @@ from casefile.choices import CaseMemberRole, ExhibitStatus, ReportLanguage, Repo
 from casefile.models import Case, Exhibit, Report
 from casefile.reports.pdfa import pdfa_finalize
 from casefile.reports.signing import pdf_sign, pdf_signature_check, signer_load
+from casefile.reports.types import SignerInfo
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many
 from evidence.models import Blob
 from evidence.selectors import case_access_role
-from evidence.vault import WorkDir, blob_commit, object_path, read_verified
+from evidence.vault import StagedObject, WorkDir, blob_commit, object_path, read_verified
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
 
 logger = logging.getLogger(__name__)
@@ -167,6 +167,8 @@ def _failure_message(exc: BaseException) -> str:
 def _mark_failed(report: Report, message: str) -> Report:
     with transaction.atomic():
         locked = Report.objects.select_for_update().get(pk=report.pk)
+        if locked.status == ReportStatus.DONE:
+            return locked  # a redelivered copy of the task lost the race to store: the stored one stands
         locked.status = ReportStatus.FAILED
         locked.error = message
         locked.finished_at = timezone.now()
@@ -263,9 +265,9 @@ def _store(
     *,
     report: Report,
     work: WorkDir,
-    staged: Any,
+    staged: StagedObject,
     page_count: int,
-    signer_info: Any,
+    signer_info: SignerInfo,
     manifest_sha256: str,
 ) -> Report:
     sha256 = staged.digests.sha256

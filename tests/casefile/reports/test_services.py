@@ -458,3 +458,22 @@ def test_enqueue_runs_the_task_once_the_request_commits(case_team: Team, pipelin
         assert Report.objects.get(pk=report.pk).status == ReportStatus.DONE
     finally:
         app.conf.task_always_eager = saved
+
+
+def test_a_copy_that_loses_the_race_to_store_leaves_the_stored_report_alone(
+    case_team: Team, pipeline, monkeypatch, settings
+) -> None:
+    t = case_team
+    report = report_request(case=t.case, exhibit_numbers=None, language="ko", actor=t.lead)
+    scan = sys.modules["casefile.reports.pii"].pii_scan
+
+    def other_worker_finishes_first(*, case, texts):
+        scan(case=case, texts=texts)
+        Report.objects.filter(pk=report.pk).update(status=ReportStatus.DONE, sha256="ab" * 32, progress=100)
+
+    monkeypatch.setattr(sys.modules["casefile.reports.pii"], "pii_scan", other_worker_finishes_first)
+    objects_before = _vault_objects(Path(settings.VAULT_DIR))
+    outcome = report_generate(report=report)
+    assert outcome.status == ReportStatus.DONE and outcome.sha256 == "ab" * 32 and outcome.error == ""
+    assert _vault_objects(Path(settings.VAULT_DIR)) == objects_before
+    assert not CustodyEvent.objects.filter(action=CustodyAction.REPORT_GENERATED).exists()
