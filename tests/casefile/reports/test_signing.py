@@ -134,6 +134,9 @@ def test_signed_file_is_still_pdfa_with_its_manifest(signed: Path) -> None:
         # the signer's incremental update writes Producer and ModDate into both, consistently
         assert str(info.Producer) == meta["pdf:Producer"]
         assert str(info.Title) == meta["dc:title"]
+        assert str(info.Creator) == meta["xmp:CreatorTool"]
+        created = pikepdf.models.metadata.decode_pdf_date(str(info.CreationDate))
+        assert created.isoformat() == meta["xmp:CreateDate"]
         modified = pikepdf.models.metadata.decode_pdf_date(str(info.ModDate))
         assert modified.isoformat() == meta["xmp:ModifyDate"]
         assert pdf.Root.OutputIntents[0].S == "/GTS_PDFA1"
