@@ -197,6 +197,9 @@ def report_generate(*, report: Report, on_progress: ProgressCallback | None = No
     try:
         with WorkDir() as work:  # inside the vault (0700), removed afterwards; a dead worker's is recovered
             return _generate(report=report, work=work, progress=progress)
+    except HaetaeError as exc:  # refused (PII, configuration, integrity): the message says what to do
+        logger.warning("report %s v%s refused: %s", report.report_id, report.version, exc.message)
+        return _mark_failed(report, _failure_message(exc))
     except Exception as exc:
         logger.exception("report %s v%s failed", report.report_id, report.version)
         return _mark_failed(report, _failure_message(exc))
@@ -210,7 +213,8 @@ def _generate(*, report: Report, work: WorkDir, progress: ProgressCallback) -> R
     from casefile.reports.render import report_render
 
     case = report.case
-    exhibits = list(report.exhibits.order_by("sequence"))
+    position = {number: index for index, number in enumerate(report.scope)}
+    exhibits = sorted(report.exhibits.all(), key=lambda exhibit: position.get(exhibit.number, len(position)))
     signer = signer_load()  # first: a signing misconfiguration fails before any work is done
     progress(2)
     data = report_data(case=case, exhibits=exhibits, language=report.language)

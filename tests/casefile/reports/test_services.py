@@ -139,6 +139,8 @@ def test_request_creates_queued_versions_with_a_stable_id(case_team: Team) -> No
     assert english.report_id != first.report_id and english.version == 1
     some = report_request(case=t.case, exhibit_numbers=["e-002"], language="ko", actor=t.member())
     assert some.scope == ["E-002"] and some.report_id != first.report_id
+    reordered = report_request(case=t.case, exhibit_numbers=["E-003", "E-001"], language="ko", actor=t.lead)
+    assert reordered.scope == ["E-003", "E-001"]
 
 
 def test_request_without_exhibits_leaves_withdrawn_ones_out(case_team: Team) -> None:
@@ -236,6 +238,13 @@ def test_agency_signer_is_recorded(case_team: Team, pipeline, settings, tmp_path
     out.write_bytes(b"".join(report_open(report=done, actor=t.lead)))
     verdict = pdfsig(out, "-nocert", home=tmp_path)
     assert verdict.field("Signature Validation") == "Signature is Valid."
+
+
+def test_exhibits_reach_the_report_in_the_order_asked_for(case_team: Team, pipeline) -> None:
+    t = case_team
+    report = report_request(case=t.case, exhibit_numbers=["E-003", "E-001"], language="en", actor=t.lead)
+    assert report_generate(report=report).status == ReportStatus.DONE
+    assert pipeline["data"][1] == ["E-003", "E-001"]
 
 
 def test_regenerating_adds_a_version(case_team: Team, pipeline) -> None:
@@ -415,6 +424,7 @@ def test_report_command_writes_the_signed_pdf(case_team: Team, pipeline, tmp_pat
     )
     payload = json.loads(capsys.readouterr().out)
     assert payload["exhibits"] == ["E-001", "E-003"] and payload["version"] == 1
+    assert pipeline["data"][1] == ["E-001", "E-003"]
     assert payload["development_signer"] is True and payload["pages"] == 2
     import hashlib
 
