@@ -341,3 +341,15 @@ HAETAE_VIDEO = {
 HAETAE_MODEL_PACKS = {
     "MAX_MODEL_BYTES": int(os.environ.get("HAETAE_MODEL_PACK_MAX_BYTES", str(2 * 1024**3))),
 }
+# --- sign: report signing (docs/reports-signing.md) ---
+# The agency's document-signing certificate and key (PEM). Without both, reports are signed by a self-signed
+# development signer made under DATA_DIR/keys/ on first use, and each says on its cover it is not for court.
+HAETAE_SIGNER_CERT_FILE = os.environ.get("HAETAE_SIGNER_CERT_FILE", "")
+HAETAE_SIGNER_KEY_FILE = os.environ.get("HAETAE_SIGNER_KEY_FILE", "")
+HAETAE_SIGNER_KEY_PASSPHRASE_FILE = os.environ.get("HAETAE_SIGNER_KEY_PASSPHRASE_FILE", "")
+# The issuing CA certificates (PEM, intermediates then root): embedded in signatures; the root is the trust
+# anchor `pdf_signature_check` uses.
+HAETAE_SIGNER_CHAIN_FILE = os.environ.get("HAETAE_SIGNER_CHAIN_FILE", "")
+# An RFC 3161 timestamp authority (PAdES B-T); empty: no timestamp, and signing never touches the network.
+HAETAE_SIGNER_TSA_URL = os.environ.get("HAETAE_SIGNER_TSA_URL", "")
+# --- end sign ---
