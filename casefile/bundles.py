@@ -1,4 +1,4 @@
-"""Export bundles for the prosecutor: ask for one, build it (ZIP, signed manifest, report, encrypted originals), open it.
+"""Export bundles for the prosecutor: request, build (ZIP: signed manifest, report, encrypted originals).
 
 A bundle holds ``manifest.json`` (``casefile.manifest.exhibit_manifest`` plus the list of every file with its
 SHA-256), ``manifest.json.sig`` (a detached Ed25519 signature by the ledger key), the signed report PDF,
@@ -15,7 +15,6 @@ The ZIP is stored in the vault so downloads can be repeated (each one logged as 
 
 import hashlib
 import json
-import os
 import secrets
 import shutil
 import subprocess
@@ -82,7 +81,8 @@ def bundle_request(
     unready = [f"{n} ({found[n].status})" for n in numbers if found[n].status not in EXPORTABLE_STATUSES]
     if unready:
         raise RejectedInput(
-            f"exhibits: {', '.join(unready)} not approved: a supervisor approves an exhibit before it is exported"
+            f"exhibits: {', '.join(unready)} not approved: a supervisor approves an exhibit before it is "
+            "exported"
         )
     with transaction.atomic():
         bundle = ExportBundle.objects.create(
@@ -142,8 +142,8 @@ def _encryption(
     assert passphrase is not None
     if len(passphrase) < MIN_PASSPHRASE_LENGTH:
         raise RejectedInput(
-            f"passphrase: at least {MIN_PASSPHRASE_LENGTH} characters (it is all that protects the originals); "
-            "give it to the recipient out of band"
+            f"passphrase: at least {MIN_PASSPHRASE_LENGTH} characters (it is all that protects the "
+            "originals); give it to the recipient out of band"
         )
     key = bundlefmt.bundle_key_scrypt(passphrase.encode(), salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     entry = {
@@ -208,11 +208,11 @@ Opening the originals: {how_to_open}
 
 
 def _pdf_text(pdf_path: Path) -> str:
-    """The report's text for the PII scan (poppler's pdftotext; the report was also scanned when generated)."""
+    """The report's text for the PII scan (poppler's pdftotext; the report was scanned when made too)."""
     tool = shutil.which("pdftotext")
     if tool is None:
         return ""
-    done = subprocess.run(  # noqa: S603 - a fixed tool on a file we wrote
+    done = subprocess.run(
         [tool, "-q", "-enc", "UTF-8", str(pdf_path), "-"], capture_output=True, timeout=300, check=False
     )
     return done.stdout.decode("utf-8", "replace")
@@ -289,7 +289,7 @@ def _build_zip(
                 bundlefmt.encrypt_stream(
                     read_verified(entry["sha256"]),
                     writer,
-                    bundlefmt.file_key(key, file_salt, path),  # type: ignore[arg-type]
+                    bundlefmt.file_key(key, file_salt, path),
                 )
             files.append(
                 {
@@ -347,7 +347,8 @@ def _check_report(*, bundle: ExportBundle, exhibits: list[Exhibit], report: Repo
         raise RejectedInput(f"report {report.report_id} belongs to another case")
     if report.status != ReportStatus.DONE or not report.sha256:
         raise RejectedInput(
-            f"report {report.report_id} v{report.version} is {report.status}: wait until it is done, then export"
+            f"report {report.report_id} v{report.version} is {report.status}: wait until it is done, then "
+            "export"
         )
     covered = set(report.exhibits.values_list("pk", flat=True))
     missing = [e.number for e in exhibits if e.pk not in covered]
@@ -366,7 +367,7 @@ def bundle_export(
     passphrase: str | None,
     report: Report,
 ) -> ExportBundle:
-    """Build the bundle's ZIP at ``out``, keep a copy in the vault and record it (see the module docstring)."""
+    """Build the bundle's ZIP at ``out``, keep a copy in the vault and record it (see the module doc)."""
     out = Path(out)
     bundle = ExportBundle.objects.select_related("case", "requested_by").get(pk=bundle.pk)
     if bundle.status == ReportStatus.DONE:
@@ -411,7 +412,7 @@ def bundle_export(
                     locked.finished_at = timezone.now()
                     locked.save()
                     _record_export(bundle=locked, exhibits=exhibits, report=report)
-            os.replace(partial, out)
+            partial.replace(out)
     except HaetaeError as exc:
         ExportBundle.objects.filter(pk=bundle.pk).update(status=ReportStatus.FAILED, error=exc.message)
         raise
@@ -481,8 +482,8 @@ def bundle_open(*, bundle: ExportBundle, actor: User) -> Iterator[bytes]:
             )
     elif role not in BUNDLE_REQUEST_ROLES:
         raise AccessDenied(
-            f"your role on case {case.number} is {role}; only the lead, investigators and (for shared exhibits) "
-            "prosecutors download bundles"
+            f"your role on case {case.number} is {role}; only the lead, investigators and (for shared "
+            "exhibits) prosecutors download bundles"
         )
     if bundle.status != ReportStatus.DONE or not bundle.sha256:
         raise RejectedInput(f"bundle {bundle.pk} is {bundle.status}: it can be downloaded once it is done")

@@ -24,7 +24,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import re
 import struct
 import sys
@@ -33,7 +32,7 @@ import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -61,6 +60,18 @@ SCHEME_SCRYPT = "scrypt-aes-256-gcm"
 BUNDLE_KEY_INFO = b"haetae-bundle-key/v1"
 FILE_KEY_INFO = b"haetae-bundle-file/v1\n"
 CHUNK_AAD = b"haetae-bundle-chunk/v1"
+
+
+class ByteSink(Protocol):
+    """Where encrypted bytes go (a file, a ZIP member, a hashing wrapper)."""
+
+    def write(self, data: bytes, /) -> Any: ...
+
+
+class TextSink(Protocol):
+    """Where the report lines go (a text stream, or Django's OutputWrapper)."""
+
+    def write(self, text: str, /) -> Any: ...
 
 
 # --- RFC 9162 Merkle proofs (the same algorithms as evidence/merkle.py) ---
@@ -210,7 +221,7 @@ def load_x25519_public(data: bytes, *, what: str = "the recipient key file") -> 
     material = _key_material(data, what=what, private=False)
     if isinstance(material, bytes):
         return x25519.X25519PublicKey.from_public_bytes(material)
-    return material  # type: ignore[no-any-return]
+    return material
 
 
 def load_x25519_private(data: bytes, *, what: str = "the key file") -> x25519.X25519PrivateKey:
@@ -218,7 +229,7 @@ def load_x25519_private(data: bytes, *, what: str = "the key file") -> x25519.X2
     material = _key_material(data, what=what, private=True)
     if isinstance(material, bytes):
         return x25519.X25519PrivateKey.from_private_bytes(material)
-    return material  # type: ignore[no-any-return]
+    return material
 
 
 def x25519_raw(public_key: x25519.X25519PublicKey) -> bytes:
@@ -251,7 +262,7 @@ def _chunk_nonce(index: int, last: bool) -> bytes:
     return struct.pack(">Q", index) + (b"\x01" if last else b"\x00") + b"\x00\x00\x00"
 
 
-def encrypt_stream(chunks: Iterator[bytes], out: IO[bytes], key: bytes) -> None:
+def encrypt_stream(chunks: Iterator[bytes], out: ByteSink, key: bytes) -> None:
     """Seal a plaintext stream (any chunking) as CHUNK_SIZE chunks; the last one (maybe empty) is flagged."""
     aead = AESGCM(key)
     out.write(ENC_MAGIC)
@@ -391,9 +402,9 @@ def _verify_signer(
         )
     elif isinstance(key, ec.EllipticCurvePublicKey) and sig_alg in ECDSA:
         key.verify(signature, data, ec.ECDSA(digest))
-    elif isinstance(key, ed25519.Ed25519PublicKey) and sig_alg == ED25519_OID:
-        key.verify(signature, data)
-    elif isinstance(key, ed448.Ed448PublicKey) and sig_alg == ED448_OID:
+    elif (isinstance(key, ed25519.Ed25519PublicKey) and sig_alg == ED25519_OID) or (
+        isinstance(key, ed448.Ed448PublicKey) and sig_alg == ED448_OID
+    ):
         key.verify(signature, data)
     else:
         raise ValueError(f"signature algorithm {sig_alg} with a {type(key).__name__} key is not supported")
@@ -601,13 +612,16 @@ def _check_checkpoints(
             )
         signature = _hex(checkpoint.get("signature"), 64)
         tree_size = checkpoint.get("tree_size")
-        message = checkpoint_message(
-            tree_size, str(checkpoint.get("root_hash")), str(checkpoint.get("created_at"))
-        )
         if (
             signature is None
             or not isinstance(tree_size, int)
-            or not ed25519_ok(trusted_key, signature, message)
+            or not ed25519_ok(
+                trusted_key,
+                signature,
+                checkpoint_message(
+                    tree_size, str(checkpoint.get("root_hash")), str(checkpoint.get("created_at"))
+                ),
+            )
         ):
             result.fail(
                 part, "signature does not verify with the ledger key (size, root, time or signature altered)"
@@ -755,8 +769,8 @@ def _check_items(
             if event.get("prev_hash") != previous:
                 result.fail(
                     part,
-                    f"custody chain broken at event {event['seq']}: prev_hash {event.get('prev_hash')} is not "
-                    f"the previous event's leaf {previous} (an event was removed, added or altered)",
+                    f"custody chain broken at event {event['seq']}: prev_hash {event.get('prev_hash')} "
+                    f"is not the previous event's leaf {previous} (an event was removed, added or altered)",
                 )
                 broken = True
                 break
@@ -796,8 +810,8 @@ def _check_originals(
             )
     if decryption.private_key is None and decryption.passphrase is None:
         result.notes.append(
-            f"{len(originals)} encrypted original(s) not decrypted: give --key FILE or --passphrase-file FILE to "
-            "check them against the hashes taken at acquisition"
+            f"{len(originals)} encrypted original(s) not decrypted: give --key FILE or --passphrase-file "
+            "FILE to check them against the hashes taken at acquisition"
         )
         return
     try:
@@ -834,7 +848,7 @@ def _check_originals(
             result.fail(path, f"cannot be decrypted: {reason}")
             if target is not None:
                 target.close()
-                os.unlink(target.name)
+                Path(target.name).unlink()
             continue
         mismatched = [name for name, d in digests.items() if d.hexdigest() != item.get(name)]
         if size != item.get("size"):
@@ -842,18 +856,20 @@ def _check_originals(
         if target is not None:
             target.close()
             if mismatched:
-                os.unlink(target.name)
+                Path(target.name).unlink()
             else:
-                os.replace(target.name, decryption.extract_to / Path(path).name.removesuffix(".enc"))  # type: ignore[operator]
+                Path(target.name).replace(decryption.extract_to / Path(path).name.removesuffix(".enc"))  # type: ignore[operator]
         if mismatched:
             result.fail(
                 path,
-                f"decrypts to bytes whose {', '.join(mismatched)} differ from those taken at acquisition of item "
+                f"decrypts to bytes whose {', '.join(mismatched)} differ from those taken at acquisition of "
+                f"item "
                 f"{entry.get('item')}",
             )
         else:
             result.ok(
-                f"{path}: decrypts to the original of item {entry.get('item')} (SHA-256, MD5, SHA-1 and size as acquired)"
+                f"{path}: decrypts to the original of item {entry.get('item')} "
+                "(SHA-256, MD5, SHA-1 and size as acquired)"
             )
 
 
@@ -877,12 +893,14 @@ def _check_pdf(
         if signature.certificate_sha256 != expected:
             result.fail(
                 path,
-                f"signed by certificate {signature.certificate_sha256} ({signature.subject}), not the certificate "
+                f"signed by certificate {signature.certificate_sha256} ({signature.subject}), not the "
+                f"certificate "
                 f"{expected} recorded in the manifest",
             )
         else:
             result.ok(
-                f"{path}: PAdES signature verifies, signer {signature.subject} (certificate SHA-256 {expected})"
+                f"{path}: PAdES signature verifies, signer {signature.subject} "
+                f"(certificate SHA-256 {expected})"
             )
 
 
@@ -918,9 +936,11 @@ def verify_bundle(
         manifest_key = str(manifest.get("ledger_public_key"))
         trusted = trusted_ledger_key or manifest_key
         if trusted_ledger_key is None:
+            raw_key = _hex(manifest_key, 32)
+            key_id = hashlib.sha256(raw_key).hexdigest()[:16] if raw_key else "?"
             result.notes.append(
-                f"the ledger key {manifest_key} was taken from the manifest itself: compare it (or its key id "
-                f"{hashlib.sha256(bytes.fromhex(manifest_key)).hexdigest()[:16] if _hex(manifest_key, 32) else '?'}) "
+                f"the ledger key {manifest_key} was taken from the manifest itself: compare it (or its "
+                f"key id {key_id}) "
                 "with the key the agency published, or pass --ledger-key HEX"
             )
         elif manifest_key != trusted_ledger_key:
@@ -939,8 +959,8 @@ def verify_bundle(
             else:
                 result.fail(
                     SIGNATURE_NAME,
-                    "the Ed25519 signature of manifest.json does not verify with the ledger key (the manifest or "
-                    "its signature was altered)",
+                    "the Ed25519 signature of manifest.json does not verify with the ledger key (the "
+                    "manifest or its signature was altered)",
                 )
         listed = _check_files(zf, manifest, result)
         checkpoints = _check_checkpoints(manifest, trusted, result)
@@ -959,12 +979,12 @@ def _read_key_argument(path: str, what: str) -> bytes:
         raise KeyFileError(f"cannot read {what} {path}: {exc.strerror}") from None
 
 
-def _say(stream: IO[str], text: str) -> None:
+def _say(stream: TextSink, text: str) -> None:
     stream.write(text + "\n")
 
 
 def main(
-    argv: list[str] | None = None, *, stdout: IO[str] | None = None, stderr: IO[str] | None = None
+    argv: list[str] | None = None, *, stdout: TextSink | None = None, stderr: TextSink | None = None
 ) -> int:
     """Command line: returns 0 (all holds), 1 (failures, each listed) or 2 (usage)."""
     out, err = stdout or sys.stdout, stderr or sys.stderr

@@ -49,7 +49,9 @@ def make_signing_cert(tmp: Path, common_name: str = "Haetae Test Agency Signer")
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .add_extension(
+            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
+        )
         .sign(key, hashes.SHA256())
     )
     key_path, cert_path = tmp / "signer.key", tmp / "signer.crt"
@@ -125,7 +127,9 @@ def scenario(tmp: Path) -> Scenario:
     prosecutor = t.member(CaseMemberRole.PROSECUTOR)
     photo = item(t, data=jpeg_bytes("astronaut"), name="astronaut.jpg")
     big = item(t, data=os.urandom(2 * 1024 * 1024 + 512 * 1024), name="capture 01.bin")
-    first = exhibit_create(case=t.case, item_ids=[photo.pk], description="Photo posted in the room", actor=t.lead)
+    first = exhibit_create(
+        case=t.case, item_ids=[photo.pk], description="Photo posted in the room", actor=t.lead
+    )
     second = exhibit_create(case=t.case, item_ids=[big.pk, photo.pk], description="Capture", actor=t.lead)
     for exhibit in (first, second):
         exhibit_approve(exhibit=exhibit, actor=supervisor)
@@ -166,7 +170,7 @@ def pii_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """Records what the bundle hands to the PII scan, and runs the report helper's scan when it is merged."""
     calls: list[list[str]] = []
     try:
-        from casefile.reports.pii import pii_scan as real_scan  # type: ignore[import-not-found]
+        from casefile.reports.pii import pii_scan as real_scan
     except ImportError:
         real_scan = None
 

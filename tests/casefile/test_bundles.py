@@ -1,4 +1,4 @@
-"""casefile.bundles: export bundles built for real (signed PDF, vault, ledger) and checked by the offline verifier."""
+"""casefile.bundles: bundles built for real (signed PDF, vault, ledger), checked by the offline verifier."""
 
 import io
 import json
@@ -20,7 +20,14 @@ from evidence import bundle as verifier
 from evidence.choices import CustodyAction
 from evidence.models import Blob, CustodyEvent
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
-from tests.casefile.bundle_fixtures import Scenario, pii_calls, scenario, signed_pdf, store_report, x25519_pair
+from tests.casefile.bundle_fixtures import (
+    Scenario,
+    pii_calls,
+    scenario,
+    signed_pdf,
+    store_report,
+    x25519_pair,
+)
 
 pytestmark = pytest.mark.django_db
 __all__ = ["pii_calls"]  # the fixture, imported so pytest finds it
@@ -30,7 +37,10 @@ def export(s: Scenario, tmp: Path, *, form: str = "pem", passphrase: str | None 
     """Export both exhibits; returns (zip path, recipient private key path)."""
     private, public = x25519_pair(tmp / "keys", form)
     bundle = bundle_request(
-        case=s.t.case, exhibit_numbers=["E-001", "E-002"], recipient="Seoul Central Prosecutors' Office", actor=s.t.lead
+        case=s.t.case,
+        exhibit_numbers=["E-001", "E-002"],
+        recipient="Seoul Central Prosecutors' Office",
+        actor=s.t.lead,
     )
     out = tmp / "out" / "bundle.zip"
     bundle_export(
@@ -104,14 +114,19 @@ def test_round_trip_verifies_decrypts_and_records(tmp_path: Path, pii_calls: lis
     assert len([n for n in names if n.startswith("originals/")]) == 2
     assert manifest["bundle"]["report"]["signer_certificate_sha256"] == s.cert_sha256
     assert "sha256sum -c SHA256SUMS" in readme and "openssl pkeyutl" in readme and "pdfsig" in readme
-    # One transaction recorded an 'exported' event per item (the photo is in both exhibits: once) and the case event.
+    # One transaction recorded an 'exported' event per item (the photo, in both exhibits, once) and the
+    # case event.
     new = CustodyEvent.objects.filter(seq__gte=before).order_by("seq")
     exported = list(new.filter(action=CustodyAction.EXPORTED).values_list("item_id", flat=True))
     assert sorted(exported) == sorted(i.pk for i in s.items)
     created = new.get(action=CustodyAction.BUNDLE_CREATED)
     bundle = ExportBundle.objects.get()
     assert bundle.status == ReportStatus.DONE and bundle.progress == 100
-    assert created.details["bundle_sha256"] == bundle.sha256 == verifier.hashlib.sha256(path.read_bytes()).hexdigest()
+    assert (
+        created.details["bundle_sha256"]
+        == bundle.sha256
+        == verifier.hashlib.sha256(path.read_bytes()).hexdigest()
+    )
     assert created.to_custodian == bundle.recipient and bundle.recipient_key.startswith("x25519:")
     assert Blob.objects.filter(sha256=bundle.sha256).exists()
     # Every text in the bundle went through the PII scan: README, checksums, manifest, the PDF's text.
@@ -167,9 +182,21 @@ def test_each_tampered_part_is_named(tmp_path: Path, pii_calls: Any) -> None:
         ("report.pdf", flip(0.3), ["[report.pdf] SHA-256", "[report.pdf] PAdES"]),
         ("README.txt", flip(), ["[README.txt]"]),
         ("SHA256SUMS", flip(), ["[SHA256SUMS]"]),
-        ("manifest.json", edit_manifest(leaf), [f"[event {event['seq']}] leaf data hashes", "[manifest.json.sig]"]),
-        ("manifest.json", edit_manifest(proof_node), [f"[event {event['seq']}] inclusion proof", "[manifest.json.sig]"]),
-        ("manifest.json", edit_manifest(checkpoint_signature), [f"[checkpoint {checkpoint['id']}] signature"]),
+        (
+            "manifest.json",
+            edit_manifest(leaf),
+            [f"[event {event['seq']}] leaf data hashes", "[manifest.json.sig]"],
+        ),
+        (
+            "manifest.json",
+            edit_manifest(proof_node),
+            [f"[event {event['seq']}] inclusion proof", "[manifest.json.sig]"],
+        ),
+        (
+            "manifest.json",
+            edit_manifest(checkpoint_signature),
+            [f"[checkpoint {checkpoint['id']}] signature"],
+        ),
         *((name, flip(0.6), [f"[{name}] SHA-256", f"[{name}] cannot be decrypted"]) for name in originals),
     ]
     for number, (name, change, expected) in enumerate(cases):
@@ -227,11 +254,15 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
 
 def test_refusals_leave_no_file_and_no_events(tmp_path: Path, pii_calls: Any, monkeypatch: Any) -> None:
     s = scenario(tmp_path)
-    bundle = bundle_request(case=s.t.case, exhibit_numbers=["E-001"], recipient="Prosecutor Kim", actor=s.t.lead)
+    bundle = bundle_request(
+        case=s.t.case, exhibit_numbers=["E-001"], recipient="Prosecutor Kim", actor=s.t.lead
+    )
     out = tmp_path / "out.zip"
     before = CustodyEvent.objects.count()
     with pytest.raises(RejectedInput, match="recipient key"):
-        bundle_export(bundle=bundle, out=out, recipient_public_key=b"not a key", passphrase=None, report=s.report)
+        bundle_export(
+            bundle=bundle, out=out, recipient_public_key=b"not a key", passphrase=None, report=s.report
+        )
     with pytest.raises(RejectedInput, match="exactly one"):
         bundle_export(bundle=bundle, out=out, recipient_public_key=None, passphrase=None, report=s.report)
     with pytest.raises(RejectedInput, match="at least 12"):
@@ -242,7 +273,13 @@ def test_refusals_leave_no_file_and_no_events(tmp_path: Path, pii_calls: Any, mo
 
     monkeypatch.setattr(bundles, "_pii_scan", refuse)
     with pytest.raises(RejectedInput, match="V-1"):
-        bundle_export(bundle=bundle, out=out, recipient_public_key=None, passphrase="long enough phrase", report=s.report)
+        bundle_export(
+            bundle=bundle,
+            out=out,
+            recipient_public_key=None,
+            passphrase="long enough phrase",
+            report=s.report,
+        )
     assert not out.exists() and not list(tmp_path.glob(".bundle-*"))
     bundle.refresh_from_db()
     assert bundle.status == ReportStatus.FAILED and "V-1" in bundle.error
@@ -262,7 +299,13 @@ def test_request_checks_role_exhibits_and_report(tmp_path: Path, pii_calls: Any)
     narrow = store_report(exhibits=[s.exhibits[0]], pdf=pdf, actor=s.t.lead)
     bundle = bundle_request(case=s.t.case, exhibit_numbers=["E-002"], recipient="x", actor=s.t.lead)
     with pytest.raises(RejectedInput, match="does not cover exhibit E-002"):
-        bundle_export(bundle=bundle, out=tmp_path / "o.zip", recipient_public_key=None, passphrase="p" * 12, report=narrow)
+        bundle_export(
+            bundle=bundle,
+            out=tmp_path / "o.zip",
+            recipient_public_key=None,
+            passphrase="p" * 12,
+            report=narrow,
+        )
 
 
 def test_unsigned_report_is_refused(tmp_path: Path, pii_calls: Any) -> None:
@@ -273,10 +316,18 @@ def test_unsigned_report_is_refused(tmp_path: Path, pii_calls: Any) -> None:
     report = store_report(exhibits=s.exhibits, pdf=altered, actor=s.t.lead)
     bundle = bundle_request(case=s.t.case, exhibit_numbers=["E-001"], recipient="x", actor=s.t.lead)
     with pytest.raises(IntegrityFailure, match="PAdES"):
-        bundle_export(bundle=bundle, out=tmp_path / "o.zip", recipient_public_key=None, passphrase="p" * 12, report=report)
+        bundle_export(
+            bundle=bundle,
+            out=tmp_path / "o.zip",
+            recipient_public_key=None,
+            passphrase="p" * 12,
+            report=report,
+        )
 
 
-def test_verify_bundle_command_needs_no_database(tmp_path: Path, pii_calls: Any, django_db_blocker: Any) -> None:
+def test_verify_bundle_command_needs_no_database(
+    tmp_path: Path, pii_calls: Any, django_db_blocker: Any
+) -> None:
     s = scenario(tmp_path)
     path, private = export(s, tmp_path)
     out = io.StringIO()
@@ -292,7 +343,7 @@ def test_verify_bundle_command_needs_no_database(tmp_path: Path, pii_calls: Any,
 def test_export_command(tmp_path: Path, pii_calls: Any, monkeypatch: Any) -> None:
     s = scenario(tmp_path)
     calls: list[dict[str, Any]] = []
-    # The sign helper's services (casefile.reports.services) are merged later: stand in with the stored report.
+    # The sign helper's services (casefile.reports.services) come at merge: stand in with the stored report.
     services = types.ModuleType("casefile.reports.services")
 
     def report_request(**kwargs: Any) -> Any:
@@ -308,13 +359,28 @@ def test_export_command(tmp_path: Path, pii_calls: Any, monkeypatch: Any) -> Non
         monkeypatch.setitem(sys.modules, "casefile.reports.services", services)
     else:
         monkeypatch.setattr(sys.modules["casefile.reports.services"], "report_request", report_request)
-        monkeypatch.setattr(sys.modules["casefile.reports.services"], "report_generate", lambda *, report: report)
+        monkeypatch.setattr(
+            sys.modules["casefile.reports.services"], "report_generate", lambda *, report: report
+        )
     _, public = x25519_pair(tmp_path / "keys", "base64")
     out = io.StringIO()
     call_command(
-        "export", s.t.case.number, "--exhibits", "E-001,E-002", "--recipient", "Prosecutor Kim",
-        "--out", str(tmp_path / "cmd.zip"), "--recipient-key", str(public), "--actor", s.t.lead.username,
-        "--lang", "en", "--json", stdout=out,
+        "export",
+        s.t.case.number,
+        "--exhibits",
+        "E-001,E-002",
+        "--recipient",
+        "Prosecutor Kim",
+        "--out",
+        str(tmp_path / "cmd.zip"),
+        "--recipient-key",
+        str(public),
+        "--actor",
+        s.t.lead.username,
+        "--lang",
+        "en",
+        "--json",
+        stdout=out,
     )
     payload = json.loads(out.getvalue())
     assert payload["exhibits"] == ["E-001", "E-002"] and payload["sha256"]
