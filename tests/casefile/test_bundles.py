@@ -1,7 +1,9 @@
 """casefile.bundles: bundles built for real (signed PDF, vault, ledger), checked by the offline verifier."""
 
+import base64
 import io
 import json
+import subprocess
 import sys
 import types
 import zipfile
@@ -387,3 +389,57 @@ def test_export_command(tmp_path: Path, pii_calls: Any, monkeypatch: Any) -> Non
     assert calls[0]["exhibit_numbers"] == ["E-001", "E-002"] and calls[0]["language"] == "en"
     code, output = run_verifier(tmp_path / "cmd.zip", "--key", str(tmp_path / "keys" / "recipient.key"))
     assert code == 0, output
+
+
+def test_public_tools_check_what_the_readme_says(tmp_path: Path, pii_calls: Any) -> None:
+    """The README's steps, run for real: openssl for the manifest signature, sha256sum -c, pdfsig."""
+    s = scenario(tmp_path)
+    path, _ = export(s, tmp_path)
+    unpacked = tmp_path / "unpacked"
+    with zipfile.ZipFile(path) as zf:
+        zf.extractall(unpacked)
+    manifest = json.loads((unpacked / "manifest.json").read_bytes())
+    key_hex = manifest["ledger_public_key"]
+    shell = (
+        f"(printf '302a300506032b6570032100'; echo {key_hex}) | xxd -r -p > ledger.der && "
+        "openssl pkey -pubin -inform DER -in ledger.der -out ledger.pem && "
+        "openssl pkeyutl -verify -pubin -inkey ledger.pem -rawin -in manifest.json -sigfile manifest.json.sig"
+    )
+    done = subprocess.run(["bash", "-c", shell], cwd=unpacked, capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and "Signature Verified Successfully" in done.stdout, done.stderr
+    (unpacked / "manifest.json").write_bytes(
+        (unpacked / "manifest.json").read_bytes().replace(b"Photo", b"Phot0")
+    )
+    done = subprocess.run(["bash", "-c", shell], cwd=unpacked, capture_output=True, text=True, check=False)
+    assert done.returncode != 0
+    sums = subprocess.run(
+        ["sha256sum", "SHA256SUMS"], cwd=unpacked, capture_output=True, text=True, check=True
+    )
+    listed = {f["path"]: f["sha256"] for f in manifest["bundle"]["files"]}
+    assert sums.stdout.split()[0] == listed["SHA256SUMS"]
+    check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=unpacked, capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.count(": OK") == 4, check.stdout
+    pdfsig = subprocess.run(["pdfsig", "report.pdf"], cwd=unpacked, capture_output=True, text=True)
+    assert "Signature is Valid" in pdfsig.stdout, pdfsig.stdout + pdfsig.stderr
+
+
+def test_celery_task_builds_into_the_vault(tmp_path: Path, pii_calls: Any, settings: Any) -> None:
+    from casefile.tasks import bundle_export_task
+
+    settings.DATA_DIR = tmp_path / "data"
+    s = scenario(tmp_path)
+    _, public = x25519_pair(tmp_path / "keys", "raw")
+    bundle = bundle_request(
+        case=s.t.case, exhibit_numbers=["E-001"], recipient="Prosecutor Kim", actor=s.t.lead
+    )
+    sha256 = bundle_export_task.delay(
+        bundle.pk,
+        report_pk=s.report.pk,
+        recipient_public_key_b64=base64.b64encode(public.read_bytes()).decode(),
+    ).get()
+    bundle.refresh_from_db()
+    assert bundle.status == ReportStatus.DONE and bundle.sha256 == sha256
+    served = tmp_path / "served.zip"
+    served.write_bytes(b"".join(bundle_open(bundle=bundle, actor=s.t.lead)))
+    assert run_verifier(served, "--key", str(tmp_path / "keys" / "recipient.key"))[0] == 0
+    assert not list((tmp_path / "data" / "tmp").iterdir())  # the scratch copy is gone; the vault keeps it
