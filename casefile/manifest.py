@@ -93,14 +93,18 @@ def exhibit_manifest(*, case: Case, exhibits: Sequence[Exhibit]) -> dict[str, An
     foreign = [e.number for e in exhibits if e.case_id != case.pk]
     if foreign:
         raise RejectedInput(f"exhibit {', '.join(foreign)} is not an exhibit of case {case.number}")
-    links = ExhibitItem.objects.filter(exhibit__in=exhibits).order_by("exhibit__sequence", "position")
-    item_ids: list[int] = list(dict.fromkeys(links.values_list("item_id", flat=True)))
+    exhibit_ids = [e.pk for e in exhibits]
+    links = ExhibitItem.objects.filter(exhibit_id__in=exhibit_ids).order_by("exhibit__sequence", "position")
+    # A subquery, not a list of ids, so thousands of items stay within SQLite's parameter limit.
+    item_ids = ExhibitItem.objects.filter(exhibit_id__in=exhibit_ids).values("item_id")
     items = EvidenceItem.objects.filter(pk__in=item_ids).select_related("blob", "acquired_by").order_by("pk")
     by_exhibit: dict[int, list[int]] = {}
     for exhibit_id, item_id in links.values_list("exhibit_id", "item_id"):
         by_exhibit.setdefault(exhibit_id, []).append(item_id)
 
     numbers = [e.number for e in exhibits]
+    if not by_exhibit:
+        raise RejectedInput(f"exhibit {', '.join(numbers)} holds no items: nothing to put in a manifest")
     events = list(
         CustodyEvent.objects.filter(
             Q(item_id__in=item_ids) | Q(case_id=case.pk, item__isnull=True, details__exhibit__in=numbers)

@@ -962,13 +962,19 @@ def verify_bundle(
                     "the Ed25519 signature of manifest.json does not verify with the ledger key (the "
                     "manifest or its signature was altered)",
                 )
-        listed = _check_files(zf, manifest, result)
-        checkpoints = _check_checkpoints(manifest, trusted, result)
-        proven = _check_consistency(manifest, checkpoints, result)
-        chains = _check_events(manifest, checkpoints, proven, result)
-        items = _check_items(manifest, chains, result)
-        _check_pdf(zf, manifest, listed, result)
-        _check_originals(zf, manifest, listed, items, decryption, result)
+        try:
+            listed = _check_files(zf, manifest, result)
+            checkpoints = _check_checkpoints(manifest, trusted, result)
+            proven = _check_consistency(manifest, checkpoints, result)
+            chains = _check_events(manifest, checkpoints, proven, result)
+            items = _check_items(manifest, chains, result)
+            _check_pdf(zf, manifest, listed, result)
+            _check_originals(zf, manifest, listed, items, decryption, result)
+        except (TypeError, KeyError, AttributeError, ValueError, IndexError) as exc:
+            # A manifest of the wrong shape (hand-edited or forged) stops the checks; say so, do not crash.
+            result.fail(
+                MANIFEST_NAME, f"is malformed, the remaining checks stopped ({type(exc).__name__}: {exc})"
+            )
     return result
 
 

@@ -108,3 +108,27 @@ def test_refuses_foreign_or_no_exhibits(tmp_path: Path) -> None:
         exhibit_manifest(case=s.t.case, exhibits=[])
     with pytest.raises(RejectedInput, match="not an exhibit of case"):
         exhibit_manifest(case=other.case, exhibits=s.exhibits)
+
+
+def test_queries_do_not_grow_with_items(tmp_path: Path) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from casefile.exhibits import exhibit_create
+    from tests.factories_cases import item
+
+    s = scenario(tmp_path)
+    one = exhibit_create(case=s.t.case, item_ids=[s.items[0].pk], description="one", actor=s.t.lead)
+    many_items = [item(s.t, data=f"bytes {n}".encode(), name=f"f{n}.jpg") for n in range(8)]
+    many = exhibit_create(
+        case=s.t.case, item_ids=[i.pk for i in many_items], description="many", actor=s.t.lead
+    )
+    checkpoint_create()
+    exhibit_manifest(case=s.t.case, exhibits=[one])  # builds and caches the signed tree once
+    counts = []
+    for exhibit in (one, many):
+        with CaptureQueriesContext(connection) as queries:
+            manifest = exhibit_manifest(case=s.t.case, exhibits=[exhibit])
+        counts.append(len(queries))
+    assert len(manifest["items"]) == 8
+    assert counts[0] == counts[1], counts

@@ -183,3 +183,23 @@ def test_pinned_ledger_key(tmp_path: Path, pii_calls: Any) -> None:
 
 def test_x25519_module_is_the_pyca_one() -> None:
     assert verifier.x25519 is x25519
+
+
+@pytest.mark.django_db
+def test_a_manifest_of_the_wrong_shape_fails_cleanly(tmp_path: Path, pii_calls: Any) -> None:
+    s = scenario(tmp_path)
+    path, _ = export(s, tmp_path)
+    shapes = [
+        lambda m: m.update(bundle=[]),
+        lambda m: m.update(events=["x", 3]),
+        lambda m: m.update(checkpoints="nope"),
+        lambda m: m["bundle"].update(files=[{"path": 1}]),
+        lambda m: m["bundle"].update(report=None),
+        lambda m: m["events"][0].update(inclusion=[]),
+    ]
+    for number, shape in enumerate(shapes):
+        code, output = run_verifier(
+            rewrite(path, tmp_path / f"s{number}.zip", "manifest.json", edit_manifest(shape))
+        )
+        assert code == 1 and "[manifest.json" in output, output
+        assert "Traceback" not in output
