@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa, x25519
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 from cryptography.x509.oid import NameOID
 from django.contrib.auth.models import Group, User
 from django.db import transaction
@@ -35,10 +35,16 @@ class SigningCert:
     sha256: str
 
 
-def make_signing_cert(tmp: Path, common_name: str = "Haetae Test Agency Signer") -> tuple[Path, Path, str]:
-    """A throwaway self-signed RSA certificate and key, written as PEM; returns the paths and its SHA-256."""
+def make_signing_cert(
+    tmp: Path, common_name: str = "Haetae Test Agency Signer", key_type: str = "rsa"
+) -> tuple[Path, Path, str]:
+    """A throwaway self-signed RSA or EC certificate and key as PEM; returns the paths and its SHA-256."""
     tmp.mkdir(parents=True, exist_ok=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        if key_type == "rsa"
+        else ec.generate_private_key(ec.SECP256R1())
+    )
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     now = datetime.datetime.now(datetime.UTC)
     cert = (
@@ -64,14 +70,14 @@ def make_signing_cert(tmp: Path, common_name: str = "Haetae Test Agency Signer")
     return key_path, cert_path, cert.fingerprint(hashes.SHA256()).hex()
 
 
-def signed_pdf(tmp: Path, text: str = "Exhibit report E-001") -> tuple[bytes, str]:
+def signed_pdf(tmp: Path, text: str = "Exhibit report E-001", key_type: str = "rsa") -> tuple[bytes, str]:
     """A one-page PDF signed with pyHanko (PAdES B-B) by a throwaway certificate; (bytes, cert SHA-256)."""
     plain = io.BytesIO()
     page = canvas.Canvas(plain)
     page.drawString(72, 720, text)
     page.showPage()
     page.save()
-    key_path, cert_path, fingerprint = make_signing_cert(tmp)
+    key_path, cert_path, fingerprint = make_signing_cert(tmp, key_type=key_type)
     signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
     assert signer is not None
     out = io.BytesIO()

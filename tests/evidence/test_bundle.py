@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from evidence import bundle as verifier
 from evidence import merkle
 from evidence.ledger import checkpoint_create
-from tests.casefile.bundle_fixtures import pii_calls, scenario, x25519_pair
+from tests.casefile.bundle_fixtures import pii_calls, scenario, signed_pdf, x25519_pair
 from tests.casefile.test_bundles import edit_manifest, export, hex_flip, rewrite, run_verifier
 from tests.factories_cases import team, victim
 
@@ -203,3 +203,35 @@ def test_a_manifest_of_the_wrong_shape_fails_cleanly(tmp_path: Path, pii_calls: 
         )
         assert code == 1 and "[manifest.json" in output, output
         assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("key_type", ["rsa", "ec"])
+def test_pades_check_of_a_pyhanko_signature(tmp_path: Path, key_type: str) -> None:
+    pdf, fingerprint = signed_pdf(tmp_path, key_type=key_type)
+    signature = verifier.pdf_signature_check(pdf)
+    assert signature.certificate_sha256 == fingerprint
+    assert "Haetae Test Agency Signer" in signature.subject
+    a, b, c, _d = signature.byte_range
+    # A byte changed inside the signed ranges: the messageDigest no longer matches.
+    at = pdf.index(b"/Producer")
+    with pytest.raises(ValueError, match="messageDigest"):
+        verifier.pdf_signature_check(pdf[:at] + b"/Producex" + pdf[at + 9 :])
+    # The signature value itself altered (the signed ranges untouched): it no longer verifies.
+    cms = bytes.fromhex(pdf[a + b + 1 : c - 1].decode())
+    content_info, _ = verifier.der_read(cms)
+    signed_data = verifier.der_children(verifier.der_children(content_info)[1])[0]
+    signer_info = verifier.der_children([n for n in verifier.der_children(signed_data) if n.tag == 0x31][-1])[
+        0
+    ]
+    value = verifier.der_children(signer_info)[5].content
+    forged_value = value[:-1] + bytes([value[-1] ^ 0x01])
+    forged = cms.replace(value, forged_value)
+    forged_pdf = pdf[: a + b + 1] + forged.hex().encode() + pdf[c - 1 :]
+    assert len(forged_pdf) == len(pdf)
+    with pytest.raises(ValueError, match="does not verify with the signer certificate"):
+        verifier.pdf_signature_check(forged_pdf)
+    # Bytes appended after signing are outside the signature.
+    with pytest.raises(ValueError, match="does not cover the whole file"):
+        verifier.pdf_signature_check(pdf + b"%extra\n")
+    with pytest.raises(ValueError, match="no signature"):
+        verifier.pdf_signature_check(b"%PDF-1.7\n%%EOF\n")
