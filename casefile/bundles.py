@@ -116,14 +116,26 @@ def _recipient_key(public_key: bytes) -> bundlefmt.x25519.X25519PublicKey:
         raise RejectedInput(f"recipient key: {exc}") from None
 
 
-def _encryption(
-    recipient_public_key: bytes | None, passphrase: str | None
-) -> tuple[bytes, dict[str, Any], str]:
-    """(bundle key, the manifest's encryption entry, the row's recipient_key label)."""
+def bundle_secret_check(*, recipient_public_key: bytes | None, passphrase: str | None) -> None:
+    """Refuse a recipient key file of the wrong form or a short passphrase before any work is done."""
     if (recipient_public_key is None) == (passphrase is None):
         raise RejectedInput(
             "give exactly one of a recipient public key (X25519) or a passphrase to encrypt the originals"
         )
+    if recipient_public_key is not None:
+        _recipient_key(recipient_public_key)
+    elif passphrase is not None and len(passphrase) < MIN_PASSPHRASE_LENGTH:
+        raise RejectedInput(
+            f"passphrase: at least {MIN_PASSPHRASE_LENGTH} characters (it is all that protects the "
+            "originals); give it to the recipient out of band"
+        )
+
+
+def _encryption(
+    recipient_public_key: bytes | None, passphrase: str | None
+) -> tuple[bytes, dict[str, Any], str]:
+    """(bundle key, the manifest's encryption entry, the row's recipient_key label)."""
+    bundle_secret_check(recipient_public_key=recipient_public_key, passphrase=passphrase)
     salt = secrets.token_bytes(32)
     if recipient_public_key is not None:
         recipient = bundlefmt.x25519_raw(_recipient_key(recipient_public_key))
@@ -140,11 +152,6 @@ def _encryption(
         }
         return key, entry, f"x25519:{hashlib.sha256(recipient).hexdigest()}"
     assert passphrase is not None
-    if len(passphrase) < MIN_PASSPHRASE_LENGTH:
-        raise RejectedInput(
-            f"passphrase: at least {MIN_PASSPHRASE_LENGTH} characters (it is all that protects the "
-            "originals); give it to the recipient out of band"
-        )
     key = bundlefmt.bundle_key_scrypt(passphrase.encode(), salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
     entry = {
         "scheme": bundlefmt.SCHEME_SCRYPT,

@@ -880,9 +880,16 @@ def _check_pdf(
     if not reports:
         result.fail(MANIFEST_NAME, "lists no signed report PDF")
         return
-    expected = ((manifest.get("bundle") or {}).get("report") or {}).get("signer_certificate_sha256")
+    recorded = (manifest.get("bundle") or {}).get("report") or {}
+    expected = recorded.get("signer_certificate_sha256")
     for entry in reports:
         path = entry["path"]
+        if entry.get("sha256") != recorded.get("sha256"):
+            result.fail(
+                path,
+                f"is listed with SHA-256 {entry.get('sha256')}, the report record says "
+                f"{recorded.get('sha256')}",
+            )
         if path not in zf.namelist():
             continue
         try:

@@ -55,6 +55,23 @@ def export(s: Scenario, tmp: Path, *, form: str = "pem", passphrase: str | None 
     return out, private
 
 
+def stand_in_report_services(
+    monkeypatch: pytest.MonkeyPatch, report_request: Any, report_generate: Any
+) -> None:
+    """The sign helper's casefile.reports.services comes at merge: stand in for its two functions."""
+    if "casefile.reports.services" in sys.modules:
+        monkeypatch.setattr(sys.modules["casefile.reports.services"], "report_request", report_request)
+        monkeypatch.setattr(sys.modules["casefile.reports.services"], "report_generate", report_generate)
+        return
+    services = types.ModuleType("casefile.reports.services")
+    services.report_request = report_request  # type: ignore[attr-defined]
+    services.report_generate = report_generate  # type: ignore[attr-defined]
+    package = types.ModuleType("casefile.reports")
+    package.services = services  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "casefile.reports", sys.modules.get("casefile.reports", package))
+    monkeypatch.setitem(sys.modules, "casefile.reports.services", services)
+
+
 def run_verifier(path: Path, *args: str) -> tuple[int, str]:
     out, err = io.StringIO(), io.StringIO()
     code = verifier.main([str(path), *args], stdout=out, stderr=err)
@@ -345,25 +362,12 @@ def test_verify_bundle_command_needs_no_database(
 def test_export_command(tmp_path: Path, pii_calls: Any, monkeypatch: Any) -> None:
     s = scenario(tmp_path)
     calls: list[dict[str, Any]] = []
-    # The sign helper's services (casefile.reports.services) come at merge: stand in with the stored report.
-    services = types.ModuleType("casefile.reports.services")
 
     def report_request(**kwargs: Any) -> Any:
         calls.append(kwargs)
         return s.report
 
-    services.report_request = report_request  # type: ignore[attr-defined]
-    services.report_generate = lambda *, report: report  # type: ignore[attr-defined]
-    package = types.ModuleType("casefile.reports")
-    package.services = services  # type: ignore[attr-defined]
-    if "casefile.reports.services" not in sys.modules:
-        monkeypatch.setitem(sys.modules, "casefile.reports", package)
-        monkeypatch.setitem(sys.modules, "casefile.reports.services", services)
-    else:
-        monkeypatch.setattr(sys.modules["casefile.reports.services"], "report_request", report_request)
-        monkeypatch.setattr(
-            sys.modules["casefile.reports.services"], "report_generate", lambda *, report: report
-        )
+    stand_in_report_services(monkeypatch, report_request, lambda *, report: report)
     _, public = x25519_pair(tmp_path / "keys", "base64")
     out = io.StringIO()
     call_command(
@@ -444,3 +448,37 @@ def test_celery_task_builds_into_the_vault(tmp_path: Path, pii_calls: Any, setti
     served.write_bytes(b"".join(bundle_open(bundle=bundle, actor=s.t.lead)))
     assert run_verifier(served, "--key", str(tmp_path / "keys" / "recipient.key"))[0] == 0
     assert not list((tmp_path / "data" / "tmp").iterdir())  # the scratch copy is gone; the vault keeps it
+
+
+def test_export_command_refuses_bad_input_before_any_work(
+    tmp_path: Path, pii_calls: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    s = scenario(tmp_path)
+
+    def no_report(**kwargs: Any) -> Any:
+        pytest.fail("no report is generated for refused input")
+
+    stand_in_report_services(monkeypatch, no_report, no_report)
+    key_file = tmp_path / "wrong.pub"
+    key_file.write_bytes(b"ssh-ed25519 AAAA not an x25519 key")
+    base = [
+        "export",
+        s.t.case.number,
+        "--exhibits",
+        "E-001",
+        "--recipient",
+        "x",
+        "--out",
+        str(tmp_path / "o.zip"),
+    ]
+    with pytest.raises(SystemExit) as exit_info:
+        call_command(*base, "--recipient-key", str(key_file), "--actor", s.t.lead.username)
+    assert exit_info.value.code == 1
+    assert "recipient key" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        call_command(*base, "--recipient-key", str(tmp_path / "missing.pub"), "--actor", s.t.lead.username)
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit) as exit_info:
+        call_command(*base, "--recipient-key", str(key_file), "--actor", s.prosecutor.username)
+    assert exit_info.value.code == 1 and "only members with the role" in capsys.readouterr().err
+    assert not ExportBundle.objects.exists()

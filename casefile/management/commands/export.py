@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
-from casefile.bundles import BUNDLE_REQUEST_ROLES, bundle_export, bundle_request
+from casefile.bundles import BUNDLE_REQUEST_ROLES, bundle_export, bundle_request, bundle_secret_check
 from casefile.choices import ReportLanguage
 from casefile.selectors import case_for_command
 from haetae.cli import HaetaeCommand
@@ -67,6 +67,7 @@ class Command(HaetaeCommand):
         out = Path(options["out"])
         if out.is_dir():
             raise UsageError(f"--out {out} is a directory: name the ZIP file to write")
+        bundle_secret_check(recipient_public_key=public_key, passphrase=passphrase)  # before the slow part
         bundle = bundle_request(
             case=case, exhibit_numbers=numbers, recipient=options["recipient"], actor=actor
         )
