@@ -48,6 +48,7 @@ SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
 REPORT_NAME = "report.pdf"
 README_NAME = "README.txt"
 SUMS_NAME = "SHA256SUMS"
+VERIFIER_NAME = "verify/bundle.py"
 
 
 def _role(*, case: Case, actor: User) -> str:
@@ -170,12 +171,19 @@ def _readme(
     how_to_open = (
         "with the X25519 private key whose public half is\n"
         f"  {encryption.get('recipient_public_key')}\n"
-        "  python3 bundle.py THIS.zip --key recipient.key --extract originals/"
+        "  python3 verify/bundle.py THIS.zip --key recipient.key --extract originals/"
         if encryption["scheme"] == bundlefmt.SCHEME_X25519
         else "with the passphrase given to you out of band (put it in a file, one line):\n"
-        "  python3 bundle.py THIS.zip --passphrase-file passphrase.txt --extract originals/"
+        "  python3 verify/bundle.py THIS.zip --passphrase-file passphrase.txt --extract originals/"
     )
     return f"""HAETAE EXPORT BUNDLE — case {case.number}, exhibits {", ".join(numbers)}
+해태 증거 내보내기 묶음 — 사건 {case.number}, 증거물 {", ".join(numbers)}
+
+이 ZIP에는 형사사건의 증거가 들어 있습니다. 원본 파일은 암호화되어 있으며, 법령과 소속 기관의 규정이
+허용하는 범위에서만 여십시오. 피해자는 가명(V-1, V-2 …)으로만 표시됩니다.
+검증 순서(자세한 설명은 아래 영문과 docs/export-bundle.md): ① 원장(ledger) 공개키를 기관으로부터 이 ZIP과
+별도로 받아 key id를 대조 ② openssl로 manifest.json 서명 확인 ③ sha256sum -c SHA256SUMS
+④ pdfsig report.pdf ⑤ python3 verify/bundle.py 로 모든 해시·증명·서명 확인(원본 복호화는 --key).
 
 This ZIP holds evidence of a criminal case. The originals are encrypted; open them only as the law and
 your office's rules allow. Victims are named only by pseudonym (V-1, V-2, ...).
@@ -188,7 +196,9 @@ Contents
   manifest.json.sig   Ed25519 signature of manifest.json (64 raw bytes) by the ledger key
   report.pdf          the exhibit report, PDF/A-3, signed (PAdES) with the agency certificate
   originals/*.enc     {files} original file(s), encrypted (AES-256-GCM; see docs/export-bundle.md)
-  SHA256SUMS          SHA-256 of README.txt, report.pdf and the originals, for sha256sum -c
+  verify/bundle.py    a copy of the offline verifier (Haetae's evidence/bundle.py): read it, or compare it
+                      with the published one, before you rely on it
+  SHA256SUMS          SHA-256 of README.txt, report.pdf, the verifier and the originals, for sha256sum -c
   README.txt          this file
 
 How to verify (every step uses public tools; the full procedure is in docs/export-bundle.md)
@@ -207,7 +217,7 @@ How to verify (every step uses public tools; the full procedure is in docs/expor
    the key) that each original decrypts to exactly the bytes hashed at acquisition, with the verifier
    (one file, Python 3.11+ with the 'cryptography' package only; inside Haetae it is
    'python -m evidence.bundle' or 'manage.py verify_bundle'):
-     python3 bundle.py THIS.zip --ledger-key KEYHEX
+     python3 verify/bundle.py THIS.zip --ledger-key KEYHEX
    It exits 0 when everything holds and 1 listing each failure.
 
 Opening the originals: {how_to_open}
@@ -284,6 +294,16 @@ def _build_zip(
                 f"report {report.report_id} v{report.version}'s PAdES signature does not verify ({exc}); "
                 "regenerate the report"
             ) from None
+        verifier_bytes = Path(bundlefmt.__file__).read_bytes()
+        zf.writestr(VERIFIER_NAME, verifier_bytes, compress_type=zipfile.ZIP_DEFLATED)
+        files.append(
+            {
+                "path": VERIFIER_NAME,
+                "role": "verifier",
+                "sha256": hashlib.sha256(verifier_bytes).hexdigest(),
+                "size": len(verifier_bytes),
+            }
+        )
         _set_progress(bundle, 30)
         for position, entry in enumerate(manifest["items"], start=1):
             item = items[entry["id"]]

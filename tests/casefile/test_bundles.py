@@ -129,7 +129,9 @@ def test_round_trip_verifies_decrypts_and_records(tmp_path: Path, pii_calls: lis
         names = set(zf.namelist())
         manifest = json.loads(zf.read("manifest.json"))
         readme = zf.read("README.txt").decode()
+        zf_verifier = zf.read("verify/bundle.py")
     assert {"manifest.json", "manifest.json.sig", "report.pdf", "README.txt", "SHA256SUMS"} <= names
+    assert zf_verifier == (Path(verifier.__file__)).read_bytes()
     assert len([n for n in names if n.startswith("originals/")]) == 2
     assert manifest["bundle"]["report"]["signer_certificate_sha256"] == s.cert_sha256
     assert "sha256sum -c SHA256SUMS" in readme and "openssl pkeyutl" in readme and "pdfsig" in readme
@@ -201,6 +203,7 @@ def test_each_tampered_part_is_named(tmp_path: Path, pii_calls: Any) -> None:
         ("report.pdf", flip(0.3), ["[report.pdf] SHA-256", "[report.pdf] PAdES"]),
         ("README.txt", flip(), ["[README.txt]"]),
         ("SHA256SUMS", flip(), ["[SHA256SUMS]"]),
+        ("verify/bundle.py", flip(), ["[verify/bundle.py]"]),
         (
             "manifest.json",
             edit_manifest(leaf),
@@ -422,7 +425,7 @@ def test_public_tools_check_what_the_readme_says(tmp_path: Path, pii_calls: Any)
     listed = {f["path"]: f["sha256"] for f in manifest["bundle"]["files"]}
     assert sums.stdout.split()[0] == listed["SHA256SUMS"]
     check = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=unpacked, capture_output=True, text=True)
-    assert check.returncode == 0 and check.stdout.count(": OK") == 4, check.stdout
+    assert check.returncode == 0 and check.stdout.count(": OK") == 5, check.stdout
     pdfsig = subprocess.run(["pdfsig", "report.pdf"], cwd=unpacked, capture_output=True, text=True)
     assert "Signature is Valid" in pdfsig.stdout, pdfsig.stdout + pdfsig.stderr
 
