@@ -354,6 +354,8 @@ def test_verify_bundle_command_needs_no_database(
     path, private = export(s, tmp_path)
     out = io.StringIO()
     with django_db_blocker.block():
+        with pytest.raises(RuntimeError, match="Database access not allowed"):
+            ExportBundle.objects.count()  # the block is real: any query in the command would fail
         call_command("verify_bundle", str(path), "--key", str(private), stdout=out)
         assert "the bundle verifies" in out.getvalue()
         broken = rewrite(path, tmp_path / "broken.zip", "README.txt", flip())

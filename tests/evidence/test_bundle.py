@@ -235,3 +235,32 @@ def test_pades_check_of_a_pyhanko_signature(tmp_path: Path, key_type: str) -> No
         verifier.pdf_signature_check(pdf + b"%extra\n")
     with pytest.raises(ValueError, match="no signature"):
         verifier.pdf_signature_check(b"%PDF-1.7\n%%EOF\n")
+
+
+def test_encryption_and_decryption_stream_in_flat_memory(tmp_path: Path) -> None:
+    """24 MiB through encrypt and decrypt with a peak of a few chunks: no file is held whole."""
+    import tracemalloc
+
+    key = os.urandom(32)
+    block = os.urandom(verifier.CHUNK_SIZE)
+    count = 24
+    sealed_path = tmp_path / "sealed.enc"
+    tracemalloc.start()
+    try:
+        with sealed_path.open("wb") as sealed:
+            verifier.encrypt_stream((block for _ in range(count)), sealed, key)
+        _, encrypt_peak = tracemalloc.get_traced_memory()
+        tracemalloc.reset_peak()
+        digest = hashlib.sha256()
+        with sealed_path.open("rb") as source:
+            for chunk in verifier.decrypt_stream(source, key):
+                digest.update(chunk)
+        _, decrypt_peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    expected = hashlib.sha256()
+    for _ in range(count):
+        expected.update(block)
+    assert digest.hexdigest() == expected.hexdigest()
+    assert encrypt_peak < 6 * verifier.CHUNK_SIZE, encrypt_peak
+    assert decrypt_peak < 6 * verifier.CHUNK_SIZE, decrypt_peak
