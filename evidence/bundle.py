@@ -1055,7 +1055,14 @@ def main(
     if result.failures:
         _say(out, f"{len(result.failures)} failure(s): the bundle does NOT verify")
         return 1
-    _say(out, "the bundle verifies: every hash, proof and signature holds")
+    if args.ledger_key:
+        _say(out, "the bundle verifies: every hash, proof and signature holds")
+    else:
+        _say(
+            out,
+            "the bundle verifies against the ledger key it names: every hash, proof and signature holds; "
+            "give --ledger-key to check that key is the agency's",
+        )
     return 0
 
 
