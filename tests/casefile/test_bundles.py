@@ -487,3 +487,34 @@ def test_export_command_refuses_bad_input_before_any_work(
         call_command(*base, "--recipient-key", str(key_file), "--actor", s.prosecutor.username)
     assert exit_info.value.code == 1 and "only members with the role" in capsys.readouterr().err
     assert not ExportBundle.objects.exists()
+
+
+def test_export_memory_does_not_grow_with_the_original(tmp_path: Path, pii_calls: Any) -> None:
+    """A 48 MiB original goes vault → encrypt → ZIP → vault with a peak of a few MiB of Python memory."""
+    import os
+    import tracemalloc
+
+    from casefile.exhibits import exhibit_approve, exhibit_create
+    from tests.factories_cases import item
+
+    s = scenario(tmp_path)
+    large = item(s.t, data=os.urandom(48 * 1024 * 1024), name="video.mp4")
+    exhibit = exhibit_create(case=s.t.case, item_ids=[large.pk], description="Large capture", actor=s.t.lead)
+    exhibit_approve(exhibit=exhibit, actor=s.supervisor)
+    s.report.exhibits.add(exhibit)
+    _, public = x25519_pair(tmp_path / "keys", "raw")
+    bundle = bundle_request(case=s.t.case, exhibit_numbers=[exhibit.number], recipient="x", actor=s.t.lead)
+    tracemalloc.start()
+    try:
+        bundle_export(
+            bundle=bundle,
+            out=tmp_path / "large.zip",
+            recipient_public_key=public.read_bytes(),
+            passphrase=None,
+            report=s.report,
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert (tmp_path / "large.zip").stat().st_size > 48 * 1024 * 1024
+    assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
