@@ -211,8 +211,16 @@ How to verify (every step uses public tools; the full procedure is in docs/expor
 3. Check that SHA256SUMS is the one the manifest lists, then every file in it:
      sha256sum SHA256SUMS          (compare with "SHA256SUMS" under bundle.files in manifest.json)
      sha256sum -c SHA256SUMS
-4. Check the PDF signature:  pdfsig report.pdf  and compare the signer certificate with the agency's;
-   the manifest records its SHA-256 fingerprint under bundle.report.signer_certificate_sha256.
+4. Check the PDF signature:  pdfsig report.pdf  (poppler), or with OpenSSL alone:
+     set -- $(grep -a -o '/ByteRange *\\[[0-9 ]*\\]' report.pdf | tail -1 | tr -dc '0-9 ')
+     test $(($3 + $4)) -eq $(wc -c < report.pdf) && echo "signature covers the whole file"
+     head -c $2 report.pdf > signed.bin; tail -c +$(($3 + 1)) report.pdf >> signed.bin
+     head -c $(($3 - 1)) report.pdf | tail -c +$(($2 + 2)) | xxd -r -p > signature.der
+     openssl cms -verify -inform DER -in signature.der -binary -content signed.bin -noverify \\
+         -signer signer.pem -out /dev/null
+     openssl x509 -in signer.pem -noout -subject -fingerprint -sha256
+   Compare the signer certificate with the agency's published one; the manifest records its SHA-256
+   under bundle.report.signer_certificate_sha256. (-noverify leaves the certificate chain to you.)
 5. Check every custody proof, checkpoint signature and hash chain, the PDF's CMS signature, and (with
    the key) that each original decrypts to exactly the bytes hashed at acquisition, with the verifier
    (one file, Python 3.11+ with the 'cryptography' package only; inside Haetae it is

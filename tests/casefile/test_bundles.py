@@ -430,6 +430,22 @@ def test_public_tools_check_what_the_readme_says(tmp_path: Path, pii_calls: Any)
     assert check.returncode == 0 and check.stdout.count(": OK") == 5, check.stdout
     pdfsig = subprocess.run(["pdfsig", "report.pdf"], cwd=unpacked, capture_output=True, text=True)
     assert "Signature is Valid" in pdfsig.stdout, pdfsig.stdout + pdfsig.stderr
+    # The README's OpenSSL-only PDF check, copied from the README itself.
+    with zipfile.ZipFile(path) as zf:
+        readme = zf.read("README.txt").decode()
+    assert "-noverify \\\n" in readme and "'/ByteRange *\\[[0-9 ]*\\]'" in readme  # printed as shown in docs
+    start = readme.index("     set -- $(grep")
+    steps = readme[start : readme.index("   Compare the signer certificate")]
+    done = subprocess.run(["bash", "-ec", steps], cwd=unpacked, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "signature covers the whole file" in done.stdout and "CMS Verification successful" in done.stderr
+    fingerprint = done.stdout.split("sha256 Fingerprint=")[1].strip().replace(":", "").lower()
+    assert fingerprint == manifest["bundle"]["report"]["signer_certificate_sha256"] == s.cert_sha256
+    (unpacked / "report.pdf").write_bytes(
+        (unpacked / "report.pdf").read_bytes().replace(b"/Producer", b"/Producex")
+    )
+    done = subprocess.run(["bash", "-ec", steps], cwd=unpacked, capture_output=True, text=True, check=False)
+    assert done.returncode != 0
 
 
 def test_celery_task_builds_into_the_vault(tmp_path: Path, pii_calls: Any, settings: Any) -> None:
