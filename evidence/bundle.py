@@ -803,6 +803,12 @@ def _check_originals(
 ) -> None:
     bundle = manifest.get("bundle") or {}
     originals = [entry for entry in listed.values() if entry.get("role") == "original"]
+    carried = [entry.get("item") for entry in originals]
+    for item_id in items:
+        if carried.count(item_id) != 1:
+            result.fail(
+                f"item {item_id}", f"has {carried.count(item_id)} encrypted originals in the bundle, not one"
+            )
     for entry in originals:
         if entry.get("item") not in items:
             result.fail(

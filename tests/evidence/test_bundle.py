@@ -196,6 +196,7 @@ def test_a_manifest_of_the_wrong_shape_fails_cleanly(tmp_path: Path, pii_calls: 
         lambda m: m["bundle"].update(files=[{"path": 1}]),
         lambda m: m["bundle"].update(report=None),
         lambda m: m["events"][0].update(inclusion=[]),
+        lambda m: m["bundle"].update(files=[f for f in m["bundle"]["files"] if f["role"] != "original"]),
     ]
     for number, shape in enumerate(shapes):
         code, output = run_verifier(
@@ -264,3 +265,24 @@ def test_encryption_and_decryption_stream_in_flat_memory(tmp_path: Path) -> None
     assert digest.hexdigest() == expected.hexdigest()
     assert encrypt_peak < 6 * verifier.CHUNK_SIZE, encrypt_peak
     assert decrypt_peak < 6 * verifier.CHUNK_SIZE, decrypt_peak
+
+
+@pytest.mark.django_db
+def test_an_item_without_its_original_is_named(tmp_path: Path, pii_calls: Any) -> None:
+    s = scenario(tmp_path)
+    path, _ = export(s, tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    dropped = next(f for f in manifest["bundle"]["files"] if f["role"] == "original")
+
+    def drop(m: dict[str, Any]) -> None:
+        m["bundle"]["files"] = [f for f in m["bundle"]["files"] if f["path"] != dropped["path"]]
+
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(tmp_path / "dropped.zip", "w") as copy:
+        for info in source.infolist():
+            if info.filename == dropped["path"]:
+                continue
+            data = source.read(info.filename)
+            copy.writestr(info, edit_manifest(drop)(data) if info.filename == "manifest.json" else data)
+    code, output = run_verifier(tmp_path / "dropped.zip")
+    assert code == 1 and f"[item {dropped['item']}] has 0 encrypted originals" in output
