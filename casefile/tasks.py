@@ -23,6 +23,8 @@ def bundle_export_task(
 
     The ZIP is written to a scratch file that is removed afterwards: the vault copy is the one served.
     Not retried on failure (acks_late off): the row records the error and a person asks again.
+    A passphrase passes through the broker (Redis) as a task argument: prefer a recipient key, whose public
+    half is no secret.
     """
     bundle = ExportBundle.objects.get(pk=bundle_pk)
     report = Report.objects.get(pk=report_pk)
