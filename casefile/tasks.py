@@ -1,15 +1,20 @@
-"""Celery tasks of cases, on the ``reports`` queue: thin wrappers that call a service.
+"""Celery tasks of the case file, on the ``reports`` queue: thin wrappers that call a service.
 
-``acks_late`` with ``reject_on_worker_lost`` (as in ``detection.tasks``): a worker killed mid-task leaves the
-message to be delivered again, and ``report_generate`` takes over a row left ``running`` (nothing is stored
-before its final transaction, so starting again is safe).
+``report_generate_task`` runs with ``acks_late`` and ``reject_on_worker_lost`` (as in ``detection.tasks``): a
+worker killed mid-task leaves the message to be delivered again, and ``report_generate`` takes over a row left
+``running`` (nothing is stored before its final transaction, so starting again is safe).
 """
 
+import base64
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 
-from casefile.models import Report
+from casefile.bundles import bundle_export
+from casefile.models import ExportBundle, Report
 from casefile.reports.services import report_generate
 
 
@@ -25,3 +30,34 @@ def report_generate_task(report_pk: int) -> dict[str, Any]:
         "sha256": report.sha256,
         "error": report.error,
     }
+
+
+@shared_task(acks_late=False)
+def bundle_export_task(
+    bundle_pk: int,
+    *,
+    report_pk: int,
+    recipient_public_key_b64: str | None = None,
+    passphrase: str | None = None,
+) -> str:
+    """Build an export bundle into the vault (downloads then go through ``bundle_open``); returns its SHA-256.
+
+    The ZIP is written to a scratch file that is removed afterwards: the vault copy is the one served.
+    Not retried on failure (acks_late off): the row records the error and a person asks again.
+    A passphrase passes through the broker (Redis) as a task argument: prefer a recipient key, whose public
+    half is no secret.
+    """
+    bundle = ExportBundle.objects.get(pk=bundle_pk)
+    report = Report.objects.get(pk=report_pk)
+    public_key = base64.b64decode(recipient_public_key_b64) if recipient_public_key_b64 else None
+    scratch_root = Path(settings.DATA_DIR) / "tmp"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch_root, prefix="export-") as scratch:
+        done = bundle_export(
+            bundle=bundle,
+            out=Path(scratch) / "bundle.zip",
+            recipient_public_key=public_key,
+            passphrase=passphrase,
+            report=report,
+        )
+    return done.sha256
