@@ -345,7 +345,18 @@ def evidence_page(*, user: Any, case: Case, query: ListQuery) -> tuple[list[Evid
             has_match=Exists(Match.objects.filter(item_id=OuterRef("pk")))
             | Exists(Match.objects.filter(other_item_id=OuterRef("pk"))),
         )
-        .only("id", "case_id", "original_name", "mime", "size", "acquired_at", "status", "kind", "parent_id")
+        .only(
+            "id",
+            "case_id",
+            "blob_id",
+            "original_name",
+            "mime",
+            "size",
+            "acquired_at",
+            "status",
+            "kind",
+            "parent_id",
+        )
     )
     rows = list(_keyset(_filtered(items, query, case), query)[: PAGE_SIZE + 1])
     next_cursor = None
