@@ -160,7 +160,7 @@ def test_evidence_list_pages_by_keyset_and_sorts(monkeypatch: pytest.MonkeyPatch
     newest_first = client.get(f"/cases/{t.case.number}/evidence/").context["rows"]
     assert [row.pk for row in newest_first] == sorted((i.pk for i in made), reverse=True)[:4]
     by_size = client.get(f"/cases/{t.case.number}/evidence/?sort=-size").context["rows"]
-    assert [row.size for row in by_size] == sorted((i.size for i in made), reverse=True)[:4]
+    assert [row.size for row in by_size] == sorted((i.size or 0 for i in made), reverse=True)[:4]
 
 
 def test_size_sort_pages_through_items_without_size(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -62,7 +62,7 @@ def test_item_page_shows_hashes_metadata_children_and_custody_state(photo_team: 
     assert f"/evidence/{photo.pk}/" in child_page  # the parent
 
 
-class _Rows(list):  # type: ignore[type-arg]
+class _Rows(list[CustodyEvent]):
     """Events as the selector would return them (a list standing in for the queryset)."""
 
     def select_related(self, *fields: Any) -> "_Rows":
