@@ -148,7 +148,12 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def item_custody(request: HttpRequest, pk: int) -> HttpResponse:
     """The custody timeline fragment (HTMX refreshes it after a reveal or a review)."""
     item = _item_for(request, pk)
-    context = {"item": item, "custody": custody_timeline(user=request.user, item=item)}
+    context = {
+        "item": item,
+        "custody": custody_timeline(user=request.user, item=item),
+        "exposure": exposure_for(user=request.user),
+        "oob": True,  # the exposure count is refreshed with it (a reveal adds to it)
+    }
     return render(request, "portal/evidence/_custody.html", context)
 
 
