@@ -50,6 +50,10 @@ PAGE_SIZE = 50
 # Labels offered in the filter: distinct labels over a large case is a scan, so it is cached briefly.
 LABELS_CACHE_SECONDS = 300
 GREYSCALE_SESSION_KEY = "portal_greyscale"
+# The drawing shows at most this many of the newest links of each type that names an item.
+GRAPH_ITEM_LINKS = 300
+# The case page's item count: a scan of the case's items, so counted at most once a minute per viewer.
+COUNT_CACHE_SECONDS = 60
 
 
 def portal_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
@@ -150,7 +154,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @portal_errors
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     """Summary, team, offences, legal authorities, people (by pseudonym), channels and the graph."""
-    case = case_get_for(user=request.user, number=number)
+    case = case_get_for(user=request.user, number=number, with_counts=False)
     role = getattr(case, "caller_role", None)
     people = list(person_list(case=case).order_by("kind", "pseudonym_number"))
     context = {
@@ -162,8 +166,20 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "people": people,
         "channels": list(channel_list(case=case).order_by("platform", "handle")),
         "may_list_evidence": role != VICTIM_SUPPORT_ROLE,
+        "item_count": case_item_count(user=request.user, case=case),
+        "count_cache_seconds": COUNT_CACHE_SECONDS,
     }
     return render(request, "portal/cases/detail.html", context)
+
+
+def case_item_count(*, user: Any, case: Case) -> int:
+    """How many of the case's items the user may see, cached for ``COUNT_CACHE_SECONDS``."""
+    key = f"portal:case-item-count:{case.pk}:{user.pk}"
+    count = cache.get(key)
+    if count is None:
+        count = evidence_visible_to(user=user).filter(case_id=case.pk).count()
+        cache.set(key, count, COUNT_CACHE_SECONDS)
+    return int(count)
 
 
 @verified_login_required
@@ -171,8 +187,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
 def case_graph_json(request: HttpRequest, number: str) -> JsonResponse:
     """The case graph (``casefile.graph``) as JSON for the cytoscape view: people by pseudonym, channels,
     items by id; every member of the case may see it, as through the API."""
-    case = case_get_for(user=request.user, number=number)
-    response = JsonResponse(case_graph(case=case))
+    case = case_get_for(user=request.user, number=number, with_counts=False)
+    response = JsonResponse(case_graph(case=case, item_links_limit=GRAPH_ITEM_LINKS))
     response["Cache-Control"] = "no-store, private"
     return response
 
@@ -402,7 +418,7 @@ def case_labels(*, user: Any, case: Case) -> list[str]:
 @portal_errors
 def evidence_list(request: HttpRequest, number: str) -> HttpResponse:
     """The case's evidence, filtered and sorted, 50 a page by keyset (fast at any depth)."""
-    case = case_get_for(user=request.user, number=number)
+    case = case_get_for(user=request.user, number=number, with_counts=False)
     role = getattr(case, "caller_role", None)
     if role == VICTIM_SUPPORT_ROLE:
         raise AccessDenied(

@@ -14,14 +14,18 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib.auth.models import User
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from casefile.selectors import INGEST_ROLES
-from detection.match_selectors import match_list, match_view, pseudonymised_case_ids, visible_case_ids
+from detection.match_selectors import (
+    match_list_for_item,
+    match_view,
+    pseudonymised_case_ids,
+    visible_case_ids,
+)
 from detection.models import Annotation
 from detection.selectors import annotations_visible_to
 from detection.services import annotation_review
@@ -45,6 +49,7 @@ from portal.views.cases import GREYSCALE_SESSION_KEY, greyscale_on, portal_error
 REVEAL_TOKEN_SECONDS = 120
 REVEALS_SESSION_KEY = "portal_reveals"
 CHILDREN_SHOWN = 100
+MATCHES_SHOWN = 100
 # Who confirms or rejects findings: the same roles as through the API (detection.api.views.REVIEW_ROLES).
 REVIEW_ROLES = INGEST_ROLES
 
@@ -98,7 +103,7 @@ def _findings(*, user: Any, item: EvidenceItem) -> list[Annotation]:
 
 
 def _matches(*, user: Any, item: EvidenceItem) -> list[dict[str, Any]]:
-    matches = match_list(user=user).filter(Q(item_id=item.pk) | Q(other_item_id=item.pk))[:100]
+    matches = match_list_for_item(user=user, item_id=item.pk)[:MATCHES_SHOWN]
     visible, hidden = visible_case_ids(user), pseudonymised_case_ids(user)
     rows = []
     for match in matches:

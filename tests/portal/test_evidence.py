@@ -250,3 +250,17 @@ def test_matches_show_the_other_side_as_the_viewer_may_see_it(photo_team: Any) -
     assert "victim originals" in html
     assert "an item in another case" in html
     assert "secret-name" not in html and elsewhere.case.number not in html
+
+
+def test_match_list_for_item_is_match_list_narrowed_to_the_item(photo_team: Any) -> None:
+    from detection.match_selectors import match_list, match_list_for_item
+
+    t, photo = photo_team
+    bank = HashBank.objects.create(name="known", kind="known_material")
+    bank_match(item=photo, bank=bank, sha256=photo.blob_id or "")
+    other = item(t, b"unrelated", name="u.bin")
+    bank_match(item=other, bank=bank, sha256=other.blob_id or "")
+    narrowed = {m.pk for m in match_list(user=t.lead) if photo.pk in (m.item_id, m.other_item_id)}
+    assert {m.pk for m in match_list_for_item(user=t.lead, item_id=photo.pk)} == narrowed
+    assert len(narrowed) == 1
+    assert list(match_list_for_item(user=new_user(), item_id=photo.pk)) == []

@@ -51,7 +51,8 @@
       });
       box.dataset.nodes = String(graph.nodes.length);
       box.dataset.edges = String(graph.edges.length);
-      status.textContent = box.dataset.textSummary.replace("NODES", graph.nodes.length).replace("EDGES", graph.edges.length);
+      status.textContent = box.dataset.textSummary.replace("NODES", graph.nodes.length).replace("EDGES", graph.edges.length)
+        + (graph.truncated && graph.truncated.length ? " " + box.dataset.textTruncated.replace("LIMIT", graph.item_links_limit) : "");
       window.haetaeCaseGraph = cy;
     })
     .catch(function (error) {
