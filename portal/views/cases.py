@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from casefile import services as case_services
@@ -114,7 +115,16 @@ class CaseCreateForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = cast(forms.MultipleChoiceField, self.fields["offences"])
-        field.choices = [(o.code, f"{o.statute_en} {o.article}: {o.label_en}") for o in offence_list()]
+        korean = (get_language() or "").startswith("ko")
+        field.choices = [
+            (
+                o.code,
+                f"{o.statute_ko} {o.article}: {o.label_ko}"
+                if korean
+                else f"{o.statute_en} {o.article}: {o.label_en}",
+            )
+            for o in offence_list()
+        ]
 
 
 def _may_create_cases(user: Any) -> bool:

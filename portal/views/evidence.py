@@ -50,6 +50,20 @@ REVEAL_TOKEN_SECONDS = 120
 REVEALS_SESSION_KEY = "portal_reveals"
 CHILDREN_SHOWN = 100
 MATCHES_SHOWN = 100
+# Types a browser shows inline without running anything; any other original (HTML, SVG, scripts …) is sent
+# as an opaque download, so evidence can never execute in the portal's origin.
+INLINE_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/gif",
+        "image/webp",
+        "image/bmp",
+        "video/mp4",
+        "video/webm",
+        "audio/mpeg",
+    }
+)
 # Who confirms or rejects findings: the same roles as through the API (detection.api.views.REVIEW_ROLES).
 REVIEW_ROLES = INGEST_ROLES
 
@@ -229,10 +243,13 @@ def item_original(request: HttpRequest, pk: int, token: str) -> StreamingHttpRes
         item=item, actor=cast(User, request.user), purpose=grant["reason"], legal_basis=grant["legal_basis"]
     )
     first = next(chunks, b"")
+    inline = (item.mime or "") in INLINE_TYPES
     response = StreamingHttpResponse(
-        _prepend(first, chunks), content_type=item.mime or "application/octet-stream"
+        _prepend(first, chunks), content_type=item.mime if inline else "application/octet-stream"
     )
-    response["Content-Disposition"] = f'inline; filename="item-{item.pk}"'
+    disposition = "inline" if inline else "attachment"
+    response["Content-Disposition"] = f'{disposition}; filename="item-{item.pk}"'
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
     response["Cache-Control"] = "no-store, private"
     response["Pragma"] = "no-cache"
     response["X-Content-Type-Options"] = "nosniff"

@@ -264,3 +264,29 @@ def test_match_list_for_item_is_match_list_narrowed_to_the_item(photo_team: Any)
     assert {m.pk for m in match_list_for_item(user=t.lead, item_id=photo.pk)} == narrowed
     assert len(narrowed) == 1
     assert list(match_list_for_item(user=new_user(), item_id=photo.pk)) == []
+
+
+def test_an_original_that_could_run_in_the_browser_is_sent_as_a_download() -> None:
+    from tests.factories import stored_item
+
+    t = team()
+    page = stored_item(
+        case=t.case, data=b"<script>alert(1)</script>", actor=t.lead, name="x.html", mime="text/html"
+    )
+    client = _client(t.lead)
+    token = client.post(f"/evidence/{page.pk}/reveal/", {"reason": "check the page"}).context["token"]
+    response = client.get(f"/evidence/{page.pk}/original/{token}/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/octet-stream"
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["Content-Security-Policy"].startswith("sandbox")
+    assert b"".join(response.streaming_content) == b"<script>alert(1)</script>"  # type: ignore[attr-defined]
+    assert len(_viewed(page)) == 1
+
+
+def test_revealed_image_is_inline(photo_team: Any) -> None:
+    t, photo = photo_team
+    client = _client(t.lead)
+    token = client.post(f"/evidence/{photo.pk}/reveal/", {"reason": "r"}).context["token"]
+    response = client.get(f"/evidence/{photo.pk}/original/{token}/")
+    assert response["Content-Type"] == "image/jpeg" and response["Content-Disposition"].startswith("inline;")
