@@ -28,7 +28,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from casefile import services as case_services
-from casefile.choices import CaseRetention
+from casefile.choices import CALLER_ROLE_CHOICES, CaseRetention
 from casefile.graph import case_graph
 from casefile.models import Case, ItemChannelLink, ItemPersonLink
 from casefile.people_selectors import (
@@ -170,12 +170,15 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     context = {
         "case": case,
         "role": role,
+        "role_label": dict(CALLER_ROLE_CHOICES).get(str(role), role),
         "offences": list(case.offences.all()),
         "members": list(member_list(case=case)),
         "authorities": list(legal_authority_list(case=case)),
         "people": people,
         "channels": list(channel_list(case=case).order_by("platform", "handle")),
         "may_list_evidence": role != VICTIM_SUPPORT_ROLE,
+        # Victim support gets the graph as text only: no canvas or other drawing surface on their pages.
+        "list_only_graph": role == VICTIM_SUPPORT_ROLE,
         "item_count": case_item_count(user=request.user, case=case),
         "count_cache_seconds": COUNT_CACHE_SECONDS,
     }

@@ -130,3 +130,27 @@ def test_browser_greyscale_toggle(page: Any) -> None:
     screenshot(page, "item-greyscale")
     page.goto(page.base + f"/cases/{t.case.number}/evidence/")
     assert page.locator("table.evidence.greyscale").count() == 1
+
+
+def test_browser_victim_support_case_page_has_no_media_or_drawing(page: Any) -> None:
+    from casefile.choices import CaseMemberRole
+
+    t = team()
+    v1 = victim(t)
+    photo = item(t, jpeg_bytes(), name="p.jpg")
+    link_assert_item_person(
+        item=photo, person=v1, relation="depicts", assertion=Assertion(confidence="confirmed"), actor=t.lead
+    )
+    _sign_in(page, t.member(CaseMemberRole.VICTIM_SUPPORT))
+    page.goto(page.base + f"/cases/{t.case.number}/")
+    page.wait_for_selector("#case-graph[data-nodes]", state="attached")
+    assert page.locator("#case-graph-list li").first.inner_text() == f"#{photo.pk} — depicts → V-1"
+    media = page.locator("img, video, audio, object, embed, picture, canvas, iframe")
+    assert media.count() == 0
+    html = page.content()
+    assert "/preview" not in html and "/original/" not in html and "/content/" not in html
+    assert "/evidence/" not in html
+    screenshot(page, "case-page-victim-support")
+    page.goto(page.base + f"/evidence/{photo.pk}/")
+    assert page.locator("img, video, canvas").count() == 0
+    screenshot(page, "item-page-victim-support-refused")

@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   var box = document.getElementById("case-graph");
-  if (!box || typeof cytoscape === "undefined") { return; }
+  if (!box) { return; }
+  var listOnly = box.dataset.listOnly === "1";
+  if (!listOnly && typeof cytoscape === "undefined") { return; }
   var status = document.getElementById("case-graph-status");
   var list = document.getElementById("case-graph-list");
   var itemUrl = box.dataset.itemUrl;
@@ -32,6 +34,12 @@
         li.textContent = names[edge.source] + " — " + edge.relation + " → " + names[edge.target];
         list.appendChild(li);
       });
+      box.dataset.nodes = String(graph.nodes.length);
+      box.dataset.edges = String(graph.edges.length);
+      var summary = box.dataset.textSummary.replace("NODES", graph.nodes.length).replace("EDGES", graph.edges.length)
+        + (graph.truncated && graph.truncated.length ? " " + box.dataset.textTruncated.replace("LIMIT", graph.item_links_limit) : "");
+      status.textContent = summary;
+      if (listOnly) { return; }
       var cy = cytoscape({
         container: box,
         elements: elements,
@@ -49,10 +57,6 @@
       cy.on("tap", "node[type = 'item']", function (event) {
         window.location.href = itemUrl.replace(/\/0\/$/, "/" + event.target.data("item") + "/");
       });
-      box.dataset.nodes = String(graph.nodes.length);
-      box.dataset.edges = String(graph.edges.length);
-      status.textContent = box.dataset.textSummary.replace("NODES", graph.nodes.length).replace("EDGES", graph.edges.length)
-        + (graph.truncated && graph.truncated.length ? " " + box.dataset.textTruncated.replace("LIMIT", graph.item_links_limit) : "");
       window.haetaeCaseGraph = cy;
     })
     .catch(function (error) {
