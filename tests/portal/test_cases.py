@@ -250,6 +250,9 @@ def test_victim_support_never_sees_the_evidence_list() -> None:
     assert "<img" not in html and "/preview" not in html
     case_page = client.get(f"/cases/{t.case.number}/").content.decode()
     assert f"/cases/{t.case.number}/evidence/" not in case_page and "<img" not in case_page
+    assert "cytoscape" not in case_page and 'data-list-only="1"' in case_page  # the graph as text only
+    lead_page = _client(t.lead).get(f"/cases/{t.case.number}/").content.decode()
+    assert "cytoscape.min.js" in lead_page and "data-list-only" not in lead_page
 
 
 def test_evidence_list_queries_do_not_grow_with_rows() -> None:
