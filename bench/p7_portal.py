@@ -349,6 +349,7 @@ def measure(repeat: int) -> list[dict[str, Any]]:
         for sort in ("acquired", "name", "-name", "size", "-size"):
             timer.page(f"… sort {sort}", f"{base}?sort={sort}")
         timer.page("… filter type=video", f"{base}?type=video")
+        timer.page("… filter mime=image/png", f"{base}?mime=image/png")
         timer.page("… filter label=EXPOSED_BREAST", f"{base}?label=EXPOSED_BREAST")
         timer.page("… filter match=yes", f"{base}?match=yes")
         timer.page("… filter match=no", f"{base}?match=no")

@@ -230,6 +230,7 @@ class ListQuery:
     sort: str = "acquired"
     descending: bool = True
     type: str = ""
+    mime: str = ""
     label: str = ""
     has_match: str = ""
     person: str = ""
@@ -241,6 +242,7 @@ class ListQuery:
         values = {
             "sort": ("-" if self.descending else "") + self.sort,
             "type": self.type,
+            "mime": self.mime,
             "label": self.label,
             "match": self.has_match,
             "person": self.person,
@@ -269,6 +271,7 @@ def _parse_list_query(request: HttpRequest) -> ListQuery:
         sort=sort,
         descending=descending,
         type=kind,
+        mime=get.get("mime", "").strip().lower(),
         label=get.get("label", "").strip(),
         has_match=has_match,
         person=get.get("person", "").strip().upper(),
@@ -314,6 +317,8 @@ def _filtered(items: QuerySet[EvidenceItem], query: ListQuery, case: Case) -> Qu
     # The Exists() conditions only narrow rows the selector already let through; they expose nothing.
     if query.type:
         items = items.filter(mime__startswith=TYPES[query.type])
+    if query.mime:
+        items = items.filter(mime=query.mime)
     if query.label:
         items = items.filter(Exists(Annotation.objects.filter(item_id=OuterRef("pk"), label=query.label)))
     if query.has_match:
@@ -411,7 +416,7 @@ def evidence_page(*, user: Any, case: Case, query: ListQuery) -> tuple[list[Evid
 
 def case_labels(*, user: Any, case: Case) -> list[str]:
     """Detector labels found on the case's visible items (cached for a few minutes: a scan on big cases)."""
-    key = f"portal:case-labels:{case.pk}"
+    key = f"portal:case-labels:{case.pk}:{user.pk}"  # per viewer: what they may see can differ by role
     labels = cache.get(key)
     if labels is None:
         labels = sorted(

@@ -199,6 +199,8 @@ def test_evidence_list_filters() -> None:
     assert ids("") == {photo.pk, other.pk}
     assert ids("?type=image") == {photo.pk}
     assert ids("?type=application") == {other.pk}
+    assert ids("?mime=application/pdf") == {other.pk}
+    assert ids("?mime=IMAGE/JPEG") == {photo.pk}
     assert ids("?label=EXPOSED_BREAST") == {photo.pk}
     assert ids("?match=yes") == {other.pk}
     assert ids("?match=no") == {photo.pk}
