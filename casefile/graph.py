@@ -80,7 +80,10 @@ def case_graph(
         )
         if len(newest) > item_links_limit:
             truncated.append(link_type)
-        return rows.filter(pk__in=newest[:item_links_limit]).order_by("-asserted_at", "-pk")
+        # Only the items are drawn from the joined rows (people and channels come by id), so join only them.
+        items = ("item", "source_item") if link_type == "item_derivation" else ("item",)
+        chosen = rows.filter(pk__in=newest[:item_links_limit]).select_related(None).select_related(*items)
+        return chosen.order_by("-asserted_at", "-pk")
 
     for link in links("item_person"):
         nodes.setdefault(f"item:{link.item_id}", _item_node(link.item))

@@ -52,7 +52,7 @@ PAGE_SIZE = 50
 LABELS_CACHE_SECONDS = 300
 GREYSCALE_SESSION_KEY = "portal_greyscale"
 # The drawing shows at most this many of the newest links of each type that names an item.
-GRAPH_ITEM_LINKS = 300
+GRAPH_ITEM_LINKS = 150
 # The case page's item count: a scan of the case's items, so counted at most once a minute per viewer.
 COUNT_CACHE_SECONDS = 60
 
