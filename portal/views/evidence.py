@@ -43,7 +43,7 @@ from evidence.selectors import (
 )
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, RejectedInput
-from portal.views.cases import GREYSCALE_SESSION_KEY, greyscale_on, portal_errors, shows_media
+from portal.views.cases import GREYSCALE_SESSION_KEY, greyscale_on, portal_errors, refused, shows_media
 
 # A reveal's one-time token: the image must be fetched within this many seconds of the reason being given.
 REVEAL_TOKEN_SECONDS = 120
@@ -224,7 +224,9 @@ def item_reveal(request: HttpRequest, pk: int) -> HttpResponse:
     }
     request.session[REVEALS_SESSION_KEY] = reveals
     context = {"item": item, "token": token, "greyscale": greyscale_on(request), "reason": access.purpose}
-    return render(request, "portal/evidence/_revealed.html", context)
+    # Without JavaScript the form posts normally: the same fragment inside a whole page.
+    template = "_revealed.html" if request.headers.get("HX-Request") else "revealed.html"
+    return render(request, f"portal/evidence/{template}", context)
 
 
 @require_GET
@@ -293,6 +295,10 @@ def finding_review(request: HttpRequest, pk: int, annotation_id: int) -> HttpRes
         )
     except RejectedInput as exc:
         error = exc.message
+    if not request.headers.get("HX-Request"):  # a plain form post: back to the page, or the refusal
+        if error:
+            return refused(request, RejectedInput(error))
+        return redirect("portal:evidence_detail", pk=item.pk)
     context = {"item": item, "finding": annotation, "may_review": True, "error": error}
     response = render(request, "portal/evidence/_finding.html", context, status=400 if error else 200)
     if not error:

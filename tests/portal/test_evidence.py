@@ -290,3 +290,17 @@ def test_revealed_image_is_inline(photo_team: Any) -> None:
     token = client.post(f"/evidence/{photo.pk}/reveal/", {"reason": "r"}).context["token"]
     response = client.get(f"/evidence/{photo.pk}/original/{token}/")
     assert response["Content-Type"] == "image/jpeg" and response["Content-Disposition"].startswith("inline;")
+
+
+def test_reveal_and_review_work_without_javascript(photo_team: Any) -> None:
+    t, photo = photo_team
+    _run, annotation = detection_rows(item=photo, name="nudenet")
+    client = _client(t.lead)
+    page = client.post(f"/evidence/{photo.pk}/reveal/", {"reason": "no js"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "<html" in html and f"/evidence/{photo.pk}/original/" in html
+    url = f"/evidence/{photo.pk}/findings/{annotation.pk}/review/"
+    refused = client.post(url, {"decision": "rejected", "reason": ""})
+    assert refused.status_code == 400 and "<html" in refused.content.decode()
+    done = client.post(url, {"decision": "rejected", "reason": "a false positive: a landscape"})
+    assert done.status_code == 302 and done["Location"] == f"/evidence/{photo.pk}/"
