@@ -22,8 +22,16 @@ def _item_node(item: EvidenceItem) -> dict[str, Any]:
     }
 
 
-def case_graph(*, case: Case, include_withdrawn: bool = False) -> dict[str, Any]:
-    """Nodes and edges of a case; items appear when a link names them. Withdrawn links only on request."""
+def case_graph(
+    *, case: Case, include_withdrawn: bool = False, item_links_limit: int | None = None
+) -> dict[str, Any]:
+    """Nodes and edges of a case; items appear when a link names them. Withdrawn links only on request.
+
+    ``item_links_limit`` keeps only the newest that many links of each type that names an item (a case of
+    100,000 items can have tens of thousands, more than a drawing can show); ``truncated`` then lists the
+    link types that had more.
+    """
+    truncated: list[str] = []
     nodes: dict[str, dict[str, Any]] = {}
     for person in person_list(case=case).prefetch_related(None):
         nodes[f"person:{person.pk}"] = {
@@ -63,7 +71,19 @@ def case_graph(*, case: Case, include_withdrawn: bool = False) -> dict[str, Any]
 
     def links(link_type: str) -> Any:
         rows = link_list(case=case, link_type=link_type)
-        return rows if include_withdrawn else rows.filter(withdrawn_at__isnull=True)
+        rows = rows if include_withdrawn else rows.filter(withdrawn_at__isnull=True)
+        if item_links_limit is None or link_type == "person_channel":
+            return rows
+        # The newest ids first (no joins), then only those rows with both ends loaded.
+        newest = list(
+            rows.order_by("-asserted_at", "-pk").values_list("pk", flat=True)[: item_links_limit + 1]
+        )
+        if len(newest) > item_links_limit:
+            truncated.append(link_type)
+        # Only the items are drawn from the joined rows (people and channels come by id), so join only them.
+        items = ("item", "source_item") if link_type == "item_derivation" else ("item",)
+        chosen = rows.filter(pk__in=newest[:item_links_limit]).select_related(None).select_related(*items)
+        return chosen.order_by("-asserted_at", "-pk")
 
     for link in links("item_person"):
         nodes.setdefault(f"item:{link.item_id}", _item_node(link.item))
@@ -85,4 +105,8 @@ def case_graph(*, case: Case, include_withdrawn: bool = False) -> dict[str, Any]
         nodes.setdefault(f"item:{link.item_id}", _item_node(link.item))
         nodes.setdefault(f"item:{link.source_item_id}", _item_node(link.source_item))
         edge("item_derivation", link, f"item:{link.item_id}", f"item:{link.source_item_id}", "derived_from")
-    return {"case": case.number, "nodes": list(nodes.values()), "edges": edges}
+    graph: dict[str, Any] = {"case": case.number, "nodes": list(nodes.values()), "edges": edges}
+    if item_links_limit is not None:
+        graph["item_links_limit"] = item_links_limit
+        graph["truncated"] = truncated
+    return graph

@@ -87,6 +87,29 @@ def match_list(*, user: Caller) -> QuerySet[Match]:
     )
 
 
+def match_list_for_item(*, user: Caller, item_id: int) -> QuerySet[Match]:
+    """The matches of one item, when the user may see it (then every match of it, by the rule above).
+
+    The same rows as ``match_list(...).filter(item or other_item = item_id)``, without the OR of two
+    visibility subqueries that makes PostgreSQL hash every visible item (a third of a second at 100,000).
+    """
+    if not evidence_visible_to(user=user).filter(pk=item_id).exists():
+        return Match.objects.none()
+    return (
+        Match.objects.filter(Q(item_id=item_id) | Q(other_item_id=item_id))
+        .select_related(
+            "item",
+            "item__case",
+            "other_item",
+            "other_item__case",
+            "entry",
+            "entry__bank",
+            "suppressed_by__bank",
+        )
+        .order_by("-matched_at", "-id")
+    )
+
+
 def match_alert_list(*, user: Caller) -> QuerySet[MatchAlert]:
     """The user's own match alerts, newest first."""
     if not user.is_authenticated:

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from evidence.choices import AcquisitionStatus, CustodyAction, DerivativeKind, ItemKind, ItemStatus
@@ -94,6 +95,13 @@ class EvidenceItem(models.Model):
                 name="item_unique_rejected_finding",
             ),
         ]
+        # The portal's evidence list pages by keyset on (sort key, id) within a case: one index per sort,
+        # so a deep page costs what the first does. A rejected finding has no size: it sorts as -1.
+        indexes = [
+            models.Index(fields=["case", "acquired_at", "id"], name="item_case_acquired_id"),
+            models.Index(fields=["case", "original_name", "id"], name="item_case_name_id"),
+            models.Index(F("case"), Coalesce(F("size"), Value(-1)), F("id"), name="item_case_size_id"),
+        ]
 
     def __str__(self) -> str:
         return f"item {self.pk} {self.original_path}"
@@ -132,7 +140,12 @@ class CustodyEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["item", "seq"]), models.Index(fields=["case", "seq"])]
+        indexes = [
+            models.Index(fields=["item", "seq"]),
+            models.Index(fields=["case", "seq"]),
+            # A user's own content views in a period (the portal's exposure count).
+            models.Index(fields=["actor", "action", "occurred_at"], name="custody_actor_action_time"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"

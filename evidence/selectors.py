@@ -7,6 +7,7 @@ to, never imported. Role names are the values of ``casefile.choices.CaseMemberRo
 agree.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -152,3 +153,16 @@ def case_custody_for(*, user: Caller, case_id: int) -> QuerySet[CustodyEvent]:
     return CustodyEvent.objects.filter(
         case_id=case_id, item__isnull=True, case_id__in=visible_case_ids(user=user)
     ).order_by("seq")
+
+
+def exposure_for(*, user: Caller, days: int = 7) -> dict[str, int]:
+    """The user's own content views in the last ``days`` days: ``viewed`` events and distinct items.
+
+    Only the caller's own record (their exposure to harmful material), so no case filter is needed.
+    """
+    if not _signed_in(user):
+        return {"views": 0, "items": 0}
+    since = timezone.now() - timedelta(days=days)
+    views = CustodyEvent.objects.filter(actor_id=user.pk, action="viewed", occurred_at__gte=since)
+    counts = views.aggregate(views=Count("pk"), items=Count("item_id", distinct=True))
+    return {"views": int(counts["views"] or 0), "items": int(counts["items"] or 0)}

@@ -81,3 +81,22 @@ def test_graph_query_count_does_not_grow_with_the_case(django_assert_num_queries
     with django_assert_num_queries(len(small.captured_queries)):
         big_graph = case_graph(case=t.case)
     assert len(big_graph["edges"]) == 6 * len(small_graph["edges"])
+
+
+def test_graph_keeps_the_newest_item_links_when_limited() -> None:
+    from casefile.graph import case_graph
+    from casefile.links import Assertion, link_assert_item_channel
+    from tests.factories_cases import channel, item, team
+
+    t = team()
+    room = channel(t)
+    made = [item(t, f"bytes {n}".encode(), name=f"{n}.bin") for n in range(3)]
+    for made_item in made:
+        link_assert_item_channel(
+            item=made_item, channel=room, assertion=Assertion(confidence="confirmed"), actor=t.lead
+        )
+    limited = case_graph(case=t.case, item_links_limit=2)
+    assert limited["truncated"] == ["item_channel"] and limited["item_links_limit"] == 2
+    assert {edge["source"] for edge in limited["edges"]} == {f"item:{made[2].pk}", f"item:{made[1].pk}"}
+    whole = case_graph(case=t.case)
+    assert len(whole["edges"]) == 3 and "truncated" not in whole
