@@ -4,8 +4,9 @@ The rule (docs/access.md has it as a table):
 - membership first: a user sees a case, its items' metadata and custody only when on its team, or while an
   administrator's break-glass grant on it is live (read-only; never content). Superusers and staff get
   nothing else by their flag. Everyone else is told "not found", exactly as for a case that does not exist;
-- role second: content and previews go to lead, investigator and analyst; prosecutors later get the items
-  in exhibits shared with them (none yet); victim_support and auditor never receive content or previews;
+- role second: content and previews go to lead, investigator and analyst; a prosecutor sees only the items
+  in the case's shared exhibits (metadata, custody, previews, content with a reason) and every other item
+  of the case is "not found" to them; victim_support and auditor never receive content or previews;
 - a reason for every look at content (``evidence.content``, ``evidence.previews`` check it and log it).
 
 The vault-side pieces live in ``evidence.selectors`` (evidence must not import casefile) and are re-exported
@@ -32,7 +33,10 @@ from evidence.selectors import (
     custody_events_for,
     evidence_get_for,
     evidence_visible_to,
+    item_shared_with_prosecutor,
     live_grants,
+    prosecuted_case_ids,
+    shared_exhibit_item_ids,
     visible_case_ids,
 )
 from haetae.errors import AccessDenied, NotFound
@@ -54,7 +58,10 @@ __all__ = [
     "custody_events_for",
     "evidence_get_for",
     "evidence_visible_to",
+    "item_shared_with_prosecutor",
     "live_grants",
+    "prosecuted_case_ids",
+    "shared_exhibit_item_ids",
     "visible_case_ids",
 ]
 
