@@ -341,3 +341,9 @@ HAETAE_VIDEO = {
 HAETAE_MODEL_PACKS = {
     "MAX_MODEL_BYTES": int(os.environ.get("HAETAE_MODEL_PACK_MAX_BYTES", str(2 * 1024**3))),
 }
+# --- exapi: exhibits, reports and export bundles API ---
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
+    "ExhibitStatusEnum": "casefile.choices.ExhibitStatus",
+    "ReportStatusEnum": "casefile.choices.ReportStatus",
+}

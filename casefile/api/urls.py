@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from casefile.api import exhibits as exhibit_api
 from casefile.api import support as support_api
 from casefile.api import views
 
@@ -37,5 +38,13 @@ router.register(
 router.register(rf"{support_api.CASE_PREFIX}/takedowns", support_api.TakedownViewSet, basename="takedown")
 router.register("takedowns", support_api.OverdueAcrossCasesViewSet, basename="takedown-all")
 # --- end support ---
+
+# --- exapi: exhibits, reports, export bundles (casefile/api/exhibits.py) ---
+router.register(f"{CASE}/exhibits", exhibit_api.ExhibitViewSet, basename="case-exhibit")
+router.register(f"{CASE}/reports", exhibit_api.CaseReportViewSet, basename="case-report")
+router.register(f"{CASE}/bundles", exhibit_api.CaseBundleViewSet, basename="case-bundle")
+router.register("reports", exhibit_api.ReportViewSet, basename="report")
+router.register("bundles", exhibit_api.BundleViewSet, basename="bundle")
+# --- end exapi ---
 
 urlpatterns = router.urls
