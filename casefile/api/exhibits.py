@@ -296,13 +296,13 @@ class CaseReportViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         responses={202: s.ReportSerializer, 400: _BAD, 403: _DENIED, 404: _NOT_FOUND},
     )
     def create(self, request: Request, number: str) -> Response:
-        from casefile.reports.services import report_request
-
         case = self.case(roles=REPORT_REQUEST_ROLES, action="ask for reports")
         fields = _valid(s.ReportRequestSerializer, request)
         numbers = fields.get("exhibits")
         if numbers is not None:
             numbers = [e.number for e in exhibits_by_numbers(case=case, numbers=numbers)]
+        from casefile.reports.services import report_request
+
         with transaction.atomic():
             report = report_request(
                 case=case, exhibit_numbers=numbers, language=fields["language"], actor=_actor(request)
@@ -351,11 +351,11 @@ class ReportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"], renderer_classes=[AnyMediaRenderer])
     def download(self, request: Request, pk: str) -> Any:
-        from casefile.reports.services import report_open
-
         report = self.get_object()
         download_allowed(row=report, kind="report")
         _require_done(report, "report", s.ReportSerializer().get_progress_url(report))
+        from casefile.reports.services import report_open
+
         chunks = report_open(
             report=report, actor=_actor(request), purpose=request.query_params.get("reason", "")
         )
@@ -404,12 +404,12 @@ class CaseBundleViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         responses={202: s.BundleSerializer, 400: _BAD, 403: _DENIED, 404: _NOT_FOUND},
     )
     def create(self, request: Request, number: str) -> Response:
-        from casefile.bundles import bundle_request
-
         case = self.case(roles=BUNDLE_REQUEST_ROLES, action="export bundles")
         fields = _valid(s.BundleRequestSerializer, request)
         numbers = [e.number for e in exhibits_by_numbers(case=case, numbers=fields["exhibits"])]
         public_key, passphrase = fields.get("recipient_public_key"), fields.get("passphrase")
+        from casefile.bundles import bundle_request
+
         with transaction.atomic():
             bundle = bundle_request(
                 case=case, exhibit_numbers=numbers, recipient=fields["recipient"], actor=_actor(request)
@@ -455,11 +455,11 @@ class BundleViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["get"], renderer_classes=[AnyMediaRenderer])
     def download(self, request: Request, pk: str) -> Any:
-        from casefile.bundles import bundle_open
-
         bundle = self.get_object()
         download_allowed(row=bundle, kind="export bundle")
         _require_done(bundle, "export bundle", s.BundleSerializer().get_progress_url(bundle))
+        from casefile.bundles import bundle_open
+
         chunks = bundle_open(bundle=bundle, actor=_actor(request))
         name = f"{bundle.case.number}-bundle-{bundle.pk}.zip"
         return _download(bundle, "export bundle", iter(chunks), "application/zip", name)
