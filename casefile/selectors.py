@@ -21,7 +21,6 @@ from django.db.models.functions import Coalesce
 
 from casefile.choices import CaseMemberRole
 from casefile.models import BreakGlassGrant, Case
-from evidence.models import EvidenceItem
 from evidence.selectors import (
     BREAK_GLASS_ROLE,
     CONTENT_ROLES,
@@ -74,14 +73,17 @@ LEAD_ROLES = frozenset({CaseMemberRole.LEAD})
 
 
 def case_list(*, user: Caller) -> QuerySet[Case]:
-    """The cases the user may see, each with ``caller_role`` and ``item_count`` annotated.
+    """The cases the user may see, each with ``caller_role`` and ``item_count`` (the items they may see)
+    annotated.
 
     ``caller_role`` is the team role, or ``break_glass`` for an administrator under a live grant.
     """
     if not user.is_authenticated:
         return Case.objects.none()
+    # Counts what the caller may see: a prosecutor only the items of shared exhibits.
     item_count = (
-        EvidenceItem.objects.filter(case_id=OuterRef("pk"))
+        evidence_visible_to(user=user)
+        .filter(case_id=OuterRef("pk"))
         .order_by()
         .values("case_id")
         .annotate(total=Count("pk"))

@@ -162,3 +162,28 @@ def test_findings_runs_and_matches_only_of_shared_exhibit_items() -> None:
     matches = client.get("/api/v1/matches/", {"case": t.case.number})
     assert matches.status_code == 200
     assert {row["item"]["item_id"] for row in matches.json()["results"]} == {shared.pk}
+
+
+def test_links_graph_and_item_count_name_only_shared_exhibit_items() -> None:
+    from casefile.links import Assertion, link_assert_derivation, link_assert_item_person
+    from tests.factories_cases import victim
+
+    t, prosecutor, shared, approved, loose = world()
+    v1 = victim(t)
+    sure = Assertion(confidence="confirmed")
+    for one in (shared, approved, loose):
+        link_assert_item_person(item=one, person=v1, relation="depicts", assertion=sure, actor=t.lead)
+    link_assert_derivation(item=loose, source_item=shared, assertion=sure, actor=t.lead)
+    client = api_for(prosecutor)
+    base = f"/api/v1/cases/{t.case.number}/"
+    links = client.get(base + "links/item-person/").json()["results"]
+    assert [row["item"] for row in links] == [shared.pk]
+    assert client.get(base + "links/item-derivation/").json()["results"] == []
+    graph = client.get(base + "graph/").json()
+    items = {node["item_id"] for node in graph["nodes"] if node["type"] == "item"}
+    assert items == {shared.pk}
+    assert client.get(base).json()["item_count"] == 1
+    # The lead's view is unchanged.
+    lead = api_for(t.lead)
+    assert len(lead.get(base + "links/item-person/").json()["results"]) == 3
+    assert lead.get(base).json()["item_count"] == 3
