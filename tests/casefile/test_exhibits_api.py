@@ -313,3 +313,40 @@ def test_report_and_bundle_requests_are_checked_before_any_job() -> None:
     language = lead.post(base + "reports/", {"language": "fr"}, format="json")
     assert language.status_code == 400 and "language" in language.json()
     assert not Report.objects.exists() and not ExportBundle.objects.exists()
+
+
+# --- schema ----------------------------------------------------------------------------------------------
+
+
+def test_the_schema_documents_every_exhibit_report_and_bundle_endpoint_without_warnings(
+    tmp_path: Any,
+) -> None:
+    import yaml
+    from django.core.management import call_command
+    from drf_spectacular.drainage import GENERATOR_STATS
+
+    GENERATOR_STATS.reset()
+    out = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    paths = yaml.safe_load(out.read_text())["paths"]
+    case = "/api/v1/cases/{number}"
+    expected = {
+        f"{case}/exhibits/": {"get", "post"},
+        f"{case}/exhibits/{{exhibit}}/": {"get", "patch"},
+        f"{case}/exhibits/{{exhibit}}/request-approval/": {"post"},
+        f"{case}/exhibits/{{exhibit}}/approve/": {"post"},
+        f"{case}/exhibits/{{exhibit}}/share/": {"post"},
+        f"{case}/exhibits/{{exhibit}}/withdraw/": {"post"},
+        f"{case}/reports/": {"get", "post"},
+        f"{case}/bundles/": {"get", "post"},
+        "/api/v1/reports/{id}/": {"get"},
+        "/api/v1/reports/{id}/download/": {"get"},
+        "/api/v1/bundles/{id}/": {"get"},
+        "/api/v1/bundles/{id}/download/": {"get"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        assert set(paths[path]) - {"parameters"} == methods, path
+    queued = paths[f"{case}/reports/"]["post"]["responses"]
+    assert "202" in queued
+    assert "application/pdf" in paths["/api/v1/reports/{id}/download/"]["get"]["responses"]["200"]["content"]
