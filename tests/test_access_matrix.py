@@ -244,7 +244,7 @@ def _exhibit_records(w: World) -> None:
     )
     assert w.shared_item.blob is not None
     w.markers += [w.shared_item.blob.sha256, w.shared_item.blob.md5, w.shared_item.blob.sha1]
-    boss = UserFactory(username="target.supervisor")
+    boss: Any = UserFactory(username="target.supervisor")
     boss.groups.add(Group.objects.get(name="supervisor"))
     CaseMemberFactory(case=w.target, user=boss, role=CaseMemberRole.INVESTIGATOR)
     text = "Target exhibit description marker"

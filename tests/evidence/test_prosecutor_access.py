@@ -80,7 +80,7 @@ def test_api_metadata_custody_preview_and_content_of_a_shared_exhibit_item() -> 
     query = urlencode({"reason": "prepare the indictment"})
     content = client.get(f"/api/v1/evidence/{shared.pk}/content/?{query}")
     assert content.status_code == 200
-    assert b"".join(content.streaming_content) == jpeg_bytes("astronaut")
+    assert b"".join(content.streaming_content) == jpeg_bytes("astronaut")  # type: ignore[attr-defined]
     viewed = CustodyEvent.objects.get(item=shared, action=CustodyAction.VIEWED)
     assert (viewed.actor_id, viewed.actor_role, viewed.purpose) == (
         prosecutor.pk,
