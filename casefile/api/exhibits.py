@@ -238,9 +238,7 @@ def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
-def _download(
-    row: Report | ExportBundle, kind: str, chunks: Iterator[bytes], content_type: str, name: str
-) -> Any:
+def _download(row: Report | ExportBundle, chunks: Iterator[bytes], content_type: str, name: str) -> Any:
     first = next(chunks, b"")  # read here: a missing or damaged object is a 409, not a cut stream
     response = StreamingHttpResponse(_prepend(first, chunks), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -307,7 +305,9 @@ class CaseReportViewSet(mixins.ListModelMixin, CaseScopedViewSet):
             report = report_request(
                 case=case, exhibit_numbers=numbers, language=fields["language"], actor=_actor(request)
             )
-            transaction.on_commit(lambda: _queue_report(report))
+            # robust: a broker that is down (or an eager job that raises) leaves the queued/failed row to
+            # report; the 202 still names it.
+            transaction.on_commit(lambda: _queue_report(report), robust=True)
         shown = report_get_for(user=request.user, report_id=report.pk)
         return Response(s.ReportSerializer(shown).data, status=status.HTTP_202_ACCEPTED)
 
@@ -360,7 +360,7 @@ class ReportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             report=report, actor=_actor(request), purpose=request.query_params.get("reason", "")
         )
         name = f"{report.report_id}-v{report.version}.pdf"
-        return _download(report, "report", iter(chunks), "application/pdf", name)
+        return _download(report, iter(chunks), "application/pdf", name)
 
 
 # --- export bundles ---------------------------------------------------------------------------------------
@@ -414,7 +414,7 @@ class CaseBundleViewSet(mixins.ListModelMixin, CaseScopedViewSet):
             bundle = bundle_request(
                 case=case, exhibit_numbers=numbers, recipient=fields["recipient"], actor=_actor(request)
             )
-            transaction.on_commit(lambda: _queue_bundle(bundle, public_key, passphrase))
+            transaction.on_commit(lambda: _queue_bundle(bundle, public_key, passphrase), robust=True)
         shown = bundle_get_for(user=request.user, bundle_id=bundle.pk)
         return Response(s.BundleSerializer(shown).data, status=status.HTTP_202_ACCEPTED)
 
@@ -462,4 +462,4 @@ class BundleViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
         chunks = bundle_open(bundle=bundle, actor=_actor(request))
         name = f"{bundle.case.number}-bundle-{bundle.pk}.zip"
-        return _download(bundle, "export bundle", iter(chunks), "application/zip", name)
+        return _download(bundle, iter(chunks), "application/zip", name)
