@@ -545,8 +545,12 @@ def _link_entries() -> dict[str, Endpoint]:
             },
             grow=grows[kind],
         )
+        # The target's links name ``item``, in no shared exhibit: a prosecutor member does not see them.
+        names_item = kind != "person-channel"
         entries[f"{name}-detail"] = Endpoint(
-            kwargs=one, missing=_nowhere(pk=NO_ID), methods={"get": Call(member=200)}
+            kwargs=one,
+            missing=_nowhere(pk=NO_ID),
+            methods={"get": Call(member=by_role({PROSECUTOR}, 404, 200) if names_item else 200)},
         )
         entries[f"{name}-withdraw"] = Endpoint(
             kwargs=one,
