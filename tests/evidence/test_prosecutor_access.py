@@ -187,3 +187,11 @@ def test_links_graph_and_item_count_name_only_shared_exhibit_items() -> None:
     lead = api_for(t.lead)
     assert len(lead.get(base + "links/item-person/").json()["results"]) == 3
     assert lead.get(base).json()["item_count"] == 3
+
+
+def test_the_vaults_exhibit_status_name_agrees_with_casefile() -> None:
+    # evidence names the status by value (it may not import casefile): a renamed choice must fail here.
+    from casefile.choices import ExhibitStatus
+    from evidence.selectors import EXHIBIT_SHARED
+
+    assert ExhibitStatus.SHARED.value == EXHIBIT_SHARED
