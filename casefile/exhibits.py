@@ -1,10 +1,10 @@
 """Writes on exhibits: create, edit while draft, request approval, approve (a supervisor), share, withdraw.
 
 Each step records who and when on the exhibit and appends a case-level custody event in the same transaction;
-putting an item into an exhibit (or taking it out) also appends an ``exhibited`` / ``unexhibited`` event to
-the item's own chain, so an item's custody history shows every exhibit it was put forward in. Numbers
-(E-001…) are allocated under the case row lock and never reused: a withdrawn exhibit keeps its row and
-its number.
+putting an item into an exhibit (or taking it out, or withdrawing the exhibit) also appends an ``exhibited`` /
+``unexhibited`` event to the item's own chain, so an item's custody history shows every exhibit it was put
+forward in. Numbers (E-001…) are allocated under the case row lock and never reused: a withdrawn exhibit keeps
+its row and its number.
 """
 
 from collections.abc import Sequence
@@ -288,7 +288,22 @@ def exhibit_withdraw(*, exhibit: Exhibit, actor: User, reason: str) -> Exhibit:
         locked.withdrawn_at = timezone.now()
         locked.withdrawn_reason = reason
         locked.save()
+        # The items leave the exhibit as put forward: each item's own chain says so, with the reason.
+        item_specs = [
+            EventSpec(
+                case_id=locked.case_id,
+                item_id=item_id,
+                action=CustodyAction.UNEXHIBITED,
+                actor=actor,
+                purpose=reason,
+                details={"exhibit": locked.number, "withdrawn": True},
+            )
+            for item_id in _item_ids(locked)
+        ]
         custody_append_many(
-            [_case_event(locked, CustodyAction.EXHIBIT_WITHDRAWN, actor, {"from": before}, purpose=reason)]
+            [
+                _case_event(locked, CustodyAction.EXHIBIT_WITHDRAWN, actor, {"from": before}, purpose=reason),
+                *item_specs,
+            ]
         )
     return locked

@@ -5,17 +5,20 @@ Every function takes a case that came from ``casefile.selectors.case_get_for`` (
 """
 
 from collections.abc import Collection
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.fields import DateTimeField
 
+from casefile.choices import CaseMemberRole, ExhibitStatus
 from casefile.links import LINK_TYPES
 from casefile.models import (
     Case,
     CaseMember,
     Channel,
     ChannelObservation,
+    ExhibitItem,
     ItemChannelLink,
     ItemDerivationLink,
     ItemPersonLink,
@@ -111,18 +114,34 @@ def channel_get(*, case: Case, channel_id: int) -> Channel:
 
 
 def link_list(*, case: Case, link_type: str) -> QuerySet[Link]:
-    """Links of one type in the case, active and withdrawn, with what they join loaded in the same query."""
+    """Links of one type in the case, active and withdrawn, with what they join loaded in the same query.
+
+    For a prosecutor (``case.caller_role`` from ``case_get_for``), links that name an item only when every
+    item they name is in a shared exhibit: the other items are not theirs to see, not even by id."""
     model = LINK_TYPES[link_type]
     common = ["asserted_by", "withdrawn_by"]
-    if model is ItemPersonLink:
-        return ItemPersonLink.objects.filter(person__case=case).select_related("item", "person", *common)
-    if model is ItemChannelLink:
-        return ItemChannelLink.objects.filter(channel__case=case).select_related("item", "channel", *common)
+    shared = None
+    if getattr(case, "caller_role", None) == CaseMemberRole.PROSECUTOR:
+        shared = ExhibitItem.objects.filter(
+            exhibit__case_id=case.pk, exhibit__status=ExhibitStatus.SHARED
+        ).values("item_id")
+    rows: QuerySet[Any]
     if model is PersonChannelLink:
         return PersonChannelLink.objects.filter(person__case=case).select_related(
             "person", "channel", *common
         )
-    return ItemDerivationLink.objects.filter(item__case=case).select_related("item", "source_item", *common)
+    if model is ItemDerivationLink:
+        derivations = ItemDerivationLink.objects.filter(item__case=case).select_related(
+            "item", "source_item", *common
+        )
+        if shared is not None:
+            derivations = derivations.filter(item_id__in=shared, source_item_id__in=shared)
+        return derivations
+    if model is ItemPersonLink:
+        rows = ItemPersonLink.objects.filter(person__case=case).select_related("item", "person", *common)
+    else:
+        rows = ItemChannelLink.objects.filter(channel__case=case).select_related("item", "channel", *common)
+    return rows if shared is None else rows.filter(item_id__in=shared)
 
 
 def link_get(*, case: Case, link_type: str, link_id: int) -> Link:

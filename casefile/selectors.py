@@ -4,8 +4,9 @@ The rule (docs/access.md has it as a table):
 - membership first: a user sees a case, its items' metadata and custody only when on its team, or while an
   administrator's break-glass grant on it is live (read-only; never content). Superusers and staff get
   nothing else by their flag. Everyone else is told "not found", exactly as for a case that does not exist;
-- role second: content and previews go to lead, investigator and analyst; prosecutors later get the items
-  in exhibits shared with them (none yet); victim_support and auditor never receive content or previews;
+- role second: content and previews go to lead, investigator and analyst; a prosecutor sees only the items
+  in the case's shared exhibits (metadata, custody, previews, content with a reason) and every other item
+  of the case is "not found" to them; victim_support and auditor never receive content or previews;
 - a reason for every look at content (``evidence.content``, ``evidence.previews`` check it and log it).
 
 The vault-side pieces live in ``evidence.selectors`` (evidence must not import casefile) and are re-exported
@@ -20,7 +21,6 @@ from django.db.models.functions import Coalesce
 
 from casefile.choices import CaseMemberRole
 from casefile.models import BreakGlassGrant, Case
-from evidence.models import EvidenceItem
 from evidence.selectors import (
     BREAK_GLASS_ROLE,
     CONTENT_ROLES,
@@ -32,7 +32,10 @@ from evidence.selectors import (
     custody_events_for,
     evidence_get_for,
     evidence_visible_to,
+    item_shared_with_prosecutor,
     live_grants,
+    prosecuted_case_ids,
+    shared_exhibit_item_ids,
     visible_case_ids,
 )
 from haetae.errors import AccessDenied, NotFound
@@ -54,7 +57,10 @@ __all__ = [
     "custody_events_for",
     "evidence_get_for",
     "evidence_visible_to",
+    "item_shared_with_prosecutor",
     "live_grants",
+    "prosecuted_case_ids",
+    "shared_exhibit_item_ids",
     "visible_case_ids",
 ]
 
@@ -68,7 +74,7 @@ LEAD_ROLES = frozenset({CaseMemberRole.LEAD})
 
 def case_list(*, user: Caller, with_counts: bool = True) -> QuerySet[Case]:
     """The cases the user may see, each with ``caller_role`` and (unless ``with_counts`` is False)
-    ``item_count`` annotated.
+    ``item_count`` (the items they may see) annotated.
 
     ``caller_role`` is the team role, or ``break_glass`` for an administrator under a live grant. Counting a
     case's items is a scan of its item index (tens of milliseconds at 100,000 items): pages that do not
@@ -80,8 +86,10 @@ def case_list(*, user: Caller, with_counts: bool = True) -> QuerySet[Case]:
         caller_role=access_role_expression(user=user, case_ref="pk")
     )
     if with_counts:
+        # Counts what the caller may see: a prosecutor only the items of shared exhibits.
         item_count = (
-            EvidenceItem.objects.filter(case_id=OuterRef("pk"))
+            evidence_visible_to(user=user)
+            .filter(case_id=OuterRef("pk"))
             .order_by()
             .values("case_id")
             .annotate(total=Count("pk"))

@@ -3,7 +3,10 @@ verified bytes.
 
 ``content_access_check`` is the need-to-know rule for content (membership, role, reason, legal basis where
 the case requires one); ``item_content_open`` and the preview service (``evidence.previews``) both call it, so
-no caller can skip it. Every look at content is a custody event (invariant 2), written and committed before
+no caller can skip it. Prosecutors pass it only for items in exhibits shared with them (any other item is
+"not found" to them); they too state a reason for every look.
+
+Every look at content is a custody event (invariant 2), written and committed before
 the first byte leaves, so a reader that crashes or disconnects midway is still on record. Bytes come from
 ``vault.read_verified``: each chunk is authenticated before it is yielded and the whole is re-hashed; a
 failure is recorded as an ``incident`` on the item and re-raised.
@@ -25,9 +28,15 @@ from evidence.selectors import (
     PROSECUTOR_ROLE,
     VICTIM_SUPPORT_ROLE,
     case_access_role,
+    item_shared_with_prosecutor,
 )
 from evidence.vault import read_verified
 from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInput
+
+
+def prosecutor_may_see(*, role: str | None, item: EvidenceItem) -> bool:
+    """For a prosecutor member: whether the item is in a shared exhibit of its case (False for others)."""
+    return role == PROSECUTOR_ROLE and item_shared_with_prosecutor(item_id=item.pk, case_id=item.case_id)
 
 
 @dataclass(frozen=True)
@@ -39,14 +48,21 @@ class ContentAccess:
     legal_basis: str
 
 
-def media_refusal(*, role: str | None, item_id: int, what: str) -> AccessDenied | NotFound | None:
-    """The error for a caller whose role may not receive ``what`` (content or previews); None if it may."""
-    if role is None:
+def media_refusal(
+    *, role: str | None, item_id: int, what: str, shared_exhibit: bool = False
+) -> AccessDenied | NotFound | None:
+    """The error for a caller whose role may not receive ``what`` (content or previews); None if it may.
+
+    ``shared_exhibit``: the item is in a shared exhibit of its case (``item_shared_with_prosecutor``), which
+    is what lets a prosecutor member see it; any other item is "not found" to a prosecutor, exactly as an
+    item of another case.
+    """
+    if role is None or (role == PROSECUTOR_ROLE and not shared_exhibit):
         return NotFound(
             f"no evidence item {item_id} in your cases: check the id, or ask the case lead to add you to "
             "the team"
         )
-    if role in CONTENT_ROLES:
+    if role in CONTENT_ROLES or role == PROSECUTOR_ROLE:
         return None
     if role in NO_CONTENT_ROLES:
         return AccessDenied(
@@ -60,13 +76,6 @@ def media_refusal(*, role: str | None, item_id: int, what: str) -> AccessDenied 
                 else f", and its custody at /api/v1/evidence/{item_id}/custody/"
             ),
             details={"role": role, "instead": ["hashes", "custody", "pseudonymised references"]},
-        )
-    if role == PROSECUTOR_ROLE:
-        return AccessDenied(
-            f"prosecutors receive {what} only for items in exhibits shared with them, and no exhibit of "
-            f"this case shares item {item_id}; meanwhile its hashes and custody are at "
-            f"GET /api/v1/evidence/{item_id}/ — ask the case lead to share it as an exhibit",
-            details={"role": role},
         )
     if role == BREAK_GLASS_ROLE:
         return AccessDenied(
@@ -88,7 +97,9 @@ def content_access_check(
     """Need-to-know for a look at content: membership, role, a stated purpose and, where the case requires
     it, a legal basis. Raises NotFound (not on the case: no existence hint), AccessDenied or RejectedInput."""
     role = case_access_role(user=actor, case_id=item.case_id)
-    refusal = media_refusal(role=role, item_id=item.pk, what=what)
+    refusal = media_refusal(
+        role=role, item_id=item.pk, what=what, shared_exhibit=prosecutor_may_see(role=role, item=item)
+    )
     if refusal is not None:
         raise refusal
     purpose = (purpose or "").strip()

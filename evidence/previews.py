@@ -22,7 +22,7 @@ from django.contrib.auth.models import User
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from evidence.choices import CustodyAction, DerivativeKind
-from evidence.content import content_access_check, media_refusal
+from evidence.content import content_access_check, media_refusal, prosecutor_may_see
 from evidence.custody import custody_append
 from evidence.derivatives import derivative_find, derivative_read, derivative_store
 from evidence.models import Derivative, EvidenceItem
@@ -160,7 +160,12 @@ def preview_serve(
     """
     if blur:
         role = case_access_role(user=actor, case_id=item.case_id)
-        refusal = media_refusal(role=role, item_id=item.pk, what="previews")
+        refusal = media_refusal(
+            role=role,
+            item_id=item.pk,
+            what="previews",
+            shared_exhibit=prosecutor_may_see(role=role, item=item),
+        )
         if refusal is not None:
             raise refusal
         purpose, legal_basis = (purpose or "").strip(), (legal_basis or "").strip()

@@ -5,11 +5,17 @@ needs (which cases a user may see, with what role) so that evidence does not dep
 named by lookups (``members__user_id``, ``break_glass_grants__…``) on the model ``EvidenceItem.case`` points
 to, never imported. Role names are the values of ``casefile.choices.CaseMemberRole``; a test checks they
 agree.
+
+Prosecutors are need-to-know within their case: a prosecutor member sees only the items of the case's
+exhibits whose status is ``shared`` (withdrawn ones drop out), read through the model
+``casefile.ExhibitItem`` by name (``apps.get_model``); every other item of the case is "not found" to them,
+exactly like an item of another case.
 """
 
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import (
     Case,
@@ -36,6 +42,8 @@ CONTENT_ROLES = frozenset({"lead", "investigator", "analyst"})
 # Team roles that never receive content or previews, whatever reason they give.
 NO_CONTENT_ROLES = frozenset({"victim_support", "auditor"})
 PROSECUTOR_ROLE = "prosecutor"
+# ExhibitStatus value under which an exhibit's items are visible to the case's prosecutors.
+EXHIBIT_SHARED = "shared"
 # Sees items only as pseudonymised references with hashes: no names, paths or custody (which names them).
 VICTIM_SUPPORT_ROLE = "victim_support"
 # Not a team role: an administrator holding a live break-glass grant on the case (read-only, no content).
@@ -64,6 +72,35 @@ def live_grants(*, user: Caller) -> QuerySet[Any]:
         return _grant_model().objects.none()
     return _grant_model().objects.filter(
         user_id=user.pk, ended_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def _exhibit_item_model() -> Any:
+    return apps.get_model("casefile", "ExhibitItem")
+
+
+def prosecuted_case_ids(*, user: Caller) -> QuerySet[Any]:
+    """Ids of the cases on whose team the user is a prosecutor (who see shared exhibits' items only)."""
+    if not _signed_in(user):
+        return _case_model().objects.none().values("pk")
+    return _member_model().objects.filter(user_id=user.pk, role=PROSECUTOR_ROLE).values("case_id")
+
+
+def shared_exhibit_item_ids(*, user: Caller) -> QuerySet[Any]:
+    """Ids of the items in shared (not withdrawn) exhibits of the cases the user prosecutes."""
+    return (
+        _exhibit_item_model()
+        .objects.filter(exhibit__status=EXHIBIT_SHARED, exhibit__case_id__in=prosecuted_case_ids(user=user))
+        .values("item_id")
+    )
+
+
+def item_shared_with_prosecutor(*, item_id: int, case_id: int) -> bool:
+    """Whether the item is in a shared exhibit of its case (what a prosecutor member may see of it)."""
+    return bool(
+        _exhibit_item_model()
+        .objects.filter(item_id=item_id, exhibit__case_id=case_id, exhibit__status=EXHIBIT_SHARED)
+        .exists()
     )
 
 
@@ -99,10 +136,14 @@ def case_access_role(*, user: Caller, case_id: int) -> str | None:
 
 
 def evidence_visible_to(*, user: Caller) -> QuerySet[EvidenceItem]:
-    """Items of the cases the user may see (team or live grant), each once."""
+    """Items of the cases the user may see (team or live grant), each once; on a case where the user is the
+    prosecutor, only the items of its shared exhibits."""
     if not _signed_in(user):
         return EvidenceItem.objects.none()
-    return EvidenceItem.objects.filter(case_id__in=visible_case_ids(user=user))
+    whole_cases = visible_case_ids(user=user).exclude(pk__in=prosecuted_case_ids(user=user))
+    return EvidenceItem.objects.filter(
+        Q(case_id__in=whole_cases) | Q(pk__in=shared_exhibit_item_ids(user=user))
+    )
 
 
 def evidence_get_for(*, user: Caller, item_id: int) -> EvidenceItem:
@@ -138,20 +179,11 @@ def evidence_get_for(*, user: Caller, item_id: int) -> EvidenceItem:
 
 
 def custody_events_for(*, user: Caller, item: EvidenceItem) -> QuerySet[CustodyEvent]:
-    """The item's custody events in ledger order, empty unless the user may see the item's case."""
-    if not _signed_in(user):
-        return CustodyEvent.objects.none()
-    return CustodyEvent.objects.filter(item_id=item.pk, case_id__in=visible_case_ids(user=user)).order_by(
-        "seq"
-    )
-
-
-def case_custody_for(*, user: Caller, case_id: int) -> QuerySet[CustodyEvent]:
-    """The case-level custody events (no item) of a case the user may see, in ledger order."""
+    """The item's custody events in ledger order, empty unless the user may see the item."""
     if not _signed_in(user):
         return CustodyEvent.objects.none()
     return CustodyEvent.objects.filter(
-        case_id=case_id, item__isnull=True, case_id__in=visible_case_ids(user=user)
+        item_id=item.pk, item_id__in=evidence_visible_to(user=user).values("pk")
     ).order_by("seq")
 
 
@@ -166,3 +198,21 @@ def exposure_for(*, user: Caller, days: int = 7) -> dict[str, int]:
     views = CustodyEvent.objects.filter(actor_id=user.pk, action="viewed", occurred_at__gte=since)
     counts = views.aggregate(views=Count("pk"), items=Count("item_id", distinct=True))
     return {"views": int(counts["views"] or 0), "items": int(counts["items"] or 0)}
+def case_custody_for(*, user: Caller, case_id: int) -> QuerySet[CustodyEvent]:
+    """The case-level custody events (no item) of a case the user may see, in ledger order.
+
+    A prosecutor sees only the events of the case's shared exhibits (the other case-level events name
+    items and steps of the investigation that are not theirs to see)."""
+    if not _signed_in(user):
+        return CustodyEvent.objects.none()
+    events = CustodyEvent.objects.filter(
+        case_id=case_id, item__isnull=True, case_id__in=visible_case_ids(user=user)
+    )
+    if prosecuted_case_ids(user=user).filter(case_id=case_id).exists():
+        shared = (
+            apps.get_model("casefile", "Exhibit")
+            .objects.filter(case_id=case_id, status=EXHIBIT_SHARED)
+            .values_list("number", flat=True)
+        )
+        events = events.filter(action__startswith="exhibit_", details__exhibit__in=list(shared))
+    return events.order_by("seq")

@@ -353,3 +353,9 @@ HAETAE_SIGNER_CHAIN_FILE = os.environ.get("HAETAE_SIGNER_CHAIN_FILE", "")
 # An RFC 3161 timestamp authority (PAdES B-T); empty: no timestamp, and signing never touches the network.
 HAETAE_SIGNER_TSA_URL = os.environ.get("HAETAE_SIGNER_TSA_URL", "")
 # --- end sign ---
+# --- exapi: exhibits, reports and export bundles API ---
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
+    "ExhibitStatusEnum": "casefile.choices.ExhibitStatus",
+    "ReportStatusEnum": "casefile.choices.ReportStatus",
+}

@@ -25,6 +25,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -35,6 +36,7 @@ from rest_framework.test import APIClient
 from casefile import support
 from casefile.channels import channel_observe, channel_record
 from casefile.choices import CaseMemberRole
+from casefile.exhibits import exhibit_approve, exhibit_create, exhibit_share
 from casefile.links import (
     Assertion,
     link_assert_derivation,
@@ -42,10 +44,11 @@ from casefile.links import (
     link_assert_item_person,
     link_assert_person_channel,
 )
-from casefile.models import BreakGlassGrant, Case, Channel, Offence, TakedownRequest
+from casefile.models import BreakGlassGrant, Case, Channel, ExportBundle, Offence, Report, TakedownRequest
 from casefile.people import Identity, person_account_add, person_record
 from casefile.services import legal_authority_record
 from detection.models import BankEntry, DetectionRun, HashBank, ScanJob
+from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
 from tests.factories_access import bank_match, detection_rows, jpeg_bytes, live_grant
@@ -57,6 +60,9 @@ RECORD = {"lead", "investigator"}  # record people, identities and legal authori
 SUPPORT_READ = {"lead", "victim_support"}  # victim support files and takedowns
 SUPPORT_WRITE = {"victim_support"}
 INTERCHANGE = {"lead", "investigator"}  # VICS and CASE/UCO exports of items
+PROSECUTOR = "prosecutor"  # sees only the items of shared exhibits (docs/exhibits.md)
+AUTHORS = {"lead", "investigator"}  # draft exhibits, ask for reports
+REPORT_READ = {"lead", "investigator", "analyst", "prosecutor", "auditor"}
 NO_MEDIA_ROLES = {"victim_support", "auditor"}  # never receive content or previews (DESIGN.md, invariant 4)
 TARGET_MARKERS = [
     "2024-TARGET-0001",
@@ -70,6 +76,8 @@ TARGET_MARKERS = [
     "https://t.me/target_marker_room/17",
     "Target victim identity marker",
     "target takedown description marker",
+    "Target exhibit description marker",
+    "target-shared-marker.jpg",
 ]
 NOWHERE = "2024-NOWHERE-0404"
 # A digest in no case (a victim bank's entry): not a marker, administrators manage the banks.
@@ -112,6 +120,10 @@ class World:
     bank: Any = None
     match: Any = None
     alert: Any = None
+    shared_item: Any = None
+    exhibits: dict[str, Any] = field(default_factory=dict)
+    report: Any = None
+    bundle: Any = None
 
 
 def build_world() -> World:
@@ -148,6 +160,7 @@ def build_world() -> World:
     _case_records(world)
     _support_records(world)
     _detection_records(world)
+    _exhibit_records(world)
     return world
 
 
@@ -222,6 +235,34 @@ def _detection_records(w: World) -> None:
     w.job = ScanJob.objects.create(kind="manual", case=w.target, detector_name="pdq", requested_by=w.owner)
     w.bank = HashBank.objects.create(name="V-1 originals", kind="victim_originals", case=w.target)
     w.match, w.alert = bank_match(item=w.item, bank=w.bank, sha256=BANK_SHA256, recipient=w.owner)
+
+
+def _exhibit_records(w: World) -> None:
+    """E-001 shared (of ``shared_item``, the only item a prosecutor member sees), E-002 a draft of ``item``,
+    E-003 approved (of ``source_item``); a queued report and a queued bundle of E-001."""
+    w.shared_item = stored_item(
+        case=w.target, data=jpeg_bytes("coffee", quality=70), actor=w.owner, name="target-shared-marker.jpg"
+    )
+    assert w.shared_item.blob is not None
+    w.markers += [w.shared_item.blob.sha256, w.shared_item.blob.md5, w.shared_item.blob.sha1]
+    boss: Any = UserFactory(username="target.supervisor")
+    boss.groups.add(Group.objects.get(name="supervisor"))
+    CaseMemberFactory(case=w.target, user=boss, role=CaseMemberRole.INVESTIGATOR)
+    text = "Target exhibit description marker"
+    shared = exhibit_create(case=w.target, item_ids=[w.shared_item.pk], description=text, actor=w.owner)
+    exhibit_share(exhibit=exhibit_approve(exhibit=shared, actor=boss), actor=w.owner)
+    draft = exhibit_create(case=w.target, item_ids=[w.item.pk], description=text, actor=w.owner)
+    approved = exhibit_create(case=w.target, item_ids=[w.source_item.pk], description=text, actor=w.owner)
+    exhibit_approve(exhibit=approved, actor=boss)
+    w.exhibits = {"shared": shared, "draft": draft, "approved": approved}
+    w.report = Report.objects.create(
+        case=w.target, report_id="R-TARGET", version=1, scope=["E-001"], requested_by=w.owner
+    )
+    w.report.exhibits.set([shared])
+    w.bundle = ExportBundle.objects.create(
+        case=w.target, scope=["E-001"], recipient="prosecutor", requested_by=w.owner
+    )
+    w.bundle.exhibits.set([shared])
 
 
 @dataclass
@@ -403,6 +444,33 @@ def _grow_alerts(world: World, user: Any, n: int) -> None:
     _grow_matches(world, user, n, recipient=user)
 
 
+def _grow_exhibits(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        exhibit_create(
+            case=world.target, item_ids=[world.item.pk, world.source_item.pk], description="g", actor=user
+        )
+
+
+def _grow_reports(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        report = Report.objects.create(
+            case=world.target,
+            report_id="R-GROW",
+            version=Report.objects.filter(report_id="R-GROW").count() + 1,
+            scope=["E-002"],
+            requested_by=user,
+        )
+        report.exhibits.set([world.exhibits["draft"]])
+
+
+def _grow_bundles(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        bundle = ExportBundle.objects.create(
+            case=world.target, scope=["E-001"], recipient="g", requested_by=user
+        )
+        bundle.exhibits.set([world.exhibits["shared"]])
+
+
 def _upload(world: World) -> dict[str, Any]:
     return {"files": [SimpleUploadedFile("note.txt", b"a seized note", content_type="text/plain")]}
 
@@ -478,8 +546,12 @@ def _link_entries() -> dict[str, Endpoint]:
             },
             grow=grows[kind],
         )
+        # The target's links name ``item``, in no shared exhibit: a prosecutor member does not see them.
+        names_item = kind != "person-channel"
         entries[f"{name}-detail"] = Endpoint(
-            kwargs=one, missing=_nowhere(pk=NO_ID), methods={"get": Call(member=200)}
+            kwargs=one,
+            missing=_nowhere(pk=NO_ID),
+            methods={"get": Call(member=by_role({PROSECUTOR}, 404, 200) if names_item else 200)},
         )
         entries[f"{name}-withdraw"] = Endpoint(
             kwargs=one,
@@ -516,25 +588,31 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=lambda w: {"number": "2024-NOWHERE-0404"},
         methods={"post": Call(member=by_role(CONTENT, 201, 403), data=_upload, format="multipart")},
     ),
+    # ``item`` is in no shared exhibit: a prosecutor member is told "not found", as for another case's item
+    # (the shared exhibit's item: test_a_prosecutor_member_sees_the_shared_exhibits_item below).
     "evidence-api:evidence-detail": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},
         missing=lambda w: {"pk": w.item.pk + 10_000},
-        methods={"get": Call(member=200)},
+        methods={"get": Call(member=by_role({PROSECUTOR}, 404, 200))},
     ),
     "evidence-api:evidence-custody": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},
         missing=lambda w: {"pk": w.item.pk + 10_000},
-        methods={"get": Call(member=by_role(set(ROLES) - {"victim_support"}, 200, 403))},
+        methods={"get": Call(member={**by_role(set(ROLES) - {"victim_support"}, 200, 403), PROSECUTOR: 404})},
     ),
     "evidence-api:evidence-content": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},
         missing=lambda w: {"pk": w.item.pk + 10_000},
-        methods={"get": Call(member=by_role(CONTENT, 200, 403), query={"reason": "access matrix"})},
+        methods={
+            "get": Call(
+                member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404}, query={"reason": "access matrix"}
+            )
+        },
     ),
     "evidence-api:evidence-preview": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},
         missing=lambda w: {"pk": w.item.pk + 10_000},
-        methods={"get": Call(member=by_role(CONTENT, 200, 403))},
+        methods={"get": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404})},
     ),
     "access-api:break-glass-list": Endpoint(
         methods={
@@ -914,8 +992,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={"get": Call(member=200)},
     ),
     "detection-api:run-list": Endpoint(methods={"get": Call(member=200, outsider=200)}, grow=_grow_runs),
+    # The run and the finding are on ``item``, in no shared exhibit: "not found" to a prosecutor member.
     "detection-api:run-detail": Endpoint(
-        kwargs=lambda w: {"pk": w.run.pk}, missing=lambda w: {"pk": NO_ID}, methods={"get": Call(member=200)}
+        kwargs=lambda w: {"pk": w.run.pk},
+        missing=lambda w: {"pk": NO_ID},
+        methods={"get": Call(member=by_role({PROSECUTOR}, 404, 200))},
     ),
     "detection-api:annotation-list": Endpoint(
         methods={"get": Call(member=200, outsider=200)}, grow=_grow_runs
@@ -923,17 +1004,21 @@ ENDPOINTS: dict[str, Endpoint] = {
     "detection-api:annotation-detail": Endpoint(
         kwargs=lambda w: {"pk": w.annotation.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"get": Call(member=200)},
+        methods={"get": Call(member=by_role({PROSECUTOR}, 404, 200))},
     ),
     "detection-api:annotation-confirm": Endpoint(
         kwargs=lambda w: {"pk": w.annotation.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"post": Call(member=by_role(CONTENT, 200, 403), data=_reason, format="json")},
+        methods={
+            "post": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404}, data=_reason, format="json")
+        },
     ),
     "detection-api:annotation-reject": Endpoint(
         kwargs=lambda w: {"pk": w.annotation.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"post": Call(member=by_role(CONTENT, 200, 403), data=_reason, format="json")},
+        methods={
+            "post": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404}, data=_reason, format="json")
+        },
     ),
     "detection-api:job-list": Endpoint(
         methods={
@@ -1001,6 +1086,108 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=lambda w: {"pk": w.alert.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={"post": Call(member=404)},
+    ),
+    # --- exapi: exhibits (E-001 shared, E-002 draft, E-003 approved), reports and bundles of E-001 ---------
+    "casefile-api:case-exhibit-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=200),
+            "post": Call(
+                member=by_role(AUTHORS, 201, 403),
+                data=lambda w: {"items": [w.item.pk], "description": "matrix"},
+                format="json",
+            ),
+        },
+        grow=_grow_exhibits,
+    ),
+    # E-002, a draft: a prosecutor does not see it.
+    "casefile-api:case-exhibit-detail": Endpoint(
+        kwargs=_in_case(exhibit=lambda w: "E-002"),
+        missing=_nowhere(exhibit="E-002"),
+        methods={
+            "get": Call(member=by_role({PROSECUTOR}, 404, 200)),
+            "patch": Call(
+                member={**by_role(AUTHORS, 200, 403), PROSECUTOR: 404},
+                data=lambda w: {"description": "changed"},
+                format="json",
+            ),
+        },
+    ),
+    "casefile-api:case-exhibit-request-approval": Endpoint(
+        kwargs=_in_case(exhibit=lambda w: "E-002"),
+        missing=_nowhere(exhibit="E-002"),
+        methods={"post": Call(member={**by_role(AUTHORS, 200, 403), PROSECUTOR: 404})},
+    ),
+    # Only a supervisor approves, and no caller here holds the supervisor role.
+    "casefile-api:case-exhibit-approve": Endpoint(
+        kwargs=_in_case(exhibit=lambda w: "E-002"),
+        missing=_nowhere(exhibit="E-002"),
+        methods={"post": Call(member=by_role({PROSECUTOR}, 404, 403), data=lambda w: {}, format="json")},
+    ),
+    "casefile-api:case-exhibit-share": Endpoint(
+        kwargs=_in_case(exhibit=lambda w: "E-003"),
+        missing=_nowhere(exhibit="E-003"),
+        methods={"post": Call(member={**by_role(LEADS, 200, 403), PROSECUTOR: 404})},
+    ),
+    # E-001, shared: the prosecutor sees it but may not withdraw it.
+    "casefile-api:case-exhibit-withdraw": Endpoint(
+        kwargs=_in_case(exhibit=lambda w: "E-001"),
+        missing=_nowhere(exhibit="E-001"),
+        methods={"post": Call(member=by_role(LEADS, 200, 403), data=_reason, format="json")},
+    ),
+    "casefile-api:case-report-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=by_role(REPORT_READ, 200, 403)),
+            # 202 runs the report job (helper "sign"'s casefile.reports.services, merged at integration).
+            "post": Call(
+                member=by_role(AUTHORS, 202, 403),
+                data=lambda w: {"exhibits": ["E-001"], "language": "en"},
+                format="json",
+            ),
+        },
+        grow=_grow_reports,
+    ),
+    "casefile-api:case-bundle-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=by_role(REPORT_READ, 200, 403)),
+            # 202 runs the export job (helper "bundle"'s casefile.bundles, merged at integration).
+            "post": Call(
+                member=by_role(LEADS, 202, 403),
+                data=lambda w: {
+                    "exhibits": ["E-001"],
+                    "recipient": "matrix prosecutor",
+                    "passphrase": "correct horse battery staple",
+                },
+                format="json",
+            ),
+        },
+        grow=_grow_bundles,
+    ),
+    "casefile-api:report-detail": Endpoint(
+        kwargs=lambda w: {"pk": w.report.pk},
+        missing=lambda w: {"pk": NO_ID},
+        methods={"get": Call(member=by_role(REPORT_READ, 200, 404))},
+    ),
+    # The report is still queued: those who may download it are told to wait (400); the auditor never may.
+    "casefile-api:report-download": Endpoint(
+        kwargs=lambda w: {"pk": w.report.pk},
+        missing=lambda w: {"pk": NO_ID},
+        methods={"get": Call(member={**by_role(REPORT_READ - {"auditor"}, 400, 404), "auditor": 403})},
+    ),
+    "casefile-api:bundle-detail": Endpoint(
+        kwargs=lambda w: {"pk": w.bundle.pk},
+        missing=lambda w: {"pk": NO_ID},
+        methods={"get": Call(member=by_role(REPORT_READ, 200, 404))},
+    ),
+    "casefile-api:bundle-download": Endpoint(
+        kwargs=lambda w: {"pk": w.bundle.pk},
+        missing=lambda w: {"pk": NO_ID},
+        methods={"get": Call(member={**by_role(REPORT_READ - {"auditor"}, 400, 404), "auditor": 403})},
     ),
 }
 
@@ -1194,3 +1381,35 @@ def test_list_query_count_is_constant_in_rows(name: str) -> None:
     many, rows_after = queries()
     assert rows_after >= rows_before + 4, "grow must add rows the caller sees"
     assert many == few, f"{name}: {few} queries for {rows_before} rows, {many} for {rows_after}"
+
+
+# --- a prosecutor member and the shared exhibit's item ---------------------------------------------------
+
+SHARED_ITEM_CALLS = [
+    ("evidence-api:evidence-detail", {}),
+    ("evidence-api:evidence-custody", {}),
+    ("evidence-api:evidence-preview", {}),
+    ("evidence-api:evidence-content", {"reason": "prepare the indictment"}),
+    ("evidence-api:evidence-preview", {"blur": "0", "reason": "prepare the indictment"}),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "query"), SHARED_ITEM_CALLS, ids=[f"{n} {q}" for n, q in SHARED_ITEM_CALLS])
+def test_a_prosecutor_member_sees_the_shared_exhibits_item(name: str, query: dict[str, str]) -> None:
+    """The one item of the target in a shared exhibit (E-001) reaches its prosecutor, each look on record;
+    ``item`` (in a draft) is "not found" to them in ENDPOINTS, word for word as an item of another case."""
+    world = build_world()
+    client = client_for(world, "member", PROSECUTOR)
+    prosecutor = world.target.members.get(role=PROSECUTOR).user
+    looks = [CustodyAction.VIEWED, CustodyAction.PREVIEW_SERVED]
+    response = client.get(reverse(name, kwargs={"pk": world.shared_item.pk}), query)
+    assert response.status_code == 200, response_text(response)[-400:]
+    recorded = CustodyEvent.objects.filter(actor=prosecutor, item=world.shared_item, action__in=looks)
+    assert recorded.count() == (1 if name.endswith(("content", "preview")) else 0)
+    hidden = client.get(reverse(name, kwargs={"pk": world.item.pk}), query)
+    foreign = client.get(reverse(name, kwargs={"pk": world.home_item.pk}), query)
+    assert hidden.status_code == foreign.status_code == 404
+    assert hidden.json()["detail"].replace(str(world.item.pk), "<id>") == foreign.json()["detail"].replace(
+        str(world.home_item.pk), "<id>"
+    )

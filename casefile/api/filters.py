@@ -5,17 +5,28 @@ from typing import Any
 import django_filters
 from django.db.models import Q, QuerySet
 
-from casefile.choices import CaseMemberRole, CaseRetention, CaseStatus, LegalAuthorityKind
+from casefile.choices import (
+    CaseMemberRole,
+    CaseRetention,
+    CaseStatus,
+    ExhibitStatus,
+    LegalAuthorityKind,
+    ReportLanguage,
+    ReportStatus,
+)
 from casefile.models import (
     Case,
     CaseMember,
     Channel,
+    Exhibit,
+    ExportBundle,
     ItemChannelLink,
     ItemDerivationLink,
     ItemPersonLink,
     LegalAuthority,
     Person,
     PersonChannelLink,
+    Report,
 )
 from casefile.models.people import (
     ChannelPlatform,
@@ -128,3 +139,41 @@ class ItemDerivationLinkFilter(_LinkFilter):
     class Meta:
         model = ItemDerivationLink
         fields = ["item", "item_id", "source_item", "source_item_id", "confidence", "source", "active"]
+
+
+# --- exapi: exhibits, reports, export bundles ---
+class ExhibitFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ExhibitStatus.choices)
+    item = django_filters.NumberFilter(
+        field_name="exhibit_items__item_id", label="contains item id", distinct=True
+    )
+    item_id = django_filters.NumberFilter(
+        field_name="exhibit_items__item_id", label="contains item id", distinct=True
+    )
+
+    class Meta:
+        model = Exhibit
+        fields = ["status", "item", "item_id"]
+
+
+class ReportFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ReportStatus.choices)
+    language = django_filters.ChoiceFilter(choices=ReportLanguage.choices)
+    exhibit = django_filters.CharFilter(
+        field_name="exhibits__number", label="covers exhibit number", distinct=True
+    )
+
+    class Meta:
+        model = Report
+        fields = ["status", "language", "exhibit"]
+
+
+class BundleFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=ReportStatus.choices)
+    exhibit = django_filters.CharFilter(
+        field_name="exhibits__number", label="covers exhibit number", distinct=True
+    )
+
+    class Meta:
+        model = ExportBundle
+        fields = ["status", "exhibit"]

@@ -2,6 +2,7 @@
 
 from rest_framework.routers import SimpleRouter
 
+from casefile.api import exhibits as exhibit_api
 from casefile.api import interchange as interchange_api
 from casefile.api import support as support_api
 from casefile.api import views
@@ -42,5 +43,12 @@ router.register("takedowns", support_api.OverdueAcrossCasesViewSet, basename="ta
 # --- interchange: VICS JSON and CASE/UCO JSON-LD exports (casefile/api/interchange.py) ---
 router.register(f"{CASE}/interchange", interchange_api.InterchangeViewSet, basename="case-interchange")
 # --- end interchange ---
+# --- exapi: exhibits, reports, export bundles (casefile/api/exhibits.py) ---
+router.register(f"{CASE}/exhibits", exhibit_api.ExhibitViewSet, basename="case-exhibit")
+router.register(f"{CASE}/reports", exhibit_api.CaseReportViewSet, basename="case-report")
+router.register(f"{CASE}/bundles", exhibit_api.CaseBundleViewSet, basename="case-bundle")
+router.register("reports", exhibit_api.ReportViewSet, basename="report")
+router.register("bundles", exhibit_api.BundleViewSet, basename="bundle")
+# --- end exapi ---
 
 urlpatterns = router.urls

@@ -26,13 +26,18 @@ from evidence.previews import BLURRED_RECIPE, preview_serve
 from evidence.selectors import VICTIM_SUPPORT_ROLE, custody_events_for, evidence_get_for, evidence_visible_to
 from haetae.errors import AccessDenied, RejectedInput
 
-_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such item in your cases.")
+_NOT_FOUND = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "No such item in your cases (for a prosecutor: any item in no exhibit shared with them, with the "
+        "same body)."
+    ),
+)
 _MEDIA_DENIED = OpenApiResponse(
     ErrorSerializer,
     description=(
         "Your role may not receive this: victim_support and auditor never receive content or previews "
-        "(the message says what they can see instead); prosecutors only for items in exhibits shared with "
-        "them; a break-glass grant never includes content."
+        "(the message says what they can see instead); a break-glass grant never includes content."
     ),
 )
 _REASON = OpenApiParameter(
@@ -168,8 +173,9 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         description=(
             "The original bytes, verified as they stream (each chunk authenticated, the whole re-hashed "
             "against the SHA-256 taken at ingest; damage stops the stream and is recorded as an incident). "
-            "Needs membership with the role lead, investigator or analyst, a `reason`, and a `legal_basis` "
-            "where the case requires one. A `viewed` custody event records who, why, under what basis and "
+            "Needs membership with the role lead, investigator or analyst (or prosecutor, for items of "
+            "exhibits shared with them), a `reason`, and a `legal_basis` where the case requires one. A "
+            "`viewed` custody event records who, why, under what basis and "
             "when, before the first byte is sent. victim_support and auditor never receive content."
         ),
         parameters=[_REASON, _LEGAL_BASIS],

@@ -130,7 +130,7 @@ def test_detail_by_number() -> None:
     stored_item(case=mine.case, data=b"x" * 10, actor=UserFactory())
     response = client_for(mine.user).get(f"/api/v1/cases/{mine.case.number}/")
     assert response.status_code == 200
-    assert response.json()["item_count"] == 1
+    assert response.json()["item_count"] == 0  # a prosecutor counts only the items of shared exhibits
     assert response.json()["role"] == "prosecutor"
 
 

@@ -4,11 +4,13 @@ from typing import Any
 
 import pytest
 import yaml
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
 from casefile.choices import CaseMemberRole
+from casefile.exhibits import exhibit_approve, exhibit_create, exhibit_share
 from detection.models import Annotation, DetectionRun, ScanJob
 from detection.models.runs import JobKind, ReviewStatus, RunStatus
 from detection.pipeline import scan_job_create
@@ -17,7 +19,7 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from tests.detection.conftest import png
 from tests.detection.plugins import DominantChannelDetector
-from tests.factories import UserFactory, stored_item
+from tests.factories import CaseMemberFactory, UserFactory, stored_item
 
 pytestmark = pytest.mark.django_db
 
@@ -72,8 +74,18 @@ def test_reviewers_see_the_whole_finding_apart_from_its_provenance_and_review(te
     assert body["review"] == {"status": "lead", "by": None, "at": None, "reason": ""}
 
 
+def _share_with_the_prosecutor(team: dict[str, Any], item: Any) -> None:
+    """A prosecutor sees findings only of items in shared exhibits: share the item."""
+    boss: Any = CaseMemberFactory(case=team["case"], role=ROLES.INVESTIGATOR).user
+    boss.groups.add(Group.objects.get(name="supervisor"))
+    exhibit = exhibit_create(case=team["case"], item_ids=[item.pk], description="d", actor=team[ROLES.LEAD])
+    exhibit_share(exhibit=exhibit_approve(exhibit=exhibit, actor=boss), actor=team[ROLES.LEAD])
+
+
 @pytest.mark.parametrize("role", [ROLES.VICTIM_SUPPORT, ROLES.AUDITOR, ROLES.PROSECUTOR])
 def test_other_roles_see_labels_and_provenance_but_not_regions_or_details(team, finding, role) -> None:
+    if role == ROLES.PROSECUTOR:
+        _share_with_the_prosecutor(team, finding.item)
     (body,) = client_for(team[role]).get("/api/v1/annotations/").json()["results"]
     assert body["finding"]["label"] == "dominant-green"
     assert body["finding"]["region"] is None and body["finding"]["details"] is None
@@ -139,6 +151,8 @@ def test_a_review_without_a_reason_is_refused(team, finding, body) -> None:
 
 @pytest.mark.parametrize("role", [ROLES.VICTIM_SUPPORT, ROLES.AUDITOR, ROLES.PROSECUTOR])
 def test_other_roles_may_not_review(team, finding, role) -> None:
+    if role == ROLES.PROSECUTOR:
+        _share_with_the_prosecutor(team, finding.item)
     response = client_for(team[role]).post(
         f"/api/v1/annotations/{finding.pk}/confirm/", {"reason": "agree"}, format="json"
     )

@@ -140,7 +140,6 @@ def test_api_unblurred_preview_is_a_content_view() -> None:
     [
         ("victim_support", "never receives evidence content or previews, blurred or not"),
         ("auditor", "never receives evidence content or previews, blurred or not"),
-        ("prosecutor", "only for items in exhibits shared with them"),
     ],
 )
 def test_roles_without_content_get_no_preview_at_all(role: str, message: str) -> None:

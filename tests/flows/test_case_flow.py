@@ -82,7 +82,9 @@ def test_case_with_victim_suspect_channel_and_links(capsys: pytest.CaptureFixtur
 
     graph = lee.get(case_url + "graph/").json()  # the prosecutor sees the graph, by pseudonym
     assert sorted(n["pseudonym"] for n in graph["nodes"] if n["type"] == "person") == ["S-1", "V-1"]
-    assert len(graph["edges"]) == 5
+    assert len(kim.get(case_url + "graph/").json()["edges"]) == 5
+    # No exhibit is shared yet: the prosecutor sees no item, so only the edge that names none.
+    assert [e["type"] for e in graph["edges"]] == ["person_channel"]
     assert "김지수" not in json.dumps(graph, ensure_ascii=False)
 
     assert post(kim, "people/V-1/identity/", {"reason": "victim interview"})["identity"]["name"] == "김지수"
