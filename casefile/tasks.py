@@ -15,7 +15,7 @@ from django.conf import settings
 
 from casefile.bundles import bundle_export
 from casefile.models import ExportBundle, Report
-from casefile.reports.services import report_generate
+from casefile.reports.services import report_generate, report_request
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
@@ -36,20 +36,29 @@ def report_generate_task(report_pk: int) -> dict[str, Any]:
 def bundle_export_task(
     bundle_pk: int,
     *,
-    report_pk: int,
-    recipient_public_key_b64: str | None = None,
+    recipient_public_key: str | None = None,
     passphrase: str | None = None,
+    report_pk: int | None = None,
+    language: str = "ko",
 ) -> str:
     """Build an export bundle into the vault (downloads then go through ``bundle_open``); returns its SHA-256.
 
-    The ZIP is written to a scratch file that is removed afterwards: the vault copy is the one served.
+    Without ``report_pk`` a fresh signed report of the bundle's exhibits is generated first (a bundle carries
+    the report of exactly its exhibits). ``recipient_public_key`` is the recipient's X25519 public key in
+    base64. The ZIP is written to a scratch file that is removed afterwards: the vault copy is the one served.
     Not retried on failure (acks_late off): the row records the error and a person asks again.
     A passphrase passes through the broker (Redis) as a task argument: prefer a recipient key, whose public
     half is no secret.
     """
-    bundle = ExportBundle.objects.get(pk=bundle_pk)
-    report = Report.objects.get(pk=report_pk)
-    public_key = base64.b64decode(recipient_public_key_b64) if recipient_public_key_b64 else None
+    bundle = ExportBundle.objects.select_related("case", "requested_by").get(pk=bundle_pk)
+    if report_pk is None:
+        report = report_request(
+            case=bundle.case, exhibit_numbers=list(bundle.scope), language=language, actor=bundle.requested_by
+        )
+        report = report_generate(report=report)
+    else:
+        report = Report.objects.get(pk=report_pk)
+    public_key = base64.b64decode(recipient_public_key) if recipient_public_key else None
     scratch_root = Path(settings.DATA_DIR) / "tmp"
     scratch_root.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch_root, prefix="export-") as scratch:

@@ -461,7 +461,7 @@ def test_celery_task_builds_into_the_vault(tmp_path: Path, pii_calls: Any, setti
     sha256 = bundle_export_task(
         bundle.pk,
         report_pk=s.report.pk,
-        recipient_public_key_b64=base64.b64encode(public.read_bytes()).decode(),
+        recipient_public_key=base64.b64encode(public.read_bytes()).decode(),
     )
     bundle.refresh_from_db()
     assert bundle.status == ReportStatus.DONE and bundle.sha256 == sha256
