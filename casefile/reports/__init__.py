@@ -1,0 +1,2 @@
+"""Court-ready reports of a case's exhibits: the data (``data``), the PDF (``render``), the PII scan
+(``pii``)."""
