@@ -23,6 +23,7 @@ from xml.sax.saxutils import escape
 import pikepdf
 from django.conf import settings
 from django.utils import translation
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
@@ -69,6 +70,8 @@ GREY = colors.HexColor("#555555")
 RULE = colors.HexColor("#999999")
 HEAD_BG = colors.HexColor("#e6e6e6")
 WARN = colors.HexColor("#a00000")
+CELL_SIZE, CELL_LEADING, CELL_PADDING = 7.0, 8.6, 2.5
+HASH_SIZE, HASH_LEADING = 6.2, 7.6
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ def font_dir() -> Path:
 
 def register_fonts() -> None:
     """Register NanumGothic (regular and bold) once; reportlab embeds a subset of each TTF it uses."""
+    rl_config.useA85 = 0  # binary streams: ASCII85 would make images 25 % larger and cost time to encode
     registered = set(pdfmetrics.getRegisteredFontNames())
     for name, filename in FONT_FILES.items():
         if name in registered:
@@ -106,7 +110,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7, leading=8.6),
         "head": ParagraphStyle("headcell", parent=base, fontName=FONT_BOLD, fontSize=7, leading=8.6),
-        "hash": ParagraphStyle("hash", parent=base, fontSize=6.2, leading=7.6, wordWrap="CJK"),
+        "hash": ParagraphStyle("hash", parent=base, fontSize=HASH_SIZE, leading=HASH_LEADING, wordWrap="CJK"),
         "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=20, leading=26),
         "h1": ParagraphStyle(
             "h1", parent=base, fontName=FONT_BOLD, fontSize=14, leading=18, spaceBefore=6, spaceAfter=6
@@ -125,6 +129,34 @@ def _styles() -> dict[str, ParagraphStyle]:
         ),
         "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
     }
+
+
+_CHAR_WIDTHS: dict[tuple[str, float, str], float] = {}
+
+
+def _width(text: str, size: float, font: str = FONT) -> float:
+    """The width of ``text`` in ``font`` at ``size`` points (per-character widths, cached)."""
+    total = 0.0
+    for char in text:
+        key = (char, size, font)
+        if key not in _CHAR_WIDTHS:
+            _CHAR_WIDTHS[key] = pdfmetrics.stringWidth(char, font, size)
+        total += _CHAR_WIDTHS[key]
+    return total
+
+
+def _break(line: str, width: float, size: float) -> list[str]:
+    """``line`` cut into pieces no wider than ``width`` (character by character: for hash values)."""
+    pieces, current, used = [], "", 0.0
+    for char in line:
+        char_width = _width(char, size)
+        if current and used + char_width > width:
+            pieces.append(current)
+            current, used = "", 0.0
+        current += char
+        used += char_width
+    pieces.append(current)
+    return pieces
 
 
 def _when(moment: datetime | None) -> str:
@@ -149,6 +181,23 @@ class _Writer:
         self.text.append(value)
         return Paragraph(escape(value).replace("\n", "<br/>"), self.st[style])
 
+    def cell(self, value: Any, style: str, width: float) -> Paragraph | str:
+        """A table cell: plain text where it fits on its lines (fast), a wrapping Paragraph otherwise.
+
+        Hash values are broken into lines by character width (hex has no word breaks), never wrapped by
+        reportlab's CJK line breaking, which is many times slower.
+        """
+        value = "" if value is None else str(value)
+        inner = width - 2 * CELL_PADDING
+        if style == "hash":
+            self.text.append(value)
+            return "\n".join(part for line in value.split("\n") for part in _break(line, inner, HASH_SIZE))
+        font = FONT_BOLD if style == "head" else FONT
+        if all(_width(line, CELL_SIZE, font) <= inner for line in value.split("\n")):
+            self.text.append(value)
+            return value
+        return self.p(value, style)
+
     def label(self, key: str, style: str = "body") -> Paragraph:
         return self.p(self.s[key], style)
 
@@ -162,21 +211,31 @@ class _Writer:
         repeat: bool = True,
     ) -> Table:
         cell_styles = styles or ["cell"] * len(header)
-        data: list[list[Any]] = [[self.p(self.s[h], "head") for h in header]]
+        columns = [w * WIDTH for w in widths]
+        data: list[list[Any]] = [[self.cell(self.s[h], "head", columns[i]) for i, h in enumerate(header)]]
         for row in rows:
             data.append(
-                [v if isinstance(v, Flowable) else self.p(v, cell_styles[i]) for i, v in enumerate(row)]
+                [
+                    v if isinstance(v, Flowable) else self.cell(v, cell_styles[i], columns[i])
+                    for i, v in enumerate(row)
+                ]
             )
-        table = Table(data, colWidths=[w * WIDTH for w in widths], repeatRows=1 if repeat else 0)
+        table = Table(data, colWidths=columns, repeatRows=1 if repeat else 0)
+        hash_columns = [i for i, style in enumerate(cell_styles) if style == "hash"]
         table.setStyle(
             TableStyle(
                 [
                     ("FONTNAME", (0, 0), (-1, -1), FONT),
+                    ("FONTNAME", (0, 0), (-1, 0), FONT_BOLD),
+                    ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
+                    ("LEADING", (0, 0), (-1, -1), CELL_LEADING),
+                    *[("FONTSIZE", (i, 1), (i, -1), HASH_SIZE) for i in hash_columns],
+                    *[("LEADING", (i, 1), (i, -1), HASH_LEADING) for i in hash_columns],
                     ("GRID", (0, 0), (-1, -1), 0.3, RULE),
                     ("BACKGROUND", (0, 0), (-1, 0), HEAD_BG),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+                    ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
                     ("TOPPADDING", (0, 0), (-1, -1), 1.5),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
                 ]
@@ -185,12 +244,16 @@ class _Writer:
         return table
 
     def pairs(self, rows: list[tuple[str, Any]], *, key_width: float = 0.28) -> Table:
-        data = [[self.p(self.s[k], "head"), self.p(v, "cell")] for k, v in rows]
-        table = Table(data, colWidths=[key_width * WIDTH, (1 - key_width) * WIDTH])
+        columns = [key_width * WIDTH, (1 - key_width) * WIDTH]
+        data = [[self.cell(self.s[k], "head", columns[0]), self.cell(v, "cell", columns[1])] for k, v in rows]
+        table = Table(data, colWidths=columns)
         table.setStyle(
             TableStyle(
                 [
                     ("FONTNAME", (0, 0), (-1, -1), FONT),
+                    ("FONTNAME", (0, 0), (0, -1), FONT_BOLD),
+                    ("FONTSIZE", (0, 0), (-1, -1), CELL_SIZE),
+                    ("LEADING", (0, 0), (-1, -1), CELL_LEADING),
                     ("GRID", (0, 0), (-1, -1), 0.3, RULE),
                     ("BACKGROUND", (0, 0), (0, -1), HEAD_BG),
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
