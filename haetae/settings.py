@@ -341,3 +341,7 @@ HAETAE_VIDEO = {
 HAETAE_MODEL_PACKS = {
     "MAX_MODEL_BYTES": int(os.environ.get("HAETAE_MODEL_PACK_MAX_BYTES", str(2 * 1024**3))),
 }
+
+# --- reports (exhibit report PDFs) ---
+# NanumGothic.ttf and NanumGothicBold.ttf, embedded in every report (Debian/Ubuntu: fonts-nanum).
+HAETAE_REPORT_FONT_DIR = Path(os.environ.get("HAETAE_REPORT_FONT_DIR") or "/usr/share/fonts/truetype/nanum")

@@ -83,7 +83,7 @@ class RenderResult:
 
 
 def font_dir() -> Path:
-    return Path(getattr(settings, "HAETAE_REPORT_FONT_DIR", "/usr/share/fonts/truetype/nanum"))
+    return Path(settings.HAETAE_REPORT_FONT_DIR)
 
 
 def register_fonts() -> None:
@@ -91,14 +91,14 @@ def register_fonts() -> None:
     rl_config.useA85 = 0  # binary streams: ASCII85 would make images 25 % larger and cost time to encode
     registered = set(pdfmetrics.getRegisteredFontNames())
     for name, filename in FONT_FILES.items():
-        if name in registered:
-            continue
         path = font_dir() / filename
         if not path.is_file():
             raise RejectedInput(
                 f"the report font {filename} is not in {font_dir()}: install fonts-nanum (Debian/Ubuntu) or "
                 "point HAETAE_REPORT_FONT_DIR at a folder holding NanumGothic.ttf and NanumGothicBold.ttf"
             )
+        if name in registered:
+            continue
         pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
 

@@ -183,3 +183,12 @@ def test_thumbnail_is_the_blurred_derivative_and_shows_no_face(tmp_path: Path) -
     assert faces_in(region) == 0  # ... but not in the report's thumbnail
     assert faces_in(rendered) == 0  # nor anywhere on the page
     assert detail(region) < detail(original) / 10
+
+
+def test_missing_fonts_are_explained(tmp_path: Path, settings) -> None:
+    from casefile.reports.render import register_fonts
+    from haetae.errors import RejectedInput
+
+    settings.HAETAE_REPORT_FONT_DIR = tmp_path
+    with pytest.raises(RejectedInput, match=r"install fonts-nanum .* HAETAE_REPORT_FONT_DIR"):
+        register_fonts()
