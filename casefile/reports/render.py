@@ -12,6 +12,7 @@ signs it.
 """
 
 import io
+import itertools
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -726,10 +727,12 @@ def report_render(
         if story:
             parts.write(story)
         report(85)
+        certificate = iter(data.hash_certificate)
+        first = next(certificate, None)  # starts the re-hashing, which sets the time the intro states
         story = _certificate_intro(w, data)
         batch: list[HashCertificateRow] = []
         rows = mismatches = 0
-        for row in data.hash_certificate:
+        for row in itertools.chain([first] if first is not None else [], certificate):
             batch.append(row)
             rows += 1
             mismatches += 0 if row.matches else 1

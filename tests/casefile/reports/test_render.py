@@ -87,6 +87,7 @@ def test_english_report_has_every_section_on_numbered_pages(tmp_path: Path) -> N
     assert "not probative" in text
     assert "not validated" in text
     assert "902(14)" in text and "해시값 확인서" in text
+    assert re.search(r"back from the vault at\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+09:00", text)
     assert "The face of V-1 appears pasted onto another body" in text
     for item in built.items.values():
         blob = item.blob
