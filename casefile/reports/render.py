@@ -3,9 +3,9 @@
 reportlab keeps a whole document in memory until it is saved, so a report is written as a series of part
 PDFs of at most ``PART_EXHIBITS`` exhibits each (the generators of ``ReportData`` feed them), every part
 saved to a temporary file as soon as it is laid out. When the total page count is known, a small footer
-PDF per part carries "page X of Y · report ID · version", and pikepdf (qpdf) overlays the footers and
-joins the parts into ``out``, reading page contents from the part files as it writes. Memory therefore
-depends on the size of one part, not on the number of exhibits.
+PDF per part carries "page X of Y · report ID vN"; each footer's drawing is appended to its page and the
+parts are written one after another into ``out`` (``casefile.reports.pdfjoin``), each closed before the
+next is opened. Memory therefore depends on the size of one part, not on the number of exhibits.
 
 The output is a plain PDF; ``casefile.reports.pdfa`` makes it PDF/A-3 and ``casefile.reports.signing``
 signs it.
@@ -13,6 +13,7 @@ signs it.
 
 import io
 import itertools
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ from casefile.reports.data import (
     ItemSection,
     ReportData,
 )
+from casefile.reports.pdfjoin import PdfJoiner
 from casefile.reports.strings import STRINGS, Strings
 from casefile.reports.types import SignerInfo
 from evidence.choices import CustodyAction
@@ -749,30 +751,54 @@ def report_render(
         total = parts.pages
         suffix = f" · {report_id} v{version}"
         text.append(strings["page_of"].format(x=1, y=total) + suffix)
-        _join(parts, total=total, suffix=suffix, strings=strings, out=out, title=parts.title)
+        _join(
+            parts,
+            total=total,
+            suffix=suffix,
+            strings=strings,
+            out=out,
+            title=parts.title,
+            language=data.language,
+        )
     report(100)
     return RenderResult(page_count=total, text="\n".join(text))
 
 
-def _join(parts: _Parts, *, total: int, suffix: str, strings: Strings, out: BinaryIO, title: str) -> None:
-    """Overlay each part's footers and join the parts into one PDF, page contents read from the files."""
-    joined = pikepdf.Pdf.new()
-    opened: list[pikepdf.Pdf] = []
-    try:
-        first = 1
-        for path, pages in parts.parts:
-            footer_path = path.with_suffix(".footer.pdf")
-            _footers(footer_path, first=first, count=pages, total=total, text=suffix, s=strings)
-            part, footer = pikepdf.Pdf.open(path), pikepdf.Pdf.open(footer_path)
-            opened += [part, footer]
+def _stamp(
+    part: pikepdf.Pdf, page: pikepdf.Page, footer: pikepdf.Page, fonts: dict[str, pikepdf.Object]
+) -> None:
+    """Append the footer page's drawing to ``page``: its content stream and its font, under our own name.
+
+    Cheaper than a form-XObject overlay, which copies the footer's resources onto every page.
+    """
+    drawing = footer.obj.Contents.read_bytes()
+    resources = page.obj.Resources
+    if "/Font" not in resources:
+        resources.Font = pikepdf.Dictionary()
+    for name, font in footer.obj.Resources.Font.items():
+        local = "/HaetaeFooter" + re.sub(r"[^A-Za-z0-9]", "_", name[1:])
+        if local not in fonts:
+            fonts[local] = part.copy_foreign(font)
+        resources.Font[local] = fonts[local]
+        drawing = drawing.replace(f"{name} ".encode(), f"{local} ".encode())
+    page.contents_add(b"q\n" + drawing + b"\nQ\n")
+
+
+def _join(
+    parts: _Parts, *, total: int, suffix: str, strings: Strings, out: BinaryIO, title: str, language: str
+) -> None:
+    """Stamp each part's footers and write the parts one after another into ``out`` (one part in memory)."""
+    joiner = PdfJoiner(out)
+    first = 1
+    for path, pages in parts.parts:
+        footer_path = path.with_suffix(".footer.pdf")
+        _footers(footer_path, first=first, count=pages, total=total, text=suffix, s=strings)
+        with pikepdf.Pdf.open(path) as part, pikepdf.Pdf.open(footer_path) as footer:
+            fonts: dict[str, pikepdf.Object] = {}
             for page, footer_page in zip(part.pages, footer.pages, strict=True):
-                page.add_overlay(footer_page, None)
-            joined.pages.extend(part.pages)
-            first += pages
-        joined.docinfo["/Title"] = title
-        joined.docinfo["/Creator"] = "Haetae (reportlab, pikepdf)"
-        joined.save(out)
-    finally:
-        for pdf in opened:
-            pdf.close()
-        joined.close()
+                _stamp(part, page, footer_page, fonts)
+            joiner.add(part)
+        path.unlink()
+        footer_path.unlink()
+        first += pages
+    joiner.finish(title=title, language=language, identifier=title)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pikepdf
 import pytest
 from PIL import Image
 
@@ -50,6 +51,9 @@ def test_english_report_has_every_section_on_numbered_pages(tmp_path: Path) -> N
     )
     pages = pdf_pages(pdf)
     assert result.page_count == len(pages) >= 5
+    with pikepdf.open(pdf) as opened:  # qpdf reads the joined file without complaint
+        assert opened.check_pdf_syntax() == []
+        assert len(opened.pages) == result.page_count and str(opened.Root.Lang) == "en"
     for number, page in enumerate(pages, start=1):
         assert f"page {number} of {len(pages)} · RPT-2024-SEOUL-0001 v3" in page
     text = pdf_text(pdf)
