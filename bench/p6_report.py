@@ -234,11 +234,14 @@ def main() -> None:
                 "ours_seconds": round(ours.seconds, 2),
                 "ours_render_seconds": round(measured["seconds"], 2),
                 "ours_peak_rss_mb": round(ours.max_rss_kib * 1024 / 1e6, 1),
+                "ours_cpu_seconds": round(ours.cpu_seconds, 2),
+                "anchor_cpu_seconds": round(theirs.cpu_seconds, 2),
                 "anchor_seconds": round(theirs.seconds, 2),
                 "anchor_render_seconds": round(anchored["seconds"], 2),
                 "anchor_pages": anchored["pages"],
                 "anchor_peak_rss_mb": round(theirs.max_rss_kib * 1024 / 1e6, 1),
                 "ratio_seconds": round(measured["seconds"] / anchored["seconds"], 2),
+                "ratio_cpu": round(ours.cpu_seconds / theirs.cpu_seconds, 2),
             }
         )
     info["load_after"] = " ".join(f"{v:.2f}" for v in os.getloadavg())
@@ -246,15 +249,17 @@ def main() -> None:
         [
             str(r["exhibits"]),
             str(r["pages"]),
-            f"{r['ours_render_seconds']:.1f} s ({r['ours_seconds']:.1f} s process)",
+            f"{r['ours_render_seconds']:.1f} s wall, {r['ours_cpu_seconds']:.1f} s CPU",
             f"{r['ours_peak_rss_mb']:.0f} MB",
-            f"{r['anchor_render_seconds']:.1f} s ({r['anchor_pages']} pages)",
+            f"{r['anchor_render_seconds']:.1f} s wall, {r['anchor_cpu_seconds']:.1f} s CPU",
             f"{r['anchor_peak_rss_mb']:.0f} MB",
-            f"{r['ratio_seconds']:.2f}",
+            f"{r['ratio_seconds']:.2f} (CPU {r['ratio_cpu']:.2f})",
         ]
         for r in results
     ]
-    print_table(["exhibits", "pages", "ours", "ours peak RSS", "anchor", "anchor peak RSS", "ratio"], rows)
+    print_table(
+        ["exhibits", "pages", "ours (render)", "ours peak RSS", "anchor", "anchor peak RSS", "ratio"], rows
+    )
     by_count = {r["exhibits"]: r for r in results}
     if 1000 in by_count:
         r = by_count[1000]
