@@ -48,11 +48,13 @@ NOT_VALIDATED = "not validated"
 
 @dataclass(frozen=True)
 class Person:
-    """Someone named on the report (examiner, reviewer): name, role, qualification."""
+    """Someone named on the report (examiner, reviewer): name, role on the case, organisational roles and
+    qualification (Haetae records none: the report says so rather than invent one)."""
 
     name: str
     role: str
-    qualification: str
+    organisation_roles: str
+    qualification: str = ""
 
 
 @dataclass(frozen=True)
@@ -245,10 +247,10 @@ def _local(moment: datetime) -> datetime:
 
 def _person(user: User | None, role: str) -> Person:
     if user is None:
-        return Person(name="", role=role, qualification="")
+        return Person(name="", role=role, organisation_roles="")
     name = user.get_full_name() or user.get_username()
     groups = ", ".join(sorted(user.groups.values_list("name", flat=True)))
-    return Person(name=name, role=role, qualification=groups)
+    return Person(name=name, role=role, organisation_roles=groups)
 
 
 def _exhibit_ids(case: Case, exhibits: Iterable[Exhibit] | QuerySet[Exhibit]) -> list[int]:

@@ -274,6 +274,8 @@ def _person(person: Any, s: Strings) -> str:
     if not person.name:
         return s["not_recorded"]
     role = s.get(f"role_{person.role.replace(' ', '_')}", person.role)
+    if person.organisation_roles:
+        role += f" ({s['organisation_roles']}: {person.organisation_roles})"
     qualification = person.qualification or s["qualification_not_recorded"]
     return f"{person.name} — {role}; {s['qualification']}: {qualification}"
 
