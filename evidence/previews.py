@@ -122,7 +122,7 @@ def render_preview(image: Image.Image, *, blur: bool) -> Image.Image:
     return large.filter(ImageFilter.GaussianBlur(BLURRED_RECIPE["blur_radius_large"]))
 
 
-def _make(*, item: EvidenceItem, actor: User, blur: bool, grey: bool) -> Derivative:
+def _make(*, item: EvidenceItem, actor: User | None, blur: bool, grey: bool) -> Derivative:
     kind, recipe = _KINDS[(blur, grey)], preview_recipe(blur=blur, grey=grey)
     existing = derivative_find(source_sha256=item.blob_id or "", kind=kind, recipe=recipe)
     if existing is not None:
@@ -142,6 +142,18 @@ def _make(*, item: EvidenceItem, actor: User, blur: bool, grey: bool) -> Derivat
         height=picture.height,
     )
     return derivative
+
+
+def preview_blurred_derivative(*, item: EvidenceItem, actor: User | None = None) -> Derivative:
+    """The item's blurred preview as a stored derivative (made once), for system use such as reports.
+
+    Nothing is served and no ``preview_served`` event is written: the caller puts the derivative's bytes
+    (``derivative_read``) into a document and records in its own custody event which derivatives it
+    included. Making the derivative the first time records ``derived`` as always. Never the unblurred kind.
+    """
+    if item.blob_id is None:
+        raise RejectedInput(f"item {item.pk} has no stored content ({item.status}), so it has no preview")
+    return _make(item=item, actor=actor, blur=True, grey=False)
 
 
 def preview_serve(

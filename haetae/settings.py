@@ -359,3 +359,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     "ExhibitStatusEnum": "casefile.choices.ExhibitStatus",
     "ReportStatusEnum": "casefile.choices.ReportStatus",
 }
+
+# --- reports (exhibit report PDFs) ---
+# NanumGothic.ttf and NanumGothicBold.ttf, embedded in every report (Debian/Ubuntu: fonts-nanum).
+HAETAE_REPORT_FONT_DIR = Path(os.environ.get("HAETAE_REPORT_FONT_DIR") or "/usr/share/fonts/truetype/nanum")

@@ -1,1 +1,2 @@
-"""Exhibit reports: data, rendering, PDF/A-3 finalisation, PAdES signing, storage and downloads."""
+"""Court-ready reports of a case's exhibits: the data (``data``), the PDF (``render``), the PII scan (``pii``),
+PDF/A-3 finalisation (``pdfa``), PAdES signing (``signing``), and storage and downloads (``services``)."""

@@ -188,3 +188,21 @@ def test_bad_flag_values_are_400() -> None:
     item = photo(case, user)
     response = api_for(user).get(preview_url(item.pk, blur="maybe"))
     assert response.status_code == 400 and "blur must be 1 or 0" in response.json()["detail"]
+
+
+def test_system_blurred_derivative_serves_nothing_and_is_never_unblurred() -> None:
+    from evidence.previews import preview_blurred_derivative
+
+    case, user = team()
+    item = photo(case, user)
+    derivative = preview_blurred_derivative(item=item)
+    assert derivative.kind == DerivativeKind.PREVIEW_BLURRED
+    assert derivative.recipe == preview_recipe(blur=True, grey=False)
+    assert preview_blurred_derivative(item=item).pk == derivative.pk  # made once
+    assert CustodyEvent.objects.filter(item=item, action=CustodyAction.DERIVED).count() == 1
+    assert not CustodyEvent.objects.filter(
+        action__in=[CustodyAction.PREVIEW_SERVED, CustodyAction.VIEWED]
+    ).exists()
+    assert (
+        preview_serve(item=item, actor=user).derivative.pk == derivative.pk
+    )  # the same derivative users see
