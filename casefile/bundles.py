@@ -41,7 +41,8 @@ from evidence.vault import WorkDir, blob_commit, read_verified
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
 
 BUNDLE_REQUEST_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
-EXPORTABLE_STATUSES = frozenset({ExhibitStatus.APPROVED, ExhibitStatus.SHARED})
+# A bundle goes to the prosecutor: only exhibits shared with them (approved by a supervisor, then shared).
+EXPORTABLE_STATUSES = frozenset({ExhibitStatus.SHARED})
 MIN_PASSPHRASE_LENGTH = 12
 # scrypt cost: 2**17 × 8 × 128 bytes = 128 MiB and about half a second, once per bundle.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**17, 8, 1
@@ -82,8 +83,8 @@ def bundle_request(
     unready = [f"{n} ({found[n].status})" for n in numbers if found[n].status not in EXPORTABLE_STATUSES]
     if unready:
         raise RejectedInput(
-            f"exhibits: {', '.join(unready)} not approved: a supervisor approves an exhibit before it is "
-            "exported"
+            f"exhibits: {', '.join(unready)} not shared with the prosecutor: a supervisor approves an exhibit "
+            "and the lead shares it before it is exported"
         )
     with transaction.atomic():
         bundle = ExportBundle.objects.create(

@@ -126,7 +126,7 @@ class Scenario:
 
 
 def scenario(tmp: Path) -> Scenario:
-    """A case with two approved exhibits (one shared): a photo and a 2.5 MB file spanning three chunks."""
+    """A case with two exhibits approved and shared: a photo and a 2.5 MB file spanning three chunks."""
     t = team()
     supervisor = t.member(CaseMemberRole.INVESTIGATOR)
     supervisor.groups.add(Group.objects.get_or_create(name=GlobalRole.SUPERVISOR)[0])
@@ -140,7 +140,7 @@ def scenario(tmp: Path) -> Scenario:
     for exhibit in (first, second):
         exhibit_approve(exhibit=exhibit, actor=supervisor)
     first = exhibit_share(exhibit=first, actor=t.lead)
-    second.refresh_from_db()
+    second = exhibit_share(exhibit=second, actor=t.lead)
     pdf, fingerprint = signed_pdf(tmp)
     report = store_report(exhibits=[first, second], pdf=pdf, actor=t.lead)
     return Scenario(t, supervisor, prosecutor, [first, second], report, fingerprint, [photo, big])

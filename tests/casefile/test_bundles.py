@@ -16,7 +16,7 @@ from django.core.management import call_command
 from casefile import bundles
 from casefile.bundles import bundle_export, bundle_open, bundle_request
 from casefile.choices import CaseMemberRole, ReportStatus
-from casefile.exhibits import exhibit_share
+from casefile.exhibits import exhibit_withdraw
 from casefile.models import ExportBundle
 from evidence import bundle as verifier
 from evidence.choices import CustodyAction
@@ -161,11 +161,12 @@ def test_download_is_logged_and_prosecutor_needs_every_exhibit_shared(tmp_path: 
     s = scenario(tmp_path)
     path, _ = export(s, tmp_path)
     bundle = ExportBundle.objects.get()
+    assert b"".join(bundle_open(bundle=bundle, actor=s.t.lead)) == path.read_bytes()
+    assert b"".join(bundle_open(bundle=bundle, actor=s.prosecutor)) == path.read_bytes()
+    # Withdrawing one of its exhibits takes the bundle away from the prosecutor; the lead still has it.
+    exhibit_withdraw(exhibit=s.exhibits[1], actor=s.t.lead, reason="superseded by a better copy")
     with pytest.raises(AccessDenied, match="E-002"):
         bundle_open(bundle=bundle, actor=s.prosecutor)
-    assert b"".join(bundle_open(bundle=bundle, actor=s.t.lead)) == path.read_bytes()
-    exhibit_share(exhibit=s.exhibits[1], actor=s.t.lead)
-    assert b"".join(bundle_open(bundle=bundle, actor=s.prosecutor)) == path.read_bytes()
     downloads = CustodyEvent.objects.filter(action=CustodyAction.BUNDLE_DOWNLOADED)
     assert [e.actor_id for e in downloads.order_by("seq")] == [s.t.lead.pk, s.prosecutor.pk]
     auditor = s.t.member(CaseMemberRole.AUDITOR)
@@ -510,13 +511,14 @@ def test_export_memory_does_not_grow_with_the_original(tmp_path: Path, pii_calls
     import os
     import tracemalloc
 
-    from casefile.exhibits import exhibit_approve, exhibit_create
+    from casefile.exhibits import exhibit_approve, exhibit_create, exhibit_share
     from tests.factories_cases import item
 
     s = scenario(tmp_path)
     large = item(s.t, data=os.urandom(48 * 1024 * 1024), name="video.mp4")
     exhibit = exhibit_create(case=s.t.case, item_ids=[large.pk], description="Large capture", actor=s.t.lead)
     exhibit_approve(exhibit=exhibit, actor=s.supervisor)
+    exhibit_share(exhibit=exhibit, actor=s.t.lead)
     s.report.exhibits.add(exhibit)
     _, public = x25519_pair(tmp_path / "keys", "raw")
     bundle = bundle_request(case=s.t.case, exhibit_numbers=[exhibit.number], recipient="x", actor=s.t.lead)
