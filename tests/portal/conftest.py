@@ -28,9 +28,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """One headless Chromium for the session (fails, never skips, in CI when it is missing)."""
+    """One headless Chromium per test module (fails, never skips, in CI when it is missing).
+
+    Per module, not per session: Playwright's sync API keeps an asyncio loop running in the test thread while
+    it is open, and code under test that calls ``asyncio.run`` (pyHanko's signing) refuses to run inside one.
+    """
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium not found at {CHROMIUM}: scripts/sysdeps.sh --test installs it")
