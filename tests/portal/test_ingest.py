@@ -178,8 +178,9 @@ def test_roles_that_do_not_ingest_are_refused_before_the_body_is_read(role: str,
     from evidence.uploads import VaultUploadHandler
 
     t = team()
-    client = Client()
+    client = Client(enforce_csrf_checks=True)  # the middleware would parse the body if it checked first
     verified_login(client, t.member(role))
+    client.get("/")  # the CSRF cookie
     received: list[str] = []
     original = VaultUploadHandler.new_file
 
@@ -189,7 +190,7 @@ def test_roles_that_do_not_ingest_are_refused_before_the_body_is_read(role: str,
 
     monkeypatch.setattr(VaultUploadHandler, "new_file", new_file)
     assert client.get(reverse("portal:ingest", args=[t.case.number])).status_code == 403
-    response = _upload(client, t, [("a.jpg", b"x")])
+    response = _upload(client, t, [("a.jpg", b"x")], csrfmiddlewaretoken=client.cookies["csrftoken"].value)
     assert response.status_code == 403
     assert "only members with the role" in response.content.decode()
     assert received == [] and not Acquisition.objects.exists()
