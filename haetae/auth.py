@@ -6,7 +6,8 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from drf_spectacular.authentication import SessionScheme
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import AuthenticationFailed
@@ -38,12 +39,12 @@ class OTPSessionScheme(SessionScheme):
     target_class = "haetae.auth.OTPSessionAuthentication"
 
 
-def verified_login_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def verified_login_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """For portal views: a signed-in user whose session is OTP-verified when TOTP is required; anyone else
     goes to the sign-in page (settings.LOGIN_URL)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         user = request.user
         verified = getattr(user, "is_verified", None)
         if not user.is_authenticated or (totp_required() and not (verified is not None and verified())):

@@ -5,6 +5,7 @@ from functools import wraps
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from haetae.errors import HaetaeError
@@ -23,11 +24,11 @@ def error_page(request: HttpRequest, exc: HaetaeError) -> HttpResponse:
     return render(request, template, {"message": exc.message, "details": exc.details}, status=exc.http_status)
 
 
-def shows_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def shows_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Turns the services' and selectors' errors (NotFound, AccessDenied, RejectedInput…) into pages."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except HaetaeError as exc:
