@@ -64,6 +64,7 @@ def _job(model: Any, t: Team, exhibits: list[Any], tag: str = "", status: str = 
         "sha256": "cd" * 32,
         "size": 1000,
     }
+    row: Report | ExportBundle
     if model is Report:
         row = Report.objects.create(report_id=f"R-{tag}", version=1, **common)
     else:
