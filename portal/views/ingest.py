@@ -60,6 +60,10 @@ def _recent(case: Case, user: Any) -> list[Acquisition]:
 def ingest_page(request: HttpRequest, number: str) -> HttpResponse:
     """The seizure form and file picker of a case, with its recent acquisitions."""
     case = _ingest_case(request, number)
+    if is_partial(request):  # the recent acquisitions, refreshed after an upload
+        return render(
+            request, "portal/ingest/_recent.html", {"case": case, "recent": _recent(case, request.user)}
+        )
     return render(
         request,
         "portal/ingest/page.html",

@@ -305,4 +305,8 @@ def test_browser_uploads_a_zip_with_a_progress_bar_and_sees_100_percent(
     page.wait_for_selector(".processing-bar[data-percent='100']")
     assert page.locator("#upload-bar").evaluate("bar => bar.value") == 100
     assert "phone/notes/bad.txt" in page.locator("table.rejected").inner_text()
+    acquisition = Acquisition.objects.get(case=t.case)
+    page.wait_for_selector(
+        f"#recent-acquisitions a[href='{reverse('portal:ingest_progress', args=[acquisition.pk])}']"
+    )
     screenshot(page, "ingest-done")

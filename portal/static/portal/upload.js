@@ -56,7 +56,11 @@
       button.disabled = false;
       result.innerHTML = xhr.responseText;
       if (window.htmx) { window.htmx.process(result); }
-      if (xhr.status < 400) { form.reset(); summary.textContent = ""; }
+      if (xhr.status < 400) {
+        form.reset();
+        summary.textContent = "";
+        document.body.dispatchEvent(new Event("ingest-done"));
+      }
       var heading = result.querySelector("h2");
       if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
     });
