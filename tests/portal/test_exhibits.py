@@ -377,3 +377,32 @@ def test_browser_drafts_approves_and_shares_an_exhibit(page: Any) -> None:
     page.goto(page.base + url("exhibit_list", t))
     screenshot(page, "exhibit-list")
     assert Exhibit.objects.get().status == ExhibitStatus.SHARED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browser_report_progress_polls_the_row_until_done(page: Any) -> None:
+    t = team()
+    photo = item(t, jpeg_bytes("coffee", quality=50), name="coffee.jpg")
+    exhibit = services.exhibit_create(
+        case=t.case, item_ids=[photo.pk], description="Posted image", actor=t.lead
+    )
+    report = _report(t, exhibit, status=ReportStatus.RUNNING, progress=35)
+    browser_sign_in(page, t.lead)
+    page.goto(page.base + url("report_detail", t, report.pk))
+    assert page.locator(".job-bar").get_attribute("value") == "35"
+    screenshot(page, "report-running")
+    Report.objects.filter(pk=report.pk).update(progress=80)
+    page.wait_for_selector(".job-bar[value='80']")
+    Report.objects.filter(pk=report.pk).update(
+        status=ReportStatus.DONE,
+        progress=100,
+        sha256="ef" * 32,
+        size=52_000,
+        page_count=9,
+        signer_subject="CN=Test",
+    )
+    page.wait_for_selector(".job-bar[data-status=done]")
+    assert page.locator("#report-download").is_visible()
+    screenshot(page, "report-done-row")
+    page.goto(page.base + url("bundle_create", t))
+    screenshot(page, "bundle-form")
