@@ -26,12 +26,15 @@ from casefile.models import Case, Exhibit
 from casefile.services import case_create, member_add
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
+from tests.detection import conftest as detection_fixtures
 from tests.factories_access import jpeg_bytes
 from tests.portal import conftest as portal_fixtures
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager")]
+# Celery as in the embedded default (the PostgreSQL leg names a broker with no worker behind it).
+eager = detection_fixtures.eager
 chromium = portal_fixtures.chromium
 page = portal_fixtures.page
 
@@ -168,7 +171,7 @@ def test_portal_flow(page: Any) -> None:
     browser_sign_in(page, choi)
     page.goto(page.base + reverse("portal:exhibit_create", args=[NUMBER]))
     page.fill("#item-search", "astronaut")
-    page.wait_for_selector(f"#pick-{astronaut.pk}")
+    page.wait_for_selector(f"#search-results[data-query='astronaut'] #pick-{astronaut.pk}")
     page.check(f"#pick-{astronaut.pk}")
     page.fill("#id_description", "Image found in the seized phone's camera folder")
     page.fill("#id_opinion", "Consistent with the image posted in the channel (investigator's reading).")

@@ -28,9 +28,17 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The browser of the session, shared by every directory that uses these fixtures (tests/flows re-exports
+# them): Playwright's sync API refuses to start a second time in the same thread.
+_running: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
     """One headless Chromium for the session (fails, never skips, in CI when it is missing)."""
+    if "browser" in _running:
+        yield _running["browser"]
+        return
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium not found at {CHROMIUM}: scripts/sysdeps.sh --test installs it")
@@ -40,8 +48,12 @@ def chromium() -> Iterator[Any]:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in the test thread
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        _running["browser"] = browser
+        try:
+            yield browser
+        finally:
+            _running.pop("browser", None)
+            browser.close()
 
 
 @pytest.fixture

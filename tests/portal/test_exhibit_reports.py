@@ -3,7 +3,8 @@
 row's progress reach done, download (logged), and check the files with the public tools the verify page names.
 
 These run once those packages are merged; before that the module is skipped, saying why. Celery runs eagerly
-in tests (no broker), so a job has finished by the time the portal's redirect is followed.
+in these tests (the ``eager`` fixture, also on the PostgreSQL leg), so a job has finished by the time the
+portal's redirect is followed.
 """
 
 import hashlib
@@ -33,12 +34,15 @@ from casefile.choices import CaseMemberRole, GlobalRole, ReportStatus
 from casefile.models import ExportBundle, Report
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
+from tests.detection import conftest as detection_fixtures
 from tests.factories_access import jpeg_bytes, verified_login
 from tests.factories_cases import Team, item, team
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
+# Celery as in the embedded default (the PostgreSQL leg names a broker with no worker behind it).
+eager = detection_fixtures.eager
 
 
 def _client(user: User) -> Client:

@@ -353,15 +353,20 @@ def test_browser_drafts_approves_and_shares_an_exhibit(page: Any) -> None:
     browser_sign_in(page, investigator)
     page.goto(page.base + url("exhibit_create", t))
     page.fill("#item-search", "coffee")
-    page.wait_for_selector(f"#pick-{photos[0].pk}")
+    page.wait_for_selector(f"#search-results[data-query='coffee'] #pick-{photos[0].pk}")
     assert page.locator(f"#search-results img[src*='/api/v1/evidence/{photos[0].pk}/preview/']").count() == 1
     page.wait_for_function("() => [...document.images].every(img => img.complete && img.naturalWidth > 0)")
     page.check(f"#pick-{photos[0].pk}")
+    # A new search replaces the results; the ticked item has moved to the chosen ones and stays ticked.
+    page.fill("#item-search", "chelsea")
+    page.wait_for_selector(f"#search-results[data-query='chelsea'] #pick-{photos[1].pk}")
+    assert page.locator(f"#chosen-items #chosen-{photos[0].pk}").is_checked()
     page.fill("#id_description", "Image posted in the channel on 3 November")
     page.fill("#id_opinion", "The face matches V-1's reference photograph (investigator's reading).")
     screenshot(page, "exhibit-create")
     page.click("#exhibit-form button[type=submit]")
     page.wait_for_url(page.base + url("exhibit_detail", t, "E-001"))
+    assert list(Exhibit.objects.get().items.values_list("pk", flat=True)) == [photos[0].pk]
     page.click(f"form[action='{url('exhibit_request_approval', t, 'E-001')}'] button")
     page.wait_for_selector("#exhibit-status.status-pending")
     browser_sign_in(page, boss)
