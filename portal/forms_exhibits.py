@@ -1,5 +1,6 @@
 """Forms of the exhibit pages: the exhibit itself, withdrawal, report generation and export bundles."""
 
+import base64
 import binascii
 from typing import Any
 
@@ -9,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casefile.choices import ReportLanguage
+from casefile.models import Report
 
 MIN_PASSPHRASE = 12
 MAX_KEY_FILE = 16 * 1024
@@ -89,6 +91,11 @@ class BundleForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         help_text=_("the exhibits the bundle carries (approved or shared ones)"),
     )
+    report = forms.TypedChoiceField(
+        label=_("Signed report to include"),
+        coerce=int,
+        help_text=_("a finished report that covers every exhibit of the bundle"),
+    )
     recipient = forms.CharField(
         label=_("Recipient"),
         max_length=300,
@@ -106,7 +113,7 @@ class BundleForm(forms.Form):
     public_key = forms.FileField(
         label=_("Recipient's public key"),
         required=False,
-        help_text=_("PEM (BEGIN PUBLIC KEY), 32 raw bytes, or 64 hexadecimal characters"),
+        help_text=_("PEM (BEGIN PUBLIC KEY), or the key's 32 bytes: raw, in base64 or in hexadecimal"),
     )
     passphrase = forms.CharField(
         label=_("Passphrase"),
@@ -120,11 +127,17 @@ class BundleForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args: Any, numbers: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, numbers: list[str], reports: list[Report], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["exhibits"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = _exhibit_choices(numbers)
+        report_field = self.fields["report"]
+        assert isinstance(report_field, forms.TypedChoiceField)
+        report_field.choices = [
+            (report.pk, f"{report.report_id} v{report.version} ({', '.join(report.scope)})")
+            for report in reports
+        ]
         self.public_key_bytes: bytes | None = None
 
     def clean(self) -> dict[str, Any]:
@@ -163,6 +176,13 @@ def x25519_public_key(data: bytes) -> bytes:
             return binascii.unhexlify(text)
         except binascii.Error:
             pass
+    if len(text) in (43, 44):
+        try:
+            decoded = base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+        except binascii.Error:
+            decoded = b""
+        if len(decoded) == 32:
+            return decoded
     try:
         if text.startswith(b"-----BEGIN"):
             key = serialization.load_pem_public_key(text)
@@ -170,7 +190,12 @@ def x25519_public_key(data: bytes) -> bytes:
             key = serialization.load_der_public_key(data)
     except (ValueError, TypeError):
         raise ValueError(
-            str(_("not a public key file: give a PEM (BEGIN PUBLIC KEY), 32 raw bytes or 64 hex characters"))
+            str(
+                _(
+                    "not a public key file: give a PEM (BEGIN PUBLIC KEY), or the key's 32 bytes raw, in "
+                    "base64 or in hex"
+                )
+            )
         ) from None
     if not isinstance(key, X25519PublicKey):
         raise ValueError(

@@ -8,6 +8,7 @@ imported inside the views that use them, so the portal's other pages never load 
 encryption stack. Buttons appear only to whom the service would allow; the service still decides.
 """
 
+import base64
 from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
@@ -51,7 +52,7 @@ from portal.views.work import is_partial, shows_errors
 
 SEARCH_RESULTS = 30
 REPORT_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
-BUNDLE_ROLES = frozenset({CaseMemberRole.LEAD})
+BUNDLE_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
 POLL_SECONDS = 1
 
 
@@ -461,19 +462,23 @@ def _bundle_numbers(case: Case) -> list[str]:
 @verified_login_required
 @shows_errors
 def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
-    """The export bundle form: exhibits, recipient, their public key or a passphrase; then a Celery job."""
+    """The export bundle form: exhibits, the signed report to include, the recipient, their public key or a
+    passphrase; then a Celery job builds the bundle."""
     case = _case(request, number)
     numbers = _bundle_numbers(case)
-    form = BundleForm(request.POST or None, request.FILES or None, numbers=numbers)
+    reports = list(report_list_for(case=case).filter(status=ReportStatus.DONE))
+    form = BundleForm(request.POST or None, request.FILES or None, numbers=numbers, reports=reports)
     if request.method == "POST" and form.is_valid():
-        from casefile.bundles import bundle_request
+        from casefile.bundles import bundle_request, bundle_secret_check
         from casefile.tasks import bundle_export_task
 
         key = form.public_key_bytes
         passphrase = (
             form.cleaned_data["passphrase"] if form.cleaned_data["protection"] == form.PASSPHRASE else None
         )
+        report = report_get_for(case=case, report_pk=form.cleaned_data["report"])
         try:
+            bundle_secret_check(recipient_public_key=key, passphrase=passphrase)
             with transaction.atomic():
                 bundle = bundle_request(
                     case=case,
@@ -484,7 +489,8 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
                 transaction.on_commit(
                     lambda: bundle_export_task.delay(
                         bundle.pk,
-                        recipient_public_key=key.hex() if key is not None else None,
+                        report_pk=report.pk,
+                        recipient_public_key_b64=base64.b64encode(key).decode() if key is not None else None,
                         passphrase=passphrase,
                     )
                 )
@@ -495,7 +501,13 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
     return render(
         request,
         "portal/exhibits/bundle_form.html",
-        {"case": case, "form": form, "numbers": numbers, "can": _abilities(request, case)},
+        {
+            "case": case,
+            "form": form,
+            "numbers": numbers,
+            "reports": reports,
+            "can": _abilities(request, case),
+        },
         status=400 if request.method == "POST" else 200,
     )
 

@@ -16,17 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-pytest.importorskip(
-    "casefile.reports.services", reason="the report services (helper 'sign') are not merged yet"
-)
-pytest.importorskip("casefile.bundles", reason="the bundle services (helper 'bundle') are not merged yet")
-
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, TestCase
 from django.urls import reverse
 
 from casefile import exhibits as services
@@ -39,6 +33,14 @@ from tests.factories_access import jpeg_bytes, verified_login
 from tests.factories_cases import Team, item, team
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
+from tests.portal.merged import merged_here
+
+for _module, _helper in [("casefile.reports.services", "sign"), ("casefile.bundles", "bundle")]:
+    if not merged_here(_module):
+        pytest.skip(
+            f"{_module} (helper {_helper!r}) is not merged into this checkout yet", allow_module_level=True
+        )
+
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 # Celery as in the embedded default (the PostgreSQL leg names a broker with no worker behind it).
@@ -66,9 +68,12 @@ def shared() -> dict[str, Any]:
 
 
 def _generate(client: Client, t: Team, language: str = "en") -> Report:
-    response = client.post(
-        reverse("portal:report_create", args=[t.case.number]), {"exhibits": ["E-001"], "language": language}
-    )
+    # The job is queued on commit; the test's transaction never commits, so the callbacks are run here.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            reverse("portal:report_create", args=[t.case.number]),
+            {"exhibits": ["E-001"], "language": language},
+        )
     report = Report.objects.filter(case=t.case).latest("pk")
     assert response.status_code == 302
     assert response["Location"] == reverse("portal:report_detail", args=[t.case.number, report.pk])
@@ -145,15 +150,18 @@ def test_bundle_with_a_public_key_verifies_offline(shared: dict[str, Any], tmp_p
         )
     )
     client = _client(t.lead)
-    response = client.post(
-        reverse("portal:bundle_create", args=[t.case.number]),
-        {
-            "exhibits": ["E-001"],
-            "recipient": "Prosecutor Han, Seoul Central District Prosecutors' Office",
-            "protection": "key",
-            "public_key": SimpleUploadedFile("recipient.pub.pem", public_pem),
-        },
-    )
+    report = _generate(client, t)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            reverse("portal:bundle_create", args=[t.case.number]),
+            {
+                "exhibits": ["E-001"],
+                "report": str(report.pk),
+                "recipient": "Prosecutor Han, Seoul Central District Prosecutors' Office",
+                "protection": "key",
+                "public_key": SimpleUploadedFile("recipient.pub.pem", public_pem),
+            },
+        )
     bundle = ExportBundle.objects.get(case=t.case)
     assert response.status_code == 302, response.content.decode()[:800]
     bundle.refresh_from_db()
@@ -177,16 +185,19 @@ def test_bundle_with_a_public_key_verifies_offline(shared: dict[str, Any], tmp_p
 def test_bundle_with_a_passphrase_is_created(shared: dict[str, Any]) -> None:
     t = shared["t"]
     client = _client(t.lead)
-    response = client.post(
-        reverse("portal:bundle_create", args=[t.case.number]),
-        {
-            "exhibits": ["E-001"],
-            "recipient": "Prosecutor Han",
-            "protection": "passphrase",
-            "passphrase": "given by telephone 7731",
-            "passphrase_again": "given by telephone 7731",
-        },
-    )
+    report = _generate(client, t)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        response = client.post(
+            reverse("portal:bundle_create", args=[t.case.number]),
+            {
+                "exhibits": ["E-001"],
+                "report": str(report.pk),
+                "recipient": "Prosecutor Han",
+                "protection": "passphrase",
+                "passphrase": "given by telephone 7731",
+                "passphrase_again": "given by telephone 7731",
+            },
+        )
     assert response.status_code == 302
     bundle = ExportBundle.objects.get(case=t.case)
     assert bundle.status == ReportStatus.DONE and bundle.recipient_key == "passphrase"

@@ -1,6 +1,7 @@
 """Exhibit pages: list, create with chosen items, edit while draft, the approval steps, withdraw; report and
 bundle progress panels (read from their rows); who sees which buttons, and that the services still decide."""
 
+import base64
 import re
 from typing import Any
 
@@ -246,7 +247,7 @@ def _report(t: Team, exhibit: Exhibit, **fields: Any) -> Report:
     report = Report.objects.create(
         case=t.case,
         report_id=f"R-{t.case.number}",
-        version=1,
+        version=Report.objects.filter(case=t.case).count() + 1,
         requested_by=t.lead,
         scope=[exhibit.number],
         **fields,
@@ -299,7 +300,14 @@ def test_bundle_form_checks_the_key_or_passphrase_before_anything_is_asked(setup
     empty = client.get(url("bundle_create", t)).content.decode()
     assert "No exhibit is approved or shared yet" in empty
     services.exhibit_approve(exhibit=exhibit, actor=supervisor(t))
-    base = {"exhibits": ["E-001"], "recipient": "Seoul Central District Prosecutors' Office"}
+    no_report = client.get(url("bundle_create", t)).content.decode()
+    assert "No finished report yet" in no_report
+    report = _report(t, exhibit, status=ReportStatus.DONE, progress=100, sha256="ab" * 32)
+    base = {
+        "exhibits": ["E-001"],
+        "report": str(report.pk),
+        "recipient": "Seoul Central District Prosecutors' Office",
+    }
     short = client.post(url("bundle_create", t), {**base, "protection": "passphrase", "passphrase": "short"})
     assert short.status_code == 400 and "at least 12 characters" in short.content.decode()
     differ = client.post(
@@ -321,6 +329,11 @@ def test_bundle_form_checks_the_key_or_passphrase_before_anything_is_asked(setup
     assert bad_key.status_code == 400 and "not a public key file" in bad_key.content.decode()
     not_mine = client.post(url("bundle_create", t), {**base, "exhibits": ["E-009"], "protection": "key"})
     assert not_mine.status_code == 400
+    unfinished = _report(t, exhibit, status=ReportStatus.RUNNING)
+    running = client.post(
+        url("bundle_create", t), {**base, "report": str(unfinished.pk), "protection": "key"}
+    )
+    assert running.status_code == 400  # only finished reports are offered
     assert not t.case.export_bundles.exists()
 
 
@@ -335,6 +348,11 @@ def test_public_keys_are_read_from_pem_der_raw_or_hex() -> None:
     )
     assert x25519_public_key(pem) == x25519_public_key(der) == x25519_public_key(raw) == raw
     assert x25519_public_key(raw.hex().encode() + b"\n") == raw
+    assert (
+        x25519_public_key(base64.b64encode(raw))
+        == x25519_public_key(base64.b64encode(raw).rstrip(b"="))
+        == raw
+    )
     ed = Ed25519PrivateKey.generate().public_key()
     with pytest.raises(ValueError, match="not an X25519 one"):
         x25519_public_key(
