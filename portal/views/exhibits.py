@@ -39,7 +39,7 @@ from evidence.choices import ItemStatus
 from evidence.models import EvidenceItem
 from evidence.selectors import CONTENT_ROLES, PROSECUTOR_ROLE, evidence_visible_to
 from haetae.auth import verified_login_required
-from haetae.errors import HaetaeError, RejectedInput
+from haetae.errors import AccessDenied, HaetaeError, RejectedInput
 from portal.forms_exhibits import (
     ApproveForm,
     BundleForm,
@@ -99,6 +99,16 @@ def _abilities(request: HttpRequest, case: Case, exhibit: Exhibit | None = None)
             }
         )
     return abilities
+
+
+def _require_author(case: Case) -> None:
+    """The exhibit form and its item search are for those who draft exhibits (the service checks again)."""
+    if _role(case) not in exhibit_services.EXHIBIT_AUTHOR_ROLES:
+        allowed = ", ".join(sorted(str(r) for r in exhibit_services.EXHIBIT_AUTHOR_ROLES))
+        raise AccessDenied(
+            f"your role on case {case.number} is {_role(case) or 'none'}; only members with the role "
+            f"{allowed} draft and edit exhibits"
+        )
 
 
 def _open_numbers(case: Case) -> list[str]:
@@ -181,6 +191,7 @@ def _posted_items(request: HttpRequest, form: ExhibitForm) -> list[int]:
 def exhibit_create(request: HttpRequest, number: str) -> HttpResponse:
     """Draft an exhibit: items chosen by search (blurred thumbnails) or passed from the evidence list."""
     case = _case(request, number)
+    _require_author(case)
     if request.method == "GET":
         try:
             preselected = item_ids_from(request.GET.getlist("items"))
@@ -211,6 +222,7 @@ def exhibit_create(request: HttpRequest, number: str) -> HttpResponse:
 def exhibit_edit(request: HttpRequest, number: str, exhibit: str) -> HttpResponse:
     """Change a draft's description, opinion or items (one awaiting approval goes back to draft)."""
     case = _case(request, number)
+    _require_author(case)
     found = exhibit_get_for(case=case, number=exhibit)
     if request.method == "GET":
         form = ExhibitForm(initial={"description": found.description, "opinion": found.opinion})
@@ -242,7 +254,7 @@ def exhibit_edit(request: HttpRequest, number: str, exhibit: str) -> HttpRespons
 def exhibit_item_search(request: HttpRequest, number: str) -> HttpResponse:
     """Stored items of the case by id or name (HTMX), as checkboxes with blurred thumbnails only."""
     case = _case(request, number)
-    exhibit_list_for(case=case)  # victim support is refused here as on every exhibit page
+    _require_author(case)
     query = request.GET.get("q", "").strip()
     items = evidence_visible_to(user=request.user).filter(
         case_id=case.pk, status=ItemStatus.INGESTED, blob__isnull=False

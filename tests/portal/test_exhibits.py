@@ -149,11 +149,24 @@ def test_item_search_finds_by_id_or_name_and_only_stored_items_of_the_case(setup
     assert f'value="{photos[1].pk}"' in by_id and f'value="{photos[0].pk}"' not in by_id
     everything = client.get(url("exhibit_item_search", t)).content.decode()
     assert f'value="{photos[2].pk}"' not in everything  # rejected: cannot be an exhibit
-    auditor = client_for(t.member(CaseMemberRole.AUDITOR))
-    seen = auditor.get(url("exhibit_item_search", t), {"q": "coffee"}).content.decode()
-    assert "<img" not in seen and "/preview" not in seen  # auditors never receive previews
-    support = client_for(t.member(CaseMemberRole.VICTIM_SUPPORT))
-    assert support.get(url("exhibit_item_search", t), {"q": "coffee"}).status_code == 403
+    for role in (CaseMemberRole.AUDITOR, CaseMemberRole.PROSECUTOR, CaseMemberRole.VICTIM_SUPPORT):
+        other = client_for(t.member(role))
+        refused = other.get(url("exhibit_item_search", t), {"q": "coffee"})
+        assert refused.status_code == 403 and "coffee.jpg" not in refused.content.decode()
+        assert other.get(url("exhibit_create", t)).status_code == 403
+
+
+def test_exhibit_page_shows_previews_only_to_roles_that_receive_them(setup: dict[str, Any]) -> None:
+    t, photos = setup["t"], setup["photos"]
+    services.exhibit_create(case=t.case, item_ids=[photos[0].pk], description="x", actor=t.lead)
+    preview = reverse("evidence-api:evidence-preview", args=[photos[0].pk])
+    assert (
+        preview in client_for(setup["investigator"]).get(url("exhibit_detail", t, "E-001")).content.decode()
+    )
+    audited = (
+        client_for(t.member(CaseMemberRole.AUDITOR)).get(url("exhibit_detail", t, "E-001")).content.decode()
+    )
+    assert "<img" not in audited and "/preview" not in audited and photos[0].blob_id in audited
 
 
 def test_edit_while_draft_then_final_once_approved(setup: dict[str, Any]) -> None:
