@@ -150,10 +150,10 @@ def test_item_search_finds_by_id_or_name_and_only_stored_items_of_the_case(setup
     everything = client.get(url("exhibit_item_search", t)).content.decode()
     assert f'value="{photos[2].pk}"' not in everything  # rejected: cannot be an exhibit
     for role in (CaseMemberRole.AUDITOR, CaseMemberRole.PROSECUTOR, CaseMemberRole.VICTIM_SUPPORT):
-        other = client_for(t.member(role))
-        refused = other.get(url("exhibit_item_search", t), {"q": "coffee"})
+        reader = client_for(t.member(role))
+        refused = reader.get(url("exhibit_item_search", t), {"q": "coffee"})
         assert refused.status_code == 403 and "coffee.jpg" not in refused.content.decode()
-        assert other.get(url("exhibit_create", t)).status_code == 403
+        assert reader.get(url("exhibit_create", t)).status_code == 403
 
 
 def test_exhibit_page_shows_previews_only_to_roles_that_receive_them(setup: dict[str, Any]) -> None:
