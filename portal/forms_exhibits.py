@@ -89,12 +89,17 @@ class BundleForm(forms.Form):
     exhibits = forms.MultipleChoiceField(
         label=_("Exhibits"),
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("the exhibits the bundle carries (approved or shared ones)"),
+        help_text=_("the exhibits the bundle carries (those shared with the prosecutor)"),
     )
     report = forms.TypedChoiceField(
         label=_("Signed report to include"),
         coerce=int,
-        help_text=_("a finished report that covers every exhibit of the bundle"),
+        required=False,
+        empty_value=None,
+        help_text=_("a finished report of exactly the bundle's exhibits, or a new one made with the bundle"),
+    )
+    language = forms.ChoiceField(
+        label=_("Language of a new report"), choices=ReportLanguage.choices, initial=ReportLanguage.KO
     )
     recipient = forms.CharField(
         label=_("Recipient"),
@@ -134,7 +139,7 @@ class BundleForm(forms.Form):
         field.choices = _exhibit_choices(numbers)
         report_field = self.fields["report"]
         assert isinstance(report_field, forms.TypedChoiceField)
-        report_field.choices = [
+        report_field.choices = [("", _("a new signed report of exactly these exhibits"))] + [
             (report.pk, f"{report.report_id} v{report.version} ({', '.join(report.scope)})")
             for report in reports
         ]

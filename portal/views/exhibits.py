@@ -464,18 +464,16 @@ def report_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
 
 
 def _bundle_numbers(case: Case) -> list[str]:
-    return [
-        e.number
-        for e in exhibit_list_for(case=case).filter(status__in=[ExhibitStatus.APPROVED, ExhibitStatus.SHARED])
-    ]
+    """A bundle goes to the prosecutor, so it carries exhibits already shared with them."""
+    return [e.number for e in exhibit_list_for(case=case).filter(status=ExhibitStatus.SHARED)]
 
 
 @require_http_methods(["GET", "POST"])
 @verified_login_required
 @shows_errors
 def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
-    """The export bundle form: exhibits, the signed report to include, the recipient, their public key or a
-    passphrase; then a Celery job builds the bundle."""
+    """The export bundle form: shared exhibits, the signed report to include (or a new one), the recipient,
+    their public key or a passphrase; then a Celery job builds the bundle."""
     case = _case(request, number)
     numbers = _bundle_numbers(case)
     reports = list(report_list_for(case=case).filter(status=ReportStatus.DONE))
@@ -488,7 +486,9 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
         passphrase = (
             form.cleaned_data["passphrase"] if form.cleaned_data["protection"] == form.PASSPHRASE else None
         )
-        report = report_get_for(case=case, report_pk=form.cleaned_data["report"])
+        chosen = form.cleaned_data["report"]
+        report_pk = report_get_for(case=case, report_pk=chosen).pk if chosen is not None else None
+        language = form.cleaned_data["language"]
         try:
             bundle_secret_check(recipient_public_key=key, passphrase=passphrase)
             with transaction.atomic():
@@ -501,9 +501,10 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
                 transaction.on_commit(
                     lambda: bundle_export_task.delay(
                         bundle.pk,
-                        report_pk=report.pk,
-                        recipient_public_key_b64=base64.b64encode(key).decode() if key is not None else None,
+                        recipient_public_key=base64.b64encode(key).decode() if key is not None else None,
                         passphrase=passphrase,
+                        report_pk=report_pk,
+                        language=language,
                     )
                 )
         except RejectedInput as exc:

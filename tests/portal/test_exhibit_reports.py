@@ -157,6 +157,7 @@ def test_bundle_with_a_public_key_verifies_offline(shared: dict[str, Any], tmp_p
             {
                 "exhibits": ["E-001"],
                 "report": str(report.pk),
+                "language": "en",
                 "recipient": "Prosecutor Han, Seoul Central District Prosecutors' Office",
                 "protection": "key",
                 "public_key": SimpleUploadedFile("recipient.pub.pem", public_pem),
@@ -185,13 +186,13 @@ def test_bundle_with_a_public_key_verifies_offline(shared: dict[str, Any], tmp_p
 def test_bundle_with_a_passphrase_is_created(shared: dict[str, Any]) -> None:
     t = shared["t"]
     client = _client(t.lead)
-    report = _generate(client, t)
-    with TestCase.captureOnCommitCallbacks(execute=True):
+    with TestCase.captureOnCommitCallbacks(execute=True):  # no report chosen: the job makes one of E-001
         response = client.post(
             reverse("portal:bundle_create", args=[t.case.number]),
             {
                 "exhibits": ["E-001"],
-                "report": str(report.pk),
+                "report": "",
+                "language": "ko",
                 "recipient": "Prosecutor Han",
                 "protection": "passphrase",
                 "passphrase": "given by telephone 7731",
@@ -200,7 +201,9 @@ def test_bundle_with_a_passphrase_is_created(shared: dict[str, Any]) -> None:
         )
     assert response.status_code == 302
     bundle = ExportBundle.objects.get(case=t.case)
-    assert bundle.status == ReportStatus.DONE and bundle.recipient_key == "passphrase"
+    assert bundle.status == ReportStatus.DONE, bundle.error
+    assert bundle.recipient_key == "passphrase"
+    assert bundle.report is not None and bundle.report.scope == ["E-001"] and bundle.report.language == "ko"
 
 
 @pytest.mark.django_db(transaction=True)

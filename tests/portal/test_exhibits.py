@@ -311,14 +311,18 @@ def test_bundle_form_checks_the_key_or_passphrase_before_anything_is_asked(setup
     exhibit = services.exhibit_create(case=t.case, item_ids=[photos[0].pk], description="x", actor=t.lead)
     client = client_for(t.lead)
     empty = client.get(url("bundle_create", t)).content.decode()
-    assert "No exhibit is approved or shared yet" in empty
+    assert "No exhibit is shared with the prosecutor yet" in empty
     services.exhibit_approve(exhibit=exhibit, actor=supervisor(t))
-    no_report = client.get(url("bundle_create", t)).content.decode()
-    assert "No finished report yet" in no_report
+    assert "No exhibit is shared" in client.get(url("bundle_create", t)).content.decode()  # approved only
+    services.exhibit_share(exhibit=exhibit, actor=t.lead)
     report = _report(t, exhibit, status=ReportStatus.DONE, progress=100, sha256="ab" * 32)
+    form = client.get(url("bundle_create", t)).content.decode()
+    assert 'value="E-001"' in form and f'<option value="{report.pk}">' in form
+    assert '<option value="" selected>' in form  # by default a new report of exactly these exhibits
     base = {
         "exhibits": ["E-001"],
         "report": str(report.pk),
+        "language": "ko",
         "recipient": "Seoul Central District Prosecutors' Office",
     }
     short = client.post(url("bundle_create", t), {**base, "protection": "passphrase", "passphrase": "short"})
