@@ -22,24 +22,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from casefile import exhibit_selectors
 from casefile import exhibits as exhibit_services
-from casefile.choices import CaseMemberRole, ExhibitStatus, ReportStatus
-from casefile.exhibit_selectors import (
-    bundle_get_for,
-    bundle_list_for,
-    exhibit_get_for,
-    exhibit_items_for,
-    exhibit_list_for,
-    report_get_for,
-    report_list_for,
-)
-from casefile.models import Case, Exhibit
+from casefile.choices import ExhibitStatus, ReportStatus
+from casefile.models import Case, Exhibit, ExhibitItem, ExportBundle, Report
 from casefile.selectors import case_custody_for, case_get_for
 from evidence.choices import ItemStatus
 from evidence.models import EvidenceItem
-from evidence.selectors import CONTENT_ROLES, PROSECUTOR_ROLE, evidence_visible_to
+from evidence.selectors import CONTENT_ROLES, PROSECUTOR_ROLE, VICTIM_SUPPORT_ROLE, evidence_visible_to
 from haetae.auth import verified_login_required
-from haetae.errors import AccessDenied, HaetaeError, RejectedInput
+from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
 from portal.forms_exhibits import (
     ApproveForm,
     BundleForm,
@@ -51,8 +43,6 @@ from portal.forms_exhibits import (
 from portal.views.work import is_partial, shows_errors
 
 SEARCH_RESULTS = 30
-REPORT_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
-BUNDLE_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
 POLL_SECONDS = 1
 
 
@@ -66,6 +56,40 @@ def _role(case: Case) -> str:
 
 def _case(request: HttpRequest, number: str) -> Case:
     return case_get_for(user=request.user, number=number)
+
+
+def _exhibit_pages(case: Case) -> None:
+    """Victim support works from the support pages: the exhibit pages show file names and item lists."""
+    if _role(case) == VICTIM_SUPPORT_ROLE:
+        raise AccessDenied(
+            f"victim support does not use the exhibit pages of case {case.number} (they list file names and "
+            "evidence): the support pages list what you need"
+        )
+
+
+def exhibit_items(*, user: Any, exhibit: Exhibit) -> list[ExhibitItem]:
+    """The exhibit's items in order, narrowed by the item rule (``evidence_visible_to``)."""
+    return list(
+        ExhibitItem.objects.filter(
+            exhibit_id=exhibit.pk, item_id__in=evidence_visible_to(user=user).values("pk")
+        )
+        .select_related("item", "item__blob")
+        .order_by("position")
+    )
+
+
+def _report_of(request: HttpRequest, case: Case, pk: int) -> Report:
+    report = exhibit_selectors.report_get_for(user=request.user, report_id=pk)
+    if report.case_id != case.pk:
+        raise NotFound(f"no report {pk} in case {case.number} among those you may see")
+    return report
+
+
+def _bundle_of(request: HttpRequest, case: Case, pk: int) -> ExportBundle:
+    bundle = exhibit_selectors.bundle_get_for(user=request.user, bundle_id=pk)
+    if bundle.case_id != case.pk:
+        raise NotFound(f"no export bundle {pk} in case {case.number} among those you may see")
+    return bundle
 
 
 def _can_approve(request: HttpRequest, case: Case, exhibit: Exhibit) -> bool:
@@ -83,9 +107,11 @@ def _abilities(request: HttpRequest, case: Case, exhibit: Exhibit | None = None)
     abilities = {
         "author": role in exhibit_services.EXHIBIT_AUTHOR_ROLES,
         "release": role in exhibit_services.EXHIBIT_RELEASE_ROLES,
-        "report": role in REPORT_ROLES,
-        "bundle": role in BUNDLE_ROLES,
+        "report": role in exhibit_selectors.REPORT_REQUEST_ROLES,
+        "bundle": role in exhibit_selectors.BUNDLE_REQUEST_ROLES,
         "thumbnails": role in CONTENT_ROLES,
+        # Free text written for the court (description, opinion, withdrawal reason) is not for these roles.
+        "free_text": role not in exhibit_selectors.EXHIBIT_SUMMARY_ROLES,
     }
     if exhibit is not None:
         status = exhibit.status
@@ -112,7 +138,9 @@ def _require_author(case: Case) -> None:
 
 
 def _open_numbers(case: Case) -> list[str]:
-    return [e.number for e in exhibit_list_for(case=case).exclude(status=ExhibitStatus.WITHDRAWN)]
+    return [
+        e.number for e in exhibit_selectors.exhibit_list(case=case).exclude(status=ExhibitStatus.WITHDRAWN)
+    ]
 
 
 # --- list, create, edit -------------------------------------------------------------------------------
@@ -126,15 +154,16 @@ def exhibit_list(request: HttpRequest, number: str) -> HttpResponse:
     case = _case(request, number)
     if _role(case) == PROSECUTOR_ROLE:
         return redirect("portal:prosecutor_case", number=case.number)
-    exhibits = list(exhibit_list_for(case=case))
+    _exhibit_pages(case)
+    exhibits = list(exhibit_selectors.exhibit_list(case=case))
     return render(
         request,
         "portal/exhibits/list.html",
         {
             "case": case,
             "exhibits": exhibits,
-            "reports": list(report_list_for(case=case)[:20]),
-            "bundles": list(bundle_list_for(case=case)[:20]),
+            "reports": list(exhibit_selectors.case_reports(case=case, user=request.user)[:20]),
+            "bundles": list(exhibit_selectors.case_bundles(case=case, user=request.user)[:20]),
             "report_form": ReportForm(numbers=_open_numbers(case)),
             "can": _abilities(request, case),
         },
@@ -223,10 +252,10 @@ def exhibit_edit(request: HttpRequest, number: str, exhibit: str) -> HttpRespons
     """Change a draft's description, opinion or items (one awaiting approval goes back to draft)."""
     case = _case(request, number)
     _require_author(case)
-    found = exhibit_get_for(case=case, number=exhibit)
+    found = exhibit_selectors.exhibit_get(case=case, number=exhibit)
     if request.method == "GET":
         form = ExhibitForm(initial={"description": found.description, "opinion": found.opinion})
-        ids = [row.item_id for row in exhibit_items_for(user=request.user, exhibit=found)]
+        ids = [row.item_id for row in exhibit_items(user=request.user, exhibit=found)]
         return _form_page(request, case, form, _chosen(request, case, ids), exhibit=found)
     form = ExhibitForm(request.POST)
     ids = _posted_items(request, form)
@@ -284,7 +313,7 @@ def _detail(
         {
             "case": case,
             "exhibit": exhibit,
-            "rows": list(exhibit_items_for(user=request.user, exhibit=exhibit)),
+            "rows": exhibit_items(user=request.user, exhibit=exhibit),
             "history": list(history.select_related("actor")),
             "can": _abilities(request, case, exhibit),
             "withdraw_form": WithdrawForm(),
@@ -301,12 +330,13 @@ def _detail(
 def exhibit_detail(request: HttpRequest, number: str, exhibit: str) -> HttpResponse:
     """One exhibit: who did what when, its items, its custody history and the steps open to the caller."""
     case = _case(request, number)
-    return _detail(request, case, exhibit_get_for(case=case, number=exhibit))
+    _exhibit_pages(case)
+    return _detail(request, case, exhibit_selectors.exhibit_get(case=case, number=exhibit))
 
 
 def _step(request: HttpRequest, number: str, exhibit: str, do: Any, done: str) -> HttpResponse:
     case = _case(request, number)
-    found = exhibit_get_for(case=case, number=exhibit)
+    found = exhibit_selectors.exhibit_get(case=case, number=exhibit)
     try:
         do(found)
     except HaetaeError as exc:
@@ -407,7 +437,7 @@ def report_create(request: HttpRequest, number: str) -> HttpResponse:
 def report_detail(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """A report version and its progress (HTMX polls the Report row until it is done or failed)."""
     case = _case(request, number)
-    report = report_get_for(case=case, report_pk=pk)
+    report = _report_of(request, case, pk)
     context = {
         "case": case,
         "job": report,
@@ -446,10 +476,11 @@ def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
 @shows_errors
 def report_download(request: HttpRequest, number: str, pk: int) -> HttpResponseBase:
     """The signed PDF; ``report_open`` checks the role and records ``report_downloaded`` first."""
+    case = _case(request, number)
+    report = _report_of(request, case, pk)
+    exhibit_selectors.download_allowed(row=report, kind="report")
     from casefile.reports.services import report_open
 
-    case = _case(request, number)
-    report = report_get_for(case=case, report_pk=pk)
     chunks = report_open(report=report, actor=_actor(request), purpose=request.GET.get("purpose", ""))
     return _download(
         iter(chunks),
@@ -465,7 +496,7 @@ def report_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
 
 def _bundle_numbers(case: Case) -> list[str]:
     """A bundle goes to the prosecutor, so it carries exhibits already shared with them."""
-    return [e.number for e in exhibit_list_for(case=case).filter(status=ExhibitStatus.SHARED)]
+    return [e.number for e in exhibit_selectors.exhibit_list(case=case).filter(status=ExhibitStatus.SHARED)]
 
 
 @require_http_methods(["GET", "POST"])
@@ -476,7 +507,9 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
     their public key or a passphrase; then a Celery job builds the bundle."""
     case = _case(request, number)
     numbers = _bundle_numbers(case)
-    reports = list(report_list_for(case=case).filter(status=ReportStatus.DONE))
+    reports = list(
+        exhibit_selectors.case_reports(case=case, user=request.user).filter(status=ReportStatus.DONE)
+    )
     form = BundleForm(request.POST or None, request.FILES or None, numbers=numbers, reports=reports)
     if request.method == "POST" and form.is_valid():
         from casefile.bundles import bundle_request, bundle_secret_check
@@ -487,7 +520,7 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
             form.cleaned_data["passphrase"] if form.cleaned_data["protection"] == form.PASSPHRASE else None
         )
         chosen = form.cleaned_data["report"]
-        report_pk = report_get_for(case=case, report_pk=chosen).pk if chosen is not None else None
+        report_pk = _report_of(request, case, chosen).pk if chosen is not None else None
         language = form.cleaned_data["language"]
         try:
             bundle_secret_check(recipient_public_key=key, passphrase=passphrase)
@@ -531,7 +564,7 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
 def bundle_detail(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """An export bundle and its progress (HTMX polls the row until it is done or failed)."""
     case = _case(request, number)
-    bundle = bundle_get_for(case=case, bundle_pk=pk)
+    bundle = _bundle_of(request, case, pk)
     context = {
         "case": case,
         "job": bundle,
@@ -549,10 +582,11 @@ def bundle_detail(request: HttpRequest, number: str, pk: int) -> HttpResponse:
 @shows_errors
 def bundle_download(request: HttpRequest, number: str, pk: int) -> HttpResponseBase:
     """The bundle ZIP; ``bundle_open`` checks the role and records ``bundle_downloaded`` first."""
+    case = _case(request, number)
+    bundle = _bundle_of(request, case, pk)
+    exhibit_selectors.download_allowed(row=bundle, kind="export bundle")
     from casefile.bundles import bundle_open
 
-    case = _case(request, number)
-    bundle = bundle_get_for(case=case, bundle_pk=pk)
     chunks = bundle_open(bundle=bundle, actor=_actor(request))
     return _download(
         iter(chunks),

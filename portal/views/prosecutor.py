@@ -2,8 +2,9 @@
 downloads (logged by the services behind ``exhibits.report_download`` and ``bundle_download``), and how to
 verify.
 
-What a prosecutor sees comes from the selectors: ``case_list`` for the cases, ``exhibit_list_for`` (shared
-exhibits only for this role) and ``exhibit_items_for`` (narrowed by ``evidence_visible_to``).
+What a prosecutor sees comes from the selectors: ``case_list`` for the cases, ``exhibit_list`` (shared
+exhibits only for this role), ``case_reports`` / ``case_bundles`` (only those whose every exhibit is shared)
+and the items narrowed by ``evidence_visible_to`` (``exhibits.exhibit_items``).
 """
 
 from django.http import HttpRequest, HttpResponse
@@ -11,11 +12,12 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from casefile.choices import ReportStatus
-from casefile.exhibit_selectors import bundle_list_for, exhibit_items_for, exhibit_list_for, report_list_for
+from casefile.exhibit_selectors import case_bundles, case_reports, exhibit_list
 from casefile.selectors import case_get_for, case_list
 from evidence.selectors import PROSECUTOR_ROLE
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied
+from portal.views.exhibits import exhibit_items
 from portal.views.work import shows_errors
 
 
@@ -26,7 +28,7 @@ def prosecutor_home(request: HttpRequest) -> HttpResponse:
     cases = [
         case for case in case_list(user=request.user) if getattr(case, "caller_role", None) == PROSECUTOR_ROLE
     ]
-    shared = {case.pk: exhibit_list_for(case=case).count() for case in cases}
+    shared = {case.pk: exhibit_list(case=case).count() for case in cases}
     rows = [(case, shared[case.pk]) for case in cases]
     return render(request, "portal/prosecutor/home.html", {"rows": rows})
 
@@ -43,8 +45,7 @@ def prosecutor_case(request: HttpRequest, number: str) -> HttpResponse:
             f"{getattr(case, 'caller_role', None)}: use the case's exhibit pages"
         )
     exhibits = [
-        (exhibit, list(exhibit_items_for(user=request.user, exhibit=exhibit)))
-        for exhibit in exhibit_list_for(case=case)
+        (exhibit, exhibit_items(user=request.user, exhibit=exhibit)) for exhibit in exhibit_list(case=case)
     ]
     return render(
         request,
@@ -52,8 +53,8 @@ def prosecutor_case(request: HttpRequest, number: str) -> HttpResponse:
         {
             "case": case,
             "exhibits": exhibits,
-            "reports": list(report_list_for(case=case).filter(status=ReportStatus.DONE)),
-            "bundles": list(bundle_list_for(case=case).filter(status=ReportStatus.DONE)),
+            "reports": list(case_reports(case=case, user=request.user).filter(status=ReportStatus.DONE)),
+            "bundles": list(case_bundles(case=case, user=request.user).filter(status=ReportStatus.DONE)),
         },
     )
 

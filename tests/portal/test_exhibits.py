@@ -446,3 +446,28 @@ def test_browser_report_progress_polls_the_row_until_done(page: Any) -> None:
     screenshot(page, "report-done-row")
     page.goto(page.base + url("bundle_create", t))
     screenshot(page, "bundle-form")
+
+
+def test_auditors_see_numbers_and_statuses_not_the_free_text_and_download_nothing(
+    setup: dict[str, Any],
+) -> None:
+    t, photos = setup["t"], setup["photos"]
+    exhibit = services.exhibit_create(
+        case=t.case,
+        item_ids=[photos[0].pk],
+        description="Posted in the room",
+        opinion="Same face",
+        actor=t.lead,
+    )
+    report = _report(t, exhibit, status=ReportStatus.DONE, progress=100, sha256="ab" * 32)
+    auditor = client_for(t.member(CaseMemberRole.AUDITOR))
+    listing = auditor.get(url("exhibit_list", t)).content.decode()
+    detail = auditor.get(url("exhibit_detail", t, "E-001")).content.decode()
+    for html in (listing, detail):
+        assert "E-001" in html and "Posted in the room" not in html and "Same face" not in html
+    assert url("report_detail", t, report.pk) in listing
+    refused = auditor.get(url("report_download", t, report.pk))
+    assert refused.status_code == 403 and "does not download reports" in refused.content.decode()
+    assert not CustodyEvent.objects.filter(action=CustodyAction.REPORT_DOWNLOADED).exists()
+    lead = client_for(t.lead).get(url("exhibit_detail", t, "E-001")).content.decode()
+    assert "Posted in the room" in lead and "Same face" in lead
