@@ -310,3 +310,22 @@ def test_browser_uploads_a_zip_with_a_progress_bar_and_sees_100_percent(
         f"#recent-acquisitions a[href='{reverse('portal:ingest_progress', args=[acquisition.pk])}']"
     )
     screenshot(page, "ingest-done")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_browser_upload_after_the_session_ended_says_so_and_ingests_nothing(page: Any) -> None:
+    t = team()
+    browser_sign_in(page, t.lead)
+    page.goto(page.base + reverse("portal:ingest", args=[t.case.number]))
+    page.context.clear_cookies()  # signed out elsewhere, or the session expired
+    page.set_input_files(
+        "#id_files",
+        files=[{"name": "a.jpg", "mimeType": "image/jpeg", "buffer": jpeg_bytes("coffee", quality=30)}],
+    )
+    page.click("#upload-button")
+    page.wait_for_function(
+        "() => document.getElementById('upload-text').textContent.includes('sign in again')"
+    )
+    assert page.locator("#upload-result").inner_text().strip() == ""
+    assert not Acquisition.objects.exists()
+    screenshot(page, "ingest-session-ended")

@@ -54,6 +54,11 @@
     });
     xhr.addEventListener("load", function () {
       button.disabled = false;
+      if (xhr.responseURL && xhr.responseURL.indexOf("/login/") !== -1) {
+        // The session ended while the files were sent: nothing was ingested.
+        text.textContent = msg.msgSignin;
+        return;
+      }
       result.innerHTML = xhr.responseText;
       if (window.htmx) { window.htmx.process(result); }
       if (xhr.status < 400) {
