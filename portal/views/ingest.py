@@ -11,6 +11,7 @@ archive members with their reasons) and a progress panel that HTMX polls until i
 from typing import Any, BinaryIO, cast
 
 from django.contrib.auth.models import User
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
@@ -47,11 +48,23 @@ def _form(case: Case, data: Any = None) -> SeizureForm:
 
 
 def _recent(case: Case, user: Any) -> list[Acquisition]:
+    """The case's newest acquisitions with ``items_committed`` (items recorded so far, while one runs)."""
     return list(
         Acquisition.objects.filter(case_id=case.pk, case_id__in=visible_case_ids(user=user))
         .select_related("actor")
+        .annotate(items_committed=Count("items"))
         .order_by("-started_at", "-pk")[:RECENT_ACQUISITIONS]
     )
+
+
+def _recent_context(case: Case, user: Any) -> dict[str, Any]:
+    recent = _recent(case, user)
+    return {
+        "case": case,
+        "recent": recent,
+        # While an ingest runs (a large upload is hashed and unpacked inside its request), the list polls.
+        "any_running": any(a.status == AcquisitionStatus.RUNNING for a in recent),
+    }
 
 
 @require_GET
@@ -60,14 +73,10 @@ def _recent(case: Case, user: Any) -> list[Acquisition]:
 def ingest_page(request: HttpRequest, number: str) -> HttpResponse:
     """The seizure form and file picker of a case, with its recent acquisitions."""
     case = _ingest_case(request, number)
-    if is_partial(request):  # the recent acquisitions, refreshed after an upload
-        return render(
-            request, "portal/ingest/_recent.html", {"case": case, "recent": _recent(case, request.user)}
-        )
+    if is_partial(request):  # the recent acquisitions, refreshed during and after an upload
+        return render(request, "portal/ingest/_recent.html", _recent_context(case, request.user))
     return render(
-        request,
-        "portal/ingest/page.html",
-        {"case": case, "form": _form(case), "recent": _recent(case, request.user)},
+        request, "portal/ingest/page.html", {"form": _form(case), **_recent_context(case, request.user)}
     )
 
 
@@ -123,7 +132,7 @@ def _receive(request: HttpRequest, case: Case) -> HttpResponse:
         status = 400
     if is_partial(request):
         return render(request, "portal/ingest/_result.html", context, status=status)
-    context["recent"] = _recent(case, request.user)
+    context.update(_recent_context(case, request.user))
     if status != 400:
         context["form"] = _form(case)
     return render(request, "portal/ingest/page.html", context, status=status)

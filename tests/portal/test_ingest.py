@@ -329,3 +329,17 @@ def test_browser_upload_after_the_session_ended_says_so_and_ingests_nothing(page
     assert page.locator("#upload-result").inner_text().strip() == ""
     assert not Acquisition.objects.exists()
     screenshot(page, "ingest-session-ended")
+
+
+def test_recent_acquisitions_poll_while_an_ingest_runs() -> None:
+    t = team()
+    client = Client()
+    verified_login(client, t.lead)
+    item = EvidenceItem.objects.get(pk=_item_pk(t))
+    page_url = reverse("portal:ingest", args=[t.case.number])
+    done = client.get(page_url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="recent-acquisitions"' in done and "every 2s" not in done and "<html" not in done
+    Acquisition.objects.filter(pk=item.acquisition_id).update(status=AcquisitionStatus.RUNNING)
+    running = client.get(page_url, HTTP_HX_REQUEST="true").content.decode()
+    assert "every 2s" in running
+    assert re.search(r"<td>1 <small>", running)  # one item recorded so far

@@ -51,6 +51,8 @@
     xhr.upload.addEventListener("load", function () {
       bar.value = 100;
       text.textContent = "100 % — " + msg.msgProcessing;
+      // The recent acquisitions list shows the running ingest and its items as they are recorded.
+      document.body.dispatchEvent(new Event("ingest-sent"));
     });
     xhr.addEventListener("load", function () {
       button.disabled = false;
