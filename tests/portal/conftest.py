@@ -28,6 +28,11 @@ CHROMIUM_ARGS = [
 ]
 
 
+# The open browser, shared by every directory that uses these fixtures (tests/flows re-exports them), so two
+# definitions of the fixture never start Playwright twice at once in one thread, which it refuses.
+_running: dict[str, Any] = {}
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """One headless Chromium per test module (fails, never skips, in CI when it is missing).
@@ -35,6 +40,9 @@ def chromium() -> Iterator[Any]:
     Per module, not per session: Playwright's sync API keeps an asyncio loop running in the test thread while
     it is open, and code under test that calls ``asyncio.run`` (pyHanko's signing) refuses to run inside one.
     """
+    if "browser" in _running:
+        yield _running["browser"]
+        return
     if not shutil.which(CHROMIUM) and not Path(CHROMIUM).exists():
         if os.environ.get("CI") == "true":
             pytest.fail(f"Chromium not found at {CHROMIUM}: scripts/sysdeps.sh --test installs it")
@@ -44,8 +52,12 @@ def chromium() -> Iterator[Any]:
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in the test thread
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        _running["browser"] = browser
+        try:
+            yield browser
+        finally:
+            _running.pop("browser", None)
+            browser.close()
 
 
 @pytest.fixture
