@@ -39,7 +39,9 @@ class Refuse:
             raise ImportError(f"the verifier must not import {name}")
         return None
 sys.meta_path.insert(0, Refuse())
-sys.path[:] = [sys.argv[1]] + [p for p in sys.path if p and not p.startswith(sys.argv[2])]
+sys.path[:] = [sys.argv[1]] + [
+    p for p in sys.path if p and (not p.startswith(sys.argv[2]) or p.startswith(sys.prefix))
+]  # the checkout is off the path; the virtual environment's site-packages (which may sit inside it) stay
 sys.argv = [sys.argv[3]] + sys.argv[4:]
 try:
     runpy.run_path(sys.argv[0], run_name="__main__")
