@@ -3,12 +3,7 @@ progress reach 100 %, reveal an item with a reason and see the custody event, co
 exhibit and download the report, sign in as victim support and find no media element or content URL
 anywhere, sign in as a prosecutor and see only shared exhibits, switch the language.
 
-Written in the pwork branch. Steps that need another helper's branch are marked ``# needs <helper>`` and run
-only when that branch's URL name (or service) exists; until then the step is recorded as pending and the
-test ends with a skip naming them, after every step that can run has run and passed. At merge every name
-exists and the whole flow runs. The other branches' URL names (``OTHER_BRANCH_URLS``) are those merged on
-main while this was written; their pages' form fields and buttons are matched by label and role name, and
-may need adjusting to the merged templates.
+Every step runs in the one browser session, against the live server, with real detectors and signing.
 """
 
 import io
@@ -20,11 +15,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.core.management import call_command
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from casefile.choices import CaseMemberRole, ExhibitStatus
 from casefile.models import Case, Exhibit
-from casefile.services import case_create, member_add
+from casefile.services import member_add
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
 from tests.detection import conftest as detection_fixtures
@@ -32,7 +27,6 @@ from tests.factories_access import jpeg_bytes
 from tests.portal import conftest as portal_fixtures
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
-from tests.portal.merged import merged_here
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager")]
 # Celery as in the embedded default (the PostgreSQL leg names a broker with no worker behind it).
@@ -41,21 +35,8 @@ chromium = portal_fixtures.chromium
 page = portal_fixtures.page
 
 NUMBER = "2026-SEOUL-0042"
-# URL names other helpers define (as merged on main so far). value: (helper, what the page is).
-OTHER_BRANCH_URLS = {
-    "portal:case_create": ("pcase", "create a case"),
-    "portal:evidence_detail": ("pcase", "evidence item page: reveal, findings"),
-    "portal:support-home": ("psupport", "victim-support start page"),
-}
 MEDIA_SELECTOR = "img, video, audio, object, embed, picture, canvas, source, iframe"
 CONTENT_URL = re.compile(r"/content/|/preview")
-
-
-def _url(name: str, *args: Any) -> str | None:
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
 
 
 def _users() -> dict[str, User]:
@@ -92,7 +73,6 @@ def _no_media_anywhere(page: Any, where: str) -> None:
 
 
 def test_portal_flow(page: Any) -> None:
-    pending: list[str] = []
     people = _users()
     kim, choi, boss, park, lee = (people[n] for n in ("kim", "choi", "boss", "park", "lee"))
 
@@ -100,19 +80,14 @@ def test_portal_flow(page: Any) -> None:
     browser_sign_in(page, kim)
     screenshot(page, "flow-01-dashboard")
 
-    # 2. Create a case.  # needs pcase (the case-create page); without it, through the service.
-    create_url = _url("portal:case_create")
-    if create_url:
-        page.goto(page.base + create_url)
-        page.fill("#id_number", NUMBER)
-        page.fill("#id_title", "Deepfake distribution channel")
-        page.locator("form button[type=submit]").last.click()
-        page.wait_for_load_state()
-        screenshot(page, "flow-02-case-created")
-        case = Case.objects.get(number=NUMBER)
-    else:
-        pending.append("create the case in the browser (pcase: portal:case_create)")
-        case = case_create(number=NUMBER, title="Deepfake distribution channel", actor=kim)
+    # 2. Create a case.
+    page.goto(page.base + reverse("portal:case_create"))
+    page.fill("#id_number", NUMBER)
+    page.fill("#id_title", "Deepfake distribution channel")
+    page.locator("form button[type=submit]").last.click()
+    page.wait_for_url(page.base + reverse("portal:case_detail", args=[NUMBER]))
+    screenshot(page, "flow-02-case-created")
+    case = Case.objects.get(number=NUMBER)
     for user, role in [
         (choi, CaseMemberRole.INVESTIGATOR),
         (boss, CaseMemberRole.INVESTIGATOR),
@@ -141,29 +116,23 @@ def test_portal_flow(page: Any) -> None:
     astronaut = EvidenceItem.objects.get(case=case, original_name="astronaut.jpg")
     coffee = EvidenceItem.objects.get(case=case, original_name="coffee.jpg")
 
-    # 4. Reveal an item with a reason and see the custody event.  # needs pcase (portal:evidence_detail)
-    item_url = _url("portal:evidence_detail", astronaut.pk)
-    if item_url:
-        page.goto(page.base + item_url)
-        page.fill("#reveal-reason", "compare with V-1's reference photograph")
-        page.click("#reveal-button")
-        # The custody timeline refreshes with the new `viewed` event and its reason.
-        page.wait_for_selector("#custody >> text=compare with V-1's reference photograph")
-        viewed = CustodyEvent.objects.filter(item=astronaut, action=CustodyAction.VIEWED).latest("seq")
-        assert viewed.purpose == "compare with V-1's reference photograph" and viewed.actor == kim
-        screenshot(page, "flow-04-revealed")
+    # 4. Reveal an item with a reason and see the custody event.
+    page.goto(page.base + reverse("portal:evidence_detail", args=[astronaut.pk]))
+    page.fill("#reveal-reason", "compare with V-1's reference photograph")
+    page.click("#reveal-button")
+    # The custody timeline refreshes with the new `viewed` event and its reason.
+    page.wait_for_selector("#custody >> text=compare with V-1's reference photograph")
+    viewed = CustodyEvent.objects.filter(item=astronaut, action=CustodyAction.VIEWED).latest("seq")
+    assert viewed.purpose == "compare with V-1's reference photograph" and viewed.actor == kim
+    screenshot(page, "flow-04-revealed")
 
-        # 5. Confirm a finding (a detector's lead becomes the investigator's confirmed finding).
-        finding = page.locator("tbody.finding").first
-        finding.locator("input[name=reason]").fill("a face is visible at the centre")
-        finding.locator("button[name=decision][value=confirmed]").click()
-        page.wait_for_selector("tbody.finding .review-confirmed")
-        assert CustodyEvent.objects.filter(item=astronaut, action=CustodyAction.FINDING_REVIEWED).exists()
-        screenshot(page, "flow-05-finding-confirmed")
-    else:
-        pending.append(
-            "reveal with a reason, see the custody event, confirm a finding (pcase: portal:evidence_detail)"
-        )
+    # 5. Confirm a finding (a detector's lead becomes the investigator's confirmed finding).
+    finding = page.locator("tbody.finding").first
+    finding.locator("input[name=reason]").fill("a face is visible at the centre")
+    finding.locator("button[name=decision][value=confirmed]").click()
+    page.wait_for_selector("tbody.finding .review-confirmed")
+    assert CustodyEvent.objects.filter(item=astronaut, action=CustodyAction.FINDING_REVIEWED).exists()
+    screenshot(page, "flow-05-finding-confirmed")
 
     # 6. An exhibit: drafted by choi, approved by the supervisor, shared by the lead; then the report.
     browser_sign_in(page, choi)
@@ -188,39 +157,30 @@ def test_portal_flow(page: Any) -> None:
     page.click(f"form[action='{reverse('portal:exhibit_share', args=[NUMBER, 'E-001'])}'] button")
     page.wait_for_selector("#exhibit-status.status-shared")
     assert Exhibit.objects.get(case=case).status == ExhibitStatus.SHARED
-    if not merged_here("casefile.reports.services"):  # needs sign (report_request, report_generate_task)
-        pending.append("generate and download the report (sign: casefile.reports.services)")
-    else:
-        page.goto(page.base + reverse("portal:exhibit_list", args=[NUMBER]))
-        page.check("input[name=exhibits][value=E-001]")
-        page.select_option("#id_language", "ko")
-        page.click(f"form[action='{reverse('portal:report_create', args=[NUMBER])}'] button[type=submit]")
-        page.wait_for_selector(".job-bar[data-status=done]", timeout=180_000)
-        screenshot(page, "flow-06-report-done")
-        with page.expect_download() as download:
-            page.click("#report-download")
-        assert download.value.suggested_filename.endswith(".pdf")
-        assert CustodyEvent.objects.filter(case=case, action=CustodyAction.REPORT_DOWNLOADED).count() == 1
+    page.goto(page.base + reverse("portal:exhibit_list", args=[NUMBER]))
+    page.check("input[name=exhibits][value=E-001]")
+    page.select_option("#id_language", "ko")
+    page.click(f"form[action='{reverse('portal:report_create', args=[NUMBER])}'] button[type=submit]")
+    page.wait_for_selector(".job-bar[data-status=done]", timeout=180_000)
+    screenshot(page, "flow-06-report-done")
+    with page.expect_download() as download:
+        page.click("#report-download")
+    assert download.value.suggested_filename.endswith(".pdf")
+    assert CustodyEvent.objects.filter(case=case, action=CustodyAction.REPORT_DOWNLOADED).count() == 1
 
     # 7. Victim support: no media element and no content URL on any page they reach.
     browser_sign_in(page, park)
     _no_media_anywhere(page, "the dashboard")
     page.goto(page.base + reverse("portal:exhibit_list", args=[NUMBER]))
     _no_media_anywhere(page, "the exhibit list (refused)")
-    support_url = _url("portal:support-home")  # needs psupport
-    if support_url:
-        page.goto(page.base + support_url)
-        _no_media_anywhere(page, "the support start page")
-        links = page.eval_on_selector_all(
-            "main a[href^='/']", "links => links.map(a => a.getAttribute('href'))"
-        )
-        for href in dict.fromkeys(links):
-            if "export" in href:  # a file download (the hash list), not a page
-                continue
-            page.goto(page.base + href)
-            _no_media_anywhere(page, href)
-    else:
-        pending.append("walk every victim-support page (psupport: portal:support-home)")
+    page.goto(page.base + reverse("portal:support-home"))
+    _no_media_anywhere(page, "the support start page")
+    links = page.eval_on_selector_all("main a[href^='/']", "links => links.map(a => a.getAttribute('href'))")
+    for href in dict.fromkeys(links):
+        if "export" in href:  # a file download (the hash list), not a page
+            continue
+        page.goto(page.base + href)
+        _no_media_anywhere(page, href)
     refused = page.request.get(page.base + f"/api/v1/evidence/{astronaut.pk}/preview/")
     assert refused.status == 403  # and the previews themselves stay closed to this session
     screenshot(page, "flow-07-victim-support")
@@ -245,6 +205,3 @@ def test_portal_flow(page: Any) -> None:
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.get_by_role("heading", name="How to verify a report and an export bundle").is_visible()
     screenshot(page, "flow-09-english")
-
-    if pending:
-        pytest.skip("every step of this branch passed; waiting for merge: " + "; ".join(pending))

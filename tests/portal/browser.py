@@ -11,6 +11,9 @@ PASSWORD = "a long enough passphrase 42"
 
 def browser_sign_in(page: Any, user: Any) -> None:
     """Sign ``user`` in on ``page`` with a password and the current code (TOTP is required in tests)."""
+    # Leave the current page first: its HTMX polling must not query the live server's database while this
+    # thread writes to it (SQLite's in-memory test database is one connection shared by both threads).
+    page.goto("about:blank")
     user = get_user_model().objects.get(pk=user.pk)
     user.set_password(PASSWORD)
     user.save()

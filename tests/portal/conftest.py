@@ -13,6 +13,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
+
+
+class SerialWSGIServer(WSGIServer):
+    """The live server answering one request at a time (each response closes its connection).
+
+    On SQLite the test database lives in memory and is one connection, shared by the test thread and the
+    live server; Django's default threaded server would use it from several request threads at once (a
+    browser loads a page, its assets and HTMX polls in parallel), which fails with "database table is
+    locked". PostgreSQL keeps the threaded server.
+    """
+
+    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    LiveServerThread.server_class = SerialWSGIServer
+
 
 CHROMIUM = os.environ.get("HAETAE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
