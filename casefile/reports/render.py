@@ -79,8 +79,9 @@ HASH_SIZE, HASH_LEADING = 6.2, 7.6
 
 @dataclass(frozen=True)
 class RenderResult:
-    """The finished plain PDF's page count and its text for the PII scan: every word it shows except the
-    hex digests, signatures and roots Haetae computed (which cannot hold an identity)."""
+    """The finished plain PDF's page count and its text for the PII scan: every value it shows (names,
+    descriptions, opinions, paths, places, metadata …), without the fixed wording of ``strings.py`` and the
+    hex digests, signatures and roots Haetae computed, neither of which can hold an identity."""
 
     page_count: int
     text: str
@@ -180,12 +181,14 @@ class _Writer:
         self.st = _styles()
         self.text = text
 
-    def p(self, value: Any, style: str = "body") -> Paragraph:
+    def p(self, value: Any, style: str = "body", *, record: bool = True) -> Paragraph:
+        """A paragraph; ``record`` False for the fixed wording of strings.py, which holds no data."""
         value = "" if value is None else str(value)
-        self.text.append(value)
+        if record:
+            self.text.append(value)
         return Paragraph(escape(value).replace("\n", "<br/>"), self.st[style])
 
-    def cell(self, value: Any, style: str, width: float) -> Paragraph | str:
+    def cell(self, value: Any, style: str, width: float, *, record: bool = True) -> Paragraph | str:
         """A table cell: plain text where it fits on its lines (fast), a wrapping Paragraph otherwise.
 
         Hash values are broken into lines by character width (hex has no word breaks), never wrapped by
@@ -199,12 +202,13 @@ class _Writer:
             return "\n".join(part for line in value.split("\n") for part in _break(line, inner, HASH_SIZE))
         font = FONT_BOLD if style == "head" else FONT
         if all(_width(line, CELL_SIZE, font) <= inner for line in value.split("\n")):
-            self.text.append(value)
+            if record:
+                self.text.append(value)
             return value
-        return self.p(value, style)
+        return self.p(value, style, record=record)
 
     def label(self, key: str, style: str = "body") -> Paragraph:
-        return self.p(self.s[key], style)
+        return self.p(self.s[key], style, record=False)
 
     def table(
         self,
@@ -217,7 +221,9 @@ class _Writer:
     ) -> Table:
         cell_styles = styles or ["cell"] * len(header)
         columns = [w * WIDTH for w in widths]
-        data: list[list[Any]] = [[self.cell(self.s[h], "head", columns[i]) for i, h in enumerate(header)]]
+        data: list[list[Any]] = [
+            [self.cell(self.s[h], "head", columns[i], record=False) for i, h in enumerate(header)]
+        ]
         for row in rows:
             data.append(
                 [
@@ -250,7 +256,10 @@ class _Writer:
 
     def pairs(self, rows: list[tuple[str, Any]], *, key_width: float = 0.28) -> Table:
         columns = [key_width * WIDTH, (1 - key_width) * WIDTH]
-        data = [[self.cell(self.s[k], "head", columns[0]), self.cell(v, "cell", columns[1])] for k, v in rows]
+        data = [
+            [self.cell(self.s[k], "head", columns[0], record=False), self.cell(v, "cell", columns[1])]
+            for k, v in rows
+        ]
         table = Table(data, colWidths=columns)
         table.setStyle(
             TableStyle(

@@ -110,7 +110,16 @@ def test_english_report_has_every_section_on_numbered_pages(tmp_path: Path) -> N
     # Nobody's identity: only pseudonyms.
     for identity in (VICTIM, VICTIM_KO):
         assert identity.name not in text and identity.contact not in text and identity.birth_date not in text
-    assert result.text and "Exhibit E-001" in result.text
+    assert "Exhibit E-001" in result.text  # the text for the PII scan holds every value shown
+    for value in (
+        "The face of V-1",
+        "Two images posted",
+        "astronaut.jpg",
+        "DCIM folder",
+        "SEAL-0042",
+        "Min-jun",
+    ):
+        assert value in result.text, value
     assert progress[0] == 0 and progress[-1] == 100 and progress == sorted(progress)
 
 
