@@ -653,11 +653,13 @@ def _canvas(*args: Any, **kwargs: Any) -> canvas.Canvas:
 class _Parts:
     """Lays out part PDFs in a temporary folder and counts their pages."""
 
-    def __init__(self, folder: Path, *, title: str, language: str) -> None:
+    def __init__(self, folder: Path, *, title: str, language: str, text: list[str]) -> None:
         self.folder = folder
         self.title = title
         self.language = language
         self.parts: list[tuple[Path, int]] = []
+        self.text = text  # the writer's strings, made into one per part (small strings cost ~50 bytes each)
+        self.text_parts: list[str] = []
 
     def write(self, story: list[Flowable]) -> None:
         while story and isinstance(story[0], PageBreak):  # a part starts on a fresh page anyway
@@ -675,6 +677,8 @@ class _Parts:
         )
         doc.build(story, canvasmaker=_canvas)
         self.parts.append((path, doc.page))
+        self.text_parts.append("\n".join(self.text))
+        self.text.clear()
 
     @property
     def pages(self) -> int:
@@ -724,7 +728,10 @@ def report_render(
     report(0)
     with tempfile.TemporaryDirectory(prefix="haetae-report-") as tmp:
         parts = _Parts(
-            Path(tmp), title=f"{strings['report_title']} {report_id} v{version}", language=data.language
+            Path(tmp),
+            title=f"{strings['report_title']} {report_id} v{version}",
+            language=data.language,
+            text=text,
         )
         parts.write(
             [*_cover(w, data, report_id=report_id, version=version, signer=signer), *_exhibit_list(w, data)]
@@ -774,7 +781,7 @@ def report_render(
             language=data.language,
         )
     report(100)
-    return RenderResult(page_count=total, text="\n".join(text))
+    return RenderResult(page_count=total, text="\n".join([*parts.text_parts, *text]))
 
 
 def _stamp(
