@@ -63,6 +63,7 @@ from haetae.errors import RejectedInput
 PART_EXHIBITS = 50
 CERTIFICATE_ROWS_PER_PART = 1500
 LIST_ROWS_PER_TABLE = 200
+LIST_TABLES_PER_PART = 5
 FONT = "NanumGothic"
 FONT_BOLD = "NanumGothic-Bold"
 FONT_FILES = {FONT: "NanumGothic.ttf", FONT_BOLD: "NanumGothicBold.ttf"}
@@ -733,10 +734,15 @@ def report_render(
             language=data.language,
             text=text,
         )
-        parts.write(
-            [*_cover(w, data, report_id=report_id, version=version, signer=signer), *_exhibit_list(w, data)]
-        )
-        story: list[Flowable] = []
+        story = _cover(w, data, report_id=report_id, version=version, signer=signer)
+        for n, flowable in enumerate(_exhibit_list(w, data)):
+            story.append(flowable)
+            if isinstance(flowable, Table) and n % LIST_TABLES_PER_PART == 0:
+                parts.write(story)  # a long exhibit list is laid out in parts too
+                story = []
+        if story:
+            parts.write(story)
+        story = []
         in_part = 0
         for exhibit in data.exhibits:
             story += _exhibit(w, exhibit)
