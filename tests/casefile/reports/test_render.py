@@ -4,6 +4,7 @@ page, hashes, custody with checkpoints, the labels, embedded fonts, and a thumbn
 import io
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -206,3 +207,30 @@ def test_missing_fonts_are_explained(tmp_path: Path, settings) -> None:
     settings.HAETAE_REPORT_FONT_DIR = tmp_path
     with pytest.raises(RejectedInput, match=r"install fonts-nanum .* HAETAE_REPORT_FONT_DIR"):
         register_fonts()
+
+
+def test_many_small_parts_join_into_one_numbered_document(tmp_path: Path, monkeypatch) -> None:
+    from casefile.reports import render
+
+    built = report_case(tmp_path / "seized", detectors=())
+    one = render_case(built, tmp_path / "whole.pdf", "en")
+    # Every exhibit, list table and certificate slice in a part of its own: the joins are what is tested.
+    monkeypatch.setattr(render, "PART_EXHIBITS", 1)
+    monkeypatch.setattr(render, "LIST_ROWS_PER_TABLE", 1)
+    monkeypatch.setattr(render, "LIST_TABLES_PER_PART", 1)
+    monkeypatch.setattr(render, "CERTIFICATE_ROWS_PER_PART", 2)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    pdf = tmp_path / "parts.pdf"
+    many = render_case(built, pdf, "en", report_id="RPT-PARTS")
+    pages = pdf_pages(pdf)
+    assert many.page_count == len(pages) > one.page_count
+    for number, page in enumerate(pages, start=1):
+        assert f"page {number} of {len(pages)} · RPT-PARTS v1" in page
+    with pikepdf.open(pdf) as opened:
+        assert opened.check_pdf_syntax() == []
+    text = pdf_text(pdf)
+    assert "Exhibit E-001" in text and "Exhibit E-002" in text and "Limitations and method" in text
+    assert len(re.findall(r"\bmatch\b", text.split("Hash certificate")[-1])) >= 9
+    assert not list(scratch.iterdir())  # the temporary parts are gone
