@@ -212,10 +212,15 @@ class Included:
     rehashed_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
+        """For custody details: string keys only (a JSON round trip turns integer keys into strings, which
+        would change the canonical JSON the event's hash covers), no floats."""
         return {
             "exhibits": list(self.exhibits),
             "items": list(self.items),
-            "thumbnails": {"kind": DerivativeKind.PREVIEW_BLURRED, "derivatives": dict(self.thumbnails)},
+            "thumbnails": {
+                "kind": str(DerivativeKind.PREVIEW_BLURRED),
+                "derivatives": {str(item): sha256 for item, sha256 in self.thumbnails.items()},
+            },
             "rehashed": dict(self.rehashed),
             "rehashed_at": self.rehashed_at.isoformat() if self.rehashed_at else None,
             "originals_embedded": False,

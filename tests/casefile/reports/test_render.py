@@ -2,6 +2,7 @@
 page, hashes, custody with checkpoints, the labels, embedded fonts, and a thumbnail that is blurred."""
 
 import io
+import json
 import re
 import subprocess
 import tempfile
@@ -15,6 +16,7 @@ from PIL import Image
 
 from casefile.reports.data import report_data
 from casefile.reports.render import report_render
+from evidence.custody import canonical_json
 from evidence.models import Checkpoint, CustodyEvent, Derivative
 from tests.factories_access import jpeg_bytes
 from tests.factories_reports import SIGNER, VICTIM, VICTIM_KO, pdf_pages, pdf_text, render_case, report_case
@@ -161,7 +163,10 @@ def test_thumbnail_is_the_blurred_derivative_and_shows_no_face(tmp_path: Path) -
     astronaut = built.items["astronaut"]
     derivative = Derivative.objects.get(source_id=astronaut.blob_id, kind="preview_blurred")
     assert data.included.thumbnails[astronaut.pk] == derivative.blob_id
-    assert data.included.as_json()["originals_embedded"] is False
+    included = data.included.as_json()
+    assert included["originals_embedded"] is False
+    assert included["thumbnails"]["derivatives"][str(astronaut.pk)] == derivative.blob_id
+    assert json.loads(canonical_json(included)) == included  # survives the ledger's JSON round trip
     # Find the page that holds the astronaut's preview and render it.
     pages = pdf_pages(pdf)
     number = next(
