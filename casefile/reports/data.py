@@ -10,7 +10,10 @@ further to ``THUMBNAIL_PX`` before they are embedded. Hash values "now" are comp
 original back through ``evidence.vault.read_verified`` while the report is made; a mismatch refuses the
 report (``IntegrityFailure``). What went into the report (items, derivative hashes, re-hash results) is
 collected in ``ReportData.included`` for the ``report_generated`` custody event; the report writes no
-per-item events itself, so a long report never holds the ledger lock.
+per-item events itself. The one exception: an image whose blurred preview was never made gets it made,
+with the usual ``derived`` event, which takes the ledger lock until the enclosing transaction ends. So run
+``report_data``/``report_render`` outside the transaction that stores the finished report (as an ingest
+does its reading), or the lock is held for the whole rendering.
 """
 
 import bisect
