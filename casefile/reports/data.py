@@ -10,7 +10,10 @@ further to ``THUMBNAIL_PX`` before they are embedded. Hash values "now" are comp
 original back through ``evidence.vault.read_verified`` while the report is made; a mismatch refuses the
 report (``IntegrityFailure``). What went into the report (items, derivative hashes, re-hash results) is
 collected in ``ReportData.included`` for the ``report_generated`` custody event; the report writes no
-per-item events itself, so a long report never holds the ledger lock.
+per-item events itself. The one exception: an image whose blurred preview was never made gets it made,
+with the usual ``derived`` event, which takes the ledger lock until the enclosing transaction ends. So run
+``report_data``/``report_render`` outside the transaction that stores the finished report (as an ingest
+does its reading), or the lock is held for the whole rendering.
 """
 
 import bisect
@@ -212,10 +215,15 @@ class Included:
     rehashed_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
+        """For custody details: string keys only (a JSON round trip turns integer keys into strings, which
+        would change the canonical JSON the event's hash covers), no floats."""
         return {
             "exhibits": list(self.exhibits),
             "items": list(self.items),
-            "thumbnails": {"kind": DerivativeKind.PREVIEW_BLURRED, "derivatives": dict(self.thumbnails)},
+            "thumbnails": {
+                "kind": str(DerivativeKind.PREVIEW_BLURRED),
+                "derivatives": {str(item): sha256 for item, sha256 in self.thumbnails.items()},
+            },
             "rehashed": dict(self.rehashed),
             "rehashed_at": self.rehashed_at.isoformat() if self.rehashed_at else None,
             "originals_embedded": False,

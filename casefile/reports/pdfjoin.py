@@ -7,6 +7,7 @@ The result is a plain PDF 1.4 with a classic cross-reference table; PDF/A and si
 """
 
 import hashlib
+from array import array
 from collections import deque
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -65,8 +66,8 @@ class PdfJoiner:
 
     def __init__(self, out: BinaryIO) -> None:
         self.out = _Counter(out)
-        self.offsets: list[int] = [0, 0, 0, 0]  # index = object number; 1-3 are written last
-        self.pages: list[int] = []
+        self.offsets = array("q", [0, 0, 0, 0])  # index = object number; 1-3 are written last
+        self.pages = array("q")
         self.out.write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 
     def _allocate(self) -> int:

@@ -63,6 +63,7 @@ from haetae.errors import RejectedInput
 PART_EXHIBITS = 50
 CERTIFICATE_ROWS_PER_PART = 1500
 LIST_ROWS_PER_TABLE = 200
+LIST_TABLES_PER_PART = 5
 FONT = "NanumGothic"
 FONT_BOLD = "NanumGothic-Bold"
 FONT_FILES = {FONT: "NanumGothic.ttf", FONT_BOLD: "NanumGothicBold.ttf"}
@@ -79,8 +80,9 @@ HASH_SIZE, HASH_LEADING = 6.2, 7.6
 
 @dataclass(frozen=True)
 class RenderResult:
-    """The finished plain PDF's page count and its text for the PII scan: every word it shows except the
-    hex digests, signatures and roots Haetae computed (which cannot hold an identity)."""
+    """The finished plain PDF's page count and its text for the PII scan: every value it shows (names,
+    descriptions, opinions, paths, places, metadata …), without the fixed wording of ``strings.py`` and the
+    hex digests, signatures and roots Haetae computed, neither of which can hold an identity."""
 
     page_count: int
     text: str
@@ -180,12 +182,14 @@ class _Writer:
         self.st = _styles()
         self.text = text
 
-    def p(self, value: Any, style: str = "body") -> Paragraph:
+    def p(self, value: Any, style: str = "body", *, record: bool = True) -> Paragraph:
+        """A paragraph; ``record`` False for the fixed wording of strings.py, which holds no data."""
         value = "" if value is None else str(value)
-        self.text.append(value)
+        if record:
+            self.text.append(value)
         return Paragraph(escape(value).replace("\n", "<br/>"), self.st[style])
 
-    def cell(self, value: Any, style: str, width: float) -> Paragraph | str:
+    def cell(self, value: Any, style: str, width: float, *, record: bool = True) -> Paragraph | str:
         """A table cell: plain text where it fits on its lines (fast), a wrapping Paragraph otherwise.
 
         Hash values are broken into lines by character width (hex has no word breaks), never wrapped by
@@ -199,12 +203,13 @@ class _Writer:
             return "\n".join(part for line in value.split("\n") for part in _break(line, inner, HASH_SIZE))
         font = FONT_BOLD if style == "head" else FONT
         if all(_width(line, CELL_SIZE, font) <= inner for line in value.split("\n")):
-            self.text.append(value)
+            if record:
+                self.text.append(value)
             return value
-        return self.p(value, style)
+        return self.p(value, style, record=record)
 
     def label(self, key: str, style: str = "body") -> Paragraph:
-        return self.p(self.s[key], style)
+        return self.p(self.s[key], style, record=False)
 
     def table(
         self,
@@ -217,7 +222,9 @@ class _Writer:
     ) -> Table:
         cell_styles = styles or ["cell"] * len(header)
         columns = [w * WIDTH for w in widths]
-        data: list[list[Any]] = [[self.cell(self.s[h], "head", columns[i]) for i, h in enumerate(header)]]
+        data: list[list[Any]] = [
+            [self.cell(self.s[h], "head", columns[i], record=False) for i, h in enumerate(header)]
+        ]
         for row in rows:
             data.append(
                 [
@@ -250,7 +257,10 @@ class _Writer:
 
     def pairs(self, rows: list[tuple[str, Any]], *, key_width: float = 0.28) -> Table:
         columns = [key_width * WIDTH, (1 - key_width) * WIDTH]
-        data = [[self.cell(self.s[k], "head", columns[0]), self.cell(v, "cell", columns[1])] for k, v in rows]
+        data = [
+            [self.cell(self.s[k], "head", columns[0], record=False), self.cell(v, "cell", columns[1])]
+            for k, v in rows
+        ]
         table = Table(data, colWidths=columns)
         table.setStyle(
             TableStyle(
@@ -644,11 +654,13 @@ def _canvas(*args: Any, **kwargs: Any) -> canvas.Canvas:
 class _Parts:
     """Lays out part PDFs in a temporary folder and counts their pages."""
 
-    def __init__(self, folder: Path, *, title: str, language: str) -> None:
+    def __init__(self, folder: Path, *, title: str, language: str, text: list[str]) -> None:
         self.folder = folder
         self.title = title
         self.language = language
         self.parts: list[tuple[Path, int]] = []
+        self.text = text  # the writer's strings, made into one per part (small strings cost ~50 bytes each)
+        self.text_parts: list[str] = []
 
     def write(self, story: list[Flowable]) -> None:
         while story and isinstance(story[0], PageBreak):  # a part starts on a fresh page anyway
@@ -666,6 +678,8 @@ class _Parts:
         )
         doc.build(story, canvasmaker=_canvas)
         self.parts.append((path, doc.page))
+        self.text_parts.append("\n".join(self.text))
+        self.text.clear()
 
     @property
     def pages(self) -> int:
@@ -715,12 +729,20 @@ def report_render(
     report(0)
     with tempfile.TemporaryDirectory(prefix="haetae-report-") as tmp:
         parts = _Parts(
-            Path(tmp), title=f"{strings['report_title']} {report_id} v{version}", language=data.language
+            Path(tmp),
+            title=f"{strings['report_title']} {report_id} v{version}",
+            language=data.language,
+            text=text,
         )
-        parts.write(
-            [*_cover(w, data, report_id=report_id, version=version, signer=signer), *_exhibit_list(w, data)]
-        )
-        story: list[Flowable] = []
+        story = _cover(w, data, report_id=report_id, version=version, signer=signer)
+        for n, flowable in enumerate(_exhibit_list(w, data)):
+            story.append(flowable)
+            if isinstance(flowable, Table) and n % LIST_TABLES_PER_PART == 0:
+                parts.write(story)  # a long exhibit list is laid out in parts too
+                story = []
+        if story:
+            parts.write(story)
+        story = []
         in_part = 0
         for exhibit in data.exhibits:
             story += _exhibit(w, exhibit)
@@ -765,7 +787,7 @@ def report_render(
             language=data.language,
         )
     report(100)
-    return RenderResult(page_count=total, text="\n".join(text))
+    return RenderResult(page_count=total, text="\n".join([*parts.text_parts, *text]))
 
 
 def _stamp(

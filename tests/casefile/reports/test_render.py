@@ -2,8 +2,10 @@
 page, hashes, custody with checkpoints, the labels, embedded fonts, and a thumbnail that is blurred."""
 
 import io
+import json
 import re
 import subprocess
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -14,6 +16,7 @@ from PIL import Image
 
 from casefile.reports.data import report_data
 from casefile.reports.render import report_render
+from evidence.custody import canonical_json
 from evidence.models import Checkpoint, CustodyEvent, Derivative
 from tests.factories_access import jpeg_bytes
 from tests.factories_reports import SIGNER, VICTIM, VICTIM_KO, pdf_pages, pdf_text, render_case, report_case
@@ -110,7 +113,16 @@ def test_english_report_has_every_section_on_numbered_pages(tmp_path: Path) -> N
     # Nobody's identity: only pseudonyms.
     for identity in (VICTIM, VICTIM_KO):
         assert identity.name not in text and identity.contact not in text and identity.birth_date not in text
-    assert result.text and "Exhibit E-001" in result.text
+    assert "Exhibit E-001" in result.text  # the text for the PII scan holds every value shown
+    for value in (
+        "The face of V-1",
+        "Two images posted",
+        "astronaut.jpg",
+        "DCIM folder",
+        "SEAL-0042",
+        "Min-jun",
+    ):
+        assert value in result.text, value
     assert progress[0] == 0 and progress[-1] == 100 and progress == sorted(progress)
 
 
@@ -151,7 +163,10 @@ def test_thumbnail_is_the_blurred_derivative_and_shows_no_face(tmp_path: Path) -
     astronaut = built.items["astronaut"]
     derivative = Derivative.objects.get(source_id=astronaut.blob_id, kind="preview_blurred")
     assert data.included.thumbnails[astronaut.pk] == derivative.blob_id
-    assert data.included.as_json()["originals_embedded"] is False
+    included = data.included.as_json()
+    assert included["originals_embedded"] is False
+    assert included["thumbnails"]["derivatives"][str(astronaut.pk)] == derivative.blob_id
+    assert json.loads(canonical_json(included)) == included  # survives the ledger's JSON round trip
     # Find the page that holds the astronaut's preview and render it.
     pages = pdf_pages(pdf)
     number = next(
@@ -197,3 +212,30 @@ def test_missing_fonts_are_explained(tmp_path: Path, settings) -> None:
     settings.HAETAE_REPORT_FONT_DIR = tmp_path
     with pytest.raises(RejectedInput, match=r"install fonts-nanum .* HAETAE_REPORT_FONT_DIR"):
         register_fonts()
+
+
+def test_many_small_parts_join_into_one_numbered_document(tmp_path: Path, monkeypatch) -> None:
+    from casefile.reports import render
+
+    built = report_case(tmp_path / "seized", detectors=())
+    one = render_case(built, tmp_path / "whole.pdf", "en")
+    # Every exhibit, list table and certificate slice in a part of its own: the joins are what is tested.
+    monkeypatch.setattr(render, "PART_EXHIBITS", 1)
+    monkeypatch.setattr(render, "LIST_ROWS_PER_TABLE", 1)
+    monkeypatch.setattr(render, "LIST_TABLES_PER_PART", 1)
+    monkeypatch.setattr(render, "CERTIFICATE_ROWS_PER_PART", 2)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    pdf = tmp_path / "parts.pdf"
+    many = render_case(built, pdf, "en", report_id="RPT-PARTS")
+    pages = pdf_pages(pdf)
+    assert many.page_count == len(pages) > one.page_count
+    for number, page in enumerate(pages, start=1):
+        assert f"page {number} of {len(pages)} · RPT-PARTS v1" in page
+    with pikepdf.open(pdf) as opened:
+        assert opened.check_pdf_syntax() == []
+    text = pdf_text(pdf)
+    assert "Exhibit E-001" in text and "Exhibit E-002" in text and "Limitations and method" in text
+    assert len(re.findall(r"\bmatch\b", text.split("Hash certificate")[-1])) >= 9
+    assert not list(scratch.iterdir())  # the temporary parts are gone
