@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
@@ -27,7 +28,8 @@ from casefile.reports.signing import pdf_sign, pdf_signature_check, signer_load
 from casefile.reports.types import SignerInfo
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many
-from evidence.models import Blob
+from evidence.ledger import checkpoint_create, checkpoint_latest
+from evidence.models import Blob, CustodyEvent
 from evidence.selectors import case_access_role
 from evidence.vault import StagedObject, WorkDir, blob_commit, object_path, read_verified
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
@@ -216,6 +218,7 @@ def _generate(*, report: Report, work: WorkDir, progress: ProgressCallback) -> R
     position = {number: index for index, number in enumerate(report.scope)}
     exhibits = sorted(report.exhibits.all(), key=lambda exhibit: position.get(exhibit.number, len(position)))
     signer = signer_load()  # first: a signing misconfiguration fails before any work is done
+    _checkpoint_ledger()  # so the custody table can name the signed checkpoint of every event so far
     progress(2)
     data = report_data(case=case, exhibits=exhibits, language=report.language)
     plain = work.path / "report-plain.pdf"
@@ -262,7 +265,16 @@ def _generate(*, report: Report, work: WorkDir, progress: ProgressCallback) -> R
         page_count=rendered.page_count,
         signer_info=signer.info,
         manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+        included=data.included.as_json(),
     )
+
+
+def _checkpoint_ledger() -> None:
+    """Sign the ledger's tree head now unless the newest checkpoint already covers every event."""
+    newest = checkpoint_latest()
+    last_seq = CustodyEvent.objects.aggregate(last=Max("seq"))["last"]
+    if last_seq is not None and (newest is None or newest.tree_size <= last_seq):
+        checkpoint_create()
 
 
 def _store(
@@ -273,6 +285,7 @@ def _store(
     page_count: int,
     signer_info: SignerInfo,
     manifest_sha256: str,
+    included: dict[str, Any],
 ) -> Report:
     sha256 = staged.digests.sha256
     placed = False
@@ -315,6 +328,8 @@ def _store(
                             "signer": signer_info.subject,
                             "signer_certificate_sha256": signer_info.certificate_sha256,
                             "development_signer": signer_info.development,
+                            # what went into it: items, blurred thumbnails (derivative SHA-256s), re-hashes
+                            "included": included,
                         },
                     )
                 ]
