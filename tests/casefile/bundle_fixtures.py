@@ -173,18 +173,15 @@ def x25519_pair(tmp: Path, form: str = "pem") -> tuple[Path, Path]:
 
 @pytest.fixture
 def pii_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Records what the bundle hands to the PII scan, and runs the report helper's scan when it is merged."""
+    """Records what the bundle hands to the PII scan, which still runs."""
+    from casefile.reports.pii import pii_scan as real_scan
+
     calls: list[list[str]] = []
-    try:
-        from casefile.reports.pii import pii_scan as real_scan
-    except ImportError:
-        real_scan = None
 
     def scan(*, case: Any, texts: Any) -> None:
         texts = list(texts)
         calls.append(texts)
-        if real_scan is not None:
-            real_scan(case=case, texts=texts)
+        real_scan(case=case, texts=texts)
 
     monkeypatch.setattr(bundles, "_pii_scan", scan)
     return calls

@@ -4,8 +4,6 @@ import base64
 import io
 import json
 import subprocess
-import sys
-import types
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -17,7 +15,7 @@ from casefile import bundles
 from casefile.bundles import bundle_export, bundle_open, bundle_request
 from casefile.choices import CaseMemberRole, ReportStatus
 from casefile.exhibits import exhibit_withdraw
-from casefile.models import ExportBundle
+from casefile.models import ExportBundle, Report
 from evidence import bundle as verifier
 from evidence.choices import CustodyAction
 from evidence.models import Blob, CustodyEvent
@@ -53,23 +51,6 @@ def export(s: Scenario, tmp: Path, *, form: str = "pem", passphrase: str | None 
         report=s.report,
     )
     return out, private
-
-
-def stand_in_report_services(
-    monkeypatch: pytest.MonkeyPatch, report_request: Any, report_generate: Any
-) -> None:
-    """The sign helper's casefile.reports.services comes at merge: stand in for its two functions."""
-    if "casefile.reports.services" in sys.modules:
-        monkeypatch.setattr(sys.modules["casefile.reports.services"], "report_request", report_request)
-        monkeypatch.setattr(sys.modules["casefile.reports.services"], "report_generate", report_generate)
-        return
-    services = types.ModuleType("casefile.reports.services")
-    services.report_request = report_request  # type: ignore[attr-defined]
-    services.report_generate = report_generate  # type: ignore[attr-defined]
-    package = types.ModuleType("casefile.reports")
-    package.services = services  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "casefile.reports", sys.modules.get("casefile.reports", package))
-    monkeypatch.setitem(sys.modules, "casefile.reports.services", services)
 
 
 def run_verifier(path: Path, *args: str) -> tuple[int, str]:
@@ -367,13 +348,6 @@ def test_verify_bundle_command_needs_no_database(
 
 def test_export_command(tmp_path: Path, pii_calls: Any, monkeypatch: Any) -> None:
     s = scenario(tmp_path)
-    calls: list[dict[str, Any]] = []
-
-    def report_request(**kwargs: Any) -> Any:
-        calls.append(kwargs)
-        return s.report
-
-    stand_in_report_services(monkeypatch, report_request, lambda *, report: report)
     _, public = x25519_pair(tmp_path / "keys", "base64")
     out = io.StringIO()
     call_command(
@@ -396,7 +370,10 @@ def test_export_command(tmp_path: Path, pii_calls: Any, monkeypatch: Any) -> Non
     )
     payload = json.loads(out.getvalue())
     assert payload["exhibits"] == ["E-001", "E-002"] and payload["sha256"]
-    assert calls[0]["exhibit_numbers"] == ["E-001", "E-002"] and calls[0]["language"] == "en"
+    # A fresh signed report of exactly these exhibits went into the bundle (the real pipeline ran).
+    report = Report.objects.exclude(pk=s.report.pk).get()
+    assert (report.scope, report.language, report.status) == (["E-001", "E-002"], "en", ReportStatus.DONE)
+    assert ExportBundle.objects.get(sha256=payload["sha256"]).report_id == report.pk
     code, output = run_verifier(tmp_path / "cmd.zip", "--key", str(tmp_path / "keys" / "recipient.key"))
     assert code == 0, output
 
@@ -480,7 +457,10 @@ def test_export_command_refuses_bad_input_before_any_work(
     def no_report(**kwargs: Any) -> Any:
         pytest.fail("no report is generated for refused input")
 
-    stand_in_report_services(monkeypatch, no_report, no_report)
+    from casefile.reports import services as report_services
+
+    monkeypatch.setattr(report_services, "report_request", no_report)
+    monkeypatch.setattr(report_services, "report_generate", no_report)
     key_file = tmp_path / "wrong.pub"
     key_file.write_bytes(b"ssh-ed25519 AAAA not an x25519 key")
     base = [
