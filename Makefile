@@ -67,3 +67,5 @@ bench: venv
 	$(BIN)/python bench/p3_pdq.py
 	$(BIN)/python bench/p4_index.py
 	$(BIN)/python bench/p5_nudenet.py
+	$(BIN)/python bench/p6_report.py
+	$(BIN)/python bench/p7_portal.py

@@ -10,8 +10,8 @@ run and on the same data: a bare Django view rendering the same 50 rows (the fir
 list, same ordering) with a plain template, through the same Client and middleware. The goal (issue 6 §3):
 every page under 300 ms.
 
-The data are built once in the PostgreSQL database named by ``--db-url`` (default: this worktree's
-``haetae_pcase``) and reused while the item count matches (``--rebuild`` starts over). Shortcuts, to build
+The data are built once in the PostgreSQL database named by ``--db-url`` (default: the
+``haetae_bench_portal``) and reused while the item count matches (``--rebuild`` starts over). Shortcuts, to build
 100,000 items in about a minute rather than ingesting 100,000 files:
 - items, blobs, runs, findings, matches, links are bulk-inserted rows; a blob row has random digests and no
   stored object (no page timed here reads content: thumbnails are separate requests, the reveal is a
@@ -369,7 +369,7 @@ def main() -> None:
     )
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--db-url", default="postgres://postgres@127.0.0.1:5432/haetae_pcase")
+    parser.add_argument("--db-url", default="postgres://postgres@127.0.0.1:5432/haetae_bench_portal")
     parser.add_argument("--rebuild", action="store_true", help="drop the database's tables and build again")
     args = parser.parse_args()
     _ensure_database(args.db_url)
