@@ -10,9 +10,9 @@ run and on the same data: a bare Django view rendering the same 50 rows (the fir
 list, same ordering) with a plain template, through the same Client and middleware. The goal (issue 6 §3):
 every page under 300 ms.
 
-The data are built once in the PostgreSQL database named by ``--db-url`` (default: the
-``haetae_bench_portal``) and reused while the item count matches (``--rebuild`` starts over). Shortcuts, to build
-100,000 items in about a minute rather than ingesting 100,000 files:
+The data are built once in the PostgreSQL database named by ``--db-url`` (default
+``haetae_bench_portal``) and reused while the item count matches (``--rebuild`` starts over).
+Shortcuts, to build 100,000 items in about a minute rather than ingesting 100,000 files:
 - items, blobs, runs, findings, matches, links are bulk-inserted rows; a blob row has random digests and no
   stored object (no page timed here reads content: thumbnails are separate requests, the reveal is a
   click), and the links have no ``link_asserted`` events;
