@@ -341,3 +341,6 @@ HAETAE_VIDEO = {
 HAETAE_MODEL_PACKS = {
     "MAX_MODEL_BYTES": int(os.environ.get("HAETAE_MODEL_PACK_MAX_BYTES", str(2 * 1024**3))),
 }
+# --- portal: navigation by role, error pages for the portal's refusals (pcore) ---
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("portal.navigation.nav_areas")  # type: ignore[index]
+MIDDLEWARE.append("portal.middleware.HaetaeErrorMiddleware")

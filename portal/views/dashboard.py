@@ -1,13 +1,39 @@
-"""The dashboard: the signed-in user's cases (alerts and jobs are added by their areas)."""
+"""The dashboard: the signed-in user's cases with their role, alerts, and jobs in progress (polled by HTMX)."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from casefile.selectors import case_list
 from haetae.auth import verified_login_required
+from portal.selectors import (
+    incidents_for,
+    jobs_for,
+    match_alerts_for,
+    my_cases,
+    overdue_takedowns_for,
+    shows_jobs,
+)
+
+
+def _jobs_context(request: HttpRequest) -> dict[str, object]:
+    jobs = jobs_for(user=request.user)
+    return {"jobs": jobs, "jobs_running": any(not job.finished for job in jobs)}
 
 
 @verified_login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    cases = case_list(user=request.user).order_by("-opened_at")[:50]
-    return render(request, "portal/dashboard.html", {"cases": cases})
+    context: dict[str, object] = {
+        "cases": my_cases(user=request.user),
+        "match_alerts": match_alerts_for(user=request.user),
+        "overdue_takedowns": overdue_takedowns_for(user=request.user),
+        "incidents": incidents_for(user=request.user),
+        "shows_jobs": shows_jobs(user=request.user),
+    }
+    if context["shows_jobs"]:
+        context.update(_jobs_context(request))
+    return render(request, "portal/dashboard.html", context)
+
+
+@verified_login_required
+def dashboard_jobs(request: HttpRequest) -> HttpResponse:
+    """The jobs section alone, for HTMX to swap in every few seconds."""
+    return render(request, "portal/_jobs.html", _jobs_context(request))
