@@ -259,14 +259,13 @@ def verification_runs_for(*, user: Caller, limit: int = 50) -> list[Verification
 
 
 def verification_results_for(*, user: Caller, run: str) -> QuerySet[CustodyEvent]:
-    """A run's per-item results in the audited cases (``verified`` and ``incident`` events), in ledger order."""
+    """A run's per-item results in the audited cases (``verified``, ``incident`` events), in ledger order."""
     events = (
         CustodyEvent.objects.filter(
             case_id__in=audited_case_ids(user=user),
             action__in=[CustodyAction.VERIFIED, CustodyAction.INCIDENT],
         )
-        .annotate(run_id=_run_key())
-        .filter(run_id=run)
+        .filter(details__run=run)
         .select_related("case", "item")
         .order_by("seq")
     )

@@ -1,4 +1,4 @@
-"""The dashboard: the signed-in user's cases with their role, alerts, and jobs in progress (polled by HTMX)."""
+"""The dashboard: the signed-in user's cases with their role, alerts, and jobs in progress (HTMX polls)."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
