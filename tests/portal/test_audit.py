@@ -1,5 +1,5 @@
-"""Auditor pages: the ledger of the audited cases only (filters, keyset pages), an event with its leaf, previous
-hash and inclusion proof, checkpoints with their signatures checked, verification runs and their results —
+"""Auditor pages: the ledger of the audited cases only (filters, keyset pages), an event with its leaf,
+previous hash and inclusion proof, checkpoints with their signatures checked, verification runs and results,
 and never a media, thumbnail or content URL."""
 
 import re
