@@ -35,7 +35,7 @@ class CaseMemberInline(admin.TabularInline):
     model = CaseMember
     fk_name = "user"
     fields = ["case", "role", "added_at", "added_by"]
-    readonly_fields = fields
+    readonly_fields = ["case", "role", "added_at", "added_by"]
     extra = 0
     can_delete = False
     verbose_name_plural = _("case teams (changed through the case lead, never here)")
