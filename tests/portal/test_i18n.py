@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.test import Client
-from django.utils.translation import trans_real
 
 from tests.factories_access import verified_login
 from tests.factories_cases import team
@@ -138,21 +136,6 @@ def test_the_catalogues_cover_every_string_in_the_code(tmp_path: Path) -> None:
         "strings in the code are not in locale/: run manage.py makemessages -l ko -l en --ignore=.venv "
         f"--ignore=node_modules and translate them: {missing[:15]}"
     )
-
-
-@pytest.fixture
-def compiled_catalogues() -> None:
-    """The .mo files are build outputs (make assets compiles them); compile them here when stale."""
-    stale = any(
-        not (LOCALE / lang / "LC_MESSAGES/django.mo").exists()
-        or (LOCALE / lang / "LC_MESSAGES/django.mo").stat().st_mtime
-        < (LOCALE / lang / "LC_MESSAGES/django.po").stat().st_mtime
-        for lang in LANGUAGES
-    )
-    if stale:
-        call_command("compilemessages", locale=LANGUAGES, verbosity=0)
-        trans_real._translations = {}  # drop catalogues loaded before the compile
-        trans_real._default = None
 
 
 @pytest.mark.django_db
