@@ -72,8 +72,9 @@ LOCALE = Path(__file__).resolve().parents[2] / "locale"
 @pytest.fixture
 def compiled_catalogues() -> None:
     """The .mo files are build outputs (make assets compiles them); compile them here when stale."""
+    from django.conf import settings
     from django.core.management import call_command
-    from django.utils.translation import trans_real
+    from django.test import override_settings
 
     stale = any(
         not (LOCALE / lang / "LC_MESSAGES/django.mo").exists()
@@ -83,5 +84,6 @@ def compiled_catalogues() -> None:
     )
     if stale:
         call_command("compilemessages", locale=["ko", "en"], verbosity=0)
-        trans_real._translations = {}  # drop catalogues loaded before the compile
-        trans_real._default = None
+        # Changing LOCALE_PATHS makes Django drop the catalogues it loaded before the compile.
+        with override_settings(LOCALE_PATHS=list(settings.LOCALE_PATHS)):
+            pass
