@@ -3,6 +3,7 @@
 import io
 import json
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,17 +23,29 @@ from casefile.models import (
 )
 from detection.models import Annotation
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
+from haetae.celery import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture
+def eager() -> Iterator[None]:
+    """Celery as under make run: tasks run in-process (the PostgreSQL leg names a broker)."""
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = saved
+
+
 @override_settings(HAETAE_REQUIRE_TOTP=True)
-def test_demo_loads_a_whole_case_once_and_refuses_a_second_time(data_dir: Path) -> None:
+def test_demo_loads_a_whole_case_once_and_refuses_a_second_time(data_dir: Path, eager: None) -> None:
     out = io.StringIO()
     call_command("demo", "--json", stdout=out, stderr=io.StringIO())
     result = json.loads(out.getvalue())
     case = Case.objects.get(number=result["case"])
-    assert result["verified"] is True and result["exhibit"] == "E-001"
+    assert result["verified"] is True and result["exhibit"] == "E-001" and result["detection"] == "done"
     names = set(EvidenceItem.objects.filter(case=case).values_list("original_name", flat=True))
     assert {"astronaut.jpg", "coffee.jpg", "chelsea.jpg", "camera.jpg", "rocket.jpg"} <= names
     assert "demo-phone-export.zip" in names

@@ -40,6 +40,7 @@ from casefile.models import Case
 from casefile.people import person_record
 from casefile.services import case_create, legal_authority_record, member_add
 from casefile.support import support_file_open
+from detection.models import DetectionRun
 from evidence.ingest import evidence_ingest
 from evidence.ledger import checkpoint_create
 from evidence.models import EvidenceItem
@@ -144,12 +145,21 @@ class Command(HaetaeCommand):
             opinion="The posted picture is a cropped, mirrored copy of the victim's photograph (PDQ match).",
             actor=lead,
         )
+        # Without a broker (make run) the detectors ran inside the ingest; with one, workers run them.
+        queued = DetectionRun.objects.filter(item__case=case, status__in=["queued", "running"]).count()
         checkpoint = checkpoint_create()
         auditor = users.get(username="demo-auditor")
         report = vault_verify(case=case, actor=auditor)
         self._write_accounts(accounts_path, accounts)
         self._print(
-            options["json"], case, accounts, accounts_path, exhibit.number, checkpoint.tree_size, report.ok
+            options["json"],
+            case,
+            accounts,
+            accounts_path,
+            exhibit.number,
+            checkpoint.tree_size,
+            report.ok,
+            queued,
         )
 
     # -- users ------------------------------------------------------------------------------------------
@@ -289,6 +299,7 @@ class Command(HaetaeCommand):
         exhibit: str,
         checkpoint_size: int,
         verified: bool,
+        queued: int,
     ) -> None:
         if as_json:
             self.emit_json(
@@ -298,6 +309,7 @@ class Command(HaetaeCommand):
                     "items": EvidenceItem.objects.filter(case=case).count(),
                     "checkpoint_size": checkpoint_size,
                     "verified": verified,
+                    "detection": "queued" if queued else "done",
                     "totp_required": totp_required(),
                     "accounts_file": str(accounts_path),
                     "accounts": [account.__dict__ for account in accounts],
@@ -318,6 +330,12 @@ class Command(HaetaeCommand):
             out.append(
                 f"  {account.username:<19} {account.password:<18} {account.role:<15} {account.look_at}"
             )
+        if queued:
+            out += [
+                "",
+                f"{queued} detector runs are queued for the Celery workers (CELERY_BROKER_URL is set): start",
+                "one with  .venv/bin/celery -A haetae worker -Q ingest,detect,reports  to see the findings.",
+            ]
         if totp_required():
             out += [
                 "",
