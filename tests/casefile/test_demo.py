@@ -20,8 +20,9 @@ from casefile.models import (
     ItemPersonLink,
     Person,
     SupportFile,
+    TakedownRequest,
 )
-from detection.models import Annotation
+from detection.models import Annotation, MatchAlert
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
 from haetae.celery import app
 
@@ -60,6 +61,10 @@ def test_demo_loads_a_whole_case_once_and_refuses_a_second_time(data_dir: Path, 
     assert ItemDerivationLink.objects.filter(item__case=case).exists()
     assert Exhibit.objects.filter(case=case, number="E-001").exists()
     assert Checkpoint.objects.exists() and CustodyEvent.objects.filter(case=case, action="verified").exists()
+    # The second case's original photograph matches: each lead is alerted.
+    assert Case.objects.filter(number="DEMO-2026-0002").exists()
+    assert MatchAlert.objects.filter(recipient__username="demo-lead", case=case).exists()
+    assert TakedownRequest.objects.filter(support_file__person__case=case, status="sent").exists()
     roles = {a["username"]: a["case_role"] for a in result["accounts"]}
     assert roles["demo-auditor"] == "auditor" and roles["demo-admin"] is None
     assert TOTPDevice.objects.filter(user__username="demo-lead", confirmed=True).exists()

@@ -39,7 +39,7 @@ from casefile.links import (
 from casefile.models import Case
 from casefile.people import person_record
 from casefile.services import case_create, legal_authority_record, member_add
-from casefile.support import support_file_open
+from casefile.support import support_file_open, takedown_create, takedown_send
 from detection.models import DetectionRun
 from evidence.ingest import evidence_ingest
 from evidence.ledger import checkpoint_create
@@ -51,6 +51,7 @@ from haetae.cli import HaetaeCommand
 from haetae.errors import RejectedInput
 
 DEMO_CASE = "DEMO-2026-0001"
+SECOND_CASE = "DEMO-2026-0002"
 ACCOUNTS_FILE = "demo-accounts.txt"
 # (username, global role, case role or None, what to look at)
 ACCOUNTS: list[tuple[str, str, str | None, str]] = [
@@ -67,7 +68,7 @@ ACCOUNTS: list[tuple[str, str, str | None, str]] = [
         "demo-support",
         GlobalRole.VICTIM_SUPPORT,
         CaseMemberRole.VICTIM_SUPPORT,
-        "V-1's support file, no media",
+        "V-1's support file, overdue takedown",
     ),
     ("demo-auditor", GlobalRole.AUDITOR, CaseMemberRole.AUDITOR, "the ledger, checkpoints, verification"),
     ("demo-admin", GlobalRole.ADMIN, None, "the admin site (/admin/): users, devices, hash banks"),
@@ -127,7 +128,7 @@ class Command(HaetaeCommand):
         accounts_path = Path(settings.DATA_DIR) / ACCOUNTS_FILE
         users = get_user_model().objects
         taken = [name for name, *_rest in ACCOUNTS if users.filter(username=name).exists()]
-        if Case.objects.filter(number=DEMO_CASE).exists() or taken:
+        if Case.objects.filter(number__in=[DEMO_CASE, SECOND_CASE]).exists() or taken:
             raise RejectedInput(
                 f"the demo is already loaded (case {DEMO_CASE} or the users {', '.join(taken) or 'demo-*'} "
                 f"exist): sign in with the accounts written when it was loaded, in {accounts_path}. To start "
@@ -138,6 +139,7 @@ class Command(HaetaeCommand):
         case = self._case(lead, accounts)
         items = self._ingest(case, lead)
         self._people_channels_links(case, lead, items)
+        self._second_case()
         exhibit = exhibit_create(
             case=case,
             item_ids=[items["altered"].pk, items["astronaut"].pk],
@@ -241,7 +243,7 @@ class Command(HaetaeCommand):
             case=case, kind="suspect", actor=lead, description="administrator of the channel"
         )
         support = get_user_model().objects.get(username="demo-support")
-        support_file_open(case=case, person=victim, actor=lead, assigned_worker=support)
+        support_file = support_file_open(case=case, person=victim, actor=lead, assigned_worker=support)
         channel = channel_record(
             case=case,
             platform="telegram",
@@ -276,6 +278,42 @@ class Command(HaetaeCommand):
         link_assert_derivation(
             item=items["altered"], source_item=items["astronaut"], assertion=confirmed, actor=lead
         )
+        # A takedown request sent five days ago and not answered: overdue on the support worker's dashboard.
+        takedown = takedown_create(
+            case=case,
+            support_file=support_file,
+            actor=support,
+            addressee="platform",
+            platform="telegram",
+            target_url="https://t.me/demo_room/17",
+            item_ids=[items["altered"].pk],
+            channel_reference="@demo_room",
+            description="an altered photograph of the victim posted without consent (demo)",
+        )
+        takedown_send(takedown=takedown, actor=support, sent_at=timezone.now() - timedelta(days=5))
+
+    def _second_case(self) -> Case:
+        """Another team's case holding the victim's original photograph: its PDQ hash matches the first
+        case's items, so both leads get a cross-case match alert (each learns only whom to ask)."""
+        other_lead = get_user_model().objects.get(username="demo-investigator")
+        case = case_create(
+            number=SECOND_CASE,
+            title="Demo: the victim's own report, with her original photograph",
+            actor=other_lead,
+            unit="Demo victim report desk",
+            offences=["sc-14-2-distribute"],
+        )
+        with tempfile.TemporaryDirectory(prefix="haetae-demo-") as folder:
+            original = Path(folder) / "original-from-victim.png"
+            Image.fromarray(_photo("astronaut")).save(original, format="PNG")
+            evidence_ingest(
+                case=case,
+                sources=[PathSource(original)],
+                actor=other_lead,
+                source_label="handed over by the victim's representative (demo)",
+                seizure_reference="voluntary submission DEMO-VS-0001",
+            )
+        return case
 
     # -- output -----------------------------------------------------------------------------------------
 
@@ -320,9 +358,11 @@ class Command(HaetaeCommand):
         out = [
             "",
             f"Demo case {case.number} loaded: {items} items from a ZIP of scikit-image photographs, detector",
-            f"findings, victim V-1, suspect S-1, channel @demo_room, links, exhibit {exhibit}, a signed",
-            f"checkpoint ({checkpoint_size} events) and a verification run "
-            f"({'clean' if verified else 'FAILED: see /audit/verification/'}).",
+            "findings, victim V-1 (support file, an overdue takedown request), suspect S-1, channel",
+            f"@demo_room, links, exhibit {exhibit}, a signed checkpoint ({checkpoint_size} events) and a",
+            f"verification run ({'clean' if verified else 'FAILED: see /audit/verification/'}).",
+            f"A second case, {SECOND_CASE}, holds the victim's original photograph: its PDQ hash matches, so",
+            "demo-lead sees a cross-case match alert on the dashboard.",
             "",
             "Accounts (passwords shown now and kept in " + str(accounts_path) + ", mode 0600):",
         ]
