@@ -39,16 +39,24 @@ def my_cases(*, user: Caller, limit: int = 50) -> QuerySet[Case]:
 
 
 def match_alerts_for(*, user: Caller) -> list[dict[str, Any]]:
-    """The user's unseen cross-case match alerts as they may see them (the other case only as a contact)."""
+    """The user's unseen cross-case match alerts as they may see them (the other case only as a contact).
+
+    Each entry: ``alert``, ``match`` (``match_view``), ``mine`` (the side in the alert's case) and ``theirs``
+    (the other item's side, or None for a bank entry, which ``match["bank_entry"]`` describes).
+    """
     alerts = list(match_alert_list(user=user).filter(seen_at__isnull=True)[:ALERTS_SHOWN])
     if not alerts:
         return []
     visible = set(visible_case_ids(user=user).values_list("pk", flat=True))
     hidden = pseudonymised_case_ids(user)
-    return [
-        {"alert": alert, "match": match_view(alert.match, visible_cases=visible, pseudonymised_cases=hidden)}
-        for alert in alerts
-    ]
+    entries = []
+    for alert in alerts:
+        view = match_view(alert.match, visible_cases=visible, pseudonymised_cases=hidden)
+        mine, theirs = view["item"], view["other_item"]
+        if theirs is not None and alert.match.item.case_id != alert.case_id:
+            mine, theirs = theirs, mine
+        entries.append({"alert": alert, "match": view, "mine": mine, "theirs": theirs})
+    return entries
 
 
 def overdue_takedowns_for(*, user: Caller) -> list[dict[str, Any]]:

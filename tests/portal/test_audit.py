@@ -177,3 +177,22 @@ def test_no_auditor_page_contains_media_thumbnail_or_content_urls() -> None:
         assert response.status_code == 200, url
         found = MEDIA.search(response.content.decode())
         assert found is None, f"{url} contains {found.group(0) if found else ''}"
+
+
+def test_ledger_page_queries_do_not_grow_with_events() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    audited, _other, auditor = _audited()
+    client = _client(auditor)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/audit/").status_code == 200
+        return len(captured)
+
+    item(audited)
+    few = queries()
+    for _ in range(3):
+        item(audited, data=f"photo {_}".encode(), name=f"p{_}.jpg")
+    assert queries() == few

@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from casefile.choices import CaseMemberRole
-from casefile.models import Report, TakedownRequest
-from detection.models import DetectionRun, Detector, HashBank, ScanJob
+from casefile.models import CaseMember, Report, TakedownRequest
+from detection.models import DetectionRun, Detector, HashBank, Match, MatchAlert, ScanJob
 from detection.models.runs import JobKind, RunStatus
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.custody import EventSpec, custody_append_many
@@ -44,6 +44,18 @@ def test_a_match_alert_names_the_other_case_only_by_whom_to_ask() -> None:
     assert "alert-match" in page and "leak.jpg" in page
     assert other.case.number not in page  # the bank's case: only its lead's name, to ask
     assert other.lead.get_username() in page
+
+
+def test_an_item_match_alert_shows_my_side_whichever_side_of_the_match_it_is() -> None:
+    mine, other = team(), team()
+    my_item = item(mine, data=b"mine", name="posted.jpg")
+    their_item = item(other, data=b"theirs", name="victim-original.png")
+    match = Match.objects.create(item=their_item, other_item=my_item, kind="pdq", distance=2)
+    MatchAlert.objects.create(match=match, recipient=mine.lead, case=mine.case)
+    page = _client(mine.lead).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "posted.jpg" in page and f"item {my_item.pk}" in page
+    assert "victim-original.png" not in page and other.case.number not in page
+    assert "an item in a case you are not on" in page and other.lead.get_username() in page
 
 
 def test_overdue_takedowns_show_to_the_support_worker_and_not_to_an_analyst() -> None:
@@ -139,3 +151,30 @@ def test_navigation_follows_roles() -> None:
 def test_the_dashboard_needs_a_verified_sign_in() -> None:
     response = Client().get("/jobs/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def _dashboard_queries(client: Client) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/").status_code == 200
+    return len(captured)
+
+
+def test_dashboard_queries_do_not_grow_with_cases_and_jobs() -> None:
+    lead = new_user()
+    client = _client(lead)
+
+    def add_case_with_jobs() -> None:
+        t = team()
+        CaseMember.objects.create(case=t.case, user=lead, role=CaseMemberRole.INVESTIGATOR)
+        Acquisition.objects.create(case=t.case, actor=lead, tool_name="haetae", tool_version="1")
+        ScanJob.objects.create(kind=JobKind.MANUAL, case=t.case, requested_by=lead)
+        Report.objects.create(case=t.case, report_id=f"R-{t.case.pk}", version=1, requested_by=lead)
+
+    add_case_with_jobs()
+    first = _dashboard_queries(client)
+    for _ in range(4):
+        add_case_with_jobs()
+    assert _dashboard_queries(client) == first
