@@ -1,8 +1,10 @@
 """The dashboard: the signed-in user's cases with their role, alerts, and jobs in progress (HTMX polls)."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import render, resolve_url
 
+from haetae.admin_site import totp_required
 from haetae.auth import verified_login_required
 from portal.selectors import (
     incidents_for,
@@ -33,7 +35,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/dashboard.html", context)
 
 
-@verified_login_required
 def dashboard_jobs(request: HttpRequest) -> HttpResponse:
-    """The jobs section alone, for HTMX to swap in every few seconds."""
+    """The jobs section alone, for HTMX to swap in every few seconds.
+
+    When the session has ended, HTMX is told to load the sign-in page as a whole page (``HX-Redirect``)
+    rather than swap it into the section.
+    """
+    if request.headers.get("HX-Request") and not _verified(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = f"{resolve_url(settings.LOGIN_URL)}?next={resolve_url('portal:dashboard')}"
+        return response
+    return _jobs_view(request)
+
+
+@verified_login_required
+def _jobs_view(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/_jobs.html", _jobs_context(request))
+
+
+def _verified(request: HttpRequest) -> bool:
+    user = request.user
+    is_verified = getattr(user, "is_verified", None)
+    return bool(
+        user.is_authenticated and (not totp_required() or (is_verified is not None and is_verified()))
+    )

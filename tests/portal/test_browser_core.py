@@ -64,6 +64,11 @@ def test_dashboard_progress_bar_advances_by_polling(page: Any) -> None:
     screenshot(page, "dashboard-job-finished")
     assert page.locator("html").get_attribute("lang") == "ko"
     assert page.get_by_role("heading", name="진행 중인 작업").is_visible()
+    # Keyboard: the first Tab reaches the skip link, which moves focus to the content.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
 
 
 @override_settings(HAETAE_REQUIRE_TOTP=True, HAETAE_LOGIN_THROTTLE=False)

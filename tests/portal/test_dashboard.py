@@ -178,3 +178,8 @@ def test_dashboard_queries_do_not_grow_with_cases_and_jobs() -> None:
     for _ in range(4):
         add_case_with_jobs()
     assert _dashboard_queries(client) == first
+
+
+def test_a_poll_after_the_session_ended_sends_the_whole_page_to_sign_in() -> None:
+    response = Client().get("/jobs/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 204 and response["HX-Redirect"] == "/login/?next=/"
