@@ -115,12 +115,11 @@ def ledger_page(
         rows = rows[:size][::-1]
         more_older = events.filter(seq__lte=after).exists()
     else:
-        if before is not None:
-            events = events.filter(seq__lt=before)
-        rows = list(events[: size + 1])
+        older = events.filter(seq__lt=before) if before is not None else events
+        rows = list(older[: size + 1])
         more_older = len(rows) > size
         rows = rows[:size]
-        more_newer = before is not None and ledger_events_for(user=user).filter(seq__gte=before).exists()
+        more_newer = before is not None and events.filter(seq__gte=before).exists()
     return LedgerPage(
         events=rows,
         newer_after=rows[0].seq if rows and more_newer else None,

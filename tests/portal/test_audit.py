@@ -101,6 +101,9 @@ def test_keyset_pages_walk_the_whole_ledger_without_gaps_or_repeats() -> None:
     assert newer is not None
     back = client.get("/audit/?" + newer.group(1).replace("&amp;", "&")).content.decode()
     assert [int(s) for s in re.findall(r'href="/audit/events/(\d+)/"', back)] == expected[50:100]
+    # Filtered paging: newer events exist, but none is a case_created event, so no "newer" link.
+    updates = client.get(f"/audit/?action=case_created&before={expected[0]}").content.decode()
+    assert 'rel="prev"' not in updates
 
 
 def test_an_event_shows_its_hashes_and_its_inclusion_proof_once_checkpointed() -> None:
