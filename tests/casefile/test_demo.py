@@ -40,12 +40,25 @@ def eager() -> Iterator[None]:
         app.conf.task_always_eager = saved
 
 
+@pytest.fixture
+def seeded() -> None:
+    """The offence table and role groups as the migrations seed them (an earlier transactional test's flush
+    empties them)."""
+    from django.apps import apps
+
+    from casefile.seed import seed_all
+
+    seed_all(apps)
+
+
 @override_settings(HAETAE_REQUIRE_TOTP=True)
+@pytest.mark.usefixtures("seeded")
 def test_demo_loads_a_whole_case_once_and_refuses_a_second_time(data_dir: Path, eager: None) -> None:
     out = io.StringIO()
     call_command("demo", "--json", stdout=out, stderr=io.StringIO())
     result = json.loads(out.getvalue())
     case = Case.objects.get(number=result["case"])
+    assert sorted(case.offences.values_list("code", flat=True)) == ["sc-14-2-create", "sc-14-2-distribute"]
     assert result["verified"] is True and result["exhibit"] == "E-001" and result["detection"] == "done"
     names = set(EvidenceItem.objects.filter(case=case).values_list("original_name", flat=True))
     assert {"astronaut.jpg", "coffee.jpg", "chelsea.jpg", "camera.jpg", "rocket.jpg"} <= names
