@@ -27,6 +27,14 @@ def _operator(user: Any, roles: frozenset[str]) -> bool:
     return bool(user.is_staff)
 
 
+def _support(user: Any, roles: frozenset[str]) -> bool:
+    return "victim_support" in roles
+
+
+def _prosecutor(user: Any, roles: frozenset[str]) -> bool:
+    return "prosecutor" in roles
+
+
 @dataclass(frozen=True)
 class Area:
     """One entry of the main navigation."""
@@ -40,9 +48,29 @@ class Area:
 
 AREAS: list[Area] = [
     Area("portal:dashboard", _("Dashboard"), _everyone),
+    Area("portal:support-home", _("Victim support"), _support, prefix="/support/"),
+    Area("portal:prosecutor_home", _("Prosecutor"), _prosecutor, prefix="/prosecutor/"),
     Area("portal:audit_ledger", _("Audit"), _auditor, prefix="/audit/"),
     Area("admin:index", _("Administration"), _operator, prefix="/admin/"),
 ]
+
+
+# Where a case's number leads from the dashboard, by the viewer's role on it (the first URL installed).
+CASE_HOME_BY_ROLE: dict[str, list[str]] = {
+    "victim_support": ["portal:support-case"],
+    "prosecutor": ["portal:prosecutor_case"],
+}
+CASE_HOME_DEFAULT = ["portal:case_detail"]
+
+
+def case_home_url(*, number: str, role: str | None) -> str:
+    """The portal page for a case as the viewer's role sees it, or "" when that page is not installed."""
+    for name in CASE_HOME_BY_ROLE.get(role or "", CASE_HOME_DEFAULT):
+        try:
+            return reverse(name, kwargs={"number": number})
+        except NoReverseMatch:
+            continue
+    return ""
 
 
 def case_roles(user: Any) -> frozenset[str]:
@@ -73,4 +101,4 @@ def nav_areas(request: HttpRequest) -> dict[str, Any]:
     return {"nav_areas": shown}
 
 
-__all__ = ["AREAS", "Area", "case_roles", "nav_areas"]
+__all__ = ["AREAS", "Area", "case_home_url", "case_roles", "nav_areas"]

@@ -39,3 +39,11 @@ def case_role(value: str | None) -> str:
 def pretty_json(value: object) -> str:
     """A JSON value indented for reading (autoescaped by the template like any string)."""
     return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@register.simple_tag
+def case_home(case: object) -> str:
+    """The URL of a case's page for the viewer's role on it (``caller_role`` from ``case_list``), or ""."""
+    from portal.navigation import case_home_url
+
+    return case_home_url(number=str(getattr(case, "number", "")), role=getattr(case, "caller_role", None))

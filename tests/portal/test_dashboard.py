@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from casefile.choices import CaseMemberRole
@@ -183,3 +183,27 @@ def test_dashboard_queries_do_not_grow_with_cases_and_jobs() -> None:
 def test_a_poll_after_the_session_ended_sends_the_whole_page_to_sign_in() -> None:
     response = Client().get("/jobs/", HTTP_HX_REQUEST="true")
     assert response.status_code == 204 and response["HX-Redirect"] == "/login/?next=/"
+
+
+@override_settings(ROOT_URLCONF="tests.portal.urls_with_areas")
+def test_areas_and_case_links_appear_once_their_pages_are_installed() -> None:
+    t = team()
+    worker = t.member(CaseMemberRole.VICTIM_SUPPORT)
+    prosecutor = t.member(CaseMemberRole.PROSECUTOR)
+    number = t.case.number
+    lead_page = _client(t.lead).get("/").content.decode()
+    assert f'<a href="/cases/{number}/">{number}</a>' in lead_page
+    assert 'href="/support/"' not in lead_page and 'href="/prosecutor/"' not in lead_page
+    support_page = _client(worker).get("/").content.decode()
+    assert 'href="/support/"' in support_page and f'<a href="/cases/{number}/support/">' in support_page
+    prosecutor_page = _client(prosecutor).get("/").content.decode()
+    assert (
+        'href="/prosecutor/"' in prosecutor_page
+        and f'<a href="/prosecutor/cases/{number}/">' in prosecutor_page
+    )
+
+
+def test_without_those_pages_case_numbers_are_plain_text() -> None:
+    t = team()
+    page = _client(t.lead).get("/").content.decode()
+    assert f"<td>{t.case.number}</td>" in page and 'href="/support/"' not in page
