@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", auth.sign_out, name="logout"),
     # --- dashboard ---
     path("jobs/", dashboard.dashboard_jobs, name="dashboard_jobs"),
+    path("alerts/<int:alert_id>/seen/", dashboard.alert_seen, name="alert_seen"),
     # --- audit ---
     path("audit/", audit.ledger, name="audit_ledger"),
     path("audit/events/<int:seq>/", audit.event, name="audit_event"),

@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render, resolve_url
+from django.shortcuts import redirect, render, resolve_url
+from django.views.decorators.http import require_POST
 
+from detection.alerts import match_alert_mark_seen
 from haetae.admin_site import totp_required
 from haetae.auth import verified_login_required
 from portal.selectors import (
@@ -59,3 +61,13 @@ def _verified(request: HttpRequest) -> bool:
     return bool(
         user.is_authenticated and (not totp_required() or (is_verified is not None and is_verified()))
     )
+
+
+@require_POST
+@verified_login_required
+def alert_seen(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """Mark a match alert seen; HTMX removes its row, a plain form comes back to the dashboard."""
+    match_alert_mark_seen(alert_id=alert_id, user=request.user)
+    if request.headers.get("HX-Request"):
+        return HttpResponse("")
+    return redirect("portal:dashboard")

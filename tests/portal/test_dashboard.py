@@ -207,3 +207,20 @@ def test_without_those_pages_case_numbers_are_plain_text() -> None:
     t = team()
     page = _client(t.lead).get("/").content.decode()
     assert f"<td>{t.case.number}</td>" in page and 'href="/support/"' not in page
+
+
+def test_marking_an_alert_seen_removes_it_and_only_for_its_recipient() -> None:
+    mine, other = team(), team()
+    bank = HashBank.objects.create(name="victim originals", kind="victim", case=other.case)
+    own_item = item(mine, data=b"first", name="leak.jpg")
+    _match, alert = bank_match(item=own_item, bank=bank, sha256=own_item.blob_id or "", recipient=mine.lead)
+    assert alert is not None
+    intruder = _client(other.lead)
+    refused = intruder.post(f"/alerts/{alert.pk}/seen/", HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 404 and "addressed to you" in refused.content.decode()
+    client = _client(mine.lead)
+    assert client.get(f"/alerts/{alert.pk}/seen/").status_code == 405
+    swapped = client.post(f"/alerts/{alert.pk}/seen/", HTTP_HX_REQUEST="true")
+    assert swapped.status_code == 200 and swapped.content == b""
+    assert "alert-match" not in client.get("/").content.decode()
+    assert client.post(f"/alerts/{alert.pk}/seen/")["Location"] == "/"
