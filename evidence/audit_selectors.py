@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
@@ -88,6 +89,34 @@ class LedgerPage:
     older_before: int | None
 
 
+def _audited_ids(*, user: Caller, case_number: str) -> list[int]:
+    ids = audited_case_ids(user=user)
+    if case_number:
+        ids = ids.filter(case__number=case_number)
+    return sorted(set(ids.values_list("case_id", flat=True)))
+
+
+def _window(events: QuerySet[CustodyEvent], case_ids: list[int], order: str, limit: int) -> list[int]:
+    """Pks of the first ``limit`` events by ``order`` ("seq" or "-seq") over the cases.
+
+    Each case is read along its (case, seq) index and the pieces are merged (UNION ALL where the database
+    can order and limit inside one); a single ``case_id IN (…)`` would read every event of the cases first.
+    """
+    parts = [
+        events.filter(case_id=case_id).order_by(order).values_list("pk", "seq")[:limit]
+        for case_id in case_ids
+    ]
+    if not parts:
+        return []
+    if len(parts) == 1:
+        rows = list(parts[0])
+    elif connection.features.supports_slicing_ordering_in_compound:
+        rows = list(parts[0].union(*parts[1:], all=True).order_by(order)[:limit])
+    else:
+        rows = list(events.filter(case_id__in=case_ids).order_by(order).values_list("pk", "seq")[:limit])
+    return [pk for pk, _seq in rows]
+
+
 def ledger_page(
     *,
     user: Caller,
@@ -98,11 +127,11 @@ def ledger_page(
 ) -> LedgerPage:
     """A keyset page of the audited ledger: events with seq < ``before`` (older) or > ``after`` (newer).
 
-    Keyset on ``seq`` (unique, indexed with case and with item) stays fast however deep one pages.
+    Keyset on ``seq`` along the (case, seq) index stays fast however deep one pages and however long the
+    ledger grows.
     """
-    events = ledger_events_for(user=user)
-    if filters.case_number:
-        events = events.filter(case__number=filters.case_number)
+    case_ids = _audited_ids(user=user, case_number=filters.case_number)
+    events = CustodyEvent.objects.all()
     if filters.item_id is not None:
         events = events.filter(item_id=filters.item_id)
     if filters.actor:
@@ -110,16 +139,17 @@ def ledger_page(
     if filters.action:
         events = events.filter(action=filters.action)
     if after is not None:
-        rows = list(events.filter(seq__gt=after).order_by("seq")[: size + 1])
-        more_newer = len(rows) > size
-        rows = rows[:size][::-1]
-        more_older = events.filter(seq__lte=after).exists()
+        pks = _window(events.filter(seq__gt=after), case_ids, "seq", size + 1)
+        more_newer = len(pks) > size
+        pks = pks[:size]
+        more_older = bool(case_ids) and events.filter(case_id__in=case_ids, seq__lte=after).exists()
     else:
         older = events.filter(seq__lt=before) if before is not None else events
-        rows = list(older[: size + 1])
-        more_older = len(rows) > size
-        rows = rows[:size]
-        more_newer = before is not None and events.filter(seq__gte=before).exists()
+        pks = _window(older, case_ids, "-seq", size + 1)
+        more_older = len(pks) > size
+        pks = pks[:size]
+        more_newer = before is not None and events.filter(case_id__in=case_ids, seq__gte=before).exists()
+    rows = list(CustodyEvent.objects.filter(pk__in=pks).select_related("case", "item").order_by("-seq"))
     return LedgerPage(
         events=rows,
         newer_after=rows[0].seq if rows and more_newer else None,

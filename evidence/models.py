@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 
 from evidence.choices import AcquisitionStatus, CustodyAction, DerivativeKind, ItemKind, ItemStatus
@@ -132,7 +133,19 @@ class CustodyEvent(models.Model):
 
     class Meta:
         ordering = ["seq"]
-        indexes = [models.Index(fields=["item", "seq"]), models.Index(fields=["case", "seq"])]
+        indexes = [
+            models.Index(fields=["item", "seq"]),
+            models.Index(fields=["case", "seq"]),
+            # A case's events of one action, newest first: incidents on the dashboard, the ledger's filter.
+            models.Index(fields=["case", "action", "seq"], name="custody_case_action_seq"),
+            # A verification run's events (their details carry the run's id): the auditor's run pages.
+            models.Index(
+                KeyTransform("run", "details"),
+                "case",
+                name="custody_verification_run",
+                condition=Q(action__in=["verified", "incident"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action}"

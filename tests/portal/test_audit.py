@@ -199,3 +199,34 @@ def test_ledger_page_queries_do_not_grow_with_events() -> None:
     for _ in range(3):
         item(audited, data=f"photo {_}".encode(), name=f"p{_}.jpg")
     assert queries() == few
+
+
+def test_an_auditor_of_two_cases_pages_through_both_in_ledger_order() -> None:
+    first, second, third = team(), team(), team()
+    auditor = first.member(CaseMemberRole.AUDITOR)
+    second.member(CaseMemberRole.AUDITOR, user=auditor)
+    for n in range(40):
+        for t in (first, second, third):
+            custody_append_many(
+                [
+                    EventSpec(
+                        case_id=t.case.pk, action=CustodyAction.CASE_UPDATED, actor=t.lead, details={"n": n}
+                    )
+                ]
+            )
+    client = _client(auditor)
+    seen: list[int] = []
+    url = "/audit/"
+    while url:
+        page = client.get(url).content.decode()
+        seen += [int(s) for s in re.findall(r'href="/audit/events/(\d+)/"', page)]
+        older = re.search(r'rel="next" href="\?([^"]+)"', page)
+        url = "/audit/?" + older.group(1).replace("&amp;", "&") if older else ""
+    expected = list(
+        CustodyEvent.objects.filter(case__in=[first.case, second.case])
+        .order_by("-seq")
+        .values_list("seq", flat=True)
+    )
+    assert seen == expected
+    only_second = client.get(f"/audit/?case={second.case.number}").content.decode()
+    assert first.case.number not in re.sub(r"<select.*?</select>", "", only_second, flags=re.S)
