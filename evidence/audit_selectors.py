@@ -253,8 +253,9 @@ def _run_key() -> KeyTextTransform:
 
 def verification_runs_for(*, user: Caller, limit: int = 50) -> list[VerificationRunRow]:
     """The newest verification runs over the audited cases (from their ``verified``/``incident`` events)."""
+    # The ids as a list: the planner then reads each case along its (case, action, seq) index.
     events = CustodyEvent.objects.filter(
-        case_id__in=audited_case_ids(user=user),
+        case_id__in=_audited_ids(user=user, case_number=""),
         action__in=[CustodyAction.VERIFIED, CustodyAction.INCIDENT],
     ).annotate(run_id=_run_key())
     grouped = (
@@ -290,7 +291,7 @@ def verification_results_for(*, user: Caller, run: str) -> QuerySet[CustodyEvent
     """A run's per-item results in the audited cases (``verified``, ``incident`` events), in ledger order."""
     events = (
         CustodyEvent.objects.filter(
-            case_id__in=audited_case_ids(user=user),
+            case_id__in=_audited_ids(user=user, case_number=""),
             action__in=[CustodyAction.VERIFIED, CustodyAction.INCIDENT],
         )
         .filter(details__run=run)
