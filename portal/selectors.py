@@ -16,6 +16,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casefile.choices import ReportStatus
 from casefile.models import Case, ExportBundle, Report
 from casefile.selectors import INGEST_ROLES, case_list
 from casefile.support import takedown_overdue_across_cases, takedown_waiting_since
@@ -176,7 +177,7 @@ def _scan_jobs(user: Caller, case_ids: list[int], since: datetime) -> list[Job]:
 
 
 def _document_jobs(case_ids: list[int], since: datetime) -> list[Job]:
-    active = Q(status__in=["queued", "running"]) | Q(finished_at__gte=since)
+    active = Q(status__in=[ReportStatus.QUEUED, ReportStatus.RUNNING]) | Q(finished_at__gte=since)
     jobs = []
     reports = Report.objects.filter(case_id__in=case_ids).filter(active).select_related("case")
     for report in reports.order_by("-requested_at")[:20]:
@@ -189,11 +190,11 @@ def _document_jobs(case_ids: list[int], since: datetime) -> list[Job]:
                 % {"id": report.report_id, "version": report.version},
                 status=report.status,
                 status_label=report.get_status_display(),
-                percent=100 if report.status == "done" else report.progress,
+                percent=100 if report.status == ReportStatus.DONE else report.progress,
                 detail=report.error,
                 started_at=report.requested_at,
-                finished=report.status in ("done", "failed"),
-                failed=report.status == "failed",
+                finished=report.status in (ReportStatus.DONE, ReportStatus.FAILED),
+                failed=report.status == ReportStatus.FAILED,
             )
         )
     bundles = ExportBundle.objects.filter(case_id__in=case_ids).filter(active).select_related("case")
@@ -207,11 +208,11 @@ def _document_jobs(case_ids: list[int], since: datetime) -> list[Job]:
                 % {"id": bundle.pk, "recipient": bundle.recipient},
                 status=bundle.status,
                 status_label=bundle.get_status_display(),
-                percent=100 if bundle.status == "done" else bundle.progress,
+                percent=100 if bundle.status == ReportStatus.DONE else bundle.progress,
                 detail=bundle.error,
                 started_at=bundle.requested_at,
-                finished=bundle.status in ("done", "failed"),
-                failed=bundle.status == "failed",
+                finished=bundle.status in (ReportStatus.DONE, ReportStatus.FAILED),
+                failed=bundle.status == ReportStatus.FAILED,
             )
         )
     return jobs
