@@ -3,7 +3,7 @@
 Auditors read records, never content: nothing here links to content, previews or thumbnails.
 """
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -95,17 +95,19 @@ def verification_run(request: HttpRequest, run: str) -> HttpResponse:
     audit_require(user=request.user)
     results = verification_results_for(user=request.user, run=run)
     passing = Q(action=CustodyAction.VERIFIED, details__ok=True)
-    problems = results.exclude(passing)
-    passed = results.filter(passing)
+    # One pass counts both; the lists then stop after RESULTS_SHOWN rows.
+    counts = results.aggregate(problems=Count("pk", filter=~passing), passed=Count("pk", filter=passing))
+    problems = list(results.exclude(passing)[:RESULTS_SHOWN]) if counts["problems"] else []
+    passed = list(results.filter(passing)[:RESULTS_SHOWN]) if counts["passed"] else []
     return render(
         request,
         "portal/audit/run.html",
         {
             "run": run,
-            "problems": problems[:RESULTS_SHOWN],
-            "problem_count": problems.count(),
-            "passed": passed[:RESULTS_SHOWN],
-            "passed_count": passed.count(),
+            "problems": problems,
+            "problem_count": counts["problems"],
+            "passed": passed,
+            "passed_count": counts["passed"],
             "shown": RESULTS_SHOWN,
         },
     )

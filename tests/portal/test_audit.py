@@ -230,3 +230,40 @@ def test_an_auditor_of_two_cases_pages_through_both_in_ledger_order() -> None:
     assert seen == expected
     only_second = client.get(f"/audit/?case={second.case.number}").content.decode()
     assert first.case.number not in re.sub(r"<select.*?</select>", "", only_second, flags=re.S)
+
+
+def test_a_run_with_a_failure_lists_the_problem_first() -> None:
+    audited, _other, auditor = _audited()
+    good, bad = item(audited, data=b"good", name="good.jpg"), item(audited, data=b"bad", name="bad.jpg")
+    problem = {"check": "blob_hash", "event": None, "message": "The vault object decrypts to other bytes."}
+    run = "f" * 32
+    custody_append_many(
+        [
+            EventSpec(
+                case_id=audited.case.pk,
+                item_id=good.pk,
+                action=CustodyAction.VERIFIED,
+                actor=auditor,
+                details={"ok": True, "problems": [], "run": run},
+            ),
+            EventSpec(
+                case_id=audited.case.pk,
+                item_id=bad.pk,
+                action=CustodyAction.VERIFIED,
+                actor=auditor,
+                details={"ok": False, "problems": [problem], "run": run},
+            ),
+            EventSpec(
+                case_id=audited.case.pk,
+                item_id=bad.pk,
+                action=CustodyAction.INCIDENT,
+                actor=auditor,
+                details={"run": run, "source": "verify", "problems": [problem]},
+            ),
+        ]
+    )
+    client = _client(auditor)
+    assert "1 failed, 1 incidents" in client.get("/audit/verification/").content.decode()
+    page = client.get(f"/audit/verification/{run}/").content.decode()
+    assert page.index("blob_hash") < page.index("Items that passed (1)")
+    assert "decrypts to other bytes" in page and "all checks passed" not in page
