@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
+from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -145,6 +146,15 @@ class CustodyEvent(models.Model):
             models.Index(fields=["case", "seq"]),
             # A user's own content views in a period (the portal's exposure count).
             models.Index(fields=["actor", "action", "occurred_at"], name="custody_actor_action_time"),
+            # A case's events of one action, newest first: incidents on the dashboard, the ledger's filter.
+            models.Index(fields=["case", "action", "seq"], name="custody_case_action_seq"),
+            # A verification run's events (their details carry the run's id): the auditor's run pages.
+            models.Index(
+                KeyTransform("run", "details"),
+                "case",
+                name="custody_verification_run",
+                condition=Q(action__in=["verified", "incident"]),
+            ),
         ]
 
     def __str__(self) -> str:

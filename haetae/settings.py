@@ -363,3 +363,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 # --- reports (exhibit report PDFs) ---
 # NanumGothic.ttf and NanumGothicBold.ttf, embedded in every report (Debian/Ubuntu: fonts-nanum).
 HAETAE_REPORT_FONT_DIR = Path(os.environ.get("HAETAE_REPORT_FONT_DIR") or "/usr/share/fonts/truetype/nanum")
+# --- portal: navigation by role, error pages for the portal's refusals (pcore) ---
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("portal.navigation.nav_areas")  # type: ignore[index]
+MIDDLEWARE.append("portal.middleware.HaetaeErrorMiddleware")

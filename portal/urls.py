@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from portal.views import auth, cases, dashboard, evidence, exhibits, ingest, prosecutor
+from portal.views import audit, auth, cases, dashboard, evidence, exhibits, ingest, prosecutor
 from portal.views import support as support_views
 
 app_name = "portal"
@@ -105,4 +105,13 @@ urlpatterns = [
     path("prosecutor/", prosecutor.prosecutor_home, name="prosecutor_home"),
     path("prosecutor/cases/<str:number>/", prosecutor.prosecutor_case, name="prosecutor_case"),
     path("prosecutor/verify/", prosecutor.prosecutor_verify, name="prosecutor_verify"),
+    # --- dashboard ---
+    path("jobs/", dashboard.dashboard_jobs, name="dashboard_jobs"),
+    path("alerts/<int:alert_id>/seen/", dashboard.alert_seen, name="alert_seen"),
+    # --- audit ---
+    path("audit/", audit.ledger, name="audit_ledger"),
+    path("audit/events/<int:seq>/", audit.event, name="audit_event"),
+    path("audit/checkpoints/", audit.checkpoints, name="audit_checkpoints"),
+    path("audit/verification/", audit.verification_runs, name="audit_runs"),
+    path("audit/verification/<slug:run>/", audit.verification_run, name="audit_run"),
 ]

@@ -1,9 +1,11 @@
 """Template helpers shared by every portal page."""
 
+import json
 from datetime import datetime
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -16,3 +18,32 @@ def local_time(value: datetime | None) -> str:
     local = timezone.localtime(value)
     offset = local.strftime("%z")
     return f"{local:%Y-%m-%d %H:%M} ({offset[:3]}:{offset[3:]})"
+
+
+@register.filter
+def case_role(value: str | None) -> str:
+    """A case role's label in the viewer's language (team roles, or an administrator's break-glass grant)."""
+    from casefile.choices import CaseMemberRole
+
+    if not value:
+        return "—"
+    if value == "break_glass":
+        return str(_("administrator under a break-glass grant"))
+    try:
+        return str(CaseMemberRole(value).label)
+    except ValueError:
+        return value
+
+
+@register.filter
+def pretty_json(value: object) -> str:
+    """A JSON value indented for reading (autoescaped by the template like any string)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@register.simple_tag
+def case_home(case: object) -> str:
+    """The URL of a case's page for the viewer's role on it (``caller_role`` from ``case_list``), or ""."""
+    from portal.navigation import case_home_url
+
+    return case_home_url(number=str(getattr(case, "number", "")), role=getattr(case, "caller_role", None))

@@ -100,3 +100,27 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / (re.sub(r"[^A-Za-z0-9_.-]+", "-", name) + ".png")
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# --- pcore: compiled catalogues for pages rendered in Korean and English ---
+LOCALE = Path(__file__).resolve().parents[2] / "locale"
+
+
+@pytest.fixture
+def compiled_catalogues() -> None:
+    """The .mo files are build outputs (make assets compiles them); compile them here when stale."""
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    stale = any(
+        not (LOCALE / lang / "LC_MESSAGES/django.mo").exists()
+        or (LOCALE / lang / "LC_MESSAGES/django.mo").stat().st_mtime
+        < (LOCALE / lang / "LC_MESSAGES/django.po").stat().st_mtime
+        for lang in ("ko", "en")
+    )
+    if stale:
+        call_command("compilemessages", locale=["ko", "en"], verbosity=0)
+        # Changing LOCALE_PATHS makes Django drop the catalogues it loaded before the compile.
+        with override_settings(LOCALE_PATHS=list(settings.LOCALE_PATHS)):
+            pass

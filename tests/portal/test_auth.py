@@ -27,7 +27,7 @@ def _code(device: TOTPDevice) -> str:
 @override_settings(HAETAE_REQUIRE_TOTP=True, HAETAE_LOGIN_THROTTLE=False)
 def test_sign_in_needs_the_one_time_code_when_totp_is_required() -> None:
     _, device = _user_with_device()
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # the messages below are checked in English
     refused = client.post("/login/", {"username": "kim", "password": PASSWORD})
     assert refused.status_code == 400
     assert "authenticator" in refused.content.decode()

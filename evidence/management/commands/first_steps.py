@@ -1,4 +1,4 @@
-"""manage.py first_steps: what `make run` prints before the server starts (how to make a first user)."""
+"""manage.py first_steps: what `make run` prints before the server starts (the demo, a first user, URLs)."""
 
 from typing import Any
 
@@ -26,7 +26,11 @@ class Command(HaetaeCommand):
         if users == 0:
             lines += [
                 "",
-                "No users yet. In another terminal, create the first one:",
+                "No users yet. To explore at once, load the demo case (benign photographs, users for every",
+                "role; it prints their passwords) in another terminal:",
+                "  .venv/bin/python manage.py demo",
+                "",
+                "Or create your own first user:",
                 "  .venv/bin/python manage.py createsuperuser",
                 *(
                     [
@@ -41,7 +45,9 @@ class Command(HaetaeCommand):
             ]
         lines += [
             "",
-            "Portal/API: http://127.0.0.1:8000/api/v1/  (OpenAPI docs: http://127.0.0.1:8000/api/docs/)",
+            "Portal: http://127.0.0.1:8000/   (sign in; Korean by default, English in the top bar)",
+            "Admin:  http://127.0.0.1:8000/admin/   API: http://127.0.0.1:8000/api/v1/ "
+            "(OpenAPI docs: /api/docs/)",
             "",
         ]
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,104 @@
+"""The portal's areas and who sees each in the main navigation (the ``nav_areas`` context processor).
+
+Each area names its URL, its label and a test on the user. An area whose URL is not installed is left out,
+so an area can be listed here before its pages land. Showing a link grants nothing: every page still checks
+membership and role through the selectors.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+def _everyone(user: Any, roles: frozenset[str]) -> bool:
+    return True
+
+
+def _auditor(user: Any, roles: frozenset[str]) -> bool:
+    return "auditor" in roles
+
+
+def _operator(user: Any, roles: frozenset[str]) -> bool:
+    return bool(user.is_staff)
+
+
+def _support(user: Any, roles: frozenset[str]) -> bool:
+    return "victim_support" in roles
+
+
+def _prosecutor(user: Any, roles: frozenset[str]) -> bool:
+    return "prosecutor" in roles
+
+
+@dataclass(frozen=True)
+class Area:
+    """One entry of the main navigation."""
+
+    url_name: str
+    label: str | Promise
+    shown_to: Callable[[Any, frozenset[str]], bool]
+    # The URL prefix under which the area's pages live (for aria-current); "" marks only the URL itself.
+    prefix: str = ""
+
+
+AREAS: list[Area] = [
+    Area("portal:dashboard", _("Dashboard"), _everyone),
+    Area("portal:support-home", _("Victim support"), _support, prefix="/support/"),
+    Area("portal:prosecutor_home", _("Prosecutor"), _prosecutor, prefix="/prosecutor/"),
+    Area("portal:audit_ledger", _("Audit"), _auditor, prefix="/audit/"),
+    Area("admin:index", _("Administration"), _operator, prefix="/admin/"),
+]
+
+
+# Where a case's number leads from the dashboard, by the viewer's role on it (the first URL installed).
+CASE_HOME_BY_ROLE: dict[str, list[str]] = {
+    "victim_support": ["portal:support-case"],
+    "prosecutor": ["portal:prosecutor_case"],
+}
+CASE_HOME_DEFAULT = ["portal:case_detail"]
+
+
+def case_home_url(*, number: str, role: str | None) -> str:
+    """The portal page for a case as the viewer's role sees it, or "" when that page is not installed."""
+    for name in CASE_HOME_BY_ROLE.get(role or "", CASE_HOME_DEFAULT):
+        try:
+            return reverse(name, kwargs={"number": number})
+        except NoReverseMatch:
+            continue
+    return ""
+
+
+def case_roles(user: Any) -> frozenset[str]:
+    """The case roles the user holds on any team (one query)."""
+    if not user.is_authenticated:
+        return frozenset()
+    from casefile.models import CaseMember  # the portal reads teams through casefile
+
+    return frozenset(CaseMember.objects.filter(user_id=user.pk).values_list("role", flat=True).distinct())
+
+
+def nav_areas(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: ``nav_areas`` = [{url, label, current}] for the signed-in user."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_areas": []}
+    roles = case_roles(user)
+    shown = []
+    for area in AREAS:
+        if not area.shown_to(user, roles):
+            continue
+        try:
+            url = reverse(area.url_name)
+        except NoReverseMatch:
+            continue
+        current = request.path == url or bool(area.prefix and request.path.startswith(area.prefix))
+        shown.append({"url": url, "label": area.label, "current": current})
+    return {"nav_areas": shown}
+
+
+__all__ = ["AREAS", "Area", "case_home_url", "case_roles", "nav_areas"]
