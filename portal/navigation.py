@@ -35,6 +35,11 @@ def _prosecutor(user: Any, roles: frozenset[str]) -> bool:
     return "prosecutor" in roles
 
 
+def _case_opener(user: Any, roles: frozenset[str]) -> bool:
+    # The global roles that may open a case (casefile.roles.CASE_CREATOR_GLOBAL_ROLES); the page checks too.
+    return user.groups.filter(name__in=["investigator", "supervisor"]).exists()
+
+
 @dataclass(frozen=True)
 class Area:
     """One entry of the main navigation."""
@@ -48,6 +53,7 @@ class Area:
 
 AREAS: list[Area] = [
     Area("portal:dashboard", _("Dashboard"), _everyone),
+    Area("portal:case_create", _("Open a case"), _case_opener, prefix="/cases/new/"),
     Area("portal:support-home", _("Victim support"), _support, prefix="/support/"),
     Area("portal:prosecutor_home", _("Prosecutor"), _prosecutor, prefix="/prosecutor/"),
     Area("portal:audit_ledger", _("Audit"), _auditor, prefix="/audit/"),

@@ -81,3 +81,15 @@ def admin_client(admin_user):
     client = Client()
     verified_login(client, admin_user)
     return client
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that drives the browser (it uses the ``page`` fixture) as ``browser``.
+
+    ``scripts/pytest-all.sh`` runs them once, in the PostgreSQL leg, when that leg runs: there the live server
+    has its own connections, while SQLite's in-memory test database is one connection shared by the test
+    thread and the server thread.
+    """
+    for item in items:
+        if "page" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

@@ -72,6 +72,7 @@ def _no_media_anywhere(page: Any, where: str) -> None:
     assert not any(CONTENT_URL.search(h) for h in hrefs), f"a content or preview URL on {where}"
 
 
+@pytest.mark.browser_locale("ko-KR")
 def test_portal_flow(page: Any) -> None:
     people = _users()
     kim, choi, boss, park, lee = (people[n] for n in ("kim", "choi", "boss", "park", "lee"))

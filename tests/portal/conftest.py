@@ -54,6 +54,13 @@ CHROMIUM_ARGS = [
 _running: dict[str, Any] = {}
 
 
+@pytest.fixture(autouse=True)
+def english_unless_asked(settings: Any) -> None:
+    """Client tests read the English msgids (Korean is the installation's default; a test of the default
+    sets LANGUAGE_CODE back to "ko"). Browsers send Accept-Language, which still wins."""
+    settings.LANGUAGE_CODE = "en"
+
+
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """One headless Chromium per test module (fails, never skips, in CI when it is missing).
@@ -83,9 +90,14 @@ def chromium() -> Iterator[Any]:
 
 @pytest.fixture
 def page(chromium: Any, live_server: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser context (own cookies) and page; ``page.base`` is the live server's URL."""
+    """A fresh browser context (own cookies) and page; ``page.base`` is the live server's URL.
+
+    The browser asks for English unless the test is marked ``@pytest.mark.browser_locale("ko-KR")`` (the
+    assertions read English text; the Korean default has its own tests)."""
+    marker = request.node.get_closest_marker("browser_locale")
+    locale = marker.args[0] if marker else "en-US"
     context = chromium.new_context(
-        locale="ko-KR", timezone_id="Asia/Seoul", viewport={"width": 1280, "height": 900}
+        locale=locale, timezone_id="Asia/Seoul", viewport={"width": 1280, "height": 900}
     )
     context.set_default_timeout(15_000)
     browser_page = context.new_page()

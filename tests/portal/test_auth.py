@@ -61,6 +61,7 @@ def test_pages_send_the_unsigned_to_sign_in_and_refuse_foreign_next_urls() -> No
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(HAETAE_REQUIRE_TOTP=True, HAETAE_LOGIN_THROTTLE=False)
+@pytest.mark.browser_locale("ko-KR")
 def test_browser_signs_in_with_a_code_and_switches_language(page: Any) -> None:
     _, device = _user_with_device()
     page.goto(page.base + "/")

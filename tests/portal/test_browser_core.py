@@ -40,6 +40,7 @@ def _sign_in(page: Any, user: Any) -> None:
 
 
 @override_settings(HAETAE_REQUIRE_TOTP=True, HAETAE_LOGIN_THROTTLE=False)
+@pytest.mark.browser_locale("ko-KR")
 def test_dashboard_progress_bar_advances_by_polling(page: Any) -> None:
     t = team()
     first, second = (
@@ -72,6 +73,7 @@ def test_dashboard_progress_bar_advances_by_polling(page: Any) -> None:
 
 
 @override_settings(HAETAE_REQUIRE_TOTP=True, HAETAE_LOGIN_THROTTLE=False)
+@pytest.mark.browser_locale("ko-KR")
 def test_auditor_browses_the_ledger_and_opens_a_proof(page: Any) -> None:
     t = team()
     auditor = t.member(CaseMemberRole.AUDITOR)

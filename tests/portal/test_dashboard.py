@@ -203,12 +203,6 @@ def test_areas_and_case_links_appear_once_their_pages_are_installed() -> None:
     )
 
 
-def test_without_those_pages_case_numbers_are_plain_text() -> None:
-    t = team()
-    page = _client(t.lead).get("/").content.decode()
-    assert f"<td>{t.case.number}</td>" in page and 'href="/support/"' not in page
-
-
 def test_marking_an_alert_seen_removes_it_and_only_for_its_recipient() -> None:
     mine, other = team(), team()
     bank = HashBank.objects.create(name="victim originals", kind="victim", case=other.case)

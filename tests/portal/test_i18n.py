@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -140,7 +141,8 @@ def test_the_catalogues_cover_every_string_in_the_code(tmp_path: Path) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("compiled_catalogues")
-def test_pages_render_in_korean_by_default_and_in_english_after_switching() -> None:
+def test_pages_render_in_korean_by_default_and_in_english_after_switching(settings: Any) -> None:
+    settings.LANGUAGE_CODE = "ko"  # the installation's default (the suite's fixture reads English)
     client = Client()
     sign_in = client.get("/login/").content.decode()
     assert '<html lang="ko">' in sign_in and "로그인" in sign_in and "일회용 코드" in sign_in
