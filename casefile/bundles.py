@@ -83,8 +83,8 @@ def bundle_request(
     unready = [f"{n} ({found[n].status})" for n in numbers if found[n].status not in EXPORTABLE_STATUSES]
     if unready:
         raise RejectedInput(
-            f"exhibits: {', '.join(unready)} not shared with the prosecutor: a supervisor approves an exhibit "
-            "and the lead shares it before it is exported"
+            f"exhibits: {', '.join(unready)} not shared with the prosecutor: a supervisor approves an "
+            "exhibit and the lead shares it before it is exported"
         )
     with transaction.atomic():
         bundle = ExportBundle.objects.create(

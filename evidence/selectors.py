@@ -198,6 +198,8 @@ def exposure_for(*, user: Caller, days: int = 7) -> dict[str, int]:
     views = CustodyEvent.objects.filter(actor_id=user.pk, action="viewed", occurred_at__gte=since)
     counts = views.aggregate(views=Count("pk"), items=Count("item_id", distinct=True))
     return {"views": int(counts["views"] or 0), "items": int(counts["items"] or 0)}
+
+
 def case_custody_for(*, user: Caller, case_id: int) -> QuerySet[CustodyEvent]:
     """The case-level custody events (no item) of a case the user may see, in ledger order.
 

@@ -7,36 +7,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('casefile', '0005_exhibits'),
-        ('evidence', '0004_exhibits'),
+        ("casefile", "0005_exhibits"),
+        ("evidence", "0004_exhibits"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='custodyevent',
-            index=models.Index(fields=['actor', 'action', 'occurred_at'], name='custody_actor_action_time'),
+            model_name="custodyevent",
+            index=models.Index(fields=["actor", "action", "occurred_at"], name="custody_actor_action_time"),
         ),
         migrations.AddIndex(
-            model_name='custodyevent',
-            index=models.Index(fields=['case', 'action', 'seq'], name='custody_case_action_seq'),
+            model_name="custodyevent",
+            index=models.Index(fields=["case", "action", "seq"], name="custody_case_action_seq"),
         ),
         migrations.AddIndex(
-            model_name='custodyevent',
-            index=models.Index(django.db.models.fields.json.KeyTransform('run', 'details'), models.F('case'), condition=models.Q(('action__in', ['verified', 'incident'])), name='custody_verification_run'),
+            model_name="custodyevent",
+            index=models.Index(
+                django.db.models.fields.json.KeyTransform("run", "details"),
+                models.F("case"),
+                condition=models.Q(("action__in", ["verified", "incident"])),
+                name="custody_verification_run",
+            ),
         ),
         migrations.AddIndex(
-            model_name='evidenceitem',
-            index=models.Index(fields=['case', 'acquired_at', 'id'], name='item_case_acquired_id'),
+            model_name="evidenceitem",
+            index=models.Index(fields=["case", "acquired_at", "id"], name="item_case_acquired_id"),
         ),
         migrations.AddIndex(
-            model_name='evidenceitem',
-            index=models.Index(fields=['case', 'original_name', 'id'], name='item_case_name_id'),
+            model_name="evidenceitem",
+            index=models.Index(fields=["case", "original_name", "id"], name="item_case_name_id"),
         ),
         migrations.AddIndex(
-            model_name='evidenceitem',
-            index=models.Index(models.F('case'), django.db.models.functions.comparison.Coalesce(models.F('size'), models.Value(-1)), models.F('id'), name='item_case_size_id'),
+            model_name="evidenceitem",
+            index=models.Index(
+                models.F("case"),
+                django.db.models.functions.comparison.Coalesce(models.F("size"), models.Value(-1)),
+                models.F("id"),
+                name="item_case_size_id",
+            ),
         ),
     ]

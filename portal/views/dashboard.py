@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_POST
 
@@ -37,7 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/dashboard.html", context)
 
 
-def dashboard_jobs(request: HttpRequest) -> HttpResponse:
+def dashboard_jobs(request: HttpRequest) -> HttpResponseBase:
     """The jobs section alone, for HTMX to swap in every few seconds.
 
     When the session has ended, HTMX is told to load the sign-in page as a whole page (``HX-Redirect``)

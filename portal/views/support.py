@@ -14,6 +14,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -63,12 +64,12 @@ def refused(request: HttpRequest, error: HaetaeError, *, hint: str = "", back: s
     )
 
 
-def support_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def support_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A signed-in (OTP-verified) page whose HaetaeErrors render as the refusal page."""
 
     @verified_login_required
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except HaetaeError as error:

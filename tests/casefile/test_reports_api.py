@@ -22,11 +22,14 @@ from casefile.choices import CaseMemberRole
 from casefile.models import ExportBundle, Report
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
+from tests.detection import conftest as detection_fixtures
 from tests.factories_access import jpeg_bytes
 from tests.factories_cases import Team, item, team
 from tests.factories_exhibits import exhibit_to
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
+# Celery as in the embedded default: the PostgreSQL leg names a broker with no worker behind it.
+eager = detection_fixtures.eager
 
 
 def api(user: User) -> APIClient:

@@ -47,7 +47,7 @@ def assert_no_media(page: Any) -> None:
 @override_settings(HAETAE_REQUIRE_TOTP=True, HAETAE_LOGIN_THROTTLE=False)
 def test_support_worker_visits_every_support_page_and_finds_no_media(page: Any) -> None:
     t = team()
-    worker = t.support
+    worker: Any = t.support
     worker.set_password(PASSWORD)
     worker.save()
     device = TOTPDevice.objects.create(user=worker, name="phone", confirmed=True)
