@@ -230,8 +230,54 @@ def _populate(count: int) -> None:
             ItemPersonLink.objects.bulk_create(person_links)
             ItemChannelLink.objects.bulk_create(channel_links)
         print(f"  {start + n} items", flush=True)
+    _team_exhibits_support(case=case, lead=lead, people=people)
     with transaction.atomic():
         checkpoint_create()
+
+
+def _team_exhibits_support(*, case: Any, lead: Any, people: list[Any]) -> None:
+    """The rest of a working case: a team in every role, 60 exhibits (20 shared), takedowns."""
+    from django.contrib.auth.models import Group, User
+
+    from casefile.choices import CaseMemberRole, GlobalRole
+    from casefile.exhibits import exhibit_approve, exhibit_create, exhibit_share
+    from casefile.services import member_add
+    from casefile.support import support_file_open, takedown_create
+    from evidence.models import EvidenceItem
+
+    team = {}
+    for role, group in [
+        (CaseMemberRole.INVESTIGATOR, GlobalRole.SUPERVISOR),
+        (CaseMemberRole.PROSECUTOR, GlobalRole.PROSECUTOR),
+        (CaseMemberRole.VICTIM_SUPPORT, GlobalRole.VICTIM_SUPPORT),
+        (CaseMemberRole.AUDITOR, GlobalRole.AUDITOR),
+    ]:
+        user = User.objects.create_user(f"bench-{group}")
+        user.groups.add(Group.objects.get_or_create(name=group)[0])
+        member_add(case=case, user=user, role=role, actor=lead)
+        team[group] = user
+    item_ids = list(EvidenceItem.objects.filter(case=case).order_by("pk").values_list("pk", flat=True)[:120])
+    for n in range(60):
+        exhibit = exhibit_create(
+            case=case, item_ids=item_ids[2 * n : 2 * n + 2], description=f"Exhibit {n + 1}", actor=lead
+        )
+        if n < 20:
+            exhibit_approve(exhibit=exhibit, actor=team[GlobalRole.SUPERVISOR])
+            exhibit_share(exhibit=exhibit, actor=lead)
+    victim = next(person for person in people if person.kind == "victim")
+    support_file = support_file_open(
+        case=case, person=victim, actor=lead, assigned_worker=team[GlobalRole.VICTIM_SUPPORT]
+    )
+    for n in range(30):
+        takedown_create(
+            case=case,
+            support_file=support_file,
+            actor=team[GlobalRole.VICTIM_SUPPORT],
+            addressee="platform",
+            platform="telegram",
+            target_url=f"https://t.me/room_0/{n}",
+            item_ids=item_ids[n : n + 1],
+        )
 
 
 class Timer:
@@ -316,8 +362,8 @@ def measure(repeat: int) -> list[dict[str, Any]]:
     from django.db.models import F
     from django.test import Client, override_settings
 
-    from casefile.models import Case, Channel, Person
-    from evidence.models import EvidenceItem
+    from casefile.models import Case, Channel, Exhibit, Person, SupportFile
+    from evidence.models import CustodyEvent, EvidenceItem
     from portal.views.cases import _encode_cursor
     from tests.factories_access import verified_login
 
@@ -358,6 +404,55 @@ def measure(repeat: int) -> list[dict[str, Any]]:
         timer.page("… filters combined + sort size", f"{base}?type=image&label=FACE_FEMALE&sort=-size")
         timer.page("item page", f"/evidence/{sample.pk}/")
         timer.page("graph JSON", f"/cases/{NUMBER}/graph.json")
+        timer.page("ingest page", f"/cases/{NUMBER}/ingest/")
+        timer.page("exhibits list (60)", f"/cases/{NUMBER}/exhibits/")
+        timer.page("exhibit page", f"/cases/{NUMBER}/exhibits/E-001/")
+        timer.page("new exhibit form", f"/cases/{NUMBER}/exhibits/new/")
+        timer.page("exhibit item search", f"/cases/{NUMBER}/exhibits/items/?q=IMG_1")
+        middle_seq = CustodyEvent.objects.order_by("seq").values_list("seq", flat=True)[total // 2]
+        exhibit_count = Exhibit.objects.filter(case=case).count()
+        assert exhibit_count == 60, "rebuild the bench database (--rebuild): it predates the exhibits"
+        for username, pages in [
+            (
+                "bench-prosecutor",
+                [
+                    ("prosecutor: dashboard", "/"),
+                    ("prosecutor: shared exhibits", "/prosecutor/"),
+                    ("prosecutor: case", f"/prosecutor/cases/{NUMBER}/"),
+                    ("prosecutor: how to verify", "/prosecutor/verify/"),
+                ],
+            ),
+            (
+                "bench-victim_support",
+                [
+                    ("support: dashboard", "/"),
+                    ("support: my cases", "/support/"),
+                    ("support: case", f"/cases/{NUMBER}/support/"),
+                    ("support: file", f"/cases/{NUMBER}/support/files/{SupportFile.objects.get().pk}/"),
+                    ("support: takedowns", f"/cases/{NUMBER}/support/takedowns/"),
+                    ("support: overdue", f"/cases/{NUMBER}/support/overdue/"),
+                ],
+            ),
+            (
+                "bench-auditor",
+                [
+                    ("auditor: ledger", "/audit/"),
+                    ("auditor: ledger of the case, by action", f"/audit/?case={NUMBER}&action=acquired"),
+                    (
+                        "auditor: event with proof",
+                        f"/audit/events/{middle_seq}/",
+                    ),
+                    ("auditor: checkpoints", "/audit/checkpoints/"),
+                    ("auditor: verification runs", "/audit/verification/"),
+                ],
+            ),
+        ]:
+            other = Client()
+            verified_login(other, User.objects.get(username=username))
+            role_timer = Timer(other, repeat)
+            for name, url in pages:
+                role_timer.page(name, url)
+            timer.rows.extend(role_timer.rows)
     for row in timer.rows:
         row["ratio_to_anchor"] = round(row["median_ms"] / anchor["median_ms"], 1)
     return timer.rows
