@@ -39,7 +39,7 @@ from casefile.people_selectors import (
     person_list,
 )
 from casefile.roles import CASE_CREATOR_GLOBAL_ROLES
-from casefile.selectors import CONTENT_ROLES, case_get_for
+from casefile.selectors import CONTENT_ROLES, INGEST_ROLES, case_get_for
 from detection.models import Annotation, Match
 from detection.selectors import annotations_visible_to
 from evidence.models import EvidenceItem
@@ -177,6 +177,10 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "people": people,
         "channels": list(channel_list(case=case).order_by("platform", "handle")),
         "may_list_evidence": role != VICTIM_SUPPORT_ROLE,
+        # Links to the other areas of the case (each page checks the role again).
+        "may_ingest": role in INGEST_ROLES,
+        "may_see_exhibits": role != VICTIM_SUPPORT_ROLE,
+        "may_support": role in ("lead", VICTIM_SUPPORT_ROLE),
         # Victim support gets the graph as text only: no canvas or other drawing surface on their pages.
         "list_only_graph": role == VICTIM_SUPPORT_ROLE,
         "item_count": case_item_count(user=request.user, case=case),
