@@ -44,8 +44,8 @@ def main() -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from casefile.models import CaseMember
-    from casefile.services import case_create
+    from access.models import CaseMember
+    from access.services import case_create
     from evidence.choices import CustodyAction
     from evidence.custody import EventSpec, custody_append_many
     from evidence.ledger import checkpoint_create

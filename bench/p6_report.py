@@ -75,14 +75,14 @@ def setup(count: int, data_dir: Path) -> None:
     call_command("migrate", verbosity=0)
     from django.contrib.auth.models import User
 
-    from casefile.exhibits import exhibit_create
-    from casefile.services import case_create, legal_authority_record
+    from access.services import case_create, legal_authority_record
     from detection.registry import detector_get
     from detection.services import detection_run
     from evidence.ingest import PathSource, evidence_ingest
     from evidence.ledger import checkpoint_create
     from evidence.models import EvidenceItem
     from evidence.previews import preview_blurred_derivative
+    from exhibits.services import exhibit_create
 
     photos = data_dir / "photos"
     photos.mkdir(exist_ok=True)
@@ -123,10 +123,11 @@ def setup(count: int, data_dir: Path) -> None:
 
 def render(data_dir: Path, out: Path) -> None:
     _django(data_dir)
-    from casefile.models import Case, Exhibit
-    from casefile.reports.data import report_data
-    from casefile.reports.render import report_render
-    from casefile.reports.types import SignerInfo
+    from access.models import Case
+    from exhibits.models import Exhibit
+    from exhibits.reports.data import report_data
+    from exhibits.reports.render import report_render
+    from exhibits.reports.types import SignerInfo
 
     case_number = json.loads((data_dir / "built.json").read_text())["case"]
     case = Case.objects.get(number=case_number)

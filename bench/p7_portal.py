@@ -64,7 +64,7 @@ def build(count: int, rebuild: bool) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from casefile.models import Case
+    from access.models import Case
 
     call_command("migrate", "--noinput", verbosity=0)
     existing = Case.objects.filter(number=NUMBER).first()
@@ -87,17 +87,17 @@ def _populate(count: int) -> None:
     from django.contrib.auth.models import Group, User
     from django.db import transaction
 
-    from casefile.channels import channel_record
-    from casefile.choices import GlobalRole
-    from casefile.models import ItemChannelLink, ItemPersonLink
-    from casefile.people import person_record
-    from casefile.services import case_create
+    from access.choices import GlobalRole
+    from access.services import case_create
     from detection.models import Annotation, BankEntry, DetectionRun, Detector, HashBank, Match
     from detection.models.runs import RunStatus
     from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
     from evidence.custody import EventSpec, custody_append_many
     from evidence.ledger import checkpoint_create
     from evidence.models import Acquisition, Blob, EvidenceItem
+    from parties.models import ItemChannelLink, ItemPersonLink
+    from parties.services.channels import channel_record
+    from parties.services.people import person_record
 
     rng = random.Random(7)
     lead = User.objects.create_user("bench-lead")  # signs in through a session, never a password
@@ -239,11 +239,11 @@ def _team_exhibits_support(*, case: Any, lead: Any, people: list[Any]) -> None:
     """The rest of a working case: a team in every role, 60 exhibits (20 shared), takedowns."""
     from django.contrib.auth.models import Group, User
 
-    from casefile.choices import CaseMemberRole, GlobalRole
-    from casefile.exhibits import exhibit_approve, exhibit_create, exhibit_share
-    from casefile.services import member_add
-    from casefile.support import support_file_open, takedown_create
+    from access.choices import CaseMemberRole, GlobalRole
+    from access.services import member_add
     from evidence.models import EvidenceItem
+    from exhibits.services import exhibit_approve, exhibit_create, exhibit_share
+    from support.services import support_file_open, takedown_create
 
     team = {}
     for role, group in [
@@ -335,7 +335,7 @@ def anchor_urlconf() -> types.ModuleType:
     from django.template import engines
     from django.urls import include, path
 
-    from casefile.models import Case
+    from access.models import Case
     from evidence.models import EvidenceItem
 
     template = engines["django"].from_string(
@@ -362,9 +362,12 @@ def measure(repeat: int) -> list[dict[str, Any]]:
     from django.db.models import F
     from django.test import Client, override_settings
 
-    from casefile.models import Case, Channel, Exhibit, Person, SupportFile
+    from access.models import Case
     from evidence.models import CustodyEvent, EvidenceItem
+    from exhibits.models import Exhibit
+    from parties.models import Channel, Person
     from portal.views.cases import _encode_cursor
+    from support.models import SupportFile
     from tests.factories_access import verified_login
 
     case = Case.objects.get(number=NUMBER)

@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from detection.models import BankEntry, Detector, HashBank, ModelPack
+from haetae.toolkit import ReadOnlyAdmin
 
 
 @admin.register(Detector)
@@ -34,16 +35,9 @@ class DetectorAdmin(admin.ModelAdmin):
         return False  # findings point at it: provenance is never deleted
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(HashBank)
-class HashBankAdmin(_ReadOnly):
+class HashBankAdmin(ReadOnlyAdmin):
+    changeable = True  # get_readonly_fields below says what, if anything, may change
     list_display = ("name", "kind", "pdq_threshold", "active", "case", "created_by", "created_at")
     list_filter = ("kind", "active")
     search_fields = ("name", "description")
@@ -55,7 +49,8 @@ class HashBankAdmin(_ReadOnly):
 
 
 @admin.register(BankEntry)
-class BankEntryAdmin(_ReadOnly):
+class BankEntryAdmin(ReadOnlyAdmin):
+    changeable = True  # get_readonly_fields below says what, if anything, may change
     list_display = ("id", "bank", "pdq", "md5", "sha256", "label", "source", "added_by", "added_at")
     list_filter = ("bank",)
     search_fields = ("pdq", "md5", "sha1", "sha256", "label")
@@ -66,7 +61,8 @@ class BankEntryAdmin(_ReadOnly):
 
 
 @admin.register(ModelPack)
-class ModelPackAdmin(_ReadOnly):
+class ModelPackAdmin(ReadOnlyAdmin):
+    changeable = True  # get_readonly_fields below says what, if anything, may change
     list_display = ("name", "version", "task", "granularity", "enabled", "sha256", "imported_at")
     list_filter = ("enabled", "granularity", "task")
     search_fields = ("name", "sha256")

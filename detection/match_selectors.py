@@ -12,11 +12,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from casefile.choices import CaseMemberRole
-from casefile.models import Case, CaseMember
-from casefile.selectors import INGEST_ROLES, case_list
+from access.choices import CaseMemberRole
+from access.models import Case, CaseMember
+from access.selectors import INGEST_ROLES, VICTIM_SUPPORT_ROLE, case_list
 from detection.models import HashBank, Match, MatchAlert
-from evidence.selectors import VICTIM_SUPPORT_ROLE, evidence_visible_to
+from evidence.selectors import evidence_visible_to
 from haetae.errors import AccessDenied
 
 Caller = AbstractBaseUser | AnonymousUser

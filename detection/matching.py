@@ -21,8 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from casefile.choices import CaseMemberRole
-from casefile.models import CaseMember
+from access.choices import CaseMemberRole
+from access.models import CaseMember
 from detection.hashindex import MAX_THRESHOLD, PdqIndex, pack_hex
 from detection.models import Annotation, BankEntry, DetectionRun, Match, MatchAlert
 from detection.models.banks import HashBankKind, MatchKind

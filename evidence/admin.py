@@ -10,26 +10,10 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from access.selectors import visible_case_ids
 from evidence.models import Acquisition, Blob, Checkpoint, CustodyEvent, EvidenceItem
-from evidence.selectors import evidence_visible_to, visible_case_ids
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable, never added, changed or deleted through the admin."""
-
-    hidden_fields: tuple[str, ...] = ()
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields if f.name not in self.hidden_fields]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+from evidence.selectors import evidence_visible_to
+from haetae.toolkit import ReadOnlyAdmin
 
 
 @admin.register(Blob)

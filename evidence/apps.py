@@ -1,6 +1,17 @@
+"""The vault: blobs, evidence items, acquisitions, the custody ledger and its checkpoints."""
+
 from django.apps import AppConfig
 
 
 class EvidenceConfig(AppConfig):
     name = "evidence"
     verbose_name = "Evidence vault"
+
+    def ready(self) -> None:
+        # The ground floor records case events in our ledger and counts our items without importing us.
+        from access import hooks
+        from evidence.custody import case_events_append
+        from evidence.selectors import case_list_item_counts
+
+        hooks.provide_case_event_writer(case_events_append)
+        hooks.provide_case_list_annotator(case_list_item_counts)

@@ -1,6 +1,6 @@
 """Reads for auditors: the custody ledger, checkpoints and verification results of the cases they audit.
 
-An auditor is a case member with the role ``auditor`` (``casefile.choices.CaseMemberRole.AUDITOR``); they
+An auditor is a case member with the role ``auditor`` (``access.choices.CaseMemberRole.AUDITOR``); they
 read the ledger of those cases only, never content. Checkpoints sign the whole ledger's tree head and name
 no case, so every auditor sees all of them. Verification runs are not rows of their own: ``vault_verify``
 records one ``verified`` event per item checked, carrying the run's id, so a run is the group of those

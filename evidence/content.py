@@ -18,10 +18,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 
-from evidence.choices import CustodyAction
-from evidence.custody import custody_append
-from evidence.models import EvidenceItem
-from evidence.selectors import (
+from access.selectors import (
     BREAK_GLASS_ROLE,
     CONTENT_ROLES,
     NO_CONTENT_ROLES,
@@ -30,6 +27,9 @@ from evidence.selectors import (
     case_access_role,
     item_shared_with_prosecutor,
 )
+from evidence.choices import CustodyAction
+from evidence.custody import custody_append
+from evidence.models import EvidenceItem
 from evidence.vault import read_verified
 from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInput
 

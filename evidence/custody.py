@@ -12,15 +12,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.apps import apps
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from access.hooks import CaseEvent
+from access.models import CaseMember
 from evidence import merkle
+from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from haetae.db import bulk_insert
+from haetae.toolkit import utc_iso
 
 GENESIS_HASH = "0" * 64
 LEAF_VERSION = 1
@@ -44,10 +47,6 @@ def canonical_json(value: Any, *, floats_checked: bool = False) -> bytes:
     if not floats_checked:
         _refuse_floats(value)
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def utc_iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def event_leaf_payload(event: CustodyEvent) -> dict[str, Any]:
@@ -90,10 +89,7 @@ def actor_role(actor: User | AnonymousUser | None, case_id: int) -> str:
     """The actor's role on the case (their team role), 'admin' for superusers off the team, else ''."""
     if actor is None or not actor.is_authenticated:
         return "system"
-    case_member = apps.get_model("casefile", "CaseMember")
-    role = (
-        case_member.objects.filter(case_id=case_id, user_id=actor.pk).values_list("role", flat=True).first()
-    )
+    role = CaseMember.objects.filter(case_id=case_id, user_id=actor.pk).values_list("role", flat=True).first()
     if role:
         return str(role)
     return "admin" if getattr(actor, "is_superuser", False) else ""
@@ -226,3 +222,24 @@ def leaf_hashes_in_order(*, upto: int | None = None) -> list[bytes]:
     if upto is not None:
         rows = rows.filter(seq__lt=upto)
     return [bytes.fromhex(h) for h in rows.values_list("leaf_hash", flat=True).iterator(chunk_size=10000)]
+
+
+def case_events_append(events: Sequence[CaseEvent]) -> None:
+    """Append the access app's case-level events (``access.hooks.case_events_write``) to the ledger."""
+    for event in events:
+        if event.action not in CustodyAction.values:
+            raise ValueError(f"{event.action!r} is not a custody action (evidence.choices.CustodyAction)")
+    with transaction.atomic():
+        custody_append_many(
+            [
+                EventSpec(
+                    case_id=event.case_id,
+                    action=event.action,
+                    actor=event.actor,
+                    actor_role=event.actor_role,
+                    purpose=event.purpose,
+                    details=event.details,
+                )
+                for event in events
+            ]
+        )

@@ -35,10 +35,10 @@ from django.db import transaction
 from django.utils import timezone
 
 import haetae
-from casefile.models import Case
+from access.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.crypto import EncryptedObjectReader
-from evidence.custody import EventSpec, actor_role, custody_append_many, utc_iso
+from evidence.custody import EventSpec, actor_role, custody_append_many
 from evidence.hooks import ingest_hooks_run
 from evidence.models import Acquisition, Blob, EvidenceItem
 from evidence.sources import (
@@ -66,6 +66,7 @@ from evidence.vault import (
 )
 from haetae.db import bulk_insert
 from haetae.errors import RejectedInput
+from haetae.toolkit import utc_iso
 
 __all__ = [
     "IngestResult",

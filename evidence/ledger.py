@@ -15,10 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from evidence import crypto, merkle
-from evidence.custody import event_leaf_hash, ledger_lock, utc_iso
+from evidence.custody import event_leaf_hash, ledger_lock
 from evidence.models import Checkpoint, CustodyEvent
 from evidence.proofcheck import checkpoint_message, checkpoint_signature_ok
 from haetae.errors import HaetaeError, IntegrityFailure, NotFound, RejectedInput
+from haetae.toolkit import utc_iso
 
 __all__ = [
     "checkpoint_consistency_proof",

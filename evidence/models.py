@@ -29,7 +29,7 @@ class Blob(models.Model):
 class Acquisition(models.Model):
     """One ingest run: who, when, with what tool, under which seizure, and a manifest of what it took."""
 
-    case = models.ForeignKey("casefile.Case", on_delete=models.PROTECT, related_name="acquisitions")
+    case = models.ForeignKey("access.Case", on_delete=models.PROTECT, related_name="acquisitions")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     actor_role = models.CharField(max_length=32, blank=True)
     status = models.CharField(
@@ -60,7 +60,7 @@ class Acquisition(models.Model):
 class EvidenceItem(models.Model):
     """A blob as found in one case: where it was, inside what, when, by whom."""
 
-    case = models.ForeignKey("casefile.Case", on_delete=models.PROTECT, related_name="items")
+    case = models.ForeignKey("access.Case", on_delete=models.PROTECT, related_name="items")
     acquisition = models.ForeignKey(Acquisition, on_delete=models.PROTECT, related_name="items")
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
@@ -119,7 +119,7 @@ class CustodyEvent(models.Model):
     item = models.ForeignKey(
         EvidenceItem, on_delete=models.PROTECT, null=True, blank=True, related_name="custody_events"
     )
-    case = models.ForeignKey("casefile.Case", on_delete=models.PROTECT, related_name="custody_events")
+    case = models.ForeignKey("access.Case", on_delete=models.PROTECT, related_name="custody_events")
     action = models.CharField(max_length=32, choices=CustodyAction.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -21,12 +21,12 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from access.selectors import case_access_role
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.content import content_access_check, media_refusal, prosecutor_may_see
 from evidence.custody import custody_append
 from evidence.derivatives import derivative_find, derivative_read, derivative_store
 from evidence.models import Derivative, EvidenceItem
-from evidence.selectors import case_access_role
 from evidence.vault import read_verified
 from haetae.errors import RejectedInput
 

@@ -32,7 +32,7 @@ from evidence.vault import open_object, vault_recover
 from haetae.errors import HaetaeError, IntegrityFailure
 
 if TYPE_CHECKING:  # evidence never imports casefile at run time (dependencies point casefile → evidence)
-    from casefile.models import Case
+    from access.models import Case
 
 ProgressCallback = Callable[[str, int, int], None]
 """on_progress(phase, done, total): phases are 'content', 'ledger' and 'recording'."""

@@ -55,9 +55,13 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # From the ground floor up (docs/architecture.md): each app imports only from those above it here.
+    "access",
     "evidence",
     "detection",
-    "casefile",
+    "parties",
+    "support",
+    "exhibits",
     "portal",
 ]
 
@@ -168,7 +172,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
     "evidence.tasks.*": {"queue": "ingest"},
     "detection.tasks.*": {"queue": "detect"},
-    "casefile.tasks.*": {"queue": "reports"},
+    "exhibits.tasks.*": {"queue": "reports"},
 }
 CELERY_BEAT_SCHEDULE = {
     "ledger-checkpoint": {
@@ -178,7 +182,7 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- pipe: detection pipeline (docs/detection.md) ---
+# Detection pipeline (docs/detection.md)
 # Called inside each ingest batch's transaction with the new items; detection queues their runs there and
 # sends the tasks when the batch commits. Evidence does not import detection: the wiring lives here.
 HAETAE_INGEST_HOOKS = ["detection.pipeline.detection_enqueue_ingested"]
@@ -225,7 +229,7 @@ HAETAE_INGEST = {
 }
 
 
-# --- support: takedown requests overdue after this many days without an answer (docs/victim-support.md) ---
+# Takedown requests overdue after this many days without an answer (docs/victim-support.md)
 # HAETAE_TAKEDOWN_OVERDUE_DAYS: "3" for every addressee, or per addressee "3,kcsc=7,support_center=5"
 # (a bare number is the default for addressees not named).
 def _takedown_overdue_days(raw: str) -> dict[str, int]:
@@ -246,24 +250,22 @@ def _takedown_overdue_days(raw: str) -> dict[str, int]:
 HAETAE_TAKEDOWN_OVERDUE_DAYS = _takedown_overdue_days(os.environ.get("HAETAE_TAKEDOWN_OVERDUE_DAYS", "3"))
 # Names for the support choice sets in the OpenAPI schema ("status" and "kind" are used elsewhere too).
 _SUPPORT_ENUMS = {
-    "SupportStatusEnum": "casefile.models.support.SupportStatus",
-    "TakedownStatusEnum": "casefile.models.support.TakedownStatus",
-    "ConsentKindEnum": "casefile.models.support.ConsentKind",
-    "LinkSourceEnum": "casefile.models.people.LinkSource",  # also a filter named "source" (cases)
+    "SupportStatusEnum": "support.choices.SupportStatus",
+    "TakedownStatusEnum": "support.choices.TakedownStatus",
+    "ConsentKindEnum": "support.choices.ConsentKind",
+    "LinkSourceEnum": "parties.choices.LinkSource",  # also a filter named "source" (cases)
 }
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),  # type: ignore[dict-item]
     **_SUPPORT_ENUMS,
 }
-# --- end support ---
-# --- nude: explicit-content (NudeNet) and face detectors ---
+# Explicit-content (NudeNet) and face detectors
 # A face within this Euclidean distance of a victim's reference embedding is suggested (dlib's standard 0.6).
 HAETAE_FACE_MATCH_MAX_DISTANCE = float(os.environ.get("HAETAE_FACE_MATCH_MAX_DISTANCE", "0.6"))
-# --- prov: AI-provenance detectors ---
+# AI-provenance detectors
 # A PEM file of C2PA trust anchors (root certificates). Without one, a manifest whose signature and bindings
 # check out is reported "valid, signer not trusted"; the file's SHA-256 is part of the detector version.
 HAETAE_C2PA_TRUST_ANCHORS = os.environ.get("HAETAE_C2PA_TRUST_ANCHORS", "")
-# --- end prov ---
 
 LOGGING = {
     "version": 1,
@@ -272,25 +274,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("HAETAE_LOG_LEVEL", "WARNING")},
 }
 
-# --- cases: django-filter (its browsable-API form templates) and API enum names ---
+# Django-filter (its browsable-API form templates) and API enum names
 INSTALLED_APPS += ["django_filters"]
 _enum_names = SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {})  # other blocks may add theirs
 assert isinstance(_enum_names, dict)
 _enum_names.update(
     {
-        "CaseStatusEnum": "casefile.choices.CaseStatus",
+        "CaseStatusEnum": "access.choices.CaseStatus",
         "ItemStatusEnum": "evidence.choices.ItemStatus",
         "ItemKindEnum": "evidence.choices.ItemKind",
-        "PersonKindEnum": "casefile.models.people.PersonKind",
-        "LegalAuthorityKindEnum": "casefile.choices.LegalAuthorityKind",
-        "ItemPersonRelationEnum": "casefile.models.people.ItemPersonRelation",
-        "PersonChannelRelationEnum": "casefile.models.people.PersonChannelRelation",
-        "LinkSourceEnum": "casefile.models.people.LinkSource",
-        "CallerRoleEnum": "casefile.choices.CALLER_ROLE_CHOICES",
-        "CaseMemberRoleEnum": "casefile.choices.CaseMemberRole",
+        "PersonKindEnum": "parties.choices.PersonKind",
+        "LegalAuthorityKindEnum": "access.choices.LegalAuthorityKind",
+        "ItemPersonRelationEnum": "parties.choices.ItemPersonRelation",
+        "PersonChannelRelationEnum": "parties.choices.PersonChannelRelation",
+        "LinkSourceEnum": "parties.choices.LinkSource",
+        "CallerRoleEnum": "access.choices.CALLER_ROLE_CHOICES",
+        "CaseMemberRoleEnum": "access.choices.CaseMemberRole",
     }
 )
-# --- access: staff sign-in (TOTP via django-otp, throttling via django-axes), break-glass, previews ---
+# Staff sign-in (TOTP via django-otp, throttling via django-axes), break-glass, previews
 # Both protections are on unless HAETAE_DEBUG is; switching either off is reported by a system check
 # (haetae.W001, haetae.W002) on every runserver/check/migrate. See docs/access.md.
 HAETAE_REQUIRE_TOTP = _env_flag("HAETAE_REQUIRE_TOTP", not DEBUG)
@@ -318,7 +320,7 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 ]
 HAETAE_BREAK_GLASS_MAX_MINUTES = int(os.environ.get("HAETAE_BREAK_GLASS_MAX_MINUTES", "240"))
 HAETAE_PREVIEW_MAX_SOURCE_BYTES = int(os.environ.get("HAETAE_PREVIEW_MAX_SOURCE_BYTES", str(256 * 1024**2)))
-# --- pdq: hash matching ---
+# Hash matching
 # PDQ distance (0–31) at or below which items in two different cases are recorded as a match; banks carry
 # their own threshold (docs/hash-banks.md).
 PDQ_ITEM_THRESHOLD = int(os.environ.get("HAETAE_PDQ_ITEM_THRESHOLD", "31"))
@@ -326,7 +328,7 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
     "HashBankKindEnum": "detection.models.banks.HashBankKind",
 }
-# --- video: video frame sampling (docs/detectors/video.md) and ONNX model packs (docs/model-packs.md) ---
+# Video frame sampling (docs/detectors/video.md) and ONNX model packs (docs/model-packs.md)
 HAETAE_VIDEO = {
     "FRAME_INTERVAL_MS": int(os.environ.get("HAETAE_VIDEO_FRAME_INTERVAL_MS", "1000")),
     "KEYFRAMES_ONLY": _env_flag("HAETAE_VIDEO_KEYFRAMES_ONLY", False),
@@ -341,7 +343,7 @@ HAETAE_VIDEO = {
 HAETAE_MODEL_PACKS = {
     "MAX_MODEL_BYTES": int(os.environ.get("HAETAE_MODEL_PACK_MAX_BYTES", str(2 * 1024**3))),
 }
-# --- sign: report signing (docs/reports-signing.md) ---
+# Report signing (docs/reports-signing.md)
 # The agency's document-signing certificate and key (PEM). Without both, reports are signed by a self-signed
 # development signer made under DATA_DIR/keys/ on first use, and each says on its cover it is not for court.
 HAETAE_SIGNER_CERT_FILE = os.environ.get("HAETAE_SIGNER_CERT_FILE", "")
@@ -352,17 +354,16 @@ HAETAE_SIGNER_KEY_PASSPHRASE_FILE = os.environ.get("HAETAE_SIGNER_KEY_PASSPHRASE
 HAETAE_SIGNER_CHAIN_FILE = os.environ.get("HAETAE_SIGNER_CHAIN_FILE", "")
 # An RFC 3161 timestamp authority (PAdES B-T); empty: no timestamp, and signing never touches the network.
 HAETAE_SIGNER_TSA_URL = os.environ.get("HAETAE_SIGNER_TSA_URL", "")
-# --- end sign ---
-# --- exapi: exhibits, reports and export bundles API ---
+# Exhibits, reports and export bundles API
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
-    "ExhibitStatusEnum": "casefile.choices.ExhibitStatus",
-    "ReportStatusEnum": "casefile.choices.ReportStatus",
+    "ExhibitStatusEnum": "exhibits.choices.ExhibitStatus",
+    "ReportStatusEnum": "exhibits.choices.ReportStatus",
 }
 
-# --- reports (exhibit report PDFs) ---
+# Reports (exhibit report PDFs)
 # NanumGothic.ttf and NanumGothicBold.ttf, embedded in every report (Debian/Ubuntu: fonts-nanum).
 HAETAE_REPORT_FONT_DIR = Path(os.environ.get("HAETAE_REPORT_FONT_DIR") or "/usr/share/fonts/truetype/nanum")
-# --- portal: navigation by role, error pages for the portal's refusals (pcore) ---
+# Navigation by role, error pages for the portal's refusals
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("portal.navigation.nav_areas")  # type: ignore[index]
 MIDDLEWARE.append("portal.middleware.HaetaeErrorMiddleware")

@@ -1,4 +1,5 @@
-"""Top-level URLs: the portal, the admin, the REST API under /api/v1/, and the OpenAPI schema and docs."""
+"""Top-level URLs: the portal, the admin, the REST API under /api/v1/ (one router per app), and the OpenAPI
+schema and docs."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -8,14 +9,14 @@ urlpatterns = [
     path("", include("portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("casefile.api.urls")),
+    path("api/v1/", include("access.api.urls")),
     path("api/v1/", include("evidence.api.urls")),
-    # --- access: break-glass grants ---
-    path("api/v1/", include("casefile.api.breakglass")),
-    # --- pipe: detection API ---
     path("api/v1/", include("detection.api.urls")),
-    # --- pdq: hash banks, matches, match alerts ---
+    # Hash banks, matches, match alerts
     path("api/v1/", include("detection.api.urls_banks")),
+    path("api/v1/", include("parties.api.urls")),
+    path("api/v1/", include("support.api.urls")),
+    path("api/v1/", include("exhibits.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

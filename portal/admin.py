@@ -15,8 +15,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casefile.choices import GlobalRole
-from casefile.models import CaseMember
+from access.choices import GlobalRole
+from access.models import CaseMember
 
 
 class TOTPDeviceInline(admin.TabularInline):

@@ -9,8 +9,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from casefile.choices import ReportLanguage
-from casefile.models import Report
+from exhibits.choices import ReportLanguage
+from exhibits.models import Report
 
 MIN_PASSPHRASE = 12
 MAX_KEY_FILE = 16 * 1024

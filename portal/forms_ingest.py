@@ -7,7 +7,7 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from casefile.models import LegalAuthority
+from access.models import LegalAuthority
 
 # The acquisition's seizure_reference column holds 300 characters.
 REFERENCE_MAX = 300

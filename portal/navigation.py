@@ -36,7 +36,7 @@ def _prosecutor(user: Any, roles: frozenset[str]) -> bool:
 
 
 def _case_opener(user: Any, roles: frozenset[str]) -> bool:
-    # The global roles that may open a case (casefile.roles.CASE_CREATOR_GLOBAL_ROLES); the page checks too.
+    # The global roles that may open a case (access.policy.CASE_CREATOR_GLOBAL_ROLES); the page checks too.
     return user.groups.filter(name__in=["investigator", "supervisor"]).exists()
 
 
@@ -83,7 +83,7 @@ def case_roles(user: Any) -> frozenset[str]:
     """The case roles the user holds on any team (one query)."""
     if not user.is_authenticated:
         return frozenset()
-    from casefile.models import CaseMember  # the portal reads teams through casefile
+    from access.models import CaseMember
 
     return frozenset(CaseMember.objects.filter(user_id=user.pk).values_list("role", flat=True).distinct())
 

@@ -16,16 +16,16 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casefile.choices import ReportStatus
-from casefile.models import Case, ExportBundle, Report
-from casefile.selectors import INGEST_ROLES, case_list
-from casefile.support import takedown_overdue_across_cases, takedown_waiting_since
+from access.models import Case
+from access.selectors import INGEST_ROLES, case_list, visible_case_ids
 from detection.match_selectors import match_alert_list, match_view, pseudonymised_case_ids
 from detection.models.runs import JobStatus
 from detection.selectors import jobs_visible_to
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent
-from evidence.selectors import visible_case_ids
+from exhibits.choices import ReportStatus
+from exhibits.models import ExportBundle, Report
+from support.services import takedown_overdue_across_cases, takedown_waiting_since
 
 Caller = AbstractBaseUser | AnonymousUser
 

@@ -1,11 +1,11 @@
-"""Forms of the victim-support pages: each one shapes input for one casefile.support service."""
+"""Forms of the victim-support pages: each one shapes input for one support.services service."""
 
 from typing import TYPE_CHECKING
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from casefile.models.support import ConsentGivenBy, ConsentKind, TakedownAddressee, TakedownPlatform
+from support.choices import ConsentGivenBy, ConsentKind, TakedownAddressee, TakedownPlatform
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrOrPromise as StrOrPromise

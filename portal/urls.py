@@ -11,7 +11,7 @@ urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("login/", auth.sign_in, name="login"),
     path("logout/", auth.sign_out, name="logout"),
-    # --- support: victim-support pages (portal/views/support.py); no media, thumbnails or content URLs ---
+    # Victim-support pages (portal/views/support.py); no media, thumbnails or content URLs
     path("support/", support_views.support_home, name="support-home"),
     path("cases/<str:number>/support/", support_views.support_case, name="support-case"),
     path("cases/<str:number>/support/files/<int:pk>/", support_views.support_file, name="support-file"),
@@ -49,8 +49,7 @@ urlpatterns = [
         name="support-takedown-step",
     ),
     path("cases/<str:number>/support/overdue/", support_views.overdue, name="support-overdue"),
-    # --- end support ---
-    # --- cases and evidence (pcase) ---
+    # Cases and evidence
     path("cases/new/", cases.case_create, name="case_create"),
     re_path(r"^cases/(?P<number>[A-Za-z0-9][A-Za-z0-9-]*)/$", cases.case_detail, name="case_detail"),
     re_path(
@@ -70,12 +69,11 @@ urlpatterns = [
         name="finding_review",
     ),
     path("preferences/greyscale/", evidence.greyscale_toggle, name="greyscale_toggle"),
-    # --- end cases and evidence ---
-    # --- work: ingest ---
+    # Ingest
     path("cases/<str:number>/ingest/", ingest.ingest_page, name="ingest"),
     path("cases/<str:number>/ingest/upload/", ingest.ingest_upload, name="ingest_upload"),
     path("acquisitions/<int:pk>/progress/", ingest.ingest_progress, name="ingest_progress"),
-    # --- work: exhibits, reports, export bundles ---
+    # Exhibits, reports, export bundles
     path("cases/<str:number>/exhibits/", exhibits.exhibit_list, name="exhibit_list"),
     path("cases/<str:number>/exhibits/new/", exhibits.exhibit_create, name="exhibit_create"),
     path("cases/<str:number>/exhibits/items/", exhibits.exhibit_item_search, name="exhibit_item_search"),
@@ -101,14 +99,14 @@ urlpatterns = [
     path("cases/<str:number>/bundles/new/", exhibits.bundle_create, name="bundle_create"),
     path("cases/<str:number>/bundles/<int:pk>/", exhibits.bundle_detail, name="bundle_detail"),
     path("cases/<str:number>/bundles/<int:pk>/download/", exhibits.bundle_download, name="bundle_download"),
-    # --- work: prosecutor ---
+    # Prosecutor
     path("prosecutor/", prosecutor.prosecutor_home, name="prosecutor_home"),
     path("prosecutor/cases/<str:number>/", prosecutor.prosecutor_case, name="prosecutor_case"),
     path("prosecutor/verify/", prosecutor.prosecutor_verify, name="prosecutor_verify"),
-    # --- dashboard ---
+    # Dashboard
     path("jobs/", dashboard.dashboard_jobs, name="dashboard_jobs"),
     path("alerts/<int:alert_id>/seen/", dashboard.alert_seen, name="alert_seen"),
-    # --- audit ---
+    # Audit
     path("audit/", audit.ledger, name="audit_ledger"),
     path("audit/events/<int:seq>/", audit.event, name="audit_event"),
     path("audit/checkpoints/", audit.checkpoints, name="audit_checkpoints"),

@@ -7,8 +7,8 @@ import factory
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from casefile.choices import CaseMemberRole
-from casefile.models import Case, CaseMember
+from access.choices import CaseMemberRole
+from access.models import Case, CaseMember
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import Acquisition, EvidenceItem

@@ -11,7 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image
 
-from casefile.models import BreakGlassGrant, Case
+from access.models import BreakGlassGrant, Case
 
 
 def verified_login(client: Client, user: Any) -> TOTPDevice:

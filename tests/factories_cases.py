@@ -5,11 +5,13 @@ from typing import Any, cast
 
 from django.contrib.auth.models import User
 
-from casefile.choices import CaseMemberRole
-from casefile.models import Case, CaseMember, Channel, Person, SupportFile
-from casefile.people import Identity, person_record
-from casefile.services import case_create
+from access.choices import CaseMemberRole
+from access.models import Case, CaseMember
+from access.services import case_create
 from evidence.models import EvidenceItem
+from parties.models import Channel, Person
+from parties.services.people import Identity, person_record
+from support.models import SupportFile
 from tests.factories import CaseMemberFactory, UserFactory, stored_item
 
 _counter = {"n": 0}
@@ -60,7 +62,7 @@ def item(t: Team, data: bytes = b"photo bytes", name: str = "photo.jpg") -> Evid
 
 
 def channel(t: Team, handle: str = "@deepfake_room") -> Channel:
-    from casefile.channels import channel_record
+    from parties.services.channels import channel_record
 
     return channel_record(case=t.case, platform="telegram", handle=handle, title="Room", actor=t.lead)
 

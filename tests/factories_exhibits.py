@@ -4,10 +4,10 @@ from collections.abc import Sequence
 
 from django.contrib.auth.models import Group, User
 
-from casefile.choices import CaseMemberRole, GlobalRole
-from casefile.exhibits import exhibit_approve, exhibit_create, exhibit_share, exhibit_withdraw
-from casefile.models import Exhibit
+from access.choices import CaseMemberRole, GlobalRole
 from evidence.models import EvidenceItem
+from exhibits.models import Exhibit
+from exhibits.services import exhibit_approve, exhibit_create, exhibit_share, exhibit_withdraw
 from tests.factories_cases import Team, new_user
 
 

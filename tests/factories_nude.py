@@ -7,7 +7,8 @@ import numpy as np
 from PIL import Image
 from skimage import data
 
-from casefile.models import Person, SupportFile
+from parties.models import Person
+from support.models import SupportFile
 
 
 def person(*, case: Any, created_by: Any, kind: str, pseudonym: str) -> Person:

@@ -9,19 +9,21 @@ from typing import Any
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from casefile.choices import CaseMemberRole
-from casefile.exhibits import exhibit_approve, exhibit_create
-from casefile.models import Case, Exhibit, Person
-from casefile.people import Identity, person_record
-from casefile.reports.data import ReportData, report_data
-from casefile.reports.render import RenderResult, report_render
-from casefile.reports.types import SignerInfo
-from casefile.services import case_create, legal_authority_record
+from access.choices import CaseMemberRole
+from access.models import Case
+from access.services import case_create, legal_authority_record
 from detection.registry import detector_get
 from detection.services import detection_run
 from evidence.ingest import PathSource, evidence_ingest
 from evidence.ledger import checkpoint_create
 from evidence.models import EvidenceItem
+from exhibits.models import Exhibit
+from exhibits.reports.data import ReportData, report_data
+from exhibits.reports.render import RenderResult, report_render
+from exhibits.reports.types import SignerInfo
+from exhibits.services import exhibit_approve, exhibit_create
+from parties.models import Person
+from parties.services.people import Identity, person_record
 from tests.factories_access import jpeg_bytes
 from tests.factories_cases import new_user
 
@@ -61,7 +63,7 @@ def report_case(
     )
     supervisor = new_user(first_name="Hye-jin", last_name="Choi")
     supervisor.groups.add(Group.objects.get(name="supervisor"))
-    from casefile.models import CaseMember
+    from access.models import CaseMember
 
     CaseMember.objects.create(case=case, user=supervisor, role=CaseMemberRole.INVESTIGATOR)
     legal_authority_record(

@@ -33,23 +33,26 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from casefile import support
-from casefile.channels import channel_observe, channel_record
-from casefile.choices import CaseMemberRole
-from casefile.exhibits import exhibit_approve, exhibit_create, exhibit_share
-from casefile.links import (
+from access.choices import CaseMemberRole
+from access.models import BreakGlassGrant, Case, Offence
+from access.services import legal_authority_record
+from detection.models import BankEntry, DetectionRun, HashBank, ScanJob
+from evidence.choices import CustodyAction
+from evidence.models import CustodyEvent, EvidenceItem
+from exhibits.models import ExportBundle, Report
+from exhibits.services import exhibit_approve, exhibit_create, exhibit_share
+from parties.models import Channel
+from parties.services.channels import channel_observe, channel_record
+from parties.services.links import (
     Assertion,
     link_assert_derivation,
     link_assert_item_channel,
     link_assert_item_person,
     link_assert_person_channel,
 )
-from casefile.models import BreakGlassGrant, Case, Channel, ExportBundle, Offence, Report, TakedownRequest
-from casefile.people import Identity, person_account_add, person_record
-from casefile.services import legal_authority_record
-from detection.models import BankEntry, DetectionRun, HashBank, ScanJob
-from evidence.choices import CustodyAction
-from evidence.models import CustodyEvent, EvidenceItem
+from parties.services.people import Identity, person_account_add, person_record
+from support import services as support
+from support.models import TakedownRequest
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
 from tests.factories_access import bank_match, detection_rows, jpeg_bytes, live_grant
 
@@ -535,7 +538,7 @@ def _link_entries() -> dict[str, Endpoint]:
     }
     entries: dict[str, Endpoint] = {}
     for kind, body in asserts.items():
-        name = f"casefile-api:case-link-{kind}"
+        name = f"parties-api:case-link-{kind}"
         one = _in_case(pk=_link_id(kind))
         entries[f"{name}-list"] = Endpoint(
             kwargs=CASE_KW,
@@ -563,7 +566,7 @@ def _link_entries() -> dict[str, Endpoint]:
 
 ENDPOINTS: dict[str, Endpoint] = {
     # Opening a case needs the global role investigator or supervisor, which no caller here holds.
-    "casefile-api:case-list": Endpoint(
+    "access-api:case-list": Endpoint(
         methods={
             "get": Call(member=200, outsider=200),
             "post": Call(
@@ -575,7 +578,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_cases,
     ),
-    "casefile-api:case-detail": Endpoint(
+    "access-api:case-detail": Endpoint(
         kwargs=lambda w: {"number": w.target.number},
         missing=lambda w: {"number": "2024-NOWHERE-0404"},
         methods={
@@ -583,7 +586,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "patch": Call(member=by_role(LEADS, 200, 403), data=lambda w: {"unit": "Mapo"}, format="json"),
         },
     ),
-    "casefile-api:case-evidence": Endpoint(
+    "evidence-api:case-evidence": Endpoint(
         kwargs=lambda w: {"number": w.target.number},
         missing=lambda w: {"number": "2024-NOWHERE-0404"},
         methods={"post": Call(member=by_role(CONTENT, 201, 403), data=_upload, format="multipart")},
@@ -638,14 +641,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={"post": Call(member=by_role({"lead"}, 200, 404))},
     ),
     # --- cases: the offence table, the case's own actions, team, authorities, people, channels, links ---
-    "casefile-api:offence-list": Endpoint(
-        methods={"get": Call(member=200, outsider=200)}, grow=_grow_offences
-    ),
-    "casefile-api:offence-detail": Endpoint(
+    "access-api:offence-list": Endpoint(methods={"get": Call(member=200, outsider=200)}, grow=_grow_offences),
+    "access-api:offence-detail": Endpoint(
         kwargs=lambda w: {"code": "sc-14-2-possess"},
         methods={"get": Call(member=200, outsider=200)},
     ),
-    "casefile-api:case-status": Endpoint(
+    "access-api:case-status": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -656,7 +657,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:case-legal-hold": Endpoint(
+    "access-api:case-legal-hold": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -667,10 +668,10 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:case-graph": Endpoint(
+    "parties-api:case-graph": Endpoint(
         kwargs=CASE_KW, missing=CASE_MISSING, methods={"get": Call(member=200)}
     ),
-    "casefile-api:case-member-list": Endpoint(
+    "access-api:case-member-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -683,12 +684,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_members,
     ),
-    "casefile-api:case-member-detail": Endpoint(
+    "access-api:case-member-detail": Endpoint(
         kwargs=_in_case(username=lambda w: w.analyst.username),
         missing=_nowhere(username="nobody.here"),
         methods={"get": Call(member=200)},
     ),
-    "casefile-api:case-member-role": Endpoint(
+    "access-api:case-member-role": Endpoint(
         kwargs=_in_case(username=lambda w: w.analyst.username),
         missing=_nowhere(username="nobody.here"),
         methods={
@@ -697,12 +698,12 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:case-member-remove": Endpoint(
+    "access-api:case-member-remove": Endpoint(
         kwargs=_in_case(username=lambda w: w.analyst.username),
         missing=_nowhere(username="nobody.here"),
         methods={"post": Call(member=by_role(LEADS, 204, 403), data=_reason, format="json")},
     ),
-    "casefile-api:case-authority-list": Endpoint(
+    "access-api:case-authority-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -715,12 +716,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_authorities,
     ),
-    "casefile-api:case-authority-detail": Endpoint(
+    "access-api:case-authority-detail": Endpoint(
         kwargs=_in_case(pk=lambda w: w.authority.pk),
         missing=_nowhere(pk=NO_ID),
         methods={"get": Call(member=200)},
     ),
-    "casefile-api:case-authority-executed": Endpoint(
+    "access-api:case-authority-executed": Endpoint(
         kwargs=_in_case(pk=lambda w: w.authority.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -729,7 +730,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:case-person-list": Endpoint(
+    "parties-api:case-person-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -738,7 +739,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_people,
     ),
-    "casefile-api:case-person-detail": Endpoint(
+    "parties-api:case-person-detail": Endpoint(
         kwargs=_in_case(pseudonym=lambda w: "V-1"),
         missing=_nowhere(pseudonym="V-99"),
         methods={
@@ -750,12 +751,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     # Identity: read by the lead (and the victim's assigned support worker, whom the matrix's victim_support
     # member is not); recorded by leads and investigators (and that worker).
-    "casefile-api:case-person-identity": Endpoint(
+    "parties-api:case-person-identity": Endpoint(
         kwargs=_in_case(pseudonym=lambda w: "V-1"),
         missing=_nowhere(pseudonym="V-99"),
         methods={"post": Call(member=by_role(LEADS, 200, 403), data=_reason, format="json")},
     ),
-    "casefile-api:case-person-identity-change": Endpoint(
+    "parties-api:case-person-identity-change": Endpoint(
         kwargs=_in_case(pseudonym=lambda w: "V-1"),
         missing=_nowhere(pseudonym="V-99"),
         methods={
@@ -766,7 +767,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:case-person-accounts": Endpoint(
+    "parties-api:case-person-accounts": Endpoint(
         kwargs=_in_case(pseudonym=lambda w: "S-1"),
         missing=_nowhere(pseudonym="S-99"),
         methods={
@@ -777,7 +778,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:case-channel-list": Endpoint(
+    "parties-api:case-channel-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -790,12 +791,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_channels,
     ),
-    "casefile-api:case-channel-detail": Endpoint(
+    "parties-api:case-channel-detail": Endpoint(
         kwargs=_in_case(pk=lambda w: w.channel.pk),
         missing=_nowhere(pk=NO_ID),
         methods={"get": Call(member=200)},
     ),
-    "casefile-api:case-channel-observations": Endpoint(
+    "parties-api:case-channel-observations": Endpoint(
         kwargs=_in_case(pk=lambda w: w.channel.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -804,7 +805,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     **_link_entries(),
     # --- victim support: the support worker reads and writes, the lead reads (never the notes) ----------
-    "casefile-api:support-file-list": Endpoint(
+    "support-api:support-file-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -815,12 +816,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_support_files,
     ),
-    "casefile-api:support-file-detail": Endpoint(
+    "support-api:support-file-detail": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={"get": Call(member=by_role(SUPPORT_READ, 200, 403))},
     ),
-    "casefile-api:support-file-set-status": Endpoint(
+    "support-api:support-file-set-status": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -829,7 +830,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:support-file-assign": Endpoint(
+    "support-api:support-file-assign": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -840,7 +841,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:support-file-notes": Endpoint(
+    "support-api:support-file-notes": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -850,12 +851,12 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         },
     ),
-    "casefile-api:support-file-items": Endpoint(
+    "support-api:support-file-items": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={"get": Call(member=by_role(SUPPORT_READ, 200, 403))},
     ),
-    "casefile-api:support-file-hash-export": Endpoint(
+    "support-api:support-file-hash-export": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -866,12 +867,12 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:support-file-hash-exports": Endpoint(
+    "support-api:support-file-hash-exports": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={"get": Call(member=by_role(SUPPORT_READ, 200, 403))},
     ),
-    "casefile-api:support-consent-list": Endpoint(
+    "support-api:support-consent-list": Endpoint(
         kwargs=_in_case(support_file_pk=lambda w: w.support_file.pk),
         missing=_nowhere(support_file_pk=NO_ID),
         methods={
@@ -882,12 +883,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_consents,
     ),
-    "casefile-api:support-consent-withdraw": Endpoint(
+    "support-api:support-consent-withdraw": Endpoint(
         kwargs=_in_case(support_file_pk=lambda w: w.support_file.pk, pk=lambda w: w.consent.pk),
         missing=_nowhere(support_file_pk=NO_ID, pk=NO_ID + 1),
         methods={"post": Call(member=by_role(SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")},
     ),
-    "casefile-api:takedown-list": Endpoint(
+    "support-api:takedown-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -906,7 +907,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_takedowns,
     ),
-    "casefile-api:takedown-detail": Endpoint(
+    "support-api:takedown-detail": Endpoint(
         kwargs=_in_case(pk=lambda w: w.draft.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -916,7 +917,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         },
     ),
-    "casefile-api:takedown-send": Endpoint(
+    "support-api:takedown-send": Endpoint(
         kwargs=_in_case(pk=lambda w: w.draft.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -927,17 +928,17 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:takedown-acknowledge": Endpoint(
+    "support-api:takedown-acknowledge": Endpoint(
         kwargs=_in_case(pk=lambda w: w.sent.pk),
         missing=_nowhere(pk=NO_ID),
         methods={"post": Call(member=by_role(SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")},
     ),
-    "casefile-api:takedown-removed": Endpoint(
+    "support-api:takedown-removed": Endpoint(
         kwargs=_in_case(pk=lambda w: w.sent.pk),
         missing=_nowhere(pk=NO_ID),
         methods={"post": Call(member=by_role(SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")},
     ),
-    "casefile-api:takedown-refuse": Endpoint(
+    "support-api:takedown-refuse": Endpoint(
         kwargs=_in_case(pk=lambda w: w.sent.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -948,7 +949,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:takedown-reappearances": Endpoint(
+    "support-api:takedown-reappearances": Endpoint(
         kwargs=_in_case(pk=lambda w: w.removed.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
@@ -960,13 +961,13 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         },
     ),
-    "casefile-api:takedown-overdue": Endpoint(
+    "support-api:takedown-overdue": Endpoint(
         kwargs=CASE_KW, missing=CASE_MISSING, methods={"get": Call(member=by_role(SUPPORT_READ, 200, 403))}
     ),
     # Across the caller's cases where they are support worker or lead: everyone gets their own (maybe none).
-    "casefile-api:takedown-all-overdue": Endpoint(methods={"get": Call(member=200, outsider=200)}),
+    "support-api:takedown-all-overdue": Endpoint(methods={"get": Call(member=200, outsider=200)}),
     # --- interchange: VICS and CASE/UCO exports (lead and investigators; an exported event per item) ---
-    "casefile-api:case-interchange-vics": Endpoint(
+    "exhibits-api:case-interchange-vics": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -975,7 +976,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    "casefile-api:case-interchange-case-uco": Endpoint(
+    "exhibits-api:case-interchange-case-uco": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -1088,7 +1089,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={"post": Call(member=404)},
     ),
     # --- exapi: exhibits (E-001 shared, E-002 draft, E-003 approved), reports and bundles of E-001 ---------
-    "casefile-api:case-exhibit-list": Endpoint(
+    "exhibits-api:case-exhibit-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
@@ -1102,7 +1103,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         grow=_grow_exhibits,
     ),
     # E-002, a draft: a prosecutor does not see it.
-    "casefile-api:case-exhibit-detail": Endpoint(
+    "exhibits-api:case-exhibit-detail": Endpoint(
         kwargs=_in_case(exhibit=lambda w: "E-002"),
         missing=_nowhere(exhibit="E-002"),
         methods={
@@ -1114,34 +1115,34 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         },
     ),
-    "casefile-api:case-exhibit-request-approval": Endpoint(
+    "exhibits-api:case-exhibit-request-approval": Endpoint(
         kwargs=_in_case(exhibit=lambda w: "E-002"),
         missing=_nowhere(exhibit="E-002"),
         methods={"post": Call(member={**by_role(AUTHORS, 200, 403), PROSECUTOR: 404})},
     ),
     # Only a supervisor approves, and no caller here holds the supervisor role.
-    "casefile-api:case-exhibit-approve": Endpoint(
+    "exhibits-api:case-exhibit-approve": Endpoint(
         kwargs=_in_case(exhibit=lambda w: "E-002"),
         missing=_nowhere(exhibit="E-002"),
         methods={"post": Call(member=by_role({PROSECUTOR}, 404, 403), data=lambda w: {}, format="json")},
     ),
-    "casefile-api:case-exhibit-share": Endpoint(
+    "exhibits-api:case-exhibit-share": Endpoint(
         kwargs=_in_case(exhibit=lambda w: "E-003"),
         missing=_nowhere(exhibit="E-003"),
         methods={"post": Call(member={**by_role(LEADS, 200, 403), PROSECUTOR: 404})},
     ),
     # E-001, shared: the prosecutor sees it but may not withdraw it.
-    "casefile-api:case-exhibit-withdraw": Endpoint(
+    "exhibits-api:case-exhibit-withdraw": Endpoint(
         kwargs=_in_case(exhibit=lambda w: "E-001"),
         missing=_nowhere(exhibit="E-001"),
         methods={"post": Call(member=by_role(LEADS, 200, 403), data=_reason, format="json")},
     ),
-    "casefile-api:case-report-list": Endpoint(
+    "exhibits-api:case-report-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
             "get": Call(member=by_role(REPORT_READ, 200, 403)),
-            # 202 runs the report job (helper "sign"'s casefile.reports.services, merged at integration).
+            # 202 runs the report job (helper "sign"'s exhibits.reports.services, merged at integration).
             "post": Call(
                 member=by_role(AUTHORS, 202, 403),
                 data=lambda w: {"exhibits": ["E-001"], "language": "en"},
@@ -1150,12 +1151,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_reports,
     ),
-    "casefile-api:case-bundle-list": Endpoint(
+    "exhibits-api:case-bundle-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
             "get": Call(member=by_role(REPORT_READ, 200, 403)),
-            # 202 runs the export job (helper "bundle"'s casefile.bundles, merged at integration).
+            # 202 runs the export job (helper "bundle"'s exhibits.bundles, merged at integration).
             "post": Call(
                 member=by_role(LEADS, 202, 403),
                 data=lambda w: {
@@ -1168,23 +1169,23 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_bundles,
     ),
-    "casefile-api:report-detail": Endpoint(
+    "exhibits-api:report-detail": Endpoint(
         kwargs=lambda w: {"pk": w.report.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={"get": Call(member=by_role(REPORT_READ, 200, 404))},
     ),
     # The report is still queued: those who may download it are told to wait (400); the auditor never may.
-    "casefile-api:report-download": Endpoint(
+    "exhibits-api:report-download": Endpoint(
         kwargs=lambda w: {"pk": w.report.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={"get": Call(member={**by_role(REPORT_READ - {"auditor"}, 400, 404), "auditor": 403})},
     ),
-    "casefile-api:bundle-detail": Endpoint(
+    "exhibits-api:bundle-detail": Endpoint(
         kwargs=lambda w: {"pk": w.bundle.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={"get": Call(member=by_role(REPORT_READ, 200, 404))},
     ),
-    "casefile-api:bundle-download": Endpoint(
+    "exhibits-api:bundle-download": Endpoint(
         kwargs=lambda w: {"pk": w.bundle.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={"get": Call(member={**by_role(REPORT_READ - {"auditor"}, 400, 404), "auditor": 403})},

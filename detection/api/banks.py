@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from casefile.selectors import case_get_for
+from access.selectors import case_get_for
 from detection.banks import bank_create, bank_entry_add
 from detection.match_selectors import (
     hash_bank_list,
@@ -29,9 +29,9 @@ from detection.match_selectors import (
 )
 from detection.models import BankEntry, HashBank, MatchAlert
 from detection.models.banks import HashBankKind
-from evidence.api.serializers import ErrorSerializer
 from evidence.selectors import evidence_get_for
 from haetae.errors import NotFound, RejectedInput
+from haetae.toolkit import ErrorSerializer
 
 _DENIED = OpenApiResponse(ErrorSerializer, description="Your role may not do this.")
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such bank, item, case or alert among yours.")
@@ -194,7 +194,7 @@ class HashBankViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = form.validated_data
         case = None
         if data.get("case"):
-            from casefile.models import Case
+            from access.models import Case
 
             case = Case.objects.filter(number=data["case"]).first()
             if case is None:

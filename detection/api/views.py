@@ -1,7 +1,7 @@
 """Detection API: detectors, runs, findings (with confirm / reject), jobs and their progress.
 
 Every view reads through the selectors (``detection.selectors`` over ``evidence_visible_to``) and checks
-roles with ``casefile.selectors``; nothing here serves content. Non-members get 404, never a hint.
+roles with ``access.selectors``; nothing here serves content. Non-members get 404, never a hint.
 """
 
 from typing import Any, cast
@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casefile.selectors import INGEST_ROLES, case_get_for, case_list, case_require_role
+from access.selectors import INGEST_ROLES, case_get_for, case_list, case_require_role
 from detection.api.serializers import (
     AcquisitionProgressSerializer,
     AnnotationSerializer,
@@ -40,9 +40,9 @@ from detection.selectors import (
     runs_visible_to,
 )
 from detection.services import annotation_review
-from evidence.api.serializers import ErrorSerializer
 from evidence.models import Acquisition
 from haetae.errors import AccessDenied, NotFound
+from haetae.toolkit import ErrorSerializer
 
 # Who may confirm or reject a finding, and who sees a finding's regions and details.
 REVIEW_ROLES = INGEST_ROLES

@@ -6,7 +6,7 @@ install, instead of failing.
 
 Each face found becomes an annotation labelled ``face`` with its region and, in ``details``, the
 128-d embedding. The embeddings are compared with a victim's consented reference photos by
-``casefile.faces`` (registered as a listener below), which only ever *suggests* links.
+``parties.faces`` (registered as a listener below), which only ever *suggests* links.
 
 Recipe: the image as a person sees it (EXIF orientation applied, RGB); images whose longer side exceeds
 ``MAX_SIDE`` are first scaled down to it (``cv2.INTER_AREA``); the HOG detector upsamples once images whose

@@ -47,7 +47,7 @@ class HashBank(models.Model):
     )
     # A victim's bank belongs to the victim's case; other banks are shared by every case.
     case = models.ForeignKey(
-        "casefile.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="hash_banks"
+        "access.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="hash_banks"
     )
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
@@ -145,7 +145,7 @@ class MatchAlert(models.Model):
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="alerts")
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # The recipient's own case (the side of the match they lead).
-    case = models.ForeignKey("casefile.Case", on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey("access.Case", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     seen_at = models.DateTimeField(null=True, blank=True)
 

@@ -64,9 +64,7 @@ class ScanJob(models.Model):
     """A batch of detection work (after an acquisition, or a re-scan) with progress counters."""
 
     kind = models.CharField(max_length=16, choices=JobKind.choices)
-    case = models.ForeignKey(
-        "casefile.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    case = models.ForeignKey("access.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     acquisition = models.ForeignKey(
         "evidence.Acquisition", on_delete=models.PROTECT, null=True, blank=True, related_name="scan_jobs"
     )

@@ -7,24 +7,31 @@ from django.contrib.auth.models import User
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.selectors import INGEST_ROLES, VICTIM_SUPPORT_ROLE, case_get_for, case_require_role
 from evidence.api.serializers import (
-    ErrorSerializer,
     EvidenceItemSerializer,
+    EvidenceUploadSerializer,
+    IngestResultSerializer,
     ItemCustodySerializer,
     PseudonymisedItemSerializer,
 )
+from evidence.choices import ItemStatus
 from evidence.content import item_content_open
+from evidence.ingest import IngestResult, UploadSource, evidence_ingest
 from evidence.ledger import checkpoint_get, checkpoint_latest, checkpoint_summary, event_inclusion_proofs
 from evidence.models import EvidenceItem
 from evidence.previews import BLURRED_RECIPE, preview_serve
-from evidence.selectors import VICTIM_SUPPORT_ROLE, custody_events_for, evidence_get_for, evidence_visible_to
+from evidence.selectors import custody_events_for, evidence_get_for, evidence_visible_to
 from haetae.errors import AccessDenied, RejectedInput
+from haetae.toolkit import ErrorSerializer, prepend_first, request_actor
 
 _NOT_FOUND = OpenApiResponse(
     ErrorSerializer,
@@ -201,7 +208,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         # The first chunk is read here, so a missing or damaged object is a 409 rather than a cut stream.
         first = next(chunks, b"")
         response = StreamingHttpResponse(
-            _prepend(first, chunks), content_type=item.mime or "application/octet-stream"
+            prepend_first(first, chunks), content_type=item.mime or "application/octet-stream"
         )
         response["Content-Disposition"] = f'attachment; filename="item-{item.pk}"'
         response["X-Haetae-SHA256"] = item.blob_id or ""
@@ -260,7 +267,61 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return response
 
 
-def _prepend(first: bytes, rest: Any) -> Any:
-    if first:
-        yield first
-    yield from rest
+def ingest_result_body(result: IngestResult) -> dict[str, Any]:
+    """The same JSON object that ``manage.py ingest --json`` prints."""
+    return {
+        "acquisition": result.acquisition.pk,
+        "counts": result.counts,
+        "items": [outcome.as_json() for outcome in result.items],
+    }
+
+
+class CaseEvidenceUploadView(GenericAPIView):
+    """Evidence uploads into a case (``POST /cases/{number}/evidence/``), through ``evidence_ingest``."""
+
+    parser_classes = [MultiPartParser]
+    serializer_class = EvidenceUploadSerializer
+
+    @extend_schema(
+        summary="Upload evidence into a case",
+        description=(
+            "Multipart upload of one or more files (field `files`, repeated) with the seizure record. "
+            "Each file is streamed into the vault encrypted, hashed (MD5, SHA-1, SHA-256) and recorded "
+            "with custody events; archives are unpacked into child items. Only members with the role "
+            "lead, investigator or analyst may upload. 201 with every item's outcome (some may be "
+            "rejected, each with a reason); 422 with the same body when every item was rejected."
+        ),
+        request={"multipart/form-data": EvidenceUploadSerializer},
+        responses={
+            201: IngestResultSerializer,
+            422: OpenApiResponse(IngestResultSerializer, description="Every item was rejected."),
+            400: OpenApiResponse(ErrorSerializer, description="The form is incomplete or invalid."),
+            403: OpenApiResponse(ErrorSerializer, description="Your role on the case may not upload."),
+            404: OpenApiResponse(ErrorSerializer, description="No such case among yours."),
+        },
+    )
+    def post(self, request: Request, number: str) -> Response:
+        case = case_get_for(user=request.user, number=number)
+        # Checked before the body is read, so a refused upload is never parsed into the vault's tmp area.
+        case_require_role(case=case, roles=INGEST_ROLES, action="add evidence to it")
+        form = EvidenceUploadSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        fields = form.validated_data
+        result = evidence_ingest(
+            case=case,
+            sources=[UploadSource(name=upload.name, stream=upload) for upload in fields["files"]],
+            actor=request_actor(request),
+            source_label=fields.get("source", ""),
+            seizure_reference=fields.get("seizure_reference", ""),
+            seal_numbers=tuple(fields.get("seal_numbers", ())),
+            location=fields.get("location", ""),
+            participants=tuple(fields.get("participants", ())),
+        )
+        body = IngestResultSerializer(ingest_result_body(result)).data
+        everything_rejected = bool(result.items) and all(
+            i.status == ItemStatus.REJECTED for i in result.items
+        )
+        return Response(
+            body,
+            status=status.HTTP_422_UNPROCESSABLE_ENTITY if everything_rejected else status.HTTP_201_CREATED,
+        )

@@ -23,7 +23,7 @@ def local_time(value: datetime | None) -> str:
 @register.filter
 def case_role(value: str | None) -> str:
     """A case role's label in the viewer's language (team roles, or an administrator's break-glass grant)."""
-    from casefile.choices import CaseMemberRole
+    from access.choices import CaseMemberRole
 
     if not value:
         return "—"

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from casefile.selectors import case_list
+from access.selectors import case_list
 from evidence.audit_selectors import (
     LedgerFilter,
     audit_require,

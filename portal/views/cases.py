@@ -2,7 +2,7 @@
 and the evidence list (filters, sorts, keyset pages, blurred thumbnails).
 
 Every read goes through the selectors: ``case_get_for`` (non-members get 404, as for a case that does not
-exist), ``evidence_visible_to`` for items, ``casefile.people_selectors`` for the case's records. Thumbnails
+exist), ``evidence_visible_to`` for items, ``parties.selectors`` for the case's records. Thumbnails
 are only ever URLs of ``portal:evidence_preview``, which serves them through ``evidence.previews``.
 """
 
@@ -27,25 +27,28 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from casefile import services as case_services
-from casefile.choices import CALLER_ROLE_CHOICES, CaseRetention
-from casefile.graph import case_graph
-from casefile.models import Case, ItemChannelLink, ItemPersonLink
-from casefile.people_selectors import (
-    channel_list,
+from access import services as case_services
+from access.choices import CALLER_ROLE_CHOICES, CaseRetention
+from access.models import Case
+from access.policy import CASE_CREATOR_GLOBAL_ROLES
+from access.selectors import (
+    CONTENT_ROLES,
+    INGEST_ROLES,
+    VICTIM_SUPPORT_ROLE,
+    case_get_for,
     legal_authority_list,
     member_list,
     offence_list,
-    person_list,
 )
-from casefile.roles import CASE_CREATOR_GLOBAL_ROLES
-from casefile.selectors import CONTENT_ROLES, INGEST_ROLES, case_get_for
 from detection.models import Annotation, Match
 from detection.selectors import annotations_visible_to
 from evidence.models import EvidenceItem
-from evidence.selectors import VICTIM_SUPPORT_ROLE, evidence_visible_to
+from evidence.selectors import evidence_visible_to
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
+from parties.graph import case_graph
+from parties.models import ItemChannelLink, ItemPersonLink
+from parties.selectors import channel_list, person_list
 
 PAGE_SIZE = 50
 # Labels offered in the filter: distinct labels over a large case is a scan, so it is cached briefly.
@@ -95,7 +98,7 @@ def shows_media(role: str | None) -> bool:
 
 
 class CaseCreateForm(forms.Form):
-    """The fields ``casefile.services.case_create`` takes."""
+    """The fields ``access.services.case_create`` takes."""
 
     number = forms.CharField(
         label=_("Case number"),
@@ -202,7 +205,7 @@ def case_item_count(*, user: Any, case: Case) -> int:
 @verified_login_required
 @portal_errors
 def case_graph_json(request: HttpRequest, number: str) -> JsonResponse:
-    """The case graph (``casefile.graph``) as JSON for the cytoscape view: people by pseudonym, channels,
+    """The case graph (``parties.graph``) as JSON for the cytoscape view: people by pseudonym, channels,
     items by id; every member of the case may see it, as through the API."""
     case = case_get_for(user=request.user, number=number, with_counts=False)
     response = JsonResponse(case_graph(case=case, item_links_limit=GRAPH_ITEM_LINKS))

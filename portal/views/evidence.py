@@ -10,7 +10,6 @@ which check need-to-know again and write the custody event before any byte leave
 
 import secrets
 import time
-from collections.abc import Iterator
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -19,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from casefile.selectors import INGEST_ROLES
+from access.selectors import INGEST_ROLES, VICTIM_SUPPORT_ROLE
 from detection.match_selectors import (
     match_list_for_item,
     match_view,
@@ -34,15 +33,10 @@ from evidence.custody import GENESIS_HASH, event_leaf_hash
 from evidence.ledger import checkpoint_latest
 from evidence.models import EvidenceItem
 from evidence.previews import preview_serve
-from evidence.selectors import (
-    VICTIM_SUPPORT_ROLE,
-    custody_events_for,
-    evidence_get_for,
-    evidence_visible_to,
-    exposure_for,
-)
+from evidence.selectors import custody_events_for, evidence_get_for, evidence_visible_to, exposure_for
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, RejectedInput
+from haetae.toolkit import prepend_first
 from portal.views.cases import GREYSCALE_SESSION_KEY, greyscale_on, portal_errors, refused, shows_media
 
 # A reveal's one-time token: the image must be fetched within this many seconds of the reason being given.
@@ -247,7 +241,7 @@ def item_original(request: HttpRequest, pk: int, token: str) -> StreamingHttpRes
     first = next(chunks, b"")
     inline = (item.mime or "") in INLINE_TYPES
     response = StreamingHttpResponse(
-        _prepend(first, chunks), content_type=item.mime if inline else "application/octet-stream"
+        prepend_first(first, chunks), content_type=item.mime if inline else "application/octet-stream"
     )
     disposition = "inline" if inline else "attachment"
     response["Content-Disposition"] = f'{disposition}; filename="item-{item.pk}"'
@@ -258,12 +252,6 @@ def item_original(request: HttpRequest, pk: int, token: str) -> StreamingHttpRes
     if item.size is not None:
         response["Content-Length"] = str(item.size)
     return response
-
-
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    if first:
-        yield first
-    yield from rest
 
 
 @require_POST

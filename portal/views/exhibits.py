@@ -2,18 +2,17 @@
 supervisor on the team, not the author), share with the prosecutor, withdraw; reports and export bundles with
 their progress and logged downloads.
 
-Every change goes through ``casefile.exhibits`` (which checks the role again and writes the custody events);
-reports and bundles through ``casefile.reports.services`` and ``casefile.bundles``. Those two packages are
+Every change goes through ``exhibits.services`` (which checks the role again and writes the custody events);
+reports and bundles through ``exhibits.reports.services`` and ``exhibits.bundles``. Those two packages are
 imported inside the views that use them, so the portal's other pages never load the PDF, signing and
 encryption stack. Buttons appear only to whom the service would allow; the service still decides.
 """
 
 import base64
 from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -22,16 +21,18 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from casefile import exhibit_selectors
-from casefile import exhibits as exhibit_services
-from casefile.choices import ExhibitStatus, ReportStatus
-from casefile.models import Case, Exhibit, ExhibitItem, ExportBundle, Report
-from casefile.selectors import case_custody_for, case_get_for
+from access.models import Case
+from access.selectors import CONTENT_ROLES, PROSECUTOR_ROLE, VICTIM_SUPPORT_ROLE, case_get_for
 from evidence.choices import ItemStatus
 from evidence.models import EvidenceItem
-from evidence.selectors import CONTENT_ROLES, PROSECUTOR_ROLE, VICTIM_SUPPORT_ROLE, evidence_visible_to
+from evidence.selectors import case_custody_for, evidence_visible_to
+from exhibits import selectors as exhibit_selectors
+from exhibits import services as exhibit_services
+from exhibits.choices import ExhibitStatus, ReportStatus
+from exhibits.models import Exhibit, ExhibitItem, ExportBundle, Report
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
+from haetae.toolkit import prepend_first, request_actor
 from portal.forms_exhibits import (
     ApproveForm,
     BundleForm,
@@ -44,10 +45,6 @@ from portal.views.work import is_partial, shows_errors
 
 SEARCH_RESULTS = 30
 POLL_SECONDS = 1
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _role(case: Case) -> str:
@@ -98,7 +95,7 @@ def _can_approve(request: HttpRequest, case: Case, exhibit: Exhibit) -> bool:
         _role(case) in exhibit_services.EXHIBIT_APPROVER_CASE_ROLES
         and exhibit.status in exhibit_services.APPROVABLE_STATUSES
         and exhibit.created_by_id != request.user.pk
-        and exhibit_services.is_supervisor(_actor(request))
+        and exhibit_services.is_supervisor(request_actor(request))
     )
 
 
@@ -237,7 +234,7 @@ def exhibit_create(request: HttpRequest, number: str) -> HttpResponse:
             item_ids=ids,
             description=form.cleaned_data["description"],
             opinion=form.cleaned_data["opinion"],
-            actor=_actor(request),
+            actor=request_actor(request),
         )
     except RejectedInput as exc:
         return _form_page(request, case, form, _chosen(request, case, ids), status=400, error=exc.message)
@@ -264,7 +261,7 @@ def exhibit_edit(request: HttpRequest, number: str, exhibit: str) -> HttpRespons
     try:
         exhibit_services.exhibit_update(
             exhibit=found,
-            actor=_actor(request),
+            actor=request_actor(request),
             description=form.cleaned_data["description"],
             opinion=form.cleaned_data["opinion"],
             item_ids=ids,
@@ -354,7 +351,7 @@ def exhibit_request_approval(request: HttpRequest, number: str, exhibit: str) ->
         request,
         number,
         exhibit,
-        lambda e: exhibit_services.exhibit_request_approval(exhibit=e, actor=_actor(request)),
+        lambda e: exhibit_services.exhibit_request_approval(exhibit=e, actor=request_actor(request)),
         gettext("Exhibit %(number)s sent for a supervisor's approval."),
     )
 
@@ -369,7 +366,7 @@ def exhibit_approve(request: HttpRequest, number: str, exhibit: str) -> HttpResp
         request,
         number,
         exhibit,
-        lambda e: exhibit_services.exhibit_approve(exhibit=e, actor=_actor(request), note=note),
+        lambda e: exhibit_services.exhibit_approve(exhibit=e, actor=request_actor(request), note=note),
         gettext("Exhibit %(number)s approved."),
     )
 
@@ -382,7 +379,7 @@ def exhibit_share(request: HttpRequest, number: str, exhibit: str) -> HttpRespon
         request,
         number,
         exhibit,
-        lambda e: exhibit_services.exhibit_share(exhibit=e, actor=_actor(request)),
+        lambda e: exhibit_services.exhibit_share(exhibit=e, actor=request_actor(request)),
         gettext("Exhibit %(number)s shared with the prosecutor."),
     )
 
@@ -396,7 +393,7 @@ def exhibit_withdraw(request: HttpRequest, number: str, exhibit: str) -> HttpRes
         number,
         exhibit,
         lambda e: exhibit_services.exhibit_withdraw(
-            exhibit=e, actor=_actor(request), reason=request.POST.get("reason", "")
+            exhibit=e, actor=request_actor(request), reason=request.POST.get("reason", "")
         ),
         gettext("Exhibit %(number)s withdrawn."),
     )
@@ -410,8 +407,8 @@ def exhibit_withdraw(request: HttpRequest, number: str, exhibit: str) -> HttpRes
 @shows_errors
 def report_create(request: HttpRequest, number: str) -> HttpResponse:
     """Ask for a report (a new version) in the chosen language; a Celery job generates and signs it."""
-    from casefile.reports.services import report_request
-    from casefile.tasks import report_generate_task
+    from exhibits.reports.services import report_request
+    from exhibits.tasks import report_generate_task
 
     case = _case(request, number)
     form = ReportForm(request.POST, numbers=_open_numbers(case))
@@ -425,7 +422,7 @@ def report_create(request: HttpRequest, number: str) -> HttpResponse:
             case=case,
             exhibit_numbers=list(form.cleaned_data["exhibits"]) or None,
             language=form.cleaned_data["language"],
-            actor=_actor(request),
+            actor=request_actor(request),
         )
         transaction.on_commit(lambda: report_generate_task.delay(report.pk))
     return redirect("portal:report_detail", number=case.number, pk=report.pk)
@@ -455,7 +452,7 @@ def _download(
 ) -> HttpResponseBase:
     # The first chunk is read here, so a refusal or a damaged object is an error page rather than a cut file.
     first = next(chunks, b"")
-    response = StreamingHttpResponse(_prepend(first, chunks), content_type=mime)
+    response = StreamingHttpResponse(prepend_first(first, chunks), content_type=mime)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Haetae-SHA256"] = sha256
     if size is not None:
@@ -463,12 +460,6 @@ def _download(
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-def _prepend(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
-    if first:
-        yield first
-    yield from rest
 
 
 @require_GET
@@ -479,9 +470,9 @@ def report_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
     case = _case(request, number)
     report = _report_of(request, case, pk)
     exhibit_selectors.download_allowed(row=report, kind="report")
-    from casefile.reports.services import report_open
+    from exhibits.reports.services import report_open
 
-    chunks = report_open(report=report, actor=_actor(request), purpose=request.GET.get("purpose", ""))
+    chunks = report_open(report=report, actor=request_actor(request), purpose=request.GET.get("purpose", ""))
     return _download(
         iter(chunks),
         filename=f"{report.report_id}-v{report.version}.pdf",
@@ -512,8 +503,8 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
     )
     form = BundleForm(request.POST or None, request.FILES or None, numbers=numbers, reports=reports)
     if request.method == "POST" and form.is_valid():
-        from casefile.bundles import bundle_request, bundle_secret_check
-        from casefile.tasks import bundle_export_task
+        from exhibits.bundles import bundle_request, bundle_secret_check
+        from exhibits.tasks import bundle_export_task
 
         key = form.public_key_bytes
         passphrase = (
@@ -529,7 +520,7 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
                     case=case,
                     exhibit_numbers=list(form.cleaned_data["exhibits"]),
                     recipient=form.cleaned_data["recipient"],
-                    actor=_actor(request),
+                    actor=request_actor(request),
                 )
                 transaction.on_commit(
                     lambda: bundle_export_task.delay(
@@ -585,9 +576,9 @@ def bundle_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
     case = _case(request, number)
     bundle = _bundle_of(request, case, pk)
     exhibit_selectors.download_allowed(row=bundle, kind="export bundle")
-    from casefile.bundles import bundle_open
+    from exhibits.bundles import bundle_open
 
-    chunks = bundle_open(bundle=bundle, actor=_actor(request))
+    chunks = bundle_open(bundle=bundle, actor=request_actor(request))
     return _download(
         iter(chunks),
         filename=f"{case.number}-bundle-{bundle.pk}.zip",

@@ -18,9 +18,14 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
-from casefile.models import Case
-from casefile.people_selectors import legal_authority_list
-from casefile.selectors import INGEST_ROLES, case_get_for, case_require_role, visible_case_ids
+from access.models import Case
+from access.selectors import (
+    INGEST_ROLES,
+    case_get_for,
+    case_require_role,
+    legal_authority_list,
+    visible_case_ids,
+)
 from detection.selectors import acquisition_progress
 from evidence.choices import AcquisitionStatus, ItemStatus
 from evidence.ingest import UploadSource, evidence_ingest

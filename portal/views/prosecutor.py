@@ -11,10 +11,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from casefile.choices import ReportStatus
-from casefile.exhibit_selectors import case_bundles, case_reports, exhibit_list
-from casefile.selectors import case_get_for, case_list
-from evidence.selectors import PROSECUTOR_ROLE
+from access.selectors import PROSECUTOR_ROLE, case_get_for, case_list
+from exhibits.choices import ReportStatus
+from exhibits.selectors import case_bundles, case_reports, exhibit_list
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied
 from portal.views.exhibits import exhibit_items

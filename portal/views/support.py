@@ -1,6 +1,6 @@
 """Victim-support pages: support files, consents, restricted notes, takedowns, overdue lists, hash export.
 
-Every page goes through ``casefile.support`` (the same selectors and services as the API): support workers
+Every page goes through ``support.services`` (the same selectors and services as the API): support workers
 (victim_support) read and act, the case lead reads (never the notes), other roles get the API's 403 and
 non-members a 404. Nothing here renders media, a thumbnail or a content URL: items appear by number and
 digests only, and no page links to an evidence page.
@@ -9,10 +9,9 @@ digests only, and no page links to an evidence page.
 from collections.abc import Callable
 from functools import wraps
 from itertools import groupby
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -21,13 +20,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from casefile import support
-from casefile.models import Case, TakedownRequest
-from casefile.models.support import TakedownAddressee, TakedownStatus
-from casefile.selectors import case_list, evidence_get_for
+from access.models import Case
+from access.selectors import case_list
 from evidence.content import media_refusal
+from evidence.selectors import evidence_get_for
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, HaetaeError, NotFound
+from haetae.toolkit import request_actor
 from portal.support_forms import (
     TAKEDOWN_STEP_FORMS,
     ConsentGiveForm,
@@ -37,6 +36,9 @@ from portal.support_forms import (
     ReappearanceForm,
     TakedownDraftForm,
 )
+from support import services as support
+from support.choices import TakedownAddressee, TakedownStatus
+from support.models import TakedownRequest
 
 REFUSED_TEMPLATE = "portal/support/refused.html"
 # The service behind each takedown step button: the same functions the API's step actions call.
@@ -82,10 +84,6 @@ def _case(request: HttpRequest, number: str, *, write: bool = False) -> Case:
     roles = support.SUPPORT_WRITE_ROLES if write else support.SUPPORT_READ_ROLES
     action = "change victim support records" if write else "see victim support records"
     return support.support_case_get(user=request.user, number=number, roles=roles, action=action)
-
-
-def _actor(request: HttpRequest) -> User:
-    return cast(User, request.user)  # verified_login_required: never anonymous here
 
 
 def _can_write(case: Case) -> bool:
@@ -187,7 +185,9 @@ def consent_record(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     form = ConsentGiveForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
-    consent = support.consent_give(support_file=support_file, actor=_actor(request), **form.cleaned_data)
+    consent = support.consent_give(
+        support_file=support_file, actor=request_actor(request), **form.cleaned_data
+    )
     messages.success(request, _("Consent recorded: %(kind)s.") % {"kind": consent.get_kind_display()})
     return redirect(_file_url(case, pk) + "#consents")
 
@@ -201,7 +201,7 @@ def consent_withdraw(request: HttpRequest, number: str, pk: int, consent_id: int
     form = ConsentWithdrawForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
-    support.consent_withdraw(consent=consent, actor=_actor(request), **form.cleaned_data)
+    support.consent_withdraw(consent=consent, actor=request_actor(request), **form.cleaned_data)
     messages.success(request, _("Withdrawal recorded: %(kind)s.") % {"kind": consent.get_kind_display()})
     return redirect(_file_url(case, pk) + "#consents")
 
@@ -217,7 +217,7 @@ def notes(request: HttpRequest, number: str, pk: int) -> HttpResponse:
         if not form.is_valid():
             raise _form_error(form)
         support.note_add(
-            case=case, support_file=support_file, text=form.cleaned_data["text"], actor=_actor(request)
+            case=case, support_file=support_file, text=form.cleaned_data["text"], actor=request_actor(request)
         )
         messages.success(request, _("Note saved (encrypted)."))
         return redirect(reverse("portal:support-notes", args=[case.number, pk]))
@@ -242,7 +242,7 @@ def hash_export(request: HttpRequest, number: str, pk: int) -> HttpResponse:
         export = support.hash_export(
             case=case,
             support_file=support_file,
-            actor=_actor(request),
+            actor=request_actor(request),
             export_format=form.cleaned_data["format"],
             recipient=form.cleaned_data["recipient"],
             include_pseudonym=form.cleaned_data["include_pseudonym"],
@@ -302,7 +302,11 @@ def takedown_draft(request: HttpRequest, number: str, pk: int) -> HttpResponse:
         raise _form_error(form)
     fields = dict(form.cleaned_data)
     takedown = support.takedown_create(
-        case=case, support_file=support_file, actor=_actor(request), item_ids=fields.pop("items"), **fields
+        case=case,
+        support_file=support_file,
+        actor=request_actor(request),
+        item_ids=fields.pop("items"),
+        **fields,
     )
     messages.success(request, _("Draft saved. Send it when it has gone out."))
     return redirect(_takedown_url(case, takedown.pk))
@@ -351,7 +355,7 @@ def takedown_step(request: HttpRequest, number: str, pk: int, step: str) -> Http
     if not form.is_valid():
         raise _form_error(form)
     fields = {k: v for k, v in form.cleaned_data.items() if v not in (None, "") or k == "reason"}
-    done = TAKEDOWN_STEPS[step](takedown=row, actor=_actor(request), **fields)
+    done = TAKEDOWN_STEPS[step](takedown=row, actor=request_actor(request), **fields)
     messages.success(request, _("Recorded: %(status)s.") % {"status": done.get_status_display()})
     return redirect(_takedown_url(case, pk))
 
@@ -365,7 +369,7 @@ def reappearance_record(request: HttpRequest, number: str, pk: int) -> HttpRespo
     if not form.is_valid():
         raise _form_error(form)
     result = support.takedown_record_reappearance(
-        case=case, takedown=row, actor=_actor(request), **form.cleaned_data
+        case=case, takedown=row, actor=request_actor(request), **form.cleaned_data
     )
     if result.support_file_reopened:
         messages.info(request, _("The closed support file went back to monitoring."))

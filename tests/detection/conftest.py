@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from detection import registry
 from evidence.ingest import PathSource, evidence_ingest
 from haetae.celery import app

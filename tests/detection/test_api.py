@@ -9,14 +9,14 @@ from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
-from casefile.exhibits import exhibit_approve, exhibit_create, exhibit_share
+from access.choices import CaseMemberRole
 from detection.models import Annotation, DetectionRun, ScanJob
 from detection.models.runs import JobKind, ReviewStatus, RunStatus
 from detection.pipeline import scan_job_create
 from detection.services import detection_run
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
+from exhibits.services import exhibit_approve, exhibit_create, exhibit_share
 from tests.detection.conftest import png
 from tests.detection.plugins import DominantChannelDetector
 from tests.factories import CaseMemberFactory, UserFactory, stored_item

@@ -8,8 +8,8 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
-from casefile.models import Case
+from access.choices import CaseMemberRole
+from access.models import Case
 from detection import pdq
 from detection.banks import bank_create, bank_entry_add
 from detection.detectors.pdq import PdqDetector

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from detection.models import Annotation, DetectionRun, ScanJob
 from detection.models.runs import JobKind, RunStatus
 from evidence.choices import CustodyAction

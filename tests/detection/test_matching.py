@@ -5,8 +5,8 @@ from typing import cast
 import numpy as np
 import pytest
 
-from casefile.choices import CaseMemberRole
-from casefile.models import Case
+from access.choices import CaseMemberRole
+from access.models import Case
 from detection import pdq
 from detection.banks import bank_create, bank_entry_add, bank_import
 from detection.detectors.pdq import FileHashesDetector, PdqDetector

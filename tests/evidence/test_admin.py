@@ -13,7 +13,7 @@ PAGES = [
     "/admin/evidence/acquisition/",
     "/admin/evidence/custodyevent/",
     "/admin/evidence/blob/",
-    "/admin/casefile/breakglassgrant/",
+    "/admin/access/breakglassgrant/",
 ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from evidence import crypto, proofcheck
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from evidence import bundle as verifier
 from evidence import merkle
 from evidence.ledger import checkpoint_create
-from tests.casefile.bundle_fixtures import pii_calls, scenario, signed_pdf, x25519_pair
-from tests.casefile.test_bundles import edit_manifest, export, hex_flip, rewrite, run_verifier
+from tests.exhibits.bundle_fixtures import pii_calls, scenario, signed_pdf, x25519_pair
+from tests.exhibits.test_bundles import edit_manifest, export, hex_flip, rewrite, run_verifier
 from tests.factories_cases import team, victim
 
 __all__ = ["pii_calls"]
@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 # interpreter whose path holds only the copy's directory and the standard library and site-packages.
 ISOLATED = """
 import runpy, sys
-FORBIDDEN = {"django", "evidence", "haetae", "casefile", "detection", "portal", "pyhanko", "asn1crypto",
-             "rest_framework"}
+FORBIDDEN = {"django", "evidence", "haetae", "access", "parties", "support", "exhibits", "detection",
+             "portal", "pyhanko", "asn1crypto", "rest_framework"}
 class Refuse:
     def find_spec(self, name, path=None, target=None):
         if name.split(".")[0] in FORBIDDEN:

@@ -8,14 +8,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
-from casefile.models import Case
+from access.choices import CaseMemberRole
+from access.models import Case
+from access.selectors import CONTENT_ROLES
 from evidence.choices import CustodyAction, ItemKind, ItemStatus
 from evidence.content import item_content_open
 from evidence.crypto import CHUNK_SIZE
 from evidence.custody import event_leaf_hash
 from evidence.models import CustodyEvent, EvidenceItem
-from evidence.selectors import CONTENT_ROLES
 from evidence.vault import object_path
 from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInput
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item

@@ -253,7 +253,7 @@ import django
 django.setup()
 from django.contrib.auth import get_user_model
 
-from casefile.models import Case
+from access.models import Case
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
 from tests.factories import stored_item

@@ -10,7 +10,7 @@ from typing import cast
 
 import pytest
 
-from casefile.models import Case
+from access.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.custody import GENESIS_HASH, event_leaf_hash
 from evidence.ingest import (

@@ -28,7 +28,7 @@ ACTOR = "crash.tester"
 
 _SETUP = f"""
 from django.contrib.auth.models import User
-from casefile.services import case_create
+from access.services import case_create
 actor = User.objects.create(username={ACTOR!r})
 case_create(number={CASE_NUMBER!r}, title="crash safety", actor=actor)
 """

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from evidence import crypto, merkle, proofcheck
 from evidence.choices import CustodyAction
-from evidence.custody import custody_append, event_leaf_data, event_leaf_hash, utc_iso
+from evidence.custody import custody_append, event_leaf_data, event_leaf_hash
 from evidence.ledger import (
     checkpoint_consistency_proof,
     checkpoint_create,
@@ -30,6 +30,7 @@ from evidence.ledger import (
 from evidence.ledger_sql import create_statements, drop_statements
 from evidence.models import Checkpoint, CustodyEvent
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
+from haetae.toolkit import utc_iso
 from tests.factories import CaseFactory, stored_item
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

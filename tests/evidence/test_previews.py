@@ -12,8 +12,8 @@ from django.contrib.auth.models import User
 from PIL import Image
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
-from casefile.models import Case
+from access.choices import CaseMemberRole
+from access.models import Case
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.custody import canonical_json
 from evidence.models import CustodyEvent, Derivative, EvidenceItem

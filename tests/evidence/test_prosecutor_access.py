@@ -9,14 +9,14 @@ import pytest
 from django.contrib.auth.models import User
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
-from casefile.exhibits import exhibit_withdraw
+from access.choices import CaseMemberRole
 from detection.models import HashBank
 from evidence.choices import CustodyAction
 from evidence.content import item_content_open
 from evidence.models import CustodyEvent, EvidenceItem
 from evidence.previews import preview_serve
 from evidence.selectors import case_custody_for, custody_events_for, evidence_visible_to
+from exhibits.services import exhibit_withdraw
 from haetae.errors import NotFound
 from tests.factories_access import bank_match, detection_rows, jpeg_bytes
 from tests.factories_cases import Team, item, team
@@ -165,7 +165,7 @@ def test_findings_runs_and_matches_only_of_shared_exhibit_items() -> None:
 
 
 def test_links_graph_and_item_count_name_only_shared_exhibit_items() -> None:
-    from casefile.links import Assertion, link_assert_derivation, link_assert_item_person
+    from parties.services.links import Assertion, link_assert_derivation, link_assert_item_person
     from tests.factories_cases import victim
 
     t, prosecutor, shared, approved, loose = world()
@@ -189,9 +189,9 @@ def test_links_graph_and_item_count_name_only_shared_exhibit_items() -> None:
     assert lead.get(base).json()["item_count"] == 3
 
 
-def test_the_vaults_exhibit_status_name_agrees_with_casefile() -> None:
-    # evidence names the status by value (it may not import casefile): a renamed choice must fail here.
-    from casefile.choices import ExhibitStatus
-    from evidence.selectors import EXHIBIT_SHARED
+def test_the_case_event_actions_of_access_are_custody_actions() -> None:
+    # access records case events through a hook (it may not import evidence): a renamed action must fail here.
+    from access.choices import CaseEventAction
+    from evidence.choices import CustodyAction
 
-    assert ExhibitStatus.SHARED.value == EXHIBIT_SHARED
+    assert set(CaseEventAction.values) <= set(CustodyAction.values)

@@ -18,7 +18,7 @@ from django.test import RequestFactory
 from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from evidence.crypto import CHUNK_SIZE
 from evidence.uploads import VaultUploadedFile, VaultUploadHandler
 from evidence.vault import vault_recover

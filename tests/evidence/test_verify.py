@@ -18,16 +18,17 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.db import connection
 
-from casefile.models import Case
+from access.models import Case
 from evidence import crypto, merkle
 from evidence.choices import CustodyAction
 from evidence.crypto import CHUNK_SIZE
-from evidence.custody import GENESIS_HASH, custody_append, event_leaf_hash, utc_iso
+from evidence.custody import GENESIS_HASH, custody_append, event_leaf_hash
 from evidence.ledger import checkpoint_create, checkpoint_message
 from evidence.ledger_sql import create_statements, drop_statements
 from evidence.models import Blob, Checkpoint, CustodyEvent, EvidenceItem
 from evidence.vault import object_path
 from evidence.verify import MerkleWalk, consistency_proof_ranges, vault_verify
+from haetae.toolkit import utc_iso
 from tests.factories import CaseFactory, CaseMemberFactory, stored_item
 
 REPO = Path(__file__).resolve().parents[2]

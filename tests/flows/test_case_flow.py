@@ -8,9 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from casefile.models import Case, Person
+from access.models import Case
 from evidence.models import CustodyEvent
 from evidence.verify import vault_verify
+from parties.models import Person
 from tests.factories import stored_item
 from tests.factories_cases import IDENTITY
 

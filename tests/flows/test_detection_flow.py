@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from detection import registry
 from evidence.models import EvidenceItem
 from tests.detection import conftest as detection_fixtures

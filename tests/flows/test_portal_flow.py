@@ -17,11 +17,13 @@ from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.urls import reverse
 
-from casefile.choices import CaseMemberRole, ExhibitStatus
-from casefile.models import Case, Exhibit
-from casefile.services import member_add
+from access.choices import CaseMemberRole
+from access.models import Case
+from access.services import member_add
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
+from exhibits.choices import ExhibitStatus
+from exhibits.models import Exhibit
 from tests.detection import conftest as detection_fixtures
 from tests.factories_access import jpeg_bytes
 from tests.portal import conftest as portal_fixtures

@@ -15,13 +15,14 @@ import skimage.data
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
-from casefile.models import Case, SupportFile
-from casefile.models.people import LinkConfidence
+from access.choices import CaseMemberRole
+from access.models import Case
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
-from tests.casefile.factories_support import jpeg, link, pdq_annotate, person
+from parties.choices import LinkConfidence
+from support.models import SupportFile
 from tests.factories import CaseMemberFactory, UserFactory
+from tests.support.factories_support import jpeg, link, pdq_annotate, person
 
 
 def _client(user) -> APIClient:

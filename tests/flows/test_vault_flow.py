@@ -19,7 +19,7 @@ from PIL import Image
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from casefile.models import Case
+from access.models import Case
 from evidence.content import item_content_open
 from evidence.crypto import ledger_signing_key, public_key_hex
 from evidence.models import CustodyEvent, EvidenceItem

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from casefile.models import Case
+from access.models import Case
 from detection import registry
 from detection.models import Annotation
 from detection.models.runs import RunStatus

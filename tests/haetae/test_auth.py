@@ -17,7 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from haetae.checks import sign_in_protections
 from tests.factories import CaseMemberFactory, UserFactory
 from tests.factories_access import verified_login

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from tests.factories_cases import new_user, team
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append_many
 from evidence.ledger import checkpoint_create

@@ -8,7 +8,7 @@ from django.test import override_settings
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from detection.models import DetectionRun, Detector, ScanJob
 from detection.models.runs import JobKind, RunStatus
 from evidence.ledger import checkpoint_create

@@ -11,12 +11,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from casefile.choices import CaseMemberRole, GlobalRole
-from casefile.links import Assertion, link_assert_item_channel, link_assert_item_person
-from casefile.models import Case
+from access.choices import CaseMemberRole, GlobalRole
+from access.models import Case
 from detection.models import HashBank
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
+from parties.services.links import Assertion, link_assert_item_channel, link_assert_item_person
 from portal.views import cases as case_views
 from tests.factories_access import bank_match, detection_rows, jpeg_bytes, verified_login
 from tests.factories_cases import IDENTITY, channel, item, new_user, suspect, team, victim

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from casefile.choices import GlobalRole
-from casefile.links import Assertion, link_assert_item_channel, link_assert_item_person
+from access.choices import GlobalRole
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
+from parties.services.links import Assertion, link_assert_item_channel, link_assert_item_person
 from tests.factories_access import detection_rows, jpeg_bytes, verified_login
 from tests.factories_cases import channel, item, new_user, team, victim
 from tests.portal.conftest import screenshot
@@ -133,7 +133,7 @@ def test_browser_greyscale_toggle(page: Any) -> None:
 
 
 def test_browser_victim_support_case_page_has_no_media_or_drawing(page: Any) -> None:
-    from casefile.choices import CaseMemberRole
+    from access.choices import CaseMemberRole
 
     t = team()
     v1 = victim(t)

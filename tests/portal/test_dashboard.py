@@ -8,13 +8,15 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from casefile.choices import CaseMemberRole
-from casefile.models import CaseMember, Report, TakedownRequest
+from access.choices import CaseMemberRole
+from access.models import CaseMember
 from detection.models import DetectionRun, Detector, HashBank, Match, MatchAlert, ScanJob
 from detection.models.runs import JobKind, RunStatus
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import Acquisition
+from exhibits.models import Report
+from support.models import TakedownRequest
 from tests.factories_access import bank_match, verified_login
 from tests.factories_cases import assign_worker, item, new_user, team, victim
 

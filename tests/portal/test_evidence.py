@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from casefile.choices import CaseMemberRole
+from access.choices import CaseMemberRole
 from detection.models import Annotation, HashBank
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.ledger import checkpoint_create

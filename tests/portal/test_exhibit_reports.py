@@ -1,5 +1,5 @@
 """Report and export-bundle pages against the real services of helpers "sign" and "bundle"
-(``casefile.reports.services``, ``casefile.bundles``, ``casefile.tasks``): generate from the portal, watch the
+(``exhibits.reports.services``, ``exhibits.bundles``, ``exhibits.tasks``): generate from the portal, watch the
 row's progress reach done, download (logged), and check the files with the public tools the verify page names.
 
 Celery runs eagerly
@@ -23,11 +23,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, TestCase
 from django.urls import reverse
 
-from casefile import exhibits as services
-from casefile.choices import CaseMemberRole, GlobalRole, ReportStatus
-from casefile.models import ExportBundle, Report
+from access.choices import CaseMemberRole, GlobalRole
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
+from exhibits import services
+from exhibits.choices import ReportStatus
+from exhibits.models import ExportBundle, Report
 from tests.detection import conftest as detection_fixtures
 from tests.factories_access import jpeg_bytes, verified_login
 from tests.factories_cases import Team, item, team

@@ -13,11 +13,12 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from casefile import exhibits as services
-from casefile.choices import CaseMemberRole, ExhibitStatus, GlobalRole, ReportStatus
-from casefile.models import Exhibit, Report
+from access.choices import CaseMemberRole, GlobalRole
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.models import CustodyEvent, EvidenceItem
+from exhibits import services
+from exhibits.choices import ExhibitStatus, ReportStatus
+from exhibits.models import Exhibit, Report
 from portal.forms_exhibits import x25519_public_key
 from tests.factories_access import jpeg_bytes, verified_login
 from tests.factories_cases import Team, item, new_user, team

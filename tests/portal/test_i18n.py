@@ -23,7 +23,18 @@ from tests.factories_cases import team
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale"
 LANGUAGES = ["ko", "en"]
-SOURCES = ["casefile", "detection", "evidence", "haetae", "portal", "templates", "manage.py"]
+SOURCES = [
+    "access",
+    "evidence",
+    "detection",
+    "parties",
+    "support",
+    "exhibits",
+    "haetae",
+    "portal",
+    "templates",
+    "manage.py",
+]
 
 
 @dataclass

@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from casefile.choices import CaseMemberRole
-from casefile.services import legal_authority_record
+from access.choices import CaseMemberRole
+from access.services import legal_authority_record
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
 from tests.factories_access import jpeg_bytes, verified_login

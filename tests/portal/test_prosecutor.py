@@ -8,9 +8,10 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 
-from casefile import exhibits as services
-from casefile.choices import CaseMemberRole, GlobalRole, ReportStatus
-from casefile.models import ExportBundle, Report
+from access.choices import CaseMemberRole, GlobalRole
+from exhibits import services
+from exhibits.choices import ReportStatus
+from exhibits.models import ExportBundle, Report
 from tests.factories_access import jpeg_bytes, verified_login
 from tests.factories_cases import Team, item, team
 from tests.portal.browser import browser_sign_in

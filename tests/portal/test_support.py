@@ -10,16 +10,16 @@ import pytest
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from casefile import support
-from casefile.models import SupportConsent, SupportNote, TakedownRequest
-from casefile.models.support import TakedownStatus
 from evidence.choices import CustodyAction
 from evidence.content import media_refusal
 from evidence.models import CustodyEvent
 from portal.views.support import evidence_page_refusal
-from tests.casefile.factories_support import link, pdq_annotate, person, photo_item, team
+from support import services as support
+from support.choices import TakedownStatus
+from support.models import SupportConsent, SupportNote, TakedownRequest
 from tests.factories import UserFactory
 from tests.factories_access import verified_login
+from tests.support.factories_support import link, pdq_annotate, person, photo_item, team
 
 pytestmark = pytest.mark.django_db
 

@@ -10,10 +10,10 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from casefile import support
-from casefile.selectors import case_get_for
-from tests.casefile.factories_support import link, pdq_annotate, person, photo_item, team
+from access.selectors import case_get_for
+from support import services as support
 from tests.portal.conftest import screenshot
+from tests.support.factories_support import link, pdq_annotate, person, photo_item, team
 
 PASSWORD = "a long enough passphrase 42"
 MEDIA_SELECTOR = "img, video, audio, object, embed, picture, canvas, svg, iframe, source, image"

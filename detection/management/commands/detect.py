@@ -4,9 +4,9 @@ import sys
 from collections import Counter
 from typing import Any
 
-from casefile.models import Case
-from casefile.selectors import INGEST_ROLES, case_get_for, case_require_role
-from casefile.services import case_get
+from access.models import Case
+from access.selectors import INGEST_ROLES, case_get_for, case_require_role
+from access.services import case_get
 from detection.models import Annotation, DetectionRun
 from detection.models.runs import JobKind, RunStatus
 from detection.pipeline import detection_item_process, runs_mark_given_up, scan_job_create, scan_job_refresh

@@ -3,8 +3,7 @@
 from pathlib import Path
 from typing import Any
 
-from django.apps import apps
-
+from access.models import Case
 from detection.packs import pack_describe, pack_import
 from haetae.cli import HaetaeCommand
 from haetae.errors import RejectedInput, UsageError
@@ -38,8 +37,7 @@ class Command(HaetaeCommand):
             raise UsageError("--rescan-case and --rescan-all need --enable: only an enabled pack can re-scan")
         case = None
         if options["rescan_case"]:
-            case_model = apps.get_model("casefile", "Case")
-            case = case_model.objects.filter(number=options["rescan_case"]).first()
+            case = Case.objects.filter(number=options["rescan_case"]).first()
             if case is None:
                 raise RejectedInput(f"no case numbered {options['rescan_case']!r}: check the number")
         result = pack_import(path=Path(options["path"]), actor=actor)

@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from django.apps import apps
-
+from access.models import Case
 from detection.models import ModelPack
 from detection.packs import pack_describe, pack_disable, pack_enable, pack_get
 from haetae.cli import HaetaeCommand
@@ -60,7 +59,7 @@ class Command(HaetaeCommand):
             return
         case = None
         if options["rescan_case"]:
-            case = apps.get_model("casefile", "Case").objects.filter(number=options["rescan_case"]).first()
+            case = Case.objects.filter(number=options["rescan_case"]).first()
             if case is None:
                 raise RejectedInput(f"no case numbered {options['rescan_case']!r}: check the number")
         pack = pack_get(name=options["name"], version=options["version"])

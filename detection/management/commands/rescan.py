@@ -4,8 +4,8 @@ from typing import Any
 
 from django.db.models import Count
 
-from casefile.selectors import INGEST_ROLES, case_get_for, case_require_role
-from casefile.services import case_get
+from access.selectors import INGEST_ROLES, case_get_for, case_require_role
+from access.services import case_get
 from detection.models import DetectionRun
 from detection.models.runs import JobKind, RunStatus
 from detection.pipeline import scan_job_create

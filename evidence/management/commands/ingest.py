@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from casefile.selectors import INGEST_ROLES, case_for_command
+from access.selectors import INGEST_ROLES, case_for_command
 from evidence.ingest import PathSource, evidence_ingest
 from haetae.cli import HaetaeCommand
 

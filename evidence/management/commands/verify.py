@@ -3,8 +3,8 @@
 import sys
 from typing import Any
 
-from casefile.models import Case
-from casefile.selectors import case_for_command
+from access.models import Case
+from access.selectors import case_for_command
 from evidence.verify import vault_verify
 from haetae.cli import HaetaeCommand
 from haetae.errors import RejectedInput

@@ -1,1 +1,0 @@
-"""REST API for cases: the caller's cases, and evidence uploads into them."""

@@ -1,0 +1,311 @@
+"""Writes on exhibits: create, edit while draft, request approval, approve (a supervisor), share, withdraw.
+
+Each step records who and when on the exhibit and appends a case-level custody event in the same transaction;
+putting an item into an exhibit (or taking it out, or withdrawing the exhibit) also appends an ``exhibited`` /
+``unexhibited`` event to the item's own chain, so an item's custody history shows every exhibit it was put
+forward in. Numbers (E-001…) are allocated under the case row lock and never reused: a withdrawn exhibit keeps
+its row and its number.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from access.choices import CaseMemberRole, GlobalRole
+from access.models import Case
+from access.selectors import case_access_role
+from evidence.choices import CustodyAction, ItemStatus
+from evidence.custody import EventSpec, custody_append_many
+from evidence.models import EvidenceItem
+from exhibits.choices import ExhibitStatus
+from exhibits.models import Exhibit, ExhibitItem
+from haetae.errors import AccessDenied, NotFound, RejectedInput
+
+# Draft and edit exhibits, ask for approval.
+EXHIBIT_AUTHOR_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
+# Share an approved exhibit with the prosecutor, or withdraw one.
+EXHIBIT_RELEASE_ROLES = frozenset({CaseMemberRole.LEAD})
+# A supervisor approves from within the team (in one of these case roles) and never their own exhibit.
+EXHIBIT_APPROVER_CASE_ROLES = frozenset(
+    {CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR, CaseMemberRole.ANALYST, CaseMemberRole.AUDITOR}
+)
+
+EDITABLE_STATUSES = frozenset({ExhibitStatus.DRAFT, ExhibitStatus.PENDING})
+APPROVABLE_STATUSES = frozenset({ExhibitStatus.DRAFT, ExhibitStatus.PENDING})
+
+
+def exhibit_number(sequence: int) -> str:
+    """E-001 for 1; more digits once past 999."""
+    return f"E-{sequence:03d}"
+
+
+def _bad(field: str, message: str) -> RejectedInput:
+    return RejectedInput(f"{field}: {message}", details={field: [message]})
+
+
+def _require_role(*, case: Case, actor: User, roles: frozenset[str], action: str) -> str:
+    role = case_access_role(user=actor, case_id=case.pk)
+    if role is None:
+        raise NotFound(f"no case {case.number} among your cases: ask its lead to add you to the team")
+    if role not in roles:
+        allowed = ", ".join(sorted(str(r) for r in roles))
+        raise AccessDenied(
+            f"your role on case {case.number} is {role}; only members with the role {allowed} may {action}"
+        )
+    return role
+
+
+def _locked_exhibit(exhibit: Exhibit) -> Exhibit:
+    Case.objects.select_for_update().filter(pk=exhibit.case_id).first()
+    return Exhibit.objects.select_for_update().select_related("case").get(pk=exhibit.pk)
+
+
+def _item_ids(exhibit: Exhibit) -> list[int]:
+    return list(exhibit.exhibit_items.order_by("position").values_list("item_id", flat=True))
+
+
+def _resolve_items(*, case: Case, item_ids: Sequence[int]) -> list[EvidenceItem]:
+    """The case's stored items in the order given; names each id that is missing, foreign or not stored."""
+    if not item_ids:
+        raise _bad("items", "an exhibit needs at least one evidence item: give the item ids")
+    ids = list(dict.fromkeys(int(i) for i in item_ids))
+    found = {item.pk: item for item in EvidenceItem.objects.filter(case_id=case.pk, pk__in=ids)}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise _bad("items", f"no evidence item {', '.join(map(str, missing))} in case {case.number}")
+    unstored = [i for i in ids if found[i].status != ItemStatus.INGESTED or found[i].blob_id is None]
+    if unstored:
+        raise _bad(
+            "items",
+            f"item {', '.join(map(str, unstored))} has no stored content (rejected at ingest) and cannot be "
+            "put forward as an exhibit",
+        )
+    return [found[i] for i in ids]
+
+
+def _case_event(
+    exhibit: Exhibit, action: str, actor: User, details: dict[str, Any], purpose: str = ""
+) -> EventSpec:
+    return EventSpec(
+        case_id=exhibit.case_id,
+        action=action,
+        actor=actor,
+        purpose=purpose,
+        details={"exhibit": exhibit.number, **details},
+    )
+
+
+def _item_events(exhibit: Exhibit, action: str, actor: User, item_ids: Sequence[int]) -> list[EventSpec]:
+    return [
+        EventSpec(
+            case_id=exhibit.case_id,
+            item_id=item_id,
+            action=action,
+            actor=actor,
+            details={"exhibit": exhibit.number},
+        )
+        for item_id in item_ids
+    ]
+
+
+def exhibit_create(
+    *, case: Case, item_ids: Sequence[int], description: str, actor: User, opinion: str = ""
+) -> Exhibit:
+    """Draft a new exhibit of the given items with the next number of the case (E-001, E-002, …)."""
+    _require_role(case=case, actor=actor, roles=EXHIBIT_AUTHOR_ROLES, action="draft exhibits")
+    description = (description or "").strip()
+    if not description:
+        raise _bad("description", "describe the exhibit (what the items are and why they matter)")
+    with transaction.atomic():
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        items = _resolve_items(case=case, item_ids=item_ids)
+        last = Exhibit.objects.filter(case_id=case.pk).aggregate(last=Max("sequence"))["last"] or 0
+        exhibit = Exhibit.objects.create(
+            case=case,
+            sequence=last + 1,
+            number=exhibit_number(last + 1),
+            description=description,
+            opinion=(opinion or "").strip(),
+            created_by=actor,
+        )
+        ExhibitItem.objects.bulk_create(
+            [ExhibitItem(exhibit=exhibit, item=item, position=n) for n, item in enumerate(items)]
+        )
+        ids = [item.pk for item in items]
+        custody_append_many(
+            [
+                _case_event(exhibit, CustodyAction.EXHIBIT_CREATED, actor, {"items": ids}),
+                *_item_events(exhibit, CustodyAction.EXHIBITED, actor, ids),
+            ]
+        )
+    return exhibit
+
+
+def exhibit_update(
+    *,
+    exhibit: Exhibit,
+    actor: User,
+    description: str | None = None,
+    opinion: str | None = None,
+    item_ids: Sequence[int] | None = None,
+) -> Exhibit:
+    """Edit a draft (or an exhibit awaiting approval, which goes back to draft); approved ones are final."""
+    _require_role(case=exhibit.case, actor=actor, roles=EXHIBIT_AUTHOR_ROLES, action="edit exhibits")
+    with transaction.atomic():
+        locked = _locked_exhibit(exhibit)
+        if locked.status not in EDITABLE_STATUSES:
+            raise RejectedInput(
+                f"exhibit {locked.number} is {locked.status} and can no longer be edited: withdraw it "
+                "(with a reason) and draft a new exhibit; its number is not reused"
+            )
+        changed: dict[str, Any] = {}
+        specs: list[EventSpec] = []
+        if description is not None:
+            description = description.strip()
+            if not description:
+                raise _bad("description", "an exhibit's description cannot be empty")
+            if description != locked.description:
+                locked.description = description
+                changed["description"] = True
+        if opinion is not None and opinion.strip() != locked.opinion:
+            locked.opinion = opinion.strip()
+            changed["opinion"] = True
+        if item_ids is not None:
+            before = _item_ids(locked)
+            items = _resolve_items(case=locked.case, item_ids=item_ids)
+            after = [item.pk for item in items]
+            if after != before:
+                locked.exhibit_items.all().delete()
+                ExhibitItem.objects.bulk_create(
+                    [ExhibitItem(exhibit=locked, item=item, position=n) for n, item in enumerate(items)]
+                )
+                added = [i for i in after if i not in before]
+                removed = [i for i in before if i not in after]
+                changed["items"] = {"before": before, "after": after}
+                specs += _item_events(locked, CustodyAction.EXHIBITED, actor, added)
+                specs += _item_events(locked, CustodyAction.UNEXHIBITED, actor, removed)
+        if not changed:
+            return locked
+        if locked.status == ExhibitStatus.PENDING:
+            locked.status = ExhibitStatus.DRAFT
+            changed["returned_to_draft"] = True
+        locked.save()
+        custody_append_many([_case_event(locked, CustodyAction.EXHIBIT_CHANGED, actor, changed), *specs])
+    return locked
+
+
+def exhibit_request_approval(*, exhibit: Exhibit, actor: User) -> Exhibit:
+    """Ask a supervisor to approve a draft."""
+    _require_role(case=exhibit.case, actor=actor, roles=EXHIBIT_AUTHOR_ROLES, action="ask for approval")
+    with transaction.atomic():
+        locked = _locked_exhibit(exhibit)
+        if locked.status != ExhibitStatus.DRAFT:
+            raise RejectedInput(
+                f"exhibit {locked.number} is {locked.status}: only a draft can be sent for approval"
+            )
+        locked.status = ExhibitStatus.PENDING
+        locked.approval_requested_by = actor
+        locked.approval_requested_at = timezone.now()
+        locked.save()
+        custody_append_many([_case_event(locked, CustodyAction.EXHIBIT_APPROVAL_REQUESTED, actor, {})])
+    return locked
+
+
+def is_supervisor(user: User) -> bool:
+    """Whether the user holds the supervisor global role (a Django group)."""
+    return user.groups.filter(name=GlobalRole.SUPERVISOR).exists()
+
+
+def exhibit_approve(*, exhibit: Exhibit, actor: User, note: str = "") -> Exhibit:
+    """A supervisor on the team approves a draft or pending exhibit; nobody approves their own."""
+    _require_role(
+        case=exhibit.case, actor=actor, roles=EXHIBIT_APPROVER_CASE_ROLES, action="approve exhibits"
+    )
+    if not is_supervisor(actor):
+        raise AccessDenied(
+            f"only a supervisor approves exhibits; {actor.get_username()} does not hold the supervisor role: "
+            "ask your unit's supervisor (they need to be on the case team)"
+        )
+    with transaction.atomic():
+        locked = _locked_exhibit(exhibit)
+        if locked.status not in APPROVABLE_STATUSES:
+            raise RejectedInput(
+                f"exhibit {locked.number} is {locked.status}: only drafts and pending exhibits are approved"
+            )
+        if locked.created_by_id == actor.pk:
+            raise AccessDenied(
+                f"you drafted exhibit {locked.number}; a different supervisor must approve it (four eyes)"
+            )
+        locked.status = ExhibitStatus.APPROVED
+        locked.approved_by = actor
+        locked.approved_at = timezone.now()
+        locked.save()
+        custody_append_many(
+            [
+                _case_event(
+                    locked, CustodyAction.EXHIBIT_APPROVED, actor, {"items": _item_ids(locked)}, purpose=note
+                )
+            ]
+        )
+    return locked
+
+
+def exhibit_share(*, exhibit: Exhibit, actor: User) -> Exhibit:
+    """The lead shares an approved exhibit with the case's prosecutors (who see its items, and only those)."""
+    _require_role(case=exhibit.case, actor=actor, roles=EXHIBIT_RELEASE_ROLES, action="share exhibits")
+    with transaction.atomic():
+        locked = _locked_exhibit(exhibit)
+        if locked.status != ExhibitStatus.APPROVED:
+            raise RejectedInput(
+                f"exhibit {locked.number} is {locked.status}: a supervisor approves an exhibit before it is "
+                "shared"
+            )
+        locked.status = ExhibitStatus.SHARED
+        locked.shared_by = actor
+        locked.shared_at = timezone.now()
+        locked.save()
+        custody_append_many(
+            [_case_event(locked, CustodyAction.EXHIBIT_SHARED, actor, {"items": _item_ids(locked)})]
+        )
+    return locked
+
+
+def exhibit_withdraw(*, exhibit: Exhibit, actor: User, reason: str) -> Exhibit:
+    """Withdraw an exhibit (its number stays taken); a shared one stops being visible to the prosecutor."""
+    _require_role(case=exhibit.case, actor=actor, roles=EXHIBIT_RELEASE_ROLES, action="withdraw exhibits")
+    reason = (reason or "").strip()
+    if not reason:
+        raise _bad("reason", "say why the exhibit is withdrawn; it goes into the case's custody record")
+    with transaction.atomic():
+        locked = _locked_exhibit(exhibit)
+        if locked.status == ExhibitStatus.WITHDRAWN:
+            raise RejectedInput(f"exhibit {locked.number} is already withdrawn")
+        before = locked.status
+        locked.status = ExhibitStatus.WITHDRAWN
+        locked.withdrawn_by = actor
+        locked.withdrawn_at = timezone.now()
+        locked.withdrawn_reason = reason
+        locked.save()
+        # The items leave the exhibit as put forward: each item's own chain says so, with the reason.
+        item_specs = [
+            EventSpec(
+                case_id=locked.case_id,
+                item_id=item_id,
+                action=CustodyAction.UNEXHIBITED,
+                actor=actor,
+                purpose=reason,
+                details={"exhibit": locked.number, "withdrawn": True},
+            )
+            for item_id in _item_ids(locked)
+        ]
+        custody_append_many(
+            [
+                _case_event(locked, CustodyAction.EXHIBIT_WITHDRAWN, actor, {"from": before}, purpose=reason),
+                *item_specs,
+            ]
+        )
+    return locked

@@ -1,0 +1,99 @@
+"""The shared toolkit every app's doors use: request helpers for API views, the streamed-download helper, the
+error body's schema, UTC timestamps for records, and the admin base classes.
+
+One copy of each, so that a fix (a stream that must read its first chunk before answering, an admin that
+must never write) reaches every app at once. No domain logic lives here.
+"""
+
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.db import models
+from django.http import HttpRequest
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.serializers import BaseSerializer
+
+
+def request_actor(request: Request | HttpRequest) -> User:
+    """The signed-in user of a request that passed the sign-in gate (never anonymous there)."""
+    return cast(User, request.user)
+
+
+def validated(serializer_class: type[BaseSerializer], request: Request) -> dict[str, Any]:
+    """The request body validated by ``serializer_class``; a 400 naming each bad field otherwise."""
+    form = serializer_class(data=request.data)
+    form.is_valid(raise_exception=True)
+    return cast(dict[str, Any], form.validated_data)
+
+
+def username_of(user: Any) -> str | None:
+    """A user's name as the API shows it, None for no user."""
+    return user.get_username() if user is not None else None
+
+
+def prepend_first(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
+    """A download stream whose first chunk was read before answering (so a missing or damaged object is a
+    clean error, not a cut stream), followed by the rest."""
+    if first:
+        yield first
+    yield from rest
+
+
+def utc_iso(moment: datetime) -> str:
+    """A timestamp as recorded in custody details and manifests: UTC, microseconds, a trailing Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error response (see ``haetae.api.exception_handler``)."""
+
+    detail = serializers.CharField(help_text="What was wrong and what to do.")
+    error = serializers.CharField(required=False, help_text="The error class, e.g. NotFound.")
+    details = serializers.DictField(required=False, help_text="Machine-readable specifics, when any.")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Viewable, never added or deleted through the admin: writes go through the logged services.
+
+    Unless ``changeable`` (for settings an operator may switch, each field kept read-only by the subclass),
+    nothing is changed either and every field but ``hidden_fields`` shows read-only.
+    """
+
+    changeable = False
+    hidden_fields: tuple[str, ...] = ()
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        declared = list(super().get_readonly_fields(request, obj))
+        if self.changeable:
+            return declared
+        shown = [f.name for f in self.model._meta.fields if f.name not in self.hidden_fields]
+        return declared + [name for name in shown if name not in declared]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.changeable and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under their parent, never added, changed or deleted there."""
+
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,27 @@
+"""People, channels, links, the case graph, and victims' reference photos."""
+
+from typing import TYPE_CHECKING
+
+from django.apps import AppConfig
+
+if TYPE_CHECKING:
+    from detection.models import Annotation, DetectionRun
+
+
+def _faces_stored(run: "DetectionRun", annotations: "list[Annotation]") -> None:
+    # Imported when first called: parties.faces pulls in dlib and OpenCV, which start-up must not load.
+    from parties.faces import faces_stored
+
+    faces_stored(run, annotations)
+
+
+class PartiesConfig(AppConfig):
+    name = "parties"
+    verbose_name = "People, channels and links"
+
+    def ready(self) -> None:
+        # New face annotations are matched against victims' reference photos (detection does not import us).
+        from detection.listeners import face_listeners
+
+        if _faces_stored not in face_listeners:
+            face_listeners.append(_faces_stored)

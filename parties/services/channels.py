@@ -1,0 +1,114 @@
+"""Distribution channels of a case and what was observed of them over time."""
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from access.models import Case
+from access.services import case_require_working
+from evidence.choices import CustodyAction
+from evidence.custody import EventSpec, custody_append_many
+from haetae.errors import RejectedInput
+from haetae.toolkit import utc_iso
+from parties.choices import ChannelPlatform
+from parties.models import Channel, ChannelObservation
+
+
+def _bad(field: str, message: str) -> RejectedInput:
+    return RejectedInput(f"{field}: {message}", details={field: [message]})
+
+
+def channel_record(
+    *,
+    case: Case,
+    platform: str,
+    actor: User,
+    handle: str = "",
+    url: str = "",
+    title: str = "",
+    description: str = "",
+) -> Channel:
+    """Record a channel (a handle or a URL, or both); a CHANNEL_RECORDED case event."""
+    if platform not in ChannelPlatform.values:
+        raise _bad(
+            "platform", f"{platform!r} is not a platform; use one of {', '.join(ChannelPlatform.values)}"
+        )
+    handle, url = handle.strip(), url.strip()
+    if not handle and not url:
+        raise _bad("handle", "give the channel's handle (e.g. @name) or its URL")
+    case_require_working(case=case, action="record channels")
+    try:
+        with transaction.atomic():
+            channel = Channel.objects.create(
+                case=case,
+                platform=platform,
+                handle=handle,
+                url=url,
+                title=title.strip(),
+                description=description.strip(),
+                recorded_by=actor,
+            )
+            custody_append_many(
+                [
+                    EventSpec(
+                        case_id=case.pk,
+                        action=CustodyAction.CHANNEL_RECORDED,
+                        actor=actor,
+                        details={
+                            "channel_id": channel.pk,
+                            "platform": platform,
+                            "handle": handle,
+                            "url": url,
+                            "title": channel.title,
+                        },
+                    )
+                ]
+            )
+    except IntegrityError:
+        raise _bad("handle", f"{platform} channel {handle or url} is already recorded in this case") from None
+    return channel
+
+
+def channel_observe(
+    *,
+    channel: Channel,
+    actor: User,
+    observed_at: datetime | None = None,
+    member_count: int | None = None,
+    note: str = "",
+) -> ChannelObservation:
+    """Record what was seen of a channel at a time (member count, a note); a CHANNEL_RECORDED event."""
+    observed_at = observed_at or timezone.now()
+    if observed_at > timezone.now() + timedelta(minutes=5):
+        raise _bad("observed_at", "an observation cannot be in the future: check the date and time zone")
+    if member_count is not None and member_count < 0:
+        raise _bad("member_count", "a member count cannot be negative")
+    if member_count is None and not note.strip():
+        raise _bad("member_count", "give a member count or a note: an empty observation says nothing")
+    case_require_working(case=channel.case, action="record observations")
+    with transaction.atomic():
+        observation = ChannelObservation.objects.create(
+            channel=channel,
+            observed_at=observed_at,
+            member_count=member_count,
+            note=note.strip(),
+            observed_by=actor,
+        )
+        custody_append_many(
+            [
+                EventSpec(
+                    case_id=channel.case_id,
+                    action=CustodyAction.CHANNEL_RECORDED,
+                    actor=actor,
+                    details={
+                        "channel_id": channel.pk,
+                        "observation_id": observation.pk,
+                        "observed_at": utc_iso(observed_at),
+                        "member_count": member_count,
+                    },
+                )
+            ]
+        )
+    return observation

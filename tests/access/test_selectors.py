@@ -1,0 +1,206 @@
+# mypy: disable-error-code="attr-defined"
+"""The need-to-know selectors: membership first (or a live break-glass grant), role second; the vault's
+selectors agree with the cases' ones; nobody sees anything by being a superuser."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from access.choices import CaseMemberRole
+from access.selectors import (
+    BREAK_GLASS_ROLE,
+    CONTENT_ROLES,
+    INGEST_ROLES,
+    NO_CONTENT_ROLES,
+    PROSECUTOR_ROLE,
+    break_glass_grants_for,
+    case_access_role,
+    case_for_command,
+    case_get_for,
+    case_list,
+    case_require_role,
+)
+from evidence.choices import CustodyAction
+from evidence.custody import custody_append
+from evidence.selectors import case_custody_for, custody_events_for, evidence_get_for, evidence_visible_to
+from haetae.errors import AccessDenied, NotFound
+from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
+from tests.factories_access import live_grant
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    """Two cases with a team each and an item each; an outsider, a superuser and an inactive member."""
+    lead = UserFactory(username="lead")
+    other_lead = UserFactory(username="other.lead")
+    case = CaseFactory(number="2024-SEOUL-0001")
+    other = CaseFactory(number="2024-BUSAN-0002")
+    CaseMemberFactory(case=case, user=lead, role=CaseMemberRole.LEAD)
+    CaseMemberFactory(case=other, user=other_lead, role=CaseMemberRole.LEAD)
+    item = stored_item(case=case, data=b"seoul photo", actor=lead)
+    other_item = stored_item(case=other, data=b"busan photo", actor=other_lead)
+    return {
+        "lead": lead,
+        "other_lead": other_lead,
+        "case": case,
+        "other": other,
+        "item": item,
+        "other_item": other_item,
+        "outsider": UserFactory(username="outsider"),
+        "root": UserFactory(username="root", is_superuser=True, is_staff=True),
+    }
+
+
+def test_role_names_agree_with_the_case_roles() -> None:
+    assert CONTENT_ROLES | NO_CONTENT_ROLES | {PROSECUTOR_ROLE} == set(CaseMemberRole.values)
+    assert not CONTENT_ROLES & NO_CONTENT_ROLES
+    assert BREAK_GLASS_ROLE not in CaseMemberRole.values
+    assert INGEST_ROLES <= CONTENT_ROLES
+
+
+def test_members_see_their_cases_only_with_their_role(world) -> None:
+    cases = list(case_list(user=world["lead"]))
+    assert [c.number for c in cases] == ["2024-SEOUL-0001"]
+    assert cases[0].caller_role == "lead" and cases[0].item_count == 1
+    assert list(evidence_visible_to(user=world["lead"])) == [world["item"]]
+    assert case_access_role(user=world["lead"], case_id=world["case"].pk) == "lead"
+    assert case_access_role(user=world["lead"], case_id=world["other"].pk) is None
+
+
+@pytest.mark.parametrize("who", ["outsider", "root"])
+def test_outsiders_and_superusers_see_nothing(world, who: str) -> None:
+    user = world[who]
+    assert not case_list(user=user).exists()
+    assert not evidence_visible_to(user=user).exists()
+    with pytest.raises(NotFound):
+        case_get_for(user=user, number="2024-SEOUL-0001")
+    with pytest.raises(NotFound):
+        evidence_get_for(user=user, item_id=world["item"].pk)
+    assert not custody_events_for(user=user, item=world["item"]).exists()
+    assert not case_custody_for(user=user, case_id=world["case"].pk).exists()
+
+
+def test_anonymous_and_inactive_users_see_nothing(world) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not case_list(user=AnonymousUser()).exists()
+    assert not evidence_visible_to(user=AnonymousUser()).exists()
+    world["lead"].is_active = False
+    world["lead"].save()
+    assert not evidence_visible_to(user=world["lead"]).exists()
+    assert not case_list(user=world["lead"]).exists()
+    assert case_access_role(user=world["lead"], case_id=world["case"].pk) is None
+
+
+def test_not_found_reads_the_same_for_foreign_and_missing(world) -> None:
+    with pytest.raises(NotFound) as foreign:
+        case_get_for(user=world["lead"], number="2024-BUSAN-0002")
+    with pytest.raises(NotFound) as missing:
+        case_get_for(user=world["lead"], number="2024-NOPE-0009")
+    assert foreign.value.message.replace("2024-BUSAN-0002", "N") == missing.value.message.replace(
+        "2024-NOPE-0009", "N"
+    )
+    with pytest.raises(NotFound) as foreign_item:
+        evidence_get_for(user=world["lead"], item_id=world["other_item"].pk)
+    with pytest.raises(NotFound) as missing_item:
+        evidence_get_for(user=world["lead"], item_id=99999)
+    assert foreign_item.value.message.replace(str(world["other_item"].pk), "N") == (
+        missing_item.value.message.replace("99999", "N")
+    )
+
+
+def test_a_live_grant_opens_the_case_read_only(world) -> None:
+    root = world["root"]
+    live_grant(case=world["other"], user=root)
+    (case,) = case_list(user=root)
+    assert case.number == "2024-BUSAN-0002" and case.caller_role == BREAK_GLASS_ROLE
+    assert list(evidence_visible_to(user=root)) == [world["other_item"]]
+    assert evidence_get_for(user=root, item_id=world["other_item"].pk).caller_role == BREAK_GLASS_ROLE
+    assert custody_events_for(user=root, item=world["other_item"]).count() == 2
+    with pytest.raises(AccessDenied, match="break-glass grant, which is read-only"):
+        case_require_role(case=case, roles=INGEST_ROLES, action="add evidence to it")
+
+
+def test_expired_and_ended_grants_open_nothing(world) -> None:
+    root = world["root"]
+    grant = live_grant(case=world["other"], user=root)
+    grant.expires_at = timezone.now() - timedelta(seconds=1)
+    grant.save()
+    assert not case_list(user=root).exists() and not evidence_visible_to(user=root).exists()
+    ended = live_grant(case=world["other"], user=root)
+    ended.ended_at = timezone.now()
+    ended.save()
+    assert not case_list(user=root).exists()
+    assert case_access_role(user=root, case_id=world["other"].pk) is None
+
+
+def test_a_grant_on_one_case_opens_only_that_case(world) -> None:
+    live_grant(case=world["other"], user=world["lead"])  # a member of Seoul, a grant on Busan
+    roles = {c.number: c.caller_role for c in case_list(user=world["lead"])}
+    assert roles == {"2024-SEOUL-0001": "lead", "2024-BUSAN-0002": BREAK_GLASS_ROLE}
+    assert evidence_visible_to(user=world["lead"]).count() == 2  # each item once
+
+
+def test_the_vaults_selectors_agree_with_the_cases(world) -> None:
+    live_grant(case=world["case"], user=world["root"])
+    CaseMemberFactory(case=world["other"], user=world["outsider"], role=CaseMemberRole.AUDITOR)
+    for user in (world["lead"], world["other_lead"], world["outsider"], world["root"]):
+        visible_cases = set(case_list(user=user).values_list("pk", flat=True))
+        item_cases = set(evidence_visible_to(user=user).values_list("case_id", flat=True))
+        assert item_cases == visible_cases, user.username
+        for case in case_list(user=user):
+            assert case.caller_role == case_access_role(user=user, case_id=case.pk)
+
+
+def test_case_custody_lists_case_level_events_of_visible_cases(world) -> None:
+    custody_append(case_id=world["case"].pk, action=CustodyAction.CASE_UPDATED, actor=world["lead"])
+    assert [e.action for e in case_custody_for(user=world["lead"], case_id=world["case"].pk)] == [
+        "case_updated"
+    ]
+    assert not case_custody_for(user=world["other_lead"], case_id=world["case"].pk).exists()
+
+
+def test_case_require_role(world) -> None:
+    CaseMemberFactory(case=world["case"], user=world["outsider"], role=CaseMemberRole.AUDITOR)
+    case = case_get_for(user=world["outsider"], number="2024-SEOUL-0001")
+    with pytest.raises(AccessDenied, match="your role on case 2024-SEOUL-0001 is auditor"):
+        case_require_role(case=case, roles=INGEST_ROLES, action="add evidence to it")
+    case_require_role(
+        case=case_get_for(user=world["lead"], number="2024-SEOUL-0001"), roles=INGEST_ROLES, action="x"
+    )
+
+
+def test_case_for_command_names_the_problem(world) -> None:
+    with pytest.raises(NotFound, match="no case numbered '2024-NOPE-0001'"):
+        case_for_command(user=world["lead"], number="2024-NOPE-0001", roles=None, action="verify it")
+    with pytest.raises(
+        AccessDenied, match="lead is not on the team of case 2024-BUSAN-0002, so cannot verify it"
+    ):
+        case_for_command(user=world["lead"], number="2024-BUSAN-0002", roles=None, action="verify it")
+    assert case_for_command(
+        user=world["lead"], number="2024-SEOUL-0001", roles=INGEST_ROLES, action="x"
+    ).pk == (world["case"].pk)
+
+
+def test_break_glass_grants_are_seen_by_their_holder_and_the_case_lead(world) -> None:
+    grant = live_grant(case=world["case"], user=world["root"])
+    live_grant(case=world["other"], user=world["root"])
+    assert list(break_glass_grants_for(user=world["lead"])) == [grant]
+    assert break_glass_grants_for(user=world["root"]).count() == 2
+    CaseMemberFactory(case=world["case"], user=world["outsider"], role=CaseMemberRole.INVESTIGATOR)
+    assert not break_glass_grants_for(user=world["outsider"]).exists()
+
+
+def test_case_list_query_count_is_constant_in_rows(django_assert_num_queries) -> None:
+    user = UserFactory()
+    for _ in range(3):
+        CaseMemberFactory(user=user)
+    with django_assert_num_queries(1):
+        assert len([(c.caller_role, c.item_count) for c in case_list(user=user)]) == 3
+    for _ in range(5):
+        live_grant(case=CaseFactory(), user=user)
+    with django_assert_num_queries(1):
+        assert len([(c.caller_role, c.item_count) for c in case_list(user=user)]) == 8
