@@ -17,7 +17,7 @@ from access import hooks
 from access.choices import CaseEventAction
 from access.hooks import CaseEvent
 from access.models import BreakGlassGrant, Case, CaseMember
-from access.selectors import LEAD_ROLES, live_grants
+from access.policy import POLICY, Action, live_grants
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from haetae.toolkit import utc_iso
 
@@ -98,7 +98,7 @@ def break_glass_end(*, grant_id: int, actor: User) -> BreakGlassGrant:
         is_lead = (
             grant is not None
             and CaseMember.objects.filter(
-                case_id=grant.case_id, user_id=actor.pk, role__in=LEAD_ROLES
+                case_id=grant.case_id, user_id=actor.pk, role__in=POLICY[Action.BREAK_GLASS_SEE]
             ).exists()
         )
         if grant is None or not (grant.user_id == actor.pk or is_lead):

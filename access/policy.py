@@ -1,31 +1,219 @@
-"""Which case roles may do what (the need-to-know table for cases, people, channels and links).
+"""Who may do what: the one policy table, and the one predicate, gate and queryset restriction over it.
 
-The gate itself is ``access.selectors.case_require_role``; these are the role sets the views pass it.
+Need-to-know is membership first, role second, a reason for every look at content. Membership and the
+caller's role on a case (a team role, or ``break_glass`` for an administrator under a live grant) are
+looked up here; which role may take which ``Action`` is ``POLICY``, and nowhere else. Every door (API view,
+portal view, service, management command) asks ``may`` / ``require`` / ``restrict``:
+
+- ``may(user=…, case=…, action=…)`` — a yes or no;
+- ``require(case=…, action=…, doing=…)`` — AccessDenied with a message that says what the caller's role is,
+  which roles may, and whom to ask; the case comes from ``access.selectors`` with ``caller_role`` annotated;
+- ``restrict(queryset, user=…, action=…)`` — the rows of the cases on which the user may take the action
+  (NetBox's ``RestrictedQuerySet.restrict(user, action)`` is the model).
+
+Two rules sit beside the table because they are not "role → action": a prosecutor takes the ``*_SHARED``
+actions only on the items of the case's shared exhibits (``access.hooks`` asks the exhibits app which), and
+``NEVER_CONTENT_ROLES`` never receive content or previews whatever reason they give (DESIGN invariant 4).
 """
 
-from access.choices import CaseMemberRole, GlobalRole
+from typing import Any
 
-# Change the case itself: status, details, team, legal hold.
-CASE_LEAD_ROLES = frozenset({CaseMemberRole.LEAD})
-# Record people, their accounts and identities, and legal authorities.
-RECORD_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
-# Record channels and observations, assert and withdraw links (investigators "link parties").
-LINK_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR, CaseMemberRole.ANALYST})
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Case as CaseWhen
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, TextChoices, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from access.choices import CaseMemberRole, GlobalRole
+from access.models import BreakGlassGrant, Case, CaseMember
+from haetae.errors import AccessDenied
+
+Caller = AbstractBaseUser | AnonymousUser
+
+# Not a team role: an administrator holding a live break-glass grant on the case (read-only, no content).
+BREAK_GLASS_ROLE = "break_glass"
+
+LEAD = CaseMemberRole.LEAD
+INVESTIGATOR = CaseMemberRole.INVESTIGATOR
+ANALYST = CaseMemberRole.ANALYST
+PROSECUTOR = CaseMemberRole.PROSECUTOR
+VICTIM_SUPPORT = CaseMemberRole.VICTIM_SUPPORT
+AUDITOR = CaseMemberRole.AUDITOR
+
+
+class Action(TextChoices):
+    """Everything a role set gates; each label is the phrase a refusal uses ("only … may <label>")."""
+
+    CASE_OPEN = "case_open", _("open a case")
+    CASE_CHANGE = "case_change", _("change the case")
+    TEAM_CHANGE = "team_change", _("change the team")
+    BREAK_GLASS_SEE = "break_glass_see", _("see who broke the glass on the case")
+    PEOPLE_RECORD = "people_record", _("record people, identities and legal authorities")
+    LINKS_RECORD = "links_record", _("record channels and observations, assert and withdraw links")
+    EVIDENCE_INGEST = "evidence_ingest", _("add evidence to it")
+    DETECTION_RUN = "detection_run", _("run detectors on its evidence")
+    FINDING_REVIEW = "finding_review", _("review findings")
+    BANK_MATCHES_SEE = "bank_matches_see", _("see hash-bank matches")
+    CONTENT_VIEW = "content_view", _("see evidence content and previews")
+    CONTENT_VIEW_SHARED = "content_view_shared", _("see the content of items in shared exhibits")
+    EXHIBIT_SUMMARY = "exhibit_summary", _("see exhibits as numbers, statuses and item references only")
+    EXHIBIT_DRAFT = "exhibit_draft", _("draft exhibits")
+    EXHIBIT_APPROVE = "exhibit_approve", _("approve exhibits")
+    EXHIBIT_SHARE = "exhibit_share", _("share and withdraw exhibits")
+    REPORT_REQUEST = "report_request", _("ask for reports")
+    REPORT_READ = "report_read", _("see report and bundle rows")
+    REPORT_DOWNLOAD = "report_download", _("download reports")
+    BUNDLE_EXPORT = "bundle_export", _("export bundles")
+    BUNDLE_DOWNLOAD = "bundle_download", _("download bundles")
+    INTERCHANGE_EXPORT = "interchange_export", _("export items for other tools")
+    LEDGER_READ = "ledger_read", _("read the custody ledger and access logs")
+    SUPPORT_READ = "support_read", _("see victim support records")
+    SUPPORT_WRITE = "support_write", _("change victim support records")
+    SUPPORT_NOTES = "support_notes", _("read and write restricted support notes")
+
+
+# Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
+POLICY: dict[Action, frozenset[str]] = {
+    Action.CASE_OPEN: frozenset({GlobalRole.INVESTIGATOR, GlobalRole.SUPERVISOR}),
+    Action.CASE_CHANGE: frozenset({LEAD}),
+    Action.TEAM_CHANGE: frozenset({LEAD}),
+    Action.BREAK_GLASS_SEE: frozenset({LEAD}),
+    Action.PEOPLE_RECORD: frozenset({LEAD, INVESTIGATOR}),
+    Action.LINKS_RECORD: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    Action.EVIDENCE_INGEST: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    Action.DETECTION_RUN: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    Action.FINDING_REVIEW: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    Action.BANK_MATCHES_SEE: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    Action.CONTENT_VIEW: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    Action.CONTENT_VIEW_SHARED: frozenset({PROSECUTOR}),
+    Action.EXHIBIT_SUMMARY: frozenset({VICTIM_SUPPORT, AUDITOR}),
+    Action.EXHIBIT_DRAFT: frozenset({LEAD, INVESTIGATOR}),
+    # A supervisor (global role) approves from within the team in one of these roles, never their own exhibit.
+    Action.EXHIBIT_APPROVE: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
+    Action.EXHIBIT_SHARE: frozenset({LEAD}),
+    Action.REPORT_REQUEST: frozenset({LEAD, INVESTIGATOR}),
+    # The prosecutor sees only the rows whose every exhibit is shared with them.
+    Action.REPORT_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
+    # The prosecutor downloads only reports and bundles whose every exhibit is shared with them.
+    Action.REPORT_DOWNLOAD: frozenset({LEAD, INVESTIGATOR, PROSECUTOR}),
+    Action.BUNDLE_EXPORT: frozenset({LEAD, INVESTIGATOR}),
+    Action.BUNDLE_DOWNLOAD: frozenset({LEAD, INVESTIGATOR, PROSECUTOR}),
+    Action.INTERCHANGE_EXPORT: frozenset({LEAD, INVESTIGATOR}),
+    Action.LEDGER_READ: frozenset({AUDITOR}),
+    Action.SUPPORT_READ: frozenset({VICTIM_SUPPORT, LEAD}),
+    Action.SUPPORT_WRITE: frozenset({VICTIM_SUPPORT}),
+    Action.SUPPORT_NOTES: frozenset({VICTIM_SUPPORT}),
+}
+
+# Actions decided by the user's global role (a Django group), not a role on a case.
+GLOBAL_ACTIONS = frozenset({Action.CASE_OPEN})
+
+# Team roles that never receive content or previews, blurred or not, whatever reason they give.
+NEVER_CONTENT_ROLES = frozenset({VICTIM_SUPPORT, AUDITOR})
 
 # A user holding a global role may take only these case roles (users with no global role: any).
 CASE_ROLES_FOR_GLOBAL_ROLE: dict[str, frozenset[str]] = {
-    GlobalRole.INVESTIGATOR: frozenset(
-        {CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR, CaseMemberRole.ANALYST}
-    ),
-    GlobalRole.SUPERVISOR: frozenset(
-        {CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR, CaseMemberRole.ANALYST, CaseMemberRole.AUDITOR}
-    ),
-    GlobalRole.PROSECUTOR: frozenset({CaseMemberRole.PROSECUTOR}),
-    GlobalRole.VICTIM_SUPPORT: frozenset({CaseMemberRole.VICTIM_SUPPORT}),
-    GlobalRole.AUDITOR: frozenset({CaseMemberRole.AUDITOR}),
+    GlobalRole.INVESTIGATOR: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    GlobalRole.SUPERVISOR: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
+    GlobalRole.PROSECUTOR: frozenset({PROSECUTOR}),
+    GlobalRole.VICTIM_SUPPORT: frozenset({VICTIM_SUPPORT}),
+    GlobalRole.AUDITOR: frozenset({AUDITOR}),
     # Administrators run the system; they reach a case only by a logged break-glass, never as members.
     GlobalRole.ADMIN: frozenset(),
 }
 
-# Global roles that may open a case through the API.
-CASE_CREATOR_GLOBAL_ROLES = frozenset({GlobalRole.INVESTIGATOR, GlobalRole.SUPERVISOR})
+
+def _signed_in(user: Caller) -> bool:
+    return bool(user.is_authenticated and getattr(user, "is_active", False))
+
+
+def live_grants(*, user: Caller) -> QuerySet[Any]:
+    """The user's break-glass grants that have neither expired nor been ended."""
+    if not _signed_in(user):
+        return BreakGlassGrant.objects.none()
+    return BreakGlassGrant.objects.filter(
+        user_id=user.pk, ended_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def access_role_expression(*, user: Caller, case_ref: str) -> Coalesce:
+    """An SQL expression for the user's role on the case at ``case_ref`` (an OuterRef path to a case id):
+    the team role, else ``break_glass`` under a live grant, else NULL."""
+    team_role = CaseMember.objects.filter(case_id=OuterRef(case_ref), user_id=user.pk).values("role")[:1]
+    granted = live_grants(user=user).filter(case_id=OuterRef(case_ref))
+    return Coalesce(
+        Subquery(team_role),
+        CaseWhen(When(Exists(granted), then=Value(BREAK_GLASS_ROLE)), default=Value(None)),
+    )
+
+
+def case_access_role(*, user: Caller, case_id: int) -> str | None:
+    """The user's role on one case: team role, ``break_glass`` under a live grant, or None (no access)."""
+    if not _signed_in(user):
+        return None
+    role = CaseMember.objects.filter(case_id=case_id, user_id=user.pk).values_list("role", flat=True)
+    found = role.first()
+    if found:
+        return str(found)
+    return BREAK_GLASS_ROLE if live_grants(user=user).filter(case_id=case_id).exists() else None
+
+
+def role_may(role: str | None, action: Action) -> bool:
+    """Whether a role (a case role, ``break_glass``, or for ``GLOBAL_ACTIONS`` a global role) may act."""
+    return role is not None and role in POLICY[action]
+
+
+def may(*, user: Caller, action: Action, case: Case | None = None) -> bool:
+    """Whether the user may take ``action`` on ``case`` (for ``GLOBAL_ACTIONS``: at all)."""
+    if action in GLOBAL_ACTIONS:
+        return _signed_in(user) and user.groups.filter(name__in=POLICY[action]).exists()  # type: ignore[union-attr]
+    if case is None:
+        raise TypeError(f"{action} is decided per case: pass the case")
+    # A case from access.selectors carries the caller's role; any other is looked up.
+    if hasattr(case, "caller_role"):
+        return role_may(case.caller_role, action)
+    return role_may(case_access_role(user=user, case_id=case.pk), action)
+
+
+def _allowed(action: Action) -> str:
+    return ", ".join(sorted(str(role) for role in POLICY[action]))
+
+
+def require(*, case: Case, action: Action, doing: str | None = None) -> None:
+    """AccessDenied unless the caller's role on ``case`` (``caller_role``, as annotated by
+    ``access.selectors``) may take ``action``. ``doing`` words the refusal (default: the action's label)."""
+    role = getattr(case, "caller_role", None)
+    if role_may(role, action):
+        return
+    what = doing or str(action.label)
+    if role == BREAK_GLASS_ROLE:
+        raise AccessDenied(
+            f"you see case {case.number} through a break-glass grant, which is read-only; only team "
+            f"members with the role {_allowed(action)} may {what}: ask the case lead to add you to the team"
+        )
+    raise AccessDenied(
+        f"your role on case {case.number} is {role or 'none'}; only members with the role {_allowed(action)} "
+        f"may {what}: ask the case lead to change your role if you need to"
+    )
+
+
+def require_global(*, user: Caller, action: Action, refusal: str) -> None:
+    """AccessDenied with ``refusal`` unless the user's global role may take ``action``."""
+    if not may(user=user, action=action):
+        raise AccessDenied(refusal)
+
+
+def restrict(
+    queryset: QuerySet[Any], *, user: Caller, action: Action, case_path: str = "case"
+) -> QuerySet[Any]:
+    """The rows of ``queryset`` on cases where the user may take ``action``; ``case_path`` is the lookup from
+    a row to its case (``"pk"`` for cases themselves). Nothing for a signed-out user."""
+    if not _signed_in(user):
+        return queryset.none()
+    roles = POLICY[action]
+    on_team = CaseMember.objects.filter(user_id=user.pk, role__in=roles).values("case_id")
+    allowed = Q(**{f"{case_path}__in": on_team})
+    if BREAK_GLASS_ROLE in roles:
+        allowed |= Q(**{f"{case_path}__in": live_grants(user=user).values("case_id")})
+    return queryset.filter(allowed)

@@ -14,51 +14,31 @@ applies these rules to items and custody in ``evidence.selectors``. Every view, 
 these functions rather than building its own queryset.
 """
 
-from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Case as CaseWhen
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Q, QuerySet
 
 from access import hooks
 from access.choices import CaseMemberRole
 from access.models import BreakGlassGrant, Case, CaseMember, LegalAuthority, Offence
+from access.policy import (
+    POLICY,
+    Action,
+    Caller,
+    _signed_in,
+    access_role_expression,
+    live_grants,
+    require,
+)
 from haetae.errors import AccessDenied, NotFound
-
-# Team roles (CaseMemberRole values) that may look at content and previews, with a stated reason.
-CONTENT_ROLES = frozenset({"lead", "investigator", "analyst"})
-# Team roles that never receive content or previews, whatever reason they give.
-NO_CONTENT_ROLES = frozenset({"victim_support", "auditor"})
-PROSECUTOR_ROLE = "prosecutor"
-# Sees items only as pseudonymised references with hashes: no names, paths or custody (which names them).
-VICTIM_SUPPORT_ROLE = "victim_support"
-# Not a team role: an administrator holding a live break-glass grant on the case (read-only, no content).
-BREAK_GLASS_ROLE = "break_glass"
-
-Caller = AbstractBaseUser | AnonymousUser
-
-
-def _signed_in(user: Caller) -> bool:
-    return bool(user.is_authenticated and getattr(user, "is_active", False))
-
-
-def live_grants(*, user: Caller) -> QuerySet[Any]:
-    """The user's break-glass grants that have neither expired nor been ended."""
-    if not _signed_in(user):
-        return BreakGlassGrant.objects.none()
-    return BreakGlassGrant.objects.filter(
-        user_id=user.pk, ended_at__isnull=True, expires_at__gt=timezone.now()
-    )
 
 
 def prosecuted_case_ids(*, user: Caller) -> QuerySet[Any]:
     """Ids of the cases on whose team the user is a prosecutor (who see shared exhibits' items only)."""
     if not _signed_in(user):
         return Case.objects.none().values("pk")
-    return CaseMember.objects.filter(user_id=user.pk, role=PROSECUTOR_ROLE).values("case_id")
+    return CaseMember.objects.filter(user_id=user.pk, role=CaseMemberRole.PROSECUTOR).values("case_id")
 
 
 def shared_exhibit_item_ids(*, user: Caller) -> QuerySet[Any]:
@@ -80,34 +60,6 @@ def visible_case_ids(*, user: Caller) -> QuerySet[Any]:
     on_team = CaseMember.objects.filter(user_id=user.pk).values("case_id")
     granted = live_grants(user=user).values("case_id")
     return Case.objects.filter(Q(pk__in=on_team) | Q(pk__in=granted)).values("pk")
-
-
-def access_role_expression(*, user: Caller, case_ref: str) -> Coalesce:
-    """An SQL expression for the user's role on the case at ``case_ref`` (an OuterRef path to a case id):
-    the team role, else ``break_glass`` under a live grant, else NULL."""
-    team_role = CaseMember.objects.filter(case_id=OuterRef(case_ref), user_id=user.pk).values("role")[:1]
-    granted = live_grants(user=user).filter(case_id=OuterRef(case_ref))
-    return Coalesce(
-        Subquery(team_role),
-        CaseWhen(When(Exists(granted), then=Value(BREAK_GLASS_ROLE)), default=Value(None)),
-    )
-
-
-def case_access_role(*, user: Caller, case_id: int) -> str | None:
-    """The user's role on one case: team role, ``break_glass`` under a live grant, or None (no access)."""
-    if not _signed_in(user):
-        return None
-    role = CaseMember.objects.filter(case_id=case_id, user_id=user.pk).values_list("role", flat=True)
-    found = role.first()
-    if found:
-        return str(found)
-    return BREAK_GLASS_ROLE if live_grants(user=user).filter(case_id=case_id).exists() else None
-
-
-# Roles whose members may add evidence to a case; the others read, support or audit.
-INGEST_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR, CaseMemberRole.ANALYST})
-# Roles that see who broke the glass on their case.
-LEAD_ROLES = frozenset({CaseMemberRole.LEAD})
 
 
 def case_list(*, user: Caller, with_counts: bool = True) -> QuerySet[Case]:
@@ -139,36 +91,22 @@ def case_get_for(*, user: Caller, number: str, with_counts: bool = True) -> Case
     return case
 
 
-def case_require_role(*, case: Case, roles: Collection[str], action: str) -> None:
-    """Raise AccessDenied unless the caller's role on ``case`` (from ``case_get_for``) is one of ``roles``."""
-    role = getattr(case, "caller_role", None)
-    if role not in roles:
-        allowed = ", ".join(sorted(str(r) for r in roles))
-        if role == BREAK_GLASS_ROLE:
-            raise AccessDenied(
-                f"you see case {case.number} through a break-glass grant, which is read-only; only team "
-                f"members with the role {allowed} may {action}: ask the case lead to add you to the team"
-            )
-        raise AccessDenied(
-            f"your role on case {case.number} is {role or 'none'}; only members with the role {allowed} "
-            f"may {action}: ask the case lead to change your role if you need to"
-        )
-
-
 def break_glass_grants_for(*, user: Caller) -> QuerySet[BreakGlassGrant]:
     """Grants the user may see: their own, and every grant on the cases they lead."""
     if not user.is_authenticated:
         return BreakGlassGrant.objects.none()
-    led = Case.objects.filter(members__user_id=user.pk, members__role__in=LEAD_ROLES).values("pk")
+    led = Case.objects.filter(
+        members__user_id=user.pk, members__role__in=POLICY[Action.BREAK_GLASS_SEE]
+    ).values("pk")
     return (
         BreakGlassGrant.objects.filter(user_id=user.pk) | BreakGlassGrant.objects.filter(case_id__in=led)
     ).select_related("case", "user", "ended_by")
 
 
-def case_for_command(*, user: Caller, number: str, roles: Collection[str] | None, action: str) -> Case:
-    """For a command acting for ``user``: the case if the user may ``action`` on it (any team role when
-    ``roles`` is None), with ``caller_role`` annotated. The operator at the server is told plainly whether
-    the case exists; the user's membership and role are checked as the API checks them."""
+def case_for_command(*, user: Caller, number: str, action: Action | None, doing: str) -> Case:
+    """For a command acting for ``user``: the case if the user may take ``action`` on it (any team role when
+    ``action`` is None), with ``caller_role`` annotated; ``doing`` words a refusal. The operator at the
+    server is told plainly whether the case exists; membership and role are checked as the API checks them."""
     if not Case.objects.filter(number=number).exists():
         raise NotFound(
             f"no case numbered {number!r}: list cases with the API (GET /api/v1/cases/) or create it with "
@@ -178,11 +116,11 @@ def case_for_command(*, user: Caller, number: str, roles: Collection[str] | None
     if case is None:
         username = user.get_username() if user.is_authenticated else "anonymous"
         raise AccessDenied(
-            f"{username} is not on the team of case {number}, so cannot {action}: the case lead adds them "
+            f"{username} is not on the team of case {number}, so cannot {doing}: the case lead adds them "
             f"with 'manage.py add_member {number} {username} ROLE'"
         )
-    if roles is not None:
-        case_require_role(case=case, roles=roles, action=action)
+    if action is not None:
+        require(case=case, action=action, doing=doing)
     return case
 
 
@@ -190,13 +128,13 @@ def case_for(
     *,
     user: AbstractBaseUser | AnonymousUser,
     number: str,
-    roles: Collection[str] | None = None,
-    action: str = "",
+    action: Action | None = None,
+    doing: str | None = None,
 ) -> Case:
-    """The caller's case (NotFound for non-members), and AccessDenied unless their role is in ``roles``."""
+    """The caller's case (NotFound for non-members); AccessDenied unless their role may take ``action``."""
     case = case_get_for(user=user, number=number)
-    if roles is not None:
-        case_require_role(case=case, roles=roles, action=action)
+    if action is not None:
+        require(case=case, action=action, doing=doing)
     return case
 
 

@@ -18,7 +18,7 @@ from access import hooks
 from access.choices import CaseEventAction, CaseMemberRole, CaseRetention, CaseStatus, LegalAuthorityKind
 from access.hooks import CaseEvent
 from access.models import Case, CaseMember, LegalAuthority, Offence
-from access.policy import CASE_ROLES_FOR_GLOBAL_ROLE
+from access.policy import CASE_ROLES_FOR_GLOBAL_ROLE, Action, require_global
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 
@@ -82,6 +82,12 @@ def _validate(case: Case, *, exclude: Sequence[str] = ()) -> None:
         ) from None
 
 
+CASE_OPEN_REFUSAL = (
+    "only investigators and supervisors open cases: ask an administrator to give you one of those global "
+    "roles ('manage.py create_user --role' or the admin)"
+)
+
+
 def case_create(
     *,
     number: str,
@@ -92,7 +98,12 @@ def case_create(
     offences: Iterable[str] = (),
     retention_class: str = CaseRetention.STANDARD,
 ) -> Case:
-    """Open a case; the creator (when given) joins it as lead. Logged as a case-level custody event."""
+    """Open a case; the creator (when given) joins it as lead. Logged as a case-level custody event.
+
+    A creator must hold a global role that may open cases (the policy's ``CASE_OPEN``); without a creator the
+    operator at the server opens it (``manage.py create_case`` without ``--actor``)."""
+    if actor is not None:
+        require_global(user=actor, action=Action.CASE_OPEN, refusal=CASE_OPEN_REFUSAL)
     case = Case(
         number=number.strip(),
         title=title.strip(),

@@ -14,7 +14,8 @@ from django.db.models import Q, QuerySet
 
 from access.choices import CaseMemberRole
 from access.models import Case, CaseMember
-from access.selectors import INGEST_ROLES, VICTIM_SUPPORT_ROLE, case_list
+from access.policy import POLICY, Action
+from access.selectors import case_list
 from detection.models import HashBank, Match, MatchAlert
 from evidence.selectors import evidence_visible_to
 from haetae.errors import AccessDenied
@@ -40,7 +41,7 @@ def hash_bank_list(*, user: Caller) -> QuerySet[HashBank]:
         return HashBank.objects.none()
     if (
         not is_bank_admin(user)
-        and not CaseMember.objects.filter(user_id=user.pk, role__in=INGEST_ROLES).exists()
+        and not CaseMember.objects.filter(user_id=user.pk, role__in=POLICY[Action.BANK_MATCHES_SEE]).exists()
     ):
         raise AccessDenied(
             "hash banks are listed for administrators and for investigators on a case team; ask an "
@@ -149,7 +150,7 @@ class Side:
 
 def pseudonymised_case_ids(user: Caller) -> set[int]:
     """Ids of the cases where the user is victim support: items there are references (item-ID), no names."""
-    cases = case_list(user=user).filter(caller_role=VICTIM_SUPPORT_ROLE)  # type: ignore[misc]
+    cases = case_list(user=user).filter(caller_role=CaseMemberRole.VICTIM_SUPPORT)  # type: ignore[misc]
     return set(cases.values_list("pk", flat=True))
 
 

@@ -18,15 +18,9 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 
-from access.selectors import (
-    BREAK_GLASS_ROLE,
-    CONTENT_ROLES,
-    NO_CONTENT_ROLES,
-    PROSECUTOR_ROLE,
-    VICTIM_SUPPORT_ROLE,
-    case_access_role,
-    item_shared_with_prosecutor,
-)
+from access.choices import CaseMemberRole
+from access.policy import BREAK_GLASS_ROLE, NEVER_CONTENT_ROLES, Action, case_access_role, role_may
+from access.selectors import item_shared_with_prosecutor
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
 from evidence.models import EvidenceItem
@@ -36,7 +30,9 @@ from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInpu
 
 def prosecutor_may_see(*, role: str | None, item: EvidenceItem) -> bool:
     """For a prosecutor member: whether the item is in a shared exhibit of its case (False for others)."""
-    return role == PROSECUTOR_ROLE and item_shared_with_prosecutor(item_id=item.pk, case_id=item.case_id)
+    return role == CaseMemberRole.PROSECUTOR and item_shared_with_prosecutor(
+        item_id=item.pk, case_id=item.case_id
+    )
 
 
 @dataclass(frozen=True)
@@ -57,14 +53,14 @@ def media_refusal(
     is what lets a prosecutor member see it; any other item is "not found" to a prosecutor, exactly as an
     item of another case.
     """
-    if role is None or (role == PROSECUTOR_ROLE and not shared_exhibit):
+    if role is None or (role == CaseMemberRole.PROSECUTOR and not shared_exhibit):
         return NotFound(
             f"no evidence item {item_id} in your cases: check the id, or ask the case lead to add you to "
             "the team"
         )
-    if role in CONTENT_ROLES or role == PROSECUTOR_ROLE:
+    if role_may(role, Action.CONTENT_VIEW) or role == CaseMemberRole.PROSECUTOR:
         return None
-    if role in NO_CONTENT_ROLES:
+    if role in NEVER_CONTENT_ROLES:
         return AccessDenied(
             f"the {role} role never receives evidence content or previews, blurred or not: the material "
             "is contraband and need-to-know keeps it with the investigators. You can see the item's "
@@ -72,7 +68,7 @@ def media_refusal(
             f"at GET /api/v1/evidence/{item_id}/"
             + (
                 ""
-                if role == VICTIM_SUPPORT_ROLE
+                if role == CaseMemberRole.VICTIM_SUPPORT
                 else f", and its custody at /api/v1/evidence/{item_id}/custody/"
             ),
             details={"role": role, "instead": ["hashes", "custody", "pseudonymised references"]},

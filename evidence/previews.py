@@ -21,7 +21,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from access.selectors import case_access_role
+from access.policy import case_access_role
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.content import content_access_check, media_refusal, prosecutor_may_see
 from evidence.custody import custody_append

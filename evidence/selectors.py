@@ -22,14 +22,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from access import hooks
-from access.selectors import (
-    Caller,
-    _signed_in,
-    access_role_expression,
-    prosecuted_case_ids,
-    shared_exhibit_item_ids,
-    visible_case_ids,
-)
+from access.policy import Caller, _signed_in, access_role_expression
+from access.selectors import prosecuted_case_ids, shared_exhibit_item_ids, visible_case_ids
 from evidence.models import CustodyEvent, EvidenceItem
 from haetae.errors import NotFound
 

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from access.choices import CaseMemberRole
 from access.models import Case
-from access.selectors import case_access_role
+from access.policy import Action, case_access_role, role_may
 from evidence import bundle as bundlefmt
 from evidence import crypto
 from evidence.choices import CustodyAction
@@ -43,7 +43,6 @@ from exhibits.models import Exhibit, ExportBundle, Report
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
 from haetae.toolkit import utc_iso
 
-BUNDLE_REQUEST_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
 # A bundle goes to the prosecutor: only exhibits shared with them (approved by a supervisor, then shared).
 EXPORTABLE_STATUSES = frozenset({ExhibitStatus.SHARED})
 MIN_PASSPHRASE_LENGTH = 12
@@ -67,7 +66,7 @@ def bundle_request(
 ) -> ExportBundle:
     """Queue an export of approved or shared exhibits for a named recipient (lead or investigator)."""
     role = _role(case=case, actor=actor)
-    if role not in BUNDLE_REQUEST_ROLES:
+    if not role_may(role, Action.BUNDLE_EXPORT):
         raise AccessDenied(
             f"your role on case {case.number} is {role}; only the lead or an investigator exports bundles"
         )
@@ -519,7 +518,7 @@ def bundle_open(*, bundle: ExportBundle, actor: User) -> Iterator[bytes]:
             raise AccessDenied(
                 f"exhibit {', '.join(unshared)} of this bundle is not shared with the prosecutor"
             )
-    elif role not in BUNDLE_REQUEST_ROLES:
+    elif not role_may(role, Action.BUNDLE_EXPORT):
         raise AccessDenied(
             f"your role on case {case.number} is {role}; only the lead, investigators and (for shared "
             "exhibits) prosecutors download bundles"

@@ -9,10 +9,10 @@
   content-data facet (hashes), each custody event as a ``case-investigation:InvestigativeAction`` with
   its performer, time and ledger leaf hash, and per item a ``case-investigation:ProvenanceRecord``.
 
-Need-to-know: the case lead and investigators export (``INTERCHANGE_ROLES``); victim support gets only the
-consent-gated platform hash list (``support.services.hash_export``). Every export writes one ``exported``
-custody event per item it contains, with the SHA-256 of the exported document, in the transaction that
-builds it: a document never leaves without its record.
+Need-to-know: the case lead and investigators export (``Action.INTERCHANGE_EXPORT`` in ``access.policy``);
+victim support gets only the consent-gated platform hash list (``support.services.hash_export``). Every
+export writes one ``exported`` custody event per item it contains, with the SHA-256 of the exported
+document, in the transaction that builds it: a document never leaves without its record.
 """
 
 import hashlib
@@ -29,9 +29,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from access.choices import CaseMemberRole
 from access.models import Case
-from access.selectors import case_get_for, case_require_role
+from access.policy import Action, require
+from access.selectors import case_get_for
 from evidence.choices import CustodyAction, ItemKind, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import CustodyEvent, EvidenceItem
@@ -42,7 +42,6 @@ from haetae.toolkit import utc_iso
 from parties.choices import ItemPersonRelation, LinkConfidence, PersonKind
 from parties.models import ItemChannelLink, ItemPersonLink
 
-INTERCHANGE_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
 VICS_FORMAT = "vics-json/2.0"
 CASE_UCO_FORMAT = "case-uco-jsonld/1"
 VICS_ODATA_CONTEXT = "http://github.com/VICSDATAMODEL/ProjectVic/DataModels/2.0.xml/Default/$metadata#Media"
@@ -140,7 +139,7 @@ class CategoryBasis:
 def interchange_case_get(*, user: AbstractBaseUser | AnonymousUser, number: str) -> Case:
     """The caller's case (404 for non-members) once their role may export items (lead, investigator)."""
     case = case_get_for(user=user, number=number)
-    case_require_role(case=case, roles=INTERCHANGE_ROLES, action="export items for other tools")
+    require(case=case, action=Action.INTERCHANGE_EXPORT, doing="export items for other tools")
     return case
 
 

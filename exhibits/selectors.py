@@ -4,11 +4,11 @@
   prosecutor, who sees only those shared with them (status ``shared``; withdrawn ones drop out).
 - victim_support and auditor see an exhibit's number, status, item references and dates, never its
   description, opinion or withdrawal reason: those are free text written for the court, which may describe
-  the material itself and name people (``EXHIBIT_SUMMARY_ROLES``).
+  the material itself and name people (``Action.EXHIBIT_SUMMARY``).
 - Reports and bundles: lead, investigator and analyst see all of the case's; a prosecutor sees those whose
   every exhibit is shared with them; the auditor sees the rows (that a report was made, its SHA-256) but
   never downloads one (a report carries blurred thumbnails, a bundle the originals); victim_support sees
-  none (``REPORT_READ_ROLES``, ``REPORT_DOWNLOAD_ROLES``).
+  none (``Action.REPORT_READ``, ``Action.REPORT_DOWNLOAD``).
 """
 
 from typing import Any
@@ -18,34 +18,20 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from access.choices import CaseMemberRole
 from access.models import Case, CaseMember
-from access.selectors import BREAK_GLASS_ROLE, access_role_expression, case_require_role, live_grants
+from access.policy import (
+    BREAK_GLASS_ROLE,
+    POLICY,
+    Action,
+    access_role_expression,
+    live_grants,
+    require,
+    role_may,
+)
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit, ExhibitItem, ExportBundle, Report
 from haetae.errors import AccessDenied, NotFound
 
 Caller = AbstractBaseUser | AnonymousUser
-
-# See exhibits as numbers, statuses and item references only (no free text).
-EXHIBIT_SUMMARY_ROLES = frozenset({CaseMemberRole.VICTIM_SUPPORT, CaseMemberRole.AUDITOR})
-# Ask for a report of a case's exhibits (sign's report_request checks the same).
-REPORT_REQUEST_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
-# Export a bundle of shared exhibits for the prosecutor: it carries the originals, so the lead decides.
-BUNDLE_REQUEST_ROLES = frozenset({CaseMemberRole.LEAD})
-# See report and bundle rows (progress, SHA-256); the prosecutor only those of shared exhibits.
-REPORT_READ_ROLES = frozenset(
-    {
-        CaseMemberRole.LEAD,
-        CaseMemberRole.INVESTIGATOR,
-        CaseMemberRole.ANALYST,
-        CaseMemberRole.PROSECUTOR,
-        CaseMemberRole.AUDITOR,
-        BREAK_GLASS_ROLE,
-    }
-)
-# Download the PDF or the ZIP (each download a custody event).
-REPORT_DOWNLOAD_ROLES = frozenset(
-    {CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR, CaseMemberRole.ANALYST, CaseMemberRole.PROSECUTOR}
-)
 
 
 def exhibit_list(*, case: Case) -> QuerySet[Exhibit]:
@@ -93,7 +79,7 @@ def _visible(model: type[Report] | type[ExportBundle], user: Caller) -> QuerySet
     if not user.is_authenticated:
         return model.objects.none()
     memberships = CaseMember.objects.filter(user_id=user.pk)
-    whole_roles = REPORT_READ_ROLES - {CaseMemberRole.PROSECUTOR, BREAK_GLASS_ROLE}
+    whole_roles = POLICY[Action.REPORT_READ] - {CaseMemberRole.PROSECUTOR, BREAK_GLASS_ROLE}
     granted = live_grants(user=user).exclude(case_id__in=memberships.values("case_id")).values("case_id")
     whole = memberships.filter(role__in=whole_roles).values("case_id")
     prosecuted = memberships.filter(role=CaseMemberRole.PROSECUTOR).values("case_id")
@@ -122,7 +108,7 @@ def _role_gate(case: Case, kind: str) -> None:
             "takedown and hash export pages have what support needs",
             details={"role": role},
         )
-    case_require_role(case=case, roles=REPORT_READ_ROLES, action=f"see {kind}s")
+    require(case=case, action=Action.REPORT_READ, doing=f"see {kind}s")
 
 
 def case_reports(*, case: Case, user: Caller) -> QuerySet[Report]:
@@ -160,7 +146,9 @@ def bundle_get_for(*, user: Caller, bundle_id: int) -> ExportBundle:
 def download_allowed(*, row: Report | ExportBundle, kind: str) -> None:
     """AccessDenied unless the caller's role (``caller_role`` from ``*_get_for``) downloads ``kind``."""
     role = getattr(row, "caller_role", None)
-    if role not in REPORT_DOWNLOAD_ROLES:
+    if not role_may(
+        role, Action.BUNDLE_DOWNLOAD if isinstance(row, ExportBundle) else Action.REPORT_DOWNLOAD
+    ):
         raise AccessDenied(
             f"the {role} role does not download {kind}s (they carry images of the evidence); its row, "
             "status and SHA-256 are what you may see",

@@ -15,24 +15,15 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from access.choices import CaseMemberRole, GlobalRole
+from access.choices import GlobalRole
 from access.models import Case
-from access.selectors import case_access_role
+from access.policy import POLICY, Action, case_access_role, role_may
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit, ExhibitItem
 from haetae.errors import AccessDenied, NotFound, RejectedInput
-
-# Draft and edit exhibits, ask for approval.
-EXHIBIT_AUTHOR_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
-# Share an approved exhibit with the prosecutor, or withdraw one.
-EXHIBIT_RELEASE_ROLES = frozenset({CaseMemberRole.LEAD})
-# A supervisor approves from within the team (in one of these case roles) and never their own exhibit.
-EXHIBIT_APPROVER_CASE_ROLES = frozenset(
-    {CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR, CaseMemberRole.ANALYST, CaseMemberRole.AUDITOR}
-)
 
 EDITABLE_STATUSES = frozenset({ExhibitStatus.DRAFT, ExhibitStatus.PENDING})
 APPROVABLE_STATUSES = frozenset({ExhibitStatus.DRAFT, ExhibitStatus.PENDING})
@@ -47,14 +38,14 @@ def _bad(field: str, message: str) -> RejectedInput:
     return RejectedInput(f"{field}: {message}", details={field: [message]})
 
 
-def _require_role(*, case: Case, actor: User, roles: frozenset[str], action: str) -> str:
+def _require_role(*, case: Case, actor: User, action: Action, doing: str) -> str:
     role = case_access_role(user=actor, case_id=case.pk)
     if role is None:
         raise NotFound(f"no case {case.number} among your cases: ask its lead to add you to the team")
-    if role not in roles:
-        allowed = ", ".join(sorted(str(r) for r in roles))
+    if not role_may(role, action):
+        allowed = ", ".join(sorted(str(r) for r in POLICY[action]))
         raise AccessDenied(
-            f"your role on case {case.number} is {role}; only members with the role {allowed} may {action}"
+            f"your role on case {case.number} is {role}; only members with the role {allowed} may {doing}"
         )
     return role
 
@@ -116,7 +107,7 @@ def exhibit_create(
     *, case: Case, item_ids: Sequence[int], description: str, actor: User, opinion: str = ""
 ) -> Exhibit:
     """Draft a new exhibit of the given items with the next number of the case (E-001, E-002, …)."""
-    _require_role(case=case, actor=actor, roles=EXHIBIT_AUTHOR_ROLES, action="draft exhibits")
+    _require_role(case=case, actor=actor, action=Action.EXHIBIT_DRAFT, doing="draft exhibits")
     description = (description or "").strip()
     if not description:
         raise _bad("description", "describe the exhibit (what the items are and why they matter)")
@@ -154,7 +145,7 @@ def exhibit_update(
     item_ids: Sequence[int] | None = None,
 ) -> Exhibit:
     """Edit a draft (or an exhibit awaiting approval, which goes back to draft); approved ones are final."""
-    _require_role(case=exhibit.case, actor=actor, roles=EXHIBIT_AUTHOR_ROLES, action="edit exhibits")
+    _require_role(case=exhibit.case, actor=actor, action=Action.EXHIBIT_DRAFT, doing="edit exhibits")
     with transaction.atomic():
         locked = _locked_exhibit(exhibit)
         if locked.status not in EDITABLE_STATUSES:
@@ -200,7 +191,7 @@ def exhibit_update(
 
 def exhibit_request_approval(*, exhibit: Exhibit, actor: User) -> Exhibit:
     """Ask a supervisor to approve a draft."""
-    _require_role(case=exhibit.case, actor=actor, roles=EXHIBIT_AUTHOR_ROLES, action="ask for approval")
+    _require_role(case=exhibit.case, actor=actor, action=Action.EXHIBIT_DRAFT, doing="ask for approval")
     with transaction.atomic():
         locked = _locked_exhibit(exhibit)
         if locked.status != ExhibitStatus.DRAFT:
@@ -222,9 +213,7 @@ def is_supervisor(user: User) -> bool:
 
 def exhibit_approve(*, exhibit: Exhibit, actor: User, note: str = "") -> Exhibit:
     """A supervisor on the team approves a draft or pending exhibit; nobody approves their own."""
-    _require_role(
-        case=exhibit.case, actor=actor, roles=EXHIBIT_APPROVER_CASE_ROLES, action="approve exhibits"
-    )
+    _require_role(case=exhibit.case, actor=actor, action=Action.EXHIBIT_APPROVE, doing="approve exhibits")
     if not is_supervisor(actor):
         raise AccessDenied(
             f"only a supervisor approves exhibits; {actor.get_username()} does not hold the supervisor role: "
@@ -256,7 +245,7 @@ def exhibit_approve(*, exhibit: Exhibit, actor: User, note: str = "") -> Exhibit
 
 def exhibit_share(*, exhibit: Exhibit, actor: User) -> Exhibit:
     """The lead shares an approved exhibit with the case's prosecutors (who see its items, and only those)."""
-    _require_role(case=exhibit.case, actor=actor, roles=EXHIBIT_RELEASE_ROLES, action="share exhibits")
+    _require_role(case=exhibit.case, actor=actor, action=Action.EXHIBIT_SHARE, doing="share exhibits")
     with transaction.atomic():
         locked = _locked_exhibit(exhibit)
         if locked.status != ExhibitStatus.APPROVED:
@@ -276,7 +265,7 @@ def exhibit_share(*, exhibit: Exhibit, actor: User) -> Exhibit:
 
 def exhibit_withdraw(*, exhibit: Exhibit, actor: User, reason: str) -> Exhibit:
     """Withdraw an exhibit (its number stays taken); a shared one stops being visible to the prosecutor."""
-    _require_role(case=exhibit.case, actor=actor, roles=EXHIBIT_RELEASE_ROLES, action="withdraw exhibits")
+    _require_role(case=exhibit.case, actor=actor, action=Action.EXHIBIT_SHARE, doing="withdraw exhibits")
     reason = (reason or "").strip()
     if not reason:
         raise _bad("reason", "say why the exhibit is withdrawn; it goes into the case's custody record")

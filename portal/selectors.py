@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from access.models import Case
-from access.selectors import INGEST_ROLES, case_list, visible_case_ids
+from access.policy import POLICY, Action
+from access.selectors import case_list, visible_case_ids
 from detection.match_selectors import match_alert_list, match_view, pseudonymised_case_ids
 from detection.models.runs import JobStatus
 from detection.selectors import jobs_visible_to
@@ -103,7 +104,7 @@ class Job:
 
 def _working_case_ids(user: Caller) -> list[int]:
     # caller_role is case_list's annotation (the stubs do not know it).
-    cases = case_list(user=user).filter(caller_role__in=INGEST_ROLES)  # type: ignore[misc]
+    cases = case_list(user=user).filter(caller_role__in=POLICY[Action.EVIDENCE_INGEST])  # type: ignore[misc]
     return list(cases.values_list("pk", flat=True))
 
 

@@ -31,7 +31,8 @@ from django.utils import timezone
 
 from access.choices import CaseMemberRole
 from access.models import Case, CaseMember
-from access.selectors import case_get_for, case_list, case_require_role
+from access.policy import POLICY, Action, require
+from access.selectors import case_get_for, case_list
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.crypto import master_key
 from evidence.custody import EventSpec, custody_append_many
@@ -42,11 +43,6 @@ from parties.choices import ItemPersonRelation, LinkConfidence, PersonKind
 from parties.models import ItemPersonLink, Person
 from support.choices import ConsentKind, SupportStatus, TakedownAddressee, TakedownStatus
 from support.models import SupportConsent, SupportFile, SupportNote, TakedownReappearance, TakedownRequest
-
-SUPPORT_WRITE_ROLES = frozenset({CaseMemberRole.VICTIM_SUPPORT})
-SUPPORT_READ_ROLES = frozenset({CaseMemberRole.VICTIM_SUPPORT, CaseMemberRole.LEAD})
-# Restricted notes: support workers only, not even the lead.
-NOTE_ROLES = frozenset({CaseMemberRole.VICTIM_SUPPORT})
 
 # Allowed status moves of a support file; a reappearance also moves a closed file to monitoring.
 SUPPORT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -71,11 +67,11 @@ PDQ_LABEL = "pdq"
 
 
 def support_case_get(
-    *, user: AbstractBaseUser | AnonymousUser, number: str, roles: Collection[str], action: str
+    *, user: AbstractBaseUser | AnonymousUser, number: str, action: Action, doing: str | None = None
 ) -> Case:
-    """The caller's case by number (404 for non-members), once their role is one of ``roles`` (else 403)."""
+    """The caller's case by number (404 for non-members), once their role may take ``action`` (else 403)."""
     case = case_get_for(user=user, number=number)
-    case_require_role(case=case, roles=roles, action=action)
+    require(case=case, action=action, doing=doing)
     return case
 
 
@@ -137,7 +133,7 @@ class NoteView:
 
 def note_list(*, case: Case, support_file: SupportFile) -> list[NoteView]:
     """The file's restricted notes, opened; only for victim_support members (the lead gets 403)."""
-    case_require_role(case=case, roles=NOTE_ROLES, action="read restricted support notes")
+    require(case=case, action=Action.SUPPORT_NOTES, doing="read restricted support notes")
     _require_same_case(case=case, support_file=support_file)
     notes = SupportNote.objects.filter(support_file=support_file).select_related("written_by").order_by("id")
     return [NoteView(note=note, text=_note_open(note)) for note in notes]
@@ -246,7 +242,7 @@ def takedown_overdue_across_cases(
 ) -> QuerySet[TakedownRequest]:
     """Overdue requests of every case where the caller is a support worker or the lead."""
     # caller_role is case_list's annotation (the stubs do not know it).
-    cases = case_list(user=user).filter(caller_role__in=SUPPORT_READ_ROLES).values("pk")  # type: ignore[misc]
+    cases = case_list(user=user).filter(caller_role__in=POLICY[Action.SUPPORT_READ]).values("pk")  # type: ignore[misc]
     return (
         _takedowns_shown()
         .filter(support_file__person__case__in=cases)
@@ -585,7 +581,7 @@ def consent_withdraw(
 
 def note_add(*, case: Case, support_file: SupportFile, text: str, actor: User) -> NoteView:
     """Seal and store a restricted note; the custody event records that a note was added, never its text."""
-    case_require_role(case=case, roles=NOTE_ROLES, action="write restricted support notes")
+    require(case=case, action=Action.SUPPORT_NOTES, doing="write restricted support notes")
     _require_same_case(case=case, support_file=support_file)
     if not text.strip():
         raise RejectedInput("a note needs some text", details={"text": ["This field may not be blank."]})

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from typing import Any, cast
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
-from access.choices import CaseMemberRole
+from access.choices import CaseMemberRole, GlobalRole
 from access.models import Case, CaseMember
 from access.services import case_create
 from evidence.models import EvidenceItem
@@ -20,6 +20,13 @@ _counter = {"n": 0}
 def new_user(**fields: Any) -> User:
     """A saved user (typed: factory_boy's factories are typed as the factory)."""
     return cast(User, UserFactory(**fields))
+
+
+def case_opener(**fields: Any) -> User:
+    """A saved user whose global role may open cases (case_create checks it)."""
+    user = new_user(**fields)
+    user.groups.add(Group.objects.get_or_create(name=GlobalRole.INVESTIGATOR)[0])
+    return user
 
 
 @dataclass
@@ -38,7 +45,7 @@ class Team:
 def team(number: str | None = None, **case_fields: Any) -> Team:
     """A case opened through case_create by a fresh lead."""
     _counter["n"] += 1
-    lead = new_user()
+    lead = case_opener()
     case = case_create(
         number=number or f"2024-TEST-{_counter['n']:04d}", title="Deepfake channel", actor=lead, **case_fields
     )

@@ -25,7 +25,7 @@ from exhibits.services import exhibit_approve, exhibit_create
 from parties.models import Person
 from parties.services.people import Identity, person_record
 from tests.factories_access import jpeg_bytes
-from tests.factories_cases import new_user
+from tests.factories_cases import case_opener, new_user
 
 PICTURES = ("astronaut", "coffee", "chelsea")
 VICTIM = Identity(
@@ -52,7 +52,7 @@ def report_case(
     folder: Path, *, detectors: tuple[str, ...] = ("c2pa", "jpeg-forensics", "nudenet")
 ) -> ReportCase:
     """A case with three photographs ingested from ``folder``, detectors run, two victims, two exhibits."""
-    lead = new_user(first_name="Min-jun", last_name="Lee")
+    lead = case_opener(first_name="Min-jun", last_name="Lee")
     case = case_create(
         number=f"2024-SEOUL-R{Case.objects.count() + 1:03d}",
         title="Deepfake distribution channel",

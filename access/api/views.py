@@ -23,19 +23,18 @@ from access import services
 from access.api import filters
 from access.api import serializers as s
 from access.models import Case, CaseMember, LegalAuthority, Offence
-from access.policy import CASE_CREATOR_GLOBAL_ROLES, CASE_LEAD_ROLES, RECORD_ROLES
+from access.policy import Action, require, require_global
 from access.selectors import (
     case_for,
     case_get_for,
     case_list,
-    case_require_role,
     legal_authority_get,
     legal_authority_list,
     member_get,
     member_list,
     offence_list,
 )
-from haetae.errors import AccessDenied, RejectedInput
+from haetae.errors import RejectedInput
 from haetae.toolkit import ErrorSerializer, request_actor, validated
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such case (or object in it) among yours.")
@@ -110,11 +109,8 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     )
     def create(self, request: Request) -> Response:
         actor = request_actor(request)
-        if not actor.groups.filter(name__in=CASE_CREATOR_GLOBAL_ROLES).exists():
-            raise AccessDenied(
-                "only investigators and supervisors open cases: ask an administrator to give you one of "
-                "those global roles ('manage.py create_user --role' or the admin)"
-            )
+        # Checked before the body is validated, so a refused caller learns nothing about the form.
+        require_global(user=actor, action=Action.CASE_OPEN, refusal=services.CASE_OPEN_REFUSAL)
         fields = validated(s.CaseCreateSerializer, request)
         case = services.case_create(actor=actor, **fields)
         return Response(s.CaseSerializer(self._case(case.number)).data, status=status.HTTP_201_CREATED)
@@ -129,7 +125,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: s.CaseSerializer, **error_responses(400, 403, 404)},
     )
     def partial_update(self, request: Request, number: str) -> Response:
-        case = case_for(user=request.user, number=number, roles=CASE_LEAD_ROLES, action="change the case")
+        case = case_for(user=request.user, number=number, action=Action.CASE_CHANGE, doing="change the case")
         changes = validated(s.CaseUpdateSerializer, request)
         if "lead_investigator" in changes:
             changes["lead_investigator"] = _user_named(changes["lead_investigator"], "lead_investigator")
@@ -147,7 +143,9 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], serializer_class=s.StatusChangeSerializer)
     def status(self, request: Request, number: str) -> Response:
-        case = case_for(user=request.user, number=number, roles=CASE_LEAD_ROLES, action="change its status")
+        case = case_for(
+            user=request.user, number=number, action=Action.CASE_CHANGE, doing="change its status"
+        )
         fields = validated(s.StatusChangeSerializer, request)
         services.case_status_change(case=case, actor=request_actor(request), **fields)
         return Response(s.CaseSerializer(self._case(number)).data)
@@ -160,7 +158,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], url_path="legal-hold", serializer_class=s.LegalHoldSerializer)
     def legal_hold(self, request: Request, number: str) -> Response:
         case = case_for(
-            user=request.user, number=number, roles=CASE_LEAD_ROLES, action="change the legal hold"
+            user=request.user, number=number, action=Action.CASE_CHANGE, doing="change the legal hold"
         )
         fields = validated(s.LegalHoldSerializer, request)
         services.case_legal_hold_set(
@@ -178,11 +176,12 @@ class CaseScopedViewSet(viewsets.GenericViewSet):
     filter_backends = [DjangoFilterBackend]
     model: type[Model] = Case
 
-    def case(self, roles: Any = None, action: str = "") -> Case:
+    def case(self, action: Action | None = None, doing: str | None = None) -> Case:
+        """The case of the URL (NotFound for non-members); AccessDenied unless the caller may ``action``."""
         if not hasattr(self, "_case"):
             self._case = case_for(user=self.request.user, number=self.kwargs["number"])
-        if roles is not None:
-            case_require_role(case=self._case, roles=roles, action=action)
+        if action is not None:
+            require(case=self._case, action=action, doing=doing)
         return self._case
 
     def scoped(self, case: Case) -> QuerySet:
@@ -229,7 +228,7 @@ class CaseMemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseSc
         responses={201: s.MemberSerializer, **error_responses(400, 403, 404)},
     )
     def create(self, request: Request, number: str) -> Response:
-        case = self.case(CASE_LEAD_ROLES, "change the team")
+        case = self.case(Action.TEAM_CHANGE)
         fields = validated(s.MemberAddSerializer, request)
         user = _user_named(fields["username"])
         services.member_add(case=case, user=user, role=fields["role"], actor=request_actor(request))
@@ -244,7 +243,7 @@ class CaseMemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseSc
     )
     @action(detail=True, methods=["post"], serializer_class=s.MemberRoleSerializer)
     def role(self, request: Request, number: str, username: str) -> Response:
-        case = self.case(CASE_LEAD_ROLES, "change the team")
+        case = self.case(Action.TEAM_CHANGE)
         member = member_get(case=case, username=username)
         fields = validated(s.MemberRoleSerializer, request)
         services.member_change_role(case=case, user=member.user, actor=request_actor(request), **fields)
@@ -258,7 +257,7 @@ class CaseMemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseSc
     )
     @action(detail=True, methods=["post"], serializer_class=s.ReasonSerializer)
     def remove(self, request: Request, number: str, username: str) -> Response:
-        case = self.case(CASE_LEAD_ROLES, "change the team")
+        case = self.case(Action.TEAM_CHANGE)
         member = member_get(case=case, username=username)
         fields = validated(s.ReasonSerializer, request)
         services.member_remove(
@@ -296,7 +295,7 @@ class LegalAuthorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ca
         responses={201: s.LegalAuthoritySerializer, **error_responses(400, 403, 404)},
     )
     def create(self, request: Request, number: str) -> Response:
-        case = self.case(RECORD_ROLES, "record legal authorities")
+        case = self.case(Action.PEOPLE_RECORD, "record legal authorities")
         fields = validated(s.LegalAuthorityCreateSerializer, request)
         authority = services.legal_authority_record(case=case, actor=request_actor(request), **fields)
         return Response(s.LegalAuthoritySerializer(authority).data, status=201)
@@ -309,7 +308,7 @@ class LegalAuthorityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Ca
     )
     @action(detail=True, methods=["post"], serializer_class=s.ExecutedSerializer)
     def executed(self, request: Request, number: str, pk: str) -> Response:
-        case = self.case(RECORD_ROLES, "record legal authorities")
+        case = self.case(Action.PEOPLE_RECORD, "record legal authorities")
         authority = legal_authority_get(case=case, authority_id=int(pk))
         fields = validated(s.ExecutedSerializer, request)
         updated = services.legal_authority_mark_executed(

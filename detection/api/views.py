@@ -15,7 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from access.selectors import INGEST_ROLES, case_get_for, case_list, case_require_role
+from access.policy import Action, require, role_may
+from access.selectors import case_get_for, case_list
 from detection.api.serializers import (
     AcquisitionProgressSerializer,
     AnnotationSerializer,
@@ -44,16 +45,13 @@ from evidence.models import Acquisition
 from haetae.errors import AccessDenied, NotFound
 from haetae.toolkit import ErrorSerializer
 
-# Who may confirm or reject a finding, and who sees a finding's regions and details.
-REVIEW_ROLES = INGEST_ROLES
-
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found among your cases.")
 
 
 def _full_view_cases(user: Any) -> dict[int, str]:
     """The caller's cases where their role reviews findings (and so sees regions and details)."""
     roles = {case.pk: str(getattr(case, "caller_role", "")) for case in case_list(user=user)}
-    return {case_id: role for case_id, role in roles.items() if role in REVIEW_ROLES}
+    return {case_id: role for case_id, role in roles.items() if role_may(role, Action.FINDING_REVIEW)}
 
 
 class DetectorListView(APIView):
@@ -142,7 +140,7 @@ class AnnotationViewSet(viewsets.ReadOnlyModelViewSet):
     def _review(self, request: Request, decision: str) -> Response:
         annotation = self.get_object()
         case = case_get_for(user=request.user, number=annotation.item.case.number)
-        case_require_role(case=case, roles=REVIEW_ROLES, action="confirm or reject detector findings")
+        require(case=case, action=Action.FINDING_REVIEW, doing="confirm or reject detector findings")
         form = ReviewRequestSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         reviewed = annotation_review(
@@ -240,7 +238,7 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         case_id = None
         if number:
             case = case_get_for(user=request.user, number=number)
-            case_require_role(case=case, roles=INGEST_ROLES, action="re-scan its evidence")
+            require(case=case, action=Action.EVIDENCE_INGEST, doing="re-scan its evidence")
             case_id = case.pk
         elif not is_administrator(request.user):
             raise AccessDenied(

@@ -15,7 +15,9 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.selectors import INGEST_ROLES, VICTIM_SUPPORT_ROLE, case_get_for, case_require_role
+from access.choices import CaseMemberRole
+from access.policy import Action, require
+from access.selectors import case_get_for
 from evidence.api.serializers import (
     EvidenceItemSerializer,
     EvidenceUploadSerializer,
@@ -118,7 +120,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
-        if getattr(item, "caller_role", None) == VICTIM_SUPPORT_ROLE:
+        if getattr(item, "caller_role", None) == CaseMemberRole.VICTIM_SUPPORT:
             return Response(PseudonymisedItemSerializer(item).data)
         return Response(self.get_serializer(item).data)
 
@@ -150,12 +152,12 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="custody", serializer_class=ItemCustodySerializer)
     def custody(self, request: Request, pk: str) -> Response:
         item = self.get_object()
-        if getattr(item, "caller_role", None) == VICTIM_SUPPORT_ROLE:
+        if getattr(item, "caller_role", None) == CaseMemberRole.VICTIM_SUPPORT:
             raise AccessDenied(
                 "victim support sees items as pseudonymised references with their hashes, not their custody "
                 "records (which name files, places and people): use GET /api/v1/evidence/"
                 f"{item.pk}/ for the hashes, or ask the case's auditor to check the custody",
-                details={"role": VICTIM_SUPPORT_ROLE},
+                details={"role": CaseMemberRole.VICTIM_SUPPORT},
             )
         events = list(custody_events_for(user=request.user, item=item))
         checkpoint_param = request.query_params.get("checkpoint")
@@ -303,7 +305,7 @@ class CaseEvidenceUploadView(GenericAPIView):
     def post(self, request: Request, number: str) -> Response:
         case = case_get_for(user=request.user, number=number)
         # Checked before the body is read, so a refused upload is never parsed into the vault's tmp area.
-        case_require_role(case=case, roles=INGEST_ROLES, action="add evidence to it")
+        require(case=case, action=Action.EVIDENCE_INGEST, doing="add evidence to it")
         form = EvidenceUploadSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         fields = form.validated_data

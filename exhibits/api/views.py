@@ -26,6 +26,7 @@ from rest_framework.serializers import BaseSerializer
 
 from access.api.views import CaseScopedViewSet
 from access.models import Case
+from access.policy import Action, role_may
 from evidence.api.views import AnyMediaRenderer
 from exhibits import services as exhibit_services
 from exhibits.api import filters
@@ -33,9 +34,6 @@ from exhibits.api import serializers as s
 from exhibits.choices import ReportStatus
 from exhibits.models import Exhibit, ExportBundle, Report
 from exhibits.selectors import (
-    BUNDLE_REQUEST_ROLES,
-    EXHIBIT_SUMMARY_ROLES,
-    REPORT_REQUEST_ROLES,
     bundle_get_for,
     bundle_list_for,
     case_bundles,
@@ -95,7 +93,7 @@ class ExhibitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScope
     def get_serializer_class(self) -> type[BaseSerializer]:
         if getattr(self, "swagger_fake_view", False):
             return s.ExhibitSerializer
-        if getattr(self.case(), "caller_role", None) in EXHIBIT_SUMMARY_ROLES:
+        if role_may(getattr(self.case(), "caller_role", None), Action.EXHIBIT_SUMMARY):
             return s.ExhibitSummarySerializer
         return s.ExhibitSerializer
 
@@ -283,7 +281,7 @@ class CaseReportViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         responses={202: s.ReportSerializer, 400: _BAD, 403: _DENIED, 404: _NOT_FOUND},
     )
     def create(self, request: Request, number: str) -> Response:
-        case = self.case(roles=REPORT_REQUEST_ROLES, action="ask for reports")
+        case = self.case(action=Action.REPORT_REQUEST, doing="ask for reports")
         fields = validated(s.ReportRequestSerializer, request)
         numbers = fields.get("exhibits")
         if numbers is not None:
@@ -393,7 +391,7 @@ class CaseBundleViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         responses={202: s.BundleSerializer, 400: _BAD, 403: _DENIED, 404: _NOT_FOUND},
     )
     def create(self, request: Request, number: str) -> Response:
-        case = self.case(roles=BUNDLE_REQUEST_ROLES, action="export bundles")
+        case = self.case(action=Action.BUNDLE_EXPORT, doing="export bundles")
         fields = validated(s.BundleRequestSerializer, request)
         numbers = [e.number for e in exhibits_by_numbers(case=case, numbers=fields["exhibits"])]
         public_key, passphrase = fields.get("recipient_public_key"), fields.get("passphrase")

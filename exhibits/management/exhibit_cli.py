@@ -24,7 +24,7 @@ def add_common_arguments(parser: Any, *, exhibit: bool) -> None:
 
 def case_of(command: HaetaeCommand, options: dict[str, Any], action: str) -> tuple[User, Case]:
     actor = command.get_actor(options["actor"])
-    return actor, case_for_command(user=actor, number=options["number"], roles=None, action=action)
+    return actor, case_for_command(user=actor, number=options["number"], action=None, doing=action)
 
 
 def exhibit_of(case: Case, number: str) -> Exhibit:

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from access.choices import CaseMemberRole
 from access.models import Case
-from access.selectors import case_access_role
+from access.policy import POLICY, Action, case_access_role, role_may
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many
 from evidence.ledger import checkpoint_create, checkpoint_latest
@@ -38,10 +38,6 @@ from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound,
 
 logger = logging.getLogger(__name__)
 
-# Ask for (generate) reports.
-REPORT_REQUEST_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
-# Download any report of the case; a prosecutor downloads only reports whose exhibits are all shared.
-REPORT_READ_ROLES = frozenset({CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR})
 REPORT_ID_MAX = 64
 _CASE_PREFIX_MAX = REPORT_ID_MAX - len("-R-12345678-ko")
 
@@ -96,8 +92,8 @@ def _resolve_scope(*, case: Case, exhibit_numbers: Sequence[str] | None) -> list
 def report_request(*, case: Case, exhibit_numbers: list[str] | None, language: str, actor: User) -> Report:
     """Create the queued report row (the next version of its report id); generation runs separately."""
     role = _role(case=case, actor=actor)
-    if role not in REPORT_REQUEST_ROLES:
-        allowed = ", ".join(sorted(str(r) for r in REPORT_REQUEST_ROLES))
+    if not role_may(role, Action.REPORT_REQUEST):
+        allowed = ", ".join(sorted(str(r) for r in POLICY[Action.REPORT_REQUEST]))
         raise AccessDenied(
             f"your role on case {case.number} is {role}; only members with the role {allowed} generate "
             "reports"
@@ -361,7 +357,7 @@ def report_open(*, report: Report, actor: User, purpose: str = "") -> Iterator[b
                 f"({', '.join(report.scope)}): prosecutors download reports of shared exhibits only; ask the "
                 "case lead to share them"
             )
-    elif role not in REPORT_READ_ROLES:
+    elif not role_may(role, Action.REPORT_DOWNLOAD):
         raise AccessDenied(
             f"your role on case {case.number} is {role}; reports carry blurred previews of evidence and are "
             "downloaded by the lead, investigators and (for shared exhibits) the prosecutor"

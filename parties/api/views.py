@@ -19,7 +19,7 @@ from rest_framework.serializers import BaseSerializer
 from access.api.serializers import ReasonSerializer
 from access.api.views import NOT_FOUND, NUMBER_PARAM, CaseScopedViewSet, error_responses
 from access.models import Case
-from access.policy import LINK_ROLES, RECORD_ROLES
+from access.policy import Action
 from access.selectors import case_get_for
 from evidence.models import EvidenceItem
 from haetae.errors import RejectedInput
@@ -83,7 +83,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScoped
         responses={201: s.PersonSerializer, **error_responses(400, 403, 404)},
     )
     def create(self, request: Request, number: str) -> Response:
-        case = self.case(RECORD_ROLES, "record people")
+        case = self.case(Action.PEOPLE_RECORD, "record people")
         fields = validated(s.PersonCreateSerializer, request)
         person = people_services.person_record(
             case=case,
@@ -104,7 +104,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScoped
         responses={200: s.PersonSerializer, **error_responses(400, 403, 404)},
     )
     def partial_update(self, request: Request, number: str, pseudonym: str) -> Response:
-        case = self.case(RECORD_ROLES, "change people")
+        case = self.case(Action.PEOPLE_RECORD, "change people")
         person = person_get(case=case, pseudonym=pseudonym)
         changes = validated(s.PersonUpdateSerializer, request)
         people_services.person_update(person=person, actor=request_actor(request), changes=changes)
@@ -162,7 +162,7 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScoped
     )
     @action(detail=True, methods=["post"], serializer_class=s.PersonAccountCreateSerializer)
     def accounts(self, request: Request, number: str, pseudonym: str) -> Response:
-        case = self.case(LINK_ROLES, "record accounts")
+        case = self.case(Action.LINKS_RECORD, "record accounts")
         person = person_get(case=case, pseudonym=pseudonym)
         fields = validated(s.PersonAccountCreateSerializer, request)
         account = people_services.person_account_add(person=person, actor=request_actor(request), **fields)
@@ -201,7 +201,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScope
         responses={201: s.ChannelDetailSerializer, **error_responses(400, 403, 404)},
     )
     def create(self, request: Request, number: str) -> Response:
-        case = self.case(LINK_ROLES, "record channels")
+        case = self.case(Action.LINKS_RECORD, "record channels")
         fields = validated(s.ChannelCreateSerializer, request)
         channel = channel_services.channel_record(case=case, actor=request_actor(request), **fields)
         return Response(
@@ -216,7 +216,7 @@ class ChannelViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScope
     )
     @action(detail=True, methods=["post"], serializer_class=s.ObservationCreateSerializer)
     def observations(self, request: Request, number: str, pk: str) -> Response:
-        case = self.case(LINK_ROLES, "record observations")
+        case = self.case(Action.LINKS_RECORD, "record observations")
         channel = channel_get(case=case, channel_id=int(pk))
         fields = validated(s.ObservationCreateSerializer, request)
         observation = channel_services.channel_observe(
@@ -273,7 +273,7 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScopedVi
         raise TypeError(f"{type(self).__name__} must define perform_assert()")
 
     def create(self, request: Request, number: str) -> Response:
-        case = self.case(LINK_ROLES, "assert links")
+        case = self.case(Action.LINKS_RECORD, "assert links")
         fields = validated(self.assert_serializer, request)
         assertion = link_services.Assertion(confidence=fields.pop("confidence"), note=fields.pop("note"))
         link = self.perform_assert(case, fields, assertion)
@@ -282,7 +282,7 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScopedVi
 
     @action(detail=True, methods=["post"], serializer_class=ReasonSerializer)
     def withdraw(self, request: Request, number: str, pk: str) -> Response:
-        case = self.case(LINK_ROLES, "withdraw links")
+        case = self.case(Action.LINKS_RECORD, "withdraw links")
         link = link_get(case=case, link_type=self.link_type, link_id=int(pk))
         fields = validated(ReasonSerializer, request)
         link_services.link_withdraw(link=link, actor=request_actor(request), reason=fields["reason"])

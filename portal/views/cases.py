@@ -28,13 +28,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from access import services as case_services
-from access.choices import CALLER_ROLE_CHOICES, CaseRetention
+from access.choices import CALLER_ROLE_CHOICES, CaseMemberRole, CaseRetention
 from access.models import Case
-from access.policy import CASE_CREATOR_GLOBAL_ROLES
+from access.policy import POLICY, Action, role_may
 from access.selectors import (
-    CONTENT_ROLES,
-    INGEST_ROLES,
-    VICTIM_SUPPORT_ROLE,
     case_get_for,
     legal_authority_list,
     member_list,
@@ -91,7 +88,7 @@ def greyscale_on(request: HttpRequest) -> bool:
 
 def shows_media(role: str | None) -> bool:
     """Thumbnails and reveal are offered to the roles that may see content; the services decide again."""
-    return role in CONTENT_ROLES
+    return role_may(role, Action.CONTENT_VIEW)
 
 
 # --- case create ---
@@ -131,7 +128,7 @@ class CaseCreateForm(forms.Form):
 
 
 def _may_create_cases(user: Any) -> bool:
-    return bool(user.groups.filter(name__in=CASE_CREATOR_GLOBAL_ROLES).exists())
+    return bool(user.groups.filter(name__in=POLICY[Action.CASE_OPEN]).exists())
 
 
 @verified_login_required
@@ -179,13 +176,13 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "authorities": list(legal_authority_list(case=case)),
         "people": people,
         "channels": list(channel_list(case=case).order_by("platform", "handle")),
-        "may_list_evidence": role != VICTIM_SUPPORT_ROLE,
+        "may_list_evidence": role != CaseMemberRole.VICTIM_SUPPORT,
         # Links to the other areas of the case (each page checks the role again).
-        "may_ingest": role in INGEST_ROLES,
-        "may_see_exhibits": role != VICTIM_SUPPORT_ROLE,
-        "may_support": role in ("lead", VICTIM_SUPPORT_ROLE),
+        "may_ingest": role_may(role, Action.EVIDENCE_INGEST),
+        "may_see_exhibits": role != CaseMemberRole.VICTIM_SUPPORT,
+        "may_support": role in ("lead", CaseMemberRole.VICTIM_SUPPORT),
         # Victim support gets the graph as text only: no canvas or other drawing surface on their pages.
-        "list_only_graph": role == VICTIM_SUPPORT_ROLE,
+        "list_only_graph": role == CaseMemberRole.VICTIM_SUPPORT,
         "item_count": case_item_count(user=request.user, case=case),
         "count_cache_seconds": COUNT_CACHE_SECONDS,
     }
@@ -445,7 +442,7 @@ def evidence_list(request: HttpRequest, number: str) -> HttpResponse:
     """The case's evidence, filtered and sorted, 50 a page by keyset (fast at any depth)."""
     case = case_get_for(user=request.user, number=number, with_counts=False)
     role = getattr(case, "caller_role", None)
-    if role == VICTIM_SUPPORT_ROLE:
+    if role == CaseMemberRole.VICTIM_SUPPORT:
         raise AccessDenied(
             "victim support does not see the evidence list (file names and sources can name a victim): the "
             "support pages show the items of your support files as pseudonymised references with hashes"

@@ -18,7 +18,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from access.selectors import INGEST_ROLES, VICTIM_SUPPORT_ROLE
+from access.choices import CaseMemberRole
+from access.policy import Action, role_may
 from detection.match_selectors import (
     match_list_for_item,
     match_view,
@@ -58,14 +59,12 @@ INLINE_TYPES = frozenset(
         "audio/mpeg",
     }
 )
-# Who confirms or rejects findings: the same roles as through the API (detection.api.views.REVIEW_ROLES).
-REVIEW_ROLES = INGEST_ROLES
 
 
 def _item_for(request: HttpRequest, pk: int) -> EvidenceItem:
     """The item if the user may see its case; victim support is sent to the support pages."""
     item = evidence_get_for(user=request.user, item_id=pk)
-    if getattr(item, "caller_role", None) == VICTIM_SUPPORT_ROLE:
+    if getattr(item, "caller_role", None) == CaseMemberRole.VICTIM_SUPPORT:
         raise AccessDenied(
             "victim support sees items only as pseudonymised references with their hashes, in the support "
             "pages: file names, places and custody can name a victim"
@@ -145,7 +144,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "children": children,
         "custody": custody_timeline(user=request.user, item=item),
         "findings": _findings(user=request.user, item=item),
-        "may_review": role in REVIEW_ROLES,
+        "may_review": role_may(role, Action.FINDING_REVIEW),
         "matches": _matches(user=request.user, item=item),
         "media": shows_media(role) and item.blob_id is not None,
         "is_image": (item.mime or "").startswith("image/"),
@@ -264,7 +263,7 @@ def finding_review(request: HttpRequest, pk: int, annotation_id: int) -> HttpRes
     if annotation is None:
         raise Http404(f"no finding {annotation_id} on item {item.pk}")
     role = getattr(item, "caller_role", None)
-    if role not in REVIEW_ROLES:
+    if not role_may(role, Action.FINDING_REVIEW):
         raise AccessDenied(
             f"your role on case {item.case.number} is {role}; only a lead, investigator or analyst confirms "
             "or rejects findings"

@@ -21,8 +21,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from access.choices import CaseMemberRole
 from access.models import Case
-from access.selectors import CONTENT_ROLES, PROSECUTOR_ROLE, VICTIM_SUPPORT_ROLE, case_get_for
+from access.policy import POLICY, Action, role_may
+from access.selectors import case_get_for
 from evidence.choices import ItemStatus
 from evidence.models import EvidenceItem
 from evidence.selectors import case_custody_for, evidence_visible_to
@@ -57,7 +59,7 @@ def _case(request: HttpRequest, number: str) -> Case:
 
 def _exhibit_pages(case: Case) -> None:
     """Victim support works from the support pages: the exhibit pages show file names and item lists."""
-    if _role(case) == VICTIM_SUPPORT_ROLE:
+    if _role(case) == CaseMemberRole.VICTIM_SUPPORT:
         raise AccessDenied(
             f"victim support does not use the exhibit pages of case {case.number} (they list file names and "
             "evidence): the support pages list what you need"
@@ -92,7 +94,7 @@ def _bundle_of(request: HttpRequest, case: Case, pk: int) -> ExportBundle:
 def _can_approve(request: HttpRequest, case: Case, exhibit: Exhibit) -> bool:
     """What ``exhibit_approve`` allows: a supervisor on the team, never the author, a draft or pending."""
     return (
-        _role(case) in exhibit_services.EXHIBIT_APPROVER_CASE_ROLES
+        role_may(_role(case), Action.EXHIBIT_APPROVE)
         and exhibit.status in exhibit_services.APPROVABLE_STATUSES
         and exhibit.created_by_id != request.user.pk
         and exhibit_services.is_supervisor(request_actor(request))
@@ -102,13 +104,13 @@ def _can_approve(request: HttpRequest, case: Case, exhibit: Exhibit) -> bool:
 def _abilities(request: HttpRequest, case: Case, exhibit: Exhibit | None = None) -> dict[str, bool]:
     role = _role(case)
     abilities = {
-        "author": role in exhibit_services.EXHIBIT_AUTHOR_ROLES,
-        "release": role in exhibit_services.EXHIBIT_RELEASE_ROLES,
-        "report": role in exhibit_selectors.REPORT_REQUEST_ROLES,
-        "bundle": role in exhibit_selectors.BUNDLE_REQUEST_ROLES,
-        "thumbnails": role in CONTENT_ROLES,
+        "author": role_may(role, Action.EXHIBIT_DRAFT),
+        "release": role_may(role, Action.EXHIBIT_SHARE),
+        "report": role_may(role, Action.REPORT_REQUEST),
+        "bundle": role_may(role, Action.BUNDLE_EXPORT),
+        "thumbnails": role_may(role, Action.CONTENT_VIEW),
         # Free text written for the court (description, opinion, withdrawal reason) is not for these roles.
-        "free_text": role not in exhibit_selectors.EXHIBIT_SUMMARY_ROLES,
+        "free_text": not role_may(role, Action.EXHIBIT_SUMMARY),
     }
     if exhibit is not None:
         status = exhibit.status
@@ -126,8 +128,8 @@ def _abilities(request: HttpRequest, case: Case, exhibit: Exhibit | None = None)
 
 def _require_author(case: Case) -> None:
     """The exhibit form and its item search are for those who draft exhibits (the service checks again)."""
-    if _role(case) not in exhibit_services.EXHIBIT_AUTHOR_ROLES:
-        allowed = ", ".join(sorted(str(r) for r in exhibit_services.EXHIBIT_AUTHOR_ROLES))
+    if not role_may(_role(case), Action.EXHIBIT_DRAFT):
+        allowed = ", ".join(sorted(str(r) for r in POLICY[Action.EXHIBIT_DRAFT]))
         raise AccessDenied(
             f"your role on case {case.number} is {_role(case) or 'none'}; only members with the role "
             f"{allowed} draft and edit exhibits"
@@ -149,7 +151,7 @@ def _open_numbers(case: Case) -> list[str]:
 def exhibit_list(request: HttpRequest, number: str) -> HttpResponse:
     """The case's exhibits with their statuses, its reports and export bundles."""
     case = _case(request, number)
-    if _role(case) == PROSECUTOR_ROLE:
+    if _role(case) == CaseMemberRole.PROSECUTOR:
         return redirect("portal:prosecutor_case", number=case.number)
     _exhibit_pages(case)
     exhibits = list(exhibit_selectors.exhibit_list(case=case))

@@ -19,10 +19,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from access.models import Case
+from access.policy import Action, require
 from access.selectors import (
-    INGEST_ROLES,
     case_get_for,
-    case_require_role,
     legal_authority_list,
     visible_case_ids,
 )
@@ -44,7 +43,7 @@ POLL_SECONDS = 1
 
 def _ingest_case(request: HttpRequest, number: str) -> Case:
     case = case_get_for(user=request.user, number=number)
-    case_require_role(case=case, roles=INGEST_ROLES, action="add evidence to it")
+    require(case=case, action=Action.EVIDENCE_INGEST, doing="add evidence to it")
     return case
 
 

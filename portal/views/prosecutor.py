@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from access.selectors import PROSECUTOR_ROLE, case_get_for, case_list
+from access.choices import CaseMemberRole
+from access.selectors import case_get_for, case_list
 from exhibits.choices import ReportStatus
 from exhibits.selectors import case_bundles, case_reports, exhibit_list
 from haetae.auth import verified_login_required
@@ -25,7 +26,9 @@ from portal.views.work import shows_errors
 def prosecutor_home(request: HttpRequest) -> HttpResponse:
     """The cases on which the user is the prosecutor, with how many exhibits are shared with them."""
     cases = [
-        case for case in case_list(user=request.user) if getattr(case, "caller_role", None) == PROSECUTOR_ROLE
+        case
+        for case in case_list(user=request.user)
+        if getattr(case, "caller_role", None) == CaseMemberRole.PROSECUTOR
     ]
     shared = {case.pk: exhibit_list(case=case).count() for case in cases}
     rows = [(case, shared[case.pk]) for case in cases]
@@ -38,7 +41,7 @@ def prosecutor_home(request: HttpRequest) -> HttpResponse:
 def prosecutor_case(request: HttpRequest, number: str) -> HttpResponse:
     """One case as its prosecutor sees it: shared exhibits with their items' hashes, reports and bundles."""
     case = case_get_for(user=request.user, number=number)
-    if getattr(case, "caller_role", None) != PROSECUTOR_ROLE:
+    if getattr(case, "caller_role", None) != CaseMemberRole.PROSECUTOR:
         raise AccessDenied(
             f"this page shows case {case.number} as its prosecutor sees it; your role on it is "
             f"{getattr(case, 'caller_role', None)}: use the case's exhibit pages"

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.models import Case
+from access.policy import POLICY, Action, role_may
 from access.selectors import case_list
 from evidence.content import media_refusal
 from evidence.selectors import evidence_get_for
@@ -81,13 +82,12 @@ def support_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRes
 
 
 def _case(request: HttpRequest, number: str, *, write: bool = False) -> Case:
-    roles = support.SUPPORT_WRITE_ROLES if write else support.SUPPORT_READ_ROLES
-    action = "change victim support records" if write else "see victim support records"
-    return support.support_case_get(user=request.user, number=number, roles=roles, action=action)
+    action = Action.SUPPORT_WRITE if write else Action.SUPPORT_READ
+    return support.support_case_get(user=request.user, number=number, action=action)
 
 
 def _can_write(case: Case) -> bool:
-    return getattr(case, "caller_role", None) in support.SUPPORT_WRITE_ROLES
+    return role_may(getattr(case, "caller_role", None), Action.SUPPORT_WRITE)
 
 
 def _file_url(case: Case, support_file_id: int) -> str:
@@ -111,7 +111,7 @@ def _form_error(form: Any) -> HaetaeError:
 def support_home(request: HttpRequest) -> HttpResponse:
     """The cases where the caller does victim support (or leads), and overdue requests across them."""
     # caller_role is case_list's annotation (the stubs do not know it).
-    cases = case_list(user=request.user).filter(caller_role__in=support.SUPPORT_READ_ROLES)  # type: ignore[misc]
+    cases = case_list(user=request.user).filter(caller_role__in=POLICY[Action.SUPPORT_READ])  # type: ignore[misc]
     now = timezone.now()
     overdue = list(support.takedown_overdue_across_cases(user=request.user, now=now))
     return render(
@@ -416,7 +416,7 @@ def evidence_page_refusal(request: HttpRequest, *, item_id: int) -> HttpResponse
     except NotFound as error:
         return refused(request, error)
     role = getattr(item, "caller_role", None)
-    if role not in support.SUPPORT_WRITE_ROLES:
+    if not role_may(role, Action.SUPPORT_WRITE):
         return None
     refusal = media_refusal(role=role, item_id=item_id, what="content")
     return refused(request, refusal) if refusal is not None else None

@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.models import Case
+from access.policy import Action, require
 from haetae.errors import RejectedInput
 from haetae.toolkit import ErrorSerializer
 from parties.choices import LinkConfidence, LinkSource
@@ -486,14 +487,13 @@ class _CaseScoped(viewsets.GenericViewSet):
     _case: Case | None = None
 
     def case_for(self, *, write: bool = False) -> Case:
-        roles = support.SUPPORT_WRITE_ROLES if write else support.SUPPORT_READ_ROLES
-        what = "change victim support records" if write else "see victim support records"
+        action = Action.SUPPORT_WRITE if write else Action.SUPPORT_READ
         if self._case is None:
             self._case = support.support_case_get(
-                user=self.request.user, number=self.kwargs["number"], roles=roles, action=what
+                user=self.request.user, number=self.kwargs["number"], action=action
             )
         else:
-            support.case_require_role(case=self._case, roles=roles, action=what)
+            require(case=self._case, action=action)
         return self._case
 
     @property

@@ -8,21 +8,20 @@ import pytest
 from django.utils import timezone
 
 from access.choices import CaseMemberRole
-from access.selectors import (
+from access.policy import (
     BREAK_GLASS_ROLE,
-    CONTENT_ROLES,
-    INGEST_ROLES,
-    NO_CONTENT_ROLES,
-    PROSECUTOR_ROLE,
-    break_glass_grants_for,
+    NEVER_CONTENT_ROLES,
+    POLICY,
+    Action,
     case_access_role,
-    case_for_command,
-    case_get_for,
-    case_list,
-    case_require_role,
+    may,
+    require,
+    restrict,
 )
+from access.selectors import break_glass_grants_for, case_for_command, case_get_for, case_list
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
+from evidence.models import EvidenceItem
 from evidence.selectors import case_custody_for, custody_events_for, evidence_get_for, evidence_visible_to
 from haetae.errors import AccessDenied, NotFound
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
@@ -55,10 +54,29 @@ def world():
 
 
 def test_role_names_agree_with_the_case_roles() -> None:
-    assert CONTENT_ROLES | NO_CONTENT_ROLES | {PROSECUTOR_ROLE} == set(CaseMemberRole.values)
-    assert not CONTENT_ROLES & NO_CONTENT_ROLES
+    content = POLICY[Action.CONTENT_VIEW]
+    assert content | NEVER_CONTENT_ROLES | POLICY[Action.CONTENT_VIEW_SHARED] == set(CaseMemberRole.values)
+    assert not content & NEVER_CONTENT_ROLES
     assert BREAK_GLASS_ROLE not in CaseMemberRole.values
-    assert INGEST_ROLES <= CONTENT_ROLES
+    assert POLICY[Action.EVIDENCE_INGEST] <= content
+
+
+def test_every_action_has_a_rule_and_never_content_roles_get_no_content_action() -> None:
+    assert set(POLICY) == set(Action)
+    for action in (Action.CONTENT_VIEW, Action.CONTENT_VIEW_SHARED):
+        assert not POLICY[action] & NEVER_CONTENT_ROLES
+
+
+def test_may_and_restrict_follow_the_table(world) -> None:
+    CaseMemberFactory(case=world["case"], user=world["outsider"], role=CaseMemberRole.AUDITOR)
+    assert may(user=world["lead"], case=world["case"], action=Action.EVIDENCE_INGEST)
+    assert not may(user=world["outsider"], case=world["case"], action=Action.EVIDENCE_INGEST)
+    assert may(user=world["outsider"], case=world["case"], action=Action.LEDGER_READ)
+    assert not may(user=world["lead"], case=world["other"], action=Action.CASE_CHANGE)
+    items = EvidenceItem.objects.all()
+    assert set(restrict(items, user=world["lead"], action=Action.CONTENT_VIEW)) == {world["item"]}
+    assert not restrict(items, user=world["outsider"], action=Action.CONTENT_VIEW).exists()
+    assert list(restrict(items, user=world["outsider"], action=Action.LEDGER_READ)) == [world["item"]]
 
 
 def test_members_see_their_cases_only_with_their_role(world) -> None:
@@ -121,7 +139,7 @@ def test_a_live_grant_opens_the_case_read_only(world) -> None:
     assert evidence_get_for(user=root, item_id=world["other_item"].pk).caller_role == BREAK_GLASS_ROLE
     assert custody_events_for(user=root, item=world["other_item"]).count() == 2
     with pytest.raises(AccessDenied, match="break-glass grant, which is read-only"):
-        case_require_role(case=case, roles=INGEST_ROLES, action="add evidence to it")
+        require(case=case, action=Action.EVIDENCE_INGEST)
 
 
 def test_expired_and_ended_grants_open_nothing(world) -> None:
@@ -163,25 +181,23 @@ def test_case_custody_lists_case_level_events_of_visible_cases(world) -> None:
     assert not case_custody_for(user=world["other_lead"], case_id=world["case"].pk).exists()
 
 
-def test_case_require_role(world) -> None:
+def test_require(world) -> None:
     CaseMemberFactory(case=world["case"], user=world["outsider"], role=CaseMemberRole.AUDITOR)
     case = case_get_for(user=world["outsider"], number="2024-SEOUL-0001")
     with pytest.raises(AccessDenied, match="your role on case 2024-SEOUL-0001 is auditor"):
-        case_require_role(case=case, roles=INGEST_ROLES, action="add evidence to it")
-    case_require_role(
-        case=case_get_for(user=world["lead"], number="2024-SEOUL-0001"), roles=INGEST_ROLES, action="x"
-    )
+        require(case=case, action=Action.EVIDENCE_INGEST)
+    require(case=case_get_for(user=world["lead"], number="2024-SEOUL-0001"), action=Action.EVIDENCE_INGEST)
 
 
 def test_case_for_command_names_the_problem(world) -> None:
     with pytest.raises(NotFound, match="no case numbered '2024-NOPE-0001'"):
-        case_for_command(user=world["lead"], number="2024-NOPE-0001", roles=None, action="verify it")
+        case_for_command(user=world["lead"], number="2024-NOPE-0001", action=None, doing="verify it")
     with pytest.raises(
         AccessDenied, match="lead is not on the team of case 2024-BUSAN-0002, so cannot verify it"
     ):
-        case_for_command(user=world["lead"], number="2024-BUSAN-0002", roles=None, action="verify it")
+        case_for_command(user=world["lead"], number="2024-BUSAN-0002", action=None, doing="verify it")
     assert case_for_command(
-        user=world["lead"], number="2024-SEOUL-0001", roles=INGEST_ROLES, action="x"
+        user=world["lead"], number="2024-SEOUL-0001", action=Action.EVIDENCE_INGEST, doing="x"
     ).pk == (world["case"].pk)
 
 

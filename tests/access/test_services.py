@@ -20,14 +20,21 @@ from access.services import (
 )
 from evidence.custody import GENESIS_HASH, event_leaf_hash
 from evidence.models import CustodyEvent
-from haetae.errors import RejectedInput
+from haetae.errors import AccessDenied, RejectedInput
 from tests.factories import CaseMemberFactory
-from tests.factories_cases import new_user, team
+from tests.factories_cases import case_opener, new_user, team
+
+
+@pytest.mark.django_db
+def test_case_create_refuses_a_creator_whose_global_role_may_not_open_cases() -> None:
+    with pytest.raises(AccessDenied, match="only investigators and supervisors open cases"):
+        case_create(number="2024-SEOUL-0009", title="t", actor=new_user())
+    assert not Case.objects.exists() and not CustodyEvent.objects.exists()
 
 
 @pytest.mark.django_db
 def test_case_create_records_lead_and_event() -> None:
-    lead = new_user()
+    lead = case_opener()
     case = case_create(number="2024-SEOUL-0001", title="  Channel X  ", actor=lead)
     assert case.title == "Channel X"
     assert CaseMember.objects.get(case=case).role == "lead"
@@ -92,7 +99,7 @@ def test_the_offence_table_is_seeded_with_the_deepfake_articles() -> None:
 
 @pytest.mark.django_db
 def test_case_create_with_offences_unit_and_lead_investigator() -> None:
-    lead = new_user()
+    lead = case_opener()
     case = case_create(
         number="2024-SEOUL-0100",
         title="t",

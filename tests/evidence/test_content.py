@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from access.models import Case
-from access.selectors import CONTENT_ROLES
+from access.policy import POLICY, Action
 from evidence.choices import CustodyAction, ItemKind, ItemStatus
 from evidence.content import item_content_open
 from evidence.crypto import CHUNK_SIZE
@@ -112,7 +112,7 @@ def test_missing_object_raises_and_records_an_incident(item: EvidenceItem) -> No
 # --- need-to-know, in the service (every caller gets it) ------------------------------------------------
 
 
-@pytest.mark.parametrize("role", sorted(CONTENT_ROLES))
+@pytest.mark.parametrize("role", sorted(POLICY[Action.CONTENT_VIEW]))
 def test_roles_that_may_look_get_the_bytes_and_their_role_is_recorded(db: None, role: str) -> None:
     item = stored_item(case=case_with_actor(role), data=b"photo bytes", actor=make_actor())
     assert b"".join(item_content_open(item=item, actor=make_actor(), purpose="triage")) == b"photo bytes"

@@ -27,9 +27,10 @@ CASE_NUMBER = "2024-CRASH-0001"
 ACTOR = "crash.tester"
 
 _SETUP = f"""
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from access.services import case_create
 actor = User.objects.create(username={ACTOR!r})
+actor.groups.add(Group.objects.get(name="investigator"))
 case_create(number={CASE_NUMBER!r}, title="crash safety", actor=actor)
 """
 

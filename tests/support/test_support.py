@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from access.policy import Action
 from access.selectors import case_get_for
 from detection.models import Annotation
 from evidence.choices import CustodyAction
@@ -68,26 +69,18 @@ def draft(t, sfile, **kwargs):
 
 def test_support_case_get_lets_support_and_lead_read_and_refuses_the_other_roles(t):
     for user in (t.support, t.lead):
-        case = support.support_case_get(
-            user=user, number=t.case.number, roles=support.SUPPORT_READ_ROLES, action="x"
-        )
+        case = support.support_case_get(user=user, number=t.case.number, action=Action.SUPPORT_READ)
         assert case.pk == t.case.pk
     for user in (t.investigator, t.analyst, t.prosecutor, t.auditor):
         with pytest.raises(AccessDenied, match="victim_support"):
-            support.support_case_get(
-                user=user, number=t.case.number, roles=support.SUPPORT_READ_ROLES, action="x"
-            )
+            support.support_case_get(user=user, number=t.case.number, action=Action.SUPPORT_READ)
     with pytest.raises(NotFound):
-        support.support_case_get(
-            user=UserFactory(), number=t.case.number, roles=support.SUPPORT_READ_ROLES, action="x"
-        )
+        support.support_case_get(user=UserFactory(), number=t.case.number, action=Action.SUPPORT_READ)
 
 
 def test_only_support_workers_write(t):
     with pytest.raises(AccessDenied, match=r"your role on case .* is lead"):
-        support.support_case_get(
-            user=t.lead, number=t.case.number, roles=support.SUPPORT_WRITE_ROLES, action="x"
-        )
+        support.support_case_get(user=t.lead, number=t.case.number, action=Action.SUPPORT_WRITE)
 
 
 # --- support files -------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@ from collections import Counter
 from typing import Any
 
 from access.models import Case
-from access.selectors import INGEST_ROLES, case_get_for, case_require_role
+from access.policy import Action, require
+from access.selectors import case_get_for
 from access.services import case_get
 from detection.models import Annotation, DetectionRun
 from detection.models.runs import JobKind, RunStatus
@@ -36,7 +37,7 @@ class Command(HaetaeCommand):
         case: Case
         if actor is not None:
             case = case_get_for(user=actor, number=options["number"])
-            case_require_role(case=case, roles=INGEST_ROLES, action="run detectors on its evidence")
+            require(case=case, action=Action.DETECTION_RUN, doing="run detectors on its evidence")
         else:
             case = case_get(number=options["number"])
         job, planned = scan_job_create(

@@ -4,7 +4,8 @@ from typing import Any
 
 from django.db.models import Count
 
-from access.selectors import INGEST_ROLES, case_get_for, case_require_role
+from access.policy import Action, require
+from access.selectors import case_get_for
 from access.services import case_get
 from detection.models import DetectionRun
 from detection.models.runs import JobKind, RunStatus
@@ -36,7 +37,7 @@ class Command(HaetaeCommand):
         case = None
         if options["case"] and actor is not None:
             case = case_get_for(user=actor, number=options["case"])
-            case_require_role(case=case, roles=INGEST_ROLES, action="re-scan its evidence")
+            require(case=case, action=Action.DETECTION_RUN, doing="re-scan its evidence")
         elif options["case"]:
             case = case_get(number=options["case"])
         elif actor is not None and not actor.is_superuser:

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from access.selectors import INGEST_ROLES, case_for_command
+from access.policy import Action
+from access.selectors import case_for_command
 from evidence.ingest import PathSource, evidence_ingest
 from haetae.cli import HaetaeCommand
 
@@ -57,7 +58,7 @@ class Command(HaetaeCommand):
         actor = self.get_actor(options["actor"])
         # The actor must be on the case's team with a role that may ingest, exactly as through the API.
         case = case_for_command(
-            user=actor, number=options["number"], roles=INGEST_ROLES, action="add evidence to it"
+            user=actor, number=options["number"], action=Action.EVIDENCE_INGEST, doing="add evidence to it"
         )
         show_bar = not options["json"] and sys.stderr.isatty()
         total = _total_bytes(options["paths"]) if show_bar else None

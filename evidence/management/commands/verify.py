@@ -33,7 +33,7 @@ class Command(HaetaeCommand):
         case = None
         if options["case"] and actor is not None:
             # Verifying one case for a person: they must be able to see it (any team role, e.g. auditor).
-            case = case_for_command(user=actor, number=options["case"], roles=None, action="verify it")
+            case = case_for_command(user=actor, number=options["case"], action=None, doing="verify it")
         elif options["case"]:
             case = Case.objects.filter(number=options["case"]).first()
             if case is None:

@@ -4,8 +4,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from access.policy import Action
 from access.selectors import case_for_command
-from exhibits.interchange import INTERCHANGE_ROLES, InterchangeExport
+from exhibits.interchange import InterchangeExport
 from haetae.cli import HaetaeCommand
 from haetae.errors import UsageError
 
@@ -35,8 +36,8 @@ class InterchangeCommand(HaetaeCommand):
         case = case_for_command(
             user=actor,
             number=options["number"],
-            roles=INTERCHANGE_ROLES,
-            action="export items for other tools",
+            action=Action.INTERCHANGE_EXPORT,
+            doing="export items for other tools",
         )
         exhibits = [n.strip() for n in options["exhibits"].split(",") if n.strip()] or None
         export = type(self).service(

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import CommandParser
 
+from access.policy import Action
 from access.selectors import case_for_command
-from exhibits.bundles import BUNDLE_REQUEST_ROLES, bundle_export, bundle_request, bundle_secret_check
+from exhibits.bundles import bundle_export, bundle_request, bundle_secret_check
 from exhibits.choices import ReportLanguage
 from haetae.cli import HaetaeCommand
 from haetae.errors import UsageError
@@ -54,7 +55,7 @@ class Command(HaetaeCommand):
 
         actor = self.get_actor(options["actor"])
         case = case_for_command(
-            user=actor, number=options["number"], roles=BUNDLE_REQUEST_ROLES, action="export bundles"
+            user=actor, number=options["number"], action=Action.BUNDLE_EXPORT, doing="export bundles"
         )
         numbers = [n.strip() for n in options["exhibits"].split(",") if n.strip()]
         public_key = passphrase = None

@@ -3,9 +3,10 @@
 from pathlib import Path
 from typing import Any
 
+from access.policy import Action
 from access.selectors import case_for_command
 from exhibits.choices import ReportLanguage, ReportStatus
-from exhibits.reports.services import REPORT_REQUEST_ROLES, report_generate, report_open, report_request
+from exhibits.reports.services import report_generate, report_open, report_request
 from haetae.cli import HaetaeCommand
 from haetae.errors import RejectedInput, UsageError
 
@@ -38,7 +39,7 @@ class Command(HaetaeCommand):
             raise UsageError(f"--out: the directory {out.parent} does not exist")
         numbers = [n.strip() for n in options["exhibits"].split(",")] if options["exhibits"] else None
         case = case_for_command(
-            user=actor, number=options["number"], roles=REPORT_REQUEST_ROLES, action="generate reports"
+            user=actor, number=options["number"], action=Action.REPORT_REQUEST, doing="generate reports"
         )
         report = report_request(case=case, exhibit_numbers=numbers, language=options["lang"], actor=actor)
         with self.progress(total=100, unit="%", enabled=not options["json"]) as bar:
