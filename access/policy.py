@@ -128,19 +128,24 @@ def _signed_in(user: Caller) -> bool:
     return bool(user.is_authenticated and getattr(user, "is_active", False))
 
 
+def user_pk(user: Caller) -> int:
+    """The user's id for lookups (0 matches nobody: a signed-out caller)."""
+    return int(user.pk or 0)
+
+
 def live_grants(*, user: Caller) -> QuerySet[Any]:
     """The user's break-glass grants that have neither expired nor been ended."""
     if not _signed_in(user):
         return BreakGlassGrant.objects.none()
     return BreakGlassGrant.objects.filter(
-        user_id=user.pk, ended_at__isnull=True, expires_at__gt=timezone.now()
+        user_id=user_pk(user), ended_at__isnull=True, expires_at__gt=timezone.now()
     )
 
 
 def access_role_expression(*, user: Caller, case_ref: str) -> Coalesce:
     """An SQL expression for the user's role on the case at ``case_ref`` (an OuterRef path to a case id):
     the team role, else ``break_glass`` under a live grant, else NULL."""
-    team_role = CaseMember.objects.filter(case_id=OuterRef(case_ref), user_id=user.pk).values("role")[:1]
+    team_role = CaseMember.objects.filter(case_id=OuterRef(case_ref), user_id=user_pk(user)).values("role")[:1]
     granted = live_grants(user=user).filter(case_id=OuterRef(case_ref))
     return Coalesce(
         Subquery(team_role),
@@ -152,7 +157,7 @@ def case_access_role(*, user: Caller, case_id: int) -> str | None:
     """The user's role on one case: team role, ``break_glass`` under a live grant, or None (no access)."""
     if not _signed_in(user):
         return None
-    role = CaseMember.objects.filter(case_id=case_id, user_id=user.pk).values_list("role", flat=True)
+    role = CaseMember.objects.filter(case_id=case_id, user_id=user_pk(user)).values_list("role", flat=True)
     found = role.first()
     if found:
         return str(found)
@@ -212,7 +217,7 @@ def restrict(
     if not _signed_in(user):
         return queryset.none()
     roles = POLICY[action]
-    on_team = CaseMember.objects.filter(user_id=user.pk, role__in=roles).values("case_id")
+    on_team = CaseMember.objects.filter(user_id=user_pk(user), role__in=roles).values("case_id")
     allowed = Q(**{f"{case_path}__in": on_team})
     if BREAK_GLASS_ROLE in roles:
         allowed |= Q(**{f"{case_path}__in": live_grants(user=user).values("case_id")})

@@ -30,6 +30,7 @@ from access.policy import (
     access_role_expression,
     live_grants,
     require,
+    user_pk,
 )
 from haetae.errors import AccessDenied, NotFound
 
@@ -38,7 +39,7 @@ def prosecuted_case_ids(*, user: Caller) -> QuerySet[Any]:
     """Ids of the cases on whose team the user is a prosecutor (who see shared exhibits' items only)."""
     if not _signed_in(user):
         return Case.objects.none().values("pk")
-    return CaseMember.objects.filter(user_id=user.pk, role=CaseMemberRole.PROSECUTOR).values("case_id")
+    return CaseMember.objects.filter(user_id=user_pk(user), role=CaseMemberRole.PROSECUTOR).values("case_id")
 
 
 def shared_exhibit_item_ids(*, user: Caller) -> QuerySet[Any]:
@@ -57,7 +58,7 @@ def visible_case_ids(*, user: Caller) -> QuerySet[Any]:
     """Ids of the cases the user may see: those whose team they are on, and those of their live grants."""
     if not _signed_in(user):
         return Case.objects.none().values("pk")
-    on_team = CaseMember.objects.filter(user_id=user.pk).values("case_id")
+    on_team = CaseMember.objects.filter(user_id=user_pk(user)).values("case_id")
     granted = live_grants(user=user).values("case_id")
     return Case.objects.filter(Q(pk__in=on_team) | Q(pk__in=granted)).values("pk")
 
@@ -96,10 +97,10 @@ def break_glass_grants_for(*, user: Caller) -> QuerySet[BreakGlassGrant]:
     if not user.is_authenticated:
         return BreakGlassGrant.objects.none()
     led = Case.objects.filter(
-        members__user_id=user.pk, members__role__in=POLICY[Action.BREAK_GLASS_SEE]
+        members__user_id=user_pk(user), members__role__in=POLICY[Action.BREAK_GLASS_SEE]
     ).values("pk")
     return (
-        BreakGlassGrant.objects.filter(user_id=user.pk) | BreakGlassGrant.objects.filter(case_id__in=led)
+        BreakGlassGrant.objects.filter(user_id=user_pk(user)) | BreakGlassGrant.objects.filter(case_id__in=led)
     ).select_related("case", "user", "ended_by")
 
 

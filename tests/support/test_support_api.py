@@ -168,6 +168,7 @@ def test_objects_of_another_case_are_not_reachable_through_mine(t, sfile):
         CaseMemberRole.LEAD,
         CaseMemberRole.INVESTIGATOR,
         CaseMemberRole.ANALYST,
+        CaseMemberRole.PROSECUTOR,
         CaseMemberRole.AUDITOR,
     ],
 )

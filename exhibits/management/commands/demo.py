@@ -67,6 +67,7 @@ ACCOUNTS: list[tuple[str, str, str | None, str]] = [
     (
         "demo-support",
         GlobalRole.VICTIM_SUPPORT,
+        CaseMemberRole.VICTIM_SUPPORT,
         "V-1's support file, overdue takedown",
     ),
     ("demo-auditor", GlobalRole.AUDITOR, CaseMemberRole.AUDITOR, "the ledger, checkpoints, verification"),
