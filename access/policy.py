@@ -145,7 +145,9 @@ def live_grants(*, user: Caller) -> QuerySet[Any]:
 def access_role_expression(*, user: Caller, case_ref: str) -> Coalesce:
     """An SQL expression for the user's role on the case at ``case_ref`` (an OuterRef path to a case id):
     the team role, else ``break_glass`` under a live grant, else NULL."""
-    team_role = CaseMember.objects.filter(case_id=OuterRef(case_ref), user_id=user_pk(user)).values("role")[:1]
+    team_role = CaseMember.objects.filter(case_id=OuterRef(case_ref), user_id=user_pk(user)).values("role")[
+        :1
+    ]
     granted = live_grants(user=user).filter(case_id=OuterRef(case_ref))
     return Coalesce(
         Subquery(team_role),

@@ -100,7 +100,8 @@ def break_glass_grants_for(*, user: Caller) -> QuerySet[BreakGlassGrant]:
         members__user_id=user_pk(user), members__role__in=POLICY[Action.BREAK_GLASS_SEE]
     ).values("pk")
     return (
-        BreakGlassGrant.objects.filter(user_id=user_pk(user)) | BreakGlassGrant.objects.filter(case_id__in=led)
+        BreakGlassGrant.objects.filter(user_id=user_pk(user))
+        | BreakGlassGrant.objects.filter(case_id__in=led)
     ).select_related("case", "user", "ended_by")
 
 

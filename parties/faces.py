@@ -30,8 +30,8 @@ from evidence.custody import EventSpec, custody_append, custody_append_many
 from evidence.vault import WorkDir, blob_commit, read_verified
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource, PersonKind
+from parties.hooks import assigned_worker_id
 from parties.models import ItemPersonLink, Person, ReferencePhoto
-from support.models import SupportFile
 
 DEFAULT_MAX_DISTANCE = 0.6  # dlib's standard: same person below it on LFW (99.38 % accuracy)
 
@@ -47,7 +47,7 @@ def reference_photos_allowed(*, person: Person, user: AbstractBaseUser | Anonymo
         return False
     if CaseMember.objects.filter(case_id=person.case_id, user_id=user.pk, role=CaseMemberRole.LEAD).exists():
         return True
-    return SupportFile.objects.filter(person=person, assigned_worker_id=user.pk).exists()
+    return assigned_worker_id(person.pk) == user.pk
 
 
 def _require_access(*, person: Person, user: AbstractBaseUser | AnonymousUser, action: str) -> None:

@@ -9,10 +9,9 @@ from typing import Any
 from django.db.models import IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.fields import DateTimeField
 
+from access import hooks
 from access.choices import CaseMemberRole
 from access.models import Case
-from exhibits.choices import ExhibitStatus
-from exhibits.models import ExhibitItem
 from haetae.errors import NotFound
 from parties.models import (
     Channel,
@@ -76,9 +75,7 @@ def link_list(*, case: Case, link_type: str) -> QuerySet[Link]:
     common = ["asserted_by", "withdrawn_by"]
     shared = None
     if getattr(case, "caller_role", None) == CaseMemberRole.PROSECUTOR:
-        shared = ExhibitItem.objects.filter(
-            exhibit__case_id=case.pk, exhibit__status=ExhibitStatus.SHARED
-        ).values("item_id")
+        shared = hooks.shared_item_ids(Case.objects.filter(pk=case.pk).values("pk"))
     rows: QuerySet[Any]
     if model is PersonChannelLink:
         return PersonChannelLink.objects.filter(person__case=case).select_related(

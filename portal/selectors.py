@@ -26,7 +26,7 @@ from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent
 from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle, Report
-from support.services import takedown_overdue_across_cases, takedown_waiting_since
+from support.selectors import takedown_overdue_across_cases, takedown_waiting_since
 
 Caller = AbstractBaseUser | AnonymousUser
 

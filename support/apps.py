@@ -6,3 +6,10 @@ from django.apps import AppConfig
 class SupportConfig(AppConfig):
     name = "support"
     verbose_name = "Victim support"
+
+    def ready(self) -> None:
+        # Parties lets a victim's assigned worker read the identity; who is assigned is ours to say.
+        from parties import hooks
+        from support.selectors import assigned_worker_of
+
+        hooks.provide_assigned_worker(assigned_worker_of)

@@ -9,40 +9,32 @@ Every write runs in one transaction with its case-level custody event (SUPPORT_C
 HASHES_EXPORTED), so a change and its record commit or roll back together.
 """
 
-import csv
 import hashlib
-import io
-import json
 import re
-import secrets
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from access.choices import CaseMemberRole
 from access.models import Case, CaseMember
-from access.policy import POLICY, Action, require
-from access.selectors import case_get_for, case_list
+from access.policy import Action, require
 from evidence.choices import CustodyAction, ItemStatus
-from evidence.crypto import master_key
 from evidence.custody import EventSpec, custody_append_many
-from evidence.models import CustodyEvent, EvidenceItem
-from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
+from evidence.models import EvidenceItem
+from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import utc_iso
 from parties.choices import ItemPersonRelation, LinkConfidence, PersonKind
 from parties.models import ItemPersonLink, Person
-from support.choices import ConsentKind, SupportStatus, TakedownAddressee, TakedownStatus
+from support.choices import ConsentKind, SupportStatus, TakedownStatus
 from support.models import SupportConsent, SupportFile, SupportNote, TakedownReappearance, TakedownRequest
+from support.renderers import HashListEntry, PdqHash, content_type_of, render_csv, render_json
+from support.sealing import note_open, note_seal
+from support.selectors import PDQ_LABEL, TAKEDOWN_AWAITING, consent_in_force
 
 # Allowed status moves of a support file; a reappearance also moves a closed file to monitoring.
 SUPPORT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -51,76 +43,16 @@ SUPPORT_TRANSITIONS: dict[str, frozenset[str]] = {
     SupportStatus.MONITORING: frozenset({SupportStatus.ACTIVE, SupportStatus.CLOSED}),
     SupportStatus.CLOSED: frozenset({SupportStatus.ACTIVE, SupportStatus.MONITORING}),
 }
-# Requests still waiting on the addressee: a file cannot be closed while any is open.
-TAKEDOWN_AWAITING = frozenset({TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED})
 # A moment may be a few minutes ahead of the server clock (another device's clock), not more.
 _CLOCK_SKEW = timedelta(minutes=5)
-_NOTE_AAD = b"haetae-support-note/v1:"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 HASH_EXPORT_FORMAT = "haetae-hash-list/1"
-# Detection's PDQ annotations (details: "hash" 64 hex, "quality" int) carry this label, whichever detector
-# made them: the image PDQ detector, or a video detector hashing sampled frames (with time_start_ms).
-PDQ_LABEL = "pdq"
 
 
 # --- access --------------------------------------------------------------------------------------------
 
 
-def support_case_get(
-    *, user: AbstractBaseUser | AnonymousUser, number: str, action: Action, doing: str | None = None
-) -> Case:
-    """The caller's case by number (404 for non-members), once their role may take ``action`` (else 403)."""
-    case = case_get_for(user=user, number=number)
-    require(case=case, action=action, doing=doing)
-    return case
-
-
 # --- reads (the case comes from ``support_case_get``, so the caller's role is already checked) ----------
-
-
-def support_file_list(*, case: Case) -> QuerySet[SupportFile]:
-    """Support files of the case's victims, with people, workers and consents loaded in a fixed number of
-    queries."""
-    return (
-        SupportFile.objects.filter(person__case=case)
-        .select_related("person", "assigned_worker", "opened_by", "status_changed_by")
-        .prefetch_related(
-            Prefetch(
-                "consents",
-                queryset=SupportConsent.objects.select_related("given_recorded_by", "withdrawn_recorded_by"),
-            )
-        )
-        .order_by("id")
-    )
-
-
-def support_file_get(*, case: Case, support_file_id: int) -> SupportFile:
-    support_file = support_file_list(case=case).filter(pk=support_file_id).first()
-    if support_file is None:
-        raise NotFound(
-            f"no support file {support_file_id} in case {case.number}: list them with "
-            f"GET /api/v1/cases/{case.number}/support-files/"
-        )
-    return support_file
-
-
-def consent_list(*, support_file: SupportFile) -> QuerySet[SupportConsent]:
-    return SupportConsent.objects.filter(support_file=support_file).select_related(
-        "given_recorded_by", "withdrawn_recorded_by"
-    )
-
-
-def consent_get(*, support_file: SupportFile, consent_id: int) -> SupportConsent:
-    consent = consent_list(support_file=support_file).filter(pk=consent_id).first()
-    if consent is None:
-        raise NotFound(f"no consent {consent_id} on support file {support_file.pk}")
-    return consent
-
-
-def consent_in_force(*, support_file: SupportFile, kind: str) -> SupportConsent | None:
-    return SupportConsent.objects.filter(
-        support_file=support_file, kind=kind, withdrawn_at__isnull=True
-    ).first()
 
 
 @dataclass(frozen=True)
@@ -136,136 +68,7 @@ def note_list(*, case: Case, support_file: SupportFile) -> list[NoteView]:
     require(case=case, action=Action.SUPPORT_NOTES, doing="read restricted support notes")
     _require_same_case(case=case, support_file=support_file)
     notes = SupportNote.objects.filter(support_file=support_file).select_related("written_by").order_by("id")
-    return [NoteView(note=note, text=_note_open(note)) for note in notes]
-
-
-def _takedowns_shown() -> QuerySet[TakedownRequest]:
-    """Takedown requests with everything the API shows loaded up front (unfiltered: callers filter)."""
-    return (
-        TakedownRequest.objects.select_related(
-            "support_file__person__case",
-            "created_by",
-            "sent_by",
-            "acknowledged_by",
-            "removed_recorded_by",
-            "refused_recorded_by",
-        )
-        .prefetch_related(
-            Prefetch("items", queryset=EvidenceItem.objects.only("id", "blob_id").order_by("id")),
-            Prefetch("reappearances", queryset=TakedownReappearance.objects.select_related("recorded_by")),
-        )
-        .order_by("id")
-    )
-
-
-def takedown_list(*, case: Case) -> QuerySet[TakedownRequest]:
-    """Takedown requests of the case's support files."""
-    return _takedowns_shown().filter(support_file__person__case=case)
-
-
-def takedown_get(*, case: Case, takedown_id: int) -> TakedownRequest:
-    takedown = takedown_list(case=case).filter(pk=takedown_id).first()
-    if takedown is None:
-        raise NotFound(
-            f"no takedown request {takedown_id} in case {case.number}: list them with "
-            f"GET /api/v1/cases/{case.number}/takedowns/"
-        )
-    return takedown
-
-
-def victim_item_links(*, support_file: SupportFile) -> QuerySet[ItemPersonLink]:
-    """The stored items linked to the victim as 'depicts' (confirmed and suspected, not withdrawn), each
-    with how many PDQ hashes it has: references and digests for takedowns and exports, never content."""
-    from detection.models import Annotation  # casefile → detection, never back
-    from detection.models.runs import ReviewStatus
-
-    pdq_count = (
-        Annotation.objects.filter(item_id=OuterRef("item_id"), label=PDQ_LABEL)
-        .exclude(review_status=ReviewStatus.REJECTED)
-        .order_by()
-        .values("item_id")
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
-    return (
-        ItemPersonLink.objects.filter(
-            person_id=support_file.person_id,
-            relation=ItemPersonRelation.DEPICTS,
-            withdrawn_at__isnull=True,
-            item__case_id=support_file.person.case_id,
-            item__status=ItemStatus.INGESTED,
-            item__blob__isnull=False,
-        )
-        .select_related("item__blob")
-        .annotate(pdq_count=Coalesce(Subquery(pdq_count, output_field=IntegerField()), Value(0)))
-        .order_by("item_id", "id")
-    )
-
-
-def takedown_overdue_days() -> dict[str, int]:
-    """Days after which an unanswered request is overdue, per addressee (HAETAE_TAKEDOWN_OVERDUE_DAYS)."""
-    configured: dict[str, int] = dict(getattr(settings, "HAETAE_TAKEDOWN_OVERDUE_DAYS", {}) or {})
-    default = configured.pop("default", 3)
-    unknown = sorted(set(configured) - set(TakedownAddressee.values))
-    if unknown:
-        raise HaetaeError(
-            f"HAETAE_TAKEDOWN_OVERDUE_DAYS names unknown addressees {', '.join(unknown)}: use "
-            f"{', '.join(TakedownAddressee.values)}"
-        )
-    return {addressee: configured.get(addressee, default) for addressee in TakedownAddressee.values}
-
-
-def takedown_overdue_filter(*, now: datetime | None = None) -> Q:
-    """Requests sent and not answered, or acknowledged and not resolved, for longer than their limit."""
-    now = now or timezone.now()
-    condition = Q(pk__in=[])
-    for addressee, days in takedown_overdue_days().items():
-        cutoff = now - timedelta(days=days)
-        condition |= Q(addressee=addressee) & (
-            Q(status=TakedownStatus.SENT, sent_at__lt=cutoff)
-            | Q(status=TakedownStatus.ACKNOWLEDGED, acknowledged_at__lt=cutoff)
-        )
-    return condition
-
-
-def takedown_overdue(*, case: Case, now: datetime | None = None) -> QuerySet[TakedownRequest]:
-    """The case's overdue requests, the longest-waiting first."""
-    return (
-        takedown_list(case=case)
-        .filter(takedown_overdue_filter(now=now))
-        .order_by("sent_at", "acknowledged_at", "id")
-    )
-
-
-def takedown_overdue_across_cases(
-    *, user: AbstractBaseUser | AnonymousUser, now: datetime | None = None
-) -> QuerySet[TakedownRequest]:
-    """Overdue requests of every case where the caller is a support worker or the lead."""
-    # caller_role is case_list's annotation (the stubs do not know it).
-    cases = case_list(user=user).filter(caller_role__in=POLICY[Action.SUPPORT_READ]).values("pk")  # type: ignore[misc]
-    return (
-        _takedowns_shown()
-        .filter(support_file__person__case__in=cases)
-        .filter(takedown_overdue_filter(now=now))
-        .order_by("sent_at", "acknowledged_at", "id")
-    )
-
-
-def takedown_waiting_since(takedown: TakedownRequest) -> datetime | None:
-    """Since when the request has waited on the addressee (sent, or acknowledged), or None if it is not."""
-    if takedown.status == TakedownStatus.SENT:
-        return takedown.sent_at
-    if takedown.status == TakedownStatus.ACKNOWLEDGED:
-        return takedown.acknowledged_at
-    return None
-
-
-def takedown_is_overdue(takedown: TakedownRequest, *, now: datetime | None = None) -> bool:
-    since = takedown_waiting_since(takedown)
-    if since is None:
-        return False
-    days = takedown_overdue_days()[takedown.addressee]
-    return since < (now or timezone.now()) - timedelta(days=days)
+    return [NoteView(note=note, text=note_open(note)) for note in notes]
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
@@ -329,34 +132,6 @@ def _takedown_details(takedown: TakedownRequest, change: str, **extra: Any) -> d
 
 def _text_sha256(text: str | None) -> str:
     return hashlib.sha256((text or "").encode()).hexdigest()
-
-
-def _note_aad(support_file_id: int) -> bytes:
-    return _NOTE_AAD + str(support_file_id).encode()
-
-
-def _note_seal(*, support_file_id: int, text: str) -> tuple[bytes, str]:
-    key = master_key()
-    nonce = secrets.token_bytes(12)
-    sealed = nonce + AESGCM(key.key).encrypt(nonce, text.encode(), _note_aad(support_file_id))
-    return sealed, key.key_id
-
-
-def _note_open(note: SupportNote) -> str:
-    key = master_key()
-    if note.key_id != key.key_id:
-        raise HaetaeError(
-            f"restricted note {note.pk} was sealed with master key {note.key_id}, but the configured key is "
-            f"{key.key_id}: point HAETAE_MASTER_KEY_FILE at the right key"
-        )
-    sealed = bytes(note.sealed)
-    try:
-        plain = AESGCM(key.key).decrypt(sealed[:12], sealed[12:], _note_aad(note.support_file_id))
-    except (InvalidTag, ValueError):
-        raise IntegrityFailure(
-            f"restricted note {note.pk} fails its authentication tag (altered, or moved from another file)"
-        ) from None
-    return plain.decode()
 
 
 # --- support files ---------------------------------------------------------------------------------------
@@ -585,7 +360,7 @@ def note_add(*, case: Case, support_file: SupportFile, text: str, actor: User) -
     _require_same_case(case=case, support_file=support_file)
     if not text.strip():
         raise RejectedInput("a note needs some text", details={"text": ["This field may not be blank."]})
-    sealed, key_id = _note_seal(support_file_id=support_file.pk, text=text)
+    sealed, key_id = note_seal(support_file_id=support_file.pk, text=text)
     with transaction.atomic():
         note = SupportNote.objects.create(
             support_file=support_file, sealed=sealed, key_id=key_id, written_by=actor
@@ -963,24 +738,6 @@ def takedown_record_reappearance(
 # --- hash export for blocking ----------------------------------------------------------------------------
 
 
-@dataclass
-class PdqHash:
-    hash: str
-    quality: int
-    frame_ms: int | None = None
-
-
-@dataclass
-class HashListEntry:
-    """One distinct file (by SHA-256) that depicts the victim: its digests and perceptual hashes."""
-
-    sha256: str
-    md5: str
-    size: int
-    content_type: str
-    pdq: list[PdqHash] = field(default_factory=list)
-
-
 @dataclass(frozen=True)
 class HashExport:
     body: bytes
@@ -988,14 +745,6 @@ class HashExport:
     filename: str
     entries: list[HashListEntry]
     sha256: str
-
-
-def content_type_of(mime: str) -> str:
-    if mime.startswith("image/"):
-        return "photo"
-    if mime.startswith("video/"):
-        return "video"
-    return "other"
 
 
 def hash_list_entries(*, support_file: SupportFile) -> list[HashListEntry]:
@@ -1050,56 +799,6 @@ def hash_list_entries(*, support_file: SupportFile) -> list[HashListEntry]:
     return list(entries.values())
 
 
-def hash_export_history(*, case: Case, support_file: SupportFile) -> QuerySet[CustodyEvent]:
-    """Past hash exports of a support file, newest first, read from the ledger (who, when, to whom)."""
-    return CustodyEvent.objects.filter(
-        case=case,
-        item__isnull=True,
-        action=CustodyAction.HASHES_EXPORTED,
-        details__support_file=support_file.pk,
-    ).order_by("-seq")
-
-
-HASH_EXPORT_CSV_COLUMNS = ["signal_type", "signal", "content_type", "file_sha256", "pdq_quality", "frame_ms"]
-
-
-def _render_json(entries: list[HashListEntry], meta: dict[str, Any]) -> bytes:
-    document = {
-        **meta,
-        "files": [
-            {
-                "sha256": entry.sha256,
-                "md5": entry.md5,
-                "size": entry.size,
-                "content_type": entry.content_type,
-                "pdq": [
-                    {
-                        "hash": p.hash,
-                        "quality": p.quality,
-                        **({"frame_ms": p.frame_ms} if p.frame_ms is not None else {}),
-                    }
-                    for p in entry.pdq
-                ],
-            }
-            for entry in entries
-        ],
-    }
-    return (json.dumps(document, indent=2, ensure_ascii=False, sort_keys=False) + "\n").encode()
-
-
-def _render_csv(entries: list[HashListEntry]) -> bytes:
-    out = io.StringIO(newline="")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HASH_EXPORT_CSV_COLUMNS)
-    for entry in entries:
-        writer.writerow(["sha256", entry.sha256, entry.content_type, entry.sha256, "", ""])
-        writer.writerow(["md5", entry.md5, entry.content_type, entry.sha256, "", ""])
-        for pdq in entry.pdq:
-            frame = "" if pdq.frame_ms is None else str(pdq.frame_ms)
-            writer.writerow(["pdq", pdq.hash, entry.content_type, entry.sha256, str(pdq.quality), frame])
-    return out.getvalue().encode()
-
-
 def hash_export(
     *,
     case: Case,
@@ -1148,9 +847,9 @@ def hash_export(
             "file_count": len(entries),
         }
         if export_format == "json":
-            body, content_type = _render_json(entries, meta), "application/json"
+            body, content_type = render_json(entries, meta), "application/json"
         else:
-            body, content_type = _render_csv(entries), "text/csv; charset=utf-8"
+            body, content_type = render_csv(entries), "text/csv; charset=utf-8"
         digest = hashlib.sha256(body).hexdigest()
         stem = f"hashes-{locked.person.pseudonym}" if include_pseudonym else "hashes"
         filename = f"{stem}-{generated_at.strftime('%Y%m%dT%H%M%SZ')}.{export_format}"

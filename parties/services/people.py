@@ -30,8 +30,8 @@ from evidence.crypto import MasterKey, master_key
 from evidence.custody import EventSpec, custody_append_many
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
 from parties.choices import ChannelPlatform, PersonKind
+from parties.hooks import assigned_worker_id
 from parties.models import PSEUDONYM_PREFIX, Person, PersonAccount
-from support.models import SupportFile
 
 IDENTITY_SCHEME = b"HID1"
 _IDENTITY_KDF_INFO = b"haetae-identity/v1"
@@ -136,9 +136,7 @@ def identity_readers(*, person: Person) -> set[int]:
     member_ids = dict(CaseMember.objects.filter(case_id=person.case_id).values_list("user_id", "role"))
     readers = {user_id for user_id, role in member_ids.items() if role == CaseMemberRole.LEAD}
     if person.kind == PersonKind.VICTIM:
-        worker = (
-            SupportFile.objects.filter(person=person).values_list("assigned_worker_id", flat=True).first()
-        )
+        worker = assigned_worker_id(person.pk)
         if worker is not None and worker in member_ids:
             readers.add(worker)
     return readers

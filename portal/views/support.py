@@ -37,6 +37,7 @@ from portal.support_forms import (
     ReappearanceForm,
     TakedownDraftForm,
 )
+from support import selectors as support_selectors
 from support import services as support
 from support.choices import TakedownAddressee, TakedownStatus
 from support.models import TakedownRequest
@@ -83,7 +84,7 @@ def support_page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRes
 
 def _case(request: HttpRequest, number: str, *, write: bool = False) -> Case:
     action = Action.SUPPORT_WRITE if write else Action.SUPPORT_READ
-    return support.support_case_get(user=request.user, number=number, action=action)
+    return support_selectors.support_case_get(user=request.user, number=number, action=action)
 
 
 def _can_write(case: Case) -> bool:
@@ -113,11 +114,15 @@ def support_home(request: HttpRequest) -> HttpResponse:
     # caller_role is case_list's annotation (the stubs do not know it).
     cases = case_list(user=request.user).filter(caller_role__in=POLICY[Action.SUPPORT_READ])  # type: ignore[misc]
     now = timezone.now()
-    overdue = list(support.takedown_overdue_across_cases(user=request.user, now=now))
+    overdue = list(support_selectors.takedown_overdue_across_cases(user=request.user, now=now))
     return render(
         request,
         "portal/support/home.html",
-        {"cases": cases, "overdue_groups": _by_addressee(overdue), "limits": support.takedown_overdue_days()},
+        {
+            "cases": cases,
+            "overdue_groups": _by_addressee(overdue),
+            "limits": support_selectors.takedown_overdue_days(),
+        },
     )
 
 
@@ -126,8 +131,8 @@ def support_home(request: HttpRequest) -> HttpResponse:
 def support_case(request: HttpRequest, number: str) -> HttpResponse:
     """A case's support files (victims by pseudonym) and its takedown requests by status."""
     case = _case(request, number)
-    files = list(support.support_file_list(case=case))
-    takedowns = list(support.takedown_list(case=case))
+    files = list(support_selectors.support_file_list(case=case))
+    takedowns = list(support_selectors.takedown_list(case=case))
     counts = {status: 0 for status in TakedownStatus.values}
     for takedown in takedowns:
         counts[takedown.status] += 1
@@ -148,10 +153,10 @@ def support_case(request: HttpRequest, number: str) -> HttpResponse:
 def support_file(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """One support file: consents with their history, items by reference, takedowns, hash exports."""
     case = _case(request, number)
-    support_file = support.support_file_get(case=case, support_file_id=pk)
-    items = list(support.victim_item_links(support_file=support_file))
+    support_file = support_selectors.support_file_get(case=case, support_file_id=pk)
+    items = list(support_selectors.victim_item_links(support_file=support_file))
     now = timezone.now()
-    takedowns = list(support.takedown_list(case=case).filter(support_file=support_file))
+    takedowns = list(support_selectors.takedown_list(case=case).filter(support_file=support_file))
     can_write = _can_write(case)
     return render(
         request,
@@ -159,11 +164,15 @@ def support_file(request: HttpRequest, number: str, pk: int) -> HttpResponse:
         {
             "case": case,
             "file": support_file,
-            "consents": list(support.consent_list(support_file=support_file).order_by("-given_at", "-id")),
+            "consents": list(
+                support_selectors.consent_list(support_file=support_file).order_by("-given_at", "-id")
+            ),
             "items": items,
-            "takedowns": [(t, support.takedown_is_overdue(t, now=now)) for t in takedowns],
-            "history": list(support.hash_export_history(case=case, support_file=support_file)),
-            "share_hashes": support.consent_in_force(support_file=support_file, kind="share_hashes"),
+            "takedowns": [(t, support_selectors.takedown_is_overdue(t, now=now)) for t in takedowns],
+            "history": list(support_selectors.hash_export_history(case=case, support_file=support_file)),
+            "share_hashes": support_selectors.consent_in_force(
+                support_file=support_file, kind="share_hashes"
+            ),
             "can_write": can_write,
             "consent_form": ConsentGiveForm() if can_write else None,
             "export_form": HashExportForm() if can_write else None,
@@ -181,7 +190,7 @@ def _draft_form(links: list[Any], data: Any = None) -> TakedownDraftForm:
 @support_page
 def consent_record(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     case = _case(request, number, write=True)
-    support_file = support.support_file_get(case=case, support_file_id=pk)
+    support_file = support_selectors.support_file_get(case=case, support_file_id=pk)
     form = ConsentGiveForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
@@ -196,8 +205,8 @@ def consent_record(request: HttpRequest, number: str, pk: int) -> HttpResponse:
 @support_page
 def consent_withdraw(request: HttpRequest, number: str, pk: int, consent_id: int) -> HttpResponse:
     case = _case(request, number, write=True)
-    support_file = support.support_file_get(case=case, support_file_id=pk)
-    consent = support.consent_get(support_file=support_file, consent_id=consent_id)
+    support_file = support_selectors.support_file_get(case=case, support_file_id=pk)
+    consent = support_selectors.consent_get(support_file=support_file, consent_id=consent_id)
     form = ConsentWithdrawForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
@@ -211,7 +220,7 @@ def consent_withdraw(request: HttpRequest, number: str, pk: int, consent_id: int
 def notes(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """Restricted notes: support workers only (the lead gets the service's 403)."""
     case = _case(request, number)
-    support_file = support.support_file_get(case=case, support_file_id=pk)
+    support_file = support_selectors.support_file_get(case=case, support_file_id=pk)
     form = NoteForm(request.POST or None)
     if request.method == "POST":
         if not form.is_valid():
@@ -234,7 +243,7 @@ def notes(request: HttpRequest, number: str, pk: int) -> HttpResponse:
 def hash_export(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """The consent-gated hash list as a download (JSON or CSV), logged as hashes_exported."""
     case = _case(request, number, write=True)
-    support_file = support.support_file_get(case=case, support_file_id=pk)
+    support_file = support_selectors.support_file_get(case=case, support_file_id=pk)
     form = HashExportForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
@@ -264,7 +273,7 @@ def hash_export(request: HttpRequest, number: str, pk: int) -> HttpResponse:
 def takedowns(request: HttpRequest, number: str) -> HttpResponse:
     """The case's takedown requests with their statuses (filter by status)."""
     case = _case(request, number)
-    rows = support.takedown_list(case=case)
+    rows = support_selectors.takedown_list(case=case)
     status = request.GET.get("status", "")
     if status:
         if status not in TakedownStatus.values:
@@ -285,7 +294,7 @@ def takedowns(request: HttpRequest, number: str) -> HttpResponse:
         template,
         {
             "case": case,
-            "rows": [(t, support.takedown_is_overdue(t, now=now)) for t in rows],
+            "rows": [(t, support_selectors.takedown_is_overdue(t, now=now)) for t in rows],
             "status": status,
             "statuses": TakedownStatus.choices,
         },
@@ -296,8 +305,8 @@ def takedowns(request: HttpRequest, number: str) -> HttpResponse:
 @support_page
 def takedown_draft(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     case = _case(request, number, write=True)
-    support_file = support.support_file_get(case=case, support_file_id=pk)
-    form = _draft_form(list(support.victim_item_links(support_file=support_file)), request.POST)
+    support_file = support_selectors.support_file_get(case=case, support_file_id=pk)
+    form = _draft_form(list(support_selectors.victim_item_links(support_file=support_file)), request.POST)
     if not form.is_valid():
         raise _form_error(form)
     fields = dict(form.cleaned_data)
@@ -317,7 +326,7 @@ def takedown_draft(request: HttpRequest, number: str, pk: int) -> HttpResponse:
 def takedown(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """One request: who did each step and when, the next steps, reappearances."""
     case = _case(request, number)
-    row = support.takedown_get(case=case, takedown_id=pk)
+    row = support_selectors.takedown_get(case=case, takedown_id=pk)
     can_write = _can_write(case)
     steps = (
         [(step, TAKEDOWN_STEP_FORMS[step](auto_id=f"{step}-%s")) for step in STEPS_FROM.get(row.status, [])]
@@ -330,8 +339,8 @@ def takedown(request: HttpRequest, number: str, pk: int) -> HttpResponse:
         {
             "case": case,
             "t": row,
-            "overdue": support.takedown_is_overdue(row),
-            "waiting_since": support.takedown_waiting_since(row),
+            "overdue": support_selectors.takedown_is_overdue(row),
+            "waiting_since": support_selectors.takedown_waiting_since(row),
             "steps": steps,
             "can_write": can_write,
             "reappearance_form": ReappearanceForm()
@@ -350,7 +359,7 @@ def takedown_step(request: HttpRequest, number: str, pk: int, step: str) -> Http
         raise NotFound(
             _("no step %(step)s: the steps are %(all)s") % {"step": step, "all": ", ".join(TAKEDOWN_STEPS)}
         )
-    row = support.takedown_get(case=case, takedown_id=pk)
+    row = support_selectors.takedown_get(case=case, takedown_id=pk)
     form = TAKEDOWN_STEP_FORMS[step](request.POST)
     if not form.is_valid():
         raise _form_error(form)
@@ -364,7 +373,7 @@ def takedown_step(request: HttpRequest, number: str, pk: int, step: str) -> Http
 @support_page
 def reappearance_record(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     case = _case(request, number, write=True)
-    row = support.takedown_get(case=case, takedown_id=pk)
+    row = support_selectors.takedown_get(case=case, takedown_id=pk)
     form = ReappearanceForm(request.POST)
     if not form.is_valid():
         raise _form_error(form)
@@ -396,11 +405,16 @@ def overdue(request: HttpRequest, number: str) -> HttpResponse:
     """The case's overdue requests, per addressee, with the limit in force for each."""
     case = _case(request, number)
     now = timezone.now()
-    rows = list(support.takedown_overdue(case=case, now=now))
+    rows = list(support_selectors.takedown_overdue(case=case, now=now))
     return render(
         request,
         "portal/support/overdue.html",
-        {"case": case, "groups": _by_addressee(rows), "limits": support.takedown_overdue_days(), "now": now},
+        {
+            "case": case,
+            "groups": _by_addressee(rows),
+            "limits": support_selectors.takedown_overdue_days(),
+            "now": now,
+        },
     )
 
 

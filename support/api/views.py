@@ -35,6 +35,8 @@ from haetae.errors import RejectedInput
 from haetae.toolkit import ErrorSerializer
 from parties.choices import LinkConfidence, LinkSource
 from parties.models import Person
+from support import renderers as support_renderers
+from support import selectors as support_selectors
 from support import services as support
 from support.choices import (
     ConsentGivenBy,
@@ -251,7 +253,7 @@ class VictimItemSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=["photo", "video", "other"]))
     def get_content_type(self, obj: Any) -> str:
-        return support.content_type_of(obj.item.mime)
+        return support_renderers.content_type_of(obj.item.mime)
 
     @extend_schema_field(serializers.BooleanField())
     def get_in_hash_export(self, obj: Any) -> bool:
@@ -331,12 +333,12 @@ class TakedownSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_waiting_since(self, obj: TakedownRequest) -> str | None:
-        since = support.takedown_waiting_since(obj)
+        since = support_selectors.takedown_waiting_since(obj)
         return serializers.DateTimeField().to_representation(since) if since else None
 
     @extend_schema_field(serializers.BooleanField())
     def get_overdue(self, obj: TakedownRequest) -> bool:
-        return support.takedown_is_overdue(obj, now=self.context.get("now"))
+        return support_selectors.takedown_is_overdue(obj, now=self.context.get("now"))
 
 
 class TakedownCreateSerializer(serializers.Serializer):
@@ -459,7 +461,7 @@ class TakedownFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
         if value is None:
             return queryset
-        condition = support.takedown_overdue_filter()
+        condition = support_selectors.takedown_overdue_filter()
         return queryset.filter(condition) if value else queryset.exclude(condition)
 
 
@@ -489,7 +491,7 @@ class _CaseScoped(viewsets.GenericViewSet):
     def case_for(self, *, write: bool = False) -> Case:
         action = Action.SUPPORT_WRITE if write else Action.SUPPORT_READ
         if self._case is None:
-            self._case = support.support_case_get(
+            self._case = support_selectors.support_case_get(
                 user=self.request.user, number=self.kwargs["number"], action=action
             )
         else:
@@ -538,10 +540,12 @@ class SupportFileViewSet(_CaseScoped):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no case in the URL
             return SupportFile.objects.none()
-        return support.support_file_list(case=self.case_for())
+        return support_selectors.support_file_list(case=self.case_for())
 
     def get_object(self) -> SupportFile:
-        return support.support_file_get(case=self.case_for(), support_file_id=int(self.kwargs["pk"]))
+        return support_selectors.support_file_get(
+            case=self.case_for(), support_file_id=int(self.kwargs["pk"])
+        )
 
     def list(self, request: Request, number: str) -> Response:
         return self.paginated(self.filter_queryset(self.get_queryset()), SupportFileSerializer)
@@ -564,7 +568,9 @@ class SupportFileViewSet(_CaseScoped):
             assigned_worker=_worker(case, form.validated_data.get("assigned_worker")),
         )
         return Response(
-            SupportFileSerializer(support.support_file_get(case=case, support_file_id=support_file.pk)).data,
+            SupportFileSerializer(
+                support_selectors.support_file_get(case=case, support_file_id=support_file.pk)
+            ).data,
             status=status.HTTP_201_CREATED,
         )
 
@@ -591,7 +597,7 @@ class SupportFileViewSet(_CaseScoped):
             actor=self.actor,
         )
         return Response(
-            SupportFileSerializer(support.support_file_get(case=case, support_file_id=int(pk))).data
+            SupportFileSerializer(support_selectors.support_file_get(case=case, support_file_id=int(pk))).data
         )
 
     @extend_schema(
@@ -612,7 +618,7 @@ class SupportFileViewSet(_CaseScoped):
             actor=self.actor,
         )
         return Response(
-            SupportFileSerializer(support.support_file_get(case=case, support_file_id=int(pk))).data
+            SupportFileSerializer(support_selectors.support_file_get(case=case, support_file_id=int(pk))).data
         )
 
     @extend_schema(
@@ -658,7 +664,7 @@ class SupportFileViewSet(_CaseScoped):
             (200, "application/json"): HashListSerializer,
             (200, "text/csv"): OpenApiResponse(
                 OpenApiTypes.STR,
-                description="CSV, one row per signal: " + ",".join(support.HASH_EXPORT_CSV_COLUMNS),
+                description="CSV, one row per signal: " + ",".join(support_renderers.HASH_EXPORT_CSV_COLUMNS),
             ),
             400: _BAD,
             403: _FORBIDDEN,
@@ -704,7 +710,9 @@ class SupportFileViewSet(_CaseScoped):
     @action(detail=True, methods=["get"], url_path="items", serializer_class=VictimItemSerializer)
     def items(self, request: Request, number: str, pk: str) -> Response:
         self.case_for()
-        return self.paginated(support.victim_item_links(support_file=self.get_object()), VictimItemSerializer)
+        return self.paginated(
+            support_selectors.victim_item_links(support_file=self.get_object()), VictimItemSerializer
+        )
 
     @extend_schema(
         summary="Past hash exports of a support file",
@@ -721,7 +729,7 @@ class SupportFileViewSet(_CaseScoped):
     )
     def hash_exports(self, request: Request, number: str, pk: str) -> Response:
         case = self.case_for()
-        history = support.hash_export_history(case=case, support_file=self.get_object())
+        history = support_selectors.hash_export_history(case=case, support_file=self.get_object())
         return self.paginated(history, HashExportRecordSerializer)
 
 
@@ -748,14 +756,14 @@ class SupportConsentViewSet(_CaseScoped):
     lookup_value_regex = r"[0-9]+"
 
     def support_file(self) -> SupportFile:
-        return support.support_file_get(
+        return support_selectors.support_file_get(
             case=self.case_for(), support_file_id=int(self.kwargs["support_file_pk"])
         )
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no case in the URL
             return SupportConsent.objects.none()
-        return support.consent_list(support_file=self.support_file()).order_by("id")
+        return support_selectors.consent_list(support_file=self.support_file()).order_by("id")
 
     def list(self, request: Request, number: str, support_file_pk: str) -> Response:
         return self.paginated(self.filter_queryset(self.get_queryset()), SupportConsentSerializer)
@@ -781,7 +789,7 @@ class SupportConsentViewSet(_CaseScoped):
         self.case_for(write=True)
         form = ConsentWithdrawSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        consent = support.consent_get(support_file=self.support_file(), consent_id=int(pk))
+        consent = support_selectors.consent_get(support_file=self.support_file(), consent_id=int(pk))
         withdrawn = support.consent_withdraw(consent=consent, actor=self.actor, **form.validated_data)
         return Response(SupportConsentSerializer(withdrawn).data)
 
@@ -836,13 +844,13 @@ class TakedownViewSet(_CaseScoped):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no case in the URL
             return TakedownRequest.objects.none()
-        return support.takedown_list(case=self.case_for())
+        return support_selectors.takedown_list(case=self.case_for())
 
     def get_object(self) -> TakedownRequest:
-        return support.takedown_get(case=self.case_for(), takedown_id=int(self.kwargs["pk"]))
+        return support_selectors.takedown_get(case=self.case_for(), takedown_id=int(self.kwargs["pk"]))
 
     def _show(self, takedown_id: int, code: int = status.HTTP_200_OK) -> Response:
-        takedown = support.takedown_get(case=self.case_for(), takedown_id=takedown_id)
+        takedown = support_selectors.takedown_get(case=self.case_for(), takedown_id=takedown_id)
         return Response(TakedownSerializer(takedown, context={"now": timezone.now()}).data, status=code)
 
     def _step(self, request: Request, pk: str, form_class: Any, service: Any) -> Response:
@@ -966,7 +974,9 @@ class TakedownViewSet(_CaseScoped):
             case=case, takedown=takedown, actor=self.actor, **form.validated_data
         )
         follow_up = (
-            support.takedown_get(case=case, takedown_id=result.follow_up.pk) if result.follow_up else None
+            support_selectors.takedown_get(case=case, takedown_id=result.follow_up.pk)
+            if result.follow_up
+            else None
         )
         body = {
             "reappearance": TakedownReappearanceSerializer(result.reappearance).data,
@@ -994,10 +1004,10 @@ class TakedownViewSet(_CaseScoped):
     @action(detail=False, methods=["get"], url_path="overdue", filterset_class=None)
     def overdue(self, request: Request, number: str) -> Response:
         now = timezone.now()
-        rows = list(support.takedown_overdue(case=self.case_for(), now=now))
+        rows = list(support_selectors.takedown_overdue(case=self.case_for(), now=now))
         return Response(
             {
-                "limits": support.takedown_overdue_days(),
+                "limits": support_selectors.takedown_overdue_days(),
                 "count": len(rows),
                 "results": TakedownSerializer(rows, many=True, context={"now": now}).data,
             }
@@ -1012,7 +1022,7 @@ class OverdueAcrossCasesViewSet(viewsets.GenericViewSet):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return TakedownRequest.objects.none()
-        return support.takedown_overdue_across_cases(user=self.request.user)
+        return support_selectors.takedown_overdue_across_cases(user=self.request.user)
 
     @extend_schema(
         summary="Overdue takedown requests across your cases",
@@ -1025,10 +1035,10 @@ class OverdueAcrossCasesViewSet(viewsets.GenericViewSet):
     @action(detail=False, methods=["get"], url_path="overdue")
     def overdue(self, request: Request) -> Response:
         now = timezone.now()
-        rows = list(support.takedown_overdue_across_cases(user=request.user, now=now))
+        rows = list(support_selectors.takedown_overdue_across_cases(user=request.user, now=now))
         return Response(
             {
-                "limits": support.takedown_overdue_days(),
+                "limits": support_selectors.takedown_overdue_days(),
                 "count": len(rows),
                 "results": TakedownSerializer(rows, many=True, context={"now": now}).data,
             }

@@ -19,6 +19,8 @@ from evidence.models import CustodyEvent, EvidenceItem
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
 from haetae.settings import _takedown_overdue_days
 from parties.choices import LinkConfidence, PersonKind
+from support import renderers as support_renderers
+from support import selectors as support_selectors
 from support import services as support
 from support.choices import (
     ConsentGivenBy,
@@ -69,18 +71,20 @@ def draft(t, sfile, **kwargs):
 
 def test_support_case_get_lets_support_and_lead_read_and_refuses_the_other_roles(t):
     for user in (t.support, t.lead):
-        case = support.support_case_get(user=user, number=t.case.number, action=Action.SUPPORT_READ)
+        case = support_selectors.support_case_get(user=user, number=t.case.number, action=Action.SUPPORT_READ)
         assert case.pk == t.case.pk
     for user in (t.investigator, t.analyst, t.prosecutor, t.auditor):
         with pytest.raises(AccessDenied, match="victim_support"):
-            support.support_case_get(user=user, number=t.case.number, action=Action.SUPPORT_READ)
+            support_selectors.support_case_get(user=user, number=t.case.number, action=Action.SUPPORT_READ)
     with pytest.raises(NotFound):
-        support.support_case_get(user=UserFactory(), number=t.case.number, action=Action.SUPPORT_READ)
+        support_selectors.support_case_get(
+            user=UserFactory(), number=t.case.number, action=Action.SUPPORT_READ
+        )
 
 
 def test_only_support_workers_write(t):
     with pytest.raises(AccessDenied, match=r"your role on case .* is lead"):
-        support.support_case_get(user=t.lead, number=t.case.number, action=Action.SUPPORT_WRITE)
+        support_selectors.support_case_get(user=t.lead, number=t.case.number, action=Action.SUPPORT_WRITE)
 
 
 # --- support files -------------------------------------------------------------------------------------
@@ -219,17 +223,17 @@ def test_consents_are_given_and_withdrawn_with_who_and_when(t, sfile):
     assert consent.in_force
     assert consent.given_at == given_at
     assert consent.given_recorded_by == t.support
-    assert support.consent_in_force(support_file=sfile, kind=ConsentKind.SHARE_HASHES) == consent
+    assert support_selectors.consent_in_force(support_file=sfile, kind=ConsentKind.SHARE_HASHES) == consent
 
     withdrawn = support.consent_withdraw(consent=consent, actor=t.support2, how="phone call")
     assert not withdrawn.in_force
     assert withdrawn.withdrawn_recorded_by == t.support2
-    assert support.consent_in_force(support_file=sfile, kind=ConsentKind.SHARE_HASHES) is None
+    assert support_selectors.consent_in_force(support_file=sfile, kind=ConsentKind.SHARE_HASHES) is None
 
     again = support.consent_give(
         support_file=sfile, kind=ConsentKind.SHARE_HASHES, given_by=ConsentGivenBy.VICTIM, actor=t.support
     )
-    assert support.consent_in_force(support_file=sfile, kind=ConsentKind.SHARE_HASHES) == again
+    assert support_selectors.consent_in_force(support_file=sfile, kind=ConsentKind.SHARE_HASHES) == again
     assert SupportConsent.objects.filter(support_file=sfile).count() == 2  # history kept
     changes = [e.details["change"] for e in support_events(t.case)]
     assert changes == ["opened", "consent_given", "consent_withdrawn", "consent_given"]
@@ -500,10 +504,10 @@ def test_a_reappearance_before_the_removal_is_refused(t, sfile):
 
 def test_overdue_days_come_from_the_setting_per_addressee(settings):
     settings.HAETAE_TAKEDOWN_OVERDUE_DAYS = {"default": 3, "kcsc": 7}
-    assert support.takedown_overdue_days() == {"platform": 3, "kcsc": 7, "support_center": 3}
+    assert support_selectors.takedown_overdue_days() == {"platform": 3, "kcsc": 7, "support_center": 3}
     settings.HAETAE_TAKEDOWN_OVERDUE_DAYS = {"default": 3, "kcc": 7}
     with pytest.raises(HaetaeError, match="unknown addressees kcc"):
-        support.takedown_overdue_days()
+        support_selectors.takedown_overdue_days()
 
 
 def test_the_environment_variable_parser():
@@ -538,10 +542,10 @@ def test_overdue_lists_unanswered_and_unresolved_requests_past_their_addressees_
     sent(TakedownAddressee.PLATFORM, 20, removed=True)  # resolved
     draft(t, sfile)  # never sent
 
-    overdue = list(support.takedown_overdue(case=t.case, now=now))
+    overdue = list(support_selectors.takedown_overdue(case=t.case, now=now))
     assert [r.pk for r in overdue] == [acknowledged_late.pk, kcsc_late.pk, platform_late.pk]
-    assert all(support.takedown_is_overdue(r, now=now) for r in overdue)
-    assert not support.takedown_is_overdue(
+    assert all(support_selectors.takedown_is_overdue(r, now=now) for r in overdue)
+    assert not support_selectors.takedown_is_overdue(
         sfile.takedowns.filter(status=TakedownStatus.DRAFT).first(), now=now
     )
     # Another case's overdue request never shows here.
@@ -558,7 +562,7 @@ def test_overdue_lists_unanswered_and_unresolved_requests_past_their_addressees_
         target_url="https://x.com/y/1",
     )
     support.takedown_send(takedown=late, actor=other.support, sent_at=now - timedelta(days=30))
-    assert late.pk not in {r.pk for r in support.takedown_overdue(case=t.case, now=now)}
+    assert late.pk not in {r.pk for r in support_selectors.takedown_overdue(case=t.case, now=now)}
 
 
 # --- hash export -----------------------------------------------------------------------------------------
@@ -661,7 +665,7 @@ def test_csv_export_has_one_row_per_signal(t, sfile, depicted):
         include_pseudonym=True,
     )
     rows = list(csv.DictReader(io.StringIO(export.body.decode())))
-    assert list(rows[0]) == support.HASH_EXPORT_CSV_COLUMNS
+    assert list(rows[0]) == support_renderers.HASH_EXPORT_CSV_COLUMNS
     signals = {(r["signal_type"], r["signal"]) for r in rows}
     astronaut, coffee = depicted["astronaut"], depicted["coffee"]
     assert signals == {
