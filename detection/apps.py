@@ -32,3 +32,5 @@ class DetectionConfig(AppConfig):
 
         registry.register_dynamic("model-packs", _pack_detectors)
         registry.register_derived("video-frames", _frame_adapters)
+        # The pipeline queues our tasks by name (it never imports this module): register them everywhere.
+        from detection import tasks  # noqa: F401

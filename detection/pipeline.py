@@ -35,6 +35,7 @@ from detection.subject import Subject, media_type_of
 from evidence.choices import ItemStatus
 from evidence.models import Acquisition, EvidenceItem
 from haetae.errors import RejectedInput
+from haetae.toolkit import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -112,20 +113,19 @@ def runs_queue(
     return dict(planned)
 
 
+# Queued by name: the task module imports this one, never the reverse.
+DETECT_TASK = "detection.tasks.detect_item_task"
+
+
 def _send_on_commit(planned: dict[int, list[int]]) -> None:
     """One task per item, sent when the current transaction commits (never for work that rolled back)."""
     if not planned:
         return
 
-    def send() -> None:
-        from detection.tasks import detect_item_task
-
-        for item_id, run_ids in planned.items():
-            detect_item_task.apply_async(args=(item_id, sorted(run_ids)))
-
-    # robust: a broker that is down (or an eager task that raises) must not undo or fail the caller, whose
+    # A broker that is down (or an eager task that raises) must not undo or fail the caller, whose
     # transaction has committed; the runs stay queued and `manage.py detect` picks them up.
-    transaction.on_commit(send, robust=True)
+    for item_id, run_ids in planned.items():
+        task_queue_on_commit(DETECT_TASK, item_id, sorted(run_ids))
 
 
 def detection_enqueue_ingested(*, items: Sequence[EvidenceItem], acquisition: Acquisition) -> None:

@@ -13,3 +13,5 @@ class ExhibitsConfig(AppConfig):
         from exhibits.selectors import shared_exhibit_numbers_of, shared_item_ids_of
 
         hooks.provide_shared_items(item_ids=shared_item_ids_of, exhibit_numbers=shared_exhibit_numbers_of)
+        # Services queue our tasks by name (they never import this module): register them in every process.
+        from exhibits import tasks  # noqa: F401

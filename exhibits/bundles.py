@@ -13,6 +13,7 @@ The ZIP is stored in the vault so downloads can be repeated (each one logged as 
 ``exported`` item events and the ``bundle_created`` case event commit in one transaction with the row.
 """
 
+import base64
 import hashlib
 import json
 import secrets
@@ -24,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -40,8 +42,10 @@ from evidence.vault import WorkDir, blob_commit, read_verified
 from exhibits.choices import ExhibitStatus, ReportStatus
 from exhibits.manifest import exhibit_manifest
 from exhibits.models import Exhibit, ExportBundle, Report
+from exhibits.reports import pii
+from exhibits.reports.services import report_generate, report_request
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
-from haetae.toolkit import utc_iso
+from haetae.toolkit import task_queue_on_commit, utc_iso
 
 # A bundle goes to the prosecutor: only exhibits shared with them (approved by a supervisor, then shared).
 EXPORTABLE_STATUSES = frozenset({ExhibitStatus.SHARED})
@@ -247,9 +251,7 @@ def _pdf_text(pdf_path: Path) -> str:
 
 
 def _pii_scan(*, case: Case, texts: Sequence[str]) -> None:
-    from exhibits.reports.pii import pii_scan
-
-    pii_scan(case=case, texts=texts)
+    pii.pii_scan(case=case, texts=texts)
 
 
 def _set_progress(bundle: ExportBundle, percent: int) -> None:
@@ -541,3 +543,70 @@ def bundle_open(*, bundle: ExportBundle, actor: User) -> Iterator[bytes]:
             ]
         )
     return read_verified(bundle.sha256)
+
+
+BUNDLE_TASK = "exhibits.tasks.bundle_export_task"
+
+
+def bundle_queue(
+    *,
+    case: Case,
+    exhibit_numbers: Sequence[str],
+    recipient: str,
+    actor: User,
+    recipient_public_key: bytes | None,
+    passphrase: str | None,
+    report_pk: int | None = None,
+    language: str = "ko",
+) -> ExportBundle:
+    """Ask for a bundle and queue its build once committed: the one way a bundle job is queued.
+
+    The secret is checked first, so a bad key or passphrase is refused before any row exists. A passphrase
+    passes through the broker (Redis) as a task argument: prefer a recipient key, whose public half is no
+    secret.
+    """
+    bundle_secret_check(recipient_public_key=recipient_public_key, passphrase=passphrase)
+    with transaction.atomic():
+        bundle = bundle_request(case=case, exhibit_numbers=exhibit_numbers, recipient=recipient, actor=actor)
+        key_b64 = base64.b64encode(recipient_public_key).decode("ascii") if recipient_public_key else None
+        task_queue_on_commit(
+            BUNDLE_TASK,
+            bundle.pk,
+            recipient_public_key=key_b64,
+            passphrase=passphrase,
+            report_pk=report_pk,
+            language=language,
+        )
+    return bundle
+
+
+def bundle_build(
+    *,
+    bundle: ExportBundle,
+    recipient_public_key: bytes | None,
+    passphrase: str | None,
+    report: Report | None = None,
+    language: str = "ko",
+) -> ExportBundle:
+    """Build a queued bundle into the vault (downloads then go through ``bundle_open``).
+
+    Without ``report`` a fresh signed report of the bundle's exhibits is generated first (a bundle carries
+    the report of exactly its exhibits). The ZIP is written to a scratch file that is removed afterwards:
+    the vault copy is the one served.
+    """
+    bundle = ExportBundle.objects.select_related("case", "requested_by").get(pk=bundle.pk)
+    if report is None:
+        report = report_request(
+            case=bundle.case, exhibit_numbers=list(bundle.scope), language=language, actor=bundle.requested_by
+        )
+        report = report_generate(report=report)
+    scratch_root = Path(settings.DATA_DIR) / "tmp"
+    scratch_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch_root, prefix="export-") as scratch:
+        return bundle_export(
+            bundle=bundle,
+            out=Path(scratch) / "bundle.zip",
+            recipient_public_key=recipient_public_key,
+            passphrase=passphrase,
+            report=report,
+        )

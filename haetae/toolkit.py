@@ -9,9 +9,10 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any, cast
 
+from celery import current_app
 from django.contrib import admin
 from django.contrib.auth.models import User
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpRequest
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -41,6 +42,16 @@ def prepend_first(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
     if first:
         yield first
     yield from rest
+
+
+def task_queue_on_commit(name: str, *args: Any, **kwargs: Any) -> None:
+    """Queue the Celery task registered as ``name`` once the current transaction commits.
+
+    Services queue their own work this way, naming the task rather than importing its module: tasks import
+    services, never the reverse. ``robust``: a broker that is down (or an eager task that raises) must not
+    undo or fail the caller, whose transaction has committed; the row it queued records what happened.
+    """
+    transaction.on_commit(lambda: current_app.tasks[name].apply_async(args=args, kwargs=kwargs), robust=True)
 
 
 def utc_iso(moment: datetime) -> str:

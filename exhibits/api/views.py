@@ -10,11 +10,9 @@ with the row and the URL to poll; downloads stream through ``report_open`` / ``b
 each download as a custody event.
 """
 
-import base64
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import transaction
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -31,8 +29,10 @@ from evidence.api.views import AnyMediaRenderer
 from exhibits import services as exhibit_services
 from exhibits.api import filters
 from exhibits.api import serializers as s
+from exhibits.bundles import bundle_open, bundle_queue
 from exhibits.choices import ReportStatus
 from exhibits.models import Exhibit, ExportBundle, Report
+from exhibits.reports.services import report_open, report_queue
 from exhibits.selectors import (
     bundle_get_for,
     bundle_list_for,
@@ -219,12 +219,6 @@ class ExhibitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScope
 # --- reports ----------------------------------------------------------------------------------------------
 
 
-def _queue_report(report: Report) -> None:
-    from exhibits.tasks import report_generate_task
-
-    report_generate_task.delay(report.pk)
-
-
 def _download(row: Report | ExportBundle, chunks: Iterator[bytes], content_type: str, name: str) -> Any:
     first = next(chunks, b"")  # read here: a missing or damaged object is a 409, not a cut stream
     response = StreamingHttpResponse(prepend_first(first, chunks), content_type=content_type)
@@ -286,15 +280,11 @@ class CaseReportViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         numbers = fields.get("exhibits")
         if numbers is not None:
             numbers = [e.number for e in exhibits_by_numbers(case=case, numbers=numbers)]
-        from exhibits.reports.services import report_request
-
-        with transaction.atomic():
-            report = report_request(
-                case=case, exhibit_numbers=numbers, language=fields["language"], actor=request_actor(request)
-            )
-            # robust: a broker that is down (or an eager job that raises) leaves the queued/failed row to
-            # report; the 202 still names it.
-            transaction.on_commit(lambda: _queue_report(report), robust=True)
+        # A broker that is down (or an eager job that raises) leaves the queued/failed row to report; the
+        # 202 still names it.
+        report = report_queue(
+            case=case, exhibit_numbers=numbers, language=fields["language"], actor=request_actor(request)
+        )
         shown = report_get_for(user=request.user, report_id=report.pk)
         return Response(s.ReportSerializer(shown).data, status=status.HTTP_202_ACCEPTED)
 
@@ -341,8 +331,6 @@ class ReportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         report = self.get_object()
         download_allowed(row=report, kind="report")
         _require_done(report, "report", s.ReportSerializer().get_progress_url(report))
-        from exhibits.reports.services import report_open
-
         chunks = report_open(
             report=report, actor=request_actor(request), purpose=request.query_params.get("reason", "")
         )
@@ -351,13 +339,6 @@ class ReportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
 
 # --- export bundles ---------------------------------------------------------------------------------------
-
-
-def _queue_bundle(bundle: ExportBundle, public_key: bytes | None, passphrase: str | None) -> None:
-    from exhibits.tasks import bundle_export_task
-
-    key_b64 = base64.b64encode(public_key).decode("ascii") if public_key is not None else None
-    bundle_export_task.delay(bundle.pk, recipient_public_key=key_b64, passphrase=passphrase)
 
 
 @extend_schema_view(
@@ -395,16 +376,14 @@ class CaseBundleViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         fields = validated(s.BundleRequestSerializer, request)
         numbers = [e.number for e in exhibits_by_numbers(case=case, numbers=fields["exhibits"])]
         public_key, passphrase = fields.get("recipient_public_key"), fields.get("passphrase")
-        from exhibits.bundles import bundle_request
-
-        with transaction.atomic():
-            bundle = bundle_request(
-                case=case,
-                exhibit_numbers=numbers,
-                recipient=fields["recipient"],
-                actor=request_actor(request),
-            )
-            transaction.on_commit(lambda: _queue_bundle(bundle, public_key, passphrase), robust=True)
+        bundle = bundle_queue(
+            case=case,
+            exhibit_numbers=numbers,
+            recipient=fields["recipient"],
+            actor=request_actor(request),
+            recipient_public_key=public_key,
+            passphrase=passphrase,
+        )
         shown = bundle_get_for(user=request.user, bundle_id=bundle.pk)
         return Response(s.BundleSerializer(shown).data, status=status.HTTP_202_ACCEPTED)
 
@@ -448,7 +427,6 @@ class BundleViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         bundle = self.get_object()
         download_allowed(row=bundle, kind="export bundle")
         _require_done(bundle, "export bundle", s.BundleSerializer().get_progress_url(bundle))
-        from exhibits.bundles import bundle_open
 
         chunks = bundle_open(bundle=bundle, actor=request_actor(request))
         name = f"{bundle.case.number}-bundle-{bundle.pk}.zip"

@@ -29,12 +29,16 @@ from evidence.custody import EventSpec, canonical_json, custody_append, custody_
 from evidence.ledger import checkpoint_create, checkpoint_latest
 from evidence.models import Blob, CustodyEvent
 from evidence.vault import StagedObject, WorkDir, blob_commit, object_path, read_verified
+from exhibits import manifest as manifest_builder
 from exhibits.choices import ExhibitStatus, ReportLanguage, ReportStatus
 from exhibits.models import Exhibit, Report
+from exhibits.reports import data as data_builder
+from exhibits.reports import pii, render
 from exhibits.reports.pdfa import pdfa_finalize
 from exhibits.reports.signing import pdf_sign, pdf_signature_check, signer_load
 from exhibits.reports.types import SignerInfo
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
+from haetae.toolkit import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
@@ -126,11 +130,20 @@ def report_request(*, case: Case, exhibit_numbers: list[str] | None, language: s
     return report
 
 
+REPORT_TASK = "exhibits.tasks.report_generate_task"
+
+
 def report_enqueue(*, report: Report) -> None:
     """Queue generation on the ``reports`` queue once the current transaction commits."""
-    from exhibits.tasks import report_generate_task
+    task_queue_on_commit(REPORT_TASK, report.pk)
 
-    transaction.on_commit(lambda: report_generate_task.delay(report.pk))
+
+def report_queue(*, case: Case, exhibit_numbers: list[str] | None, language: str, actor: User) -> Report:
+    """Ask for a report and queue its generation once committed: the one way a report job is queued."""
+    with transaction.atomic():
+        report = report_request(case=case, exhibit_numbers=exhibit_numbers, language=language, actor=actor)
+        report_enqueue(report=report)
+    return report
 
 
 def _set_progress(report_pk: int, percent: int) -> None:
@@ -206,22 +219,16 @@ def report_generate(*, report: Report, on_progress: ProgressCallback | None = No
 
 
 def _generate(*, report: Report, work: WorkDir, progress: ProgressCallback) -> Report:
-    # The other helpers' parts of the pipeline (exhibits.reports.data/render/pii, exhibits.manifest).
-    from exhibits.manifest import exhibit_manifest
-    from exhibits.reports.data import report_data
-    from exhibits.reports.pii import pii_scan
-    from exhibits.reports.render import report_render
-
     case = report.case
     position = {number: index for index, number in enumerate(report.scope)}
     exhibits = sorted(report.exhibits.all(), key=lambda exhibit: position.get(exhibit.number, len(position)))
     signer = signer_load()  # first: a signing misconfiguration fails before any work is done
     _checkpoint_ledger()  # so the custody table can name the signed checkpoint of every event so far
     progress(2)
-    data = report_data(case=case, exhibits=exhibits, language=report.language)
+    data = data_builder.report_data(case=case, exhibits=exhibits, language=report.language)
     plain = work.path / "report-plain.pdf"
     with open(plain, "wb") as out:
-        rendered = report_render(
+        rendered = render.report_render(
             data=data,
             out=out,
             report_id=report.report_id,
@@ -230,10 +237,10 @@ def _generate(*, report: Report, work: WorkDir, progress: ProgressCallback) -> R
             progress=lambda percent: progress(5 + int(percent) * 70 // 100),
         )
     progress(76)
-    manifest = exhibit_manifest(case=case, exhibits=exhibits)
+    manifest = manifest_builder.exhibit_manifest(case=case, exhibits=exhibits)
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode()
     # The report's text and the manifest embedded in it are both generated text a court receives.
-    pii_scan(case=case, texts=[rendered.text, manifest_bytes.decode()])
+    pii.pii_scan(case=case, texts=[rendered.text, manifest_bytes.decode()])
     progress(82)
     pdfa = work.path / "report-pdfa.pdf"
     pdfa_finalize(

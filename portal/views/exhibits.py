@@ -8,13 +8,11 @@ imported inside the views that use them, so the portal's other pages never load 
 encryption stack. Buttons appear only to whom the service would allow; the service still decides.
 """
 
-import base64
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -30,8 +28,10 @@ from evidence.models import EvidenceItem
 from evidence.selectors import case_custody_for, evidence_visible_to
 from exhibits import selectors as exhibit_selectors
 from exhibits import services as exhibit_services
+from exhibits.bundles import bundle_open, bundle_queue
 from exhibits.choices import ExhibitStatus, ReportStatus
 from exhibits.models import Exhibit, ExhibitItem, ExportBundle, Report
+from exhibits.reports.services import report_open, report_queue
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
 from haetae.toolkit import prepend_first, request_actor
@@ -409,9 +409,6 @@ def exhibit_withdraw(request: HttpRequest, number: str, exhibit: str) -> HttpRes
 @shows_errors
 def report_create(request: HttpRequest, number: str) -> HttpResponse:
     """Ask for a report (a new version) in the chosen language; a Celery job generates and signs it."""
-    from exhibits.reports.services import report_request
-    from exhibits.tasks import report_generate_task
-
     case = _case(request, number)
     form = ReportForm(request.POST, numbers=_open_numbers(case))
     if not form.is_valid():
@@ -419,14 +416,12 @@ def report_create(request: HttpRequest, number: str) -> HttpResponse:
             gettext("Choose the report's language (and, if you like, which exhibits): %(errors)s")
             % {"errors": "; ".join(str(e) for errors in form.errors.values() for e in errors)}
         )
-    with transaction.atomic():
-        report = report_request(
-            case=case,
-            exhibit_numbers=list(form.cleaned_data["exhibits"]) or None,
-            language=form.cleaned_data["language"],
-            actor=request_actor(request),
-        )
-        transaction.on_commit(lambda: report_generate_task.delay(report.pk))
+    report = report_queue(
+        case=case,
+        exhibit_numbers=list(form.cleaned_data["exhibits"]) or None,
+        language=form.cleaned_data["language"],
+        actor=request_actor(request),
+    )
     return redirect("portal:report_detail", number=case.number, pk=report.pk)
 
 
@@ -472,7 +467,6 @@ def report_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
     case = _case(request, number)
     report = _report_of(request, case, pk)
     exhibit_selectors.download_allowed(row=report, kind="report")
-    from exhibits.reports.services import report_open
 
     chunks = report_open(report=report, actor=request_actor(request), purpose=request.GET.get("purpose", ""))
     return _download(
@@ -505,9 +499,6 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
     )
     form = BundleForm(request.POST or None, request.FILES or None, numbers=numbers, reports=reports)
     if request.method == "POST" and form.is_valid():
-        from exhibits.bundles import bundle_request, bundle_secret_check
-        from exhibits.tasks import bundle_export_task
-
         key = form.public_key_bytes
         passphrase = (
             form.cleaned_data["passphrase"] if form.cleaned_data["protection"] == form.PASSPHRASE else None
@@ -516,23 +507,16 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
         report_pk = _report_of(request, case, chosen).pk if chosen is not None else None
         language = form.cleaned_data["language"]
         try:
-            bundle_secret_check(recipient_public_key=key, passphrase=passphrase)
-            with transaction.atomic():
-                bundle = bundle_request(
-                    case=case,
-                    exhibit_numbers=list(form.cleaned_data["exhibits"]),
-                    recipient=form.cleaned_data["recipient"],
-                    actor=request_actor(request),
-                )
-                transaction.on_commit(
-                    lambda: bundle_export_task.delay(
-                        bundle.pk,
-                        recipient_public_key=base64.b64encode(key).decode() if key is not None else None,
-                        passphrase=passphrase,
-                        report_pk=report_pk,
-                        language=language,
-                    )
-                )
+            bundle = bundle_queue(
+                case=case,
+                exhibit_numbers=list(form.cleaned_data["exhibits"]),
+                recipient=form.cleaned_data["recipient"],
+                actor=request_actor(request),
+                recipient_public_key=key,
+                passphrase=passphrase,
+                report_pk=report_pk,
+                language=language,
+            )
         except RejectedInput as exc:
             form.add_error(None, exc.message)
         else:
@@ -578,7 +562,6 @@ def bundle_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
     case = _case(request, number)
     bundle = _bundle_of(request, case, pk)
     exhibit_selectors.download_allowed(row=bundle, kind="export bundle")
-    from exhibits.bundles import bundle_open
 
     chunks = bundle_open(bundle=bundle, actor=request_actor(request))
     return _download(

@@ -10,6 +10,7 @@ from access.policy import Action
 from access.selectors import case_for_command
 from exhibits.bundles import bundle_export, bundle_request, bundle_secret_check
 from exhibits.choices import ReportLanguage
+from exhibits.reports.services import report_generate, report_request
 from haetae.cli import HaetaeCommand
 from haetae.errors import UsageError
 
@@ -51,7 +52,6 @@ class Command(HaetaeCommand):
             raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from exhibits.reports.services import report_generate, report_request
 
         actor = self.get_actor(options["actor"])
         case = case_for_command(
