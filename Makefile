@@ -45,6 +45,7 @@ run: migrate
 lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/python scripts/check_layers.py
 
 typecheck: venv
 	$(BIN)/mypy .

@@ -1,7 +1,7 @@
 """Hooks other apps register at start-up without importing detectors (and their heavy libraries).
 
 ``face_listeners`` are called inside detection_run's transaction with the run and its new face annotations
-(casefile uses it to match victims' reference photos; detection does not import casefile).
+(parties uses it to match victims' reference photos; detection does not import parties).
 """
 
 from collections.abc import Callable

@@ -31,7 +31,7 @@ def is_bank_admin(user: Caller) -> bool:
 
 
 def visible_case_ids(user: Caller) -> set[int]:
-    """Ids of the cases the user may see (casefile's need-to-know rule)."""
+    """Ids of the cases the user may see (the need-to-know rule of access.selectors)."""
     return set(case_list(user=user).values_list("pk", flat=True))
 
 

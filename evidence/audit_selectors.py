@@ -16,16 +16,17 @@ from django.db import connection
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
+from access.models import CaseMember
+from access.policy import POLICY, Action, user_pk
 from evidence import crypto, proofcheck
 from evidence.choices import CustodyAction
 from evidence.custody import event_leaf_hash
 from evidence.ledger import checkpoint_latest, checkpoint_signature_valid, event_inclusion_proof
-from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
+from evidence.models import Checkpoint, CustodyEvent
 from haetae.errors import AccessDenied, HaetaeError, NotFound
 
 Caller = AbstractBaseUser | AnonymousUser
 
-AUDITOR_ROLE = "auditor"
 LEDGER_PAGE_SIZE = 50
 
 
@@ -33,16 +34,13 @@ def _signed_in(user: Caller) -> bool:
     return bool(user.is_authenticated and getattr(user, "is_active", False))
 
 
-def _member_model() -> Any:
-    # evidence never imports casefile: the team model is reached through the case the item points to.
-    return EvidenceItem._meta.get_field("case").related_model._meta.get_field("members").related_model
-
-
 def audited_case_ids(*, user: Caller) -> QuerySet[Any]:
     """Ids of the cases on whose team the user is an auditor."""
     if not _signed_in(user):
-        return _member_model().objects.none().values("case_id")
-    return _member_model().objects.filter(user_id=user.pk, role=AUDITOR_ROLE).values("case_id")
+        return CaseMember.objects.none().values("case_id")
+    return CaseMember.objects.filter(user_id=user_pk(user), role__in=POLICY[Action.LEDGER_READ]).values(
+        "case_id"
+    )
 
 
 def is_auditor(*, user: Caller) -> bool:
@@ -160,7 +158,7 @@ def ledger_page(
 def ledger_actor_names(*, user: Caller) -> list[str]:
     """Suggestions for the actor filter: the usernames on the audited cases' teams (a scan of the ledger for
     its distinct actors would grow with it; other actors, e.g. an administrator, can be typed)."""
-    members = _member_model().objects.filter(case_id__in=audited_case_ids(user=user))
+    members = CaseMember.objects.filter(case_id__in=audited_case_ids(user=user))
     return sorted(set(members.values_list("user__username", flat=True)))
 
 

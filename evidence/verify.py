@@ -17,12 +17,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, QuerySet
 
+from access.models import Case
 from evidence import crypto, merkle
 from evidence.choices import CustodyAction
 from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event_leaf_hash
@@ -30,9 +31,6 @@ from evidence.ledger import checkpoint_signature_valid
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
 from evidence.vault import open_object, vault_recover
 from haetae.errors import HaetaeError, IntegrityFailure
-
-if TYPE_CHECKING:  # evidence never imports casefile at run time (dependencies point casefile → evidence)
-    from access.models import Case
 
 ProgressCallback = Callable[[str, int, int], None]
 """on_progress(phase, done, total): phases are 'content', 'ledger' and 'recording'."""
@@ -601,3 +599,33 @@ def vault_verify(
     run.check_ledger()
     checked = run.record(actor)
     return VerificationReport(ok=not run.failures, checked=checked, failures=run.failures, run=run.run_id)
+
+
+@dataclass(frozen=True)
+class EventCheck:
+    """One custody event of a chain, checked: its own fields hash to its leaf, and it names the previous
+    event's leaf (the genesis hash for the first)."""
+
+    event: CustodyEvent
+    leaf_ok: bool
+    link_ok: bool
+
+    @property
+    def chain_ok(self) -> bool:
+        return self.leaf_ok and self.link_ok
+
+
+def chain_check(events: Iterable[CustodyEvent]) -> list[EventCheck]:
+    """Check one chain's events, given in ledger order (what a page shows beside each event)."""
+    checks = []
+    previous = GENESIS_HASH
+    for event in events:
+        checks.append(
+            EventCheck(
+                event=event,
+                leaf_ok=event_leaf_hash(event) == event.leaf_hash,
+                link_ok=event.prev_hash == previous,
+            )
+        )
+        previous = event.leaf_hash
+    return checks

@@ -32,6 +32,8 @@ from django.utils import timezone
 from access.models import Case
 from access.policy import Action, require
 from access.selectors import case_get_for
+from detection.models import Annotation
+from detection.models.runs import ReviewStatus
 from evidence.choices import CustodyAction, ItemKind, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import CustodyEvent, EvidenceItem
@@ -194,9 +196,6 @@ def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
 
 
 def _category_chunk(ids: list[int], bases: dict[int, CategoryBasis]) -> None:
-    from detection.models import Annotation  # casefile → detection, never back
-    from detection.models.runs import ReviewStatus
-
     confirmed = (
         Annotation.objects.filter(item_id__in=ids, review_status=ReviewStatus.CONFIRMED)
         .select_related("reviewed_by")

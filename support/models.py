@@ -117,7 +117,7 @@ class TakedownRequest(models.Model):
     addressee = models.CharField(max_length=16, choices=TakedownAddressee.choices)
     platform = models.CharField(max_length=16, choices=TakedownPlatform.choices)
     target_url = models.URLField(max_length=2000)
-    # Free text (blank: none) until casefile.Channel is merged in; then a nullable FK to it beside this.
+    # Free text (blank: none) until it points at parties.Channel; then a nullable FK to it beside this.
     channel_reference = models.CharField(max_length=300, blank=True)
     addressee_contact = models.CharField(
         max_length=300, blank=True, help_text=_("where it went: report form, e-mail address, case desk")

@@ -12,6 +12,8 @@ from django.utils import timezone
 from access.models import Case
 from access.policy import POLICY, Action, require
 from access.selectors import case_get_for, case_list
+from detection.models import Annotation
+from detection.models.runs import ReviewStatus
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.models import CustodyEvent, EvidenceItem
 from haetae.errors import HaetaeError, NotFound
@@ -115,9 +117,6 @@ def takedown_get(*, case: Case, takedown_id: int) -> TakedownRequest:
 def victim_item_links(*, support_file: SupportFile) -> QuerySet[ItemPersonLink]:
     """The stored items linked to the victim as 'depicts' (confirmed and suspected, not withdrawn), each
     with how many PDQ hashes it has: references and digests for takedowns and exports, never content."""
-    from detection.models import Annotation  # casefile → detection, never back
-    from detection.models.runs import ReviewStatus
-
     pdq_count = (
         Annotation.objects.filter(item_id=OuterRef("item_id"), label=PDQ_LABEL)
         .exclude(review_status=ReviewStatus.REJECTED)

@@ -23,6 +23,8 @@ from django.utils import timezone
 from access.choices import CaseMemberRole
 from access.models import Case, CaseMember
 from access.policy import Action, require
+from detection.models import Annotation
+from detection.models.runs import ReviewStatus
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import EvidenceItem
@@ -754,9 +756,6 @@ def hash_list_entries(*, support_file: SupportFile) -> list[HashListEntry]:
     under the victim's consent would block someone else's content or nothing, and consent covers the
     material that depicts the victim, which a suspicion does not establish.
     """
-    from detection.models import Annotation  # casefile → detection, never back
-    from detection.models.runs import ReviewStatus
-
     links = (
         ItemPersonLink.objects.filter(
             person_id=support_file.person_id,

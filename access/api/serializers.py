@@ -1,6 +1,6 @@
 """Shapes of the cases API: cases, teams, authorities, people (by pseudonym), channels, links, the graph.
 
-Serializers validate and shape; the services in casefile/ write (and log). People appear by pseudonym:
+Serializers validate and shape; the services of each app write (and log). People appear by pseudonym:
 no serializer here has an identity field except ``IdentitySerializer``, which only the identity endpoint
 returns.
 """

@@ -7,7 +7,6 @@ items they can see, and of the other side of a cross-case match only that it exi
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -15,7 +14,9 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from access.models import Case
 from access.selectors import case_get_for
+from detection.alerts import match_alert_mark_seen
 from detection.banks import bank_create, bank_entry_add
 from detection.match_selectors import (
     hash_bank_list,
@@ -30,7 +31,7 @@ from detection.match_selectors import (
 from detection.models import BankEntry, HashBank, MatchAlert
 from detection.models.banks import HashBankKind
 from evidence.selectors import evidence_get_for
-from haetae.errors import NotFound, RejectedInput
+from haetae.errors import RejectedInput
 from haetae.toolkit import ErrorSerializer
 
 _DENIED = OpenApiResponse(ErrorSerializer, description="Your role may not do this.")
@@ -194,8 +195,6 @@ class HashBankViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = form.validated_data
         case = None
         if data.get("case"):
-            from access.models import Case
-
             case = Case.objects.filter(number=data["case"]).first()
             if case is None:
                 raise RejectedInput(f"no case numbered {data['case']!r}")
@@ -327,10 +326,5 @@ class MatchAlertViewSet(viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def seen(self, request: Request, pk: str) -> Response:
-        alert = self.get_queryset().filter(pk=int(pk)).first()
-        if alert is None:
-            raise NotFound(f"no match alert {pk} addressed to you")
-        if alert.seen_at is None:
-            MatchAlert.objects.filter(pk=alert.pk).update(seen_at=timezone.now())
-            alert.refresh_from_db()
+        alert = match_alert_mark_seen(alert_id=int(pk), user=request.user)
         return Response(_alert_body(alert, visible_case_ids(request.user)))

@@ -30,11 +30,11 @@ from detection.models import Annotation
 from detection.selectors import annotations_visible_to
 from detection.services import annotation_review
 from evidence.content import content_access_check, item_content_open
-from evidence.custody import GENESIS_HASH, event_leaf_hash
 from evidence.ledger import checkpoint_latest
 from evidence.models import EvidenceItem
 from evidence.previews import preview_serve
 from evidence.selectors import custody_events_for, evidence_get_for, evidence_visible_to, exposure_for
+from evidence.verify import chain_check
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import prepend_first
@@ -73,25 +73,20 @@ def _item_for(request: HttpRequest, pk: int) -> EvidenceItem:
 
 
 def custody_timeline(*, user: Any, item: EvidenceItem) -> dict[str, Any]:
-    """The item's custody events, each with its verification state: whether its own fields hash to its leaf
-    and it links to the previous event (the chain), and whether a signed checkpoint includes it yet."""
+    """The item's custody events, each with its verification state from the verifier (``chain_check``) and
+    whether a signed checkpoint includes it yet."""
     events = list(custody_events_for(user=user, item=item).select_related(None))
     checkpoint = checkpoint_latest()
-    rows = []
-    previous = GENESIS_HASH
-    for event in events:
-        leaf_ok = event_leaf_hash(event) == event.leaf_hash
-        link_ok = event.prev_hash == previous
-        previous = event.leaf_hash
-        rows.append(
-            {
-                "event": event,
-                "chain_ok": leaf_ok and link_ok,
-                "leaf_ok": leaf_ok,
-                "link_ok": link_ok,
-                "signed": checkpoint is not None and event.seq < checkpoint.tree_size,
-            }
-        )
+    rows = [
+        {
+            "event": check.event,
+            "chain_ok": check.chain_ok,
+            "leaf_ok": check.leaf_ok,
+            "link_ok": check.link_ok,
+            "signed": checkpoint is not None and check.event.seq < checkpoint.tree_size,
+        }
+        for check in chain_check(events)
+    ]
     return {
         "rows": rows,
         "checkpoint": checkpoint,
