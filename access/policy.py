@@ -23,7 +23,6 @@ from django.db.models import Case as CaseWhen
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, TextChoices, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from access.choices import CaseMemberRole, GlobalRole
 from access.models import BreakGlassGrant, Case, CaseMember
@@ -43,34 +42,35 @@ AUDITOR = CaseMemberRole.AUDITOR
 
 
 class Action(TextChoices):
-    """Everything a role set gates; each label is the phrase a refusal uses ("only … may <label>")."""
+    """Everything a role set gates. Each label is the phrase a refusal uses ("only … may <label>"), in English
+    like the other API and command messages."""
 
-    CASE_OPEN = "case_open", _("open a case")
-    CASE_CHANGE = "case_change", _("change the case")
-    TEAM_CHANGE = "team_change", _("change the team")
-    BREAK_GLASS_SEE = "break_glass_see", _("see who broke the glass on the case")
-    PEOPLE_RECORD = "people_record", _("record people, identities and legal authorities")
-    LINKS_RECORD = "links_record", _("record channels and observations, assert and withdraw links")
-    EVIDENCE_INGEST = "evidence_ingest", _("add evidence to it")
-    DETECTION_RUN = "detection_run", _("run detectors on its evidence")
-    FINDING_REVIEW = "finding_review", _("review findings")
-    BANK_MATCHES_SEE = "bank_matches_see", _("see hash-bank matches")
-    CONTENT_VIEW = "content_view", _("see evidence content and previews")
-    CONTENT_VIEW_SHARED = "content_view_shared", _("see the content of items in shared exhibits")
-    EXHIBIT_SUMMARY = "exhibit_summary", _("see exhibits as numbers, statuses and item references only")
-    EXHIBIT_DRAFT = "exhibit_draft", _("draft exhibits")
-    EXHIBIT_APPROVE = "exhibit_approve", _("approve exhibits")
-    EXHIBIT_SHARE = "exhibit_share", _("share and withdraw exhibits")
-    REPORT_REQUEST = "report_request", _("ask for reports")
-    REPORT_READ = "report_read", _("see report and bundle rows")
-    REPORT_DOWNLOAD = "report_download", _("download reports")
-    BUNDLE_EXPORT = "bundle_export", _("export bundles")
-    BUNDLE_DOWNLOAD = "bundle_download", _("download bundles")
-    INTERCHANGE_EXPORT = "interchange_export", _("export items for other tools")
-    LEDGER_READ = "ledger_read", _("read the custody ledger and access logs")
-    SUPPORT_READ = "support_read", _("see victim support records")
-    SUPPORT_WRITE = "support_write", _("change victim support records")
-    SUPPORT_NOTES = "support_notes", _("read and write restricted support notes")
+    CASE_OPEN = "case_open", "open a case"
+    CASE_CHANGE = "case_change", "change the case"
+    TEAM_CHANGE = "team_change", "change the team"
+    BREAK_GLASS_SEE = "break_glass_see", "see who broke the glass on the case"
+    PEOPLE_RECORD = "people_record", "record people, identities and legal authorities"
+    LINKS_RECORD = "links_record", "record channels and observations, assert and withdraw links"
+    EVIDENCE_INGEST = "evidence_ingest", "add evidence to it"
+    DETECTION_RUN = "detection_run", "run detectors on its evidence"
+    FINDING_REVIEW = "finding_review", "review findings"
+    BANK_MATCHES_SEE = "bank_matches_see", "see hash-bank matches"
+    CONTENT_VIEW = "content_view", "see evidence content and previews"
+    CONTENT_VIEW_SHARED = "content_view_shared", "see the content of items in shared exhibits"
+    EXHIBIT_SUMMARY = "exhibit_summary", "see exhibits as numbers, statuses and item references only"
+    EXHIBIT_DRAFT = "exhibit_draft", "draft exhibits"
+    EXHIBIT_APPROVE = "exhibit_approve", "approve exhibits"
+    EXHIBIT_SHARE = "exhibit_share", "share and withdraw exhibits"
+    REPORT_REQUEST = "report_request", "ask for reports"
+    REPORT_READ = "report_read", "see report and bundle rows"
+    REPORT_DOWNLOAD = "report_download", "download reports"
+    BUNDLE_EXPORT = "bundle_export", "export bundles"
+    BUNDLE_DOWNLOAD = "bundle_download", "download bundles"
+    INTERCHANGE_EXPORT = "interchange_export", "export items for other tools"
+    LEDGER_READ = "ledger_read", "read the custody ledger and access logs"
+    SUPPORT_READ = "support_read", "see victim support records"
+    SUPPORT_WRITE = "support_write", "change victim support records"
+    SUPPORT_NOTES = "support_notes", "read and write restricted support notes"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.

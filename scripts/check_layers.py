@@ -99,7 +99,7 @@ def check(root: Path = ROOT) -> list[str]:
                     if target in FLOOR and target != app:
                         problems.append(f"{where}:{node.lineno}: apps.get_model names another app ({target})")
                     continue
-                if not names:
+                if not names or not isinstance(node, ast.Import | ast.ImportFrom):
                     continue
                 top = names[0].split(".")[0]
                 nested = not isinstance(parents.get(node), ast.Module)

@@ -66,6 +66,7 @@ INTERCHANGE = {"lead", "investigator"}  # VICS and CASE/UCO exports of items
 PROSECUTOR = "prosecutor"  # sees only the items of shared exhibits (docs/exhibits.md)
 AUTHORS = {"lead", "investigator"}  # draft exhibits, ask for reports
 REPORT_READ = {"lead", "investigator", "analyst", "prosecutor", "auditor"}
+DOWNLOADERS = {"lead", "investigator", "prosecutor"}
 NO_MEDIA_ROLES = {"victim_support", "auditor"}  # never receive content or previews (DESIGN.md, invariant 4)
 TARGET_MARKERS = [
     "2024-TARGET-0001",
@@ -1158,7 +1159,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "get": Call(member=by_role(REPORT_READ, 200, 403)),
             # 202 runs the export job (helper "bundle"'s exhibits.bundles, merged at integration).
             "post": Call(
-                member=by_role(LEADS, 202, 403),
+                member=by_role(AUTHORS, 202, 403),  # access.policy: bundle_export is lead and investigator
                 data=lambda w: {
                     "exhibits": ["E-001"],
                     "recipient": "matrix prosecutor",
@@ -1174,11 +1175,12 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=lambda w: {"pk": NO_ID},
         methods={"get": Call(member=by_role(REPORT_READ, 200, 404))},
     ),
-    # The report is still queued: those who may download it are told to wait (400); the auditor never may.
+    # The report is still queued: those who may download it are told to wait (400); the auditor and the
+    # analyst never may (access.policy: report_download, bundle_download).
     "exhibits-api:report-download": Endpoint(
         kwargs=lambda w: {"pk": w.report.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"get": Call(member={**by_role(REPORT_READ - {"auditor"}, 400, 404), "auditor": 403})},
+        methods={"get": Call(member={**by_role(DOWNLOADERS, 400, 404), "auditor": 403, "analyst": 403})},
     ),
     "exhibits-api:bundle-detail": Endpoint(
         kwargs=lambda w: {"pk": w.bundle.pk},
@@ -1188,7 +1190,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "exhibits-api:bundle-download": Endpoint(
         kwargs=lambda w: {"pk": w.bundle.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"get": Call(member={**by_role(REPORT_READ - {"auditor"}, 400, 404), "auditor": 403})},
+        methods={"get": Call(member={**by_role(DOWNLOADERS, 400, 404), "auditor": 403, "analyst": 403})},
     ),
 }
 

@@ -22,6 +22,7 @@ from evidence.models import CustodyEvent, EvidenceItem
 from parties.choices import LinkConfidence
 from support.models import SupportFile
 from tests.factories import CaseMemberFactory, UserFactory
+from tests.factories_cases import case_opener
 from tests.support.factories_support import jpeg, link, pdq_annotate, person
 
 
@@ -38,7 +39,7 @@ def _json_out(command: str, *args: str, capsys: pytest.CaptureFixture[str]) -> d
 
 @pytest.mark.django_db
 def test_a_victims_support_from_upload_to_hash_export(capsys: pytest.CaptureFixture[str]) -> None:
-    lead = UserFactory.create(username="kim")
+    lead = case_opener(username="kim")  # an investigator: they open cases
     _json_out(
         "create_case",
         "2024-SEOUL-0007",

@@ -26,6 +26,7 @@ from evidence.models import CustodyEvent, EvidenceItem
 from evidence.proofcheck import verify_inclusion_proof
 from evidence.vault import object_path
 from tests.factories import UserFactory
+from tests.factories_cases import case_opener
 
 
 def _photo(seed: int, fmt: str) -> bytes:
@@ -76,7 +77,7 @@ def _run(command: str, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[
 
 @pytest.mark.django_db
 def test_a_seized_phone_through_the_vault(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    lead = UserFactory.create(username="kim")
+    lead = case_opener(username="kim")  # an investigator: they open cases
     outsider = UserFactory.create(username="lee")
     _, created = _run(
         "create_case",
