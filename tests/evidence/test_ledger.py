@@ -464,3 +464,17 @@ def test_proofs_check_in_a_process_without_django() -> None:
     canonical = json.dumps(altered_event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     tampered = {**payload, "leaf": canonical}
     assert len(check(tampered)) == 1
+
+
+def test_ledger_key_command_prints_the_anchor_for_bundle_verifiers() -> None:
+    public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+    out = io.StringIO()
+    call_command("ledger", "key", stdout=out)
+    assert public_key in out.getvalue() and f"key id: {crypto.public_key_id(public_key)}" in out.getvalue()
+    out = io.StringIO()
+    call_command("ledger", "key", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {
+        "algorithm": "Ed25519",
+        "public_key": public_key,
+        "key_id": crypto.public_key_id(public_key),
+    }

@@ -11,6 +11,7 @@ from django.urls import reverse
 from casefile import exhibits as services
 from casefile.choices import CaseMemberRole, GlobalRole, ReportStatus
 from casefile.models import ExportBundle, Report
+from evidence import crypto
 from tests.factories_access import jpeg_bytes, verified_login
 from tests.factories_cases import Team, item, team
 from tests.portal.browser import browser_sign_in
@@ -147,8 +148,12 @@ def test_verify_page_names_the_public_tools(language: str, heading: str, shared_
         "python -m evidence.bundle bundle.zip",
         "manage.py verify_bundle bundle.zip",
         "pdfdetach -list report.pdf",
+        "--agency-cert agency.pem",
     ):
         assert command in html
+    # The ledger key a bundle verifier is anchored by, with its key id to compare with the signed report.
+    public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+    assert public_key in html and crypto.public_key_id(public_key) in html and "NOT anchored" in html
     korean = _client(shared_case["prosecutor"])
     korean.cookies["django_language"] = "ko"
     page = korean.get(reverse("portal:prosecutor_verify"))
