@@ -27,8 +27,9 @@ from evidence import crypto, merkle
 from evidence.choices import CustodyAction
 from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event_leaf_hash
 from evidence.ledger import checkpoint_signature_valid
-from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
+from evidence.models import Acquisition, Checkpoint, CustodyEvent, EvidenceItem
 from evidence.proofcheck import checkpoint_signature_ok
+from evidence.records import acquisition_record_differences, item_record_differences
 from evidence.vault import open_object, vault_recover
 from evidence.witness import WitnessHead, WitnessRead, witness_read
 from haetae.errors import HaetaeError, IntegrityFailure
@@ -233,6 +234,8 @@ class _Run:
             done += 1
             self.progress("content", done, total)
         self._check_acquired_hashes(with_blob)
+        self._check_item_records()
+        self._check_acquisition_records()
 
     def _check_blob(
         self, sha256: str, blob_size: int, key_id: str, *, items: list[tuple[int, int | None]]
@@ -369,6 +372,69 @@ class _Run:
                     found="none",
                 )
             )
+
+    def _check_item_records(self) -> None:
+        """Each item's columns (and its blob's MD5 and SHA-1) equal what its first event recorded."""
+        first_events = (
+            CustodyEvent.objects.filter(
+                action__in=[CustodyAction.ACQUIRED, CustodyAction.REJECTED], item__in=self.items()
+            )
+            .select_related("item", "item__acquisition", "item__blob", "item__acquired_by")
+            .order_by("seq")
+        )
+        seen: set[int] = set()
+        for event in first_events.iterator(chunk_size=_ITEM_CHUNK):
+            item = event.item
+            if item is None or item.pk in seen:
+                continue
+            seen.add(item.pk)
+            for difference in item_record_differences(item, event):
+                self.fail(
+                    _failure(
+                        "item_record",
+                        f"Item {item.pk}'s {difference.field} in the database is {difference.found!r}, but "
+                        f"its `{event.action}` custody event (event {event.seq}) recorded "
+                        f"{difference.recorded!r}: the record was changed after acquisition. The ledger's "
+                        "value is the one taken at seizure; restore the row from backup and investigate "
+                        "before presenting the item.",
+                        item=item.pk,
+                        event=event.seq,
+                        expected=difference.recorded,
+                        found=difference.found,
+                    )
+                )
+
+    def _check_acquisition_records(self) -> None:
+        """Each acquisition's columns equal what its started and completed events recorded."""
+        acquisitions = Acquisition.objects.all()
+        events = CustodyEvent.objects.filter(
+            action__in=[CustodyAction.ACQUISITION_STARTED, CustodyAction.ACQUISITION_COMPLETED],
+            item__isnull=True,
+        ).order_by("seq")
+        if self.case is not None:
+            acquisitions = acquisitions.filter(case=self.case)
+            events = events.filter(case=self.case)
+        recorded: dict[tuple[Any, str], CustodyEvent] = {}
+        for row in events.iterator(chunk_size=_EVENT_CHUNK):
+            recorded.setdefault(((row.details or {}).get("acquisition"), row.action), row)
+        for acquisition in acquisitions.order_by("pk").iterator(chunk_size=_ITEM_CHUNK):
+            started = recorded.get((acquisition.pk, CustodyAction.ACQUISITION_STARTED))
+            completed = recorded.get((acquisition.pk, CustodyAction.ACQUISITION_COMPLETED))
+            for difference in acquisition_record_differences(acquisition, started, completed):
+                event = completed if difference.field in {"manifest_sha256", "finished_at"} else started
+                self.fail(
+                    _failure(
+                        "acquisition_record",
+                        f"Acquisition {acquisition.pk}'s {difference.field} in the database is "
+                        f"{difference.found!r}, but its `{event.action if event else ''}` custody event "
+                        f"(event {event.seq if event else ''}) recorded {difference.recorded!r}: the record "
+                        "was changed after the acquisition. The ledger's value is the one recorded at the "
+                        "scene; restore the row from backup and investigate.",
+                        event=event.seq if event else None,
+                        expected=difference.recorded,
+                        found=difference.found,
+                    )
+                )
 
     # -- ledger and checkpoints ---------------------------------------------------------------------------
 
