@@ -1059,6 +1059,33 @@ def _check_events(
     return chains
 
 
+# Manifest item field ← where the `acquired` event's leaf data records it (details, or the event itself).
+_ITEM_FACTS = {
+    "name": ("details", "original_name"),
+    "path": ("details", "original_path"),
+    "source": ("details", "source"),
+    "mime": ("details", "mime"),
+    "size": ("details", "size"),
+    "md5": ("details", "md5"),
+    "sha1": ("details", "sha1"),
+    "acquired_at": ("details", "acquired_at"),
+    "acquisition": ("details", "acquisition"),
+    "acquired_by": ("event", "actor_name"),
+    "seizure_reference": ("event", "legal_authority"),
+}
+
+
+def _acquired_facts(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts about an item that its `acquired` leaf records (older leaves record fewer)."""
+    details = event.get("details") if isinstance(event.get("details"), Mapping) else {}
+    facts = {}
+    for name, (where, key) in _ITEM_FACTS.items():
+        source = details if where == "details" else event
+        if key in source:  # type: ignore[operator]
+            facts[name] = source[key]  # type: ignore[index]
+    return facts
+
+
 def _check_items(
     manifest: Mapping[str, Any], chains: Mapping[int, list[dict[str, Any]]], result: Result
 ) -> dict[int, Mapping[str, Any]]:
@@ -1090,6 +1117,15 @@ def _check_items(
                 part, "its 'acquired' custody event does not record the SHA-256 the manifest gives the item"
             )
             broken = True
+        else:
+            for name, recorded in _acquired_facts(acquired[0]).items():
+                if name in item and item[name] != recorded:
+                    result.fail(
+                        part,
+                        f"its {name} in the manifest ({item[name]!r}) is not what its 'acquired' custody "
+                        f"event recorded at seizure ({recorded!r}): the item's record was altered",
+                    )
+                    broken = True
         if not broken:
             result.ok(f"{part}: custody chain of {len(chain)} events unbroken from acquisition")
     for exhibit in manifest.get("exhibits") or []:

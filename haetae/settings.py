@@ -19,6 +19,9 @@ DATA_DIR = Path(os.environ.get("HAETAE_DATA_DIR") or BASE_DIR / "var").resolve()
 VAULT_DIR = DATA_DIR / "vault"
 MASTER_KEY_FILE = Path(os.environ.get("HAETAE_MASTER_KEY_FILE") or DATA_DIR / "keys" / "master.key")
 LEDGER_KEY_FILE = Path(os.environ.get("HAETAE_LEDGER_KEY_FILE") or DATA_DIR / "keys" / "ledger-ed25519.key")
+# Every signed tree head is also appended here, outside the database, so that removing the newest events
+# and checkpoints from the database shows in `manage.py verify` (docs/ledger.md, "The witness file").
+LEDGER_WITNESS_FILE = Path(os.environ.get("HAETAE_LEDGER_WITNESS_FILE") or DATA_DIR / "ledger-witness.jsonl")
 
 DEBUG = _env_flag("HAETAE_DEBUG", False)
 SECRET_KEY_FILE = DATA_DIR / "keys" / "django-secret.key"
@@ -170,6 +173,9 @@ CELERY_TASK_ROUTES = {
     "detection.tasks.*": {"queue": "detect"},
     "casefile.tasks.*": {"queue": "reports"},
 }
+# Sign a checkpoint when a transaction that appended to the ledger commits (one per transaction, however
+# many events it appended), in every deployment mode; Celery beat's schedule below is then only a backstop.
+HAETAE_CHECKPOINT_ON_COMMIT = _env_flag("HAETAE_CHECKPOINT_ON_COMMIT", True)
 CELERY_BEAT_SCHEDULE = {
     "ledger-checkpoint": {
         "task": "evidence.tasks.ledger_checkpoint_task",

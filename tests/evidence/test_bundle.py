@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from evidence import bundle as verifier
 from evidence import merkle
 from evidence.ledger import checkpoint_create
+from evidence.models import EvidenceItem
+from haetae.errors import IntegrityFailure
 from tests.casefile.bundle_fixtures import pii_calls, scenario, signed_pdf, x25519_pair
 from tests.casefile.test_bundles import edit_manifest, export, hex_flip, ledger_key, rewrite, run_verifier
 from tests.factories_cases import team, victim
@@ -288,3 +290,39 @@ def test_an_item_without_its_original_is_named(tmp_path: Path, pii_calls: Any) -
             copy.writestr(info, edit_manifest(drop)(data) if info.filename == "manifest.json" else data)
     code, output = run_verifier(tmp_path / "dropped.zip")
     assert code == 1 and f"[item {dropped['item']}] has 0 encrypted originals" in output
+
+
+@pytest.mark.django_db
+def test_an_export_after_an_item_record_was_rewritten_is_refused(tmp_path: Path, pii_calls: Any) -> None:
+    s = scenario(tmp_path)
+    photo = s.items[0]
+    EvidenceItem.objects.filter(pk=photo.pk).update(original_name="holiday.jpg")
+    with pytest.raises(IntegrityFailure) as refused:
+        export(s, tmp_path)
+    assert f"item {photo.pk}'s database record no longer matches its `acquired` custody event" in str(
+        refused.value
+    )
+    assert "original_name is 'holiday.jpg', recorded 'astronaut.jpg'" in str(refused.value)
+    assert not (tmp_path / "out" / "bundle.zip").exists()
+
+
+@pytest.mark.django_db
+def test_the_verifier_holds_manifest_items_to_their_acquired_leaf(tmp_path: Path, pii_calls: Any) -> None:
+    s = scenario(tmp_path)
+    path, _private = export(s, tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert {"name", "path", "source", "acquired_at", "acquired_by", "seizure_reference"} <= set(
+        manifest["items"][0]
+    )
+    photo = s.items[0].pk
+
+    def rename(m: dict[str, Any]) -> None:
+        next(i for i in m["items"] if i["id"] == photo)["name"] = "holiday.jpg"
+
+    code, output = run_verifier(rewrite(path, tmp_path / "n.zip", "manifest.json", edit_manifest(rename)))
+    assert code == 1
+    assert (
+        f"[item {photo}] its name in the manifest ('holiday.jpg') is not what its 'acquired' custody event "
+        "recorded at seizure ('astronaut.jpg')"
+    ) in output

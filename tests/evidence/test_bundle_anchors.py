@@ -104,6 +104,10 @@ def forge(genuine: Path, target: Path, *, report_pdf: bytes | None = None) -> Pa
             size=len(data),
         )
     hashes = {item["id"]: item["sha256"] for item in manifest["items"]}
+    facts = {
+        item["id"]: {name: item[name] for name in ("sha256", "md5", "sha1", "size")}
+        for item in manifest["items"]
+    }
     # Every chain rebuilt: each event's hashes follow the new originals, each prev_hash the new leaves.
     previous: dict[int, str] = {}
     leaves: dict[int, bytes] = {}
@@ -114,6 +118,8 @@ def forge(genuine: Path, target: Path, *, report_pdf: bytes | None = None) -> Pa
             for name in ("sha256_before", "sha256_after"):
                 if payload.get(name):
                     payload[name] = hashes[item_id]
+            if payload.get("action") == "acquired":  # what the leaf recorded at seizure follows them too
+                payload["details"].update(facts[item_id])
             payload["prev_hash"] = previous.get(item_id, verifier.GENESIS_HASH)
         event["leaf_data"] = json.dumps(payload, sort_keys=True, separators=(",", ":"))
         leaf = merkle.leaf_hash(event["leaf_data"].encode())

@@ -30,6 +30,7 @@ from evidence.ledger import (
 from evidence.ledger_sql import create_statements, drop_statements
 from evidence.models import Checkpoint, CustodyEvent
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
+from tests.db_roles import database_owner
 from tests.factories import CaseFactory, stored_item
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +63,8 @@ class tampered_ledger:
     """Lift the append-only triggers for a moment, as a superuser attacking the database could."""
 
     def __enter__(self) -> None:
+        self.owner = database_owner()
+        self.owner.__enter__()
         with connection.cursor() as cursor:
             for sql in drop_statements(connection.vendor):
                 cursor.execute(sql)
@@ -70,6 +73,7 @@ class tampered_ledger:
         with connection.cursor() as cursor:
             for sql in create_statements(connection.vendor):
                 cursor.execute(sql)
+        self.owner.__exit__(None, None, None)
 
 
 @pytest.mark.django_db
