@@ -35,7 +35,7 @@ class Command(HaetaeCommand):
                 *(
                     [
                         "  .venv/bin/python manage.py totp_enrol YOURNAME  # admin sign-in asks a TOTP code",
-                        "  (HAETAE_REQUIRE_TOTP=0 turns that off for a local trial; 'check' then warns)",
+                        "  (a local trial on this machine only: HAETAE_LOCAL_TRIAL=1 make run, no code asked)",
                     ]
                     if getattr(settings, "HAETAE_REQUIRE_TOTP", False)
                     else []
