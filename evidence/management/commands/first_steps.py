@@ -35,7 +35,7 @@ class Command(HaetaeCommand):
                 *(
                     [
                         "  .venv/bin/python manage.py totp_enrol YOURNAME  # admin sign-in asks a TOTP code",
-                        "  (a local trial on this machine only: HAETAE_LOCAL_TRIAL=1 make run, no code asked)",
+                        "  (for a trial on this machine alone: HAETAE_LOCAL_TRIAL=1 make run asks no code)",
                     ]
                     if getattr(settings, "HAETAE_REQUIRE_TOTP", False)
                     else []
