@@ -128,7 +128,8 @@ def findings_by_detector(findings: list[Annotation]) -> dict[str, Any]:
     by_detector: dict[tuple[str, str], list[Annotation]] = {}
     for finding in findings:
         by_detector.setdefault((finding.detector_name, finding.detector_version), []).append(finding)
-    groups, nothing_found = [], []
+    groups: list[dict[str, Any]] = []
+    nothing_found: list[dict[str, Any]] = []
     for (name, version), rows in by_detector.items():
         if all(row.category == ABSENCE_CATEGORY for row in rows):
             nothing_found.append(

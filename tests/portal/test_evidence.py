@@ -3,7 +3,7 @@ findings review, matches, reveal (reason first, one `viewed` event, never cached
 exposure count; and every refusal."""
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.test import Client
@@ -339,15 +339,14 @@ def test_grouping_puts_a_detectors_findings_together_and_counts_what_waits_for_r
             self.detector_name, self.detector_version = detector, "1"
             self.label, self.category, self.review_status = label, category, review
 
-    grouped = evidence_views.findings_by_detector(
-        [
-            Row("nudenet", "FACE_FEMALE", "face"),
-            Row("jpeg", "jpeg_quality", "forensic_indicator"),
-            Row("nudenet", "FEET_EXPOSED", "exposed", review="confirmed"),
-            Row("c2pa", "c2pa_none", "not_probative"),
-            Row("nudenet", "FACE_FEMALE", "face"),
-        ]  # type: ignore[list-item]
-    )
+    rows = [
+        Row("nudenet", "FACE_FEMALE", "face"),
+        Row("jpeg", "jpeg_quality", "forensic_indicator"),
+        Row("nudenet", "FEET_EXPOSED", "exposed", review="confirmed"),
+        Row("c2pa", "c2pa_none", "not_probative"),
+        Row("nudenet", "FACE_FEMALE", "face"),
+    ]
+    grouped = evidence_views.findings_by_detector(cast(list[Annotation], rows))
     nudenet, jpeg = grouped["groups"]
     assert (nudenet["detector"], len(nudenet["findings"]), nudenet["to_review"]) == ("nudenet", 3, 2)
     assert nudenet["signal_labels"] == ["FACE_FEMALE", "FEET_EXPOSED"]
