@@ -1,6 +1,7 @@
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from detection.models import Annotation, DetectionRun
@@ -15,7 +16,7 @@ def _faces_stored(run: "DetectionRun", annotations: "list[Annotation]") -> None:
 
 class CasefileConfig(AppConfig):
     name = "casefile"
-    verbose_name = "Cases"
+    verbose_name = _("Cases")
 
     def ready(self) -> None:
         # New face annotations are matched against victims' reference photos (detection does not import us).

@@ -297,10 +297,21 @@ _enum_names.update(
     }
 )
 # --- access: staff sign-in (TOTP via django-otp, throttling via django-axes), break-glass, previews ---
-# Both protections are on unless HAETAE_DEBUG is; switching either off is reported by a system check
+# Both protections are on unless HAETAE_LOCAL_TRIAL is; switching either off is reported by a system check
 # (haetae.W001, haetae.W002) on every runserver/check/migrate. See docs/access.md.
-HAETAE_REQUIRE_TOTP = _env_flag("HAETAE_REQUIRE_TOTP", not DEBUG)
-HAETAE_LOGIN_THROTTLE = _env_flag("HAETAE_LOGIN_THROTTLE", not DEBUG)
+# The trial is not DEBUG: debug pages list URL patterns and settings to whoever hits an error.
+HAETAE_LOCAL_TRIAL = _env_flag("HAETAE_LOCAL_TRIAL", False)
+if HAETAE_LOCAL_TRIAL:
+    from haetae.local_trial import check_hosts
+
+    check_hosts(ALLOWED_HOSTS)
+HAETAE_REQUIRE_TOTP = _env_flag("HAETAE_REQUIRE_TOTP", not HAETAE_LOCAL_TRIAL)
+HAETAE_LOGIN_THROTTLE = _env_flag("HAETAE_LOGIN_THROTTLE", not HAETAE_LOCAL_TRIAL)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "haetae.local_trial.LocalTrialMiddleware",
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("haetae.local_trial.local_trial")  # type: ignore[index]
 INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "haetae.admin_site.HaetaeAdminConfig"
 INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static", "axes"]
 MIDDLEWARE.insert(

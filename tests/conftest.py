@@ -1,7 +1,7 @@
 """Suite-wide fixtures: a private data dir per test, real services under CI, ledger-aware flushes."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -10,6 +10,13 @@ from django.core.management.commands import flush
 from evidence import ledger_sql
 
 REQUIRE_SERVICES = os.environ.get("HAETAE_REQUIRE_SERVICES") == "true"
+
+
+def is_ci(environ: Mapping[str, str]) -> bool:
+    """CI=true (as `.ci/run` sets) or HAETAE_REQUIRE_SERVICES=true: a missing fixture is a broken checkout."""
+    return environ.get("HAETAE_REQUIRE_SERVICES") == "true" or environ.get("CI", "").lower() in ("true", "1")
+
+
 PDQ_TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "pdq"
 APP_ROLE_SQL = Path(__file__).resolve().parent.parent / "scripts" / "pg-app-role.sql"
 
@@ -94,11 +101,19 @@ def _flush_around_ledger_triggers(self, **options):
 setattr(flush.Command, "handle", _flush_around_ledger_triggers)  # noqa: B010 - patched for tests only
 
 
+def require_testdata(path: Path, *, under_ci: bool) -> Path:
+    """The test-data folder, or a skip on a developer's machine and a failure under CI when it is missing."""
+    if path.is_dir():
+        return path
+    message = f"PDQ conformance images not found at {path} (../shared/testdata/pdq)"
+    if under_ci:
+        pytest.fail(f"{message}; under CI these tests must run, so put the images there", pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture
 def pdq_testdata() -> Iterator[Path]:
-    if not PDQ_TESTDATA.is_dir():
-        pytest.skip(f"PDQ conformance images not found at {PDQ_TESTDATA} (../shared/testdata/pdq)")
-    yield PDQ_TESTDATA
+    yield require_testdata(PDQ_TESTDATA, under_ci=is_ci(os.environ))
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from casefile.models.case import Case
 
@@ -25,6 +26,8 @@ class BreakGlassGrant(models.Model):
     )
 
     class Meta:
+        verbose_name = _("break-glass grant")
+        verbose_name_plural = _("break-glass grants")
         ordering = ["-granted_at", "-id"]
         indexes = [models.Index(fields=["user", "case", "expires_at"])]
 

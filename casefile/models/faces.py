@@ -38,6 +38,8 @@ class ReferencePhoto(models.Model):
     withdrawn_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("reference photo")
+        verbose_name_plural = _("reference photos")
         ordering = ["person", "id"]
 
     def __str__(self) -> str:
