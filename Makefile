@@ -6,10 +6,12 @@ STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | sha25
 
 .PHONY: run test lint typecheck fmt pytest migrate lock bench clean-venv sysdeps sysdeps-test assets
 
-$(STAMP): requirements.lock pyproject.toml
+# The lock is complete (uv resolves every dependency), so it is installed with --no-deps: that keeps out what
+# requirements-overrides.txt removed (torch and opencv-python, declared by the watermark tests' encoder).
+$(STAMP): requirements.lock pyproject.toml requirements-overrides.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --editable .
 	@rm -f $(VENV)/.installed-*
 	@touch $(STAMP)
@@ -60,7 +62,8 @@ fmt: venv
 	$(BIN)/ruff check --fix .
 
 lock:
-	uv pip compile pyproject.toml --all-extras --generate-hashes --python-version 3.11 -o requirements.lock
+	uv pip compile pyproject.toml --all-extras --generate-hashes --python-version 3.11 \
+		--override requirements-overrides.txt -o requirements.lock
 
 bench: venv
 	$(BIN)/python bench/p1_hashing.py

@@ -30,6 +30,8 @@ class Offence(models.Model):
     sort_order = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("offence")
+        verbose_name_plural = _("offences")
         ordering = ["sort_order", "code"]
 
     def __str__(self) -> str:
@@ -63,6 +65,8 @@ class Case(models.Model):
     content_requires_legal_basis = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
         ordering = ["-opened_at"]
 
     def __str__(self) -> str:
@@ -83,6 +87,8 @@ class CaseMember(models.Model):
     )
 
     class Meta:
+        verbose_name = _("case member")
+        verbose_name_plural = _("case members")
         constraints = [models.UniqueConstraint(fields=["case", "user"], name="casemember_unique_user")]
 
     def __str__(self) -> str:
@@ -106,6 +112,8 @@ class LegalAuthority(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("legal authority")
+        verbose_name_plural = _("legal authorities")
         ordering = ["issued_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "kind", "number"], name="legalauthority_unique_number")
@@ -133,6 +141,8 @@ class BreakGlassGrant(models.Model):
     )
 
     class Meta:
+        verbose_name = _("break-glass grant")
+        verbose_name_plural = _("break-glass grants")
         ordering = ["-granted_at", "-id"]
         indexes = [models.Index(fields=["user", "case", "expires_at"])]
 

@@ -2,6 +2,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from detection.registry import Detector
@@ -24,7 +25,7 @@ class DetectionConfig(AppConfig):
     """Detectors, annotations, hash banks, model packs."""
 
     name = "detection"
-    verbose_name = "Detection"
+    verbose_name = _("Detection")
 
     def ready(self) -> None:
         # Enabled model packs and video frame adapters join the registry.

@@ -1,11 +1,12 @@
 """The vault: blobs, evidence items, acquisitions, the custody ledger and its checkpoints."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class EvidenceConfig(AppConfig):
     name = "evidence"
-    verbose_name = "Evidence vault"
+    verbose_name = _("Evidence vault")
 
     def ready(self) -> None:
         # The ground floor records case events in our ledger and counts our items without importing us.

@@ -1,6 +1,6 @@
 """Offline verifier of a Haetae export bundle: one file, Python's standard library and pyca ``cryptography``.
 
-A defence expert can copy this single file anywhere and run ``python3 bundle.py FILE.zip [--key FILE]``
+A defence expert can copy this single file anywhere and run ``python3 bundle.py FILE.zip --ledger-key HEX``
 (inside Haetae: ``python -m evidence.bundle`` or ``manage.py verify_bundle``). It imports nothing else of
 Haetae: the RFC 9162 proof checks and the checkpoint note are repeated here from ``evidence/merkle.py`` and
 ``evidence/proofcheck.py`` (which need the ``evidence`` package), and the tests check both agree.
@@ -15,7 +15,14 @@ It checks, reporting every failure by the part of the bundle it concerns:
 - with ``--key`` (the recipient's X25519 private key) or ``--passphrase-file``: decrypts each original and
   checks its SHA-256, MD5 and SHA-1 against the hashes taken at acquisition.
 
-Exit status: 0 when everything holds, 1 listing each failure, 2 for a usage error.
+A bundle must be *anchored* from outside the ZIP, or it is refused (everything inside it can be rebuilt
+under a forger's own key): by ``--ledger-key`` (the ledger public key obtained from the agency), or by
+``--agency-cert`` (the agency's certificate or CA): the report's signature must chain to it, not be the
+development signer's, and its embedded manifest must name the bundle's ledger key, item hashes and a
+checkpoint the bundle extends.
+
+Exit status: 0 when everything holds and the bundle is anchored, 1 listing each failure (an unanchored
+bundle included), 2 for a usage error.
 """
 
 import argparse
@@ -29,6 +36,7 @@ import struct
 import sys
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -378,6 +386,8 @@ class PdfSignature:
     byte_range: tuple[int, int, int, int]
     certificate_sha256: str
     subject: str
+    certificate: x509.Certificate
+    chain: list[x509.Certificate]  # every certificate the CMS carries (the signer's included)
 
 
 def _pdf_signature_ranges(pdf: bytes) -> list[tuple[int, int, int, int]]:
@@ -477,6 +487,8 @@ def pdf_signature_check(pdf: bytes) -> PdfSignature:
         byte_range=(a, b, c, d),
         certificate_sha256=cert.fingerprint(hashes.SHA256()).hex(),
         subject=cert.subject.rfc4514_string(),
+        certificate=cert,
+        chain=certs,
     )
 
 
@@ -504,6 +516,7 @@ class Result:
     failures: list[tuple[str, str]] = field(default_factory=list)
     passed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)  # what, from outside the ZIP, vouches for the bundle
 
     def fail(self, part: str, message: str) -> None:
         self.failures.append((part, message))
@@ -519,6 +532,302 @@ class Decryption:
     private_key: x25519.X25519PrivateKey | None = None
     passphrase: bytes | None = None
     extract_to: Path | None = None
+
+
+# --- anchors: what ties a bundle to the agency, from outside the ZIP ---
+# The development signer's certificate (exhibits/reports/signing.py) is self-signed on every installation:
+# a report it signs is "not for court", so it never vouches for a bundle whatever certificate is given.
+DEV_SIGNER_MARKS = ("Haetae development signer", "Haetae (development installation)")
+MAX_CHAIN_LENGTH = 8
+
+
+def ledger_key_id(public_key_hex: str) -> str:
+    """The key id that reports, the portal and ``manage.py ledger key`` print: SHA-256 of the raw key."""
+    raw = _hex(public_key_hex, 32)
+    return hashlib.sha256(raw).hexdigest()[:16] if raw else "?"
+
+
+def load_ledger_key(value: str) -> str:
+    """The trusted ledger key as 64 lowercase hex digits, from the hex itself or a file holding it.
+
+    The file may hold the 64 hex digits, the raw 32 bytes, base64 of them, or a PEM Ed25519 public key.
+    """
+    if _hex(value.strip().lower(), 32) is not None:
+        return value.strip().lower()
+    try:
+        data = Path(value).read_bytes()
+    except OSError:
+        raise KeyFileError(
+            f"--ledger-key {value!r} is neither 64 hex digits nor a readable file: give the ledger public "
+            "key the agency published (hex, or a file holding it)"
+        ) from None
+    text = data.strip()
+    if text.startswith(b"-----BEGIN"):
+        try:
+            key = serialization.load_pem_public_key(text)
+        except (ValueError, TypeError) as exc:
+            raise KeyFileError(f"ledger key file {value} is PEM but cannot be read ({exc})") from None
+        if not isinstance(key, ed25519.Ed25519PublicKey):
+            raise KeyFileError(f"ledger key file {value} holds a {type(key).__name__} key, not Ed25519")
+        return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw).hex()
+    try:
+        as_text = text.decode("ascii").lower()
+    except UnicodeDecodeError:
+        as_text = ""
+    if _hex(as_text, 32) is not None:
+        return as_text
+    if len(data) == 32:
+        return data.hex()
+    try:
+        decoded = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        decoded = b""
+    if len(decoded) == 32:
+        return decoded.hex()
+    raise KeyFileError(
+        f"ledger key file {value} holds neither 64 hex digits, nor 32 raw bytes, nor base64 of them, nor a "
+        "PEM Ed25519 public key"
+    )
+
+
+def load_certificates(data: bytes, *, what: str) -> list[x509.Certificate]:
+    """Every certificate in a PEM file (one or more) or a single DER certificate."""
+    try:
+        if b"-----BEGIN" in data:
+            certificates = x509.load_pem_x509_certificates(data)
+        else:
+            certificates = [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise KeyFileError(f"{what} holds no readable X.509 certificate, PEM or DER ({exc})") from None
+    return certificates
+
+
+def is_development_certificate(cert: x509.Certificate) -> bool:
+    names = [str(attribute.value) for attribute in [*cert.subject, *cert.issuer]]
+    return any(mark in name for name in names for mark in DEV_SIGNER_MARKS)
+
+
+def _fingerprint(cert: x509.Certificate) -> bytes:
+    return cert.fingerprint(hashes.SHA256())
+
+
+def _is_ca(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+    if cert.issuer != issuer.subject or not _is_ca(issuer):
+        return False
+    try:
+        cert.verify_directly_issued_by(issuer)
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
+
+
+def certificate_chains_to(
+    cert: x509.Certificate, carried: list[x509.Certificate], anchors: list[x509.Certificate]
+) -> bool:
+    """Is ``cert`` one of ``anchors``, or issued (through CA certificates the signature carries) by one?
+
+    Signatures up the chain are checked; validity periods and revocation are not (``pdfsig`` and the
+    agency's PKI answer those), so an expired or revoked agency certificate still needs a human's look.
+    """
+    trusted = {_fingerprint(anchor) for anchor in anchors}
+    current, seen = cert, set()
+    for _ in range(MAX_CHAIN_LENGTH):
+        if _fingerprint(current) in trusted or any(_issued_by(current, anchor) for anchor in anchors):
+            return True
+        seen.add(_fingerprint(current))
+        issuer = next((c for c in carried if _fingerprint(c) not in seen and _issued_by(current, c)), None)
+        if issuer is None:
+            return False
+        current = issuer
+    return False
+
+
+_PDF_OBJECT = re.compile(rb"(?:^|[\r\n])[ \t]*(\d+)[ \t]+\d+[ \t]+obj\b")
+_PDF_STREAM = re.compile(rb"\bstream\r?\n")
+
+
+def pdf_embedded_manifest(pdf: bytes) -> bytes:
+    """The bytes of the PDF's embedded ``manifest.json`` (its associated file); raises ValueError if none.
+
+    A small reader for what Haetae's reports write (classic cross-reference tables, the file stream
+    Flate-compressed); the newest definition of each object wins, as after an incremental update. What it
+    reads lies inside the signed byte ranges, so the agency's signature covers it.
+    """
+    objects: dict[int, int] = {}
+    for match in _PDF_OBJECT.finditer(pdf):
+        objects[int(match.group(1))] = match.end()
+
+    def head(number: int) -> tuple[bytes, int | None]:
+        """The object's dictionary text and, for a stream, where its data starts."""
+        start = objects[number]
+        end = pdf.find(b"endobj", start)
+        end = len(pdf) if end < 0 else end
+        stream = _PDF_STREAM.search(pdf, start, end)
+        return (pdf[start : stream.start()], stream.end()) if stream else (pdf[start:end], None)
+
+    specs = []
+    for number in objects:
+        text, _ = head(number)
+        if re.search(rb"/Type\s*/Filespec", text) and re.search(rb"/U?F\s*\(manifest\.json\)", text):
+            specs.append(text)
+    if len(specs) != 1:
+        raise ValueError(
+            "the report has no embedded manifest.json"
+            if not specs
+            else f"the report embeds {len(specs)} files named manifest.json, not one"
+        )
+    reference = re.search(rb"/EF\s*<<[^>]*?/F\s+(\d+)\s+\d+\s+R", specs[0])
+    if reference is None or int(reference.group(1)) not in objects:
+        raise ValueError("the report's manifest.json file specification names no embedded file stream")
+    text, data_start = head(int(reference.group(1)))
+    if data_start is None or not re.search(rb"/Type\s*/EmbeddedFile", text):
+        raise ValueError("the report's manifest.json is not an embedded file stream")
+    length = re.search(rb"/Length\s+(\d+)(\s+\d+\s+R)?", text)
+    if length is None:
+        raise ValueError("the report's embedded manifest.json has no /Length")
+    size = int(length.group(1))
+    if length.group(2):  # an indirect length: the object holds the number
+        if size not in objects:
+            raise ValueError("the embedded manifest's /Length names a missing object")
+        value = head(size)[0].strip()
+        if not value.isdigit():
+            raise ValueError("the embedded manifest's /Length object is not a number")
+        size = int(value)
+    data = pdf[data_start : data_start + size]
+    filters = re.findall(rb"/(\w+)", (re.search(rb"/Filter\s*(\[[^\]]*\]|/\w+)", text) or [b"", b""])[1])
+    if re.search(rb"/DecodeParms", text) or any(name != b"FlateDecode" for name in filters):
+        raise ValueError(
+            f"the embedded manifest uses filters {[f.decode() for f in filters]} with parameters; only "
+            "plain FlateDecode is read"
+        )
+    for _ in filters:
+        try:
+            data = zlib.decompress(data)
+        except zlib.error as exc:
+            raise ValueError(f"the embedded manifest cannot be decompressed ({exc})") from None
+    checksum = re.search(rb"/CheckSum\s*<([0-9A-Fa-f]{32})>", text)
+    if (
+        checksum
+        and hashlib.md5(data, usedforsecurity=False).hexdigest() != checksum.group(1).decode().lower()
+    ):
+        raise ValueError("the embedded manifest does not match its recorded /CheckSum")
+    return data
+
+
+@dataclass
+class ReportAnchor:
+    """What the agency-signed report vouches for: its manifest, checked against the agency certificate."""
+
+    signature: PdfSignature
+    manifest: Mapping[str, Any]
+
+
+def _report_anchor(
+    pdf: bytes, agency: list[x509.Certificate], part: str, result: Result
+) -> ReportAnchor | None:
+    """The report's embedded manifest, if the report's signature chains to the agency's certificate."""
+    try:
+        signature = pdf_signature_check(pdf)
+    except (ValueError, IndexError) as exc:
+        result.fail(part, f"cannot anchor the bundle: its PAdES signature does not verify ({exc})")
+        return None
+    if is_development_certificate(signature.certificate):
+        result.fail(
+            part,
+            f"is signed by the development signer ({signature.subject}), which is not for court: it cannot "
+            "anchor the bundle; ask the agency for a report signed with its certificate",
+        )
+        return None
+    if not certificate_chains_to(signature.certificate, signature.chain, agency):
+        result.fail(
+            part,
+            f"is signed by {signature.subject} (certificate SHA-256 {signature.certificate_sha256}), which "
+            "is neither the certificate given with --agency-cert nor issued by it: the report is not the "
+            "agency's, so it cannot anchor the bundle",
+        )
+        return None
+    try:
+        embedded = json.loads(pdf_embedded_manifest(pdf))
+        if not isinstance(embedded, dict) or embedded.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"it is not a {MANIFEST_FORMAT} manifest")
+    except ValueError as exc:
+        result.fail(part, f"cannot anchor the bundle: its embedded manifest cannot be read ({exc})")
+        return None
+    return ReportAnchor(signature=signature, manifest=embedded)
+
+
+def _cross_check_items(manifest: Mapping[str, Any], anchor: ReportAnchor, part: str, result: Result) -> None:
+    """Every item of the bundle must be in the signed report with the same hashes and size."""
+    signed = {
+        item.get("id"): item for item in anchor.manifest.get("items") or [] if isinstance(item, Mapping)
+    }
+    bad = 0
+    for item in manifest.get("items") or []:
+        if not isinstance(item, Mapping):
+            continue
+        theirs = signed.get(item.get("id"))
+        if theirs is None:
+            result.fail(part, f"the agency-signed report does not list item {item.get('id')} of the bundle")
+            bad += 1
+            continue
+        differ = [name for name in ("sha256", "md5", "sha1", "size") if item.get(name) != theirs.get(name)]
+        if differ:
+            result.fail(
+                f"item {item.get('id')}",
+                f"its {', '.join(differ)} in the bundle's manifest ({item.get('sha256')}) differ from the "
+                f"agency-signed report's ({theirs.get('sha256')}): these are not the items the agency "
+                "signed for",
+            )
+            bad += 1
+    if not bad:
+        result.ok(f"{part}: every item's hashes equal those in the agency-signed report's manifest")
+
+
+def _cross_check_checkpoint(
+    manifest: Mapping[str, Any],
+    anchor: ReportAnchor,
+    checkpoints: Mapping[int, Mapping[str, Any]],
+    proven: set[tuple[int, int]],
+    part: str,
+    result: Result,
+) -> None:
+    """The report's newest signed tree head must be in the bundle, and the bundle's newest must extend it."""
+    signed = [c for c in anchor.manifest.get("checkpoints") or [] if isinstance(c, Mapping)]
+    sized = [c for c in signed if isinstance(c.get("tree_size"), int)]
+    if not sized or not checkpoints:
+        result.fail(part, "the agency-signed report's manifest or the bundle holds no checkpoint to compare")
+        return
+    head = max(sized, key=lambda c: c["tree_size"])
+    newest = max(checkpoints.values(), key=lambda c: c.get("tree_size") or 0)
+    same = [
+        c
+        for c in checkpoints.values()
+        if c.get("tree_size") == head["tree_size"] and c.get("root_hash") == head.get("root_hash")
+    ]
+    if not same:
+        result.fail(
+            part,
+            f"the agency-signed report's checkpoint (size {head['tree_size']}, root {head.get('root_hash')}) "
+            "is not in the bundle: its custody record is not the ledger the agency signed for",
+        )
+    elif same[0] is not newest and (same[0].get("id"), newest.get("id")) not in proven:
+        result.fail(
+            part,
+            f"no valid consistency proof from the report's checkpoint {same[0].get('id')} to the bundle's "
+            f"newest checkpoint {newest.get('id')}",
+        )
+    else:
+        result.ok(
+            f"{part}: the agency-signed report's checkpoint (size {head['tree_size']}) is in the bundle and "
+            "the bundle's newest checkpoint extends it"
+        )
 
 
 def _bundle_key(encryption: Mapping[str, Any], decryption: Decryption) -> bytes:
@@ -750,6 +1059,33 @@ def _check_events(
     return chains
 
 
+# Manifest item field ← where the `acquired` event's leaf data records it (details, or the event itself).
+_ITEM_FACTS = {
+    "name": ("details", "original_name"),
+    "path": ("details", "original_path"),
+    "source": ("details", "source"),
+    "mime": ("details", "mime"),
+    "size": ("details", "size"),
+    "md5": ("details", "md5"),
+    "sha1": ("details", "sha1"),
+    "acquired_at": ("details", "acquired_at"),
+    "acquisition": ("details", "acquisition"),
+    "acquired_by": ("event", "actor_name"),
+    "seizure_reference": ("event", "legal_authority"),
+}
+
+
+def _acquired_facts(event: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts about an item that its `acquired` leaf records (older leaves record fewer)."""
+    details = event.get("details") if isinstance(event.get("details"), Mapping) else {}
+    facts = {}
+    for name, (where, key) in _ITEM_FACTS.items():
+        source = details if where == "details" else event
+        if key in source:  # type: ignore[operator]
+            facts[name] = source[key]  # type: ignore[index]
+    return facts
+
+
 def _check_items(
     manifest: Mapping[str, Any], chains: Mapping[int, list[dict[str, Any]]], result: Result
 ) -> dict[int, Mapping[str, Any]]:
@@ -781,6 +1117,15 @@ def _check_items(
                 part, "its 'acquired' custody event does not record the SHA-256 the manifest gives the item"
             )
             broken = True
+        else:
+            for name, recorded in _acquired_facts(acquired[0]).items():
+                if name in item and item[name] != recorded:
+                    result.fail(
+                        part,
+                        f"its {name} in the manifest ({item[name]!r}) is not what its 'acquired' custody "
+                        f"event recorded at seizure ({recorded!r}): the item's record was altered",
+                    )
+                    broken = True
         if not broken:
             result.ok(f"{part}: custody chain of {len(chain)} events unbroken from acquisition")
     for exhibit in manifest.get("exhibits") or []:
@@ -917,10 +1262,41 @@ def _check_pdf(
             )
 
 
+def _not_anchored(manifest_key: str) -> str:
+    return (
+        "the bundle is NOT anchored: nothing from outside this ZIP vouches for it. Its signatures verify "
+        f"with the ledger key its own manifest names (key id {ledger_key_id(manifest_key)}), but anyone can "
+        "make a bundle that passes every other check: replace the originals, rebuild the chains, proofs and "
+        "checkpoints under a key of their own and sign them. Give --ledger-key with the agency's ledger "
+        "public key obtained independently (its key id is printed in the signed report and on the portal's "
+        "How to verify page), or --agency-cert with the agency's signing certificate or CA so that the "
+        "agency-signed report vouches for the bundle"
+    )
+
+
+def _report_bytes(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> tuple[str, bytes | None]:
+    recorded = (manifest.get("bundle") or {}).get("report") or {}
+    named = recorded.get("path")
+    path = named if isinstance(named, str) else "report.pdf"
+    try:
+        return path, zf.read(path)
+    except (KeyError, zipfile.BadZipFile, OSError, EOFError):
+        return path, None
+
+
 def verify_bundle(
-    path: Path, *, decryption: Decryption | None = None, trusted_ledger_key: str | None = None
+    path: Path,
+    *,
+    decryption: Decryption | None = None,
+    trusted_ledger_key: str | None = None,
+    agency_certificates: list[x509.Certificate] | None = None,
 ) -> Result:
-    """Check everything in the bundle at ``path``; the result lists each failure by part."""
+    """Check everything in the bundle at ``path``; the result lists each failure by part.
+
+    The bundle must be anchored from outside the ZIP: by ``trusted_ledger_key`` (obtained from the agency)
+    or by its report, signed by one of ``agency_certificates`` (or a CA among them) with the bundle's items
+    and checkpoint in its embedded manifest. Without an anchor the checks still run and the result fails.
+    """
     decryption = decryption or Decryption()
     result = Result()
     try:
@@ -947,19 +1323,43 @@ def verify_bundle(
         if manifest.get("format") != MANIFEST_FORMAT or manifest.get("format_version") != MANIFEST_VERSION:
             result.fail(MANIFEST_NAME, f"is not a {MANIFEST_FORMAT} v{MANIFEST_VERSION} manifest")
         manifest_key = str(manifest.get("ledger_public_key"))
+        report_anchor = None
+        if agency_certificates:
+            report_path, pdf = _report_bytes(zf, manifest)
+            if pdf is None:
+                result.fail(
+                    report_path, "cannot anchor the bundle: the signed report is missing from the ZIP"
+                )
+            else:
+                report_anchor = _report_anchor(pdf, agency_certificates, report_path, result)
+        if report_anchor is not None:
+            signed_key = str(report_anchor.manifest.get("ledger_public_key"))
+            if signed_key != manifest_key:
+                result.fail(
+                    MANIFEST_NAME,
+                    f"names ledger key {manifest_key} (key id {ledger_key_id(manifest_key)}), but the "
+                    f"agency-signed report names {signed_key} (key id {ledger_key_id(signed_key)}): the "
+                    "bundle was not made by the ledger the agency's report vouches for",
+                )
+            else:
+                result.anchors.append(
+                    f"the report signed by {report_anchor.signature.subject}, issued under the agency "
+                    f"certificate given, names this bundle's ledger key (key id {ledger_key_id(signed_key)})"
+                )
+        if trusted_ledger_key is not None:
+            if manifest_key != trusted_ledger_key:
+                result.fail(
+                    MANIFEST_NAME,
+                    f"names ledger key {manifest_key} (key id {ledger_key_id(manifest_key)}), not the "
+                    f"trusted key {trusted_ledger_key} (key id {ledger_key_id(trusted_ledger_key)})",
+                )
+            else:
+                result.anchors.append(
+                    f"the ledger key given with --ledger-key (key id {ledger_key_id(trusted_ledger_key)})"
+                )
         trusted = trusted_ledger_key or manifest_key
-        if trusted_ledger_key is None:
-            raw_key = _hex(manifest_key, 32)
-            key_id = hashlib.sha256(raw_key).hexdigest()[:16] if raw_key else "?"
-            result.notes.append(
-                f"the ledger key {manifest_key} was taken from the manifest itself: compare it (or its "
-                f"key id {key_id}) "
-                "with the key the agency published, or pass --ledger-key HEX"
-            )
-        elif manifest_key != trusted_ledger_key:
-            result.fail(
-                MANIFEST_NAME, f"names ledger key {manifest_key}, not the trusted key {trusted_ledger_key}"
-            )
+        if not result.anchors and trusted_ledger_key is None and report_anchor is None:
+            result.fail("anchor", _not_anchored(manifest_key))
         try:
             signature = zf.read(SIGNATURE_NAME)
         except KeyError:
@@ -982,6 +1382,10 @@ def verify_bundle(
             chains = _check_events(manifest, checkpoints, proven, result)
             items = _check_items(manifest, chains, result)
             _check_pdf(zf, manifest, listed, result)
+            if report_anchor is not None:
+                part = "agency-signed report"
+                _cross_check_items(manifest, report_anchor, part, result)
+                _cross_check_checkpoint(manifest, report_anchor, checkpoints, proven, part, result)
             _check_originals(zf, manifest, listed, items, decryption, result)
         except (TypeError, KeyError, AttributeError, ValueError, IndexError) as exc:
             # A manifest of the wrong shape (hand-edited or forged) stops the checks; say so, do not crash.
@@ -1017,7 +1421,20 @@ def main(
         "--key", metavar="FILE", help="the recipient's X25519 private key (raw, base64 or PEM)"
     )
     secret.add_argument("--passphrase-file", metavar="FILE", help="a file holding the passphrase (one line)")
-    parser.add_argument("--ledger-key", metavar="HEX", help="the ledger public key obtained from the agency")
+    parser.add_argument(
+        "--ledger-key",
+        metavar="HEX|FILE",
+        help="the ledger public key obtained from the agency, not from the bundle (64 hex digits, or a file "
+        "holding them, the raw key or a PEM Ed25519 public key); anchors the bundle",
+    )
+    parser.add_argument(
+        "--agency-cert",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="the agency's report-signing certificate or its CA (PEM or DER), obtained independently; the "
+        "signed report then anchors the bundle (may be given more than once)",
+    )
     parser.add_argument(
         "--extract", metavar="DIR", help="write the decrypted originals here (after checking them)"
     )
@@ -1043,14 +1460,31 @@ def main(
     except KeyFileError as exc:
         _say(err, f"error: {exc}")
         return 2
-    if args.ledger_key and _hex(args.ledger_key.lower(), 32) is None:
-        _say(err, "error: --ledger-key must be 64 hex digits (the 32-byte Ed25519 public key)")
+    ledger_key = None
+    agency: list[x509.Certificate] = []
+    try:
+        if args.ledger_key:
+            ledger_key = load_ledger_key(args.ledger_key)
+        for cert_path in args.agency_cert:
+            agency += load_certificates(
+                _read_key_argument(cert_path, "certificate file"), what=f"certificate file {cert_path}"
+            )
+    except KeyFileError as exc:
+        _say(err, f"error: {exc}")
+        return 2
+    development = [cert for cert in agency if is_development_certificate(cert)]
+    if development:
+        _say(
+            err,
+            f"error: --agency-cert {development[0].subject.rfc4514_string()} is Haetae's development "
+            "signer, which is not for court and anchors nothing: give the agency's own certificate or CA",
+        )
         return 2
     if args.extract and not (decryption.private_key or decryption.passphrase):
         _say(err, "error: --extract needs --key or --passphrase-file")
         return 2
     result = verify_bundle(
-        path, decryption=decryption, trusted_ledger_key=args.ledger_key.lower() if args.ledger_key else None
+        path, decryption=decryption, trusted_ledger_key=ledger_key, agency_certificates=agency or None
     )
     for line in result.passed:
         _say(out, f"ok    {line}")
@@ -1058,17 +1492,12 @@ def main(
         _say(out, f"note  {line}")
     for part, message in result.failures:
         _say(out, f"FAIL  [{part}] {message}")
+    for anchor in result.anchors:
+        _say(out, f"anchor {anchor}")
     if result.failures:
         _say(out, f"{len(result.failures)} failure(s): the bundle does NOT verify")
         return 1
-    if args.ledger_key:
-        _say(out, "the bundle verifies: every hash, proof and signature holds")
-    else:
-        _say(
-            out,
-            "the bundle verifies against the ledger key it names: every hash, proof and signature holds; "
-            "give --ledger-key to check that key is the agency's",
-        )
+    _say(out, "the bundle verifies and is anchored: every hash, proof and signature holds")
     return 0
 
 

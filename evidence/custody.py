@@ -203,6 +203,10 @@ def custody_append_many(specs: Sequence[EventSpec]) -> list[CustodyEvent]:
         events.append(event)
         next_seq += 1
     bulk_insert(CustodyEvent, events)
+    # Signed promptly, so that even the newest events have a head outside the database (evidence.witness).
+    from evidence.ledger import checkpoint_after_commit  # the ledger module builds on this one
+
+    checkpoint_after_commit()
     return events
 
 

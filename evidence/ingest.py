@@ -41,6 +41,7 @@ from evidence.crypto import EncryptedObjectReader
 from evidence.custody import EventSpec, actor_role, custody_append_many
 from evidence.hooks import ingest_hooks_run
 from evidence.models import Acquisition, Blob, EvidenceItem
+from evidence.records import acquisition_record, item_record
 from evidence.sources import (
     ArchiveBudget,
     ArchiveLimitExceeded,
@@ -533,6 +534,9 @@ class _Run:
                 "tool": self.tool,
                 "file_modified_at": utc_iso(finding.modified_at) if finding.modified_at else None,
                 **finding.details,
+                # Everything a court relies on about the item, so that verify and the manifest can hold the
+                # item's columns to what the ledger recorded (evidence.records).
+                **item_record(item),
             }
             if read.reason:
                 details["reason"] = read.reason
@@ -651,6 +655,7 @@ def _acquisition_start(
                         "seizure_reference": seizure_reference,
                         "participants": participants,
                         "tool": f"{TOOL_NAME} {haetae.__version__}",
+                        **acquisition_record(acquisition),
                     },
                 )
             ]
@@ -687,6 +692,7 @@ def _acquisition_complete(run: _Run, work: WorkDir) -> None:
                         "counts": dict(run.counts),
                         "manifest_sha256": sha,
                         "manifest_entries": len(run.manifest),
+                        "finished_at": utc_iso(acquisition.finished_at),
                     },
                 )
             ]

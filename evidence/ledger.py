@@ -6,22 +6,27 @@ newer one, so no event was changed or removed in between. The bytes that are sig
 checks live in ``evidence.proofcheck`` (no Django), so the server and a defence expert use the same code.
 """
 
+import copy
+import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
 from evidence import crypto, merkle
 from evidence.custody import event_leaf_hash, ledger_lock
 from evidence.models import Checkpoint, CustodyEvent
 from evidence.proofcheck import checkpoint_message, checkpoint_signature_ok
+from evidence.witness import witness_path, witness_record
 from haetae.errors import HaetaeError, IntegrityFailure, NotFound, RejectedInput
 from haetae.toolkit import utc_iso
 
 __all__ = [
+    "checkpoint_after_commit",
     "checkpoint_consistency_proof",
     "checkpoint_create",
     "checkpoint_get",
@@ -38,6 +43,11 @@ __all__ = [
 _TREE_CACHE_SIZE = 2
 _tree_cache: "OrderedDict[tuple[int, str], merkle.MerkleTree]" = OrderedDict()
 _tree_cache_lock = threading.Lock()
+# The newest head this process signed, as its O(log n) accumulator: the next checkpoint reads only the
+# events appended since, instead of the whole ledger, so signing after every commit stays cheap.
+_frontier: tuple[int, str, merkle.TreeAccumulator] | None = None
+_frontier_lock = threading.Lock()
+logger = logging.getLogger(__name__)
 
 
 def ledger_size() -> int:
@@ -45,12 +55,14 @@ def ledger_size() -> int:
     return CustodyEvent.objects.count()
 
 
-def _leaves_in_order(*, upto: int | None = None) -> Iterator[bytes]:
+def _leaves_in_order(*, upto: int | None = None, start: int = 0) -> Iterator[bytes]:
     """Leaf hashes by sequence; raises IntegrityFailure at the first sequence number that is missing."""
     rows = CustodyEvent.objects.order_by("seq").values_list("seq", "leaf_hash")
     if upto is not None:
         rows = rows.filter(seq__lt=upto)
-    expected = 0
+    if start:
+        rows = rows.filter(seq__gte=start)
+    expected = start
     for seq, leaf_hash in rows.iterator(chunk_size=10000):
         if seq != expected:
             raise IntegrityFailure(
@@ -109,12 +121,45 @@ def event_get(*, seq: int) -> CustodyEvent:
         ) from None
 
 
-def checkpoint_create() -> Checkpoint:
+def _accumulate(previous: Checkpoint | None, *, reread: bool) -> merkle.TreeAccumulator:
+    """The tree of the whole ledger, extending the previous checkpoint's tree (checked against its root).
+
+    Without ``reread``, a tree this process built for the previous head is extended by the events appended
+    since: the new head then extends exactly what the previous one signed, and a row altered since shows in
+    `verify` (and in the next full re-read) against both checkpoints.
+    """
+    with _frontier_lock:
+        cached = None if reread else _frontier
+    if previous is not None and cached is not None and cached[:2] == (previous.tree_size, previous.root_hash):
+        accumulator = copy.deepcopy(cached[2])
+        for leaf in _leaves_in_order(start=previous.tree_size):
+            accumulator.append(leaf)
+        return accumulator
+    accumulator = merkle.TreeAccumulator()
+    for leaf in _leaves_in_order():
+        accumulator.append(leaf)
+        if previous is not None and accumulator.size == previous.tree_size:
+            prefix_root = accumulator.root().hex()
+            if prefix_root != previous.root_hash:
+                raise IntegrityFailure(
+                    f"the first {previous.tree_size} ledger events now hash to {prefix_root}, but "
+                    f"checkpoint {previous.pk} signed {previous.root_hash}: the ledger was altered "
+                    "after it was signed; not signing a fork — run 'manage.py verify'",
+                    details={"checkpoint": previous.pk, "expected": previous.root_hash},
+                )
+    return accumulator
+
+
+def checkpoint_create(*, reread: bool = True) -> Checkpoint:
     """Sign the current tree head; returns the newest checkpoint unchanged if nothing was appended since.
 
     Refuses (IntegrityFailure) to sign a tree that has a gap or that does not extend the previous
-    checkpoint: a signed head inconsistent with an earlier one would be a fork of the ledger.
+    checkpoint: a signed head inconsistent with an earlier one would be a fork of the ledger. ``reread``
+    (the default; `manage.py checkpoint`, Celery beat, exports) re-reads every leaf and refuses when the
+    signed prefix was altered; the checkpoint after each commit reads only the new events. Each new head
+    is appended to the witness file (``evidence.witness``) before it commits.
     """
+    global _frontier
     with transaction.atomic():
         ledger_lock()  # appends wait: the head we sign is the whole ledger at this moment
         previous = checkpoint_latest()
@@ -122,6 +167,8 @@ def checkpoint_create() -> Checkpoint:
         if size == 0:
             raise RejectedInput("the custody ledger is empty: there is nothing to checkpoint yet")
         if previous is not None and size == previous.tree_size:
+            if not witness_path().exists():
+                witness_record(previous)  # a new (or newly configured) witness file starts from this head
             return previous
         if previous is not None and size < previous.tree_size:
             raise IntegrityFailure(
@@ -129,24 +176,13 @@ def checkpoint_create() -> Checkpoint:
                 f"{previous.tree_size}: events were removed; run 'manage.py verify'",
                 details={"checkpoint": previous.pk, "tree_size": previous.tree_size, "events": size},
             )
-        accumulator = merkle.TreeAccumulator()
-        for leaf in _leaves_in_order():
-            accumulator.append(leaf)
-            if previous is not None and accumulator.size == previous.tree_size:
-                prefix_root = accumulator.root().hex()
-                if prefix_root != previous.root_hash:
-                    raise IntegrityFailure(
-                        f"the first {previous.tree_size} ledger events now hash to {prefix_root}, but "
-                        f"checkpoint {previous.pk} signed {previous.root_hash}: the ledger was altered "
-                        "after it was signed; not signing a fork — run 'manage.py verify'",
-                        details={"checkpoint": previous.pk, "expected": previous.root_hash},
-                    )
+        accumulator = _accumulate(previous, reread=reread)
         size, root_hex = accumulator.size, accumulator.root().hex()
         created_at = timezone.now()
         signing_key = crypto.ledger_signing_key()
         public_key = crypto.public_key_hex(signing_key.public_key())
         signature = signing_key.sign(checkpoint_message(size, root_hex, utc_iso(created_at)))
-        return Checkpoint.objects.create(
+        checkpoint = Checkpoint.objects.create(
             tree_size=size,
             root_hash=root_hex,
             created_at=created_at,
@@ -154,6 +190,31 @@ def checkpoint_create() -> Checkpoint:
             public_key=public_key,
             signature=signature.hex(),
         )
+        witness_record(checkpoint)
+    with _frontier_lock:
+        _frontier = (size, root_hex, accumulator)
+    return checkpoint
+
+
+def _checkpoint_committed_appends() -> None:
+    """Sign the head after a transaction that appended has committed; a failure is logged, never raised.
+
+    The appending transaction has already committed, so raising would only turn a recorded action into an
+    error page; an unsigned tail is signed by the next commit, by Celery beat, and reported by `verify`.
+    """
+    try:
+        checkpoint_create(reread=False)
+    except Exception:
+        logger.exception("could not sign a ledger checkpoint after a commit; 'manage.py checkpoint' retries")
+
+
+def checkpoint_after_commit() -> None:
+    """Ask for one checkpoint when the current transaction commits (once, however often it is called)."""
+    if not getattr(settings, "HAETAE_CHECKPOINT_ON_COMMIT", True):
+        return
+    if any(entry[1] is _checkpoint_committed_appends for entry in connection.run_on_commit):
+        return
+    transaction.on_commit(_checkpoint_committed_appends)
 
 
 def checkpoint_signature_valid(checkpoint: Checkpoint, public_key_hex: str) -> bool:

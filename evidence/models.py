@@ -6,6 +6,7 @@ from django.db.models import F, Q, Value
 from django.db.models.fields.json import KeyTransform
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from evidence.choices import AcquisitionStatus, CustodyAction, DerivativeKind, ItemKind, ItemStatus
 
@@ -21,6 +22,10 @@ class Blob(models.Model):
     encryption_scheme = models.CharField(max_length=64)
     key_id = models.CharField(max_length=64)
     stored_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("stored blob")
+        verbose_name_plural = _("stored blobs")
 
     def __str__(self) -> str:
         return self.sha256
@@ -51,6 +56,8 @@ class Acquisition(models.Model):
     work_token = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
+        verbose_name = _("acquisition")
+        verbose_name_plural = _("acquisitions")
         ordering = ["-started_at"]
 
     def __str__(self) -> str:
@@ -86,6 +93,8 @@ class EvidenceItem(models.Model):
     acquired_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("evidence item")
+        verbose_name_plural = _("evidence items")
         ordering = ["id"]
         constraints = [
             # The same finding (case, source, place) of the same bytes is one item: re-runs add nothing.
@@ -140,6 +149,8 @@ class CustodyEvent(models.Model):
     leaf_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
+        verbose_name = _("custody event")
+        verbose_name_plural = _("custody events")
         ordering = ["seq"]
         indexes = [
             models.Index(fields=["item", "seq"]),
@@ -172,6 +183,8 @@ class Checkpoint(models.Model):
     signature = models.CharField(max_length=128)
 
     class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
         ordering = ["tree_size", "id"]
 
     def __str__(self) -> str:
@@ -198,6 +211,8 @@ class Derivative(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("derivative")
+        verbose_name_plural = _("derivatives")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["source", "kind", "recipe_key"], name="derivative_unique_recipe"),

@@ -28,8 +28,11 @@ from evidence import crypto, merkle
 from evidence.choices import CustodyAction
 from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event_leaf_hash
 from evidence.ledger import checkpoint_signature_valid
-from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
+from evidence.models import Acquisition, Checkpoint, CustodyEvent, EvidenceItem
+from evidence.proofcheck import checkpoint_signature_ok
+from evidence.records import acquisition_record_differences, item_record_differences
 from evidence.vault import open_object, vault_recover
+from evidence.witness import WitnessHead, WitnessRead, witness_read
 from haetae.errors import HaetaeError, IntegrityFailure
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -229,6 +232,8 @@ class _Run:
             done += 1
             self.progress("content", done, total)
         self._check_acquired_hashes(with_blob)
+        self._check_item_records()
+        self._check_acquisition_records()
 
     def _check_blob(
         self, sha256: str, blob_size: int, key_id: str, *, items: list[tuple[int, int | None]]
@@ -366,11 +371,77 @@ class _Run:
                 )
             )
 
+    def _check_item_records(self) -> None:
+        """Each item's columns (and its blob's MD5 and SHA-1) equal what its first event recorded."""
+        first_events = (
+            CustodyEvent.objects.filter(
+                action__in=[CustodyAction.ACQUIRED, CustodyAction.REJECTED], item__in=self.items()
+            )
+            .select_related("item", "item__acquisition", "item__blob", "item__acquired_by")
+            .order_by("seq")
+        )
+        seen: set[int] = set()
+        for event in first_events.iterator(chunk_size=_ITEM_CHUNK):
+            item = event.item
+            if item is None or item.pk in seen:
+                continue
+            seen.add(item.pk)
+            for difference in item_record_differences(item, event):
+                self.fail(
+                    _failure(
+                        "item_record",
+                        f"Item {item.pk}'s {difference.field} in the database is {difference.found!r}, but "
+                        f"its `{event.action}` custody event (event {event.seq}) recorded "
+                        f"{difference.recorded!r}: the record was changed after acquisition. The ledger's "
+                        "value is the one taken at seizure; restore the row from backup and investigate "
+                        "before presenting the item.",
+                        item=item.pk,
+                        event=event.seq,
+                        expected=difference.recorded,
+                        found=difference.found,
+                    )
+                )
+
+    def _check_acquisition_records(self) -> None:
+        """Each acquisition's columns equal what its started and completed events recorded."""
+        acquisitions = Acquisition.objects.all()
+        events = CustodyEvent.objects.filter(
+            action__in=[CustodyAction.ACQUISITION_STARTED, CustodyAction.ACQUISITION_COMPLETED],
+            item__isnull=True,
+        ).order_by("seq")
+        if self.case is not None:
+            acquisitions = acquisitions.filter(case=self.case)
+            events = events.filter(case=self.case)
+        recorded: dict[tuple[Any, str], CustodyEvent] = {}
+        for row in events.iterator(chunk_size=_EVENT_CHUNK):
+            recorded.setdefault(((row.details or {}).get("acquisition"), row.action), row)
+        for acquisition in acquisitions.order_by("pk").iterator(chunk_size=_ITEM_CHUNK):
+            started = recorded.get((acquisition.pk, CustodyAction.ACQUISITION_STARTED))
+            completed = recorded.get((acquisition.pk, CustodyAction.ACQUISITION_COMPLETED))
+            for difference in acquisition_record_differences(acquisition, started, completed):
+                event = completed if difference.field in {"manifest_sha256", "finished_at"} else started
+                self.fail(
+                    _failure(
+                        "acquisition_record",
+                        f"Acquisition {acquisition.pk}'s {difference.field} in the database is "
+                        f"{difference.found!r}, but its `{event.action if event else ''}` custody event "
+                        f"(event {event.seq if event else ''}) recorded {difference.recorded!r}: the record "
+                        "was changed after the acquisition. The ledger's value is the one recorded at the "
+                        "scene; restore the row from backup and investigate.",
+                        event=event.seq if event else None,
+                        expected=difference.recorded,
+                        found=difference.found,
+                    )
+                )
+
     # -- ledger and checkpoints ---------------------------------------------------------------------------
 
     def check_ledger(self) -> None:
         """One pass over the ledger by sequence: numbering, leaf hashes, chains, and every checkpoint root."""
         checkpoints = list(Checkpoint.objects.order_by("created_at", "id"))
+        # Read after the checkpoints: a head signed meanwhile is in the file before its row commits.
+        witness = witness_read()
+        witness_newest = witness.newest
         pairs = list(pairwise(checkpoints))
         ranges = [
             r
@@ -378,7 +449,10 @@ class _Run:
             if 0 < old.tree_size < new.tree_size
             for r in consistency_proof_ranges(old.tree_size, new.tree_size)
         ]
-        walk = MerkleWalk(root_sizes={c.tree_size for c in checkpoints}, ranges=ranges)
+        root_sizes = {c.tree_size for c in checkpoints}
+        if witness_newest is not None:
+            root_sizes.add(witness_newest.tree_size)
+        walk = MerkleWalk(root_sizes=root_sizes, ranges=ranges)
         case_id = self.case.pk if self.case is not None else None
         item_heads: dict[int, str] = {}
         case_heads: dict[int, str] = {}
@@ -439,6 +513,7 @@ class _Run:
                 self.progress("ledger", walk.count, total)
         self.progress("ledger", walk.count, total)
         self._check_checkpoints(checkpoints, pairs, walk)
+        self._check_witness(witness, checkpoints, walk)
 
     def _check_checkpoints(
         self, checkpoints: list[Checkpoint], pairs: list[tuple[Checkpoint, Checkpoint]], walk: MerkleWalk
@@ -535,6 +610,129 @@ class _Run:
                     checkpoint=new.pk,
                     expected=f"{m}:{old.root_hash} extended by {n}:{new.root_hash}",
                     found="consistency proof does not verify",
+                )
+            )
+
+    # -- the witness outside the database -----------------------------------------------------------------
+
+    def _check_witness(self, witness: WitnessRead, checkpoints: list[Checkpoint], walk: MerkleWalk) -> None:
+        """The ledger still holds the witness's newest signed tree; the witness is not cut or edited."""
+        where = f"the ledger witness file {witness.path}"
+        newest_checkpoint = max(checkpoints, key=lambda c: (c.tree_size, c.pk), default=None)
+        if not witness.exists:
+            if newest_checkpoint is not None:
+                self.fail(
+                    _failure(
+                        "witness_missing",
+                        f"There is no {where}, but the ledger has {len(checkpoints)} signed checkpoint(s): "
+                        "the file that keeps signed tree heads outside the database was deleted, or "
+                        "HAETAE_LEDGER_WITNESS_FILE points elsewhere than before. Restore it from backup "
+                        "(or set the variable back) and run verify again; an installation upgraded from a "
+                        "version without a witness starts one with 'manage.py checkpoint'.",
+                        checkpoint=newest_checkpoint.pk,
+                        expected=str(witness.path),
+                        found="no file",
+                    )
+                )
+            return
+        for line, problem in witness.malformed:
+            self.fail(
+                _failure(
+                    "witness_malformed",
+                    f"Line {line} of {where} {problem}: the file was edited or damaged. Haetae only appends "
+                    "whole lines to it; compare it with its backup and treat the change as an incident.",
+                    expected="one JSON signed tree head per line",
+                    found=f"line {line} {problem}",
+                )
+            )
+        largest: WitnessHead | None = None
+        for head in witness.heads:
+            if largest is not None and head.tree_size < largest.tree_size:
+                self.fail(
+                    _failure(
+                        "witness_order",
+                        f"{head.where} records a tree of {head.tree_size} events after one of "
+                        f"{largest.tree_size} ({largest.where}): heads are appended as the ledger grows, "
+                        "so the file was edited. Compare it with its backup and treat the change as an "
+                        "incident.",
+                        checkpoint=head.checkpoint,
+                        expected=f"tree size ≥ {largest.tree_size}",
+                        found=head.tree_size,
+                    )
+                )
+            largest = head if largest is None or head.tree_size >= largest.tree_size else largest
+        newest = witness.newest
+        if newest is None:
+            return
+        public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+        if not checkpoint_signature_ok(
+            tree_size=newest.tree_size,
+            root_hash=newest.root_hash,
+            created_at=newest.created_at,
+            signature=newest.signature,
+            public_key=public_key,
+        ):
+            self.fail(
+                _failure(
+                    "witness_signature",
+                    f"The newest signed tree head in {where} ({newest.where}) does not verify under the "
+                    "ledger key: the line was edited or written by someone else. Compare the file with its "
+                    "backup and treat the change as an incident.",
+                    checkpoint=newest.checkpoint,
+                    expected=f"a valid Ed25519 signature by {public_key}",
+                    found=newest.signature,
+                )
+            )
+            return
+        in_table = any(
+            (c.tree_size, c.root_hash, c.signature) == (newest.tree_size, newest.root_hash, newest.signature)
+            for c in checkpoints
+        )
+        if in_table:
+            pass  # the checkpoint row itself is still there: its size and root were checked above
+        elif newest.tree_size > walk.count:
+            gone = (
+                f"event {walk.count}"
+                if newest.tree_size == walk.count + 1
+                else f"events {walk.count}..{newest.tree_size - 1}"
+            )
+            self.fail(
+                _failure(
+                    "witness_rollback",
+                    f"The ledger witness recorded a signed tree of {newest.tree_size} events at "
+                    f"{newest.created_at} ({newest.where}), but the database ledger now holds only "
+                    f"{walk.count}: {gone}, and every checkpoint that signed it, vanished from the "
+                    "database. Restore the ledger from backup and "
+                    "investigate who had database owner access.",
+                    checkpoint=newest.checkpoint,
+                    expected=f"at least {newest.tree_size} events",
+                    found=walk.count,
+                )
+            )
+        elif walk.roots[newest.tree_size].hex() != newest.root_hash:
+            self.fail(
+                _failure(
+                    "witness_root",
+                    f"The first {newest.tree_size} ledger events no longer hash to the root the witness "
+                    f"recorded at {newest.created_at} ({newest.where}): that signed history was rewritten in "
+                    "the database. Restore the ledger from backup and investigate; the failures above "
+                    "name the events.",
+                    checkpoint=newest.checkpoint,
+                    expected=newest.root_hash,
+                    found=walk.roots[newest.tree_size].hex(),
+                )
+            )
+        if newest_checkpoint is not None and newest_checkpoint.tree_size > newest.tree_size:
+            self.fail(
+                _failure(
+                    "witness_behind",
+                    f"Checkpoint {newest_checkpoint.pk} signs {newest_checkpoint.tree_size} events, but the "
+                    f"newest head in {where} covers only {newest.tree_size}: every head is written to the "
+                    "witness before its checkpoint commits, so lines were removed from the end of the file. "
+                    "Restore it from backup and treat the change as an incident.",
+                    checkpoint=newest_checkpoint.pk,
+                    expected=f"a head of ≥ {newest_checkpoint.tree_size} events",
+                    found=newest.tree_size,
                 )
             )
 

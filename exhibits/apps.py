@@ -1,11 +1,12 @@
 """Exhibits, signed reports, export bundles and interchange exports."""
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ExhibitsConfig(AppConfig):
     name = "exhibits"
-    verbose_name = "Exhibits, reports and bundles"
+    verbose_name = _("Exhibits, reports and bundles")
 
     def ready(self) -> None:
         # The prosecutor rule (access) needs which items are in shared exhibits: provided from here.

@@ -37,7 +37,8 @@ from evidence import bundle as bundlefmt
 from evidence import crypto
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append_many
-from evidence.models import EvidenceItem
+from evidence.ledger import checkpoint_consistency_proof, checkpoint_get, checkpoint_summary
+from evidence.models import Checkpoint, EvidenceItem
 from evidence.vault import WorkDir, blob_commit, read_verified
 from exhibits.choices import ExhibitStatus, ReportStatus
 from exhibits.manifest import exhibit_manifest
@@ -178,10 +179,11 @@ def _readme(
     how_to_open = (
         "with the X25519 private key whose public half is\n"
         f"  {encryption.get('recipient_public_key')}\n"
-        "  python3 verify/bundle.py THIS.zip --key recipient.key --extract originals/"
+        "  python3 verify/bundle.py THIS.zip --ledger-key KEYHEX --key recipient.key --extract originals/"
         if encryption["scheme"] == bundlefmt.SCHEME_X25519
         else "with the passphrase given to you out of band (put it in a file, one line):\n"
-        "  python3 verify/bundle.py THIS.zip --passphrase-file passphrase.txt --extract originals/"
+        "  python3 verify/bundle.py THIS.zip --ledger-key KEYHEX --passphrase-file passphrase.txt "
+        "--extract originals/"
     )
     return f"""HAETAE EXPORT BUNDLE — case {case.number}, exhibits {", ".join(numbers)}
 해태 증거 내보내기 묶음 — 사건 {case.number}, 증거물 {", ".join(numbers)}
@@ -190,7 +192,10 @@ def _readme(
 허용하는 범위에서만 여십시오. 피해자는 가명(V-1, V-2 …)으로만 표시됩니다.
 검증 순서(자세한 설명은 아래 영문과 docs/export-bundle.md): ① 원장(ledger) 공개키를 기관으로부터 이 ZIP과
 별도로 받아 key id를 대조 ② openssl로 manifest.json 서명 확인 ③ sha256sum -c SHA256SUMS
-④ pdfsig report.pdf ⑤ python3 verify/bundle.py 로 모든 해시·증명·서명 확인(원본 복호화는 --key).
+④ pdfsig report.pdf ⑤ python3 verify/bundle.py THIS.zip --ledger-key KEYHEX 로 모든 해시·증명·서명
+확인(KEYHEX는 ①에서 별도로 받은 공개키; 또는 기관 인증서로 --agency-cert agency.pem; 원본 복호화는 --key).
+둘 중 하나가 없으면 검증기는 "NOT anchored"(외부 기준 없음)로 거부합니다: ZIP 안의 키만으로는 위조된 묶음도
+모든 검사를 통과할 수 있기 때문입니다.
 
 This ZIP holds evidence of a criminal case. The originals are encrypted; open them only as the law and
 your office's rules allow. Victims are named only by pseudonym (V-1, V-2, ...).
@@ -233,7 +238,13 @@ How to verify (every step uses public tools; the full procedure is in docs/expor
    (one file, Python 3.11+ with the 'cryptography' package only; inside Haetae it is
    'python -m evidence.bundle' or 'manage.py verify_bundle'):
      python3 verify/bundle.py THIS.zip --ledger-key KEYHEX
-   It exits 0 when everything holds and 1 listing each failure.
+   or, with the agency's report-signing certificate or CA obtained independently (PEM or DER), so that
+   the signed report vouches for the bundle (its embedded manifest must name the same ledger key, item
+   hashes and checkpoint as manifest.json; the development signer never does):
+     python3 verify/bundle.py THIS.zip --agency-cert agency.pem
+   Give one of them: without either the verifier refuses the bundle as NOT anchored (exit 1), because
+   a key found inside the ZIP proves nothing — a forger can rebuild every proof under a key of their
+   own. It exits 0 when everything holds and the bundle is anchored, and 1 listing each failure.
 
 Opening the originals: {how_to_open}
 """
@@ -307,6 +318,7 @@ def _build_zip(
                 f"report {report.report_id} v{report.version}'s PAdES signature does not verify ({exc}); "
                 "regenerate the report"
             ) from None
+        _add_report_checkpoint(manifest, pdf_copy.read_bytes())
         verifier_bytes = Path(bundlefmt.__file__).read_bytes()
         zf.writestr(VERIFIER_NAME, verifier_bytes, compress_type=zipfile.ZIP_DEFLATED)
         files.append(
@@ -380,6 +392,48 @@ def _build_zip(
             crypto.ledger_signing_key().sign(manifest_bytes),
             compress_type=zipfile.ZIP_STORED,
         )
+
+
+def _add_report_checkpoint(manifest: dict[str, Any], pdf: bytes) -> None:
+    """Carry the report's newest checkpoint, and a consistency proof from it to the bundle's newest.
+
+    A verifier given the agency's certificate compares the signed report's tree head with the bundle's
+    (docs/export-bundle.md); a report without an embedded manifest simply cannot anchor its bundle.
+    """
+    try:
+        embedded = json.loads(bundlefmt.pdf_embedded_manifest(pdf))
+    except ValueError:
+        return
+    signed = [c for c in embedded.get("checkpoints") or [] if isinstance(c.get("tree_size"), int)]
+    if not signed:
+        return
+    head = max(signed, key=lambda c: c["tree_size"])
+    if any(c["id"] == head.get("id") for c in manifest["checkpoints"]):
+        return
+    checkpoint = Checkpoint.objects.filter(
+        pk=head.get("id"), tree_size=head["tree_size"], root_hash=head.get("root_hash")
+    ).first()
+    if checkpoint is None:
+        raise IntegrityFailure(
+            f"the report's checkpoint {head.get('id')} (size {head['tree_size']}) is not in this ledger: "
+            "regenerate the report"
+        )
+    newest = checkpoint_get(checkpoint_id=manifest["events"][0]["inclusion"]["checkpoint"])
+    proof = checkpoint_consistency_proof(old=checkpoint, new=newest)
+    manifest["checkpoints"] = sorted(
+        [*manifest["checkpoints"], checkpoint_summary(checkpoint)], key=lambda c: (c["tree_size"], c["id"])
+    )
+    manifest["consistency"].append(
+        {
+            "old_checkpoint": checkpoint.pk,
+            "new_checkpoint": newest.pk,
+            "old_size": proof["old_size"],
+            "new_size": proof["new_size"],
+            "old_root": proof["old_root"],
+            "new_root": proof["new_root"],
+            "proof": proof["proof"],
+        }
+    )
 
 
 def _check_report(*, bundle: ExportBundle, exhibits: list[Exhibit], report: Report) -> None:

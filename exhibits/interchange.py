@@ -428,7 +428,6 @@ CASE_UCO_CONTEXT: dict[str, str] = {
     "core": "https://ontology.unifiedcyberontology.org/uco/core/",
     "observable": "https://ontology.unifiedcyberontology.org/uco/observable/",
     "types": "https://ontology.unifiedcyberontology.org/uco/types/",
-    "vocabulary": "https://ontology.unifiedcyberontology.org/uco/vocabulary/",
     "action": "https://ontology.unifiedcyberontology.org/uco/action/",
     "identity": "https://ontology.unifiedcyberontology.org/uco/identity/",
     "tool": "https://ontology.unifiedcyberontology.org/uco/tool/",
@@ -455,8 +454,6 @@ _LITERAL_TYPES = frozenset(
         "xsd:dateTime",
         "xsd:integer",
         "xsd:hexBinary",
-        "vocabulary:HashNameVocab",
-        "vocabulary:InvestigationFormVocab",
     }
 )
 
@@ -477,7 +474,9 @@ def _hash_node(item_id: int, method: str, value: str) -> dict[str, Any]:
     return {
         "@id": _kb("hash", item_id, method),
         "@type": "types:Hash",
-        "types:hashMethod": {"@type": "vocabulary:HashNameVocab", "@value": method},
+        # A plain string (xsd:string) from UCO's HashNameVocab list: UCO 1.4 deprecated the vocabulary
+        # datatype for this property and UCO 2.0 makes it an error.
+        "types:hashMethod": method,
         "types:hashValue": {"@type": "xsd:hexBinary", "@value": value.upper()},
     }
 
@@ -612,10 +611,9 @@ def case_uco_document(
             "@id": _kb("investigation", case.number),
             "@type": "case-investigation:Investigation",
             "core:name": case.number,
-            "case-investigation:investigationForm": {
-                "@type": "vocabulary:InvestigationFormVocab",
-                "@value": "case",
-            },
+            # A plain string from CASE's list of forms (case, incident, investigation, ...); CASE 1.4
+            # deprecated a datatype here and defines no InvestigationFormVocab datatype at all.
+            "case-investigation:investigationForm": "case",
             "core:object": [{"@id": node["@id"]} for node in graph],
         }
     )

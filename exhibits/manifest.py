@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from access.models import Case
 from evidence import crypto
+from evidence.choices import CustodyAction
 from evidence.custody import event_leaf_data
 from evidence.ledger import (
     checkpoint_consistency_proof,
@@ -26,8 +27,9 @@ from evidence.ledger import (
     event_inclusion_proofs,
 )
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
+from evidence.records import item_record, item_record_differences
 from exhibits.models import Exhibit, ExhibitItem
-from haetae.errors import RejectedInput
+from haetae.errors import IntegrityFailure, RejectedInput
 from haetae.toolkit import utc_iso
 from parties.models import ItemPersonLink
 
@@ -49,22 +51,42 @@ def _offences(case: Case) -> list[dict[str, Any]]:
     ]
 
 
-def _item_entry(item: EvidenceItem) -> dict[str, Any]:
+def _item_entry(item: EvidenceItem, acquired: CustodyEvent | None) -> dict[str, Any]:
+    """The item as its `acquired` event recorded it, refused if a database column now says otherwise."""
     blob = item.blob
     if blob is None:  # exhibits hold stored items only (exhibits.services refuses others)
         raise RejectedInput(f"item {item.pk} has no stored content and cannot be in a manifest")
+    if acquired is None:
+        raise IntegrityFailure(
+            f"item {item.pk} has no `acquired` custody event, so what was seized cannot be shown: run "
+            "'manage.py verify' and investigate; nothing was exported",
+            details={"item": item.pk},
+        )
+    differences = item_record_differences(item, acquired)
+    if differences:
+        named = "; ".join(f"{d.field} is {d.found!r}, recorded {d.recorded!r}" for d in differences)
+        raise IntegrityFailure(
+            f"item {item.pk}'s database record no longer matches its `acquired` custody event "
+            f"(event {acquired.seq}): {named}. The record was changed after acquisition; run "
+            "'manage.py verify' and restore it before exporting or reporting; nothing was made",
+            details={"item": item.pk, "fields": [d.field for d in differences]},
+        )
+    # Rows written before the ledger recorded a fact fall back to the column (checked by nothing else).
+    recorded = {**item_record(item), **(acquired.details or {})}
     return {
         "id": item.pk,
         "sha256": blob.sha256,
         "md5": blob.md5,
         "sha1": blob.sha1,
         "size": blob.size,
-        "mime": blob.mime,
-        "name": item.original_name,
-        "path": item.original_path,
-        "acquired_at": utc_iso(item.acquired_at),
-        "acquired_by": item.acquired_by.get_username(),
-        "acquisition": item.acquisition_id,
+        "mime": recorded["mime"],
+        "name": recorded["original_name"],
+        "path": recorded["original_path"],
+        "source": recorded["source"],
+        "acquired_at": recorded["acquired_at"],
+        "acquired_by": acquired.actor_name,
+        "acquisition": recorded["acquisition"],
+        "seizure_reference": acquired.legal_authority,
     }
 
 
@@ -100,7 +122,11 @@ def exhibit_manifest(*, case: Case, exhibits: Sequence[Exhibit]) -> dict[str, An
     links = ExhibitItem.objects.filter(exhibit_id__in=exhibit_ids).order_by("exhibit__sequence", "position")
     # A subquery, not a list of ids, so thousands of items stay within SQLite's parameter limit.
     item_ids = ExhibitItem.objects.filter(exhibit_id__in=exhibit_ids).values("item_id")
-    items = EvidenceItem.objects.filter(pk__in=item_ids).select_related("blob", "acquired_by").order_by("pk")
+    items = (
+        EvidenceItem.objects.filter(pk__in=item_ids)
+        .select_related("blob", "acquired_by", "acquisition")
+        .order_by("pk")
+    )
     by_exhibit: dict[int, list[int]] = {}
     for exhibit_id, item_id in links.values_list("exhibit_id", "item_id"):
         by_exhibit.setdefault(exhibit_id, []).append(item_id)
@@ -114,6 +140,10 @@ def exhibit_manifest(*, case: Case, exhibits: Sequence[Exhibit]) -> dict[str, An
         ).order_by("seq")
     )
     seqs = [event.seq for event in events]
+    acquired: dict[int, CustodyEvent] = {}
+    for event in events:
+        if event.action == CustodyAction.ACQUIRED and event.item_id is not None:
+            acquired.setdefault(event.item_id, event)
     newest = _covering_checkpoint(seqs)
     proofs = event_inclusion_proofs(events=events, checkpoint=newest)
     first = _first_signers(seqs, newest)
@@ -182,7 +212,7 @@ def exhibit_manifest(*, case: Case, exhibits: Sequence[Exhibit]) -> dict[str, An
             }
             for exhibit in exhibits
         ],
-        "items": [_item_entry(item) for item in items],
+        "items": [_item_entry(item, acquired.get(item.pk)) for item in items],
         "victims": [{"pseudonym": pseudonym, "minor": minor} for pseudonym, minor in victims],
         "events": event_entries,
         "checkpoints": [

@@ -44,6 +44,8 @@ class Exhibit(models.Model):
     withdrawn_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("exhibit")
+        verbose_name_plural = _("exhibits")
         ordering = ["case_id", "sequence"]
         constraints = [
             models.UniqueConstraint(fields=["case", "sequence"], name="exhibit_unique_sequence"),
@@ -62,6 +64,8 @@ class ExhibitItem(models.Model):
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
+        verbose_name = _("exhibit item")
+        verbose_name_plural = _("exhibit items")
         ordering = ["exhibit_id", "position"]
         constraints = [models.UniqueConstraint(fields=["exhibit", "item"], name="exhibititem_unique_item")]
 
@@ -95,6 +99,8 @@ class Report(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
         ordering = ["case_id", "report_id", "version"]
         constraints = [models.UniqueConstraint(fields=["report_id", "version"], name="report_unique_version")]
 
@@ -122,6 +128,8 @@ class ExportBundle(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("export bundle")
+        verbose_name_plural = _("export bundles")
         ordering = ["case_id", "-requested_at"]
 
     def __str__(self) -> str:

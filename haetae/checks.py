@@ -8,13 +8,21 @@ from django.core.checks import Tags, Warning, register
 
 @register(Tags.security, deploy=False)
 def sign_in_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
-    """Warn when TOTP for staff sign-in (HAETAE_REQUIRE_TOTP) or login throttling is off."""
+    """Warn when TOTP for staff sign-in (HAETAE_REQUIRE_TOTP) or login throttling is off, or a trial runs."""
     problems = []
+    if getattr(settings, "HAETAE_LOCAL_TRIAL", False):
+        problems.append(
+            Warning(
+                "Local trial: this server answers this machine only, and sign-in needs no one-time code.",
+                hint="Unset HAETAE_LOCAL_TRIAL for any server that holds real evidence.",
+                id="haetae.W003",
+            )
+        )
     if not getattr(settings, "HAETAE_REQUIRE_TOTP", True):
         problems.append(
             Warning(
                 "TOTP is off: staff sign in to the admin (and sessions reach the API) with a password alone.",
-                hint="Set HAETAE_REQUIRE_TOTP=1 (the default when HAETAE_DEBUG is off) for production; "
+                hint="Set HAETAE_REQUIRE_TOTP=1 (the default without HAETAE_LOCAL_TRIAL); "
                 "enrol each staff member with 'manage.py totp_enrol USERNAME'.",
                 id="haetae.W001",
             )
@@ -23,7 +31,7 @@ def sign_in_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]
         problems.append(
             Warning(
                 "Login throttling is off: failed sign-ins are neither counted nor locked out.",
-                hint="Set HAETAE_LOGIN_THROTTLE=1 (the default when HAETAE_DEBUG is off) for production.",
+                hint="Set HAETAE_LOGIN_THROTTLE=1 (the default without HAETAE_LOCAL_TRIAL).",
                 id="haetae.W002",
             )
         )

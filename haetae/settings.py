@@ -19,6 +19,9 @@ DATA_DIR = Path(os.environ.get("HAETAE_DATA_DIR") or BASE_DIR / "var").resolve()
 VAULT_DIR = DATA_DIR / "vault"
 MASTER_KEY_FILE = Path(os.environ.get("HAETAE_MASTER_KEY_FILE") or DATA_DIR / "keys" / "master.key")
 LEDGER_KEY_FILE = Path(os.environ.get("HAETAE_LEDGER_KEY_FILE") or DATA_DIR / "keys" / "ledger-ed25519.key")
+# Every signed tree head is also appended here, outside the database, so that removing the newest events
+# and checkpoints from the database shows in `manage.py verify` (docs/ledger.md, "The witness file").
+LEDGER_WITNESS_FILE = Path(os.environ.get("HAETAE_LEDGER_WITNESS_FILE") or DATA_DIR / "ledger-witness.jsonl")
 
 DEBUG = _env_flag("HAETAE_DEBUG", False)
 SECRET_KEY_FILE = DATA_DIR / "keys" / "django-secret.key"
@@ -174,6 +177,9 @@ CELERY_TASK_ROUTES = {
     "detection.tasks.*": {"queue": "detect"},
     "exhibits.tasks.*": {"queue": "reports"},
 }
+# Sign a checkpoint when a transaction that appended to the ledger commits (one per transaction, however
+# many events it appended), in every deployment mode; Celery beat's schedule below is then only a backstop.
+HAETAE_CHECKPOINT_ON_COMMIT = _env_flag("HAETAE_CHECKPOINT_ON_COMMIT", True)
 CELERY_BEAT_SCHEDULE = {
     "ledger-checkpoint": {
         "task": "evidence.tasks.ledger_checkpoint_task",
@@ -293,10 +299,21 @@ _enum_names.update(
     }
 )
 # Staff sign-in (TOTP via django-otp, throttling via django-axes), break-glass, previews
-# Both protections are on unless HAETAE_DEBUG is; switching either off is reported by a system check
+# Both protections are on unless HAETAE_LOCAL_TRIAL is; switching either off is reported by a system check
 # (haetae.W001, haetae.W002) on every runserver/check/migrate. See docs/access.md.
-HAETAE_REQUIRE_TOTP = _env_flag("HAETAE_REQUIRE_TOTP", not DEBUG)
-HAETAE_LOGIN_THROTTLE = _env_flag("HAETAE_LOGIN_THROTTLE", not DEBUG)
+# The trial is not DEBUG: debug pages list URL patterns and settings to whoever hits an error.
+HAETAE_LOCAL_TRIAL = _env_flag("HAETAE_LOCAL_TRIAL", False)
+if HAETAE_LOCAL_TRIAL:
+    from haetae.local_trial import check_hosts
+
+    check_hosts(ALLOWED_HOSTS)
+HAETAE_REQUIRE_TOTP = _env_flag("HAETAE_REQUIRE_TOTP", not HAETAE_LOCAL_TRIAL)
+HAETAE_LOGIN_THROTTLE = _env_flag("HAETAE_LOGIN_THROTTLE", not HAETAE_LOCAL_TRIAL)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "haetae.local_trial.LocalTrialMiddleware",
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("haetae.local_trial.local_trial")  # type: ignore[index]
 INSTALLED_APPS[INSTALLED_APPS.index("django.contrib.admin")] = "haetae.admin_site.HaetaeAdminConfig"
 INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "django_otp.plugins.otp_static", "axes"]
 MIDDLEWARE.insert(

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from detection.models import Annotation, DetectionRun
@@ -17,7 +18,7 @@ def _faces_stored(run: "DetectionRun", annotations: "list[Annotation]") -> None:
 
 class PartiesConfig(AppConfig):
     name = "parties"
-    verbose_name = "People, channels and links"
+    verbose_name = _("People, channels and links")
 
     def ready(self) -> None:
         # New face annotations are matched against victims' reference photos (detection does not import us).

@@ -51,6 +51,8 @@ class Person(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
         ordering = ["case", "kind", "pseudonym_number", "id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "pseudonym"], name="person_unique_pseudonym"),
@@ -79,6 +81,8 @@ class PersonAccount(models.Model):
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("person's account")
+        verbose_name_plural = _("people's accounts")
         ordering = ["person", "platform", "handle"]
         constraints = [
             models.UniqueConstraint(fields=["person", "platform", "handle"], name="personaccount_unique")
@@ -101,6 +105,8 @@ class Channel(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
         ordering = ["case", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -127,6 +133,8 @@ class ChannelObservation(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("channel observation")
+        verbose_name_plural = _("channel observations")
         ordering = ["channel", "observed_at", "id"]
         indexes = [models.Index(fields=["channel", "observed_at"])]
 
@@ -171,6 +179,8 @@ class ItemPersonLink(Link):
     relation = models.CharField(max_length=16, choices=ItemPersonRelation.choices)
 
     class Meta(Link.Meta):
+        verbose_name = _("item–person link")
+        verbose_name_plural = _("item–person links")
         indexes = [models.Index(fields=["person", "relation"])]
         constraints = [
             models.UniqueConstraint(
@@ -194,6 +204,8 @@ class ItemChannelLink(Link):
     first_seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(Link.Meta):
+        verbose_name = _("item–channel link")
+        verbose_name_plural = _("item–channel links")
         constraints = [
             models.UniqueConstraint(
                 fields=["item", "channel", "message_reference"],
@@ -214,6 +226,8 @@ class PersonChannelLink(Link):
     relation = models.CharField(max_length=16, choices=PersonChannelRelation.choices)
 
     class Meta(Link.Meta):
+        verbose_name = _("person–channel link")
+        verbose_name_plural = _("person–channel links")
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "channel", "relation"],
@@ -235,6 +249,8 @@ class ItemDerivationLink(Link):
     )
 
     class Meta(Link.Meta):
+        verbose_name = _("item derivation link")
+        verbose_name_plural = _("item derivation links")
         constraints = [
             models.UniqueConstraint(
                 fields=["item", "source_item"],
@@ -280,6 +296,8 @@ class ReferencePhoto(models.Model):
     withdrawn_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("reference photo")
+        verbose_name_plural = _("reference photos")
         ordering = ["person", "id"]
 
     def __str__(self) -> str:

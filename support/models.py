@@ -39,6 +39,8 @@ class SupportFile(models.Model):
     )
 
     class Meta:
+        verbose_name = _("support file")
+        verbose_name_plural = _("support files")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -69,6 +71,8 @@ class SupportConsent(models.Model):
     withdrawn_how = models.CharField(max_length=200, blank=True)
 
     class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -101,6 +105,8 @@ class SupportNote(models.Model):
     written_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("restricted note")
+        verbose_name_plural = _("restricted notes")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -153,6 +159,8 @@ class TakedownRequest(models.Model):
     )
 
     class Meta:
+        verbose_name = _("takedown request")
+        verbose_name_plural = _("takedown requests")
         ordering = ["id"]
         indexes = [models.Index(fields=["status", "addressee", "sent_at"])]
 
@@ -171,6 +179,8 @@ class TakedownReappearance(models.Model):
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("reappearance")
+        verbose_name_plural = _("reappearances")
         ordering = ["id"]
 
     def __str__(self) -> str:

@@ -1,7 +1,7 @@
 """Suite-wide fixtures: a private data dir per test, real services under CI, ledger-aware flushes."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,15 @@ from django.core.management.commands import flush
 from evidence import ledger_sql
 
 REQUIRE_SERVICES = os.environ.get("HAETAE_REQUIRE_SERVICES") == "true"
+
+
+def is_ci(environ: Mapping[str, str]) -> bool:
+    """CI=true (as `.ci/run` sets) or HAETAE_REQUIRE_SERVICES=true: a missing fixture is a broken checkout."""
+    return environ.get("HAETAE_REQUIRE_SERVICES") == "true" or environ.get("CI", "").lower() in ("true", "1")
+
+
 PDQ_TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "pdq"
+APP_ROLE_SQL = Path(__file__).resolve().parent.parent / "scripts" / "pg-app-role.sql"
 
 
 @pytest.fixture(autouse=True)
@@ -21,6 +29,7 @@ def data_dir(tmp_path: Path, settings) -> Path:
     settings.VAULT_DIR = root / "vault"
     settings.MASTER_KEY_FILE = root / "keys" / "master.key"
     settings.LEDGER_KEY_FILE = root / "keys" / "ledger-ed25519.key"
+    settings.LEDGER_WITNESS_FILE = root / "ledger-witness.jsonl"
     # Password hashing is not under test; PBKDF2's deliberate slowness would dominate the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return root
@@ -42,33 +51,69 @@ def _services_are_real(django_db_setup, django_db_blocker) -> None:
     redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_connect_timeout=3).ping()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _application_role(django_db_setup, django_db_blocker) -> Iterator[None]:
+    """HAETAE_TEST_APP_ROLE: the owner grants the application role its privileges; the suite then uses it."""
+    from django.db import connection
+    from django.db.backends.signals import connection_created
+
+    from tests import db_roles
+
+    if not db_roles.APP_ROLE:
+        yield
+        return
+    with django_db_blocker.unblock():
+        assert connection.vendor == "postgresql", "HAETAE_TEST_APP_ROLE needs the PostgreSQL leg"
+        assert db_roles.APP_ROLE == "haetae_app", "scripts/pg-app-role.sql creates the role haetae_app"
+        with connection.cursor() as cursor:
+            cursor.execute(APP_ROLE_SQL.read_text())
+        connection_created.connect(db_roles.set_app_role)
+        db_roles.set_app_role(connection=connection)
+    yield
+    with django_db_blocker.unblock():  # the owner drops the test database
+        connection_created.disconnect(db_roles.set_app_role)
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
 _original_flush_handle = flush.Command.handle
 
 
 def _flush_around_ledger_triggers(self, **options):
-    """Transactional tests end with a flush; the append-only triggers are lifted for it and put back."""
+    """Transactional tests end with a flush (by the owner); the append-only triggers are lifted for it."""
     from django.db import connections
 
+    from tests.db_roles import database_owner
+
     connection = connections[options.get("database", "default")]
-    with connection.cursor() as cursor:
-        for sql in ledger_sql.drop_statements(connection.vendor):
-            cursor.execute(sql)
-    try:
-        return _original_flush_handle(self, **options)
-    finally:
+    with database_owner():
         with connection.cursor() as cursor:
-            for sql in ledger_sql.create_statements(connection.vendor):
+            for sql in ledger_sql.drop_statements(connection.vendor):
                 cursor.execute(sql)
+        try:
+            return _original_flush_handle(self, **options)
+        finally:
+            with connection.cursor() as cursor:
+                for sql in ledger_sql.create_statements(connection.vendor):
+                    cursor.execute(sql)
 
 
 setattr(flush.Command, "handle", _flush_around_ledger_triggers)  # noqa: B010 - patched for tests only
 
 
+def require_testdata(path: Path, *, under_ci: bool) -> Path:
+    """The test-data folder, or a skip on a developer's machine and a failure under CI when it is missing."""
+    if path.is_dir():
+        return path
+    message = f"PDQ conformance images not found at {path} (../shared/testdata/pdq)"
+    if under_ci:
+        pytest.fail(f"{message}; under CI these tests must run, so put the images there", pytrace=False)
+    pytest.skip(message)
+
+
 @pytest.fixture
 def pdq_testdata() -> Iterator[Path]:
-    if not PDQ_TESTDATA.is_dir():
-        pytest.skip(f"PDQ conformance images not found at {PDQ_TESTDATA} (../shared/testdata/pdq)")
-    yield PDQ_TESTDATA
+    yield require_testdata(PDQ_TESTDATA, under_ci=is_ci(os.environ))
 
 
 @pytest.fixture

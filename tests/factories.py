@@ -12,6 +12,7 @@ from access.models import Case, CaseMember
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import Acquisition, EvidenceItem
+from evidence.records import item_record
 from evidence.vault import WorkDir, blob_commit
 
 
@@ -88,6 +89,8 @@ def stored_item(
                     actor=actor,
                     sha256_after=sha,
                     new_item=True,
+                    # as ingest records it: what a court relies on about the item, in the ledger
+                    details={**item_record(item), "md5": blob.md5, "sha1": blob.sha1},
                 )
             ]
             if placed:

@@ -44,7 +44,9 @@ def jpeg_bytes(picture: str = "astronaut", *, quality: int = 92) -> bytes:
     return buffer.getvalue()
 
 
-def detection_rows(*, item: Any, name: str, label: str = "matrix-finding") -> tuple[Any, Any]:
+def detection_rows(
+    *, item: Any, name: str, label: str = "matrix-finding", category: str = "test"
+) -> tuple[Any, Any]:
     """A finished detector run with one finding on ``item``, written directly (the pipeline and its
     custody events are tested in tests/detection); returns (run, annotation)."""
     from detection.models import Annotation, DetectionRun, Detector
@@ -59,7 +61,7 @@ def detection_rows(*, item: Any, name: str, label: str = "matrix-finding") -> tu
         run=run,
         item=item,
         label=label,
-        category="test",
+        category=category,
         score=0.5,
         region={"x": 0, "y": 0, "w": 8, "h": 8},
         details={"matrix": True},

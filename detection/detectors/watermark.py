@@ -12,8 +12,16 @@ is what generated files carry:
    that its magnitude modulo 36 is 9 (bit 0) or 27 (bit 1). Despite the method's name no DCT is applied.
    Block ``n`` carries bit ``n mod L`` of an ``L``-bit payload, so every bit is repeated many times.
 4. Decoding reads each block's bit (remainder above 18), averages the votes per payload bit and thresholds.
+   Only the approximation band is needed, and it is linear in the pixels, so the decoder takes one Haar
+   approximation of the three channels and forms U's for every convention from it (see
+   ``convention_votes``); no detail band, colour conversion or float64 copy of the image is made.
    Besides the package's fixed threshold, a threshold between the two clusters of means is tried, which
    recovers marks the package's own decoder loses in low-chroma images (see ``decode_bits_adaptive``).
+
+Each payload's bits are the ones its reference code hands the encoder. SDXL and FLUX.1 write them as
+``[int(bit) for bit in bin(MESSAGE)[2:]]``, and ``bin`` drops leading zeros: SDXL's message starts with 1
+(48 bits), FLUX.1's with two 0s, so FLUX.1 embeds 46 bits, and bit ``n`` of its mark sits in blocks
+``n mod 46``. The SD 1.x/2.x scripts pass bytes ("StableDiffusionV1", "SDV2"), 8 bits each.
 
 Two conventions change what the encoder sees, so each payload is decoded under all four combinations:
 
@@ -33,7 +41,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-import pywt
 
 from detection.registry import DetectorInfo, Finding
 from detection.subject import Subject
@@ -48,8 +55,13 @@ MIN_AGREEMENT_PERCENT = 90  # share of payload bits that must decode right to re
 ADAPTIVE_MIN_SPREAD = 0.1  # per-bit mean votes spread less than this: no adaptive decision
 
 
-def _bits_from_string(bits: str) -> np.ndarray:
-    return np.array([int(c) for c in bits.removeprefix("0b")], dtype=np.uint8)
+def _bits_from_message(message: int) -> np.ndarray:
+    """The bits as the reference code writes them, ``[int(bit) for bit in bin(message)[2:]]``.
+
+    ``bin`` drops leading zeros, so a message whose top bits are 0 embeds fewer bits than its literal has
+    digits (FLUX.1's 48-digit literal begins with two zeros: it embeds 46 bits).
+    """
+    return np.array([int(bit) for bit in bin(message)[2:]], dtype=np.uint8)
 
 
 def _bits_from_bytes(data: bytes) -> np.ndarray:
@@ -70,14 +82,16 @@ PAYLOADS: tuple[Payload, ...] = (
     Payload(
         name="sdxl",
         generator="Stable Diffusion XL (Stability AI's sgm code, diffusers' StableDiffusionXL pipelines)",
-        source="48-bit WATERMARK_BITS of Stability AI's generative-models and diffusers",
-        bits=_bits_from_string("0b101100111110110010010000011110111011000110011110"),
+        source="WATERMARK_BITS of Stability AI's generative-models and diffusers: bin() of the 48-bit "
+        "message 0b101100111110110010010000011110111011000110011110 (48 bits)",
+        bits=_bits_from_message(0b101100111110110010010000011110111011000110011110),
     ),
     Payload(
         name="flux1",
         generator="FLUX.1 (Black Forest Labs' reference code)",
-        source="48-bit WATERMARK_BITS of black-forest-labs/flux",
-        bits=_bits_from_string("0b001010101111111010000111100111001111010100101110"),
+        source="WATERMARK_BITS of black-forest-labs/flux: bin() of the message "
+        "0b001010101111111010000111100111001111010100101110, which drops its two leading zeros (46 bits)",
+        bits=_bits_from_message(0b001010101111111010000111100111001111010100101110),
     ),
     Payload(
         name="sd1",
@@ -100,27 +114,68 @@ COLOUR_ORDERS = ("bgr", "rgb")
 ARRAY_TYPES = ("float32", "uint8")
 
 
+def _chroma_weights(code: int) -> tuple[np.ndarray, float]:
+    """OpenCV's U = w · (R, G, B) + offset for a float32 image converted with ``code``, read from OpenCV."""
+    basis = np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]]], dtype=np.float32)
+    u_values = cv2.cvtColor(basis, code)[0, :, 1].astype(np.float64)
+    return u_values[1:] - u_values[0], float(u_values[0])
+
+
+# U as a weighted sum of the stored R, G, B: "bgr" reverses the channels before OpenCV's BGR2YUV, which is
+# OpenCV's RGB2YUV of the stored pixels; "rgb" gives OpenCV the stored order as if it were BGR.
+_U_WEIGHTS = {"bgr": _chroma_weights(cv2.COLOR_RGB2YUV), "rgb": _chroma_weights(cv2.COLOR_BGR2YUV)}
+# U's offset by the array type the encoder was given: OpenCV adds 0.5 to float U and 128 to 8-bit U.
+_U_OFFSETS = {"float32": _U_WEIGHTS["bgr"][1], "uint8": 128.0}
+
+
+def haar_approximation(rgb: np.ndarray) -> np.ndarray:
+    """The one-level Haar approximation band of each channel (float32, H/2 × W/2 × 3), nothing else.
+
+    PyWavelets' ``dwt2(x, "haar")[0]`` is each 2 × 2 cell's sum divided by 2, that is twice the cell's
+    mean, which OpenCV's area resize to half size computes exactly; the detail bands, which carry no bit,
+    are not computed. The image is cropped to a multiple of 4 first, as the encoder does.
+    """
+    rows, cols = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
+    pixels = rgb[:rows, :cols].astype(np.float32)
+    means = cv2.resize(pixels, (cols // 2, rows // 2), interpolation=cv2.INTER_AREA)
+    return means * np.float32(2)
+
+
+def _votes(u_approximation: np.ndarray) -> np.ndarray:
+    """Each 4 × 4 block's bit, row by row: whether the largest magnitude in the block other than its first
+    element leaves a remainder modulo the scale above half of it (the package's ``infer_dct_matrix``)."""
+    brows, bcols = u_approximation.shape[0] // BLOCK, u_approximation.shape[1] // BLOCK
+    magnitudes = np.abs(u_approximation[: brows * BLOCK, : bcols * BLOCK]).reshape(
+        brows, BLOCK, bcols * BLOCK
+    )
+    magnitudes[:, 0, 0::BLOCK] = 0  # the first element never carries the bit; magnitudes are >= 0 anyway
+    strongest = magnitudes.max(axis=1).reshape(brows, bcols, BLOCK).max(axis=2).ravel()
+    return (np.mod(strongest, SCALE) > 0.5 * SCALE).astype(np.uint8)
+
+
+def convention_votes(rgb: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    """Block votes under every colour order and array type, from one Haar approximation of the image.
+
+    The Haar approximation is linear, so U's approximation is the weighted sum of the channels'
+    approximations plus twice the offset (four pixels summed, halved). For 8-bit input OpenCV rounds U per
+    pixel before the transform; that moves an approximation value by at most 1, against the 9 that
+    separates a marked value from a decision boundary, so it is not reproduced.
+    """
+    approximation = haar_approximation(rgb)
+    votes = {}
+    for order in COLOUR_ORDERS:
+        weights = _U_WEIGHTS[order][0].astype(np.float32)
+        u_base = approximation @ weights
+        for array_type in ARRAY_TYPES:
+            votes[(order, array_type)] = _votes(u_base + np.float32(2 * _U_OFFSETS[array_type]))
+    return votes
+
+
 def block_votes(rgb: np.ndarray, *, colour_order: str, array_type: str) -> np.ndarray:
     """Each block's bit (0 or 1) in the package's block order, for an RGB uint8 image (H × W × 3)."""
-    rows, cols = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
-    pixels = np.ascontiguousarray(rgb[:rows, :cols], dtype=np.float32)
-    code = cv2.COLOR_RGB2YUV if colour_order == "bgr" else cv2.COLOR_BGR2YUV
-    u_plane = cv2.cvtColor(pixels, code)[:, :, 1].astype(np.float64)
-    if array_type == "uint8":
-        u_plane = np.clip(np.rint(u_plane + 127.5), 0, 255)
-    approx = pywt.dwt2(u_plane, "haar")[0]
-    brows, bcols = approx.shape[0] // BLOCK, approx.shape[1] // BLOCK
-    blocks = (
-        approx[: brows * BLOCK, : bcols * BLOCK]
-        .reshape(brows, BLOCK, bcols, BLOCK)
-        .swapaxes(1, 2)
-        .reshape(brows * bcols, BLOCK * BLOCK)
-    )
-    rest = np.abs(blocks[:, 1:])
-    strongest = rest[
-        np.arange(len(rest)), np.argmax(rest, axis=1)
-    ]  # first maximum, as np.argmax in the package
-    return (np.mod(strongest, SCALE) > 0.5 * SCALE).astype(np.uint8)
+    approximation = haar_approximation(rgb)
+    u_base = approximation @ _U_WEIGHTS[colour_order][0].astype(np.float32)
+    return _votes(u_base + np.float32(2 * _U_OFFSETS[array_type]))
 
 
 def bit_means(votes: np.ndarray, length: int) -> np.ndarray:
@@ -133,10 +188,19 @@ def bit_means(votes: np.ndarray, length: int) -> np.ndarray:
 
 def decode_bits(votes: np.ndarray, length: int) -> np.ndarray:
     """The payload as the package decides it: a bit is 1 when its mean vote exceeds 127/255."""
-    return (bit_means(votes, length) * 255 > 127).astype(np.uint8)
+    return _package_decision(bit_means(votes, length))
 
 
 def decode_bits_adaptive(votes: np.ndarray, length: int) -> np.ndarray | None:
+    """The payload with the threshold between the two clusters of mean votes (Otsu), or None."""
+    return _adaptive_decision(bit_means(votes, length))
+
+
+def _package_decision(means: np.ndarray) -> np.ndarray:
+    return (means * 255 > 127).astype(np.uint8)
+
+
+def _adaptive_decision(means: np.ndarray) -> np.ndarray | None:
     """The payload with the threshold between the two clusters of mean votes (Otsu), or None.
 
     In blocks of little chroma a 0 bit is stored as a small value that another element of the block then
@@ -144,7 +208,7 @@ def decode_bits_adaptive(votes: np.ndarray, length: int) -> np.ndarray | None:
     average near 0.55 instead of near 0. Their means still sit well apart from the 1 bits' (~0.9), so a
     threshold between the two clusters recovers them. None when the means hardly spread (nothing there).
     """
-    means = bit_means(votes, length)
+    length = len(means)
     ordered = np.sort(means)
     if ordered[-1] - ordered[0] < ADAPTIVE_MIN_SPREAD:
         return None
@@ -182,17 +246,15 @@ class PayloadReading:
 def read_payloads(rgb: np.ndarray) -> list[PayloadReading]:
     """Bit agreement of every known payload under each colour order and array type (the better decision)."""
     readings = []
-    for order in COLOUR_ORDERS:
-        for array_type in ARRAY_TYPES:
-            votes = block_votes(rgb, colour_order=order, array_type=array_type)
-            for payload in PAYLOADS:
-                length = len(payload.bits)
-                agreeing = int(np.sum(decode_bits(votes, length) == payload.bits))
-                decision = "package"
-                adaptive = decode_bits_adaptive(votes, length)
-                if adaptive is not None and int(np.sum(adaptive == payload.bits)) > agreeing:
-                    agreeing, decision = int(np.sum(adaptive == payload.bits)), "adaptive"
-                readings.append(PayloadReading(payload, order, array_type, decision, agreeing))
+    for (order, array_type), votes in convention_votes(rgb).items():
+        for payload in PAYLOADS:
+            means = bit_means(votes, len(payload.bits))
+            agreeing = int(np.sum(_package_decision(means) == payload.bits))
+            decision = "package"
+            adaptive = _adaptive_decision(means)
+            if adaptive is not None and int(np.sum(adaptive == payload.bits)) > agreeing:
+                agreeing, decision = int(np.sum(adaptive == payload.bits)), "adaptive"
+            readings.append(PayloadReading(payload, order, array_type, decision, agreeing))
     return readings
 
 
@@ -214,12 +276,13 @@ class WatermarkDetector:
 
     info = DetectorInfo(
         name="generator-watermark",
-        version="1",
+        # 2: FLUX.1's payload is the 46 bits its code embeds (version 1 read 48 and missed every mark).
+        version="2",
         media_types=frozenset({"image"}),
         parameters={
             "method": "invisible-watermark dwtDct (own decoder)",
             "channel": "U of BGR2YUV",
-            "wavelet": "haar, level 1, approximation band",
+            "wavelet": "haar, level 1, approximation band (of R, G, B; U's formed from them)",
             "block": BLOCK,
             "scale": SCALE,
             "colour_orders": ",".join(COLOUR_ORDERS),
@@ -232,10 +295,10 @@ class WatermarkDetector:
         model_card="docs/detectors/watermark.md",
         licence="AGPL-3.0-or-later (own implementation of invisible-watermark's MIT-licensed scheme)",
         validation=(
-            "176 marks embedded by a test re-implementation of the package's encoder (11 scikit-image "
-            "photos x 4 payloads x 4 conventions, PNG): worst bit agreement 0.978, no wrong payload; JPEG "
-            "q70 removed all, q95 left 42 of 176 readable; unmarked photos at most 0.69; not validated on "
-            "files from the real pipelines"
+            "128 marks made by the real invisible-watermark 0.2.0 encoder called as each reference "
+            "pipeline calls it (32 images from 14 scikit-image photos x SDXL, FLUX.1, SD 1.x, SD 2.x, PNG): "
+            "128 of 128 found, worst bit agreement 0.993, no wrong payload; 0 of 32 unmarked images "
+            "reported (highest agreement 0.69); JPEG q95 left 20 of 128 readable, q70 none"
         ),
     )
 

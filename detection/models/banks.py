@@ -56,6 +56,8 @@ class HashBank(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("hash bank")
+        verbose_name_plural = _("hash banks")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -78,6 +80,8 @@ class BankEntry(models.Model):
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("bank entry")
+        verbose_name_plural = _("bank entries")
         ordering = ["id"]
         indexes = [
             models.Index(fields=["md5"]),
@@ -122,6 +126,8 @@ class Match(models.Model):
     matched_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
         ordering = ["id"]
         indexes = [models.Index(fields=["item", "kind"]), models.Index(fields=["other_item"])]
         constraints = [
@@ -150,6 +156,8 @@ class MatchAlert(models.Model):
     seen_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("match alert")
+        verbose_name_plural = _("match alerts")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["match", "recipient", "case"], name="matchalert_unique")

@@ -51,6 +51,8 @@ class ModelPack(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("model pack")
+        verbose_name_plural = _("model packs")
         ordering = ["name", "-imported_at"]
         constraints = [
             models.UniqueConstraint(fields=["name", "version"], name="modelpack_unique_version"),

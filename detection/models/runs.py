@@ -53,6 +53,8 @@ class Detector(models.Model):
     registered_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = _("detector")
+        verbose_name_plural = _("detectors")
         ordering = ["name", "version"]
         constraints = [models.UniqueConstraint(fields=["name", "version"], name="detector_unique_version")]
 
@@ -78,6 +80,8 @@ class ScanJob(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("scan job")
+        verbose_name_plural = _("scan jobs")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
@@ -100,6 +104,8 @@ class DetectionRun(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("detection run")
+        verbose_name_plural = _("detection runs")
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["item", "detector"], name="run_unique_item_detector")]
         indexes = [models.Index(fields=["job", "status"])]
@@ -137,6 +143,8 @@ class Annotation(models.Model):
     review_reason = models.TextField(blank=True)
 
     class Meta:
+        verbose_name = _("finding")
+        verbose_name_plural = _("findings")
         ordering = ["id"]
         indexes = [models.Index(fields=["item", "label"]), models.Index(fields=["label", "item"])]
 

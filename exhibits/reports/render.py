@@ -47,8 +47,16 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from detection.labels import finding_label
 from evidence.choices import CustodyAction
-from exhibits.reports.data import CustodyRow, ExhibitSection, HashCertificateRow, ItemSection, ReportData
+from exhibits.reports.data import (
+    NOT_VALIDATED,
+    CustodyRow,
+    ExhibitSection,
+    HashCertificateRow,
+    ItemSection,
+    ReportData,
+)
 from exhibits.reports.pdfjoin import PdfJoiner
 from exhibits.reports.strings import STRINGS, Strings
 from exhibits.reports.types import SignerInfo
@@ -495,14 +503,15 @@ def _item(w: _Writer, exhibit: ExhibitSection, item: ItemSection) -> list[Flowab
                         f"{f.detector} {f.version}",
                         f.model_sha256 or s["no_model"],
                         f.threshold or s["no_threshold"],
-                        f"{f.label}\n({s['lead_short']})",
+                        _finding_label(f.label, w),
                         f.score or "—",
-                        f.error_rate,
+                        # The detector's own prose is quoted once, full width, under "detectors used".
+                        s["not_validated"] if f.error_rate == NOT_VALIDATED else s["validation_stated"],
                         s.get(f"review_{f.review}", f.review),
                     ]
                     for f in item.findings
                 ),
-                [0.14, 0.18, 0.12, 0.15, 0.08, 0.23, 0.1],
+                [0.14, 0.18, 0.1, 0.22, 0.07, 0.17, 0.12],
                 styles=["cell", "hash", "cell", "cell", "cell", "cell", "cell"],
             )
         )
@@ -627,13 +636,12 @@ def _limitations(w: _Writer, data: ReportData) -> list[Flowable]:
         story.append(Spacer(1, 1.5 * mm))
     story.append(w.label("detectors_used", "h2"))
     if data.detectors:
-        story.append(
-            w.table(
-                ["col_detector", "col_version", "col_error_rate"],
-                ([name, version, validation] for name, version, validation in data.detectors),
-                [0.25, 0.2, 0.55],
-            )
-        )
+        # Full width: the validation statements are paragraphs, unreadable in a narrow column.
+        story.append(w.label("validation_quoted", "small"))
+        for name, version, validation in data.detectors:
+            story.append(w.p(f"{name} {version}", "h3"))
+            story.append(w.p(s["not_validated"] if validation == NOT_VALIDATED else validation))
+            story.append(Spacer(1, 1.5 * mm))
     else:
         story.append(w.label("no_findings", "small"))
     return story
@@ -822,3 +830,11 @@ def _join(
         footer_path.unlink()
         first += pages
     joiner.finish(title=title, language=language, identifier=title)
+
+
+def _finding_label(code: str, w: "_Writer") -> str:
+    """A finding's label in the report's language, with the code the manifest carries, and "lead"."""
+    with translation.override(w.language):
+        words = finding_label(code)
+    shown = code if words == code else f"{words} ({code})"
+    return f"{shown}\n({w.s['lead_short']})"

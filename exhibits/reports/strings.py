@@ -225,6 +225,11 @@ EN = Strings(
         "files before seizure."
     ),
     detectors_used="Detector versions in this report",
+    validation_stated="stated: see “Detector versions in this report”",
+    not_validated="not validated",
+    validation_quoted=(
+        "Each detector's known error rate or validation is quoted below as its authors state it (in English)."
+    ),
     page_of="page {x} of {y}",
 )
 
@@ -433,6 +438,11 @@ KO = Strings(
         "보고한 그대로이며 압수 전 파일을 가졌던 누구든 바꿀 수 있습니다."
     ),
     detectors_used="이 보고서의 탐지기 버전",
+    validation_stated="기재됨: ‘이 보고서의 탐지기 버전’ 참조",
+    not_validated="검증되지 않음",
+    validation_quoted=(
+        "각 탐지기의 알려진 오류율 또는 검증 내용은 제작자가 밝힌 원문(영어)을 아래에 그대로 인용합니다."
+    ),
     page_of="{y}쪽 중 {x}쪽 (page {x} of {y})",
 )
 

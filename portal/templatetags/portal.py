@@ -47,3 +47,19 @@ def case_home(case: object) -> str:
     from portal.navigation import case_home_url
 
     return case_home_url(number=str(getattr(case, "number", "")), role=getattr(case, "caller_role", None))
+
+
+@register.filter
+def finding_label(value: str) -> str:
+    """A finding label in the viewer's language (``c2pa_none`` → "no C2PA credentials")."""
+    from detection import labels
+
+    return labels.finding_label(value)
+
+
+@register.filter
+def finding_category(value: str) -> str:
+    """A finding category in the viewer's language (``not_probative`` → "not probative")."""
+    from detection import labels
+
+    return labels.finding_category(value)

@@ -37,6 +37,7 @@ from access.selectors import (
     member_list,
     offence_list,
 )
+from detection.labels import SIGNAL_CATEGORIES
 from detection.models import Annotation, Match
 from detection.selectors import annotations_visible_to
 from evidence.models import EvidenceItem
@@ -46,6 +47,7 @@ from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
 from parties.graph import case_graph
 from parties.models import ItemChannelLink, ItemPersonLink
 from parties.selectors import channel_list, person_list
+from portal.labels import link_relation
 
 PAGE_SIZE = 50
 # Labels offered in the filter: distinct labels over a large case is a scan, so it is cached briefly.
@@ -205,7 +207,10 @@ def case_graph_json(request: HttpRequest, number: str) -> JsonResponse:
     """The case graph (``parties.graph``) as JSON for the cytoscape view: people by pseudonym, channels,
     items by id; every member of the case may see it, as through the API."""
     case = case_get_for(user=request.user, number=number, with_counts=False)
-    response = JsonResponse(case_graph(case=case, item_links_limit=GRAPH_ITEM_LINKS))
+    graph = case_graph(case=case, item_links_limit=GRAPH_ITEM_LINKS)
+    for edge in graph["edges"]:
+        edge["relation_label"] = link_relation(edge["relation"])  # drawn in the reader's language
+    response = JsonResponse(graph)
     response["Cache-Control"] = "no-store, private"
     return response
 
@@ -373,7 +378,8 @@ def _keyset(items: QuerySet[EvidenceItem], query: ListQuery) -> QuerySet[Evidenc
 def evidence_page(*, user: Any, case: Case, query: ListQuery) -> tuple[list[EvidenceItem], str | None]:
     """One page of the case's items visible to ``user`` and the cursor of the next page (None at the end).
 
-    A constant number of queries: the page (with a has-match flag), and the labels of its items.
+    A constant number of queries: the page (with a has-match flag), and the signal labels of its items
+    (exposures, faces, AI-provenance hits, classifier scores; ``detection.labels.SIGNAL_CATEGORIES``).
     """
     items = (
         evidence_visible_to(user=user)
@@ -406,7 +412,8 @@ def evidence_page(*, user: Any, case: Case, query: ListQuery) -> tuple[list[Evid
     if rows:
         found = (
             annotations_visible_to(user=user)
-            .filter(item_id__in=[row.pk for row in rows])
+            # Only what was found: absences, hashes and maps are on the item page, not in the list.
+            .filter(item_id__in=[row.pk for row in rows], category__in=SIGNAL_CATEGORIES)
             .order_by()
             .values_list("item_id", "label")
             .distinct()

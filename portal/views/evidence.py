@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from access.choices import CaseMemberRole
 from access.policy import Action, role_may
+from detection.labels import ABSENCE_CATEGORY, SIGNAL_CATEGORIES
 from detection.match_selectors import (
     match_list_for_item,
     match_view,
@@ -27,6 +28,7 @@ from detection.match_selectors import (
     visible_case_ids,
 )
 from detection.models import Annotation
+from detection.models.runs import ReviewStatus
 from detection.selectors import annotations_visible_to
 from detection.services import annotation_review
 from evidence.content import content_access_check, item_content_open
@@ -104,6 +106,40 @@ def _findings(*, user: Any, item: EvidenceItem) -> list[Annotation]:
     )
 
 
+def findings_by_detector(findings: list[Annotation]) -> dict[str, Any]:
+    """The item's findings grouped by detector, so that a dozen boxes of one detector fold into one line.
+
+    ``groups`` holds the detectors that found something (signals first), each with its findings and how many
+    still wait for review; ``nothing_found`` names the detectors whose only findings say they checked and
+    found nothing (absence is never probative), shown once as a sentence rather than as findings to review.
+    """
+    by_detector: dict[tuple[str, str], list[Annotation]] = {}
+    for finding in findings:
+        by_detector.setdefault((finding.detector_name, finding.detector_version), []).append(finding)
+    groups: list[dict[str, Any]] = []
+    nothing_found: list[dict[str, Any]] = []
+    for (name, version), rows in by_detector.items():
+        if all(row.category == ABSENCE_CATEGORY for row in rows):
+            nothing_found.append(
+                {"detector": name, "version": version, "labels": [row.label for row in rows]}
+            )
+            continue
+        signals = [row for row in rows if row.category in SIGNAL_CATEGORIES]
+        groups.append(
+            {
+                "detector": name,
+                "version": version,
+                "findings": rows,
+                "signal_labels": sorted({row.label for row in signals}),
+                "to_review": sum(1 for row in rows if row.review_status == ReviewStatus.LEAD),
+                "has_signal": bool(signals),
+            }
+        )
+    groups.sort(key=lambda group: (not group["has_signal"], group["detector"]))
+    nothing_found.sort(key=lambda row: row["detector"])
+    return {"groups": groups, "nothing_found": nothing_found}
+
+
 def _matches(*, user: Any, item: EvidenceItem) -> list[dict[str, Any]]:
     matches = match_list_for_item(user=user, item_id=item.pk)[:MATCHES_SHOWN]
     visible, hidden = visible_case_ids(user), pseudonymised_case_ids(user)
@@ -138,7 +174,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "parent": parent,
         "children": children,
         "custody": custody_timeline(user=request.user, item=item),
-        "findings": _findings(user=request.user, item=item),
+        "findings": findings_by_detector(_findings(user=request.user, item=item)),
         "may_review": role_may(role, Action.FINDING_REVIEW),
         "matches": _matches(user=request.user, item=item),
         "media": shows_media(role) and item.blob_id is not None,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from access.choices import CaseMemberRole
 from access.selectors import case_get_for, case_list
+from evidence import crypto
 from exhibits.choices import ReportStatus
 from exhibits.selectors import case_bundles, case_reports, exhibit_list
 from haetae.auth import verified_login_required
@@ -65,4 +66,10 @@ def prosecutor_case(request: HttpRequest, number: str) -> HttpResponse:
 @verified_login_required
 def prosecutor_verify(request: HttpRequest) -> HttpResponse:
     """How to check a report and a bundle with public tools, without trusting this server."""
-    return render(request, "portal/prosecutor/verify.html")
+    # The ledger key printed here is one of the two anchors a bundle verifier accepts (docs/export-bundle.md).
+    public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+    return render(
+        request,
+        "portal/prosecutor/verify.html",
+        {"ledger_public_key": public_key, "ledger_key_id": crypto.public_key_id(public_key)},
+    )

@@ -16,6 +16,7 @@ from detection.detectors.watermark import (
 from detection.models import Annotation
 from detection.services import detection_run
 from detection.subject import Subject
+from tests.detection import reference_watermarks
 from tests.detection.provenance_media import decode, encode, photo
 from tests.detection.watermark_encoder import embed
 from tests.factories import CaseFactory, UserFactory, stored_item
@@ -27,9 +28,12 @@ def _analyze(data: bytes, mime: str = "image/png"):
     return WatermarkDetector().analyze(Subject.from_bytes(data, mime=mime))
 
 
-def test_payload_bits_are_the_published_ones():
+def test_payload_bits_are_the_ones_the_reference_code_embeds():
     assert "".join(map(str, PAYLOAD["sdxl"].bits)) == "101100111110110010010000011110111011000110011110"
-    assert "".join(map(str, PAYLOAD["flux1"].bits)) == "001010101111111010000111100111001111010100101110"
+    # FLUX.1 writes its 48-digit message through bin(), which drops the two leading zeros: 46 bits.
+    assert "".join(map(str, PAYLOAD["flux1"].bits)) == "1010101111111010000111100111001111010100101110"
+    assert list(PAYLOAD["sdxl"].bits) == reference_watermarks.SDXL_BITS
+    assert list(PAYLOAD["flux1"].bits) == reference_watermarks.FLUX1_BITS
     assert np.packbits(PAYLOAD["sd1"].bits).tobytes() == b"StableDiffusionV1"
     assert np.packbits(PAYLOAD["sd2"].bits).tobytes() == b"SDV2"
 
@@ -51,6 +55,46 @@ def test_embedded_payload_decodes_after_a_png_round_trip(payload, colour_order, 
     decoded_as = [f"{finding.details['colour_order']}/{finding.details['array_type']}"]
     assert f"{colour_order}/{array_type}" in decoded_as + finding.details["also_decodes_as"]
     assert "not who ran it" in finding.details["note"]
+
+
+# Photographs of different colour, texture and size (all at least 256 × 256), marked by the real encoder.
+REFERENCE_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "camera")
+
+
+@pytest.mark.parametrize("name", REFERENCE_PHOTOS)
+@pytest.mark.parametrize("pipeline", sorted(reference_watermarks.PIPELINES))
+def test_marks_made_by_the_real_encoder_as_each_pipeline_calls_it_are_found(pipeline, name):
+    marked = reference_watermarks.PIPELINES[pipeline](photo(name))
+    findings = _analyze(encode(marked, "PNG"))
+    found = {f.details["payload"]: f for f in findings if f.label == "generator_watermark"}
+    assert set(found) == {pipeline}, [f.details for f in findings]
+    assert found[pipeline].details["bits_total"] == len(PAYLOAD[pipeline].bits)
+    assert found[pipeline].score >= 0.9
+
+
+def test_flux1_mark_read_as_48_bits_is_at_chance():
+    """Why the payload must be the 46 bits FLUX.1 embeds: a 48-bit reading of the same mark fails."""
+    marked = reference_watermarks.flux1(photo("astronaut"))
+    votes = block_votes(marked, colour_order="bgr", array_type="float32")
+    literal = np.array([int(c) for c in "001010101111111010000111100111001111010100101110"], dtype=np.uint8)
+    assert np.mean(decode_bits(votes, 48) == literal) < 0.9
+    assert np.array_equal(decode_bits(votes, 46), PAYLOAD["flux1"].bits)
+
+
+def test_one_haar_approximation_equals_pywavelets_band_of_opencv_chroma():
+    """The decoder's shortcut (U's approximation from the channels' approximations) is PyWavelets' band
+    of OpenCV's float U, as the encoder computes it."""
+    import cv2
+    import pywt
+
+    from detection.detectors.watermark import _U_WEIGHTS, haar_approximation
+
+    rgb = photo("coffee")[:398, :598]
+    rows, cols = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
+    bgr = np.ascontiguousarray(rgb[:rows, :cols, ::-1], dtype=np.float32)
+    expected = pywt.dwt2(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)[:, :, 1], "haar")[0]
+    weights, offset = _U_WEIGHTS["bgr"]
+    assert np.allclose(haar_approximation(rgb) @ weights + 2 * offset, expected, atol=1e-3)
 
 
 def test_colour_order_matters():

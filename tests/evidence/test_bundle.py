@@ -20,8 +20,10 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from evidence import bundle as verifier
 from evidence import merkle
 from evidence.ledger import checkpoint_create
+from evidence.models import EvidenceItem
+from haetae.errors import IntegrityFailure
 from tests.exhibits.bundle_fixtures import pii_calls, scenario, signed_pdf, x25519_pair
-from tests.exhibits.test_bundles import edit_manifest, export, hex_flip, rewrite, run_verifier
+from tests.exhibits.test_bundles import edit_manifest, export, hex_flip, ledger_key, rewrite, run_verifier
 from tests.factories_cases import team, victim
 
 __all__ = ["pii_calls"]
@@ -63,7 +65,11 @@ def test_the_copied_file_runs_alone_without_django(tmp_path: Path, pii_calls: An
     args = [sys.executable, "-I", "-c", ISOLATED, str(alone), str(REPO), str(copy)]
     env = {"PATH": os.environ.get("PATH", "")}
     done = subprocess.run(
-        [*args, str(path), "--key", str(private)], capture_output=True, text=True, env=env, cwd=alone
+        [*args, str(path), "--key", str(private), "--ledger-key", ledger_key()],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=alone,
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "the bundle verifies" in done.stdout and "LOADED []" in done.stdout
@@ -146,7 +152,7 @@ def test_broken_chain_and_consistency_proof_are_named(tmp_path: Path, pii_calls:
     path, private = export(s, tmp_path)
     with zipfile.ZipFile(path) as zf:
         manifest = json.loads(zf.read("manifest.json"))
-    assert run_verifier(path, "--key", str(private))[0] == 0
+    assert run_verifier(path, "--key", str(private), "--ledger-key", ledger_key())[0] == 0
     [consistency] = manifest["consistency"]
     part = f"[consistency {consistency['old_checkpoint']}->{consistency['new_checkpoint']}]"
 
@@ -172,7 +178,7 @@ def test_pinned_ledger_key(tmp_path: Path, pii_calls: Any) -> None:
     with zipfile.ZipFile(path) as zf:
         key = json.loads(zf.read("manifest.json"))["ledger_public_key"]
     code, output = run_verifier(path, "--ledger-key", key)
-    assert code == 0 and "taken from the manifest itself" not in output
+    assert code == 0 and "NOT anchored" not in output
     other = (
         ed25519.Ed25519PrivateKey.generate()
         .public_key()
@@ -284,3 +290,39 @@ def test_an_item_without_its_original_is_named(tmp_path: Path, pii_calls: Any) -
             copy.writestr(info, edit_manifest(drop)(data) if info.filename == "manifest.json" else data)
     code, output = run_verifier(tmp_path / "dropped.zip")
     assert code == 1 and f"[item {dropped['item']}] has 0 encrypted originals" in output
+
+
+@pytest.mark.django_db
+def test_an_export_after_an_item_record_was_rewritten_is_refused(tmp_path: Path, pii_calls: Any) -> None:
+    s = scenario(tmp_path)
+    photo = s.items[0]
+    EvidenceItem.objects.filter(pk=photo.pk).update(original_name="holiday.jpg")
+    with pytest.raises(IntegrityFailure) as refused:
+        export(s, tmp_path)
+    assert f"item {photo.pk}'s database record no longer matches its `acquired` custody event" in str(
+        refused.value
+    )
+    assert "original_name is 'holiday.jpg', recorded 'astronaut.jpg'" in str(refused.value)
+    assert not (tmp_path / "out" / "bundle.zip").exists()
+
+
+@pytest.mark.django_db
+def test_the_verifier_holds_manifest_items_to_their_acquired_leaf(tmp_path: Path, pii_calls: Any) -> None:
+    s = scenario(tmp_path)
+    path, _private = export(s, tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert {"name", "path", "source", "acquired_at", "acquired_by", "seizure_reference"} <= set(
+        manifest["items"][0]
+    )
+    photo = s.items[0].pk
+
+    def rename(m: dict[str, Any]) -> None:
+        next(i for i in m["items"] if i["id"] == photo)["name"] = "holiday.jpg"
+
+    code, output = run_verifier(rewrite(path, tmp_path / "n.zip", "manifest.json", edit_manifest(rename)))
+    assert code == 1
+    assert (
+        f"[item {photo}] its name in the manifest ('holiday.jpg') is not what its 'acquired' custody event "
+        "recorded at seizure ('astronaut.jpg')"
+    ) in output

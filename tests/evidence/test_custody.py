@@ -19,6 +19,7 @@ from evidence.custody import GENESIS_HASH, canonical_json, custody_append, event
 from evidence.ledger import checkpoint_create
 from evidence.merkle import leaf_hash
 from evidence.models import Checkpoint, CustodyEvent
+from tests.db_roles import database_owner
 from tests.factories import CaseFactory, UserFactory, stored_item
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -172,8 +173,11 @@ def test_appends_outside_a_transaction_are_refused_at_the_lock() -> None:
 
 
 def _refused(action, table: str) -> None:
-    """Run ``action`` and require the append-only trigger to refuse it (the savepoint keeps PG usable)."""
-    with pytest.raises(DatabaseError, match="append-only") as raised, transaction.atomic():
+    """Run ``action`` and require the append-only trigger to refuse it (the savepoint keeps PG usable).
+
+    As the owner: the application role is refused earlier, by its privileges (test_ledger_sql.py).
+    """
+    with database_owner(), pytest.raises(DatabaseError, match="append-only") as raised, transaction.atomic():
         action()
     assert table in str(raised.value)
 

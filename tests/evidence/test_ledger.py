@@ -31,6 +31,7 @@ from evidence.ledger_sql import create_statements, drop_statements
 from evidence.models import Checkpoint, CustodyEvent
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
 from haetae.toolkit import utc_iso
+from tests.db_roles import database_owner
 from tests.factories import CaseFactory, stored_item
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +64,8 @@ class tampered_ledger:
     """Lift the append-only triggers for a moment, as a superuser attacking the database could."""
 
     def __enter__(self) -> None:
+        self.owner = database_owner()
+        self.owner.__enter__()
         with connection.cursor() as cursor:
             for sql in drop_statements(connection.vendor):
                 cursor.execute(sql)
@@ -71,6 +74,7 @@ class tampered_ledger:
         with connection.cursor() as cursor:
             for sql in create_statements(connection.vendor):
                 cursor.execute(sql)
+        self.owner.__exit__(None, None, None)
 
 
 @pytest.mark.django_db
@@ -465,3 +469,17 @@ def test_proofs_check_in_a_process_without_django() -> None:
     canonical = json.dumps(altered_event, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     tampered = {**payload, "leaf": canonical}
     assert len(check(tampered)) == 1
+
+
+def test_ledger_key_command_prints_the_anchor_for_bundle_verifiers() -> None:
+    public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+    out = io.StringIO()
+    call_command("ledger", "key", stdout=out)
+    assert public_key in out.getvalue() and f"key id: {crypto.public_key_id(public_key)}" in out.getvalue()
+    out = io.StringIO()
+    call_command("ledger", "key", "--json", stdout=out)
+    assert json.loads(out.getvalue()) == {
+        "algorithm": "Ed25519",
+        "public_key": public_key,
+        "key_id": crypto.public_key_id(public_key),
+    }

@@ -29,6 +29,7 @@ from evidence.models import Blob, Checkpoint, CustodyEvent, EvidenceItem
 from evidence.vault import object_path
 from evidence.verify import MerkleWalk, consistency_proof_ranges, vault_verify
 from haetae.toolkit import utc_iso
+from tests.db_roles import database_owner
 from tests.factories import CaseFactory, CaseMemberFactory, stored_item
 
 REPO = Path(__file__).resolve().parents[2]
@@ -96,16 +97,17 @@ def header_length(path: Path) -> int:
 @pytest.fixture
 def triggers_dropped(db: None) -> Iterator[None]:
     """Lift the append-only triggers as a database superuser would; put them back afterwards."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Django's deferred FK checks count as pending trigger events, which block DROP TRIGGER.
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for sql in drop_statements(connection.vendor):
-            cursor.execute(sql)
-    yield
-    with connection.cursor() as cursor:
-        for sql in create_statements(connection.vendor):
-            cursor.execute(sql)
+    with database_owner():
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # Django's deferred FK checks count as pending trigger events, which block DROP TRIGGER.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for sql in drop_statements(connection.vendor):
+                cursor.execute(sql)
+        yield
+        with connection.cursor() as cursor:
+            for sql in create_statements(connection.vendor):
+                cursor.execute(sql)
 
 
 # --- the streaming Merkle walk ---------------------------------------------------------------------------

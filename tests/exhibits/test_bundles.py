@@ -13,6 +13,7 @@ from django.core.management import call_command
 
 from access.choices import CaseMemberRole
 from evidence import bundle as verifier
+from evidence import crypto
 from evidence.choices import CustodyAction
 from evidence.models import Blob, CustodyEvent
 from exhibits import bundles
@@ -52,6 +53,11 @@ def export(s: Scenario, tmp: Path, *, form: str = "pem", passphrase: str | None 
         report=s.report,
     )
     return out, private
+
+
+def ledger_key() -> str:
+    """The genuine ledger public key, as the agency publishes it (the anchor a verifier is given)."""
+    return crypto.public_key_hex(crypto.ledger_signing_key().public_key())
 
 
 def run_verifier(path: Path, *args: str) -> tuple[int, str]:
@@ -96,7 +102,9 @@ def test_round_trip_verifies_decrypts_and_records(tmp_path: Path, pii_calls: lis
     s = scenario(tmp_path)
     before = CustodyEvent.objects.count()
     path, private = export(s, tmp_path)
-    code, output = run_verifier(path, "--key", str(private), "--extract", str(tmp_path / "plain"))
+    code, output = run_verifier(
+        path, "--key", str(private), "--extract", str(tmp_path / "plain"), "--ledger-key", ledger_key()
+    )
     assert code == 0, output
     assert "FAIL" not in output
     assert "PAdES signature verifies" in output and s.cert_sha256 in output
@@ -211,7 +219,7 @@ def test_each_tampered_part_is_named(tmp_path: Path, pii_calls: Any) -> None:
         for text in expected:
             assert text in output, (name, text, output)
     # The untouched bundle still verifies: the failures above come from the tampering alone.
-    assert run_verifier(path, "--key", str(private))[0] == 0
+    assert run_verifier(path, "--key", str(private), "--ledger-key", ledger_key())[0] == 0
 
 
 def test_wrong_key_truncated_zip_and_extra_file(tmp_path: Path, pii_calls: Any) -> None:
@@ -235,7 +243,7 @@ def test_passphrase_bundle(tmp_path: Path, pii_calls: Any) -> None:
     good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
     good.write_text("correct horse battery staple\n")
     bad.write_text("incorrect horse battery staple\n")
-    assert run_verifier(path, "--passphrase-file", str(good))[0] == 0
+    assert run_verifier(path, "--passphrase-file", str(good), "--ledger-key", ledger_key())[0] == 0
     code, output = run_verifier(path, "--passphrase-file", str(bad))
     assert code == 1 and "cannot be decrypted" in output
     assert ExportBundle.objects.get().recipient_key == "passphrase"
@@ -335,11 +343,12 @@ def test_verify_bundle_command_needs_no_database(
 ) -> None:
     s = scenario(tmp_path)
     path, private = export(s, tmp_path)
+    key = ledger_key()
     out = io.StringIO()
     with django_db_blocker.block():
         with pytest.raises(RuntimeError, match="Database access not allowed"):
             ExportBundle.objects.count()  # the block is real: any query in the command would fail
-        call_command("verify_bundle", str(path), "--key", str(private), stdout=out)
+        call_command("verify_bundle", str(path), "--key", str(private), "--ledger-key", key, stdout=out)
         assert "the bundle verifies" in out.getvalue()
         broken = rewrite(path, tmp_path / "broken.zip", "README.txt", flip())
         with pytest.raises(SystemExit) as exit_info:
@@ -375,7 +384,9 @@ def test_export_command(tmp_path: Path, pii_calls: Any, monkeypatch: Any) -> Non
     report = Report.objects.exclude(pk=s.report.pk).get()
     assert (report.scope, report.language, report.status) == (["E-001", "E-002"], "en", ReportStatus.DONE)
     assert ExportBundle.objects.get(sha256=payload["sha256"]).report_id == report.pk
-    code, output = run_verifier(tmp_path / "cmd.zip", "--key", str(tmp_path / "keys" / "recipient.key"))
+    code, output = run_verifier(
+        tmp_path / "cmd.zip", "--key", str(tmp_path / "keys" / "recipient.key"), "--ledger-key", ledger_key()
+    )
     assert code == 0, output
 
 
@@ -446,7 +457,8 @@ def test_celery_task_builds_into_the_vault(tmp_path: Path, pii_calls: Any, setti
     assert bundle.status == ReportStatus.DONE and bundle.sha256 == sha256
     served = tmp_path / "served.zip"
     served.write_bytes(b"".join(bundle_open(bundle=bundle, actor=s.t.lead)))
-    assert run_verifier(served, "--key", str(tmp_path / "keys" / "recipient.key"))[0] == 0
+    key = str(tmp_path / "keys" / "recipient.key")
+    assert run_verifier(served, "--key", key, "--ledger-key", ledger_key())[0] == 0
     assert not list((tmp_path / "data" / "tmp").iterdir())  # the scratch copy is gone; the vault keeps it
 
 

@@ -278,3 +278,24 @@ def test_exports_read_in_chunks_give_the_same_documents(world, monkeypatch):
         case=case, items=ordered, exhibit_numbers=interchange._exhibit_numbers(ordered)
     )
     assert uco_chunked == uco_whole
+
+
+def test_case_uco_export_conforms_to_the_official_case_validator_without_warnings(world, tmp_path):
+    """``case_validate`` from case-utils (the CASE community's validator, its ontologies shipped inside
+    the package, no network) at its strictest: no result of any severity allowed, and no concept that the
+    ontology does not define."""
+    import warnings
+
+    from case_utils.case_validate import validate
+
+    t, _ = world
+    export = interchange.case_uco_export(case=_case(t), actor=t.investigator)
+    path = tmp_path / "case.jsonld"
+    path.write_bytes(export.body)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = validate(str(path), allow_infos=False, allow_warnings=False, inference="none")
+    assert result.conforms, result.text
+    assert "Results (" not in result.text, result.text
+    cdo_warnings = [str(w.message) for w in caught if "CDO" in type(w.message).__name__ + str(w.message)]
+    assert cdo_warnings == []

@@ -49,7 +49,7 @@ def admin_login(client: Client, username: str, password: str, code: str = "", de
 
 
 def test_admin_sign_in_asks_for_a_code_and_refuses_without_one(staff, settings) -> None:
-    assert settings.HAETAE_REQUIRE_TOTP  # on by default (HAETAE_DEBUG is off)
+    assert settings.HAETAE_REQUIRE_TOTP  # on by default (HAETAE_LOCAL_TRIAL is off)
     device = TOTPDevice.objects.create(user=staff, name="phone", confirmed=True)
     client = Client()
     assert b"otp_token" in client.get("/admin/login/").content
@@ -161,17 +161,25 @@ def test_system_check_warns_when_either_is_off(settings) -> None:
     ("env", "expected"),
     [
         ({}, "True True"),
-        ({"HAETAE_DEBUG": "1"}, "False False"),
+        ({"HAETAE_DEBUG": "1"}, "True True"),
+        ({"HAETAE_LOCAL_TRIAL": "1"}, "False False"),
         ({"HAETAE_REQUIRE_TOTP": "0"}, "False True"),
         ({"HAETAE_LOGIN_THROTTLE": "off"}, "True False"),
-        ({"HAETAE_DEBUG": "1", "HAETAE_REQUIRE_TOTP": "1", "HAETAE_LOGIN_THROTTLE": "1"}, "True True"),
+        ({"HAETAE_LOCAL_TRIAL": "1", "HAETAE_REQUIRE_TOTP": "1", "HAETAE_LOGIN_THROTTLE": "1"}, "True True"),
     ],
 )
-def test_defaults_follow_debug_and_env_vars_switch_them(env: dict[str, str], expected: str) -> None:
+def test_defaults_follow_the_local_trial_and_env_vars_switch_them(env: dict[str, str], expected: str) -> None:
     clean = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"HAETAE_DEBUG", "HAETAE_REQUIRE_TOTP", "HAETAE_LOGIN_THROTTLE"}
+        if k
+        not in {
+            "HAETAE_DEBUG",
+            "HAETAE_LOCAL_TRIAL",
+            "HAETAE_REQUIRE_TOTP",
+            "HAETAE_LOGIN_THROTTLE",
+            "HAETAE_ALLOWED_HOSTS",
+        }
     }
     code = (
         "import django; django.setup(); from django.conf import settings; "

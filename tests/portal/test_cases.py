@@ -296,3 +296,29 @@ def test_deep_page_uses_the_cursor_not_an_offset() -> None:
     ]
     assert page_sql and "OFFSET" not in page_sql[0].upper()
     assert timezone.now() >= last.acquired_at
+
+
+def test_the_evidence_list_shows_what_was_found_and_not_what_was_checked() -> None:
+    t = team()
+    photo = item(t, jpeg_bytes(), name="scene.jpg")
+    detection_rows(item=photo, name="nudenet", label="FEMALE_BREAST_EXPOSED", category="exposed")
+    detection_rows(item=photo, name="faces", label="face", category="face")
+    detection_rows(
+        item=photo, name="generator-watermark", label="generator_watermark", category="ai_provenance"
+    )
+    for name, label, category in [
+        ("c2pa", "c2pa_none", "not_probative"),
+        ("generator-metadata", "generator_metadata_none", "not_probative"),
+        ("jpeg-forensics", "ela_map", "forensic_indicator"),
+        ("file-hashes", "file_hashes", "file_hash"),
+        ("pdq", "pdq", "perceptual_hash"),
+        ("nudenet-covered", "BELLY_COVERED", "covered"),
+    ]:
+        detection_rows(item=photo, name=name, label=label, category=category)
+    response = _client(t.lead).get(f"/cases/{t.case.number}/evidence/")
+    (row,) = response.context["rows"]
+    assert row.labels == ["FEMALE_BREAST_EXPOSED", "face", "generator_watermark"]
+    html = response.content.decode()
+    assert "female breast, exposed" in html and "generator watermark" in html
+    for absent in ("no C2PA credentials", "no generator metadata", "error level analysis map", "file hashes"):
+        assert absent not in html.split("<tbody>")[1]  # the rows; the filter still offers every label

@@ -106,6 +106,9 @@ def test_browser_confirm_a_finding(page: Any) -> None:
     _sign_in(page, t.lead)
     page.goto(page.base + f"/evidence/{photo.pk}/")
     finding = page.locator(f"#finding-{annotation.pk}")
+    # Findings are folded by detector and the review form opens on demand.
+    page.locator("#detector-nudenet > summary").click()
+    finding.locator("details.review > summary").click()
     finding.get_by_label("Reason for your review").fill("matches the reference photograph")
     finding.get_by_role("button", name="Confirm").click()
     page.locator(f"#finding-{annotation.pk} .badge.review-confirmed").wait_for()

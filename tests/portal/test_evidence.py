@@ -3,7 +3,7 @@ findings review, matches, reveal (reason first, one `viewed` event, never cached
 exposure count; and every refusal."""
 
 import hashlib
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.test import Client
@@ -304,3 +304,51 @@ def test_reveal_and_review_work_without_javascript(photo_team: Any) -> None:
     assert refused.status_code == 400 and "<html" in refused.content.decode()
     done = client.post(url, {"decision": "rejected", "reason": "a false positive: a landscape"})
     assert done.status_code == 302 and done["Location"] == f"/evidence/{photo.pk}/"
+
+
+def test_findings_fold_by_detector_and_say_what_was_checked_and_found_nothing(photo_team: Any) -> None:
+    t, photo = photo_team
+    for label in ("FEMALE_BREAST_EXPOSED", "FACE_FEMALE", "BELLY_COVERED"):
+        detection_rows(item=photo, name=f"nudenet-{label}", label=label, category="exposed")
+    detection_rows(item=photo, name="c2pa", label="c2pa_none", category="not_probative")
+    detection_rows(
+        item=photo, name="generator-watermark", label="generator_watermark_none", category="not_probative"
+    )
+    detection_rows(item=photo, name="pdq", label="pdq", category="perceptual_hash")
+    response = _client(t.lead).get(f"/evidence/{photo.pk}/")
+    html = response.content.decode()
+    findings = response.context["findings"]
+    assert [group["detector"] for group in findings["groups"]][-1] == "pdq"  # records after signals
+    assert {group["detector"] for group in findings["groups"] if group["has_signal"]} == {
+        "nudenet-FEMALE_BREAST_EXPOSED",
+        "nudenet-FACE_FEMALE",
+        "nudenet-BELLY_COVERED",
+    }
+    assert [row["detector"] for row in findings["nothing_found"]] == ["c2pa", "generator-watermark"]
+    assert "Checked and found nothing" in html and "c2pa 1" in html
+    assert html.count('<details class="detector-group') == 4  # folded: one line per detector
+    # Review is on demand: the form sits inside a closed <details> of its finding.
+    assert html.count('<details class="review">') == 4 and "Confirm or reject" in html
+    # Custody is one link away from the top of the page.
+    assert html.index('href="#custody-section"') < html.index('id="h-findings"')
+
+
+def test_grouping_puts_a_detectors_findings_together_and_counts_what_waits_for_review() -> None:
+    class Row:
+        def __init__(self, detector: str, label: str, category: str, review: str = "lead") -> None:
+            self.detector_name, self.detector_version = detector, "1"
+            self.label, self.category, self.review_status = label, category, review
+
+    rows = [
+        Row("nudenet", "FACE_FEMALE", "face"),
+        Row("jpeg", "jpeg_quality", "forensic_indicator"),
+        Row("nudenet", "FEET_EXPOSED", "exposed", review="confirmed"),
+        Row("c2pa", "c2pa_none", "not_probative"),
+        Row("nudenet", "FACE_FEMALE", "face"),
+    ]
+    grouped = evidence_views.findings_by_detector(cast(list[Annotation], rows))
+    nudenet, jpeg = grouped["groups"]
+    assert (nudenet["detector"], len(nudenet["findings"]), nudenet["to_review"]) == ("nudenet", 3, 2)
+    assert nudenet["signal_labels"] == ["FACE_FEMALE", "FEET_EXPOSED"]
+    assert (jpeg["detector"], jpeg["has_signal"], jpeg["signal_labels"]) == ("jpeg", False, [])
+    assert grouped["nothing_found"] == [{"detector": "c2pa", "version": "1", "labels": ["c2pa_none"]}]

@@ -24,6 +24,7 @@ from django.test import Client, TestCase
 from django.urls import reverse
 
 from access.choices import CaseMemberRole, GlobalRole
+from evidence import crypto
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from exhibits import services
@@ -168,8 +169,9 @@ def test_bundle_with_a_public_key_verifies_offline(shared: dict[str, Any], tmp_p
     assert "manifest.json" in zipfile.ZipFile(BytesIO(data)).namelist()
     path = tmp_path / "bundle.zip"
     path.write_bytes(data)
+    ledger = crypto.public_key_hex(crypto.ledger_signing_key().public_key())  # the anchor, from the agency
     verified = subprocess.run(
-        [sys.executable, "-m", "evidence.bundle", str(path), "--key", str(key_file)],
+        [sys.executable, "-m", "evidence.bundle", str(path), "--key", str(key_file), "--ledger-key", ledger],
         capture_output=True,
         text=True,
         check=False,

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,197 @@ def test_pages_render_in_korean_by_default_and_in_english_after_switching(settin
     english = client.get("/").content.decode()
     assert '<html lang="en">' in english and "My cases" in english and "lead investigator" in english
     assert "내 사건" not in english
+
+
+# --- raw codes: what a template shows must be words, never a stored code ---
+
+# snake_case codes (c2pa_none, not_probative, derived_from) and NudeNet's classes (FEMALE_BREAST_EXPOSED).
+RAW_CODE = re.compile(
+    r"(?<![\w.@/-])(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?![\w.-])"
+)
+
+
+class _VisibleText(HTMLParser):
+    """The text a reader sees: no tags, attributes, scripts, or cells that show data verbatim (file names,
+    hashes and JSON in ``mono``/``name`` cells, ``code`` and ``pre``)."""
+
+    VOID = {
+        "area",
+        "base",
+        "br",
+        "col",
+        "embed",
+        "hr",
+        "img",
+        "input",
+        "link",
+        "meta",
+        "source",
+        "track",
+        "wbr",
+    }
+    VERBATIM_TAGS = {"script", "style", "code", "pre", "template"}
+    VERBATIM_CLASSES = {"mono", "name"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[bool] = []
+        self.chunks: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.VOID:
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        self.stack.append(tag in self.VERBATIM_TAGS or bool(classes & self.VERBATIM_CLASSES))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not any(self.stack):
+            self.chunks.append(data)
+
+
+def raw_codes(html: str, *, words: set[str] = frozenset()) -> list[str]:  # type: ignore[assignment]
+    """Stored codes shown as visible text: snake_case or NUDENET_STYLE tokens, and the one-word ``words``."""
+    parser = _VisibleText()
+    parser.feed(html)
+    text = " ".join(parser.chunks)
+    found = RAW_CODE.findall(text)
+    found += [word for word in words if re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text)]
+    return sorted(set(found))
+
+
+def test_the_raw_code_finder_finds_codes_and_leaves_data_alone() -> None:
+    page = (
+        '<p>c2pa_none <span title="not_probative">증명력 없음</span> FEMALE_BREAST_EXPOSED depicts</p>'
+        '<td class="mono">file_hashes</td><td class="name">my_photo.jpg</td><code>derived_from</code>'
+        "<script>var x = 'ela_map';</script><p>E-001 V-1 2024-TEST-0001 image/jpeg SHA-256</p>"
+    )
+    assert raw_codes(page, words={"depicts", "pdq"}) == ["FEMALE_BREAST_EXPOSED", "c2pa_none", "depicts"]
+
+
+def _finding(item: Any, detector: Any, label: str, category: str) -> None:
+    from django.utils import timezone
+
+    from detection.models import Annotation, DetectionRun
+    from detection.models.runs import RunStatus
+
+    run, _ = DetectionRun.objects.get_or_create(
+        item=item,
+        detector=detector,
+        defaults={"status": RunStatus.DONE, "input_sha256": item.blob_id, "finished_at": timezone.now()},
+    )
+    Annotation.objects.create(
+        run=run,
+        item=item,
+        label=label,
+        category=category,
+        score=0.9,
+        details={},
+        detector_name=detector.name,
+        detector_version=detector.version,
+        input_sha256=item.blob_id,
+        ran_at=timezone.now(),
+    )
+
+
+@pytest.fixture
+def korean_case_with_everything(settings: Any) -> tuple[Any, Any, Any]:
+    """A case whose pages show a finding of every kind, every link relation, and a person and channel."""
+    from detection.labels import FINDING_LABELS
+    from detection.models import Detector
+    from parties.choices import ItemPersonRelation, LinkConfidence, PersonChannelRelation
+    from parties.services.links import (
+        Assertion,
+        link_assert_derivation,
+        link_assert_item_channel,
+        link_assert_item_person,
+        link_assert_person_channel,
+    )
+    from tests.factories_access import jpeg_bytes
+    from tests.factories_cases import channel, item, suspect, victim
+
+    settings.LANGUAGE_CODE = "ko"
+    t = team()
+    photo = item(t, jpeg_bytes(), name="scene_one.jpg")
+    source = item(t, jpeg_bytes("camera"), name="source.jpg")
+    categories = {
+        "c2pa_none": "not_probative",
+        "generator_metadata_none": "not_probative",
+        "pdq": "perceptual_hash",
+    }
+    detector = Detector.objects.create(name="every-label", version="1")
+    for label in FINDING_LABELS:
+        category = categories.get(label) or (
+            "exposed" if label.endswith("_EXPOSED") else "forensic_indicator"
+        )
+        _finding(photo, detector, label, category)
+    for category in ("not_probative", "forensic_indicator", "perceptual_hash", "ai_provenance", "model_pack"):
+        _finding(photo, Detector.objects.create(name=f"cat-{category}", version="1"), "face", category)
+    sure = Assertion(confidence=LinkConfidence.CONFIRMED)
+    v1, s1, room = victim(t), suspect(t), channel(t)
+    for relation in ItemPersonRelation.values:
+        link_assert_item_person(
+            item=photo,
+            person=s1 if relation != "depicts" else v1,
+            relation=relation,
+            assertion=sure,
+            actor=t.lead,
+        )
+    for relation in PersonChannelRelation.values:
+        link_assert_person_channel(person=s1, channel=room, relation=relation, assertion=sure, actor=t.lead)
+    link_assert_item_channel(item=photo, channel=room, assertion=sure, actor=t.lead)
+    link_assert_derivation(item=photo, source_item=source, assertion=sure, actor=t.lead)
+    return t, photo, source
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("compiled_catalogues")
+def test_korean_pages_show_words_not_stored_codes(korean_case_with_everything: Any) -> None:
+    from detection.labels import FINDING_CATEGORIES
+    from portal.labels import LINK_RELATIONS
+
+    t, photo, _source = korean_case_with_everything
+    client = Client()
+    verified_login(client, t.lead)
+    one_word_codes = {code for code in [*FINDING_CATEGORIES, *LINK_RELATIONS] if "_" not in code} - {"face"}
+    for url in (f"/evidence/{photo.pk}/", f"/cases/{t.case.number}/evidence/", f"/cases/{t.case.number}/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.content.decode()
+        assert '<html lang="ko">' in html
+        assert raw_codes(html, words=one_word_codes) == [], f"{url} shows stored codes instead of words"
+    graph = client.get(f"/cases/{t.case.number}/graph.json").json()
+    relations = {edge["relation"]: edge["relation_label"] for edge in graph["edges"]}
+    assert set(relations) == set(LINK_RELATIONS)
+    assert relations["derived_from"] == "원본" and relations["depicts"] == "등장"
+    assert all(label != code for code, label in relations.items())
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("compiled_catalogues")
+def test_the_korean_admin_names_every_model_in_korean(admin_client: Any, settings: Any) -> None:
+    settings.LANGUAGE_CODE = "ko"
+    html = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    for english in ("Legal authoritys", "Bank entrys", "Legal authorities", "Bank entries", "Evidence vault"):
+        assert english not in html
+    for korean in ("법적 근거", "해시 목록 항목", "증거 보관소", "보관 연속성 이벤트"):
+        assert korean in html
+
+
+def test_every_model_has_a_translated_name_and_plural() -> None:
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    untranslated = [
+        model.__name__
+        for model in apps.get_models()
+        if model._meta.app_label in {"evidence", "detection", "access", "parties", "support", "exhibits"}
+        and not (
+            isinstance(model._meta.original_attrs.get("verbose_name"), Promise)
+            and isinstance(model._meta.original_attrs.get("verbose_name_plural"), Promise)
+        )
+    ]
+    assert not untranslated, f"set a translated verbose_name and verbose_name_plural in Meta: {untranslated}"

@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 
 from access.choices import CaseMemberRole, GlobalRole
+from evidence import crypto
 from exhibits import services
 from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle, Report
@@ -148,8 +149,12 @@ def test_verify_page_names_the_public_tools(language: str, heading: str, shared_
         "python -m evidence.bundle bundle.zip",
         "manage.py verify_bundle bundle.zip",
         "pdfdetach -list report.pdf",
+        "--agency-cert agency.pem",
     ):
         assert command in html
+    # The ledger key a bundle verifier is anchored by, with its key id to compare with the signed report.
+    public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+    assert public_key in html and crypto.public_key_id(public_key) in html and "NOT anchored" in html
     korean = _client(shared_case["prosecutor"])
     korean.cookies["django_language"] = "ko"
     page = korean.get(reverse("portal:prosecutor_verify"))

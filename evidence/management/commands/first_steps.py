@@ -35,7 +35,7 @@ class Command(HaetaeCommand):
                 *(
                     [
                         "  .venv/bin/python manage.py totp_enrol YOURNAME  # admin sign-in asks a TOTP code",
-                        "  (HAETAE_REQUIRE_TOTP=0 turns that off for a local trial; 'check' then warns)",
+                        "  (for a trial on this machine alone: HAETAE_LOCAL_TRIAL=1 make run asks no code)",
                     ]
                     if getattr(settings, "HAETAE_REQUIRE_TOTP", False)
                     else []

@@ -1,4 +1,4 @@
-"""manage.py ledger proof|consistency: inclusion and consistency proofs, checked before they are printed."""
+"""manage.py ledger proof|consistency|key: proofs, checked before printing, and the ledger's public key."""
 
 from typing import Any
 
@@ -19,7 +19,7 @@ class Command(HaetaeCommand):
     help = "Prove that a custody event is in the signed ledger, or that one checkpoint extends another."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{proof,consistency}")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{proof,consistency,key}")
         proof = actions.add_parser("proof", help="inclusion proof of one event under a signed checkpoint")
         proof.add_argument("--event", type=int, required=True, metavar="SEQ", help="the event's seq number")
         proof.add_argument(
@@ -32,10 +32,17 @@ class Command(HaetaeCommand):
         consistency.add_argument("--from", dest="old", type=int, required=True, metavar="ID")
         consistency.add_argument("--to", dest="new", type=int, required=True, metavar="ID")
         consistency.add_argument("--json", action="store_true", help="print the proof as one JSON object")
+        key = actions.add_parser(
+            "key", help="the ledger's Ed25519 public key and key id, to publish for bundle verifiers"
+        )
+        key.add_argument("--json", action="store_true", help="print the key as one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Check every proof with the offline verifier and the configured key before anyone relies on it.
         trusted_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+        if options["action"] == "key":
+            self._print_key(trusted_key, as_json=options["json"])
+            return
         if options["action"] == "proof":
             event = event_get(seq=options["event"])
             checkpoint = (
@@ -82,3 +89,14 @@ class Command(HaetaeCommand):
             "verified: the older tree is a prefix of the newer one, and both heads are signed",
         ]
         self.stdout.write("\n".join(lines))
+
+    def _print_key(self, public_key: str, *, as_json: bool) -> None:
+        # What the agency publishes (outside any bundle) so that `verify_bundle --ledger-key` has an anchor.
+        key_id = crypto.public_key_id(public_key)
+        if as_json:
+            self.emit_json({"algorithm": "Ed25519", "public_key": public_key, "key_id": key_id})
+            return
+        self.stdout.write(
+            f"ledger public key (Ed25519): {public_key}\nkey id: {key_id}\n"
+            f"verify a bundle with: python -m evidence.bundle BUNDLE.zip --ledger-key {public_key}"
+        )

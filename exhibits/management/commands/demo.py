@@ -381,12 +381,12 @@ class Command(HaetaeCommand):
                 "",
                 "Sign-in asks for a one-time code. Add each account to an authenticator app (the secrets and",
                 f"otpauth:// URIs are in {accounts_path}); or, for a local trial only, start the server with",
-                "HAETAE_DEBUG=1 (or HAETAE_REQUIRE_TOTP=0), which turns the code off.",
+                "HAETAE_LOCAL_TRIAL=1 (make run), which turns the code off and serves this machine only.",
             ]
         else:
             out += [
                 "",
-                "TOTP is off (HAETAE_DEBUG or HAETAE_REQUIRE_TOTP=0): sign in with the password alone.",
+                "TOTP is off (HAETAE_LOCAL_TRIAL or HAETAE_REQUIRE_TOTP=0): sign in with the password alone.",
             ]
         out += [
             "",

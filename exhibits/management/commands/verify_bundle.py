@@ -1,4 +1,4 @@
-"""manage.py verify_bundle FILE.zip [--key FILE | --passphrase-file FILE] [--ledger-key HEX] [--extract DIR]
+"""manage.py verify_bundle FILE.zip (--ledger-key HEX|FILE | --agency-cert FILE) [--key FILE] [--extract DIR]
 
 Needs no database and no server: it runs the standalone verifier ``evidence/bundle.py``.
 """
@@ -15,7 +15,8 @@ class Command(BaseCommand):
     help = (
         "Verify an export bundle offline: every file's SHA-256, the manifest signature, custody chains, "
         "inclusion and consistency proofs, checkpoint signatures, the PDF signature and, with the key, the "
-        "originals. Exit 0 when everything holds, 1 listing each failure, 2 for a usage error."
+        "originals; the bundle must be anchored by --ledger-key or --agency-cert. Exit 0 when everything "
+        "holds, 1 listing each failure (or an unanchored bundle), 2 for a usage error."
     )
     requires_system_checks: list[str] = []
     requires_migrations_checks = False
@@ -27,7 +28,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--passphrase-file", metavar="FILE", help="a file holding the passphrase")
         parser.add_argument(
-            "--ledger-key", metavar="HEX", help="the ledger public key obtained from the agency"
+            "--ledger-key",
+            metavar="HEX|FILE",
+            help="the ledger public key obtained from the agency, not from the bundle; anchors the bundle",
+        )
+        parser.add_argument(
+            "--agency-cert",
+            metavar="FILE",
+            action="append",
+            default=[],
+            help="the agency's report-signing certificate or CA (PEM or DER); the signed report anchors the "
+            "bundle",
         )
         parser.add_argument("--extract", metavar="DIR", help="write the decrypted originals here")
 
@@ -36,6 +47,8 @@ class Command(BaseCommand):
         for name in ("key", "passphrase_file", "ledger_key", "extract"):
             if options[name]:
                 argv += [f"--{name.replace('_', '-')}", options[name]]
+        for cert in options["agency_cert"]:
+            argv += ["--agency-cert", cert]
         code = bundle.main(argv, stdout=self.stdout, stderr=self.stderr)
         if code:
             sys.exit(code)

@@ -29,9 +29,9 @@
         elements.push({ group: "nodes", data: { id: node.id, label: names[node.id], type: node.type, item: node.item_id || null, minor: !!node.is_minor } });
       });
       graph.edges.forEach(function (edge) {
-        elements.push({ group: "edges", data: { id: edge.id, source: edge.source, target: edge.target, label: edge.relation } });
+        elements.push({ group: "edges", data: { id: edge.id, source: edge.source, target: edge.target, label: edge.relation_label || edge.relation } });
         var li = document.createElement("li");
-        li.textContent = names[edge.source] + " — " + edge.relation + " → " + names[edge.target];
+        li.textContent = names[edge.source] + " — " + (edge.relation_label || edge.relation) + " → " + names[edge.target];
         list.appendChild(li);
       });
       box.dataset.nodes = String(graph.nodes.length);

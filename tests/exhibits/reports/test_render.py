@@ -239,3 +239,21 @@ def test_many_small_parts_join_into_one_numbered_document(tmp_path: Path, monkey
     assert "Exhibit E-001" in text and "Exhibit E-002" in text and "Limitations and method" in text
     assert len(re.findall(r"\bmatch\b", text.split("Hash certificate")[-1])) >= 9
     assert not list(scratch.iterdir())  # the temporary parts are gone
+
+
+def test_korean_findings_read_as_words_and_validation_is_quoted_once_full_width(tmp_path: Path) -> None:
+    from detection.models import Detector
+
+    built = report_case(tmp_path / "seized", detectors=("c2pa", "jpeg-forensics"))
+    pdf = tmp_path / "report-ko.pdf"
+    render_case(built, pdf, "ko", report_id="RPT-KO-2")
+    text = pdf_text(pdf, layout=False)
+    findings, _, limitations = text.partition("이 보고서의 탐지기 버전")
+    # Labels in Korean with the code the manifest carries; no English prose in the findings tables.
+    assert "JPEG 품질 (jpeg_quality)" in squash(findings) or "JPEG품질(jpeg_quality)" in squash(findings)
+    assert "기재됨" in findings or "검증되지 않음" in findings
+    jpeg = Detector.objects.get(name="jpeg-forensics")
+    assert jpeg.validation and squash(jpeg.validation) not in squash(findings)
+    # Quoted once, under the detectors used, where it has the page's width.
+    assert squash(jpeg.validation) in squash(limitations)
+    assert "원문(영어)" in limitations
