@@ -317,6 +317,11 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "haetae.auth.OTPSessionAuthentication",
 ]
 HAETAE_BREAK_GLASS_MAX_MINUTES = int(os.environ.get("HAETAE_BREAK_GLASS_MAX_MINUTES", "240"))
+# The most pixels any decoder produces from one image or video frame (pixel bombs): 64 MP covers every
+# phone camera's default output (48-64 MP sensors; 200 MP sensors save 12-50 MP unless switched to full
+# mode, and a full 200 MP JPEG still decodes at half scale where a detector needs fewer pixels) and keeps a
+# detection worker under 1 GiB: 64 MP is 192 MB as RGB, and a subject holds at most a few such copies.
+HAETAE_MAX_IMAGE_PIXELS = int(os.environ.get("HAETAE_MAX_IMAGE_PIXELS", str(64_000_000)))
 HAETAE_PREVIEW_MAX_SOURCE_BYTES = int(os.environ.get("HAETAE_PREVIEW_MAX_SOURCE_BYTES", str(256 * 1024**2)))
 # --- pdq: hash matching ---
 # PDQ distance (0–31) at or below which items in two different cases are recorded as a match; banks carry
