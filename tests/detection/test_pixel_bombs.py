@@ -42,7 +42,7 @@ def test_pixel_bomb_run_ends_not_analysed_with_a_custody_record() -> None:
 def test_subject_refuses_both_bombs_with_the_too_many_pixels_reason() -> None:
     for data, mime in ((png_pixel_bomb(), "image/png"), (jpeg_header_bomb(), "image/jpeg")):
         with pytest.raises(NotAnalysedTooManyPixels, match="not analysed: too many pixels"):
-            Subject.from_bytes(data, mime=mime).pixels
+            _ = Subject.from_bytes(data, mime=mime).pixels
 
 
 def test_large_jpeg_is_hashed_at_reduced_scale_within_the_bound(settings) -> None:
@@ -58,7 +58,7 @@ def test_large_jpeg_is_hashed_at_reduced_scale_within_the_bound(settings) -> Non
 
     assert finding.label == "pdq" and finding.details["decoder"] == "jpeg-draft-luma"
     with pytest.raises(NotAnalysedTooManyPixels):
-        subject.pixels  # a full decode would be 307,200 pixels
+        _ = subject.pixels  # a full decode would be 307,200 pixels
 
 
 FULL_DECODERS = ("faces", "generator-metadata", "generator-watermark", "jpeg-forensics")
