@@ -34,6 +34,8 @@ from detection.services import FINISHED, detection_run, detection_run_give_up, d
 from detection.subject import Subject, media_type_of
 from evidence.choices import ItemStatus
 from evidence.models import Acquisition, EvidenceItem
+from haetae.celery import app
+from haetae.deferred import defer_out_of_request
 from haetae.errors import RejectedInput
 
 logger = logging.getLogger(__name__)
@@ -123,9 +125,17 @@ def _send_on_commit(planned: dict[int, list[int]]) -> None:
         for item_id, run_ids in planned.items():
             detect_item_task.apply_async(args=(item_id, sorted(run_ids)))
 
+    def send_or_defer() -> None:
+        # Eager tasks run in this process: never inside a web request (an upload would wait for every
+        # detector); a broker only receives messages, which is quick.
+        if app.conf.task_always_eager:
+            defer_out_of_request(send)
+        else:
+            send()
+
     # robust: a broker that is down (or an eager task that raises) must not undo or fail the caller, whose
     # transaction has committed; the runs stay queued and `manage.py detect` picks them up.
-    transaction.on_commit(send, robust=True)
+    transaction.on_commit(send_or_defer, robust=True)
 
 
 def detection_enqueue_ingested(*, items: Sequence[EvidenceItem], acquisition: Acquisition) -> None:

@@ -7,6 +7,7 @@ names things bytes-safely, identifies each place with a locator hash, and opens 
 """
 
 import hashlib
+import itertools
 import os
 import re
 import stat
@@ -229,9 +230,12 @@ class ArchiveLimitExceeded(Exception):
 class ArchiveBudget:
     """Decompressed bytes and members read so far under one top-level archive (nested ones included)."""
 
-    def __init__(self, *, max_bytes: int, max_members: int) -> None:
+    def __init__(
+        self, *, max_bytes: int, max_members: int, limit_name: str = "HAETAE_MAX_ARCHIVE_EXPANDED_BYTES"
+    ) -> None:
         self.max_bytes = max_bytes
         self.max_members = max_members
+        self.limit_name = limit_name
         self.expanded = 0
         self.members = 0
         self.stopped = ""
@@ -250,7 +254,7 @@ class ArchiveBudget:
             if over and not self.stopped:
                 self.stopped = (
                     f"more than {self.max_bytes} bytes would be decompressed from this archive "
-                    "(HAETAE_MAX_ARCHIVE_EXPANDED_BYTES)"
+                    f"({self.limit_name})"
                 )
         if over:
             raise ArchiveLimitExceeded(self.stopped, stops_archive=True)
@@ -297,6 +301,40 @@ class _GuardedMember:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# A local file header is 30 bytes before its name and extra field.
+_LOCAL_HEADER_BYTES = 30
+
+
+def zip_overlap(archive: zipfile.ZipFile) -> str:
+    """Why the archive's entries overlap (a zip bomb that makes one compressed stream count many
+    times), or ''. Each entry occupies at least its local header, name and compressed data from its
+    header offset on; in a well-formed archive those spans are disjoint and end before the central
+    directory. Checked from the central directory alone, before any member is read."""
+    spans = sorted(
+        (
+            info.header_offset,
+            info.header_offset + _LOCAL_HEADER_BYTES + len(member_raw_name(info)) + info.compress_size,
+            index,
+        )
+        for index, info in enumerate(archive.infolist())
+    )
+    directory = int(getattr(archive, "start_dir", 0) or 0)
+    for (start, end, index), (next_start, _next_end, next_index) in itertools.pairwise(spans):
+        if next_start < end:
+            return (
+                f"overlapping entries: member {next_index} begins at byte {next_start}, inside member "
+                f"{index} (bytes {start}-{end}); such an archive makes one compressed stream expand many "
+                "times (a zip bomb)"
+            )
+    if spans and directory and spans[-1][1] > directory:
+        start, end, index = spans[-1]
+        return (
+            f"overlapping entries: member {index} (bytes {start}-{end}) runs into the central directory "
+            f"at byte {directory} (a zip bomb or a damaged archive)"
+        )
+    return ""
 
 
 def member_raw_name(info: zipfile.ZipInfo) -> bytes:

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: work queued while a request is handled (eager detection) runs after the response.
+    "haetae.deferred.DeferOutOfRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -163,6 +165,9 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
+# Eager tasks queued during a web request run after its response: on one background thread ("thread"),
+# or on the request's thread once the response is delivered ("inline"); see haetae/deferred.py.
+HAETAE_DEFERRED_RUNNER = os.environ.get("HAETAE_DEFERRED_RUNNER", "thread")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
@@ -222,6 +227,10 @@ HAETAE_INGEST = {
         os.environ.get("HAETAE_MAX_ARCHIVE_EXPANDED_BYTES", str(256 * 1024**3))
     ),
     "MAX_ARCHIVE_MEMBERS": int(os.environ.get("HAETAE_MAX_ARCHIVE_MEMBERS", "1000000")),
+    # The whole tree under one top-level archive expands to at most this many times the archive's own
+    # size (photos and videos barely compress; chat databases and logs 5-10x), but never less than the floor.
+    "MAX_ARCHIVE_TREE_RATIO": int(os.environ.get("HAETAE_MAX_ARCHIVE_TREE_RATIO", "50")),
+    "ARCHIVE_TREE_FLOOR_BYTES": int(os.environ.get("HAETAE_ARCHIVE_TREE_FLOOR_BYTES", str(1024**3))),
 }
 
 

@@ -2,6 +2,7 @@
 
 import io
 import struct
+import zipfile
 import zlib
 
 import numpy as np
@@ -29,3 +30,30 @@ def jpeg_header_bomb(side: int = 20000) -> bytes:
     sof = data.index(b"\xff\xc0")
     struct.pack_into(">HH", data, sof + 5, side, side)  # marker, length(2), precision(1), then height, width
     return bytes(data)
+
+
+def _zip(members: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def overlapping_zip(entries: int = 200, expands_to: int = 1024 * 1024) -> bytes:
+    """A ZIP whose ``entries`` central-directory entries all point at one deflated stream of zeros: a few
+    kilobytes that expand to ``entries`` × ``expands_to`` bytes if each entry is read."""
+    single = _zip([("zeros.bin", b"\x00" * expands_to)])
+    eocd = single.rindex(b"PK\x05\x06")
+    (cd_size, cd_offset) = struct.unpack_from("<II", single, eocd + 12)
+    entry = single[cd_offset : cd_offset + cd_size]
+    directory = entry * entries
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, entries, entries, len(directory), cd_offset, 0)
+    return single[:cd_offset] + directory + end
+
+
+def nested_zip_bomb(copies: int = 8, members: int = 8, member_bytes: int = 1024 * 1024) -> bytes:
+    """An archive of ``copies`` archives, each of ``members`` members of zeros: each level is small and
+    within the per-member ratio, the whole tree expands to copies × members × member_bytes."""
+    inner = _zip([(f"z{n}.bin", b"\x00" * member_bytes) for n in range(members)])
+    return _zip([(f"inner{n}.zip", inner) for n in range(copies)])

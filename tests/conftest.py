@@ -23,6 +23,9 @@ def data_dir(tmp_path: Path, settings) -> Path:
     settings.LEDGER_KEY_FILE = root / "keys" / "ledger-ed25519.key"
     # Password hashing is not under test; PBKDF2's deliberate slowness would dominate the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Work deferred past a response runs on the request's thread: the test's data lives in a transaction
+    # another thread's connection cannot see.
+    settings.HAETAE_DEFERRED_RUNNER = "inline"
     return root
 
 
