@@ -52,9 +52,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "accounts",
     "evidence",
     "detection",
     "casefile",
@@ -140,7 +140,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -322,9 +322,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 OTP_TOTP_ISSUER = "Haetae"
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "rest_framework.authentication.TokenAuthentication",
+    "accounts.authentication.HashedTokenAuthentication",
     "haetae.auth.OTPSessionAuthentication",
 ]
+# API tokens: only their SHA-256 is stored; each expires (docs/api.md).
+HAETAE_API_TOKEN_DAYS = int(os.environ.get("HAETAE_API_TOKEN_DAYS", "30"))
+HAETAE_API_TOKEN_MAX_DAYS = int(os.environ.get("HAETAE_API_TOKEN_MAX_DAYS", "365"))
 HAETAE_BREAK_GLASS_MAX_MINUTES = int(os.environ.get("HAETAE_BREAK_GLASS_MAX_MINUTES", "240"))
 # The most pixels any decoder produces from one image or video frame (pixel bombs): 64 MP covers every
 # phone camera's default output (48-64 MP sensors; 200 MP sensors save 12-50 MP unless switched to full

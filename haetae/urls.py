@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("casefile.api.urls")),
     path("api/v1/", include("evidence.api.urls")),
+    path("api/v1/", include("accounts.api.urls")),
     # --- access: break-glass grants ---
     path("api/v1/", include("casefile.api.breakglass")),
     # --- pipe: detection API ---
