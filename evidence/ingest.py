@@ -48,6 +48,7 @@ from evidence.sources import (
     NotRegularFile,
     PathSource,
     UploadSource,
+    appended_zip,
     is_zip,
     upload_finding,
     walk_path,
@@ -318,6 +319,11 @@ class _Run:
         notes = [finding.note]
         if is_zip(staged.digests.head):
             notes.append(self._archive_note(finding, staged, result))
+        elif result.mime in {"image/jpeg", "image/png"}:
+            with EncryptedObjectReader(staged.temp_path) as reader:
+                polyglot = appended_zip(reader, result.mime)
+            if polyglot:  # flagged, and its members become child items like any archive's
+                notes.extend([polyglot, self._archive_note(finding, staged, result)])
         result.reason = "; ".join(n for n in notes if n)
         staged.digests = replace(staged.digests, head=b"")  # keep memory flat across a batch
         return result

@@ -337,6 +337,40 @@ def zip_overlap(archive: zipfile.ZipFile) -> str:
     return ""
 
 
+_IMAGE_ENDS = {
+    "image/jpeg": (b"\xff\xd9", "JPEG's end of image (EOI)"),
+    "image/png": (b"IEND\xae\x42\x60\x82", "PNG's IEND chunk"),
+}
+
+
+def appended_zip(reader: BinaryIO, mime: str) -> str:
+    """Why this JPEG or PNG is also a ZIP archive (a polyglot: an archive appended after the image), or ''.
+
+    The archive is recognised as Python's ``zipfile`` recognises one: an end-of-central-directory record
+    near the end of the file whose entries lie after leading data (the image)."""
+    if mime not in _IMAGE_ENDS:
+        return ""
+    try:
+        with zipfile.ZipFile(reader) as archive:
+            entries = archive.infolist()
+            if not entries:
+                return ""
+            start = min(info.header_offset for info in entries)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        return ""
+    if start <= 0:
+        return ""
+    marker, what = _IMAGE_ENDS[mime]
+    reader.seek(max(0, start - 65536))
+    before = reader.read(start - max(0, start - 65536))
+    found = before.rfind(marker)
+    ends = f"after the {what}" if found >= 0 else "after the image data"
+    return (
+        f"polyglot: a ZIP archive of {len(entries)} {'entry' if len(entries) == 1 else 'entries'} is "
+        f"appended {ends}, from byte {start}: the file shows as an image and also opens as an archive"
+    )
+
+
 def member_raw_name(info: zipfile.ZipInfo) -> bytes:
     """The member name's bytes as stored: UTF-8 when flag 0x800 says so, else CP437 (both round-trip)."""
     if info.flag_bits & 0x800:

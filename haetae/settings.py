@@ -369,6 +369,13 @@ HAETAE_SIGNER_KEY_PASSPHRASE_FILE = os.environ.get("HAETAE_SIGNER_KEY_PASSPHRASE
 HAETAE_SIGNER_CHAIN_FILE = os.environ.get("HAETAE_SIGNER_CHAIN_FILE", "")
 # An RFC 3161 timestamp authority (PAdES B-T); empty: no timestamp, and signing never touches the network.
 HAETAE_SIGNER_TSA_URL = os.environ.get("HAETAE_SIGNER_TSA_URL", "")
+# The development signer's key lies unencrypted under DATA_DIR/keys/, beside the vault: anyone who copies the
+# data directory can sign as it. It is allowed in the embedded default (SQLite) and with HAETAE_DEBUG; a
+# production deployment (any other database, debug off) refuses it unless explicitly opted in.
+HAETAE_ALLOW_DEVELOPMENT_SIGNER = _env_flag(
+    "HAETAE_ALLOW_DEVELOPMENT_SIGNER",
+    DEBUG or DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3",
+)
 # --- end sign ---
 # --- exapi: exhibits, reports and export bundles API ---
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {

@@ -26,6 +26,8 @@ def data_dir(tmp_path: Path, settings) -> Path:
     # Work deferred past a response runs on the request's thread: the test's data lives in a transaction
     # another thread's connection cannot see.
     settings.HAETAE_DEFERRED_RUNNER = "inline"
+    # Reports in tests are signed by the development signer, also on the PostgreSQL leg.
+    settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = True
     return root
 
 

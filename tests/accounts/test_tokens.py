@@ -102,7 +102,7 @@ def test_issue_over_the_api_shows_the_token_once_and_records_it() -> None:
 
 def test_users_revoke_their_own_tokens_and_no_one_elses() -> None:
     owner, other = UserFactory(), UserFactory()
-    row, token = api_token_issue(user=owner, actor=owner)
+    row, _token = api_token_issue(user=owner, actor=owner)
     intruder = APIClient()
     intruder.force_authenticate(other)
     assert intruder.post(f"{URL}{row.pk}/revoke/", {}, format="json").status_code == 404

@@ -76,3 +76,43 @@ def test_the_absolute_cap_still_applies_when_smaller_than_the_ratio(tmp_path: Pa
     container, *_ = ingest(archive).items
 
     assert "HAETAE_MAX_ARCHIVE_EXPANDED_BYTES" in EvidenceItem.objects.get(pk=container.id).status_reason
+
+
+def _image(fmt: str) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.fromarray(np.full((32, 32, 3), 120, dtype=np.uint8)).save(out, format=fmt)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("fmt", "end"), [("JPEG", "JPEG's end of image (EOI)"), ("PNG", "PNG's IEND chunk")])
+def test_zip_appended_to_an_image_is_flagged_and_its_members_ingested(
+    tmp_path: Path, fmt: str, end: str
+) -> None:
+    import io
+
+    image = _image(fmt)
+    hidden = io.BytesIO()
+    with zipfile.ZipFile(hidden, "w") as archive:
+        archive.writestr("hidden/list.txt", b"names and prices")
+    polyglot = tmp_path / f"cat.{fmt.lower()}"
+    polyglot.write_bytes(image + hidden.getvalue())
+
+    container, member = ingest(polyglot).items
+
+    assert container.mime == f"image/{fmt.lower()}" and container.status == "ingested"
+    reason = EvidenceItem.objects.get(pk=container.id).status_reason
+    assert f"polyglot: a ZIP archive of 1 entry is appended after the {end}, from byte {len(image)}" in reason
+    assert member.status == "ingested" and member.path.endswith("!/hidden/list.txt")
+    assert member.parent == container.id
+
+
+def test_a_plain_image_is_not_flagged(tmp_path: Path) -> None:
+    photo = tmp_path / "plain.jpg"
+    photo.write_bytes(_image("JPEG"))
+    (item,) = ingest(photo).items
+    assert "polyglot" not in EvidenceItem.objects.get(pk=item.id).status_reason
