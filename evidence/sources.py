@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Protocol
 
 from evidence.choices import ItemKind
 
@@ -343,7 +343,15 @@ _IMAGE_ENDS = {
 }
 
 
-def appended_zip(reader: BinaryIO, mime: str) -> str:
+class SeekableReader(Protocol):
+    """What ``appended_zip`` reads from: a file object, or the vault's decrypting reader."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+    def tell(self) -> int: ...
+
+
+def appended_zip(reader: SeekableReader, mime: str) -> str:
     """Why this JPEG or PNG is also a ZIP archive (a polyglot: an archive appended after the image), or ''.
 
     The archive is recognised as Python's ``zipfile`` recognises one: an end-of-central-directory record
