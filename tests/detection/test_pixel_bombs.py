@@ -115,3 +115,14 @@ def test_detection_worker_peak_memory_stays_under_1_gib_on_pixel_bombs(tmp_path:
         assert outcomes[f"image/png {name}"].startswith(refused), name
         assert outcomes[f"image/jpeg {name}"] == "analysed", name
     assert report["maxrss_kib"] < 1024 * 1024, f"peak {report['maxrss_kib'] // 1024} MiB"
+
+
+def test_video_frames_over_the_bound_are_not_decoded(settings) -> None:
+    from detection.video import Sampling, video_scan
+    from tests.factories_video import make_video
+
+    settings.HAETAE_MAX_IMAGE_PIXELS = 1000  # below the test video's frame size
+    seen: list[object] = []
+    with pytest.raises(NotAnalysedTooManyPixels, match=r"each video frame is .* over the limit of 1,000"):
+        video_scan(Subject.from_bytes(make_video(), mime="video/mp4"), seen.append, Sampling())
+    assert seen == []
