@@ -5,7 +5,7 @@ lifetime: their holders get a week to switch to a token issued with ``manage.py 
 """
 
 import hashlib
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.db import migrations
 from django.utils import timezone
@@ -24,6 +24,8 @@ def hash_clear_tokens(apps, schema_editor):
         rows = cursor.fetchall()
     now = timezone.now()
     for key, user_id, created in rows:
+        if created is not None and timezone.is_naive(created):  # SQLite hands back naive UTC
+            created = timezone.make_aware(created, UTC)
         row = api_token.objects.create(
             user_id=user_id,
             name="migrated from a clear-text token: replace it",
