@@ -20,12 +20,12 @@ Hash layout: 64 hex digits, most significant first, exactly as Meta's ``Hash256:
 ``pdqhash`` package (bit ``i * 16 + j`` is DCT coefficient ``(i, j)``; the hex string starts at bit 255).
 """
 
-import io
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from PIL import Image
+
+from evidence.imaging import image_open
 
 # Sides below this many pixels: no hash (the reference's MIN_HASHABLE_DIM).
 MIN_HASHABLE_DIM = 5
@@ -226,12 +226,12 @@ def decode_luma(data: bytes, *, draft: bool = True) -> DecodedLuma:
     with the same 0.299/0.587/0.114 weights) at the smallest DCT scale keeping both sides at least
     ``DRAFT_MIN_SIDE`` pixels; everything else is fully decoded by Pillow to RGB (first frame, alpha
     dropped, EXIF orientation not applied) and converted with the reference's weights. Raises Pillow's
-    own errors for undecodable data.
+    own errors for undecodable data, and TooManyPixels for an image over the pixel bound.
     """
-    img = Image.open(io.BytesIO(data))
-    full = img.size
+    need = (DRAFT_MIN_SIDE, DRAFT_MIN_SIDE) if draft else None
+    img = image_open(data, mode="L", need=need, draft_modes={"L", "RGB"})
+    full = img.info["stored_size"]
     if draft and img.format == "JPEG" and img.mode in {"L", "RGB"}:
-        img.draft("L", (DRAFT_MIN_SIDE, DRAFT_MIN_SIDE))
         img.load()
         luma = np.asarray(img if img.mode == "L" else img.convert("L"))
         scale = _scale_of(full, img.size)

@@ -17,7 +17,7 @@ from detection.models import Annotation, DetectionRun, Detector, ScanJob
 from detection.models.runs import ReviewStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
 from detection.registry import DetectorInfo, Finding, ensure_loaded
-from detection.subject import Subject, UndecodableMedia
+from detection.subject import NotAnalysedTooManyPixels, Subject, UndecodableMedia
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
 from evidence.models import EvidenceItem
@@ -96,7 +96,10 @@ def detection_run(
         ensure_loaded(detector)
         findings = detector.analyze(subject)
     except UndecodableMedia as exc:
-        message = f"{exc}: the file may be damaged or not the type it claims; nothing to retry"
+        if isinstance(exc, NotAnalysedTooManyPixels):
+            message = f"{exc}; nothing to retry"
+        else:
+            message = f"{exc}: the file may be damaged or not the type it claims; nothing to retry"
         with transaction.atomic():
             if _fail(run, started, t0, message):
                 run.refresh_from_db()

@@ -19,15 +19,29 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import numpy as np
 from PIL import Image, ImageOps
 
+from evidence.imaging import TooManyPixels, image_open
+
 if TYPE_CHECKING:
     from evidence.models import EvidenceItem
-
-# Refuse to decode images larger than this many pixels (decompression bombs): 16k × 16k.
-MAX_IMAGE_PIXELS = 268_435_456
 
 
 class UndecodableMedia(Exception):
     """The content could not be decoded as the media type it claims; the message says why."""
+
+
+# What decoding an image may raise besides UndecodableMedia: bound exceeded, or not an image.
+DECODE_ERRORS = (TooManyPixels, OSError, ValueError, Image.DecompressionBombError, SyntaxError)
+
+
+class NotAnalysedTooManyPixels(UndecodableMedia):
+    """The content declares more pixels than Haetae decodes (``HAETAE_MAX_IMAGE_PIXELS``): not analysed."""
+
+
+def undecodable(exc: Exception, mime: str) -> UndecodableMedia:
+    """The detection error for a decoder's exception: too many pixels, or not decodable as ``mime``."""
+    if isinstance(exc, TooManyPixels):
+        return NotAnalysedTooManyPixels(f"not analysed: too many pixels: {exc.message}")
+    return UndecodableMedia(f"cannot decode as an image ({mime or 'unknown type'}): {exc}")
 
 
 def media_type_of(mime: str) -> str:
@@ -109,14 +123,11 @@ class Subject:
     @cached_property
     def image(self) -> Image.Image:
         """The decoded image (first frame), as stored, in its own mode; raises UndecodableMedia."""
-        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
         try:
-            img = Image.open(io.BytesIO(self.read()))
+            img = image_open(self.read())
             img.load()
-        except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
-            raise UndecodableMedia(
-                f"cannot decode as an image ({self.mime or 'unknown type'}): {exc}"
-            ) from exc
+        except DECODE_ERRORS as exc:
+            raise undecodable(exc, self.mime) from exc
         return img
 
     @cached_property

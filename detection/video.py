@@ -24,7 +24,8 @@ import PIL
 from django.conf import settings
 from PIL import Image
 
-from detection.subject import Subject, UndecodableMedia
+from detection.subject import NotAnalysedTooManyPixels, Subject, UndecodableMedia
+from evidence.imaging import TooManyPixels, max_image_pixels, pixels_check
 
 # Bump when sampling or frame conversion changes what frames a detector sees.
 SAMPLER_VERSION = "1"
@@ -272,6 +273,10 @@ def _decode(subject: Subject, sampling: Sampling, visit: Callable[[Frame], None]
             if sampling.keyframes_only:
                 stream.codec_context.skip_frame = "NONKEY"
             info = _info(container, stream)
+            try:
+                pixels_check(info.width, info.height, what="each video frame")
+            except TooManyPixels as exc:
+                raise NotAnalysedTooManyPixels(f"not analysed: too many pixels: {exc.message}") from exc
             interval = sampling.interval_ms
             if info.duration_ms:
                 interval = max(interval, math.ceil(info.duration_ms / sampling.max_frames))
@@ -320,6 +325,13 @@ def _take(
                 if len(refs) >= sampling.max_frames:
                     stopped = True
                     break
+                # A stream may change size mid-file: each frame is checked before it is converted.
+                if frame.width * frame.height > max_image_pixels():
+                    raise NotAnalysedTooManyPixels(
+                        f"not analysed: too many pixels: the frame at {position / 1000:.3f} s is "
+                        f"{frame.width} × {frame.height}, over the limit of {max_image_pixels():,} "
+                        "(HAETAE_MAX_IMAGE_PIXELS)"
+                    )
                 rotation = int(frame.rotation or 0)
                 rgb = _upright(frame.to_ndarray(format="rgb24"), rotation)
                 ref = FrameRef(

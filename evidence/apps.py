@@ -12,7 +12,9 @@ class EvidenceConfig(AppConfig):
         # The ground floor records case events in our ledger and counts our items without importing us.
         from access import hooks
         from evidence.custody import case_events_append
+        from evidence.imaging import pillow_backstop
         from evidence.selectors import case_list_item_counts
 
         hooks.provide_case_event_writer(case_events_append)
         hooks.provide_case_list_annotator(case_list_item_counts)
+        pillow_backstop()

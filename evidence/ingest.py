@@ -49,10 +49,12 @@ from evidence.sources import (
     NotRegularFile,
     PathSource,
     UploadSource,
+    appended_zip,
     is_zip,
     upload_finding,
     walk_path,
     zip_member_findings,
+    zip_overlap,
 )
 from evidence.vault import (
     StagedObject,
@@ -257,6 +259,8 @@ class _Run:
         self.max_ratio = int(limits["MAX_COMPRESSION_RATIO"])
         self.max_expanded = int(limits["MAX_ARCHIVE_EXPANDED_BYTES"])
         self.max_members = int(limits["MAX_ARCHIVE_MEMBERS"])
+        self.max_tree_ratio = int(limits.get("MAX_ARCHIVE_TREE_RATIO", 50))
+        self.tree_floor = int(limits.get("ARCHIVE_TREE_FLOOR_BYTES", 1024**3))
         self.items: list[ItemOutcome] = []
         self.counts = {ItemStatus.INGESTED.value: 0, STATUS_DUPLICATE: 0, ItemStatus.REJECTED.value: 0}
         self.manifest: list[tuple[str, str]] = []
@@ -317,6 +321,11 @@ class _Run:
         notes = [finding.note]
         if is_zip(staged.digests.head):
             notes.append(self._archive_note(finding, staged, result))
+        elif result.mime in {"image/jpeg", "image/png"}:
+            with EncryptedObjectReader(staged.temp_path) as reader:
+                polyglot = appended_zip(reader, result.mime)
+            if polyglot:  # flagged, and its members become child items like any archive's
+                notes.extend([polyglot, self._archive_note(finding, staged, result)])
         result.reason = "; ".join(n for n in notes if n)
         staged.digests = replace(staged.digests, head=b"")  # keep memory flat across a batch
         return result
@@ -330,10 +339,16 @@ class _Run:
         try:
             with EncryptedObjectReader(staged.temp_path) as reader, zipfile.ZipFile(reader) as archive:
                 count = len(archive.infolist())
+                overlap = zip_overlap(archive)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
             return (
                 f"ZIP archive whose members could not be listed ({exc}): damaged or truncated; it is kept "
                 "whole as found"
+            )
+        if overlap:
+            return (
+                f"ZIP archive not opened: {overlap}; none of its {count} entries was extracted, the archive "
+                "is kept whole as found and can be examined with a forensic tool"
             )
         result.open_archive = True
         return f"ZIP archive with {count} {'entry' if count == 1 else 'entries'}; each member is a child item"
@@ -373,9 +388,7 @@ class _Run:
     def _descend(self, read: _Read) -> None:
         """Open a committed ZIP from the vault and ingest each member as a child item."""
         assert read.outcome is not None and read.outcome.id is not None and read.sha256 is not None
-        budget = read.finding.budget or ArchiveBudget(
-            max_bytes=self.max_expanded, max_members=self.max_members
-        )
+        budget = read.finding.budget or self._budget(read)
         container_id = read.outcome.id
         try:
             with open_object(read.sha256) as reader, zipfile.ZipFile(reader) as archive:
@@ -398,6 +411,19 @@ class _Run:
             return
         if budget.stopped:
             self._reason_updates[container_id] = f"{read.reason}; extraction stopped: {budget.stopped}"
+
+    def _budget(self, read: _Read) -> ArchiveBudget:
+        """One budget for a top-level archive and everything nested in it: the absolute cap, or the
+        archive's own size times the whole-tree ratio (at least the floor), whichever is smaller."""
+        stored = read.staged.digests.size if read.staged is not None else 0
+        by_ratio = max(self.max_tree_ratio * stored, self.tree_floor)
+        if by_ratio < self.max_expanded:
+            return ArchiveBudget(
+                max_bytes=by_ratio,
+                max_members=self.max_members,
+                limit_name=f"HAETAE_MAX_ARCHIVE_TREE_RATIO {self.max_tree_ratio} × its {stored} bytes",
+            )
+        return ArchiveBudget(max_bytes=self.max_expanded, max_members=self.max_members)
 
     def flush(self) -> None:
         """Commit the batch: objects placed, then Blob rows, items and custody events in one transaction."""

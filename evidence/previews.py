@@ -26,6 +26,7 @@ from evidence.choices import CustodyAction, DerivativeKind
 from evidence.content import content_access_check, media_refusal, prosecutor_may_see
 from evidence.custody import custody_append
 from evidence.derivatives import derivative_find, derivative_read, derivative_store
+from evidence.imaging import TooManyPixels, image_open
 from evidence.models import Derivative, EvidenceItem
 from evidence.vault import read_verified
 from haetae.errors import RejectedInput
@@ -93,11 +94,13 @@ def _decode(item: EvidenceItem, *, fit: int, grey: bool) -> Image.Image:
         )
     data = b"".join(read_verified(item.blob_id or ""))
     try:
-        opened = Image.open(io.BytesIO(data))
-        opened.draft("L" if grey else "RGB", (fit, fit))  # JPEG decodes at a reduced scale: less work
+        # A JPEG decodes at a reduced scale (less work); anything over the pixel bound is refused unread.
+        opened = image_open(data, mode="L" if grey else "RGB", need=(fit, fit))
         opened.seek(0)  # the first frame of an animation
         image = ImageOps.exif_transpose(opened)
         return image.convert("L" if grey else "RGB")
+    except TooManyPixels as exc:
+        raise RejectedInput(f"item {item.pk} has no preview: {exc.message}") from None
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
         raise RejectedInput(
             f"item {item.pk} ({item.mime}) could not be decoded as an image, so it has no preview: {exc}"

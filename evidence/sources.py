@@ -7,6 +7,7 @@ names things bytes-safely, identifies each place with a locator hash, and opens 
 """
 
 import hashlib
+import itertools
 import os
 import re
 import stat
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, BinaryIO, Protocol
 
 from evidence.choices import ItemKind
 
@@ -229,9 +230,12 @@ class ArchiveLimitExceeded(Exception):
 class ArchiveBudget:
     """Decompressed bytes and members read so far under one top-level archive (nested ones included)."""
 
-    def __init__(self, *, max_bytes: int, max_members: int) -> None:
+    def __init__(
+        self, *, max_bytes: int, max_members: int, limit_name: str = "HAETAE_MAX_ARCHIVE_EXPANDED_BYTES"
+    ) -> None:
         self.max_bytes = max_bytes
         self.max_members = max_members
+        self.limit_name = limit_name
         self.expanded = 0
         self.members = 0
         self.stopped = ""
@@ -250,7 +254,7 @@ class ArchiveBudget:
             if over and not self.stopped:
                 self.stopped = (
                     f"more than {self.max_bytes} bytes would be decompressed from this archive "
-                    "(HAETAE_MAX_ARCHIVE_EXPANDED_BYTES)"
+                    f"({self.limit_name})"
                 )
         if over:
             raise ArchiveLimitExceeded(self.stopped, stops_archive=True)
@@ -297,6 +301,82 @@ class _GuardedMember:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+# A local file header is 30 bytes before its name and extra field.
+_LOCAL_HEADER_BYTES = 30
+
+
+def zip_overlap(archive: zipfile.ZipFile) -> str:
+    """Why the archive's entries overlap (a zip bomb that makes one compressed stream count many
+    times), or ''. Each entry occupies at least its local header, name and compressed data from its
+    header offset on; in a well-formed archive those spans are disjoint and end before the central
+    directory. Checked from the central directory alone, before any member is read."""
+    spans = sorted(
+        (
+            info.header_offset,
+            info.header_offset + _LOCAL_HEADER_BYTES + len(member_raw_name(info)) + info.compress_size,
+            index,
+        )
+        for index, info in enumerate(archive.infolist())
+    )
+    directory = int(getattr(archive, "start_dir", 0) or 0)
+    for (start, end, index), (next_start, _next_end, next_index) in itertools.pairwise(spans):
+        if next_start < end:
+            return (
+                f"overlapping entries: member {next_index} begins at byte {next_start}, inside member "
+                f"{index} (bytes {start}-{end}); such an archive makes one compressed stream expand many "
+                "times (a zip bomb)"
+            )
+    if spans and directory and spans[-1][1] > directory:
+        start, end, index = spans[-1]
+        return (
+            f"overlapping entries: member {index} (bytes {start}-{end}) runs into the central directory "
+            f"at byte {directory} (a zip bomb or a damaged archive)"
+        )
+    return ""
+
+
+_IMAGE_ENDS = {
+    "image/jpeg": (b"\xff\xd9", "JPEG's end of image (EOI)"),
+    "image/png": (b"IEND\xae\x42\x60\x82", "PNG's IEND chunk"),
+}
+
+
+class SeekableReader(Protocol):
+    """What ``appended_zip`` reads from: a file object, or the vault's decrypting reader."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+    def seek(self, offset: int, whence: int = ..., /) -> int: ...
+    def tell(self) -> int: ...
+
+
+def appended_zip(reader: SeekableReader, mime: str) -> str:
+    """Why this JPEG or PNG is also a ZIP archive (a polyglot: an archive appended after the image), or ''.
+
+    The archive is recognised as Python's ``zipfile`` recognises one: an end-of-central-directory record
+    near the end of the file whose entries lie after leading data (the image)."""
+    if mime not in _IMAGE_ENDS:
+        return ""
+    try:
+        with zipfile.ZipFile(reader) as archive:
+            entries = archive.infolist()
+            if not entries:
+                return ""
+            start = min(info.header_offset for info in entries)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError):
+        return ""
+    if start <= 0:
+        return ""
+    marker, what = _IMAGE_ENDS[mime]
+    reader.seek(max(0, start - 65536))
+    before = reader.read(start - max(0, start - 65536))
+    found = before.rfind(marker)
+    ends = f"after the {what}" if found >= 0 else "after the image data"
+    return (
+        f"polyglot: a ZIP archive of {len(entries)} {'entry' if len(entries) == 1 else 'entries'} is "
+        f"appended {ends}, from byte {start}: the file shows as an image and also opens as an archive"
+    )
 
 
 def member_raw_name(info: zipfile.ZipInfo) -> bytes:

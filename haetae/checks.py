@@ -1,4 +1,4 @@
-"""System checks that say out loud when sign-in protections are switched off (never silently)."""
+"""System checks that say out loud when sign-in or signing protections are switched off (never silently)."""
 
 from typing import Any
 
@@ -35,4 +35,19 @@ def sign_in_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]
                 id="haetae.W002",
             )
         )
+    if getattr(settings, "HAETAE_ALLOW_DEVELOPMENT_SIGNER", False) and not settings.DEBUG:
+        engine = settings.DATABASES["default"]["ENGINE"]
+        signer_configured = getattr(settings, "HAETAE_SIGNER_CERT_FILE", "") and getattr(
+            settings, "HAETAE_SIGNER_KEY_FILE", ""
+        )
+        if engine != "django.db.backends.sqlite3" and not signer_configured:
+            problems.append(
+                Warning(
+                    "Reports are signed by the development signer, whose key lies unencrypted in the data "
+                    "directory, on a production database.",
+                    hint="Set HAETAE_SIGNER_CERT_FILE and HAETAE_SIGNER_KEY_FILE to the agency's certificate "
+                    "and key, and unset HAETAE_ALLOW_DEVELOPMENT_SIGNER (docs/reports-signing.md).",
+                    id="haetae.W003",
+                )
+            )
     return problems

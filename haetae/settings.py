@@ -55,10 +55,10 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     # From the ground floor up (docs/architecture.md): each app imports only from those above it here.
+    "accounts",
     "access",
     "evidence",
     "detection",
@@ -69,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: work queued while a request is handled (eager detection) runs after the response.
+    "haetae.deferred.DeferOutOfRequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -145,7 +147,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.HashedTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -170,6 +172,9 @@ SPECTACULAR_SETTINGS = {
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or None
 CELERY_TASK_ALWAYS_EAGER = CELERY_BROKER_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
+# Eager tasks queued during a web request run after its response: on one background thread ("thread"),
+# or on the request's thread once the response is delivered ("inline"); see haetae/deferred.py.
+HAETAE_DEFERRED_RUNNER = os.environ.get("HAETAE_DEFERRED_RUNNER", "thread")
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
@@ -232,6 +237,10 @@ HAETAE_INGEST = {
         os.environ.get("HAETAE_MAX_ARCHIVE_EXPANDED_BYTES", str(256 * 1024**3))
     ),
     "MAX_ARCHIVE_MEMBERS": int(os.environ.get("HAETAE_MAX_ARCHIVE_MEMBERS", "1000000")),
+    # The whole tree under one top-level archive expands to at most this many times the archive's own
+    # size (photos and videos barely compress; chat databases and logs 5-10x), but never less than the floor.
+    "MAX_ARCHIVE_TREE_RATIO": int(os.environ.get("HAETAE_MAX_ARCHIVE_TREE_RATIO", "50")),
+    "ARCHIVE_TREE_FLOOR_BYTES": int(os.environ.get("HAETAE_ARCHIVE_TREE_FLOOR_BYTES", str(1024**3))),
 }
 
 
@@ -332,10 +341,18 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 OTP_TOTP_ISSUER = "Haetae"
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "rest_framework.authentication.TokenAuthentication",
+    "accounts.authentication.HashedTokenAuthentication",
     "haetae.auth.OTPSessionAuthentication",
 ]
+# API tokens: only their SHA-256 is stored; each expires (docs/api.md).
+HAETAE_API_TOKEN_DAYS = int(os.environ.get("HAETAE_API_TOKEN_DAYS", "30"))
+HAETAE_API_TOKEN_MAX_DAYS = int(os.environ.get("HAETAE_API_TOKEN_MAX_DAYS", "365"))
 HAETAE_BREAK_GLASS_MAX_MINUTES = int(os.environ.get("HAETAE_BREAK_GLASS_MAX_MINUTES", "240"))
+# The most pixels any decoder produces from one image or video frame (pixel bombs): 64 MP covers every
+# phone camera's default output (48-64 MP sensors; 200 MP sensors save 12-50 MP unless switched to full
+# mode, and a full 200 MP JPEG still decodes at half scale where a detector needs fewer pixels) and keeps a
+# detection worker under 1 GiB: 64 MP is 192 MB as RGB, and a subject holds at most a few such copies.
+HAETAE_MAX_IMAGE_PIXELS = int(os.environ.get("HAETAE_MAX_IMAGE_PIXELS", str(64_000_000)))
 HAETAE_PREVIEW_MAX_SOURCE_BYTES = int(os.environ.get("HAETAE_PREVIEW_MAX_SOURCE_BYTES", str(256 * 1024**2)))
 # Hash matching
 # PDQ distance (0–31) at or below which items in two different cases are recorded as a match; banks carry
@@ -371,6 +388,13 @@ HAETAE_SIGNER_KEY_PASSPHRASE_FILE = os.environ.get("HAETAE_SIGNER_KEY_PASSPHRASE
 HAETAE_SIGNER_CHAIN_FILE = os.environ.get("HAETAE_SIGNER_CHAIN_FILE", "")
 # An RFC 3161 timestamp authority (PAdES B-T); empty: no timestamp, and signing never touches the network.
 HAETAE_SIGNER_TSA_URL = os.environ.get("HAETAE_SIGNER_TSA_URL", "")
+# The development signer's key lies unencrypted under DATA_DIR/keys/, beside the vault: anyone who copies the
+# data directory can sign as it. It is allowed in the embedded default (SQLite) and with HAETAE_DEBUG; a
+# production deployment (any other database, debug off) refuses it unless explicitly opted in.
+HAETAE_ALLOW_DEVELOPMENT_SIGNER = _env_flag(
+    "HAETAE_ALLOW_DEVELOPMENT_SIGNER",
+    DEBUG or DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3",
+)
 # Exhibits, reports and export bundles API
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]

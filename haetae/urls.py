@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("access.api.urls")),
     path("api/v1/", include("evidence.api.urls")),
+    path("api/v1/", include("accounts.api.urls")),
     path("api/v1/", include("detection.api.urls")),
     # Hash banks, matches, match alerts
     path("api/v1/", include("detection.api.urls_banks")),

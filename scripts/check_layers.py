@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Ground floor first. An app may import from any app on a lower floor.
 FLOORS: list[list[str]] = [
     ["haetae"],
-    ["access"],
+    ["access", "accounts"],
     ["evidence"],
     ["detection"],
     ["parties"],

@@ -32,6 +32,11 @@ def data_dir(tmp_path: Path, settings) -> Path:
     settings.LEDGER_WITNESS_FILE = root / "ledger-witness.jsonl"
     # Password hashing is not under test; PBKDF2's deliberate slowness would dominate the suite.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Work deferred past a response runs on the request's thread: the test's data lives in a transaction
+    # another thread's connection cannot see.
+    settings.HAETAE_DEFERRED_RUNNER = "inline"
+    # Reports in tests are signed by the development signer, also on the PostgreSQL leg.
+    settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = True
     return root
 
 

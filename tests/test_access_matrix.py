@@ -36,6 +36,8 @@ from rest_framework.test import APIClient
 from access.choices import CaseMemberRole
 from access.models import BreakGlassGrant, Case, Offence
 from access.services import legal_authority_record
+from accounts.models import ApiToken
+from accounts.services import api_token_issue
 from detection.models import BankEntry, DetectionRun, HashBank, ScanJob
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
@@ -473,6 +475,16 @@ def _grow_bundles(world: World, user: Any, n: int) -> None:
             case=world.target, scope=["E-001"], recipient="g", requested_by=user
         )
         bundle.exhibits.set([world.exhibits["shared"]])
+
+
+def _grow_tokens(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        api_token_issue(user=user, actor=user)
+
+
+def _owner_token(world: World) -> int:
+    existing = ApiToken.objects.filter(user=world.owner).first()
+    return existing.pk if existing else api_token_issue(user=world.owner, actor=None)[0].pk
 
 
 def _upload(world: World) -> dict[str, Any]:
@@ -987,6 +999,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
     ),
     # --- detection: detectors, runs, findings, jobs, progress (reads by membership, reviews by CONTENT) ---
+    # --- accounts: API tokens (everyone's own; an administrator's, anyone's) ---
+    "accounts-api:token-list": Endpoint(
+        methods={
+            "get": Call(member=200, outsider=200),
+            "post": Call(member=201, outsider=201, data=lambda w: {"name": "matrix"}, format="json"),
+        },
+        grow=_grow_tokens,
+    ),
+    # The token is the target case owner's: any other caller is told it does not exist.
+    "accounts-api:token-revoke": Endpoint(
+        kwargs=lambda w: {"pk": _owner_token(w)},
+        missing=lambda w: {"pk": NO_ID},
+        methods={"post": Call(member=404, admin=200, data=lambda w: {"reason": "matrix"}, format="json")},
+    ),
     "detection-api:detectors": Endpoint(methods={"get": Call(member=200, outsider=200)}),
     "detection-api:acquisition-progress": Endpoint(
         kwargs=lambda w: {"pk": w.item.acquisition_id},

@@ -32,6 +32,7 @@ from PIL import Image, JpegImagePlugin
 
 from detection.registry import DetectorInfo, Finding
 from detection.subject import Subject, UndecodableMedia
+from evidence.imaging import image_open
 
 # ITU-T T.81 Annex K tables (the IJG "quality 50" tables), natural (row-major) order.
 IJG_LUMINANCE = np.array(
@@ -93,7 +94,7 @@ def luminance_coefficients(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
     Decodes straight to YCbCr (no colour conversion), recomputes the 8 × 8 DCT of Y − 128 and divides by
     the table: the stored integers come back up to the decoder's rounding. None for CMYK and the like.
     """
-    image = Image.open(io.BytesIO(data))
+    image = image_open(data)  # bounded like every decoder; callers reach here after Subject.image did
     tables = getattr(image, "quantization", None) or {}
     if 0 not in tables or image.mode not in {"RGB", "L", "YCbCr"}:
         return None

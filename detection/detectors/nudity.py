@@ -19,7 +19,6 @@ post-processing is a Python loop over all 2,100 candidate boxes (at 320 × 320).
 """
 
 import hashlib
-import io
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -27,10 +26,11 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import ImageOps
 
 from detection.registry import DetectorInfo, Finding, onnx_session_options
-from detection.subject import MAX_IMAGE_PIXELS, Subject, UndecodableMedia
+from detection.subject import DECODE_ERRORS, Subject, undecodable
+from evidence.imaging import image_open
 from haetae.errors import IntegrityFailure
 
 MODEL_FILE = "320n.onnx"
@@ -233,19 +233,15 @@ def upright_for_detection(
     if "upright" in subject.__dict__ or subject.mime != "image/jpeg":
         upright: np.ndarray = subject.upright
         return upright, (upright.shape[1], upright.shape[0])
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        image = Image.open(io.BytesIO(subject.read()))
-        full_width, full_height = image.size
-        if image.format == "JPEG" and max(image.size) > min_side:
-            longest = max(image.size)
-            image.draft("RGB", (full_width * min_side // longest, full_height * min_side // longest))
+        image = image_open(subject.read(), longest=min_side)
+        full_width, full_height = image.info["stored_size"]
         image.load()
         if image.getexif().get(0x0112) in _SWAPS_SIDES:
             full_width, full_height = full_height, full_width
         rgb = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
-    except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
-        raise UndecodableMedia(f"cannot decode as an image ({subject.mime}): {exc}") from exc
+    except DECODE_ERRORS as exc:
+        raise undecodable(exc, subject.mime) from exc
     return rgb, (full_width, full_height)
 
 

@@ -18,7 +18,7 @@ from PIL import Image
 from detection import pdq
 from detection.models import Annotation, DetectionRun
 from detection.registry import DetectorInfo, Finding
-from detection.subject import MAX_IMAGE_PIXELS, Subject, UndecodableMedia
+from detection.subject import DECODE_ERRORS, Subject, undecodable
 
 PDQ_VERSION = "1.0"
 FILE_HASHES_VERSION = "1.0"
@@ -96,19 +96,16 @@ class PdqDetector:
         if subject._data is None and subject._opener is None and "pixels" in subject.__dict__:
             # Pixels handed over by a caller (a video frame): nothing to decode.
             return pdq.pdq_from_rgb(subject.pixels), "pixels", 1
-        Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
         data = subject.read()
         try:
-            with Image.open(io.BytesIO(data)) as probe:
+            with Image.open(io.BytesIO(data)) as probe:  # the header only
                 is_jpeg = probe.format == "JPEG" and probe.mode in {"L", "RGB"}
             if not is_jpeg:
                 # Same decode as every image detector shares (Subject.pixels): decoded once per subject.
                 return pdq.pdq_from_rgb(subject.pixels), "pillow-rgb", 1
             decoded = pdq.decode_luma(data)
-        except (OSError, ValueError, Image.DecompressionBombError, SyntaxError) as exc:
-            raise UndecodableMedia(
-                f"cannot decode as an image ({subject.mime or 'unknown type'}): {exc}"
-            ) from exc
+        except DECODE_ERRORS as exc:
+            raise undecodable(exc, subject.mime) from exc
         result = pdq.pdq_from_luma(decoded.luma, scale=decoded.scale, full_size=decoded.full_size)
         return result, decoded.decoder, decoded.scale
 

@@ -53,6 +53,12 @@ __all__ = [
 ]
 
 DEV_SIGNER_COMMON_NAME = "Haetae development signer — not for court"
+DEVELOPMENT_SIGNER_REFUSED = (
+    "no report signer is configured and this is a production deployment: the development signer's key lies "
+    "unencrypted in the data directory, so it is refused here. Set HAETAE_SIGNER_CERT_FILE and "
+    "HAETAE_SIGNER_KEY_FILE to the agency's certificate and key (docs/reports-signing.md), or, for a trial "
+    "installation only, HAETAE_ALLOW_DEVELOPMENT_SIGNER=1"
+)
 DEV_SIGNER_KEY_NAME = "report-signer-dev.key"
 DEV_SIGNER_CERT_NAME = "report-signer-dev.crt"
 DEV_SIGNER_VALID_DAYS = 5 * 365
@@ -192,6 +198,8 @@ def signer_load() -> LoadedSigner:
     cert_file = _setting("HAETAE_SIGNER_CERT_FILE")
     key_file = _setting("HAETAE_SIGNER_KEY_FILE")
     if not cert_file and not key_file:
+        if not getattr(settings, "HAETAE_ALLOW_DEVELOPMENT_SIGNER", False):
+            raise RejectedInput(DEVELOPMENT_SIGNER_REFUSED)
         return _development_signer()
     if not cert_file or not key_file:
         given, missing = (

@@ -10,10 +10,10 @@ import yaml
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from drf_spectacular.drainage import GENERATOR_STATS
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
+from accounts.services import api_token_issue
 from evidence.models import Acquisition, EvidenceItem
 from evidence.uploads import VaultUploadedFile, VaultUploadHandler
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
@@ -54,8 +54,8 @@ def test_a_bad_token_is_refused() -> None:
 
 def test_token_authentication_lists_the_callers_cases() -> None:
     membership = member(role=CaseMemberRole.LEAD)
-    token = Token.objects.create(user=membership.user)
-    response = APIClient().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token.key}")
+    _, token = api_token_issue(user=membership.user, actor=None)
+    response = APIClient().get("/api/v1/cases/", HTTP_AUTHORIZATION=f"Token {token}")
     assert response.status_code == 200
     assert [c["number"] for c in response.json()["results"]] == [membership.case.number]
 

@@ -206,3 +206,15 @@ def test_system_blurred_derivative_serves_nothing_and_is_never_unblurred() -> No
     assert (
         preview_serve(item=item, actor=user).derivative.pk == derivative.pk
     )  # the same derivative users see
+
+
+def test_pixel_bomb_has_no_preview_and_is_not_decoded() -> None:
+    from tests.bombs import png_pixel_bomb
+
+    case, user = team()
+    bomb = stored_item(case=case, data=png_pixel_bomb(), actor=user, name="bomb.png", mime="image/png")
+    response = api_for(user).get(preview_url(bomb.pk))
+    assert response.status_code == 400
+    assert "has no preview" in response.json()["detail"]
+    assert "over the limit of 64,000,000" in response.json()["detail"]
+    assert not Derivative.objects.exists()

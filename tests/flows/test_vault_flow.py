@@ -16,10 +16,10 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 from PIL import Image
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from access.models import Case
+from accounts.services import api_token_issue
 from evidence.content import item_content_open
 from evidence.crypto import ledger_signing_key, public_key_hex
 from evidence.models import CustodyEvent, EvidenceItem
@@ -144,7 +144,7 @@ def test_a_seized_phone_through_the_vault(tmp_path: Path, capsys: pytest.Capture
     trusted = public_key_hex(ledger_signing_key().public_key())
     photo_id = by_path["IMG_0001.jpg"]["id"]
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=lead).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=lead, actor=None)[1]}")
     custody = api.get(f"/api/v1/evidence/{photo_id}/custody/").json()
     assert custody["pending_checkpoint"] is False
     assert [event["action"] for event in custody["events"]] == ["acquired", "stored"]

@@ -14,10 +14,10 @@ from django.core.management import call_command
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
+from accounts.services import api_token_issue
 from haetae.checks import sign_in_protections
 from tests.factories import CaseMemberFactory, UserFactory
 from tests.factories_access import verified_login
@@ -96,8 +96,8 @@ def test_api_sessions_must_be_verified_tokens_work_as_before() -> None:
     verified = APIClient()
     verified_login(verified, membership.user)
     assert verified.get(url).status_code == 200
-    token = Token.objects.create(user=membership.user)
-    assert APIClient().get(url, HTTP_AUTHORIZATION=f"Token {token.key}").status_code == 200
+    _, token = api_token_issue(user=membership.user, actor=None)
+    assert APIClient().get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
 
 
 def test_api_sessions_without_totp_required(settings) -> None:

@@ -298,3 +298,48 @@ def test_pdfsig_trusts_the_signer_once_its_ca_is_in_the_nss_database(
     flip_byte(signed, _offset(signed, b"Exhibit report") + 3)
     tampered = pdfsig(signed, "-nssdir", nssdir, home=home)
     assert tampered.field("Signature Validation") == "Digest Mismatch."
+
+
+def test_production_settings_refuse_the_unencrypted_development_signer(settings, data_dir: Path) -> None:
+    from exhibits.reports.signing import signer_load
+
+    settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = False
+    settings.HAETAE_SIGNER_CERT_FILE = settings.HAETAE_SIGNER_KEY_FILE = ""
+    with pytest.raises(RejectedInput, match=r"production deployment.*HAETAE_SIGNER_CERT_FILE"):
+        signer_load()
+    assert not list((data_dir / "keys").glob("report-signer-dev*.key"))  # no key was made either
+
+
+@pytest.mark.parametrize(
+    ("environment", "allowed"),
+    [
+        ({}, True),  # the embedded default: SQLite, a trial installation
+        ({"DATABASE_URL": "postgres://haetae@127.0.0.1:5432/haetae"}, False),
+        ({"DATABASE_URL": "postgres://haetae@127.0.0.1:5432/haetae", "HAETAE_DEBUG": "1"}, True),
+        (
+            {
+                "DATABASE_URL": "postgres://haetae@127.0.0.1:5432/haetae",
+                "HAETAE_ALLOW_DEVELOPMENT_SIGNER": "1",
+            },
+            True,
+        ),
+    ],
+)
+def test_development_signer_is_allowed_only_outside_production(
+    environment: dict, allowed: bool, tmp_path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HAETAE_", "DATABASE_URL"))}
+    env.update(environment, HAETAE_DATA_DIR=str(tmp_path))
+    shown = subprocess.run(
+        [sys.executable, "-c", "import haetae.settings as s; print(s.HAETAE_ALLOW_DEVELOPMENT_SIGNER)"],
+        cwd=Path(__file__).resolve().parents[3],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.strip() == str(allowed)
