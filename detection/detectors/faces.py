@@ -17,11 +17,12 @@ trained on), aligned with dlib's 5-point landmark model (CC0; the 68-point model
 commercial use) on the image scaled to at most ``MAX_SIDE``, and embedded without jitter. Regions are
 reported in pixels of the full upright image.
 
-dlib's HOG detector, used before, needed ~0.5 s per 1024 x 768 photo (upsampled to find faces under 80
-px); CenterFace finds more faces, smaller ones included, in about a tenth of that (docs/detectors/faces.md,
-``bench/p8_faces.py``). dlib stays for the embeddings: no package on the registry ships a modern face
-embedder's weights under a licence that permits police use (the ones that wrap OpenCV Zoo's SFace fetch it
-at run time), and dlib's ResNet model keeps the victims' reference embeddings in the same space.
+dlib's HOG detector, used before, took about 200 ms of CPU per 1024 x 768 photo (upsampled to find faces
+under 80 px) and missed turned faces; CenterFace with the same alignment and embedding takes about 90 ms
+and finds more faces at every size (docs/detectors/faces.md, ``bench/p8_faces.py``). dlib stays for the
+embeddings: no package on the registry was found to ship a modern face embedder's weights under a licence
+that permits police use (those wrapping OpenCV Zoo's SFace fetch it at run time), and dlib's ResNet model
+keeps the victims' reference embeddings in the same space.
 """
 
 import hashlib
