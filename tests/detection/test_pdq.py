@@ -1,4 +1,4 @@
-"""PDQ: identical to Meta's reference on the same luma, within 10 bits after JPEG draft decoding, quality."""
+"""PDQ: identical to Meta's reference on the same luma, within 8 bits on the fast decode path, quality."""
 
 import re
 from pathlib import Path
@@ -100,6 +100,76 @@ def test_draft_decoding_stays_within_10_bits_of_full_decoding(name):
     full = pdq.pdq_from_rgb(np.asarray(Image.open(__import__("io").BytesIO(data)).convert("RGB")))
     ours = pdq.pdq_from_bytes(data)
     assert max(pdq.hamming(ours.dihedral[o], full.dihedral[o]) for o in pdq.ORIENTATIONS) <= 10
+
+
+def _reference_hash(data: bytes) -> str:
+    """pdqhash.compute on Pillow's full decode to RGB: the reference the fast path is held to."""
+    import io
+
+    vector, _ = pdqhash.compute(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    return np.packbits(vector.astype(np.uint8)).tobytes().hex()
+
+
+def test_fast_path_within_8_bits_of_the_reference_on_every_conformance_image(pdq_conformance):
+    files = sorted(pdq_conformance.glob("*.jpg"))
+    assert len(files) == 20
+    distances = {}
+    for path in files:
+        data = path.read_bytes()
+        hashed = pdq.pdq_of_file(data)
+        assert hashed.result.hash == pdq.pdq_from_bytes(data).hash
+        distances[path.name] = pdq.hamming(hashed.result.hash, _reference_hash(data))
+    assert max(distances.values()) <= 8, distances
+
+
+# Photographs, fine textures (grass, gravel, brickwork: where a draft alone moved the hash up to 38 bits) and
+# flat-with-edges pictures (text, a page scan, a colour wheel), at sizes that draft to 1/2, 1/4 and 1/8.
+GENERATED = [
+    (name, side, quality)
+    for name in (
+        "astronaut",
+        "coffee",
+        "chelsea",
+        "camera",
+        "brick",
+        "grass",
+        "gravel",
+        "text",
+        "page",
+        "colorwheel",
+    )
+    for side, quality in ((700, 100), (1300, 85), (2600, 75))
+]
+
+
+@pytest.mark.parametrize(("name", "side", "quality"), GENERATED)
+def test_fast_path_within_8_bits_of_the_reference_on_generated_images(name, side, quality):
+    rgb = photo(name)
+    data = encode(resized(rgb, side / max(rgb.shape[:2])), quality=quality)
+    hashed = pdq.pdq_of_file(data)
+    assert pdq.hamming(hashed.result.hash, _reference_hash(data)) <= 8, (hashed.decoder, hashed.draft_check)
+
+
+def test_a_texture_the_draft_gets_wrong_falls_back_to_the_full_decode():
+    rgb = photo("brick")
+    data = encode(resized(rgb, 1024 / max(rgb.shape[:2])), quality=90)
+    previous = pdq.decode_luma(data, min_side=128)  # the draft alone, as before the check
+    drafted = pdq.pdq_from_luma(previous.luma, scale=previous.scale, full_size=previous.full_size)
+    reference = _reference_hash(data)
+    assert pdq.hamming(drafted.hash, reference) > 8  # measured: 38 bits
+    hashed = pdq.pdq_of_file(data)
+    assert hashed.draft_check is not None and not hashed.draft_check.reliable
+    assert (hashed.decoder, hashed.scale) == ("jpeg-luma", 1)
+    assert pdq.hamming(hashed.result.hash, reference) <= 8
+
+
+def test_a_photograph_keeps_its_draft():
+    data = encode(resized(photo("astronaut"), 4.0), quality=90)  # 2048 px: a 1/8 draft
+    hashed = pdq.pdq_of_file(data)
+    assert (hashed.decoder, hashed.scale) == ("jpeg-draft-luma", 8)
+    assert hashed.draft_check is not None and hashed.draft_check.reliable
+    assert hashed.draft_check.coarser_bits <= pdq.DRAFT_AGREEMENT_BITS
+    assert pdq.hamming(hashed.result.hash, _reference_hash(data)) <= 8
 
 
 def test_flat_and_tiny_images_have_low_quality():

@@ -1,6 +1,7 @@
 """Victims' reference photos and the "item depicts victim" links they suggest (never confirm)."""
 
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -264,3 +265,80 @@ def test_an_item_already_confirmed_to_depict_the_victim_is_not_suggested_again(c
     )
     assert suggested == []
     assert not ItemPersonLink.objects.filter(source=LinkSource.DETECTOR).exists()
+
+
+OLD_MODEL = "55" * 32  # what an earlier face model's references carry
+
+
+def _as_if_embedded_by_an_older_model(photo: ReferencePhoto) -> None:
+    ReferencePhoto.objects.filter(pk=photo.pk).update(
+        detector_version="1", model_sha256=OLD_MODEL, embedding=[0.0] * 128
+    )
+
+
+def test_reembedding_after_an_upgrade_matches_the_new_models_faces(case_with_victim, capsys):
+    case, lead, victim = case_with_victim
+    photo, _ = reference_photo_add(
+        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+    )
+    _as_if_embedded_by_an_older_model(photo)
+    shows_her = _item_with_faces(case, lead, astronaut(), "her.png")
+    assert not ItemPersonLink.objects.filter(person=victim).exists()  # different models never compare
+    admin: Any = UserFactory(is_superuser=True)
+
+    call_command("reembed_reference_photos", "--actor", admin.username, "--json")
+
+    out = json.loads(capsys.readouterr().out)
+    assert (out["reembedded"], out["failed"]) == (1, 0)
+    assert out["photos"][0]["suggested_links"] == 1
+    photo.refresh_from_db()
+    current = registry.detector_get("faces").info
+    assert (photo.detector_version, photo.model_sha256) == (current.version, current.model_sha256)
+    assert len(photo.embedding) == 128 and any(photo.embedding)
+    event = CustodyEvent.objects.get(case=case, details__change="reference_photo_reembedded")
+    assert event.action == CustodyAction.IDENTITY_CHANGED and event.actor_id == admin.pk
+    assert event.details["from_model_sha256"] == OLD_MODEL
+    assert event.details["to_model_sha256"] == current.model_sha256
+    (link,) = ItemPersonLink.objects.filter(person=victim)
+    assert link.item_id == shows_her.pk and link.confidence == LinkConfidence.SUSPECTED
+
+    call_command("reembed_reference_photos")  # nothing left to do, nothing written twice
+    assert "already embedded" in capsys.readouterr().out
+    assert CustodyEvent.objects.filter(details__change="reference_photo_reembedded").count() == 1
+
+
+def test_a_reference_whose_face_is_not_found_again_is_left_and_named(case_with_victim, capsys):
+    _, lead, victim = case_with_victim
+    photo, _ = reference_photo_add(
+        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+    )
+    _as_if_embedded_by_an_older_model(photo)
+    ReferencePhoto.objects.filter(pk=photo.pk).update(face_region={"x": 0, "y": 0, "w": 10, "h": 10})
+    withdrawn, _ = reference_photo_add(
+        person=victim, data=encode(astronaut_reference()), consent_reference="C-2", actor=lead
+    )
+    reference_photo_withdraw(photo=withdrawn, actor=lead, reason="consent withdrawn")
+    _as_if_embedded_by_an_older_model(withdrawn)
+
+    with pytest.raises(SystemExit) as exited:
+        call_command("reembed_reference_photos")
+
+    assert exited.value.code == 1
+    assert f"V-1 reference photo {photo.pk}: NOT re-embedded" in capsys.readouterr().out
+    photo.refresh_from_db()
+    withdrawn.refresh_from_db()
+    assert photo.model_sha256 == OLD_MODEL and withdrawn.model_sha256 == OLD_MODEL
+    assert not CustodyEvent.objects.filter(details__change="reference_photo_reembedded").exists()
+
+
+def test_only_an_administrator_reembeds(case_with_victim, capsys):
+    _, lead, victim = case_with_victim
+    photo, _ = reference_photo_add(
+        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+    )
+    _as_if_embedded_by_an_older_model(photo)
+    with pytest.raises(SystemExit) as exited:
+        call_command("reembed_reference_photos", "--actor", lead.username)
+    assert exited.value.code == 1 and "is not an administrator" in capsys.readouterr().err
+    photo.refresh_from_db()
+    assert photo.model_sha256 == OLD_MODEL
