@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale"
 LANGUAGES = ["ko", "en"]
 SOURCES = [
+    "accounts",
     "access",
     "evidence",
     "detection",
