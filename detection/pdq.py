@@ -40,6 +40,8 @@ MIN_HASHABLE_DIM = 5
 # pixels span as much as the Jarosz window, and photographs' hashes moved up to 38 bits).
 DRAFT_MIN_SIDE = 256
 FULL_SCALE_BOX = 1 << 30
+# PDQ hashes a 64 × 64 downsample: no draft goes below it.
+PDQ_WORKING_SIDE = 64
 # A draft's hash is kept when a half-resolution view of the draft hashes within this many bits of it ...
 DRAFT_AGREEMENT_BITS = 8
 # ... and at most DRAFT_FRAGILE_BITS coefficients lie within DRAFT_MIN_MARGIN median absolute deviations of
@@ -287,7 +289,14 @@ def decode_luma(data: bytes, *, draft: bool = True, min_side: int | None = DRAFT
     # A box larger than any image drafts a JPEG to luma at full scale (libjpeg never scales up).
     side = min_side if min_side else FULL_SCALE_BOX
     need = (side, side) if draft else None
-    img = image_open(data, mode="L", need=need, draft_modes={"L", "RGB"})
+    try:
+        img = image_open(data, mode="L", need=need, draft_modes={"L", "RGB"})
+    except TooManyPixels:
+        if not (draft and min_side and min_side > PDQ_WORKING_SIDE):
+            raise
+        # Over the pixel bound at this draft: a coarser one still hashes (down to PDQ's own 64-px working
+        # size); its draft check says how far it can be trusted.
+        return decode_luma(data, draft=True, min_side=min_side // 2)
     full = img.info["stored_size"]
     if draft and img.format == "JPEG" and img.mode in {"L", "RGB"}:
         img.load()
