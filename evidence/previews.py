@@ -14,6 +14,7 @@ time), keyed by the recipe, so each is made once.
 """
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,12 +174,43 @@ def preview_serve(
     Blurred: any role that may see content (no reason needed), recorded as ``preview_served``. Unblurred:
     a content view, with a reason (and legal basis where the case requires one), recorded as ``viewed``.
     """
+    derivative, data = derivative_serve(
+        item=item,
+        actor=actor,
+        blur=blur,
+        purpose=purpose,
+        legal_basis=legal_basis,
+        what="previews",
+        served="preview",
+        make=lambda: _make(item=item, actor=actor, blur=blur, grey=grey),
+    )
+    return Preview(derivative=derivative, data=data, blurred=blur, grey=grey)
+
+
+def derivative_serve(
+    *,
+    item: EvidenceItem,
+    actor: User,
+    blur: bool,
+    purpose: str,
+    legal_basis: str,
+    what: str,
+    served: str,
+    make: Callable[[], Derivative],
+) -> tuple[Derivative, bytes]:
+    """Serve a picture derived from an item's content the way previews are served; the one copy of the rule.
+
+    Blurred: any role that may see content (no reason needed), recorded as ``preview_served``. Unblurred:
+    a content view, with a reason (and legal basis where the case requires one), recorded as ``viewed``.
+    victim_support and auditor are refused before anything is made. ``make`` returns the derivative (made
+    once, with its ``derived`` event the first time); ``what`` names it in refusals, ``served`` in the event.
+    """
     if blur:
         role = case_access_role(user=actor, case_id=item.case_id)
         refusal = media_refusal(
             role=role,
             item_id=item.pk,
-            what="previews",
+            what=what,
             shared_exhibit=prosecutor_may_see(role=role, item=item),
         )
         if refusal is not None:
@@ -186,15 +218,15 @@ def preview_serve(
         purpose, legal_basis = (purpose or "").strip(), (legal_basis or "").strip()
     else:
         access = content_access_check(
-            item=item, actor=actor, purpose=purpose, legal_basis=legal_basis, what="unblurred previews"
+            item=item, actor=actor, purpose=purpose, legal_basis=legal_basis, what=f"unblurred {what}"
         )
         role, purpose, legal_basis = access.role, access.purpose, access.legal_basis
     if item.blob_id is None:
         raise RejectedInput(
             f"item {item.pk} has no stored content ({item.status}: "
-            f"{item.status_reason or 'no reason given'}), so it has no preview"
+            f"{item.status_reason or 'no reason given'}), so it has no {what}"
         )
-    derivative = _make(item=item, actor=actor, blur=blur, grey=grey)
+    derivative = make()
     data = derivative_read(derivative)
     custody_append(  # committed before the bytes are returned to the caller
         case_id=item.case_id,
@@ -207,10 +239,10 @@ def preview_serve(
         sha256_before=item.blob_id,
         sha256_after=item.blob_id,
         details={
-            "served": "preview",
+            "served": served,
             "derivative": derivative.pk,
             "kind": derivative.kind,
             "derivative_sha256": derivative.blob_id,
         },
     )
-    return Preview(derivative=derivative, data=data, blurred=blur, grey=grey)
+    return derivative, data

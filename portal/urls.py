@@ -61,6 +61,7 @@ urlpatterns = [
     path("evidence/<int:pk>/", evidence.item_detail, name="evidence_detail"),
     path("evidence/<int:pk>/custody/", evidence.item_custody, name="evidence_custody"),
     path("evidence/<int:pk>/preview/", evidence.item_preview, name="evidence_preview"),
+    path("evidence/<int:pk>/ela/", evidence.item_ela, name="evidence_ela"),
     path("evidence/<int:pk>/reveal/", evidence.item_reveal, name="evidence_reveal"),
     path("evidence/<int:pk>/original/<str:token>/", evidence.item_original, name="evidence_original"),
     path(

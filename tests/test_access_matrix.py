@@ -630,6 +630,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=lambda w: {"pk": w.item.pk + 10_000},
         methods={"get": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404})},
     ),
+    "detection-api:evidence-ela": Endpoint(
+        kwargs=lambda w: {"pk": w.item.pk},
+        missing=lambda w: {"pk": w.item.pk + 10_000},
+        methods={"get": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404})},
+    ),
     "access-api:break-glass-list": Endpoint(
         methods={
             "get": Call(member=200, outsider=200),

@@ -7,6 +7,7 @@ from detection.api.views import (
     AcquisitionProgressView,
     AnnotationViewSet,
     DetectorListView,
+    EvidenceElaView,
     JobViewSet,
     RunViewSet,
 )
@@ -21,5 +22,6 @@ router.register("jobs", JobViewSet, basename="job")
 urlpatterns = [
     path("detectors/", DetectorListView.as_view(), name="detectors"),
     path("acquisitions/<int:pk>/progress/", AcquisitionProgressView.as_view(), name="acquisition-progress"),
+    path("evidence/<int:pk>/ela/", EvidenceElaView.as_view(), name="evidence-ela"),
     *router.urls,
 ]

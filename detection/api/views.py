@@ -7,10 +7,13 @@ roles with ``access.selectors``; nothing here serves content. Non-members get 40
 from typing import Any, cast
 
 from django.contrib.auth.models import User
+from django.http import HttpResponse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,6 +30,7 @@ from detection.api.serializers import (
     ReviewRequestSerializer,
     RunSerializer,
 )
+from detection.ela import ela_map_serve
 from detection.filtersets import AnnotationFilterSet, JobFilterSet, RunFilterSet
 from detection.models import Annotation, DetectionRun, ScanJob
 from detection.models.runs import JobKind, ReviewStatus
@@ -41,7 +45,17 @@ from detection.selectors import (
     runs_visible_to,
 )
 from detection.services import annotation_review
+from evidence.api.views import (
+    ITEM_NOT_FOUND,
+    LEGAL_BASIS_PARAMETER,
+    MEDIA_DENIED,
+    REASON_PARAMETER,
+    AnyMediaRenderer,
+    no_store,
+    query_flag,
+)
 from evidence.models import Acquisition
+from evidence.selectors import evidence_get_for
 from haetae.errors import AccessDenied, NotFound
 from haetae.toolkit import ErrorSerializer
 
@@ -286,3 +300,48 @@ class AcquisitionProgressView(APIView):
             "detection": ProgressSerializer(progress).data,
         }
         return Response(AcquisitionProgressSerializer(body).data)
+
+
+class EvidenceElaView(APIView):
+    """An item's error level analysis map, made on demand: blurred unless asked otherwise."""
+
+    renderer_classes = [JSONRenderer, AnyMediaRenderer]
+
+    @extend_schema(
+        summary="An item's ELA map: blurred unless asked otherwise",
+        description=(
+            "The error level analysis map of a JPEG item (jpeg-forensics' analyst aid, not a verdict), made "
+            "the first time anyone opens it and stored as a derivative (a `derived` custody event; header "
+            "X-Haetae-Derivative-SHA256). By default blurred with the preview recipe and recorded as "
+            "`preview_served`. `blur=0` is a content view: it needs a `reason` (and `legal_basis` where "
+            "required) and records `viewed`. victim_support and auditor never receive it."
+        ),
+        parameters=[
+            OpenApiParameter("blur", OpenApiTypes.BOOL, description="0 for the unblurred map (default 1)."),
+            REASON_PARAMETER,
+            LEGAL_BASIS_PARAMETER,
+        ],
+        responses={
+            (200, "image/*"): OpenApiTypes.BINARY,
+            400: ErrorSerializer,
+            403: MEDIA_DENIED,
+            404: ITEM_NOT_FOUND,
+            409: ErrorSerializer,
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        item = evidence_get_for(user=request.user, item_id=pk)
+        ela = ela_map_serve(
+            item=item,
+            actor=cast(User, request.user),
+            blur=query_flag(request, "blur", True),
+            purpose=request.query_params.get("reason", ""),
+            legal_basis=request.query_params.get("legal_basis", ""),
+        )
+        response = HttpResponse(ela.data, content_type=ela.mime)
+        response["X-Haetae-Derivative-SHA256"] = ela.derivative.blob_id
+        response["X-Haetae-Preview"] = "blurred" if ela.blurred else "unblurred"
+        extension = "jpg" if ela.mime == "image/jpeg" else "png"
+        response["Content-Disposition"] = f'inline; filename="item-{item.pk}-ela.{extension}"'
+        no_store(response)
+        return response

@@ -1,4 +1,4 @@
-"""JPEG forensic indicators: quality and quantisation tables, a double-compression score, an ELA map.
+"""JPEG forensic indicators: quality and quantisation tables, a double-compression score; ELA on demand.
 
 Analyst aids, never verdicts. Each says something about how the file was *saved*, which an expert
 weighs with everything else; none of them says whether a picture shows something that happened.
@@ -17,13 +17,14 @@ weighs with everything else; none of them says whether a picture shows something
   grid must not have moved (no crop or resize between saves), and images with few textured blocks (flat
   graphics, black backgrounds) can score high by chance.
 - Error level analysis: the decoded image is saved again as JPEG at quality 90 and the absolute difference
-  (largest over R, G, B), amplified, is stored as a greyscale PNG derivative labelled as an analyst aid.
-  Regions that differ in error level *may* have a different compression history; edges, texture and
-  saturated colours do too.
+  (largest over R, G, B), amplified, is a greyscale PNG labelled as an analyst aid. Regions that differ in
+  error level *may* have a different compression history; edges, texture and saturated colours do too.
+  The map is not made at triage (it cost more than every other check of this detector together, for a
+  picture few items are ever looked at in): ``detection.ela.ela_map_serve`` makes it once when an analyst
+  opens it and stores it as a derivative.
 """
 
 import io
-from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -212,11 +213,11 @@ ELA_RECIPE: dict[str, Any] = {
 
 
 class JpegForensicsDetector:
-    """JPEG quality and tables, a double-compression score and an ELA map (stored as a derivative)."""
+    """JPEG quality and tables and a double-compression score; the ELA map is made on demand, not here."""
 
     info = DetectorInfo(
         name="jpeg-forensics",
-        version="1",
+        version="2",
         media_types=frozenset({"image"}),
         parameters={
             "quality": "nearest IJG-scaled tables (luminance + chrominance)",
@@ -224,8 +225,7 @@ class JpegForensicsDetector:
             "dq_first_qualities": "30-99",
             "dq_max_bin": DQ_MAX_BIN,
             "dq_threshold_percent": DQ_THRESHOLD_PERCENT,
-            "ela_resave_quality": ELA_QUALITY,
-            "ela_amplification": ELA_AMPLIFICATION,
+            "ela": "on demand (detection.ela), not at triage",
             "pillow": PIL.__version__,
         },
         model_card="docs/detectors/jpeg-forensics.md",
@@ -238,10 +238,6 @@ class JpegForensicsDetector:
             "estimate exact for IJG tables. ELA not validated (an aid to look with)."
         ),
     )
-
-    def __init__(self) -> None:
-        # ELA maps made in analyze, waiting for after_store (same process, next call), by input SHA-256.
-        self._pending: OrderedDict[str, tuple[bytes, int, int]] = OrderedDict()
 
     def load(self) -> None:
         pass
@@ -284,52 +280,7 @@ class JpegForensicsDetector:
                 },
             )
         )
-        rgb = subject.pixels
-        png = error_level_map(rgb)
-        self._remember(subject.sha256, (png, int(rgb.shape[1]), int(rgb.shape[0])))
-        levels = np.asarray(Image.open(io.BytesIO(png)))
-        findings.append(
-            Finding(
-                label="ela_map",
-                category="forensic_indicator",
-                details={
-                    "recipe": ELA_RECIPE,
-                    "derivative_kind": "ela_map",
-                    "mean_level": float(levels.mean()),
-                    "p99_level": int(np.percentile(levels, 99)),
-                    "note": f"{ANALYST_AID}: the map is stored as a derivative for an analyst to look at; "
-                    "uniform texture and edges light up in authentic photos too.",
-                },
-            )
-        )
         return findings
-
-    def after_store(self, *, run: Any, annotations: list[Any]) -> None:
-        """Store the ELA map as a labelled derivative of the item (same transaction as the run)."""
-        if not any(a.label == "ela_map" for a in annotations):
-            return
-        from evidence.choices import DerivativeKind
-        from evidence.derivatives import derivative_store
-
-        made = self._pending.pop(run.input_sha256, None)
-        if made is None:  # analysed elsewhere or forgotten: make it again from the verified content
-            rgb = Subject.for_item(run.item).pixels
-            made = (error_level_map(rgb), int(rgb.shape[1]), int(rgb.shape[0]))
-        png, width, height = made
-        derivative_store(
-            item=run.item,
-            kind=DerivativeKind.ELA_MAP,
-            recipe=ELA_RECIPE,
-            data=png,
-            mime="image/png",
-            width=width,
-            height=height,
-        )
-
-    def _remember(self, sha256: str, made: tuple[bytes, int, int]) -> None:
-        self._pending[sha256] = made
-        while len(self._pending) > 4:
-            self._pending.popitem(last=False)
 
 
 def _subsampling(image: Image.Image) -> str:

@@ -35,24 +35,24 @@ from evidence.selectors import custody_events_for, evidence_get_for, evidence_vi
 from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import ErrorSerializer, prepend_first, request_actor
 
-_NOT_FOUND = OpenApiResponse(
+ITEM_NOT_FOUND = OpenApiResponse(
     ErrorSerializer,
     description=(
         "No such item in your cases (for a prosecutor: any item in no exhibit shared with them, with the "
         "same body)."
     ),
 )
-_MEDIA_DENIED = OpenApiResponse(
+MEDIA_DENIED = OpenApiResponse(
     ErrorSerializer,
     description=(
         "Your role may not receive this: victim_support and auditor never receive content or previews "
         "(the message says what they can see instead); a break-glass grant never includes content."
     ),
 )
-_REASON = OpenApiParameter(
+REASON_PARAMETER = OpenApiParameter(
     "reason", OpenApiTypes.STR, description="Why you look (recorded on the item's custody chain)."
 )
-_LEGAL_BASIS = OpenApiParameter(
+LEGAL_BASIS_PARAMETER = OpenApiParameter(
     "legal_basis",
     OpenApiTypes.STR,
     description="The legal basis, e.g. a warrant number: required where the case says so.",
@@ -79,7 +79,8 @@ class AnyMediaRenderer(BaseRenderer):
         return JSONRenderer().render(data)
 
 
-def _flag(request: Request, name: str, default: bool) -> bool:
+def query_flag(request: Request, name: str, default: bool) -> bool:
+    """A yes/no query parameter (1/0, true/false, yes/no, on/off); anything else is refused, saying so."""
     value = request.query_params.get(name)
     if value is None or value == "":
         return default
@@ -90,7 +91,8 @@ def _flag(request: Request, name: str, default: bool) -> bool:
     raise RejectedInput(f"{name} must be 1 or 0 (true or false), not {value!r}")
 
 
-def _no_store(response: HttpResponse | StreamingHttpResponse) -> None:
+def no_store(response: HttpResponse | StreamingHttpResponse) -> None:
+    """Media responses are never cached and never content-sniffed."""
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
 
@@ -116,7 +118,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             "pseudonymised reference: original_name is item-ID and paths, source and seizure details are "
             "empty."
         ),
-        responses={200: EvidenceItemSerializer, 404: _NOT_FOUND},
+        responses={200: EvidenceItemSerializer, 404: ITEM_NOT_FOUND},
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
@@ -145,7 +147,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             403: OpenApiResponse(
                 ErrorSerializer, description="Victim support does not read custody records."
             ),
-            404: _NOT_FOUND,
+            404: ITEM_NOT_FOUND,
             409: _TAMPERED,
         },
     )
@@ -187,12 +189,12 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             "`viewed` custody event records who, why, under what basis and "
             "when, before the first byte is sent. victim_support and auditor never receive content."
         ),
-        parameters=[_REASON, _LEGAL_BASIS],
+        parameters=[REASON_PARAMETER, LEGAL_BASIS_PARAMETER],
         responses={
             (200, "application/octet-stream"): OpenApiTypes.BINARY,
             400: ErrorSerializer,
-            403: _MEDIA_DENIED,
-            404: _NOT_FOUND,
+            403: MEDIA_DENIED,
+            404: ITEM_NOT_FOUND,
             409: ErrorSerializer,
         },
     )
@@ -216,7 +218,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         response["X-Haetae-SHA256"] = item.blob_id or ""
         if item.size is not None:
             response["Content-Length"] = str(item.size)
-        _no_store(response)
+        no_store(response)
         return response
 
     @extend_schema(
@@ -235,14 +237,14 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
                 "blur", OpenApiTypes.BOOL, description="0 for an unblurred preview (default 1)."
             ),
             OpenApiParameter("grey", OpenApiTypes.BOOL, description="1 for greyscale (default 0)."),
-            _REASON,
-            _LEGAL_BASIS,
+            REASON_PARAMETER,
+            LEGAL_BASIS_PARAMETER,
         ],
         responses={
             (200, "image/jpeg"): OpenApiTypes.BINARY,
             400: ErrorSerializer,
-            403: _MEDIA_DENIED,
-            404: _NOT_FOUND,
+            403: MEDIA_DENIED,
+            404: ITEM_NOT_FOUND,
             409: ErrorSerializer,
         },
     )
@@ -254,8 +256,8 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         preview = preview_serve(
             item=item,
             actor=cast(User, request.user),
-            blur=_flag(request, "blur", True),
-            grey=_flag(request, "grey", False),
+            blur=query_flag(request, "blur", True),
+            grey=query_flag(request, "grey", False),
             purpose=request.query_params.get("reason", ""),
             legal_basis=request.query_params.get("legal_basis", ""),
         )
@@ -265,7 +267,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             ", greyscale" if preview.grey else ""
         )
         response["Content-Disposition"] = f'inline; filename="item-{item.pk}-preview.jpg"'
-        _no_store(response)
+        no_store(response)
         return response
 
 

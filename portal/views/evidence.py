@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from access.choices import CaseMemberRole
 from access.policy import Action, role_may
+from detection.ela import ela_map_serve
 from detection.labels import ABSENCE_CATEGORY, SIGNAL_CATEGORIES
 from detection.match_selectors import (
     match_list_for_item,
@@ -179,6 +180,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "matches": _matches(user=request.user, item=item),
         "media": shows_media(role) and item.blob_id is not None,
         "is_image": (item.mime or "").startswith("image/"),
+        "is_jpeg": (item.mime or "").lower() in ("image/jpeg", "image/jpg", "image/pjpeg"),
         "needs_legal_basis": item.case.content_requires_legal_basis,
         "greyscale": greyscale_on(request),
         "exposure": exposure_for(user=request.user),
@@ -208,6 +210,25 @@ def item_preview(request: HttpRequest, pk: int) -> HttpResponse:
     item = evidence_get_for(user=request.user, item_id=pk)
     preview = preview_serve(item=item, actor=cast(User, request.user), blur=True, grey=greyscale_on(request))
     response = HttpResponse(preview.data, content_type=preview.mime)
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@require_GET
+@verified_login_required
+@portal_errors
+def item_ela(request: HttpRequest, pk: int) -> HttpResponse:
+    """The ELA map through its service: blurred, or with ``blur=0`` and a reason a recorded content view."""
+    item = evidence_get_for(user=request.user, item_id=pk)
+    ela = ela_map_serve(
+        item=item,
+        actor=cast(User, request.user),
+        blur=request.GET.get("blur") != "0",
+        purpose=request.GET.get("reason", ""),
+        legal_basis=request.GET.get("legal_basis", ""),
+    )
+    response = HttpResponse(ela.data, content_type=ela.mime)
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -1,4 +1,4 @@
-"""JPEG forensic indicators: quality and tables, double-compression score, ELA map stored as a derivative."""
+"""JPEG forensic indicators at triage: quality and tables, double-compression score; no ELA map (on demand)."""
 
 import io
 
@@ -18,7 +18,7 @@ from detection.models.runs import RunStatus
 from detection.services import detection_run
 from detection.subject import Subject
 from evidence.choices import CustodyAction, DerivativeKind
-from evidence.derivatives import derivative_find, derivative_read
+from evidence.derivatives import derivative_find
 from evidence.models import CustodyEvent
 from tests.detection.provenance_media import decode, encode, photo
 from tests.factories import CaseFactory, UserFactory, stored_item
@@ -80,34 +80,29 @@ def test_findings_are_labelled_analyst_aids():
         Subject.from_bytes(encode(photo(half=True), "JPEG", quality=85), mime="image/jpeg")
     )
     by_label = {f.label: f for f in findings}
-    assert set(by_label) == {"jpeg_quality", "jpeg_double_compression", "ela_map"}
+    assert set(by_label) == {"jpeg_quality", "jpeg_double_compression"}
     assert all(f.category == "forensic_indicator" for f in findings)
     assert all("analyst aid, not a verdict" in f.details["note"] for f in findings)
     quality = by_label["jpeg_quality"].details
     assert quality["quality_estimate"] == 85 and len(quality["quantisation_tables"]["0"]) == 64
     assert quality["subsampling"] == "4:2:0"
-    assert "not a verdict" in by_label["ela_map"].details["recipe"]["label"]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("remembered", [True, False])
-def test_detection_run_stores_the_ela_map_as_a_labelled_derivative(monkeypatch, remembered):
-    if not remembered:  # after_store in another process: the map is made again from the vault
-        monkeypatch.setattr(JpegForensicsDetector, "_remember", lambda self, sha256, made: None)
+def test_triage_makes_no_ela_map():
+    """The map is made when an analyst opens it (detection.ela), not for every JPEG at triage."""
     data = encode(photo(half=True), "JPEG", quality=80)
     item = stored_item(case=CaseFactory(), data=data, actor=UserFactory(), name="p.jpg", mime="image/jpeg")
 
     run = detection_run(item=item, detector=JpegForensicsDetector())
 
-    assert run.status == RunStatus.DONE
-    derivative = derivative_find(source_sha256=item.blob_id, kind=DerivativeKind.ELA_MAP, recipe=ELA_RECIPE)
-    assert derivative is not None and derivative.recipe["label"].startswith("error level analysis map")
-    png = derivative_read(derivative)
-    assert png == error_level_map(decode(data))
-    assert (derivative.width, derivative.height) == (256, 256)
-    derived = CustodyEvent.objects.get(item=item, action=CustodyAction.DERIVED)
-    assert derived.details["kind"] == "ela_map" and derived.details["label"] == "derived, not evidence"
-    assert Annotation.objects.get(item=item, label="ela_map").details["derivative_kind"] == "ela_map"
+    assert run.status == RunStatus.DONE and run.detector.version == "2"
+    assert set(Annotation.objects.filter(item=item).values_list("label", flat=True)) == {
+        "jpeg_quality",
+        "jpeg_double_compression",
+    }
+    assert derivative_find(source_sha256=item.blob_id, kind=DerivativeKind.ELA_MAP, recipe=ELA_RECIPE) is None
+    assert not CustodyEvent.objects.filter(item=item, action=CustodyAction.DERIVED).exists()
 
 
 def test_recipe_is_custody_safe():

@@ -130,7 +130,10 @@ def test_portal_flow(page: Any) -> None:
     screenshot(page, "flow-04-revealed")
 
     # 5. Confirm a finding (a detector's lead becomes the investigator's confirmed finding).
-    finding = page.locator("tbody.finding").first
+    # Findings are folded by detector, and each review form opens on demand.
+    page.locator("#detector-faces > summary").click()
+    finding = page.locator("#detector-faces tbody.finding").first
+    finding.locator("details.review > summary").click()
     finding.locator("input[name=reason]").fill("a face is visible at the centre")
     finding.locator("button[name=decision][value=confirmed]").click()
     page.wait_for_selector("tbody.finding .review-confirmed")

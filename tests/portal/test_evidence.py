@@ -14,6 +14,7 @@ from evidence.choices import CustodyAction, DerivativeKind
 from evidence.ledger import checkpoint_create
 from evidence.models import CustodyEvent, Derivative, EvidenceItem
 from portal.views import evidence as evidence_views
+from tests.factories import stored_item
 from tests.factories_access import bank_match, detection_rows, jpeg_bytes, verified_login
 from tests.factories_cases import Team, item, new_user, team
 
@@ -352,3 +353,34 @@ def test_grouping_puts_a_detectors_findings_together_and_counts_what_waits_for_r
     assert nudenet["signal_labels"] == ["FACE_FEMALE", "FEET_EXPOSED"]
     assert (jpeg["detector"], jpeg["has_signal"], jpeg["signal_labels"]) == ("jpeg", False, [])
     assert grouped["nothing_found"] == [{"detector": "c2pa", "version": "1", "labels": ["c2pa_none"]}]
+
+
+def test_item_page_links_the_ela_map_blurred_and_unblurred_with_a_reason(photo_team: Any) -> None:
+    t, photo = photo_team
+    client = _client(t.lead)
+    html = client.get(f"/evidence/{photo.pk}/").content.decode()
+    assert f'href="/evidence/{photo.pk}/ela/"' in html and 'id="ela-reason"' in html
+    blurred = client.get(f"/evidence/{photo.pk}/ela/")
+    assert blurred.status_code == 200 and blurred["Content-Type"] == "image/jpeg"
+    assert blurred["Cache-Control"] == "no-store, private"
+    served = CustodyEvent.objects.get(item=photo, action=CustodyAction.PREVIEW_SERVED)
+    assert served.details["served"] == "ela_map" and _viewed(photo) == []
+    no_reason = client.get(f"/evidence/{photo.pk}/ela/", {"blur": "0", "reason": " "})
+    assert no_reason.status_code == 400 and _viewed(photo) == []
+    unblurred = client.get(f"/evidence/{photo.pk}/ela/", {"blur": "0", "reason": "check a pasted region"})
+    assert unblurred.status_code == 200 and unblurred["Content-Type"] == "image/png"
+    assert [event.purpose for event in _viewed(photo)] == ["check a pasted region"]
+
+
+def test_no_ela_link_or_map_for_roles_without_media_or_for_non_jpegs(photo_team: Any) -> None:
+    t, photo = photo_team
+    for role in (CaseMemberRole.VICTIM_SUPPORT, CaseMemberRole.AUDITOR):
+        client = _client(t.member(role))
+        assert "/ela/" not in client.get(f"/evidence/{photo.pk}/").content.decode()
+        assert client.get(f"/evidence/{photo.pk}/ela/").status_code == 403
+        assert client.get(f"/evidence/{photo.pk}/ela/", {"blur": "0", "reason": "x"}).status_code == 403
+    assert not CustodyEvent.objects.filter(
+        item=photo, action__in=[CustodyAction.PREVIEW_SERVED, CustodyAction.VIEWED, CustodyAction.DERIVED]
+    ).exists()
+    png = stored_item(case=t.case, data=b"\x89PNG\r\n\x1a\n", actor=t.lead, name="shot.png", mime="image/png")
+    assert "ela-blurred" not in _client(t.lead).get(f"/evidence/{png.pk}/").content.decode()
