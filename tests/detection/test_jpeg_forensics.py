@@ -1,4 +1,4 @@
-"""JPEG forensic indicators at triage: quality and tables, double-compression score; no ELA map (on demand)."""
+"""JPEG forensic indicators at triage: quality, tables, double-compression score; no ELA map (on demand)."""
 
 import io
 
