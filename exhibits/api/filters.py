@@ -6,7 +6,7 @@ from exhibits.choices import ExhibitStatus, ReportLanguage, ReportStatus
 from exhibits.models import Exhibit, ExportBundle, Report
 
 
-# --- exapi: exhibits, reports, export bundles ---
+# Exhibits, reports, export bundles
 class ExhibitFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ExhibitStatus.choices)
     item = django_filters.NumberFilter(
