@@ -1063,6 +1063,7 @@ def _check_events(
 _ITEM_FACTS = {
     "name": ("details", "original_name"),
     "path": ("details", "original_path"),
+    "path_raw": ("details", "original_path_raw"),
     "source": ("details", "source"),
     "mime": ("details", "mime"),
     "size": ("details", "size"),
@@ -1075,15 +1076,78 @@ _ITEM_FACTS = {
 }
 
 
-def _acquired_facts(event: Mapping[str, Any]) -> dict[str, Any]:
-    """The facts about an item that its `acquired` leaf records (older leaves record fewer)."""
+# Facts that may name a person are in the leaf only as "<key>_sha256": SHA-256(salt || canonical JSON of
+# the value), with the salt in the manifest's item as "record_salt" (hex); older leaves hold them in clear.
+COMMITMENT_SUFFIX = "_sha256"
+_MIN_SALT_BYTES = 16
+
+
+def canonical_json(value: Any) -> bytes:
+    """The ledger's canonical JSON: sorted keys, no spaces, UTF-8 without escapes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def fact_commitment(salt: bytes, value: Any) -> str:
+    """SHA-256(salt || canonical JSON of value), hex: what a leaf holds of a fact that may name a person."""
+    return hashlib.sha256(salt + canonical_json(value)).hexdigest()
+
+
+def _acquired_facts(event: Mapping[str, Any]) -> dict[str, tuple[bool, Any]]:
+    """The facts about an item that its `acquired` leaf records, each as (committed, value or commitment);
+    older leaves record fewer, and in clear."""
     details = event.get("details") if isinstance(event.get("details"), Mapping) else {}
     facts = {}
     for name, (where, key) in _ITEM_FACTS.items():
         source = details if where == "details" else event
-        if key in source:  # type: ignore[operator]
-            facts[name] = source[key]  # type: ignore[index]
+        if where == "details" and key + COMMITMENT_SUFFIX in source:  # type: ignore[operator]
+            facts[name] = (True, source[key + COMMITMENT_SUFFIX])  # type: ignore[index]
+        elif key in source:  # type: ignore[operator]
+            facts[name] = (False, source[key])  # type: ignore[index]
     return facts
+
+
+def _record_salt(item: Mapping[str, Any]) -> bytes | None:
+    salt = item.get("record_salt")
+    if not isinstance(salt, str):
+        return None
+    try:
+        raw = bytes.fromhex(salt)
+    except ValueError:
+        return None
+    return raw if len(raw) >= _MIN_SALT_BYTES else None
+
+
+def _fact_failures(item: Mapping[str, Any], acquired: Mapping[str, Any]) -> list[str]:
+    """Each manifest fact of ``item`` that is not what its `acquired` leaf recorded (or committed to)."""
+    failures = []
+    facts = _acquired_facts(acquired)
+    salt = _record_salt(item)
+    committed = sorted(name for name, (is_commitment, _) in facts.items() if is_commitment and name in item)
+    if committed and salt is None:
+        return [
+            f"its {', '.join(committed)} cannot be checked: its 'acquired' custody event holds them as "
+            "salted SHA-256 commitments and the manifest gives no record_salt (hex, at least 16 bytes) to "
+            "recompute them with"
+        ]
+    for name, (is_commitment, recorded) in facts.items():
+        if name not in item:
+            continue
+        if is_commitment:
+            if salt is None:  # cannot happen: reported above
+                continue
+            found = fact_commitment(salt, item[name])
+            if found != recorded:
+                failures.append(
+                    f"its {name} in the manifest ({item[name]!r}) is not what its 'acquired' custody event "
+                    f"recorded at seizure (SHA-256 of the salt and the value is {found}, the event's "
+                    f"{recorded}): the item's record was altered"
+                )
+        elif item[name] != recorded:
+            failures.append(
+                f"its {name} in the manifest ({item[name]!r}) is not what its 'acquired' custody event "
+                f"recorded at seizure ({recorded!r}): the item's record was altered"
+            )
+    return failures
 
 
 def _check_items(
@@ -1118,14 +1182,9 @@ def _check_items(
             )
             broken = True
         else:
-            for name, recorded in _acquired_facts(acquired[0]).items():
-                if name in item and item[name] != recorded:
-                    result.fail(
-                        part,
-                        f"its {name} in the manifest ({item[name]!r}) is not what its 'acquired' custody "
-                        f"event recorded at seizure ({recorded!r}): the item's record was altered",
-                    )
-                    broken = True
+            for failure in _fact_failures(item, acquired[0]):
+                result.fail(part, failure)
+                broken = True
         if not broken:
             result.ok(f"{part}: custody chain of {len(chain)} events unbroken from acquisition")
     for exhibit in manifest.get("exhibits") or []:

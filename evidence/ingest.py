@@ -551,21 +551,17 @@ class _Run:
             finding = read.finding
             digests = read.staged.digests if read.staged else None
             details: dict[str, Any] = {
-                "acquisition": self.acquisition.pk,
-                "original_path": finding.path,
-                "parent": finding.parent_id,
-                "member_index": finding.member_index,
-                "source": self.source_label,
-                "kind": finding.kind,
                 "tool": self.tool,
-                "file_modified_at": utc_iso(finding.modified_at) if finding.modified_at else None,
                 **finding.details,
                 # Everything a court relies on about the item, so that verify and the manifest can hold the
-                # item's columns to what the ledger recorded (evidence.records).
+                # item's columns to what the ledger recorded; its name, paths and source only as salted
+                # hashes, since the ledger can never be redacted (evidence.records).
                 **item_record(item),
             }
             if read.reason:
-                details["reason"] = read.reason
+                # A symbolic link's reason quotes its target, a path: the ledger holds that only as a hash.
+                target = finding.link_target
+                details["reason"] = read.reason.replace(target, "(its target)") if target else read.reason
             common: dict[str, Any] = {
                 "case_id": self.case.pk,
                 "item_id": item.pk,
@@ -577,7 +573,6 @@ class _Run:
                 "new_item": True,
             }
             if digests is None:
-                details["link_target"] = finding.link_target
                 specs.append(EventSpec(action=CustodyAction.REJECTED, details=details, **common))
                 continue
             details.update(
@@ -674,12 +669,9 @@ def _acquisition_start(
                     location=location,
                     seal_numbers=seal_numbers,
                     legal_authority=seizure_reference,
+                    # The sources' paths and the participants are in source_description and
+                    # participants, which the record holds only as salted hashes (evidence.records).
                     details={
-                        "acquisition": acquisition.pk,
-                        "sources": described,
-                        "source": source_label,
-                        "seizure_reference": seizure_reference,
-                        "participants": participants,
                         "tool": f"{TOOL_NAME} {haetae.__version__}",
                         **acquisition_record(acquisition),
                     },

@@ -1,5 +1,7 @@
 """The vault: content-addressed blobs, evidence items, acquisitions, and the custody ledger."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
@@ -9,6 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from evidence.choices import AcquisitionStatus, CustodyAction, DerivativeKind, ItemKind, ItemStatus
+
+RECORD_SALT_BYTES = 32
+
+
+def record_salt_new() -> str:
+    """A fresh random salt (hex) for the ledger's commitments to one record's identifying facts."""
+    return secrets.token_hex(RECORD_SALT_BYTES)
 
 
 class Blob(models.Model):
@@ -49,6 +58,9 @@ class Acquisition(models.Model):
     seal_numbers = models.JSONField(default=list, blank=True)
     location = models.CharField(max_length=300, blank=True)
     participants = models.JSONField(default=list, blank=True)
+    # The ledger holds only salted hashes of the facts that may name a person (evidence.records); erasing
+    # the salt with them leaves the ledger's hash unlinkable to any guess.
+    record_salt = models.CharField(max_length=64, blank=True, default=record_salt_new)
     counts = models.JSONField(default=dict, blank=True)
     manifest_sha256 = models.CharField(max_length=64, blank=True)
     host = models.CharField(max_length=255, blank=True)
@@ -91,6 +103,8 @@ class EvidenceItem(models.Model):
     file_created_at = models.DateTimeField(null=True, blank=True)
     acquired_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     acquired_at = models.DateTimeField(default=timezone.now)
+    # See Acquisition.record_salt: the name, paths and source are in the ledger only as salted hashes.
+    record_salt = models.CharField(max_length=64, blank=True, default=record_salt_new)
 
     class Meta:
         verbose_name = _("evidence item")

@@ -30,7 +30,12 @@ from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event
 from evidence.ledger import checkpoint_signature_valid
 from evidence.models import Acquisition, Checkpoint, CustodyEvent, EvidenceItem
 from evidence.proofcheck import checkpoint_signature_ok
-from evidence.records import acquisition_record_differences, item_record_differences
+from evidence.records import (
+    SALT_FIELD,
+    Difference,
+    acquisition_record_differences,
+    item_record_differences,
+)
 from evidence.vault import open_object, vault_recover
 from evidence.witness import WitnessHead, WitnessRead, witness_read
 from haetae.errors import HaetaeError, IntegrityFailure
@@ -56,6 +61,23 @@ class VerificationReport:
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "checked": self.checked, "failures": self.failures}
+
+
+def _recorded_against(difference: Difference, event: CustodyEvent | None) -> str:
+    """How a column differs from its event, in words that quote no fact the ledger holds only as a hash
+    (verify writes its failures into the ledger's `verified` events)."""
+    where = f"its `{event.action}` custody event (event {event.seq})" if event else "its custody event"
+    if difference.field == SALT_FIELD:
+        return (
+            f"missing or malformed, so the facts {where} holds as salted SHA-256 commitments "
+            f"({difference.recorded}) cannot be checked"
+        )
+    if difference.committed:
+        return (
+            f"not the value {where} committed to (salted SHA-256 {difference.recorded}; the column now "
+            f"gives {difference.found})"
+        )
+    return f"{difference.found!r}, but {where} recorded {difference.recorded!r}"
 
 
 def _failure(
@@ -390,11 +412,10 @@ class _Run:
                 self.fail(
                     _failure(
                         "item_record",
-                        f"Item {item.pk}'s {difference.field} in the database is {difference.found!r}, but "
-                        f"its `{event.action}` custody event (event {event.seq}) recorded "
-                        f"{difference.recorded!r}: the record was changed after acquisition. The ledger's "
-                        "value is the one taken at seizure; restore the row from backup and investigate "
-                        "before presenting the item.",
+                        f"Item {item.pk}'s {difference.field} in the database is "
+                        f"{_recorded_against(difference, event)}: the record was changed after acquisition. "
+                        "The ledger's value is the one taken at seizure; restore the row from backup and "
+                        "investigate before presenting the item.",
                         item=item.pk,
                         event=event.seq,
                         expected=difference.recorded,
@@ -424,10 +445,9 @@ class _Run:
                     _failure(
                         "acquisition_record",
                         f"Acquisition {acquisition.pk}'s {difference.field} in the database is "
-                        f"{difference.found!r}, but its `{event.action if event else ''}` custody event "
-                        f"(event {event.seq if event else ''}) recorded {difference.recorded!r}: the record "
-                        "was changed after the acquisition. The ledger's value is the one recorded at the "
-                        "scene; restore the row from backup and investigate.",
+                        f"{_recorded_against(difference, event)}: the record was changed after the "
+                        "acquisition. The ledger's value is the one recorded at the scene; restore the row "
+                        "from backup and investigate.",
                         event=event.seq if event else None,
                         expected=difference.recorded,
                         found=difference.found,

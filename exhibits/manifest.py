@@ -27,7 +27,7 @@ from evidence.ledger import (
     event_inclusion_proofs,
 )
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
-from evidence.records import item_record, item_record_differences
+from evidence.records import item_facts, item_record_differences
 from exhibits.models import Exhibit, ExhibitItem
 from haetae.errors import IntegrityFailure, RejectedInput
 from haetae.toolkit import utc_iso
@@ -64,15 +64,16 @@ def _item_entry(item: EvidenceItem, acquired: CustodyEvent | None) -> dict[str, 
         )
     differences = item_record_differences(item, acquired)
     if differences:
-        named = "; ".join(f"{d.field} is {d.found!r}, recorded {d.recorded!r}" for d in differences)
+        named = "; ".join(d.describe() for d in differences)
         raise IntegrityFailure(
             f"item {item.pk}'s database record no longer matches its `acquired` custody event "
             f"(event {acquired.seq}): {named}. The record was changed after acquisition; run "
             "'manage.py verify' and restore it before exporting or reporting; nothing was made",
             details={"item": item.pk, "fields": [d.field for d in differences]},
         )
-    # Rows written before the ledger recorded a fact fall back to the column (checked by nothing else).
-    recorded = {**item_record(item), **(acquired.details or {})}
+    # The leaf holds the identifying facts only as salted hashes, which the columns were just checked
+    # against; rows written before the ledger recorded a fact fall back to the column (checked by nothing).
+    recorded = {**item_facts(item), **(acquired.details or {})}
     return {
         "id": item.pk,
         "sha256": blob.sha256,
@@ -82,7 +83,10 @@ def _item_entry(item: EvidenceItem, acquired: CustodyEvent | None) -> dict[str, 
         "mime": recorded["mime"],
         "name": recorded["original_name"],
         "path": recorded["original_path"],
+        "path_raw": recorded["original_path_raw"],
         "source": recorded["source"],
+        # With the facts above, the recipient recomputes the commitments in the `acquired` leaf.
+        "record_salt": item.record_salt,
         "acquired_at": recorded["acquired_at"],
         "acquired_by": acquired.actor_name,
         "acquisition": recorded["acquisition"],

@@ -302,7 +302,9 @@ def test_an_export_after_an_item_record_was_rewritten_is_refused(tmp_path: Path,
     assert f"item {photo.pk}'s database record no longer matches its `acquired` custody event" in str(
         refused.value
     )
-    assert "original_name is 'holiday.jpg', recorded 'astronaut.jpg'" in str(refused.value)
+    # The ledger holds the name only as a salted hash: the refusal names the field, quoting neither value.
+    assert "original_name is not the value recorded at acquisition" in str(refused.value)
+    assert "astronaut" not in str(refused.value)
     assert not (tmp_path / "out" / "bundle.zip").exists()
 
 
@@ -324,5 +326,56 @@ def test_the_verifier_holds_manifest_items_to_their_acquired_leaf(tmp_path: Path
     assert code == 1
     assert (
         f"[item {photo}] its name in the manifest ('holiday.jpg') is not what its 'acquired' custody event "
-        "recorded at seizure ('astronaut.jpg')"
+        "recorded at seizure (SHA-256 of the salt and the value is "
     ) in output
+
+
+def test_the_verifier_commits_to_facts_as_the_ledger_does() -> None:
+    from evidence.records import fact_commitment
+
+    salt = os.urandom(32)
+    for value in ["김지수.jpg", '/evidence/a b/"q".jpg', "", ["witness W-1", "참관인"], "00ff"]:
+        assert verifier.fact_commitment(salt, value) == fact_commitment(salt.hex(), value)
+    assert verifier.fact_commitment(salt, "a") != verifier.fact_commitment(os.urandom(32), "a")
+
+
+@pytest.mark.django_db
+def test_a_bundle_holds_identifying_facts_only_as_hashes_its_salt_reopens(
+    tmp_path: Path, pii_calls: Any
+) -> None:
+    s = scenario(tmp_path)
+    path, _private = export(s, tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    photo = s.items[0].pk
+    item = next(i for i in manifest["items"] if i["id"] == photo)
+    [acquired] = [
+        json.loads(e["leaf_data"])
+        for e in manifest["events"]
+        if e["item"] == photo and e["action"] == "acquired"
+    ]
+    leaves = "".join(e["leaf_data"] for e in manifest["events"])
+    assert item["name"] not in leaves and item["path"] not in leaves
+    salt = bytes.fromhex(item["record_salt"])
+    for field, key in (
+        ("name", "original_name"),
+        ("path", "original_path"),
+        ("path_raw", "original_path_raw"),
+    ):
+        assert acquired["details"][f"{key}_sha256"] == verifier.fact_commitment(salt, item[field])
+
+    def resalt(m: dict[str, Any]) -> None:
+        next(i for i in m["items"] if i["id"] == photo)["record_salt"] = os.urandom(32).hex()
+
+    code, output = run_verifier(rewrite(path, tmp_path / "s.zip", "manifest.json", edit_manifest(resalt)))
+    assert code == 1
+    for field in ("name", "path", "path_raw", "source"):
+        assert f"[item {photo}] its {field} in the manifest (" in output
+
+    def unsalt(m: dict[str, Any]) -> None:
+        del next(i for i in m["items"] if i["id"] == photo)["record_salt"]
+
+    code, output = run_verifier(rewrite(path, tmp_path / "u.zip", "manifest.json", edit_manifest(unsalt)))
+    assert code == 1
+    assert f"[item {photo}] its name, path, path_raw, source cannot be checked" in output
+    assert "manifest gives no record_salt" in output

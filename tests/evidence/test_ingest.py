@@ -12,7 +12,7 @@ import pytest
 
 from access.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
-from evidence.custody import GENESIS_HASH, event_leaf_hash
+from evidence.custody import GENESIS_HASH, event_leaf_data, event_leaf_hash
 from evidence.ingest import (
     PathSource,
     UploadSource,
@@ -21,6 +21,7 @@ from evidence.ingest import (
     manifest_text,
 )
 from evidence.models import Acquisition, Blob, CustodyEvent, EvidenceItem
+from evidence.records import fact_commitment
 from evidence.sources import RATIO_FLOOR_BYTES, display_name, locator_sha256
 from evidence.vault import WorkDir, object_path, read_verified
 from haetae.errors import RejectedInput
@@ -189,7 +190,10 @@ def test_symlink_is_recorded_not_followed(tmp_path: Path) -> None:
     assert item.kind == ItemKind.SYMLINK and item.link_target == str(secret) and item.blob_id is None
     assert not Blob.objects.filter(sha256=hashlib.sha256(secret.read_bytes()).hexdigest()).exists()
     event = item.custody_events.get()
-    assert event.action == CustodyAction.REJECTED and event.details["link_target"] == str(secret)
+    # The target is a path: the ledger commits to it by a salted hash and quotes it nowhere.
+    assert event.action == CustodyAction.REJECTED
+    assert event.details["link_target_sha256"] == fact_commitment(item.record_salt, str(secret))
+    assert str(secret) not in event_leaf_data(event).decode() and "(its target)" in event.details["reason"]
     # Seen again: reported rejected again, no second row.
     again = ingest(tmp_path, folder, case=case)
     assert again.items[0].status == "rejected" and again.items[0].id == outcome.id
