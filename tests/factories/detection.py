@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -135,13 +136,16 @@ def fresh_hash_indexes() -> Iterator[None]:
 
 
 def conformance_dir() -> Path:
-    """``../shared/testdata/pdq`` beside the checkout (or beside the worktrees' folder); skips if absent."""
-    repo = Path(__file__).resolve().parent.parent
+    """``../shared/testdata/pdq`` beside the checkout (or beside the worktrees' folder); when it is missing,
+    a skip on a developer's machine and a failure under CI (tests/conftest.py's ``require_testdata``)."""
+    from tests.conftest import is_ci, require_testdata
+
+    repo = Path(__file__).resolve().parents[2]
     for base in (repo.parent, repo.parent.parent):
         candidate = base / "shared" / "testdata" / "pdq"
         if candidate.is_dir():
             return candidate
-    pytest.skip(f"PDQ conformance images not found at {repo.parent / 'shared' / 'testdata' / 'pdq'}")
+    return require_testdata(repo.parent / "shared" / "testdata" / "pdq", under_ci=is_ci(os.environ))
 
 
 def tiny_model(

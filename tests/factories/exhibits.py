@@ -400,12 +400,14 @@ def nss_trust_db(directory: Path, ca_pem: bytes) -> str:
     directory.mkdir(parents=True, exist_ok=True)
     pem_path = directory / "ca.pem"
     pem_path.write_bytes(ca_pem)
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     result = subprocess.run(
         [
             sys.executable,
             "-c",
-            "from tests.factories.exhibits import _nss_import; _nss_import()",
+            # Django first: importing any tests.factories module loads the models beside it.
+            "import os, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'haetae.settings'); "
+            "django.setup(); from tests.factories.exhibits import _nss_import; _nss_import()",
             str(directory),
         ],
         capture_output=True,
