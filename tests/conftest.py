@@ -20,11 +20,11 @@ def worker_broker_url(url: str, worker: str) -> str:
     """
     base, _, db = url.rpartition("/")
     number = int(worker.removeprefix("gw"))
-    chosen = int(db or 0) + number
-    if not base.startswith(("redis://", "rediss://")) or not db.isdigit() or chosen > 15:
+    chosen = int(db) + number if db.isdigit() else -1
+    if not base.startswith(("redis://", "rediss://")) or not 0 <= chosen <= 15:
         raise pytest.UsageError(
             f"CELERY_BROKER_URL={url!r} with xdist worker {worker}: name a Redis db low enough that db "
-            f"{db or 0} + the worker number stays within Redis's 16 (e.g. redis://127.0.0.1:6379/12 for -n 4)"
+            f"{db} + the worker number stays within Redis's 16 (e.g. redis://127.0.0.1:6379/12 for -n 4)"
         )
     return f"{base}/{chosen}"
 
