@@ -49,7 +49,7 @@ def main() -> None:
     from evidence.choices import CustodyAction
     from evidence.custody import EventSpec, custody_append_many
     from evidence.ledger import checkpoint_create
-    from tests.factories_cases import new_user
+    from tests.factories import new_user
 
     settings.ALLOWED_HOSTS = ["testserver", *settings.ALLOWED_HOSTS]
     call_command("migrate", verbosity=0)

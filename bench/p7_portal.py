@@ -368,7 +368,7 @@ def measure(repeat: int) -> list[dict[str, Any]]:
     from parties.models import Channel, Person
     from portal.views.cases import _encode_cursor
     from support.models import SupportFile
-    from tests.factories_access import verified_login
+    from tests.factories import verified_login
 
     case = Case.objects.get(number=NUMBER)
     lead = User.objects.get(username="bench-lead")

@@ -1,7 +1,7 @@
 """P8 (faces): face recall at each face size and CPU time per photo, dlib's HOG detector (the previous
 ``faces`` detector) against CenterFace (the current one), on the same generated images.
 
-Images: 1024 × 768 scenes made by ``tests.factories_faces.face_scene``: scikit-image's astronaut and
+Images: 1024 × 768 scenes made by ``tests.factories.face_scene``: scikit-image's astronaut and
 cameraman cut out around the face and pasted, flipped on odd seeds, into its photographs without people,
 the face 40 to 400 px wide at a place chosen by the seed. A face counts as found when a detected box's
 centre lies inside it and the box is half to twice its width.
@@ -39,7 +39,7 @@ django.setup()
 from _common import best_and_median, machine_info, print_machine, print_table, save_results  # noqa: E402
 
 from detection.detectors import faces as faces_module  # noqa: E402
-from tests.factories_faces import FACE_SOURCES, SIZES, FaceScene, face_scene, found  # noqa: E402
+from tests.factories import FACE_SOURCES, SIZES, FaceScene, face_scene, found  # noqa: E402
 
 
 class DlibHog:

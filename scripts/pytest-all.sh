@@ -6,7 +6,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 PG_URL=${HAETAE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/haetae}
-REDIS_URL=${HAETAE_TEST_BROKER_URL:-redis://127.0.0.1:6379/15}
+# pytest-xdist workers (HAETAE_TEST_WORKERS=0 runs in one process). Each worker has its own database (pytest-django
+# appends _gw0, _gw1 …) and its own Redis db: REDIS_URL's db number plus the worker's (tests/conftest.py).
+WORKERS=${HAETAE_TEST_WORKERS:-2}
+REDIS_URL=${HAETAE_TEST_BROKER_URL:-redis://127.0.0.1:6379/14}
+XDIST_ARGS=()
+if [ "$WORKERS" != "0" ]; then
+  XDIST_ARGS=(-n "$WORKERS")
+fi
 
 pg_up() { $PY - "$PG_URL" <<'PYEOF'
 import sys, psycopg
@@ -26,12 +33,12 @@ if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then
 fi
 
 echo "== pytest on SQLite (embedded default, eager tasks) =="
-env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${SQLITE_ONLY_ARGS[@]}" "$@" || exit $?
+env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${XDIST_ARGS[@]}" "${SQLITE_ONLY_ARGS[@]}" "$@" || exit $?
 
 if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then
   echo "== pytest on PostgreSQL ($PG_URL) with Redis ($REDIS_URL) =="
   pg_up || { echo "CI=true: the suite must run on PostgreSQL, which is unreachable." >&2; exit 1; }
-  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL HAETAE_REQUIRE_SERVICES=${CI:-} $PY -m pytest "$@" || exit $?
+  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL HAETAE_REQUIRE_SERVICES=${CI:-} $PY -m pytest "${XDIST_ARGS[@]}" "$@" || exit $?
 else
   echo "PostgreSQL not reachable at $PG_URL: skipped the PostgreSQL run (CI=true makes it mandatory)."
 fi

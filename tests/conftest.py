@@ -12,6 +12,43 @@ from evidence import ledger_sql
 REQUIRE_SERVICES = os.environ.get("HAETAE_REQUIRE_SERVICES") == "true"
 
 
+def worker_broker_url(url: str, worker: str) -> str:
+    """The broker for one pytest-xdist worker: Redis db N + the worker's number (gw0 → N, gw1 → N + 1).
+
+    Workers share one Redis; tests that run a real Celery worker purge its queues first, which must not
+    empty another worker's. pytest-django gives each worker its own database the same way (``_gwN``).
+    """
+    base, _, db = url.rpartition("/")
+    number = int(worker.removeprefix("gw"))
+    chosen = int(db) + number if db.isdigit() else -1
+    if not base.startswith(("redis://", "rediss://")) or not 0 <= chosen <= 15:
+        raise pytest.UsageError(
+            f"CELERY_BROKER_URL={url!r} with xdist worker {worker}: name a Redis db low enough that db "
+            f"{db} + the worker number stays within Redis's 16 (e.g. redis://127.0.0.1:6379/12 for -n 4)"
+        )
+    return f"{base}/{chosen}"
+
+
+def _use_the_workers_broker() -> None:
+    """Point settings, the Celery app and child processes at this worker's Redis db (settings are already
+    loaded by pytest-django when this module is imported)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("CELERY_BROKER_URL")
+    if not worker or not url:
+        return
+    from django.conf import settings
+
+    from haetae.celery import app
+
+    mine = worker_broker_url(url, worker)
+    os.environ["CELERY_BROKER_URL"] = mine
+    settings.CELERY_BROKER_URL = mine
+    app.conf.update(broker_url=mine)
+
+
+_use_the_workers_broker()
+
+
 def is_ci(environ: Mapping[str, str]) -> bool:
     """CI=true (as `.ci/run` sets) or HAETAE_REQUIRE_SERVICES=true: a missing fixture is a broken checkout."""
     return environ.get("HAETAE_REQUIRE_SERVICES") == "true" or environ.get("CI", "").lower() in ("true", "1")
@@ -126,7 +163,7 @@ def admin_client(admin_user):
     """pytest-django's admin_client, signed in as if with a TOTP code: the admin site requires one."""
     from django.test import Client
 
-    from tests.factories_access import verified_login
+    from tests.factories import verified_login
 
     client = Client()
     verified_login(client, admin_user)

@@ -55,8 +55,16 @@ from parties.services.links import (
 from parties.services.people import Identity, person_account_add, person_record
 from support import services as support
 from support.models import TakedownRequest
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_access import bank_match, detection_rows, jpeg_bytes, live_grant
+from tests.factories import (
+    CaseFactory,
+    CaseMemberFactory,
+    UserFactory,
+    bank_match,
+    detection_rows,
+    jpeg_bytes,
+    live_grant,
+    stored_item,
+)
 
 ROLES = [r.value for r in CaseMemberRole]
 CONTENT = {"lead", "investigator", "analyst"}  # also the roles that link parties and review findings

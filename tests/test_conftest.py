@@ -1,10 +1,11 @@
-"""The suite's own guard: missing PDQ test data skips on a laptop and fails under CI."""
+"""The suite's own guards: missing PDQ test data skips on a laptop and fails under CI; xdist workers get a
+Redis db each."""
 
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import is_ci, require_testdata
+from tests.conftest import is_ci, require_testdata, worker_broker_url
 
 
 def test_present_testdata_is_returned(tmp_path: Path) -> None:
@@ -33,3 +34,17 @@ def test_missing_testdata_fails_under_ci(tmp_path: Path) -> None:
 )
 def test_ci_is_read_from_the_environment(environ: dict[str, str], expected: bool) -> None:
     assert is_ci(environ) is expected
+
+
+def test_each_xdist_worker_gets_its_own_redis_db() -> None:
+    assert worker_broker_url("redis://127.0.0.1:6379/8", "gw0") == "redis://127.0.0.1:6379/8"
+    assert worker_broker_url("redis://127.0.0.1:6379/8", "gw3") == "redis://127.0.0.1:6379/11"
+
+
+@pytest.mark.parametrize(
+    ("url", "worker"),
+    [("redis://127.0.0.1:6379/15", "gw1"), ("redis://127.0.0.1:6379", "gw0"), ("amqp://host/1", "gw0")],
+)
+def test_a_broker_url_that_cannot_take_the_worker_number_is_refused(url: str, worker: str) -> None:
+    with pytest.raises(pytest.UsageError, match="xdist worker"):
+        worker_broker_url(url, worker)

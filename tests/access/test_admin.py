@@ -7,8 +7,7 @@ from django.urls import reverse
 from access.models import Case
 from parties.models import Person
 from parties.services.links import Assertion, link_assert_item_person
-from tests.factories_access import verified_login
-from tests.factories_cases import IDENTITY, channel, item, new_user, team, victim
+from tests.factories import IDENTITY, channel, item, new_user, team, verified_login, victim
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,7 @@ from access.choices import CaseMemberRole
 from accounts.services import api_token_issue
 from evidence.models import Acquisition, EvidenceItem
 from evidence.uploads import VaultUploadedFile, VaultUploadHandler
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_access import verified_login
+from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item, verified_login
 
 pytestmark = pytest.mark.django_db
 

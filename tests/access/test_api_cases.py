@@ -16,8 +16,7 @@ from access.models import Case, CaseMember, LegalAuthority
 from evidence.models import CustodyEvent
 from parties.models import Channel, ItemPersonLink, Person
 from parties.services.people import identity_open
-from tests.factories_access import verified_login
-from tests.factories_cases import (
+from tests.factories import (
     IDENTITY,
     Team,
     assign_worker,
@@ -26,6 +25,7 @@ from tests.factories_cases import (
     new_user,
     suspect,
     team,
+    verified_login,
     victim,
 )
 

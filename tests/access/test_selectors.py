@@ -24,8 +24,7 @@ from evidence.custody import custody_append
 from evidence.models import EvidenceItem
 from evidence.selectors import case_custody_for, custody_events_for, evidence_get_for, evidence_visible_to
 from haetae.errors import AccessDenied, NotFound
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_access import live_grant
+from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, live_grant, stored_item
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,7 @@ from access.services import (
 from evidence.custody import GENESIS_HASH, event_leaf_hash
 from evidence.models import CustodyEvent
 from haetae.errors import AccessDenied, RejectedInput
-from tests.factories import CaseMemberFactory
-from tests.factories_cases import case_opener, new_user, team
+from tests.factories import CaseMemberFactory, case_opener, new_user, team
 
 
 @pytest.mark.django_db

@@ -5,8 +5,7 @@ import pytest
 from detection.alerts import match_alert_mark_seen
 from detection.models import HashBank
 from haetae.errors import NotFound
-from tests.factories_access import bank_match
-from tests.factories_cases import item, team
+from tests.factories import bank_match, item, team
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,15 @@ from detection.detectors.pdq import PdqDetector
 from detection.models import BankEntry, HashBank, Match, MatchAlert
 from detection.models.banks import HashBankKind
 from detection.services import detection_run
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_pdq import encode, fresh_hash_indexes, photo  # noqa: F401 (fixture)
+from tests.factories import (  # noqa: F401 (fixture)
+    CaseFactory,
+    CaseMemberFactory,
+    UserFactory,
+    encode,
+    fresh_hash_indexes,
+    photo,
+    stored_item,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_hash_indexes")]
 

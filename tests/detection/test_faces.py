@@ -12,9 +12,19 @@ from detection.models import Annotation
 from detection.models.runs import RunStatus
 from detection.services import detection_run
 from haetae.errors import IntegrityFailure
-from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.factories_faces import FACE_SOURCES, face_scene, found
-from tests.factories_nude import astronaut, astronaut_reference, encode, no_face, other_person
+from tests.factories import (
+    FACE_SOURCES,
+    CaseFactory,
+    UserFactory,
+    astronaut,
+    astronaut_reference,
+    encode,
+    face_scene,
+    found,
+    no_face,
+    other_person,
+    stored_item,
+)
 
 dlib = pytest.importorskip(
     "dlib", reason="dlib is not installed: the faces extra (pip install 'haetae[faces]')"
@@ -72,7 +82,7 @@ def test_large_images_are_scaled_down_and_regions_reported_in_full_pixels(detect
 def test_run_stores_face_annotations_with_embeddings(detector):
     user = UserFactory()
     item = stored_item(
-        case=CaseFactory(), data=encode(astronaut()), actor=user, name="a.png", mime="image/png"
+        case=CaseFactory(), data=encode(astronaut(), "PNG"), actor=user, name="a.png", mime="image/png"
     )
     run = detection_run(item=item, detector=registry.detector_get("faces"))
     assert run.status == RunStatus.DONE, run.error

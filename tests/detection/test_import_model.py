@@ -9,8 +9,7 @@ from django.core.management import call_command
 
 from detection import registry
 from detection.models import ModelPack, ScanJob
-from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.factories_video import png, tiny_model, write_pack
+from tests.factories import CaseFactory, UserFactory, encode, stored_item, tiny_model, write_pack
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +36,7 @@ def test_json_import_then_enable_with_a_case_rescan(tmp_path):
     case = CaseFactory(number="2024-SEOUL-0099")
     stored_item(
         case=case,
-        data=png(np.zeros((8, 8, 3), np.uint8)),
+        data=encode(np.zeros((8, 8, 3), np.uint8), "PNG"),
         actor=UserFactory(),
         name="a.png",
         mime="image/png",

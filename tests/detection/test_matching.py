@@ -18,8 +18,16 @@ from detection.services import detection_run
 from detection.subject import Subject
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_pdq import encode, fresh_hash_indexes, photo, resized  # noqa: F401 (fixture)
+from tests.factories import (  # noqa: F401 (fixture)
+    CaseFactory,
+    CaseMemberFactory,
+    UserFactory,
+    encode,
+    fresh_hash_indexes,
+    photo,
+    resized,
+    stored_item,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_hash_indexes")]
 

@@ -14,8 +14,7 @@ from detection.models.runs import RunStatus
 from detection.services import detection_run
 from detection.subject import Subject
 from haetae.errors import IntegrityFailure
-from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.factories_nude import astronaut, encode
+from tests.factories import CaseFactory, UserFactory, astronaut, encode, stored_item
 
 # Where the astronaut's face is (x0, y0, x1, y1), from dlib and NudeNet alike, in the 512 × 512 photo.
 FACE = (173, 82, 273, 179)
@@ -48,7 +47,7 @@ def _corners(region: dict[str, int], scale: float = 1.0) -> tuple[int, int, int,
 def test_astronaut_through_the_real_model_gives_a_face_and_no_exposure():
     user = UserFactory()
     item = stored_item(
-        case=CaseFactory(), data=encode(astronaut()), actor=user, name="a.png", mime="image/png"
+        case=CaseFactory(), data=encode(astronaut(), "PNG"), actor=user, name="a.png", mime="image/png"
     )
 
     run = detection_run(item=item, detector=registry.detector_get("nudenet"))
@@ -148,7 +147,7 @@ def test_exif_orientation_is_applied_before_detection():
     sideways = np.ascontiguousarray(np.rot90(astronaut(), k=1))  # what a camera held sideways stores
     item = stored_item(
         case=CaseFactory(),
-        data=encode(sideways, fmt="JPEG", orientation=6),
+        data=encode(sideways, "JPEG", quality=92, orientation=6),
         actor=user,
         name="sideways.jpg",
         mime="image/jpeg",
@@ -163,7 +162,7 @@ def test_large_jpeg_is_decoded_reduced_and_boxes_are_in_full_size_pixels(detecto
     from PIL import Image
 
     big = np.asarray(Image.fromarray(astronaut()).resize((2560, 2560), Image.Resampling.BILINEAR))
-    subject = Subject.from_bytes(encode(big, fmt="JPEG"), mime="image/jpeg")
+    subject = Subject.from_bytes(encode(big, "JPEG", quality=92), mime="image/jpeg")
     rgb, full = nudity.upright_for_detection(subject)
     assert full == (2560, 2560) and rgb.shape[:2] == (640, 640)  # DCT scaling by 1/4
     findings = detector.analyze(subject)

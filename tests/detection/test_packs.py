@@ -25,8 +25,16 @@ from detection.registry import DetectorInfo, Finding
 from detection.services import detection_run
 from detection.subject import Subject
 from haetae.errors import IntegrityFailure, RejectedInput
-from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.factories_video import make_video, manifest_for, png, tiny_model, write_pack
+from tests.factories import (
+    CaseFactory,
+    UserFactory,
+    encode,
+    make_video,
+    manifest_for,
+    stored_item,
+    tiny_model,
+    write_pack,
+)
 
 
 def _sigmoid(z: float) -> float:
@@ -282,7 +290,11 @@ def test_same_version_with_another_model_is_refused(tmp_path):
 
 def _image_item(rgb: np.ndarray, case=None):
     return stored_item(
-        case=case or CaseFactory(), data=png(rgb), actor=UserFactory(), name="x.png", mime="image/png"
+        case=case or CaseFactory(),
+        data=encode(rgb, "PNG"),
+        actor=UserFactory(),
+        name="x.png",
+        mime="image/png",
     )
 
 

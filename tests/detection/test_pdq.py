@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from detection import pdq
-from tests.factories_pdq import conformance_dir, encode, photo, resized
+from tests.factories import conformance_dir, encode, photo, resized
 
 ORIGINALS = ["astronaut", "camera", "coffee", "chelsea"]
 

@@ -119,7 +119,7 @@ def test_detection_worker_peak_memory_stays_under_1_gib_on_pixel_bombs(tmp_path:
 
 def test_video_frames_over_the_bound_are_not_decoded(settings) -> None:
     from detection.video import Sampling, video_scan
-    from tests.factories_video import make_video
+    from tests.factories import make_video
 
     settings.HAETAE_MAX_IMAGE_PIXELS = 1000  # below the test video's frame size
     seen: list[object] = []

@@ -13,8 +13,7 @@ from detection.video import Frame, Sampling, VideoSample, frame_recipe, frames_s
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.derivatives import derivative_read
 from evidence.models import CustodyEvent, Derivative
-from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.factories_video import make_video, photos
+from tests.factories import CaseFactory, UserFactory, make_video, photos, stored_item
 
 SIZE = (160, 128)
 

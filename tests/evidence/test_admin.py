@@ -3,8 +3,7 @@
 import pytest
 from django.test import Client
 
-from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.factories_access import live_grant, verified_login
+from tests.factories import CaseFactory, UserFactory, live_grant, stored_item, verified_login
 
 pytestmark = pytest.mark.django_db
 

@@ -22,9 +22,8 @@ from evidence import merkle
 from evidence.ledger import checkpoint_create
 from evidence.models import EvidenceItem
 from haetae.errors import IntegrityFailure
-from tests.exhibits.bundle_fixtures import pii_calls, scenario, signed_pdf, x25519_pair
 from tests.exhibits.test_bundles import edit_manifest, export, hex_flip, ledger_key, rewrite, run_verifier
-from tests.factories_cases import team, victim
+from tests.factories import pii_calls, scenario, signed_pdf, team, victim, x25519_pair
 
 __all__ = ["pii_calls"]
 

@@ -31,11 +31,19 @@ from evidence import bundle as verifier
 from evidence import merkle
 from evidence.ledger import checkpoint_create
 from exhibits.reports.signing import DEV_SIGNER_CERT_NAME
-from tests.exhibits.bundle_fixtures import Scenario, pii_calls, scenario, x25519_pair
 from tests.exhibits.test_bundles import ledger_key, run_verifier
-from tests.factories_access import jpeg_bytes
-from tests.factories_cases import team, victim
-from tests.factories_signing import make_ca, make_signer, use_signer
+from tests.factories import (
+    Scenario,
+    jpeg_bytes,
+    make_ca,
+    make_signer,
+    pii_calls,
+    scenario,
+    team,
+    use_signer,
+    victim,
+    x25519_pair,
+)
 
 pytestmark = pytest.mark.django_db
 __all__ = ["pii_calls"]  # the fixture, imported so pytest finds it

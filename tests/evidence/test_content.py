@@ -18,8 +18,7 @@ from evidence.custody import event_leaf_hash
 from evidence.models import CustodyEvent, EvidenceItem
 from evidence.vault import object_path
 from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInput
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_access import live_grant
+from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, live_grant, stored_item
 
 DATA = bytes(range(256)) * (CHUNK_SIZE // 256) + b"tail of the second chunk"
 

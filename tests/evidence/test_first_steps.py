@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from tests.factories_cases import new_user
+from tests.factories import new_user
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from evidence.custody import canonical_json
 from evidence.models import CustodyEvent, Derivative, EvidenceItem
 from evidence.previews import BLURRED_RECIPE, preview_recipe, preview_serve, render_preview
 from haetae.errors import AccessDenied, NotFound, RejectedInput
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_access import jpeg_bytes, live_grant
+from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, jpeg_bytes, live_grant, stored_item
 
 pytestmark = pytest.mark.django_db
 

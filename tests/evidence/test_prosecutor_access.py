@@ -18,9 +18,7 @@ from evidence.previews import preview_serve
 from evidence.selectors import case_custody_for, custody_events_for, evidence_visible_to
 from exhibits.services import exhibit_withdraw
 from haetae.errors import NotFound
-from tests.factories_access import bank_match, detection_rows, jpeg_bytes
-from tests.factories_cases import Team, item, team
-from tests.factories_exhibits import exhibit_to
+from tests.factories import Team, bank_match, detection_rows, exhibit_to, item, jpeg_bytes, team
 
 pytestmark = pytest.mark.django_db
 
@@ -166,7 +164,7 @@ def test_findings_runs_and_matches_only_of_shared_exhibit_items() -> None:
 
 def test_links_graph_and_item_count_name_only_shared_exhibit_items() -> None:
     from parties.services.links import Assertion, link_assert_derivation, link_assert_item_person
-    from tests.factories_cases import victim
+    from tests.factories import victim
 
     t, prosecutor, shared, approved, loose = world()
     v1 = victim(t)

@@ -22,7 +22,7 @@ from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle, Report
 from exhibits.services import exhibit_withdraw
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
-from tests.exhibits.bundle_fixtures import (
+from tests.factories import (
     Scenario,
     pii_calls,
     scenario,
@@ -505,7 +505,7 @@ def test_export_memory_does_not_grow_with_the_original(tmp_path: Path, pii_calls
     import tracemalloc
 
     from exhibits.services import exhibit_approve, exhibit_create, exhibit_share
-    from tests.factories_cases import item
+    from tests.factories import item
 
     s = scenario(tmp_path)
     large = item(s.t, data=os.urandom(48 * 1024 * 1024), name="video.mp4")

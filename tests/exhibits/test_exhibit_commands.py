@@ -12,8 +12,7 @@ from django.core.management import call_command
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from exhibits.models import Exhibit
-from tests.factories_cases import Team, item, new_user, team
-from tests.factories_exhibits import supervisor
+from tests.factories import Team, item, new_user, supervisor, team
 
 REPO = Path(__file__).resolve().parents[2]
 

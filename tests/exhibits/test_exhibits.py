@@ -29,8 +29,7 @@ from exhibits.services import (
 )
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
-from tests.factories_cases import Team, item, new_user, team
-from tests.factories_exhibits import exhibit_to, supervisor
+from tests.factories import Team, exhibit_to, item, new_user, supervisor, team
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from access.choices import CaseMemberRole
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from exhibits.models import Exhibit, ExportBundle, Report
-from tests.factories_cases import Team, item, new_user, team
-from tests.factories_exhibits import exhibit_to, supervisor
+from tests.factories import Team, exhibit_to, item, new_user, supervisor, team
 
 pytestmark = pytest.mark.django_db
 

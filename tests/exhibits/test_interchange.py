@@ -17,15 +17,14 @@ from exhibits.models import Exhibit
 from exhibits.services import exhibit_create
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from parties.choices import LinkConfidence
-from tests.factories_access import detection_rows
-from tests.support.factories_support import link, person, photo_item, team
+from tests.factories import detection_rows, full_team, link, person, photo_item
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def world():
-    t = team()
+    t = full_team()
     victim = person(t.case, pseudonym="V-1", actor=t.lead)
     minor = person(t.case, pseudonym="V-2", actor=t.lead, minor=True)
     synthetic = photo_item(t.case, t.lead, which="astronaut", name="deep.jpg")

@@ -11,8 +11,7 @@ from evidence.models import Checkpoint, CustodyEvent
 from exhibits.manifest import exhibit_manifest
 from haetae.errors import RejectedInput
 from parties.services.links import Assertion, link_assert_item_person
-from tests.exhibits.bundle_fixtures import scenario
-from tests.factories_cases import IDENTITY, team, victim
+from tests.factories import IDENTITY, scenario, team, victim
 
 pytestmark = pytest.mark.django_db
 
@@ -115,7 +114,7 @@ def test_queries_do_not_grow_with_items(tmp_path: Path) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from exhibits.services import exhibit_create
-    from tests.factories_cases import item
+    from tests.factories import item
 
     s = scenario(tmp_path)
     one = exhibit_create(case=s.t.case, item_ids=[s.items[0].pk], description="one", actor=s.t.lead)

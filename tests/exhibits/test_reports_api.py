@@ -23,9 +23,7 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from exhibits.models import ExportBundle, Report
 from tests.detection import conftest as detection_fixtures
-from tests.factories_access import jpeg_bytes
-from tests.factories_cases import Team, item, team
-from tests.factories_exhibits import exhibit_to
+from tests.factories import Team, exhibit_to, item, jpeg_bytes, team
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 # Celery as in the embedded default: the PostgreSQL leg names a broker with no worker behind it.

@@ -12,8 +12,7 @@ from access.models import Case
 from evidence.models import CustodyEvent
 from evidence.verify import vault_verify
 from parties.models import Person
-from tests.factories import stored_item
-from tests.factories_cases import IDENTITY
+from tests.factories import IDENTITY, stored_item
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from evidence.models import Acquisition, CustodyEvent, EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit
 from tests.detection import conftest as detection_fixtures
-from tests.factories_access import jpeg_bytes
+from tests.factories import jpeg_bytes
 from tests.portal import conftest as portal_fixtures
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot

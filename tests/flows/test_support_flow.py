@@ -21,9 +21,7 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
 from parties.choices import LinkConfidence
 from support.models import SupportFile
-from tests.factories import CaseMemberFactory, UserFactory
-from tests.factories_cases import case_opener
-from tests.support.factories_support import jpeg, link, pdq_annotate, person
+from tests.factories import CaseMemberFactory, UserFactory, case_opener, encode, link, pdq_annotate, person
 
 
 def _client(user) -> APIClient:
@@ -58,7 +56,10 @@ def test_a_victims_support_from_upload_to_hash_export(capsys: pytest.CaptureFixt
     base = f"/api/v1/cases/{case.number}"
 
     # The investigator uploads two photos (real images with a face and without).
-    photos = {"face.jpg": jpeg(skimage.data.astronaut()), "cup.jpg": jpeg(skimage.data.coffee())}
+    photos = {
+        "face.jpg": encode(skimage.data.astronaut(), quality=90),
+        "cup.jpg": encode(skimage.data.coffee(), quality=90),
+    }
     uploaded = _client(investigator).post(
         f"{base}/evidence/",
         {"files": [io.BytesIO(data) for data in photos.values()], "source": "reported by the victim"},

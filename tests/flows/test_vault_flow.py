@@ -25,8 +25,7 @@ from evidence.crypto import ledger_signing_key, public_key_hex
 from evidence.models import CustodyEvent, EvidenceItem
 from evidence.proofcheck import verify_inclusion_proof
 from evidence.vault import object_path
-from tests.factories import UserFactory
-from tests.factories_cases import case_opener
+from tests.factories import UserFactory, case_opener
 
 
 def _photo(seed: int, fmt: str) -> bytes:

@@ -18,8 +18,7 @@ from evidence.ingest import evidence_ingest
 from evidence.models import CustodyEvent, Derivative, EvidenceItem
 from evidence.sources import PathSource
 from evidence.verify import vault_verify
-from tests.factories import UserFactory
-from tests.factories_video import make_video, tiny_model, write_pack
+from tests.factories import UserFactory, make_video, tiny_model, write_pack
 
 pytestmark = pytest.mark.django_db
 

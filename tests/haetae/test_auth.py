@@ -19,8 +19,7 @@ from rest_framework.test import APIClient
 from access.choices import CaseMemberRole
 from accounts.services import api_token_issue
 from haetae.checks import sign_in_protections
-from tests.factories import CaseMemberFactory, UserFactory
-from tests.factories_access import verified_login
+from tests.factories import CaseMemberFactory, UserFactory, verified_login
 
 pytestmark = pytest.mark.django_db
 

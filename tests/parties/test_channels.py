@@ -10,7 +10,7 @@ from haetae.errors import RejectedInput
 from parties.models import Channel, ChannelObservation
 from parties.selectors import channel_get, channel_list
 from parties.services.channels import channel_observe, channel_record
-from tests.factories_cases import channel, team
+from tests.factories import channel, team
 
 pytestmark = pytest.mark.django_db
 

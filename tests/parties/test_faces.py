@@ -24,15 +24,18 @@ from parties.faces import (
     reference_photo_withdraw,
 )
 from parties.models import ItemPersonLink, ReferencePhoto
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
-from tests.factories_nude import (
+from tests.factories import (
+    CaseFactory,
+    CaseMemberFactory,
+    UserFactory,
+    assign_worker,
     astronaut,
     astronaut_reference,
     encode,
     no_face,
     other_person,
     person,
-    support_file,
+    stored_item,
 )
 
 pytest.importorskip("dlib", reason="dlib is not installed: the faces extra (pip install 'haetae[faces]')")
@@ -44,19 +47,19 @@ def case_with_victim():
     lead = UserFactory()
     case = CaseFactory()
     CaseMemberFactory(case=case, user=lead, role=CaseMemberRole.LEAD)
-    victim = person(case=case, kind=PersonKind.VICTIM, pseudonym="V-1", created_by=lead)
+    victim = person(case, kind=PersonKind.VICTIM, pseudonym="V-1", actor=lead)
     return case, lead, victim
 
 
 def _item_with_faces(case, user, rgb: np.ndarray, name: str):
-    item = stored_item(case=case, data=encode(rgb), actor=user, name=name, mime="image/png")
+    item = stored_item(case=case, data=encode(rgb, "PNG"), actor=user, name=name, mime="image/png")
     detection_run(item=item, detector=registry.detector_get("faces"))
     return item
 
 
 def test_reference_photo_is_stored_logged_and_readable_by_the_lead(case_with_victim):
     case, lead, victim = case_with_victim
-    data = encode(astronaut_reference(), fmt="JPEG")
+    data = encode(astronaut_reference(), "JPEG", quality=92)
 
     photo, _ = reference_photo_add(person=victim, data=data, consent_reference="CONSENT-2024-17", actor=lead)
 
@@ -81,7 +84,7 @@ def test_adding_a_reference_suggests_the_item_that_shows_the_victim_only(case_wi
     assert Annotation.objects.filter(item=stranger, label="face").exists()  # a face, just not hers
 
     _, suggested = reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
 
     (link,) = ItemPersonLink.objects.filter(person=victim)
@@ -99,7 +102,7 @@ def test_adding_a_reference_suggests_the_item_that_shows_the_victim_only(case_wi
 def test_new_faces_are_matched_when_the_detector_stores_them(case_with_victim):
     case, lead, victim = case_with_victim
     reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
 
     shows_her = _item_with_faces(case, lead, astronaut(), "her.png")
@@ -114,7 +117,7 @@ def test_faces_in_another_case_are_not_matched(case_with_victim):
     _, lead, victim = case_with_victim
     _item_with_faces(CaseFactory(), lead, astronaut(), "elsewhere.png")
     reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
     assert not ItemPersonLink.objects.exists()
 
@@ -123,7 +126,7 @@ def test_suggestions_are_made_once_and_a_withdrawn_one_is_not_made_again(case_wi
     case, lead, victim = case_with_victim
     _item_with_faces(case, lead, astronaut(), "her.png")
     reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
     (link,) = ItemPersonLink.objects.filter(person=victim)
 
@@ -140,7 +143,7 @@ def test_the_match_distance_is_a_setting(case_with_victim, settings):
     settings.HAETAE_FACE_MATCH_MAX_DISTANCE = 0.05  # the crop's distance to the astronaut is about 0.1
     _item_with_faces(case, lead, astronaut(), "her.png")
     reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
     assert not ItemPersonLink.objects.exists()
 
@@ -148,7 +151,7 @@ def test_the_match_distance_is_a_setting(case_with_victim, settings):
 def test_a_withdrawn_reference_photo_is_no_longer_matched(case_with_victim):
     case, lead, victim = case_with_victim
     photo, _ = reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
     reference_photo_withdraw(photo=photo, actor=lead, reason="consent withdrawn by the victim")
     _item_with_faces(case, lead, astronaut(), "her.png")
@@ -165,8 +168,8 @@ def test_only_the_lead_and_the_assigned_support_worker_may_add_or_see(case_with_
     investigator = UserFactory()
     CaseMemberFactory(case=case, user=investigator, role=CaseMemberRole.INVESTIGATOR)
     worker, other_worker, outsider = UserFactory(), UserFactory(), UserFactory()
-    support_file(person=victim, assigned_worker=worker)
-    data = encode(astronaut_reference())
+    assign_worker(victim, worker)
+    data = encode(astronaut_reference(), "PNG")
 
     with pytest.raises(AccessDenied, match="case lead"):
         reference_photo_add(person=victim, data=data, consent_reference="C-1", actor=investigator)
@@ -185,8 +188,8 @@ def test_only_the_lead_and_the_assigned_support_worker_may_add_or_see(case_with_
 @pytest.mark.parametrize(
     ("make", "consent", "message"),
     [
-        (lambda: encode(astronaut_reference()), "  ", "consent"),
-        (lambda: encode(no_face()), "C-1", "no face was found"),
+        (lambda: encode(astronaut_reference(), "PNG"), "  ", "consent"),
+        (lambda: encode(no_face(), "PNG"), "C-1", "no face was found"),
         (lambda: encode(np.hstack([astronaut_reference(), other_person()[:190, :190]])), "C-1", "2 faces"),
         (lambda: b"%PDF-1.7 not an image", "C-1", "cannot be read as an image"),
     ],
@@ -201,10 +204,10 @@ def test_unusable_reference_photos_are_rejected_with_a_reason(case_with_victim, 
 
 def test_reference_photos_are_for_victims_only(case_with_victim):
     case, lead, _ = case_with_victim
-    suspect = person(case=case, kind=PersonKind.SUSPECT, pseudonym="S-1", created_by=lead)
+    suspect = person(case, kind=PersonKind.SUSPECT, pseudonym="S-1", actor=lead)
     with pytest.raises(RejectedInput, match="victims only"):
         reference_photo_add(
-            person=suspect, data=encode(astronaut_reference()), consent_reference="C", actor=lead
+            person=suspect, data=encode(astronaut_reference(), "PNG"), consent_reference="C", actor=lead
         )
 
 
@@ -212,7 +215,7 @@ def test_add_reference_photo_command_json(case_with_victim, tmp_path, capsys):
     case, lead, _ = case_with_victim
     shows_her = _item_with_faces(case, lead, astronaut(), "her.png")
     photo_file = tmp_path / "v1.png"
-    photo_file.write_bytes(encode(astronaut_reference()))
+    photo_file.write_bytes(encode(astronaut_reference(), "PNG"))
 
     call_command(
         "add_reference_photo",
@@ -236,7 +239,7 @@ def test_add_reference_photo_command_refusals_exit_1(case_with_victim, tmp_path,
     investigator = UserFactory()
     CaseMemberFactory(case=case, user=investigator, role=CaseMemberRole.INVESTIGATOR)
     photo_file = tmp_path / "v1.png"
-    photo_file.write_bytes(encode(astronaut_reference()))
+    photo_file.write_bytes(encode(astronaut_reference(), "PNG"))
     attempts = [
         (["V-1", str(photo_file), "--actor", investigator.username], "case lead"),
         (["V-9", str(photo_file), "--actor", lead.username], "no person 'V-9'"),
@@ -261,7 +264,7 @@ def test_an_item_already_confirmed_to_depict_the_victim_is_not_suggested_again(c
         asserted_by=lead,
     )
     _, suggested = reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
     assert suggested == []
     assert not ItemPersonLink.objects.filter(source=LinkSource.DETECTOR).exists()
@@ -279,7 +282,7 @@ def _as_if_embedded_by_an_older_model(photo: ReferencePhoto) -> None:
 def test_reembedding_after_an_upgrade_matches_the_new_models_faces(case_with_victim, capsys):
     case, lead, victim = case_with_victim
     photo, _ = reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
     _as_if_embedded_by_an_older_model(photo)
     shows_her = _item_with_faces(case, lead, astronaut(), "her.png")
@@ -310,12 +313,12 @@ def test_reembedding_after_an_upgrade_matches_the_new_models_faces(case_with_vic
 def test_a_reference_whose_face_is_not_found_again_is_left_and_named(case_with_victim, capsys):
     _, lead, victim = case_with_victim
     photo, _ = reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
     _as_if_embedded_by_an_older_model(photo)
     ReferencePhoto.objects.filter(pk=photo.pk).update(face_region={"x": 0, "y": 0, "w": 10, "h": 10})
     withdrawn, _ = reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-2", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-2", actor=lead
     )
     reference_photo_withdraw(photo=withdrawn, actor=lead, reason="consent withdrawn")
     _as_if_embedded_by_an_older_model(withdrawn)
@@ -334,7 +337,7 @@ def test_a_reference_whose_face_is_not_found_again_is_left_and_named(case_with_v
 def test_only_an_administrator_reembeds(case_with_victim, capsys):
     _, lead, victim = case_with_victim
     photo, _ = reference_photo_add(
-        person=victim, data=encode(astronaut_reference()), consent_reference="C-1", actor=lead
+        person=victim, data=encode(astronaut_reference(), "PNG"), consent_reference="C-1", actor=lead
     )
     _as_if_embedded_by_an_older_model(photo)
     with pytest.raises(SystemExit) as exited:

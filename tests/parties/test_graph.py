@@ -12,7 +12,7 @@ from parties.services.links import (
     link_withdraw,
 )
 from parties.services.people import person_record
-from tests.factories_cases import IDENTITY, channel, item, suspect, team, victim
+from tests.factories import IDENTITY, channel, item, suspect, team, victim
 
 pytestmark = pytest.mark.django_db
 SURE = Assertion(confidence="confirmed")
@@ -86,7 +86,7 @@ def test_graph_query_count_does_not_grow_with_the_case(django_assert_num_queries
 def test_graph_keeps_the_newest_item_links_when_limited() -> None:
     from parties.graph import case_graph
     from parties.services.links import Assertion, link_assert_item_channel
-    from tests.factories_cases import channel, item, team
+    from tests.factories import channel, item, team
 
     t = team()
     room = channel(t)

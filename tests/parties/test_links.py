@@ -18,7 +18,7 @@ from parties.services.links import (
     link_assert_person_channel,
     link_withdraw,
 )
-from tests.factories_cases import channel, item, suspect, team, victim
+from tests.factories import channel, item, suspect, team, victim
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from parties.services.people import (
     person_update,
 )
 from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
-from tests.factories_cases import IDENTITY, assign_worker, new_user, suspect, team, victim
+from tests.factories import IDENTITY, assign_worker, new_user, suspect, team, victim
 
 pytestmark = pytest.mark.django_db
 

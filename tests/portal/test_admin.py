@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.choices import CaseMemberRole
-from tests.factories_cases import new_user, team
+from tests.factories import new_user, team
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from evidence.custody import EventSpec, custody_append_many
 from evidence.ledger import checkpoint_create
 from evidence.models import Checkpoint, CustodyEvent
 from evidence.verify import vault_verify
-from tests.factories_access import jpeg_bytes, verified_login
-from tests.factories_cases import item, team
+from tests.factories import item, jpeg_bytes, team, verified_login
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,7 @@ from detection.models import DetectionRun, Detector, ScanJob
 from detection.models.runs import JobKind, RunStatus
 from evidence.ledger import checkpoint_create
 from evidence.models import CustodyEvent
-from tests.factories_access import jpeg_bytes
-from tests.factories_cases import item, team
+from tests.factories import item, jpeg_bytes, team
 from tests.portal.conftest import screenshot
 
 PASSWORD = "a long enough passphrase 42"

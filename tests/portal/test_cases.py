@@ -18,8 +18,19 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
 from parties.services.links import Assertion, link_assert_item_channel, link_assert_item_person
 from portal.views import cases as case_views
-from tests.factories_access import bank_match, detection_rows, jpeg_bytes, verified_login
-from tests.factories_cases import IDENTITY, channel, item, new_user, suspect, team, victim
+from tests.factories import (
+    IDENTITY,
+    bank_match,
+    channel,
+    detection_rows,
+    item,
+    jpeg_bytes,
+    new_user,
+    suspect,
+    team,
+    verified_login,
+    victim,
+)
 
 pytestmark = pytest.mark.django_db
 SURE = Assertion(confidence="confirmed")

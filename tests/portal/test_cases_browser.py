@@ -13,8 +13,7 @@ from access.choices import GlobalRole
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from parties.services.links import Assertion, link_assert_item_channel, link_assert_item_person
-from tests.factories_access import detection_rows, jpeg_bytes, verified_login
-from tests.factories_cases import channel, item, new_user, team, victim
+from tests.factories import channel, detection_rows, item, jpeg_bytes, new_user, team, verified_login, victim
 from tests.portal.conftest import screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)

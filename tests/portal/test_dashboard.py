@@ -17,8 +17,7 @@ from evidence.custody import EventSpec, custody_append_many
 from evidence.models import Acquisition
 from exhibits.models import Report
 from support.models import TakedownRequest
-from tests.factories_access import bank_match, verified_login
-from tests.factories_cases import assign_worker, item, new_user, team, victim
+from tests.factories import assign_worker, bank_match, item, new_user, team, verified_login, victim
 
 pytestmark = pytest.mark.django_db
 

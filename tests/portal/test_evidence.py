@@ -14,9 +14,17 @@ from evidence.choices import CustodyAction, DerivativeKind
 from evidence.ledger import checkpoint_create
 from evidence.models import CustodyEvent, Derivative, EvidenceItem
 from portal.views import evidence as evidence_views
-from tests.factories import stored_item
-from tests.factories_access import bank_match, detection_rows, jpeg_bytes, verified_login
-from tests.factories_cases import Team, item, new_user, team
+from tests.factories import (
+    Team,
+    bank_match,
+    detection_rows,
+    item,
+    jpeg_bytes,
+    new_user,
+    stored_item,
+    team,
+    verified_login,
+)
 
 pytestmark = pytest.mark.django_db
 

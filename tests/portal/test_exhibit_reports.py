@@ -31,8 +31,7 @@ from exhibits import services
 from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle, Report
 from tests.detection import conftest as detection_fixtures
-from tests.factories_access import jpeg_bytes, verified_login
-from tests.factories_cases import Team, item, team
+from tests.factories import Team, item, jpeg_bytes, team, verified_login
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 

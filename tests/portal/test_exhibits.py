@@ -20,8 +20,7 @@ from exhibits import services
 from exhibits.choices import ExhibitStatus, ReportStatus
 from exhibits.models import Exhibit, Report
 from portal.forms_exhibits import x25519_public_key
-from tests.factories_access import jpeg_bytes, verified_login
-from tests.factories_cases import Team, item, new_user, team
+from tests.factories import Team, item, jpeg_bytes, new_user, team, verified_login
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 

@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.factories_access import verified_login
-from tests.factories_cases import team
+from tests.factories import team, verified_login
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale"
@@ -278,8 +277,7 @@ def korean_case_with_everything(settings: Any) -> tuple[Any, Any, Any]:
         link_assert_item_person,
         link_assert_person_channel,
     )
-    from tests.factories_access import jpeg_bytes
-    from tests.factories_cases import channel, item, suspect, victim
+    from tests.factories import channel, item, jpeg_bytes, suspect, victim
 
     settings.LANGUAGE_CODE = "ko"
     t = team()

@@ -14,8 +14,7 @@ from access.choices import CaseMemberRole
 from access.services import legal_authority_record
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
-from tests.factories_access import jpeg_bytes, verified_login
-from tests.factories_cases import Team, team
+from tests.factories import Team, jpeg_bytes, team, verified_login
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 
@@ -154,7 +153,7 @@ def test_progress_panel_polls_until_detector_runs_end() -> None:
 
 
 def _item_pk(t: Team) -> int:
-    from tests.factories_cases import item
+    from tests.factories import item
 
     return item(t, jpeg_bytes("camera", quality=50), name="camera.jpg").pk
 
@@ -200,7 +199,7 @@ def test_roles_that_do_not_ingest_are_refused_before_the_body_is_read(role: str,
 
 def test_strangers_get_not_found_and_the_unsigned_go_to_sign_in() -> None:
     t = team()
-    from tests.factories_cases import new_user
+    from tests.factories import new_user
 
     client = Client()
     verified_login(client, new_user())

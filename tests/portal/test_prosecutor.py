@@ -13,8 +13,7 @@ from evidence import crypto
 from exhibits import services
 from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle, Report
-from tests.factories_access import jpeg_bytes, verified_login
-from tests.factories_cases import Team, item, team
+from tests.factories import Team, item, jpeg_bytes, team, verified_login
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 

@@ -17,9 +17,7 @@ from portal.views.support import evidence_page_refusal
 from support import services as support
 from support.choices import TakedownStatus
 from support.models import SupportConsent, SupportNote, TakedownRequest
-from tests.factories import UserFactory
-from tests.factories_access import verified_login
-from tests.support.factories_support import link, pdq_annotate, person, photo_item, team
+from tests.factories import UserFactory, full_team, link, pdq_annotate, person, photo_item, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +30,7 @@ CONTENT_URL = re.compile(
 
 @pytest.fixture
 def world() -> dict[str, Any]:
-    t = team()
+    t = full_team()
     victim = person(t.case, pseudonym="V-1", actor=t.lead)
     item = photo_item(t.case, t.lead, which="astronaut", name="victim-photo-name-marker.jpg")
     link(item, victim, actor=t.lead)
@@ -242,12 +240,12 @@ def test_overdue_lists_group_by_addressee_with_the_limit(world):
     assert "the platform" in page and f"#{world['sent'].pk}" in page and "3 days" in page
     home = client.get("/support/").content.decode()
     assert t.case.number in home and f"#{world['sent'].pk}" in home
-    other = team()
+    other = full_team()
     assert f"#{world['sent'].pk}" not in client_for(other.support).get("/support/").content.decode()
 
 
 def test_an_evidence_page_explains_to_support_what_the_api_explains():
-    t = team()
+    t = full_team()
     item = photo_item(t.case, t.lead)
     factory = RequestFactory()
 

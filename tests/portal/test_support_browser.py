@@ -12,8 +12,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.selectors import case_get_for
 from support import services as support
+from tests.factories import full_team, link, pdq_annotate, person, photo_item
 from tests.portal.conftest import screenshot
-from tests.support.factories_support import link, pdq_annotate, person, photo_item, team
 
 PASSWORD = "a long enough passphrase 42"
 MEDIA_SELECTOR = "img, video, audio, object, embed, picture, canvas, svg, iframe, source, image"
@@ -46,7 +46,7 @@ def assert_no_media(page: Any) -> None:
 @pytest.mark.django_db(transaction=True)
 @override_settings(HAETAE_REQUIRE_TOTP=True, HAETAE_LOGIN_THROTTLE=False)
 def test_support_worker_visits_every_support_page_and_finds_no_media(page: Any) -> None:
-    t = team()
+    t = full_team()
     worker: Any = t.support
     worker.set_password(PASSWORD)
     worker.save()

@@ -8,8 +8,7 @@ from access.selectors import case_get_for
 from support import services as support
 from support.choices import ConsentKind, TakedownAddressee, TakedownPlatform
 from support.models import SupportNote
-from tests.factories_access import verified_login
-from tests.support.factories_support import person, team
+from tests.factories import full_team, person, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +27,7 @@ def admin_client(settings) -> Client:
 
 @pytest.fixture
 def records():
-    t = team()
+    t = full_team()
     sfile = support.support_file_open(case=t.case, person=person(t.case, pseudonym="V-1"), actor=t.support)
     support.consent_give(
         support_file=sfile, kind=ConsentKind.SHARE_HASHES, given_by="victim", actor=t.support

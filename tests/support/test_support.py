@@ -31,8 +31,17 @@ from support.choices import (
     TakedownStatus,
 )
 from support.models import SupportConsent, SupportFile, SupportNote, TakedownReappearance, TakedownRequest
-from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.support.factories_support import frame_pdq_annotate, link, pdq_annotate, person, photo_item, team
+from tests.factories import (
+    CaseFactory,
+    UserFactory,
+    frame_pdq_annotate,
+    full_team,
+    link,
+    pdq_annotate,
+    person,
+    photo_item,
+    stored_item,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +52,7 @@ def support_events(case, action=CustodyAction.SUPPORT_CHANGED):
 
 @pytest.fixture
 def t():
-    return team()
+    return full_team()
 
 
 @pytest.fixture
@@ -549,7 +558,7 @@ def test_overdue_lists_unanswered_and_unresolved_requests_past_their_addressees_
         sfile.takedowns.filter(status=TakedownStatus.DRAFT).first(), now=now
     )
     # Another case's overdue request never shows here.
-    other = team()
+    other = full_team()
     other_file = support.support_file_open(
         case=other.case, person=person(other.case, pseudonym="V-1"), actor=other.support
     )
@@ -763,7 +772,7 @@ def _race(*calls):
 def test_two_workers_recording_the_same_step_at_once_record_it_once():
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: row locks (SELECT … FOR UPDATE) are what this checks")
-    t = team()
+    t = full_team()
     sfile = support.support_file_open(case=t.case, person=person(t.case, pseudonym="V-1"), actor=t.support)
     request = draft(t, sfile)
 
@@ -791,7 +800,7 @@ def test_two_workers_recording_the_same_step_at_once_record_it_once():
 
 
 def test_services_refuse_a_support_file_of_another_case(t, sfile):
-    other = team()
+    other = full_team()
     other_case = case_get_for(user=other.support, number=other.case.number)
     with pytest.raises(RejectedInput, match="not a support file of case"):
         support.note_add(case=other_case, support_file=sfile, text="x", actor=other.support)

@@ -21,8 +21,16 @@ from evidence.models import CustodyEvent
 from support import services as support
 from support.choices import ConsentKind, TakedownAddressee, TakedownPlatform, TakedownStatus
 from support.models import SupportFile, SupportNote, TakedownRequest
-from tests.factories import CaseMemberFactory, UserFactory, stored_item
-from tests.support.factories_support import link, pdq_annotate, person, photo_item, team
+from tests.factories import (
+    CaseMemberFactory,
+    UserFactory,
+    full_team,
+    link,
+    pdq_annotate,
+    person,
+    photo_item,
+    stored_item,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +63,7 @@ def keys_of(value) -> set[str]:
 
 @pytest.fixture
 def t():
-    return team()
+    return full_team()
 
 
 @pytest.fixture
@@ -138,7 +146,7 @@ def test_non_members_get_404_with_no_hint_and_anonymous_401(t, sfile):
 
 
 def test_objects_of_another_case_are_not_reachable_through_mine(t, sfile):
-    other = team()
+    other = full_team()
     other_file = support.support_file_open(
         case=other.case, person=person(other.case, pseudonym="V-1"), actor=other.support
     )
@@ -361,7 +369,7 @@ def test_takedown_bad_input_is_400_with_field_messages_and_writes_nothing(t, sfi
     )
     assert bad.status_code == 400
     assert {"addressee", "platform", "target_url"} <= set(bad.json())
-    foreign = photo_item(team().case, UserFactory())
+    foreign = photo_item(full_team().case, UserFactory())
     items = client.post(
         url,
         {
@@ -601,7 +609,7 @@ def test_overdue_across_cases_covers_only_cases_where_i_support_or_lead(t, sfile
     late = make_takedown(t, sfile)
     support.takedown_send(takedown=late, actor=t.support, sent_at=timezone.now() - timedelta(days=9))
     # A second case where the same worker is on the team as an investigator: not theirs to track.
-    other = team()
+    other = full_team()
     CaseMemberFactory(case=other.case, user=t.support, role=CaseMemberRole.INVESTIGATOR)
     other_file = support.support_file_open(
         case=other.case, person=person(other.case, pseudonym="V-1"), actor=other.support
@@ -609,7 +617,7 @@ def test_overdue_across_cases_covers_only_cases_where_i_support_or_lead(t, sfile
     hidden = make_takedown(other, other_file)
     support.takedown_send(takedown=hidden, actor=other.support, sent_at=timezone.now() - timedelta(days=9))
     # A third case where they support: listed too.
-    third = team()
+    third = full_team()
     CaseMemberFactory(case=third.case, user=t.support, role=CaseMemberRole.VICTIM_SUPPORT)
     third_file = support.support_file_open(
         case=third.case, person=person(third.case, pseudonym="V-1"), actor=t.support

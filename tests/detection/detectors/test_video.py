@@ -24,8 +24,7 @@ from detection.subject import Subject
 from detection.video import Sampling, frame_png, video_scan
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.models import CustodyEvent, Derivative
-from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.factories_video import make_video, photos
+from tests.factories import CaseFactory, UserFactory, make_video, photos, stored_item
 
 pytestmark = pytest.mark.django_db
 
@@ -268,7 +267,9 @@ def test_pdq_hex_matches_the_reference_on_the_conformance_photo(pdq_testdata):
 
 def test_video_detectors_skip_images():
     user = UserFactory()
-    from tests.factories_video import png
+    from tests.factories import encode
 
-    item = stored_item(case=CaseFactory(), data=png(photos()[0]), actor=user, name="a.png", mime="image/png")
+    item = stored_item(
+        case=CaseFactory(), data=encode(photos()[0], "PNG"), actor=user, name="a.png", mime="image/png"
+    )
     assert detection_run(item=item, detector=VideoDetector(Sampling())).status == RunStatus.SKIPPED

@@ -15,10 +15,7 @@ from exhibits.reports import data as report_data_module
 from exhibits.reports.data import THUMBNAIL_PX, report_data
 from exhibits.services import exhibit_create
 from haetae.errors import IntegrityFailure, RejectedInput
-from tests.factories import stored_item
-from tests.factories_access import jpeg_bytes
-from tests.factories_cases import team
-from tests.factories_reports import report_case
+from tests.factories import jpeg_bytes, report_case, stored_item, team
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from lxml import etree
 
 from exhibits.reports.pdfa import MANIFEST_NAME, manifest_extract, pdfa_finalize, srgb_profile
 from haetae.errors import RejectedInput
-from tests.factories_signing import plain_pdf
+from tests.factories import plain_pdf
 
 MANIFEST = {"case": "2024-TEST-0001", "exhibits": [{"number": "E-001", "items": [{"sha256": "ab" * 32}]}]}
 NS = {

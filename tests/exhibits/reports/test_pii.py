@@ -10,8 +10,7 @@ from exhibits.reports.pii import pii_scan
 from exhibits.services import exhibit_update
 from haetae.errors import RejectedInput
 from parties.services.people import Identity, identity_set, person_record
-from tests.factories_cases import team
-from tests.factories_reports import VICTIM, VICTIM_KO, render_to, report_case
+from tests.factories import VICTIM, VICTIM_KO, render_to, report_case, team
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,16 @@ from evidence.custody import canonical_json
 from evidence.models import Checkpoint, CustodyEvent, Derivative
 from exhibits.reports.data import report_data
 from exhibits.reports.render import report_render
-from tests.factories_access import jpeg_bytes
-from tests.factories_reports import SIGNER, VICTIM, VICTIM_KO, pdf_pages, pdf_text, render_case, report_case
+from tests.factories import (
+    SIGNER,
+    VICTIM,
+    VICTIM_KO,
+    jpeg_bytes,
+    pdf_pages,
+    pdf_text,
+    render_case,
+    report_case,
+)
 
 pytestmark = pytest.mark.django_db
 

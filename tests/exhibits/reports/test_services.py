@@ -30,10 +30,18 @@ from exhibits.services import exhibit_create, exhibit_update, exhibit_withdraw
 from exhibits.tasks import report_generate_task
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from parties.services.people import Identity, person_record
-from tests.factories_access import jpeg_bytes
-from tests.factories_cases import Team, item, new_user, team
-from tests.factories_reports import PICTURES
-from tests.factories_signing import make_ca, make_signer, pdfsig, use_signer
+from tests.factories import (
+    PICTURES,
+    Team,
+    item,
+    jpeg_bytes,
+    make_ca,
+    make_signer,
+    new_user,
+    pdfsig,
+    team,
+    use_signer,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -26,7 +26,7 @@ from exhibits.reports.signing import (
     signer_load,
 )
 from haetae.errors import RejectedInput
-from tests.factories_signing import (
+from tests.factories import (
     flip_byte,
     make_ca,
     make_signer,

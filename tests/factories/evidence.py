@@ -1,51 +1,18 @@
-"""factory_boy factories and helpers that put real content through the real vault."""
+"""Items whose bytes went through the real vault."""
 
 import io
 from typing import Any
 
-import factory
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from access.choices import CaseMemberRole
-from access.models import Case, CaseMember
+from access.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import Acquisition, EvidenceItem
 from evidence.records import item_record
 from evidence.vault import WorkDir, blob_commit
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = get_user_model()
-        django_get_or_create = ("username",)
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"officer{n}")
-    password = factory.PostGenerationMethodCall("set_password", "correct horse battery staple")
-
-    @classmethod
-    def _after_postgeneration(cls, instance, create, results=None):
-        if create:  # persist the password set after creation, so logins and sessions work
-            instance.save()
-
-
-class CaseFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Case
-
-    number = factory.Sequence(lambda n: f"2024-SEOUL-{n:04d}")
-    title = factory.Sequence(lambda n: f"Deepfake distribution channel {n}")
-
-
-class CaseMemberFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CaseMember
-
-    case = factory.SubFactory(CaseFactory)
-    user = factory.SubFactory(UserFactory)
-    role = CaseMemberRole.INVESTIGATOR
+from tests.factories.access import Team
+from tests.factories.media import encode, photo
 
 
 def stored_item(
@@ -106,3 +73,18 @@ def stored_item(
                 )
             custody_append_many(specs)
     return item
+
+
+def item(t: Team, data: bytes = b"photo bytes", name: str = "photo.jpg") -> EvidenceItem:
+    return stored_item(case=t.case, data=data, actor=t.lead, name=name)
+
+
+def photo_item(case: Case, actor, *, which: str = "astronaut", name: str | None = None) -> EvidenceItem:
+    """A stored JPEG of one of scikit-image's photographs."""
+    return stored_item(
+        case=case,
+        data=encode(photo(which), quality=90),
+        actor=actor,
+        name=name or f"{which}.jpg",
+        mime="image/jpeg",
+    )
