@@ -71,6 +71,11 @@ class Action(TextChoices):
     SUPPORT_READ = "support_read", "see victim support records"
     SUPPORT_WRITE = "support_write", "change victim support records"
     SUPPORT_NOTES = "support_notes", "read and write restricted support notes"
+    # Retention and destruction (the records app): three different people take the three steps.
+    DESTRUCTION_REQUEST = "destruction_request", "request, withdraw and carry out destruction orders"
+    DESTRUCTION_AUTHORISE = "destruction_authorise", "authorise or refuse destruction orders"
+    DESTRUCTION_WITNESS = "destruction_witness", "witness destructions"
+    DESTRUCTION_READ = "destruction_read", "see destruction orders and certificates"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -104,6 +109,12 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.SUPPORT_READ: frozenset({VICTIM_SUPPORT, LEAD}),
     Action.SUPPORT_WRITE: frozenset({VICTIM_SUPPORT}),
     Action.SUPPORT_NOTES: frozenset({VICTIM_SUPPORT}),
+    # Retention and destruction. The authoriser also holds the supervisor global role (as for exhibits);
+    # neither the authoriser nor the witness may be the requester, nor the witness the authoriser.
+    Action.DESTRUCTION_REQUEST: frozenset({LEAD}),
+    Action.DESTRUCTION_AUTHORISE: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
+    Action.DESTRUCTION_WITNESS: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
+    Action.DESTRUCTION_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR, BREAK_GLASS_ROLE}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import AccountAction
 
@@ -63,3 +64,40 @@ class AccountEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.user}"
+
+
+class ExaminerQualification(models.Model):
+    """One recorded state of a user's qualification as an examiner (title, unit, training, certifications).
+
+    A change adds a row and never rewrites one, so a report made last year still shows the qualification
+    its examiner held then: the row in force at a moment is the newest recorded at or before it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="examiner_qualifications"
+    )
+    title = models.CharField(
+        _("title"),
+        max_length=200,
+        blank=True,
+        help_text=_("rank and position, e.g. 경위, 디지털포렌식 분석관"),
+    )
+    unit = models.CharField(_("unit"), max_length=200, blank=True, help_text=_("e.g. 서울청 사이버수사대"))
+    # Each a list of {"name": …, "date": "YYYY-MM-DD"}, oldest first.
+    training = models.JSONField(_("training"), default=list, blank=True)
+    certifications = models.JSONField(_("certifications"), default=list, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    # None: recorded by the operator at the command line.
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("examiner qualification")
+        verbose_name_plural = _("examiner qualifications")
+        ordering = ["user_id", "-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["user", "recorded_at"], name="qualification_user_time")]
+
+    def __str__(self) -> str:
+        return f"{self.user} as of {self.recorded_at:%Y-%m-%d %H:%M}"

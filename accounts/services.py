@@ -1,8 +1,9 @@
-"""Issue, revoke and check API tokens; each issue and revocation is an account event."""
+"""Issue, revoke and check API tokens; record examiners' qualifications. Each is an account event."""
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -10,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.choices import AccountAction
-from accounts.models import AccountEvent, ApiToken
+from accounts.models import AccountEvent, ApiToken, ExaminerQualification
 from haetae.errors import AccessDenied, RejectedInput
 
 # 32 random bytes (256 bits): a token this strong needs no slow hash; SHA-256 of it cannot be reversed.
@@ -120,4 +121,111 @@ def api_token_check(token: str) -> ApiToken:
     now = timezone.now()
     if row.last_used_at is None or now - row.last_used_at > _LAST_USED_GRANULARITY:
         ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row
+
+
+QUALIFICATION_FIELDS = ("title", "unit", "training", "certifications", "note")
+
+
+def _dated_entries(entries: Any, *, field: str) -> list[dict[str, str]]:
+    """``entries`` as a list of {"name", "date"} with ISO dates, oldest first; RejectedInput saying which
+    entry is wrong otherwise."""
+    if not isinstance(entries, list):
+        raise RejectedInput(f"{field}: give a list of entries, each a name and a date (YYYY-MM-DD)")
+    clean = []
+    for n, entry in enumerate(entries, start=1):
+        name = str(entry.get("name", "")).strip() if isinstance(entry, dict) else ""
+        when = str(entry.get("date", "")).strip() if isinstance(entry, dict) else ""
+        if not name:
+            raise RejectedInput(f"{field} entry {n}: a name is missing (e.g. 디지털포렌식 전문과정)")
+        try:
+            date.fromisoformat(when)
+        except ValueError:
+            raise RejectedInput(
+                f"{field} entry {n} ({name}): the date {when!r} is not a date; write it as YYYY-MM-DD"
+            ) from None
+        clean.append({"name": name[:300], "date": when})
+    return sorted(clean, key=lambda e: e["date"])
+
+
+def dated_lines_parse(text: str) -> list[dict[str, str]]:
+    """ "YYYY-MM-DD name" per line (blank lines skipped) as entries; the service checks the dates."""
+    entries = []
+    for line in text.splitlines():
+        if line.strip():
+            when, _, name = line.strip().partition(" ")
+            entries.append({"date": when, "name": name.strip()})
+    return entries
+
+
+def may_record_qualifications(actor: User | None) -> bool:
+    """Administrators record qualifications (``None``: the operator at the command line); nobody their own."""
+    return actor is None or bool(actor.is_active and (actor.is_staff or actor.is_superuser))
+
+
+def qualification_next_state(
+    *, user: User, changes: dict[str, Any]
+) -> tuple[ExaminerQualification | None, dict[str, Any]]:
+    """The user's current row and the state ``changes`` would record over it; RejectedInput saying what is
+    wrong (a bad entry, an unknown field, nothing changed, an empty first record). Writes nothing."""
+    unknown = sorted(set(changes) - set(QUALIFICATION_FIELDS))
+    if unknown:
+        raise RejectedInput(
+            f"unknown qualification field(s) {', '.join(unknown)}; use {QUALIFICATION_FIELDS}"
+        )
+    current = ExaminerQualification.objects.filter(user=user).order_by("-recorded_at", "-pk").first()
+    state: dict[str, Any] = {
+        "title": current.title if current else "",
+        "unit": current.unit if current else "",
+        "note": current.note if current else "",
+        "training": current.training if current else [],
+        "certifications": current.certifications if current else [],
+    }
+    for field in ("title", "unit", "note"):
+        if field in changes:
+            state[field] = str(changes[field] or "").strip()
+    for field in ("training", "certifications"):
+        if field in changes:
+            state[field] = _dated_entries(changes[field], field=field)
+    if len(state["title"]) > 200 or len(state["unit"]) > 200:
+        raise RejectedInput("title and unit are at most 200 characters each: shorten them")
+    if current is not None and all(state[f] == getattr(current, f) for f in QUALIFICATION_FIELDS):
+        raise RejectedInput(
+            f"this is already {user.username}'s recorded qualification (since "
+            f"{current.recorded_at:%Y-%m-%d %H:%M} UTC): nothing to record"
+        )
+    if current is None and not (state["title"] or state["training"] or state["certifications"]):
+        raise RejectedInput(
+            "record at least a title, a training or a certification: an empty qualification says nothing"
+        )
+    return current, state
+
+
+def examiner_qualification_record(
+    *, user: User, actor: User | None, changes: dict[str, Any]
+) -> ExaminerQualification:
+    """Record a new state of ``user``'s qualification: ``changes`` over the current one, as a new row.
+
+    The rows before it stay as they were, so every report keeps the qualification in force when it was
+    made. Fields not named in ``changes`` carry over; a change that changes nothing is refused.
+    """
+    if not may_record_qualifications(actor):
+        raise AccessDenied("only an administrator records examiners' qualifications: ask one to do it")
+    now = timezone.now()
+    with transaction.atomic():
+        # One writer per user at a time, so two admins' edits cannot both build on the same old row.
+        User.objects.select_for_update().filter(pk=user.pk).first()
+        current, state = qualification_next_state(user=user, changes=changes)
+        row = ExaminerQualification.objects.create(user=user, recorded_by=actor, recorded_at=now, **state)
+        AccountEvent.objects.create(
+            user=user,
+            actor=actor,
+            action=AccountAction.QUALIFICATION_RECORDED,
+            details={
+                "qualification": row.pk,
+                "previous": current.pk if current else None,
+                "changed": sorted(f for f in QUALIFICATION_FIELDS if f in changes),
+            },
+            at=now,
+        )
     return row

@@ -16,6 +16,9 @@ class CustodyAction(models.TextChoices):
     UNSEALED = "unsealed", _("unsealed")
     DERIVED = "derived", _("derivative made")
     DESTRUCTION_ORDERED = "destruction_ordered", _("destruction ordered")
+    DESTRUCTION_AUTHORISED = "destruction_authorised", _("destruction authorised")
+    DESTRUCTION_WITNESSED = "destruction_witnessed", _("destruction witnessed")
+    DESTRUCTION_REFUSED = "destruction_refused", _("destruction order refused or withdrawn")
     DESTROYED = "destroyed", _("destroyed")
     INCIDENT = "incident", _("integrity incident")
     CASE_CREATED = "case_created", _("case created")
@@ -77,6 +80,7 @@ class ItemKind(models.TextChoices):
 class ItemStatus(models.TextChoices):
     INGESTED = "ingested", _("ingested")
     REJECTED = "rejected", _("rejected (recorded, content not stored)")
+    DESTROYED = "destroyed", _("destroyed under a destruction order (the record stays)")
 
 
 class DerivativeKind(models.TextChoices):

@@ -23,6 +23,7 @@ from access.policy import BREAK_GLASS_ROLE, NEVER_CONTENT_ROLES, Action, case_ac
 from access.selectors import item_shared_with_prosecutor
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
+from evidence.destruction import destroyed_refusal
 from evidence.models import EvidenceItem
 from evidence.vault import read_verified
 from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInput
@@ -119,6 +120,9 @@ def item_content_open(
 ) -> Iterator[bytes]:
     """Check need-to-know, record a `viewed` event with the purpose, then iterate the verified bytes."""
     access = content_access_check(item=item, actor=actor, purpose=purpose, legal_basis=legal_basis)
+    destroyed = destroyed_refusal(item)
+    if destroyed is not None:
+        raise destroyed
     sha256 = item.blob_id
     if sha256 is None:
         raise RejectedInput(

@@ -31,6 +31,9 @@ class Blob(models.Model):
     encryption_scheme = models.CharField(max_length=64)
     key_id = models.CharField(max_length=64)
     stored_at = models.DateTimeField(default=timezone.now)
+    # Set when the content was crypto-erased under a destruction order (the row and its hashes stay).
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+    destruction_reference = models.CharField(max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("stored blob")

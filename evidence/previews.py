@@ -27,6 +27,7 @@ from evidence.choices import CustodyAction, DerivativeKind
 from evidence.content import content_access_check, media_refusal, prosecutor_may_see
 from evidence.custody import custody_append
 from evidence.derivatives import derivative_find, derivative_read, derivative_store
+from evidence.destruction import destroyed_refusal
 from evidence.imaging import TooManyPixels, image_open
 from evidence.models import Derivative, EvidenceItem
 from evidence.vault import read_verified
@@ -155,6 +156,9 @@ def preview_blurred_derivative(*, item: EvidenceItem, actor: User | None = None)
     (``derivative_read``) into a document and records in its own custody event which derivatives it
     included. Making the derivative the first time records ``derived`` as always. Never the unblurred kind.
     """
+    destroyed = destroyed_refusal(item, what="preview")
+    if destroyed is not None:
+        raise destroyed
     if item.blob_id is None:
         raise RejectedInput(f"item {item.pk} has no stored content ({item.status}), so it has no preview")
     return _make(item=item, actor=actor, blur=True, grey=False)
@@ -221,6 +225,9 @@ def derivative_serve(
             item=item, actor=actor, purpose=purpose, legal_basis=legal_basis, what=f"unblurred {what}"
         )
         role, purpose, legal_basis = access.role, access.purpose, access.legal_basis
+    destroyed = destroyed_refusal(item, what="preview")
+    if destroyed is not None:
+        raise destroyed
     if item.blob_id is None:
         raise RejectedInput(
             f"item {item.pk} has no stored content ({item.status}: "

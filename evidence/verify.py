@@ -25,7 +25,7 @@ from django.db.models import F, QuerySet
 
 from access.models import Case
 from evidence import crypto, merkle
-from evidence.choices import CustodyAction
+from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event_leaf_hash
 from evidence.ledger import checkpoint_signature_valid
 from evidence.models import Acquisition, Checkpoint, CustodyEvent, EvidenceItem
@@ -58,9 +58,13 @@ class VerificationReport:
     checked: int
     failures: list[dict[str, Any]] = field(default_factory=list)
     run: str = ""
+    destroyed: int = 0
 
     def as_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checked": self.checked, "failures": self.failures}
+        payload: dict[str, Any] = {"ok": self.ok, "checked": self.checked, "failures": self.failures}
+        if self.destroyed:  # only where something was destroyed: scripts reading the usual keys are unchanged
+            payload["destroyed"] = self.destroyed
+        return payload
 
 
 def _recorded_against(difference: Difference, event: CustodyEvent | None) -> str:
@@ -210,6 +214,7 @@ class _Run:
         self.item_problems: dict[int, list[dict[str, Any]]] = defaultdict(list)
         self.blob_found: dict[str, str] = {}  # only blobs that failed: sha256 → what was found ('' if unread)
         self.incident_items: set[int] = set()
+        self.destroyed = 0  # items destroyed by order: reported as such, not as missing
 
     def fail(self, failure: dict[str, Any]) -> None:
         self.failures.append(failure)
@@ -232,7 +237,8 @@ class _Run:
 
     def check_content(self) -> None:
         """Each blob in scope read once, decrypted chunk by chunk and hashed; compared with its rows."""
-        with_blob = self.items().filter(blob__isnull=False)
+        # A destroyed item's content is gone by order: it is reported as destroyed (``record``), never read.
+        with_blob = self.items().filter(blob__isnull=False).exclude(status=ItemStatus.DESTROYED)
         total = with_blob.values("blob_id").distinct().count()
         self.progress("content", 0, total)
         rows = with_blob.order_by("blob_id", "id").values_list(
@@ -760,17 +766,37 @@ class _Run:
 
     def record(self, actor: User | None) -> int:
         """Append a `verified` event per item (and an `incident` per item whose content failed)."""
-        rows = self.items().order_by("id").values_list("id", "case_id", "blob_id")
+        rows = self.items().order_by("id").values_list("id", "case_id", "blob_id", "status", "status_reason")
         total = self.items().count()
         checked = 0
         self.progress("recording", 0, total)
         with transaction.atomic():
             batch: list[EventSpec] = []
-            for item_id, item_case_id, blob_id in rows.iterator(chunk_size=_ITEM_CHUNK):
+            for item_id, item_case_id, blob_id, status, status_reason in rows.iterator(
+                chunk_size=_ITEM_CHUNK
+            ):
                 checked += 1
                 expected = blob_id or ""
-                found = self.blob_found.get(expected, expected) if expected else ""
                 problems = self.item_problems.get(item_id, [])
+                if status == ItemStatus.DESTROYED:
+                    self.destroyed += 1
+                    batch.append(
+                        EventSpec(
+                            case_id=item_case_id,
+                            item_id=item_id,
+                            action=CustodyAction.VERIFIED,
+                            actor=actor,
+                            sha256_before=expected,
+                            details={
+                                "ok": not problems,
+                                "destroyed": status_reason,
+                                "problems": problems,
+                                "run": self.run_id,
+                            },
+                        )
+                    )
+                    continue
+                found = self.blob_found.get(expected, expected) if expected else ""
                 batch.append(
                     EventSpec(
                         case_id=item_case_id,
@@ -816,7 +842,9 @@ def vault_verify(
     run.check_content()
     run.check_ledger()
     checked = run.record(actor)
-    return VerificationReport(ok=not run.failures, checked=checked, failures=run.failures, run=run.run_id)
+    return VerificationReport(
+        ok=not run.failures, checked=checked, failures=run.failures, run=run.run_id, destroyed=run.destroyed
+    )
 
 
 @dataclass(frozen=True)

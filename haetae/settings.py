@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "parties",
     "support",
     "exhibits",
+    "records",
     "portal",
 ]
 

@@ -29,6 +29,7 @@ FLOORS: list[list[str]] = [
     ["parties"],
     ["support"],
     ["exhibits"],
+    ["records"],
     ["portal"],
 ]
 FLOOR = {app: level for level, apps in enumerate(FLOORS) for app in apps}

@@ -34,6 +34,8 @@ from PIL import Image
 
 import haetae
 from access.models import Case, LegalAuthority
+from accounts.models import ExaminerQualification
+from accounts.selectors import qualification_as_of
 from detection.models import Annotation
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.derivatives import derivative_read, recipe_key
@@ -41,6 +43,7 @@ from evidence.models import Checkpoint, CustodyEvent, Derivative, EvidenceItem
 from evidence.previews import preview_blurred_derivative, preview_recipe
 from evidence.vault import read_verified
 from exhibits.models import Exhibit, ExhibitItem
+from exhibits.reports.strings import STRINGS
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
 
 BATCH = 100
@@ -53,7 +56,8 @@ NOT_VALIDATED = "not validated"
 @dataclass(frozen=True)
 class Person:
     """Someone named on the report (examiner, reviewer): name, role on the case, organisational roles and
-    qualification (Haetae records none: the report says so rather than invent one)."""
+    qualification as recorded in Haetae when the report was made (empty: none recorded, and the cover says
+    so rather than invent one)."""
 
     name: str
     role: str
@@ -254,12 +258,31 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(_zone())
 
 
-def _person(user: User | None, role: str) -> Person:
+def qualification_text(row: ExaminerQualification | None, language: str) -> str:
+    """A recorded qualification in words, with the date it was recorded ("" when none is)."""
+    if row is None:
+        return ""
+    s = STRINGS[language]
+    parts = [", ".join(p for p in (row.title, row.unit) if p)]
+    for key, entries in (
+        ("qualification_training", row.training),
+        ("qualification_certifications", row.certifications),
+    ):
+        if entries:
+            parts.append(f"{s[key]}: " + ", ".join(f"{e['name']} ({e['date']})" for e in entries))
+    if row.note:
+        parts.append(row.note)
+    parts.append(s["qualification_recorded"].format(date=_local(row.recorded_at).strftime("%Y-%m-%d")))
+    return "; ".join(p for p in parts if p)
+
+
+def _person(user: User | None, role: str, *, at: datetime, language: str) -> Person:
     if user is None:
         return Person(name="", role=role, organisation_roles="")
     name = user.get_full_name() or user.get_username()
     groups = ", ".join(sorted(user.groups.values_list("name", flat=True)))
-    return Person(name=name, role=role, organisation_roles=groups)
+    qualification = qualification_text(qualification_as_of(user_id=user.pk, at=at), language)
+    return Person(name=name, role=role, organisation_roles=groups, qualification=qualification)
 
 
 def _exhibit_ids(case: Case, exhibits: Iterable[Exhibit] | QuerySet[Exhibit]) -> list[int]:
@@ -636,6 +659,8 @@ def report_data(
             )
         )
     examiner = examiner or case.lead_investigator
+    # Everyone named is shown with the qualification in force now, the moment the report is made.
+    now = timezone.now()
     checkpoints = _Checkpoints()
     included = Included()
     sections = _Sections(case=case, exhibit_ids=exhibit_ids, checkpoints=checkpoints, included=included)
@@ -654,9 +679,9 @@ def report_data(
         ],
         unit=case.unit,
         jurisdiction=case.jurisdiction,
-        examiner=_person(examiner, "lead investigator"),
-        reviewers=[_person(users[pk], "supervisor") for pk in reviewer_ids],
-        generated_at=_local(timezone.now()),
+        examiner=_person(examiner, "lead investigator", at=now, language=language),
+        reviewers=[_person(users[pk], "supervisor", at=now, language=language) for pk in reviewer_ids],
+        generated_at=_local(now),
         time_zone=str(_zone()),
         scope=[s.number for s in summaries],
         exhibit_count=len(summaries),
@@ -668,7 +693,7 @@ def report_data(
         exhibit_list=summaries,
         exhibits=exhibit_stream(),
         hash_certificate=_certificate(case=case, exhibit_ids=exhibit_ids, included=included),
-        certifier=_person(examiner, "lead investigator"),
+        certifier=_person(examiner, "lead investigator", at=now, language=language),
         included=included,
         latest_checkpoint=checkpoints.latest(),
         detectors=detectors,

@@ -25,7 +25,11 @@ class Command(HaetaeCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--case", metavar="NUMBER", help="check only this case's items and chains")
-        parser.add_argument("--json", action="store_true", help='print {"ok", "checked", "failures"}')
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help='print {"ok", "checked", "failures"} (and "destroyed" if any item was)',
+        )
         parser.add_argument("--actor", metavar="USERNAME", help="user recorded on the verified events")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -69,6 +73,11 @@ class Command(HaetaeCommand):
             self.stdout.write(f"  {failure['message']}")
             self.stdout.write(f"  expected: {failure['expected']}")
             self.stdout.write(f"  found:    {failure['found']}")
+        if report.destroyed:
+            self.stdout.write(
+                f"{report.destroyed} item(s) destroyed under a destruction order: their content is gone by "
+                "order, not missing; their hashes and custody chains were checked"
+            )
         if report.ok:
             self.stdout.write(
                 f"verified {report.checked} items in {scope}: all checks passed (run {report.run})"

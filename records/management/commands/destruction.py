@@ -1,0 +1,146 @@
+"""manage.py destruction request|authorise|witness|execute|refuse|certificate|list|retention …"""
+
+from pathlib import Path
+from typing import Any
+
+from django.utils import timezone
+
+from access.models import Case
+from access.policy import Action, may
+from haetae.cli import HaetaeCommand
+from haetae.errors import AccessDenied, NotFound, UsageError
+from haetae.toolkit import utc_iso
+from records.certificate import destruction_certificate_issue, destruction_certificate_read
+from records.models import DestructionOrder
+from records.retention import retention_state
+from records.services import (
+    destruction_order_authorise,
+    destruction_order_execute,
+    destruction_order_refuse,
+    destruction_order_request,
+    destruction_order_witness,
+)
+
+
+def _order_json(order: DestructionOrder) -> dict[str, Any]:
+    return {
+        "case": order.case.number,
+        "number": order.number,
+        "status": order.status,
+        "legal_basis": order.legal_basis,
+        "requested_by": order.requested_by.username,
+        "authorised_by": order.authorised_by.username if order.authorised_by else None,
+        "witnessed_by": order.witnessed_by.username if order.witnessed_by else None,
+        "executed_at": utc_iso(order.executed_at) if order.executed_at else None,
+        "certificate_sha256": order.certificate_id,
+        "items": [
+            {"item": e.item_id, "sha256": e.sha256, "outcome": e.outcome}
+            for e in order.entries.order_by("item_id")
+        ],
+    }
+
+
+class Command(HaetaeCommand):
+    help = (
+        "Retention and destruction (docs/destruction.md): a lead requests an order with its legal basis, a "
+        "supervisor on the team authorises it, a third member witnesses it, the lead executes it "
+        "(crypto-erasure), and a signed certificate is issued. Each step is a custody event."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        sub = parser.add_subparsers(dest="verb", required=True)
+        request = sub.add_parser("request", help="request an order for a case's items (all without --items)")
+        request.add_argument("case")
+        request.add_argument("--legal-basis", required=True)
+        request.add_argument(
+            "--items", default="", help="comma-separated item ids (default: every live item)"
+        )
+        request.add_argument("--reason", default="")
+        request.add_argument("--court-order", default="", help="the court's order requiring destruction now")
+        for verb in ("authorise", "witness", "execute", "refuse", "certificate", "show"):
+            step = sub.add_parser(verb)
+            step.add_argument("case")
+            step.add_argument("order", help="e.g. D-001")
+            if verb == "refuse":
+                step.add_argument("--reason", required=True)
+            if verb == "certificate":
+                step.add_argument("--out", required=True, help="where to write the signed PDF")
+                step.add_argument("--reissue", action="store_true", help="sign and store it again")
+        retention = sub.add_parser("retention", help="is the case due for destruction, and why (not)")
+        retention.add_argument("case")
+        for step in sub.choices.values():
+            step.add_argument("--actor", default=None, help="who acts (every verb but retention)")
+            step.add_argument("--json", action="store_true", help="print one JSON object")
+
+    def _case(self, number: str) -> Case:
+        case = Case.objects.filter(number=number).first()
+        if case is None:
+            raise NotFound(
+                f"no case {number}: check the number (manage.py create_case lists none; see the portal)"
+            )
+        return case
+
+    def _order(self, options: dict[str, Any]) -> DestructionOrder:
+        order = DestructionOrder.objects.filter(
+            case=self._case(options["case"]), number=options["order"]
+        ).first()
+        if order is None:
+            raise NotFound(f"case {options['case']} has no destruction order {options['order']}")
+        return order
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verb = options["verb"]
+        if verb == "retention":
+            state = retention_state(case=self._case(options["case"]), now=timezone.now())
+            payload: dict[str, Any] = {
+                "due": state.due,
+                "due_at": utc_iso(state.due_at) if state.due_at else None,
+                "explanation": state.explanation,
+            }
+            self._emit(options, payload, state.explanation)
+            return
+        if not options["actor"]:
+            raise UsageError(
+                f"destruction {verb} needs --actor USERNAME: every step is recorded under a name"
+            )
+        actor = self.get_actor(options["actor"])
+        if verb == "request":
+            ids = [int(x) for x in options["items"].split(",") if x.strip()] or None
+            order = destruction_order_request(
+                case=self._case(options["case"]),
+                actor=actor,
+                item_ids=ids,
+                legal_basis=options["legal_basis"],
+                reason=options["reason"],
+                court_order=options["court_order"],
+            )
+        else:
+            order = self._order(options)
+            if verb in ("show", "certificate") and not may(
+                user=actor, action=Action.DESTRUCTION_READ, case=order.case
+            ):
+                raise AccessDenied(
+                    f"{actor.username} may not see case {order.case.number}'s destruction orders"
+                )
+            if verb == "authorise":
+                order = destruction_order_authorise(order=order, actor=actor)
+            elif verb == "witness":
+                order = destruction_order_witness(order=order, actor=actor)
+            elif verb == "execute":
+                order = destruction_order_execute(order=order, actor=actor)
+            elif verb == "refuse":
+                order = destruction_order_refuse(order=order, actor=actor, reason=options["reason"])
+            elif verb == "certificate":
+                if options["reissue"] or order.certificate_id is None:
+                    order = destruction_certificate_issue(order=order, actor=actor)
+                Path(options["out"]).write_bytes(destruction_certificate_read(order))
+        payload = _order_json(order)
+        self._emit(
+            options, payload, f"destruction order {order.number} of case {order.case.number}: {order.status}"
+        )
+
+    def _emit(self, options: dict[str, Any], payload: dict[str, Any], line: str) -> None:
+        if options["json"]:
+            self.emit_json(payload)
+        else:
+            self.stdout.write(line)

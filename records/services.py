@@ -1,0 +1,366 @@
+"""Destruction orders: request, authorise, witness, execute (crypto-erasure), refuse; each a custody event.
+
+Three different people: the requester (a case lead) asks and later carries it out; a supervisor on the team
+authorises; a third team member witnesses, before execution, that the list is the one authorised. A legal
+hold blocks every step. Execution crypto-erases each item's content (``evidence.destruction``) unless
+another case's live item holds the same bytes, removes derivatives and previews, marks the items destroyed,
+writes a ``destroyed`` event per item, and then issues the signed certificate (``records.certificate``).
+Each write takes the ledger lock first, then the rows, so it never deadlocks with other ledger writers.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from access.choices import GlobalRole
+from access.models import Case
+from access.policy import Action, case_access_role, role_may
+from evidence.choices import CustodyAction, ItemStatus
+from evidence.custody import EventSpec, custody_append_many, ledger_lock
+from evidence.destruction import blob_crypto_erase
+from evidence.models import Blob, Derivative, EvidenceItem
+from haetae.errors import AccessDenied, RejectedInput
+from records.certificate import destruction_certificate_issue
+from records.choices import DestructionOrderStatus, DestructionOutcome
+from records.models import DestructionOrder, DestructionOrderItem
+from records.retention import retention_state
+
+
+def _require(*, case: Case, actor: User, action: Action, doing: str) -> str:
+    role = case_access_role(user=actor, case_id=case.pk)
+    if not role_may(role, action):
+        raise AccessDenied(
+            f"your role on case {case.number} is {role or 'none'}; you may not {doing}: ask the case lead"
+        )
+    return str(role)
+
+
+def _hold_refusal(case: Case, doing: str) -> None:
+    if case.legal_hold:
+        raise RejectedInput(
+            f"case {case.number} is under a legal hold ({case.legal_hold_reason or 'no reason recorded'}): "
+            f"nothing of it may be destroyed, so you cannot {doing}. The case lead must lift the hold first"
+        )
+
+
+def _locked(order: DestructionOrder) -> tuple[DestructionOrder, Case]:
+    """Ledger lock first, then the case and the order rows (the one lock order every ledger writer keeps)."""
+    ledger_lock()
+    case = Case.objects.select_for_update().get(pk=order.case_id)
+    return DestructionOrder.objects.select_for_update().get(pk=order.pk), case
+
+
+def _expect(order: DestructionOrder, status: str, doing: str) -> None:
+    if order.status != status:
+        raise RejectedInput(
+            f"destruction order {order.number} is {order.status}: you can {doing} only when it is {status}"
+        )
+
+
+def _case_event(order: DestructionOrder, action: str, actor: User, details: dict[str, Any]) -> EventSpec:
+    return EventSpec(
+        case_id=order.case_id,
+        action=action,
+        actor=actor,
+        legal_authority=order.legal_basis[:300],
+        details={"order": order.number, **details},
+    )
+
+
+def destruction_order_request(
+    *,
+    case: Case,
+    actor: User,
+    item_ids: Sequence[int] | None,
+    legal_basis: str,
+    reason: str = "",
+    court_order: str = "",
+) -> DestructionOrder:
+    """A lead asks to destroy items of the case (all of them when ``item_ids`` is None).
+
+    The case must be due under the retention schedule, or ``court_order`` must name the court's order or
+    judgment that requires destruction now. A ``destruction_ordered`` event goes on each item's chain.
+    """
+    _require(case=case, actor=actor, action=Action.DESTRUCTION_REQUEST, doing="request a destruction order")
+    legal_basis = (legal_basis or "").strip()
+    if not legal_basis:
+        raise RejectedInput(
+            "a destruction order needs its legal basis (e.g. '형사소송법 제219조, 보존기간 경과' "
+            "or the court's order): give one and try again"
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        ledger_lock()
+        case = Case.objects.select_for_update().get(pk=case.pk)
+        _hold_refusal(case, "request a destruction order")
+        retention = retention_state(case=case, now=now)
+        court_order = (court_order or "").strip()
+        if not retention.due and not court_order:
+            raise RejectedInput(
+                f"{retention.explanation}: it is not due for destruction. Name the court's order that "
+                "requires destruction now (court_order), or wait"
+            )
+        items = EvidenceItem.objects.filter(case=case).exclude(status=ItemStatus.DESTROYED)
+        if item_ids is not None:
+            wanted = set(item_ids)
+            items = items.filter(pk__in=wanted)
+            found = set(items.values_list("pk", flat=True))
+            if not wanted or found != wanted:
+                missing = sorted(wanted - found)
+                raise RejectedInput(
+                    f"items {missing} are not live items of case {case.number} (unknown, of another case, or "
+                    "already destroyed): name only the case's items that still exist"
+                    if missing
+                    else "name at least one item"
+                )
+        items_list = list(items.select_related("blob").order_by("pk"))
+        if not items_list:
+            raise RejectedInput(f"case {case.number} has no item left to destroy")
+        pending = DestructionOrderItem.objects.filter(
+            item__in=items_list,
+            order__status__in=[
+                DestructionOrderStatus.REQUESTED,
+                DestructionOrderStatus.AUTHORISED,
+                DestructionOrderStatus.WITNESSED,
+            ],
+        ).select_related("order")
+        clash = pending.first()
+        if clash is not None:
+            raise RejectedInput(
+                f"item {clash.item_id} is already in destruction order {clash.order.number} "
+                f"({clash.order.status}): execute or withdraw that order first"
+            )
+        last = DestructionOrder.objects.filter(case=case).aggregate(n=Max("number"))["n"]
+        number = f"D-{(int(last[2:]) if last else 0) + 1:03d}"
+        order = DestructionOrder.objects.create(
+            case=case,
+            number=number,
+            legal_basis=legal_basis,
+            reason=(reason or "").strip(),
+            requested_by=actor,
+            requested_at=now,
+        )
+        DestructionOrderItem.objects.bulk_create(
+            DestructionOrderItem(
+                order=order,
+                item=item,
+                sha256=item.blob_id or "",
+                md5=item.blob.md5 if item.blob else "",
+                sha1=item.blob.sha1 if item.blob else "",
+                size=item.size,
+            )
+            for item in items_list
+        )
+        details = {
+            "order": number,
+            "step": "requested",
+            "retention": retention.explanation,
+            "court_order": court_order,
+            "reason": order.reason,
+        }
+        custody_append_many(
+            [
+                EventSpec(
+                    case_id=case.pk,
+                    item_id=item.pk,
+                    action=CustodyAction.DESTRUCTION_ORDERED,
+                    actor=actor,
+                    legal_authority=legal_basis[:300],
+                    purpose=order.reason,
+                    sha256_before=item.blob_id or "",
+                    sha256_after=item.blob_id or "",
+                    details=details,
+                )
+                for item in items_list
+            ]
+        )
+    return order
+
+
+def destruction_order_authorise(*, order: DestructionOrder, actor: User, note: str = "") -> DestructionOrder:
+    """A supervisor on the team, not the requester, authorises the order."""
+    _require(case=order.case, actor=actor, action=Action.DESTRUCTION_AUTHORISE, doing="authorise destruction")
+    if not actor.groups.filter(name=GlobalRole.SUPERVISOR).exists():
+        raise AccessDenied(
+            f"only a supervisor authorises destruction; {actor.get_username()} does not hold the supervisor "
+            "role: ask your unit's supervisor (they need to be on the case team)"
+        )
+    with transaction.atomic():
+        order, case = _locked(order)
+        _expect(order, DestructionOrderStatus.REQUESTED, "authorise it")
+        if order.requested_by_id == actor.pk:
+            raise AccessDenied(
+                f"you requested destruction order {order.number}; a different person must authorise it"
+            )
+        _hold_refusal(case, "authorise a destruction")
+        order.status, order.authorised_by, order.authorised_at = (
+            DestructionOrderStatus.AUTHORISED,
+            actor,
+            timezone.now(),
+        )
+        order.save(update_fields=["status", "authorised_by", "authorised_at"])
+        custody_append_many(
+            [
+                _case_event(
+                    order, CustodyAction.DESTRUCTION_AUTHORISED, actor, {"step": "authorised", "note": note}
+                )
+            ]
+        )
+    return order
+
+
+def destruction_order_witness(*, order: DestructionOrder, actor: User) -> DestructionOrder:
+    """A third team member, neither requester nor authoriser, confirms the list before it is carried out."""
+    _require(case=order.case, actor=actor, action=Action.DESTRUCTION_WITNESS, doing="witness a destruction")
+    with transaction.atomic():
+        order, case = _locked(order)
+        _expect(order, DestructionOrderStatus.AUTHORISED, "witness it")
+        if actor.pk in (order.requested_by_id, order.authorised_by_id):
+            raise AccessDenied(
+                f"you requested or authorised destruction order {order.number}; the witness must be a third "
+                "person"
+            )
+        _hold_refusal(case, "witness a destruction")
+        order.status, order.witnessed_by, order.witnessed_at = (
+            DestructionOrderStatus.WITNESSED,
+            actor,
+            timezone.now(),
+        )
+        order.save(update_fields=["status", "witnessed_by", "witnessed_at"])
+        listed = list(order.entries.values_list("item_id", "sha256"))
+        custody_append_many(
+            [
+                _case_event(
+                    order,
+                    CustodyAction.DESTRUCTION_WITNESSED,
+                    actor,
+                    {"step": "witnessed", "items": [{"item": i, "sha256": h} for i, h in listed]},
+                )
+            ]
+        )
+    return order
+
+
+def destruction_order_refuse(*, order: DestructionOrder, actor: User, reason: str) -> DestructionOrder:
+    """The requester withdraws, or a supervisor refuses, an order not yet executed; the items stay."""
+    role = case_access_role(user=actor, case_id=order.case_id)
+    if not (
+        (actor.pk == order.requested_by_id and role_may(role, Action.DESTRUCTION_REQUEST))
+        or (
+            role_may(role, Action.DESTRUCTION_AUTHORISE)
+            and actor.groups.filter(name=GlobalRole.SUPERVISOR).exists()
+        )
+    ):
+        raise AccessDenied("only the requester or a supervisor on the team may withdraw or refuse an order")
+    if not (reason or "").strip():
+        raise RejectedInput("say why the order is refused or withdrawn (reason)")
+    with transaction.atomic():
+        order, _case = _locked(order)
+        if order.status in (DestructionOrderStatus.EXECUTED, DestructionOrderStatus.REFUSED):
+            raise RejectedInput(f"destruction order {order.number} is already {order.status}")
+        order.status, order.refused_by, order.refused_reason = (
+            DestructionOrderStatus.REFUSED,
+            actor,
+            reason.strip(),
+        )
+        order.save(update_fields=["status", "refused_by", "refused_reason"])
+        custody_append_many(
+            [
+                _case_event(
+                    order, CustodyAction.DESTRUCTION_REFUSED, actor, {"step": "refused", "reason": reason}
+                )
+            ]
+        )
+    return order
+
+
+def _needed_elsewhere(sha256: str, order: DestructionOrder) -> bool:
+    """Whether a live item outside this order (another case's, or one this order leaves) holds the bytes."""
+    others = EvidenceItem.objects.filter(blob_id=sha256).exclude(status=ItemStatus.DESTROYED)
+    return others.exclude(pk__in=order.entries.values("item_id")).exists()
+
+
+def _erase_derivatives(sha256: str, reference: str) -> list[dict[str, str]]:
+    """Remove every derivative made from the bytes (previews, frames, maps): rows and their own blobs."""
+    removed = []
+    for derivative in Derivative.objects.filter(source_id=sha256).select_related("blob").order_by("pk"):
+        blob = derivative.blob
+        entry = {"kind": derivative.kind, "sha256": blob.sha256}
+        derivative.delete()
+        still_used = (
+            Derivative.objects.filter(blob=blob).exists()
+            or EvidenceItem.objects.filter(blob=blob).exclude(status=ItemStatus.DESTROYED).exists()
+        )
+        if not still_used and blob.destroyed_at is None:
+            entry.update(blob_crypto_erase(blob=blob, reference=reference))
+        removed.append(entry)
+    return removed
+
+
+def destruction_order_execute(*, order: DestructionOrder, actor: User) -> DestructionOrder:
+    """The requester carries out a witnessed order, then the signed certificate is issued."""
+    _require(case=order.case, actor=actor, action=Action.DESTRUCTION_REQUEST, doing="carry out a destruction")
+    with transaction.atomic():
+        order, case = _locked(order)
+        if order.status == DestructionOrderStatus.EXECUTED:
+            raise RejectedInput(
+                f"destruction order {order.number} was already executed on "
+                f"{order.executed_at:%Y-%m-%d %H:%M} UTC: nothing is destroyed twice"
+            )
+        _expect(order, DestructionOrderStatus.WITNESSED, "carry it out (requested, authorised, witnessed)")
+        if actor.pk != order.requested_by_id:
+            raise AccessDenied(f"destruction order {order.number} is carried out by its requester")
+        _hold_refusal(case, "carry out a destruction")
+        reference = f"{case.number} {order.number}"
+        now = timezone.now()
+        specs = []
+        for entry in order.entries.select_related("item", "item__blob").order_by("item_id"):
+            item = entry.item
+            done: dict[str, Any] = {"derivatives": []}
+            if item.status == ItemStatus.DESTROYED:
+                raise RejectedInput(
+                    f"item {item.pk} was destroyed by another order meanwhile: withdraw this one"
+                )
+            if item.blob is None:
+                entry.outcome = DestructionOutcome.NO_CONTENT
+            elif _needed_elsewhere(item.blob.sha256, order):
+                entry.outcome = DestructionOutcome.KEPT_SHARED
+            else:
+                Blob.objects.select_for_update().filter(pk=item.blob.sha256).first()
+                done["derivatives"] = _erase_derivatives(item.blob.sha256, reference)
+                done.update(blob_crypto_erase(blob=item.blob, reference=reference))
+                entry.outcome = DestructionOutcome.ERASED
+            entry.details = done
+            entry.save(update_fields=["outcome", "details"])
+            item.status = ItemStatus.DESTROYED
+            item.status_reason = (
+                f"destroyed on {now:%Y-%m-%d %H:%M} UTC under destruction order {order.number} of case "
+                f"{case.number} ({order.legal_basis})"
+            )
+            item.save(update_fields=["status", "status_reason"])
+            specs.append(
+                EventSpec(
+                    case_id=case.pk,
+                    item_id=item.pk,
+                    action=CustodyAction.DESTROYED,
+                    actor=actor,
+                    legal_authority=order.legal_basis[:300],
+                    sha256_before=entry.sha256,
+                    sha256_after="",
+                    details={
+                        "order": order.number,
+                        "outcome": entry.outcome,
+                        "authorised_by": order.authorised_by.get_username() if order.authorised_by else "",
+                        "witnessed_by": order.witnessed_by.get_username() if order.witnessed_by else "",
+                        **done,
+                    },
+                )
+            )
+        order.status, order.executed_by, order.executed_at = DestructionOrderStatus.EXECUTED, actor, now
+        order.save(update_fields=["status", "executed_by", "executed_at"])
+        custody_append_many(specs)
+    return destruction_certificate_issue(order=order, actor=actor)

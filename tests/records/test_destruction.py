@@ -1,0 +1,250 @@
+"""Destruction orders: three people, legal holds, retention, crypto-erasure, shared bytes, the certificate,
+and what verify and a content read say afterwards."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+
+from access.choices import CaseMemberRole, CaseStatus, GlobalRole
+from access.models import Case
+from evidence.choices import CustodyAction, ItemStatus
+from evidence.content import item_content_open
+from evidence.models import Blob, CustodyEvent, Derivative
+from evidence.previews import preview_blurred_derivative
+from evidence.vault import object_path
+from evidence.verify import vault_verify
+from exhibits.reports.pdfa import manifest_extract
+from exhibits.reports.signing import pdf_signature_check, signer_load
+from haetae.errors import AccessDenied, RejectedInput
+from records.certificate import destruction_certificate_read
+from records.choices import DestructionOrderStatus, DestructionOutcome
+from records.models import DestructionOrder
+from records.retention import retention_state
+from records.services import (
+    destruction_order_authorise,
+    destruction_order_execute,
+    destruction_order_refuse,
+    destruction_order_request,
+    destruction_order_witness,
+)
+from tests.factories_access import jpeg_bytes
+from tests.factories_cases import Team, item, team
+
+pytestmark = pytest.mark.django_db
+
+BASIS = "형사소송법 제219조·제130조, 보존기간 경과"
+
+
+def _closed_long_ago(t: Team) -> None:
+    Case.objects.filter(pk=t.case.pk).update(
+        status=CaseStatus.CLOSED, closed_at=timezone.now() - timedelta(days=365 * 6)
+    )
+    t.case.refresh_from_db()
+
+
+def _people(t: Team) -> tuple[User, User]:
+    supervisor = t.member(CaseMemberRole.INVESTIGATOR)
+    supervisor.groups.add(Group.objects.get_or_create(name=GlobalRole.SUPERVISOR)[0])
+    witness = t.member(CaseMemberRole.AUDITOR)
+    return supervisor, witness
+
+
+def _witnessed(t: Team, item_ids: list[int] | None = None) -> tuple[DestructionOrder, User, User]:
+    supervisor, witness = _people(t)
+    order = destruction_order_request(case=t.case, actor=t.lead, item_ids=item_ids, legal_basis=BASIS)
+    destruction_order_authorise(order=order, actor=supervisor)
+    destruction_order_witness(order=order, actor=witness)
+    return DestructionOrder.objects.get(pk=order.pk), supervisor, witness
+
+
+def test_executed_order_erases_key_then_ciphertext_and_certifies_each_item(tmp_path: Path) -> None:
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
+    preview = preview_blurred_derivative(item=photo, actor=t.lead)
+    sha256 = photo.blob_id
+    order, _supervisor, _witness = _witnessed(t)
+    done = destruction_order_execute(order=order, actor=t.lead)
+    assert done.status == DestructionOrderStatus.EXECUTED
+    assert not object_path(sha256).exists() and not object_path(preview.blob_id).exists()
+    assert not Derivative.objects.filter(source_id=sha256).exists()
+    blob = Blob.objects.get(pk=sha256)
+    assert blob.destroyed_at is not None and "D-001" in blob.destruction_reference
+    entry = done.entries.get()
+    assert entry.outcome == DestructionOutcome.ERASED
+    assert entry.details["key_destroyed_at"] <= entry.details["ciphertext_removed_at"]
+    photo.refresh_from_db()
+    assert photo.status == ItemStatus.DESTROYED and "D-001" in photo.status_reason
+    actions = list(CustodyEvent.objects.filter(case=t.case).values_list("action", flat=True))
+    for step in ("destruction_ordered", "destruction_authorised", "destruction_witnessed", "destroyed"):
+        assert step in actions
+    # The certificate: signed like a report, with each item's hashes and what was done, in its manifest.
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(destruction_certificate_read(done))
+    assert pdf_signature_check(pdf, trust_roots=list(signer_load().trust_roots)).ok
+    import json
+
+    manifest = json.loads(manifest_extract(pdf))
+    assert manifest["items"][0]["sha256"] == sha256 and manifest["items"][0]["outcome"] == "erased"
+    assert manifest["authorised"]["by"] and manifest["witnessed"]["by"]
+
+
+def test_verify_reports_a_destroyed_item_as_destroyed_not_missing() -> None:
+    t = team()
+    _closed_long_ago(t)
+    item(t, data=b"bytes to go")
+    order, _s, _w = _witnessed(t)
+    destruction_order_execute(order=order, actor=t.lead)
+    report = vault_verify(case=t.case)
+    assert report.ok, report.failures
+    assert report.destroyed == 1
+    last = CustodyEvent.objects.filter(action=CustodyAction.VERIFIED).order_by("-seq").first()
+    assert "D-001" in last.details["destroyed"]
+
+
+def test_reading_a_destroyed_item_says_it_was_destroyed_with_the_order() -> None:
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t, data=b"gone")
+    order, _s, _w = _witnessed(t)
+    destruction_order_execute(order=order, actor=t.lead)
+    photo.refresh_from_db()
+    with pytest.raises(RejectedInput, match=r"destroyed.*D-001"):
+        item_content_open(item=photo, actor=t.lead, purpose="check")
+    with pytest.raises(RejectedInput, match="destroyed"):
+        preview_blurred_derivative(item=photo)
+
+
+def test_bytes_another_case_still_needs_are_kept_and_the_certificate_says_so(tmp_path: Path) -> None:
+    t, other = team(), team()
+    _closed_long_ago(t)
+    mine = item(t, data=b"same bytes in two cases")
+    theirs = item(other, data=b"same bytes in two cases")
+    order, _s, _w = _witnessed(t)
+    done = destruction_order_execute(order=order, actor=t.lead)
+    assert done.entries.get().outcome == DestructionOutcome.KEPT_SHARED
+    assert object_path(theirs.blob_id).exists() and Blob.objects.get(pk=theirs.blob_id).destroyed_at is None
+    mine.refresh_from_db()
+    assert mine.status == ItemStatus.DESTROYED
+    assert b"".join(item_content_open(item=theirs, actor=other.lead, purpose="still needed"))
+    import json
+
+    pdf = tmp_path / "c.pdf"
+    pdf.write_bytes(destruction_certificate_read(done))
+    assert json.loads(manifest_extract(pdf))["items"][0]["outcome"] == "kept_shared"
+    assert vault_verify().ok
+
+
+def test_the_requester_may_not_authorise_or_witness_their_own_order() -> None:
+    t = team()
+    _closed_long_ago(t)
+    item(t)
+    t.lead.groups.add(Group.objects.get_or_create(name=GlobalRole.SUPERVISOR)[0])
+    supervisor, _witness = _people(t)
+    order = destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=BASIS)
+    with pytest.raises(AccessDenied, match="a different person must authorise"):
+        destruction_order_authorise(order=order, actor=t.lead)
+    destruction_order_authorise(order=order, actor=supervisor)
+    with pytest.raises(AccessDenied, match="third person"):
+        destruction_order_witness(order=order, actor=supervisor)
+    order.refresh_from_db()
+    assert order.status == DestructionOrderStatus.AUTHORISED
+
+
+def test_an_order_is_carried_out_only_after_authorisation_and_a_witness() -> None:
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t)
+    order = destruction_order_request(case=t.case, actor=t.lead, item_ids=[photo.pk], legal_basis=BASIS)
+    with pytest.raises(RejectedInput, match="only when it is witnessed"):
+        destruction_order_execute(order=order, actor=t.lead)
+    assert object_path(photo.blob_id).exists()
+
+
+def test_a_legal_hold_blocks_request_and_execution() -> None:
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t)
+    Case.objects.filter(pk=t.case.pk).update(legal_hold=True, legal_hold_reason="appeal pending")
+    t.case.refresh_from_db()
+    with pytest.raises(RejectedInput, match="legal hold"):
+        destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=BASIS)
+    Case.objects.filter(pk=t.case.pk).update(legal_hold=False)
+    t.case.refresh_from_db()
+    order, _s, _w = _witnessed(t)
+    Case.objects.filter(pk=t.case.pk).update(legal_hold=True, legal_hold_reason="new appeal")
+    with pytest.raises(RejectedInput, match="legal hold"):
+        destruction_order_execute(order=order, actor=t.lead)
+    assert object_path(photo.blob_id).exists()
+    photo.refresh_from_db()
+    assert photo.status == ItemStatus.INGESTED
+
+
+def test_nothing_is_destroyed_twice() -> None:
+    t = team()
+    _closed_long_ago(t)
+    item(t)
+    order, _s, _w = _witnessed(t)
+    destruction_order_execute(order=order, actor=t.lead)
+    with pytest.raises(RejectedInput, match="already executed"):
+        destruction_order_execute(order=order, actor=t.lead)
+    with pytest.raises(RejectedInput, match="no item left"):
+        destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=BASIS)
+
+
+def test_an_open_case_is_not_due_unless_a_court_orders_destruction() -> None:
+    t = team()
+    photo = item(t)
+    assert not retention_state(case=t.case, now=timezone.now()).due
+    with pytest.raises(RejectedInput, match="not due for destruction"):
+        destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=BASIS)
+    order = destruction_order_request(
+        case=t.case,
+        actor=t.lead,
+        item_ids=[photo.pk],
+        legal_basis=BASIS,
+        court_order="서울중앙지법 2025고단123 몰수",
+    )
+    assert order.number == "D-001"
+
+
+def test_retention_counts_years_after_closing_by_outcome_and_class() -> None:
+    t = team()
+    Case.objects.filter(pk=t.case.pk).update(
+        status=CaseStatus.CLOSED, closed_at=timezone.now() - timedelta(days=400)
+    )
+    t.case.refresh_from_db()
+    state = retention_state(case=t.case, now=timezone.now())
+    assert not state.due and "5 years" in state.explanation
+    assert retention_state(case=t.case, now=timezone.now() + timedelta(days=365 * 5)).due
+    Case.objects.filter(pk=t.case.pk).update(retention_class="permanent")
+    t.case.refresh_from_db()
+    assert not retention_state(case=t.case, now=timezone.now() + timedelta(days=365 * 50)).due
+
+
+def test_a_withdrawn_order_destroys_nothing_and_frees_its_items() -> None:
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t)
+    order = destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=BASIS)
+    with pytest.raises(RejectedInput, match="already in destruction order D-001"):
+        destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=BASIS)
+    destruction_order_refuse(order=order, actor=t.lead, reason="wrong list")
+    assert object_path(photo.blob_id).exists()
+    again = destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=BASIS)
+    assert again.number == "D-002"
+
+
+def test_only_the_case_lead_requests_destruction() -> None:
+    t = team()
+    _closed_long_ago(t)
+    item(t)
+    analyst = t.member(CaseMemberRole.ANALYST)
+    with pytest.raises(AccessDenied):
+        destruction_order_request(case=t.case, actor=analyst, item_ids=None, legal_basis=BASIS)
+    with pytest.raises(RejectedInput, match="legal basis"):
+        destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=" ")
+    assert not DestructionOrder.objects.exists()
