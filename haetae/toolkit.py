@@ -18,6 +18,8 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
 
+from haetae.deferred import defer_out_of_request
+
 
 def request_actor(request: Request | HttpRequest) -> User:
     """The signed-in user of a request that passed the sign-in gate (never anonymous there)."""
@@ -50,8 +52,23 @@ def task_queue_on_commit(name: str, *args: Any, **kwargs: Any) -> None:
     Services queue their own work this way, naming the task rather than importing its module: tasks import
     services, never the reverse. ``robust``: a broker that is down (or an eager task that raises) must not
     undo or fail the caller, whose transaction has committed; the row it queued records what happened.
+    Without a broker (the embedded default) the task runs after the web request's response, never inside
+    it; outside a request (a command, a worker) it runs at once.
     """
-    transaction.on_commit(lambda: current_app.tasks[name].apply_async(args=args, kwargs=kwargs), robust=True)
+
+    def send() -> None:
+        current_app.tasks[name].apply_async(args=args, kwargs=kwargs)
+
+    def send_or_defer() -> None:
+        # An eager task runs in this process: never inside a web request (an upload would wait for every
+        # detector, a report request for its rendering), so it runs after the response (haetae.deferred).
+        # A broker only receives a message, which is quick.
+        if current_app.conf.task_always_eager:
+            defer_out_of_request(send)
+        else:
+            send()
+
+    transaction.on_commit(send_or_defer, robust=True)
 
 
 def utc_iso(moment: datetime) -> str:

@@ -4,9 +4,10 @@ import django.db.models.deletion
 import django.db.models.fields.json
 import django.db.models.functions.comparison
 import django.utils.timezone
-import evidence.models
 from django.conf import settings
 from django.db import migrations, models
+
+import evidence.models
 
 
 class Migration(migrations.Migration):
