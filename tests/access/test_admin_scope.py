@@ -19,7 +19,7 @@ from parties.services.people import person_account_add
 from support import services as support
 from tests.factories import CaseMemberFactory, UserFactory
 from tests.factories_access import live_grant, verified_login
-from tests.test_access_matrix import World, build_world
+from tests.access.test_matrix import World, build_world
 
 pytestmark = pytest.mark.django_db
 
