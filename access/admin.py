@@ -1,4 +1,7 @@
-"""Admin for break-glass grants: read-only (grants are opened and ended through the API, which logs them),
+"""Admin for cases, teams, authorities and break-glass grants.
+
+Case rows go through ``access.admin_scope``: only cases the signed-in user may see, an administrator's look
+under a break-glass grant logged. Grants are read-only (opened and ended through the API, which logs them),
 and only those the signed-in user may see (their own, and those on cases they lead)."""
 
 from typing import Any
@@ -6,9 +9,10 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from access.admin_scope import CaseScopedAdmin
 from access.models import BreakGlassGrant, Case, CaseMember, LegalAuthority, Offence
 from access.selectors import break_glass_grants_for
-from haetae.toolkit import ReadOnlyAdmin, ReadOnlyInline
+from haetae.toolkit import ReadOnlyInline
 
 
 @admin.register(BreakGlassGrant)
@@ -63,7 +67,8 @@ class OffenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Case)
-class CaseAdmin(ReadOnlyAdmin):
+class CaseAdmin(CaseScopedAdmin):
+    case_path = "pk"
     list_display = ["number", "title", "status", "unit", "lead_investigator", "legal_hold", "opened_at"]
     list_filter = ["status", "retention_class", "legal_hold"]
     search_fields = ["number", "title", "unit"]
@@ -72,7 +77,7 @@ class CaseAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CaseMember)
-class CaseMemberAdmin(ReadOnlyAdmin):
+class CaseMemberAdmin(CaseScopedAdmin):
     list_display = ["case", "user", "role", "added_at", "added_by"]
     list_filter = ["role"]
     search_fields = ["case__number", "user__username"]
@@ -80,7 +85,7 @@ class CaseMemberAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LegalAuthority)
-class LegalAuthorityAdmin(ReadOnlyAdmin):
+class LegalAuthorityAdmin(CaseScopedAdmin):
     list_display = ["case", "kind", "number", "court", "issued_at", "executed_at"]
     list_filter = ["kind"]
     search_fields = ["case__number", "number", "court"]

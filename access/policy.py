@@ -50,11 +50,13 @@ class Action(TextChoices):
     TEAM_CHANGE = "team_change", "change the team"
     BREAK_GLASS_SEE = "break_glass_see", "see who broke the glass on the case"
     PEOPLE_RECORD = "people_record", "record people, identities and legal authorities"
+    IDENTITY_READ = "identity_read", "read people's restricted identities and reference photos"
     LINKS_RECORD = "links_record", "record channels and observations, assert and withdraw links"
     EVIDENCE_INGEST = "evidence_ingest", "add evidence to it"
     DETECTION_RUN = "detection_run", "run detectors on its evidence"
     FINDING_REVIEW = "finding_review", "review findings"
     BANK_MATCHES_SEE = "bank_matches_see", "see hash-bank matches"
+    VICTIM_BANK_CHANGE = "victim_bank_change", "read and add to the case's victim hash bank"
     CONTENT_VIEW = "content_view", "see evidence content and previews"
     CONTENT_VIEW_SHARED = "content_view_shared", "see the content of items in shared exhibits"
     EXHIBIT_SUMMARY = "exhibit_summary", "see exhibits as numbers, statuses and item references only"
@@ -85,11 +87,15 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.TEAM_CHANGE: frozenset({LEAD}),
     Action.BREAK_GLASS_SEE: frozenset({LEAD}),
     Action.PEOPLE_RECORD: frozenset({LEAD, INVESTIGATOR}),
+    # Besides these, a victim's assigned support worker (parties.hooks.assigned_worker_id) while on the team.
+    Action.IDENTITY_READ: frozenset({LEAD}),
     Action.LINKS_RECORD: frozenset({LEAD, INVESTIGATOR, ANALYST}),
     Action.EVIDENCE_INGEST: frozenset({LEAD, INVESTIGATOR, ANALYST}),
     Action.DETECTION_RUN: frozenset({LEAD, INVESTIGATOR, ANALYST}),
     Action.FINDING_REVIEW: frozenset({LEAD, INVESTIGATOR, ANALYST}),
     Action.BANK_MATCHES_SEE: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    # Administrators manage every bank (detection.match_selectors.is_bank_admin); a case role, this one only.
+    Action.VICTIM_BANK_CHANGE: frozenset({LEAD}),
     Action.CONTENT_VIEW: frozenset({LEAD, INVESTIGATOR, ANALYST}),
     Action.CONTENT_VIEW_SHARED: frozenset({PROSECUTOR}),
     Action.EXHIBIT_SUMMARY: frozenset({VICTIM_SUPPORT, AUDITOR}),

@@ -58,7 +58,7 @@ def hash_bank_require_manager(*, user: Caller, bank: HashBank | None = None) -> 
         bank is not None
         and bank.case_id is not None
         and CaseMember.objects.filter(
-            case_id=bank.case_id, user_id=int(user.pk or 0), role=CaseMemberRole.LEAD
+            case_id=bank.case_id, user_id=int(user.pk or 0), role__in=POLICY[Action.VICTIM_BANK_CHANGE]
         ).exists()
     ):
         return

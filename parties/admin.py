@@ -13,7 +13,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from haetae.toolkit import ReadOnlyAdmin, ReadOnlyInline
+from access.admin_scope import CaseScopedAdmin
+from haetae.toolkit import ReadOnlyInline
 from parties.models import (
     Channel,
     ChannelObservation,
@@ -32,7 +33,7 @@ class PersonAccountInline(ReadOnlyInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ReadOnlyAdmin):
+class PersonAdmin(CaseScopedAdmin):
     """People by pseudonym; the identity ciphertext is neither shown nor decrypted here."""
 
     list_display = ["pseudonym", "case", "kind", "is_minor", "has_identity", "created_at"]
@@ -53,7 +54,8 @@ class PersonAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PersonAccount)
-class PersonAccountAdmin(ReadOnlyAdmin):
+class PersonAccountAdmin(CaseScopedAdmin):
+    case_path = "person__case"
     list_display = ["person", "platform", "handle", "added_at"]
     list_filter = ["platform"]
     search_fields = ["handle", "person__pseudonym", "person__case__number"]
@@ -66,7 +68,7 @@ class ChannelObservationInline(ReadOnlyInline):
 
 
 @admin.register(Channel)
-class ChannelAdmin(ReadOnlyAdmin):
+class ChannelAdmin(CaseScopedAdmin):
     list_display = ["__str__", "case", "platform", "title", "recorded_at"]
     list_filter = ["platform"]
     search_fields = ["handle", "url", "title", "case__number"]
@@ -75,18 +77,20 @@ class ChannelAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ChannelObservation)
-class ChannelObservationAdmin(ReadOnlyAdmin):
+class ChannelObservationAdmin(CaseScopedAdmin):
+    case_path = "channel__case"
     list_display = ["channel", "observed_at", "member_count", "observed_by"]
     list_select_related = ["channel", "observed_by"]
 
 
-class LinkAdmin(ReadOnlyAdmin):
+class LinkAdmin(CaseScopedAdmin):
     list_filter = ["confidence", "source"]
     date_hierarchy = "asserted_at"
 
 
 @admin.register(ItemPersonLink)
 class ItemPersonLinkAdmin(LinkAdmin):
+    case_path = "person__case"
     list_display = [
         "id",
         "item_id",
@@ -103,6 +107,7 @@ class ItemPersonLinkAdmin(LinkAdmin):
 
 @admin.register(ItemChannelLink)
 class ItemChannelLinkAdmin(LinkAdmin):
+    case_path = "channel__case"
     list_display = [
         "id",
         "item_id",
@@ -118,6 +123,7 @@ class ItemChannelLinkAdmin(LinkAdmin):
 
 @admin.register(PersonChannelLink)
 class PersonChannelLinkAdmin(LinkAdmin):
+    case_path = "person__case"
     list_display = ["id", "person", "relation", "channel", "confidence", "source", "withdrawn_at"]
     list_select_related = ["person", "channel"]
     search_fields = ["person__pseudonym", "channel__handle", "channel__case__number"]
@@ -125,6 +131,7 @@ class PersonChannelLinkAdmin(LinkAdmin):
 
 @admin.register(ItemDerivationLink)
 class ItemDerivationLinkAdmin(LinkAdmin):
+    case_path = "item__case"
     list_display = ["id", "item_id", "source_item_id", "confidence", "source", "asserted_at", "withdrawn_at"]
 
 

@@ -20,8 +20,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from PIL import Image
 
-from access.choices import CaseMemberRole
 from access.models import CaseMember
+from access.policy import POLICY, Action
 from detection.detectors.faces import LABEL, Face, FaceDetector, embedding_distances
 from detection.models import Annotation, DetectionRun
 from detection.registry import detector_get
@@ -48,7 +48,8 @@ def reference_photos_allowed(*, person: Person, user: AbstractBaseUser | Anonymo
     """The case lead and the victim's assigned support worker, nobody else."""
     if not user.is_authenticated:
         return False
-    if CaseMember.objects.filter(case_id=person.case_id, user_id=user.pk, role=CaseMemberRole.LEAD).exists():
+    roles = POLICY[Action.IDENTITY_READ]
+    if CaseMember.objects.filter(case_id=person.case_id, user_id=user.pk, role__in=roles).exists():
         return True
     return assigned_worker_id(person.pk) == user.pk
 

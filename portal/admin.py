@@ -17,6 +17,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.choices import GlobalRole
 from access.models import CaseMember
+from access.selectors import visible_case_ids
 
 
 class TOTPDeviceInline(admin.TabularInline):
@@ -39,6 +40,10 @@ class CaseMemberInline(admin.TabularInline):
     extra = 0
     can_delete = False
     verbose_name_plural = _("case teams (changed through the case lead, never here)")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CaseMember]:
+        # A user's teams name cases: only those the operator may see (team or live break-glass grant).
+        return super().get_queryset(request).filter(case_id__in=visible_case_ids(user=request.user))
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False

@@ -29,7 +29,7 @@ PYEOF
 # connection: when the PostgreSQL leg runs they are run there only, once; without PostgreSQL, on SQLite.
 SQLITE_ONLY_ARGS=()
 if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then
-  SQLITE_ONLY_ARGS=(--ignore=tests/test_access_matrix.py -m "not browser")
+  SQLITE_ONLY_ARGS=(--ignore=tests/access/test_matrix.py -m "not browser")
 fi
 
 echo "== pytest on SQLite (embedded default, eager tasks) =="

@@ -5,7 +5,8 @@ Restricted notes are never shown in plaintext here (only that a note exists, its
 
 from django.contrib import admin
 
-from haetae.toolkit import ReadOnlyAdmin, ReadOnlyInline
+from access.admin_scope import CaseScopedAdmin
+from haetae.toolkit import ReadOnlyInline
 from support.models import SupportConsent, SupportFile, SupportNote, TakedownReappearance, TakedownRequest
 
 
@@ -29,7 +30,8 @@ class TakedownInline(ReadOnlyInline):
 
 
 @admin.register(SupportFile)
-class SupportFileAdmin(ReadOnlyAdmin):
+class SupportFileAdmin(CaseScopedAdmin):
+    case_path = "person__case"
     list_display = ["id", "person", "case_number", "status", "assigned_worker", "opened_at"]
     list_filter = ["status"]
     search_fields = ["person__pseudonym", "person__case__number", "assigned_worker__username"]
@@ -52,7 +54,8 @@ class SupportFileAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SupportConsent)
-class SupportConsentAdmin(ReadOnlyAdmin):
+class SupportConsentAdmin(CaseScopedAdmin):
+    case_path = "support_file__person__case"
     list_display = ["id", "support_file", "kind", "given_by", "given_at", "withdrawn_at"]
     list_filter = ["kind", "given_by"]
     search_fields = ["support_file__person__pseudonym", "support_file__person__case__number"]
@@ -60,8 +63,10 @@ class SupportConsentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SupportNote)
-class SupportNoteAdmin(ReadOnlyAdmin):
+class SupportNoteAdmin(CaseScopedAdmin):
     """Only the envelope: the text is sealed and readable by the case's support workers alone."""
+
+    case_path = "support_file__person__case"
 
     list_display = ["id", "support_file", "written_by", "written_at", "sealed_size"]
     search_fields = ["support_file__person__pseudonym", "support_file__person__case__number"]
@@ -82,7 +87,8 @@ class ReappearanceInline(ReadOnlyInline):
 
 
 @admin.register(TakedownRequest)
-class TakedownRequestAdmin(ReadOnlyAdmin):
+class TakedownRequestAdmin(CaseScopedAdmin):
+    case_path = "support_file__person__case"
     list_display = ["id", "support_file", "addressee", "platform", "status", "sent_at", "reference_number"]
     list_filter = ["status", "addressee", "platform"]
     search_fields = ["target_url", "reference_number", "support_file__person__pseudonym"]
@@ -91,7 +97,8 @@ class TakedownRequestAdmin(ReadOnlyAdmin):
 
 
 @admin.register(TakedownReappearance)
-class TakedownReappearanceAdmin(ReadOnlyAdmin):
+class TakedownReappearanceAdmin(CaseScopedAdmin):
+    case_path = "takedown__support_file__person__case"
     list_display = ["id", "takedown", "seen_at", "url", "recorded_by"]
     search_fields = ["url"]
     list_select_related = ["takedown", "recorded_by"]

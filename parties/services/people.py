@@ -22,8 +22,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from access.choices import CaseMemberRole
 from access.models import Case, CaseMember
+from access.policy import POLICY, Action, role_may
 from access.services import case_require_working
 from evidence.choices import CustodyAction
 from evidence.crypto import MasterKey, master_key
@@ -134,7 +134,7 @@ def identity_readers(*, person: Person) -> set[int]:
     The assigned worker must still be on the case team: need-to-know membership comes first.
     """
     member_ids = dict(CaseMember.objects.filter(case_id=person.case_id).values_list("user_id", "role"))
-    readers = {user_id for user_id, role in member_ids.items() if role == CaseMemberRole.LEAD}
+    readers = {user_id for user_id, role in member_ids.items() if role_may(role, Action.IDENTITY_READ)}
     if person.kind == PersonKind.VICTIM:
         worker = assigned_worker_id(person.pk)
         if worker is not None and worker in member_ids:
@@ -182,7 +182,7 @@ def identity_may_write(*, person: Person, user: User) -> bool:
     if identity_may_read(person=person, user=user):
         return True
     return CaseMember.objects.filter(
-        case_id=person.case_id, user_id=user.pk, role__in=[CaseMemberRole.LEAD, CaseMemberRole.INVESTIGATOR]
+        case_id=person.case_id, user_id=user.pk, role__in=POLICY[Action.PEOPLE_RECORD]
     ).exists()
 
 

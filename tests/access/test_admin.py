@@ -1,5 +1,7 @@
 """The admin shows cases, people, channels and links read-only, and never an identity's plaintext."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -7,23 +9,31 @@ from django.urls import reverse
 from access.models import Case
 from parties.models import Person
 from parties.services.links import Assertion, link_assert_item_person
-from tests.factories import IDENTITY, channel, item, new_user, team, verified_login, victim
+from tests.factories import IDENTITY, channel, item, live_grant, new_user, team, verified_login, victim
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_client() -> Client:
+def admin_user() -> Any:
+    return new_user(is_superuser=True, is_staff=True)
+
+
+@pytest.fixture
+def admin_client(admin_user: Any) -> Client:
     client = Client()
-    verified_login(client, new_user(is_superuser=True, is_staff=True))  # admin needs a TOTP session
+    verified_login(client, admin_user)  # admin needs a TOTP session
     return client
 
 
 ADMIN_APP = {"case": "access", "casemember": "access", "legalauthority": "access", "offence": "access"}
 
 
-def test_every_case_work_admin_page_renders_without_identity_plaintext(admin_client: Client) -> None:
+def test_every_case_work_admin_page_renders_without_identity_plaintext(
+    admin_client: Client, admin_user: Any
+) -> None:
     t = team()
+    live_grant(case=t.case, user=admin_user)  # without one the pages show nothing of the case
     person = victim(t, identity=IDENTITY)
     photo = item(t, name="김지수_사진.jpg")
     link_assert_item_person(

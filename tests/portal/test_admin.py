@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from access.choices import CaseMemberRole
-from tests.factories import new_user, team
+from tests.factories import live_grant, new_user, team
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +24,17 @@ def test_the_user_list_shows_global_roles_and_who_has_a_totp_device(admin_client
     assert "auditor-kim" in filtered and "no-device-lee" not in filtered
 
 
-def test_the_user_page_lists_devices_and_teams_read_only(admin_client: Any) -> None:
+def test_the_user_page_lists_devices_and_teams_read_only(admin_client: Any, admin_user: Any) -> None:
     t = team()
     analyst = t.member(CaseMemberRole.ANALYST)
     TOTPDevice.objects.create(user=analyst, name="work phone", confirmed=True)
     page = admin_client.get(
         f"/admin/auth/user/{analyst.pk}/change/", HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
-    assert "work phone" in page and t.case.number in page
+    assert "work phone" in page and t.case.number not in page  # the operator is not on the case
+    live_grant(case=t.case, user=admin_user)
+    page = admin_client.get(f"/admin/auth/user/{analyst.pk}/change/").content.decode()
+    assert t.case.number in page
     assert "totp_enrol" in page
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from access.choices import CaseMemberRole, CaseStatus, GlobalRole
 from access.models import Case
 from records.models import DestructionOrder
-from tests.factories_cases import item, team
+from tests.factories import item, team
 
 pytestmark = pytest.mark.django_db
 

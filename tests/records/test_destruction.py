@@ -30,8 +30,8 @@ from records.services import (
     destruction_order_request,
     destruction_order_witness,
 )
-from tests.factories_access import jpeg_bytes
-from tests.factories_cases import Team, item, team
+from tests.factories import jpeg_bytes
+from tests.factories import Team, item, team
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from access.selectors import case_get_for
 from support import services as support
 from support.choices import ConsentKind, TakedownAddressee, TakedownPlatform
 from support.models import SupportNote
-from tests.factories import full_team, person, verified_login
+from tests.factories import full_team, live_grant, person, verified_login
 
 pytestmark = pytest.mark.django_db
 
@@ -16,18 +16,24 @@ SECRET = "reach her only through the school counsellor"
 
 
 @pytest.fixture
-def admin_client(settings) -> Client:
+def admin_user():
+    return get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+
+
+@pytest.fixture
+def admin_client(settings, admin_user) -> Client:
     # What the admin shows is under test here, not staff sign-in (TOTP is tested with the access code).
     settings.HAETAE_REQUIRE_TOTP = False
-    admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw")
+    admin = admin_user
     client = Client()
     verified_login(client, admin)  # admin needs a TOTP session
     return client
 
 
 @pytest.fixture
-def records():
+def records(admin_user):
     t = full_team()
+    live_grant(case=t.case, user=admin_user)  # admin pages show a case's rows only under a grant
     sfile = support.support_file_open(case=t.case, person=person(t.case, pseudonym="V-1"), actor=t.support)
     support.consent_give(
         support_file=sfile, kind=ConsentKind.SHARE_HASHES, given_by="victim", actor=t.support

@@ -19,15 +19,17 @@ entry per URL name saying how to fill its URL kwargs (and a nonexistent variant)
 expected status for members by role, for non-members and for the admin without a grant.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
+from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -35,6 +37,7 @@ from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from access.models import BreakGlassGrant, Case, Offence
+from access.policy import NEVER_CONTENT_ROLES, POLICY, Action
 from access.services import legal_authority_record
 from accounts.models import ApiToken
 from accounts.services import api_token_issue
@@ -67,17 +70,12 @@ from tests.factories import (
 )
 
 ROLES = [r.value for r in CaseMemberRole]
-CONTENT = {"lead", "investigator", "analyst"}  # also the roles that link parties and review findings
-LEADS = {"lead"}
-RECORD = {"lead", "investigator"}  # record people, identities and legal authorities
-SUPPORT_READ = {"lead", "victim_support"}  # victim support files and takedowns
-SUPPORT_WRITE = {"victim_support"}
-INTERCHANGE = {"lead", "investigator"}  # VICS and CASE/UCO exports of items
-PROSECUTOR = "prosecutor"  # sees only the items of shared exhibits (docs/exhibits.md)
-AUTHORS = {"lead", "investigator"}  # draft exhibits, ask for reports
-REPORT_READ = {"lead", "investigator", "analyst", "prosecutor", "auditor"}
-DOWNLOADERS = {"lead", "investigator", "prosecutor"}
-NO_MEDIA_ROLES = {"victim_support", "auditor"}  # never receive content or previews (DESIGN.md, invariant 4)
+# Every expected status below comes from access.policy: ``by_action`` reads POLICY, so a rule changed there
+# changes what this matrix expects; no role set is written again here.
+(PROSECUTOR,) = POLICY[
+    Action.CONTENT_VIEW_SHARED
+]  # sees only the items of shared exhibits (docs/exhibits.md)
+NO_MEDIA_ROLES = NEVER_CONTENT_ROLES  # never receive content or previews (DESIGN.md, invariant 4)
 TARGET_MARKERS = [
     "2024-TARGET-0001",
     "Target case title marker",
@@ -138,6 +136,45 @@ class World:
     exhibits: dict[str, Any] = field(default_factory=dict)
     report: Any = None
     bundle: Any = None
+
+
+def _data_settings(root: Path) -> dict[str, Any]:
+    return {
+        "DATA_DIR": root,
+        "VAULT_DIR": root / "vault",
+        "MASTER_KEY_FILE": root / "keys" / "master.key",
+        "LEDGER_KEY_FILE": root / "keys" / "ledger-ed25519.key",
+        "LEDGER_WITNESS_FILE": root / "ledger-witness.jsonl",
+    }
+
+
+@pytest.fixture(scope="module")
+def world_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One vault and one set of keys for the module: the world's sealed identities and blobs live there."""
+    return tmp_path_factory.mktemp("matrix") / "haetae-data"
+
+
+@pytest.fixture
+def data_dir(data_dir: Path, world_root: Path, settings: Any) -> Path:
+    """The suite's per-test vault, pointed at the module's, where the world was built."""
+    for name, value in _data_settings(world_root).items():
+        setattr(settings, name, value)
+    return world_root
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any, world_root: Path) -> Iterator[World]:
+    """One world for the module, built inside an outer transaction that is rolled back at its end. Each test
+    (``django_db``) runs in a savepoint inside it, rolled back after it: what a test writes, including the
+    custody events the "refused writes nothing" check counts, never reaches the next one."""
+    with django_db_blocker.unblock(), override_settings(**_data_settings(world_root)):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
 
 
 def build_world() -> World:
@@ -326,8 +363,22 @@ class Endpoint:
     grow: Callable[[World, Any, int], None] | None = None
 
 
-def by_role(allowed: set[str], yes: int, no: int) -> dict[str, int]:
+def by_role(allowed: set[str] | frozenset[str], yes: int, no: int) -> dict[str, int]:
     return {role: yes if role in allowed else no for role in ROLES}
+
+
+def by_action(action: Action, yes: int, no: int) -> dict[str, int]:
+    """``yes`` for the team roles ``POLICY`` lets take ``action``, ``no`` for the others."""
+    return by_role(POLICY[action], yes, no)
+
+
+def download(action: Action, *, yes: int) -> dict[str, int]:
+    """A download: ``yes`` for who may take ``action``; 403 for who sees the row (``report_read``) but may
+    not download it; 404 for who does not see the row at all."""
+    return {
+        role: yes if role in POLICY[action] else 403 if role in POLICY[Action.REPORT_READ] else 404
+        for role in ROLES
+    }
 
 
 def _grow_cases(world: World, user: Any, n: int) -> None:
@@ -566,7 +617,7 @@ def _link_entries() -> dict[str, Endpoint]:
             missing=CASE_MISSING,
             methods={
                 "get": Call(member=200),
-                "post": Call(member=by_role(CONTENT, 201, 403), data=body, format="json"),
+                "post": Call(member=by_action(Action.LINKS_RECORD, 201, 403), data=body, format="json"),
             },
             grow=grows[kind],
         )
@@ -580,7 +631,9 @@ def _link_entries() -> dict[str, Endpoint]:
         entries[f"{name}-withdraw"] = Endpoint(
             kwargs=one,
             missing=_nowhere(pk=NO_ID),
-            methods={"post": Call(member=by_role(CONTENT, 200, 403), data=_reason, format="json")},
+            methods={
+                "post": Call(member=by_action(Action.LINKS_RECORD, 200, 403), data=_reason, format="json")
+            },
         )
     return entries
 
@@ -604,13 +657,17 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=lambda w: {"number": "2024-NOWHERE-0404"},
         methods={
             "get": Call(member=200),
-            "patch": Call(member=by_role(LEADS, 200, 403), data=lambda w: {"unit": "Mapo"}, format="json"),
+            "patch": Call(
+                member=by_action(Action.CASE_CHANGE, 200, 403), data=lambda w: {"unit": "Mapo"}, format="json"
+            ),
         },
     ),
     "evidence-api:case-evidence": Endpoint(
         kwargs=lambda w: {"number": w.target.number},
         missing=lambda w: {"number": "2024-NOWHERE-0404"},
-        methods={"post": Call(member=by_role(CONTENT, 201, 403), data=_upload, format="multipart")},
+        methods={
+            "post": Call(member=by_action(Action.EVIDENCE_INGEST, 201, 403), data=_upload, format="multipart")
+        },
     ),
     # ``item`` is in no shared exhibit: a prosecutor member is told "not found", as for another case's item
     # (the shared exhibit's item: test_a_prosecutor_member_sees_the_shared_exhibits_item below).
@@ -629,19 +686,20 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=lambda w: {"pk": w.item.pk + 10_000},
         methods={
             "get": Call(
-                member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404}, query={"reason": "access matrix"}
+                member={**by_action(Action.CONTENT_VIEW, 200, 403), PROSECUTOR: 404},
+                query={"reason": "access matrix"},
             )
         },
     ),
     "evidence-api:evidence-preview": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},
         missing=lambda w: {"pk": w.item.pk + 10_000},
-        methods={"get": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404})},
+        methods={"get": Call(member={**by_action(Action.CONTENT_VIEW, 200, 403), PROSECUTOR: 404})},
     ),
     "detection-api:evidence-ela": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},
         missing=lambda w: {"pk": w.item.pk + 10_000},
-        methods={"get": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404})},
+        methods={"get": Call(member={**by_action(Action.CONTENT_VIEW, 200, 403), PROSECUTOR: 404})},
     ),
     "access-api:break-glass-list": Endpoint(
         methods={
@@ -659,12 +717,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     "access-api:break-glass-detail": Endpoint(
         kwargs=lambda w: {"pk": w.grant.pk},
         missing=lambda w: {"pk": w.grant.pk + 10_000},
-        methods={"get": Call(member=by_role({"lead"}, 200, 404))},
+        methods={"get": Call(member=by_action(Action.BREAK_GLASS_SEE, 200, 404))},
     ),
     "access-api:break-glass-end": Endpoint(
         kwargs=lambda w: {"pk": w.grant.pk},
         missing=lambda w: {"pk": w.grant.pk + 10_000},
-        methods={"post": Call(member=by_role({"lead"}, 200, 404))},
+        methods={"post": Call(member=by_action(Action.BREAK_GLASS_SEE, 200, 404))},
     ),
     # --- cases: the offence table, the case's own actions, team, authorities, people, channels, links ---
     "access-api:offence-list": Endpoint(methods={"get": Call(member=200, outsider=200)}, grow=_grow_offences),
@@ -677,7 +735,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=CASE_MISSING,
         methods={
             "post": Call(
-                member=by_role(LEADS, 200, 403),
+                member=by_action(Action.CASE_CHANGE, 200, 403),
                 data=lambda w: {"status": "referred", "reason": "to the prosecutor"},
                 format="json",
             )
@@ -688,7 +746,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=CASE_MISSING,
         methods={
             "post": Call(
-                member=by_role(LEADS, 200, 403),
+                member=by_action(Action.CASE_CHANGE, 200, 403),
                 data=lambda w: {"legal_hold": True, "reason": "appeal pending"},
                 format="json",
             )
@@ -703,7 +761,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={
             "get": Call(member=200),
             "post": Call(
-                member=by_role(LEADS, 201, 403),
+                member=by_action(Action.TEAM_CHANGE, 201, 403),
                 data=lambda w: {"username": w.newcomer.username, "role": "analyst"},
                 format="json",
             ),
@@ -720,14 +778,16 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=_nowhere(username="nobody.here"),
         methods={
             "post": Call(
-                member=by_role(LEADS, 200, 403), data=lambda w: {"role": "investigator"}, format="json"
+                member=by_action(Action.TEAM_CHANGE, 200, 403),
+                data=lambda w: {"role": "investigator"},
+                format="json",
             )
         },
     ),
     "access-api:case-member-remove": Endpoint(
         kwargs=_in_case(username=lambda w: w.analyst.username),
         missing=_nowhere(username="nobody.here"),
-        methods={"post": Call(member=by_role(LEADS, 204, 403), data=_reason, format="json")},
+        methods={"post": Call(member=by_action(Action.TEAM_CHANGE, 204, 403), data=_reason, format="json")},
     ),
     "access-api:case-authority-list": Endpoint(
         kwargs=CASE_KW,
@@ -735,7 +795,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={
             "get": Call(member=200),
             "post": Call(
-                member=by_role(RECORD, 201, 403),
+                member=by_action(Action.PEOPLE_RECORD, 201, 403),
                 data=lambda w: {"number": "W-2", "scope": "laptop", "issued_at": _now(w)},
                 format="json",
             ),
@@ -752,7 +812,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=_nowhere(pk=NO_ID),
         methods={
             "post": Call(
-                member=by_role(RECORD, 200, 403), data=lambda w: {"executed_at": _now(w)}, format="json"
+                member=by_action(Action.PEOPLE_RECORD, 200, 403),
+                data=lambda w: {"executed_at": _now(w)},
+                format="json",
             )
         },
     ),
@@ -761,7 +823,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=CASE_MISSING,
         methods={
             "get": Call(member=200),
-            "post": Call(member=by_role(RECORD, 201, 403), data=lambda w: {"kind": "witness"}, format="json"),
+            "post": Call(
+                member=by_action(Action.PEOPLE_RECORD, 201, 403),
+                data=lambda w: {"kind": "witness"},
+                format="json",
+            ),
         },
         grow=_grow_people,
     ),
@@ -771,7 +837,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={
             "get": Call(member=200),
             "patch": Call(
-                member=by_role(RECORD, 200, 403), data=lambda w: {"description": "matrix"}, format="json"
+                member=by_action(Action.PEOPLE_RECORD, 200, 403),
+                data=lambda w: {"description": "matrix"},
+                format="json",
             ),
         },
     ),
@@ -780,14 +848,14 @@ ENDPOINTS: dict[str, Endpoint] = {
     "parties-api:case-person-identity": Endpoint(
         kwargs=_in_case(pseudonym=lambda w: "V-1"),
         missing=_nowhere(pseudonym="V-99"),
-        methods={"post": Call(member=by_role(LEADS, 200, 403), data=_reason, format="json")},
+        methods={"post": Call(member=by_action(Action.IDENTITY_READ, 200, 403), data=_reason, format="json")},
     ),
     "parties-api:case-person-identity-change": Endpoint(
         kwargs=_in_case(pseudonym=lambda w: "V-1"),
         missing=_nowhere(pseudonym="V-99"),
         methods={
             "post": Call(
-                member=by_role(RECORD, 200, 403),
+                member=by_action(Action.PEOPLE_RECORD, 200, 403),
                 data=lambda w: {"identity": {"name": "another name"}, "reason": "statement taken"},
                 format="json",
             )
@@ -798,7 +866,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=_nowhere(pseudonym="S-99"),
         methods={
             "post": Call(
-                member=by_role(CONTENT, 201, 403),
+                member=by_action(Action.LINKS_RECORD, 201, 403),
                 data=lambda w: {"platform": "telegram", "handle": "@uploader"},
                 format="json",
             )
@@ -810,7 +878,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={
             "get": Call(member=200),
             "post": Call(
-                member=by_role(CONTENT, 201, 403),
+                member=by_action(Action.LINKS_RECORD, 201, 403),
                 data=lambda w: {"platform": "x", "handle": "@another_room"},
                 format="json",
             ),
@@ -826,7 +894,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=_in_case(pk=lambda w: w.channel.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
-            "post": Call(member=by_role(CONTENT, 201, 403), data=lambda w: {"member_count": 5}, format="json")
+            "post": Call(
+                member=by_action(Action.LINKS_RECORD, 201, 403),
+                data=lambda w: {"member_count": 5},
+                format="json",
+            )
         },
     ),
     **_link_entries(),
@@ -835,9 +907,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
-            "get": Call(member=by_role(SUPPORT_READ, 200, 403)),
+            "get": Call(member=by_action(Action.SUPPORT_READ, 200, 403)),
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 201, 403), data=lambda w: {"person": "V-2"}, format="json"
+                member=by_action(Action.SUPPORT_WRITE, 201, 403),
+                data=lambda w: {"person": "V-2"},
+                format="json",
             ),
         },
         grow=_grow_support_files,
@@ -845,14 +919,16 @@ ENDPOINTS: dict[str, Endpoint] = {
     "support-api:support-file-detail": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
-        methods={"get": Call(member=by_role(SUPPORT_READ, 200, 403))},
+        methods={"get": Call(member=by_action(Action.SUPPORT_READ, 200, 403))},
     ),
     "support-api:support-file-set-status": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 200, 403), data=lambda w: {"status": "active"}, format="json"
+                member=by_action(Action.SUPPORT_WRITE, 200, 403),
+                data=lambda w: {"status": "active"},
+                format="json",
             )
         },
     ),
@@ -861,7 +937,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=_nowhere(pk=NO_ID),
         methods={
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 200, 403),
+                member=by_action(Action.SUPPORT_WRITE, 200, 403),
                 data=lambda w: {"assigned_worker": None},
                 format="json",
             )
@@ -871,23 +947,25 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
-            "get": Call(member=by_role(SUPPORT_WRITE, 200, 403)),
+            "get": Call(member=by_action(Action.SUPPORT_NOTES, 200, 403)),
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 201, 403), data=lambda w: {"text": "called back"}, format="json"
+                member=by_action(Action.SUPPORT_NOTES, 201, 403),
+                data=lambda w: {"text": "called back"},
+                format="json",
             ),
         },
     ),
     "support-api:support-file-items": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
-        methods={"get": Call(member=by_role(SUPPORT_READ, 200, 403))},
+        methods={"get": Call(member=by_action(Action.SUPPORT_READ, 200, 403))},
     ),
     "support-api:support-file-hash-export": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 200, 403),
+                member=by_action(Action.SUPPORT_WRITE, 200, 403),
                 data=lambda w: {"recipient": "StopNCII"},
                 format="json",
             )
@@ -896,15 +974,17 @@ ENDPOINTS: dict[str, Endpoint] = {
     "support-api:support-file-hash-exports": Endpoint(
         kwargs=_in_case(pk=lambda w: w.support_file.pk),
         missing=_nowhere(pk=NO_ID),
-        methods={"get": Call(member=by_role(SUPPORT_READ, 200, 403))},
+        methods={"get": Call(member=by_action(Action.SUPPORT_READ, 200, 403))},
     ),
     "support-api:support-consent-list": Endpoint(
         kwargs=_in_case(support_file_pk=lambda w: w.support_file.pk),
         missing=_nowhere(support_file_pk=NO_ID),
         methods={
-            "get": Call(member=by_role(SUPPORT_READ, 200, 403)),
+            "get": Call(member=by_action(Action.SUPPORT_READ, 200, 403)),
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 201, 403), data=lambda w: {"kind": "contact"}, format="json"
+                member=by_action(Action.SUPPORT_WRITE, 201, 403),
+                data=lambda w: {"kind": "contact"},
+                format="json",
             ),
         },
         grow=_grow_consents,
@@ -912,15 +992,17 @@ ENDPOINTS: dict[str, Endpoint] = {
     "support-api:support-consent-withdraw": Endpoint(
         kwargs=_in_case(support_file_pk=lambda w: w.support_file.pk, pk=lambda w: w.consent.pk),
         missing=_nowhere(support_file_pk=NO_ID, pk=NO_ID + 1),
-        methods={"post": Call(member=by_role(SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")},
+        methods={
+            "post": Call(member=by_action(Action.SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")
+        },
     ),
     "support-api:takedown-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
-            "get": Call(member=by_role(SUPPORT_READ, 200, 403)),
+            "get": Call(member=by_action(Action.SUPPORT_READ, 200, 403)),
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 201, 403),
+                member=by_action(Action.SUPPORT_WRITE, 201, 403),
                 data=lambda w: {
                     "support_file": w.support_file.pk,
                     "addressee": "kcsc",
@@ -937,9 +1019,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=_in_case(pk=lambda w: w.draft.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
-            "get": Call(member=by_role(SUPPORT_READ, 200, 403)),
+            "get": Call(member=by_action(Action.SUPPORT_READ, 200, 403)),
             "patch": Call(
-                member=by_role(SUPPORT_WRITE, 200, 403), data=lambda w: {"description": "x"}, format="json"
+                member=by_action(Action.SUPPORT_WRITE, 200, 403),
+                data=lambda w: {"description": "x"},
+                format="json",
             ),
         },
     ),
@@ -948,7 +1032,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=_nowhere(pk=NO_ID),
         methods={
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 200, 403),
+                member=by_action(Action.SUPPORT_WRITE, 200, 403),
                 data=lambda w: {"reference_number": "R-1"},
                 format="json",
             )
@@ -957,19 +1041,23 @@ ENDPOINTS: dict[str, Endpoint] = {
     "support-api:takedown-acknowledge": Endpoint(
         kwargs=_in_case(pk=lambda w: w.sent.pk),
         missing=_nowhere(pk=NO_ID),
-        methods={"post": Call(member=by_role(SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")},
+        methods={
+            "post": Call(member=by_action(Action.SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")
+        },
     ),
     "support-api:takedown-removed": Endpoint(
         kwargs=_in_case(pk=lambda w: w.sent.pk),
         missing=_nowhere(pk=NO_ID),
-        methods={"post": Call(member=by_role(SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")},
+        methods={
+            "post": Call(member=by_action(Action.SUPPORT_WRITE, 200, 403), data=lambda w: {}, format="json")
+        },
     ),
     "support-api:takedown-refuse": Endpoint(
         kwargs=_in_case(pk=lambda w: w.sent.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 200, 403),
+                member=by_action(Action.SUPPORT_WRITE, 200, 403),
                 data=lambda w: {"reason": "not illegal"},
                 format="json",
             )
@@ -979,16 +1067,18 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=_in_case(pk=lambda w: w.removed.pk),
         missing=_nowhere(pk=NO_ID),
         methods={
-            "get": Call(member=by_role(SUPPORT_READ, 200, 403)),
+            "get": Call(member=by_action(Action.SUPPORT_READ, 200, 403)),
             "post": Call(
-                member=by_role(SUPPORT_WRITE, 201, 403),
+                member=by_action(Action.SUPPORT_WRITE, 201, 403),
                 data=lambda w: {"url": "https://t.me/another_room/3"},
                 format="json",
             ),
         },
     ),
     "support-api:takedown-overdue": Endpoint(
-        kwargs=CASE_KW, missing=CASE_MISSING, methods={"get": Call(member=by_role(SUPPORT_READ, 200, 403))}
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={"get": Call(member=by_action(Action.SUPPORT_READ, 200, 403))},
     ),
     # Across the caller's cases where they are support worker or lead: everyone gets their own (maybe none).
     "support-api:takedown-all-overdue": Endpoint(methods={"get": Call(member=200, outsider=200)}),
@@ -998,7 +1088,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=CASE_MISSING,
         methods={
             "post": Call(
-                member=by_role(INTERCHANGE, 200, 403), data=lambda w: {"recipient": "matrix"}, format="json"
+                member=by_action(Action.INTERCHANGE_EXPORT, 200, 403),
+                data=lambda w: {"recipient": "matrix"},
+                format="json",
             )
         },
     ),
@@ -1007,11 +1099,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=CASE_MISSING,
         methods={
             "post": Call(
-                member=by_role(INTERCHANGE, 200, 403), data=lambda w: {"recipient": "matrix"}, format="json"
+                member=by_action(Action.INTERCHANGE_EXPORT, 200, 403),
+                data=lambda w: {"recipient": "matrix"},
+                format="json",
             )
         },
     ),
-    # --- detection: detectors, runs, findings, jobs, progress (reads by membership, reviews by CONTENT) ---
+    # --- detection: detectors, runs, findings, jobs, progress (reads by membership; reviews: finding_review)
     # --- accounts: API tokens (everyone's own; an administrator's, anyone's) ---
     "accounts-api:token-list": Endpoint(
         methods={
@@ -1051,14 +1145,22 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=lambda w: {"pk": w.annotation.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={
-            "post": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404}, data=_reason, format="json")
+            "post": Call(
+                member={**by_action(Action.FINDING_REVIEW, 200, 403), PROSECUTOR: 404},
+                data=_reason,
+                format="json",
+            )
         },
     ),
     "detection-api:annotation-reject": Endpoint(
         kwargs=lambda w: {"pk": w.annotation.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={
-            "post": Call(member={**by_role(CONTENT, 200, 403), PROSECUTOR: 404}, data=_reason, format="json")
+            "post": Call(
+                member={**by_action(Action.FINDING_REVIEW, 200, 403), PROSECUTOR: 404},
+                data=_reason,
+                format="json",
+            )
         },
     ),
     "detection-api:job-list": Endpoint(
@@ -1066,7 +1168,7 @@ ENDPOINTS: dict[str, Endpoint] = {
             "get": Call(member=200, outsider=200),
             # A re-scan of the target case: the case is named in the body (echoed in its 404 as in the URL's).
             "post": Call(
-                member=by_role(CONTENT, 201, 403),
+                member=by_action(Action.DETECTION_RUN, 201, 403),
                 data=lambda w: {"case": w.target.number, "detector": "pdq"},
                 missing_data=lambda w: {"case": NOWHERE, "detector": "pdq"},
                 format="json",
@@ -1080,7 +1182,11 @@ ENDPOINTS: dict[str, Endpoint] = {
     # --- hash banks (administrators manage; investigators on any team read the names) and matches -------
     "detection-banks-api:hash-bank-list": Endpoint(
         methods={
-            "get": Call(member=by_role(CONTENT, 200, 403), outsider=by_role(CONTENT, 200, 403), admin=200),
+            "get": Call(
+                member=by_action(Action.BANK_MATCHES_SEE, 200, 403),
+                outsider=by_action(Action.BANK_MATCHES_SEE, 200, 403),
+                admin=200,
+            ),
             "post": Call(
                 member=403,
                 outsider=403,
@@ -1095,7 +1201,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=lambda w: {"pk": w.bank.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={
-            "get": Call(member=by_role(CONTENT, 200, 403), outsider=by_role(CONTENT, 200, 403), admin=200)
+            "get": Call(
+                member=by_action(Action.BANK_MATCHES_SEE, 200, 403),
+                outsider=by_action(Action.BANK_MATCHES_SEE, 200, 403),
+                admin=200,
+            )
         },
     ),
     # The target's victim bank: its case's lead adds to it, as do administrators; nobody else reads it.
@@ -1103,9 +1213,9 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=lambda w: {"pk": w.bank.pk},
         missing=lambda w: {"pk": NO_ID},
         methods={
-            "get": Call(member=by_role(LEADS, 200, 403), outsider=403, admin=200),
+            "get": Call(member=by_action(Action.VICTIM_BANK_CHANGE, 200, 403), outsider=403, admin=200),
             "post": Call(
-                member=by_role(LEADS, 201, 403),
+                member=by_action(Action.VICTIM_BANK_CHANGE, 201, 403),
                 outsider=403,
                 admin=201,
                 data=lambda w: {"md5": "d41d8cd98f00b204e9800998ecf8427e"},
@@ -1135,7 +1245,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={
             "get": Call(member=200),
             "post": Call(
-                member=by_role(AUTHORS, 201, 403),
+                member=by_action(Action.EXHIBIT_DRAFT, 201, 403),
                 data=lambda w: {"items": [w.item.pk], "description": "matrix"},
                 format="json",
             ),
@@ -1149,7 +1259,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={
             "get": Call(member=by_role({PROSECUTOR}, 404, 200)),
             "patch": Call(
-                member={**by_role(AUTHORS, 200, 403), PROSECUTOR: 404},
+                member={**by_action(Action.EXHIBIT_DRAFT, 200, 403), PROSECUTOR: 404},
                 data=lambda w: {"description": "changed"},
                 format="json",
             ),
@@ -1158,7 +1268,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "exhibits-api:case-exhibit-request-approval": Endpoint(
         kwargs=_in_case(exhibit=lambda w: "E-002"),
         missing=_nowhere(exhibit="E-002"),
-        methods={"post": Call(member={**by_role(AUTHORS, 200, 403), PROSECUTOR: 404})},
+        methods={"post": Call(member={**by_action(Action.EXHIBIT_DRAFT, 200, 403), PROSECUTOR: 404})},
     ),
     # Only a supervisor approves, and no caller here holds the supervisor role.
     "exhibits-api:case-exhibit-approve": Endpoint(
@@ -1169,22 +1279,22 @@ ENDPOINTS: dict[str, Endpoint] = {
     "exhibits-api:case-exhibit-share": Endpoint(
         kwargs=_in_case(exhibit=lambda w: "E-003"),
         missing=_nowhere(exhibit="E-003"),
-        methods={"post": Call(member={**by_role(LEADS, 200, 403), PROSECUTOR: 404})},
+        methods={"post": Call(member={**by_action(Action.EXHIBIT_SHARE, 200, 403), PROSECUTOR: 404})},
     ),
     # E-001, shared: the prosecutor sees it but may not withdraw it.
     "exhibits-api:case-exhibit-withdraw": Endpoint(
         kwargs=_in_case(exhibit=lambda w: "E-001"),
         missing=_nowhere(exhibit="E-001"),
-        methods={"post": Call(member=by_role(LEADS, 200, 403), data=_reason, format="json")},
+        methods={"post": Call(member=by_action(Action.EXHIBIT_SHARE, 200, 403), data=_reason, format="json")},
     ),
     "exhibits-api:case-report-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
-            "get": Call(member=by_role(REPORT_READ, 200, 403)),
-            # 202 runs the report job (helper "sign"'s exhibits.reports.services, merged at integration).
+            "get": Call(member=by_action(Action.REPORT_READ, 200, 403)),
+            # 202: the report job is queued (exhibits.reports.services).
             "post": Call(
-                member=by_role(AUTHORS, 202, 403),
+                member=by_action(Action.REPORT_REQUEST, 202, 403),
                 data=lambda w: {"exhibits": ["E-001"], "language": "en"},
                 format="json",
             ),
@@ -1195,10 +1305,10 @@ ENDPOINTS: dict[str, Endpoint] = {
         kwargs=CASE_KW,
         missing=CASE_MISSING,
         methods={
-            "get": Call(member=by_role(REPORT_READ, 200, 403)),
-            # 202 runs the export job (helper "bundle"'s exhibits.bundles, merged at integration).
+            "get": Call(member=by_action(Action.REPORT_READ, 200, 403)),
+            # 202: the export job is queued (exhibits.bundles).
             "post": Call(
-                member=by_role(AUTHORS, 202, 403),  # access.policy: bundle_export is lead and investigator
+                member=by_action(Action.BUNDLE_EXPORT, 202, 403),
                 data=lambda w: {
                     "exhibits": ["E-001"],
                     "recipient": "matrix prosecutor",
@@ -1212,24 +1322,24 @@ ENDPOINTS: dict[str, Endpoint] = {
     "exhibits-api:report-detail": Endpoint(
         kwargs=lambda w: {"pk": w.report.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"get": Call(member=by_role(REPORT_READ, 200, 404))},
+        methods={"get": Call(member=by_action(Action.REPORT_READ, 200, 404))},
     ),
     # The report is still queued: those who may download it are told to wait (400); the auditor and the
     # analyst never may (access.policy: report_download, bundle_download).
     "exhibits-api:report-download": Endpoint(
         kwargs=lambda w: {"pk": w.report.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"get": Call(member={**by_role(DOWNLOADERS, 400, 404), "auditor": 403, "analyst": 403})},
+        methods={"get": Call(member=download(Action.REPORT_DOWNLOAD, yes=400))},
     ),
     "exhibits-api:bundle-detail": Endpoint(
         kwargs=lambda w: {"pk": w.bundle.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"get": Call(member=by_role(REPORT_READ, 200, 404))},
+        methods={"get": Call(member=by_action(Action.REPORT_READ, 200, 404))},
     ),
     "exhibits-api:bundle-download": Endpoint(
         kwargs=lambda w: {"pk": w.bundle.pk},
         missing=lambda w: {"pk": NO_ID},
-        methods={"get": Call(member={**by_role(DOWNLOADERS, 400, 404), "auditor": 403, "analyst": 403})},
+        methods={"get": Call(member=download(Action.BUNDLE_DOWNLOAD, yes=400))},
     ),
 }
 
@@ -1332,8 +1442,7 @@ def response_text(response: Any) -> str:
 @pytest.mark.parametrize(
     ("name", "method", "caller", "role"), CASES, ids=[" ".join(c).strip() for c in CASES]
 )
-def test_access_matrix(name: str, method: str, caller: str, role: str) -> None:
-    world = build_world()
+def test_access_matrix(world: World, name: str, method: str, caller: str, role: str) -> None:
     endpoint, call = ENDPOINTS[name], ENDPOINTS[name].methods[method]
     client = client_for(world, caller, role)
     events_before = CustodyEvent.objects.count()
@@ -1399,8 +1508,7 @@ LIST_ENDPOINTS = sorted(name for name, (_, _, is_list) in PATTERNS.items() if is
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", LIST_ENDPOINTS)
-def test_list_query_count_is_constant_in_rows(name: str) -> None:
-    world = build_world()
+def test_list_query_count_is_constant_in_rows(world: World, name: str) -> None:
     endpoint = ENDPOINTS[name]
     lead = UserFactory(username="counting.lead")
     CaseMemberFactory(case=world.target, user=lead, role=CaseMemberRole.LEAD)
@@ -1438,10 +1546,11 @@ SHARED_ITEM_CALLS = [
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "query"), SHARED_ITEM_CALLS, ids=[f"{n} {q}" for n, q in SHARED_ITEM_CALLS])
-def test_a_prosecutor_member_sees_the_shared_exhibits_item(name: str, query: dict[str, str]) -> None:
+def test_a_prosecutor_member_sees_the_shared_exhibits_item(
+    world: World, name: str, query: dict[str, str]
+) -> None:
     """The one item of the target in a shared exhibit (E-001) reaches its prosecutor, each look on record;
     ``item`` (in a draft) is "not found" to them in ENDPOINTS, word for word as an item of another case."""
-    world = build_world()
     client = client_for(world, "member", PROSECUTOR)
     prosecutor = world.target.members.get(role=PROSECUTOR).user
     looks = [CustodyAction.VIEWED, CustodyAction.PREVIEW_SERVED]
