@@ -11,7 +11,7 @@ HASHES_EXPORTED), so a change and its record commit or roll back together.
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -528,6 +528,35 @@ def _reference_change(takedown: TakedownRequest, reference_number: str) -> dict[
     return change
 
 
+def _takedown_step(
+    *,
+    takedown: TakedownRequest,
+    actor: User,
+    allowed: Collection[str],
+    step: str,
+    change: str,
+    reference_number: str,
+    apply: Callable[[TakedownRequest], dict[str, Any]],
+) -> TakedownRequest:
+    """One step of a sent request's life: lock, check the state, ``apply`` the step's fields, log the step.
+
+    ``apply`` sets the step's fields on the locked row and returns what the ledger records of them.
+    """
+    with transaction.atomic():
+        locked = _locked_takedown(takedown)
+        _require_status(locked, allowed, step)
+        recorded = apply(locked)
+        extra = _reference_change(locked, reference_number)
+        locked.save()
+        _log(
+            case_id=locked.support_file.person.case_id,
+            action=CustodyAction.TAKEDOWN_CHANGED,
+            actor=actor,
+            details=_takedown_details(locked, change, **recorded, **extra),
+        )
+    return locked
+
+
 def takedown_send(
     *,
     takedown: TakedownRequest,
@@ -537,31 +566,29 @@ def takedown_send(
     addressee_contact: str = "",
 ) -> TakedownRequest:
     """Record that a draft was sent to its addressee (when, under which reference)."""
-    with transaction.atomic():
-        locked = _locked_takedown(takedown)
-        _require_status(locked, {TakedownStatus.DRAFT}, "sent")
+
+    def apply(locked: TakedownRequest) -> dict[str, Any]:
         locked.sent_at = _moment(sent_at, field_name="sent_at")
         locked.sent_by = actor
         locked.status = TakedownStatus.SENT
         if addressee_contact.strip():
             locked.addressee_contact = addressee_contact.strip()
-        extra = _reference_change(locked, reference_number)
-        locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(
-                locked,
-                "sent",
-                sent_at=utc_iso(locked.sent_at),
-                addressee=locked.addressee,
-                addressee_contact=locked.addressee_contact,
-                target_url=locked.target_url,
-                **extra,
-            ),
-        )
-    return locked
+        return {
+            "sent_at": utc_iso(locked.sent_at),
+            "addressee": locked.addressee,
+            "addressee_contact": locked.addressee_contact,
+            "target_url": locked.target_url,
+        }
+
+    return _takedown_step(
+        takedown=takedown,
+        actor=actor,
+        allowed={TakedownStatus.DRAFT},
+        step="sent",
+        change="sent",
+        reference_number=reference_number,
+        apply=apply,
+    )
 
 
 def takedown_acknowledge(
@@ -572,50 +599,55 @@ def takedown_acknowledge(
     reference_number: str = "",
 ) -> TakedownRequest:
     """Record the addressee's acknowledgement (often with their ticket or receipt number)."""
-    with transaction.atomic():
-        locked = _locked_takedown(takedown)
-        _require_status(locked, {TakedownStatus.SENT}, "acknowledged")
+
+    def apply(locked: TakedownRequest) -> dict[str, Any]:
         locked.acknowledged_at = _moment(
             acknowledged_at, field_name="acknowledged_at", not_before=[(locked.sent_at, "it was sent")]
         )
         locked.acknowledged_by = actor
         locked.status = TakedownStatus.ACKNOWLEDGED
-        extra = _reference_change(locked, reference_number)
-        locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(
-                locked, "acknowledged", acknowledged_at=utc_iso(locked.acknowledged_at), **extra
-            ),
-        )
-    return locked
+        return {"acknowledged_at": utc_iso(locked.acknowledged_at)}
+
+    return _takedown_step(
+        takedown=takedown,
+        actor=actor,
+        allowed={TakedownStatus.SENT},
+        step="acknowledged",
+        change="acknowledged",
+        reference_number=reference_number,
+        apply=apply,
+    )
+
+
+def _after_sent_or_acknowledged(locked: TakedownRequest, given: datetime | None, field_name: str) -> datetime:
+    """The moment of a removal or refusal: given or now, never before the request was sent or acknowledged."""
+    return _moment(
+        given,
+        field_name=field_name,
+        not_before=[(locked.sent_at, "it was sent"), (locked.acknowledged_at, "it was acknowledged")],
+    )
 
 
 def takedown_mark_removed(
     *, takedown: TakedownRequest, actor: User, removed_at: datetime | None = None, reference_number: str = ""
 ) -> TakedownRequest:
     """Record that the target was taken down (seen gone, or confirmed by the addressee)."""
-    with transaction.atomic():
-        locked = _locked_takedown(takedown)
-        _require_status(locked, {TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED}, "marked removed")
-        locked.removed_at = _moment(
-            removed_at,
-            field_name="removed_at",
-            not_before=[(locked.sent_at, "it was sent"), (locked.acknowledged_at, "it was acknowledged")],
-        )
+
+    def apply(locked: TakedownRequest) -> dict[str, Any]:
+        locked.removed_at = _after_sent_or_acknowledged(locked, removed_at, "removed_at")
         locked.removed_recorded_by = actor
         locked.status = TakedownStatus.REMOVED
-        extra = _reference_change(locked, reference_number)
-        locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(locked, "removed", removed_at=utc_iso(locked.removed_at), **extra),
-        )
-    return locked
+        return {"removed_at": utc_iso(locked.removed_at)}
+
+    return _takedown_step(
+        takedown=takedown,
+        actor=actor,
+        allowed={TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED},
+        step="marked removed",
+        change="removed",
+        reference_number=reference_number,
+        apply=apply,
+    )
 
 
 def takedown_refuse(
@@ -629,32 +661,23 @@ def takedown_refuse(
     """Record that the addressee refused, with the reason they gave."""
     if not reason.strip():
         raise RejectedInput("a refusal needs the reason the addressee gave", details={"reason": ["required"]})
-    with transaction.atomic():
-        locked = _locked_takedown(takedown)
-        _require_status(locked, {TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED}, "refused")
-        locked.refused_at = _moment(
-            refused_at,
-            field_name="refused_at",
-            not_before=[(locked.sent_at, "it was sent"), (locked.acknowledged_at, "it was acknowledged")],
-        )
+
+    def apply(locked: TakedownRequest) -> dict[str, Any]:
+        locked.refused_at = _after_sent_or_acknowledged(locked, refused_at, "refused_at")
         locked.refused_recorded_by = actor
         locked.refusal_reason = reason.strip()
         locked.status = TakedownStatus.REFUSED
-        extra = _reference_change(locked, reference_number)
-        locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(
-                locked,
-                "refused",
-                refused_at=utc_iso(locked.refused_at),
-                reason=locked.refusal_reason,
-                **extra,
-            ),
-        )
-    return locked
+        return {"refused_at": utc_iso(locked.refused_at), "reason": locked.refusal_reason}
+
+    return _takedown_step(
+        takedown=takedown,
+        actor=actor,
+        allowed={TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED},
+        step="refused",
+        change="refused",
+        reference_number=reference_number,
+        apply=apply,
+    )
 
 
 @dataclass(frozen=True)
