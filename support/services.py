@@ -528,20 +528,27 @@ def _reference_change(takedown: TakedownRequest, reference_number: str) -> dict[
     return change
 
 
+# each step after the draft: the states it may start from, and how a refusal message names it
+_TAKEDOWN_STEPS: dict[str, tuple[Collection[str], str]] = {
+    "sent": ({TakedownStatus.DRAFT}, "sent"),
+    "acknowledged": ({TakedownStatus.SENT}, "acknowledged"),
+    "removed": ({TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED}, "marked removed"),
+    "refused": ({TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED}, "refused"),
+}
+
+
 def _takedown_step(
-    *,
     takedown: TakedownRequest,
     actor: User,
-    allowed: Collection[str],
-    step: str,
     change: str,
     reference_number: str,
     apply: Callable[[TakedownRequest], dict[str, Any]],
 ) -> TakedownRequest:
-    """One step of a sent request's life: lock, check the state, ``apply`` the step's fields, log the step.
+    """One step of a request's life: lock, check the state, ``apply`` the step's fields, log the step.
 
     ``apply`` sets the step's fields on the locked row and returns what the ledger records of them.
     """
+    allowed, step = _TAKEDOWN_STEPS[change]
     with transaction.atomic():
         locked = _locked_takedown(takedown)
         _require_status(locked, allowed, step)
@@ -580,15 +587,7 @@ def takedown_send(
             "target_url": locked.target_url,
         }
 
-    return _takedown_step(
-        takedown=takedown,
-        actor=actor,
-        allowed={TakedownStatus.DRAFT},
-        step="sent",
-        change="sent",
-        reference_number=reference_number,
-        apply=apply,
-    )
+    return _takedown_step(takedown, actor, "sent", reference_number, apply)
 
 
 def takedown_acknowledge(
@@ -608,15 +607,7 @@ def takedown_acknowledge(
         locked.status = TakedownStatus.ACKNOWLEDGED
         return {"acknowledged_at": utc_iso(locked.acknowledged_at)}
 
-    return _takedown_step(
-        takedown=takedown,
-        actor=actor,
-        allowed={TakedownStatus.SENT},
-        step="acknowledged",
-        change="acknowledged",
-        reference_number=reference_number,
-        apply=apply,
-    )
+    return _takedown_step(takedown, actor, "acknowledged", reference_number, apply)
 
 
 def _after_sent_or_acknowledged(locked: TakedownRequest, given: datetime | None, field_name: str) -> datetime:
@@ -639,15 +630,7 @@ def takedown_mark_removed(
         locked.status = TakedownStatus.REMOVED
         return {"removed_at": utc_iso(locked.removed_at)}
 
-    return _takedown_step(
-        takedown=takedown,
-        actor=actor,
-        allowed={TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED},
-        step="marked removed",
-        change="removed",
-        reference_number=reference_number,
-        apply=apply,
-    )
+    return _takedown_step(takedown, actor, "removed", reference_number, apply)
 
 
 def takedown_refuse(
@@ -669,15 +652,7 @@ def takedown_refuse(
         locked.status = TakedownStatus.REFUSED
         return {"refused_at": utc_iso(locked.refused_at), "reason": locked.refusal_reason}
 
-    return _takedown_step(
-        takedown=takedown,
-        actor=actor,
-        allowed={TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED},
-        step="refused",
-        change="refused",
-        reference_number=reference_number,
-        apply=apply,
-    )
+    return _takedown_step(takedown, actor, "refused", reference_number, apply)
 
 
 @dataclass(frozen=True)
