@@ -51,13 +51,12 @@ from evidence.api.views import (
     MEDIA_DENIED,
     REASON_PARAMETER,
     AnyMediaRenderer,
-    no_store,
     query_flag,
 )
 from evidence.models import Acquisition
 from evidence.selectors import evidence_get_for
 from haetae.errors import AccessDenied, NotFound
-from haetae.toolkit import ErrorSerializer
+from haetae.toolkit import ErrorSerializer, no_store
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found among your cases.")
 

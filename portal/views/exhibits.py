@@ -8,12 +8,12 @@ imported inside the views that use them, so the portal's other pages never load 
 encryption stack. Buttons appear only to whom the service would allow; the service still decides.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -34,7 +34,7 @@ from exhibits.models import Exhibit, ExhibitItem, ExportBundle, Report
 from exhibits.reports.services import report_open, report_queue
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
-from haetae.toolkit import prepend_first, request_actor
+from haetae.toolkit import request_actor, streamed_file
 from portal.forms_exhibits import (
     ApproveForm,
     BundleForm,
@@ -444,21 +444,6 @@ def report_detail(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     return render(request, "portal/exhibits/report.html", context)
 
 
-def _download(
-    chunks: Iterator[bytes], *, filename: str, mime: str, sha256: str, size: int | None
-) -> HttpResponseBase:
-    # The first chunk is read here, so a refusal or a damaged object is an error page rather than a cut file.
-    first = next(chunks, b"")
-    response = StreamingHttpResponse(prepend_first(first, chunks), content_type=mime)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Haetae-SHA256"] = sha256
-    if size is not None:
-        response["Content-Length"] = str(size)
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @require_GET
 @verified_login_required
 @shows_errors
@@ -469,10 +454,10 @@ def report_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
     exhibit_selectors.download_allowed(row=report, kind="report")
 
     chunks = report_open(report=report, actor=request_actor(request), purpose=request.GET.get("purpose", ""))
-    return _download(
+    return streamed_file(
         iter(chunks),
         filename=f"{report.report_id}-v{report.version}.pdf",
-        mime="application/pdf",
+        content_type="application/pdf",
         sha256=report.sha256,
         size=report.size,
     )
@@ -564,10 +549,10 @@ def bundle_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
     exhibit_selectors.download_allowed(row=bundle, kind="export bundle")
 
     chunks = bundle_open(bundle=bundle, actor=request_actor(request))
-    return _download(
+    return streamed_file(
         iter(chunks),
         filename=f"{case.number}-bundle-{bundle.pk}.zip",
-        mime="application/zip",
+        content_type="application/zip",
         sha256=bundle.sha256,
         size=bundle.size,
     )
