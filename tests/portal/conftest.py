@@ -115,7 +115,7 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-# --- pcore: compiled catalogues for pages rendered in Korean and English ---
+# --- compiled catalogues for pages rendered in Korean and English ---
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 
