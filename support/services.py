@@ -112,24 +112,26 @@ def _locked_takedown(takedown: TakedownRequest) -> TakedownRequest:
     )
 
 
-def _support_details(support_file: SupportFile, change: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "support_file": support_file.pk,
-        "person": support_file.person.pseudonym,
-        "change": change,
-        **extra,
-    }
+def _support_logged(
+    support_file: SupportFile, change: str, *, case_id: int, actor: User, **extra: Any
+) -> None:
+    """A SUPPORT_CHANGED event: which file, whose (by pseudonym), what changed."""
+    details = {"support_file": support_file.pk, "person": support_file.person.pseudonym, "change": change}
+    _log(case_id=case_id, action=CustodyAction.SUPPORT_CHANGED, actor=actor, details={**details, **extra})
 
 
-def _takedown_details(takedown: TakedownRequest, change: str, **extra: Any) -> dict[str, Any]:
-    return {
+def _takedown_logged(
+    takedown: TakedownRequest, change: str, *, case_id: int, actor: User, **extra: Any
+) -> None:
+    """A TAKEDOWN_CHANGED event: which request, of which file and whose, what changed, its status now."""
+    details = {
         "takedown": takedown.pk,
         "support_file": takedown.support_file_id,
         "person": takedown.support_file.person.pseudonym,
         "change": change,
         "status": takedown.status,
-        **extra,
     }
+    _log(case_id=case_id, action=CustodyAction.TAKEDOWN_CHANGED, actor=actor, details={**details, **extra})
 
 
 def _text_sha256(text: str | None) -> str:
@@ -178,16 +180,13 @@ def support_file_open(
                 opened_by=actor,
                 status_changed_by=actor,
             )
-            _log(
+            _support_logged(
+                support_file,
+                "opened",
+                status=support_file.status,
+                assigned_worker=assigned_worker.get_username() if assigned_worker else "",
                 case_id=case.pk,
-                action=CustodyAction.SUPPORT_CHANGED,
                 actor=actor,
-                details=_support_details(
-                    support_file,
-                    "opened",
-                    status=support_file.status,
-                    assigned_worker=assigned_worker.get_username() if assigned_worker else "",
-                ),
             )
     except IntegrityError:
         message = f"{person.pseudonym} already has a support file: open it instead"
@@ -228,11 +227,12 @@ def support_file_set_status(
         locked.status_changed_at = timezone.now()
         locked.status_changed_by = actor
         locked.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-        _log(
+        _support_logged(
+            locked,
+            "status",
+            **{"from": before, "to": status, "reason": reason},
             case_id=locked.person.case_id,
-            action=CustodyAction.SUPPORT_CHANGED,
             actor=actor,
-            details=_support_details(locked, "status", **{"from": before, "to": status, "reason": reason}),
         )
     return locked
 
@@ -247,18 +247,15 @@ def support_file_assign(*, support_file: SupportFile, worker: User | None, actor
         before = locked.assigned_worker
         locked.assigned_worker = worker
         locked.save(update_fields=["assigned_worker"])
-        _log(
+        _support_logged(
+            locked,
+            "assigned_worker",
+            **{
+                "from": before.get_username() if before else "",
+                "to": worker.get_username() if worker else "",
+            },
             case_id=case.pk,
-            action=CustodyAction.SUPPORT_CHANGED,
             actor=actor,
-            details=_support_details(
-                locked,
-                "assigned_worker",
-                **{
-                    "from": before.get_username() if before else "",
-                    "to": worker.get_username() if worker else "",
-                },
-            ),
         )
     return locked
 
@@ -288,19 +285,16 @@ def consent_give(
                 given_recorded_by=actor,
                 how=how,
             )
-            _log(
+            _support_logged(
+                locked,
+                "consent_given",
+                consent=consent.pk,
+                kind=kind,
+                given_by=given_by,
+                given_at=utc_iso(given_at),
+                how=how,
                 case_id=locked.person.case_id,
-                action=CustodyAction.SUPPORT_CHANGED,
                 actor=actor,
-                details=_support_details(
-                    locked,
-                    "consent_given",
-                    consent=consent.pk,
-                    kind=kind,
-                    given_by=given_by,
-                    given_at=utc_iso(given_at),
-                    how=how,
-                ),
             )
     except IntegrityError:
         message = (
@@ -337,18 +331,15 @@ def consent_withdraw(
         locked.save(
             update_fields=["withdrawn_at", "withdrawn_recorded_by", "withdrawn_recorded_at", "withdrawn_how"]
         )
-        _log(
+        _support_logged(
+            locked.support_file,
+            "consent_withdrawn",
+            consent=locked.pk,
+            kind=locked.kind,
+            withdrawn_at=utc_iso(locked.withdrawn_at),
+            how=how,
             case_id=locked.support_file.person.case_id,
-            action=CustodyAction.SUPPORT_CHANGED,
             actor=actor,
-            details=_support_details(
-                locked.support_file,
-                "consent_withdrawn",
-                consent=locked.pk,
-                kind=locked.kind,
-                withdrawn_at=utc_iso(locked.withdrawn_at),
-                how=how,
-            ),
         )
     return locked
 
@@ -367,12 +358,7 @@ def note_add(*, case: Case, support_file: SupportFile, text: str, actor: User) -
         note = SupportNote.objects.create(
             support_file=support_file, sealed=sealed, key_id=key_id, written_by=actor
         )
-        _log(
-            case_id=case.pk,
-            action=CustodyAction.SUPPORT_CHANGED,
-            actor=actor,
-            details=_support_details(support_file, "note_added", note=note.pk),
-        )
+        _support_logged(support_file, "note_added", note=note.pk, case_id=case.pk, actor=actor)
     return NoteView(note=note, text=text)
 
 
@@ -430,21 +416,18 @@ def takedown_create(
             follows_up=follows_up,
         )
         takedown.items.set(items)
-        _log(
+        _takedown_logged(
+            takedown,
+            "drafted",
+            addressee=addressee,
+            platform=platform,
+            target_url=target_url,
+            channel_reference=channel_reference or "",
+            description_sha256=_text_sha256(description),
+            items=_item_refs(items),
+            follows_up_reappearance=follows_up.pk if follows_up else None,
             case_id=case.pk,
-            action=CustodyAction.TAKEDOWN_CHANGED,
             actor=actor,
-            details=_takedown_details(
-                takedown,
-                "drafted",
-                addressee=addressee,
-                platform=platform,
-                target_url=target_url,
-                channel_reference=channel_reference or "",
-                description_sha256=_text_sha256(description),
-                items=_item_refs(items),
-                follows_up_reappearance=follows_up.pk if follows_up else None,
-            ),
         )
     return takedown
 
@@ -501,12 +484,7 @@ def takedown_update_draft(
                 locked.items.set(items)
                 changed["items"] = {"from": before, "to": _item_refs(items)}
         if changed:
-            _log(
-                case_id=case.pk,
-                action=CustodyAction.TAKEDOWN_CHANGED,
-                actor=actor,
-                details=_takedown_details(locked, "draft_edited", changes=changed),
-            )
+            _takedown_logged(locked, "draft_edited", changes=changed, case_id=case.pk, actor=actor)
     return locked
 
 
@@ -555,11 +533,8 @@ def _takedown_step(
         recorded = apply(locked)
         extra = _reference_change(locked, reference_number)
         locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(locked, change, **recorded, **extra),
+        _takedown_logged(
+            locked, change, **recorded, **extra, case_id=locked.support_file.person.case_id, actor=actor
         )
     return locked
 
@@ -686,36 +661,30 @@ def takedown_record_reappearance(
         )
         support_file = _locked_support_file(locked.support_file)
         reopened = support_file.status == SupportStatus.CLOSED
-        _log(
+        _takedown_logged(
+            locked,
+            "reappeared",
+            reappearance=reappearance.pk,
+            seen_at=utc_iso(seen_at),
+            url=url,
             case_id=case.pk,
-            action=CustodyAction.TAKEDOWN_CHANGED,
             actor=actor,
-            details=_takedown_details(
-                locked,
-                "reappeared",
-                reappearance=reappearance.pk,
-                seen_at=utc_iso(seen_at),
-                url=url,
-            ),
         )
         if reopened:
             support_file.status = SupportStatus.MONITORING
             support_file.status_changed_at = timezone.now()
             support_file.status_changed_by = actor
             support_file.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-            _log(
+            _support_logged(
+                support_file,
+                "status",
+                **{
+                    "from": SupportStatus.CLOSED,
+                    "to": SupportStatus.MONITORING,
+                    "reason": f"takedown {locked.pk}: target seen again (reappearance {reappearance.pk})",
+                },
                 case_id=case.pk,
-                action=CustodyAction.SUPPORT_CHANGED,
                 actor=actor,
-                details=_support_details(
-                    support_file,
-                    "status",
-                    **{
-                        "from": SupportStatus.CLOSED,
-                        "to": SupportStatus.MONITORING,
-                        "reason": f"takedown {locked.pk}: target seen again (reappearance {reappearance.pk})",
-                    },
-                ),
             )
         follow_up = None
         if draft_follow_up:
