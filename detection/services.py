@@ -31,14 +31,7 @@ def detector_record(info: DetectorInfo) -> Detector:
     row, _ = Detector.objects.get_or_create(
         name=info.name,
         version=info.version,
-        defaults={
-            "media_types": sorted(info.media_types),
-            "parameters": info.parameters,
-            "model_sha256": info.model_sha256,
-            "model_card": info.model_card,
-            "licence": info.licence,
-            "validation": info.validation,
-        },
+        defaults=info.described(),
     )
     return row
 
