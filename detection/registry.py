@@ -47,6 +47,17 @@ class DetectorInfo:
     licence: str = ""
     validation: str = "not validated"  # known error rates, or "not validated"
 
+    def described(self) -> dict[str, Any]:
+        """What the detector's database row and the detector list record of this version, beyond its name."""
+        return {
+            "media_types": sorted(self.media_types),
+            "parameters": self.parameters,
+            "model_sha256": self.model_sha256,
+            "model_card": self.model_card,
+            "licence": self.licence,
+            "validation": self.validation,
+        }
+
 
 @dataclass
 class Finding:

@@ -150,12 +150,7 @@ def detectors_listed() -> tuple[list[dict[str, Any]], dict[str, str]]:
         listed[(name, info.version)] = {
             "name": name,
             "version": info.version,
-            "media_types": sorted(info.media_types),
-            "parameters": info.parameters,
-            "model_sha256": info.model_sha256,
-            "model_card": info.model_card,
-            "licence": info.licence,
-            "validation": info.validation,
+            **info.described(),
             "installed": True,
             "enabled": name not in disabled_names and (recorded is None or recorded.enabled),
         }

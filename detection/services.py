@@ -31,14 +31,7 @@ def detector_record(info: DetectorInfo) -> Detector:
     row, _ = Detector.objects.get_or_create(
         name=info.name,
         version=info.version,
-        defaults={
-            "media_types": sorted(info.media_types),
-            "parameters": info.parameters,
-            "model_sha256": info.model_sha256,
-            "model_card": info.model_card,
-            "licence": info.licence,
-            "validation": info.validation,
-        },
+        defaults=info.described(),
     )
     return row
 
@@ -123,23 +116,14 @@ def detection_run(
         after_store = getattr(detector, "after_store", None)
         if after_store is not None:
             after_store(run=locked, annotations=annotations)
-        custody_append(
-            case_id=item.case_id,
-            item_id=item.pk,
-            action=CustodyAction.ANALYSED,
+        _analysed_event(
+            run=locked,
+            item=item,
             actor=actor,
-            sha256_before=locked.input_sha256,
-            sha256_after=locked.input_sha256,
-            details={
-                "run": locked.pk,
-                "job": locked.job_id,
-                "detector": info.name,
-                "version": info.version,
-                "model_sha256": info.model_sha256,
-                "outcome": "done",
-                "findings": len(annotations),
-                "labels": sorted({a.label for a in annotations}),
-            },
+            detector=info,
+            outcome="done",
+            findings=len(annotations),
+            labels=sorted({a.label for a in annotations}),
         )
     return locked
 
@@ -181,9 +165,10 @@ def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> bool:
     )
 
 
-def _failed_event(*, run: DetectionRun, item: EvidenceItem, actor: User | None, message: str) -> None:
-    """The content was read even though the analysis failed: that read is on the item's custody chain."""
-    detector = run.detector
+def _analysed_event(
+    *, run: DetectionRun, item: EvidenceItem, actor: User | None, detector: Any, outcome: str, **result: Any
+) -> None:
+    """The ``analysed`` event: ``detector`` (its name, version, model) read the item's content for ``run``."""
     custody_append(
         case_id=item.case_id,
         item_id=item.pk,
@@ -197,9 +182,16 @@ def _failed_event(*, run: DetectionRun, item: EvidenceItem, actor: User | None, 
             "detector": detector.name,
             "version": detector.version,
             "model_sha256": detector.model_sha256,
-            "outcome": "failed",
-            "error": message[:500],
+            "outcome": outcome,
+            **result,
         },
+    )
+
+
+def _failed_event(*, run: DetectionRun, item: EvidenceItem, actor: User | None, message: str) -> None:
+    """The content was read even though the analysis failed: that read is on the item's custody chain."""
+    _analysed_event(
+        run=run, item=item, actor=actor, detector=run.detector, outcome="failed", error=message[:500]
     )
 
 

@@ -34,6 +34,18 @@ class HaetaeCommand(BaseCommand):
     def emit_json(self, payload: Any) -> None:
         self.stdout.write(json.dumps(payload, ensure_ascii=False, indent=None, default=str))
 
+    @staticmethod
+    def add_actor_and_json(
+        parser: Any, *, actor_help: str, required: bool = False, json_help: str = "print one JSON object"
+    ) -> None:
+        """The two options most commands share: who acts (recorded on the custody events) and JSON output."""
+        parser.add_argument("--actor", metavar="USERNAME", required=required, help=actor_help)
+        parser.add_argument("--json", action="store_true", help=json_help)
+
+    def actor_of(self, options: dict[str, Any]) -> User | None:
+        """The user named by ``--actor``, or None (the system) where the command lets it be left out."""
+        return self.get_actor(options["actor"]) if options["actor"] else None
+
     def get_actor(self, username: str) -> User:
         user_model = get_user_model()
         try:

@@ -13,7 +13,7 @@ from celery import current_app
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.db import models, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.serializers import BaseSerializer
@@ -44,6 +44,35 @@ def prepend_first(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
     if first:
         yield first
     yield from rest
+
+
+def no_store(response: HttpResponse | StreamingHttpResponse) -> None:
+    """Media and downloads are never cached and never content-sniffed."""
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+
+
+def streamed_file(
+    chunks: Iterator[bytes],
+    *,
+    content_type: str,
+    filename: str,
+    sha256: str | None,
+    size: int | None,
+    disposition: str = "attachment",
+) -> StreamingHttpResponse:
+    """A stored file streamed to its reader, its first chunk read before answering (see ``prepend_first``),
+    with its SHA-256 (where given) and length in the headers, never cached or sniffed. The caller's service
+    has already checked the reader and recorded the read."""
+    first = next(chunks, b"")
+    response = StreamingHttpResponse(prepend_first(first, chunks), content_type=content_type)
+    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    if sha256 is not None:
+        response["X-Haetae-SHA256"] = sha256
+    if size is not None:
+        response["Content-Length"] = str(size)
+    no_store(response)
+    return response
 
 
 def task_queue_on_commit(name: str, *args: Any, **kwargs: Any) -> None:

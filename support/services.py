@@ -11,7 +11,7 @@ HASHES_EXPORTED), so a change and its record commit or roll back together.
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -112,24 +112,26 @@ def _locked_takedown(takedown: TakedownRequest) -> TakedownRequest:
     )
 
 
-def _support_details(support_file: SupportFile, change: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "support_file": support_file.pk,
-        "person": support_file.person.pseudonym,
-        "change": change,
-        **extra,
-    }
+def _support_logged(
+    support_file: SupportFile, change: str, *, case_id: int, actor: User, **extra: Any
+) -> None:
+    """A SUPPORT_CHANGED event: which file, whose (by pseudonym), what changed."""
+    details = {"support_file": support_file.pk, "person": support_file.person.pseudonym, "change": change}
+    _log(case_id=case_id, action=CustodyAction.SUPPORT_CHANGED, actor=actor, details={**details, **extra})
 
 
-def _takedown_details(takedown: TakedownRequest, change: str, **extra: Any) -> dict[str, Any]:
-    return {
+def _takedown_logged(
+    takedown: TakedownRequest, change: str, *, case_id: int, actor: User, **extra: Any
+) -> None:
+    """A TAKEDOWN_CHANGED event: which request, of which file and whose, what changed, its status now."""
+    details = {
         "takedown": takedown.pk,
         "support_file": takedown.support_file_id,
         "person": takedown.support_file.person.pseudonym,
         "change": change,
         "status": takedown.status,
-        **extra,
     }
+    _log(case_id=case_id, action=CustodyAction.TAKEDOWN_CHANGED, actor=actor, details={**details, **extra})
 
 
 def _text_sha256(text: str | None) -> str:
@@ -178,16 +180,13 @@ def support_file_open(
                 opened_by=actor,
                 status_changed_by=actor,
             )
-            _log(
+            _support_logged(
+                support_file,
+                "opened",
+                status=support_file.status,
+                assigned_worker=assigned_worker.get_username() if assigned_worker else "",
                 case_id=case.pk,
-                action=CustodyAction.SUPPORT_CHANGED,
                 actor=actor,
-                details=_support_details(
-                    support_file,
-                    "opened",
-                    status=support_file.status,
-                    assigned_worker=assigned_worker.get_username() if assigned_worker else "",
-                ),
             )
     except IntegrityError:
         message = f"{person.pseudonym} already has a support file: open it instead"
@@ -228,11 +227,12 @@ def support_file_set_status(
         locked.status_changed_at = timezone.now()
         locked.status_changed_by = actor
         locked.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-        _log(
+        _support_logged(
+            locked,
+            "status",
+            **{"from": before, "to": status, "reason": reason},
             case_id=locked.person.case_id,
-            action=CustodyAction.SUPPORT_CHANGED,
             actor=actor,
-            details=_support_details(locked, "status", **{"from": before, "to": status, "reason": reason}),
         )
     return locked
 
@@ -247,18 +247,15 @@ def support_file_assign(*, support_file: SupportFile, worker: User | None, actor
         before = locked.assigned_worker
         locked.assigned_worker = worker
         locked.save(update_fields=["assigned_worker"])
-        _log(
+        _support_logged(
+            locked,
+            "assigned_worker",
+            **{
+                "from": before.get_username() if before else "",
+                "to": worker.get_username() if worker else "",
+            },
             case_id=case.pk,
-            action=CustodyAction.SUPPORT_CHANGED,
             actor=actor,
-            details=_support_details(
-                locked,
-                "assigned_worker",
-                **{
-                    "from": before.get_username() if before else "",
-                    "to": worker.get_username() if worker else "",
-                },
-            ),
         )
     return locked
 
@@ -288,19 +285,16 @@ def consent_give(
                 given_recorded_by=actor,
                 how=how,
             )
-            _log(
+            _support_logged(
+                locked,
+                "consent_given",
+                consent=consent.pk,
+                kind=kind,
+                given_by=given_by,
+                given_at=utc_iso(given_at),
+                how=how,
                 case_id=locked.person.case_id,
-                action=CustodyAction.SUPPORT_CHANGED,
                 actor=actor,
-                details=_support_details(
-                    locked,
-                    "consent_given",
-                    consent=consent.pk,
-                    kind=kind,
-                    given_by=given_by,
-                    given_at=utc_iso(given_at),
-                    how=how,
-                ),
             )
     except IntegrityError:
         message = (
@@ -337,18 +331,15 @@ def consent_withdraw(
         locked.save(
             update_fields=["withdrawn_at", "withdrawn_recorded_by", "withdrawn_recorded_at", "withdrawn_how"]
         )
-        _log(
+        _support_logged(
+            locked.support_file,
+            "consent_withdrawn",
+            consent=locked.pk,
+            kind=locked.kind,
+            withdrawn_at=utc_iso(locked.withdrawn_at),
+            how=how,
             case_id=locked.support_file.person.case_id,
-            action=CustodyAction.SUPPORT_CHANGED,
             actor=actor,
-            details=_support_details(
-                locked.support_file,
-                "consent_withdrawn",
-                consent=locked.pk,
-                kind=locked.kind,
-                withdrawn_at=utc_iso(locked.withdrawn_at),
-                how=how,
-            ),
         )
     return locked
 
@@ -367,12 +358,7 @@ def note_add(*, case: Case, support_file: SupportFile, text: str, actor: User) -
         note = SupportNote.objects.create(
             support_file=support_file, sealed=sealed, key_id=key_id, written_by=actor
         )
-        _log(
-            case_id=case.pk,
-            action=CustodyAction.SUPPORT_CHANGED,
-            actor=actor,
-            details=_support_details(support_file, "note_added", note=note.pk),
-        )
+        _support_logged(support_file, "note_added", note=note.pk, case_id=case.pk, actor=actor)
     return NoteView(note=note, text=text)
 
 
@@ -430,21 +416,18 @@ def takedown_create(
             follows_up=follows_up,
         )
         takedown.items.set(items)
-        _log(
+        _takedown_logged(
+            takedown,
+            "drafted",
+            addressee=addressee,
+            platform=platform,
+            target_url=target_url,
+            channel_reference=channel_reference or "",
+            description_sha256=_text_sha256(description),
+            items=_item_refs(items),
+            follows_up_reappearance=follows_up.pk if follows_up else None,
             case_id=case.pk,
-            action=CustodyAction.TAKEDOWN_CHANGED,
             actor=actor,
-            details=_takedown_details(
-                takedown,
-                "drafted",
-                addressee=addressee,
-                platform=platform,
-                target_url=target_url,
-                channel_reference=channel_reference or "",
-                description_sha256=_text_sha256(description),
-                items=_item_refs(items),
-                follows_up_reappearance=follows_up.pk if follows_up else None,
-            ),
         )
     return takedown
 
@@ -501,12 +484,7 @@ def takedown_update_draft(
                 locked.items.set(items)
                 changed["items"] = {"from": before, "to": _item_refs(items)}
         if changed:
-            _log(
-                case_id=case.pk,
-                action=CustodyAction.TAKEDOWN_CHANGED,
-                actor=actor,
-                details=_takedown_details(locked, "draft_edited", changes=changed),
-            )
+            _takedown_logged(locked, "draft_edited", changes=changed, case_id=case.pk, actor=actor)
     return locked
 
 
@@ -528,6 +506,39 @@ def _reference_change(takedown: TakedownRequest, reference_number: str) -> dict[
     return change
 
 
+# each step after the draft: the states it may start from, and how a refusal message names it
+_TAKEDOWN_STEPS: dict[str, tuple[Collection[str], str]] = {
+    "sent": ({TakedownStatus.DRAFT}, "sent"),
+    "acknowledged": ({TakedownStatus.SENT}, "acknowledged"),
+    "removed": ({TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED}, "marked removed"),
+    "refused": ({TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED}, "refused"),
+}
+
+
+def _takedown_step(
+    takedown: TakedownRequest,
+    actor: User,
+    change: str,
+    reference_number: str,
+    apply: Callable[[TakedownRequest], dict[str, Any]],
+) -> TakedownRequest:
+    """One step of a request's life: lock, check the state, ``apply`` the step's fields, log the step.
+
+    ``apply`` sets the step's fields on the locked row and returns what the ledger records of them.
+    """
+    allowed, step = _TAKEDOWN_STEPS[change]
+    with transaction.atomic():
+        locked = _locked_takedown(takedown)
+        _require_status(locked, allowed, step)
+        recorded = apply(locked)
+        extra = _reference_change(locked, reference_number)
+        locked.save()
+        _takedown_logged(
+            locked, change, **recorded, **extra, case_id=locked.support_file.person.case_id, actor=actor
+        )
+    return locked
+
+
 def takedown_send(
     *,
     takedown: TakedownRequest,
@@ -537,31 +548,21 @@ def takedown_send(
     addressee_contact: str = "",
 ) -> TakedownRequest:
     """Record that a draft was sent to its addressee (when, under which reference)."""
-    with transaction.atomic():
-        locked = _locked_takedown(takedown)
-        _require_status(locked, {TakedownStatus.DRAFT}, "sent")
+
+    def apply(locked: TakedownRequest) -> dict[str, Any]:
         locked.sent_at = _moment(sent_at, field_name="sent_at")
         locked.sent_by = actor
         locked.status = TakedownStatus.SENT
         if addressee_contact.strip():
             locked.addressee_contact = addressee_contact.strip()
-        extra = _reference_change(locked, reference_number)
-        locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(
-                locked,
-                "sent",
-                sent_at=utc_iso(locked.sent_at),
-                addressee=locked.addressee,
-                addressee_contact=locked.addressee_contact,
-                target_url=locked.target_url,
-                **extra,
-            ),
-        )
-    return locked
+        return {
+            "sent_at": utc_iso(locked.sent_at),
+            "addressee": locked.addressee,
+            "addressee_contact": locked.addressee_contact,
+            "target_url": locked.target_url,
+        }
+
+    return _takedown_step(takedown, actor, "sent", reference_number, apply)
 
 
 def takedown_acknowledge(
@@ -572,50 +573,39 @@ def takedown_acknowledge(
     reference_number: str = "",
 ) -> TakedownRequest:
     """Record the addressee's acknowledgement (often with their ticket or receipt number)."""
-    with transaction.atomic():
-        locked = _locked_takedown(takedown)
-        _require_status(locked, {TakedownStatus.SENT}, "acknowledged")
+
+    def apply(locked: TakedownRequest) -> dict[str, Any]:
         locked.acknowledged_at = _moment(
             acknowledged_at, field_name="acknowledged_at", not_before=[(locked.sent_at, "it was sent")]
         )
         locked.acknowledged_by = actor
         locked.status = TakedownStatus.ACKNOWLEDGED
-        extra = _reference_change(locked, reference_number)
-        locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(
-                locked, "acknowledged", acknowledged_at=utc_iso(locked.acknowledged_at), **extra
-            ),
-        )
-    return locked
+        return {"acknowledged_at": utc_iso(locked.acknowledged_at)}
+
+    return _takedown_step(takedown, actor, "acknowledged", reference_number, apply)
+
+
+def _after_sent_or_acknowledged(locked: TakedownRequest, given: datetime | None, field_name: str) -> datetime:
+    """The moment of a removal or refusal: given or now, never before the request was sent or acknowledged."""
+    return _moment(
+        given,
+        field_name=field_name,
+        not_before=[(locked.sent_at, "it was sent"), (locked.acknowledged_at, "it was acknowledged")],
+    )
 
 
 def takedown_mark_removed(
     *, takedown: TakedownRequest, actor: User, removed_at: datetime | None = None, reference_number: str = ""
 ) -> TakedownRequest:
     """Record that the target was taken down (seen gone, or confirmed by the addressee)."""
-    with transaction.atomic():
-        locked = _locked_takedown(takedown)
-        _require_status(locked, {TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED}, "marked removed")
-        locked.removed_at = _moment(
-            removed_at,
-            field_name="removed_at",
-            not_before=[(locked.sent_at, "it was sent"), (locked.acknowledged_at, "it was acknowledged")],
-        )
+
+    def apply(locked: TakedownRequest) -> dict[str, Any]:
+        locked.removed_at = _after_sent_or_acknowledged(locked, removed_at, "removed_at")
         locked.removed_recorded_by = actor
         locked.status = TakedownStatus.REMOVED
-        extra = _reference_change(locked, reference_number)
-        locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(locked, "removed", removed_at=utc_iso(locked.removed_at), **extra),
-        )
-    return locked
+        return {"removed_at": utc_iso(locked.removed_at)}
+
+    return _takedown_step(takedown, actor, "removed", reference_number, apply)
 
 
 def takedown_refuse(
@@ -629,32 +619,15 @@ def takedown_refuse(
     """Record that the addressee refused, with the reason they gave."""
     if not reason.strip():
         raise RejectedInput("a refusal needs the reason the addressee gave", details={"reason": ["required"]})
-    with transaction.atomic():
-        locked = _locked_takedown(takedown)
-        _require_status(locked, {TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED}, "refused")
-        locked.refused_at = _moment(
-            refused_at,
-            field_name="refused_at",
-            not_before=[(locked.sent_at, "it was sent"), (locked.acknowledged_at, "it was acknowledged")],
-        )
+
+    def apply(locked: TakedownRequest) -> dict[str, Any]:
+        locked.refused_at = _after_sent_or_acknowledged(locked, refused_at, "refused_at")
         locked.refused_recorded_by = actor
         locked.refusal_reason = reason.strip()
         locked.status = TakedownStatus.REFUSED
-        extra = _reference_change(locked, reference_number)
-        locked.save()
-        _log(
-            case_id=locked.support_file.person.case_id,
-            action=CustodyAction.TAKEDOWN_CHANGED,
-            actor=actor,
-            details=_takedown_details(
-                locked,
-                "refused",
-                refused_at=utc_iso(locked.refused_at),
-                reason=locked.refusal_reason,
-                **extra,
-            ),
-        )
-    return locked
+        return {"refused_at": utc_iso(locked.refused_at), "reason": locked.refusal_reason}
+
+    return _takedown_step(takedown, actor, "refused", reference_number, apply)
 
 
 @dataclass(frozen=True)
@@ -688,36 +661,30 @@ def takedown_record_reappearance(
         )
         support_file = _locked_support_file(locked.support_file)
         reopened = support_file.status == SupportStatus.CLOSED
-        _log(
+        _takedown_logged(
+            locked,
+            "reappeared",
+            reappearance=reappearance.pk,
+            seen_at=utc_iso(seen_at),
+            url=url,
             case_id=case.pk,
-            action=CustodyAction.TAKEDOWN_CHANGED,
             actor=actor,
-            details=_takedown_details(
-                locked,
-                "reappeared",
-                reappearance=reappearance.pk,
-                seen_at=utc_iso(seen_at),
-                url=url,
-            ),
         )
         if reopened:
             support_file.status = SupportStatus.MONITORING
             support_file.status_changed_at = timezone.now()
             support_file.status_changed_by = actor
             support_file.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-            _log(
+            _support_logged(
+                support_file,
+                "status",
+                **{
+                    "from": SupportStatus.CLOSED,
+                    "to": SupportStatus.MONITORING,
+                    "reason": f"takedown {locked.pk}: target seen again (reappearance {reappearance.pk})",
+                },
                 case_id=case.pk,
-                action=CustodyAction.SUPPORT_CHANGED,
                 actor=actor,
-                details=_support_details(
-                    support_file,
-                    "status",
-                    **{
-                        "from": SupportStatus.CLOSED,
-                        "to": SupportStatus.MONITORING,
-                        "reason": f"takedown {locked.pk}: target seen again (reappearance {reappearance.pk})",
-                    },
-                ),
             )
         follow_up = None
         if draft_follow_up:

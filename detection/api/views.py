@@ -32,7 +32,6 @@ from detection.api.serializers import (
 )
 from detection.ela import ela_map_serve
 from detection.filtersets import AnnotationFilterSet, JobFilterSet, RunFilterSet
-from detection.models import Annotation, DetectionRun, ScanJob
 from detection.models.runs import JobKind, ReviewStatus
 from detection.pipeline import scan_job_create
 from detection.selectors import (
@@ -51,13 +50,12 @@ from evidence.api.views import (
     MEDIA_DENIED,
     REASON_PARAMETER,
     AnyMediaRenderer,
-    no_store,
     query_flag,
 )
 from evidence.models import Acquisition
 from evidence.selectors import evidence_get_for
 from haetae.errors import AccessDenied, NotFound
-from haetae.toolkit import ErrorSerializer
+from haetae.toolkit import ErrorSerializer, no_store
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found among your cases.")
 
@@ -85,6 +83,21 @@ class DetectorListView(APIView):
         return Response(DetectorListSerializer({"detectors": detectors, "unavailable": errors}).data)
 
 
+class _CaseRowsViewSet(viewsets.ReadOnlyModelViewSet):
+    """Rows of the caller's cases (``get_queryset`` filters by the caller), looked up by numeric id; an id not
+    among them is a 404 saying ``missing`` (formatted with the id)."""
+
+    filter_backends = [DjangoFilterBackend]
+    lookup_value_regex = r"[0-9]+"
+    missing: str
+
+    def get_object(self) -> Any:
+        row = self.get_queryset().filter(pk=int(self.kwargs["pk"])).first()
+        if row is None:
+            raise NotFound(self.missing.format(pk=self.kwargs["pk"]))
+        return row
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="Detector runs on items of your cases",
@@ -92,22 +105,15 @@ class DetectorListView(APIView):
     ),
     retrieve=extend_schema(summary="One detector run", responses={200: RunSerializer, 404: _NOT_FOUND}),
 )
-class RunViewSet(viewsets.ReadOnlyModelViewSet):
+class RunViewSet(_CaseRowsViewSet):
     """Detector runs on items of the caller's cases."""
 
     serializer_class = RunSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = RunFilterSet
-    lookup_value_regex = r"[0-9]+"
+    missing = "no detector run {pk} on items of your cases: check the id"
 
     def get_queryset(self) -> Any:
         return runs_visible_to(user=self.request.user)
-
-    def get_object(self) -> DetectionRun:
-        run = self.get_queryset().filter(pk=int(self.kwargs["pk"])).first()
-        if run is None:
-            raise NotFound(f"no detector run {self.kwargs['pk']} on items of your cases: check the id")
-        return cast(DetectionRun, run)
 
 
 _REVIEW_RESPONSES = {
@@ -129,13 +135,12 @@ _REVIEW_RESPONSES = {
     ),
     retrieve=extend_schema(summary="One finding", responses={200: AnnotationSerializer, 404: _NOT_FOUND}),
 )
-class AnnotationViewSet(viewsets.ReadOnlyModelViewSet):
+class AnnotationViewSet(_CaseRowsViewSet):
     """Findings (annotations) on items of the caller's cases, with confirm and reject actions."""
 
     serializer_class = AnnotationSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = AnnotationFilterSet
-    lookup_value_regex = r"[0-9]+"
+    missing = "no finding {pk} on items of your cases: check the id"
 
     def get_queryset(self) -> Any:
         return annotations_visible_to(user=self.request.user)
@@ -144,12 +149,6 @@ class AnnotationViewSet(viewsets.ReadOnlyModelViewSet):
         context = dict(super().get_serializer_context())
         context["full_roles_cases"] = _full_view_cases(self.request.user)
         return context
-
-    def get_object(self) -> Annotation:
-        annotation = self.get_queryset().filter(pk=int(self.kwargs["pk"])).first()
-        if annotation is None:
-            raise NotFound(f"no finding {self.kwargs['pk']} on items of your cases: check the id")
-        return cast(Annotation, annotation)
 
     def _review(self, request: Request, decision: str) -> Response:
         annotation = self.get_object()
@@ -207,22 +206,15 @@ class AnnotationViewSet(viewsets.ReadOnlyModelViewSet):
         responses={200: JobSerializer, 404: _NOT_FOUND},
     ),
 )
-class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class JobViewSet(mixins.CreateModelMixin, _CaseRowsViewSet):
     """Detection jobs: progress for the portal's bars, and re-scans requested through the API."""
 
     serializer_class = JobSerializer
-    filter_backends = [DjangoFilterBackend]
     filterset_class = JobFilterSet
-    lookup_value_regex = r"[0-9]+"
+    missing = "no detection job {pk} among your cases: check the id"
 
     def get_queryset(self) -> Any:
         return jobs_visible_to(user=self.request.user)
-
-    def get_object(self) -> ScanJob:
-        job = self.get_queryset().filter(pk=int(self.kwargs["pk"])).first()
-        if job is None:
-            raise NotFound(f"no detection job {self.kwargs['pk']} among your cases: check the id")
-        return cast(ScanJob, job)
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         job = self.get_object()

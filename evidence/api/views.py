@@ -33,7 +33,7 @@ from evidence.models import EvidenceItem
 from evidence.previews import BLURRED_RECIPE, preview_serve
 from evidence.selectors import custody_events_for, evidence_get_for, evidence_visible_to
 from haetae.errors import AccessDenied, RejectedInput
-from haetae.toolkit import ErrorSerializer, prepend_first, request_actor
+from haetae.toolkit import ErrorSerializer, no_store, request_actor, streamed_file
 
 ITEM_NOT_FOUND = OpenApiResponse(
     ErrorSerializer,
@@ -89,12 +89,6 @@ def query_flag(request: Request, name: str, default: bool) -> bool:
     if value.lower() in {"0", "false", "no", "off"}:
         return False
     raise RejectedInput(f"{name} must be 1 or 0 (true or false), not {value!r}")
-
-
-def no_store(response: HttpResponse | StreamingHttpResponse) -> None:
-    """Media responses are never cached and never content-sniffed."""
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
 
 
 class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -209,17 +203,13 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             purpose=request.query_params.get("reason", ""),
             legal_basis=request.query_params.get("legal_basis", ""),
         )
-        # The first chunk is read here, so a missing or damaged object is a 409 rather than a cut stream.
-        first = next(chunks, b"")
-        response = StreamingHttpResponse(
-            prepend_first(first, chunks), content_type=item.mime or "application/octet-stream"
+        return streamed_file(
+            chunks,
+            content_type=item.mime or "application/octet-stream",
+            filename=f"item-{item.pk}",
+            sha256=item.blob_id or "",
+            size=item.size,
         )
-        response["Content-Disposition"] = f'attachment; filename="item-{item.pk}"'
-        response["X-Haetae-SHA256"] = item.blob_id or ""
-        if item.size is not None:
-            response["Content-Length"] = str(item.size)
-        no_store(response)
-        return response
 
     @extend_schema(
         summary="An item's preview: blurred unless asked otherwise",

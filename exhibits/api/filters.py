@@ -6,7 +6,6 @@ from exhibits.choices import ExhibitStatus, ReportLanguage, ReportStatus
 from exhibits.models import Exhibit, ExportBundle, Report
 
 
-# Exhibits, reports, export bundles
 class ExhibitFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=ExhibitStatus.choices)
     item = django_filters.NumberFilter(
@@ -21,24 +20,24 @@ class ExhibitFilter(django_filters.FilterSet):
         fields = ["status", "item", "item_id"]
 
 
-class ReportFilter(django_filters.FilterSet):
+class _JobFilter(django_filters.FilterSet):
+    """What report and bundle lists share: their status, and an exhibit they carry."""
+
     status = django_filters.MultipleChoiceFilter(choices=ReportStatus.choices)
-    language = django_filters.ChoiceFilter(choices=ReportLanguage.choices)
     exhibit = django_filters.CharFilter(
         field_name="exhibits__number", label="covers exhibit number", distinct=True
     )
+
+
+class ReportFilter(_JobFilter):
+    language = django_filters.ChoiceFilter(choices=ReportLanguage.choices)
 
     class Meta:
         model = Report
         fields = ["status", "language", "exhibit"]
 
 
-class BundleFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=ReportStatus.choices)
-    exhibit = django_filters.CharFilter(
-        field_name="exhibits__number", label="covers exhibit number", distinct=True
-    )
-
+class BundleFilter(_JobFilter):
     class Meta:
         model = ExportBundle
         fields = ["status", "exhibit"]

@@ -116,12 +116,36 @@ class ExhibitWithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="Why it is withdrawn: recorded in the custody ledger.")
 
 
-class ReportSerializer(serializers.ModelSerializer):
-    """A report version and its progress: queued, running (progress %), done (SHA-256, pages) or failed."""
+class JobSerializer(serializers.ModelSerializer):
+    """What reports and bundles share: who asked, where to poll, where to download once done."""
+
+    # the router's basename of the job's own ViewSet ("report", "bundle")
+    route: str
 
     case = serializers.CharField(source="case.number", read_only=True)
     requested_by = serializers.SerializerMethodField()
     progress_url = serializers.SerializerMethodField()
+
+    def get_requested_by(self, job: Report | ExportBundle) -> str | None:
+        return username_of(job.requested_by)
+
+    def get_progress_url(self, job: Report | ExportBundle) -> str:
+        return reverse(f"exhibits-api:{self.route}-detail", kwargs={"pk": job.pk})
+
+    def get_download_url(self, job: Report | ExportBundle) -> str | None:
+        if job.status != ReportStatus.DONE:
+            return None
+        return reverse(f"exhibits-api:{self.route}-download", kwargs={"pk": job.pk})
+
+
+_JOB_STATE = ["status", "progress", "error", "sha256", "size"]
+_JOB_TRAIL = ["requested_by", "requested_at", "finished_at", "progress_url", "download_url"]
+
+
+class ReportSerializer(JobSerializer):
+    """A report version and its progress: queued, running (progress %), done (SHA-256, pages) or failed."""
+
+    route = "report"
     download_url = serializers.SerializerMethodField(help_text="Present once the report is done.")
 
     class Meta:
@@ -133,32 +157,13 @@ class ReportSerializer(serializers.ModelSerializer):
             "version",
             "language",
             "scope",
-            "status",
-            "progress",
-            "error",
-            "sha256",
-            "size",
+            *_JOB_STATE,
             "page_count",
             "signer_subject",
             "development_signer",
-            "requested_by",
-            "requested_at",
-            "finished_at",
-            "progress_url",
-            "download_url",
+            *_JOB_TRAIL,
         ]
         read_only_fields = fields
-
-    def get_requested_by(self, report: Report) -> str | None:
-        return username_of(report.requested_by)
-
-    def get_progress_url(self, report: Report) -> str:
-        return reverse("exhibits-api:report-detail", kwargs={"pk": report.pk})
-
-    def get_download_url(self, report: Report) -> str | None:
-        if report.status != ReportStatus.DONE:
-            return None
-        return reverse("exhibits-api:report-download", kwargs={"pk": report.pk})
 
 
 class ReportRequestSerializer(serializers.Serializer):
@@ -171,46 +176,16 @@ class ReportRequestSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=ReportLanguage.choices, default=ReportLanguage.KO)
 
 
-class BundleSerializer(serializers.ModelSerializer):
+class BundleSerializer(JobSerializer):
     """An export bundle and its progress; the recipient key is shown by kind and fingerprint only."""
 
-    case = serializers.CharField(source="case.number", read_only=True)
-    requested_by = serializers.SerializerMethodField()
-    progress_url = serializers.SerializerMethodField()
+    route = "bundle"
     download_url = serializers.SerializerMethodField(help_text="Present once the bundle is done.")
 
     class Meta:
         model = ExportBundle
-        fields = [
-            "id",
-            "case",
-            "scope",
-            "recipient",
-            "recipient_key",
-            "report",
-            "status",
-            "progress",
-            "error",
-            "sha256",
-            "size",
-            "requested_by",
-            "requested_at",
-            "finished_at",
-            "progress_url",
-            "download_url",
-        ]
+        fields = ["id", "case", "scope", "recipient", "recipient_key", "report", *_JOB_STATE, *_JOB_TRAIL]
         read_only_fields = fields
-
-    def get_requested_by(self, bundle: ExportBundle) -> str | None:
-        return username_of(bundle.requested_by)
-
-    def get_progress_url(self, bundle: ExportBundle) -> str:
-        return reverse("exhibits-api:bundle-detail", kwargs={"pk": bundle.pk})
-
-    def get_download_url(self, bundle: ExportBundle) -> str | None:
-        if bundle.status != ReportStatus.DONE:
-            return None
-        return reverse("exhibits-api:bundle-download", kwargs={"pk": bundle.pk})
 
 
 class BundleRequestSerializer(serializers.Serializer):

@@ -10,10 +10,9 @@ with the row and the URL to poll; downloads stream through ``report_open`` / ``b
 each download as a custody event.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from typing import Any
 
-from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -46,7 +45,7 @@ from exhibits.selectors import (
     report_list_for,
 )
 from haetae.errors import RejectedInput
-from haetae.toolkit import ErrorSerializer, prepend_first, request_actor, validated
+from haetae.toolkit import ErrorSerializer, request_actor, streamed_file, validated
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such case or exhibit among those you may see.")
 _BAD = OpenApiResponse(
@@ -219,18 +218,6 @@ class ExhibitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScope
 # --- reports ----------------------------------------------------------------------------------------------
 
 
-def _download(row: Report | ExportBundle, chunks: Iterator[bytes], content_type: str, name: str) -> Any:
-    first = next(chunks, b"")  # read here: a missing or damaged object is a 409, not a cut stream
-    response = StreamingHttpResponse(prepend_first(first, chunks), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["X-Haetae-SHA256"] = row.sha256
-    if row.size is not None:
-        response["Content-Length"] = str(row.size)
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def _require_done(row: Report | ExportBundle, kind: str, url: str) -> None:
     if row.status != ReportStatus.DONE:
         detail = f" ({row.progress} %)" if row.status in (ReportStatus.QUEUED, ReportStatus.RUNNING) else ""
@@ -289,27 +276,62 @@ class CaseReportViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         return Response(s.ReportSerializer(shown).data, status=status.HTTP_202_ACCEPTED)
 
 
-class ReportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """One report: its progress, and its signed PDF once done (each download recorded)."""
+class _JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """One report or bundle job: its progress, and its file once done (each download recorded)."""
 
-    serializer_class = s.ReportSerializer
     lookup_value_regex = r"[0-9]+"
+    serializer_class: type[s.JobSerializer]
+    kind: str
+    content_type: str
 
     def get_queryset(self) -> Any:
-        return report_list_for(user=self.request.user)
+        raise NotImplementedError
 
-    def get_object(self) -> Report:
-        return report_get_for(user=self.request.user, report_id=int(self.kwargs["pk"]))
+    def get_object(self) -> Any:
+        raise NotImplementedError
 
-    @extend_schema(
-        summary="A report's progress",
-        description="Status (queued, running, done, failed), progress %, and once done its SHA-256 and size.",
-        responses={200: s.ReportSerializer, 404: _NOT_FOUND},
-    )
+    def open(self, row: Any, request: Request) -> Iterable[bytes]:
+        """The file's chunks, its download recorded by the service."""
+        raise NotImplementedError
+
+    def file_name(self, row: Any) -> str:
+        raise NotImplementedError
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)
 
-    @extend_schema(
+    @action(detail=True, methods=["get"], renderer_classes=[AnyMediaRenderer])
+    def download(self, request: Request, pk: str) -> Any:
+        row = self.get_object()
+        download_allowed(row=row, kind=self.kind)
+        _require_done(row, self.kind, self.serializer_class().get_progress_url(row))
+        return streamed_file(
+            iter(self.open(row, request)),
+            content_type=self.content_type,
+            filename=self.file_name(row),
+            sha256=row.sha256,
+            size=row.size,
+        )
+
+
+def _download_responses(content_type: str) -> dict[Any, Any]:
+    not_done = OpenApiResponse(ErrorSerializer, description="Not done yet (or failed): poll its progress.")
+    return {
+        (200, content_type): OpenApiTypes.BINARY,
+        400: not_done,
+        403: _DENIED,
+        404: _NOT_FOUND,
+        409: ErrorSerializer,
+    }
+
+
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="A report's progress",
+        description="Status (queued, running, done, failed), progress %, and once done its SHA-256 and size.",
+        responses={200: s.ReportSerializer, 404: _NOT_FOUND},
+    ),
+    download=extend_schema(
         summary="Download a report's signed PDF (recorded)",
         description=(
             "Streams the PDF/A-3, PAdES-signed, verified against its SHA-256 as it is read; a "
@@ -318,24 +340,29 @@ class ReportViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             "support (a report carries blurred thumbnails)."
         ),
         parameters=[_REASON],
-        responses={
-            (200, "application/pdf"): OpenApiTypes.BINARY,
-            400: OpenApiResponse(ErrorSerializer, description="Not done yet (or failed): poll its progress."),
-            403: _DENIED,
-            404: _NOT_FOUND,
-            409: ErrorSerializer,
-        },
-    )
-    @action(detail=True, methods=["get"], renderer_classes=[AnyMediaRenderer])
-    def download(self, request: Request, pk: str) -> Any:
-        report = self.get_object()
-        download_allowed(row=report, kind="report")
-        _require_done(report, "report", s.ReportSerializer().get_progress_url(report))
-        chunks = report_open(
-            report=report, actor=request_actor(request), purpose=request.query_params.get("reason", "")
+        responses=_download_responses("application/pdf"),
+    ),
+)
+class ReportViewSet(_JobViewSet):
+    """One report: its progress, and its signed PDF once done (each download recorded)."""
+
+    serializer_class = s.ReportSerializer
+    kind = "report"
+    content_type = "application/pdf"
+
+    def get_queryset(self) -> Any:
+        return report_list_for(user=self.request.user)
+
+    def get_object(self) -> Report:
+        return report_get_for(user=self.request.user, report_id=int(self.kwargs["pk"]))
+
+    def open(self, row: Report, request: Request) -> Iterable[bytes]:
+        return report_open(
+            report=row, actor=request_actor(request), purpose=request.query_params.get("reason", "")
         )
-        name = f"{report.report_id}-v{report.version}.pdf"
-        return _download(report, iter(chunks), "application/pdf", name)
+
+    def file_name(self, row: Report) -> str:
+        return f"{row.report_id}-v{row.version}.pdf"
 
 
 # --- export bundles ---------------------------------------------------------------------------------------
@@ -388,11 +415,26 @@ class CaseBundleViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         return Response(s.BundleSerializer(shown).data, status=status.HTTP_202_ACCEPTED)
 
 
-class BundleViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="A bundle's progress", responses={200: s.BundleSerializer, 404: _NOT_FOUND}
+    ),
+    download=extend_schema(
+        summary="Download an export bundle (recorded)",
+        description=(
+            "Streams the ZIP; a bundle_downloaded custody event records who and when first. Lead, "
+            "investigator, analyst, and a prosecutor for bundles of shared exhibits. Verify it offline with "
+            "`python -m evidence.bundle FILE.zip`."
+        ),
+        responses=_download_responses("application/zip"),
+    ),
+)
+class BundleViewSet(_JobViewSet):
     """One export bundle: its progress, and the ZIP once done (each download recorded)."""
 
     serializer_class = s.BundleSerializer
-    lookup_value_regex = r"[0-9]+"
+    kind = "export bundle"
+    content_type = "application/zip"
 
     def get_queryset(self) -> Any:
         return bundle_list_for(user=self.request.user)
@@ -400,34 +442,8 @@ class BundleViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     def get_object(self) -> ExportBundle:
         return bundle_get_for(user=self.request.user, bundle_id=int(self.kwargs["pk"]))
 
-    @extend_schema(
-        summary="A bundle's progress",
-        responses={200: s.BundleSerializer, 404: _NOT_FOUND},
-    )
-    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(self.get_serializer(self.get_object()).data)
+    def open(self, row: ExportBundle, request: Request) -> Iterable[bytes]:
+        return bundle_open(bundle=row, actor=request_actor(request))
 
-    @extend_schema(
-        summary="Download an export bundle (recorded)",
-        description=(
-            "Streams the ZIP; a bundle_downloaded custody event records who and when first. Lead, "
-            "investigator, analyst, and a prosecutor for bundles of shared exhibits. Verify it offline with "
-            "`python -m evidence.bundle FILE.zip`."
-        ),
-        responses={
-            (200, "application/zip"): OpenApiTypes.BINARY,
-            400: OpenApiResponse(ErrorSerializer, description="Not done yet (or failed): poll its progress."),
-            403: _DENIED,
-            404: _NOT_FOUND,
-            409: ErrorSerializer,
-        },
-    )
-    @action(detail=True, methods=["get"], renderer_classes=[AnyMediaRenderer])
-    def download(self, request: Request, pk: str) -> Any:
-        bundle = self.get_object()
-        download_allowed(row=bundle, kind="export bundle")
-        _require_done(bundle, "export bundle", s.BundleSerializer().get_progress_url(bundle))
-
-        chunks = bundle_open(bundle=bundle, actor=request_actor(request))
-        name = f"{bundle.case.number}-bundle-{bundle.pk}.zip"
-        return _download(bundle, iter(chunks), "application/zip", name)
+    def file_name(self, row: ExportBundle) -> str:
+        return f"{row.case.number}-bundle-{row.pk}.zip"

@@ -18,8 +18,12 @@ def add_common_arguments(parser: Any, *, exhibit: bool) -> None:
     parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")
     if exhibit:
         parser.add_argument("exhibit", help="exhibit number, e.g. E-001")
-    parser.add_argument("--actor", required=True, help="username of who takes the step (recorded)")
-    parser.add_argument("--json", action="store_true", help="print the exhibit as one JSON object")
+    HaetaeCommand.add_actor_and_json(
+        parser,
+        actor_help="username of who takes the step (recorded)",
+        required=True,
+        json_help="print the exhibit as one JSON object",
+    )
 
 
 def case_of(command: HaetaeCommand, options: dict[str, Any], action: str) -> tuple[User, Case]:

@@ -293,8 +293,16 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScopedVi
         return Response(shape(fresh).data)
 
 
-def _link_views(name: str, serializer: type[BaseSerializer], assert_serializer: type[BaseSerializer]) -> Any:
-    """The schema of one link type's routes (list, retrieve, assert, withdraw)."""
+def _link_views(name: str) -> Any:
+    """The schema of one link type's routes (list, retrieve, assert, withdraw), from its serializers."""
+
+    def decorate(view: type[LinkViewSet]) -> type[LinkViewSet]:
+        return _link_schema(name, view.serializer_class, view.assert_serializer)(view)
+
+    return decorate
+
+
+def _link_schema(name: str, serializer: Any, assert_serializer: type[BaseSerializer]) -> Any:
     return extend_schema_view(
         list=extend_schema(summary=f"{name} links of the case", parameters=[NUMBER_PARAM]),
         retrieve=extend_schema(
@@ -321,7 +329,7 @@ def _link_views(name: str, serializer: type[BaseSerializer], assert_serializer: 
     )
 
 
-@_link_views("item–person", s.ItemPersonLinkSerializer, s.ItemPersonAssertSerializer)
+@_link_views("item–person")
 class ItemPersonLinkViewSet(LinkViewSet):
     """Item depicts / was created / possessed / distributed by a person."""
 
@@ -341,7 +349,7 @@ class ItemPersonLinkViewSet(LinkViewSet):
         )
 
 
-@_link_views("item–channel", s.ItemChannelLinkSerializer, s.ItemChannelAssertSerializer)
+@_link_views("item–channel")
 class ItemChannelLinkViewSet(LinkViewSet):
     """Item posted in a channel (posted_at, message reference, first seen)."""
 
@@ -363,7 +371,7 @@ class ItemChannelLinkViewSet(LinkViewSet):
         )
 
 
-@_link_views("person–channel", s.PersonChannelLinkSerializer, s.PersonChannelAssertSerializer)
+@_link_views("person–channel")
 class PersonChannelLinkViewSet(LinkViewSet):
     """Person administers / uploads to / belongs to a channel."""
 
@@ -383,7 +391,7 @@ class PersonChannelLinkViewSet(LinkViewSet):
         )
 
 
-@_link_views("item derivation", s.ItemDerivationLinkSerializer, s.ItemDerivationAssertSerializer)
+@_link_views("item derivation")
 class ItemDerivationLinkViewSet(LinkViewSet):
     """Item derived from another item (a deepfake from its source photo)."""
 

@@ -40,7 +40,7 @@ from evidence.selectors import custody_events_for, evidence_get_for, evidence_vi
 from evidence.verify import chain_check
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, RejectedInput
-from haetae.toolkit import prepend_first
+from haetae.toolkit import no_store, streamed_file
 from portal.views.cases import GREYSCALE_SESSION_KEY, greyscale_on, portal_errors, refused, shows_media
 
 # A reveal's one-time token: the image must be fetched within this many seconds of the reason being given.
@@ -210,8 +210,7 @@ def item_preview(request: HttpRequest, pk: int) -> HttpResponse:
     item = evidence_get_for(user=request.user, item_id=pk)
     preview = preview_serve(item=item, actor=cast(User, request.user), blur=True, grey=greyscale_on(request))
     response = HttpResponse(preview.data, content_type=preview.mime)
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
+    no_store(response)
     return response
 
 
@@ -229,8 +228,7 @@ def item_ela(request: HttpRequest, pk: int) -> HttpResponse:
         legal_basis=request.GET.get("legal_basis", ""),
     )
     response = HttpResponse(ela.data, content_type=ela.mime)
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
+    no_store(response)
     return response
 
 
@@ -289,19 +287,17 @@ def item_original(request: HttpRequest, pk: int, token: str) -> StreamingHttpRes
     chunks = item_content_open(
         item=item, actor=cast(User, request.user), purpose=grant["reason"], legal_basis=grant["legal_basis"]
     )
-    first = next(chunks, b"")
     inline = (item.mime or "") in INLINE_TYPES
-    response = StreamingHttpResponse(
-        prepend_first(first, chunks), content_type=item.mime if inline else "application/octet-stream"
+    response = streamed_file(
+        chunks,
+        content_type=item.mime if inline else "application/octet-stream",
+        filename=f"item-{item.pk}",
+        sha256=None,
+        size=item.size,
+        disposition="inline" if inline else "attachment",
     )
-    disposition = "inline" if inline else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="item-{item.pk}"'
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
-    response["Cache-Control"] = "no-store, private"
     response["Pragma"] = "no-cache"
-    response["X-Content-Type-Options"] = "nosniff"
-    if item.size is not None:
-        response["Content-Length"] = str(item.size)
     return response
 
 

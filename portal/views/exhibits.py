@@ -8,15 +8,16 @@ imported inside the views that use them, so the portal's other pages never load 
 encryption stack. Buttons appear only to whom the service would allow; the service still decides.
 """
 
-from collections.abc import Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.choices import CaseMemberRole
@@ -34,7 +35,7 @@ from exhibits.models import Exhibit, ExhibitItem, ExportBundle, Report
 from exhibits.reports.services import report_open, report_queue
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
-from haetae.toolkit import prepend_first, request_actor
+from haetae.toolkit import request_actor, streamed_file
 from portal.forms_exhibits import (
     ApproveForm,
     BundleForm,
@@ -345,60 +346,47 @@ def _step(request: HttpRequest, number: str, exhibit: str, do: Any, done: str) -
     return redirect("portal:exhibit_detail", number=case.number, exhibit=found.number)
 
 
-@require_POST
-@verified_login_required
-@shows_errors
-def exhibit_request_approval(request: HttpRequest, number: str, exhibit: str) -> HttpResponse:
-    return _step(
-        request,
-        number,
-        exhibit,
-        lambda e: exhibit_services.exhibit_request_approval(exhibit=e, actor=request_actor(request)),
-        gettext("Exhibit %(number)s sent for a supervisor's approval."),
-    )
+_StepTaker = Callable[[HttpRequest, Exhibit], object]
 
 
-@require_POST
-@verified_login_required
-@shows_errors
-def exhibit_approve(request: HttpRequest, number: str, exhibit: str) -> HttpResponse:
+def _exhibit_step(done: str) -> Callable[[_StepTaker], Callable[..., HttpResponseBase]]:
+    """A POSTed step on one exhibit: ``take(request, exhibit)`` calls its service; the page says ``done``
+    (a message marked with ``gettext_noop``, translated per request), or shows the exhibit with the error."""
+
+    def decorate(take: _StepTaker) -> Callable[..., HttpResponseBase]:
+        @require_POST
+        @verified_login_required
+        @shows_errors
+        @functools.wraps(take)
+        def view(request: HttpRequest, number: str, exhibit: str) -> HttpResponse:
+            return _step(request, number, exhibit, lambda found: take(request, found), gettext(done))
+
+        return view
+
+    return decorate
+
+
+@_exhibit_step(gettext_noop("Exhibit %(number)s sent for a supervisor's approval."))
+def exhibit_request_approval(request: HttpRequest, exhibit: Exhibit) -> object:
+    return exhibit_services.exhibit_request_approval(exhibit=exhibit, actor=request_actor(request))
+
+
+@_exhibit_step(gettext_noop("Exhibit %(number)s approved."))
+def exhibit_approve(request: HttpRequest, exhibit: Exhibit) -> object:
     form = ApproveForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    return _step(
-        request,
-        number,
-        exhibit,
-        lambda e: exhibit_services.exhibit_approve(exhibit=e, actor=request_actor(request), note=note),
-        gettext("Exhibit %(number)s approved."),
-    )
+    return exhibit_services.exhibit_approve(exhibit=exhibit, actor=request_actor(request), note=note)
 
 
-@require_POST
-@verified_login_required
-@shows_errors
-def exhibit_share(request: HttpRequest, number: str, exhibit: str) -> HttpResponse:
-    return _step(
-        request,
-        number,
-        exhibit,
-        lambda e: exhibit_services.exhibit_share(exhibit=e, actor=request_actor(request)),
-        gettext("Exhibit %(number)s shared with the prosecutor."),
-    )
+@_exhibit_step(gettext_noop("Exhibit %(number)s shared with the prosecutor."))
+def exhibit_share(request: HttpRequest, exhibit: Exhibit) -> object:
+    return exhibit_services.exhibit_share(exhibit=exhibit, actor=request_actor(request))
 
 
-@require_POST
-@verified_login_required
-@shows_errors
-def exhibit_withdraw(request: HttpRequest, number: str, exhibit: str) -> HttpResponse:
-    return _step(
-        request,
-        number,
-        exhibit,
-        lambda e: exhibit_services.exhibit_withdraw(
-            exhibit=e, actor=request_actor(request), reason=request.POST.get("reason", "")
-        ),
-        gettext("Exhibit %(number)s withdrawn."),
-    )
+@_exhibit_step(gettext_noop("Exhibit %(number)s withdrawn."))
+def exhibit_withdraw(request: HttpRequest, exhibit: Exhibit) -> object:
+    reason = request.POST.get("reason", "")
+    return exhibit_services.exhibit_withdraw(exhibit=exhibit, actor=request_actor(request), reason=reason)
 
 
 # --- reports -------------------------------------------------------------------------------------------
@@ -425,38 +413,27 @@ def report_create(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("portal:report_detail", number=case.number, pk=report.pk)
 
 
+def _job_page(request: HttpRequest, case: Case, job: Report | ExportBundle, kind: str) -> HttpResponse:
+    """A report's or bundle's page; HTMX polls its ``_job`` fragment until the job is done or failed."""
+    context = {
+        "case": case,
+        "job": job,
+        "kind": kind,
+        "running": job.status in (ReportStatus.QUEUED, ReportStatus.RUNNING),
+        "poll_seconds": POLL_SECONDS,
+    }
+    if is_partial(request):
+        return render(request, "portal/exhibits/_job.html", context)
+    return render(request, f"portal/exhibits/{kind}.html", context)
+
+
 @require_GET
 @verified_login_required
 @shows_errors
 def report_detail(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """A report version and its progress (HTMX polls the Report row until it is done or failed)."""
     case = _case(request, number)
-    report = _report_of(request, case, pk)
-    context = {
-        "case": case,
-        "job": report,
-        "kind": "report",
-        "running": report.status in (ReportStatus.QUEUED, ReportStatus.RUNNING),
-        "poll_seconds": POLL_SECONDS,
-    }
-    if is_partial(request):
-        return render(request, "portal/exhibits/_job.html", context)
-    return render(request, "portal/exhibits/report.html", context)
-
-
-def _download(
-    chunks: Iterator[bytes], *, filename: str, mime: str, sha256: str, size: int | None
-) -> HttpResponseBase:
-    # The first chunk is read here, so a refusal or a damaged object is an error page rather than a cut file.
-    first = next(chunks, b"")
-    response = StreamingHttpResponse(prepend_first(first, chunks), content_type=mime)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Haetae-SHA256"] = sha256
-    if size is not None:
-        response["Content-Length"] = str(size)
-    response["Cache-Control"] = "no-store, private"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return _job_page(request, case, _report_of(request, case, pk), "report")
 
 
 @require_GET
@@ -469,10 +446,10 @@ def report_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
     exhibit_selectors.download_allowed(row=report, kind="report")
 
     chunks = report_open(report=report, actor=request_actor(request), purpose=request.GET.get("purpose", ""))
-    return _download(
+    return streamed_file(
         iter(chunks),
         filename=f"{report.report_id}-v{report.version}.pdf",
-        mime="application/pdf",
+        content_type="application/pdf",
         sha256=report.sha256,
         size=report.size,
     )
@@ -541,17 +518,7 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
 def bundle_detail(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """An export bundle and its progress (HTMX polls the row until it is done or failed)."""
     case = _case(request, number)
-    bundle = _bundle_of(request, case, pk)
-    context = {
-        "case": case,
-        "job": bundle,
-        "kind": "bundle",
-        "running": bundle.status in (ReportStatus.QUEUED, ReportStatus.RUNNING),
-        "poll_seconds": POLL_SECONDS,
-    }
-    if is_partial(request):
-        return render(request, "portal/exhibits/_job.html", context)
-    return render(request, "portal/exhibits/bundle.html", context)
+    return _job_page(request, case, _bundle_of(request, case, pk), "bundle")
 
 
 @require_GET
@@ -564,10 +531,10 @@ def bundle_download(request: HttpRequest, number: str, pk: int) -> HttpResponseB
     exhibit_selectors.download_allowed(row=bundle, kind="export bundle")
 
     chunks = bundle_open(bundle=bundle, actor=request_actor(request))
-    return _download(
+    return streamed_file(
         iter(chunks),
         filename=f"{case.number}-bundle-{bundle.pk}.zip",
-        mime="application/zip",
+        content_type="application/zip",
         sha256=bundle.sha256,
         size=bundle.size,
     )

@@ -17,9 +17,8 @@ from detection.models import BankEntry, HashBank
 from evidence.models import CustodyEvent
 from parties.services.people import person_account_add
 from support import services as support
-from tests.factories import CaseMemberFactory, UserFactory
-from tests.factories import live_grant, verified_login
 from tests.access.test_matrix import World, build_world
+from tests.factories import CaseMemberFactory, UserFactory, live_grant, verified_login
 
 pytestmark = pytest.mark.django_db
 

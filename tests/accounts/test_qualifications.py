@@ -17,9 +17,7 @@ from accounts.selectors import qualification_as_of
 from accounts.services import examiner_qualification_record
 from exhibits.reports.data import report_data
 from haetae.errors import AccessDenied, RejectedInput
-from tests.factories import verified_login
-from tests.factories import new_user
-from tests.factories_reports import pdf_text, render_to, report_case
+from tests.factories import new_user, pdf_text, render_to, report_case, verified_login
 
 pytestmark = pytest.mark.django_db
 

@@ -8,38 +8,15 @@ from PIL import Image
 
 from detection.models import Annotation, DetectionRun
 from detection.models.runs import RunStatus
-from detection.registry import DetectorInfo, Finding
+from detection.registry import Finding
 from detection.services import detection_run
 from detection.subject import Subject
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
+from tests.detection.plugins import BrightnessDetector
 from tests.factories import CaseFactory, UserFactory, stored_item
 
 pytestmark = pytest.mark.django_db
-
-
-class BrightnessDetector:
-    """A real (trivial) algorithm for pipeline tests: flags images whose mean brightness exceeds a bound."""
-
-    def __init__(self, version: str = "1", bound: int = 128) -> None:
-        self.info = DetectorInfo(
-            name="test-brightness",
-            version=version,
-            media_types=frozenset({"image"}),
-            parameters={"bound": bound},
-        )
-        self.bound = bound
-        self.calls = 0
-
-    def load(self) -> None:
-        pass
-
-    def analyze(self, subject: Subject) -> list[Finding]:
-        self.calls += 1
-        mean = int(subject.pixels.mean())
-        if mean <= self.bound:
-            return []
-        return [Finding(label="bright", category="test", score=mean / 255, details={"mean": mean})]
 
 
 def _png(value: int) -> bytes:

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -28,6 +27,7 @@ from tests.detection.conftest import PLUGINS, ingest_files, png
 from tests.detection.plugins import HOLD_ENV
 from tests.evidence.test_tasks import _redis_answers, celery_conf
 from tests.factories import CaseFactory, UserFactory
+from tests.processes import child_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WAIT_SECONDS = 120  # generous bounds on waits for another process; never an assertion about speed
@@ -120,21 +120,9 @@ def _kill_and_restart(broker: str, data_dir: Path, tmp_path: Path) -> None:
     hold = tmp_path / "hold"
     hold.write_text("hold the dominant-channel detector")
     entered = Path(f"{hold}.entered")
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "haetae.settings",
-        "DATABASE_URL": (
-            f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "CELERY_BROKER_URL": broker,
-        "HAETAE_DATA_DIR": str(data_dir),
-        "HAETAE_MASTER_KEY_FILE": str(settings.MASTER_KEY_FILE),
-        "HAETAE_LEDGER_KEY_FILE": str(settings.LEDGER_KEY_FILE),
-        "HAETAE_EXTRA_DETECTORS": PLUGINS,
-        HOLD_ENV: str(hold),
-    }
+    env = child_env(
+        data_dir=data_dir, CELERY_BROKER_URL=broker, HAETAE_EXTRA_DETECTORS=PLUGINS, **{HOLD_ENV: str(hold)}
+    )
     log = data_dir / "worker.log"
     data_dir.mkdir(parents=True, exist_ok=True)
 

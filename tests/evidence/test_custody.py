@@ -1,6 +1,5 @@
 """The custody ledger: chains per item and per case, leaf hashes, gap-free numbering, append-only tables."""
 
-import os
 import subprocess
 import sys
 import time
@@ -8,10 +7,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from itertools import pairwise
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from evidence.choices import CustodyAction
@@ -21,6 +18,7 @@ from evidence.merkle import leaf_hash
 from evidence.models import Checkpoint, CustodyEvent
 from tests.db_roles import database_owner
 from tests.factories import CaseFactory, UserFactory, stored_item
+from tests.processes import child_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -294,19 +292,7 @@ def test_two_processes_append_concurrently_without_forking_a_chain(data_dir: Pat
     case = CaseFactory.create()
     shared = stored_item(case=case, data=b"the item both writers touch", actor=actor)
     start_events = CustodyEvent.objects.count()
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "haetae.settings",
-        "DATABASE_URL": (
-            f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "HAETAE_DATA_DIR": str(data_dir),
-        "HAETAE_MASTER_KEY_FILE": str(settings.MASTER_KEY_FILE),
-        "HAETAE_LEDGER_KEY_FILE": str(settings.LEDGER_KEY_FILE),
-        "PYTHONPATH": str(REPO_ROOT),
-    }
+    env = child_env(data_dir=data_dir, PYTHONPATH=str(REPO_ROOT))
     env.pop("CELERY_BROKER_URL", None)
     rounds = 40  # five events a round: 200 events per writer
     go = tmp_path / "go"

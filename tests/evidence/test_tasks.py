@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
 from celery.result import EagerResult
@@ -21,6 +20,7 @@ from evidence.tasks import ledger_checkpoint_task
 from haetae.celery import app
 from tests.conftest import REQUIRE_SERVICES
 from tests.evidence.test_ledger import append_events, trusted_key
+from tests.processes import child_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -95,19 +95,7 @@ def _checkpoint_through_a_worker(broker: str, data_dir: Path) -> None:
         channel: Any = broker_connection.default_channel  # kombu's typing stops at the abstract channel
         channel.queue_purge("ingest")  # no stale message may stand in for ours
 
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "haetae.settings",
-        "DATABASE_URL": (
-            f"postgres://{quote(db['USER'] or '')}:{quote(db['PASSWORD'] or '')}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
-        "CELERY_BROKER_URL": broker,
-        "HAETAE_DATA_DIR": str(data_dir),
-        "HAETAE_MASTER_KEY_FILE": str(settings.MASTER_KEY_FILE),
-        "HAETAE_LEDGER_KEY_FILE": str(settings.LEDGER_KEY_FILE),
-    }
+    env = child_env(data_dir=data_dir, CELERY_BROKER_URL=broker)
     celery = Path(sys.executable).parent / "celery"
     log = data_dir / "worker.log"
     with open(log, "wb") as log_file:

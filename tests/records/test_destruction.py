@@ -30,8 +30,7 @@ from records.services import (
     destruction_order_request,
     destruction_order_witness,
 )
-from tests.factories import jpeg_bytes
-from tests.factories import Team, item, team
+from tests.factories import Team, item, jpeg_bytes, team
 
 pytestmark = pytest.mark.django_db
 

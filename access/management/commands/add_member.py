@@ -20,11 +20,12 @@ class Command(HaetaeCommand):
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")
         parser.add_argument("username", help="the user to add")
         parser.add_argument("role", choices=CaseMemberRole.values, help="case role")
-        parser.add_argument("--actor", help="username of who makes the change (recorded); default: system")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        self.add_actor_and_json(
+            parser, actor_help="username of who makes the change (recorded); default: system"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         case = case_get(number=options["number"])
         user = get_user_model().objects.filter(username=options["username"]).first()
         if user is None:

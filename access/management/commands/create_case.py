@@ -28,7 +28,7 @@ class Command(HaetaeCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         case = case_create(
             number=options["number"],
             title=options["title"],

@@ -24,16 +24,14 @@ class Command(HaetaeCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")
         parser.add_argument("--detector", metavar="NAME", help="run only this detector")
-        parser.add_argument(
-            "--actor",
-            metavar="USERNAME",
-            help="the person asking (must be lead, investigator or analyst on the case); recorded on the "
-            "custody events. Without it the run is recorded as the system's.",
+        self.add_actor_and_json(
+            parser,
+            actor_help="the person asking (must be lead, investigator or analyst on the case); recorded on "
+            "the custody events. Without it the run is recorded as the system's.",
         )
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         case: Case
         if actor is not None:
             case = case_get_for(user=actor, number=options["number"])

@@ -26,11 +26,14 @@ class Command(HaetaeCommand):
             help="kind of bank to create when it does not exist (default: imported)",
         )
         parser.add_argument("--source", default="", help="where the list came from (default: the file name)")
-        parser.add_argument("--actor", metavar="USERNAME", help="user recorded as having added the entries")
-        parser.add_argument("--json", action="store_true", help='print {"bank", "rows", "created", ...}')
+        self.add_actor_and_json(
+            parser,
+            actor_help="user recorded as having added the entries",
+            json_help='print {"bank", "rows", "created", ...}',
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         result = bank_import(
             path=Path(options["file"]),
             bank_name=options["bank"],

@@ -31,7 +31,7 @@ class Command(HaetaeCommand):
         parser.add_argument("--actor", metavar="USERNAME", help="operator recorded as importing the pack")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         rescan = options["rescan_case"] or options["rescan_all"]
         if rescan and not options["enable"]:
             raise UsageError("--rescan-case and --rescan-all need --enable: only an enabled pack can re-scan")

@@ -31,7 +31,7 @@ class Command(HaetaeCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         if action == "list":
             packs = [pack_describe(p) for p in ModelPack.objects.order_by("name", "-imported_at")]
             if options["json"]:

@@ -24,16 +24,14 @@ class Command(HaetaeCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--case", metavar="NUMBER", help="re-scan only this case (default: whole vault)")
         parser.add_argument("--detector", metavar="NAME", required=True, help="detector to run")
-        parser.add_argument(
-            "--actor",
-            metavar="USERNAME",
-            help="the person asking: lead, investigator or analyst on the case, or an administrator for "
-            "the whole vault; recorded on the custody events. Without it, the system's.",
+        self.add_actor_and_json(
+            parser,
+            actor_help="the person asking: lead, investigator or analyst on the case, or an administrator "
+            "for the whole vault; recorded on the custody events. Without it, the system's.",
         )
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         case = None
         if options["case"] and actor is not None:
             case = case_get_for(user=actor, number=options["case"])

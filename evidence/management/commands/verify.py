@@ -33,7 +33,7 @@ class Command(HaetaeCommand):
         parser.add_argument("--actor", metavar="USERNAME", help="user recorded on the verified events")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         case = None
         if options["case"] and actor is not None:
             # Verifying one case for a person: they must be able to see it (any team role, e.g. auditor).

@@ -23,8 +23,9 @@ class InterchangeCommand(HaetaeCommand):
         parser.add_argument("--out", required=True, help="the file to write (refused if it exists)")
         parser.add_argument("--exhibits", default="", help="only these exhibits, e.g. E-001,E-002")
         parser.add_argument("--recipient", default="", help="who receives the file (recorded)")
-        parser.add_argument("--actor", required=True, help="username of who exports (a lead or investigator)")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        self.add_actor_and_json(
+            parser, actor_help="username of who exports (a lead or investigator)", required=True
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         out = Path(options["out"])

@@ -42,8 +42,7 @@ class Command(HaetaeCommand):
         parser.add_argument(
             "--lang", choices=ReportLanguage.values, default=ReportLanguage.KO, help="report language"
         )
-        parser.add_argument("--actor", required=True, help="username of the person exporting")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        self.add_actor_and_json(parser, actor_help="username of the person exporting", required=True)
 
     def _read(self, path: str, what: str) -> bytes:
         try:

@@ -27,8 +27,9 @@ class Command(HaetaeCommand):
         parser.add_argument(
             "--lang", choices=ReportLanguage.values, default=ReportLanguage.KO, help="language"
         )
-        parser.add_argument("--actor", required=True, help="username of who asks for the report (recorded)")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        self.add_actor_and_json(
+            parser, actor_help="username of who asks for the report (recorded)", required=True
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.get_actor(options["actor"])

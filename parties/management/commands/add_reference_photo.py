@@ -23,8 +23,9 @@ class Command(HaetaeCommand):
         parser.add_argument(
             "--consent", required=True, help="where the consent is recorded, e.g. a form number"
         )
-        parser.add_argument("--actor", required=True, help="username of the case lead or support worker")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        self.add_actor_and_json(
+            parser, actor_help="username of the case lead or support worker", required=True
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.get_actor(options["actor"])

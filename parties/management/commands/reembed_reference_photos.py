@@ -16,15 +16,12 @@ class Command(HaetaeCommand):
     )
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument(
-            "--actor",
-            metavar="USERNAME",
-            help="an administrator, recorded on the custody events. Without it, the system's.",
+        self.add_actor_and_json(
+            parser, actor_help="an administrator, recorded on the custody events. Without it, the system's."
         )
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = self.get_actor(options["actor"]) if options["actor"] else None
+        actor = self.actor_of(options)
         if actor is not None and not actor.is_superuser:
             raise AccessDenied(
                 f"{actor.get_username()} is not an administrator: re-embedding every case's reference "
