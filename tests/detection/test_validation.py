@@ -272,3 +272,23 @@ def test_only_an_administrator_records_a_validation(tmp_path):
 def test_usage_errors_say_what_to_give(args, message, admin):
     code, _, err = run_validate(*args)
     assert code in (1, 2) and message in err
+
+
+def test_validations_are_listed_read_only_in_the_admin(tmp_path, admin, client):
+    from tests.factories import verified_login
+
+    _watermark_set(tmp_path / "set")
+    assert (
+        run_validate("generator-watermark", "--labelled", str(tmp_path / "set"), "--actor", "operator")[0]
+        == 0
+    )
+    row = DetectorValidation.objects.get()
+    verified_login(client, admin)
+    listing = client.get("/admin/detection/detectorvalidation/")
+    assert listing.status_code == 200 and row.set_sha256 in listing.content.decode()
+    assert client.get("/admin/detection/detectorvalidation/add/").status_code == 403
+    assert (
+        client.post(f"/admin/detection/detectorvalidation/{row.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert DetectorValidation.objects.filter(pk=row.pk).exists()
