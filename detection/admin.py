@@ -4,7 +4,8 @@ Findings and matches are not shown here: they describe case content, which an ad
 through a case. Banks may be described, re-thresholded and switched off; their entries are added by
 ``manage.py import_bank`` or the API (so evidence already in the vault is looked up too) and never
 deleted. Model packs are imported and enabled with ``import_model`` / ``model_packs`` (which check the
-file's SHA-256 and offer a re-scan); here they are read-only.
+file's SHA-256 and offer a re-scan); here they are read-only. Detector validations are recorded by
+``validate_detector`` (which runs the detector over the labelled set) and are read-only here.
 """
 
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from detection.models import BankEntry, Detector, HashBank, ModelPack
+from detection.models import BankEntry, Detector, DetectorValidation, HashBank, ModelPack
 from haetae.toolkit import ReadOnlyAdmin
 
 
@@ -69,3 +70,24 @@ class ModelPackAdmin(ReadOnlyAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in ModelPack._meta.fields]
+
+
+@admin.register(DetectorValidation)
+class DetectorValidationAdmin(ReadOnlyAdmin):
+    """Measured error rates of detector versions, newest first; written only by ``validate_detector``."""
+
+    list_display = (
+        "detector_name",
+        "detector_version",
+        "ran_at",
+        "positives",
+        "negatives",
+        "tpr",
+        "fpr",
+        "threshold",
+        "set_sha256",
+        "ran_by",
+    )
+    list_filter = ("detector_name",)
+    search_fields = ("detector_name", "detector_version", "set_sha256", "model_sha256")
+    ordering = ("-ran_at", "-pk")

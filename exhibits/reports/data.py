@@ -37,6 +37,7 @@ from access.models import Case, LegalAuthority
 from accounts.models import ExaminerQualification
 from accounts.selectors import qualification_as_of
 from detection.models import Annotation
+from detection.validation import validation_latest, validation_statement
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.derivatives import derivative_read, recipe_key
 from evidence.models import Checkpoint, CustodyEvent, Derivative, EvidenceItem
@@ -128,6 +129,7 @@ class FindingRow:
     label: str
     category: str
     review: str
+    measured: bool = False  # error_rate cites a validation recorded in Haetae, not the authors' claim
 
 
 @dataclass(frozen=True)
@@ -414,6 +416,7 @@ class _Sections:
             for a in LegalAuthority.objects.filter(case_id=case.pk)
         ]
         self.detectors: dict[tuple[str, str], str] = {}
+        self.validations: dict[tuple[str, str, str], tuple[str, bool]] = {}
         self.recipe_key = recipe_key(preview_recipe(blur=True, grey=False))
 
     def __iter__(self) -> Iterator[ExhibitSection]:
@@ -482,6 +485,22 @@ class _Sections:
                     continue  # undecodable: the section says why there is no preview
         return found
 
+    def _validation(self, detector: Any, model_sha256: str) -> tuple[str, bool]:
+        """The newest measured validation of this detector version and model, once per report; "" if none.
+        The authors' own statement follows it, so the reader sees both."""
+        key = (detector.name, detector.version, model_sha256)
+        if key not in self.validations:
+            latest = validation_latest(
+                name=detector.name, version=detector.version, model_sha256=model_sha256
+            )
+            if latest is None:
+                self.validations[key] = ("", False)
+            else:
+                stated = detector.validation if detector.validation not in ("", NOT_VALIDATED) else ""
+                also = f". Its authors state: {stated}" if stated else ""
+                self.validations[key] = (validation_statement(latest) + also, True)
+        return self.validations[key]
+
     def _item(
         self,
         item: EvidenceItem,
@@ -502,7 +521,8 @@ class _Sections:
                 provenance.append(annotation)
                 continue
             detector = annotation.run.detector
-            validation = detector.validation or NOT_VALIDATED
+            validation, measured = self._validation(detector, annotation.model_sha256)
+            validation = validation or detector.validation or NOT_VALIDATED
             self.detectors[(detector.name, detector.version)] = validation
             rows.append(
                 FindingRow(
@@ -515,6 +535,7 @@ class _Sections:
                     label=annotation.label,
                     category=annotation.category,
                     review=annotation.review_status,
+                    measured=measured,
                 )
             )
         times = [

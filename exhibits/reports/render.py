@@ -506,7 +506,11 @@ def _item(w: _Writer, exhibit: ExhibitSection, item: ItemSection) -> list[Flowab
                         _finding_label(f.label, w),
                         f.score or "—",
                         # The detector's own prose is quoted once, full width, under "detectors used".
-                        s["not_validated"] if f.error_rate == NOT_VALIDATED else s["validation_stated"],
+                        s["validation_measured"]
+                        if f.measured
+                        else s["not_validated"]
+                        if f.error_rate == NOT_VALIDATED
+                        else s["validation_stated"],
                         s.get(f"review_{f.review}", f.review),
                     ]
                     for f in item.findings

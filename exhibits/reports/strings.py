@@ -229,9 +229,12 @@ EN = Strings(
     ),
     detectors_used="Detector versions in this report",
     validation_stated="stated: see “Detector versions in this report”",
+    validation_measured="measured in Haetae: see “Detector versions in this report”",
     not_validated="not validated",
     validation_quoted=(
-        "Each detector's known error rate or validation is quoted below as its authors state it (in English)."
+        "Each detector's known error rate or validation is quoted below (in English): as measured in Haetae "
+        "on a labelled set where one was recorded (the newest validation of that version), otherwise as its "
+        "authors state it."
     ),
     page_of="page {x} of {y}",
 )
@@ -445,9 +448,12 @@ KO = Strings(
     ),
     detectors_used="이 보고서의 탐지기 버전",
     validation_stated="기재됨: ‘이 보고서의 탐지기 버전’ 참조",
+    validation_measured="Haetae에서 측정됨: ‘이 보고서의 탐지기 버전’ 참조",
     not_validated="검증되지 않음",
     validation_quoted=(
-        "각 탐지기의 알려진 오류율 또는 검증 내용은 제작자가 밝힌 원문(영어)을 아래에 그대로 인용합니다."
+        "각 탐지기의 알려진 오류율 또는 검증 내용을 아래에 인용합니다. Haetae에서 라벨링된 집합으로 "
+        "측정한 검증이 기록된 경우 그 버전의 최신 검증을, 그렇지 않으면 제작자가 밝힌 원문(영어)을 "
+        "그대로 인용합니다."
     ),
     page_of="{y}쪽 중 {x}쪽 (page {x} of {y})",
 )

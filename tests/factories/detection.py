@@ -233,3 +233,25 @@ def write_pack(
     (directory / "model.onnx").write_bytes(model)
     (directory / "manifest.json").write_text(json.dumps(manifest))
     return directory, manifest
+
+
+def measured_validation(*, detector_name: str, folder: Path, actor: Any) -> Any:
+    """A ``DetectorValidation`` of a registered detector on a generated two-image set (one light, one dark
+    grey picture): real counts for whatever the detector makes of them."""
+    import io
+
+    from PIL import Image
+
+    from detection.registry import detector_get
+    from detection.validation import LabelledFile, detector_validate
+
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for name, value, label in [("light.png", 230, "positive"), ("dark.png", 20, "negative")]:
+        buffer = io.BytesIO()
+        Image.new("RGB", (64, 64), (value, value, value)).save(buffer, "PNG")
+        (folder / name).write_bytes(buffer.getvalue())
+        files.append(LabelledFile(name, folder / name, label))
+    return detector_validate(
+        detector=detector_get(detector_name), files=files, source=str(folder), actor=actor
+    )

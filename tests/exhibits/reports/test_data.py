@@ -121,3 +121,25 @@ def test_bad_requests_are_refused_clearly() -> None:
         report_data(case=t.case, exhibits=Exhibit.objects.filter(case=t.case), language="en")
     with pytest.raises(RejectedInput, match="use ko or en"):
         report_data(case=other.case, exhibits=[foreign], language="fr")
+
+
+def test_findings_cite_the_newest_measured_validation_of_their_detector(tmp_path: Path) -> None:
+    from detection.validation import validation_statement
+    from tests.factories import UserFactory
+    from tests.factories.detection import measured_validation
+
+    built = report_case(tmp_path / "seized", detectors=("nudenet",))
+    admin = UserFactory(username="operator", is_superuser=True)
+    older = measured_validation(detector_name="nudenet", folder=tmp_path / "set", actor=admin)
+    newest = measured_validation(detector_name="nudenet", folder=tmp_path / "set", actor=admin)
+    assert older.pk != newest.pk  # several validations per version are kept
+
+    data = report_data(case=built.case, exhibits=built.exhibits, language="en")
+    findings = [f for s in data.exhibits for i in s.items for f in i.findings if f.detector == "nudenet"]
+    assert findings and all(f.measured for f in findings)
+    assert all(f.error_rate.startswith(validation_statement(newest)) for f in findings)
+    assert "not validated" not in findings[0].error_rate.split(". Its authors state")[0]
+    assert (
+        f"set SHA-256 {newest.set_sha256}" in findings[0].error_rate and "(95 % CI " in findings[0].error_rate
+    )
+    assert ("nudenet", findings[0].version, findings[0].error_rate) in data.detectors

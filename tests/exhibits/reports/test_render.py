@@ -265,3 +265,21 @@ def test_korean_findings_read_as_words_and_validation_is_quoted_once_full_width(
     # Quoted once, under the detectors used, where it has the page's width.
     assert squash(jpeg.validation) in squash(limitations)
     assert "원문(영어)" in limitations
+
+
+def test_a_measured_validation_is_cited_in_the_findings_and_quoted_under_detectors_used(
+    tmp_path: Path,
+) -> None:
+    from tests.factories import UserFactory
+    from tests.factories.detection import measured_validation
+
+    built = report_case(tmp_path / "seized", detectors=("nudenet",))
+    admin = UserFactory(username="operator", is_superuser=True)
+    validation = measured_validation(detector_name="nudenet", folder=tmp_path / "set", actor=admin)
+    pdf = tmp_path / "report.pdf"
+    render_case(built, pdf, "en", report_id="RPT-VAL-1")
+    text = pdf_text(pdf, layout=False)
+    findings, _, limitations = text.partition("Detector versions in this report")
+    assert "measuredinHaetae" in squash(findings)
+    assert "validatedon2images" in squash(limitations)
+    assert squash(validation.set_sha256) in squash(limitations)
