@@ -19,6 +19,7 @@ from access.choices import CaseEventAction, CaseMemberRole, CaseRetention, CaseS
 from access.hooks import CaseEvent
 from access.models import Case, CaseMember, LegalAuthority, Offence
 from access.policy import CASE_ROLES_FOR_GLOBAL_ROLE, Action, require_global
+from haetae.db import ledger_lock
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 
@@ -125,6 +126,7 @@ def case_create(
     offence_rows = _offences_by_code(offences)
     try:
         with transaction.atomic():
+            ledger_lock()
             case.save()
             case.offences.set(offence_rows)
             if actor is not None:
@@ -168,8 +170,13 @@ def case_get(*, number: str) -> Case:
 
 
 def _locked(case: Case) -> Case:
-    """The case row, locked until the end of the transaction (PostgreSQL; SQLite writers queue anyway)."""
-    return Case.objects.select_for_update().get(pk=case.pk)
+    """The case row, locked until the end of the transaction (PostgreSQL; SQLite writers queue anyway).
+
+    The ledger lock comes first (the one lock order, docs/ledger.md); NO KEY UPDATE because nothing here
+    changes the key, so rows inserted elsewhere that refer to the case are not held up by it.
+    """
+    ledger_lock()
+    return Case.objects.select_for_update(no_key=True).get(pk=case.pk)
 
 
 def _text(value: Any) -> Any:
@@ -326,6 +333,7 @@ def legal_authority_record(
         raise _bad("executed_at", "an authority cannot be executed before it was issued")
     try:
         with transaction.atomic():
+            ledger_lock()
             authority.save()
             hooks.case_events_write(
                 [
@@ -358,6 +366,7 @@ def legal_authority_mark_executed(
 ) -> LegalAuthority:
     """Record when an authority was executed (once); an AUTHORITY_RECORDED event."""
     with transaction.atomic():
+        ledger_lock()
         locked = LegalAuthority.objects.select_for_update().select_related("case").get(pk=authority.pk)
         if locked.executed_at is not None:
             raise _bad("executed_at", f"already recorded as executed at {utc_iso(locked.executed_at)}")

@@ -4,6 +4,8 @@ Every service that changes evidence state or touches content calls ``custody_app
 ``custody_append_many``) inside its own transaction, so the event commits or rolls back with the change.
 Appends serialise on one ledger lock (a PostgreSQL advisory lock; SQLite's IMMEDIATE transactions already
 serialise writers), which keeps the sequence gap-free and each chain unforked under concurrent ingests.
+The lock lives in ``haetae.db`` so that lower apps can take it first: a service takes it at the start of
+its transaction, before any row lock, or two services can deadlock (the order is in docs/ledger.md).
 """
 
 import json
@@ -13,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -22,12 +24,12 @@ from access.models import CaseMember
 from evidence import merkle
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
-from haetae.db import bulk_insert
+from haetae.db import bulk_insert, retry_on_conflict
+from haetae.db import ledger_lock as ledger_lock  # re-exported: the ledger's writers take it from here
 from haetae.toolkit import utc_iso
 
 GENESIS_HASH = "0" * 64
 LEAF_VERSION = 1
-_LEDGER_LOCK_KEY = 0x4841455441450001  # "HAETAE" + 1: the advisory lock id for ledger appends
 _IN_CHUNK = 2000
 
 
@@ -117,15 +119,6 @@ class EventSpec:
     new_item: bool = False  # the item was created in this transaction: its chain starts at genesis
 
 
-def ledger_lock() -> None:
-    """Take the ledger append lock until the end of the current transaction."""
-    if not connection.in_atomic_block:
-        raise RuntimeError("ledger appends must run inside transaction.atomic()")
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LEDGER_LOCK_KEY])
-
-
 def _chain_heads(
     *, item_ids: Iterable[int], case_ids: Iterable[int]
 ) -> tuple[dict[int, str], dict[int, str]]:
@@ -210,6 +203,7 @@ def custody_append_many(specs: Sequence[EventSpec]) -> list[CustodyEvent]:
     return events
 
 
+@retry_on_conflict
 def custody_append(
     *, case_id: int, action: str, actor: User | None, item_id: int | None = None, **fields: Any
 ) -> CustodyEvent:

@@ -12,12 +12,13 @@ import io
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from evidence.choices import CustodyAction
-from evidence.custody import canonical_json, custody_append
+from evidence.custody import canonical_json, custody_append, ledger_lock
 from evidence.models import Derivative, EvidenceItem
-from evidence.vault import WorkDir, blob_commit, read_verified
+from evidence.vault import WorkDir, blob_commit, lock_blobs, read_verified
+from haetae.db import retry_on_conflict
 from haetae.errors import RejectedInput
 
 
@@ -32,6 +33,7 @@ def derivative_find(*, source_sha256: str, kind: str, recipe: dict[str, Any]) ->
     ).first()
 
 
+@retry_on_conflict
 def derivative_store(
     *,
     item: EvidenceItem,
@@ -59,24 +61,34 @@ def derivative_store(
     with WorkDir() as work:
         staged = work.stage(io.BytesIO(data))
         with transaction.atomic():
-            existing = (
-                Derivative.objects.select_for_update()
-                .filter(source_id=source, kind=kind, recipe_key=key)
-                .first()
-            )
+            # Lock order (docs/ledger.md): the content lock, then the ledger lock. Under the ledger lock the
+            # look-up below sees every derivative committed before, so two requests for the same recipe
+            # make it once; the savepoint and the unique constraint stand behind that.
+            lock_blobs([staged.digests.sha256])
+            ledger_lock()
+            existing = derivative_find(source_sha256=source, kind=kind, recipe=recipe)
             if existing is not None:
                 return existing, False
             blob, _ = blob_commit(work=work, staged=staged, mime=mime)
-            derivative = Derivative.objects.create(
-                source_id=source,
-                blob=blob,
-                kind=kind,
-                recipe=recipe,
-                recipe_key=key,
-                position_ms=position_ms,
-                width=width,
-                height=height,
-            )
+            try:
+                with transaction.atomic():
+                    derivative = Derivative.objects.create(
+                        source_id=source,
+                        blob=blob,
+                        kind=kind,
+                        recipe=recipe,
+                        recipe_key=key,
+                        position_ms=position_ms,
+                        width=width,
+                        height=height,
+                    )
+            except IntegrityError:
+                # Another writer that does not take the ledger lock made it first: use theirs (the blob row
+                # stays, matching the object placed in the vault).
+                existing = derivative_find(source_sha256=source, kind=kind, recipe=recipe)
+                if existing is None:
+                    raise
+                return existing, False
             custody_append(
                 case_id=item.case_id,
                 item_id=item.pk,

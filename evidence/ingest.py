@@ -38,7 +38,7 @@ import haetae
 from access.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.crypto import EncryptedObjectReader
-from evidence.custody import EventSpec, actor_role, custody_append_many
+from evidence.custody import EventSpec, actor_role, custody_append_many, ledger_lock
 from evidence.hooks import ingest_hooks_run
 from evidence.models import Acquisition, Blob, EvidenceItem
 from evidence.records import acquisition_record, item_record
@@ -175,6 +175,7 @@ def acquisition_recover_interrupted() -> list[Acquisition]:
         if _work_dir_alive(candidate.work_token):
             continue
         with transaction.atomic():
+            ledger_lock()  # before the row lock: the one lock order (docs/ledger.md)
             acquisition = (
                 Acquisition.objects.select_for_update()
                 .filter(pk=candidate.pk, status=AcquisitionStatus.RUNNING)
@@ -776,6 +777,7 @@ def _interrupt_quietly(acquisition: Acquisition, exc: BaseException) -> None:
     """Record that this run stopped on an error; if even that fails, recovery will record it later."""
     try:
         with transaction.atomic():
+            ledger_lock()
             locked = (
                 Acquisition.objects.select_for_update()
                 .filter(pk=acquisition.pk, status=AcquisitionStatus.RUNNING)

@@ -19,7 +19,7 @@ from access.choices import GlobalRole
 from access.models import Case
 from access.policy import POLICY, Action, case_access_role, role_may
 from evidence.choices import CustodyAction, ItemStatus
-from evidence.custody import EventSpec, custody_append_many
+from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.models import EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit, ExhibitItem
@@ -51,7 +51,8 @@ def _require_role(*, case: Case, actor: User, action: Action, doing: str) -> str
 
 
 def _locked_exhibit(exhibit: Exhibit) -> Exhibit:
-    Case.objects.select_for_update().filter(pk=exhibit.case_id).first()
+    ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    Case.objects.select_for_update(no_key=True).filter(pk=exhibit.case_id).first()
     return Exhibit.objects.select_for_update().select_related("case").get(pk=exhibit.pk)
 
 
@@ -112,7 +113,8 @@ def exhibit_create(
     if not description:
         raise _bad("description", "describe the exhibit (what the items are and why they matter)")
     with transaction.atomic():
-        Case.objects.select_for_update().filter(pk=case.pk).first()
+        ledger_lock()
+        Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()
         items = _resolve_items(case=case, item_ids=item_ids)
         last = Exhibit.objects.filter(case_id=case.pk).aggregate(last=Max("sequence"))["last"] or 0
         exhibit = Exhibit.objects.create(

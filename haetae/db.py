@@ -1,8 +1,63 @@
 """Database helpers shared by the apps (no domain logic here)."""
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
-from django.db import connection, models
+from django.db import OperationalError, connection, models
+
+# Lock order, everywhere (docs/ledger.md): content locks (``evidence.vault.lock_blobs``), then the ledger
+# lock, then row locks. A transaction that takes a row lock (or inserts a row referencing another, which
+# key-share locks it) before the ledger lock can deadlock with one that holds the ledger lock.
+LEDGER_LOCK_KEY = 0x4841455441450001  # "HAETAE" + 1: the advisory lock id for ledger appends
+RETRY_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+RETRY_ATTEMPTS = 4
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def ledger_lock() -> None:
+    """Take the ledger lock until the end of the current transaction (re-taking it is harmless).
+
+    Every service that writes takes it at the start of its transaction, before any row lock.
+    """
+    if not connection.in_atomic_block:
+        raise RuntimeError("ledger appends must run inside transaction.atomic()")
+    if connection.vendor == "postgresql":  # SQLite's IMMEDIATE transactions already serialise writers
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+
+
+def is_retryable(error: BaseException) -> bool:
+    """True for a deadlock or serialisation failure: the database rolled the transaction back whole."""
+    cause = error.__cause__ or error
+    return (
+        getattr(cause, "sqlstate", None) in RETRY_SQLSTATES
+        or getattr(cause, "pgcode", None) in RETRY_SQLSTATES
+    )
+
+
+def retry_on_conflict(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a service again (a bounded number of times) when its transaction lost a deadlock.
+
+    Only the outermost call retries: inside a caller's transaction the whole transaction is already lost,
+    so the error goes up to whoever owns it. The service must own its transaction and have no effects
+    outside the database before it commits (files it stages are cleaned up by its own ``with`` blocks).
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        for attempt in range(1, RETRY_ATTEMPTS + 1):
+            try:
+                return func(*args, **kwargs)
+            except OperationalError as error:
+                if connection.in_atomic_block or attempt == RETRY_ATTEMPTS or not is_retryable(error):
+                    raise
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    return wrapper
+
 
 _PLAIN_FIELDS = {
     models.AutoField,

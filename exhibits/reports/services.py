@@ -25,7 +25,7 @@ from access.choices import CaseMemberRole
 from access.models import Case
 from access.policy import POLICY, Action, case_access_role, role_may
 from evidence.choices import CustodyAction
-from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many
+from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many, ledger_lock
 from evidence.ledger import checkpoint_create, checkpoint_latest
 from evidence.models import Blob, CustodyEvent
 from evidence.vault import StagedObject, WorkDir, blob_commit, object_path, read_verified
@@ -113,7 +113,8 @@ def report_request(*, case: Case, exhibit_numbers: list[str] | None, language: s
             details={"language": [f"one of {', '.join(ReportLanguage.values)}"]},
         )
     with transaction.atomic():
-        Case.objects.select_for_update().filter(pk=case.pk).first()  # versions allocated one at a time
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+        Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()  # versions one at a time
         exhibits = _resolve_scope(case=case, exhibit_numbers=exhibit_numbers)
         scope = [e.number for e in exhibits]
         report_id = report_id_for(case=case, scope=scope, language=language)

@@ -10,6 +10,7 @@ from access.models import Case
 from access.services import case_require_working
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append_many
+from haetae.db import ledger_lock, retry_on_conflict
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 from parties.choices import ChannelPlatform
@@ -20,6 +21,7 @@ def _bad(field: str, message: str) -> RejectedInput:
     return RejectedInput(f"{field}: {message}", details={field: [message]})
 
 
+@retry_on_conflict
 def channel_record(
     *,
     case: Case,
@@ -41,6 +43,7 @@ def channel_record(
     case_require_working(case=case, action="record channels")
     try:
         with transaction.atomic():
+            ledger_lock()  # before the insert, whose foreign key share-locks the case row (docs/ledger.md)
             channel = Channel.objects.create(
                 case=case,
                 platform=platform,
@@ -71,6 +74,7 @@ def channel_record(
     return channel
 
 
+@retry_on_conflict
 def channel_observe(
     *,
     channel: Channel,
@@ -89,6 +93,7 @@ def channel_observe(
         raise _bad("member_count", "give a member count or a note: an empty observation says nothing")
     case_require_working(case=channel.case, action="record observations")
     with transaction.atomic():
+        ledger_lock()
         observation = ChannelObservation.objects.create(
             channel=channel,
             observed_at=observed_at,

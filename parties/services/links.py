@@ -20,6 +20,7 @@ from access.services import case_require_working
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import EvidenceItem
+from haetae.db import ledger_lock
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource, PersonChannelRelation
@@ -106,6 +107,7 @@ def _assert(
     link_type = next(name for name, m in LINK_TYPES.items() if m is model)
     try:
         with transaction.atomic():
+            ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
             active: QuerySet[Model] = model._default_manager.select_for_update().filter(
                 withdrawn_at__isnull=True, **key
             )
@@ -320,6 +322,7 @@ def link_withdraw(*, link: Link, actor: User | None, reason: str) -> Link:
     link_type = link_type_of(link)
     case_id, item_id, details = _link_case_and_item(link)
     with transaction.atomic():
+        ledger_lock()
         locked = type(link)._default_manager.select_for_update().get(pk=link.pk)
         assert isinstance(locked, Link)
         if locked.withdrawn_at is not None:

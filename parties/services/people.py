@@ -28,6 +28,7 @@ from access.services import case_require_working
 from evidence.choices import CustodyAction
 from evidence.crypto import MasterKey, master_key
 from evidence.custody import EventSpec, custody_append_many
+from haetae.db import ledger_lock, retry_on_conflict
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
 from parties.choices import ChannelPlatform, PersonKind
 from parties.hooks import assigned_worker_id
@@ -205,6 +206,7 @@ def identity_set(*, person: Person, identity: Identity, actor: User, reason: str
     if not identity_may_write(person=person, user=actor):
         raise _refuse_identity(person, "change")
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         locked = Person.objects.select_for_update().get(pk=person.pk)
         filled = _seal_into(locked, identity)
         locked.save(update_fields=["identity_ciphertext", "identity_key_id", "identity_changed_at"])
@@ -229,6 +231,7 @@ def _next_pseudonym(case: Case, kind: str) -> tuple[int, str]:
     return number, f"{PSEUDONYM_PREFIX[PersonKind(kind)]}-{number}"
 
 
+@retry_on_conflict
 def person_record(
     *,
     case: Case,
@@ -248,7 +251,8 @@ def person_record(
     case_require_working(case=case, action="record people")
     try:
         with transaction.atomic():
-            locked = Case.objects.select_for_update().get(pk=case.pk)
+            ledger_lock()  # before the case row: the one lock order (docs/ledger.md)
+            locked = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
             number, pseudonym = _next_pseudonym(locked, kind)
             person = Person.objects.create(
                 case=locked,
@@ -293,6 +297,7 @@ def person_update(*, person: Person, actor: User, changes: dict[str, Any]) -> Pe
         raise RejectedInput(f"these person fields cannot be changed here: {', '.join(unknown)}")
     case_require_working(case=person.case, action="change people")
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         locked = Person.objects.select_for_update().get(pk=person.pk)
         changed: dict[str, Any] = {}
         for field, value in changes.items():
@@ -338,6 +343,7 @@ def person_account_add(
     case_require_working(case=person.case, action="record accounts")
     try:
         with transaction.atomic():
+            ledger_lock()
             account = PersonAccount.objects.create(
                 person=person,
                 platform=platform,
