@@ -23,16 +23,9 @@ from tests.factories import team, verified_login
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale"
 LANGUAGES = ["ko", "en"]
-SOURCES = [
-    "accounts",
-    "access",
-    "evidence",
-    "detection",
-    "parties",
-    "support",
-    "exhibits",
+# Every app of the project (each has an apps.py), the project package, the templates and manage.py.
+SOURCES = sorted(path.name for path in ROOT.iterdir() if (path / "apps.py").is_file()) + [
     "haetae",
-    "portal",
     "templates",
     "manage.py",
 ]
