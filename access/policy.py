@@ -78,6 +78,9 @@ class Action(TextChoices):
     DESTRUCTION_AUTHORISE = "destruction_authorise", "authorise or refuse destruction orders"
     DESTRUCTION_WITNESS = "destruction_witness", "witness destructions"
     DESTRUCTION_READ = "destruction_read", "see destruction orders and certificates"
+    # Everyone on the case but victim support: file names, sources and custody can name a victim.
+    ITEM_RECORDS = "item_records", "see item file names, sources, custody records and the exhibit pages"
+    MATCH_ALERTS = "match_alerts", "receive cross-case match alerts and be named as the case's contact"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -121,6 +124,9 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.DESTRUCTION_AUTHORISE: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
     Action.DESTRUCTION_WITNESS: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
     Action.DESTRUCTION_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR, BREAK_GLASS_ROLE}),
+    # The others see items as pseudonymised references (item-ID) with their hashes, and the graph as text.
+    Action.ITEM_RECORDS: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
+    Action.MATCH_ALERTS: frozenset({LEAD}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.
@@ -128,6 +134,10 @@ GLOBAL_ACTIONS = frozenset({Action.CASE_OPEN})
 
 # Team roles that never receive content or previews, blurred or not, whatever reason they give.
 NEVER_CONTENT_ROLES = frozenset({VICTIM_SUPPORT, AUDITOR})
+
+# Roles that see a case only through its shared exhibits: their items, the reports and bundles made wholly
+# of them, and the links naming only them.
+SHARED_ONLY_ROLES = frozenset(POLICY[Action.CONTENT_VIEW_SHARED] - POLICY[Action.CONTENT_VIEW])
 
 # A user holding a global role may take only these case roles (users with no global role: any).
 CASE_ROLES_FOR_GLOBAL_ROLE: dict[str, frozenset[str]] = {
@@ -186,6 +196,22 @@ def case_access_role(*, user: Caller, case_id: int) -> str | None:
 def role_may(role: str | None, action: Action) -> bool:
     """Whether a role (a case role, ``break_glass``, or for ``GLOBAL_ACTIONS`` a global role) may act."""
     return role is not None and role in POLICY[action]
+
+
+def shared_only(role: str | None) -> bool:
+    """Whether the role sees the case only through its shared exhibits (``SHARED_ONLY_ROLES``)."""
+    return role in SHARED_ONLY_ROLES
+
+
+def case_memberships(*, action: Action, shared_only: bool | None = None) -> QuerySet[Any]:
+    """Team memberships whose role may take ``action`` (``shared_only``: True only those of
+    ``SHARED_ONLY_ROLES``, False none of them, None either). Break-glass is no membership."""
+    members = CaseMember.objects.filter(role__in=POLICY[action])
+    if shared_only is True:
+        members = members.filter(role__in=SHARED_ONLY_ROLES)
+    elif shared_only is False:
+        members = members.exclude(role__in=SHARED_ONLY_ROLES)
+    return members
 
 
 def may(*, user: Caller, action: Action, case: Case | None = None) -> bool:

@@ -12,9 +12,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Q, QuerySet
 
-from access.choices import CaseMemberRole
-from access.models import Case, CaseMember
-from access.policy import POLICY, Action
+from access.models import Case
+from access.policy import Action, case_memberships, role_may
 from access.selectors import case_list
 from detection.models import HashBank, Match, MatchAlert
 from evidence.selectors import evidence_visible_to
@@ -41,7 +40,7 @@ def hash_bank_list(*, user: Caller) -> QuerySet[HashBank]:
         return HashBank.objects.none()
     if (
         not is_bank_admin(user)
-        and not CaseMember.objects.filter(user_id=user.pk, role__in=POLICY[Action.BANK_MATCHES_SEE]).exists()
+        and not case_memberships(action=Action.BANK_MATCHES_SEE).filter(user_id=user.pk).exists()
     ):
         raise AccessDenied(
             "hash banks are listed for administrators and for investigators on a case team; ask an "
@@ -57,9 +56,9 @@ def hash_bank_require_manager(*, user: Caller, bank: HashBank | None = None) -> 
     if (
         bank is not None
         and bank.case_id is not None
-        and CaseMember.objects.filter(
-            case_id=bank.case_id, user_id=int(user.pk or 0), role__in=POLICY[Action.VICTIM_BANK_CHANGE]
-        ).exists()
+        and case_memberships(action=Action.VICTIM_BANK_CHANGE)
+        .filter(case_id=bank.case_id, user_id=int(user.pk or 0))
+        .exists()
     ):
         return
     raise AccessDenied(
@@ -132,7 +131,7 @@ def case_contacts(case_id: int) -> list[dict[str, str]]:
     """Whom to ask about a case one may not see: its leads' names and the case's unit. Nothing else."""
     case = Case.objects.filter(pk=case_id).first()
     unit = str(getattr(case, "unit", "") or "")
-    leads = CaseMember.objects.filter(case_id=case_id, role=CaseMemberRole.LEAD).select_related("user")
+    leads = case_memberships(action=Action.MATCH_ALERTS).filter(case_id=case_id).select_related("user")
     contacts = [{"name": m.user.get_full_name() or m.user.get_username(), "unit": unit} for m in leads]
     return contacts or [{"name": "", "unit": unit}]
 
@@ -149,9 +148,10 @@ class Side:
 
 
 def pseudonymised_case_ids(user: Caller) -> set[int]:
-    """Ids of the cases where the user is victim support: items there are references (item-ID), no names."""
-    cases = case_list(user=user).filter(caller_role=CaseMemberRole.VICTIM_SUPPORT)  # type: ignore[misc]
-    return set(cases.values_list("pk", flat=True))
+    """Ids of the cases where the user does not see item records (victim support): items there are
+    references (item-ID), no names."""
+    roles = case_list(user=user).values_list("pk", "caller_role")  # type: ignore[misc]
+    return {case_id for case_id, role in roles if not role_may(role, Action.ITEM_RECORDS)}
 
 
 def _item_side(item: Any, visible_cases: set[int], pseudonymised_cases: set[int]) -> Side:

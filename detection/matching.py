@@ -21,8 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Q
 
-from access.choices import CaseMemberRole
-from access.models import CaseMember
+from access.policy import Action, case_memberships
 from detection.hashindex import MAX_THRESHOLD, PdqIndex, pack_hex
 from detection.models import Annotation, BankEntry, DetectionRun, Match, MatchAlert
 from detection.models.banks import HashBankKind, MatchKind
@@ -366,9 +365,11 @@ def _alert(*, item: EvidenceItem, matches: list[Match]) -> None:
         )
         if earlier.filter(alerts__isnull=False).exists():
             continue
-        leads = CaseMember.objects.filter(
-            case_id__in=[item.case_id, other_case], role=CaseMemberRole.LEAD
-        ).values_list("user_id", "case_id")
+        leads = (
+            case_memberships(action=Action.MATCH_ALERTS)
+            .filter(case_id__in=[item.case_id, other_case])
+            .values_list("user_id", "case_id")
+        )
         alerts.extend(
             MatchAlert(match=match, recipient_id=user_id, case_id=case_id) for user_id, case_id in leads
         )

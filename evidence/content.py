@@ -18,8 +18,14 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 
-from access.choices import CaseMemberRole
-from access.policy import BREAK_GLASS_ROLE, NEVER_CONTENT_ROLES, Action, case_access_role, role_may
+from access.policy import (
+    BREAK_GLASS_ROLE,
+    NEVER_CONTENT_ROLES,
+    Action,
+    case_access_role,
+    role_may,
+    shared_only,
+)
 from access.selectors import item_shared_with_prosecutor
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
@@ -31,9 +37,7 @@ from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInpu
 
 def prosecutor_may_see(*, role: str | None, item: EvidenceItem) -> bool:
     """For a prosecutor member: whether the item is in a shared exhibit of its case (False for others)."""
-    return role == CaseMemberRole.PROSECUTOR and item_shared_with_prosecutor(
-        item_id=item.pk, case_id=item.case_id
-    )
+    return shared_only(role) and item_shared_with_prosecutor(item_id=item.pk, case_id=item.case_id)
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,12 @@ def media_refusal(
     is what lets a prosecutor member see it; any other item is "not found" to a prosecutor, exactly as an
     item of another case.
     """
-    if role is None or (role == CaseMemberRole.PROSECUTOR and not shared_exhibit):
+    if role is None or (shared_only(role) and not shared_exhibit):
         return NotFound(
             f"no evidence item {item_id} in your cases: check the id, or ask the case lead to add you to "
             "the team"
         )
-    if role_may(role, Action.CONTENT_VIEW) or role == CaseMemberRole.PROSECUTOR:
+    if role_may(role, Action.CONTENT_VIEW) or role_may(role, Action.CONTENT_VIEW_SHARED):
         return None
     if role in NEVER_CONTENT_ROLES:
         return AccessDenied(
@@ -69,7 +73,7 @@ def media_refusal(
             f"at GET /api/v1/evidence/{item_id}/"
             + (
                 ""
-                if role == CaseMemberRole.VICTIM_SUPPORT
+                if not role_may(role, Action.ITEM_RECORDS)
                 else f", and its custody at /api/v1/evidence/{item_id}/custody/"
             ),
             details={"role": role, "instead": ["hashes", "custody", "pseudonymised references"]},

@@ -30,9 +30,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from access.choices import CaseMemberRole
 from access.models import Case
-from access.policy import Action, case_access_role, role_may
+from access.policy import Action, case_access_role, role_may, shared_only
 from evidence import bundle as bundlefmt
 from evidence import crypto
 from evidence.choices import CustodyAction
@@ -568,17 +567,17 @@ def bundle_open(*, bundle: ExportBundle, actor: User) -> Iterator[bytes]:
     """
     case = bundle.case
     role = _role(case=case, actor=actor)
-    if role == CaseMemberRole.PROSECUTOR:
+    if not role_may(role, Action.BUNDLE_DOWNLOAD):
+        raise AccessDenied(
+            f"your role on case {case.number} is {role}; only the lead, investigators and (for shared "
+            "exhibits) prosecutors download bundles"
+        )
+    if shared_only(role):
         unshared = [e.number for e in bundle.exhibits.all() if e.status != ExhibitStatus.SHARED]
         if unshared:
             raise AccessDenied(
                 f"exhibit {', '.join(unshared)} of this bundle is not shared with the prosecutor"
             )
-    elif not role_may(role, Action.BUNDLE_EXPORT):
-        raise AccessDenied(
-            f"your role on case {case.number} is {role}; only the lead, investigators and (for shared "
-            "exhibits) prosecutors download bundles"
-        )
     if bundle.status != ReportStatus.DONE or not bundle.sha256:
         raise RejectedInput(f"bundle {bundle.pk} is {bundle.status}: it can be downloaded once it is done")
     with transaction.atomic():

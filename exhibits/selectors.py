@@ -16,16 +16,16 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from access.choices import CaseMemberRole
 from access.models import Case, CaseMember
 from access.policy import (
-    BREAK_GLASS_ROLE,
-    POLICY,
+    SHARED_ONLY_ROLES,
     Action,
     access_role_expression,
+    case_memberships,
     live_grants,
     require,
     role_may,
+    shared_only,
 )
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit, ExhibitItem, ExportBundle, Report
@@ -38,7 +38,7 @@ def exhibit_list(*, case: Case) -> QuerySet[Exhibit]:
     """The exhibits of a case resolved through ``case_get_for`` (``caller_role`` annotated), as that caller
     may see them: a prosecutor only the shared ones. Items (ids, in order) prefetched."""
     exhibits = Exhibit.objects.filter(case_id=case.pk)
-    if getattr(case, "caller_role", None) == CaseMemberRole.PROSECUTOR:
+    if shared_only(getattr(case, "caller_role", None)):
         exhibits = exhibits.filter(status=ExhibitStatus.SHARED)
     return exhibits.select_related(
         "case", "created_by", "approval_requested_by", "approved_by", "shared_by", "withdrawn_by"
@@ -78,11 +78,11 @@ def _visible(model: type[Report] | type[ExportBundle], user: Caller) -> QuerySet
     """Rows of the cases where the user's role reads reports; a prosecutor's only when all shared."""
     if not user.is_authenticated:
         return model.objects.none()
-    memberships = CaseMember.objects.filter(user_id=user.pk)
-    whole_roles = POLICY[Action.REPORT_READ] - {CaseMemberRole.PROSECUTOR, BREAK_GLASS_ROLE}
-    granted = live_grants(user=user).exclude(case_id__in=memberships.values("case_id")).values("case_id")
-    whole = memberships.filter(role__in=whole_roles).values("case_id")
-    prosecuted = memberships.filter(role=CaseMemberRole.PROSECUTOR).values("case_id")
+    memberships = case_memberships(action=Action.REPORT_READ).filter(user_id=user.pk)
+    on_any_team = CaseMember.objects.filter(user_id=user.pk).values("case_id")
+    granted = live_grants(user=user).exclude(case_id__in=on_any_team).values("case_id")
+    whole = memberships.exclude(role__in=SHARED_ONLY_ROLES).values("case_id")
+    prosecuted = memberships.filter(role__in=SHARED_ONLY_ROLES).values("case_id")
     return model.objects.filter(
         Q(case_id__in=whole)
         | Q(case_id__in=granted)
@@ -102,7 +102,7 @@ def bundle_list_for(*, user: Caller) -> QuerySet[ExportBundle]:
 
 def _role_gate(case: Case, kind: str) -> None:
     role = getattr(case, "caller_role", None)
-    if role == CaseMemberRole.VICTIM_SUPPORT:
+    if role and not role_may(role, Action.ITEM_RECORDS):
         raise AccessDenied(
             f"victim support does not receive {kind}s: they carry (blurred) images of the evidence; the "
             "takedown and hash export pages have what support needs",

@@ -10,8 +10,8 @@ from django.db.models import IntegerField, OuterRef, Prefetch, QuerySet, Subquer
 from django.db.models.fields import DateTimeField
 
 from access import hooks
-from access.choices import CaseMemberRole
 from access.models import Case
+from access.policy import shared_only
 from haetae.errors import NotFound
 from parties.models import (
     Channel,
@@ -74,7 +74,7 @@ def link_list(*, case: Case, link_type: str) -> QuerySet[Link]:
     model = LINK_TYPES[link_type]
     common = ["asserted_by", "withdrawn_by"]
     shared = None
-    if getattr(case, "caller_role", None) == CaseMemberRole.PROSECUTOR:
+    if shared_only(getattr(case, "caller_role", None)):
         shared = hooks.shared_item_ids(Case.objects.filter(pk=case.pk).values("pk"))
     rows: QuerySet[Any]
     if model is PersonChannelLink:

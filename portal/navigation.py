@@ -14,13 +14,15 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from access.policy import Action, may, role_may, shared_only
+
 
 def _everyone(user: Any, roles: frozenset[str]) -> bool:
     return True
 
 
 def _auditor(user: Any, roles: frozenset[str]) -> bool:
-    return "auditor" in roles
+    return any(role_may(role, Action.LEDGER_READ) for role in roles)
 
 
 def _operator(user: Any, roles: frozenset[str]) -> bool:
@@ -28,16 +30,16 @@ def _operator(user: Any, roles: frozenset[str]) -> bool:
 
 
 def _support(user: Any, roles: frozenset[str]) -> bool:
-    return "victim_support" in roles
+    return any(role_may(role, Action.SUPPORT_WRITE) for role in roles)
 
 
 def _prosecutor(user: Any, roles: frozenset[str]) -> bool:
-    return "prosecutor" in roles
+    return any(shared_only(role) for role in roles)
 
 
 def _case_opener(user: Any, roles: frozenset[str]) -> bool:
-    # The global roles that may open a case (access.policy.CASE_CREATOR_GLOBAL_ROLES); the page checks too.
-    return user.groups.filter(name__in=["investigator", "supervisor"]).exists()
+    # A global-role action; the page checks it again.
+    return may(user=user, action=Action.CASE_OPEN)
 
 
 @dataclass(frozen=True)
@@ -61,17 +63,22 @@ AREAS: list[Area] = [
 ]
 
 
-# Where a case's number leads from the dashboard, by the viewer's role on it (the first URL installed).
-CASE_HOME_BY_ROLE: dict[str, list[str]] = {
-    "victim_support": ["portal:support-case"],
-    "prosecutor": ["portal:prosecutor_case"],
-}
 CASE_HOME_DEFAULT = ["portal:case_detail"]
+
+
+def _case_home_names(role: str | None) -> list[str]:
+    """Where a case's number leads from the dashboard, by what the viewer's role on it may do (the first
+    URL installed): shared exhibits only to the prosecutor's page, support files to the support page."""
+    if shared_only(role):
+        return ["portal:prosecutor_case"]
+    if role_may(role, Action.SUPPORT_WRITE):
+        return ["portal:support-case"]
+    return CASE_HOME_DEFAULT
 
 
 def case_home_url(*, number: str, role: str | None) -> str:
     """The portal page for a case as the viewer's role sees it, or "" when that page is not installed."""
-    for name in CASE_HOME_BY_ROLE.get(role or "", CASE_HOME_DEFAULT):
+    for name in _case_home_names(role):
         try:
             return reverse(name, kwargs={"number": number})
         except NoReverseMatch:

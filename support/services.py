@@ -20,9 +20,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from access.choices import CaseMemberRole
-from access.models import Case, CaseMember
-from access.policy import Action, require
+from access.models import Case
+from access.policy import Action, case_memberships, require
 from detection.models import Annotation
 from detection.models.runs import ReviewStatus
 from evidence.choices import CustodyAction, ItemStatus
@@ -150,7 +149,7 @@ def _require_same_case(*, case: Case, support_file: SupportFile) -> None:
 
 
 def _victim_support_member(*, case: Case, user: User, field_name: str) -> None:
-    is_support = CaseMember.objects.filter(case=case, user=user, role=CaseMemberRole.VICTIM_SUPPORT).exists()
+    is_support = case_memberships(action=Action.SUPPORT_WRITE).filter(case=case, user=user).exists()
     if not is_support:
         message = (
             f"{user.get_username()} is not a victim_support member of case {case.number}: the case lead adds "

@@ -15,8 +15,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from access.choices import CaseMemberRole
-from access.policy import Action, require
+from access.policy import Action, require, role_may
 from access.selectors import case_get_for
 from evidence.api.serializers import (
     EvidenceItemSerializer,
@@ -116,7 +115,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
-        if getattr(item, "caller_role", None) == CaseMemberRole.VICTIM_SUPPORT:
+        if not role_may(getattr(item, "caller_role", None), Action.ITEM_RECORDS):
             return Response(PseudonymisedItemSerializer(item).data)
         return Response(self.get_serializer(item).data)
 
@@ -148,12 +147,13 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @action(detail=True, methods=["get"], url_path="custody", serializer_class=ItemCustodySerializer)
     def custody(self, request: Request, pk: str) -> Response:
         item = self.get_object()
-        if getattr(item, "caller_role", None) == CaseMemberRole.VICTIM_SUPPORT:
+        role = getattr(item, "caller_role", None)
+        if not role_may(role, Action.ITEM_RECORDS):
             raise AccessDenied(
                 "victim support sees items as pseudonymised references with their hashes, not their custody "
                 "records (which name files, places and people): use GET /api/v1/evidence/"
                 f"{item.pk}/ for the hashes, or ask the case's auditor to check the custody",
-                details={"role": CaseMemberRole.VICTIM_SUPPORT},
+                details={"role": role},
             )
         events = list(custody_events_for(user=request.user, item=item))
         checkpoint_param = request.query_params.get("checkpoint")

@@ -21,9 +21,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from access.choices import CaseMemberRole
 from access.models import Case
-from access.policy import POLICY, Action, case_access_role, role_may
+from access.policy import POLICY, Action, case_access_role, role_may, shared_only
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many, ledger_lock
 from evidence.ledger import checkpoint_create, checkpoint_latest
@@ -103,7 +102,7 @@ def report_request(*, case: Case, exhibit_numbers: list[str] | None, language: s
             "reports"
             + (
                 ": a prosecutor downloads the reports of exhibits shared with them"
-                if role == "prosecutor"
+                if shared_only(role)
                 else ""
             )
         )
@@ -358,17 +357,16 @@ def report_open(*, report: Report, actor: User, purpose: str = "") -> Iterator[b
     """Check who asks, record ``report_downloaded`` (committed first), then iterate the verified PDF bytes."""
     case = report.case
     role = _role(case=case, actor=actor)
-    if role == CaseMemberRole.PROSECUTOR:
-        if not _prosecutor_may_read(report):
-            raise AccessDenied(
-                f"report {report.report_id} v{report.version} covers exhibits not shared with you "
-                f"({', '.join(report.scope)}): prosecutors download reports of shared exhibits only; ask the "
-                "case lead to share them"
-            )
-    elif not role_may(role, Action.REPORT_DOWNLOAD):
+    if not role_may(role, Action.REPORT_DOWNLOAD):
         raise AccessDenied(
             f"your role on case {case.number} is {role}; reports carry blurred previews of evidence and are "
             "downloaded by the lead, investigators and (for shared exhibits) the prosecutor"
+        )
+    if shared_only(role) and not _prosecutor_may_read(report):
+        raise AccessDenied(
+            f"report {report.report_id} v{report.version} covers exhibits not shared with you "
+            f"({', '.join(report.scope)}): prosecutors download reports of shared exhibits only; ask the "
+            "case lead to share them"
         )
     if report.status != ReportStatus.DONE or not report.sha256:
         detail = {

@@ -7,6 +7,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from access.policy import Action, restrict
 from access.selectors import case_list
 from evidence.audit_selectors import (
     LedgerFilter,
@@ -54,7 +55,9 @@ def ledger(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     for key in ("before", "after"):
         query.pop(key, None)
-    cases = case_list(user=request.user).filter(caller_role="auditor")  # type: ignore[misc]
+    cases = restrict(
+        case_list(user=request.user), user=request.user, action=Action.LEDGER_READ, case_path="pk"
+    )
     return render(
         request,
         "portal/audit/ledger.html",

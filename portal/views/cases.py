@@ -28,7 +28,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from access import services as case_services
-from access.choices import CALLER_ROLE_CHOICES, CaseMemberRole, CaseRetention
+from access.choices import CALLER_ROLE_CHOICES, CaseRetention
 from access.models import Case
 from access.policy import POLICY, Action, role_may
 from access.selectors import (
@@ -178,13 +178,14 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "authorities": list(legal_authority_list(case=case)),
         "people": people,
         "channels": list(channel_list(case=case).order_by("platform", "handle")),
-        "may_list_evidence": role != CaseMemberRole.VICTIM_SUPPORT,
+        "may_list_evidence": role_may(role, Action.ITEM_RECORDS),
         # Links to the other areas of the case (each page checks the role again).
         "may_ingest": role_may(role, Action.EVIDENCE_INGEST),
-        "may_see_exhibits": role != CaseMemberRole.VICTIM_SUPPORT,
-        "may_support": role in ("lead", CaseMemberRole.VICTIM_SUPPORT),
-        # Victim support gets the graph as text only: no canvas or other drawing surface on their pages.
-        "list_only_graph": role == CaseMemberRole.VICTIM_SUPPORT,
+        "may_see_exhibits": role_may(role, Action.ITEM_RECORDS),
+        "may_support": role_may(role, Action.SUPPORT_READ),
+        # Who does not see item records (victim support) gets the graph as text only: no canvas or other
+        # drawing surface on their pages.
+        "list_only_graph": not role_may(role, Action.ITEM_RECORDS),
         "item_count": case_item_count(user=request.user, case=case),
         "count_cache_seconds": COUNT_CACHE_SECONDS,
     }
@@ -449,7 +450,7 @@ def evidence_list(request: HttpRequest, number: str) -> HttpResponse:
     """The case's evidence, filtered and sorted, 50 a page by keyset (fast at any depth)."""
     case = case_get_for(user=request.user, number=number, with_counts=False)
     role = getattr(case, "caller_role", None)
-    if role == CaseMemberRole.VICTIM_SUPPORT:
+    if not role_may(role, Action.ITEM_RECORDS):
         raise AccessDenied(
             "victim support does not see the evidence list (file names and sources can name a victim): the "
             "support pages show the items of your support files as pseudonymised references with hashes"

@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from access.choices import CaseMemberRole
 from access.policy import Action, role_may
 from detection.ela import ela_map_serve
 from detection.labels import ABSENCE_CATEGORY, SIGNAL_CATEGORIES
@@ -67,7 +66,7 @@ INLINE_TYPES = frozenset(
 def _item_for(request: HttpRequest, pk: int) -> EvidenceItem:
     """The item if the user may see its case; victim support is sent to the support pages."""
     item = evidence_get_for(user=request.user, item_id=pk)
-    if getattr(item, "caller_role", None) == CaseMemberRole.VICTIM_SUPPORT:
+    if not role_may(getattr(item, "caller_role", None), Action.ITEM_RECORDS):
         raise AccessDenied(
             "victim support sees items only as pseudonymised references with their hashes, in the support "
             "pages: file names, places and custody can name a victim"

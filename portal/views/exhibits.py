@@ -20,9 +20,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from access.choices import CaseMemberRole
 from access.models import Case
-from access.policy import POLICY, Action, role_may
+from access.policy import POLICY, Action, role_may, shared_only
 from access.selectors import case_get_for
 from evidence.choices import ItemStatus
 from evidence.models import EvidenceItem
@@ -60,7 +59,7 @@ def _case(request: HttpRequest, number: str) -> Case:
 
 def _exhibit_pages(case: Case) -> None:
     """Victim support works from the support pages: the exhibit pages show file names and item lists."""
-    if _role(case) == CaseMemberRole.VICTIM_SUPPORT:
+    if not role_may(_role(case), Action.ITEM_RECORDS):
         raise AccessDenied(
             f"victim support does not use the exhibit pages of case {case.number} (they list file names and "
             "evidence): the support pages list what you need"
@@ -152,7 +151,7 @@ def _open_numbers(case: Case) -> list[str]:
 def exhibit_list(request: HttpRequest, number: str) -> HttpResponse:
     """The case's exhibits with their statuses, its reports and export bundles."""
     case = _case(request, number)
-    if _role(case) == CaseMemberRole.PROSECUTOR:
+    if shared_only(_role(case)):
         return redirect("portal:prosecutor_case", number=case.number)
     _exhibit_pages(case)
     exhibits = list(exhibit_selectors.exhibit_list(case=case))

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from access.choices import CaseMemberRole
+from access.policy import shared_only
 from access.selectors import case_get_for, case_list
 from evidence import crypto
 from exhibits.choices import ReportStatus
@@ -26,11 +26,7 @@ from portal.views.work import shows_errors
 @verified_login_required
 def prosecutor_home(request: HttpRequest) -> HttpResponse:
     """The cases on which the user is the prosecutor, with how many exhibits are shared with them."""
-    cases = [
-        case
-        for case in case_list(user=request.user)
-        if getattr(case, "caller_role", None) == CaseMemberRole.PROSECUTOR
-    ]
+    cases = [case for case in case_list(user=request.user) if shared_only(getattr(case, "caller_role", None))]
     shared = {case.pk: exhibit_list(case=case).count() for case in cases}
     rows = [(case, shared[case.pk]) for case in cases]
     return render(request, "portal/prosecutor/home.html", {"rows": rows})
@@ -42,7 +38,7 @@ def prosecutor_home(request: HttpRequest) -> HttpResponse:
 def prosecutor_case(request: HttpRequest, number: str) -> HttpResponse:
     """One case as its prosecutor sees it: shared exhibits with their items' hashes, reports and bundles."""
     case = case_get_for(user=request.user, number=number)
-    if getattr(case, "caller_role", None) != CaseMemberRole.PROSECUTOR:
+    if not shared_only(getattr(case, "caller_role", None)):
         raise AccessDenied(
             f"this page shows case {case.number} as its prosecutor sees it; your role on it is "
             f"{getattr(case, 'caller_role', None)}: use the case's exhibit pages"

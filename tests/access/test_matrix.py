@@ -679,7 +679,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "evidence-api:evidence-custody": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},
         missing=lambda w: {"pk": w.item.pk + 10_000},
-        methods={"get": Call(member={**by_role(set(ROLES) - {"victim_support"}, 200, 403), PROSECUTOR: 404})},
+        methods={"get": Call(member={**by_action(Action.ITEM_RECORDS, 200, 403), PROSECUTOR: 404})},
     ),
     "evidence-api:evidence-content": Endpoint(
         kwargs=lambda w: {"pk": w.item.pk},

@@ -12,11 +12,15 @@ from access.policy import (
     BREAK_GLASS_ROLE,
     NEVER_CONTENT_ROLES,
     POLICY,
+    SHARED_ONLY_ROLES,
     Action,
     case_access_role,
+    case_memberships,
     may,
     require,
     restrict,
+    role_may,
+    shared_only,
 )
 from access.selectors import break_glass_grants_for, case_for_command, case_get_for, case_list
 from evidence.choices import CustodyAction
@@ -64,6 +68,43 @@ def test_every_action_has_a_rule_and_never_content_roles_get_no_content_action()
     assert set(POLICY) == set(Action)
     for action in (Action.CONTENT_VIEW, Action.CONTENT_VIEW_SHARED):
         assert not POLICY[action] & NEVER_CONTENT_ROLES
+
+
+def test_shared_only_roles_come_from_the_table() -> None:
+    # Shared content without the whole case's content: that is what "shared only" means.
+    assert POLICY[Action.CONTENT_VIEW_SHARED] - POLICY[Action.CONTENT_VIEW] == SHARED_ONLY_ROLES
+    assert {CaseMemberRole.PROSECUTOR} == SHARED_ONLY_ROLES
+    assert shared_only(CaseMemberRole.PROSECUTOR)
+    assert not shared_only(CaseMemberRole.LEAD)
+    assert not shared_only(BREAK_GLASS_ROLE)
+    assert not shared_only(None)
+
+
+def test_item_records_are_kept_from_victim_support_only() -> None:
+    refused = set(CaseMemberRole.values) - POLICY[Action.ITEM_RECORDS]
+    assert refused == {CaseMemberRole.VICTIM_SUPPORT}
+    assert role_may(BREAK_GLASS_ROLE, Action.ITEM_RECORDS)
+    assert not role_may(None, Action.ITEM_RECORDS)
+
+
+def test_case_memberships_filter_by_action_and_the_shared_only_rule(world) -> None:
+    prosecutor = UserFactory(username="prosecutor")
+    support = UserFactory(username="support")
+    CaseMemberFactory(case=world["case"], user=prosecutor, role=CaseMemberRole.PROSECUTOR)
+    CaseMemberFactory(case=world["case"], user=support, role=CaseMemberRole.VICTIM_SUPPORT)
+
+    def users(**kwargs) -> set[str]:
+        rows = case_memberships(**kwargs).filter(case=world["case"])
+        return set(rows.values_list("user__username", flat=True))
+
+    assert users(action=Action.MATCH_ALERTS) == {"lead"}
+    assert users(action=Action.REPORT_READ) == {"lead", "prosecutor"}
+    assert users(action=Action.REPORT_READ, shared_only=True) == {"prosecutor"}
+    assert users(action=Action.REPORT_READ, shared_only=False) == {"lead"}
+    assert users(action=Action.SUPPORT_WRITE) == {"support"}
+    # A break-glass grant is no membership.
+    live_grant(case=world["case"], user=world["root"])
+    assert "root" not in users(action=Action.REPORT_READ)
 
 
 def test_may_and_restrict_follow_the_table(world) -> None:

@@ -17,7 +17,16 @@ from evidence.custody import EventSpec, custody_append_many
 from evidence.models import Acquisition
 from exhibits.models import Report
 from support.models import TakedownRequest
-from tests.factories import assign_worker, bank_match, item, new_user, team, verified_login, victim
+from tests.factories import (
+    assign_worker,
+    bank_match,
+    case_opener,
+    item,
+    new_user,
+    team,
+    verified_login,
+    victim,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +156,9 @@ def test_navigation_follows_roles() -> None:
     lead_page = _client(t.lead).get("/").content.decode()
     assert 'href="/audit/"' not in lead_page and 'href="/admin/"' not in lead_page
     assert 'href="/admin/"' in _client(operator).get("/").content.decode()
+    # Opening a case is a global-role action: the link follows the policy's CASE_OPEN row.
+    assert 'href="/cases/new/"' in _client(case_opener()).get("/").content.decode()
+    assert 'href="/cases/new/"' not in _client(auditor).get("/").content.decode()
 
 
 def test_the_dashboard_needs_a_verified_sign_in() -> None:
