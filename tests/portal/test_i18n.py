@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "locale"
 LANGUAGES = ["ko", "en"]
 # Every app of the project (each has an apps.py), the project package, the templates and manage.py.
-SOURCES = sorted(path.name for path in ROOT.iterdir() if (path / "apps.py").is_file()) + [
+SOURCES = [
+    *sorted(path.name for path in ROOT.iterdir() if (path / "apps.py").is_file()),
     "haetae",
     "templates",
     "manage.py",
