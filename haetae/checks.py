@@ -35,6 +35,13 @@ def sign_in_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]
                 id="haetae.W002",
             )
         )
+    return problems
+
+
+@register(Tags.security, deploy=False)
+def signing_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Warn when reports would be signed by the development signer on a production database."""
+    problems = []
     if getattr(settings, "HAETAE_ALLOW_DEVELOPMENT_SIGNER", False) and not settings.DEBUG:
         engine = settings.DATABASES["default"]["ENGINE"]
         signer_configured = getattr(settings, "HAETAE_SIGNER_CERT_FILE", "") and getattr(
@@ -47,7 +54,7 @@ def sign_in_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]
                     "directory, on a production database.",
                     hint="Set HAETAE_SIGNER_CERT_FILE and HAETAE_SIGNER_KEY_FILE to the agency's certificate "
                     "and key, and unset HAETAE_ALLOW_DEVELOPMENT_SIGNER (docs/reports-signing.md).",
-                    id="haetae.W003",
+                    id="haetae.W004",
                 )
             )
     return problems

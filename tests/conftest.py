@@ -125,6 +125,9 @@ def _flush_around_ledger_triggers(self, **options):
     """Transactional tests end with a flush (by the owner); the append-only triggers are lifted for it."""
     from django.db import connections
 
+    from django.apps import apps as django_apps
+
+    from access.seed import seed_all
     from tests.db_roles import database_owner
 
     connection = connections[options.get("database", "default")]
@@ -138,6 +141,9 @@ def _flush_around_ledger_triggers(self, **options):
             with connection.cursor() as cursor:
                 for sql in ledger_sql.create_statements(connection.vendor):
                     cursor.execute(sql)
+            # What the data migration seeded (offences, role groups) is back, as in a freshly migrated
+            # database: the next test, or a child process it starts, may rely on it whatever ran before.
+            seed_all(django_apps)
 
 
 setattr(flush.Command, "handle", _flush_around_ledger_triggers)  # noqa: B010 - patched for tests only
