@@ -123,9 +123,8 @@ _original_flush_handle = flush.Command.handle
 
 def _flush_around_ledger_triggers(self, **options):
     """Transactional tests end with a flush (by the owner); the append-only triggers are lifted for it."""
-    from django.db import connections
-
     from django.apps import apps as django_apps
+    from django.db import connections
 
     from access.seed import seed_all
     from tests.db_roles import database_owner
