@@ -32,13 +32,36 @@ if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then
   SQLITE_ONLY_ARGS=(--ignore=tests/access/test_matrix.py -m "not browser")
 fi
 
-echo "== pytest on SQLite (embedded default, eager tasks) =="
-env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${XDIST_ARGS[@]}" "${SQLITE_ONLY_ARGS[@]}" "$@" || exit $?
+run_sqlite() {
+  env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${XDIST_ARGS[@]}" "${SQLITE_ONLY_ARGS[@]}" "$@"
+}
+run_postgres() {
+  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL HAETAE_REQUIRE_SERVICES=${CI:-} \
+    $PY -m pytest "${XDIST_ARGS[@]}" "$@"
+}
 
 if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then
-  echo "== pytest on PostgreSQL ($PG_URL) with Redis ($REDIS_URL) =="
   pg_up || { echo "CI=true: the suite must run on PostgreSQL, which is unreachable." >&2; exit 1; }
-  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL HAETAE_REQUIRE_SERVICES=${CI:-} $PY -m pytest "${XDIST_ARGS[@]}" "$@" || exit $?
-else
-  echo "PostgreSQL not reachable at $PG_URL: skipped the PostgreSQL run (CI=true makes it mandatory)."
+  # Both legs at once: each leg alone leaves a third of two cores idle (waits on child processes, the
+  # browser, the database). Each has its own temporary directory; their reports are printed in turn.
+  work=$(mktemp -d)
+  echo "== pytest on SQLite (embedded default, eager tasks) and on PostgreSQL ($PG_URL) with Redis" \
+    "($REDIS_URL), at once =="
+  run_sqlite --basetemp="$work/sqlite" "$@" >"$work/sqlite.log" 2>&1 &
+  sqlite_pid=$!
+  run_postgres --basetemp="$work/postgres" "$@" >"$work/postgres.log" 2>&1
+  postgres_rc=$?
+  wait "$sqlite_pid"
+  sqlite_rc=$?
+  echo "== pytest on SQLite (embedded default, eager tasks): exit $sqlite_rc =="
+  cat "$work/sqlite.log"
+  echo "== pytest on PostgreSQL ($PG_URL) with Redis ($REDIS_URL): exit $postgres_rc =="
+  cat "$work/postgres.log"
+  rm -rf "$work"
+  [ "$sqlite_rc" -eq 0 ] || exit "$sqlite_rc"
+  exit "$postgres_rc"
 fi
+
+echo "== pytest on SQLite (embedded default, eager tasks) =="
+run_sqlite "$@" || exit $?
+echo "PostgreSQL not reachable at $PG_URL: skipped the PostgreSQL run (CI=true makes it mandatory)."
