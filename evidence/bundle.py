@@ -534,7 +534,7 @@ class Decryption:
     extract_to: Path | None = None
 
 
-# --- anchors: what ties a bundle to the agency, from outside the ZIP ---
+# Anchors: what ties a bundle to the agency, from outside the ZIP.
 # The development signer's certificate (exhibits/reports/signing.py) is self-signed on every installation:
 # a report it signs is "not for court", so it never vouches for a bundle whatever certificate is given.
 DEV_SIGNER_MARKS = ("Haetae development signer", "Haetae (development installation)")

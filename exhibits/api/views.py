@@ -10,6 +10,7 @@ with the row and the URL to poll; downloads stream through ``report_open`` / ``b
 each download as a custody event.
 """
 
+from abc import ABCMeta, abstractmethod
 from collections.abc import Iterable
 from typing import Any
 
@@ -276,7 +277,7 @@ class CaseReportViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         return Response(s.ReportSerializer(shown).data, status=status.HTTP_202_ACCEPTED)
 
 
-class _JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet, metaclass=ABCMeta):
     """One report or bundle job: its progress, and its file once done (each download recorded)."""
 
     lookup_value_regex = r"[0-9]+"
@@ -284,18 +285,21 @@ class _JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     kind: str
     content_type: str
 
+    @abstractmethod
     def get_queryset(self) -> Any:
-        raise NotImplementedError
+        """Given by each job kind."""
 
+    @abstractmethod
     def get_object(self) -> Any:
-        raise NotImplementedError
+        """Given by each job kind."""
 
+    @abstractmethod
     def open(self, row: Any, request: Request) -> Iterable[bytes]:
         """The file's chunks, its download recorded by the service."""
-        raise NotImplementedError
 
+    @abstractmethod
     def file_name(self, row: Any) -> str:
-        raise NotImplementedError
+        """Given by each job kind."""
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(self.get_serializer(self.get_object()).data)

@@ -724,7 +724,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=lambda w: {"pk": w.grant.pk + 10_000},
         methods={"post": Call(member=by_action(Action.BREAK_GLASS_SEE, 200, 404))},
     ),
-    # --- cases: the offence table, the case's own actions, team, authorities, people, channels, links ---
+    # Cases: the offence table, the case's own actions, team, authorities, people, channels, links
     "access-api:offence-list": Endpoint(methods={"get": Call(member=200, outsider=200)}, grow=_grow_offences),
     "access-api:offence-detail": Endpoint(
         kwargs=lambda w: {"code": "sc-14-2-possess"},
@@ -1082,7 +1082,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     # Across the caller's cases where they are support worker or lead: everyone gets their own (maybe none).
     "support-api:takedown-all-overdue": Endpoint(methods={"get": Call(member=200, outsider=200)}),
-    # --- interchange: VICS and CASE/UCO exports (lead and investigators; an exported event per item) ---
+    # Interchange: VICS and CASE/UCO exports (lead and investigators; an exported event per item)
     "exhibits-api:case-interchange-vics": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
@@ -1106,7 +1106,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
     ),
     # --- detection: detectors, runs, findings, jobs, progress (reads by membership; reviews: finding_review)
-    # --- accounts: API tokens (everyone's own; an administrator's, anyone's) ---
+    # Accounts: API tokens (everyone's own; an administrator's, anyone's)
     "accounts-api:token-list": Endpoint(
         methods={
             "get": Call(member=200, outsider=200),
@@ -1238,7 +1238,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=lambda w: {"pk": NO_ID},
         methods={"post": Call(member=404)},
     ),
-    # --- exapi: exhibits (E-001 shared, E-002 draft, E-003 approved), reports and bundles of E-001 ---------
+    # Exapi: exhibits (E-001 shared, E-002 draft, E-003 approved), reports and bundles of E-001
     "exhibits-api:case-exhibit-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
