@@ -902,7 +902,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
     ),
     **_link_entries(),
-    # --- victim support: the support worker reads and writes, the lead reads (never the notes) ----------
+    # Victim support: the support worker reads and writes, the lead reads (never the notes)
     "support-api:support-file-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
@@ -1105,7 +1105,6 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
-    # --- detection: detectors, runs, findings, jobs, progress (reads by membership; reviews: finding_review)
     # Accounts: API tokens (everyone's own; an administrator's, anyone's)
     "accounts-api:token-list": Endpoint(
         methods={
@@ -1120,6 +1119,7 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=lambda w: {"pk": NO_ID},
         methods={"post": Call(member=404, admin=200, data=lambda w: {"reason": "matrix"}, format="json")},
     ),
+    # Detection: detectors, runs, findings, jobs, progress (reads by membership; reviews: finding_review)
     "detection-api:detectors": Endpoint(methods={"get": Call(member=200, outsider=200)}),
     "detection-api:acquisition-progress": Endpoint(
         kwargs=lambda w: {"pk": w.item.acquisition_id},
@@ -1179,7 +1179,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "detection-api:job-detail": Endpoint(
         kwargs=lambda w: {"pk": w.job.pk}, missing=lambda w: {"pk": NO_ID}, methods={"get": Call(member=200)}
     ),
-    # --- hash banks (administrators manage; investigators on any team read the names) and matches -------
+    # Hash banks (administrators manage; investigators on any team read the names) and matches
     "detection-banks-api:hash-bank-list": Endpoint(
         methods={
             "get": Call(
@@ -1344,7 +1344,7 @@ ENDPOINTS: dict[str, Endpoint] = {
 }
 
 
-# --- the resolver ------------------------------------------------------------------------------------------
+# The resolver
 
 
 def api_patterns() -> dict[str, tuple[str, list[str], bool]]:
@@ -1533,7 +1533,7 @@ def test_list_query_count_is_constant_in_rows(world: World, name: str) -> None:
     assert many == few, f"{name}: {few} queries for {rows_before} rows, {many} for {rows_after}"
 
 
-# --- a prosecutor member and the shared exhibit's item ---------------------------------------------------
+# A prosecutor member and the shared exhibit's item
 
 SHARED_ITEM_CALLS = [
     ("evidence-api:evidence-detail", {}),
