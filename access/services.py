@@ -437,6 +437,13 @@ def _keep_a_lead(case: Case, member: CaseMember, what: str) -> None:
         )
 
 
+def _lead_by_default(case: Case, user: User, role: str) -> None:
+    """A case with no officer in charge takes its first lead as one (who stays one of the leads)."""
+    if role == CaseMemberRole.LEAD and case.lead_investigator_id is None:
+        case.lead_investigator = user
+        case.save(update_fields=["lead_investigator"])
+
+
 def member_add(*, case: Case, user: User, role: str, actor: User | None) -> CaseMember:
     """Put a user on the case team with a case role; a MEMBER_ADDED event."""
     _check_role(role)
@@ -452,9 +459,7 @@ def member_add(*, case: Case, user: User, role: str, actor: User | None) -> Case
                 "instead",
             )
         member = CaseMember.objects.create(case=locked, user=user, role=role, added_by=actor)
-        if role == CaseMemberRole.LEAD and locked.lead_investigator_id is None:
-            locked.lead_investigator = user
-            locked.save(update_fields=["lead_investigator"])
+        _lead_by_default(locked, user, role)
         hooks.case_events_write(
             [
                 _case_event(
@@ -484,9 +489,7 @@ def member_change_role(
             _keep_a_lead(locked, member, "change their role")
         member.role = role
         member.save(update_fields=["role"])
-        if role == CaseMemberRole.LEAD and locked.lead_investigator_id is None:
-            locked.lead_investigator = user
-            locked.save(update_fields=["lead_investigator"])
+        _lead_by_default(locked, user, role)
         hooks.case_events_write(
             [
                 _case_event(
