@@ -16,7 +16,10 @@ urlpatterns = [
     # Hash banks, matches, match alerts
     path("api/v1/", include("detection.api.urls_banks")),
     path("api/v1/", include("parties.api.urls")),
+    path("api/v1/", include("sources.api.urls")),
+    path("api/v1/", include("captures.api.urls")),
     path("api/v1/", include("support.api.urls")),
+    path("api/v1/", include("search.api.urls")),
     path("api/v1/", include("exhibits.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

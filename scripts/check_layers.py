@@ -27,7 +27,9 @@ FLOORS: list[list[str]] = [
     ["evidence"],
     ["detection"],
     ["parties"],
+    ["sources", "captures"],
     ["support"],
+    ["search"],
     ["exhibits"],
     ["records"],
     ["portal"],
@@ -51,6 +53,12 @@ HEAVY = {
     "pywt",
     "django_otp",
     "playwright",
+    "warcio",
+    "wacz",
+    "pytesseract",
+    "pypdf",
+    "kiwipiepy",
+    "faiss",
 }
 
 

@@ -1,0 +1,9 @@
+"""Finding things: the case's text index (OCR, names, metadata, documents, messages, prompts) and timeline."""
+
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class SearchConfig(AppConfig):
+    name = "search"
+    verbose_name = _("Search")
