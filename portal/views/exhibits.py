@@ -77,6 +77,22 @@ def exhibit_items(*, user: Any, exhibit: Exhibit) -> list[ExhibitItem]:
     )
 
 
+def exhibits_items(*, user: Any, exhibits: list[Exhibit]) -> list[tuple[Exhibit, list[ExhibitItem]]]:
+    """Each exhibit with its items in order, as ``exhibit_items`` gives them, read in one query for all."""
+    rows = (
+        ExhibitItem.objects.filter(
+            exhibit_id__in=[exhibit.pk for exhibit in exhibits],
+            item_id__in=evidence_visible_to(user=user).values("pk"),
+        )
+        .select_related("item", "item__blob")
+        .order_by("exhibit_id", "position")
+    )
+    by_exhibit: dict[int, list[ExhibitItem]] = {exhibit.pk: [] for exhibit in exhibits}
+    for row in rows:
+        by_exhibit[row.exhibit_id].append(row)
+    return [(exhibit, by_exhibit[exhibit.pk]) for exhibit in exhibits]
+
+
 def _report_of(request: HttpRequest, case: Case, pk: int) -> Report:
     report = exhibit_selectors.report_get_for(user=request.user, report_id=pk)
     if report.case_id != case.pk:

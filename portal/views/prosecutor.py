@@ -18,7 +18,7 @@ from exhibits.choices import ReportStatus
 from exhibits.selectors import case_bundles, case_reports, exhibit_list
 from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied
-from portal.views.exhibits import exhibit_items
+from portal.views.exhibits import exhibits_items
 from portal.views.work import shows_errors
 
 
@@ -43,9 +43,7 @@ def prosecutor_case(request: HttpRequest, number: str) -> HttpResponse:
             f"this page shows case {case.number} as its prosecutor sees it; your role on it is "
             f"{getattr(case, 'caller_role', None)}: use the case's exhibit pages"
         )
-    exhibits = [
-        (exhibit, exhibit_items(user=request.user, exhibit=exhibit)) for exhibit in exhibit_list(case=case)
-    ]
+    exhibits = exhibits_items(user=request.user, exhibits=list(exhibit_list(case=case)))
     return render(
         request,
         "portal/prosecutor/case.html",

@@ -82,15 +82,8 @@ def _count(client: Any, path: str) -> int:
     return len(captured.captured_queries)
 
 
-def _known_n_plus_one(name: str) -> Any:
-    """The prosecutor's case page reads each shared exhibit's items with a query of its own."""
-    if name == "portal:prosecutor_case":
-        return pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=_known_n_plus_one.__doc__))
-    return name
-
-
 @pytest.mark.django_db
-@pytest.mark.parametrize("name", [_known_n_plus_one(n) for n in sorted(LISTS)])
+@pytest.mark.parametrize("name", sorted(LISTS))
 def test_list_query_count_is_constant_and_within_its_baseline(name: str) -> None:
     who, path_for = LISTS[name]
     t = team()
