@@ -10,9 +10,9 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from access.admin_scope import CaseScopedAdmin
-from access.models import BreakGlassGrant, Case, CaseMember, LegalAuthority, Offence
+from access.models import BreakGlassGrant, Case, CaseMember, LegalAuthority, Offence, Unit, UnitSupervisor
 from access.selectors import break_glass_grants_for
-from haetae.toolkit import ReadOnlyInline
+from haetae.toolkit import ReadOnlyAdmin, ReadOnlyInline
 
 
 @admin.register(BreakGlassGrant)
@@ -71,7 +71,7 @@ class CaseAdmin(CaseScopedAdmin):
     case_path = "pk"
     list_display = ["number", "title", "status", "unit", "lead_investigator", "legal_hold", "opened_at"]
     list_filter = ["status", "retention_class", "legal_hold"]
-    search_fields = ["number", "title", "unit"]
+    search_fields = ["number", "title", "unit__name"]
     list_select_related = ["lead_investigator"]
     inlines = [CaseMemberInline, LegalAuthorityInline]
 
@@ -90,3 +90,18 @@ class LegalAuthorityAdmin(CaseScopedAdmin):
     list_filter = ["kind"]
     search_fields = ["case__number", "number", "court"]
     list_select_related = ["case"]
+
+
+class UnitSupervisorInline(ReadOnlyInline):
+    model = UnitSupervisor
+    fk_name = "unit"
+
+
+@admin.register(Unit)
+class UnitAdmin(ReadOnlyAdmin):
+    """Units and who supervises them (no case data); supervisions change through ``manage.py unit``, which
+    keeps the case teams in step and logs it on each case."""
+
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [UnitSupervisorInline]

@@ -18,6 +18,8 @@ class CaseMemberRole(models.TextChoices):
     PROSECUTOR = "prosecutor", _("prosecutor")
     VICTIM_SUPPORT = "victim_support", _("victim support")
     AUDITOR = "auditor", _("auditor")
+    # Held through supervision of the case's unit (``UnitSupervisor``), never given by hand on the team page.
+    SUPERVISOR = "supervisor", _("unit supervisor")
 
 
 class CaseRetention(models.TextChoices):

@@ -38,6 +38,44 @@ class Offence(models.Model):
         return f"{self.statute_en} art. {self.article}: {self.label_en}"
 
 
+class Unit(models.Model):
+    """An investigating unit (e.g. 서울청 사이버수사대): its cases are supervised by its supervisors."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UnitSupervisor(models.Model):
+    """A supervisor of a unit: on every case of the unit they hold the ``supervisor`` case role (DESIGN.md:
+    "all an investigator may on their unit's cases; approve exhibits and reports; assign teams"). The
+    services keep the case teams in step (``access.services.unit_supervisor_add`` / ``_remove``)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="supervisors")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervised_units"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("unit supervisor")
+        verbose_name_plural = _("unit supervisors")
+        constraints = [models.UniqueConstraint(fields=["unit", "user"], name="unitsupervisor_unique_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} supervises {self.unit}"
+
+
 class Case(models.Model):
     """An investigation: the unit that evidence, people and exhibits belong to."""
 
@@ -45,8 +83,13 @@ class Case(models.Model):
     title = models.CharField(max_length=300)
     status = models.CharField(max_length=16, choices=CaseStatus.choices, default=CaseStatus.OPEN)
     offences = models.ManyToManyField(Offence, blank=True, related_name="cases")
-    unit = models.CharField(
-        max_length=200, blank=True, help_text=_("investigating unit, e.g. 서울청 사이버수사대")
+    unit = models.ForeignKey(
+        Unit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        help_text=_("investigating unit, e.g. 서울청 사이버수사대"),
     )
     jurisdiction = models.CharField(max_length=200, blank=True, help_text=_("e.g. 서울중앙지방검찰청"))
     # The officer in charge: always one of the team's leads (the services keep it so).
@@ -85,6 +128,8 @@ class CaseMember(models.Model):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # Set on a ``supervisor`` membership: the unit whose supervision it comes from (it ends with it).
+    via_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("case member")

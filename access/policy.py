@@ -39,6 +39,7 @@ ANALYST = CaseMemberRole.ANALYST
 PROSECUTOR = CaseMemberRole.PROSECUTOR
 VICTIM_SUPPORT = CaseMemberRole.VICTIM_SUPPORT
 AUDITOR = CaseMemberRole.AUDITOR
+SUPERVISOR = CaseMemberRole.SUPERVISOR
 
 
 class Action(TextChoices):
@@ -132,6 +133,20 @@ POLICY: dict[Action, frozenset[str]] = {
 # Actions decided by the user's global role (a Django group), not a role on a case.
 GLOBAL_ACTIONS = frozenset({Action.CASE_OPEN})
 
+# A unit supervisor (the ``supervisor`` case role, held on every case of the units they supervise) may all an
+# investigator may on those cases (DESIGN.md), and these: approve exhibits, assign the team, authorise
+# destruction. Derived here, in the table's own module, so that a new row an investigator is given reaches
+# the supervisor too; content still needs a stated reason like every look at content.
+SUPERVISOR_BEYOND_INVESTIGATOR = frozenset(
+    {Action.EXHIBIT_APPROVE, Action.TEAM_CHANGE, Action.DESTRUCTION_AUTHORISE}
+)
+POLICY = {
+    action: roles | {SUPERVISOR}
+    if action not in GLOBAL_ACTIONS and (INVESTIGATOR in roles or action in SUPERVISOR_BEYOND_INVESTIGATOR)
+    else roles
+    for action, roles in POLICY.items()
+}
+
 # Team roles that never receive content or previews, blurred or not, whatever reason they give.
 NEVER_CONTENT_ROLES = frozenset({VICTIM_SUPPORT, AUDITOR})
 
@@ -142,7 +157,7 @@ SHARED_ONLY_ROLES = frozenset(POLICY[Action.CONTENT_VIEW_SHARED] - POLICY[Action
 # A user holding a global role may take only these case roles (users with no global role: any).
 CASE_ROLES_FOR_GLOBAL_ROLE: dict[str, frozenset[str]] = {
     GlobalRole.INVESTIGATOR: frozenset({LEAD, INVESTIGATOR, ANALYST}),
-    GlobalRole.SUPERVISOR: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
+    GlobalRole.SUPERVISOR: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR, SUPERVISOR}),
     GlobalRole.PROSECUTOR: frozenset({PROSECUTOR}),
     GlobalRole.VICTIM_SUPPORT: frozenset({VICTIM_SUPPORT}),
     GlobalRole.AUDITOR: frozenset({AUDITOR}),

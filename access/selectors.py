@@ -73,8 +73,10 @@ def case_list(*, user: Caller, with_counts: bool = True) -> QuerySet[Case]:
     """
     if not user.is_authenticated:
         return Case.objects.none()
-    cases = Case.objects.filter(pk__in=visible_case_ids(user=user)).annotate(
-        caller_role=access_role_expression(user=user, case_ref="pk")
+    cases = (
+        Case.objects.filter(pk__in=visible_case_ids(user=user))
+        .select_related("unit")
+        .annotate(caller_role=access_role_expression(user=user, case_ref="pk"))
     )
     if with_counts:
         cases = hooks.case_list_annotate(cases, user)
@@ -146,7 +148,11 @@ def offence_list() -> QuerySet[Offence]:
 
 
 def member_list(*, case: Case) -> QuerySet[CaseMember]:
-    return CaseMember.objects.filter(case=case).select_related("user", "added_by").order_by("added_at", "id")
+    return (
+        CaseMember.objects.filter(case=case)
+        .select_related("user", "added_by", "via_unit")
+        .order_by("added_at", "id")
+    )
 
 
 def member_get(*, case: Case, username: str) -> CaseMember:

@@ -15,9 +15,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import hooks
-from access.choices import CaseEventAction, CaseMemberRole, CaseRetention, CaseStatus, LegalAuthorityKind
+from access.choices import (
+    CaseEventAction,
+    CaseMemberRole,
+    CaseRetention,
+    CaseStatus,
+    GlobalRole,
+    LegalAuthorityKind,
+)
 from access.hooks import CaseEvent
-from access.models import Case, CaseMember, LegalAuthority, Offence
+from access.models import Case, CaseMember, LegalAuthority, Offence, Unit, UnitSupervisor
 from access.policy import CASE_ROLES_FOR_GLOBAL_ROLE, Action, require_global
 from haetae.db import ledger_lock
 from haetae.errors import RejectedInput
@@ -108,7 +115,6 @@ def case_create(
     case = Case(
         number=number.strip(),
         title=title.strip(),
-        unit=unit.strip(),
         jurisdiction=jurisdiction.strip(),
         retention_class=retention_class,
         lead_investigator=actor,
@@ -127,6 +133,7 @@ def case_create(
     try:
         with transaction.atomic():
             ledger_lock()
+            case.unit = unit_for_name(unit)
             case.save()
             case.offences.set(offence_rows)
             if actor is not None:
@@ -141,7 +148,7 @@ def case_create(
                         {
                             "number": case.number,
                             "title": case.title,
-                            "unit": case.unit,
+                            "unit": _unit_name(case.unit),
                             "jurisdiction": case.jurisdiction,
                             "offences": [o.code for o in offence_rows],
                             "retention_class": case.retention_class,
@@ -150,6 +157,7 @@ def case_create(
                     )
                 ]
             )
+            _supervisors_join(case, actor=actor)
     except IntegrityError:
         raise RejectedInput(
             f"case {case.number} already exists: choose another number",
@@ -209,7 +217,15 @@ def case_update(*, case: Case, actor: User | None, changes: dict[str, Any]) -> C
     with transaction.atomic():
         locked = _locked(case)
         changed: dict[str, dict[str, Any]] = {}
-        for field in ("title", "unit", "jurisdiction", "retention_class", "content_requires_legal_basis"):
+        if "unit" in changes:
+            unit = unit_for_name(changes["unit"] or "")
+            if unit != locked.unit:
+                changed["unit"] = {"from": _unit_name(locked.unit), "to": _unit_name(unit)}
+                _supervisors_leave(
+                    locked, actor=actor, why=f"the case moved to unit {_unit_name(unit) or '-'}"
+                )
+                locked.unit = unit
+        for field in ("title", "jurisdiction", "retention_class", "content_requires_legal_basis"):
             if field in changes:
                 value = changes[field].strip() if isinstance(changes[field], str) else changes[field]
                 if getattr(locked, field) != value:
@@ -242,6 +258,8 @@ def case_update(*, case: Case, actor: User | None, changes: dict[str, Any]) -> C
             hooks.case_events_write(
                 [_case_event(locked, CaseEventAction.CASE_UPDATED, actor, {"changed": changed})]
             )
+            if "unit" in changed:
+                _supervisors_join(locked, actor=actor)
     return locked
 
 
@@ -393,6 +411,22 @@ def legal_authority_mark_executed(
 def _check_role(role: str) -> None:
     if role not in CaseMemberRole.values:
         raise _bad("role", f"{role!r} is not a case role; use one of {', '.join(CaseMemberRole.values)}")
+    if role == CaseMemberRole.SUPERVISOR:
+        raise _bad(
+            "role",
+            "the supervisor role comes with supervising the case's unit, not from the team page: an "
+            "administrator makes the user a supervisor of the unit (manage.py unit supervise)",
+        )
+
+
+def _not_through_unit(member: CaseMember, what: str) -> None:
+    if member.via_unit_id is not None:
+        raise _bad(
+            "user",
+            f"{member.user.get_username()} is on the team as a supervisor of unit {member.via_unit}; that "
+            f"place ends only with their supervision of the unit (manage.py unit unsupervise), so you cannot "
+            f"{what}",
+        )
 
 
 def _check_global_role(user: User, role: str) -> None:
@@ -482,6 +516,7 @@ def member_change_role(
     with transaction.atomic():
         locked = _locked(case)
         member = _member_of(locked, user)
+        _not_through_unit(member, "change their role")
         before = member.role
         if before == role:
             raise _bad("role", f"{user.get_username()} already has the role {role}")
@@ -510,6 +545,7 @@ def member_remove(*, case: Case, user: User, actor: User | None, reason: str) ->
     with transaction.atomic():
         locked = _locked(case)
         member = _member_of(locked, user)
+        _not_through_unit(member, "remove them")
         _keep_a_lead(locked, member, "remove them")
         role = member.role
         member.delete()
@@ -524,3 +560,122 @@ def member_remove(*, case: Case, user: User, actor: User | None, reason: str) ->
                 )
             ]
         )
+
+
+# Units and their supervisors
+
+
+def _unit_name(unit: Unit | None) -> str:
+    return unit.name if unit is not None else ""
+
+
+def unit_for_name(name: str) -> Unit | None:
+    """The unit of that name (surrounding spaces ignored), made on first use; None for an empty name."""
+    name = (name or "").strip()
+    if not name:
+        return None
+    if len(name) > 200:
+        raise _bad("unit", "a unit's name is at most 200 characters")
+    unit, _ = Unit.objects.get_or_create(name=name)
+    return unit
+
+
+def _supervisors_join(case: Case, *, actor: User | None) -> None:
+    """Every supervisor of the case's unit who is not on the team joins it as ``supervisor`` (in the caller's
+    transaction, after the ledger lock); one MEMBER_ADDED event each, naming the unit."""
+    if case.unit_id is None:
+        return
+    on_team = CaseMember.objects.filter(case=case).values("user_id")
+    events = []
+    for row in (
+        UnitSupervisor.objects.filter(unit_id=case.unit_id)
+        .exclude(user_id__in=on_team)
+        .select_related("user", "unit")
+    ):
+        CaseMember.objects.create(
+            case=case, user=row.user, role=CaseMemberRole.SUPERVISOR, added_by=actor, via_unit=row.unit
+        )
+        events.append(
+            _case_event(
+                case,
+                CaseEventAction.MEMBER_ADDED,
+                actor,
+                {
+                    "user": row.user.get_username(),
+                    "user_id": row.user_id,
+                    "role": CaseMemberRole.SUPERVISOR,
+                    "via_unit": row.unit.name,
+                },
+            )
+        )
+    if events:
+        hooks.case_events_write(events)
+
+
+def _supervisors_leave(case: Case, *, actor: User | None, why: str, user: User | None = None) -> None:
+    """The case's unit-held memberships end (one user's, or all of them); one MEMBER_REMOVED event each."""
+    held = CaseMember.objects.filter(case=case, via_unit__isnull=False).select_related("user", "via_unit")
+    if user is not None:
+        held = held.filter(user=user)
+    events = []
+    for member in held:
+        events.append(
+            _case_event(
+                case,
+                CaseEventAction.MEMBER_REMOVED,
+                actor,
+                {
+                    "user": member.user.get_username(),
+                    "user_id": member.user_id,
+                    "role": member.role,
+                    "via_unit": _unit_name(member.via_unit),
+                },
+                purpose=why,
+            )
+        )
+        member.delete()
+    if events:
+        hooks.case_events_write(events)
+
+
+def _require_admin(actor: User) -> None:
+    if not (actor.is_superuser or actor.groups.filter(name=GlobalRole.ADMIN).exists()):
+        raise _bad(
+            "actor", f"{actor.get_username()} is not an administrator: only administrators assign units"
+        )
+
+
+def unit_supervisor_add(*, unit: Unit, user: User, actor: User) -> UnitSupervisor:
+    """Make a supervisor (global role) the supervisor of a unit: they join every case of the unit as
+    ``supervisor`` (cases where they already hold a team role keep that role). Logged on each case."""
+    _require_admin(actor)
+    if not user.is_active:
+        raise _bad("user", f"{user.get_username()} is deactivated: reactivate the account first")
+    if not user.groups.filter(name=GlobalRole.SUPERVISOR).exists():
+        raise _bad(
+            "user",
+            f"{user.get_username()} does not hold the supervisor global role: give it first "
+            "(manage.py create_user … --role supervisor, or the admin site's groups)",
+        )
+    with transaction.atomic():
+        ledger_lock()
+        if UnitSupervisor.objects.filter(unit=unit, user=user).exists():
+            raise _bad("user", f"{user.get_username()} already supervises unit {unit.name}")
+        row = UnitSupervisor.objects.create(unit=unit, user=user, added_by=actor)
+        for case in Case.objects.select_for_update(no_key=True).filter(unit=unit).order_by("pk"):
+            _supervisors_join(case, actor=actor)
+    return row
+
+
+def unit_supervisor_remove(*, unit: Unit, user: User, actor: User, reason: str) -> None:
+    """End a supervision: the user leaves every case of the unit they were on through it. Logged on each."""
+    _require_admin(actor)
+    reason = _require_reason(reason, "end a unit supervision")
+    with transaction.atomic():
+        ledger_lock()
+        row = UnitSupervisor.objects.filter(unit=unit, user=user).first()
+        if row is None:
+            raise _bad("user", f"{user.get_username()} does not supervise unit {unit.name}")
+        row.delete()
+        for case in Case.objects.select_for_update(no_key=True).filter(unit=unit).order_by("pk"):
+            _supervisors_leave(case, actor=actor, why=reason, user=user)

@@ -37,6 +37,7 @@ class CaseSerializer(serializers.ModelSerializer):
     """A case as its member sees it, with how many items it holds and the caller's role on its team."""
 
     item_count = serializers.IntegerField(read_only=True, help_text="Evidence items in the case.")
+    unit = serializers.SerializerMethodField(help_text="The investigating unit's name (empty: none).")
     role = serializers.ChoiceField(
         source="caller_role",
         choices=CALLER_ROLE_CHOICES,
@@ -68,6 +69,9 @@ class CaseSerializer(serializers.ModelSerializer):
             "role",
         ]
         read_only_fields = fields
+
+    def get_unit(self, case: Case) -> str:
+        return case.unit.name if case.unit is not None else ""
 
 
 class CaseCreateSerializer(serializers.Serializer):
@@ -125,10 +129,16 @@ class MemberSerializer(serializers.ModelSerializer):
     added_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
+    via_unit: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="name",
+        read_only=True,
+        allow_null=True,
+        help_text="For the supervisor role: the unit whose supervision gives the place (it ends with it).",
+    )
 
     class Meta:
         model = CaseMember
-        fields = ["username", "role", "added_at", "added_by"]
+        fields = ["username", "role", "added_at", "added_by", "via_unit"]
         read_only_fields = fields
 
 

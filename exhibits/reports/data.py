@@ -698,7 +698,7 @@ def report_data(
             (f"{o.statute_ko} 제{o.article}조 {o.label_ko}" if language == "ko" else str(o))
             for o in case.offences.all()
         ],
-        unit=case.unit,
+        unit=case.unit.name if case.unit else "",
         jurisdiction=case.jurisdiction,
         examiner=_person(examiner, "lead investigator", at=now, language=language),
         reviewers=[_person(users[pk], "supervisor", at=now, language=language) for pk in reviewer_ids],

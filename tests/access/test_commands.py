@@ -155,7 +155,7 @@ def test_create_case_with_offences_and_unit(capsys: pytest.CaptureFixture[str]) 
     )
     payload = json.loads(capsys.readouterr().out)
     assert sorted(payload["offences"]) == ["cy-11-distribute", "sc-14-2-distribute"]
-    assert Case.objects.get(number="2024-BUSAN-0200").unit == "부산청 사이버수사대"
+    assert str(Case.objects.get(number="2024-BUSAN-0200").unit) == "부산청 사이버수사대"
     with pytest.raises(SystemExit) as exited:
         call_command("create_case", "2024-BUSAN-0201", "--title", "t", "--offence", "sc-99")
     assert exited.value.code == 1

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
-from access.models import Case
+from access.models import Case, Unit
 from detection import pdq
 from detection.banks import bank_create, bank_entry_add
 from detection.detectors.pdq import PdqDetector
@@ -44,9 +44,8 @@ def two_cases():
     """Case A (lead Kim, unit with a name) holds the first copy; case B (lead Lee) gets a flipped copy."""
     case_a = _case(number="2024-SEOUL-0417", title="Telegram room A")
     case_b = _case(number="2024-BUSAN-0099", title="School chat B")
-    if hasattr(case_a, "unit"):
-        case_a.unit = "Seoul Cyber Bureau"
-        case_a.save()
+    case_a.unit = Unit.objects.create(name="Seoul Cyber Bureau")
+    case_a.save()
     kim = UserFactory(username="kim", first_name="Minji", last_name="Kim")
     lee = UserFactory(username="lee", first_name="Jun", last_name="Lee")
     CaseMemberFactory(case=case_a, user=kim, role=CaseMemberRole.LEAD)
@@ -84,7 +83,7 @@ def test_cross_case_match_reveals_only_that_it_exists_and_whom_to_ask(two_cases)
     other = body["other_item"]
     assert other["visible"] is False and other["item_id"] is None and other["case_number"] is None
     assert other["original_name"] is None
-    assert other["contacts"] == [{"name": "Minji Kim", "unit": getattr(case_a, "unit", "")}]
+    assert other["contacts"] == [{"name": "Minji Kim", "unit": "Seoul Cyber Bureau"}]
     assert body["orientation"] == "flipy" and body["distance"] <= 31
     raw = response.content.decode()
     for secret in (case_a.number, case_a.title, "victim-original.jpg", first.blob_id, first.blob.md5):
