@@ -18,6 +18,7 @@ from access.choices import CaseEventAction
 from access.hooks import CaseEvent
 from access.models import BreakGlassGrant, Case, CaseMember
 from access.policy import POLICY, Action, live_grants
+from haetae.db import ledger_lock
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from haetae.toolkit import utc_iso
 
@@ -60,6 +61,7 @@ def break_glass_open(*, case_number: str, actor: User, reason: str, minutes: int
     if CaseMember.objects.filter(case=case, user=actor).exists():
         raise RejectedInput(f"you are on the team of case {case.number}: you need no break-glass grant")
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         current = live_grants(user=actor).select_for_update().filter(case=case).first()
         if current is not None:
             raise RejectedInput(
@@ -94,6 +96,7 @@ def break_glass_open(*, case_number: str, actor: User, reason: str, minutes: int
 def break_glass_end(*, grant_id: int, actor: User) -> BreakGlassGrant:
     """End a live grant early: its holder or the case lead may; logged as a ``break_glass`` event."""
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         grant = BreakGlassGrant.objects.select_for_update().select_related("case").filter(pk=grant_id).first()
         is_lead = (
             grant is not None

@@ -35,7 +35,7 @@ from access.policy import Action, case_access_role, role_may, shared_only
 from evidence import bundle as bundlefmt
 from evidence import crypto
 from evidence.choices import CustodyAction
-from evidence.custody import EventSpec, custody_append_many
+from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.ledger import checkpoint_consistency_proof, checkpoint_get, checkpoint_summary
 from evidence.models import Checkpoint, EvidenceItem
 from evidence.vault import WorkDir, blob_commit, read_verified
@@ -495,6 +495,7 @@ def bundle_export(
                 staged = vault_work.stage(source)
                 sha256, size = staged.digests.sha256, staged.digests.size
                 with transaction.atomic():
+                    ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
                     blob_commit(work=vault_work, staged=staged, mime="application/zip")
                     locked = ExportBundle.objects.select_for_update().get(pk=bundle.pk)
                     locked.status = ReportStatus.DONE

@@ -25,7 +25,7 @@ from access.policy import Action, case_memberships, require
 from detection.models import Annotation
 from detection.models.runs import ReviewStatus
 from evidence.choices import CustodyAction, ItemStatus
-from evidence.custody import EventSpec, custody_append_many
+from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.models import EvidenceItem
 from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import utc_iso
@@ -102,10 +102,12 @@ def _moment(
 
 
 def _locked_support_file(support_file: SupportFile) -> SupportFile:
+    ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
     return SupportFile.objects.select_for_update().select_related("person").get(pk=support_file.pk)
 
 
 def _locked_takedown(takedown: TakedownRequest) -> TakedownRequest:
+    ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
     return (
         TakedownRequest.objects.select_for_update().select_related("support_file__person").get(pk=takedown.pk)
     )
@@ -309,7 +311,9 @@ def consent_withdraw(
 ) -> SupportConsent:
     """Record that a consent was withdrawn; from then on it gates nothing (hash exports stop)."""
     with transaction.atomic():
-        # The file row first, as hash_export takes it: an export and a withdrawal never interleave.
+        # The ledger lock, then the file row, as hash_export takes them: an export and a withdrawal never
+        # interleave.
+        ledger_lock()
         SupportFile.objects.select_for_update().filter(pk=consent.support_file_id).first()
         locked = (
             SupportConsent.objects.select_for_update()

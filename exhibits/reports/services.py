@@ -157,6 +157,7 @@ def _claim(report: Report) -> Report | None:
     nothing is stored before the final transaction, starting again is safe.
     """
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status in (ReportStatus.DONE, ReportStatus.FAILED):
             return None
@@ -179,6 +180,7 @@ def _failure_message(exc: BaseException) -> str:
 
 def _mark_failed(report: Report, message: str) -> Report:
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status == ReportStatus.DONE:
             return locked  # a redelivered copy of the task lost the race to store: the stored one stands
@@ -296,6 +298,7 @@ def _store(
     placed = False
     try:
         with transaction.atomic():
+            ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
             locked = Report.objects.select_for_update().get(pk=report.pk)
             if locked.status != ReportStatus.RUNNING:
                 raise RejectedInput(

@@ -151,7 +151,7 @@ def test_request_refusals(case_team: Team) -> None:
         report_request(case=t.case, exhibit_numbers=None, language="fr", actor=t.lead)
     for role in (CaseMemberRole.PROSECUTOR, CaseMemberRole.ANALYST, CaseMemberRole.VICTIM_SUPPORT):
         with pytest.raises(
-            AccessDenied, match="only members with the role investigator, lead generate reports"
+            AccessDenied, match="only members with the role investigator, lead, supervisor generate reports"
         ):
             report_request(case=t.case, exhibit_numbers=None, language="ko", actor=t.member(role))
     with pytest.raises(NotFound):
