@@ -155,7 +155,15 @@ def telegram_messages(
             if field in {"name", "type", "id"} and event in {"string", "number"}:
                 chats[base][field] = _scalar(value)
                 continue
-            if field != "messages.item" or event != "start_map":
+            if field != "messages.item" or event in {"end_map", "end_array"}:
+                continue
+            if event != "start_map":
+                position += 1
+                yield ParsedNote(
+                    SourceNoteKind.MALFORMED,
+                    f"chat {chats[base].get('id', '?')}, entry {position}",
+                    "not a message",
+                )
                 continue
             chat = announced.get(base)
             if chat is None:

@@ -7,160 +7,389 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('access', '0002_seed_offences_and_roles'),
-        ('evidence', '0002_append_only_ledger'),
-        ('parties', '0001_initial'),
+        ("access", "0002_seed_offences_and_roles"),
+        ("evidence", "0002_append_only_ledger"),
+        ("parties", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Chat',
+            name="Chat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('telegram', 'Telegram'), ('x', 'X (Twitter)'), ('discord', 'Discord'), ('kakaotalk', 'KakaoTalk'), ('instagram', 'Instagram'), ('website', 'website'), ('other', 'other')], max_length=16)),
-                ('key', models.CharField(help_text="the platform's id of the chat, or the export's title", max_length=64)),
-                ('kind', models.CharField(blank=True, help_text='e.g. private_supergroup', max_length=32)),
-                ('title', models.CharField(blank=True, max_length=300)),
-                ('acquisition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='chats', to='evidence.acquisition')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='chats', to='access.case')),
-                ('channel', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='chats', to='parties.channel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("telegram", "Telegram"),
+                            ("x", "X (Twitter)"),
+                            ("discord", "Discord"),
+                            ("kakaotalk", "KakaoTalk"),
+                            ("instagram", "Instagram"),
+                            ("website", "website"),
+                            ("other", "other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="the platform's id of the chat, or the export's title", max_length=64
+                    ),
+                ),
+                ("kind", models.CharField(blank=True, help_text="e.g. private_supergroup", max_length=32)),
+                ("title", models.CharField(blank=True, max_length=300)),
+                (
+                    "acquisition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="chats",
+                        to="evidence.acquisition",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="chats", to="access.case"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="chats",
+                        to="parties.channel",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'chat',
-                'verbose_name_plural': 'chats',
-                'ordering': ['case', 'id'],
+                "verbose_name": "chat",
+                "verbose_name_plural": "chats",
+                "ordering": ["case", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text="the message's id in its chat", max_length=64)),
-                ('position', models.PositiveBigIntegerField(help_text='its place in the export file')),
-                ('kind', models.CharField(choices=[('message', 'message'), ('service', 'service message')], default='message', max_length=16)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at_text', models.CharField(blank=True, help_text='the date as the export wrote it', max_length=64)),
-                ('time_zone', models.CharField(blank=True, help_text='how the written date was read', max_length=64)),
-                ('sender_name', models.CharField(blank=True, max_length=300)),
-                ('text', models.TextField(blank=True)),
-                ('reply_to', models.CharField(blank=True, max_length=64)),
-                ('forwarded_from', models.CharField(blank=True, max_length=300)),
-                ('edited_at', models.DateTimeField(blank=True, null=True)),
-                ('media_paths', models.JSONField(default=list, help_text='[role, path as written] for each media file')),
-                ('problems', models.JSONField(default=list, help_text='what the parser could not take as written')),
-                ('sha256', models.CharField(help_text="SHA-256 of the message's canonical facts", max_length=64)),
-                ('acquisition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='evidence.acquisition')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='access.case')),
-                ('chat', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='sources.chat')),
-                ('source_item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='parsed_messages', to='evidence.evidenceitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(help_text="the message's id in its chat", max_length=64)),
+                ("position", models.PositiveBigIntegerField(help_text="its place in the export file")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("message", "message"), ("service", "service message")],
+                        default="message",
+                        max_length=16,
+                    ),
+                ),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "sent_at_text",
+                    models.CharField(blank=True, help_text="the date as the export wrote it", max_length=64),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(blank=True, help_text="how the written date was read", max_length=64),
+                ),
+                ("sender_name", models.CharField(blank=True, max_length=300)),
+                ("text", models.TextField(blank=True)),
+                ("reply_to", models.CharField(blank=True, max_length=64)),
+                ("forwarded_from", models.CharField(blank=True, max_length=300)),
+                ("edited_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "media_paths",
+                    models.JSONField(default=list, help_text="[role, path as written] for each media file"),
+                ),
+                (
+                    "problems",
+                    models.JSONField(default=list, help_text="what the parser could not take as written"),
+                ),
+                (
+                    "sha256",
+                    models.CharField(help_text="SHA-256 of the message's canonical facts", max_length=64),
+                ),
+                (
+                    "acquisition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="evidence.acquisition",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="messages", to="access.case"
+                    ),
+                ),
+                (
+                    "chat",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="messages",
+                        to="sources.chat",
+                    ),
+                ),
+                (
+                    "source_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="parsed_messages",
+                        to="evidence.evidenceitem",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message',
-                'verbose_name_plural': 'messages',
-                'ordering': ['chat', 'sent_at', 'position', 'id'],
+                "verbose_name": "message",
+                "verbose_name_plural": "messages",
+                "ordering": ["chat", "sent_at", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MessageItem',
+            name="MessageItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(max_length=16)),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='evidence.evidenceitem')),
-                ('message', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='media', to='sources.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("role", models.CharField(max_length=16)),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="evidence.evidenceitem",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="media",
+                        to="sources.message",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message media',
-                'verbose_name_plural': 'message media',
-                'ordering': ['message', 'id'],
+                "verbose_name": "message media",
+                "verbose_name_plural": "message media",
+                "ordering": ["message", "id"],
             },
         ),
         migrations.AddField(
-            model_name='message',
-            name='items',
-            field=models.ManyToManyField(related_name='messages', through='sources.MessageItem', to='evidence.evidenceitem'),
+            model_name="message",
+            name="items",
+            field=models.ManyToManyField(
+                related_name="messages", through="sources.MessageItem", to="evidence.evidenceitem"
+            ),
         ),
         migrations.CreateModel(
-            name='Sender',
+            name="Sender",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('telegram', 'Telegram'), ('x', 'X (Twitter)'), ('discord', 'Discord'), ('kakaotalk', 'KakaoTalk'), ('instagram', 'Instagram'), ('website', 'website'), ('other', 'other')], max_length=16)),
-                ('key', models.CharField(help_text="the platform's id (e.g. user123), or the name", max_length=64)),
-                ('name', models.CharField(blank=True, max_length=300)),
-                ('account', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='senders', to='parties.personaccount')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='senders', to='access.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("telegram", "Telegram"),
+                            ("x", "X (Twitter)"),
+                            ("discord", "Discord"),
+                            ("kakaotalk", "KakaoTalk"),
+                            ("instagram", "Instagram"),
+                            ("website", "website"),
+                            ("other", "other"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="the platform's id (e.g. user123), or the name", max_length=64
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=300)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="senders",
+                        to="parties.personaccount",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="senders", to="access.case"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sender',
-                'verbose_name_plural': 'senders',
-                'ordering': ['case', 'id'],
+                "verbose_name": "sender",
+                "verbose_name_plural": "senders",
+                "ordering": ["case", "id"],
             },
         ),
         migrations.AddField(
-            model_name='message',
-            name='sender',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='messages', to='sources.sender'),
+            model_name="message",
+            name="sender",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="messages",
+                to="sources.sender",
+            ),
         ),
         migrations.CreateModel(
-            name='SourceNote',
+            name="SourceNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('gap', 'media missing from the export'), ('escape', 'path escaping the export folder'), ('malformed', 'malformed entry'), ('discrepancy', 'hash discrepancy')], max_length=16)),
-                ('where', models.CharField(max_length=500)),
-                ('reason', models.TextField()),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acquisition', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='source_notes', to='evidence.acquisition')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("gap", "media missing from the export"),
+                            ("escape", "path escaping the export folder"),
+                            ("malformed", "malformed entry"),
+                            ("discrepancy", "hash discrepancy"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("where", models.CharField(max_length=500)),
+                ("reason", models.TextField()),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "acquisition",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="source_notes",
+                        to="evidence.acquisition",
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'source note',
-                'verbose_name_plural': 'source notes',
-                'ordering': ['acquisition', 'id'],
+                "verbose_name": "source note",
+                "verbose_name_plural": "source notes",
+                "ordering": ["acquisition", "id"],
             },
         ),
         migrations.CreateModel(
-            name='SourceRun',
+            name="SourceRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('telegram', 'Telegram Desktop export'), ('kakaotalk', 'KakaoTalk text export'), ('ufdr', 'Cellebrite UFDR'), ('extraction', 'extraction folder')], max_length=16)),
-                ('time_zone', models.CharField(help_text='the zone dates without an offset were read in', max_length=64)),
-                ('counts', models.JSONField(default=dict)),
-                ('messages_sha256', models.CharField(blank=True, help_text="SHA-256 of the stored list of every message's digest", max_length=64)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('acquisition', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='source_run', to='evidence.acquisition')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("telegram", "Telegram Desktop export"),
+                            ("kakaotalk", "KakaoTalk text export"),
+                            ("ufdr", "Cellebrite UFDR"),
+                            ("extraction", "extraction folder"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "time_zone",
+                    models.CharField(
+                        help_text="the zone dates without an offset were read in", max_length=64
+                    ),
+                ),
+                ("counts", models.JSONField(default=dict)),
+                (
+                    "messages_sha256",
+                    models.CharField(
+                        blank=True,
+                        help_text="SHA-256 of the stored list of every message's digest",
+                        max_length=64,
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "acquisition",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="source_run",
+                        to="evidence.acquisition",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'source run',
-                'verbose_name_plural': 'source runs',
-                'ordering': ['acquisition'],
+                "verbose_name": "source run",
+                "verbose_name_plural": "source runs",
+                "ordering": ["acquisition"],
             },
         ),
         migrations.AddConstraint(
-            model_name='chat',
-            constraint=models.UniqueConstraint(fields=('case', 'platform', 'key'), name='chat_unique_key'),
+            model_name="chat",
+            constraint=models.UniqueConstraint(fields=("case", "platform", "key"), name="chat_unique_key"),
         ),
         migrations.AddConstraint(
-            model_name='messageitem',
-            constraint=models.UniqueConstraint(fields=('message', 'item', 'role'), name='messageitem_unique'),
+            model_name="messageitem",
+            constraint=models.UniqueConstraint(fields=("message", "item", "role"), name="messageitem_unique"),
         ),
         migrations.AddConstraint(
-            model_name='sender',
-            constraint=models.UniqueConstraint(fields=('case', 'platform', 'key'), name='sender_unique_key'),
+            model_name="sender",
+            constraint=models.UniqueConstraint(fields=("case", "platform", "key"), name="sender_unique_key"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['chat', 'sent_at', 'position'], name='sources_mes_chat_id_576984_idx'),
+            model_name="message",
+            index=models.Index(fields=["chat", "sent_at", "position"], name="sources_mes_chat_id_576984_idx"),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['case', 'sent_at'], name='sources_mes_case_id_7ef000_idx'),
+            model_name="message",
+            index=models.Index(fields=["case", "sent_at"], name="sources_mes_case_id_7ef000_idx"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.UniqueConstraint(fields=('chat', 'key', 'sha256'), name='message_unique_version'),
+            model_name="message",
+            constraint=models.UniqueConstraint(
+                fields=("chat", "key", "sha256"), name="message_unique_version"
+            ),
         ),
     ]
