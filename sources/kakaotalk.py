@@ -15,10 +15,9 @@ says is kept as a problem or a note, never fatal. A message's id is its line num
 import re
 from collections.abc import Iterator
 from datetime import date, datetime
-from typing import BinaryIO
 
 from sources.choices import SourceNoteKind
-from sources.parsed import MAX_NAME_CHARS, ParsedChat, ParsedMessage, ParsedNote, clip, zone
+from sources.parsed import MAX_NAME_CHARS, ByteStream, ParsedChat, ParsedMessage, ParsedNote, clip, zone
 
 MAX_LINE_BYTES = 1024 * 1024
 MONTHS = {
@@ -74,7 +73,7 @@ _MOBILE = [
 _MOBILE_DAY = [re.compile(rf"^{stamp}$") for stamp in (_STAMP_KO, _STAMP_IOS, _STAMP_EN)]
 
 
-def _lines(stream: BinaryIO) -> Iterator[str]:
+def _lines(stream: ByteStream) -> Iterator[str]:
     """The file's lines as text (UTF-8, undecodable bytes replaced), each at most MAX_LINE_BYTES."""
     pending = b""
     first = True
@@ -111,7 +110,7 @@ def _hour(groups: dict[str, str | None]) -> int:
 
 
 def _day(groups: dict[str, str | None]) -> date:
-    month = int(groups["m"]) if groups.get("m") else MONTHS.get((groups.get("mon") or "").lower(), 0)
+    month = int(groups.get("m") or 0) or MONTHS.get((groups.get("mon") or "").lower(), 0)
     return date(int(groups["y"] or 0), month, int(groups["d"] or 0))
 
 
@@ -126,7 +125,7 @@ def kakaotalk_looks_like(head: bytes) -> bool:
 
 
 def kakaotalk_messages(
-    stream: BinaryIO, *, time_zone: str, name: str
+    stream: ByteStream, *, time_zone: str, name: str
 ) -> Iterator[ParsedChat | ParsedMessage | ParsedNote]:
     """The chat and its messages, in file order; unreadable lines as problems or notes."""
     tz = zone(time_zone)

@@ -9,6 +9,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from haetae.errors import RejectedInput
@@ -16,6 +17,12 @@ from haetae.errors import RejectedInput
 # Longest text kept per field; a hostile export can put gigabytes in one string.
 MAX_TEXT_CHARS = 100_000
 MAX_NAME_CHARS = 300
+
+
+class ByteStream(Protocol):
+    """What a parser reads: a file, or the vault's decrypting reader."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
 
 
 @dataclass

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from django.db import transaction
 
@@ -326,7 +326,7 @@ class MessageRecorder:
         """Store the digest list, record the run, and say what goes into the completion event."""
         self.flush()
         self.digests.seek(0)
-        sha256 = self.context.store_text(self.digests, "text/plain")
+        sha256 = self.context.store_text(cast(BinaryIO, self.digests), "text/plain")
         self.digests.close()
         with transaction.atomic():
             SourceRun.objects.update_or_create(

@@ -15,13 +15,13 @@ a malformed or truncated JSON ends the parse with a note, never an exception.
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, BinaryIO
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import ijson
 
 from sources.choices import SourceNoteKind
-from sources.parsed import MAX_NAME_CHARS, ParsedChat, ParsedMessage, ParsedNote, clip, zone
+from sources.parsed import MAX_NAME_CHARS, ByteStream, ParsedChat, ParsedMessage, ParsedNote, clip, zone
 
 EXPORT_NAME = "result.json"
 # Where chats sit: a single-chat export at the top, a full-account one in two lists.
@@ -135,7 +135,7 @@ def _message(raw: Any, chat: ParsedChat, position: int, tz: ZoneInfo) -> ParsedM
 
 
 def telegram_messages(
-    stream: BinaryIO, *, time_zone: str
+    stream: ByteStream, *, time_zone: str
 ) -> Iterator[ParsedChat | ParsedMessage | ParsedNote]:
     """Chats, messages and notes of a ``result.json``, in file order, one message in memory at a time."""
     tz = zone(time_zone)

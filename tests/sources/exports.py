@@ -35,7 +35,7 @@ def telegram_message(
 
 
 def telegram_chat(
-    messages: list[dict[str, Any]], *, chat_id: int = CHAT_ID, kind: str = "private_supergroup"
+    messages: list[Any], *, chat_id: int = CHAT_ID, kind: str = "private_supergroup"
 ) -> dict[str, Any]:
     return {"name": "Room 7", "type": kind, "id": chat_id, "messages": messages}
 
