@@ -1,9 +1,12 @@
 """Reads of messages and chats, filtered by who asks: the case gate first, then the policy table."""
 
+from typing import Any
+
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from access.models import Case
 from access.policy import Action, require
+from evidence.models import EvidenceItem
 from sources.models import Chat, Message, MessageItem
 
 
@@ -25,3 +28,14 @@ def chat_list(*, case: Case) -> QuerySet[Chat]:
     """The case's chats, for a caller whose role may list messages."""
     require(case=case, action=Action.MESSAGES_LIST, doing="see the case's chats")
     return Chat.objects.filter(case=case).select_related("channel", "acquisition").order_by("id")
+
+
+def message_refs_for_item(*, item: EvidenceItem) -> list[dict[str, Any]]:
+    """The messages that show an item, as (message id, its key, its chat) for the item page's links.
+
+    The item page already checked who may see the item; ids and keys quote nothing."""
+    return list(
+        Message.objects.filter(media__item=item)
+        .order_by("chat_id", "position")
+        .values("id", "key", "chat_id")[:20]
+    )
