@@ -205,7 +205,9 @@ HAETAE_DETECT_ON_INGEST = _env_flag("HAETAE_DETECT_ON_INGEST", True)
 # Source readers for `ingest --as KIND` (evidence.hooks, docs/sources.md), in the order `--as auto` tries them.
 HAETAE_SOURCE_KINDS = {
     "telegram": "sources.readers.telegram",
+    "ufdr": "sources.readers.ufdr",
     "kakaotalk": "sources.readers.kakaotalk",
+    "extraction": "sources.readers.extraction",
 }
 # Detector factories that are not installed packages ("module:factory", comma-separated).
 HAETAE_EXTRA_DETECTORS = [

@@ -169,3 +169,36 @@ class SourceNote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.where}"
+
+
+class DeviceFile(models.Model):
+    """A file as an extraction found it on the device: its device path, times and the report's own hashes.
+
+    ``hash_agrees`` compares the report's hash with ours: None when the report gives none (or the file is
+    not stored), False is a recorded discrepancy (a ``SourceNote`` says which hash and both values)."""
+
+    acquisition = models.ForeignKey(
+        "evidence.Acquisition", on_delete=models.PROTECT, related_name="device_files"
+    )
+    item = models.ForeignKey(
+        "evidence.EvidenceItem", on_delete=models.PROTECT, null=True, blank=True, related_name="device_files"
+    )
+    device_path = models.TextField()
+    report_id = models.CharField(max_length=100, blank=True, help_text=_("the report's id of the file"))
+    size = models.PositiveBigIntegerField(null=True, blank=True, help_text=_("as the report states it"))
+    created_on_device = models.DateTimeField(null=True, blank=True)
+    modified_on_device = models.DateTimeField(null=True, blank=True)
+    accessed_on_device = models.DateTimeField(null=True, blank=True)
+    report_sha256 = models.CharField(max_length=64, blank=True)
+    report_md5 = models.CharField(max_length=32, blank=True)
+    hash_agrees = models.BooleanField(null=True, blank=True)
+    deleted_state = models.CharField(max_length=32, blank=True, help_text=_("e.g. Intact, Deleted"))
+
+    class Meta:
+        verbose_name = _("device file")
+        verbose_name_plural = _("device files")
+        ordering = ["acquisition", "id"]
+        indexes = [models.Index(fields=["item"])]
+
+    def __str__(self) -> str:
+        return self.device_path

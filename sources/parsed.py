@@ -32,6 +32,7 @@ class ParsedChat:
     key: str
     kind: str = ""
     title: str = ""
+    platform: str = ""  # a parties.choices.ChannelPlatform value, where the source names one per chat
 
 
 @dataclass
@@ -68,6 +69,22 @@ class ParsedMessage:
     def sha256(self) -> str:
         data = json.dumps(self.record(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(data.encode()).hexdigest()
+
+
+@dataclass
+class ParsedDeviceFile:
+    """A file as an extraction report lists it: its path on the device, its times, the report's hashes."""
+
+    device_path: str
+    local_path: str  # where the report says the file lies, relative to the report
+    report_id: str = ""
+    size: int | None = None
+    created_at: datetime | None = None
+    modified_at: datetime | None = None
+    accessed_at: datetime | None = None
+    sha256: str = ""
+    md5: str = ""
+    deleted_state: str = ""
 
 
 @dataclass

@@ -11,9 +11,10 @@ from evidence.vault import open_object
 from parties.choices import ChannelPlatform
 from sources.choices import SourceKind, SourceNoteKind
 from sources.kakaotalk import kakaotalk_looks_like, kakaotalk_messages
-from sources.parsed import zone
+from sources.parsed import ParsedDeviceFile, zone
 from sources.services import MessageRecorder
 from sources.telegram import EXPORT_NAME, telegram_messages
+from sources.ufdr import REPORT_NAME, ufdr_records
 
 DEFAULT_TIME_ZONE = "Asia/Seoul"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -130,5 +131,63 @@ def _named(files: Sequence[SourceFile], name: str) -> list[SourceFile]:
     ]
 
 
+class UfdrReader:
+    """Cellebrite UFDR: a ZIP (or its unpacked folder) with ``report.xml`` at its root."""
+
+    label = "Cellebrite UFDR (report.xml)"
+
+    def recognises(self, path: bytes) -> bool:
+        if _is_dir(path):
+            return _regular(os.path.join(path, REPORT_NAME.encode()))  # noqa: PTH118
+        return any(name.lower() == REPORT_NAME for name in _zip_names(path))
+
+    def record(self, context: SourceContext) -> SourceSummary:
+        time_zone = _time_zone(context)
+        recorder = MessageRecorder(
+            context, kind=SourceKind.UFDR, platform=ChannelPlatform.OTHER, time_zone=time_zone
+        )
+        reports = [f for f in context.files if f.path.rsplit("/", 1)[-1].lower() == REPORT_NAME and f.sha256]
+        if not reports:
+            recorder.note(
+                SourceNoteKind.MALFORMED,
+                "; ".join(context.roots),
+                f"no {REPORT_NAME} was stored: nothing was parsed",
+            )
+        for report in reports:
+            assert report.sha256 is not None
+            with open_object(report.sha256) as reader:
+                recorder.take_all(ufdr_records(reader, time_zone=time_zone), export=report)
+        return recorder.finish({"reports": [r.item_id for r in reports]})
+
+
+class ExtractionReader:
+    """Any other extraction (Magnet, GrayKey, ALEAPP output …) as a folder tree or ZIP: files are stored as
+    they are, each with its path on the device (its path under the folder given); nothing is parsed."""
+
+    label = "extraction folder (device paths kept)"
+
+    def recognises(self, path: bytes) -> bool:
+        return False  # a plain folder: only an operator can say it is an extraction (--as extraction)
+
+    def record(self, context: SourceContext) -> SourceSummary:
+        recorder = MessageRecorder(
+            context, kind=SourceKind.EXTRACTION, platform=ChannelPlatform.OTHER, time_zone=_time_zone(context)
+        )
+        for root in context.roots:
+            prefixes = (f"{root}/", f"{root}!/")
+            found = [
+                ParsedDeviceFile(device_path="/" + f.path[len(prefix) :], local_path=f.path[len(prefix) :])
+                for f in context.files
+                if f.sha256 is not None
+                for prefix in prefixes
+                if f.path.startswith(prefix)
+            ]
+            folder = root if _is_dir(os.fsencode(root)) else f"{root}!"
+            recorder.take_all(found, export=None, folder=folder)
+        return recorder.finish()
+
+
 telegram = TelegramReader()
 kakaotalk = KakaoTalkReader()
+ufdr = UfdrReader()
+extraction = ExtractionReader()

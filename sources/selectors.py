@@ -34,8 +34,7 @@ def message_refs_for_item(*, item: EvidenceItem) -> list[dict[str, Any]]:
     """The messages that show an item, as (message id, its key, its chat) for the item page's links.
 
     The item page already checked who may see the item; ids and keys quote nothing."""
-    return list(
-        Message.objects.filter(media__item=item)
-        .order_by("chat_id", "position")
-        .values("id", "key", "chat_id")[:20]
+    rows = (
+        Message.objects.filter(media__item=item).only("id", "key", "chat_id").order_by("chat_id", "position")
     )
+    return [{"id": row.pk, "key": row.key, "chat_id": row.chat_id} for row in rows[:20]]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.factories.media import encode, photo
+from tests.factories.media import photo as photo_array
 
 CHAT_ID = 1987654321
 
@@ -120,3 +121,127 @@ Date Saved : Jan 6, 2024 10:00:00
 [Lee] [12:01 AM] late
 January 5, 2024 at 3:07 PM, Kim : from the phone
 """
+
+
+UFDR_NS = "http://pa.cellebrite.com/report/2.0"
+
+
+def _ufdr_file(file_id: str, device_path: str, local_path: str, *, sha256: str = "", md5: str = "") -> str:
+    hashes = (f'<item name="SHA256"><![CDATA[{sha256}]]></item>' if sha256 else "") + (
+        f'<item name="MD5"><![CDATA[{md5}]]></item>' if md5 else ""
+    )
+    return (
+        f'<file fs="Apple" fsid="fs1" path="{device_path}" size="10" id="{file_id}" extractionId="0" '
+        'deleted="Intact" embedded="false" isrelated="False">'
+        "<accessInfo>"
+        '<timestamp name="CreationTime">2024-01-05T15:04:05.000+09:00</timestamp>'
+        '<timestamp name="ModifyTime">2024-01-05T15:05:05.000+09:00</timestamp>'
+        '<timestamp name="AccessTime">not a time</timestamp>'
+        "</accessInfo>"
+        f'<metadata section="File"><item name="Local Path"><![CDATA[{local_path}]]></item>{hashes}</metadata>'
+        "</file>"
+    )
+
+
+def _value(name: str, value: str, kind: str = "String") -> str:
+    return f'<field name="{name}" type="{kind}"><value type="{kind}"><![CDATA[{value}]]></value></field>'
+
+
+def _instant_message(message_id: str, body: str, *, stamp: str, attachment: str = "") -> str:
+    return (
+        f'<model type="InstantMessage" id="{message_id}" deleted_state="Intact" decoding_confidence="High">'
+        + _value("Source", "Telegram")
+        + _value("TimeStamp", stamp, "TimeStamp")
+        + _value("Body", body)
+        + '<modelField name="From" type="Party"><model type="Party" id="p1">'
+        + _value("Identifier", "user777")
+        + _value("Name", "Choi")
+        + "</model></modelField>"
+        + (
+            f'<multiModelField name="Attachments" type="Attachment">{attachment}</multiModelField>'
+            if attachment
+            else ""
+        )
+        + "</model>"
+    )
+
+
+def write_ufdr(target: Path, *, doctype: str = "") -> dict[str, Any]:
+    """A UFDR (ZIP) whose report.xml lists four files (one whose hash disagrees, one missing, one escaping)
+    and one Telegram chat of three messages with attachments; returns what the test needs to know."""
+    import hashlib
+
+    photo = encode(photo_array("astronaut")[:48, :48])
+    video = b"\x00\x00\x00\x18ftypmp42 not really a video"
+    files = "".join(
+        [
+            _ufdr_file(
+                "f-1",
+                "/private/var/mobile/Media/DCIM/100APPLE/IMG_0001.JPG",
+                "files\\Image\\IMG_0001.JPG",
+                sha256=hashlib.sha256(photo).hexdigest(),
+                md5=hashlib.md5(photo, usedforsecurity=False).hexdigest(),
+            ),
+            _ufdr_file(
+                "f-2",
+                "/private/var/mobile/Media/DCIM/100APPLE/IMG_0002.MOV",
+                "files/Video/IMG_0002.MOV",
+                md5="0" * 32,
+            ),
+            _ufdr_file("f-3", "/private/var/mobile/gone.jpg", "files/Image/gone.jpg", sha256="1" * 64),
+            _ufdr_file("f-4", "/etc/passwd", "../../etc/passwd"),
+        ]
+    )
+    chat = (
+        '<model type="Chat" id="c-1" deleted_state="Intact">'
+        + _value("Source", "Telegram")
+        + _value("Id", "424242")
+        + _value("Name", "Trade room")
+        + '<multiModelField name="Messages" type="InstantMessage">'
+        + _instant_message(
+            "m-1",
+            "look",
+            stamp="2024-01-05T15:04:05.000+09:00",
+            attachment='<model type="Attachment" id="a-1" file_id="f-1">'
+            + _value("Filename", "IMG_0001.JPG")
+            + "</model>",
+        )
+        + _instant_message(
+            "m-2",
+            "video",
+            stamp="2024-01-05T15:06:00",
+            attachment='<model type="Attachment" id="a-2">'
+            + _value("attachment_extracted_path", "files\\Video\\IMG_0002.MOV")
+            + "</model>",
+        )
+        + _instant_message("m-3", "later", stamp="yesterday-ish")
+        + "</multiModelField></model>"
+    )
+    report = (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        + doctype
+        + f'<project id="p" name="Extraction" reportVersion="7.60" xmlns="{UFDR_NS}">'
+        + '<sourceExtractions><extractionInfo id="0" name="Logical" type="Logical" /></sourceExtractions>'
+        + f"<taggedFiles>{files}</taggedFiles>"
+        + '<decodedData><modelType type="Contact"><model type="Contact" id="k1">'
+        + _value("Name", "x")
+        + "</model></modelType>"
+        + f'<modelType type="Chat">{chat}</modelType></decodedData>'
+        + "</project>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("report.xml", report)
+        archive.writestr("files/Image/IMG_0001.JPG", photo)
+        archive.writestr("files/Video/IMG_0002.MOV", video)
+    target.write_bytes(buffer.getvalue())
+    return {"photo": photo, "video": video, "report": report}
+
+
+BILLION_LAUGHS = (
+    '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">'
+    '<!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">'
+    '<!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">'
+    '<!ENTITY lol9 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">]>'
+)
+EXTERNAL_ENTITY = '<!DOCTYPE p [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
