@@ -1,5 +1,9 @@
 """Reads of messages and chats, filtered by who asks: the case gate first, then the policy table."""
 
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
@@ -7,7 +11,8 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from access.models import Case
 from access.policy import Action, require
 from evidence.models import EvidenceItem
-from sources.models import Chat, Message, MessageItem
+from haetae.toolkit import utc_iso
+from sources.models import Chat, DeviceFile, Message, MessageItem
 
 
 def message_list(*, case: Case) -> QuerySet[Message]:
@@ -38,3 +43,84 @@ def message_refs_for_item(*, item: EvidenceItem) -> list[dict[str, Any]]:
         Message.objects.filter(media__item=item).only("id", "key", "chat_id").order_by("chat_id", "position")
     )
     return [{"id": row.pk, "key": row.key, "chat_id": row.chat_id} for row in rows[:20]]
+
+
+@dataclass(frozen=True)
+class SourceProvenance:
+    """Where a source reader found an item: in a message of a chat, or at a path on a device.
+
+    For the court report and the export bundle: ids, times and hashes only; a chat is named by its
+    platform id where that is a number (Telegram), else by its row, since a KakaoTalk chat's key is a name."""
+
+    kind: str
+    acquisition_id: int
+    chat: str = ""
+    message: str = ""
+    sent_at: datetime | None = None
+    time_zone: str = ""
+    source_item_id: int | None = None
+    source_sha256: str = ""
+    device_path: str = ""
+    report_hash_agrees: bool | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "acquisition": self.acquisition_id,
+            "chat": self.chat,
+            "message": self.message,
+            "sent_at": utc_iso(self.sent_at) if self.sent_at else None,
+            "time_zone": self.time_zone,
+            "source_item": self.source_item_id,
+            "source_sha256": self.source_sha256,
+            "device_path": self.device_path,
+            "report_hash_agrees": self.report_hash_agrees,
+        }
+
+
+def _chat_name(chat: Chat) -> str:
+    return (
+        f"{chat.platform}:{chat.key}" if chat.key.lstrip("-").isdigit() else f"{chat.platform} chat {chat.pk}"
+    )
+
+
+def item_source_provenance(item_ids: Iterable[int]) -> dict[int, list[SourceProvenance]]:
+    """For each item, the messages that carried it and the device paths it was found at (two queries)."""
+    ids = list(item_ids)
+    found: dict[int, list[SourceProvenance]] = defaultdict(list)
+    media = (
+        MessageItem.objects.filter(item_id__in=ids)
+        .select_related("message__chat", "message__source_item", "message__acquisition__source_run")
+        .order_by("item_id", "message__chat_id", "message__position")
+    )
+    for row in media:
+        message = row.message
+        run = getattr(message.acquisition, "source_run", None)
+        found[row.item_id].append(
+            SourceProvenance(
+                kind=run.kind if run else "",
+                acquisition_id=message.acquisition_id,
+                chat=_chat_name(message.chat),
+                message=message.key,
+                sent_at=message.sent_at,
+                time_zone=message.time_zone,
+                source_item_id=message.source_item_id,
+                source_sha256=message.source_item.blob_id or "",
+            )
+        )
+    for device_file in (
+        DeviceFile.objects.filter(item_id__in=ids)
+        .select_related("acquisition__source_run")
+        .order_by("item_id", "id")
+    ):
+        run = getattr(device_file.acquisition, "source_run", None)
+        assert device_file.item_id is not None
+        found[device_file.item_id].append(
+            SourceProvenance(
+                kind=run.kind if run else "",
+                acquisition_id=device_file.acquisition_id,
+                device_path=device_file.device_path,
+                report_hash_agrees=device_file.hash_agrees,
+            )
+        )
+    return dict(found)
