@@ -11,8 +11,9 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from access.models import Case
 from access.policy import Action, require
 from evidence.models import EvidenceItem
+from haetae.errors import NotFound
 from haetae.toolkit import utc_iso
-from sources.models import Chat, DeviceFile, Message, MessageItem
+from sources.models import Chat, DeviceFile, Message, MessageItem, Sender
 
 
 def message_list(*, case: Case) -> QuerySet[Message]:
@@ -124,3 +125,13 @@ def item_source_provenance(item_ids: Iterable[int]) -> dict[int, list[SourceProv
             )
         )
     return dict(found)
+
+
+def sender_get(*, case: Case, sender_id: int) -> Sender:
+    """One sender of the case (NotFound otherwise, as for another case's)."""
+    sender = Sender.objects.filter(case=case, pk=sender_id).first()
+    if sender is None:
+        raise NotFound(
+            f"no sender {sender_id} in case {case.number}: sender ids are in the messages' `sender`"
+        )
+    return sender

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, cast
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from evidence.choices import CustodyAction, ItemStatus
@@ -23,10 +24,12 @@ from evidence.custody import EventSpec, actor_role, custody_append_many
 from evidence.hooks import SourceContext, SourceFile, SourceSummary
 from evidence.models import Blob, EvidenceItem
 from haetae.db import bulk_insert, ledger_lock
+from haetae.errors import RejectedInput
 from parties.choices import ChannelPlatform, LinkConfidence, LinkSource
-from parties.models import Channel, ItemChannelLink
+from parties.models import Channel, ItemChannelLink, Person, PersonAccount
 from parties.services.channels import channel_record
 from parties.services.links import Assertion, link_assert_item_channel
+from parties.services.people import person_account_add
 from sources.choices import MessageKind, SourceKind, SourceNoteKind
 from sources.models import Chat, DeviceFile, Message, MessageItem, Sender, SourceNote, SourceRun
 from sources.parsed import ParsedChat, ParsedDeviceFile, ParsedMessage, ParsedNote
@@ -421,3 +424,39 @@ class MessageRecorder:
                 **(details or {}),
             },
         )
+
+
+def sender_attach(*, sender: Sender, person: Person, actor: User) -> Sender:
+    """Attach a sender to a person (a suspect, a witness) as one of their accounts, on record."""
+    if person.case_id != sender.case_id:
+        raise RejectedInput(
+            f"person: {person.pseudonym} is in another case",
+            details={"person": ["use a person of this case"]},
+        )
+    with transaction.atomic():
+        account = PersonAccount.objects.filter(
+            person=person, platform=sender.platform, handle=sender.key
+        ).first()
+        if account is None:  # its own event (person_recorded, account_added)
+            account = person_account_add(
+                person=person, platform=sender.platform, handle=sender.key, actor=actor
+            )
+        ledger_lock()
+        Sender.objects.filter(pk=sender.pk).update(account=account)
+        custody_append_many(
+            [
+                EventSpec(
+                    case_id=sender.case_id,
+                    action=CustodyAction.PERSON_RECORDED,
+                    actor=actor,
+                    details={
+                        "person": person.pseudonym,
+                        "person_id": person.pk,
+                        "sender_attached": sender.pk,
+                        "account_id": account.pk,
+                    },
+                )
+            ]
+        )
+    sender.account = account
+    return sender

@@ -4,30 +4,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('parties', '0001_initial'),
+        ("parties", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='itemchannellink',
-            name='source',
-            field=models.CharField(choices=[('investigator', 'investigator'), ('detector', 'detector (a suggestion until confirmed)'), ('export', 'messenger export or extraction report (a suggestion until confirmed)')], default='investigator', max_length=16),
+            model_name="itemchannellink",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("investigator", "investigator"),
+                    ("detector", "detector (a suggestion until confirmed)"),
+                    ("export", "messenger export or extraction report (a suggestion until confirmed)"),
+                ],
+                default="investigator",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='itemderivationlink',
-            name='source',
-            field=models.CharField(choices=[('investigator', 'investigator'), ('detector', 'detector (a suggestion until confirmed)'), ('export', 'messenger export or extraction report (a suggestion until confirmed)')], default='investigator', max_length=16),
+            model_name="itemderivationlink",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("investigator", "investigator"),
+                    ("detector", "detector (a suggestion until confirmed)"),
+                    ("export", "messenger export or extraction report (a suggestion until confirmed)"),
+                ],
+                default="investigator",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='itempersonlink',
-            name='source',
-            field=models.CharField(choices=[('investigator', 'investigator'), ('detector', 'detector (a suggestion until confirmed)'), ('export', 'messenger export or extraction report (a suggestion until confirmed)')], default='investigator', max_length=16),
+            model_name="itempersonlink",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("investigator", "investigator"),
+                    ("detector", "detector (a suggestion until confirmed)"),
+                    ("export", "messenger export or extraction report (a suggestion until confirmed)"),
+                ],
+                default="investigator",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='personchannellink',
-            name='source',
-            field=models.CharField(choices=[('investigator', 'investigator'), ('detector', 'detector (a suggestion until confirmed)'), ('export', 'messenger export or extraction report (a suggestion until confirmed)')], default='investigator', max_length=16),
+            model_name="personchannellink",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("investigator", "investigator"),
+                    ("detector", "detector (a suggestion until confirmed)"),
+                    ("export", "messenger export or extraction report (a suggestion until confirmed)"),
+                ],
+                default="investigator",
+                max_length=16,
+            ),
         ),
     ]

@@ -72,3 +72,16 @@ class MessageSerializer(serializers.ModelSerializer):
 
     def get_reference(self, message: Message) -> str | None:
         return self._shown(message.reference)
+
+
+class SenderAttachSerializer(serializers.Serializer):
+    person = serializers.CharField(help_text="Pseudonym of the person who uses the account, e.g. S-1.")
+
+
+class SenderSerializer(serializers.Serializer):
+    """A sender after attaching: its account and the person's pseudonym."""
+
+    id = serializers.IntegerField()
+    platform = serializers.CharField()
+    account = serializers.IntegerField(source="account_id", allow_null=True)
+    person = serializers.CharField(source="account.person.pseudonym", allow_null=True)

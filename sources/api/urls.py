@@ -9,5 +9,6 @@ app_name = "sources-api"
 
 router = SimpleRouter()
 router.register(f"{CASE}/messages", views.MessageViewSet, basename="case-message")
+router.register(f"{CASE}/senders", views.SenderViewSet, basename="case-sender")
 
 urlpatterns = [*router.urls]

@@ -6,17 +6,21 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from access.api.views import NOT_FOUND, NUMBER_PARAM, CaseScopedViewSet, error_responses
 from access.models import Case
-from haetae.toolkit import request_actor
+from access.policy import Action
+from haetae.toolkit import request_actor, validated
+from parties.selectors import person_get
 from sources.api.filters import MessageFilter
-from sources.api.serializers import MessageSerializer
+from sources.api.serializers import MessageSerializer, SenderAttachSerializer, SenderSerializer
 from sources.content import messages_text_open
-from sources.models import Message
-from sources.selectors import message_list
+from sources.models import Message, Sender
+from sources.selectors import message_list, sender_get
+from sources.services import sender_attach
 
 REASON = OpenApiParameter(
     "reason",
@@ -64,3 +68,28 @@ class MessageViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         if page is not None:
             return self.get_paginated_response(serializer.data)
         return Response(serializer.data)
+
+
+class SenderViewSet(CaseScopedViewSet):
+    """Senders of messages: an investigator attaches one to a person as their account."""
+
+    serializer_class = SenderSerializer
+    model = Sender
+    lookup_value_regex = r"[0-9]+"
+
+    def scoped(self, case: Case) -> QuerySet[Sender]:
+        return Sender.objects.filter(case=case)
+
+    @extend_schema(
+        summary="Attach a sender to a person as their account",
+        parameters=[NUMBER_PARAM],
+        request=SenderAttachSerializer,
+        responses={200: SenderSerializer, **error_responses(400, 403), 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], serializer_class=SenderAttachSerializer)
+    def attach(self, request: Request, number: str, pk: str) -> Response:
+        case = self.case(Action.LINKS_RECORD, "attach senders to people")
+        sender = sender_get(case=case, sender_id=int(pk))
+        person = person_get(case=case, pseudonym=validated(SenderAttachSerializer, request)["person"])
+        attached = sender_attach(sender=sender, person=person, actor=request_actor(request))
+        return Response(SenderSerializer(attached).data)

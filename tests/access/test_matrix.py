@@ -63,10 +63,10 @@ from tests.factories import (
     CaseMemberFactory,
     UserFactory,
     bank_match,
+    chat_with_messages,
     detection_rows,
     jpeg_bytes,
     live_grant,
-    chat_with_messages,
     stored_item,
 )
 
@@ -140,6 +140,7 @@ class World:
     exhibits: dict[str, Any] = field(default_factory=dict)
     report: Any = None
     bundle: Any = None
+    sender: Any = None
 
 
 def _data_settings(root: Path) -> dict[str, Any]:
@@ -255,7 +256,7 @@ def _case_records(w: World) -> None:
             item=w.item, source_item=w.source_item, assertion=sure, actor=w.owner
         ),
     }
-    chat_with_messages(
+    _chat, messages = chat_with_messages(
         source_item=w.source_item,
         media_item=w.item,
         channel=w.channel,
@@ -263,6 +264,7 @@ def _case_records(w: World) -> None:
         title="Target chat title marker",
         sender_name="Target sender name marker",
     )
+    w.sender = messages[0].sender
 
 
 def _takedown(w: World, **fields: Any) -> TakedownRequest:
@@ -661,6 +663,17 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=CASE_MISSING,
         methods={"get": Call(member=by_action(Action.MESSAGES_LIST, 200, 403))},
         grow=_grow_messages,
+    ),
+    "sources-api:case-sender-attach": Endpoint(
+        kwargs=_in_case(pk=lambda w: w.sender.pk),
+        missing=_nowhere(pk=NO_ID),
+        methods={
+            "post": Call(
+                member=by_action(Action.LINKS_RECORD, 200, 403),
+                data=lambda w: {"person": "S-1"},
+                format="json",
+            )
+        },
     ),
     # Opening a case needs the global role investigator or supervisor, which no caller here holds.
     "access-api:case-list": Endpoint(

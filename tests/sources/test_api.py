@@ -114,3 +114,36 @@ def test_reading_text_costs_the_same_queries_for_more_messages(world) -> None:
     few = count()
     chat_with_messages(source_item=world["export"], media_item=world["photo"], count=5)
     assert count() == few
+
+
+@pytest.mark.django_db
+def test_a_sender_is_attached_to_a_suspect_as_their_account(world) -> None:
+    from parties.models import PersonAccount
+    from parties.services.people import person_record
+
+    lead = world["members"]["lead"]
+    suspect = person_record(case=world["case"], kind="suspect", actor=lead)
+    victim = person_record(case=world["case"], kind="victim", actor=lead)
+    sender = Message.objects.filter(chat=world["chat"]).first().sender
+    url = f"/api/v1/cases/2024-SEOUL-0800/senders/{sender.pk}/attach/"
+    attached = client_of(world["members"]["investigator"]).post(
+        url, {"person": suspect.pseudonym}, format="json"
+    )
+    assert attached.status_code == 200, attached.content
+    assert attached.json() == {
+        "id": sender.pk,
+        "platform": "telegram",
+        "account": attached.json()["account"],
+        "person": suspect.pseudonym,
+    }
+    account = PersonAccount.objects.get(pk=attached.json()["account"])
+    assert (account.person, account.handle) == (suspect, "user42")
+    assert CustodyEvent.objects.filter(action="person_recorded", details__sender_attached=sender.pk).exists()
+    again = client_of(lead).post(url, {"person": suspect.pseudonym}, format="json")
+    assert again.status_code == 200 and PersonAccount.objects.filter(person=suspect).count() == 1
+    refused = client_of(lead).post(url, {"person": victim.pseudonym}, format="json")
+    assert refused.status_code == 400  # a victim's accounts go into the identity store
+    assert (
+        client_of(world["members"]["victim_support"]).post(url, {"person": "S-1"}, format="json").status_code
+        == 403
+    )

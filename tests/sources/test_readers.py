@@ -189,3 +189,28 @@ def test_plain_folders_stay_files_and_bad_kinds_are_usage_errors(case, tmp_path:
     assert code == 2 and "--as whatsapp" in err
     code, _, err = run_ingest(str(tmp_path / "a.bin"), "--timezone", "Mars/Olympus")
     assert code == 2
+
+
+@pytest.mark.django_db
+def test_an_uploaded_export_is_read_when_the_upload_says_what_it_is(case, tmp_path: Path) -> None:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIClient
+
+    archive = zip_folder(write_telegram_export(tmp_path / "e"), tmp_path / "export.zip")
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username="park"))
+    url = f"/api/v1/cases/{NUMBER}/evidence/"
+
+    def upload(**fields: str):
+        data = {"files": [SimpleUploadedFile("export.zip", archive.read_bytes())], **fields}
+        return client.post(url, data, format="multipart")
+
+    refused = upload(source_kind="whatsapp")
+    assert refused.status_code == 400 and "source_kind" in refused.content.decode()
+    assert upload(timezone="Nowhere/Land").status_code == 400
+    response = upload(source_kind="telegram")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["source_kind"] == "telegram" and body["counts"]["messages"] == 4
+    assert Message.objects.get(key="1").items.get().parent.original_name == "export.zip"

@@ -82,7 +82,9 @@ class Command(HaetaeCommand):
         try:
             ZoneInfo(options["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            raise UsageError(f"--timezone {options['timezone']}: name an IANA zone such as Asia/Seoul") from None
+            raise UsageError(
+                f"--timezone {options['timezone']}: name an IANA zone such as Asia/Seoul"
+            ) from None
         if kind == "auto":
             kind = source_kind_detect([os.path.abspath(os.fsencode(p)) for p in options["paths"]])  # noqa: PTH100
         show_bar = not options["json"] and sys.stderr.isatty()
@@ -126,7 +128,9 @@ class Command(HaetaeCommand):
                 f"manifest sha256 {acquisition.manifest_sha256}"
             )
             if result.source_kind != "files":
-                parsed = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in result.source_counts.items())
+                parsed = ", ".join(
+                    f"{n} {what.replace('_', ' ')}" for what, n in result.source_counts.items()
+                )
                 self.stdout.write(f"read as {result.source_kind}: {parsed}")
         if result.counts["rejected"]:
             sys.exit(1)
