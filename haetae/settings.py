@@ -202,7 +202,7 @@ CELERY_BEAT_SCHEDULE = {
 # sends the tasks when the batch commits. Evidence does not import detection: the wiring lives here.
 HAETAE_INGEST_HOOKS = ["detection.pipeline.detection_enqueue_ingested"]
 HAETAE_DETECT_ON_INGEST = _env_flag("HAETAE_DETECT_ON_INGEST", True)
-# Source readers for `ingest --as KIND` (evidence.hooks, docs/sources.md), in the order `--as auto` tries them.
+# Source readers for `ingest --as KIND` (evidence.hooks, docs/sources.md); `--as auto` tries them in order.
 HAETAE_SOURCE_KINDS = {
     "telegram": "sources.readers.telegram",
     "ufdr": "sources.readers.ufdr",
