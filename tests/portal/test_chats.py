@@ -1,6 +1,7 @@
 """Portal chat view (portal/views/chats.py): chats by number, a reason before any text, one recorded view per
 page, search, blurred media, the jump from an item page, and the refusals."""
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +19,8 @@ from tests.factories import (
     team,
     verified_login,
 )
+from tests.portal.test_ingest import _upload
+from tests.sources.exports import write_telegram_export, zip_folder
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +114,23 @@ def test_outsiders_get_404(room: dict[str, Any]) -> None:
     outsider = _client(new_user())
     assert outsider.get(f"/cases/{t.case.number}/chats/").status_code == 404
     assert outsider.get(f"/cases/{t.case.number}/chats/{room['chat'].pk}/").status_code == 404
+
+
+def test_the_ingest_page_reads_an_uploaded_export(tmp_path: Path, settings: Any) -> None:
+    from detection.registry import detectors
+
+    settings.HAETAE_DETECTORS_DISABLED = list(detectors())
+    t = team()
+    archive = zip_folder(write_telegram_export(tmp_path / "e"), tmp_path / "export.zip")
+    client = _client(t.lead)
+    page = client.get(f"/cases/{t.case.number}/ingest/").content.decode()
+    assert 'name="source_kind"' in page and 'name="time_zone"' in page
+    response = _upload(
+        client, t, [("export.zip", archive.read_bytes())], source_kind="telegram", time_zone="UTC"
+    )
+    assert response.status_code == 201, response.content.decode()[:500]
+    html = response.content.decode()
+    assert "telegram: 4 messages recorded" in html
+    assert f"/cases/{t.case.number}/chats/?acquisition=" in html
+    bad = _upload(client, t, [("export.zip", archive.read_bytes())], time_zone="Mars/Olympus")
+    assert bad.status_code == 400
