@@ -82,6 +82,7 @@ class Action(TextChoices):
     # Everyone on the case but victim support: file names, sources and custody can name a victim.
     ITEM_RECORDS = "item_records", "see item file names, sources, custody records and the exhibit pages"
     MATCH_ALERTS = "match_alerts", "receive cross-case match alerts and be named as the case's contact"
+    MESSAGES_LIST = "messages_list", "see the case's messages as ids, times and item references"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -128,6 +129,11 @@ POLICY: dict[Action, frozenset[str]] = {
     # The others see items as pseudonymised references (item-ID) with their hashes, and the graph as text.
     Action.ITEM_RECORDS: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
     Action.MATCH_ALERTS: frozenset({LEAD}),
+    # Messages parsed from exports and extraction reports, without their text, senders' names or chat
+    # titles: those quote the material and name people, so reading them is a content view of the export
+    # file they were parsed from (CONTENT_VIEW, with a reason, on record), which victim_support and auditor
+    # never receive (docs/access.md).
+    Action.MESSAGES_LIST: frozenset({LEAD, INVESTIGATOR, ANALYST, VICTIM_SUPPORT, AUDITOR}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.

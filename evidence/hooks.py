@@ -1,4 +1,5 @@
-"""Hooks other apps attach to ingest without evidence importing them: ``settings.HAETAE_INGEST_HOOKS``.
+"""Hooks other apps attach to ingest without evidence importing them: ``settings.HAETAE_INGEST_HOOKS`` and
+``settings.HAETAE_SOURCE_KINDS`` (source readers, below).
 
 Each hook is a dotted path to a function ``hook(*, items, acquisition)``. Ingest calls every hook inside
 the transaction that commits a batch of new items, so what a hook writes commits or rolls back with the
@@ -7,13 +8,16 @@ the batch back (the acquisition is then interrupted and can be re-run), so hooks
 reasons that should stop an ingest.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.utils.module_loading import import_string
 
+from access.models import Case
 from evidence.models import Acquisition, EvidenceItem
 
 
@@ -28,3 +32,74 @@ def ingest_hooks_run(*, items: Sequence[EvidenceItem], acquisition: Acquisition)
         return
     for hook in _hooks(tuple(getattr(settings, "HAETAE_INGEST_HOOKS", ()))):
         hook(items=items, acquisition=acquisition)
+
+
+# -- source readers ------------------------------------------------------------------------------------------
+#
+# A source reader turns what an ingest stored into records of its own (a messenger export's messages, an
+# extraction report's device paths). ``settings.HAETAE_SOURCE_KINDS`` maps a kind ("telegram", "ufdr", …)
+# to the dotted path of a reader object; ``evidence_ingest`` calls the reader's ``record`` after every file
+# has been committed as an item, and before the acquisition completes, so that what the reader returns goes
+# into the ``acquisition_completed`` event. The reader reads from the vault (what it parses is what was
+# stored) and commits its own batches; it never makes items of its own.
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One committed finding of the run, as a reader sees it: its item, its place and its digest."""
+
+    item_id: int
+    path: str  # the display path: absolute path, or container path + "!/" + member name
+    status: str  # ingested, duplicate or rejected
+    sha256: str | None
+    reason: str
+
+
+@dataclass
+class SourceContext:
+    """What a reader gets: the run's case, actor and acquisition, its files, and the operator's options."""
+
+    case: Case
+    actor: User
+    acquisition: Acquisition
+    files: Sequence[SourceFile]
+    roots: Sequence[str]  # the sources as given, absolute, as display paths
+    options: Mapping[str, str]
+    store_text: Callable[[BinaryIO, str], str]  # puts a stream in the vault (a Blob); returns its SHA-256
+    fault_point: Callable[[str], None]  # the crash-test seam of ingest, for resumability tests
+
+
+@dataclass
+class SourceSummary:
+    """What a reader recorded: counts for the ingest's output and facts for the completion event."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class SourceReader(Protocol):
+    """Recognises a source by its layout and records what it parses from the vault."""
+
+    label: str
+
+    def recognises(self, path: bytes) -> bool: ...
+
+    def record(self, context: SourceContext) -> SourceSummary: ...
+
+
+@cache
+def _readers(pairs: tuple[tuple[str, str], ...]) -> dict[str, SourceReader]:
+    return {kind: import_string(path) for kind, path in pairs}
+
+
+def source_readers() -> dict[str, SourceReader]:
+    """Every configured reader by kind, in the order auto-detection tries them."""
+    return _readers(tuple(dict(getattr(settings, "HAETAE_SOURCE_KINDS", {})).items()))
+
+
+def source_kind_detect(paths: Sequence[bytes]) -> str:
+    """The first kind whose reader recognises every path, or "files" (plain files and folders)."""
+    for kind, reader in source_readers().items():
+        if paths and all(reader.recognises(path) for path in paths):
+            return kind
+    return "files"

@@ -9,8 +9,10 @@ The shape of a run (see docs/ingest.md for the reasons):
    transaction. An item therefore commits whole or not at all.
 4. A ZIP is kept as an item, then opened from the vault (what we parse is what we stored) and each member
    streamed as a child item; nested archives likewise, up to a depth and under zip-bomb limits.
-5. A manifest (sha256sum format) of every finding with content is stored as a blob; the acquisition
-   completes with its hash and an ``acquisition_completed`` event.
+5. A source reader (``evidence.hooks``: a messenger export, an extraction report), when the run is of
+   such a kind, reads what was stored and commits its own records in batches.
+6. A manifest (sha256sum format) of every finding with content is stored as a blob; the acquisition
+   completes with its hash, and what the source reader recorded, in an ``acquisition_completed`` event.
 """
 
 import io
@@ -22,11 +24,11 @@ import threading
 import zipfile
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import magic
 from django.conf import settings
@@ -39,7 +41,13 @@ from access.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.crypto import EncryptedObjectReader
 from evidence.custody import EventSpec, actor_role, custody_append_many, ledger_lock
-from evidence.hooks import ingest_hooks_run
+from evidence.hooks import (
+    SourceContext,
+    SourceFile,
+    SourceSummary,
+    ingest_hooks_run,
+    source_readers,
+)
 from evidence.models import Acquisition, Blob, EvidenceItem
 from evidence.records import acquisition_record, item_record
 from evidence.sources import (
@@ -133,6 +141,8 @@ class IngestResult:
     acquisition: Acquisition
     counts: dict[str, int]
     items: list[ItemOutcome]
+    source_kind: str = "files"
+    source_counts: dict[str, int] = field(default_factory=dict)
 
 
 _fault_passes: dict[str, int] = {}
@@ -682,7 +692,42 @@ def _acquisition_start(
     return acquisition
 
 
-def _acquisition_complete(run: _Run, work: WorkDir) -> None:
+def _store_text(work: WorkDir) -> Callable[[BinaryIO, str], str]:
+    """A reader's way to put a record it made (e.g. a digest list) in the vault: one blob, its SHA-256."""
+
+    def store(data: BinaryIO, mime: str) -> str:
+        staged = work.stage(data)
+        with transaction.atomic():
+            blob_commit(work=work, staged=staged, mime=mime)
+        return staged.digests.sha256
+
+    return store
+
+
+def _source_record(
+    run: _Run, work: WorkDir, *, kind: str, roots: list[str], options: Mapping[str, str]
+) -> SourceSummary:
+    """Let the kind's reader parse what the run stored (nothing to do for plain files)."""
+    if kind == "files":
+        return SourceSummary()
+    context = SourceContext(
+        case=run.case,
+        actor=run.actor,
+        acquisition=run.acquisition,
+        files=[
+            SourceFile(item_id=o.id, path=o.path, status=o.status, sha256=o.sha256, reason=o.reason)
+            for o in run.items
+            if o.id is not None
+        ],
+        roots=roots,
+        options=options,
+        store_text=_store_text(work),
+        fault_point=_fault_point,
+    )
+    return source_readers()[kind].record(context)
+
+
+def _acquisition_complete(run: _Run, work: WorkDir, *, kind: str, summary: SourceSummary) -> None:
     """Store the manifest as a blob and close the acquisition with its hash, in one transaction."""
     acquisition = run.acquisition
     text = manifest_text(run.manifest)
@@ -712,6 +757,8 @@ def _acquisition_complete(run: _Run, work: WorkDir) -> None:
                         "manifest_sha256": sha,
                         "manifest_entries": len(run.manifest),
                         "finished_at": utc_iso(acquisition.finished_at),
+                        # What a source reader recorded (its digest list's SHA-256 among them), if any.
+                        **({"source_kind": kind, "source": summary.details} if kind != "files" else {}),
                     },
                 )
             ]
@@ -729,12 +776,20 @@ def evidence_ingest(
     location: str = "",
     participants: Sequence[str] = (),
     on_progress: Callable[[int], None] | None = None,
+    source_kind: str = "files",
+    source_options: Mapping[str, str] | None = None,
 ) -> IngestResult:
     """Ingest files, folders and uploads into a case: every finding becomes an item or is reported.
 
     ``on_progress`` receives byte counts as they are read (from the staging threads, never two at once).
+    ``source_kind`` names a configured source reader (``evidence.hooks``) that records what it parses from
+    the stored files, e.g. a Telegram export's messages; "files" stores files only.
     """
     described = _check_sources(sources)
+    if source_kind != "files" and source_kind not in source_readers():
+        raise RejectedInput(
+            f"unknown source kind {source_kind!r}: use files or one of {', '.join(source_readers())}"
+        )
     vault_recover()
     acquisition_recover_interrupted()
     seals, people = [str(s) for s in seal_numbers], [str(p) for p in participants]
@@ -766,11 +821,20 @@ def evidence_ingest(
                 )
                 run.run(_source_findings(sources, source_label=source_label))
                 run.flush()
-            _acquisition_complete(run, work)
+            summary = _source_record(
+                run, work, kind=source_kind, roots=described, options=dict(source_options or {})
+            )
+            _acquisition_complete(run, work, kind=source_kind, summary=summary)
         except BaseException as exc:
             _interrupt_quietly(acquisition, exc)
             raise
-    return IngestResult(acquisition=acquisition, counts=dict(run.counts), items=run.items)
+    return IngestResult(
+        acquisition=acquisition,
+        counts=dict(run.counts),
+        items=run.items,
+        source_kind=source_kind,
+        source_counts=dict(summary.counts),
+    )
 
 
 def _interrupt_quietly(acquisition: Acquisition, exc: BaseException) -> None:

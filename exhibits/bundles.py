@@ -46,6 +46,7 @@ from exhibits.reports import pii
 from exhibits.reports.services import report_generate, report_request
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
 from haetae.toolkit import task_queue_on_commit, utc_iso
+from sources.selectors import item_source_provenance
 
 # A bundle goes to the prosecutor: only exhibits shared with them (approved by a supervisor, then shared).
 EXPORTABLE_STATUSES = frozenset({ExhibitStatus.SHARED})
@@ -281,6 +282,11 @@ def _build_zip(
 ) -> None:
     case = bundle.case
     manifest = exhibit_manifest(case=case, exhibits=exhibits)
+    # Where a messenger export or an extraction report placed each item (ids, times, hashes, device paths).
+    manifest["source_provenance"] = {
+        str(item_id): [row.as_json() for row in rows]
+        for item_id, rows in item_source_provenance(i["id"] for i in manifest["items"]).items()
+    }
     _set_progress(bundle, 20)
     items = {
         item.pk: item for item in EvidenceItem.objects.filter(pk__in=[i["id"] for i in manifest["items"]])

@@ -202,6 +202,13 @@ CELERY_BEAT_SCHEDULE = {
 # sends the tasks when the batch commits. Evidence does not import detection: the wiring lives here.
 HAETAE_INGEST_HOOKS = ["detection.pipeline.detection_enqueue_ingested"]
 HAETAE_DETECT_ON_INGEST = _env_flag("HAETAE_DETECT_ON_INGEST", True)
+# Source readers for `ingest --as KIND` (evidence.hooks, docs/sources.md); `--as auto` tries them in order.
+HAETAE_SOURCE_KINDS = {
+    "telegram": "sources.readers.telegram",
+    "ufdr": "sources.readers.ufdr",
+    "kakaotalk": "sources.readers.kakaotalk",
+    "extraction": "sources.readers.extraction",
+}
 # Detector factories that are not installed packages ("module:factory", comma-separated).
 HAETAE_EXTRA_DETECTORS = [
     spec.strip() for spec in os.environ.get("HAETAE_EXTRA_DETECTORS", "").split(",") if spec.strip()

@@ -19,6 +19,7 @@ class LinkConfidence(models.TextChoices):
 class LinkSource(models.TextChoices):
     INVESTIGATOR = "investigator", _("investigator")
     DETECTOR = "detector", _("detector (a suggestion until confirmed)")
+    EXPORT = "export", _("messenger export or extraction report (a suggestion until confirmed)")
 
 
 class ItemPersonRelation(models.TextChoices):

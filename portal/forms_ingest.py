@@ -2,12 +2,15 @@
 
 import re
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from access.models import LegalAuthority
+from evidence.hooks import source_readers
+from sources.choices import SourceKind
 
 # The acquisition's seizure_reference column holds 300 characters.
 REFERENCE_MAX = 300
@@ -52,6 +55,22 @@ class SeizureForm(forms.Form):
         max_length=300,
         help_text=_("where the acquisition took place"),
     )
+    source_kind = forms.ChoiceField(
+        label=_("What the upload is"),
+        required=False,
+        initial="files",
+        choices=[("files", _("plain files")), *SourceKind.choices],
+        help_text=_(
+            "a messenger export or an extraction report is also read: its messages, device paths and hashes"
+        ),
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone of the export"),
+        required=False,
+        initial="Asia/Seoul",
+        max_length=64,
+        help_text=_("for dates the export writes without an offset"),
+    )
     source = forms.CharField(
         label=_("Source description"),
         required=False,
@@ -81,6 +100,20 @@ class SeizureForm(forms.Form):
                 _("a seal number has at most 100 characters: %(seal)s…") % {"seal": too_long[0][:20]}
             )
         return seals
+
+    def clean_source_kind(self) -> str:
+        kind = self.cleaned_data.get("source_kind") or "files"
+        if kind != "files" and kind not in source_readers():
+            raise forms.ValidationError(_("this kind of source is not configured here"))
+        return kind
+
+    def clean_time_zone(self) -> str:
+        name = (self.cleaned_data.get("time_zone") or "Asia/Seoul").strip()
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise forms.ValidationError(_("name a time zone such as Asia/Seoul or UTC")) from None
+        return name
 
     def clean_participants(self) -> list[str]:
         people = split_lines(self.cleaned_data["participants"])

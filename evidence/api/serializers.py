@@ -1,11 +1,13 @@
 """Shapes of the evidence API: item metadata (digests, provenance) and custody events. Never content."""
 
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from evidence.custody import event_leaf_data
+from evidence.hooks import source_readers
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
 
 
@@ -210,6 +212,30 @@ class EvidenceUploadSerializer(serializers.Serializer):
         required=False,
         help_text="Participants present, 참관인 (repeat the field).",
     )
+    source_kind = serializers.CharField(
+        required=False,
+        default="files",
+        help_text="What the upload is: files (the default), or a source kind whose reader records what it "
+        "parses (telegram, kakaotalk, ufdr, extraction; docs/sources.md), e.g. a ZIP of a Telegram export.",
+    )
+    timezone = serializers.CharField(
+        required=False,
+        default="Asia/Seoul",
+        help_text="IANA zone of dates an export writes without an offset.",
+    )
+
+    def validate_source_kind(self, value: str) -> str:
+        known = ["files", *source_readers()]
+        if value not in known:
+            raise serializers.ValidationError(f"use one of {', '.join(known)}")
+        return value
+
+    def validate_timezone(self, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise serializers.ValidationError("name an IANA zone such as Asia/Seoul") from None
+        return value
 
 
 class IngestCountsSerializer(serializers.Serializer):
@@ -218,6 +244,14 @@ class IngestCountsSerializer(serializers.Serializer):
     ingested = serializers.IntegerField()
     duplicate = serializers.IntegerField()
     rejected = serializers.IntegerField()
+    # What a source reader recorded, when the upload was read as one (docs/sources.md).
+    messages = serializers.IntegerField(required=False)
+    messages_duplicate = serializers.IntegerField(required=False)
+    media_linked = serializers.IntegerField(required=False)
+    chats = serializers.IntegerField(required=False)
+    notes = serializers.IntegerField(required=False)
+    device_files = serializers.IntegerField(required=False)
+    discrepancies = serializers.IntegerField(required=False)
 
 
 class IngestItemSerializer(serializers.Serializer):
@@ -239,5 +273,6 @@ class IngestResultSerializer(serializers.Serializer):
     """The result of an upload: the acquisition, the counts and every item's outcome."""
 
     acquisition = serializers.IntegerField()
+    source_kind = serializers.CharField(help_text="files, or the source kind the upload was read as")
     counts = IngestCountsSerializer()
     items = IngestItemSerializer(many=True)

@@ -265,7 +265,8 @@ def ingest_result_body(result: IngestResult) -> dict[str, Any]:
     """The same JSON object that ``manage.py ingest --json`` prints."""
     return {
         "acquisition": result.acquisition.pk,
-        "counts": result.counts,
+        "source_kind": result.source_kind,
+        "counts": {**result.counts, **result.source_counts},
         "items": [outcome.as_json() for outcome in result.items],
     }
 
@@ -310,6 +311,8 @@ class CaseEvidenceUploadView(GenericAPIView):
             seal_numbers=tuple(fields.get("seal_numbers", ())),
             location=fields.get("location", ""),
             participants=tuple(fields.get("participants", ())),
+            source_kind=fields.get("source_kind", "files"),
+            source_options={"time_zone": fields.get("timezone", "Asia/Seoul")},
         )
         body = IngestResultSerializer(ingest_result_body(result)).data
         everything_rejected = bool(result.items) and all(

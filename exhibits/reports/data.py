@@ -21,7 +21,7 @@ import hashlib
 import io
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +46,7 @@ from evidence.vault import read_verified
 from exhibits.models import Exhibit, ExhibitItem
 from exhibits.reports.strings import STRINGS
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
+from sources.selectors import SourceProvenance, item_source_provenance
 
 BATCH = 100
 THUMBNAIL_PX = 160
@@ -185,6 +186,8 @@ class ItemSection:
     findings: list[FindingRow]
     provenance: list[ProvenanceRow]
     custody: list[CustodyRow]
+    # Where a messenger export or an extraction report places the item (sources.selectors).
+    sources: list[SourceProvenance] = field(default_factory=list)
 
 
 @dataclass
@@ -441,6 +444,7 @@ class _Sections:
         annotations = Annotation.objects.filter(item_id__in=item_ids).select_related("run__detector")
         for annotation in annotations.order_by("item_id", "id"):
             findings[annotation.item_id].append(annotation)
+        sources = item_source_provenance(item_ids)
         by_exhibit: dict[int, list[ExhibitItem]] = defaultdict(list)
         for link in links:
             by_exhibit[link.exhibit_id].append(link)
@@ -448,7 +452,13 @@ class _Sections:
             exhibit = exhibits[pk]
             self.included.exhibits.append(exhibit.number)
             items = [
-                self._item(link.item, custody[link.item_id], findings[link.item_id], derivatives)
+                self._item(
+                    link.item,
+                    custody[link.item_id],
+                    findings[link.item_id],
+                    derivatives,
+                    sources.get(link.item_id),
+                )
                 for link in by_exhibit[pk]
             ]
             yield ExhibitSection(
@@ -507,6 +517,7 @@ class _Sections:
         events: list[CustodyEvent],
         annotations: list[Annotation],
         derivatives: dict[str, Derivative],
+        sources: list[SourceProvenance] | None = None,
     ) -> ItemSection:
         acquired = next((e for e in events if e.action == CustodyAction.ACQUIRED), None)
         tool = str((acquired.details or {}).get("tool") or "") if acquired else ""
@@ -576,6 +587,9 @@ class _Sections:
                     checkpoint=self.checkpoints.including(e.seq),
                 )
                 for e in events
+            ],
+            sources=[
+                replace(row, sent_at=_local(row.sent_at) if row.sent_at else None) for row in sources or []
             ],
         )
 

@@ -436,6 +436,41 @@ def _custody(w: _Writer, rows: list[CustodyRow]) -> list[Flowable]:
     return story
 
 
+def _sources(w: _Writer, item: ItemSection) -> list[Flowable]:
+    """Where a messenger export or an extraction report placed the item: the message (chat, id, time) or
+    the device path, the acquisition, and the export file it was parsed from, by item and SHA-256."""
+    if not item.sources:
+        return []
+    s = w.s
+    return [
+        w.label("source_records", "h3"),
+        w.table(
+            ["col_source_kind", "col_source_place", "col_sent_at", "col_source_file"],
+            (
+                [
+                    f"{row.kind} · {s['acquisition_short']} {row.acquisition_id}",
+                    (f"{row.chat} #{row.message}" if row.message else row.device_path)
+                    + (
+                        ""
+                        if row.report_hash_agrees is None
+                        else "\n"
+                        + s["report_hash_agrees" if row.report_hash_agrees else "report_hash_differs"]
+                    ),
+                    (_when(row.sent_at) + (f" ({row.time_zone})" if row.time_zone else ""))
+                    if row.sent_at
+                    else "—",
+                    f"{s['item_short']} {row.source_item_id}\n{row.source_sha256}"
+                    if row.source_item_id
+                    else "—",
+                ]
+                for row in item.sources
+            ),
+            [0.18, 0.32, 0.2, 0.3],
+            styles=["cell", "cell", "cell", "hash"],
+        ),
+    ]
+
+
 def _item(w: _Writer, exhibit: ExhibitSection, item: ItemSection) -> list[Flowable]:
     s = w.s
     acq = item.acquisition
@@ -483,6 +518,7 @@ def _item(w: _Writer, exhibit: ExhibitSection, item: ItemSection) -> list[Flowab
                 ),
             ]
         ),
+        *_sources(w, item),
         w.label("findings", "h3"),
         w.label("lead_label", "lead"),
     ]

@@ -4,7 +4,8 @@ A link is asserted (LINK_ASSERTED) and may later be withdrawn with a reason (LIN
 never deleted or edited otherwise. Asserting a link that is already active with another confidence
 withdraws the old assertion ("superseded") in the same transaction: that is how a detector's suspected
 link becomes a confirmed one. The custody event goes on the item's chain where the link has an item, on the
-case's chain otherwise. A detector's suggestion is always ``suspected``: only a person confirms.
+case's chain otherwise. A detector's or an export's suggestion is always ``suspected``: only a person
+confirms.
 """
 
 from dataclasses import dataclass
@@ -43,6 +44,10 @@ LINK_TYPES: dict[str, type[Link]] = {
 }
 
 
+# Sources whose links are suggestions: suspected until an investigator asserts them confirmed.
+SUGGESTING_SOURCES = frozenset({LinkSource.DETECTOR, LinkSource.EXPORT})
+
+
 def link_type_of(link: Link) -> str:
     return next(name for name, model in LINK_TYPES.items() if isinstance(link, model))
 
@@ -66,11 +71,11 @@ def _check_assertion(assertion: Assertion, *, item: EvidenceItem | None) -> None
         raise _bad("confidence", f"use one of {', '.join(LinkConfidence.values)}")
     if assertion.source not in LinkSource.values:
         raise _bad("source", f"use one of {', '.join(LinkSource.values)}")
-    if assertion.source == LinkSource.DETECTOR and assertion.confidence == LinkConfidence.CONFIRMED:
+    if assertion.source in SUGGESTING_SOURCES and assertion.confidence == LinkConfidence.CONFIRMED:
         raise _bad(
             "confidence",
-            "a detector's suggestion is suspected until a person confirms it: assert it again as an "
-            "investigator with confidence confirmed",
+            f"a {assertion.source}'s suggestion is suspected until a person confirms it: assert it again as "
+            "an investigator with confidence confirmed",
         )
     if assertion.annotation is not None:
         if assertion.source != LinkSource.DETECTOR:

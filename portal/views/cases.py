@@ -179,6 +179,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "people": people,
         "channels": list(channel_list(case=case).order_by("platform", "handle")),
         "may_list_evidence": role_may(role, Action.ITEM_RECORDS),
+        "may_list_messages": role_may(role, Action.MESSAGES_LIST),
         # Links to the other areas of the case (each page checks the role again).
         "may_ingest": role_may(role, Action.EVIDENCE_INGEST),
         "may_see_exhibits": role_may(role, Action.ITEM_RECORDS),

@@ -41,6 +41,7 @@ from haetae.auth import verified_login_required
 from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import no_store, streamed_file
 from portal.views.cases import GREYSCALE_SESSION_KEY, greyscale_on, portal_errors, refused, shows_media
+from sources.selectors import message_refs_for_item
 
 # A reveal's one-time token: the image must be fetched within this many seconds of the reason being given.
 REVEAL_TOKEN_SECONDS = 120
@@ -183,6 +184,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "needs_legal_basis": item.case.content_requires_legal_basis,
         "greyscale": greyscale_on(request),
         "exposure": exposure_for(user=request.user),
+        "messages": message_refs_for_item(item=item),
     }
     return render(request, "portal/evidence/detail.html", context)
 

@@ -116,6 +116,8 @@ def _receive(request: HttpRequest, case: Case) -> HttpResponse:
                 seal_numbers=tuple(form.cleaned_data["seal_numbers"]),
                 location=form.cleaned_data["location"],
                 participants=tuple(form.cleaned_data["participants"]),
+                source_kind=form.cleaned_data["source_kind"],
+                source_options={"time_zone": form.cleaned_data["time_zone"]},
             )
         except RejectedInput as exc:
             return error_page(request, exc)

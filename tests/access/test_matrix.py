@@ -63,6 +63,7 @@ from tests.factories import (
     CaseMemberFactory,
     UserFactory,
     bank_match,
+    chat_with_messages,
     detection_rows,
     jpeg_bytes,
     live_grant,
@@ -90,6 +91,9 @@ TARGET_MARKERS = [
     "target takedown description marker",
     "Target exhibit description marker",
     "target-shared-marker.jpg",
+    "Target message text marker",
+    "Target chat title marker",
+    "Target sender name marker",
 ]
 NOWHERE = "2024-NOWHERE-0404"
 # A digest in no case (a victim bank's entry): not a marker, administrators manage the banks.
@@ -136,6 +140,7 @@ class World:
     exhibits: dict[str, Any] = field(default_factory=dict)
     report: Any = None
     bundle: Any = None
+    sender: Any = None
 
 
 def _data_settings(root: Path) -> dict[str, Any]:
@@ -251,6 +256,15 @@ def _case_records(w: World) -> None:
             item=w.item, source_item=w.source_item, assertion=sure, actor=w.owner
         ),
     }
+    _chat, messages = chat_with_messages(
+        source_item=w.source_item,
+        media_item=w.item,
+        channel=w.channel,
+        text="Target message text marker",
+        title="Target chat title marker",
+        sender_name="Target sender name marker",
+    )
+    w.sender = messages[0].sender
 
 
 def _takedown(w: World, **fields: Any) -> TakedownRequest:
@@ -429,6 +443,10 @@ def _grow_channels(world: World, user: Any, n: int) -> Any:
         channel_observe(channel=room, actor=user, member_count=n)
         rooms.append(room)
     return rooms
+
+
+def _grow_messages(world: World, user: Any, n: int) -> None:
+    chat_with_messages(source_item=world.source_item, count=n)
 
 
 def _grow_item_person(world: World, user: Any, n: int) -> None:
@@ -639,6 +657,24 @@ def _link_entries() -> dict[str, Endpoint]:
 
 
 ENDPOINTS: dict[str, Endpoint] = {
+    # Messages from exports: ids, times and item ids; their text only in a content view (tests/sources).
+    "sources-api:case-message-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={"get": Call(member=by_action(Action.MESSAGES_LIST, 200, 403))},
+        grow=_grow_messages,
+    ),
+    "sources-api:case-sender-attach": Endpoint(
+        kwargs=_in_case(pk=lambda w: w.sender.pk),
+        missing=_nowhere(pk=NO_ID),
+        methods={
+            "post": Call(
+                member=by_action(Action.LINKS_RECORD, 200, 403),
+                data=lambda w: {"person": "S-1"},
+                format="json",
+            )
+        },
+    ),
     # Opening a case needs the global role investigator or supervisor, which no caller here holds.
     "access-api:case-list": Endpoint(
         methods={

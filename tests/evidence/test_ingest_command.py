@@ -68,7 +68,10 @@ def test_json_output_is_one_object_with_the_contracted_shape(folder: Path) -> No
     )
     assert code == 0
     report = json.loads(out)  # exactly one JSON document on stdout
-    assert set(report) == {"acquisition", "counts", "items"}
+    # Today's shape plus the source kind it was read as (issue 13: "files" for plain files).
+    assert (
+        set(report) == {"acquisition", "source_kind", "counts", "items"} and report["source_kind"] == "files"
+    )
     assert report["counts"] == {"ingested": 3, "duplicate": 0, "rejected": 0}
     assert all(set(item) == ITEM_KEYS for item in report["items"])
     photo, container, member = report["items"]

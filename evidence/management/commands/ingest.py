@@ -1,16 +1,19 @@
-"""manage.py ingest NUMBER PATH... --actor USERNAME [--source TEXT] [--seizure-ref TEXT] [--location TEXT]
-[--seal TEXT]... [--participant TEXT]... [--json]"""
+"""manage.py ingest NUMBER PATH... --actor USERNAME [--as KIND] [--timezone ZONE] [--source TEXT]
+[--seizure-ref TEXT] [--location TEXT] [--seal TEXT]... [--participant TEXT]... [--json]"""
 
 import os
 import stat
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from access.policy import Action
 from access.selectors import case_for_command
+from evidence.hooks import source_kind_detect, source_readers
 from evidence.ingest import PathSource, evidence_ingest
 from haetae.cli import HaetaeCommand
+from haetae.errors import UsageError
 
 
 def _total_bytes(paths: list[str]) -> int:
@@ -52,6 +55,18 @@ class Command(HaetaeCommand):
         parser.add_argument(
             "--participant", action="append", default=[], help="person present, 참관인 (repeatable)"
         )
+        parser.add_argument(
+            "--as",
+            dest="source_kind",
+            default="auto",
+            help="what the paths are: auto (recognise by layout), files, or a source kind "
+            f"({', '.join(source_readers())})",
+        )
+        parser.add_argument(
+            "--timezone",
+            default="Asia/Seoul",
+            help="IANA zone of dates an export writes without an offset (default Asia/Seoul)",
+        )
         parser.add_argument("--json", action="store_true", help="print one JSON object")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -60,6 +75,18 @@ class Command(HaetaeCommand):
         case = case_for_command(
             user=actor, number=options["number"], action=Action.EVIDENCE_INGEST, doing="add evidence to it"
         )
+        kind = options["source_kind"]
+        known = ["auto", "files", *source_readers()]
+        if kind not in known:
+            raise UsageError(f"--as {kind}: use one of {', '.join(known)}")
+        try:
+            ZoneInfo(options["timezone"])
+        except (ZoneInfoNotFoundError, ValueError):
+            raise UsageError(
+                f"--timezone {options['timezone']}: name an IANA zone such as Asia/Seoul"
+            ) from None
+        if kind == "auto":
+            kind = source_kind_detect([os.path.abspath(os.fsencode(p)) for p in options["paths"]])  # noqa: PTH100
         show_bar = not options["json"] and sys.stderr.isatty()
         total = _total_bytes(options["paths"]) if show_bar else None
         with self.progress(total=total, unit="B", enabled=show_bar) as bar:
@@ -77,13 +104,16 @@ class Command(HaetaeCommand):
                 location=options["location"],
                 participants=options["participant"],
                 on_progress=advance,
+                source_kind=kind,
+                source_options={"time_zone": options["timezone"]},
             )
         acquisition = result.acquisition
         if options["json"]:
             self.emit_json(
                 {
                     "acquisition": acquisition.pk,
-                    "counts": result.counts,
+                    "source_kind": result.source_kind,
+                    "counts": {**result.counts, **result.source_counts},
                     "items": [outcome.as_json() for outcome in result.items],
                 }
             )
@@ -97,5 +127,10 @@ class Command(HaetaeCommand):
                 f"{counts['duplicate']} duplicate, {counts['rejected']} rejected; "
                 f"manifest sha256 {acquisition.manifest_sha256}"
             )
+            if result.source_kind != "files":
+                parsed = ", ".join(
+                    f"{n} {what.replace('_', ' ')}" for what, n in result.source_counts.items()
+                )
+                self.stdout.write(f"read as {result.source_kind}: {parsed}")
         if result.counts["rejected"]:
             sys.exit(1)

@@ -1,0 +1,193 @@
+"""The source readers ingest calls (``settings.HAETAE_SOURCE_KINDS``): each recognises its layout and
+records what it parses from the files the run stored, reading them back from the vault."""
+
+import os
+import stat
+import zipfile
+from collections.abc import Sequence
+
+from evidence.hooks import SourceContext, SourceFile, SourceSummary
+from evidence.vault import open_object
+from parties.choices import ChannelPlatform
+from sources.choices import SourceKind, SourceNoteKind
+from sources.kakaotalk import kakaotalk_looks_like, kakaotalk_messages
+from sources.parsed import ParsedDeviceFile, zone
+from sources.services import MessageRecorder
+from sources.telegram import EXPORT_NAME, telegram_messages
+from sources.ufdr import REPORT_NAME, ufdr_records
+
+DEFAULT_TIME_ZONE = "Asia/Seoul"
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def _regular(path: bytes) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _is_dir(path: bytes) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _zip_names(path: bytes) -> list[str]:
+    """The member names of a ZIP at ``path`` (its central directory only), or [] if it is not one."""
+    if not _regular(path):
+        return []
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) not in _ZIP_MAGICS:
+                return []
+            handle.seek(0)
+            with zipfile.ZipFile(handle) as archive:
+                return archive.namelist()[:100_000]
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError):
+        return []
+
+
+def _time_zone(context: SourceContext) -> str:
+    name = context.options.get("time_zone") or DEFAULT_TIME_ZONE
+    zone(name)  # refuse an unknown zone before anything is recorded
+    return name
+
+
+class TelegramReader:
+    """Telegram Desktop's JSON export: a folder or ZIP with ``result.json`` at its root (or in one folder)."""
+
+    label = "Telegram Desktop export (result.json)"
+
+    def recognises(self, path: bytes) -> bool:
+        if _is_dir(path):
+            return _regular(os.path.join(path, EXPORT_NAME.encode()))  # noqa: PTH118
+        if os.path.basename(path) == EXPORT_NAME.encode():  # noqa: PTH119
+            return _regular(path)
+        return any(name.split("/")[-1] == EXPORT_NAME and name.count("/") <= 1 for name in _zip_names(path))
+
+    def record(self, context: SourceContext) -> SourceSummary:
+        time_zone = _time_zone(context)
+        recorder = MessageRecorder(
+            context, kind=SourceKind.TELEGRAM, platform=ChannelPlatform.TELEGRAM, time_zone=time_zone
+        )
+        exports = _named(context.files, EXPORT_NAME)
+        if not exports:
+            recorder.note(
+                SourceNoteKind.MALFORMED,
+                "; ".join(context.roots),
+                f"no {EXPORT_NAME} was stored: nothing was parsed (an HTML-only export is kept as plain "
+                "files)",
+            )
+        for export in exports:
+            assert export.sha256 is not None
+            with open_object(export.sha256) as reader:
+                recorder.take_all(telegram_messages(reader, time_zone=time_zone), export=export)
+        return recorder.finish({"exports": [e.item_id for e in exports]})
+
+
+class KakaoTalkReader:
+    """KakaoTalk's text export (PC "Talk_….txt", or the mobile app's text), a file or a folder of them."""
+
+    label = "KakaoTalk text export"
+
+    def recognises(self, path: bytes) -> bool:
+        if _is_dir(path):
+            return False
+        if not _regular(path) or not path.lower().endswith(b".txt"):
+            return False
+        try:
+            with open(path, "rb") as handle:
+                return kakaotalk_looks_like(handle.read(8192))
+        except OSError:
+            return False
+
+    def record(self, context: SourceContext) -> SourceSummary:
+        time_zone = _time_zone(context)
+        recorder = MessageRecorder(
+            context, kind=SourceKind.KAKAOTALK, platform=ChannelPlatform.KAKAOTALK, time_zone=time_zone
+        )
+        exports = [
+            f
+            for f in context.files
+            if f.sha256 is not None and f.status != "rejected" and f.path.lower().endswith(".txt")
+        ]
+        for export in exports:
+            assert export.sha256 is not None
+            with open_object(export.sha256) as reader:
+                recorder.take_all(
+                    kakaotalk_messages(reader, time_zone=time_zone, name=export.path.rsplit("/", 1)[-1]),
+                    export=export,
+                )
+        return recorder.finish({"exports": [e.item_id for e in exports]})
+
+
+def _named(files: Sequence[SourceFile], name: str) -> list[SourceFile]:
+    return [
+        f
+        for f in files
+        if f.sha256 is not None and f.status != "rejected" and f.path.rsplit("/", 1)[-1] == name
+    ]
+
+
+class UfdrReader:
+    """Cellebrite UFDR: a ZIP (or its unpacked folder) with ``report.xml`` at its root."""
+
+    label = "Cellebrite UFDR (report.xml)"
+
+    def recognises(self, path: bytes) -> bool:
+        if _is_dir(path):
+            return _regular(os.path.join(path, REPORT_NAME.encode()))  # noqa: PTH118
+        return any(name.lower() == REPORT_NAME for name in _zip_names(path))
+
+    def record(self, context: SourceContext) -> SourceSummary:
+        time_zone = _time_zone(context)
+        recorder = MessageRecorder(
+            context, kind=SourceKind.UFDR, platform=ChannelPlatform.OTHER, time_zone=time_zone
+        )
+        reports = [f for f in context.files if f.path.rsplit("/", 1)[-1].lower() == REPORT_NAME and f.sha256]
+        if not reports:
+            recorder.note(
+                SourceNoteKind.MALFORMED,
+                "; ".join(context.roots),
+                f"no {REPORT_NAME} was stored: nothing was parsed",
+            )
+        for report in reports:
+            assert report.sha256 is not None
+            with open_object(report.sha256) as reader:
+                recorder.take_all(ufdr_records(reader, time_zone=time_zone), export=report)
+        return recorder.finish({"reports": [r.item_id for r in reports]})
+
+
+class ExtractionReader:
+    """Any other extraction (Magnet, GrayKey, ALEAPP output …) as a folder tree or ZIP: files are stored as
+    they are, each with its path on the device (its path under the folder given); nothing is parsed."""
+
+    label = "extraction folder (device paths kept)"
+
+    def recognises(self, path: bytes) -> bool:
+        return False  # a plain folder: only an operator can say it is an extraction (--as extraction)
+
+    def record(self, context: SourceContext) -> SourceSummary:
+        recorder = MessageRecorder(
+            context, kind=SourceKind.EXTRACTION, platform=ChannelPlatform.OTHER, time_zone=_time_zone(context)
+        )
+        for root in context.roots:
+            prefixes = (f"{root}/", f"{root}!/")
+            found = [
+                ParsedDeviceFile(device_path="/" + f.path[len(prefix) :], local_path=f.path[len(prefix) :])
+                for f in context.files
+                if f.sha256 is not None
+                for prefix in prefixes
+                if f.path.startswith(prefix)
+            ]
+            folder = root if _is_dir(os.fsencode(root)) else f"{root}!"
+            recorder.take_all(found, export=None, folder=folder)
+        return recorder.finish()
+
+
+telegram = TelegramReader()
+kakaotalk = KakaoTalkReader()
+ufdr = UfdrReader()
+extraction = ExtractionReader()

@@ -1,0 +1,63 @@
+"""kill -9 in the middle of recording an export's messages: whole batches survive, a re-run completes."""
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+
+from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, manage, run_django
+from tests.sources.exports import telegram_message, write_telegram_export
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+MESSAGES = 1234  # three batches of messages
+
+_STATE = """
+import json
+from django.db.models import Count
+from evidence.models import Acquisition
+from sources.models import Message, MessageItem
+from parties.models import ItemChannelLink
+print(json.dumps({
+    "messages": Message.objects.count(),
+    "distinct": Message.objects.values("chat", "key").distinct().count(),
+    "media": MessageItem.objects.count(),
+    "links": ItemChannelLink.objects.count(),
+    "acquisitions": list(Acquisition.objects.order_by("pk").values_list("status", flat=True)),
+}))
+"""
+
+
+@pytest.mark.parametrize("kill_at", ["after_message_batch:2", "before_complete"])
+def test_kill_while_recording_messages_then_rerun_completes(
+    kill_at: str, tmp_path: Path, data_dir: Path
+) -> None:
+    from tests.evidence.test_ingest_crash import make_subprocess_env
+
+    env = make_subprocess_env(data_dir, tmp_path)
+    photo = "photos/photo_1@05-01-2024_15-04-05.jpg"
+    export = write_telegram_export(
+        tmp_path / "ChatExport",
+        [
+            telegram_message(n, text=f"message {n}", photo=photo if n % 100 == 0 else None)
+            for n in range(1, MESSAGES + 1)
+        ],
+    )
+    argv = ["ingest", CASE_NUMBER, str(export), "--actor", ACTOR, "--json"]
+    killed = manage({**env, "HAETAE_TEST_KILL_AT": kill_at}, *argv)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    partial = json.loads(run_django(env, _STATE))
+    assert partial["messages"] < MESSAGES or kill_at == "before_complete"
+    assert partial["messages"] % 500 == 0 or partial["messages"] == MESSAGES  # whole batches only
+
+    rerun = manage(env, *argv)
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["counts"]["messages"] + report["counts"]["messages_duplicate"] == MESSAGES
+    state = json.loads(run_django(env, _STATE))
+    assert state["messages"] == state["distinct"] == MESSAGES
+    assert state["media"] == MESSAGES // 100 == state["links"]
+    assert state["acquisitions"] == ["interrupted", "completed"]
+    verify = manage(env, "verify", "--json")
+    assert verify.returncode == 0 and json.loads(verify.stdout)["ok"] is True, verify.stdout
