@@ -94,3 +94,13 @@ class DerivativeKind(models.TextChoices):
     FRAME = "frame", _("video frame")
     ELA_MAP = "ela_map", _("error level analysis map")
     OTHER = "other", _("other derivative")
+
+
+class TimestampSubject(models.TextChoices):
+    CHECKPOINT = "checkpoint", _("ledger checkpoint")
+    ACQUISITION = "acquisition", _("acquisition manifest")
+
+
+class TimestampStatus(models.TextChoices):
+    GRANTED = "granted", _("granted and verified")
+    FAILED = "failed", _("failed")

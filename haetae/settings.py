@@ -412,3 +412,9 @@ HAETAE_REPORT_FONT_DIR = Path(os.environ.get("HAETAE_REPORT_FONT_DIR") or "/usr/
 # Navigation by role, error pages for the portal's refusals
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("portal.navigation.nav_areas")  # type: ignore[index]
 MIDDLEWARE.append("portal.middleware.HaetaeErrorMiddleware")
+# Trusted timestamps (RFC 3161): the authorities asked in turn (comma separated; the first that answers with a
+# token that verifies wins), the trust anchor their tokens must chain to (PEM: the TSA's certificate or its
+# CA), and how long one request may take. Without a URL nothing is timestamped and reports say so.
+HAETAE_TSA_URL = [url.strip() for url in os.environ.get("HAETAE_TSA_URL", "").split(",") if url.strip()]
+HAETAE_TSA_CERT_FILE = os.environ.get("HAETAE_TSA_CERT_FILE", "")
+HAETAE_TSA_TIMEOUT_SECONDS = float(os.environ.get("HAETAE_TSA_TIMEOUT_SECONDS", "10"))
