@@ -10,6 +10,9 @@ It checks, reporting every failure by the part of the bundle it concerns:
 - the detached Ed25519 signature of ``manifest.json`` (``manifest.json.sig``) by the ledger key;
 - each custody event's leaf hash from its leaf data, each item's hash chain (``prev_hash`` links);
 - each inclusion proof, each consistency proof and every checkpoint signature;
+- each RFC 3161 timestamp token: for its checkpoint's signed note or its acquisition's manifest, signed by
+  a time-stamping certificate that chains to ``--tsa-cert`` (or, failing that, to the one the bundle
+  carries); a bundle without tokens is reported as having no trusted timestamp;
 - the signed PDF's PAdES/CMS signature (messageDigest of the /ByteRange, the signature over the signed
   attributes with the signer certificate's key, and the certificate's fingerprint against the manifest);
 - with ``--key`` (the recipient's X25519 private key) or ``--passphrase-file``: decrypts each original and
@@ -1532,12 +1535,64 @@ def _report_bytes(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> tuple[str
         return path, None
 
 
+def _check_timestamps(
+    manifest: Mapping[str, Any],
+    checkpoints: Mapping[int, Mapping[str, Any]],
+    tsa_certificates: list[x509.Certificate] | None,
+    result: Result,
+) -> None:
+    """Each RFC 3161 token: of its checkpoint's signed note (or its acquisition's manifest), by the TSA."""
+    entries = [e for e in manifest.get("timestamps") or [] if isinstance(e, Mapping)]
+    if not entries:
+        result.notes.append(
+            str(manifest.get("timestamp_note") or f"{NO_TRUSTED_TIMESTAMP}: the bundle carries no token")
+        )
+        return
+    anchors = tsa_certificates
+    if not anchors:
+        carried = "".join(str(pem) for pem in manifest.get("tsa_certificates") or [])
+        anchors = load_certificates(carried.encode(), what="the bundle's TSA certificate") if carried else []
+        result.notes.append(
+            "trusted timestamps are checked against the TSA certificate the bundle carries; give the "
+            "authority's certificate obtained independently with --tsa-cert to anchor them"
+        )
+    acquisitions = {
+        item.get("acquisition") for item in manifest.get("items") or [] if isinstance(item, Mapping)
+    }
+    for entry in entries:
+        subject, subject_id = entry.get("subject"), entry.get("subject_id")
+        part = f"timestamp {entry.get('id')} ({subject} {subject_id})"
+        message = str(entry.get("message_sha256"))
+        if subject == "checkpoint":
+            checkpoint = checkpoints.get(subject_id)  # type: ignore[arg-type]
+            if checkpoint is None:
+                result.fail(part, "names a checkpoint the manifest does not hold")
+                continue
+            note = checkpoint_message(
+                int(checkpoint["tree_size"]), str(checkpoint["root_hash"]), str(checkpoint["created_at"])
+            )
+            if hashlib.sha256(note).hexdigest() != message:
+                result.fail(part, "does not timestamp this checkpoint's signed note")
+                continue
+        elif subject != "acquisition" or subject_id not in acquisitions:
+            result.fail(part, "names neither a checkpoint nor an acquisition of the bundle's items")
+            continue
+        try:
+            token = base64.b64decode(str(entry.get("token")), validate=True)
+            info = timestamp_token_check(token, message_sha256=message, anchors=anchors)
+        except (ValueError, binascii.Error) as exc:
+            result.fail(part, f"does not verify: {exc}")
+            continue
+        result.ok(f"{part}: trusted time {info.gen_time} from {info.tsa_subject}")
+
+
 def verify_bundle(
     path: Path,
     *,
     decryption: Decryption | None = None,
     trusted_ledger_key: str | None = None,
     agency_certificates: list[x509.Certificate] | None = None,
+    tsa_certificates: list[x509.Certificate] | None = None,
 ) -> Result:
     """Check everything in the bundle at ``path``; the result lists each failure by part.
 
@@ -1630,6 +1685,7 @@ def verify_bundle(
             chains = _check_events(manifest, checkpoints, proven, result)
             items = _check_items(manifest, chains, result)
             _check_pdf(zf, manifest, listed, result)
+            _check_timestamps(manifest, checkpoints, tsa_certificates, result)
             if report_anchor is not None:
                 part = "agency-signed report"
                 _cross_check_items(manifest, report_anchor, part, result)
@@ -1684,6 +1740,14 @@ def main(
         "signed report then anchors the bundle (may be given more than once)",
     )
     parser.add_argument(
+        "--tsa-cert",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="the timestamp authority's certificate or CA (PEM or DER), obtained independently; the "
+        "bundle's RFC 3161 tokens must chain to it (without it, to the one the bundle carries)",
+    )
+    parser.add_argument(
         "--extract", metavar="DIR", help="write the decrypted originals here (after checking them)"
     )
     try:
@@ -1710,7 +1774,12 @@ def main(
         return 2
     ledger_key = None
     agency: list[x509.Certificate] = []
+    tsa: list[x509.Certificate] = []
     try:
+        for cert_path in args.tsa_cert:
+            tsa += load_certificates(
+                _read_key_argument(cert_path, "certificate file"), what=f"certificate file {cert_path}"
+            )
         if args.ledger_key:
             ledger_key = load_ledger_key(args.ledger_key)
         for cert_path in args.agency_cert:
@@ -1732,7 +1801,11 @@ def main(
         _say(err, "error: --extract needs --key or --passphrase-file")
         return 2
     result = verify_bundle(
-        path, decryption=decryption, trusted_ledger_key=ledger_key, agency_certificates=agency or None
+        path,
+        decryption=decryption,
+        trusted_ledger_key=ledger_key,
+        agency_certificates=agency or None,
+        tsa_certificates=tsa or None,
     )
     for line in result.passed:
         _say(out, f"ok    {line}")

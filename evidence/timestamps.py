@@ -8,11 +8,13 @@ runs, against ``HAETAE_TSA_CERT_FILE``. Requests never run inside the transactio
 services queue them on commit, and a failure is a recorded row with its reason, retried by the beat job.
 """
 
+import base64
 import hashlib
 import logging
 import secrets
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,8 +22,9 @@ from typing import Any
 
 from asn1crypto import algos, core, tsp
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 from evidence.bundle import (
@@ -42,6 +45,7 @@ __all__ = [
     "checkpoint_message_sha256",
     "checkpoint_timestamp",
     "timestamp_check",
+    "timestamp_manifest_entries",
     "timestamp_summary",
     "timestamps_retry_missing",
     "tsa_anchors",
@@ -283,3 +287,28 @@ def timestamp_summary(token: TimestampToken) -> dict[str, Any]:
         "serial_number": token.serial_number,
         "tsa_subject": token.tsa_subject,
     }
+
+
+def timestamp_manifest_entries(
+    *, checkpoint_ids: Iterable[int], acquisition_ids: Iterable[int]
+) -> dict[str, Any]:
+    """The granted tokens of these checkpoints and acquisitions for an exhibit manifest, with the TSA trust
+    anchor they were checked against, or a plain statement that there is no trusted timestamp."""
+    tokens = TimestampToken.objects.filter(status=TimestampStatus.GRANTED).filter(
+        Q(checkpoint_id__in=list(checkpoint_ids)) | Q(acquisition_id__in=list(acquisition_ids))
+    )
+    entries = [
+        {**timestamp_summary(token), "token": base64.b64encode(bytes(token.token)).decode("ascii")}
+        for token in tokens.order_by("id")
+    ]
+    for entry in entries:
+        del entry["status"], entry["reason"]
+    if not entries:
+        return {"timestamps": [], "timestamp_note": f"{NO_TRUSTED_TIMESTAMP}: no token covers these records"}
+    try:
+        certificates = [
+            cert.public_bytes(serialization.Encoding.PEM).decode("ascii") for cert in tsa_anchors()
+        ]
+    except KeyFileError:
+        certificates = []
+    return {"timestamps": entries, "tsa_certificates": certificates}

@@ -28,6 +28,7 @@ from evidence.ledger import (
 )
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
 from evidence.records import item_facts, item_record_differences
+from evidence.timestamps import timestamp_manifest_entries
 from exhibits.models import Exhibit, ExhibitItem
 from haetae.errors import IntegrityFailure, RejectedInput
 from haetae.toolkit import utc_iso
@@ -225,4 +226,8 @@ def exhibit_manifest(*, case: Case, exhibits: Sequence[Exhibit]) -> dict[str, An
         "consistency": consistency,
         "ledger_public_key": public_key,
         "ledger_key_id": crypto.public_key_id(public_key),
+        # RFC 3161 tokens of the checkpoints above and of the items' acquisition manifests (or a note).
+        **timestamp_manifest_entries(
+            checkpoint_ids=list(used), acquisition_ids={item.acquisition_id for item in items}
+        ),
     }
