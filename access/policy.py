@@ -81,6 +81,9 @@ class Action(TextChoices):
     # Everyone on the case but victim support: file names, sources and custody can name a victim.
     ITEM_RECORDS = "item_records", "see item file names, sources, custody records and the exhibit pages"
     MATCH_ALERTS = "match_alerts", "receive cross-case match alerts and be named as the case's contact"
+    # Captures of reported URLs (the captures app): asking for one and following it is not seeing it.
+    CAPTURE_REQUEST = "capture_request", "ask for a reported URL to be captured and follow its status"
+    CAPTURE_RESULT = "capture_result", "see what a capture found (its items, final address, server, headers)"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -127,6 +130,9 @@ POLICY: dict[Action, frozenset[str]] = {
     # The others see items as pseudonymised references (item-ID) with their hashes, and the graph as text.
     Action.ITEM_RECORDS: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
     Action.MATCH_ALERTS: frozenset({LEAD}),
+    # A support worker reports the links victims bring and follows the capture; the result quotes the page.
+    Action.CAPTURE_REQUEST: frozenset({LEAD, INVESTIGATOR, ANALYST, VICTIM_SUPPORT}),
+    Action.CAPTURE_RESULT: frozenset({LEAD, INVESTIGATOR, ANALYST}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.

@@ -418,3 +418,13 @@ MIDDLEWARE.append("portal.middleware.HaetaeErrorMiddleware")
 HAETAE_TSA_URL = [url.strip() for url in os.environ.get("HAETAE_TSA_URL", "").split(",") if url.strip()]
 HAETAE_TSA_CERT_FILE = os.environ.get("HAETAE_TSA_CERT_FILE", "")
 HAETAE_TSA_TIMEOUT_SECONDS = float(os.environ.get("HAETAE_TSA_TIMEOUT_SECONDS", "10"))
+# Capture of reported URLs (docs/captures.md): Debian's Chromium driven by Playwright, and the limits of one
+# capture. Private, loopback and reserved addresses are refused unless HAETAE_CAPTURE_ALLOW_PRIVATE is on (an
+# operator's choice for closed networks, and the tests' local site).
+HAETAE_CHROMIUM = os.environ.get("HAETAE_CHROMIUM", "/usr/bin/chromium")
+HAETAE_CAPTURE_TIMEOUT_SECONDS = float(os.environ.get("HAETAE_CAPTURE_TIMEOUT_SECONDS", "60"))
+HAETAE_CAPTURE_MAX_BYTES = int(os.environ.get("HAETAE_CAPTURE_MAX_BYTES", str(100 * 1024**2)))
+HAETAE_CAPTURE_MAX_RESOURCES = int(os.environ.get("HAETAE_CAPTURE_MAX_RESOURCES", "500"))
+HAETAE_CAPTURE_MAX_REDIRECTS = int(os.environ.get("HAETAE_CAPTURE_MAX_REDIRECTS", "10"))
+HAETAE_CAPTURE_SCROLL_STEPS = int(os.environ.get("HAETAE_CAPTURE_SCROLL_STEPS", "30"))
+HAETAE_CAPTURE_ALLOW_PRIVATE = _env_flag("HAETAE_CAPTURE_ALLOW_PRIVATE", False)
