@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from access.models import Case
 from access.policy import Action, require
+from access.selectors import case_for
 from captures.browser import CaptureFailed, capture_limits_from_settings, page_capture, url_check
 from captures.choices import CaptureStatus
 from captures.models import Capture
@@ -48,6 +49,8 @@ def capture_urls_check(urls: list[str]) -> list[str]:
 
 def capture_request(*, case: Case, url: str, actor: User) -> Capture:
     """Record a request to capture ``url`` for ``case`` (the caller must hold ``capture_request``)."""
+    if not hasattr(case, "caller_role"):  # a case not read through access.selectors: look the role up
+        case = case_for(user=actor, number=case.number)
     require(case=case, action=Action.CAPTURE_REQUEST, doing="ask for a URL to be captured")
     (url,) = capture_urls_check([url])
     with transaction.atomic():
