@@ -1104,6 +1104,12 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         },
     ),
+    # The support worker captures the target URL as evidence; the answer is the capture's status only.
+    "support-api:takedown-capture": Endpoint(
+        kwargs=_in_case(pk=lambda w: w.sent.pk),
+        missing=_nowhere(pk=NO_ID),
+        methods={"post": Call(member=by_action(Action.SUPPORT_WRITE, 202, 403), format="json")},
+    ),
     "support-api:takedown-overdue": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,

@@ -11,6 +11,8 @@ from captures.choices import CaptureStatus
 from captures.models import Capture
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
+from parties.services.people import person_record
+from support import services as support
 from tests.evidence.test_tasks import celery_conf
 from tests.factories import full_team
 
@@ -59,3 +61,35 @@ def test_bad_urls_are_refused_and_the_auditor_may_not_ask() -> None:
     assert client_for(t.auditor).post(url, {"url": "http://example.org/"}, format="json").status_code == 403
     assert client_for(t.auditor).get(url).status_code == 403
     assert not Capture.objects.exists()
+
+
+def test_a_takedown_target_is_captured_and_a_reappearance_triggers_a_new_capture() -> None:
+    t = full_team()
+    victim = person_record(case=t.case, kind="victim", actor=t.lead)
+    support_file = support.support_file_open(case=t.case, person=victim, actor=t.support)
+    takedown = support.takedown_create(
+        case=t.case,
+        support_file=support_file,
+        actor=t.support,
+        addressee="kcsc",
+        platform="telegram",
+        target_url="https://t.me/some_room/17",
+    )
+    answer = client_for(t.support).post(
+        reverse("support-api:takedown-capture", kwargs={"number": t.case.number, "pk": takedown.pk})
+    )
+    assert answer.status_code == 202, answer.content
+    assert answer.json()["url"] == "https://t.me/some_room/17" and set(answer.json()) & RESULT_FIELDS == set()
+    removed = support.takedown_mark_removed(
+        takedown=support.takedown_send(takedown=takedown, actor=t.support), actor=t.support
+    )
+    result = support.takedown_record_reappearance(
+        case=t.case, takedown=removed, actor=t.support, url="https://t.me/other_room/3"
+    )
+    assert result.capture is not None and result.capture.url == "https://t.me/other_room/3"
+    assert [c.url for c in Capture.objects.order_by("id")] == [
+        "https://t.me/some_room/17",
+        "https://t.me/other_room/3",
+    ]
+    events = CustodyEvent.objects.filter(case=t.case, action=CustodyAction.TAKEDOWN_CHANGED)
+    assert {e.details.get("capture") for e in events} >= {c.pk for c in Capture.objects.all()}
