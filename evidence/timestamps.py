@@ -42,6 +42,7 @@ from haetae.toolkit import utc_iso
 __all__ = [
     "NO_TRUSTED_TIMESTAMP",
     "acquisition_timestamp",
+    "acquisition_trusted_times",
     "checkpoint_message_sha256",
     "checkpoint_timestamp",
     "timestamp_check",
@@ -312,3 +313,15 @@ def timestamp_manifest_entries(
     except KeyFileError:
         certificates = []
     return {"timestamps": entries, "tsa_certificates": certificates}
+
+
+def acquisition_trusted_times(*, acquisition_ids: Iterable[int]) -> dict[int, str]:
+    """The TSA time (ISO 8601 UTC) of each of these acquisitions' manifests that has a granted token."""
+    rows = TimestampToken.objects.filter(
+        status=TimestampStatus.GRANTED, acquisition_id__in=list(acquisition_ids), gen_time__isnull=False
+    ).order_by("acquisition_id", "id")
+    times: dict[int, str] = {}
+    for acquisition_id, gen_time in rows.values_list("acquisition_id", "gen_time"):
+        if gen_time is not None and acquisition_id is not None:
+            times.setdefault(acquisition_id, utc_iso(gen_time))
+    return times
