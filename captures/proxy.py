@@ -26,10 +26,9 @@ def address_refusal(ip: str) -> str:
     address = ipaddress.ip_address(ip)
     if address.is_loopback:
         return f"{ip} is a loopback address"
-    if address.is_private or address.is_link_local or address.is_reserved or address.is_multicast:
+    # Anything not globally reachable: private, link-local (cloud metadata), shared (CGNAT), reserved, …
+    if not address.is_global or address.is_multicast:
         return f"{ip} is a private or reserved address"
-    if address.is_unspecified:
-        return f"{ip} is the unspecified address"
     return ""
 
 

@@ -8,6 +8,7 @@ limit is a ``failed`` capture with its reason and a ``capture_failed`` event, ne
 """
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,13 @@ from evidence.ingest import PathSource, evidence_ingest
 from haetae.errors import HaetaeError, RejectedInput
 from haetae.toolkit import task_queue_on_commit
 
-__all__ = ["capture_queue", "capture_request", "capture_run", "capture_urls_check"]
+__all__ = [
+    "capture_queue",
+    "capture_request",
+    "capture_run",
+    "capture_urls_check",
+    "captures_recover_interrupted",
+]
 
 MAX_URL_LENGTH = 4000
 # The order the files are ingested (and listed) in.
@@ -92,8 +99,24 @@ def _fail(capture: Capture, reason: str) -> Capture:
     return capture
 
 
+def captures_recover_interrupted() -> list[Capture]:
+    """Captures left running by a process that died (past any run's time limit): recorded as failed."""
+    stale = timezone.now() - timedelta(seconds=3 * float(settings.HAETAE_CAPTURE_TIMEOUT_SECONDS) + 300)
+    stopped = []
+    for capture in Capture.objects.filter(status=CaptureStatus.RUNNING, started_at__lt=stale):
+        stopped.append(
+            _fail(
+                capture,
+                "interrupted: the process running this capture stopped before it finished (nothing was "
+                "kept from it, or its acquisition is recorded as interrupted); ask for the capture again",
+            )
+        )
+    return stopped
+
+
 def capture_run(*, capture: Capture) -> Capture:
     """Capture the page and store its files as one acquisition; a failure is recorded on the row."""
+    captures_recover_interrupted()
     claimed = Capture.objects.filter(pk=capture.pk, status=CaptureStatus.REQUESTED).update(
         status=CaptureStatus.RUNNING, started_at=timezone.now()
     )
