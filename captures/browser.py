@@ -28,6 +28,8 @@ from captures.proxy import GuardProxy, address_refusal
 
 NOT_HTTPS = "not https"
 _WACZ = [sys.executable, "-m", "wacz"]
+# Packing and validating are local work on what was already received: bounded apart from the page's time.
+PACKAGING_TIMEOUT_SECONDS = 300
 # Headers describing the transfer, not the content: the WARC holds the decoded body the browser used.
 _TRANSFER_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
 # Without these, Chromium keeps trying to reach Google's hosts (and a closed network refuses them).
@@ -234,24 +236,39 @@ def _warc_write(
     return written, kept_bytes
 
 
-def _wacz(warc: Path, out: Path, url: str, timeout: float) -> None:
+def _wacz(warc: Path, out: Path, url: str) -> None:
     """Package the WARC as WACZ with the ``wacz`` tool and validate it; CaptureFailed if either fails."""
-    create = subprocess.run(
-        [*_WACZ, "create", "-o", str(out), "--detect-pages", "-t", "--url", url, "--title", url, str(warc)],
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-    if create.returncode != 0 or not out.exists():
-        raise CaptureFailed(f"the WACZ could not be made: {create.stderr.decode(errors='replace')[-300:]}")
-    validate = subprocess.run(
-        [*_WACZ, "validate", "-f", str(out)],
-        capture_output=True,
-        timeout=timeout,
-        check=False,
-    )
-    if validate.returncode != 0:
-        raise CaptureFailed(f"the WACZ does not validate: {validate.stderr.decode(errors='replace')[-300:]}")
+    steps = [
+        (
+            "made",
+            [
+                *_WACZ,
+                "create",
+                "-o",
+                str(out),
+                "--detect-pages",
+                "-t",
+                "--url",
+                url,
+                "--title",
+                url,
+                str(warc),
+            ],
+        ),
+        ("validated", [*_WACZ, "validate", "-f", str(out)]),
+    ]
+    for done, command in steps:
+        try:
+            completed = subprocess.run(
+                command, capture_output=True, timeout=PACKAGING_TIMEOUT_SECONDS, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise CaptureFailed(
+                f"the WACZ could not be {done} within {PACKAGING_TIMEOUT_SECONDS} s"
+            ) from None
+        if completed.returncode != 0 or not out.exists():
+            said = completed.stderr.decode(errors="replace")[-300:]
+            raise CaptureFailed(f"the WACZ could not be {done}: {said}")
 
 
 def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCapture:
@@ -358,7 +375,7 @@ def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCaptu
             final.hostname or "", result.resolved_ip, final.port or 443, limits.timeout_seconds
         )
     result.finished_at = _iso(_now())
-    _wacz(warc, out_dir / "capture.wacz", result.final_url, limits.timeout_seconds)
+    _wacz(warc, out_dir / "capture.wacz", result.final_url)
     warc.unlink()
     warc.parent.rmdir()
     (out_dir / "capture.json").write_text(
