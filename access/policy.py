@@ -83,6 +83,9 @@ class Action(TextChoices):
     ITEM_RECORDS = "item_records", "see item file names, sources, custody records and the exhibit pages"
     MATCH_ALERTS = "match_alerts", "receive cross-case match alerts and be named as the case's contact"
     MESSAGES_LIST = "messages_list", "see the case's messages as ids, times and item references"
+    # Captures of reported URLs (the captures app): asking for one and following it is not seeing it.
+    CAPTURE_REQUEST = "capture_request", "ask for a reported URL to be captured and follow its status"
+    CAPTURE_RESULT = "capture_result", "see what a capture found (its items, final address, server, headers)"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -134,6 +137,9 @@ POLICY: dict[Action, frozenset[str]] = {
     # file they were parsed from (CONTENT_VIEW, with a reason, on record), which victim_support and auditor
     # never receive (docs/access.md).
     Action.MESSAGES_LIST: frozenset({LEAD, INVESTIGATOR, ANALYST, VICTIM_SUPPORT, AUDITOR}),
+    # A support worker reports the links victims bring and follows the capture; the result quotes the page.
+    Action.CAPTURE_REQUEST: frozenset({LEAD, INVESTIGATOR, ANALYST, VICTIM_SUPPORT}),
+    Action.CAPTURE_RESULT: frozenset({LEAD, INVESTIGATOR, ANALYST}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.

@@ -11,6 +11,7 @@ class EvidenceConfig(AppConfig):
     def ready(self) -> None:
         # The ground floor records case events in our ledger and counts our items without importing us.
         from access import hooks
+        from evidence import tasks  # noqa: F401 - services queue our tasks by name: register them everywhere
         from evidence.custody import case_events_append
         from evidence.imaging import pillow_backstop
         from evidence.selectors import case_list_item_counts

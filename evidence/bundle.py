@@ -10,6 +10,9 @@ It checks, reporting every failure by the part of the bundle it concerns:
 - the detached Ed25519 signature of ``manifest.json`` (``manifest.json.sig``) by the ledger key;
 - each custody event's leaf hash from its leaf data, each item's hash chain (``prev_hash`` links);
 - each inclusion proof, each consistency proof and every checkpoint signature;
+- each RFC 3161 timestamp token: for its checkpoint's signed note or its acquisition's manifest, signed by
+  a time-stamping certificate that chains to ``--tsa-cert`` (or, failing that, to the one the bundle
+  carries); a bundle without tokens is reported as having no trusted timestamp;
 - the signed PDF's PAdES/CMS signature (messageDigest of the /ByteRange, the signature over the signed
   attributes with the signer certificate's key, and the certificate's fingerprint against the manifest);
 - with ``--key`` (the recipient's X25519 private key) or ``--passphrase-file``: decrypts each original and
@@ -647,6 +650,195 @@ def certificate_chains_to(
             return False
         current = issuer
     return False
+
+
+# --- RFC 3161 timestamp tokens (the server's check on receipt and `verify` call this same code) ---
+OID_TST_INFO = "1.2.840.113549.1.9.16.1.4"
+OID_CONTENT_TYPE = "1.2.840.113549.1.9.3"
+OID_SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"
+OID_SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+OID_SHA1 = "1.3.14.3.2.26"
+OID_SHA256 = "2.16.840.1.101.3.4.2.1"
+NO_TRUSTED_TIMESTAMP = "no trusted timestamp"
+
+
+@dataclass(frozen=True)
+class TimestampInfo:
+    """What a verified RFC 3161 token says: when (the TSA's genTime), by whom, under which policy."""
+
+    gen_time: str  # ISO 8601 UTC, as the token states it
+    serial_number: int
+    policy: str
+    nonce: int | None
+    tsa_subject: str
+    tsa_certificate_sha256: str
+
+
+def _der_int(node: Der) -> int:
+    if node.tag != 0x02:
+        raise ValueError("expected an INTEGER")
+    return int.from_bytes(node.content, "big", signed=True)
+
+
+def _generalized_time(node: Der) -> str:
+    """A GeneralizedTime (YYYYMMDDHHMMSS[.f]Z) as ISO 8601 UTC."""
+    text = node.content.decode("ascii", errors="replace")
+    match = re.fullmatch(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\.\d{1,9})?Z", text)
+    if node.tag != 0x18 or match is None:
+        raise ValueError(f"genTime {text!r} is not a UTC GeneralizedTime")
+    year, month, day, hour, minute, second, fraction = match.groups()
+    return f"{year}-{month}-{day}T{hour}:{minute}:{second}{fraction or ''}Z"
+
+
+def _tst_info(content: bytes) -> tuple[list[Der], dict[str, Any]]:
+    """The TSTInfo's fields (RFC 3161 §2.4.2) by name."""
+    fields = der_children(der_read(content)[0])
+    if len(fields) < 5 or _der_int(fields[0]) != 1:
+        raise ValueError("the TSTInfo is not version 1")
+    parsed: dict[str, Any] = {
+        "policy": der_oid(fields[1]),
+        "imprint": der_children(fields[2]),
+        "serial_number": _der_int(fields[3]),
+        "gen_time": _generalized_time(fields[4]),
+        "nonce": None,
+    }
+    for node in fields[5:]:
+        if node.tag == 0x02:
+            parsed["nonce"] = _der_int(node)
+    return fields, parsed
+
+
+def _ess_certificate_hash_ok(attribute_oid: str, value: Der, cert: x509.Certificate) -> bool:
+    """Does the signing-certificate attribute (ESS, RFC 2634 / RFC 5035) name the signer's certificate?"""
+    first = der_children(der_children(der_children(value)[0])[0])[0]  # SigningCertificate → certs → first
+    parts = der_children(first)
+    der = cert.public_bytes(serialization.Encoding.DER)
+    if attribute_oid == OID_SIGNING_CERTIFICATE:
+        return hmac.compare_digest(parts[0].content, hashlib.sha1(der).digest())  # noqa: S324 - RFC 2634
+    algorithm = OID_SHA256
+    if parts[0].tag == 0x30:  # hashAlgorithm present (DEFAULT sha256 otherwise)
+        algorithm = der_oid(der_children(parts[0])[0])
+        parts = parts[1:]
+    if algorithm not in HASHLIB_NAMES:
+        return False
+    return hmac.compare_digest(parts[0].content, hashlib.new(HASHLIB_NAMES[algorithm], der).digest())
+
+
+def _timestamping_only(cert: x509.Certificate) -> bool:
+    """RFC 3161 §2.3: the TSA certificate has exactly one extended key usage, timeStamping, critical."""
+    try:
+        extension = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage)
+    except x509.ExtensionNotFound:
+        return False
+    return extension.critical and list(extension.value) == [x509.oid.ExtendedKeyUsageOID.TIME_STAMPING]
+
+
+def timestamp_token_check(
+    token: bytes,
+    *,
+    message_sha256: str,
+    anchors: list[x509.Certificate],
+    nonce: int | None = None,
+    extra_certificates: list[x509.Certificate] | None = None,
+) -> TimestampInfo:
+    """Check an RFC 3161 TimeStampToken for data whose SHA-256 is ``message_sha256``; raises ValueError.
+
+    Checked: the token is CMS SignedData over a TSTInfo; its message imprint is SHA-256 of exactly this
+    data; the nonce (when given) is the one asked for; the signed attributes' messageDigest is the
+    TSTInfo's; the signing-certificate attribute names the signer; the signature verifies; the signer's
+    certificate is for time-stamping only, valid at genTime, and chains to one of ``anchors``.
+    """
+    content_info, _ = der_read(token)
+    ci_children = der_children(content_info)
+    if len(ci_children) < 2 or der_oid(ci_children[0]) != OID_SIGNED_DATA or ci_children[1].tag != 0xA0:
+        raise ValueError("the token is not a CMS SignedData")
+    sd = der_children(der_children(ci_children[1])[0])
+    if len(sd) < 4:
+        raise ValueError("the token's SignedData is incomplete")
+    encapsulated = der_children(sd[2])
+    if der_oid(encapsulated[0]) != OID_TST_INFO or len(encapsulated) < 2:
+        raise ValueError("the token does not carry a TSTInfo")
+    tst_der = der_children(encapsulated[1])[0].content
+    _, tst = _tst_info(tst_der)
+    algorithm, hashed = der_oid(der_children(tst["imprint"][0])[0]), tst["imprint"][1].content
+    if algorithm != OID_SHA256:
+        raise ValueError(f"the token's message imprint uses {algorithm}, not SHA-256")
+    if not hmac.compare_digest(hashed, bytes.fromhex(message_sha256)):
+        raise ValueError(
+            f"the token timestamps data with SHA-256 {hashed.hex()}, not {message_sha256}: it is the token "
+            "of other data"
+        )
+    if nonce is not None and tst["nonce"] != nonce:
+        raise ValueError(f"the token's nonce {tst['nonce']} is not the request's {nonce} (a replayed reply?)")
+    certificates = [node for node in sd if node.tag == 0xA0]
+    carried = (
+        [x509.load_der_x509_certificate(c.raw) for c in der_children(certificates[0])] if certificates else []
+    )
+    carried += extra_certificates or []
+    signer_infos = der_children(sd[-1]) if sd[-1].tag == 0x31 else []
+    if not signer_infos:
+        raise ValueError("the token has no SignerInfo")
+    signer = der_children(signer_infos[0])
+    sid, digest_alg = signer[1], der_oid(der_children(signer[2])[0])
+    signed_attrs = signer[3] if signer[3].tag == 0xA0 else None
+    if signed_attrs is None or len(signer) < 6:
+        raise ValueError("the token's signature has no signed attributes")
+    if digest_alg not in DIGESTS:
+        raise ValueError(f"digest algorithm {digest_alg} is not supported")
+    attributes = {der_oid(der_children(a)[0]): der_children(a)[1] for a in der_children(signed_attrs)}
+    content_type = attributes.get(OID_CONTENT_TYPE)
+    if content_type is None or der_oid(der_children(content_type)[0]) != OID_TST_INFO:
+        raise ValueError("the signed attributes do not declare a TSTInfo content type")
+    digest_value = attributes.get(OID_MESSAGE_DIGEST)
+    expected = hashlib.new(HASHLIB_NAMES[digest_alg], tst_der).digest()
+    if digest_value is None or not hmac.compare_digest(der_children(digest_value)[0].content, expected):
+        raise ValueError("the signature's messageDigest is not the TSTInfo's: the token was altered")
+    cert = _signer_certificate(carried, sid)
+    ess = [
+        (oid, attributes[oid])
+        for oid in (OID_SIGNING_CERTIFICATE_V2, OID_SIGNING_CERTIFICATE)
+        if oid in attributes
+    ]
+    if not ess or not _ess_certificate_hash_ok(ess[0][0], ess[0][1], cert):
+        raise ValueError("the token's signing-certificate attribute does not name its signer's certificate")
+    try:
+        _verify_signer(
+            cert,
+            der_oid(der_children(signer[4])[0]),
+            digest_alg,
+            signer[5].content,
+            b"\x31" + signed_attrs.raw[1:],
+        )
+    except InvalidSignature:
+        raise ValueError("the token's signature does not verify with the TSA certificate") from None
+    if not _timestamping_only(cert):
+        raise ValueError(
+            f"the signer {cert.subject.rfc4514_string()} is not a time-stamping certificate (extended key "
+            "usage timeStamping, critical, alone)"
+        )
+    gen_time = tst["gen_time"]
+    moment = gen_time[:19]
+    if not (
+        cert.not_valid_before_utc.strftime("%Y-%m-%dT%H:%M:%S")
+        <= moment
+        <= cert.not_valid_after_utc.strftime("%Y-%m-%dT%H:%M:%S")
+    ):
+        raise ValueError(f"the TSA certificate was not valid at the token's time {gen_time}")
+    if not anchors:
+        raise ValueError(f"{NO_TRUSTED_TIMESTAMP}: no TSA certificate to check the token against")
+    if not certificate_chains_to(cert, carried, anchors):
+        raise ValueError(
+            f"the TSA certificate {cert.subject.rfc4514_string()} does not chain to the trusted TSA "
+            "certificate given"
+        )
+    return TimestampInfo(
+        gen_time=gen_time,
+        serial_number=tst["serial_number"],
+        policy=tst["policy"],
+        nonce=tst["nonce"],
+        tsa_subject=cert.subject.rfc4514_string(),
+        tsa_certificate_sha256=_fingerprint(cert).hex(),
+    )
 
 
 _PDF_OBJECT = re.compile(rb"(?:^|[\r\n])[ \t]*(\d+)[ \t]+\d+[ \t]+obj\b")
@@ -1343,12 +1535,64 @@ def _report_bytes(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> tuple[str
         return path, None
 
 
+def _check_timestamps(
+    manifest: Mapping[str, Any],
+    checkpoints: Mapping[int, Mapping[str, Any]],
+    tsa_certificates: list[x509.Certificate] | None,
+    result: Result,
+) -> None:
+    """Each RFC 3161 token: of its checkpoint's signed note (or its acquisition's manifest), by the TSA."""
+    entries = [e for e in manifest.get("timestamps") or [] if isinstance(e, Mapping)]
+    if not entries:
+        result.notes.append(
+            str(manifest.get("timestamp_note") or f"{NO_TRUSTED_TIMESTAMP}: the bundle carries no token")
+        )
+        return
+    anchors = tsa_certificates
+    if not anchors:
+        carried = "".join(str(pem) for pem in manifest.get("tsa_certificates") or [])
+        anchors = load_certificates(carried.encode(), what="the bundle's TSA certificate") if carried else []
+        result.notes.append(
+            "trusted timestamps are checked against the TSA certificate the bundle carries; give the "
+            "authority's certificate obtained independently with --tsa-cert to anchor them"
+        )
+    acquisitions = {
+        item.get("acquisition") for item in manifest.get("items") or [] if isinstance(item, Mapping)
+    }
+    for entry in entries:
+        subject, subject_id = entry.get("subject"), entry.get("subject_id")
+        part = f"timestamp {entry.get('id')} ({subject} {subject_id})"
+        message = str(entry.get("message_sha256"))
+        if subject == "checkpoint":
+            checkpoint = checkpoints.get(subject_id)  # type: ignore[arg-type]
+            if checkpoint is None:
+                result.fail(part, "names a checkpoint the manifest does not hold")
+                continue
+            note = checkpoint_message(
+                int(checkpoint["tree_size"]), str(checkpoint["root_hash"]), str(checkpoint["created_at"])
+            )
+            if hashlib.sha256(note).hexdigest() != message:
+                result.fail(part, "does not timestamp this checkpoint's signed note")
+                continue
+        elif subject != "acquisition" or subject_id not in acquisitions:
+            result.fail(part, "names neither a checkpoint nor an acquisition of the bundle's items")
+            continue
+        try:
+            token = base64.b64decode(str(entry.get("token")), validate=True)
+            info = timestamp_token_check(token, message_sha256=message, anchors=anchors)
+        except (ValueError, binascii.Error) as exc:
+            result.fail(part, f"does not verify: {exc}")
+            continue
+        result.ok(f"{part}: trusted time {info.gen_time} from {info.tsa_subject}")
+
+
 def verify_bundle(
     path: Path,
     *,
     decryption: Decryption | None = None,
     trusted_ledger_key: str | None = None,
     agency_certificates: list[x509.Certificate] | None = None,
+    tsa_certificates: list[x509.Certificate] | None = None,
 ) -> Result:
     """Check everything in the bundle at ``path``; the result lists each failure by part.
 
@@ -1441,6 +1685,7 @@ def verify_bundle(
             chains = _check_events(manifest, checkpoints, proven, result)
             items = _check_items(manifest, chains, result)
             _check_pdf(zf, manifest, listed, result)
+            _check_timestamps(manifest, checkpoints, tsa_certificates, result)
             if report_anchor is not None:
                 part = "agency-signed report"
                 _cross_check_items(manifest, report_anchor, part, result)
@@ -1495,6 +1740,14 @@ def main(
         "signed report then anchors the bundle (may be given more than once)",
     )
     parser.add_argument(
+        "--tsa-cert",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="the timestamp authority's certificate or CA (PEM or DER), obtained independently; the "
+        "bundle's RFC 3161 tokens must chain to it (without it, to the one the bundle carries)",
+    )
+    parser.add_argument(
         "--extract", metavar="DIR", help="write the decrypted originals here (after checking them)"
     )
     try:
@@ -1521,7 +1774,12 @@ def main(
         return 2
     ledger_key = None
     agency: list[x509.Certificate] = []
+    tsa: list[x509.Certificate] = []
     try:
+        for cert_path in args.tsa_cert:
+            tsa += load_certificates(
+                _read_key_argument(cert_path, "certificate file"), what=f"certificate file {cert_path}"
+            )
         if args.ledger_key:
             ledger_key = load_ledger_key(args.ledger_key)
         for cert_path in args.agency_cert:
@@ -1543,7 +1801,11 @@ def main(
         _say(err, "error: --extract needs --key or --passphrase-file")
         return 2
     result = verify_bundle(
-        path, decryption=decryption, trusted_ledger_key=ledger_key, agency_certificates=agency or None
+        path,
+        decryption=decryption,
+        trusted_ledger_key=ledger_key,
+        agency_certificates=agency or None,
+        tsa_certificates=tsa or None,
     )
     for line in result.passed:
         _say(out, f"ok    {line}")

@@ -25,6 +25,9 @@ class CustodyAction(models.TextChoices):
     ACQUISITION_STARTED = "acquisition_started", _("acquisition started")
     ACQUISITION_COMPLETED = "acquisition_completed", _("acquisition completed")
     ACQUISITION_INTERRUPTED = "acquisition_interrupted", _("acquisition interrupted")
+    CAPTURE_REQUESTED = "capture_requested", _("capture of a URL requested")
+    CAPTURE_COMPLETED = "capture_completed", _("URL captured")
+    CAPTURE_FAILED = "capture_failed", _("capture of a URL failed")
     # Case-level events (cases issue).
     CASE_UPDATED = "case_updated", _("case details changed")
     CASE_STATUS_CHANGED = "case_status_changed", _("case status changed")
@@ -94,3 +97,13 @@ class DerivativeKind(models.TextChoices):
     FRAME = "frame", _("video frame")
     ELA_MAP = "ela_map", _("error level analysis map")
     OTHER = "other", _("other derivative")
+
+
+class TimestampSubject(models.TextChoices):
+    CHECKPOINT = "checkpoint", _("ledger checkpoint")
+    ACQUISITION = "acquisition", _("acquisition manifest")
+
+
+class TimestampStatus(models.TextChoices):
+    GRANTED = "granted", _("granted and verified")
+    FAILED = "failed", _("failed")

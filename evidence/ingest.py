@@ -64,6 +64,7 @@ from evidence.sources import (
     zip_member_findings,
     zip_overlap,
 )
+from evidence.timestamps import tsa_configured
 from evidence.vault import (
     StagedObject,
     WorkDir,
@@ -77,7 +78,7 @@ from evidence.vault import (
 )
 from haetae.db import bulk_insert
 from haetae.errors import RejectedInput
-from haetae.toolkit import utc_iso
+from haetae.toolkit import task_queue_on_commit, utc_iso
 
 __all__ = [
     "IngestResult",
@@ -763,6 +764,8 @@ def _acquisition_complete(run: _Run, work: WorkDir, *, kind: str, summary: Sourc
                 )
             ]
         )
+        if tsa_configured():  # the manifest's trusted time, asked for once this commits
+            task_queue_on_commit("evidence.tasks.acquisition_timestamp_task", acquisition.pk)
 
 
 def evidence_ingest(

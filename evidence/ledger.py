@@ -21,9 +21,10 @@ from evidence import crypto, merkle
 from evidence.custody import event_leaf_hash, ledger_lock
 from evidence.models import Checkpoint, CustodyEvent
 from evidence.proofcheck import checkpoint_message, checkpoint_signature_ok
+from evidence.timestamps import tsa_configured
 from evidence.witness import witness_path, witness_record
 from haetae.errors import HaetaeError, IntegrityFailure, NotFound, RejectedInput
-from haetae.toolkit import utc_iso
+from haetae.toolkit import task_queue_on_commit, utc_iso
 
 __all__ = [
     "checkpoint_after_commit",
@@ -191,6 +192,8 @@ def checkpoint_create(*, reread: bool = True) -> Checkpoint:
             signature=signature.hex(),
         )
         witness_record(checkpoint)
+        if tsa_configured():  # after commit: the network never holds the ledger lock
+            task_queue_on_commit("evidence.tasks.checkpoint_timestamp_task", checkpoint.pk)
     with _frontier_lock:
         _frontier = (size, root_hex, accumulator)
     return checkpoint

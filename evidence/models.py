@@ -10,7 +10,15 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from evidence.choices import AcquisitionStatus, CustodyAction, DerivativeKind, ItemKind, ItemStatus
+from evidence.choices import (
+    AcquisitionStatus,
+    CustodyAction,
+    DerivativeKind,
+    ItemKind,
+    ItemStatus,
+    TimestampStatus,
+    TimestampSubject,
+)
 
 RECORD_SALT_BYTES = 32
 
@@ -206,6 +214,44 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint size={self.tree_size} root={self.root_hash[:12]}"
+
+
+class TimestampToken(models.Model):
+    """One RFC 3161 request for a checkpoint or an acquisition manifest: the token, or why there is none.
+
+    A token is an attestation about records already in the ledger, not a change to evidence, so it is not
+    itself a custody event (which would need a new checkpoint, and a new token, for ever). A failed request
+    is kept with its reason; a later retry adds a row.
+    """
+
+    subject = models.CharField(max_length=16, choices=TimestampSubject.choices)
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.PROTECT, null=True, blank=True, related_name="timestamps"
+    )
+    acquisition = models.ForeignKey(
+        Acquisition, on_delete=models.PROTECT, null=True, blank=True, related_name="timestamps"
+    )
+    message_sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=TimestampStatus.choices)
+    reason = models.TextField(blank=True)
+    tsa_url = models.CharField(max_length=500, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now)
+    nonce = models.CharField(max_length=40, blank=True)
+    token = models.BinaryField(blank=True, default=b"")
+    gen_time = models.DateTimeField(null=True, blank=True)
+    serial_number = models.CharField(max_length=64, blank=True)
+    policy = models.CharField(max_length=128, blank=True)
+    tsa_subject = models.CharField(max_length=500, blank=True)
+    tsa_certificate_sha256 = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("trusted timestamp")
+        verbose_name_plural = _("trusted timestamps")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["subject", "status"], name="timestamp_subject_status")]
+
+    def __str__(self) -> str:
+        return f"timestamp {self.pk} of {self.subject} ({self.status})"
 
 
 class Derivative(models.Model):

@@ -21,14 +21,15 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from access.models import Case
 from evidence import crypto, merkle
-from evidence.choices import CustodyAction, ItemStatus
+from evidence.bundle import NO_TRUSTED_TIMESTAMP, KeyFileError
+from evidence.choices import CustodyAction, ItemStatus, TimestampStatus
 from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event_leaf_hash
 from evidence.ledger import checkpoint_signature_valid
-from evidence.models import Acquisition, Checkpoint, CustodyEvent, EvidenceItem
+from evidence.models import Acquisition, Checkpoint, CustodyEvent, EvidenceItem, TimestampToken
 from evidence.proofcheck import checkpoint_signature_ok
 from evidence.records import (
     SALT_FIELD,
@@ -36,6 +37,7 @@ from evidence.records import (
     acquisition_record_differences,
     item_record_differences,
 )
+from evidence.timestamps import timestamp_check, timestamp_summary, tsa_anchors, tsa_configured
 from evidence.vault import open_object, vault_recover
 from evidence.witness import WitnessHead, WitnessRead, witness_read
 from haetae.errors import HaetaeError, IntegrityFailure
@@ -59,9 +61,14 @@ class VerificationReport:
     failures: list[dict[str, Any]] = field(default_factory=list)
     run: str = ""
     destroyed: int = 0
+    timestamps: list[dict[str, Any]] = field(default_factory=list)
+    timestamp_note: str = ""
 
     def as_json(self) -> dict[str, Any]:
         payload: dict[str, Any] = {"ok": self.ok, "checked": self.checked, "failures": self.failures}
+        payload["timestamps"] = self.timestamps
+        if self.timestamp_note:
+            payload["timestamp_note"] = self.timestamp_note
         if self.destroyed:  # only where something was destroyed: scripts reading the usual keys are unchanged
             payload["destroyed"] = self.destroyed
         return payload
@@ -762,6 +769,39 @@ class _Run:
                 )
             )
 
+    # -- trusted timestamps -------------------------------------------------------------------------------
+
+    def check_timestamps(self) -> tuple[list[dict[str, Any]], str]:
+        """Every stored token of a checkpoint (and of the scope's acquisitions) re-checked against its subject
+        as it is now and the configured TSA certificate; a failed request is listed, not a failure."""
+        tokens = TimestampToken.objects.select_related("checkpoint", "acquisition").order_by("id")
+        if self.case is not None:
+            tokens = tokens.filter(Q(checkpoint__isnull=False) | Q(acquisition__case=self.case))
+        try:
+            anchors = tsa_anchors()
+        except KeyFileError as exc:
+            anchors, note = [], str(exc)
+        else:
+            note = "" if tsa_configured() else f"{NO_TRUSTED_TIMESTAMP}: HAETAE_TSA_URL is not configured"
+        listed = []
+        for token in tokens.iterator(chunk_size=_ITEM_CHUNK):
+            ok, message = timestamp_check(token, anchors=anchors)
+            listed.append({**timestamp_summary(token), "ok": ok, "message": message})
+            if not ok and token.status == TimestampStatus.GRANTED:
+                self.fail(
+                    _failure(
+                        "timestamp",
+                        f"Trusted timestamp {token.pk} of {token.get_subject_display()} "
+                        f"{token.checkpoint_id or token.acquisition_id} does not verify: {message}",
+                        checkpoint=token.checkpoint_id,
+                        expected=token.message_sha256,
+                        found=message,
+                    )
+                )
+        if not listed and not note:
+            note = f"{NO_TRUSTED_TIMESTAMP}: no token has been obtained yet"
+        return listed, note
+
     # -- recording ----------------------------------------------------------------------------------------
 
     def record(self, actor: User | None) -> int:
@@ -841,9 +881,16 @@ def vault_verify(
     run = _Run(case=case, on_progress=on_progress)
     run.check_content()
     run.check_ledger()
+    timestamps, timestamp_note = run.check_timestamps()
     checked = run.record(actor)
     return VerificationReport(
-        ok=not run.failures, checked=checked, failures=run.failures, run=run.run_id, destroyed=run.destroyed
+        ok=not run.failures,
+        checked=checked,
+        failures=run.failures,
+        run=run.run_id,
+        destroyed=run.destroyed,
+        timestamps=timestamps,
+        timestamp_note=timestamp_note,
     )
 
 

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from access.models import Case
+from captures.selectors import capture_provenance
 from evidence import crypto
 from evidence.choices import CustodyAction
 from evidence.custody import event_leaf_data
@@ -28,6 +29,7 @@ from evidence.ledger import (
 )
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
 from evidence.records import item_facts, item_record_differences
+from evidence.timestamps import timestamp_manifest_entries
 from exhibits.models import Exhibit, ExhibitItem
 from haetae.errors import IntegrityFailure, RejectedInput
 from haetae.toolkit import utc_iso
@@ -225,4 +227,12 @@ def exhibit_manifest(*, case: Case, exhibits: Sequence[Exhibit]) -> dict[str, An
         "consistency": consistency,
         "ledger_public_key": public_key,
         "ledger_key_id": crypto.public_key_id(public_key),
+        # Captured web pages among the items' acquisitions: who, what address, which server, when.
+        "captures": list(
+            capture_provenance(acquisition_ids={item.acquisition_id for item in items}).values()
+        ),
+        # RFC 3161 tokens of the checkpoints above and of the items' acquisition manifests (or a note).
+        **timestamp_manifest_entries(
+            checkpoint_ids=list(used), acquisition_ids={item.acquisition_id for item in items}
+        ),
     }

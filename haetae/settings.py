@@ -419,3 +419,23 @@ HAETAE_REPORT_FONT_DIR = Path(os.environ.get("HAETAE_REPORT_FONT_DIR") or "/usr/
 # Navigation by role, error pages for the portal's refusals
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("portal.navigation.nav_areas")  # type: ignore[index]
 MIDDLEWARE.append("portal.middleware.HaetaeErrorMiddleware")
+# Trusted timestamps (RFC 3161): the authorities asked in turn (comma separated; the first that answers with a
+# token that verifies wins), the trust anchor their tokens must chain to (PEM: the TSA's certificate or its
+# CA), and how long one request may take. Without a URL nothing is timestamped and reports say so.
+HAETAE_TSA_URL = [url.strip() for url in os.environ.get("HAETAE_TSA_URL", "").split(",") if url.strip()]
+HAETAE_TSA_CERT_FILE = os.environ.get("HAETAE_TSA_CERT_FILE", "")
+HAETAE_TSA_TIMEOUT_SECONDS = float(os.environ.get("HAETAE_TSA_TIMEOUT_SECONDS", "10"))
+# Capture of reported URLs (docs/captures.md): Debian's Chromium driven by Playwright, and the limits of one
+# capture. Private, loopback and reserved addresses are refused unless HAETAE_CAPTURE_ALLOW_PRIVATE is on (an
+# operator's choice for closed networks, and the tests' local site).
+HAETAE_CHROMIUM = os.environ.get("HAETAE_CHROMIUM", "/usr/bin/chromium")
+HAETAE_CAPTURE_TIMEOUT_SECONDS = float(os.environ.get("HAETAE_CAPTURE_TIMEOUT_SECONDS", "60"))
+HAETAE_CAPTURE_MAX_BYTES = int(os.environ.get("HAETAE_CAPTURE_MAX_BYTES", str(100 * 1024**2)))
+HAETAE_CAPTURE_MAX_RESOURCES = int(os.environ.get("HAETAE_CAPTURE_MAX_RESOURCES", "500"))
+HAETAE_CAPTURE_MAX_REDIRECTS = int(os.environ.get("HAETAE_CAPTURE_MAX_REDIRECTS", "10"))
+HAETAE_CAPTURE_SCROLL_STEPS = int(os.environ.get("HAETAE_CAPTURE_SCROLL_STEPS", "30"))
+HAETAE_CAPTURE_ALLOW_PRIVATE = _env_flag("HAETAE_CAPTURE_ALLOW_PRIVATE", False)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
+    "CaptureStatusEnum": "captures.choices.CaptureStatus",
+}

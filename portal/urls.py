@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from portal.views import audit, auth, cases, chats, dashboard, evidence, exhibits, ingest, prosecutor
+from portal.views import audit, auth, captures, cases, chats, dashboard, evidence, exhibits, ingest, prosecutor
 from portal.views import support as support_views
 
 app_name = "portal"
@@ -38,6 +38,12 @@ urlpatterns = [
     ),
     path("cases/<str:number>/support/takedowns/", support_views.takedowns, name="support-takedowns"),
     path("cases/<str:number>/support/takedowns/<int:pk>/", support_views.takedown, name="support-takedown"),
+    path(
+        "cases/<str:number>/support/takedowns/<int:pk>/capture/",
+        support_views.takedown_capture,
+        name="support-takedown-capture",
+    ),
+    path("cases/<str:number>/captures/", captures.case_captures, name="case-captures"),
     path(
         "cases/<str:number>/support/takedowns/<int:pk>/reappearances/",
         support_views.reappearance_record,

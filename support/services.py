@@ -22,6 +22,9 @@ from django.utils import timezone
 
 from access.models import Case
 from access.policy import Action, case_memberships, require
+from captures.browser import url_check
+from captures.models import Capture
+from captures.services import capture_queue
 from detection.models import Annotation
 from detection.models.runs import ReviewStatus
 from evidence.choices import CustodyAction, ItemStatus
@@ -638,6 +641,15 @@ class ReappearanceResult:
     reappearance: TakedownReappearance
     support_file_reopened: bool
     follow_up: TakedownRequest | None
+    capture: Capture | None = None
+
+
+def takedown_capture(*, case: Case, takedown: TakedownRequest, actor: User) -> Capture:
+    """Ask for the takedown's target URL to be captured as evidence (the run is queued on commit)."""
+    with transaction.atomic():
+        capture = capture_queue(case=case, url=takedown.target_url, actor=actor)
+        _takedown_logged(takedown, "capture requested", capture=capture.pk, case_id=case.pk, actor=actor)
+    return capture
 
 
 def takedown_record_reappearance(
@@ -652,8 +664,9 @@ def takedown_record_reappearance(
 ) -> ReappearanceResult:
     """Record a removed target seen again; a closed support file goes back to monitoring.
 
-    With ``draft_follow_up`` a new draft request to the same addressee and platform is made for the new
-    URL, linked to this reappearance.
+    The new URL is captured (queued on commit), so the reappearance is evidence, not only a note. With
+    ``draft_follow_up`` a new draft request to the same addressee and platform is made for the new URL,
+    linked to this reappearance.
     """
     with transaction.atomic():
         locked = _locked_takedown(takedown)
@@ -664,12 +677,14 @@ def takedown_record_reappearance(
         )
         support_file = _locked_support_file(locked.support_file)
         reopened = support_file.status == SupportStatus.CLOSED
+        capture = capture_queue(case=case, url=url, actor=actor) if not url_check(url) else None
         _takedown_logged(
             locked,
             "reappeared",
             reappearance=reappearance.pk,
             seen_at=utc_iso(seen_at),
             url=url,
+            capture=capture.pk if capture else None,
             case_id=case.pk,
             actor=actor,
         )
@@ -704,7 +719,9 @@ def takedown_record_reappearance(
                 description=locked.description,
                 follows_up=reappearance,
             )
-    return ReappearanceResult(reappearance=reappearance, support_file_reopened=reopened, follow_up=follow_up)
+    return ReappearanceResult(
+        reappearance=reappearance, support_file_reopened=reopened, follow_up=follow_up, capture=capture
+    )
 
 
 # --- hash export for blocking ----------------------------------------------------------------------------

@@ -36,12 +36,14 @@ import haetae
 from access.models import Case, LegalAuthority
 from accounts.models import ExaminerQualification
 from accounts.selectors import qualification_as_of
+from captures.selectors import capture_provenance
 from detection.models import Annotation
 from detection.validation import validation_latest, validation_statement
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.derivatives import derivative_read, recipe_key
 from evidence.models import Checkpoint, CustodyEvent, Derivative, EvidenceItem
 from evidence.previews import preview_blurred_derivative, preview_recipe
+from evidence.timestamps import acquisition_trusted_times
 from evidence.vault import read_verified
 from exhibits.models import Exhibit, ExhibitItem
 from exhibits.reports.strings import STRINGS
@@ -115,6 +117,8 @@ class Acquisition:
     seal_numbers: list[str]
     participants: list[str]
     tool: str
+    trusted_time: str = ""  # the RFC 3161 time of the acquisition's manifest ('' when it has none)
+    capture: str = ""  # for a captured web page: address asked for → reached (server), start – end
 
 
 @dataclass(frozen=True)
@@ -351,7 +355,15 @@ class _Checkpoints:
         return self.including(self.sizes[-1] - 1) if self.rows else None
 
 
-def _acquisition(item: EvidenceItem, authorities: list[str]) -> Acquisition:
+def _capture_line(facts: dict[str, Any] | None) -> str:
+    if not facts:
+        return ""
+    reached = f" → {facts['final_url']}" if facts["final_url"] and facts["final_url"] != facts["url"] else ""
+    server = f" ({facts['resolved_ip']})" if facts["resolved_ip"] else ""
+    return f"{facts['url']}{reached}{server}, {facts['started_at']} – {facts['finished_at']}"
+
+
+def _acquisition(item: EvidenceItem, authorities: list[str], facts: dict[str, Any] | None) -> Acquisition:
     acquisition = item.acquisition
     return Acquisition(
         acquired_by=item.acquired_by.get_full_name() or item.acquired_by.get_username(),
@@ -364,6 +376,8 @@ def _acquisition(item: EvidenceItem, authorities: list[str]) -> Acquisition:
         seal_numbers=[str(s) for s in acquisition.seal_numbers or []],
         participants=[str(p) for p in acquisition.participants or []],
         tool=f"{acquisition.tool_name} {acquisition.tool_version}",
+        trusted_time=(facts or {}).get("trusted_time") or "",
+        capture=_capture_line(facts),
     )
 
 
@@ -421,6 +435,7 @@ class _Sections:
         self.detectors: dict[tuple[str, str], str] = {}
         self.validations: dict[tuple[str, str, str], tuple[str, bool]] = {}
         self.recipe_key = recipe_key(preview_recipe(blur=True, grey=False))
+        self.acquisition_facts: dict[int, dict[str, Any]] = {}
 
     def __iter__(self) -> Iterator[ExhibitSection]:
         for start in range(0, len(self.exhibit_ids), BATCH):
@@ -436,6 +451,7 @@ class _Sections:
             .order_by("exhibit_id", "position")
         )
         item_ids = sorted({link.item_id for link in links})
+        self.acquisition_facts = self._acquisition_facts({link.item.acquisition_id for link in links})
         derivatives = self._derivatives(links)  # made first, so their ``derived`` events are listed below
         custody: dict[int, list[CustodyEvent]] = defaultdict(list)
         for event in CustodyEvent.objects.filter(item_id__in=item_ids).order_by("item_id", "seq"):
@@ -476,6 +492,19 @@ class _Sections:
                 approved_at=_local(exhibit.approved_at) if exhibit.approved_at else None,
                 items=items,
             )
+
+    @staticmethod
+    def _acquisition_facts(acquisition_ids: set[int]) -> dict[int, dict[str, Any]]:
+        """Per acquisition: its trusted time and, for a captured page, the capture (two queries a batch)."""
+        times = acquisition_trusted_times(acquisition_ids=acquisition_ids)
+        facts: dict[int, dict[str, Any]] = {
+            acquisition_id: {"trusted_time": time} for acquisition_id, time in times.items()
+        }
+        for acquisition_id, capture in capture_provenance(
+            acquisition_ids=acquisition_ids, times=times
+        ).items():
+            facts[acquisition_id] = capture
+        return facts
 
     def _derivatives(self, links: list[ExhibitItem]) -> dict[str, Derivative]:
         """The blurred preview of each image in the batch, made now where it was never made."""
@@ -567,7 +596,7 @@ class _Sections:
             size=item.size,
             mime=item.mime,
             file_times=times,
-            acquisition=_acquisition(item, self.authorities),
+            acquisition=_acquisition(item, self.authorities, self.acquisition_facts.get(item.acquisition_id)),
             hashes=_hashes(item, acquired, tool),
             thumbnail=thumbnail,
             thumbnail_sha256=thumbnail_sha256,

@@ -495,6 +495,8 @@ def _item(w: _Writer, exhibit: ExhibitSection, item: ItemSection) -> list[Flowab
                 ("seals", ", ".join(acq.seal_numbers) or s["none_recorded"]),
                 ("participants", ", ".join(acq.participants) or s["none_recorded"]),
                 ("acquisition_tool", acq.tool),
+                ("trusted_time", acq.trusted_time or s["no_trusted_timestamp"]),
+                *([("captured_page", acq.capture)] if acq.capture else []),
             ]
         ),
         w.label("hashes", "h3"),

@@ -371,6 +371,17 @@ def takedown_step(request: HttpRequest, number: str, pk: int, step: str) -> Http
 
 @require_POST
 @support_page
+def takedown_capture(request: HttpRequest, number: str, pk: int) -> HttpResponse:
+    """Ask for the takedown's target URL to be captured as evidence (status on the captures page)."""
+    case = _case(request, number, write=True)
+    row = support_selectors.takedown_get(case=case, takedown_id=pk)
+    support.takedown_capture(case=case, takedown=row, actor=request_actor(request))
+    messages.success(request, _("Capture requested: follow its status on the captures page."))
+    return redirect(_takedown_url(case, pk))
+
+
+@require_POST
+@support_page
 def reappearance_record(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     case = _case(request, number, write=True)
     row = support_selectors.takedown_get(case=case, takedown_id=pk)
@@ -385,7 +396,7 @@ def reappearance_record(request: HttpRequest, number: str, pk: int) -> HttpRespo
     if result.follow_up is not None:
         messages.success(request, _("Reappearance recorded and a new draft made."))
         return redirect(_takedown_url(case, result.follow_up.pk))
-    messages.success(request, _("Reappearance recorded."))
+    messages.success(request, _("Reappearance recorded; the new address is being captured."))
     return redirect(_takedown_url(case, pk))
 
 

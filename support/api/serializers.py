@@ -7,6 +7,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from captures.api.serializers import CaptureStatusSerializer
 from parties.choices import LinkConfidence, LinkSource
 from support import renderers as support_renderers
 from support import selectors as support_selectors
@@ -371,3 +372,4 @@ class ReappearanceResultSerializer(serializers.Serializer):
     reappearance = TakedownReappearanceSerializer()
     support_file_reopened = serializers.BooleanField(help_text="The closed file went back to monitoring.")
     follow_up = TakedownSerializer(allow_null=True)
+    capture = CaptureStatusSerializer(allow_null=True, help_text="The capture of the new URL (status only).")

@@ -28,6 +28,7 @@ from rest_framework.response import Response
 from access.api.views import CaseScopedViewSet
 from access.models import Case
 from access.policy import Action
+from captures.api.serializers import CaptureStatusSerializer
 from haetae.errors import RejectedInput
 from haetae.toolkit import ErrorSerializer
 from parties.models import Person
@@ -585,11 +586,29 @@ class TakedownViewSet(_CaseScoped):
         body = {
             "reappearance": TakedownReappearanceSerializer(result.reappearance).data,
             "support_file_reopened": result.support_file_reopened,
+            "capture": CaptureStatusSerializer(result.capture).data if result.capture else None,
             "follow_up": TakedownSerializer(follow_up, context={"now": timezone.now()}).data
             if follow_up
             else None,
         }
         return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Capture the takedown's target URL",
+        description=(
+            "victim_support only: queues a capture of the target URL as evidence of the case; the answer and "
+            "the captures list show its status, never its result."
+        ),
+        parameters=[_CASE_PARAM],
+        request=None,
+        responses={202: CaptureStatusSerializer, 403: _FORBIDDEN, 404: _NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"], url_path="capture", serializer_class=CaptureStatusSerializer)
+    def capture(self, request: Request, number: str, pk: str) -> Response:
+        case = self.case_for(write=True)
+        capture = support.takedown_capture(case=case, takedown=self.get_object(), actor=self.actor)
+        capture.refresh_from_db()
+        return Response(CaptureStatusSerializer(capture).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Overdue takedown requests",

@@ -41,6 +41,7 @@ from access.policy import NEVER_CONTENT_ROLES, POLICY, Action
 from access.services import legal_authority_record
 from accounts.models import ApiToken
 from accounts.services import api_token_issue
+from captures.services import capture_request
 from detection.models import BankEntry, DetectionRun, HashBank, ScanJob
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
@@ -141,6 +142,7 @@ class World:
     report: Any = None
     bundle: Any = None
     sender: Any = None
+    capture: Any = None
 
 
 def _data_settings(root: Path) -> dict[str, Any]:
@@ -217,6 +219,8 @@ def build_world() -> World:
     _support_records(world)
     _detection_records(world)
     _exhibit_records(world)
+    world.capture = capture_request(case=target, url="http://192.0.2.1/target-capture-marker", actor=owner)
+    world.markers.append("target-capture-marker")
     return world
 
 
@@ -480,6 +484,11 @@ def _grow_derivations(world: World, user: Any, n: int) -> None:
         link_assert_derivation(
             item=world.item, source_item=source, assertion=Assertion("suspected"), actor=user
         )
+
+
+def _grow_captures(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        capture_request(case=world.target, url="http://192.0.2.1/another", actor=user)
 
 
 def _grow_support_files(world: World, user: Any, n: int) -> None:
@@ -938,6 +947,26 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
     ),
     **_link_entries(),
+    # Captures: requesters follow the status, the result only for those who may see it (the serializer)
+    "captures-api:capture-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=by_action(Action.CAPTURE_REQUEST, 200, 403)),
+            # TEST-NET-1 (RFC 5737): a run, if the task runs at all, is refused before any connection.
+            "post": Call(
+                member=by_action(Action.CAPTURE_REQUEST, 202, 403),
+                data=lambda w: {"url": "http://192.0.2.1/reported"},
+                format="json",
+            ),
+        },
+        grow=_grow_captures,
+    ),
+    "captures-api:capture-detail": Endpoint(
+        kwargs=_in_case(pk=lambda w: w.capture.pk),
+        missing=_nowhere(pk=NO_ID),
+        methods={"get": Call(member=by_action(Action.CAPTURE_REQUEST, 200, 403))},
+    ),
     # Victim support: the support worker reads and writes, the lead reads (never the notes)
     "support-api:support-file-list": Endpoint(
         kwargs=CASE_KW,
@@ -1110,6 +1139,12 @@ ENDPOINTS: dict[str, Endpoint] = {
                 format="json",
             ),
         },
+    ),
+    # The support worker captures the target URL as evidence; the answer is the capture's status only.
+    "support-api:takedown-capture": Endpoint(
+        kwargs=_in_case(pk=lambda w: w.sent.pk),
+        missing=_nowhere(pk=NO_ID),
+        methods={"post": Call(member=by_action(Action.SUPPORT_WRITE, 202, 403), format="json")},
     ),
     "support-api:takedown-overdue": Endpoint(
         kwargs=CASE_KW,

@@ -448,7 +448,13 @@ def test_acquired_hash_rewritten_in_the_ledger_is_detected(ledger: Ledger, trigg
 
 def test_command_json_when_clean(ledger: Ledger, capsys: pytest.CaptureFixture[str]) -> None:
     call_command("verify", "--json", "--actor", ledger.actor.username)
-    assert json.loads(capsys.readouterr().out) == {"ok": True, "checked": 3, "failures": []}
+    assert json.loads(capsys.readouterr().out) == {
+        "ok": True,
+        "checked": 3,
+        "failures": [],
+        "timestamps": [],
+        "timestamp_note": "no trusted timestamp: HAETAE_TSA_URL is not configured",
+    }
 
 
 def test_command_case_scope_and_unknown_case(ledger: Ledger, capsys: pytest.CaptureFixture[str]) -> None:
@@ -523,13 +529,19 @@ def test_command_as_a_subprocess_exit_codes_and_json(data_dir: Path, tmp_path: P
 
     clean = manage("verify", "--json")
     assert clean.returncode == 0, clean.stderr
-    assert json.loads(clean.stdout) == {"ok": True, "checked": 2, "failures": []}
+    assert json.loads(clean.stdout) == {
+        "ok": True,
+        "checked": 2,
+        "failures": [],
+        "timestamps": [],
+        "timestamp_note": "no trusted timestamp: HAETAE_TSA_URL is not configured",
+    }
 
     flip_byte(writable_object(sha256), -5)
     damaged = manage("verify", "--json", "--actor", "auditor-sub")
     assert damaged.returncode == 1, damaged.stderr
     payload = json.loads(damaged.stdout)
-    assert set(payload) == {"ok", "checked", "failures"}
+    assert set(payload) == {"ok", "checked", "failures", "timestamps", "timestamp_note"}
     assert payload["ok"] is False and payload["checked"] == 2
     assert len(payload["failures"]) == 1
     failure = payload["failures"][0]

@@ -15,7 +15,9 @@ from access.choices import CaseMemberRole
 from evidence import bundle as verifier
 from evidence import crypto
 from evidence.choices import CustodyAction
+from evidence.ledger import checkpoint_create
 from evidence.models import Blob, CustodyEvent
+from evidence.timestamps import checkpoint_timestamp
 from exhibits import bundles
 from exhibits.bundles import bundle_export, bundle_open, bundle_request
 from exhibits.choices import ReportStatus
@@ -30,9 +32,10 @@ from tests.factories import (
     store_report,
     x25519_pair,
 )
+from tests.tsa import LocalAuthority, tsa_authority, tsa_configured
 
 pytestmark = pytest.mark.django_db
-__all__ = ["pii_calls"]  # the fixture, imported so pytest finds it
+__all__ = ["pii_calls", "tsa_authority", "tsa_configured"]  # fixtures, imported so pytest finds them
 
 
 def export(s: Scenario, tmp: Path, *, form: str = "pem", passphrase: str | None = None) -> tuple[Path, Path]:
@@ -529,3 +532,37 @@ def test_export_memory_does_not_grow_with_the_original(tmp_path: Path, pii_calls
         tracemalloc.stop()
     assert (tmp_path / "large.zip").stat().st_size > 48 * 1024 * 1024
     assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
+
+
+def test_bundle_carries_checkpoint_tokens_the_verifier_checks(
+    tmp_path: Path, pii_calls: Any, tsa_configured: LocalAuthority
+) -> None:
+    s = scenario(tmp_path)
+    # The checkpoint that first signs the scenario's events, timestamped as the task after its commit does.
+    checkpoint_timestamp(checkpoint_id=checkpoint_create().pk)
+    path, _ = export(s, tmp_path)
+    with zipfile.ZipFile(path) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    assert manifest["timestamps"] and manifest["tsa_certificates"]
+    code, output = run_verifier(path, "--ledger-key", ledger_key(), "--tsa-cert", str(tsa_configured.ca_file))
+    assert code == 0, output
+    assert "trusted time" in output and "no trusted timestamp" not in output
+    # Under another authority's certificate the tokens do not verify.
+    code, output = run_verifier(
+        path, "--ledger-key", ledger_key(), "--tsa-cert", str(tsa_configured.other_ca())
+    )
+    assert code == 1 and "FAIL  [timestamp" in output and "does not chain" in output
+
+    def other_note(m: dict[str, Any]) -> None:
+        m["timestamps"][0]["message_sha256"] = "ab" * 32
+
+    forged = rewrite(path, tmp_path / "forged.zip", "manifest.json", edit_manifest(other_note))
+    code, output = run_verifier(forged, "--ledger-key", ledger_key())
+    assert code == 1 and "FAIL  [timestamp" in output
+
+
+def test_bundle_without_a_tsa_says_so(tmp_path: Path, pii_calls: Any) -> None:
+    path, _ = export(scenario(tmp_path), tmp_path)
+    code, output = run_verifier(path, "--ledger-key", ledger_key())
+    assert code == 0, output
+    assert "note  no trusted timestamp" in output

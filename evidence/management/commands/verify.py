@@ -28,7 +28,8 @@ class Command(HaetaeCommand):
         parser.add_argument(
             "--json",
             action="store_true",
-            help='print {"ok", "checked", "failures"} (and "destroyed" if any item was)',
+            help='print {"ok", "checked", "failures", "timestamps"} (and "destroyed" if any item was, '
+            '"timestamp_note" when there is no trusted timestamp)',
         )
         parser.add_argument("--actor", metavar="USERNAME", help="user recorded on the verified events")
 
@@ -73,6 +74,14 @@ class Command(HaetaeCommand):
             self.stdout.write(f"  {failure['message']}")
             self.stdout.write(f"  expected: {failure['expected']}")
             self.stdout.write(f"  found:    {failure['found']}")
+        for token in report.timestamps:
+            state = "ok  " if token["ok"] else ("FAIL" if token["status"] == "granted" else "none")
+            self.stdout.write(
+                f"{state} trusted timestamp {token['id']} of {token['subject']} {token['subject_id']}: "
+                f"{token['message']}"
+            )
+        if report.timestamp_note:
+            self.stdout.write(report.timestamp_note)
         if report.destroyed:
             self.stdout.write(
                 f"{report.destroyed} item(s) destroyed under a destruction order: their content is gone by "

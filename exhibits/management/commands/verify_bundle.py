@@ -1,4 +1,5 @@
-"""manage.py verify_bundle FILE.zip (--ledger-key HEX|FILE | --agency-cert FILE) [--key FILE] [--extract DIR]
+"""manage.py verify_bundle FILE.zip (--ledger-key HEX|FILE | --agency-cert FILE) [--tsa-cert FILE]
+[--key FILE] [--extract DIR]
 
 Needs no database and no server: it runs the standalone verifier ``evidence/bundle.py``.
 """
@@ -40,6 +41,14 @@ class Command(BaseCommand):
             help="the agency's report-signing certificate or CA (PEM or DER); the signed report anchors the "
             "bundle",
         )
+        parser.add_argument(
+            "--tsa-cert",
+            metavar="FILE",
+            action="append",
+            default=[],
+            help="the timestamp authority's certificate or CA (PEM or DER); the bundle's RFC 3161 tokens "
+            "must chain to it",
+        )
         parser.add_argument("--extract", metavar="DIR", help="write the decrypted originals here")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -49,6 +58,8 @@ class Command(BaseCommand):
                 argv += [f"--{name.replace('_', '-')}", options[name]]
         for cert in options["agency_cert"]:
             argv += ["--agency-cert", cert]
+        for cert in options["tsa_cert"]:
+            argv += ["--tsa-cert", cert]
         code = bundle.main(argv, stdout=self.stdout, stderr=self.stderr)
         if code:
             sys.exit(code)
