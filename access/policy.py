@@ -81,6 +81,10 @@ class Action(TextChoices):
     # Everyone on the case but victim support: file names, sources and custody can name a victim.
     ITEM_RECORDS = "item_records", "see item file names, sources, custody records and the exhibit pages"
     MATCH_ALERTS = "match_alerts", "receive cross-case match alerts and be named as the case's contact"
+    # Search and the timeline (the search app). Search results quote the material (OCR, documents, prompts).
+    CASE_SEARCH = "case_search", "search the text of its evidence"
+    CROSS_CASE_SEARCH = "cross_case_search", "search the text of all their cases at once"
+    TIMELINE_READ = "timeline_read", "see the case timeline"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -127,6 +131,14 @@ POLICY: dict[Action, frozenset[str]] = {
     # The others see items as pseudonymised references (item-ID) with their hashes, and the graph as text.
     Action.ITEM_RECORDS: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
     Action.MATCH_ALERTS: frozenset({LEAD}),
+    # The prosecutor searches only the items of shared exhibits; victim support and auditors never search
+    # (every hit quotes the material), nor does a break-glass grant (metadata only).
+    Action.CASE_SEARCH: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR}),
+    # A lead searches every case they may search; a hit in a case they are not on says only that it exists
+    # and whom to ask (the rule of cross-case hash matches).
+    Action.CROSS_CASE_SEARCH: frozenset({LEAD}),
+    # Times and their sources, items by id: as item records (the prosecutor: shared exhibits' items only).
+    Action.TIMELINE_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.

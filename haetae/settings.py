@@ -200,7 +200,10 @@ CELERY_BEAT_SCHEDULE = {
 # Detection pipeline (docs/detection.md)
 # Called inside each ingest batch's transaction with the new items; detection queues their runs there and
 # sends the tasks when the batch commits. Evidence does not import detection: the wiring lives here.
-HAETAE_INGEST_HOOKS = ["detection.pipeline.detection_enqueue_ingested"]
+HAETAE_INGEST_HOOKS = [
+    "detection.pipeline.detection_enqueue_ingested",
+    "search.services.search_index_ingested",
+]
 HAETAE_DETECT_ON_INGEST = _env_flag("HAETAE_DETECT_ON_INGEST", True)
 # Detector factories that are not installed packages ("module:factory", comma-separated).
 HAETAE_EXTRA_DETECTORS = [
