@@ -9,5 +9,6 @@ app_name = "search-api"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     re_path(rf"^{CASE}/search/$", views.CaseSearchView.as_view(), name="case-search"),
+    re_path(rf"^{CASE}/timeline/$", views.CaseTimelineView.as_view(), name="case-timeline"),
     re_path(r"^search/$", views.CrossCaseSearchView.as_view(), name="cross-case-search"),
 ]

@@ -764,6 +764,11 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=CASE_MISSING,
         methods={"get": Call(member=by_action(Action.CASE_SEARCH, 200, 403), query={"q": "target marker"})},
     ),
+    "search-api:case-timeline": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={"get": Call(member=by_action(Action.TIMELINE_READ, 200, 403))},
+    ),
     "search-api:cross-case-search": Endpoint(
         methods={
             "get": Call(
