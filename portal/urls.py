@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from portal.views import audit, auth, cases, dashboard, evidence, exhibits, ingest, prosecutor
+from portal.views import audit, auth, cases, dashboard, evidence, exhibits, ingest, prosecutor, search
 from portal.views import support as support_views
 
 app_name = "portal"
@@ -58,6 +58,8 @@ urlpatterns = [
     re_path(
         r"^cases/(?P<number>[A-Za-z0-9][A-Za-z0-9-]*)/evidence/$", cases.evidence_list, name="evidence_list"
     ),
+    path("cases/<str:number>/search/", search.search_page, name="case_search"),
+    path("cases/<str:number>/timeline/", search.timeline_page, name="case_timeline"),
     path("evidence/<int:pk>/", evidence.item_detail, name="evidence_detail"),
     path("evidence/<int:pk>/custody/", evidence.item_custody, name="evidence_custody"),
     path("evidence/<int:pk>/preview/", evidence.item_preview, name="evidence_preview"),
