@@ -37,6 +37,7 @@ from access.models import Case, LegalAuthority
 from accounts.models import ExaminerQualification
 from accounts.selectors import qualification_as_of
 from detection.models import Annotation
+from detection.models.runs import ReviewStatus
 from detection.validation import validation_latest, validation_statement
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.derivatives import derivative_read, recipe_key
@@ -46,6 +47,7 @@ from evidence.vault import read_verified
 from exhibits.models import Exhibit, ExhibitItem
 from exhibits.reports.strings import STRINGS
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
+from search.timeline import EXIF_KINDS, exif_point
 
 BATCH = 100
 THUMBNAIL_PX = 160
@@ -548,6 +550,7 @@ class _Sections:
             )
             if moment is not None
         ]
+        times += _exif_times(item.pk, annotations)
         return ItemSection(
             item_id=item.pk,
             original_name=item.original_name,
@@ -578,6 +581,21 @@ class _Sections:
                 for e in events
             ],
         )
+
+
+def _exif_times(item_id: int, annotations: list[Annotation]) -> list[tuple[str, datetime]]:
+    """The capture and digitised times the item's metadata findings read from EXIF (the case timeline's
+    points of the item, ``search.timeline``), a rejected finding left out."""
+    times = []
+    for annotation in annotations:
+        if annotation.detector_name != "metadata" or annotation.label not in EXIF_KINDS:
+            continue
+        if annotation.review_status == ReviewStatus.REJECTED:
+            continue
+        point = exif_point(item_id, annotation.label, annotation.details or {})
+        if point is not None:
+            times.append((point.kind + ("" if point.zone_known else "_zone_unknown"), _local(point.at)))
+    return times
 
 
 def _rehash(sha256: str) -> dict[str, str]:

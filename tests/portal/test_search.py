@@ -92,3 +92,14 @@ def test_item_without_text_is_not_a_hit(case):
     stored_item(case=t.case, data=b"plain", actor=t.lead, name="plain.bin")
     page = _client(t.lead).get(f"/cases/{t.case.number}/search/", {"q": "zzzz"}).content.decode()
     assert "0 hits" in page
+
+
+def test_item_page_shows_what_metadata_and_ocr_findings_say_to_reviewers_only(case):
+    t, items = case
+    investigator = _client(t.member(CaseMemberRole.INVESTIGATOR))
+    camera_page = investigator.get(f"/evidence/{items[2].pk}/").content.decode()
+    assert "Samsung SM-S918N" in camera_page
+    ocr_page = investigator.get(f"/evidence/{items[0].pk}/").content.decode()
+    assert "피해자가 텔레그램 방 3에서" in ocr_page
+    auditor = _client(t.member(CaseMemberRole.AUDITOR))
+    assert "피해자가 텔레그램" not in auditor.get(f"/evidence/{items[0].pk}/").content.decode()
