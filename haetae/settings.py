@@ -1,9 +1,11 @@
 """Django settings for Haetae. Every setting that differs between machines comes from the environment."""
 
 import os
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -415,3 +417,14 @@ HAETAE_REPORT_FONT_DIR = Path(os.environ.get("HAETAE_REPORT_FONT_DIR") or "/usr/
 # Navigation by role, error pages for the portal's refusals
 TEMPLATES[0]["OPTIONS"]["context_processors"].append("portal.navigation.nav_areas")  # type: ignore[index]
 MIDDLEWARE.append("portal.middleware.HaetaeErrorMiddleware")
+
+# Search and the case timeline (docs/search.md, docs/timeline.md)
+# A time with no zone (EXIF without OffsetTimeOriginal) is placed on the timeline as if in this zone.
+HAETAE_TIMELINE_ASSUMED_ZONE = os.environ.get("HAETAE_TIMELINE_ASSUMED_ZONE", "Asia/Seoul")
+try:
+    zoneinfo.ZoneInfo(HAETAE_TIMELINE_ASSUMED_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as _zone_error:
+    raise ImproperlyConfigured(
+        f"HAETAE_TIMELINE_ASSUMED_ZONE={HAETAE_TIMELINE_ASSUMED_ZONE!r} is not a time zone name "
+        "(e.g. Asia/Seoul, UTC)"
+    ) from _zone_error
