@@ -269,8 +269,11 @@ def test_cross_case_search_discloses_only_existence_and_whom_to_ask(data_dir):
     assert len(body["elsewhere"]) == 1
     told = json.dumps(body["elsewhere"], ensure_ascii=False)
     assert theirs.lead.username in told or theirs.lead.get_full_name() in told
-    for secret in (theirs.case.number, "한빛고", str(their_item.pk), "b.png"):
+    for secret in (theirs.case.number, "한빛고", "b.png"):
         assert secret not in told
+    # Nothing but that it exists and whom to ask: no item id, count or text in any field.
+    assert body["elsewhere"] == [{"exists": True, "contacts": body["elsewhere"][0]["contacts"]}]
+    assert all(set(contact) == {"name", "unit"} for contact in body["elsewhere"][0]["contacts"])
     # Both ledgers record the search; the other case's says only that existence was disclosed.
     other = CustodyEvent.objects.filter(case=theirs.case, action="searched").get()
     assert other.actor == mine.lead and other.details["disclosed"] == "exists"
