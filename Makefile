@@ -32,6 +32,8 @@ $(ASSETS): package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	@rm -rf portal/static/portal/vendor && mkdir -p portal/static/portal/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js node_modules/cytoscape/dist/cytoscape.min.js portal/static/portal/vendor/
+	cp node_modules/vis-timeline/standalone/umd/vis-timeline-graph2d.min.js \
+	   node_modules/vis-timeline/styles/vis-timeline-graph2d.min.css portal/static/portal/vendor/
 	@touch $(ASSETS)
 
 assets: $(ASSETS) $(STAMP)

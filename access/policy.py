@@ -86,6 +86,10 @@ class Action(TextChoices):
     # Captures of reported URLs (the captures app): asking for one and following it is not seeing it.
     CAPTURE_REQUEST = "capture_request", "ask for a reported URL to be captured and follow its status"
     CAPTURE_RESULT = "capture_result", "see what a capture found (its items, final address, server, headers)"
+    # Search and the timeline (the search app). Search results quote the material (OCR, documents, prompts).
+    CASE_SEARCH = "case_search", "search the text of its evidence"
+    CROSS_CASE_SEARCH = "cross_case_search", "search the text of all their cases at once"
+    TIMELINE_READ = "timeline_read", "see the case timeline"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -140,6 +144,14 @@ POLICY: dict[Action, frozenset[str]] = {
     # A support worker reports the links victims bring and follows the capture; the result quotes the page.
     Action.CAPTURE_REQUEST: frozenset({LEAD, INVESTIGATOR, ANALYST, VICTIM_SUPPORT}),
     Action.CAPTURE_RESULT: frozenset({LEAD, INVESTIGATOR, ANALYST}),
+    # The prosecutor searches only the items of shared exhibits; victim support and auditors never search
+    # (every hit quotes the material), nor does a break-glass grant (metadata only).
+    Action.CASE_SEARCH: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR}),
+    # A lead searches every case they may search; a hit in a case they are not on says only that it exists
+    # and whom to ask (the rule of cross-case hash matches).
+    Action.CROSS_CASE_SEARCH: frozenset({LEAD}),
+    # Times and their sources, items by id: as item records (the prosecutor: shared exhibits' items only).
+    Action.TIMELINE_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.

@@ -27,6 +27,7 @@ FINDING_CATEGORIES: dict[str, Promise] = {
     "perceptual_hash": _("perceptual hash"),
     "file_hash": _("file hash"),
     "metadata": _("metadata"),
+    "text": _("text"),
 }
 
 FINDING_LABELS: dict[str, Promise] = {
@@ -82,7 +83,24 @@ FINDING_LABELS: dict[str, Promise] = {
     "jpeg_double_compression": _("JPEG double compression"),
     "ela_map": _("error level analysis map"),
     "video_metadata": _("video metadata"),
+    # OCR and metadata
+    "ocr_text": _("text read from the image"),
+    "ocr_no_text": _("no text read"),
+    "no_text_detected": _("no text detected (OCR skipped)"),
+    "camera": _("camera"),
+    "software": _("software"),
+    "capture_time": _("capture time"),
+    "digitised_time": _("digitised time"),
+    "modified_time": _("modified time"),
+    "gps_position": _("GPS position"),
+    "xmp": _("XMP metadata"),
+    "iptc": _("IPTC metadata"),
+    "document_text": _("document text"),
+    "document_properties": _("document properties"),
+    "document_not_read": _("document not read (too large)"),
 }
+
+SUMMARY_CHARS = 300
 
 
 def finding_label(code: str) -> str:
@@ -93,3 +111,25 @@ def finding_label(code: str) -> str:
 def finding_category(code: str) -> str:
     """The reader's words for a finding category, or the category as it is when unknown."""
     return str(FINDING_CATEGORIES.get(code, code))
+
+
+def finding_summary(label: str, details: object) -> str:
+    """One line of what an OCR or metadata finding says (camera, time, position, the text's start), for
+    readers who may see a finding's details; empty for other findings."""
+    if not isinstance(details, dict):
+        return ""
+    if label in {"camera", "software"}:
+        return " ".join(str(details.get(k) or "") for k in ("make", "model", "software")).strip()
+    if label in {"capture_time", "digitised_time", "modified_time"}:
+        when = details.get("iso") or details.get("local") or details.get("exif") or ""
+        unknown = _("time zone unknown")
+        return f"{when} ({unknown})" if details.get("local") else str(when)
+    if label == "gps_position":
+        return f"{details.get('latitude')}, {details.get('longitude')}"
+    if label in {"ocr_text", "document_text"}:
+        text = " ".join(str(details.get("text") or "").split())
+        return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…"
+    if label in {"xmp", "iptc", "document_properties"} and isinstance(details.get("fields"), dict):
+        text = "; ".join(f"{k}: {v}" for k, v in details["fields"].items())
+        return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS] + "…"
+    return ""

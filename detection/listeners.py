@@ -2,6 +2,11 @@
 
 ``face_listeners`` are called inside detection_run's transaction with the run and its new face annotations
 (parties uses it to match victims' reference photos; detection does not import parties).
+
+``run_listeners`` are called inside detection_run's transaction, after any detector's findings are stored,
+with the run and all its new annotations (search keeps its text index in step; detection does not import
+search). ``review_listeners`` are called inside annotation_review's transaction with the reviewed finding
+(a rejected finding's text leaves the index).
 """
 
 from collections.abc import Callable
@@ -12,3 +17,9 @@ if TYPE_CHECKING:
 
 FaceListener = Callable[["DetectionRun", "list[Annotation]"], None]
 face_listeners: list[FaceListener] = []
+
+RunListener = Callable[["DetectionRun", "list[Annotation]"], None]
+run_listeners: list[RunListener] = []
+
+ReviewListener = Callable[["Annotation"], None]
+review_listeners: list[ReviewListener] = []

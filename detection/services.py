@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from detection.listeners import review_listeners, run_listeners
 from detection.models import Annotation, DetectionRun, Detector, ScanJob
 from detection.models.runs import ReviewStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
@@ -116,6 +117,8 @@ def detection_run(
         after_store = getattr(detector, "after_store", None)
         if after_store is not None:
             after_store(run=locked, annotations=annotations)
+        for listener in run_listeners:
+            listener(locked, annotations)
         _analysed_event(
             run=locked,
             item=item,
@@ -249,4 +252,6 @@ def annotation_review(*, annotation: Annotation, actor: User, decision: str, rea
                 "reason": reason,
             },
         )
+        for listener in review_listeners:
+            listener(locked)
     return locked

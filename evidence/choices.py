@@ -64,6 +64,8 @@ class CustodyAction(models.TextChoices):
     REPORT_DOWNLOADED = "report_downloaded", _("report downloaded")
     BUNDLE_CREATED = "bundle_created", _("export bundle created")
     BUNDLE_DOWNLOADED = "bundle_downloaded", _("export bundle downloaded")
+    # Search (search issue): who searched the case's text, for what.
+    SEARCHED = "searched", _("evidence text searched")
 
 
 class AcquisitionStatus(models.TextChoices):

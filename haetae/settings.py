@@ -1,9 +1,11 @@
 """Django settings for Haetae. Every setting that differs between machines comes from the environment."""
 
 import os
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -200,7 +202,10 @@ CELERY_BEAT_SCHEDULE = {
 # Detection pipeline (docs/detection.md)
 # Called inside each ingest batch's transaction with the new items; detection queues their runs there and
 # sends the tasks when the batch commits. Evidence does not import detection: the wiring lives here.
-HAETAE_INGEST_HOOKS = ["detection.pipeline.detection_enqueue_ingested"]
+HAETAE_INGEST_HOOKS = [
+    "detection.pipeline.detection_enqueue_ingested",
+    "search.services.search_index_ingested",
+]
 HAETAE_DETECT_ON_INGEST = _env_flag("HAETAE_DETECT_ON_INGEST", True)
 # Source readers for `ingest --as KIND` (evidence.hooks, docs/sources.md); `--as auto` tries them in order.
 HAETAE_SOURCE_KINDS = {
@@ -439,3 +444,14 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
     "CaptureStatusEnum": "captures.choices.CaptureStatus",
 }
+
+# Search and the case timeline (docs/search.md, docs/timeline.md)
+# A time with no zone (EXIF without OffsetTimeOriginal) is placed on the timeline as if in this zone.
+HAETAE_TIMELINE_ASSUMED_ZONE = os.environ.get("HAETAE_TIMELINE_ASSUMED_ZONE", "Asia/Seoul")
+try:
+    zoneinfo.ZoneInfo(HAETAE_TIMELINE_ASSUMED_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError) as _zone_error:
+    raise ImproperlyConfigured(
+        f"HAETAE_TIMELINE_ASSUMED_ZONE={HAETAE_TIMELINE_ASSUMED_ZONE!r} is not a time zone name "
+        "(e.g. Asia/Seoul, UTC)"
+    ) from _zone_error

@@ -2,7 +2,19 @@
 
 from django.urls import path, re_path
 
-from portal.views import audit, auth, captures, cases, chats, dashboard, evidence, exhibits, ingest, prosecutor
+from portal.views import (
+    audit,
+    auth,
+    captures,
+    cases,
+    chats,
+    dashboard,
+    evidence,
+    exhibits,
+    ingest,
+    prosecutor,
+    search,
+)
 from portal.views import support as support_views
 
 app_name = "portal"
@@ -66,6 +78,8 @@ urlpatterns = [
     ),
     path("cases/<str:number>/chats/", chats.chats, name="chats"),
     path("cases/<str:number>/chats/<int:pk>/", chats.chat, name="chat"),
+    path("cases/<str:number>/search/", search.search_page, name="case_search"),
+    path("cases/<str:number>/timeline/", search.timeline_page, name="case_timeline"),
     path("evidence/<int:pk>/", evidence.item_detail, name="evidence_detail"),
     path("evidence/<int:pk>/custody/", evidence.item_custody, name="evidence_custody"),
     path("evidence/<int:pk>/preview/", evidence.item_preview, name="evidence_preview"),

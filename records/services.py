@@ -28,6 +28,7 @@ from records.certificate import destruction_certificate_issue
 from records.choices import DestructionOrderStatus, DestructionOutcome
 from records.models import DestructionOrder, DestructionOrderItem
 from records.retention import retention_state
+from search.services import index_forget
 
 
 def _require(*, case: Case, actor: User, action: Action, doing: str) -> str:
@@ -363,4 +364,6 @@ def destruction_order_execute(*, order: DestructionOrder, actor: User) -> Destru
         order.status, order.executed_by, order.executed_at = DestructionOrderStatus.EXECUTED, actor, now
         order.save(update_fields=["status", "executed_by", "executed_at"])
         custody_append_many(specs)
+        # Destroyed items' text (names, OCR, documents) is no longer searchable.
+        index_forget(kind="item", object_ids=[spec.item_id for spec in specs if spec.item_id is not None])
     return destruction_certificate_issue(order=order, actor=actor)

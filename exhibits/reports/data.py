@@ -38,6 +38,7 @@ from accounts.models import ExaminerQualification
 from accounts.selectors import qualification_as_of
 from captures.selectors import capture_provenance
 from detection.models import Annotation
+from detection.models.runs import ReviewStatus
 from detection.validation import validation_latest, validation_statement
 from evidence.choices import CustodyAction, DerivativeKind
 from evidence.derivatives import derivative_read, recipe_key
@@ -49,6 +50,7 @@ from exhibits.models import Exhibit, ExhibitItem
 from exhibits.reports.strings import STRINGS
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
 from sources.selectors import SourceProvenance, item_source_provenance
+from search.timeline import EXIF_KINDS, exif_point
 
 BATCH = 100
 THUMBNAIL_PX = 160
@@ -588,6 +590,7 @@ class _Sections:
             )
             if moment is not None
         ]
+        times += _exif_times(item.pk, annotations)
         return ItemSection(
             item_id=item.pk,
             original_name=item.original_name,
@@ -621,6 +624,21 @@ class _Sections:
                 replace(row, sent_at=_local(row.sent_at) if row.sent_at else None) for row in sources or []
             ],
         )
+
+
+def _exif_times(item_id: int, annotations: list[Annotation]) -> list[tuple[str, datetime]]:
+    """The capture and digitised times the item's metadata findings read from EXIF (the case timeline's
+    points of the item, ``search.timeline``), a rejected finding left out."""
+    times = []
+    for annotation in annotations:
+        if annotation.detector_name != "metadata" or annotation.label not in EXIF_KINDS:
+            continue
+        if annotation.review_status == ReviewStatus.REJECTED:
+            continue
+        point = exif_point(item_id, annotation.label, annotation.details or {})
+        if point is not None:
+            times.append((point.kind + ("" if point.zone_known else "_zone_unknown"), _local(point.at)))
+    return times
 
 
 def _rehash(sha256: str) -> dict[str, str]:

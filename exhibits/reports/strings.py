@@ -117,6 +117,10 @@ EN = Strings(
     time_accessed="accessed",
     time_changed="changed",
     time_created="created",
+    time_capture="captured (EXIF, as the file claims)",
+    time_capture_zone_unknown="captured (EXIF, as the file claims; no time zone in the file)",
+    time_digitised="digitised (EXIF, as the file claims)",
+    time_digitised_zone_unknown="digitised (EXIF, as the file claims; no time zone in the file)",
     findings="Detector findings",
     lead_label=(
         "Each finding below is an investigative lead — not a conclusion. It records what a named tool "
@@ -355,6 +359,10 @@ KO = Strings(
     time_accessed="접근",
     time_changed="변경",
     time_created="생성",
+    time_capture="촬영 (EXIF, 파일이 주장하는 값)",
+    time_capture_zone_unknown="촬영 (EXIF, 파일이 주장하는 값, 파일에 시간대 없음)",
+    time_digitised="디지털화 (EXIF, 파일이 주장하는 값)",
+    time_digitised_zone_unknown="디지털화 (EXIF, 파일이 주장하는 값, 파일에 시간대 없음)",
     findings="탐지기 결과",
     lead_label=(
         "아래의 각 결과는 수사 단서이며 결론이 아닙니다 (investigative lead — not a conclusion). 특정 도구 "

@@ -2,6 +2,7 @@
 
 import json
 from datetime import datetime
+from typing import Any
 
 from django import template
 from django.utils import timezone
@@ -55,6 +56,14 @@ def finding_label(value: str) -> str:
     from detection import labels
 
     return labels.finding_label(value)
+
+
+@register.filter
+def finding_summary(finding: Any) -> str:
+    """What an OCR or metadata finding says, in one line (only shown to roles that review findings)."""
+    from detection import labels
+
+    return labels.finding_summary(finding.label, finding.details)
 
 
 @register.filter

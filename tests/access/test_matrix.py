@@ -57,6 +57,7 @@ from parties.services.links import (
     link_assert_person_channel,
 )
 from parties.services.people import Identity, person_account_add, person_record
+from search.services import search_reindex
 from support import services as support
 from support.models import TakedownRequest
 from tests.factories import (
@@ -221,6 +222,7 @@ def build_world() -> World:
     _exhibit_records(world)
     world.capture = capture_request(case=target, url="http://192.0.2.1/target-capture-marker", actor=owner)
     world.markers.append("target-capture-marker")
+    search_reindex()  # the text index of both cases (file names), as ingest would have left it
     return world
 
 
@@ -799,6 +801,28 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "parties-api:case-graph": Endpoint(
         kwargs=CASE_KW, missing=CASE_MISSING, methods={"get": Call(member=200)}
+    ),
+    # Search: hits quote the material, so victim support, auditors and grants search nothing; a lead's
+    # cross-case search tells a lead of another case only that the target has hits, and whom to ask.
+    "search-api:case-search": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={"get": Call(member=by_action(Action.CASE_SEARCH, 200, 403), query={"q": "target marker"})},
+    ),
+    "search-api:case-timeline": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={"get": Call(member=by_action(Action.TIMELINE_READ, 200, 403))},
+    ),
+    "search-api:cross-case-search": Endpoint(
+        methods={
+            "get": Call(
+                member=by_action(Action.CROSS_CASE_SEARCH, 200, 403),
+                outsider=by_action(Action.CROSS_CASE_SEARCH, 200, 403),
+                admin=403,
+                query={"q": "target marker"},
+            )
+        }
     ),
     "access-api:case-member-list": Endpoint(
         kwargs=CASE_KW,

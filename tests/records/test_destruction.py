@@ -91,6 +91,22 @@ def test_executed_order_erases_key_then_ciphertext_and_certifies_each_item(tmp_p
     assert manifest["authorised"]["by"] and manifest["witnessed"]["by"]
 
 
+def test_a_destroyed_items_text_leaves_the_search_index() -> None:
+    from search.models import IndexEntry
+    from search.services import index_refresh
+
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t, data=b"bytes to go", name="졸업사진_유출.jpg")
+    index_refresh(kind="item", object_ids=[photo.pk])
+    assert IndexEntry.objects.filter(item=photo).exists()
+    order, _s, _w = _witnessed(t)
+    destruction_order_execute(order=order, actor=t.lead)
+    assert not IndexEntry.objects.filter(item=photo).exists()
+    index_refresh(kind="item", object_ids=[photo.pk])  # a rebuild indexes nothing of it either
+    assert not IndexEntry.objects.filter(item=photo).exists()
+
+
 def test_verify_reports_a_destroyed_item_as_destroyed_not_missing() -> None:
     t = team()
     _closed_long_ago(t)

@@ -143,3 +143,17 @@ def test_findings_cite_the_newest_measured_validation_of_their_detector(tmp_path
         f"set SHA-256 {newest.set_sha256}" in findings[0].error_rate and "(95 % CI " in findings[0].error_rate
     )
     assert ("nudenet", findings[0].version, findings[0].error_rate) in data.detectors
+
+
+def test_item_timestamps_include_exif_capture_times_with_their_zone(data_dir) -> None:
+    from tests.search.corpus import finding
+
+    t = team()
+    photo = stored_item(case=t.case, data=jpeg_bytes("astronaut"), actor=t.lead, name="a.jpg")
+    finding(photo, "metadata", "capture_time", "metadata", {"iso": "2024-05-01T10:00:00-05:00"})
+    finding(photo, "metadata", "digitised_time", "metadata", {"local": "2024-05-01T12:00:00"})
+    exhibit = exhibit_create(case=t.case, item_ids=[photo.pk], description="one", actor=t.lead)
+    item = next(report_data(case=t.case, exhibits=[exhibit], language="en").exhibits).items[0]
+    times = {name: moment.isoformat() for name, moment in item.file_times}
+    assert times["capture"] == "2024-05-02T00:00:00+09:00"  # 10:00 in New York, in the report's zone
+    assert times["digitised_zone_unknown"] == "2024-05-01T12:00:00+09:00"

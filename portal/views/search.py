@@ -1,0 +1,77 @@
+"""The case's search page (the search box on the case page) and timeline page.
+
+Both go through the search app's services, which check the role through the policy table: a search is
+a custody event, and victim support and auditors get the refusal page, never a hit.
+"""
+
+import json
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+
+from access.policy import Action, role_may
+from access.selectors import case_get_for
+from haetae.auth import verified_login_required
+from portal.views.cases import portal_errors
+from search.choices import SearchField, TimeTrust
+from search.services import case_search
+from search.timeline import case_timeline
+
+PAGE = 20
+
+
+@verified_login_required
+@portal_errors
+def search_page(request: HttpRequest, number: str) -> HttpResponse:
+    """Hits for ``q`` in the case, ranked, with the field each came from and the snippet highlighted."""
+    case = case_get_for(user=request.user, number=number, with_counts=False)
+    query = request.GET.get("q", "").strip()
+    try:
+        offset = max(0, int(request.GET.get("offset", "0")))
+    except ValueError:
+        offset = 0
+    page = None
+    if query:
+        page = case_search(case=case, user=request.user, query=query, limit=PAGE, offset=offset)
+        # The snippet is built escaped by search.services.snippet; only its <mark> tags are markup.
+        for hit in page.results:
+            hit["snippet_html"] = mark_safe(hit["snippet"])  # noqa: S308
+            hit["field_label"] = dict(SearchField.choices).get(hit["field"], hit["field"])
+    role = getattr(case, "caller_role", None)
+    context = {
+        "case": case,
+        "query": query,
+        "page": page,
+        "offset": offset,
+        "previous_offset": max(0, offset - PAGE) if offset else None,
+        "next_offset": offset + PAGE if page and offset + PAGE < page.count else None,
+        "may_open_items": role_may(role, Action.ITEM_RECORDS),
+    }
+    return render(request, "portal/search/results.html", context)
+
+
+@verified_login_required
+@portal_errors
+def timeline_page(request: HttpRequest, number: str) -> HttpResponse:
+    """The timeline drawn with vis-timeline (zoom, filters by kind and trust), and the same as a table."""
+    case = case_get_for(user=request.user, number=number, with_counts=False)
+    points = case_timeline(
+        case=case,
+        user=request.user,
+        since=request.GET.get("since", ""),
+        until=request.GET.get("until", ""),
+        kinds=request.GET.get("kind", ""),
+    )
+    data = [p.as_json() for p in points]
+    context = {
+        "case": case,
+        "points": data,
+        "points_json": json.dumps(data, ensure_ascii=False),
+        "kinds": sorted({p["kind"] for p in data}),
+        "trusts": TimeTrust.choices,
+        "since": request.GET.get("since", ""),
+        "until": request.GET.get("until", ""),
+        "may_open_items": role_may(getattr(case, "caller_role", None), Action.ITEM_RECORDS),
+    }
+    return render(request, "portal/search/timeline.html", context)

@@ -1,0 +1,44 @@
+"""The text index: one row per (object, field, source) with its text and the terms both backends match.
+
+Rows are derived, never evidence: ``search_reindex`` rebuilds them from the items, findings and the
+registered providers' objects at any time. The match index is PostgreSQL's GIN over the terms (production)
+or an FTS5 table over them (SQLite, the embedded default), both created by this app's migration.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from search.choices import SearchField
+
+
+class IndexEntry(models.Model):
+    """One searchable text of one object of a case (an item's OCR text, a message's body …)."""
+
+    case = models.ForeignKey("access.Case", on_delete=models.CASCADE, related_name="+")
+    item = models.ForeignKey(
+        "evidence.EvidenceItem", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    kind = models.CharField(max_length=32, help_text=_("the provider's kind of object: item, message …"))
+    object_id = models.BigIntegerField()
+    field = models.CharField(max_length=16, choices=SearchField.choices)
+    source = models.CharField(max_length=64, blank=True, help_text=_("e.g. the finding the text came from"))
+    text = models.TextField()
+    terms = models.TextField()
+    rank = models.FloatField(help_text=_("the field's weight over the text's length; the order of hits"))
+    indexed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("search index entry")
+        verbose_name_plural = _("search index entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id", "field", "source"], name="search_entry_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["case", "-rank", "id"], name="search_case_rank"),
+            models.Index(fields=["item"], name="search_item"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} {self.field}"

@@ -1,0 +1,107 @@
+"""OCR detector: Korean and English read from generated screenshots; photos without text skip OCR."""
+
+import difflib
+import hashlib
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from detection.detectors.ocr import LANGUAGES, ocr_detector, text_presence
+from detection.models import Annotation
+from detection.services import detection_run
+from detection.subject import Subject
+from tests.factories import NANUM, CaseFactory, UserFactory, encode, photo, screenshot, stored_item
+
+KOREAN = [
+    "피해자가 텔레그램 방 3에서 사진을 봤다고 했다",
+    "학교 이름이 적힌 캡션이 있었습니다",
+    "가해자의 계정은 삭제되었습니다",
+    "오늘 오후 세 시에 다시 올린다고 함",
+]
+ENGLISH = ["Telegram channel deepfake_kr 2024", "Join the room for more photos"]
+
+
+@pytest.fixture(scope="module")
+def detector():
+    return ocr_detector()
+
+
+def _read(detector, data: bytes, mime: str = "image/png"):
+    return detector.analyze(Subject.from_bytes(data, mime=mime))
+
+
+def _character_accuracy(expected: str, got: str) -> float:
+    want = "".join(expected.split())
+    have = "".join(got.split())
+    matcher = difflib.SequenceMatcher(None, want, have, autojunk=False)
+    right = sum(block.size for block in matcher.get_matching_blocks())
+    return right / len(want)
+
+
+def test_korean_in_nanumgothic_is_read(detector):
+    findings = _read(detector, screenshot(KOREAN))
+    assert [f.label for f in findings] == ["ocr_text"]
+    text = findings[0].details["text"]
+    assert _character_accuracy("".join(KOREAN), text) >= 0.90
+    assert "피해자가" in text  # words keep their syllables together (Tesseract's own spacing)
+
+
+def test_english_is_read(detector):
+    findings = _read(detector, screenshot(ENGLISH))
+    text = findings[0].details["text"]
+    assert _character_accuracy("".join(ENGLISH), text) >= 0.90
+    assert "Telegram" in text
+
+
+def test_words_have_boxes_and_confidences_in_the_image(detector):
+    data = screenshot(KOREAN[:1] + ENGLISH[:1])
+    finding = _read(detector, data)[0]
+    words = finding.details["words"]
+    assert words and all(0 <= w["confidence"] <= 100 for w in words)
+    size = finding.details["image_size"]
+    assert all(0 <= w["x"] < size["width"] and 0 <= w["y"] < size["height"] for w in words)
+    telegram = next(w for w in words if w["text"] == "Telegram")
+    assert 40 < telegram["y"] < 110  # the second line, 56 px apart from the first at 28 px text
+    assert 0 < finding.score <= 1 and finding.category == "text"
+
+
+def test_provenance_names_engine_languages_and_data(detector):
+    params = detector.info.parameters
+    assert params["languages"] == "kor+eng" and params["psm"] == 4 and params["oem"] == 1
+    assert params["tesseract_version"].startswith("5.")
+    for language in LANGUAGES:
+        path = detector.tessdata / f"{language}.traineddata"
+        assert f"{language}={hashlib.sha256(path.read_bytes()).hexdigest()}" in params["traineddata_sha256"]
+    assert len(detector.info.model_sha256) == 64
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "camera", "chelsea", "rocket", "hubble_deep_field"])
+def test_photos_without_text_skip_ocr(detector, name):
+    findings = _read(detector, encode(photo(name)), "image/jpeg")
+    assert [f.label for f in findings] == ["no_text_detected"]
+    assert findings[0].details["presence_test"]["bands"] == 0
+
+
+def test_presence_test_passes_screenshots_and_a_watermark_on_a_photo():
+    rgb = np.asarray(Image.open(io.BytesIO(screenshot(KOREAN[:1]))).convert("RGB"))
+    assert text_presence(rgb).likely
+    marked = Image.fromarray(photo("coffee")).resize((1600, 1067))
+    ImageDraw.Draw(marked).text(
+        (40, 40), "@deepfake_kr 텔레그램", font=ImageFont.truetype(NANUM, 48), fill="white"
+    )
+    assert text_presence(np.asarray(marked)).likely
+    assert not text_presence(photo("coffee")).likely
+
+
+@pytest.mark.django_db
+def test_a_run_stores_the_text_as_an_ocr_finding(detector, data_dir):
+    actor = UserFactory()
+    item = stored_item(case=CaseFactory(), data=screenshot(KOREAN[:2]), actor=actor, mime="image/png")
+    run = detection_run(item=item, detector=detector, actor=actor)
+    assert run.status == "done"
+    annotation = Annotation.objects.get(run=run)
+    assert annotation.detector_name == "ocr" and annotation.label == "ocr_text"
+    assert annotation.parameters["languages"] == "kor+eng"
+    assert "텔레그램" in annotation.details["text"]

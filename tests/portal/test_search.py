@@ -1,0 +1,105 @@
+"""Portal: the search box on the case page, the search page (hits, fields, highlighted snippets) and the
+timeline page, for the roles that may; victim support and auditors never get a hit."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from access.choices import CaseMemberRole
+from evidence.models import CustodyEvent, EvidenceItem
+from search.services import search_reindex
+from tests.factories import stored_item, team, verified_login
+from tests.search.corpus import build_corpus, finding
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(data_dir):
+    cache.clear()
+    t = team()
+    items = build_corpus(t.case, t.lead)
+    search_reindex(case=t.case)
+    return t, items
+
+
+def _client(user) -> Client:
+    client = Client()
+    verified_login(client, user)
+    return client
+
+
+def test_case_page_has_the_search_box_and_timeline_link(case):
+    t, _ = case
+    page = _client(t.lead).get(f"/cases/{t.case.number}/").content.decode()
+    assert f'action="/cases/{t.case.number}/search/"' in page and f"/cases/{t.case.number}/timeline/" in page
+
+
+def test_search_page_shows_hits_with_fields_and_marks(case):
+    t, items = case
+    response = _client(t.lead).get(f"/cases/{t.case.number}/search/", {"q": "피해자"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<mark>피해자</mark>가" in page and "<mark>피해자</mark>의" in page
+    assert f"/evidence/{items[0].pk}/" in page and "text read from the image (OCR)" in page
+    assert CustodyEvent.objects.filter(case=t.case, action="searched", actor=t.lead).count() == 1
+
+
+def test_search_page_escapes_the_text(case):
+    t, _ = case
+    page = _client(t.lead).get(f"/cases/{t.case.number}/search/", {"q": "입장"}).content.decode()
+    assert "&lt;script&gt;" in page and "<script>" not in page.split("<main")[-1].split("</main>")[0]
+
+
+@pytest.mark.parametrize("role", [CaseMemberRole.VICTIM_SUPPORT, CaseMemberRole.AUDITOR])
+def test_victim_support_and_auditors_get_no_search(case, role):
+    t, _ = case
+    client = _client(t.member(role))
+    assert 'role="search"' not in client.get(f"/cases/{t.case.number}/").content.decode()
+    response = client.get(f"/cases/{t.case.number}/search/", {"q": "피해자"})
+    assert response.status_code == 403 and "피해자가" not in response.content.decode()
+    assert not CustodyEvent.objects.filter(action="searched").exists()
+
+
+def test_outsiders_get_404(case):
+    t, _ = case
+    outsider = team().lead
+    assert _client(outsider).get(f"/cases/{t.case.number}/search/", {"q": "피해자"}).status_code == 404
+    assert _client(outsider).get(f"/cases/{t.case.number}/timeline/").status_code == 404
+
+
+def test_timeline_page_lists_points_and_loads_the_local_library(case):
+    t, items = case
+    EvidenceItem.objects.filter(pk=items[0].pk).update(
+        file_modified_at=datetime(2024, 4, 30, 10, 0, tzinfo=UTC)
+    )
+    finding(items[0], "metadata", "capture_time", "metadata", {"iso": "2024-05-01T23:30:00+09:00"})
+    page = _client(t.lead).get(f"/cases/{t.case.number}/timeline/").content.decode()
+    assert (
+        "/static/portal/vendor/vis-timeline-graph2d.min.js" in page
+        and "https://" not in page.split("<main")[0]
+    )
+    assert "2024-05-01T14:30:00Z" in page and "2024-05-01T23:30:00+09:00" in page
+    assert "not a capture time" in page
+    victim_support = _client(t.member(CaseMemberRole.VICTIM_SUPPORT))
+    assert victim_support.get(f"/cases/{t.case.number}/timeline/").status_code == 403
+
+
+def test_item_without_text_is_not_a_hit(case):
+    t, _ = case
+    stored_item(case=t.case, data=b"plain", actor=t.lead, name="plain.bin")
+    page = _client(t.lead).get(f"/cases/{t.case.number}/search/", {"q": "zzzz"}).content.decode()
+    assert "0 hits" in page
+
+
+def test_item_page_shows_what_metadata_and_ocr_findings_say_to_reviewers_only(case):
+    t, items = case
+    investigator = _client(t.member(CaseMemberRole.INVESTIGATOR))
+    camera_page = investigator.get(f"/evidence/{items[2].pk}/").content.decode()
+    assert "Samsung SM-S918N" in camera_page
+    ocr_page = investigator.get(f"/evidence/{items[0].pk}/").content.decode()
+    assert "피해자가 텔레그램 방 3에서" in ocr_page
+    auditor = _client(t.member(CaseMemberRole.AUDITOR))
+    assert "피해자가 텔레그램" not in auditor.get(f"/evidence/{items[0].pk}/").content.decode()
