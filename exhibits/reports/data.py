@@ -49,8 +49,8 @@ from evidence.vault import read_verified
 from exhibits.models import Exhibit, ExhibitItem
 from exhibits.reports.strings import STRINGS
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
-from sources.selectors import SourceProvenance, item_source_provenance
 from search.timeline import EXIF_KINDS, exif_point
+from sources.selectors import SourceProvenance, item_source_provenance
 
 BATCH = 100
 THUMBNAIL_PX = 160

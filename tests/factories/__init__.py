@@ -12,6 +12,6 @@ from tests.factories.evidence import *  # noqa: F403
 from tests.factories.exhibits import *  # noqa: F403
 from tests.factories.media import *  # noqa: F403
 from tests.factories.parties import *  # noqa: F403
-from tests.factories.sources import *  # noqa: F403
 from tests.factories.search import *  # noqa: F403
+from tests.factories.sources import *  # noqa: F403
 from tests.factories.support import *  # noqa: F403
