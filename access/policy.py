@@ -81,6 +81,9 @@ class Action(TextChoices):
     # Everyone on the case but victim support: file names, sources and custody can name a victim.
     ITEM_RECORDS = "item_records", "see item file names, sources, custody records and the exhibit pages"
     MATCH_ALERTS = "match_alerts", "receive cross-case match alerts and be named as the case's contact"
+    # Faces (parties.facesearch, parties.faceclusters): a victim's reference photos against every case.
+    FACE_SEARCH = "face_search", "search every case for a victim's face with their reference photos"
+    FACE_CLUSTERS = "face_clusters", "see the case's unknown faces grouped and name a group"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -127,6 +130,9 @@ POLICY: dict[Action, frozenset[str]] = {
     # The others see items as pseudonymised references (item-ID) with their hashes, and the graph as text.
     Action.ITEM_RECORDS: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
     Action.MATCH_ALERTS: frozenset({LEAD}),
+    # The reference photos are the victim's identity (IDENTITY_READ); the search reaches other cases.
+    Action.FACE_SEARCH: frozenset({LEAD}),
+    Action.FACE_CLUSTERS: frozenset({LEAD, INVESTIGATOR, ANALYST}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from detection.listeners import review_listeners
 from detection.models import Annotation, DetectionRun, Detector, ScanJob
 from detection.models.runs import ReviewStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
@@ -249,4 +250,6 @@ def annotation_review(*, annotation: Annotation, actor: User, decision: str, rea
                 "reason": reason,
             },
         )
+        for listener in review_listeners:
+            listener(locked, actor, decision)
     return locked
