@@ -1,12 +1,18 @@
 """A victim's face across cases: the search, its disclosure rule, consent, and the index kept in step with
 rejections and destructions."""
 
+import io
+import json
+
 import numpy as np
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from PIL import Image
+from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole, GlobalRole
+from access.selectors import case_get_for
 from detection import registry
 from detection.models import Annotation
 from detection.services import annotation_review, detection_run
@@ -14,6 +20,7 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from parties.choices import LinkConfidence, LinkSource, PersonKind
+from parties.faceclusters import face_cluster_name, face_clusters
 from parties.faceindex import face_index, reset_face_indexes
 from parties.faces import reference_photo_add, reference_photo_withdraw
 from parties.facesearch import face_search
@@ -210,3 +217,70 @@ def test_a_saved_index_is_loaded_and_caught_up_and_another_databases_is_ignored(
     meta.write_text(meta.read_text().replace('"leaf_hash": "', '"leaf_hash": "0'))
     reset_face_indexes()
     assert not face_index(model)._load()
+
+
+def test_unknown_faces_are_grouped_and_a_group_is_named_once_as_suggestions():
+    t = team()
+    one = _faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
+    two = _faces_item(t, _altered_astronaut(), "b.jpg")
+    _faces_item(t, encode(other_person(), "PNG"), "c.png", mime="image/png")
+    suspect = person(t.case, kind=PersonKind.SUSPECT, pseudonym="S-1", actor=t.lead)
+    case = case_get_for(user=t.lead, number=t.case.number)
+
+    grouped = face_clusters(case=case)
+
+    (group,) = grouped.clusters
+    assert group.items == sorted([one.pk, two.pk]) and group.size == 2 and group.diameter <= 0.6
+    assert grouped.unclustered == 1
+    links = face_cluster_name(
+        case=case, person=suspect, annotation_ids=[f["annotation"] for f in group.faces], actor=t.lead
+    )
+    assert sorted(link.item_id for link in links) == sorted([one.pk, two.pk])
+    assert all(
+        (link.confidence, link.source, link.annotation_id is not None)
+        == (LinkConfidence.SUSPECTED, LinkSource.DETECTOR, True)
+        for link in links
+    )
+    assert CustodyEvent.objects.filter(action=CustodyAction.LINK_ASSERTED, item__in=[one, two]).count() == 2
+    # Named: no longer unknown.
+    assert face_clusters(case=case).clusters == []
+    # Victim support may not see faces grouped.
+    support = t.member(CaseMemberRole.VICTIM_SUPPORT)
+    with pytest.raises(AccessDenied):
+        face_clusters(case=case_get_for(user=support, number=t.case.number))
+
+
+def test_api_and_command_answer_the_same_search():
+    ours, theirs = team(), team()
+    _victim_with_reference(ours)
+    _faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
+    client = APIClient()
+    client.force_authenticate(ours.lead)
+
+    response = client.post(f"/api/v1/cases/{ours.case.number}/people/V-1/face-search/", format="json")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["count"] == 1 and body["results"][0]["visible"] is False
+    assert body["results"][0]["item"]["contacts"][0]["name"]
+    out = io.StringIO()
+    call_command("face_search", ours.case.number, "V-1", "--actor", ours.lead.username, "--json", stdout=out)
+    printed = json.loads(out.getvalue())
+    assert printed["count"] == 1 and printed["results"][0]["item"] == body["results"][0]["item"]
+    assert CustodyEvent.objects.filter(case=ours.case, action=CustodyAction.IDENTITY_READ).count() == 2
+    investigator = ours.member(CaseMemberRole.INVESTIGATOR)
+    client.force_authenticate(investigator)
+    assert client.post(f"/api/v1/cases/{ours.case.number}/people/V-1/face-search/").status_code == 403
+
+
+def test_rebuild_command_saves_an_index_that_a_fresh_process_loads(tmp_path):
+    t = team()
+    item = _faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
+    face = Annotation.objects.get(item=item, label="face")
+    out = io.StringIO()
+    call_command("face_index", "rebuild", "--json", stdout=out)
+    (row,) = json.loads(out.getvalue())["models"]
+    assert row["faces"] == 1 and (tmp_path / "face-index" / f"{face.model_sha256}.faiss").exists()
+    reset_face_indexes()
+    index = face_index(face.model_sha256)
+    assert index._load() and face.pk in index.vectors
