@@ -3,6 +3,7 @@
 from django.urls import path, re_path
 
 from portal.views import audit, auth, cases, dashboard, evidence, exhibits, ingest, prosecutor
+from portal.views import faces as face_views
 from portal.views import support as support_views
 
 app_name = "portal"
@@ -113,4 +114,8 @@ urlpatterns = [
     path("audit/checkpoints/", audit.checkpoints, name="audit_checkpoints"),
     path("audit/verification/", audit.verification_runs, name="audit_runs"),
     path("audit/verification/<slug:run>/", audit.verification_run, name="audit_run"),
+    # Faces: a victim's face across cases, the case's unknown faces in groups
+    path("cases/<str:number>/people/<str:pseudonym>/faces/", face_views.person_faces, name="person_faces"),
+    path("cases/<str:number>/faces/", face_views.case_faces, name="case_faces"),
+    path("cases/<str:number>/faces/name/", face_views.case_faces_name, name="case_faces_name"),
 ]

@@ -183,6 +183,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "may_ingest": role_may(role, Action.EVIDENCE_INGEST),
         "may_see_exhibits": role_may(role, Action.ITEM_RECORDS),
         "may_support": role_may(role, Action.SUPPORT_READ),
+        "may_search_faces": role_may(role, Action.FACE_SEARCH),
+        "may_group_faces": role_may(role, Action.FACE_CLUSTERS),
         # Who does not see item records (victim support) gets the graph as text only: no canvas or other
         # drawing surface on their pages.
         "list_only_graph": not role_may(role, Action.ITEM_RECORDS),
