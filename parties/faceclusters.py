@@ -26,18 +26,11 @@ from detection.models.runs import ReviewStatus
 from evidence.choices import ItemStatus
 from haetae.errors import RejectedInput
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource
-from parties.faceindex import DIM, FACE_DETECTOR, FACE_LABEL
+from parties.faceindex import DIM, FACE_DETECTOR, FACE_LABEL, match_max_distance
 from parties.models import ItemPersonLink, Person
 from parties.services.links import Assertion, link_assert_item_person
 
 MAX_FACES = 5_000  # one clustering: the condensed distance matrix is 8 bytes × n²/2 (100 MB at 5,000)
-
-
-def cluster_max_distance() -> float:
-    """Two faces of one group are at most this far apart (the match distance)."""
-    from parties.faces import match_max_distance  # parties.faces loads OpenCV: only when asked
-
-    return match_max_distance()
 
 
 @dataclass
@@ -89,7 +82,7 @@ def _unknown_faces(case: Case) -> list[tuple[int, int, dict[str, Any] | None, st
 def face_clusters(*, case: Case) -> FaceClusters:
     """Group the case's unknown faces (``case`` from ``access.selectors``, with the caller's role)."""
     require(case=case, action=Action.FACE_CLUSTERS, doing="see the case's faces grouped")
-    max_distance = cluster_max_distance()
+    max_distance = match_max_distance()
     faces = _unknown_faces(case)
     if len(faces) > MAX_FACES:
         raise RejectedInput(

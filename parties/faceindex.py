@@ -50,8 +50,14 @@ FACE_DETECTOR = "faces"
 IVF_FROM = 20_000  # faces at which the index is clustered (IVF); below, exact search is as fast
 NPROBE = 128  # cells visited per query (of about 4 √n): at a million faces 99.3 % of exact search at 0.6
 INDEX_FORMAT = "faiss-v1"
+DEFAULT_MAX_DISTANCE = 0.6  # dlib's standard: same person at or below it (99.38 % on LFW, dlib-models README)
 _GAP_PATIENCE_S = 600  # ids seen missing below the high-water mark are re-read this long
 _CHANGES = (CustodyAction.FINDING_REVIEWED, CustodyAction.DESTROYED)
+
+
+def match_max_distance() -> float:
+    """The Euclidean embedding distance at or below which a face is suggested as the same person."""
+    return float(getattr(settings, "HAETAE_FACE_MATCH_MAX_DISTANCE", DEFAULT_MAX_DISTANCE))
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ class FaceVectors:
 
     def _cluster(self) -> None:
         """Grown past the exact index's size by live additions: cluster what it holds."""
-        flat = faiss.downcast_index(self._index.index)
+        flat: Any = faiss.downcast_index(self._index.index)
         vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * DIM).reshape(-1, DIM).copy()
         ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
         self.build(vectors, ids)

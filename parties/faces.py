@@ -13,7 +13,6 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.db.models import QuerySet
@@ -32,18 +31,13 @@ from evidence.custody import EventSpec, custody_append, custody_append_many
 from evidence.vault import WorkDir, blob_commit, read_verified
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource, PersonKind
+from parties.faceindex import match_max_distance
 from parties.hooks import assigned_worker_id
 from parties.models import ItemPersonLink, Person, ReferencePhoto
 from parties.services.links import link_withdraw
 
-DEFAULT_MAX_DISTANCE = 0.6  # dlib's standard: same person below it on LFW (99.38 % accuracy)
 # A re-embedded reference keeps the face that covers at least this much (IoU) of the one recorded at adding.
 REEMBED_MIN_OVERLAP = 0.3
-
-
-def match_max_distance() -> float:
-    """The Euclidean embedding distance at or below which a face is suggested as the victim."""
-    return float(getattr(settings, "HAETAE_FACE_MATCH_MAX_DISTANCE", DEFAULT_MAX_DISTANCE))
 
 
 def reference_photos_allowed(*, person: Person, user: AbstractBaseUser | AnonymousUser) -> bool:

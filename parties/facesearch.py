@@ -27,17 +27,10 @@ from evidence.choices import CustodyAction
 from evidence.custody import custody_append
 from haetae.errors import NotFound, RejectedInput
 from parties.choices import ItemPersonRelation, PersonKind
-from parties.faceindex import eligible_faces, face_index
+from parties.faceindex import eligible_faces, face_index, match_max_distance
 from parties.models import ItemPersonLink, Person, ReferencePhoto
 
 Caller = AbstractBaseUser | AnonymousUser
-
-
-def face_search_max_distance() -> float:
-    """The distance at or below which a face is suggested (the same as matching within a case)."""
-    from parties.faces import match_max_distance  # parties.faces loads OpenCV: only when a search runs
-
-    return match_max_distance()
 
 
 @dataclass
@@ -100,7 +93,7 @@ def face_search(*, person: Person, actor: User) -> FaceSearch:
             f"{person.pseudonym} has no reference photo in use (none added, or consent withdrawn): add a "
             "consented reference photo first ('manage.py add_reference_photo')"
         )
-    max_distance = face_search_max_distance()
+    max_distance = match_max_distance()
     best: dict[int, tuple[float, int, int]] = {}  # annotation → (distance, reference photo, query row)
     versions = []
     for model_sha256 in sorted({sha for _, _, sha in references}):

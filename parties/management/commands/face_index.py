@@ -19,7 +19,7 @@ class Command(HaetaeCommand):
         parser.add_argument("--json", action="store_true", help="print one JSON document")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = []
+        report: list[dict[str, Any]] = []
         for model in face_index_models():
             index = face_index(model)
             started = time.monotonic()
