@@ -257,6 +257,13 @@ class LiveFaceIndex:
                 self._rebuild()
             self._catch_up()
 
+    def search(self, queries: np.ndarray, max_distance: float) -> list[FaceHit]:
+        """Catch up, then every held face within ``max_distance`` of each query (under the index's lock, so
+        that no other thread changes the index while FAISS reads it)."""
+        self.sync()
+        with self._lock:
+            return self.vectors.search(queries, max_distance)
+
     def _catch_up(self) -> None:
         now = time.monotonic()
         seq = _top_seq()

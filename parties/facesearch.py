@@ -99,11 +99,9 @@ def face_search(*, person: Person, actor: User) -> FaceSearch:
     for model_sha256 in sorted({sha for _, _, sha in references}):
         refs = [(pk, emb) for pk, emb, sha in references if sha == model_sha256]
         index = face_index(model_sha256)
-        index.sync()
+        hits = index.search(np.asarray([e for _, e in refs]), max_distance)
         versions.append(f"{model_sha256[:12]} {index.version}")
-        proposed = {
-            hit.annotation_id for hit in index.vectors.search(np.asarray([e for _, e in refs]), max_distance)
-        }
+        proposed = {hit.annotation_id for hit in hits}
         # The index only proposes: each face is re-read and measured on its stored embedding.
         rows = eligible_faces(model_sha256).filter(pk__in=proposed).values_list("pk", "details__embedding")
         queries = np.asarray([e for _, e in refs], dtype=np.float64)
