@@ -282,7 +282,8 @@ def face_matches_suggest(
 
     Only faces embedded by the same model as the reference photo compare. ``annotations`` limits the
     search to those (new) faces. A face that already has a link to this person, even a withdrawn one, is
-    not suggested again; neither is an item already confirmed to depict them.
+    not suggested again; neither is an item already confirmed to depict them, a face an investigator
+    rejected, or a face of a destroyed item.
     """
     references = list(
         ReferencePhoto.objects.filter(person=person, withdrawn_at__isnull=True).values_list(
