@@ -25,6 +25,7 @@ from detection.match_selectors import item_side, pseudonymised_case_ids, visible
 from detection.models import Annotation
 from evidence.choices import CustodyAction
 from evidence.custody import custody_append
+from evidence.selectors import evidence_visible_to
 from haetae.errors import NotFound, RejectedInput
 from parties.choices import ItemPersonRelation, PersonKind
 from parties.faceindex import eligible_faces, face_index, match_max_distance
@@ -148,6 +149,13 @@ def _hits(
     faces = Annotation.objects.filter(pk__in=best).select_related("item", "item__case")
     visible = visible_case_ids(actor)
     pseudonymised = pseudonymised_case_ids(actor)
+    # Item by item, as the vault's rule has it: on a case where the searcher is the prosecutor, only the
+    # items of shared exhibits are theirs to see; any other is a hit in a case they may not look into.
+    seen_items = set(
+        evidence_visible_to(user=actor)
+        .filter(pk__in={face.item_id for face in faces})
+        .values_list("pk", flat=True)
+    )
     per_item: dict[int, tuple[float, int, Annotation]] = {}
     for face in faces:
         distance, reference, _ = best[face.pk]
@@ -165,7 +173,7 @@ def _hits(
     hits: list[FaceSearchHit] = []
     hidden: dict[int, tuple[float, int, Annotation]] = {}
     for item_id, (distance, reference, face) in per_item.items():
-        if face.item.case_id not in visible:
+        if item_id not in seen_items:
             if face.item.case_id not in hidden or distance < hidden[face.item.case_id][0]:
                 hidden[face.item.case_id] = (distance, reference, face)
             continue
@@ -191,7 +199,7 @@ def _hits(
             )
         )
     for distance, reference, face in hidden.values():
-        side = item_side(face.item, visible, pseudonymised).__dict__
+        side = item_side(face.item, set(), pseudonymised).__dict__  # nothing of it: whom to ask
         hits.append(
             FaceSearchHit(
                 visible=False,

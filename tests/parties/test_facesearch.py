@@ -110,6 +110,18 @@ def test_search_finds_the_altered_astronaut_in_another_case_and_says_only_whom_t
     assert not ItemPersonLink.objects.filter(item=found).exists()
 
 
+def test_a_searcher_who_is_that_cases_prosecutor_sees_only_whom_to_ask_for_an_unshared_item():
+    ours, theirs = team(), team()
+    victim, _ = _victim_with_reference(ours)
+    found = _faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
+    theirs.member(CaseMemberRole.PROSECUTOR, user=ours.lead)
+
+    (hit,) = face_search(person=victim, actor=ours.lead).hits
+
+    assert not hit.visible and hit.item["item_id"] is None and hit.annotation is None
+    assert str(found.pk) not in hit.suggestion
+
+
 def test_only_the_victims_case_lead_searches():
     ours = team()
     victim, _ = _victim_with_reference(ours)
