@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from PIL import Image
 from rest_framework.test import APIClient
 
@@ -296,3 +296,33 @@ def test_rebuild_command_saves_an_index_that_a_fresh_process_loads(tmp_path):
     reset_face_indexes()
     index = face_index(face.model_sha256)
     assert index._load() and face.pk in index.vectors
+
+
+def test_face_clusters_command_lists_and_names_a_group():
+    t = team()
+    _faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
+    _faces_item(t, _altered_astronaut(), "b.jpg")
+    person(t.case, kind=PersonKind.SUSPECT, pseudonym="S-1", actor=t.lead)
+    out = io.StringIO()
+    call_command("face_clusters", t.case.number, "--actor", t.lead.username, "--json", stdout=out)
+    (group,) = json.loads(out.getvalue())["results"]
+    faces = ",".join(str(face["annotation"]) for face in group["faces"])
+
+    out = io.StringIO()
+    call_command(
+        "face_clusters",
+        t.case.number,
+        "--actor",
+        t.lead.username,
+        "--name",
+        "S-1",
+        "--faces",
+        faces,
+        "--json",
+        stdout=out,
+    )
+
+    named = json.loads(out.getvalue())
+    assert named["person"] == "S-1" and sorted(link["item"] for link in named["links"]) == group["items"]
+    with pytest.raises(CommandError):
+        call_command("face_clusters", t.case.number, "--actor", t.lead.username, "--name", "S-1")

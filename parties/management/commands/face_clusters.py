@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.core.management import CommandError
+
 from access.policy import Action
 from access.selectors import case_for_command
 from haetae.cli import HaetaeCommand
@@ -31,7 +33,9 @@ class Command(HaetaeCommand):
         )
         if options["name"] or options["faces"]:
             if not (options["name"] and options["faces"]):
-                raise RejectedInput("give both --name PSEUDONYM and --faces ID,ID… to name a group")
+                raise CommandError(
+                    "give both --name PSEUDONYM and --faces ID,ID… to name a group", returncode=2
+                )
             try:
                 ids = [int(part) for part in options["faces"].split(",") if part.strip()]
             except ValueError:
