@@ -29,7 +29,7 @@ import json
 import math
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ IVF_FROM = 20_000  # faces at which the index is clustered (IVF); below, exact s
 NPROBE = 128  # cells visited per query (of about 4 √n): at a million faces 99.3 % of exact search at 0.6
 INDEX_FORMAT = "faiss-v1"
 DEFAULT_MAX_DISTANCE = 0.6  # dlib's standard: same person at or below it (99.38 % on LFW, dlib-models README)
+_READ_CHUNK = 10_000  # faces read from the database at a time
 _GAP_PATIENCE_S = 600  # ids seen missing below the high-water mark are re-read this long
 _CHANGES = (CustodyAction.FINDING_REVIEWED, CustodyAction.DESTROYED)
 
@@ -194,11 +195,29 @@ def eligible_faces(model_sha256: str) -> Any:
     )
 
 
-def _vectors(rows: list[tuple[int, Any]]) -> tuple[np.ndarray, list[int]]:
-    kept = [(pk, emb) for pk, emb in rows if isinstance(emb, list) and len(emb) == DIM]
-    if not kept:
-        return np.zeros((0, DIM), dtype=np.float32), []
-    return np.asarray([emb for _, emb in kept], dtype=np.float32), [pk for pk, _ in kept]
+def _vectors(queryset: Any) -> tuple[np.ndarray, list[int]]:
+    """The faces' embeddings as one float32 array and their ids, read in chunks (a million faces as Python
+    lists of floats would be gigabytes; as float32 they are 512 MB)."""
+    parts: list[np.ndarray] = []
+    ids: list[int] = []
+    batch: list[list[float]] = []
+    rows = queryset.values_list("pk", "details__embedding").order_by("pk")
+    for pk, embedding in rows.iterator(chunk_size=_READ_CHUNK):
+        if isinstance(embedding, list) and len(embedding) == DIM:
+            batch.append(embedding)
+            ids.append(int(pk))
+        if len(batch) == _READ_CHUNK:
+            parts.append(np.asarray(batch, dtype=np.float32))
+            batch = []
+    if batch:
+        parts.append(np.asarray(batch, dtype=np.float32))
+    return (np.concatenate(parts) if parts else np.zeros((0, DIM), dtype=np.float32)), ids
+
+
+def _chunks(values: list[int], size: int = 5_000) -> Iterator[list[int]]:
+    """``values`` in lists of at most ``size`` (SQLite caps the parameters of one query)."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _top_seq() -> int:
@@ -237,11 +256,7 @@ class LiveFaceIndex:
 
     def _rebuild(self) -> None:
         seq, top = _top_seq(), _top_annotation()
-        vectors, ids = _vectors(
-            list(
-                eligible_faces(self.model_sha256).filter(pk__lte=top).values_list("pk", "details__embedding")
-            )
-        )
+        vectors, ids = _vectors(eligible_faces(self.model_sha256).filter(pk__lte=top))
         self.vectors = FaceVectors()
         self.vectors.build(vectors, ids)
         self.high_water, self.seq, self._gaps, self._started = top, seq, {}, True
@@ -274,13 +289,10 @@ class LiveFaceIndex:
         )
         seen = set(rows)
         if seen:
-            vectors, ids = _vectors(
-                list(
-                    eligible_faces(self.model_sha256)
-                    .filter(pk__in=rows)
-                    .values_list("pk", "details__embedding")
-                )
-            )
+            # By range, not by a list of ids (SQLite caps the parameters of one query).
+            found_gaps = [pk for pk in seen if pk in self._gaps]
+            fresh = Q(pk__gt=self.high_water, pk__lte=max(seen)) | Q(pk__in=found_gaps)
+            vectors, ids = _vectors(eligible_faces(self.model_sha256).filter(fresh))
             self.vectors.add(vectors, ids)
         for pk in seen:
             self._gaps.pop(pk, None)
@@ -302,22 +314,12 @@ class LiveFaceIndex:
                 touched.add(int(annotation_id))
             elif action == CustodyAction.DESTROYED and item_id is not None:
                 destroyed_items.add(int(item_id))
-        if destroyed_items:
-            touched.update(
-                Annotation.objects.filter(item_id__in=destroyed_items, label=FACE_LABEL).values_list(
-                    "pk", flat=True
-                )
-            )
-        touched = {pk for pk in touched if pk <= self.high_water}
-        if touched:
-            vectors, ids = _vectors(
-                list(
-                    eligible_faces(self.model_sha256)
-                    .filter(pk__in=touched)
-                    .values_list("pk", "details__embedding")
-                )
-            )
-            self.vectors.remove(touched - set(ids))
+        for items in _chunks(sorted(destroyed_items)):
+            of_items = Annotation.objects.filter(item_id__in=items, label=FACE_LABEL)
+            touched.update(of_items.values_list("pk", flat=True))
+        for chunk in _chunks(sorted(pk for pk in touched if pk <= self.high_water)):
+            vectors, ids = _vectors(eligible_faces(self.model_sha256).filter(pk__in=chunk))
+            self.vectors.remove(set(chunk) - set(ids))
             self.vectors.add(vectors, ids)
         self.seq = upto
 
