@@ -90,6 +90,9 @@ class Action(TextChoices):
     CASE_SEARCH = "case_search", "search the text of its evidence"
     CROSS_CASE_SEARCH = "cross_case_search", "search the text of all their cases at once"
     TIMELINE_READ = "timeline_read", "see the case timeline"
+    # Faces (parties.facesearch, parties.faceclusters): a victim's reference photos against every case.
+    FACE_SEARCH = "face_search", "search every case for a victim's face with their reference photos"
+    FACE_CLUSTERS = "face_clusters", "see the case's unknown faces grouped and name a group"
 
 
 # Which case roles may take each action. Global-role actions (``GLOBAL_ACTIONS``) list global roles.
@@ -152,6 +155,9 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.CROSS_CASE_SEARCH: frozenset({LEAD}),
     # Times and their sources, items by id: as item records (the prosecutor: shared exhibits' items only).
     Action.TIMELINE_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
+    # The reference photos are the victim's identity (IDENTITY_READ); the search reaches other cases.
+    Action.FACE_SEARCH: frozenset({LEAD}),
+    Action.FACE_CLUSTERS: frozenset({LEAD, INVESTIGATOR, ANALYST}),
 }
 
 # Actions decided by the user's global role (a Django group), not a role on a case.

@@ -5,12 +5,13 @@
 
 ``run_listeners`` are called inside detection_run's transaction, after any detector's findings are stored,
 with the run and all its new annotations (search keeps its text index in step; detection does not import
-search). ``review_listeners`` are called inside annotation_review's transaction with the reviewed finding
-(a rejected finding's text leaves the index).
+search). ``review_listeners`` are called inside ``annotation_review``'s transaction, after its custody
+event, with the reviewed annotation, the reviewer and the decision (search drops a rejected finding's text
+from the index; parties withdraws the links a rejected face finding suggested).
 """
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from detection.models import Annotation, DetectionRun
@@ -21,5 +22,5 @@ face_listeners: list[FaceListener] = []
 RunListener = Callable[["DetectionRun", "list[Annotation]"], None]
 run_listeners: list[RunListener] = []
 
-ReviewListener = Callable[["Annotation"], None]
+ReviewListener = Callable[["Annotation", Any, str], None]
 review_listeners: list[ReviewListener] = []

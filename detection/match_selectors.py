@@ -154,7 +154,9 @@ def pseudonymised_case_ids(user: Caller) -> set[int]:
     return {case_id for case_id, role in roles if not role_may(role, Action.ITEM_RECORDS)}
 
 
-def _item_side(item: Any, visible_cases: set[int], pseudonymised_cases: set[int]) -> Side:
+def item_side(item: Any, visible_cases: set[int], pseudonymised_cases: set[int]) -> Side:
+    """An item as the viewer may see it: whole in a visible case, only whom to ask in any other (also used
+    by the face search across cases, parties.facesearch)."""
     if item.case_id in visible_cases:
         name = f"item-{item.pk}" if item.case_id in pseudonymised_cases else item.original_name
         return Side(True, item.pk, item.case.number, name)
@@ -177,12 +179,12 @@ def match_view(
         "matched_at": match.matched_at,
         "suppressed": match.suppressed_by_id is not None,
         "suppressed_by_bank": match.suppressed_by.bank.name if match.suppressed_by is not None else None,
-        "item": _item_side(match.item, visible_cases, hidden).__dict__,
+        "item": item_side(match.item, visible_cases, hidden).__dict__,
         "other_item": None,
         "bank_entry": None,
     }
     if match.other_item_id is not None:
-        body["other_item"] = _item_side(match.other_item, visible_cases, hidden).__dict__
+        body["other_item"] = item_side(match.other_item, visible_cases, hidden).__dict__
     if match.entry is not None:
         bank = match.entry.bank
         own = bank.case_id is None or bank.case_id in visible_cases

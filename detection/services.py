@@ -253,5 +253,5 @@ def annotation_review(*, annotation: Annotation, actor: User, decision: str, rea
             },
         )
         for listener in review_listeners:
-            listener(locked)
+            listener(locked, actor, decision)
     return locked

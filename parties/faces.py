@@ -13,7 +13,6 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
 from django.db.models import QuerySet
@@ -24,24 +23,21 @@ from access.models import CaseMember
 from access.policy import POLICY, Action
 from detection.detectors.faces import LABEL, Face, FaceDetector, embedding_distances
 from detection.models import Annotation, DetectionRun
+from detection.models.runs import ReviewStatus
 from detection.registry import detector_get
 from detection.subject import Subject, UndecodableMedia
-from evidence.choices import CustodyAction
+from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append, custody_append_many
 from evidence.vault import WorkDir, blob_commit, read_verified
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource, PersonKind
+from parties.faceindex import match_max_distance
 from parties.hooks import assigned_worker_id
 from parties.models import ItemPersonLink, Person, ReferencePhoto
+from parties.services.links import link_withdraw
 
-DEFAULT_MAX_DISTANCE = 0.6  # dlib's standard: same person below it on LFW (99.38 % accuracy)
 # A re-embedded reference keeps the face that covers at least this much (IoU) of the one recorded at adding.
 REEMBED_MIN_OVERLAP = 0.3
-
-
-def match_max_distance() -> float:
-    """The Euclidean embedding distance at or below which a face is suggested as the victim."""
-    return float(getattr(settings, "HAETAE_FACE_MATCH_MAX_DISTANCE", DEFAULT_MAX_DISTANCE))
 
 
 def reference_photos_allowed(*, person: Person, user: AbstractBaseUser | AnonymousUser) -> bool:
@@ -286,7 +282,8 @@ def face_matches_suggest(
 
     Only faces embedded by the same model as the reference photo compare. ``annotations`` limits the
     search to those (new) faces. A face that already has a link to this person, even a withdrawn one, is
-    not suggested again; neither is an item already confirmed to depict them.
+    not suggested again; neither is an item already confirmed to depict them, a face an investigator
+    rejected, or a face of a destroyed item.
     """
     references = list(
         ReferencePhoto.objects.filter(person=person, withdrawn_at__isnull=True).values_list(
@@ -296,7 +293,11 @@ def face_matches_suggest(
     if not references:
         return []
     max_distance = match_max_distance()
-    faces = Annotation.objects.filter(item__case_id=person.case_id, label=LABEL, detector_name="faces")
+    faces = (
+        Annotation.objects.filter(item__case_id=person.case_id, label=LABEL, detector_name="faces")
+        .exclude(review_status=ReviewStatus.REJECTED)
+        .exclude(item__status=ItemStatus.DESTROYED)
+    )
     if annotations is not None:
         faces = faces.filter(pk__in=[a.pk for a in annotations])
     already = ItemPersonLink.objects.filter(person=person, annotation__isnull=False).values("annotation_id")
@@ -370,3 +371,21 @@ def faces_stored(run: DetectionRun, annotations: list[Annotation]) -> None:
     victims = Person.objects.filter(pk__in=with_photos, kind=PersonKind.VICTIM).order_by("id")
     for person in victims:
         face_matches_suggest(person=person, annotations=annotations)
+
+
+def face_finding_reviewed(annotation: Annotation, actor: User | None, decision: str) -> list[ItemPersonLink]:
+    """Listener for reviews (``detection.listeners.review_listeners``): a face finding rejected by an
+    investigator withdraws the links it suggested (a ``link_withdrawn`` event each), in the review's
+    transaction; returns them. Links a person asserted stand on their own and are left alone."""
+    if decision != ReviewStatus.REJECTED or annotation.label != LABEL:
+        return []
+    suggested = ItemPersonLink.objects.filter(
+        annotation=annotation, source=LinkSource.DETECTOR, withdrawn_at__isnull=True
+    ).order_by("id")
+    reason = f"the face finding {annotation.pk} that suggested it was rejected: {annotation.review_reason}"
+    withdrawn = []
+    for link in suggested.select_related("person"):
+        result = link_withdraw(link=link, actor=actor, reason=reason)
+        assert isinstance(result, ItemPersonLink)
+        withdrawn.append(result)
+    return withdrawn

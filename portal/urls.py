@@ -15,6 +15,7 @@ from portal.views import (
     prosecutor,
     search,
 )
+from portal.views import faces as face_views
 from portal.views import support as support_views
 
 app_name = "portal"
@@ -135,4 +136,8 @@ urlpatterns = [
     path("audit/checkpoints/", audit.checkpoints, name="audit_checkpoints"),
     path("audit/verification/", audit.verification_runs, name="audit_runs"),
     path("audit/verification/<slug:run>/", audit.verification_run, name="audit_run"),
+    # Faces: a victim's face across cases, the case's unknown faces in groups
+    path("cases/<str:number>/people/<str:pseudonym>/faces/", face_views.person_faces, name="person_faces"),
+    path("cases/<str:number>/faces/", face_views.case_faces, name="case_faces"),
+    path("cases/<str:number>/faces/name/", face_views.case_faces_name, name="case_faces_name"),
 ]

@@ -117,7 +117,7 @@ def index_run_stored(run: DetectionRun, annotations: list[Annotation]) -> None:
         index_refresh(kind="item", object_ids=[run.item_id])
 
 
-def index_finding_reviewed(annotation: Annotation) -> None:
+def index_finding_reviewed(annotation: Annotation, reviewer: Any = None, decision: str = "") -> None:
     """Detection's review listener: a rejected finding's text leaves the index (a confirmed one returns)."""
     if annotation.detector_name in INDEXED_DETECTORS:
         index_refresh(kind="item", object_ids=[annotation.item_id])

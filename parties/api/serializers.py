@@ -317,3 +317,66 @@ class GraphSerializer(serializers.Serializer):
     case = serializers.CharField()
     nodes = GraphNodeSerializer(many=True)
     edges = GraphEdgeSerializer(many=True)
+
+
+class FaceSearchSideSerializer(serializers.Serializer):
+    """A hit's item as the searcher may see it (the hash matches' rule): whole, or only whom to ask."""
+
+    visible = serializers.BooleanField()
+    item_id = serializers.IntegerField(allow_null=True)
+    case_number = serializers.CharField(allow_null=True)
+    original_name = serializers.CharField(allow_null=True, help_text="item-ID where items are pseudonymised")
+    contacts = serializers.ListField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="for a case the searcher is not on: its leads' names and unit",
+    )
+
+
+class FaceSearchHitSerializer(serializers.Serializer):
+    visible = serializers.BooleanField()
+    same_case = serializers.BooleanField(help_text="the hit is in the victim's own case")
+    distance = serializers.FloatField(help_text="Euclidean embedding distance to the nearest reference")
+    reference_photo = serializers.IntegerField()
+    item = FaceSearchSideSerializer()
+    annotation = serializers.IntegerField(allow_null=True, help_text="the face finding (visible hits only)")
+    suggestion = serializers.CharField()
+    link = serializers.DictField(allow_null=True, help_text="the active 'depicts' link in the victim's case")
+
+
+class FaceSearchSerializer(serializers.Serializer):
+    """A face search across cases: suggestions, never links."""
+
+    person = serializers.CharField()
+    case = serializers.CharField()
+    max_distance = serializers.FloatField()
+    reference_photos = serializers.ListField(child=serializers.IntegerField())
+    index = serializers.ListField(child=serializers.CharField(), help_text="the index's state per model")
+    count = serializers.IntegerField()
+    results = FaceSearchHitSerializer(many=True)
+
+
+class FaceClusterSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="F-<the group's first face>; changes as faces are named")
+    size = serializers.IntegerField()
+    items = serializers.ListField(child=serializers.IntegerField())
+    faces = serializers.ListField(child=serializers.DictField(), help_text="annotation, item, region")
+    diameter = serializers.FloatField(help_text="the largest distance between two faces of the group")
+    model_sha256 = serializers.CharField()
+
+
+class FaceClustersSerializer(serializers.Serializer):
+    case = serializers.CharField()
+    max_distance = serializers.FloatField()
+    count = serializers.IntegerField()
+    unclustered = serializers.IntegerField(help_text="unknown faces like no other")
+    results = FaceClusterSerializer(many=True)
+
+
+class FaceClusterNameSerializer(serializers.Serializer):
+    person = serializers.RegexField(r"^[A-Za-z]-[0-9]+$", help_text="the pseudonym, e.g. S-2")
+    faces = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        min_length=1,
+        max_length=5_000,
+        help_text="annotation ids",
+    )

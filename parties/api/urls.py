@@ -22,5 +22,11 @@ router.register(
 
 urlpatterns = [
     re_path(rf"^{CASE}/graph/$", views.CaseGraphView.as_view(), name="case-graph"),
+    re_path(rf"^{CASE}/face-clusters/$", views.CaseFaceClustersView.as_view(), name="case-face-clusters"),
+    re_path(
+        rf"^{CASE}/face-clusters/name/$",
+        views.CaseFaceClusterNameView.as_view(),
+        name="case-face-clusters-name",
+    ),
     *router.urls,
 ]

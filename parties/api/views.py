@@ -19,13 +19,15 @@ from rest_framework.serializers import BaseSerializer
 from access.api.serializers import ReasonSerializer
 from access.api.views import NOT_FOUND, NUMBER_PARAM, CaseScopedViewSet, error_responses
 from access.models import Case
-from access.policy import Action
+from access.policy import Action, require
 from access.selectors import case_get_for
 from evidence.models import EvidenceItem
 from haetae.errors import RejectedInput
 from haetae.toolkit import request_actor, validated
 from parties.api import filters
 from parties.api import serializers as s
+from parties.faceclusters import face_cluster_name, face_clusters
+from parties.facesearch import face_search
 from parties.graph import case_graph
 from parties.models import (
     Channel,
@@ -109,6 +111,27 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScoped
         changes = validated(s.PersonUpdateSerializer, request)
         people_services.person_update(person=person, actor=request_actor(request), changes=changes)
         return Response(s.PersonSerializer(person_get(case=case, pseudonym=pseudonym)).data)
+
+    @extend_schema(
+        summary="Search every case for a victim's face (logged)",
+        description=(
+            "The victim's consented reference photos (those not withdrawn) against the face findings of "
+            "every case. For the victim's case lead only. Each hit is a suggestion ('item may depict V-n'), "
+            "never a link. A hit in a case the caller may see names the item; one in a case they are not "
+            "on says only that it exists and whom to ask (its lead and unit), as hash matches do. Each "
+            "search is an identity_read custody event on the victim's case. 400 when the victim has no "
+            "reference photo in use."
+        ),
+        parameters=[NUMBER_PARAM],
+        request=None,
+        responses={200: s.FaceSearchSerializer, **error_responses(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="face-search", serializer_class=s.FaceSearchSerializer)
+    def face_search(self, request: Request, number: str, pseudonym: str) -> Response:
+        case = self.case(Action.FACE_SEARCH, "search other cases for a victim's face")
+        person = person_get(case=case, pseudonym=pseudonym)
+        result = face_search(person=person, actor=request_actor(request))
+        return Response(s.FaceSearchSerializer(result.as_dict()).data)
 
     @extend_schema(
         summary="Read a person's identity (logged)",
@@ -428,3 +451,50 @@ class CaseGraphView(GenericAPIView):
         case = case_get_for(user=request.user, number=number)
         include = request.query_params.get("include_withdrawn", "").lower() in {"1", "true", "yes"}
         return Response(s.GraphSerializer(case_graph(case=case, include_withdrawn=include)).data)
+
+
+class CaseFaceClustersView(GenericAPIView):
+    """The case's unknown faces in groups, each face within the match distance of every other."""
+
+    serializer_class = s.FaceClustersSerializer
+
+    @extend_schema(
+        summary="Unknown faces of the case, grouped",
+        description=(
+            "Face findings that no active link names (not rejected, items not destroyed), grouped by "
+            "complete-linkage clustering cut at the match distance. Groups of two faces or more, largest "
+            "first. For leads, investigators and analysts."
+        ),
+        parameters=[NUMBER_PARAM],
+        responses={200: s.FaceClustersSerializer, **error_responses(400, 403, 404)},
+    )
+    def get(self, request: Request, number: str) -> Response:
+        case = case_get_for(user=request.user, number=number)
+        return Response(s.FaceClustersSerializer(face_clusters(case=case).as_dict()).data)
+
+
+class CaseFaceClusterNameView(GenericAPIView):
+    """Name a group of faces once: a suggested 'item depicts' link per item, each to confirm."""
+
+    serializer_class = s.FaceClusterNameSerializer
+
+    @extend_schema(
+        summary="Name a group of faces",
+        description=(
+            "Suggests 'item depicts <person>' (suspected, naming the face) for the item of each face given; "
+            "items already linked to the person are left as they are. Each link is a link_asserted custody "
+            "event; an investigator confirms each as for any suggestion."
+        ),
+        parameters=[NUMBER_PARAM],
+        request=s.FaceClusterNameSerializer,
+        responses={201: s.ItemPersonLinkSerializer(many=True), **error_responses(400, 403, 404)},
+    )
+    def post(self, request: Request, number: str) -> Response:
+        case = case_get_for(user=request.user, number=number)
+        require(case=case, action=Action.FACE_CLUSTERS, doing="name a group of faces")
+        fields = validated(s.FaceClusterNameSerializer, request)
+        person = person_get(case=case, pseudonym=fields["person"])
+        links = face_cluster_name(
+            case=case, person=person, annotation_ids=fields["faces"], actor=request_actor(request)
+        )
+        return Response(s.ItemPersonLinkSerializer(links, many=True).data, status=201)

@@ -187,6 +187,8 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "may_capture": role_may(role, Action.CAPTURE_REQUEST),
         "may_search": role_may(role, Action.CASE_SEARCH),
         "may_see_timeline": role_may(role, Action.TIMELINE_READ),
+        "may_search_faces": role_may(role, Action.FACE_SEARCH),
+        "may_group_faces": role_may(role, Action.FACE_CLUSTERS),
         # Who does not see item records (victim support) gets the graph as text only: no canvas or other
         # drawing surface on their pages.
         "list_only_graph": not role_may(role, Action.ITEM_RECORDS),

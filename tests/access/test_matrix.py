@@ -941,6 +941,29 @@ ENDPOINTS: dict[str, Endpoint] = {
             )
         },
     ),
+    # The matrix's V-1 has no reference photo: the lead passes the role check and is told to add one (400).
+    "parties-api:case-person-face-search": Endpoint(
+        kwargs=_in_case(pseudonym=lambda w: "V-1"),
+        missing=_nowhere(pseudonym="V-99"),
+        methods={"post": Call(member=by_action(Action.FACE_SEARCH, 400, 403), format="json")},
+    ),
+    "parties-api:case-face-clusters": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={"get": Call(member=by_action(Action.FACE_CLUSTERS, 200, 403))},
+    ),
+    # The matrix's finding is not a face: who may name groups is told so (400).
+    "parties-api:case-face-clusters-name": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "post": Call(
+                member=by_action(Action.FACE_CLUSTERS, 400, 403),
+                data=lambda w: {"person": "S-1", "faces": [w.annotation.pk]},
+                format="json",
+            )
+        },
+    ),
     "parties-api:case-channel-list": Endpoint(
         kwargs=CASE_KW,
         missing=CASE_MISSING,
