@@ -5,9 +5,14 @@ the transaction that commits a batch of new items, so what a hook writes commits
 items; a hook that sends work elsewhere does it with ``transaction.on_commit``. A hook that raises rolls
 the batch back (the acquisition is then interrupted and can be re-run), so hooks must only fail for
 reasons that should stop an ingest.
+
+``settings.HAETAE_INGEST_SCOPES`` names context managers ``scope(*, show_progress)`` entered around a
+command's whole ingest (``ingest_scope``): detection uses it to gather the new items' runs as batches
+commit and, without a broker, to run them on every core once the ingest has finished.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from functools import cache
 from typing import Any
 
@@ -28,3 +33,12 @@ def ingest_hooks_run(*, items: Sequence[EvidenceItem], acquisition: Acquisition)
         return
     for hook in _hooks(tuple(getattr(settings, "HAETAE_INGEST_HOOKS", ()))):
         hook(items=items, acquisition=acquisition)
+
+
+@contextmanager
+def ingest_scope(*, show_progress: bool) -> Iterator[None]:
+    """Enter every ingest scope around a command's ingest; ``show_progress``: it may draw on a terminal."""
+    with ExitStack() as stack:
+        for scope in _hooks(tuple(getattr(settings, "HAETAE_INGEST_SCOPES", ()))):
+            stack.enter_context(scope(show_progress=show_progress))
+        yield

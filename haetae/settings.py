@@ -202,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
 # sends the tasks when the batch commits. Evidence does not import detection: the wiring lives here.
 HAETAE_INGEST_HOOKS = ["detection.pipeline.detection_enqueue_ingested"]
 HAETAE_DETECT_ON_INGEST = _env_flag("HAETAE_DETECT_ON_INGEST", True)
+# Entered around a command's whole ingest: without a broker, detection of the new items runs on every core
+# once the ingest has finished (detection.pool), instead of item by item in the one process.
+HAETAE_INGEST_SCOPES = ["detection.pool.detection_after_ingest"]
+# Worker processes of `ingest` and `detect` without a broker; 0 = one per core, 1 = in the command's process.
+HAETAE_DETECT_WORKERS = int(os.environ.get("HAETAE_DETECT_WORKERS") or 0)
 # Detector factories that are not installed packages ("module:factory", comma-separated).
 HAETAE_EXTRA_DETECTORS = [
     spec.strip() for spec in os.environ.get("HAETAE_EXTRA_DETECTORS", "").split(",") if spec.strip()

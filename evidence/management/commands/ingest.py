@@ -9,8 +9,9 @@ from typing import Any
 
 from access.policy import Action
 from access.selectors import case_for_command
+from evidence.hooks import ingest_scope
 from evidence.ingest import PathSource, evidence_ingest
-from haetae.cli import HaetaeCommand
+from haetae.cli import HaetaeCommand, on_terminal
 
 
 def _total_bytes(paths: list[str]) -> int:
@@ -60,9 +61,13 @@ class Command(HaetaeCommand):
         case = case_for_command(
             user=actor, number=options["number"], action=Action.EVIDENCE_INGEST, doing="add evidence to it"
         )
-        show_bar = not options["json"] and sys.stderr.isatty()
+        show_bar = not options["json"] and on_terminal()
         total = _total_bytes(options["paths"]) if show_bar else None
-        with self.progress(total=total, unit="B", enabled=show_bar) as bar:
+        # The scope runs detection of the new items once they are in (detection.pool), with its own bars.
+        with (
+            ingest_scope(show_progress=show_bar),
+            self.progress(total=total, unit="B", enabled=show_bar) as bar,
+        ):
 
             def advance(size: int) -> None:
                 bar.update(size)
