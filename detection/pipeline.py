@@ -14,7 +14,9 @@ import logging
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,9 +119,34 @@ def runs_queue(
 DETECT_TASK = "detection.tasks.detect_item_task"
 
 
+_collecting: ContextVar[dict[int, list[int]] | None] = ContextVar("haetae_runs_collected", default=None)
+
+
+@contextmanager
+def runs_collected() -> Iterator[dict[int, list[int]]]:
+    """Inside, runs queued on commit are gathered (run ids by item id) instead of sent as tasks; the
+    caller then processes them all at once (``detection.pool``). Work that rolled back is never gathered."""
+    collected: dict[int, list[int]] = {}
+    token = _collecting.set(collected)
+    try:
+        yield collected
+    finally:
+        _collecting.reset(token)
+
+
+def _gather(collected: dict[int, list[int]], planned: dict[int, list[int]]) -> None:
+    for item_id, run_ids in planned.items():
+        known = collected.setdefault(item_id, [])
+        known.extend(run_id for run_id in run_ids if run_id not in known)
+
+
 def _send_on_commit(planned: dict[int, list[int]]) -> None:
     """One task per item, sent when the current transaction commits (never for work that rolled back)."""
     if not planned:
+        return
+    collected = _collecting.get()
+    if collected is not None:
+        transaction.on_commit(lambda: _gather(collected, planned))
         return
 
     # A broker that is down (or an eager task that raises) must not undo or fail the caller, whose
@@ -289,6 +316,21 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
     for job_id in {run.job_id for run in runs if run.job_id is not None}:
         scan_job_refresh(job_id=job_id)
     return outcome
+
+
+def runs_give_up_worker_lost(*, run_ids: Iterable[int], max_attempts: int) -> None:
+    """Runs left ``running`` by workers that died on them ``max_attempts`` times fail, saying what to do."""
+    stuck = DetectionRun.objects.filter(
+        pk__in=list(run_ids), status=RunStatus.RUNNING, attempts__gte=max_attempts
+    ).values_list("pk", flat=True)
+    _give_up(
+        list(stuck),
+        lambda run: (
+            f"the worker stopped {run.attempts} times while {run.detector.name} analysed this item (out of "
+            "memory, or a crash inside the detector): check the worker logs and memory, then run "
+            f"manage.py detect {run.item.case.number} --detector {run.detector.name} again"
+        ),
+    )
 
 
 def runs_mark_retrying(*, run_ids: Iterable[int], attempt: int, countdown: int, error: str) -> None:

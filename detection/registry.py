@@ -218,6 +218,10 @@ def onnx_session_options() -> Any:
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
+    # Every graph rewrite onnxruntime has (constant folding, node fusions, layout changes), chosen rather
+    # than left to a default; one node at a time (the models are chains: parallel nodes gain nothing).
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
     threads = onnx_threads()
     if threads:
         options.intra_op_num_threads = threads

@@ -5,11 +5,13 @@ jobs over a case follow case membership, jobs over the whole vault are for admin
 """
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.utils import timezone
 
 from detection.models import Annotation, DetectionRun, Detector, ScanJob
 from detection.models.runs import RunStatus
@@ -124,6 +126,62 @@ def job_progress(*, job: ScanJob, user: Caller) -> Progress:
 def acquisition_progress(*, acquisition: Acquisition, user: Caller) -> Progress:
     """Every detector run on the items an acquisition took (whichever job queued it)."""
     return _progress(DetectionRun.objects.filter(item__acquisition=acquisition), user=user)
+
+
+@dataclass(frozen=True)
+class DetectorProgress:
+    """How far one detector has come in a job: runs finished (done, skipped or failed) of its total, and
+    the time left at the rate so far (None until a run has finished, or once none is left)."""
+
+    name: str
+    total: int
+    finished: int
+    failed: int
+    seconds_left: int | None
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.finished / self.total) if self.total else 100
+
+
+def jobs_detector_progress(
+    *, job_ids: list[int], now: datetime | None = None
+) -> dict[int, list[DetectorProgress]]:
+    """Per job, per detector: runs finished of the total and the time left (one grouped query).
+
+    The rate is the detector's runs finished since its first run started in the job; with every core
+    busy on the same items, each detector's share of the job advances at about that rate.
+    """
+    now = now or timezone.now()
+    rows = (
+        DetectionRun.objects.filter(job_id__in=job_ids)
+        .values("job_id", "detector__name")
+        .annotate(
+            total=Count("pk"),
+            finished=Count("pk", filter=Q(status__in=[*_DONE, RunStatus.FAILED])),
+            failed=Count("pk", filter=Q(status=RunStatus.FAILED)),
+            first_started=Min("started_at"),
+            last_finished=Max("finished_at"),
+        )
+        .order_by("job_id", "detector__name")
+    )
+    progress: dict[int, list[DetectorProgress]] = {}
+    for row in rows:
+        left = row["total"] - row["finished"]
+        seconds_left = None
+        if left and row["finished"] and row["first_started"] is not None:
+            elapsed = max(0.0, (now - row["first_started"]).total_seconds())
+            seconds_left = round(elapsed / row["finished"] * left)
+        progress.setdefault(row["job_id"], []).append(
+            DetectorProgress(
+                name=row["detector__name"],
+                total=row["total"],
+                finished=row["finished"],
+                failed=row["failed"],
+                seconds_left=seconds_left,
+            )
+        )
+    return progress
 
 
 def detectors_listed() -> tuple[list[dict[str, Any]], dict[str, str]]:

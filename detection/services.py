@@ -6,6 +6,9 @@ run's completion and an ``analysed`` custody event commit in one transaction.
 """
 
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -20,7 +23,7 @@ from detection.registry import Detector as DetectorPlugin
 from detection.registry import DetectorInfo, Finding, ensure_loaded
 from detection.subject import NotAnalysedTooManyPixels, Subject, UndecodableMedia
 from evidence.choices import CustodyAction
-from evidence.custody import custody_append
+from evidence.custody import EventSpec, custody_append, custody_append_many
 from evidence.models import EvidenceItem
 from haetae.errors import RejectedInput
 
@@ -90,10 +93,7 @@ def detection_run(
         ensure_loaded(detector)
         findings = detector.analyze(subject)
     except UndecodableMedia as exc:
-        if isinstance(exc, NotAnalysedTooManyPixels):
-            message = f"{exc}; nothing to retry"
-        else:
-            message = f"{exc}: the file may be damaged or not the type it claims; nothing to retry"
+        message = undecodable_message(exc)
         with transaction.atomic():
             if _fail(run, started, t0, message):
                 run.refresh_from_db()
@@ -131,6 +131,13 @@ def detection_run(
     return locked
 
 
+def undecodable_message(exc: UndecodableMedia) -> str:
+    """A run's error when its content cannot be analysed: what happened, and that retrying will not help."""
+    if isinstance(exc, NotAnalysedTooManyPixels):
+        return f"{exc}; nothing to retry"
+    return f"{exc}: the file may be damaged or not the type it claims; nothing to retry"
+
+
 def _store(
     run: DetectionRun, item: EvidenceItem, info: DetectorInfo, findings: list[Finding]
 ) -> list[Annotation]:
@@ -152,6 +159,125 @@ def _store(
         for f in findings
     ]
     return Annotation.objects.bulk_create(rows)
+
+
+@dataclass
+class RunResult:
+    """What a pool worker reports for one run, for the parent to record (``detection_results_store``).
+
+    ``outcome``: ``done`` (``findings`` by the detector ``info`` describes), ``undecodable`` (the content
+    was read but cannot be analysed: the run fails, nothing to retry), ``raised`` (the detector raised: the
+    caller retries), ``not_installed`` (this worker lacks the run's detector version; content not read).
+    """
+
+    run_id: int
+    outcome: str
+    info: DetectorInfo | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: str = ""
+    started_at: datetime | None = None
+    duration_ms: int = 0
+    tries: int = 1  # analyses of this run by this caller, killed workers included (added to ``attempts``)
+
+
+def detection_results_store(
+    *, results: Sequence[RunResult], plugins: Mapping[str, DetectorPlugin]
+) -> list[DetectionRun]:
+    """Record runs analysed by pool workers, all in one transaction; returns the runs it finished.
+
+    The same records as ``detection_run``: each finished run's annotations, its ``done`` or ``failed``
+    status and its ``analysed`` custody event commit together, so a batch is recorded whole or not at all.
+    A run another process finished meanwhile is left as it is (no duplicate annotation or event).
+    ``raised`` results are not recorded here: the caller retries them or gives up on them.
+    ``plugins`` (by name) give each detector's ``after_store`` (victim matching, bank lookups).
+    """
+    wanted = {r.run_id: r for r in results if r.outcome != "raised"}
+    if not wanted:
+        return []
+    finished: list[DetectionRun] = []
+    events: list[EventSpec] = []
+    with transaction.atomic():
+        runs = (
+            DetectionRun.objects.select_for_update(of=("self",))
+            .filter(pk__in=list(wanted))
+            .select_related("detector", "item", "job__requested_by")
+            .order_by("pk")
+        )
+        for run in runs:
+            if run.status in FINISHED:
+                continue
+            result = wanted[run.pk]
+            actor = run.job.requested_by if run.job is not None else None
+            run.started_at = result.started_at or timezone.now()
+            run.finished_at = timezone.now()
+            run.duration_ms = result.duration_ms
+            run.attempts = run.attempts + result.tries
+            fields = ["status", "started_at", "finished_at", "duration_ms", "error", "attempts"]
+            if result.outcome == "done" and result.info is not None:
+                annotations = _store(run, run.item, result.info, result.findings)
+                run.status, run.error = RunStatus.DONE, ""
+                run.save(update_fields=fields)
+                plugin = plugins.get(run.detector.name)
+                after_store = getattr(plugin, "after_store", None)
+                if (
+                    after_store is not None
+                    and plugin is not None
+                    and plugin.info.version == result.info.version
+                ):
+                    after_store(run=run, annotations=annotations)
+                events.append(
+                    _analysed_spec(
+                        run=run,
+                        actor=actor,
+                        detector=result.info,
+                        outcome="done",
+                        findings=len(annotations),
+                        labels=sorted({a.label for a in annotations}),
+                    )
+                )
+            else:
+                run.status, run.error = RunStatus.FAILED, result.error[:2000]
+                run.save(update_fields=fields)
+                if result.outcome == "undecodable":  # the content was read: on the custody chain
+                    events.append(
+                        _analysed_spec(
+                            run=run,
+                            actor=actor,
+                            detector=run.detector,
+                            outcome="failed",
+                            error=result.error[:500],
+                        )
+                    )
+            finished.append(run)
+        custody_append_many(events)
+    return finished
+
+
+def _analysed_spec(
+    *, run: DetectionRun, actor: User | None, detector: Any, outcome: str, **result: Any
+) -> EventSpec:
+    """The ``analysed`` event of ``run`` as a spec, for appending several in one go."""
+    return EventSpec(
+        case_id=run.item.case_id,
+        item_id=run.item_id,
+        action=CustodyAction.ANALYSED,
+        actor=actor,
+        sha256_before=run.input_sha256,
+        sha256_after=run.input_sha256,
+        details=_analysed_details(run=run, detector=detector, outcome=outcome, **result),
+    )
+
+
+def _analysed_details(*, run: DetectionRun, detector: Any, outcome: str, **result: Any) -> dict[str, Any]:
+    return {
+        "run": run.pk,
+        "job": run.job_id,
+        "detector": detector.name,
+        "version": detector.version,
+        "model_sha256": detector.model_sha256,
+        "outcome": outcome,
+        **result,
+    }
 
 
 def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> bool:
@@ -179,15 +305,7 @@ def _analysed_event(
         actor=actor,
         sha256_before=run.input_sha256,
         sha256_after=run.input_sha256,
-        details={
-            "run": run.pk,
-            "job": run.job_id,
-            "detector": detector.name,
-            "version": detector.version,
-            "model_sha256": detector.model_sha256,
-            "outcome": outcome,
-            **result,
-        },
+        details=_analysed_details(run=run, detector=detector, outcome=outcome, **result),
     )
 
 

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from evidence.models import EvidenceItem
 
 
+_ORIENTATION = 0x0112  # the EXIF tag
+
+
 class UndecodableMedia(Exception):
     """The content could not be decoded as the media type it claims; the message says why."""
 
@@ -137,5 +140,10 @@ class Subject:
 
     @cached_property
     def upright(self) -> np.ndarray:
-        """RGB uint8 array (H × W × 3) with the EXIF orientation applied: the image as a person sees it."""
+        """RGB uint8 array (H × W × 3) with the EXIF orientation applied: the image as a person sees it.
+
+        Without an orientation to apply it is ``pixels`` itself (read-only), not a second full-size copy.
+        """
+        if self.image.getexif().get(_ORIENTATION, 1) == 1:
+            return self.pixels
         return np.asarray(ImageOps.exif_transpose(self.image).convert("RGB"))

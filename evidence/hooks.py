@@ -6,9 +6,14 @@ the transaction that commits a batch of new items, so what a hook writes commits
 items; a hook that sends work elsewhere does it with ``transaction.on_commit``. A hook that raises rolls
 the batch back (the acquisition is then interrupted and can be re-run), so hooks must only fail for
 reasons that should stop an ingest.
+
+``settings.HAETAE_INGEST_SCOPES`` names context managers ``scope(*, show_progress)`` entered around a
+command's whole ingest (``ingest_scope``): detection uses it to gather the new items' runs as batches
+commit and, without a broker, to run them on every core once the ingest has finished.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, BinaryIO, Protocol
@@ -103,3 +108,12 @@ def source_kind_detect(paths: Sequence[bytes]) -> str:
         if paths and all(reader.recognises(path) for path in paths):
             return kind
     return "files"
+
+
+@contextmanager
+def ingest_scope(*, show_progress: bool) -> Iterator[None]:
+    """Enter every ingest scope around a command's ingest; ``show_progress``: it may draw on a terminal."""
+    with ExitStack() as stack:
+        for scope in _hooks(tuple(getattr(settings, "HAETAE_INGEST_SCOPES", ()))):
+            stack.enter_context(scope(show_progress=show_progress))
+        yield

@@ -2,9 +2,10 @@
 
 import json
 import sys
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -62,4 +63,49 @@ class HaetaeCommand(BaseCommand):
         try:
             yield bar
         finally:
+            bar.close()
+
+
+def on_terminal() -> bool:
+    """Whether progress may be drawn: stdout and stderr are both terminals (not a pipe, not a file)."""
+    return sys.stdout.isatty() and sys.stderr.isatty()
+
+
+class DetectorProgress:
+    """One progress bar per detector on stderr, with the share done, the rate and the time left (ETA).
+
+    ``update(totals, finished)`` is the pool's progress callback: runs to do by detector, and the runs
+    finished since the last call. Draws nothing unless ``enabled`` and both stdout and stderr are terminals
+    (``--json`` and redirected output print no bars).
+    """
+
+    BAR_FORMAT = "{desc:<22} {percentage:3.0f}% |{bar}| {n_fmt}/{total_fmt} [{elapsed}, ETA {remaining}]"
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and on_terminal()
+        self.bars: dict[str, tqdm] = {}
+
+    def update(self, totals: Mapping[str, int], finished: Counter[str]) -> None:
+        if not self.enabled:
+            return
+        for name in sorted(totals):
+            if name not in self.bars:
+                self.bars[name] = tqdm(
+                    total=totals[name],
+                    desc=name,
+                    unit="run",
+                    position=len(self.bars),
+                    bar_format=self.BAR_FORMAT,
+                    file=sys.stderr,
+                    dynamic_ncols=True,
+                )
+        for name, count in finished.items():
+            if name in self.bars:
+                self.bars[name].update(count)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for bar in self.bars.values():
             bar.close()

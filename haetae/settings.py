@@ -214,6 +214,11 @@ HAETAE_SOURCE_KINDS = {
     "kakaotalk": "sources.readers.kakaotalk",
     "extraction": "sources.readers.extraction",
 }
+# Entered around a command's whole ingest: without a broker, detection of the new items runs on every core
+# once the ingest has finished (detection.pool), instead of item by item in the one process.
+HAETAE_INGEST_SCOPES = ["detection.pool.detection_after_ingest"]
+# Worker processes of `ingest` and `detect` without a broker; 0 = one per core, 1 = in the command's process.
+HAETAE_DETECT_WORKERS = int(os.environ.get("HAETAE_DETECT_WORKERS") or 0)
 # Detector factories that are not installed packages ("module:factory", comma-separated).
 HAETAE_EXTRA_DETECTORS = [
     spec.strip() for spec in os.environ.get("HAETAE_EXTRA_DETECTORS", "").split(",") if spec.strip()

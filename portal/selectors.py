@@ -7,7 +7,7 @@ bundles of the cases where the user may ingest (lead, investigator, analyst), ru
 last few minutes, each with a percentage where one is known.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,7 @@ from access.policy import POLICY, Action
 from access.selectors import case_list, visible_case_ids
 from detection.match_selectors import match_alert_list, match_view, pseudonymised_case_ids
 from detection.models.runs import JobStatus
-from detection.selectors import jobs_visible_to
+from detection.selectors import DetectorProgress, jobs_detector_progress, jobs_visible_to
 from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent
 from exhibits.choices import ReportStatus
@@ -100,6 +100,7 @@ class Job:
     started_at: datetime
     finished: bool
     failed: bool
+    detectors: list[DetectorProgress] = field(default_factory=list)  # a detection job's, per detector
 
 
 def _working_case_ids(user: Caller) -> list[int]:
@@ -149,11 +150,12 @@ def _acquisition_jobs(case_ids: list[int], since: datetime) -> list[Job]:
 
 
 def _scan_jobs(user: Caller, case_ids: list[int], since: datetime) -> list[Job]:
-    scans = (
+    scans = list(
         jobs_visible_to(user=user)
         .filter(case_id__in=case_ids)
         .filter(Q(status=JobStatus.RUNNING) | Q(finished_at__gte=since))[:20]
     )
+    per_detector = jobs_detector_progress(job_ids=[scan.pk for scan in scans])
     jobs = []
     for scan in scans:
         total = scan.runs_total  # type: ignore[attr-defined]
@@ -172,6 +174,7 @@ def _scan_jobs(user: Caller, case_ids: list[int], since: datetime) -> list[Job]:
                 started_at=scan.created_at,
                 finished=scan.status != JobStatus.RUNNING,
                 failed=scan.status == JobStatus.DONE_WITH_FAILURES,
+                detectors=per_detector.get(scan.pk, []),
             )
         )
     return jobs

@@ -22,6 +22,19 @@ def local_time(value: datetime | None) -> str:
 
 
 @register.filter
+def time_left(seconds: int | None) -> str:
+    """The time a job still needs, rounded as a person says it: "about 25 min", "about 2 h 10 min"."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return str(_("under a minute"))
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return str(_("about %(minutes)s min") % {"minutes": minutes})
+    return str(_("about %(hours)s h %(minutes)s min") % {"hours": minutes // 60, "minutes": minutes % 60})
+
+
+@register.filter
 def case_role(value: str | None) -> str:
     """A case role's label in the viewer's language (team roles, or an administrator's break-glass grant)."""
     from access.choices import CaseMemberRole

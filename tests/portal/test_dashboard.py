@@ -231,3 +231,40 @@ def test_marking_an_alert_seen_removes_it_and_only_for_its_recipient() -> None:
     assert swapped.status_code == 200 and swapped.content == b""
     assert "alert-match" not in client.get("/").content.decode()
     assert client.post(f"/alerts/{alert.pk}/seen/")["Location"] == "/"
+
+
+def test_a_detection_job_shows_each_detectors_progress_and_time_left() -> None:
+    from detection.selectors import jobs_detector_progress
+    from portal.templatetags.portal import time_left
+
+    t = team()
+    job = ScanJob.objects.create(kind=JobKind.ACQUISITION, case=t.case, requested_by=t.lead)
+    faces, pdq = Detector.objects.create(name="faces", version="2"), Detector.objects.create(name="pdq")
+    now = timezone.now()
+    started = now - timedelta(minutes=10)
+    for index in range(4):
+        stored = item(t, data=f"photo {index}".encode(), name=f"photo-{index}.jpg")
+        done = index < 2
+        DetectionRun.objects.create(
+            item=stored,
+            detector=faces,
+            job=job,
+            input_sha256="a",
+            status=RunStatus.DONE if done else RunStatus.QUEUED,
+            started_at=started if done else None,
+            finished_at=now if done else None,
+        )
+        DetectionRun.objects.create(
+            item=stored, detector=pdq, job=job, input_sha256="a", status=RunStatus.DONE, started_at=started
+        )
+    progress = {p.name: p for p in jobs_detector_progress(job_ids=[job.pk], now=now)[job.pk]}
+    # Two of four faces runs in ten minutes: the other two take about ten more.
+    assert (progress["faces"].finished, progress["faces"].total, progress["faces"].percent) == (2, 4, 50)
+    assert progress["faces"].seconds_left == 600
+    assert (progress["pdq"].percent, progress["pdq"].seconds_left) == (100, None)
+
+    page = _client(t.lead).get("/jobs/").content.decode()
+    faces_row = page.split('data-detector="faces"')[1].split("</tr>")[0]
+    assert "2 / 4" in faces_row and 'value="50"' in faces_row and time_left(600) in faces_row
+    assert "4 / 4" in page.split('data-detector="pdq"')[1].split("</tr>")[0]
+    assert time_left(600) != time_left(None) and time_left(30) != time_left(600)

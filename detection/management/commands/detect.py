@@ -10,8 +10,9 @@ from access.selectors import case_get_for
 from access.services import case_get
 from detection.models import Annotation, DetectionRun
 from detection.models.runs import JobKind, RunStatus
-from detection.pipeline import detection_item_process, runs_mark_given_up, scan_job_create, scan_job_refresh
-from haetae.cli import HaetaeCommand
+from detection.pipeline import scan_job_create, scan_job_refresh
+from detection.pool import detection_pool_run
+from haetae.cli import DetectorProgress, HaetaeCommand
 
 
 class Command(HaetaeCommand):
@@ -41,12 +42,9 @@ class Command(HaetaeCommand):
         job, planned = scan_job_create(
             kind=JobKind.MANUAL, case_id=case.pk, detector_name=options["detector"], actor=actor, send=False
         )
-        with self.progress(total=len(planned), unit="item", enabled=not options["json"]) as bar:
-            for item_id, run_ids in planned.items():
-                outcome = detection_item_process(item_id=item_id, run_ids=run_ids)
-                if outcome.raised:  # no retries here: the person running the command sees it at once
-                    runs_mark_given_up(run_ids=outcome.raised, attempts=1)
-                bar.update(1)
+        # On every core (HAETAE_DETECT_WORKERS), one progress bar per detector with the time left.
+        with DetectorProgress(enabled=not options["json"]) as bars:
+            detection_pool_run(planned=planned, progress=bars.update)
         scan_job_refresh(job_id=job.pk)
         runs = DetectionRun.objects.filter(job=job).select_related("detector")
         statuses = Counter(str(status) for status in runs.values_list("status", flat=True))

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from access.policy import Action
 from access.selectors import case_for_command
-from evidence.hooks import source_kind_detect, source_readers
+from evidence.hooks import ingest_scope, source_kind_detect, source_readers
 from evidence.ingest import PathSource, evidence_ingest
-from haetae.cli import HaetaeCommand
+from haetae.cli import HaetaeCommand, on_terminal
 from haetae.errors import UsageError
 
 
@@ -87,9 +87,13 @@ class Command(HaetaeCommand):
             ) from None
         if kind == "auto":
             kind = source_kind_detect([os.path.abspath(os.fsencode(p)) for p in options["paths"]])  # noqa: PTH100
-        show_bar = not options["json"] and sys.stderr.isatty()
+        show_bar = not options["json"] and on_terminal()
         total = _total_bytes(options["paths"]) if show_bar else None
-        with self.progress(total=total, unit="B", enabled=show_bar) as bar:
+        # The scope runs detection of the new items once they are in (detection.pool), with its own bars.
+        with (
+            ingest_scope(show_progress=show_bar),
+            self.progress(total=total, unit="B", enabled=show_bar) as bar,
+        ):
 
             def advance(size: int) -> None:
                 bar.update(size)
