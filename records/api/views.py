@@ -116,7 +116,9 @@ class ProcedureDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
 
     @extend_schema(
         summary="Download a procedure document",
-        description="The signed PDF; its SHA-256 in X-Haetae-SHA256 (also on the case's custody chain).",
+        description=(
+            "The signed PDF; its SHA-256 in X-Haetae-Document-SHA256 (also on the case's custody chain)."
+        ),
         parameters=[_NUMBER, _DOCUMENT],
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The signed PDF."),
@@ -126,13 +128,15 @@ class ProcedureDocumentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["get"], renderer_classes=[AnyMediaRenderer])
     def download(self, request: Request, number: str, document: str) -> Any:
         row = self.get_object()
-        return streamed_file(
+        response = streamed_file(
             iter([procedure_document_read(row)]),
             content_type="application/pdf",
             filename=f"{row.case.number}-{row.number}.pdf",
-            sha256=row.blob_id,
+            sha256=None,  # X-Haetae-SHA256 names served evidence content; this is a document about it
             size=None,
         )
+        response["X-Haetae-Document-SHA256"] = row.blob_id
+        return response
 
 
 @extend_schema_view(
