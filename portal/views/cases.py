@@ -182,6 +182,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         # Links to the other areas of the case (each page checks the role again).
         "may_ingest": role_may(role, Action.EVIDENCE_INGEST),
         "may_see_exhibits": role_may(role, Action.ITEM_RECORDS),
+        "may_see_procedure": role_may(role, Action.PROCEDURE_READ),
         "may_support": role_may(role, Action.SUPPORT_READ),
         # Who does not see item records (victim support) gets the graph as text only: no canvas or other
         # drawing surface on their pages.
