@@ -17,7 +17,7 @@ manifest's SHA-256; the names the documents print stay out of the ledger (eviden
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -45,15 +45,15 @@ from exhibits.reports.render import FONT, FONT_BOLD, register_fonts
 from exhibits.reports.signing import pdf_sign, pdf_signature_check, signer_load
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
 from haetae.toolkit import utc_iso
-from records.choices import ProcedureDocumentKind
+from records.choices import ProcedureDocumentKind, UnrelatedMarkStatus
 from records.models import ProcedureDocument, SceneConfirmation, UnrelatedMark
 
-PREFIX = {
+PREFIX: dict[str, str] = {
     ProcedureDocumentKind.SEIZED_LIST: "L",
     ProcedureDocumentKind.SCENE_CONFIRMATION: "C",
     ProcedureDocumentKind.EXPORT_CONFIRMATION: "X",
 }
-TITLES = {
+TITLES: dict[str, tuple[str, str]] = {
     ProcedureDocumentKind.SEIZED_LIST: (
         "전자정보 상세목록",
         "Detailed list of seized electronic information",
@@ -136,13 +136,13 @@ def seized_list_manifest(acquisition: Acquisition, *, number: str, actor: User) 
         .order_by("original_path", "pk")
     )
     marks: dict[int, UnrelatedMark] = {}
-    for mark in UnrelatedMark.objects.filter(item__in=items).select_related("disposal").order_by("pk"):
-        marks[mark.item_id] = mark  # the newest mark of each item
+    for found in UnrelatedMark.objects.filter(item__in=items).select_related("disposal").order_by("pk"):
+        marks[found.item_id] = found  # the newest mark of each item
     seized, not_seized = [], []
     for item in items:
         row = _item_row(item)
         mark = marks.get(item.pk)
-        if mark is not None and mark.status != "withdrawn":
+        if mark is not None and mark.status != UnrelatedMarkStatus.WITHDRAWN:
             row["unrelated"] = {
                 "reason": mark.reason,
                 "status": mark.status,
@@ -221,6 +221,18 @@ def scene_confirmation_manifest(
     }
 
 
+def _exported_row(item: EvidenceItem) -> dict[str, Any]:
+    blob = item.blob
+    return {
+        "item": item.pk,
+        "name": item.original_name,
+        "size": item.size,
+        "sha256": item.blob_id or "",
+        "md5": blob.md5 if blob else "",
+        "sha1": blob.sha1 if blob else "",
+    }
+
+
 def export_confirmation_manifest(bundle: ExportBundle, *, number: str, actor: User) -> dict[str, Any]:
     """What left the vault in one export bundle: who, when, what with its hashes, and to whom."""
     exhibits = sorted(bundle.exhibits.all(), key=lambda e: e.number)
@@ -257,18 +269,7 @@ def export_confirmation_manifest(bundle: ExportBundle, *, number: str, actor: Us
             "사본(원본과 같은 바이트, 수신자에게 암호화) · copies (the originals' bytes, encrypted to the "
             "recipient)"
         ),
-        "items": [
-            {
-                "item": item_id,
-                "name": by_id[item_id].original_name,
-                "size": by_id[item_id].size,
-                "sha256": by_id[item_id].blob_id or "",
-                "md5": by_id[item_id].blob.md5 if by_id[item_id].blob else "",
-                "sha1": by_id[item_id].blob.sha1 if by_id[item_id].blob else "",
-            }
-            for item_id in item_ids
-            if item_id in by_id
-        ],
+        "items": [_exported_row(by_id[item_id]) for item_id in item_ids if item_id in by_id],
         "issued": {"by": _name(actor), "at": utc_iso(timezone.now())},
     }
 
@@ -298,7 +299,7 @@ def _p(text: Any, style: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(str(text)).replace("\n", "<br/>"), style)
 
 
-def _grid(rows: list[list[Any]], widths: list[float], *, header: bool = False) -> Table:
+def _grid(rows: list[list[Any]], widths: Sequence[float], *, header: bool = False) -> Table:
     table = Table(rows, colWidths=[w * mm for w in widths], repeatRows=1 if header else 0)
     style = [("GRID", (0, 0), (-1, -1), 0.3, "#888888"), ("VALIGN", (0, 0), (-1, -1), "TOP")]
     if header:
@@ -594,7 +595,7 @@ def _export_confirmation_story(m: dict[str, Any], s: _Styles) -> list[Any]:
     return story
 
 
-STORIES = {
+STORIES: dict[str, Callable[[dict[str, Any], _Styles], list[Any]]] = {
     ProcedureDocumentKind.SEIZED_LIST: _seized_list_story,
     ProcedureDocumentKind.SCENE_CONFIRMATION: _scene_confirmation_story,
     ProcedureDocumentKind.EXPORT_CONFIRMATION: _export_confirmation_story,

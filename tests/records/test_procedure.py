@@ -92,12 +92,12 @@ def test_detailed_list_names_every_file_with_path_size_times_and_hash(tmp_path: 
     assert _flat(WARRANT) in flat and "2011모1839" in flat and "2021모1586" in flat
     for seized in items:
         assert _flat(seized.original_path) in flat
-        assert seized.blob_id in flat and str(seized.size) in flat
+        assert str(seized.blob_id) in flat and str(seized.size) in flat
     # Korean first, then English; signature lines for the investigator and the person searched.
     assert text.index("피압수자") < text.rindex("person searched")
     assert "서명또는날인" in flat and "수정modified" in flat
     manifest = json.loads(manifest_extract(pdf))
-    assert sorted(r["sha256"] for r in manifest["seized"]) == sorted(i.blob_id for i in items)
+    assert sorted(r["sha256"] for r in manifest["seized"]) == sorted(str(i.blob_id) for i in items)
     assert all(r["modified_at"] for r in manifest["seized"])
     event = CustodyEvent.objects.get(case=t.case, action=CustodyAction.PROCEDURE_DOCUMENT)
     assert event.details["acquisition"] == items[0].acquisition_id
@@ -220,7 +220,7 @@ def test_an_unrelated_item_leaves_analysis_content_exhibits_and_interchange() ->
     export = case_uco_export(case=t.case, actor=t.lead)
     assert export.item_count == 1
     body = export.body.decode().lower()
-    assert kept.blob_id in body and family.blob_id not in body
+    assert str(kept.blob_id) in body and str(family.blob_id) not in body
 
 
 def test_the_detection_worker_skips_an_item_marked_after_its_runs_were_queued(settings) -> None:

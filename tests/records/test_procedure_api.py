@@ -53,7 +53,7 @@ def test_the_procedure_records_over_http(tmp_path) -> None:
     pdf = lead.get(body["download_url"])
     assert pdf.status_code == 200 and pdf["X-Haetae-Document-SHA256"] == body["sha256"]
     path = tmp_path / "c.pdf"
-    path.write_bytes(b"".join(pdf.streaming_content))
+    path.write_bytes(pdf.getvalue())
     assert pdf_signature_check(path, trust_roots=list(signer_load().trust_roots)).ok
     listed = lead.post(
         url(t, "procedure-documents/"),

@@ -30,7 +30,7 @@ def test_command_records_prints_marks_and_deletes(tmp_path: Path) -> None:
     out = tmp_path / "list.pdf"
     listed = _run("seized-list", number, str(photo.acquisition_id), "--out", str(out), "--actor", lead)
     assert listed["number"] == "L-001" and listed["kind"] == "seized_list"
-    assert photo.blob_id in "".join(pdf_text(out, layout=False).split())
+    assert str(photo.blob_id) in "".join(pdf_text(out, layout=False).split())
     recorded = _run(
         "scene-record",
         number,

@@ -78,7 +78,7 @@ def test_the_detailed_list_is_issued_from_the_acquisition_page_and_downloaded() 
     auditor = client_for(t.member(CaseMemberRole.AUDITOR))
     pdf = auditor.get(url("procedure_download", t, document.number))
     assert pdf.status_code == 200 and pdf["X-Haetae-Document-SHA256"] == document.blob_id
-    assert b"".join(pdf.streaming_content).startswith(b"%PDF")
+    assert pdf.getvalue().startswith(b"%PDF")
     support = client_for(t.member(CaseMemberRole.VICTIM_SUPPORT))
     assert support.get(url("procedure", t)).status_code == 403
 
