@@ -68,8 +68,9 @@ TITLES: dict[str, tuple[str, str]] = {
     ),
 }
 LEGAL_BASIS = (
-    "형사소송법 제106조 제3항·제121조, 대법원 2011모1839·2017도13263·2021모1586 "
-    "(Criminal Procedure Act art. 106(3), 121; Supreme Court 2011Mo1839, 2017Do13263, 2021Mo1586)"
+    "형사소송법 제106조 제3항·제121조·제129조(제219조), 대법원 2011모1839·2017도13263·2021모1586 "
+    "(Criminal Procedure Act art. 106(3), 121, 129 with 219; Supreme Court 2011Mo1839, 2017Do13263, "
+    "2021Mo1586)"
 )
 STATUS_WORDS = {
     ItemStatus.INGESTED: ("압수", "seized"),

@@ -3,6 +3,7 @@ seizure (items unrelated to the warrant: marked, then returned or deleted), and 
 (반출 확인서). The PDFs are read back with poppler's pdftotext and checked for their signature and their
 embedded manifest."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -101,7 +102,11 @@ def test_detailed_list_names_every_file_with_path_size_times_and_hash(tmp_path: 
     assert all(r["modified_at"] for r in manifest["seized"])
     event = CustodyEvent.objects.get(case=t.case, action=CustodyAction.PROCEDURE_DOCUMENT)
     assert event.details["acquisition"] == items[0].acquisition_id
-    assert event.details["document_sha256"] == document.blob_id
+    # A defence expert's check: the file and its embedded manifest hash to what the ledger holds.
+    assert (
+        event.details["document_sha256"] == hashlib.sha256(pdf.read_bytes()).hexdigest() == document.blob_id
+    )
+    assert event.details["manifest_sha256"] == hashlib.sha256(manifest_extract(pdf)).hexdigest()
     assert event.legal_authority == WARRANT
 
 
