@@ -211,7 +211,7 @@ def _items_named(case: Case, item_ids: Sequence[int]) -> list[EvidenceItem]:
     if not wanted:
         raise RejectedInput("name at least one item")
     items = list(
-        EvidenceItem.objects.select_for_update()
+        EvidenceItem.objects.select_for_update(of=("self",))
         .filter(case=case, pk__in=wanted)
         .select_related("blob")
         .order_by("pk")
