@@ -312,7 +312,9 @@ def _procedure_records(w: World) -> None:
         hashes=[{"name": "image.E01", "algorithm": "SHA-256", "value": "ab" * 32}],
         computed_by="matrix officer",
     )
-    seized_list_issue(acquisition=w.procedure_item.acquisition, actor=w.owner)
+    # The world is built once per module, outside the per-test settings of tests/conftest.py.
+    with override_settings(HAETAE_ALLOW_DEVELOPMENT_SIGNER=True):
+        seized_list_issue(acquisition=w.procedure_item.acquisition, actor=w.owner)
 
 
 def _grow_procedure_documents(world: World, user: Any, n: int) -> None:
