@@ -79,6 +79,14 @@ class Action(TextChoices):
     DESTRUCTION_AUTHORISE = "destruction_authorise", "authorise or refuse destruction orders"
     DESTRUCTION_WITNESS = "destruction_witness", "witness destructions"
     DESTRUCTION_READ = "destruction_read", "see destruction orders and certificates"
+    # Korean procedure records (the records app, docs/korean-procedure.md).
+    PROCEDURE_RECORD = (
+        "procedure_record",
+        "record scene hash confirmations and issue detailed lists and export confirmations",
+    )
+    PROCEDURE_READ = "procedure_read", "see and download procedure records"
+    UNRELATED_MARK = "unrelated_mark", "mark items unrelated to the warrant, or withdraw such a mark"
+    UNRELATED_DISPOSE = "unrelated_dispose", "record the return or deletion of items unrelated to the warrant"
     # Everyone on the case but victim support: file names, sources and custody can name a victim.
     ITEM_RECORDS = "item_records", "see item file names, sources, custody records and the exhibit pages"
     MATCH_ALERTS = "match_alerts", "receive cross-case match alerts and be named as the case's contact"
@@ -136,6 +144,13 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.DESTRUCTION_AUTHORISE: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
     Action.DESTRUCTION_WITNESS: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
     Action.DESTRUCTION_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR, BREAK_GLASS_ROLE}),
+    # Korean procedure records: the investigators who seize write them; the documents name files and places
+    # (no content), so the analyst and the auditor read them too. Returning or deleting an unrelated item
+    # erases the vault's copy: the lead does that.
+    Action.PROCEDURE_RECORD: frozenset({LEAD, INVESTIGATOR}),
+    Action.PROCEDURE_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
+    Action.UNRELATED_MARK: frozenset({LEAD, INVESTIGATOR}),
+    Action.UNRELATED_DISPOSE: frozenset({LEAD}),
     # The others see items as pseudonymised references (item-ID) with their hashes, and the graph as text.
     Action.ITEM_RECORDS: frozenset({LEAD, INVESTIGATOR, ANALYST, PROSECUTOR, AUDITOR, BREAK_GLASS_ROLE}),
     Action.MATCH_ALERTS: frozenset({LEAD}),

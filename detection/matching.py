@@ -27,7 +27,7 @@ from detection.models import Annotation, BankEntry, DetectionRun, Match, MatchAl
 from detection.models.banks import HashBankKind, MatchKind
 from detection.models.runs import RunStatus
 from detection.pdq import DEFAULT_THRESHOLD, ORIENTATIONS
-from evidence.choices import CustodyAction
+from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import EvidenceItem
 
@@ -176,6 +176,7 @@ def pdq_lookup(*, item: EvidenceItem, annotation: Annotation, actor: Any = None)
     others = (
         Annotation.objects.filter(pk__in=annotation_ids, label=PDQ_LABEL, category=PDQ_CATEGORY)
         .exclude(item__case_id=item.case_id)
+        .exclude(item__status=ItemStatus.UNRELATED)
         .select_related("item", "item__case")
     )
     per_item: dict[int, _Found] = {}
@@ -223,6 +224,7 @@ def digest_lookup(*, item: EvidenceItem, actor: Any = None) -> list[Match]:
     same_bytes = (
         EvidenceItem.objects.filter(blob_id=blob.sha256)
         .exclude(case_id=item.case_id)
+        .exclude(status=ItemStatus.UNRELATED)  # outside its warrant: not matched against
         .select_related("case")
         .order_by("pk")
     )
@@ -400,12 +402,16 @@ def bank_entries_lookup(*, entries: list[BankEntry], actor: Any = None, batch: i
         looked_up = DetectionRun.objects.filter(
             detector__name=FILE_HASHES_DETECTOR, status=RunStatus.DONE
         ).values("item_id")
-        candidates = EvidenceItem.objects.filter(
-            Q(blob__sha256__in=list(by_digest["sha256"]))
-            | Q(blob__md5__in=list(by_digest["md5"]))
-            | Q(blob__sha1__in=list(by_digest["sha1"])),
-            pk__in=looked_up,
-        ).select_related("blob", "case")
+        candidates = (
+            EvidenceItem.objects.filter(
+                Q(blob__sha256__in=list(by_digest["sha256"]))
+                | Q(blob__md5__in=list(by_digest["md5"]))
+                | Q(blob__sha1__in=list(by_digest["sha1"])),
+                pk__in=looked_up,
+            )
+            .exclude(status=ItemStatus.UNRELATED)
+            .select_related("blob", "case")
+        )
         kinds = {"sha256": MatchKind.SHA256, "md5": MatchKind.MD5, "sha1": MatchKind.SHA1}
         for item in candidates.order_by("pk"):
             items[item.pk] = item
@@ -420,6 +426,7 @@ def bank_entries_lookup(*, entries: list[BankEntry], actor: Any = None, batch: i
         index.build(pack_hex([e.pdq for e in pdq_entries]), list(range(len(pdq_entries))))
         annotations = (
             Annotation.objects.filter(label=PDQ_LABEL, category=PDQ_CATEGORY)
+            .exclude(item__status=ItemStatus.UNRELATED)
             .select_related("item", "item__case")
             .order_by("pk")
         )

@@ -762,13 +762,14 @@ def pack_detector_names(pack: ModelPack) -> list[str]:
 
 def _items_in_scope(detector_names: list[str], case: Any) -> int:
     """How many stored items these detectors re-scan: images for ``pack:``, videos for ``video:``."""
+    from evidence.choices import ItemStatus
     from evidence.models import EvidenceItem
 
     prefixes = {"video/" if name.startswith("video:") else "image/" for name in detector_names}
     media = Q()
     for prefix in sorted(prefixes):
         media |= Q(mime__startswith=prefix) | Q(mime="", blob__mime__startswith=prefix)
-    items = EvidenceItem.objects.filter(media, blob__isnull=False)
+    items = EvidenceItem.objects.filter(media, status=ItemStatus.INGESTED, blob__isnull=False)
     if case is not None:
         items = items.filter(case=case)
     return items.count()

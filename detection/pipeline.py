@@ -277,6 +277,16 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
         .order_by("pk")
     )
     pending = [run for run in runs if run.status not in FINISHED]
+    if pending and item.status != ItemStatus.INGESTED:
+        # Marked unrelated to the warrant (or destroyed) after the runs were queued: not analysed.
+        for run in pending:
+            _fail_permanently(
+                run.pk,
+                f"item {item.pk} is {item.status} ({item.status_reason or 'no reason recorded'}): it is "
+                "not analysed. If it was marked unrelated by mistake, withdraw the mark and run the detector "
+                "again",
+            )
+        pending = []
     subject = Subject.for_item(item) if pending else None
     installed = detectors()
     max_attempts = int(getattr(settings, "HAETAE_DETECT_MAX_ATTEMPTS", 4))

@@ -66,6 +66,13 @@ class CustodyAction(models.TextChoices):
     BUNDLE_DOWNLOADED = "bundle_downloaded", _("export bundle downloaded")
     # Search (search issue): who searched the case's text, for what.
     SEARCHED = "searched", _("evidence text searched")
+    # Korean procedure records (records app, docs/korean-procedure.md).
+    PROCEDURE_DOCUMENT = "procedure_document", _("procedure document issued (detailed list, confirmation)")
+    SCENE_HASH_RECORDED = "scene_hash_recorded", _("hash confirmation taken at the scene recorded")
+    MARKED_UNRELATED = "marked_unrelated", _("marked unrelated to the warrant (selective seizure)")
+    UNRELATED_UNMARKED = "unrelated_unmarked", _("mark as unrelated to the warrant withdrawn")
+    UNRELATED_RETURNED = "unrelated_returned", _("unrelated item returned; the vault's copy erased")
+    UNRELATED_DELETED = "unrelated_deleted", _("unrelated item deleted (the vault's copy erased)")
 
 
 class AcquisitionStatus(models.TextChoices):
@@ -86,6 +93,9 @@ class ItemStatus(models.TextChoices):
     INGESTED = "ingested", _("ingested")
     REJECTED = "rejected", _("rejected (recorded, content not stored)")
     DESTROYED = "destroyed", _("destroyed under a destruction order (the record stays)")
+    # Selective seizure: outside the warrant, awaiting return or deletion; analysis, exhibits and exports
+    # leave it out, and its content is not served.
+    UNRELATED = "unrelated", _("marked unrelated to the warrant, awaiting return or deletion")
 
 
 class DerivativeKind(models.TextChoices):

@@ -55,7 +55,15 @@ def blob_crypto_erase(*, blob: Blob, reference: str) -> dict[str, str]:
 
 
 def destroyed_refusal(item: EvidenceItem, *, what: str = "content") -> RejectedInput | None:
-    """The refusal for a look at a destroyed item's content (None if it was not destroyed)."""
+    """The refusal for a look at a destroyed item's content, or at one marked unrelated to the warrant
+    (None if neither)."""
+    if item.status == ItemStatus.UNRELATED:
+        # Outside the warrant: looking at it would be a search the warrant does not cover.
+        return RejectedInput(
+            f"item {item.pk} was marked unrelated to the warrant ({item.status_reason}): its {what} is "
+            "not served while it awaits return or deletion. If the mark was a mistake, the investigator "
+            "withdraws it (manage.py procedure unmark)"
+        )
     if item.status != ItemStatus.DESTROYED:
         return None
     return RejectedInput(

@@ -18,7 +18,7 @@ from django.utils import timezone
 from access.models import Case
 from captures.selectors import capture_provenance
 from evidence import crypto
-from evidence.choices import CustodyAction
+from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import event_leaf_data
 from evidence.ledger import (
     checkpoint_consistency_proof,
@@ -133,6 +133,14 @@ def exhibit_manifest(*, case: Case, exhibits: Sequence[Exhibit]) -> dict[str, An
         .select_related("blob", "acquired_by", "acquisition")
         .order_by("pk")
     )
+    # Items marked unrelated to the warrant never leave in a report or bundle (records.procedure refuses to
+    # mark an exhibited item; this holds whatever path the row took).
+    unrelated = sorted(items.filter(status=ItemStatus.UNRELATED).values_list("pk", flat=True))
+    if unrelated:
+        raise RejectedInput(
+            f"items {unrelated} were marked unrelated to the warrant: take them out of the exhibits (or "
+            "withdraw the mark) before a report or bundle is made"
+        )
     by_exhibit: dict[int, list[int]] = {}
     for exhibit_id, item_id in links.values_list("exhibit_id", "item_id"):
         by_exhibit.setdefault(exhibit_id, []).append(item_id)

@@ -326,6 +326,8 @@ _enum_names.update(
         "LinkSourceEnum": "parties.choices.LinkSource",
         "CallerRoleEnum": "access.choices.CALLER_ROLE_CHOICES",
         "CaseMemberRoleEnum": "access.choices.CaseMemberRole",
+        "ProcedureDocumentKindEnum": "records.choices.ProcedureDocumentKind",
+        "UnrelatedDisposalKindEnum": "records.choices.UnrelatedDisposalKind",
     }
 )
 # Staff sign-in (TOTP via django-otp, throttling via django-axes), break-glass, previews

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/v1/", include("support.api.urls")),
     path("api/v1/", include("search.api.urls")),
     path("api/v1/", include("exhibits.api.urls")),
+    path("api/v1/", include("records.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

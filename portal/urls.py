@@ -12,6 +12,7 @@ from portal.views import (
     evidence,
     exhibits,
     ingest,
+    procedure,
     prosecutor,
     search,
 )
@@ -124,6 +125,21 @@ urlpatterns = [
     path("cases/<str:number>/bundles/<int:pk>/", exhibits.bundle_detail, name="bundle_detail"),
     path("cases/<str:number>/bundles/<int:pk>/download/", exhibits.bundle_download, name="bundle_download"),
     # Prosecutor
+    path("cases/<str:number>/procedure/", procedure.procedure_page, name="procedure"),
+    path("cases/<str:number>/procedure/issue/", procedure.procedure_issue, name="procedure_issue"),
+    path(
+        "cases/<str:number>/procedure/documents/<str:document>/",
+        procedure.procedure_download,
+        name="procedure_download",
+    ),
+    path("cases/<str:number>/procedure/scene/", procedure.procedure_scene, name="procedure_scene"),
+    path("cases/<str:number>/procedure/unrelated/", procedure.procedure_mark, name="procedure_mark"),
+    path(
+        "cases/<str:number>/procedure/unrelated/<int:pk>/withdraw/",
+        procedure.procedure_unmark,
+        name="procedure_unmark",
+    ),
+    path("cases/<str:number>/procedure/dispose/", procedure.procedure_dispose, name="procedure_dispose"),
     path("prosecutor/", prosecutor.prosecutor_home, name="prosecutor_home"),
     path("prosecutor/cases/<str:number>/", prosecutor.prosecutor_case, name="prosecutor_case"),
     path("prosecutor/verify/", prosecutor.prosecutor_verify, name="prosecutor_verify"),

@@ -22,3 +22,23 @@ class DestructionOutcome(models.TextChoices):
         _("item marked destroyed; content kept: another case still needs the same bytes"),
     )
     NO_CONTENT = "no_content", _("item marked destroyed; it never had stored content")
+
+
+class ProcedureDocumentKind(models.TextChoices):
+    """The Korean procedure documents Haetae prints (docs/korean-procedure.md)."""
+
+    SEIZED_LIST = "seized_list", _("detailed list of seized electronic information (상세목록)")
+    SCENE_CONFIRMATION = "scene_confirmation", _("electronic information and hash confirmation (확인서)")
+    EXPORT_CONFIRMATION = "export_confirmation", _("confirmation of removal from the vault (반출 확인서)")
+
+
+class UnrelatedMarkStatus(models.TextChoices):
+    MARKED = "marked", _("marked unrelated, awaiting return or deletion")
+    WITHDRAWN = "withdrawn", _("mark withdrawn (the item is back in the case)")
+    RETURNED = "returned", _("returned to the person searched; the vault's copy erased")
+    DELETED = "deleted", _("deleted; the vault's copy erased")
+
+
+class UnrelatedDisposalKind(models.TextChoices):
+    RETURNED = "returned", _("returned to the person searched")
+    DELETED = "deleted", _("deleted")

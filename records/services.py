@@ -8,7 +8,7 @@ writes a ``destroyed`` event per item, and then issues the signed certificate (`
 Each write takes the ledger lock first, then the rows, so it never deadlocks with other ledger writers.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -279,10 +279,10 @@ def destruction_order_refuse(*, order: DestructionOrder, actor: User, reason: st
     return order
 
 
-def _needed_elsewhere(sha256: str, order: DestructionOrder) -> bool:
-    """Whether a live item outside this order (another case's, or one this order leaves) holds the bytes."""
+def _needed_elsewhere(sha256: str, leaving: Collection[int]) -> bool:
+    """Whether a live item not among ``leaving`` (another case's, or one left behind) holds the bytes."""
     others = EvidenceItem.objects.filter(blob_id=sha256).exclude(status=ItemStatus.DESTROYED)
-    return others.exclude(pk__in=order.entries.values("item_id")).exists()
+    return others.exclude(pk__in=list(leaving)).exists()
 
 
 def _erase_derivatives(sha256: str, reference: str) -> list[dict[str, str]]:
@@ -302,6 +302,26 @@ def _erase_derivatives(sha256: str, reference: str) -> list[dict[str, str]]:
     return removed
 
 
+def item_content_erase(
+    *, item: EvidenceItem, reference: str, leaving: Collection[int]
+) -> tuple[str, dict[str, Any]]:
+    """Crypto-erase one item's content and every derivative of it, unless a live item not among ``leaving``
+    (the items going with it) still needs the same bytes. Returns the outcome and what was done when.
+
+    The one erasure path of the records app: destruction orders and the deletion of items found unrelated to
+    the warrant (``records.procedure``) both call it, inside the transaction that records it, after taking
+    the ledger lock.
+    """
+    if item.blob is None:
+        return DestructionOutcome.NO_CONTENT, {}
+    if _needed_elsewhere(item.blob.sha256, leaving):
+        return DestructionOutcome.KEPT_SHARED, {}
+    Blob.objects.select_for_update().filter(pk=item.blob.sha256).first()
+    done: dict[str, Any] = {"derivatives": _erase_derivatives(item.blob.sha256, reference)}
+    done.update(blob_crypto_erase(blob=item.blob, reference=reference))
+    return DestructionOutcome.ERASED, done
+
+
 def destruction_order_execute(*, order: DestructionOrder, actor: User) -> DestructionOrder:
     """The requester carries out a witnessed order, then the signed certificate is issued."""
     _require(case=order.case, actor=actor, action=Action.DESTRUCTION_REQUEST, doing="carry out a destruction")
@@ -319,6 +339,7 @@ def destruction_order_execute(*, order: DestructionOrder, actor: User) -> Destru
         reference = f"{case.number} {order.number}"
         now = timezone.now()
         specs = []
+        leaving = set(order.entries.values_list("item_id", flat=True))
         for entry in order.entries.select_related("item", "item__blob").order_by("item_id"):
             item = entry.item
             done: dict[str, Any] = {"derivatives": []}
@@ -326,15 +347,8 @@ def destruction_order_execute(*, order: DestructionOrder, actor: User) -> Destru
                 raise RejectedInput(
                     f"item {item.pk} was destroyed by another order meanwhile: withdraw this one"
                 )
-            if item.blob is None:
-                entry.outcome = DestructionOutcome.NO_CONTENT
-            elif _needed_elsewhere(item.blob.sha256, order):
-                entry.outcome = DestructionOutcome.KEPT_SHARED
-            else:
-                Blob.objects.select_for_update().filter(pk=item.blob.sha256).first()
-                done["derivatives"] = _erase_derivatives(item.blob.sha256, reference)
-                done.update(blob_crypto_erase(blob=item.blob, reference=reference))
-                entry.outcome = DestructionOutcome.ERASED
+            entry.outcome, erased = item_content_erase(item=item, reference=reference, leaving=leaving)
+            done.update(erased)
             entry.details = done
             entry.save(update_fields=["outcome", "details"])
             item.status = ItemStatus.DESTROYED

@@ -183,6 +183,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         # Links to the other areas of the case (each page checks the role again).
         "may_ingest": role_may(role, Action.EVIDENCE_INGEST),
         "may_see_exhibits": role_may(role, Action.ITEM_RECORDS),
+        "may_see_procedure": role_may(role, Action.PROCEDURE_READ),
         "may_support": role_may(role, Action.SUPPORT_READ),
         "may_capture": role_may(role, Action.CAPTURE_REQUEST),
         "may_search": role_may(role, Action.CASE_SEARCH),

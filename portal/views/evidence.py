@@ -31,6 +31,7 @@ from detection.models import Annotation
 from detection.models.runs import ReviewStatus
 from detection.selectors import annotations_visible_to
 from detection.services import annotation_review
+from evidence.choices import ItemStatus
 from evidence.content import content_access_check, item_content_open
 from evidence.ledger import checkpoint_latest
 from evidence.models import EvidenceItem
@@ -177,6 +178,7 @@ def item_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "custody": custody_timeline(user=request.user, item=item),
         "findings": findings_by_detector(_findings(user=request.user, item=item)),
         "may_review": role_may(role, Action.FINDING_REVIEW),
+        "may_mark_unrelated": role_may(role, Action.UNRELATED_MARK) and item.status == ItemStatus.INGESTED,
         "matches": _matches(user=request.user, item=item),
         "media": shows_media(role) and item.blob_id is not None,
         "is_image": (item.mime or "").startswith("image/"),

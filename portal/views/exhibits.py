@@ -436,6 +436,10 @@ def _job_page(request: HttpRequest, case: Case, job: Report | ExportBundle, kind
         "kind": kind,
         "running": job.status in (ReportStatus.QUEUED, ReportStatus.RUNNING),
         "poll_seconds": POLL_SECONDS,
+        # The 반출 확인서 of a bundle that has left the vault (records.documents).
+        "may_confirm_export": kind == "bundle"
+        and job.status == ReportStatus.DONE
+        and role_may(_role(case), Action.PROCEDURE_RECORD),
     }
     if is_partial(request):
         return render(request, "portal/exhibits/_job.html", context)

@@ -19,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from access.models import Case
-from access.policy import Action, require
+from access.policy import Action, require, role_may
 from access.selectors import (
     case_get_for,
     legal_authority_list,
@@ -182,10 +182,13 @@ def ingest_progress(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if acquisition is None:
         raise NotFound(f"no acquisition {pk} in your cases: check the link")
-    _ingest_case(request, acquisition.case.number)
+    case = _ingest_case(request, acquisition.case.number)
     context: dict[str, Any] = {
         "progress": _progress_context(acquisition, request.user),
         "case": acquisition.case,
+        # The 상세목록 (records.documents) is handed over once the acquisition is complete.
+        "may_issue_list": role_may(getattr(case, "caller_role", None), Action.PROCEDURE_RECORD)
+        and acquisition.status == AcquisitionStatus.COMPLETED,
     }
     if is_partial(request):
         return render(request, "portal/ingest/_progress.html", context)

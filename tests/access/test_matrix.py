@@ -57,6 +57,9 @@ from parties.services.links import (
     link_assert_person_channel,
 )
 from parties.services.people import Identity, person_account_add, person_record
+from records.documents import seized_list_issue
+from records.models import ProcedureDocument, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
+from records.procedure import scene_confirmation_record, unrelated_mark
 from search.services import search_reindex
 from support import services as support
 from support.models import TakedownRequest
@@ -144,6 +147,8 @@ class World:
     bundle: Any = None
     sender: Any = None
     capture: Any = None
+    procedure_item: Any = None
+    mark: Any = None
 
 
 def _data_settings(root: Path) -> dict[str, Any]:
@@ -223,6 +228,7 @@ def build_world() -> World:
     world.capture = capture_request(case=target, url="http://192.0.2.1/target-capture-marker", actor=owner)
     world.markers.append("target-capture-marker")
     search_reindex()  # the text index of both cases (file names), as ingest would have left it
+    _procedure_records(world)
     return world
 
 
@@ -306,6 +312,87 @@ def _detection_records(w: World) -> None:
     w.job = ScanJob.objects.create(kind="manual", case=w.target, detector_name="pdq", requested_by=w.owner)
     w.bank = HashBank.objects.create(name="V-1 originals", kind="victim_originals", case=w.target)
     w.match, w.alert = bank_match(item=w.item, bank=w.bank, sha256=BANK_SHA256, recipient=w.owner)
+
+
+def _procedure_records(w: World) -> None:
+    """Korean procedure records: a scene confirmation H-001, a detailed list L-001, an unexhibited item to
+    mark, and an item marked unrelated whose bytes the home case also holds (so that a return or deletion
+    inside a rolled-back call keeps the bytes: crypto-erasure is not rolled back)."""
+    w.procedure_item = stored_item(
+        case=w.target, data=b"matrix unrelated", actor=w.owner, name="unrelated.txt"
+    )
+    shared_bytes = b"matrix unrelated, held by two cases"
+    marked = stored_item(case=w.target, data=shared_bytes, actor=w.owner, name="marked.txt")
+    stored_item(case=w.home, data=shared_bytes, actor=w.owner, name="home-copy.txt")
+    (w.mark,) = unrelated_mark(case=w.target, actor=w.owner, item_ids=[marked.pk], reason="matrix")
+    scene_confirmation_record(
+        case=w.target,
+        actor=w.owner,
+        subject="matrix image",
+        hashes=[{"name": "image.E01", "algorithm": "SHA-256", "value": "ab" * 32}],
+        computed_by="matrix officer",
+    )
+    # The world is built once per module, outside the per-test settings of tests/conftest.py.
+    with override_settings(HAETAE_ALLOW_DEVELOPMENT_SIGNER=True):
+        seized_list_issue(acquisition=w.procedure_item.acquisition, actor=w.owner)
+
+
+def _grow_procedure_documents(world: World, user: Any, n: int) -> None:
+    document = ProcedureDocument.objects.filter(case=world.target).first()
+    assert document is not None
+    last = ProcedureDocument.objects.filter(case=world.target).count()
+    for index in range(n):
+        ProcedureDocument.objects.create(
+            case=world.target,
+            kind=document.kind,
+            number=f"L-{last + 100 + index:03d}",
+            acquisition=document.acquisition,
+            issued_by=user,
+            blob=document.blob,
+            manifest_sha256=document.manifest_sha256,
+        )
+
+
+def _grow_scene_confirmations(world: World, user: Any, n: int) -> None:
+    first = 500 + SceneConfirmation.objects.count()
+    for index in range(n):
+        SceneConfirmation.objects.create(
+            case=world.target,
+            number=f"H-{first + index:03d}",
+            subject="grown",
+            hashes=[],
+            computed_by="grown",
+            computed_at=timezone.now(),
+            recorded_by=user,
+            record_sha256="0" * 64,
+        )
+
+
+def _grow_marks(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        UnrelatedMark.objects.create(
+            case=world.target, item=world.procedure_item, reason="grown", status="withdrawn", marked_by=user
+        )
+
+
+def _grow_disposals(world: World, user: Any, n: int) -> None:
+    first = 500 + UnrelatedDisposal.objects.count()
+    for index in range(n):
+        disposal = UnrelatedDisposal.objects.create(
+            case=world.target,
+            number=f"U-{first + index:03d}",
+            kind="deleted",
+            done_by=user,
+            person_searched="g",
+        )
+        UnrelatedMark.objects.create(
+            case=world.target,
+            item=world.procedure_item,
+            reason="grown",
+            status="deleted",
+            marked_by=user,
+            disposal=disposal,
+        )
 
 
 def _exhibit_records(w: World) -> None:
@@ -1436,6 +1523,91 @@ ENDPOINTS: dict[str, Endpoint] = {
             ),
         },
         grow=_grow_bundles,
+    ),
+    # Korean procedure records (records.api): readers see them, investigators write them, the lead returns
+    # or deletes unrelated items (access.policy: procedure_read, procedure_record, unrelated_*).
+    "records-api:case-procedure-document-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=by_action(Action.PROCEDURE_READ, 200, 403)),
+            "post": Call(
+                member=by_action(Action.PROCEDURE_RECORD, 201, 403),
+                data=lambda w: {"kind": "scene_confirmation", "confirmation": "H-001"},
+                format="json",
+            ),
+        },
+        grow=_grow_procedure_documents,
+    ),
+    "records-api:case-procedure-document-detail": Endpoint(
+        kwargs=_in_case(document=lambda w: "L-001"),
+        missing=_nowhere(document="L-001"),
+        methods={"get": Call(member=by_action(Action.PROCEDURE_READ, 200, 403))},
+    ),
+    "records-api:case-procedure-document-download": Endpoint(
+        kwargs=_in_case(document=lambda w: "L-001"),
+        missing=_nowhere(document="L-001"),
+        methods={"get": Call(member=by_action(Action.PROCEDURE_READ, 200, 403))},
+    ),
+    "records-api:case-scene-confirmation-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=by_action(Action.PROCEDURE_READ, 200, 403)),
+            "post": Call(
+                member=by_action(Action.PROCEDURE_RECORD, 201, 403),
+                data=lambda w: {
+                    "subject": "matrix image",
+                    "hashes": [{"name": "image.E01", "algorithm": "SHA-256", "value": "cd" * 32}],
+                    "computed_by": "matrix officer",
+                },
+                format="json",
+            ),
+        },
+        grow=_grow_scene_confirmations,
+    ),
+    "records-api:case-scene-confirmation-detail": Endpoint(
+        kwargs=_in_case(confirmation=lambda w: "H-001"),
+        missing=_nowhere(confirmation="H-001"),
+        methods={"get": Call(member=by_action(Action.PROCEDURE_READ, 200, 403))},
+    ),
+    "records-api:case-unrelated-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=by_action(Action.PROCEDURE_READ, 200, 403)),
+            "post": Call(
+                member=by_action(Action.UNRELATED_MARK, 201, 403),
+                data=lambda w: {"items": [w.procedure_item.pk], "reason": "access matrix"},
+                format="json",
+            ),
+        },
+        grow=_grow_marks,
+    ),
+    "records-api:case-unrelated-withdraw": Endpoint(
+        kwargs=_in_case(pk=lambda w: w.mark.pk),
+        missing=_nowhere(pk=NO_ID),
+        methods={
+            "post": Call(member=by_action(Action.UNRELATED_MARK, 200, 403), data=_reason, format="json")
+        },
+    ),
+    "records-api:case-unrelated-disposal-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=by_action(Action.PROCEDURE_READ, 200, 403)),
+            "post": Call(
+                member=by_action(Action.UNRELATED_DISPOSE, 201, 403),
+                data=lambda w: {
+                    "items": [w.mark.item_id],
+                    "kind": "deleted",
+                    "person_searched": "matrix person",
+                    "confirmation": "signed",
+                },
+                format="json",
+            ),
+        },
+        grow=_grow_disposals,
     ),
     "exhibits-api:report-detail": Endpoint(
         kwargs=lambda w: {"pk": w.report.pk},
