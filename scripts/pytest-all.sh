@@ -35,8 +35,12 @@ fi
 run_sqlite() {
   env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${XDIST_ARGS[@]}" "${SQLITE_ONLY_ARGS[@]}" "$@"
 }
+# The PostgreSQL leg acts as the application role (not a superuser, not the tables' owner: it cannot touch
+# the ledger's triggers nor update or delete the ledger), as production does (docs/operations.md);
+# HAETAE_TEST_APP_ROLE= (empty) runs it as the connecting owner instead.
+APP_ROLE=${HAETAE_TEST_APP_ROLE-haetae_app}
 run_postgres() {
-  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL HAETAE_REQUIRE_SERVICES=${CI:-} \
+  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL HAETAE_REQUIRE_SERVICES=${CI:-} HAETAE_TEST_APP_ROLE=$APP_ROLE \
     $PY -m pytest "${XDIST_ARGS[@]}" "$@"
 }
 
