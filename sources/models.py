@@ -127,9 +127,15 @@ class Message(models.Model):
 
     @property
     def reference(self) -> str:
-        """Where the message is on its platform, e.g. t.me/c/<chat>/<id>."""
-        if self.chat.platform == ChannelPlatform.TELEGRAM:
-            return f"t.me/c/{self.chat.key}/{self.key}"
+        """Where the message is on its platform: t.me/c/<chat>/<id> for Telegram's own numeric ids (an
+        export's), else <platform>:<chat>#<id> (a KakaoTalk line, an extraction report's message id)."""
+        chat = self.chat
+        if (
+            chat.platform == ChannelPlatform.TELEGRAM
+            and chat.key.lstrip("-").isdigit()
+            and self.key.isdigit()
+        ):
+            return f"t.me/c/{chat.key}/{self.key}"
         return f"{self.chat.platform}:{self.chat.key}#{self.key}"
 
 

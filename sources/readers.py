@@ -113,8 +113,13 @@ class KakaoTalkReader:
             for f in context.files
             if f.sha256 is not None and f.status != "rejected" and f.path.lower().endswith(".txt")
         ]
+        parsed: list[int] = []
         for export in exports:
             assert export.sha256 is not None
+            with open_object(export.sha256) as reader:
+                if not kakaotalk_looks_like(reader.read(8192)):
+                    continue  # another text file of the folder: kept as a plain file, nothing to parse
+            parsed.append(export.item_id)
             with open_object(export.sha256) as reader:
                 recorder.take_all(
                     kakaotalk_messages(reader, time_zone=time_zone, name=export.path.rsplit("/", 1)[-1]),

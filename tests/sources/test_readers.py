@@ -214,3 +214,13 @@ def test_an_uploaded_export_is_read_when_the_upload_says_what_it_is(case, tmp_pa
     body = response.json()
     assert body["source_kind"] == "telegram" and body["counts"]["messages"] == 4
     assert Message.objects.get(key="1").items.get().parent.original_name == "export.zip"
+
+
+@pytest.mark.django_db
+def test_a_folder_read_as_kakaotalk_parses_only_kakaotalk_texts(case, tmp_path: Path) -> None:
+    (tmp_path / "talks").mkdir()
+    (tmp_path / "talks" / "Talk_1.txt").write_text(KAKAO_PC, encoding="utf-8")
+    (tmp_path / "talks" / "readme.txt").write_text("the officer's own notes\n", encoding="utf-8")
+    code, result, _ = run_ingest(str(tmp_path / "talks"), "--as", "kakaotalk")
+    assert code == 0 and result["counts"]["ingested"] == 2 and result["counts"]["chats"] == 1
+    assert set(Message.objects.values_list("source_item__original_name", flat=True)) == {"Talk_1.txt"}
