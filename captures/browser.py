@@ -126,7 +126,7 @@ def _host_port(url: str) -> str:
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def _tls_chain(host: str, ip: str, port: int, timeout: float) -> Any:
+def tls_chain(host: str, ip: str, port: int, timeout: float) -> Any:
     """The certificate chain the server presents (PEM, leaf first), by OpenSSL from the same address."""
     try:
         completed = subprocess.run(
@@ -371,7 +371,7 @@ def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCaptu
     warc = out_dir / "warc" / "data.warc.gz"
     final = urlsplit(result.final_url)
     if final.scheme == "https" and result.resolved_ip:
-        result.tls = _tls_chain(
+        result.tls = tls_chain(
             final.hostname or "", result.resolved_ip, final.port or 443, limits.timeout_seconds
         )
     result.finished_at = _iso(_now())
@@ -434,5 +434,6 @@ __all__ = [
     "PageCapture",
     "capture_limits_from_settings",
     "page_capture",
+    "tls_chain",
     "url_check",
 ]
