@@ -24,7 +24,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 import haetae
-from captures.proxy import GuardProxy, address_refusal
+from captures.proxy import REFUSAL_HEADER, GuardProxy, address_refusal
 
 NOT_HTTPS = "not https"
 _WACZ = [sys.executable, "-m", "wacz"]
@@ -174,6 +174,10 @@ def _warc_write(
             response, request = entry.response, entry.response.request
             url = response.url
             if not url.startswith(("http://", "https://")):
+                continue
+            refusal = response.headers.get(REFUSAL_HEADER.lower())
+            if refusal:  # the proxy answered, not the site: nothing of it goes into the archive
+                notes.append(f"{url}: not fetched ({refusal})")
                 continue
             body = b""
             if not 300 <= response.status < 400:
@@ -335,6 +339,12 @@ def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCaptu
                 if page.url in ("", "about:blank"):
                     raise CaptureFailed(
                         f"the site did not answer within {limits.timeout_seconds:g} s: nothing to capture"
+                    )
+                refusal = main.headers.get(REFUSAL_HEADER.lower()) if main is not None else None
+                if refusal:
+                    raise CaptureFailed(
+                        f"the page was refused: {refusal} (an operator may allow private addresses with "
+                        "HAETAE_CAPTURE_ALLOW_PRIVATE=1)"
                     )
                 if main is not None:
                     hops, request = [], main.request.redirected_from
