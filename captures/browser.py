@@ -24,7 +24,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 import haetae
-from captures.proxy import GuardProxy, address_refusal
+from captures.proxy import REFUSAL_HEADER, GuardProxy, address_refusal
 
 NOT_HTTPS = "not https"
 _WACZ = [sys.executable, "-m", "wacz"]
@@ -126,7 +126,7 @@ def _host_port(url: str) -> str:
     return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def _tls_chain(host: str, ip: str, port: int, timeout: float) -> Any:
+def tls_chain(host: str, ip: str, port: int, timeout: float) -> Any:
     """The certificate chain the server presents (PEM, leaf first), by OpenSSL from the same address."""
     try:
         completed = subprocess.run(
@@ -174,6 +174,10 @@ def _warc_write(
             response, request = entry.response, entry.response.request
             url = response.url
             if not url.startswith(("http://", "https://")):
+                continue
+            refusal = response.headers.get(REFUSAL_HEADER.lower())
+            if refusal:  # the proxy answered, not the site: nothing of it goes into the archive
+                notes.append(f"{url}: not fetched ({refusal})")
                 continue
             body = b""
             if not 300 <= response.status < 400:
@@ -336,6 +340,12 @@ def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCaptu
                     raise CaptureFailed(
                         f"the site did not answer within {limits.timeout_seconds:g} s: nothing to capture"
                     )
+                refusal = main.headers.get(REFUSAL_HEADER.lower()) if main is not None else None
+                if refusal:
+                    raise CaptureFailed(
+                        f"the page was refused: {refusal} (an operator may allow private addresses with "
+                        "HAETAE_CAPTURE_ALLOW_PRIVATE=1)"
+                    )
                 if main is not None:
                     hops, request = [], main.request.redirected_from
                     while request is not None:
@@ -371,7 +381,7 @@ def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCaptu
     warc = out_dir / "warc" / "data.warc.gz"
     final = urlsplit(result.final_url)
     if final.scheme == "https" and result.resolved_ip:
-        result.tls = _tls_chain(
+        result.tls = tls_chain(
             final.hostname or "", result.resolved_ip, final.port or 443, limits.timeout_seconds
         )
     result.finished_at = _iso(_now())
@@ -434,5 +444,6 @@ __all__ = [
     "PageCapture",
     "capture_limits_from_settings",
     "page_capture",
+    "tls_chain",
     "url_check",
 ]

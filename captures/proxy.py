@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 _HEADER_LIMIT = 64 * 1024
+# Marks the proxy's own refusals, so that a refusal is never recorded as if the site had sent it.
+REFUSAL_HEADER = "X-Haetae-Proxy-Refusal"
 _CHUNK = 64 * 1024
 
 
@@ -156,7 +158,7 @@ class GuardProxy:
         body = why.encode()
         client.sendall(
             f"HTTP/1.1 {status} Refused\r\nContent-Type: text/plain\r\nContent-Length: {len(body)}\r\n"
-            f"Connection: close\r\n\r\n".encode()
+            f"{REFUSAL_HEADER}: {why}\r\nConnection: close\r\n\r\n".encode()
             + body
         )
 

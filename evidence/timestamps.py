@@ -237,7 +237,11 @@ def acquisition_timestamp(*, acquisition_id: int) -> TimestampToken | None:
 
 
 def timestamps_retry_missing(*, limit: int = 20) -> list[TimestampToken]:
-    """Timestamp the newest checkpoint and completed acquisitions that have no token yet (the beat job)."""
+    """Timestamp the newest checkpoint and completed acquisitions that have no token yet (the beat job).
+
+    Stops at the first failure: while the authorities are down, one failed row per run says so, and the
+    job does not wait on each subject in turn.
+    """
     if not tsa_configured():
         return []
     granted = TimestampToken.objects.filter(status=TimestampStatus.GRANTED)
@@ -249,11 +253,15 @@ def timestamps_retry_missing(*, limit: int = 20) -> list[TimestampToken]:
     )
     if newest is not None:
         made.append(checkpoint_timestamp(checkpoint_id=newest.pk))
+        if made[-1] is not None and made[-1].status == TimestampStatus.FAILED:
+            return [token for token in made if token is not None]
     waiting: QuerySet[Acquisition] = Acquisition.objects.filter(
         status=AcquisitionStatus.COMPLETED, manifest_sha256__gt=""
     ).exclude(Exists(granted.filter(acquisition=OuterRef("pk"))))
     for acquisition_id in waiting.order_by("-id").values_list("id", flat=True)[:limit]:
         made.append(acquisition_timestamp(acquisition_id=acquisition_id))
+        if made[-1] is not None and made[-1].status == TimestampStatus.FAILED:
+            break
     return [token for token in made if token is not None]
 
 

@@ -46,4 +46,4 @@ class HaetaeAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        from haetae import checks  # noqa: F401 - registers the sign-in checks
+        from haetae import checks  # noqa: F401 - registers the sign-in, signing, timestamp and capture checks

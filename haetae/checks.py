@@ -58,3 +58,30 @@ def signing_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]
                 )
             )
     return problems
+
+
+@register(Tags.security, deploy=False)
+def trusted_time_and_capture_settings(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """Warn when timestamps cannot be checked, or when captures may reach private networks."""
+    problems = []
+    if getattr(settings, "HAETAE_TSA_URL", None) and not getattr(settings, "HAETAE_TSA_CERT_FILE", ""):
+        problems.append(
+            Warning(
+                "HAETAE_TSA_URL is set without HAETAE_TSA_CERT_FILE: no token can be checked, so none is "
+                "kept and nothing is timestamped.",
+                hint="Set HAETAE_TSA_CERT_FILE to the timestamp authority's certificate or CA (PEM; "
+                "docs/timestamps.md).",
+                id="haetae.W010",
+            )
+        )
+    if getattr(settings, "HAETAE_CAPTURE_ALLOW_PRIVATE", False):
+        problems.append(
+            Warning(
+                "HAETAE_CAPTURE_ALLOW_PRIVATE is on: a captured page, its redirects and its resources may "
+                "reach private, loopback and link-local addresses (this server, the internal network).",
+                hint="Unset it unless this installation runs on a closed network that needs it "
+                "(docs/captures.md).",
+                id="haetae.W011",
+            )
+        )
+    return problems

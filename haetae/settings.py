@@ -185,6 +185,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ROUTES = {
     "evidence.tasks.*": {"queue": "ingest"},
+    "captures.tasks.*": {"queue": "ingest"},  # a capture ends in an ingest
     "detection.tasks.*": {"queue": "detect"},
     "exhibits.tasks.*": {"queue": "reports"},
 }

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from captures.choices import CaptureStatus
 from captures.models import Capture
-from captures.proxy import GuardProxy, address_refusal
+from captures.proxy import REFUSAL_HEADER, GuardProxy, address_refusal
 from captures.services import captures_recover_interrupted
 from tests.factories import team
 
@@ -68,6 +68,14 @@ def test_loopback_is_refused_without_the_operators_leave(origin: str) -> None:
         status, body = fetch(proxy, origin + "/page")
     assert status == 403 and b"loopback" in body
     assert proxy.log.refused and proxy.log.addresses == {}
+
+
+def test_a_refusal_is_marked_as_the_proxys_own(origin: str) -> None:
+    with guard() as proxy:
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": proxy.url}))
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            opener.open(origin + "/page", timeout=5)
+    assert "loopback" in refused.value.headers[REFUSAL_HEADER]
 
 
 def test_allowed_requests_go_to_the_checked_address_and_are_counted(origin: str) -> None:

@@ -24,6 +24,7 @@ from evidence.timestamps import (
     checkpoint_timestamp,
     timestamps_retry_missing,
 )
+from haetae.checks import trusted_time_and_capture_settings
 from tests.evidence.test_tasks import celery_conf
 from tests.factories import CaseFactory
 from tests.tsa import LocalAuthority, tsa_authority, tsa_configured
@@ -182,3 +183,14 @@ def test_ingest_timestamps_its_manifest_and_verify_lists_every_token(
     listed = {(t["subject"], t["subject_id"]): t for t in report["timestamps"]}
     assert not listed[("acquisition", acquisition.pk)]["ok"]
     assert "altered after it was timestamped" in listed[("acquisition", acquisition.pk)]["message"]
+
+
+def test_a_tsa_without_a_trust_anchor_and_private_captures_are_warned_about(settings: Any) -> None:
+    settings.HAETAE_TSA_URL = ["https://tsa.example.org/"]
+    settings.HAETAE_TSA_CERT_FILE = ""
+    settings.HAETAE_CAPTURE_ALLOW_PRIVATE = True
+    ids = {warning.id for warning in trusted_time_and_capture_settings()}
+    assert ids == {"haetae.W010", "haetae.W011"}
+    settings.HAETAE_TSA_CERT_FILE = "/etc/tsa.pem"
+    settings.HAETAE_CAPTURE_ALLOW_PRIVATE = False
+    assert trusted_time_and_capture_settings() == []

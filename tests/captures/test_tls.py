@@ -1,0 +1,87 @@
+"""The TLS certificate chain a capture records: read by OpenSSL from the server's address."""
+
+import datetime
+import socket
+import ssl
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from captures.browser import tls_chain
+from tests.tsa import make_ca
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, x509.Certificate, x509.Certificate]]:
+    """A TLS server on 127.0.0.1 presenting a leaf for site.test and its CA."""
+    ca_key, ca_cert = make_ca("Haetae test web CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "site.test")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("site.test")]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(
+        leaf.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
+    )
+    key_file = tmp_path / "key.pem"
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain, key_file)
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    tls.recv(1)
+            except (ssl.SSLError, OSError):
+                pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1], leaf, ca_cert
+    stop.set()
+    thread.join(timeout=2)
+    listener.close()
+
+
+def test_the_chain_the_server_presents_is_recorded_leaf_first(
+    tls_server: tuple[int, x509.Certificate, x509.Certificate],
+) -> None:
+    port, leaf, ca_cert = tls_server
+    found = tls_chain("site.test", "127.0.0.1", port, 10)
+    assert found["host"] == "site.test" and found["address"] == f"127.0.0.1:{port}"
+    certificates = [x509.load_pem_x509_certificate(pem.encode()) for pem in found["chain_pem"]]
+    assert certificates == [leaf, ca_cert]
+
+
+def test_a_server_without_tls_gives_a_reason_not_a_chain() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert "chain_pem" not in tls_chain("site.test", "127.0.0.1", port, 5)
