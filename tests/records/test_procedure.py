@@ -219,7 +219,7 @@ def test_an_unrelated_item_leaves_analysis_content_exhibits_and_interchange() ->
     with pytest.raises(RejectedInput, match="unrelated to the warrant"):
         preview_blurred_derivative(item=family, actor=t.lead)
     # Exhibits: refused.
-    with pytest.raises(RejectedInput):
+    with pytest.raises(RejectedInput, match="unrelated to the warrant"):
         exhibit_create(case=t.case, item_ids=[family.pk], description="x", actor=t.lead)
     # Interchange (CASE/UCO) export: only the kept item.
     export = case_uco_export(case=t.case, actor=t.lead)
