@@ -5,6 +5,7 @@ embedded manifest."""
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,7 @@ def test_scene_confirmation_is_stored_then_printed_with_witness_and_refusal(tmp_
         ({"witness_name": "이영희", "witness_relation": ""}, "relates to the person searched"),
         ({"participant_refused": True, "refusal_reason": ""}, "record the reason"),
         ({"computed_by": " "}, "who computed"),
+        ({"computed_at": datetime(2024, 5, 2, 14, 30)}, "no offset"),
     ],
 )
 def test_a_scene_confirmation_with_a_gap_is_refused_and_nothing_is_written(change, message) -> None:
