@@ -69,6 +69,13 @@ def _resolve_items(*, case: Case, item_ids: Sequence[int]) -> list[EvidenceItem]
     missing = [i for i in ids if i not in found]
     if missing:
         raise _bad("items", f"no evidence item {', '.join(map(str, missing))} in case {case.number}")
+    unrelated = [i for i in ids if found[i].status == ItemStatus.UNRELATED]
+    if unrelated:
+        raise _bad(
+            "items",
+            f"item {', '.join(map(str, unrelated))} was marked unrelated to the warrant and cannot be put "
+            "forward as an exhibit (if the mark was a mistake, withdraw it first)",
+        )
     unstored = [i for i in ids if found[i].status != ItemStatus.INGESTED or found[i].blob_id is None]
     if unstored:
         raise _bad(

@@ -79,6 +79,12 @@ STATUS_WORDS = {
     ItemStatus.DESTROYED: ("폐기·삭제됨", "destroyed or deleted"),
 }
 
+MARK_WORDS = {
+    UnrelatedMarkStatus.MARKED: "반환·삭제 대기 awaiting return or deletion",
+    UnrelatedMarkStatus.RETURNED: "반환 returned",
+    UnrelatedMarkStatus.DELETED: "삭제 deleted",
+}
+
 
 def _name(user: User | None) -> str:
     return (user.get_full_name() or user.get_username()) if user else ""
@@ -447,7 +453,8 @@ def _file_table(rows: list[dict[str, Any]], s: _Styles, *, with_status: bool) ->
                 text += f"\n무관정보 unrelated: {unrelated['reason']}"
                 if unrelated["disposal"]:
                     done = _when(_parse(unrelated["done_at"]))
-                    text += f"\n{unrelated['disposal']} {unrelated['status']} {done}"
+                    words = MARK_WORDS.get(unrelated["status"], unrelated["status"])
+                    text += f"\n{unrelated['disposal']} {words} {done}"
             elif row.get("status_reason"):
                 text += f"\n{row['status_reason']}"
             cells.append(_p(text, s.cell))

@@ -136,6 +136,11 @@ def scene_confirmation_record(
         raise RejectedInput("say who computed the hashes (computed_by: a name)")
     entries = _hash_entries(hashes)
     computed_at = computed_at or timezone.now()
+    if timezone.is_naive(computed_at):
+        raise RejectedInput(
+            f"computed_at {computed_at.isoformat()} has no offset: give the zone too (e.g. +09:00), so the "
+            "time means one moment"
+        )
     if computed_at > timezone.now() + timedelta(minutes=5):
         raise RejectedInput(f"computed_at {utc_iso(computed_at)} is in the future: give the time it was done")
     witness_name, witness_relation = _text(witness_name), _text(witness_relation)

@@ -5,6 +5,7 @@ embedded manifest."""
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -188,6 +189,7 @@ def test_scene_confirmation_is_stored_then_printed_with_witness_and_refusal(tmp_
         ({"witness_name": "이영희", "witness_relation": ""}, "relates to the person searched"),
         ({"participant_refused": True, "refusal_reason": ""}, "record the reason"),
         ({"computed_by": " "}, "who computed"),
+        ({"computed_at": datetime(2024, 5, 2, 14, 30)}, "no offset"),
     ],
 )
 def test_a_scene_confirmation_with_a_gap_is_refused_and_nothing_is_written(change, message) -> None:
@@ -219,7 +221,7 @@ def test_an_unrelated_item_leaves_analysis_content_exhibits_and_interchange() ->
     with pytest.raises(RejectedInput, match="unrelated to the warrant"):
         preview_blurred_derivative(item=family, actor=t.lead)
     # Exhibits: refused.
-    with pytest.raises(RejectedInput):
+    with pytest.raises(RejectedInput, match="unrelated to the warrant"):
         exhibit_create(case=t.case, item_ids=[family.pk], description="x", actor=t.lead)
     # Interchange (CASE/UCO) export: only the kept item.
     export = case_uco_export(case=t.case, actor=t.lead)
