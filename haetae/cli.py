@@ -1,6 +1,7 @@
 """Shared machinery for management commands: HaetaeError → exit code, JSON output, progress bars."""
 
 import json
+import shutil
 import sys
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -88,6 +89,7 @@ class DetectorProgress:
     def update(self, totals: Mapping[str, int], finished: Counter[str]) -> None:
         if not self.enabled:
             return
+        size = shutil.get_terminal_size((100, 24))
         for name in sorted(totals):
             if name not in self.bars:
                 self.bars[name] = tqdm(
@@ -97,7 +99,10 @@ class DetectorProgress:
                     position=len(self.bars),
                     bar_format=self.BAR_FORMAT,
                     file=sys.stderr,
-                    dynamic_ncols=True,
+                    # A terminal that reports no size (a pty without one) still gets 100 × 24: tqdm would
+                    # otherwise draw no bar and hide every bar below its idea of the last row.
+                    ncols=size.columns,
+                    nrows=size.lines,
                 )
         for name, count in finished.items():
             if name in self.bars:
