@@ -4,16 +4,17 @@ records what it parses from the files the run stored, reading them back from the
 import os
 import stat
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from evidence.hooks import SourceContext, SourceFile, SourceSummary
 from evidence.vault import open_object
 from parties.choices import ChannelPlatform
 from sources.choices import SourceKind, SourceNoteKind
 from sources.kakaotalk import kakaotalk_looks_like, kakaotalk_messages
-from sources.parsed import ParsedDeviceFile, zone
+from sources.parsed import ByteStream, ParsedChat, ParsedDeviceFile, ParsedMessage, ParsedNote, zone
 from sources.services import MessageRecorder
 from sources.telegram import EXPORT_NAME, telegram_messages
+from sources.telegram_html import page_number, telegram_html_messages
 from sources.ufdr import REPORT_NAME, ufdr_records
 
 DEFAULT_TIME_ZONE = "Asia/Seoul"
@@ -55,17 +56,25 @@ def _time_zone(context: SourceContext) -> str:
     return name
 
 
-class TelegramReader:
-    """Telegram Desktop's JSON export: a folder or ZIP with ``result.json`` at its root (or in one folder)."""
+HTML_FIRST_PAGE = "messages.html"
 
-    label = "Telegram Desktop export (result.json)"
+
+class TelegramReader:
+    """Telegram Desktop's export: a folder or ZIP with ``result.json`` (or, without one, ``messages.html``)
+    at its root (or in one folder of the ZIP)."""
+
+    label = "Telegram Desktop export (result.json, or messages.html without it)"
 
     def recognises(self, path: bytes) -> bool:
+        names = (EXPORT_NAME.encode(), HTML_FIRST_PAGE.encode())
         if _is_dir(path):
-            return _regular(os.path.join(path, EXPORT_NAME.encode()))  # noqa: PTH118
+            return any(_regular(os.path.join(path, name)) for name in names)  # noqa: PTH118
         if os.path.basename(path) == EXPORT_NAME.encode():  # noqa: PTH119
             return _regular(path)
-        return any(name.split("/")[-1] == EXPORT_NAME and name.count("/") <= 1 for name in _zip_names(path))
+        return any(
+            name.split("/")[-1] in {EXPORT_NAME, HTML_FIRST_PAGE} and name.count("/") <= 1
+            for name in _zip_names(path)
+        )
 
     def record(self, context: SourceContext) -> SourceSummary:
         time_zone = _time_zone(context)
@@ -73,18 +82,24 @@ class TelegramReader:
             context, kind=SourceKind.TELEGRAM, platform=ChannelPlatform.TELEGRAM, time_zone=time_zone
         )
         exports = _named(context.files, EXPORT_NAME)
-        if not exports:
+        json_folders = {e.path.rsplit("/", 1)[0] for e in exports}
+        pages = _html_pages(context.files, skip=json_folders)
+        if not exports and not pages:
             recorder.note(
                 SourceNoteKind.MALFORMED,
                 "; ".join(context.roots),
-                f"no {EXPORT_NAME} was stored: nothing was parsed (an HTML-only export is kept as plain "
-                "files)",
+                f"neither {EXPORT_NAME} nor {HTML_FIRST_PAGE} was stored: nothing was parsed",
             )
         for export in exports:
             assert export.sha256 is not None
             with open_object(export.sha256) as reader:
                 recorder.take_all(telegram_messages(reader, time_zone=time_zone), export=export)
-        return recorder.finish({"exports": [e.item_id for e in exports]})
+        for folder_pages in pages.values():
+            _record_html(recorder, folder_pages, time_zone)
+        html = [page.item_id for folder_pages in pages.values() for page in folder_pages]
+        return recorder.finish(
+            {"exports": [e.item_id for e in exports], **({"html_pages": html} if html else {})}
+        )
 
 
 class KakaoTalkReader:
@@ -126,6 +141,56 @@ class KakaoTalkReader:
                     export=export,
                 )
         return recorder.finish({"exports": [e.item_id for e in exports]})
+
+
+def _html_pages(files: Sequence[SourceFile], *, skip: set[str]) -> dict[str, list[SourceFile]]:
+    """The HTML export's pages by folder (where ``messages.html`` was stored and no ``result.json``), each
+    folder's pages in the exporter's order (messages.html, messages2.html …)."""
+    found: dict[str, list[tuple[int, SourceFile]]] = {}
+    for f in files:
+        if f.sha256 is None or f.status == "rejected":
+            continue
+        folder, _, name = f.path.rpartition("/")
+        number = page_number(name)
+        if number is not None and folder not in skip:
+            found.setdefault(folder, []).append((number, f))
+    return {
+        folder: [f for _, f in sorted(numbered, key=lambda pair: pair[0])]
+        for folder, numbered in found.items()
+        if any(number == 1 for number, _ in numbered)
+    }
+
+
+def _record_html(recorder: MessageRecorder, pages: list[SourceFile], time_zone: str) -> None:
+    """Every page of one HTML export, as one chat: order and the joined sender carry across pages."""
+    chat: ParsedChat | None = None
+    position, sender = 0, ""
+    for page in pages:
+        assert page.sha256 is not None
+
+        def follow(
+            stream: ByteStream, page: SourceFile = page
+        ) -> Iterator[ParsedChat | ParsedMessage | ParsedNote]:
+            nonlocal chat, position, sender
+            name = page.path.rsplit("/", 1)[-1]
+            for record in telegram_html_messages(
+                stream,
+                time_zone=time_zone,
+                chat=chat,
+                first_position=position,
+                page=name,
+                carried_sender=sender,
+            ):
+                if isinstance(record, ParsedChat):
+                    chat = record
+                elif isinstance(record, ParsedMessage):
+                    position = record.position
+                    if record.kind == "message" and record.sender_name:
+                        sender = record.sender_name
+                yield record
+
+        with open_object(page.sha256) as reader:
+            recorder.take_all(follow(reader), export=page)
 
 
 def _named(files: Sequence[SourceFile], name: str) -> list[SourceFile]:
