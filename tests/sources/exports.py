@@ -256,7 +256,8 @@ def _html_page(body: str, *, title: str = "Room 7", next_page: str = "") -> str:
     )
     return (
         '<!DOCTYPE html>\n<html>\n <head>\n  <meta charset="utf-8"/>\n  <title>Exported Data</title>\n'
-        '  <link href="css/style.css" rel="stylesheet"/>\n  <script src="js/script.js" type="text/javascript">'
+        '  <link href="css/style.css" rel="stylesheet"/>\n'
+        '  <script src="js/script.js" type="text/javascript">'
         '\n  </script>\n </head>\n <body onload="CheckLocation();">\n  <div class="page_wrap">\n'
         '   <div class="page_header">\n    <div class="content">\n     <div class="text bold">\n'
         f"{title}\n     </div>\n    </div>\n   </div>\n"
@@ -278,8 +279,9 @@ def html_message(
     userpic = (
         ""
         if joined
-        else '     <div class="pull_left userpic_wrap">\n      <div class="userpic userpic1" style="width: 42px; '
-        'height: 42px">\n       <div class="initials" style="line-height: 42px">\nK\n       </div>\n'
+        else '     <div class="pull_left userpic_wrap">\n'
+        '      <div class="userpic userpic1" style="width: 42px; height: 42px">\n'
+        '       <div class="initials" style="line-height: 42px">\nK\n       </div>\n'
         "      </div>\n     </div>\n"
     )
     name = "" if joined else f'      <div class="from_name">\n{sender} \n      </div>\n'
@@ -294,7 +296,8 @@ def html_message(
 
 def html_photo(path: str, *, thumb: bool = True) -> str:
     image = (
-        f'        <img class="photo" src="{path.rsplit(".", 1)[0]}_thumb.jpg" style="width: 64px; height: 64px"/>\n'
+        f'        <img class="photo" src="{path.rsplit(".", 1)[0]}_thumb.jpg" '
+        'style="width: 64px; height: 64px"/>\n'
         if thumb
         else ""
     )
@@ -345,7 +348,8 @@ def write_telegram_html_export(root: Path) -> Path:
                 '      <div class="pull_left forwarded userpic_wrap">\n       <div class="userpic userpic2" '
                 'style="width: 42px; height: 42px"></div>\n      </div>\n'
                 '      <div class="forwarded body">\n       <div class="from_name">\nOther channel'
-                '<span class="date details" title="01.01.2024 09:00:00 UTC+09:00"> 01.01.2024 09:00:00</span>\n'
+                '<span class="date details" title="01.01.2024 09:00:00 UTC+09:00">'
+                " 01.01.2024 09:00:00</span>\n"
                 '       </div>\n       <div class="text">\nforwarded words\n       </div>\n      </div>\n'
             ),
         )
