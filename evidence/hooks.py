@@ -84,6 +84,10 @@ class SourceReader(Protocol):
 
     def recognises(self, path: bytes) -> bool: ...
 
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        """Whether what a run stored (an upload, known only once stored) has this source's layout."""
+        ...
+
     def record(self, context: SourceContext) -> SourceSummary: ...
 
 
@@ -101,5 +105,13 @@ def source_kind_detect(paths: Sequence[bytes]) -> str:
     """The first kind whose reader recognises every path, or "files" (plain files and folders)."""
     for kind, reader in source_readers().items():
         if paths and all(reader.recognises(path) for path in paths):
+            return kind
+    return "files"
+
+
+def source_kind_detect_stored(files: Sequence[SourceFile]) -> str:
+    """The first kind whose reader recognises what a run stored (for uploads), or "files"."""
+    for kind, reader in source_readers().items():
+        if files and reader.recognises_stored(files):
             return kind
     return "files"

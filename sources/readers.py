@@ -50,6 +50,16 @@ def _zip_names(path: bytes) -> list[str]:
         return []
 
 
+def _stored(files: Sequence[SourceFile]) -> list[tuple[str, SourceFile]]:
+    """(its place inside the upload or archive, the file) for every file a run stored with content: a
+    member's path inside its archive, else the file's name."""
+    return [
+        (f.path.rsplit("!/", 1)[-1] if "!/" in f.path else f.path.rsplit("/", 1)[-1], f)
+        for f in files
+        if f.sha256 is not None and f.status != "rejected"
+    ]
+
+
 def _time_zone(context: SourceContext) -> str:
     name = context.options.get("time_zone") or DEFAULT_TIME_ZONE
     zone(name)  # refuse an unknown zone before anything is recorded
@@ -74,6 +84,12 @@ class TelegramReader:
         return any(
             name.split("/")[-1] in {EXPORT_NAME, HTML_FIRST_PAGE} and name.count("/") <= 1
             for name in _zip_names(path)
+        )
+
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        return any(
+            place.rsplit("/", 1)[-1] in {EXPORT_NAME, HTML_FIRST_PAGE} and place.count("/") <= 1
+            for place, _ in _stored(files)
         )
 
     def record(self, context: SourceContext) -> SourceSummary:
@@ -117,6 +133,15 @@ class KakaoTalkReader:
                 return kakaotalk_looks_like(handle.read(8192))
         except OSError:
             return False
+
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        stored = _stored(files)
+        if not stored or not all(place.lower().endswith(".txt") for place, _ in stored):
+            return False
+        sha256 = stored[0][1].sha256
+        assert sha256 is not None
+        with open_object(sha256) as reader:
+            return kakaotalk_looks_like(reader.read(8192))
 
     def record(self, context: SourceContext) -> SourceSummary:
         time_zone = _time_zone(context)
@@ -211,6 +236,9 @@ class UfdrReader:
             return _regular(os.path.join(path, REPORT_NAME.encode()))  # noqa: PTH118
         return any(name.lower() == REPORT_NAME for name in _zip_names(path))
 
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        return any(place.lower() == REPORT_NAME for place, _ in _stored(files))
+
     def record(self, context: SourceContext) -> SourceSummary:
         time_zone = _time_zone(context)
         recorder = MessageRecorder(
@@ -238,6 +266,9 @@ class ExtractionReader:
 
     def recognises(self, path: bytes) -> bool:
         return False  # a plain folder: only an operator can say it is an extraction (--as extraction)
+
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        return False
 
     def record(self, context: SourceContext) -> SourceSummary:
         recorder = MessageRecorder(

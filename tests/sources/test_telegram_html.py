@@ -32,7 +32,7 @@ KST = timezone(timedelta(hours=9))
 
 def parse(page: str | bytes, **options: object) -> list[ParsedChat | ParsedMessage | ParsedNote]:
     data = page.encode() if isinstance(page, str) else page
-    return list(telegram_html_messages(io.BytesIO(data), time_zone="Asia/Seoul", **options))  # type: ignore[arg-type]
+    return list(telegram_html_messages(io.BytesIO(data), time_zone="Asia/Seoul", **options))
 
 
 def messages_of(records: list[ParsedChat | ParsedMessage | ParsedNote]) -> list[ParsedMessage]:
@@ -240,3 +240,35 @@ def test_with_a_result_json_the_html_pages_are_not_parsed(case, tmp_path: Path) 
     code, result, err = run_ingest(str(export))
     assert code == 0, err
     assert result["counts"]["messages"] == 4 and not Message.objects.filter(key="99").exists()
+
+
+@pytest.mark.django_db
+def test_an_upload_is_recognised_from_what_was_stored(case, tmp_path: Path) -> None:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from rest_framework.test import APIClient
+
+    from tests.sources.exports import KAKAO_PC
+
+    archive = zip_folder(write_telegram_html_export(tmp_path / "e"), tmp_path / "export.zip")
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username="park"))
+    url = f"/api/v1/cases/{NUMBER}/evidence/"
+
+    def upload(name: str, data: bytes):
+        files = [SimpleUploadedFile(name, data)]
+        return client.post(url, {"files": files, "source_kind": "auto"}, format="multipart")
+
+    response = upload("export.zip", archive.read_bytes())
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["source_kind"] == "telegram" and body["counts"]["messages"] == 8
+    completed = CustodyEvent.objects.filter(action=CustodyAction.ACQUISITION_COMPLETED).latest("pk")
+    assert completed.details["source_kind"] == "telegram"
+
+    talk = upload("Talk_2024.txt", KAKAO_PC.encode())
+    assert talk.status_code == 201 and talk.json()["source_kind"] == "kakaotalk"
+    assert talk.json()["counts"]["messages"] > 0
+    plain = upload("notes.txt", b"just a note, not a conversation\n")
+    assert plain.status_code == 201 and plain.json()["source_kind"] == "files"
+    assert "messages" not in plain.json()["counts"]
