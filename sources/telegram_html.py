@@ -44,6 +44,7 @@ MAX_DEPTH = 256
 _MESSAGE_ID = re.compile(r"^message(-?\d{1,19})$")
 _GO_TO = re.compile(r"GoToMessage\((\d{1,19})\)|#go_to_message(\d{1,19})")
 _TITLE_DATE = re.compile(r"^(\d{2})\.(\d{2})\.(\d{4}) (\d{2}):(\d{2}):(\d{2})(?: UTC([+-])(\d{2}):(\d{2}))?$")
+_EDITED = re.compile(r"^edited:?\s*(.+)$", re.IGNORECASE)
 _LINK_SCHEMES = ("http://", "https://", "tg://", "mailto:", "tel:", "#", "javascript:")
 NOT_INCLUDED = "(File not included. Change data exporting settings to download.)"
 
@@ -161,7 +162,7 @@ class _PageParser(HTMLParser):
                 self.header_depth = depth
             elif message is not None:
                 if "date" in classes and "details" in classes and not self._in_forwarded():
-                    message.date_title = message.date_title or clip(values.get("title", ""), 64)
+                    message.date_title = message.date_title or clip(values.get("title", ""), 200)
                 if "forwarded" in classes:
                     message.is_forwarded = True
                 if "media_wrap" in classes:
@@ -310,11 +311,20 @@ def telegram_html_messages(
 
 def _message(built: _Building, chat: ParsedChat, position: int, tz: ZoneInfo, carried: str) -> ParsedMessage:
     problems: list[str] = []
-    sent_at, how = title_date(built.date_title, tz) if built.date_title else (None, "")
-    if built.date_title and sent_at is None:
-        problems.append(f"malformed date {built.date_title!r}: kept as written, not dated")
-    elif not built.date_title and not built.service:
+    lines = built.date_title.splitlines() or [""]
+    written = lines[0].strip()
+    sent_at, how = title_date(written, tz) if written else (None, "")
+    if written and sent_at is None:
+        problems.append(f"malformed date {written!r}: kept as written, not dated")
+    elif not written and not built.service:
         problems.append("no date")
+    edited_at = None
+    for line in lines[1:]:  # a title's further line "Edited: <date>", where an exporter writes one
+        edited = _EDITED.match(line.strip())
+        if edited:
+            edited_at, _ = title_date(edited.group(1), tz)
+            if edited_at is None:
+                problems.append(f"malformed edit date {clip(line.strip(), 64)!r}")
     sender = built.sender.value()
     if not built.service and not sender and built.joined:
         sender = carried
@@ -329,12 +339,13 @@ def _message(built: _Building, chat: ParsedChat, position: int, tz: ZoneInfo, ca
         position=position,
         kind="service" if built.service else "message",
         sent_at=sent_at,
-        sent_at_text=built.date_title,
+        sent_at_text=written,
         time_zone=how,
         sender_name=sender if not built.service else "",
         text=built.text.value(),
         reply_to=built.reply_to,
         forwarded_from=built.forwarded.value() if built.is_forwarded else "",
+        edited_at=edited_at,
         media=media,
         problems=problems,
     )

@@ -272,3 +272,17 @@ def test_an_upload_is_recognised_from_what_was_stored(case, tmp_path: Path) -> N
     plain = upload("notes.txt", b"just a note, not a conversation\n")
     assert plain.status_code == 201 and plain.json()["source_kind"] == "files"
     assert "messages" not in plain.json()["counts"]
+
+
+def test_an_edit_line_in_the_date_title_is_the_edited_date() -> None:
+    title = "05.01.2024 15:04:05 UTC+09:00&#10;Edited: 05.01.2024 16:00:00 UTC+09:00"
+    (message,) = messages_of(
+        parse(
+            _html_page(html_message(1).replace('title="05.01.2024 15:04:05 UTC+09:00"', f'title="{title}"'))
+        )
+    )
+    assert message.sent_at == datetime(2024, 1, 5, 15, 4, 5, tzinfo=KST)
+    assert message.edited_at == datetime(2024, 1, 5, 16, 0, tzinfo=KST)
+    assert message.sent_at_text == "05.01.2024 15:04:05 UTC+09:00" and message.problems == []
+    bad = _html_page(html_message(1).replace('UTC+09:00"', 'UTC+09:00&#10;Edited: soon"', 1))
+    assert messages_of(parse(bad))[0].problems == ["malformed edit date 'Edited: soon'"]
