@@ -67,28 +67,28 @@ def _time_zone(context: SourceContext) -> str:
 
 
 HTML_FIRST_PAGE = "messages.html"
+HTML_ACCOUNT_INDEX = "export_results.html"  # "Export Telegram data" in HTML: chats/chat_NNN/messages.html
+TELEGRAM_ROOT_NAMES = frozenset({EXPORT_NAME, HTML_FIRST_PAGE, HTML_ACCOUNT_INDEX})
 
 
 class TelegramReader:
-    """Telegram Desktop's export: a folder or ZIP with ``result.json`` (or, without one, ``messages.html``)
-    at its root (or in one folder of the ZIP)."""
+    """Telegram Desktop's export: a folder or ZIP with ``result.json`` (or, without one, ``messages.html``,
+    or a full-account HTML export's ``export_results.html``) at its root (or in one folder of the ZIP)."""
 
     label = "Telegram Desktop export (result.json, or messages.html without it)"
 
     def recognises(self, path: bytes) -> bool:
-        names = (EXPORT_NAME.encode(), HTML_FIRST_PAGE.encode())
         if _is_dir(path):
-            return any(_regular(os.path.join(path, name)) for name in names)  # noqa: PTH118
+            return any(_regular(os.path.join(path, name.encode())) for name in TELEGRAM_ROOT_NAMES)  # noqa: PTH118
         if os.path.basename(path) == EXPORT_NAME.encode():  # noqa: PTH119
             return _regular(path)
         return any(
-            name.split("/")[-1] in {EXPORT_NAME, HTML_FIRST_PAGE} and name.count("/") <= 1
-            for name in _zip_names(path)
+            name.split("/")[-1] in TELEGRAM_ROOT_NAMES and name.count("/") <= 1 for name in _zip_names(path)
         )
 
     def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
         return any(
-            place.rsplit("/", 1)[-1] in {EXPORT_NAME, HTML_FIRST_PAGE} and place.count("/") <= 1
+            place.rsplit("/", 1)[-1] in TELEGRAM_ROOT_NAMES and place.count("/") <= 1
             for place, _ in _stored(files)
         )
 

@@ -286,3 +286,21 @@ def test_an_edit_line_in_the_date_title_is_the_edited_date() -> None:
     assert message.sent_at_text == "05.01.2024 15:04:05 UTC+09:00" and message.problems == []
     bad = _html_page(html_message(1).replace('UTC+09:00"', 'UTC+09:00&#10;Edited: soon"', 1))
     assert messages_of(parse(bad))[0].problems == ["malformed edit date 'Edited: soon'"]
+
+
+@pytest.mark.django_db
+def test_a_full_account_html_export_reads_each_chat_folder(case, tmp_path: Path) -> None:
+    root = tmp_path / "DataExport"
+    (root / "lists").mkdir(parents=True)
+    (root / "export_results.html").write_text(_html_page("", title="Exported Data"), encoding="utf-8")
+    for number, title in ((1, "Room A"), (2, "Room B")):
+        folder = root / "chats" / f"chat_{number:03d}"
+        folder.mkdir(parents=True)
+        page = html_message(1, text=f"in {title}") + html_message(2, sender=None, text="again")
+        (folder / "messages.html").write_text(_html_page(page, title=title), encoding="utf-8")
+    code, result, err = run_ingest(str(root))
+    assert code == 0, err
+    assert result["source_kind"] == "telegram"
+    assert result["counts"]["messages"] == 4 and result["counts"]["chats"] == 2
+    assert sorted(Chat.objects.values_list("title", flat=True)) == ["Room A", "Room B"]
+    assert Message.objects.get(chat__title="Room B", key="1").text == "in Room B"
