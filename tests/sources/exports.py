@@ -247,7 +247,7 @@ BILLION_LAUGHS = (
 EXTERNAL_ENTITY = '<!DOCTYPE p [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
 
 
-def _html_page(body: str, *, title: str = "Room 7", next_page: str = "") -> str:
+def html_page(body: str, *, title: str = "Room 7", next_page: str = "") -> str:
     """A page as Telegram Desktop's HTML writer lays it out (export_output_html.cpp)."""
     more = (
         f'\n   <a class="pagination block_link" href="{next_page}">\n    Next messages\n   </a>'
@@ -371,6 +371,6 @@ def write_telegram_html_export(root: Path) -> Path:
         )
         + html_message(8, title="2024-01-05 15:09:05", text="odd date")
     )
-    (root / "messages.html").write_text(_html_page(first, next_page="messages2.html"), encoding="utf-8")
-    (root / "messages2.html").write_text(_html_page(second), encoding="utf-8")
+    (root / "messages.html").write_text(html_page(first, next_page="messages2.html"), encoding="utf-8")
+    (root / "messages2.html").write_text(html_page(second), encoding="utf-8")
     return root

@@ -65,7 +65,7 @@ def test_kill_while_recording_messages_then_rerun_completes(
 
 def test_kill_while_recording_an_html_export_then_rerun_completes(tmp_path: Path, data_dir: Path) -> None:
     from tests.evidence.test_ingest_crash import make_subprocess_env
-    from tests.sources.exports import _html_page, html_message, html_photo
+    from tests.sources.exports import html_message, html_page, html_photo
 
     env = make_subprocess_env(data_dir, tmp_path)
     export = write_telegram_export(tmp_path / "ChatExport", [])
@@ -75,8 +75,8 @@ def test_kill_while_recording_an_html_export_then_rerun_completes(tmp_path: Path
         html_message(n, text=f"message {n}", inner=html_photo(photo, thumb=False) if n % 100 == 0 else "")
         for n in range(1, MESSAGES + 1)
     ]
-    (export / "messages.html").write_text(_html_page("".join(blocks[:1000]), next_page="messages2.html"))
-    (export / "messages2.html").write_text(_html_page("".join(blocks[1000:])))
+    (export / "messages.html").write_text(html_page("".join(blocks[:1000]), next_page="messages2.html"))
+    (export / "messages2.html").write_text(html_page("".join(blocks[1000:])))
     argv = ["ingest", CASE_NUMBER, str(export), "--actor", ACTOR, "--json"]
     killed = manage({**env, "HAETAE_TEST_KILL_AT": "after_message_batch:2"}, *argv)
     assert killed.returncode == -signal.SIGKILL, killed.stderr

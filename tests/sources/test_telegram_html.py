@@ -19,8 +19,8 @@ from sources.parsed import ParsedChat, ParsedMessage, ParsedNote
 from sources.telegram_html import MAX_PENDING_CHARS, page_number, telegram_html_messages, title_date
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 from tests.sources.exports import (
-    _html_page,
     html_message,
+    html_page,
     write_telegram_export,
     write_telegram_html_export,
     zip_folder,
@@ -84,7 +84,7 @@ def test_a_later_page_continues_the_chat_order_and_sender(tmp_path: Path) -> Non
     assert escape.media == [("photo", "../../etc/passwd")]
     assert odd.sent_at is None and odd.sent_at_text == "2024-01-05 15:09:05"
     assert odd.problems == ["malformed date '2024-01-05 15:09:05': kept as written, not dated"]
-    joined = parse(_html_page(html_message(9, sender=None)), carried_sender="Park")
+    joined = parse(html_page(html_message(9, sender=None)), carried_sender="Park")
     assert messages_of(joined)[0].sender_name == "Park"
 
 
@@ -115,17 +115,17 @@ def test_media_the_exporter_did_not_download_is_a_gap_not_a_guess() -> None:
         '         <div class="status details">\nNot included, change data exporting settings to download.\n'
         "         </div>\n        </div>\n       </div>\n      </div>\n"
     )
-    (message,) = messages_of(parse(_html_page(html_message(1, inner=not_included, text=""))))
+    (message,) = messages_of(parse(html_page(html_message(1, inner=not_included, text=""))))
     assert message.media == [("file", "(File not included. Change data exporting settings to download.)")]
     assert message.text == ""
 
 
 def test_hostile_pages_are_notes_not_failures() -> None:
-    unclosed = _html_page(html_message(1)) + '<div class="message default" id="message2"><div class="text">x'
+    unclosed = html_page(html_message(1)) + '<div class="message default" id="message2"><div class="text">x'
     records = parse(unclosed)
     assert [m.key for m in messages_of(records)] == ["1"]
     assert isinstance(records[-1], ParsedNote) and "ends inside message 2" in records[-1].reason
-    no_id = parse(_html_page(html_message(1).replace('id="message1"', 'id="message1; DROP"')))
+    no_id = parse(html_page(html_message(1).replace('id="message1"', 'id="message1; DROP"')))
     assert not messages_of(no_id) and any(
         "without a usable id" in r.reason for r in no_id if isinstance(r, ParsedNote)
     )
@@ -136,11 +136,11 @@ def test_hostile_pages_are_notes_not_failures() -> None:
     )
     records = parse(flood)
     assert isinstance(records[-1], ParsedNote) and "without readable markup" in records[-1].reason
-    deep = _html_page(
+    deep = html_page(
         html_message(1, text="<div>" * 400 + "deep" + "</div>" * 400) + html_message(2, text="after")
     )
     assert [(m.key, m.text) for m in messages_of(parse(deep))] == [("1", "deep"), ("2", "after")]
-    broken = _html_page(html_message(1, text="caf\xe9")).encode("latin-1")
+    broken = html_page(html_message(1, text="caf\xe9")).encode("latin-1")
     assert messages_of(parse(broken))[0].text == "caf\ufffd"
 
 
@@ -236,7 +236,7 @@ def test_a_zipped_html_export_is_read_from_its_members(case, tmp_path: Path) -> 
 @pytest.mark.django_db
 def test_with_a_result_json_the_html_pages_are_not_parsed(case, tmp_path: Path) -> None:
     export = write_telegram_export(tmp_path / "ChatExport")
-    (export / "messages.html").write_text(_html_page(html_message(99)), encoding="utf-8")
+    (export / "messages.html").write_text(html_page(html_message(99)), encoding="utf-8")
     code, result, err = run_ingest(str(export))
     assert code == 0, err
     assert result["counts"]["messages"] == 4 and not Message.objects.filter(key="99").exists()
@@ -277,14 +277,12 @@ def test_an_upload_is_recognised_from_what_was_stored(case, tmp_path: Path) -> N
 def test_an_edit_line_in_the_date_title_is_the_edited_date() -> None:
     title = "05.01.2024 15:04:05 UTC+09:00&#10;Edited: 05.01.2024 16:00:00 UTC+09:00"
     (message,) = messages_of(
-        parse(
-            _html_page(html_message(1).replace('title="05.01.2024 15:04:05 UTC+09:00"', f'title="{title}"'))
-        )
+        parse(html_page(html_message(1).replace('title="05.01.2024 15:04:05 UTC+09:00"', f'title="{title}"')))
     )
     assert message.sent_at == datetime(2024, 1, 5, 15, 4, 5, tzinfo=KST)
     assert message.edited_at == datetime(2024, 1, 5, 16, 0, tzinfo=KST)
     assert message.sent_at_text == "05.01.2024 15:04:05 UTC+09:00" and message.problems == []
-    bad = _html_page(html_message(1).replace('UTC+09:00"', 'UTC+09:00&#10;Edited: soon"', 1))
+    bad = html_page(html_message(1).replace('UTC+09:00"', 'UTC+09:00&#10;Edited: soon"', 1))
     assert messages_of(parse(bad))[0].problems == ["malformed edit date 'Edited: soon'"]
 
 
@@ -292,12 +290,12 @@ def test_an_edit_line_in_the_date_title_is_the_edited_date() -> None:
 def test_a_full_account_html_export_reads_each_chat_folder(case, tmp_path: Path) -> None:
     root = tmp_path / "DataExport"
     (root / "lists").mkdir(parents=True)
-    (root / "export_results.html").write_text(_html_page("", title="Exported Data"), encoding="utf-8")
+    (root / "export_results.html").write_text(html_page("", title="Exported Data"), encoding="utf-8")
     for number, title in ((1, "Room A"), (2, "Room B")):
         folder = root / "chats" / f"chat_{number:03d}"
         folder.mkdir(parents=True)
         page = html_message(1, text=f"in {title}") + html_message(2, sender=None, text="again")
-        (folder / "messages.html").write_text(_html_page(page, title=title), encoding="utf-8")
+        (folder / "messages.html").write_text(html_page(page, title=title), encoding="utf-8")
     code, result, err = run_ingest(str(root))
     assert code == 0, err
     assert result["source_kind"] == "telegram"
