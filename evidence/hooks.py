@@ -89,6 +89,10 @@ class SourceReader(Protocol):
 
     def recognises(self, path: bytes) -> bool: ...
 
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        """Whether what a run stored (an upload, known only once stored) has this source's layout."""
+        ...
+
     def record(self, context: SourceContext) -> SourceSummary: ...
 
 
@@ -117,3 +121,9 @@ def ingest_scope(*, show_progress: bool) -> Iterator[None]:
         for scope in _hooks(tuple(getattr(settings, "HAETAE_INGEST_SCOPES", ()))):
             stack.enter_context(scope(show_progress=show_progress))
         yield
+def source_kind_detect_stored(files: Sequence[SourceFile]) -> str:
+    """The first kind whose reader recognises what a run stored (for uploads), or "files"."""
+    for kind, reader in source_readers().items():
+        if files and reader.recognises_stored(files):
+            return kind
+    return "files"

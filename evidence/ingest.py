@@ -46,6 +46,7 @@ from evidence.hooks import (
     SourceFile,
     SourceSummary,
     ingest_hooks_run,
+    source_kind_detect_stored,
     source_readers,
 )
 from evidence.models import Acquisition, Blob, EvidenceItem
@@ -705,6 +706,14 @@ def _store_text(work: WorkDir) -> Callable[[BinaryIO, str], str]:
     return store
 
 
+def _source_files(run: _Run) -> list[SourceFile]:
+    return [
+        SourceFile(item_id=o.id, path=o.path, status=o.status, sha256=o.sha256, reason=o.reason)
+        for o in run.items
+        if o.id is not None
+    ]
+
+
 def _source_record(
     run: _Run, work: WorkDir, *, kind: str, roots: list[str], options: Mapping[str, str]
 ) -> SourceSummary:
@@ -715,11 +724,7 @@ def _source_record(
         case=run.case,
         actor=run.actor,
         acquisition=run.acquisition,
-        files=[
-            SourceFile(item_id=o.id, path=o.path, status=o.status, sha256=o.sha256, reason=o.reason)
-            for o in run.items
-            if o.id is not None
-        ],
+        files=_source_files(run),
         roots=roots,
         options=options,
         store_text=_store_text(work),
@@ -786,12 +791,13 @@ def evidence_ingest(
 
     ``on_progress`` receives byte counts as they are read (from the staging threads, never two at once).
     ``source_kind`` names a configured source reader (``evidence.hooks``) that records what it parses from
-    the stored files, e.g. a Telegram export's messages; "files" stores files only.
+    the stored files, e.g. a Telegram export's messages; "files" stores files only; "auto" asks the readers
+    which layout the stored files have (for uploads, whose layout is only known once stored).
     """
     described = _check_sources(sources)
-    if source_kind != "files" and source_kind not in source_readers():
+    if source_kind not in {"files", "auto"} and source_kind not in source_readers():
         raise RejectedInput(
-            f"unknown source kind {source_kind!r}: use files or one of {', '.join(source_readers())}"
+            f"unknown source kind {source_kind!r}: use files, auto or one of {', '.join(source_readers())}"
         )
     vault_recover()
     acquisition_recover_interrupted()
@@ -824,6 +830,8 @@ def evidence_ingest(
                 )
                 run.run(_source_findings(sources, source_label=source_label))
                 run.flush()
+            if source_kind == "auto":  # an upload's layout is known once it is stored
+                source_kind = source_kind_detect_stored(_source_files(run))
             summary = _source_record(
                 run, work, kind=source_kind, roots=described, options=dict(source_options or {})
             )

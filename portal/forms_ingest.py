@@ -59,7 +59,11 @@ class SeizureForm(forms.Form):
         label=_("What the upload is"),
         required=False,
         initial="files",
-        choices=[("files", _("plain files")), *SourceKind.choices],
+        choices=[
+            ("files", _("plain files")),
+            ("auto", _("recognise it from what was stored")),
+            *SourceKind.choices,
+        ],
         help_text=_(
             "a messenger export or an extraction report is also read: its messages, device paths and hashes"
         ),
@@ -103,7 +107,7 @@ class SeizureForm(forms.Form):
 
     def clean_source_kind(self) -> str:
         kind = self.cleaned_data.get("source_kind") or "files"
-        if kind != "files" and kind not in source_readers():
+        if kind not in {"files", "auto"} and kind not in source_readers():
             raise forms.ValidationError(_("this kind of source is not configured here"))
         return kind
 

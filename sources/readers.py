@@ -4,16 +4,17 @@ records what it parses from the files the run stored, reading them back from the
 import os
 import stat
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from evidence.hooks import SourceContext, SourceFile, SourceSummary
 from evidence.vault import open_object
 from parties.choices import ChannelPlatform
 from sources.choices import SourceKind, SourceNoteKind
 from sources.kakaotalk import kakaotalk_looks_like, kakaotalk_messages
-from sources.parsed import ParsedDeviceFile, zone
+from sources.parsed import ByteStream, ParsedChat, ParsedDeviceFile, ParsedMessage, ParsedNote, zone
 from sources.services import MessageRecorder
 from sources.telegram import EXPORT_NAME, telegram_messages
+from sources.telegram_html import page_number, telegram_html_messages
 from sources.ufdr import REPORT_NAME, ufdr_records
 
 DEFAULT_TIME_ZONE = "Asia/Seoul"
@@ -49,23 +50,47 @@ def _zip_names(path: bytes) -> list[str]:
         return []
 
 
+def _stored(files: Sequence[SourceFile]) -> list[tuple[str, SourceFile]]:
+    """(its place inside the upload or archive, the file) for every file a run stored with content: a
+    member's path inside its archive, else the file's name."""
+    return [
+        (f.path.rsplit("!/", 1)[-1] if "!/" in f.path else f.path.rsplit("/", 1)[-1], f)
+        for f in files
+        if f.sha256 is not None and f.status != "rejected"
+    ]
+
+
 def _time_zone(context: SourceContext) -> str:
     name = context.options.get("time_zone") or DEFAULT_TIME_ZONE
     zone(name)  # refuse an unknown zone before anything is recorded
     return name
 
 
-class TelegramReader:
-    """Telegram Desktop's JSON export: a folder or ZIP with ``result.json`` at its root (or in one folder)."""
+HTML_FIRST_PAGE = "messages.html"
+HTML_ACCOUNT_INDEX = "export_results.html"  # "Export Telegram data" in HTML: chats/chat_NNN/messages.html
+TELEGRAM_ROOT_NAMES = frozenset({EXPORT_NAME, HTML_FIRST_PAGE, HTML_ACCOUNT_INDEX})
 
-    label = "Telegram Desktop export (result.json)"
+
+class TelegramReader:
+    """Telegram Desktop's export: a folder or ZIP with ``result.json`` (or, without one, ``messages.html``,
+    or a full-account HTML export's ``export_results.html``) at its root (or in one folder of the ZIP)."""
+
+    label = "Telegram Desktop export (result.json, or messages.html without it)"
 
     def recognises(self, path: bytes) -> bool:
         if _is_dir(path):
-            return _regular(os.path.join(path, EXPORT_NAME.encode()))  # noqa: PTH118
+            return any(_regular(os.path.join(path, name.encode())) for name in TELEGRAM_ROOT_NAMES)  # noqa: PTH118
         if os.path.basename(path) == EXPORT_NAME.encode():  # noqa: PTH119
             return _regular(path)
-        return any(name.split("/")[-1] == EXPORT_NAME and name.count("/") <= 1 for name in _zip_names(path))
+        return any(
+            name.split("/")[-1] in TELEGRAM_ROOT_NAMES and name.count("/") <= 1 for name in _zip_names(path)
+        )
+
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        return any(
+            place.rsplit("/", 1)[-1] in TELEGRAM_ROOT_NAMES and place.count("/") <= 1
+            for place, _ in _stored(files)
+        )
 
     def record(self, context: SourceContext) -> SourceSummary:
         time_zone = _time_zone(context)
@@ -73,18 +98,24 @@ class TelegramReader:
             context, kind=SourceKind.TELEGRAM, platform=ChannelPlatform.TELEGRAM, time_zone=time_zone
         )
         exports = _named(context.files, EXPORT_NAME)
-        if not exports:
+        json_folders = {e.path.rsplit("/", 1)[0] for e in exports}
+        pages = _html_pages(context.files, skip=json_folders)
+        if not exports and not pages:
             recorder.note(
                 SourceNoteKind.MALFORMED,
                 "; ".join(context.roots),
-                f"no {EXPORT_NAME} was stored: nothing was parsed (an HTML-only export is kept as plain "
-                "files)",
+                f"neither {EXPORT_NAME} nor {HTML_FIRST_PAGE} was stored: nothing was parsed",
             )
         for export in exports:
             assert export.sha256 is not None
             with open_object(export.sha256) as reader:
                 recorder.take_all(telegram_messages(reader, time_zone=time_zone), export=export)
-        return recorder.finish({"exports": [e.item_id for e in exports]})
+        for folder_pages in pages.values():
+            _record_html(recorder, folder_pages, time_zone)
+        html = [page.item_id for folder_pages in pages.values() for page in folder_pages]
+        return recorder.finish(
+            {"exports": [e.item_id for e in exports], **({"html_pages": html} if html else {})}
+        )
 
 
 class KakaoTalkReader:
@@ -102,6 +133,15 @@ class KakaoTalkReader:
                 return kakaotalk_looks_like(handle.read(8192))
         except OSError:
             return False
+
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        stored = _stored(files)
+        if not stored or not all(place.lower().endswith(".txt") for place, _ in stored):
+            return False
+        sha256 = stored[0][1].sha256
+        assert sha256 is not None
+        with open_object(sha256) as reader:
+            return kakaotalk_looks_like(reader.read(8192))
 
     def record(self, context: SourceContext) -> SourceSummary:
         time_zone = _time_zone(context)
@@ -128,6 +168,56 @@ class KakaoTalkReader:
         return recorder.finish({"exports": [e.item_id for e in exports]})
 
 
+def _html_pages(files: Sequence[SourceFile], *, skip: set[str]) -> dict[str, list[SourceFile]]:
+    """The HTML export's pages by folder (where ``messages.html`` was stored and no ``result.json``), each
+    folder's pages in the exporter's order (messages.html, messages2.html …)."""
+    found: dict[str, list[tuple[int, SourceFile]]] = {}
+    for f in files:
+        if f.sha256 is None or f.status == "rejected":
+            continue
+        folder, _, name = f.path.rpartition("/")
+        number = page_number(name)
+        if number is not None and folder not in skip:
+            found.setdefault(folder, []).append((number, f))
+    return {
+        folder: [f for _, f in sorted(numbered, key=lambda pair: pair[0])]
+        for folder, numbered in found.items()
+        if any(number == 1 for number, _ in numbered)
+    }
+
+
+def _record_html(recorder: MessageRecorder, pages: list[SourceFile], time_zone: str) -> None:
+    """Every page of one HTML export, as one chat: order and the joined sender carry across pages."""
+    chat: ParsedChat | None = None
+    position, sender = 0, ""
+    for page in pages:
+        assert page.sha256 is not None
+
+        def follow(
+            stream: ByteStream, page: SourceFile = page
+        ) -> Iterator[ParsedChat | ParsedMessage | ParsedNote]:
+            nonlocal chat, position, sender
+            name = page.path.rsplit("/", 1)[-1]
+            for record in telegram_html_messages(
+                stream,
+                time_zone=time_zone,
+                chat=chat,
+                first_position=position,
+                page=name,
+                carried_sender=sender,
+            ):
+                if isinstance(record, ParsedChat):
+                    chat = record
+                elif isinstance(record, ParsedMessage):
+                    position = record.position
+                    if record.kind == "message" and record.sender_name:
+                        sender = record.sender_name
+                yield record
+
+        with open_object(page.sha256) as reader:
+            recorder.take_all(follow(reader), export=page)
+
+
 def _named(files: Sequence[SourceFile], name: str) -> list[SourceFile]:
     return [
         f
@@ -145,6 +235,9 @@ class UfdrReader:
         if _is_dir(path):
             return _regular(os.path.join(path, REPORT_NAME.encode()))  # noqa: PTH118
         return any(name.lower() == REPORT_NAME for name in _zip_names(path))
+
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        return any(place.lower() == REPORT_NAME for place, _ in _stored(files))
 
     def record(self, context: SourceContext) -> SourceSummary:
         time_zone = _time_zone(context)
@@ -173,6 +266,9 @@ class ExtractionReader:
 
     def recognises(self, path: bytes) -> bool:
         return False  # a plain folder: only an operator can say it is an extraction (--as extraction)
+
+    def recognises_stored(self, files: Sequence[SourceFile]) -> bool:
+        return False
 
     def record(self, context: SourceContext) -> SourceSummary:
         recorder = MessageRecorder(

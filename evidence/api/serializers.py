@@ -215,8 +215,9 @@ class EvidenceUploadSerializer(serializers.Serializer):
     source_kind = serializers.CharField(
         required=False,
         default="files",
-        help_text="What the upload is: files (the default), or a source kind whose reader records what it "
-        "parses (telegram, kakaotalk, ufdr, extraction; docs/sources.md), e.g. a ZIP of a Telegram export.",
+        help_text="What the upload is: files (the default), auto (recognised from what was stored), or a "
+        "source kind whose reader records what it parses (telegram, kakaotalk, ufdr, extraction; "
+        "docs/sources.md), e.g. a ZIP of a Telegram export.",
     )
     timezone = serializers.CharField(
         required=False,
@@ -225,7 +226,7 @@ class EvidenceUploadSerializer(serializers.Serializer):
     )
 
     def validate_source_kind(self, value: str) -> str:
-        known = ["files", *source_readers()]
+        known = ["files", "auto", *source_readers()]
         if value not in known:
             raise serializers.ValidationError(f"use one of {', '.join(known)}")
         return value

@@ -245,3 +245,132 @@ BILLION_LAUGHS = (
     '<!ENTITY lol9 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">]>'
 )
 EXTERNAL_ENTITY = '<!DOCTYPE p [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+
+
+def html_page(body: str, *, title: str = "Room 7", next_page: str = "") -> str:
+    """A page as Telegram Desktop's HTML writer lays it out (export_output_html.cpp)."""
+    more = (
+        f'\n   <a class="pagination block_link" href="{next_page}">\n    Next messages\n   </a>'
+        if next_page
+        else ""
+    )
+    return (
+        '<!DOCTYPE html>\n<html>\n <head>\n  <meta charset="utf-8"/>\n  <title>Exported Data</title>\n'
+        '  <link href="css/style.css" rel="stylesheet"/>\n'
+        '  <script src="js/script.js" type="text/javascript">'
+        '\n  </script>\n </head>\n <body onload="CheckLocation();">\n  <div class="page_wrap">\n'
+        '   <div class="page_header">\n    <div class="content">\n     <div class="text bold">\n'
+        f"{title}\n     </div>\n    </div>\n   </div>\n"
+        '   <div class="page_body chat_page">\n    <div class="history">\n'
+        f"{body}{more}\n    </div>\n   </div>\n  </div>\n </body>\n</html>\n"
+    )
+
+
+def html_message(
+    message_id: int,
+    *,
+    title: str = "05.01.2024 15:04:05 UTC+09:00",
+    sender: str | None = "Kim",
+    text: str = "hello",
+    inner: str = "",
+) -> str:
+    """One message block; ``sender`` None writes it ``joined`` (no userpic, no from_name)."""
+    joined = sender is None
+    userpic = (
+        ""
+        if joined
+        else '     <div class="pull_left userpic_wrap">\n'
+        '      <div class="userpic userpic1" style="width: 42px; height: 42px">\n'
+        '       <div class="initials" style="line-height: 42px">\nK\n       </div>\n'
+        "      </div>\n     </div>\n"
+    )
+    name = "" if joined else f'      <div class="from_name">\n{sender} \n      </div>\n'
+    text_block = f'      <div class="text">\n{text}\n      </div>\n' if text else ""
+    return (
+        f'     <div class="message default clearfix{" joined" if joined else ""}" id="message{message_id}">\n'
+        f'{userpic}     <div class="body">\n'
+        f'      <div class="pull_right date details" title="{title}">\n{title[11:16]}\n      </div>\n'
+        f"{name}{inner}{text_block}     </div>\n    </div>\n"
+    )
+
+
+def html_photo(path: str, *, thumb: bool = True) -> str:
+    image = (
+        f'        <img class="photo" src="{path.rsplit(".", 1)[0]}_thumb.jpg" '
+        'style="width: 64px; height: 64px"/>\n'
+        if thumb
+        else ""
+    )
+    return (
+        '      <div class="media_wrap clearfix">\n'
+        f'       <a class="photo_wrap clearfix pull_left" href="{path}">\n{image}'
+        "       </a>\n      </div>\n"
+    )
+
+
+def html_service(message_id: int, text: str) -> str:
+    return (
+        f'     <div class="message service" id="message{message_id}">\n'
+        f'      <div class="body details">\n{text}\n      </div>\n     </div>\n'
+    )
+
+
+def write_telegram_html_export(root: Path) -> Path:
+    """An HTML export of one chat in two pages: a photo, a joined message, a reply with a link, a forward,
+    a service message, a photo missing from the export, a path escaping the folder, a malformed date."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "photos").mkdir(exist_ok=True)
+    image = encode(photo("astronaut")[:64, :64])
+    (root / "photos" / "photo_1@05-01-2024_15-04-05.jpg").write_bytes(image)
+    (root / "photos" / "photo_1@05-01-2024_15-04-05_thumb.jpg").write_bytes(
+        encode(photo("astronaut")[:32, :32])
+    )
+    first = (
+        html_service(-1, "5 January 2024")
+        + html_message(1, text="first", inner=html_photo("photos/photo_1@05-01-2024_15-04-05.jpg"))
+        + html_message(2, sender=None, title="05.01.2024 15:04:30 UTC+09:00", text="same sender, joined")
+        + html_message(
+            3,
+            sender="Lee",
+            title="05.01.2024 15:05:05 UTC+09:00",
+            text='see <strong>this</strong><br><a href="https://example.org/x">here</a> &amp; more',
+            inner=(
+                '      <div class="reply_to details">\nIn reply to <a href="#go_to_message1" '
+                'onclick="return GoToMessage(1)">this message</a>\n      </div>\n'
+            ),
+        )
+        + html_message(
+            4,
+            sender=None,
+            title="05.01.2024 15:06:05 UTC+09:00",
+            text="",
+            inner=(
+                '      <div class="pull_left forwarded userpic_wrap">\n       <div class="userpic userpic2" '
+                'style="width: 42px; height: 42px"></div>\n      </div>\n'
+                '      <div class="forwarded body">\n       <div class="from_name">\nOther channel'
+                '<span class="date details" title="01.01.2024 09:00:00 UTC+09:00">'
+                " 01.01.2024 09:00:00</span>\n"
+                '       </div>\n       <div class="text">\nforwarded words\n       </div>\n      </div>\n'
+            ),
+        )
+    )
+    second = (
+        html_service(5, "Kim pinned a message")
+        + html_message(
+            6,
+            sender="Kim",
+            title="05.01.2024 15:07:05 UTC+09:00",
+            text="gone",
+            inner=html_photo("photos/photo_9@05-01-2024_15-07-05.jpg", thumb=False),
+        )
+        + html_message(
+            7,
+            title="05.01.2024 15:08:05 UTC+09:00",
+            text="escape",
+            inner=html_photo("../../etc/passwd", thumb=False),
+        )
+        + html_message(8, title="2024-01-05 15:09:05", text="odd date")
+    )
+    (root / "messages.html").write_text(html_page(first, next_page="messages2.html"), encoding="utf-8")
+    (root / "messages2.html").write_text(html_page(second), encoding="utf-8")
+    return root

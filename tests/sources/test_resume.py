@@ -61,3 +61,33 @@ def test_kill_while_recording_messages_then_rerun_completes(
     assert state["acquisitions"] == ["interrupted", "completed"]
     verify = manage(env, "verify", "--json")
     assert verify.returncode == 0 and json.loads(verify.stdout)["ok"] is True, verify.stdout
+
+
+def test_kill_while_recording_an_html_export_then_rerun_completes(tmp_path: Path, data_dir: Path) -> None:
+    from tests.evidence.test_ingest_crash import make_subprocess_env
+    from tests.sources.exports import html_message, html_page, html_photo
+
+    env = make_subprocess_env(data_dir, tmp_path)
+    export = write_telegram_export(tmp_path / "ChatExport", [])
+    (export / "result.json").unlink()  # the HTML export alone, in the exporter's pages of a thousand
+    photo = "photos/photo_1@05-01-2024_15-04-05.jpg"
+    blocks = [
+        html_message(n, text=f"message {n}", inner=html_photo(photo, thumb=False) if n % 100 == 0 else "")
+        for n in range(1, MESSAGES + 1)
+    ]
+    (export / "messages.html").write_text(html_page("".join(blocks[:1000]), next_page="messages2.html"))
+    (export / "messages2.html").write_text(html_page("".join(blocks[1000:])))
+    argv = ["ingest", CASE_NUMBER, str(export), "--actor", ACTOR, "--json"]
+    killed = manage({**env, "HAETAE_TEST_KILL_AT": "after_message_batch:2"}, *argv)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert json.loads(run_django(env, _STATE))["messages"] == 1000  # the first page's two whole batches
+
+    rerun = manage(env, *argv)
+    assert rerun.returncode == 0, rerun.stderr
+    report = json.loads(rerun.stdout)
+    assert report["source_kind"] == "telegram"
+    assert (report["counts"]["messages"], report["counts"]["messages_duplicate"]) == (MESSAGES - 1000, 1000)
+    state = json.loads(run_django(env, _STATE))
+    assert state["messages"] == state["distinct"] == MESSAGES
+    assert state["media"] == MESSAGES // 100 == state["links"]
+    assert state["acquisitions"] == ["interrupted", "completed"]
