@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from access.choices import CaseMemberRole
 from access.selectors import case_get_for
@@ -23,7 +24,7 @@ from search.models import IndexEntry
 from search.services import case_search, index_capture_completed, search_reindex
 from search.timeline import case_timeline
 from sources.models import Chat, Message, Sender
-from tests.factories import exhibit_to, team
+from tests.factories import exhibit_to, team, verified_login
 from tests.sources.exports import telegram_message, write_telegram_export
 from tests.tsa import LocalAuthority, tsa_authority, tsa_configured
 
@@ -256,3 +257,16 @@ def test_messages_captures_and_trusted_times_are_ordered_across_zones(
         case=case_get_for(user=prosecutor, number=t.case.number), user=prosecutor, kinds=kinds
     )
     assert [p.kind for p in theirs] == ["message", "message", "message"]
+
+
+def test_the_search_page_links_a_message_hit_to_its_place_in_the_chat(export_case: dict[str, Any]) -> None:
+    t, messages = export_case["team"], export_case["messages"]
+    client = Client()
+    verified_login(client, t.lead)
+    html = client.get(f"/cases/{t.case.number}/search/", {"q": "텔레그램"}).content.decode()
+    chat_url = f"/cases/{t.case.number}/chats/{messages['1'].chat_id}/?message={messages['1'].pk}"
+    assert chat_url in html and f'href="/evidence/{export_case["photo"].pk}/"' in html
+    # The chat page asks for a reason first, keeping the message to jump to; then shows it marked.
+    assert f'name="message" value="{messages["1"].pk}"' in client.get(chat_url).content.decode()
+    shown = client.get(chat_url + "&reason=who+wrote+it").content.decode()
+    assert f'id="m{messages["1"].pk}" class="target"' in shown
