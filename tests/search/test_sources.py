@@ -24,11 +24,12 @@ from search.models import IndexEntry
 from search.services import case_search, index_capture_completed, search_reindex
 from search.timeline import case_timeline
 from sources.models import Chat, Message, Sender
+from tests.captures.site import Site, site
 from tests.factories import exhibit_to, team, verified_login
 from tests.sources.exports import telegram_message, write_telegram_export
 from tests.tsa import LocalAuthority, tsa_authority, tsa_configured
 
-__all__ = ["tsa_authority", "tsa_configured"]
+__all__ = ["site", "tsa_authority", "tsa_configured"]
 
 pytestmark = pytest.mark.django_db
 
@@ -270,3 +271,24 @@ def test_the_search_page_links_a_message_hit_to_its_place_in_the_chat(export_cas
     assert f'name="message" value="{messages["1"].pk}"' in client.get(chat_url).content.decode()
     shown = client.get(chat_url + "&reason=who+wrote+it").content.decode()
     assert f'id="m{messages["1"].pk}" class="target"' in shown
+
+
+@pytest.mark.browser
+def test_a_real_capture_is_searchable_as_soon_as_it_completes(site: Site, settings: Any) -> None:
+    settings.HAETAE_CAPTURE_ALLOW_PRIVATE = True  # the local test site only
+    settings.HAETAE_CAPTURE_TIMEOUT_SECONDS = 8
+    settings.HAETAE_CAPTURE_SCROLL_STEPS = 2
+    if not Path(settings.HAETAE_CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {settings.HAETAE_CHROMIUM}: run scripts/sysdeps.sh --test")
+    t = team()
+    out = io.StringIO()
+    call_command(
+        "capture", t.case.number, site.url("/index.html"), "--actor", t.lead.username, "--json", stdout=out
+    )
+    (outcome,) = json.loads(out.getvalue())["captures"]
+    assert outcome["status"] == "captured"
+    hits = [h for h in _search(t, t.lead, "invitation") if h["field"] == "capture"]
+    assert [(h["object"]["kind"], h["object"]["id"]) for h in hits] == [("capture", outcome["capture"])]
+    assert "<mark>invitation</mark>" in hits[0]["snippet"]
+    titled = [h for h in _search(t, t.lead, "reported") if h["field"] == "capture"]
+    assert len(titled) == 2  # the title ("Reported") and the text ("Reported post …")
