@@ -99,7 +99,11 @@ class ChatProvider:
     def documents(
         self, *, object_ids: Sequence[int] | None = None, case_id: int | None = None
     ) -> Iterator[Document]:
-        chats = _scoped(Chat.objects.exclude(title=""), object_ids, case_id)
+        # A title is the export's words: it stays searchable while one of its exports is (not destroyed).
+        alive = Message.objects.filter(source_item__status=ItemStatus.INGESTED)
+        chats = _scoped(
+            Chat.objects.exclude(title="").filter(pk__in=alive.values("chat_id")), object_ids, case_id
+        )
         for chunk in _chunks(chats, ["case_id", "title"]):
             for row in chunk:
                 yield Document(
@@ -115,7 +119,8 @@ class SenderProvider:
     def documents(
         self, *, object_ids: Sequence[int] | None = None, case_id: int | None = None
     ) -> Iterator[Document]:
-        senders = _scoped(Sender.objects.all(), object_ids, case_id)
+        alive = Message.objects.filter(source_item__status=ItemStatus.INGESTED, sender__isnull=False)
+        senders = _scoped(Sender.objects.filter(pk__in=alive.values("sender_id")), object_ids, case_id)
         for chunk in _chunks(senders, ["case_id", "name", "key"]):
             for row in chunk:
                 text = "\n".join(dict.fromkeys(v for v in (row["name"], row["key"]) if v))
@@ -126,6 +131,14 @@ class SenderProvider:
 def sender_ids_of(message_ids: Sequence[int]) -> tuple[list[int], list[int]]:
     """The chats and senders of these messages (re-indexed with them: a new export may name them)."""
     rows = Message.objects.filter(pk__in=list(message_ids))
+    chats = sorted(set(rows.values_list("chat_id", flat=True)))
+    senders = sorted(set(rows.filter(sender__isnull=False).values_list("sender_id", flat=True)))
+    return chats, senders
+
+
+def chats_and_senders_of_exports(item_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """The chats and senders named by messages parsed from these export files."""
+    rows = Message.objects.filter(source_item_id__in=list(item_ids))
     chats = sorted(set(rows.values_list("chat_id", flat=True)))
     senders = sorted(set(rows.filter(sender__isnull=False).values_list("sender_id", flat=True)))
     return chats, senders

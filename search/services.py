@@ -34,7 +34,7 @@ from search import backends
 from search.choices import SearchField
 from search.models import IndexEntry
 from search.providers import INDEXED_DETECTORS, Document, provider_get, provider_kinds, providers
-from search.providers_sources import sender_ids_of
+from search.providers_sources import chats_and_senders_of_exports, sender_ids_of
 from search.tokens import QueryTerm, highlight_pattern, index_terms, query_terms
 
 Caller = AbstractBaseUser | AnonymousUser
@@ -109,6 +109,10 @@ def index_forget(*, kind: str, object_ids: Sequence[int]) -> None:
     IndexEntry.objects.filter(kind=kind, object_id__in=list(object_ids)).delete()
     if kind == "item":
         IndexEntry.objects.filter(item_id__in=list(object_ids)).delete()
+        # Chat titles and senders' names stay only while an export that names them is not destroyed.
+        chats, senders = chats_and_senders_of_exports(object_ids)
+        index_refresh(kind="chat", object_ids=chats)
+        index_refresh(kind="sender", object_ids=senders)
 
 
 def search_index_ingested(*, items: Sequence[EvidenceItem], acquisition: Acquisition) -> None:

@@ -21,7 +21,7 @@ from evidence.models import EvidenceItem
 from evidence.timestamps import acquisition_timestamp
 from haetae.errors import AccessDenied
 from search.models import IndexEntry
-from search.services import case_search, index_capture_completed, search_reindex
+from search.services import case_search, index_capture_completed, index_forget, search_reindex
 from search.timeline import case_timeline
 from sources.models import Chat, Message, Sender
 from tests.captures.site import Site, site
@@ -292,3 +292,16 @@ def test_a_real_capture_is_searchable_as_soon_as_it_completes(site: Site, settin
     assert "<mark>invitation</mark>" in hits[0]["snippet"]
     titled = [h for h in _search(t, t.lead, "reported") if h["field"] == "capture"]
     assert len(titled) == 2  # the title ("Reported") and the text ("Reported post …")
+
+
+def test_forgetting_a_destroyed_export_file_forgets_its_messages_chat_and_senders(
+    export_case: dict[str, Any],
+) -> None:
+    t = export_case["team"]
+    assert IndexEntry.objects.filter(case=t.case, kind="message").count() == 3
+    assert IndexEntry.objects.filter(case=t.case, kind__in=["chat", "sender"]).count() == 3
+    # As a destruction order's execution does: the item destroyed, then forgotten by the index.
+    EvidenceItem.objects.filter(pk=export_case["export"].pk).update(status="destroyed")
+    index_forget(kind="item", object_ids=[export_case["export"].pk])
+    assert not IndexEntry.objects.filter(case=t.case, kind__in=["message", "chat", "sender"]).exists()
+    assert [h["object"]["kind"] for h in _search(t, t.lead, "피해자")] == []
