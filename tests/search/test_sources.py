@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from access.selectors import case_get_for
@@ -305,3 +306,20 @@ def test_forgetting_a_destroyed_export_file_forgets_its_messages_chat_and_sender
     index_forget(kind="item", object_ids=[export_case["export"].pk])
     assert not IndexEntry.objects.filter(case=t.case, kind__in=["message", "chat", "sender"]).exists()
     assert [h["object"]["kind"] for h in _search(t, t.lead, "피해자")] == []
+
+
+def test_the_api_gives_a_message_hit_with_its_chat_and_items(export_case: dict[str, Any]) -> None:
+    t, messages = export_case["team"], export_case["messages"]
+    client = APIClient()
+    client.force_authenticate(t.lead)
+    response = client.get(f"/api/v1/cases/{t.case.number}/search/", {"q": "텔레그램"})
+    assert response.status_code == 200, response.content
+    (hit,) = response.json()["results"]
+    assert hit["object"] == {
+        "kind": "message",
+        "id": messages["1"].pk,
+        "chat": messages["1"].chat_id,
+        "key": "1",
+        "items": [export_case["photo"].pk],
+    }
+    assert hit["field"] == "message" and hit["item"] == export_case["export"].pk
