@@ -22,6 +22,7 @@ from access.policy import Action, require
 from access.selectors import case_for
 from captures.browser import CaptureFailed, capture_limits_from_settings, page_capture, url_check
 from captures.choices import CaptureStatus
+from captures.listeners import capture_completed
 from captures.models import Capture
 from evidence.choices import CustodyAction
 from evidence.custody import actor_role, custody_append
@@ -169,4 +170,5 @@ def capture_run(*, capture: Capture) -> Capture:
                 "finished_at": page.finished_at,
             },
         )
+        capture_completed(capture)
     return capture

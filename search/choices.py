@@ -21,5 +21,6 @@ class TimeTrust(models.TextChoices):
 
     RECORDED = "recorded", _("recorded by Haetae when it happened")
     ATTESTED = "attested", _("attested by a third party (platform, time-stamping authority)")
+    EXPORTED = "exported", _("as exported: the messenger's own time, as its export wrote it")
     CLAIMED = "claimed", _("claimed by the file or its sender; editable")
     WEAK = "weak", _("weak: changes when a file is copied (file system times)")

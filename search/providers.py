@@ -71,6 +71,10 @@ def provider_get(kind: str) -> Provider:
     return _providers[kind]
 
 
+def provider_kinds() -> set[str]:
+    return set(_providers)
+
+
 # --- items ------------------------------------------------------------------------------------------------
 
 

@@ -33,7 +33,8 @@ from haetae.errors import AccessDenied, RejectedInput
 from search import backends
 from search.choices import SearchField
 from search.models import IndexEntry
-from search.providers import INDEXED_DETECTORS, Document, provider_get, providers
+from search.providers import INDEXED_DETECTORS, Document, provider_get, provider_kinds, providers
+from search.providers_sources import chats_and_senders_of_exports, sender_ids_of
 from search.tokens import QueryTerm, highlight_pattern, index_terms, query_terms
 
 Caller = AbstractBaseUser | AnonymousUser
@@ -102,8 +103,16 @@ def index_refresh(*, kind: str, object_ids: Sequence[int]) -> int:
 
 
 def index_forget(*, kind: str, object_ids: Sequence[int]) -> None:
-    """Take the named objects out of the index (a destroyed item's text is no longer searchable)."""
+    """Take the named objects out of the index (a destroyed item's text is no longer searchable). Items take
+    with them every entry that belongs to them: the messages parsed from a destroyed export file, the text
+    of a destroyed capture page."""
     IndexEntry.objects.filter(kind=kind, object_id__in=list(object_ids)).delete()
+    if kind == "item":
+        IndexEntry.objects.filter(item_id__in=list(object_ids)).delete()
+        # Chat titles and senders' names stay only while an export that names them is not destroyed.
+        chats, senders = chats_and_senders_of_exports(object_ids)
+        index_refresh(kind="chat", object_ids=chats)
+        index_refresh(kind="sender", object_ids=senders)
 
 
 def search_index_ingested(*, items: Sequence[EvidenceItem], acquisition: Acquisition) -> None:
@@ -121,6 +130,20 @@ def index_finding_reviewed(annotation: Annotation, reviewer: Any = None, decisio
     """Detection's review listener: a rejected finding's text leaves the index (a confirmed one returns)."""
     if annotation.detector_name in INDEXED_DETECTORS:
         index_refresh(kind="item", object_ids=[annotation.item_id])
+
+
+def index_messages_recorded(message_ids: Sequence[int]) -> None:
+    """Sources' message listener: new messages' text is searchable as soon as their batch commits, with
+    their chats' titles and senders' names."""
+    index_refresh(kind="message", object_ids=message_ids)
+    chats, senders = sender_ids_of(message_ids)
+    index_refresh(kind="chat", object_ids=chats)
+    index_refresh(kind="sender", object_ids=senders)
+
+
+def index_capture_completed(capture: Any) -> None:
+    """Captures' listener: a completed capture's addresses, title and page text are searchable at once."""
+    index_refresh(kind="capture", object_ids=[capture.pk])
 
 
 def search_reindex(*, case: Case | None = None) -> int:
@@ -183,10 +206,34 @@ class SearchPage:
     elsewhere: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _hit(entry: IndexEntry, terms: list[QueryTerm], case_number: str | None = None) -> dict[str, Any]:
+def _hit_details(
+    entries: list[IndexEntry], item_ids: set[int] | None
+) -> dict[tuple[str, int], dict[str, Any]]:
+    """What each hit's object names besides its item (a message's chat and media items …), from the
+    providers that say (``hit_details``); ``item_ids`` narrows the items named (the prosecutor's)."""
+    wanted: dict[str, set[int]] = {}
+    for entry in entries:
+        wanted.setdefault(entry.kind, set()).add(entry.object_id)
+    details: dict[tuple[str, int], dict[str, Any]] = {}
+    for kind, object_ids in wanted.items():
+        describe = getattr(provider_get(kind), "hit_details", None) if kind in provider_kinds() else None
+        if describe is None:
+            continue
+        for object_id, extra in describe(sorted(object_ids), item_ids).items():
+            details[(kind, object_id)] = extra
+    return details
+
+
+def _hit(
+    entry: IndexEntry,
+    terms: list[QueryTerm],
+    case_number: str | None = None,
+    details: dict[tuple[str, int], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    extra = (details or {}).get((entry.kind, entry.object_id), {})
     hit: dict[str, Any] = {
         "item": entry.item_id,
-        "object": {"kind": entry.kind, "id": entry.object_id},
+        "object": {"kind": entry.kind, "id": entry.object_id, **extra},
         "field": entry.field,
         "snippet": snippet(entry.text, terms),
         "score": entry.rank,
@@ -196,10 +243,21 @@ def _hit(entry: IndexEntry, terms: list[QueryTerm], case_number: str | None = No
     return hit
 
 
-def _visible_entries(case: Case, user: Caller) -> Any:
+def _shared_items(case: Case, user: Caller) -> set[int] | None:
+    """The items a shared-only caller (the prosecutor) may find; None: the whole case."""
+    if not shared_only(getattr(case, "caller_role", None)):
+        return None
+    return set(
+        EvidenceItem.objects.filter(case_id=case.pk, pk__in=shared_exhibit_item_ids(user=user)).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def _visible_entries(case: Case, item_ids: set[int] | None) -> Any:
     entries = IndexEntry.objects.filter(case_id=case.pk)
-    if shared_only(getattr(case, "caller_role", None)):
-        entries = entries.filter(item_id__in=shared_exhibit_item_ids(user=user))
+    if item_ids is not None:  # an entry with no item (a chat's title …) is for whole-case roles only
+        entries = entries.filter(item_id__in=item_ids)
     return entries
 
 
@@ -217,11 +275,13 @@ def case_search(*, case: Case, user: Caller, query: str, limit: int = 20, offset
     require(case=case, action=Action.CASE_SEARCH)
     terms = _terms_of(query)
     with transaction.atomic():
-        matched = backends.matching(_visible_entries(case, user), terms)
+        item_ids = _shared_items(case, user)
+        matched = backends.matching(_visible_entries(case, item_ids), terms)
         count = matched.count()
         page = list(matched.order_by("-rank", "id")[offset : offset + limit])
         custody_append_many([_event(case.pk, user, {"query": query.strip(), "hits": count, "scope": "case"})])
-    return SearchPage(count=count, results=[_hit(entry, terms) for entry in page])
+        details = _hit_details(page, item_ids)
+    return SearchPage(count=count, results=[_hit(entry, terms, details=details) for entry in page])
 
 
 def cross_case_search(*, user: Caller, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
@@ -256,8 +316,9 @@ def cross_case_search(*, user: Caller, query: str, limit: int = 20, offset: int 
         events += [_event(pk, user, {**details, "disclosed": "exists"}) for pk in others]
         custody_append_many(events)
     elsewhere = [{"exists": True, "contacts": case_contacts(pk)} for pk in others]
+    described = _hit_details(page, None)  # only cases where the caller sees everything
     return SearchPage(
         count=count,
-        results=[_hit(entry, terms, case_number=entry.case.number) for entry in page],
+        results=[_hit(entry, terms, case_number=entry.case.number, details=described) for entry in page],
         elsewhere=elsewhere,
     )

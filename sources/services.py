@@ -31,6 +31,7 @@ from parties.services.channels import channel_record
 from parties.services.links import Assertion, link_assert_item_channel
 from parties.services.people import person_account_add
 from sources.choices import MessageKind, SourceKind, SourceNoteKind
+from sources.listeners import messages_recorded
 from sources.models import Chat, DeviceFile, Message, MessageItem, Sender, SourceNote, SourceRun
 from sources.parsed import ParsedChat, ParsedDeviceFile, ParsedMessage, ParsedNote
 
@@ -241,6 +242,7 @@ class MessageRecorder:
             )
             if chat is not None and chat.channel_id is not None:
                 self._suggest_links(media, chat)
+            messages_recorded([row.pk for row, _ in new])
         context.fault_point("after_message_batch")
         self.counts["messages"] += len(new)
         self.counts["messages_duplicate"] += duplicates

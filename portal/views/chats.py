@@ -67,23 +67,27 @@ def chat(request: HttpRequest, number: str, pk: int) -> HttpResponse:
         "legal_basis": legal_basis,
         "needs_legal_basis": case.content_requires_legal_basis,
         "item": request.GET.get("item", ""),
+        "message": request.GET.get("message", ""),
         "greyscale": greyscale_on(request),
         "thumbnails": shows_media(getattr(case, "caller_role", None)),
     }
     if not reason:
         return render(request, "portal/chats/reason.html", context)
     page_number = request.GET.get("page", "1")
-    item = context["item"]
-    if item.isdigit():  # jump to the page of the first message showing that item
+    item, message = context["item"], context["message"]
+    target = None
+    if message.isdigit():  # jump to the page of that message (a search hit)
+        target = messages.filter(pk=int(message)).first()
+    elif item.isdigit():  # jump to the page of the first message showing that item
         target = messages.filter(media__item_id=int(item)).first()
-        if target is not None:
-            before = messages.filter(
-                Q(sent_at__lt=target.sent_at) | Q(sent_at=target.sent_at, position__lt=target.position)
-                if target.sent_at
-                else Q(sent_at__isnull=False) | Q(position__lt=target.position)
-            ).count()
-            page_number = str(before // MESSAGES_PER_PAGE + 1)
-            context["target"] = target.pk
+    if target is not None:
+        before = messages.filter(
+            Q(sent_at__lt=target.sent_at) | Q(sent_at=target.sent_at, position__lt=target.position)
+            if target.sent_at
+            else Q(sent_at__isnull=False) | Q(position__lt=target.position)
+        ).count()
+        page_number = str(before // MESSAGES_PER_PAGE + 1)
+        context["target"] = target.pk
     page = Paginator(messages, MESSAGES_PER_PAGE).get_page(page_number)
     rows = list(page.object_list)
     try:

@@ -38,6 +38,7 @@ def search_page(request: HttpRequest, number: str) -> HttpResponse:
         for hit in page.results:
             hit["snippet_html"] = mark_safe(hit["snippet"])  # noqa: S308
             hit["field_label"] = dict(SearchField.choices).get(hit["field"], hit["field"])
+            hit["object_items"] = hit["object"].get("items", [])  # a message's media, a capture's files
     role = getattr(case, "caller_role", None)
     context = {
         "case": case,
@@ -47,6 +48,7 @@ def search_page(request: HttpRequest, number: str) -> HttpResponse:
         "previous_offset": max(0, offset - PAGE) if offset else None,
         "next_offset": offset + PAGE if page and offset + PAGE < page.count else None,
         "may_open_items": role_may(role, Action.ITEM_RECORDS),
+        "may_open_chats": role_may(role, Action.MESSAGES_LIST),
     }
     return render(request, "portal/search/results.html", context)
 

@@ -8,6 +8,13 @@ from detection.api.banks import ContactSerializer
 class SearchObjectSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="the provider's kind of object: item, message, capture …")
     id = serializers.IntegerField()
+    chat = serializers.IntegerField(required=False, help_text="a message's chat")
+    key = serializers.CharField(required=False, help_text="a message's id in its chat")
+    items = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="a message's media items, a capture's files (a prosecutor: shared ones only)",
+    )
 
 
 class SearchHitSerializer(serializers.Serializer):
