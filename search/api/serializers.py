@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from detection.api.banks import ContactSerializer
+
 
 class SearchObjectSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="the provider's kind of object: item, message, capture …")
@@ -25,11 +27,6 @@ class SearchPageSerializer(serializers.Serializer):
 
 class CrossCaseHitSerializer(SearchHitSerializer):
     case = serializers.CharField(help_text="the case number")
-
-
-class ContactSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    unit = serializers.CharField()
 
 
 class ElsewhereSerializer(serializers.Serializer):
