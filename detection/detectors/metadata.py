@@ -398,7 +398,7 @@ def document_findings(subject: Subject) -> list[Finding]:
         findings.append(
             Finding(
                 label="document_text",
-                category="text",
+                category="extracted_text",
                 details={
                     **extra,
                     "text": text[:MAX_TEXT],
