@@ -183,14 +183,20 @@ def build(count: int, seed: int) -> Any:
             for item in made:
                 roll = rng.random()
                 if roll < 0.6:
-                    runs.append((item, "ocr", "ocr_text", "text", {"text": text_of_length(rng)}))
+                    runs.append((item, "ocr", "ocr_text", "extracted_text", {"text": text_of_length(rng)}))
                 elif roll < 0.8:
                     runs.append(
                         (item, "metadata", "camera", "metadata", {"make": "Samsung", "model": "SM-S918N"})
                     )
                 elif roll < 0.9:
                     runs.append(
-                        (item, "metadata", "document_text", "text", {"text": text_of_length(rng) * 3})
+                        (
+                            item,
+                            "metadata",
+                            "document_text",
+                            "extracted_text",
+                            {"text": text_of_length(rng) * 3},
+                        )
                     )
             rows = DetectionRun.objects.bulk_create(
                 [

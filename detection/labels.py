@@ -27,7 +27,7 @@ FINDING_CATEGORIES: dict[str, Promise] = {
     "perceptual_hash": _("perceptual hash"),
     "file_hash": _("file hash"),
     "metadata": _("metadata"),
-    "text": _("text"),
+    "extracted_text": _("text found in the file"),
 }
 
 FINDING_LABELS: dict[str, Promise] = {

@@ -85,6 +85,13 @@ class Scope:
 
     case: Case
     item_ids: set[int] | None  # None: every item of the case
+    kinds: frozenset[str] = frozenset()  # the kinds asked for; empty: all
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def wants(self, *kinds: str) -> bool:
+        """Whether any of these kinds is asked for (a source skips its queries otherwise)."""
+        return not self.kinds or any(kind in self.kinds for kind in kinds)
 
     def items(self) -> Any:
         items = EvidenceItem.objects.filter(case_id=self.case.pk)
@@ -120,6 +127,8 @@ def item_points(scope: Scope) -> Iterator[Point]:
         ("file_changed_at", "file_changed", "file system: metadata changed (ctime)"),
         ("file_accessed_at", "file_accessed", "file system: last accessed (atime)"),
     ]
+    if not scope.wants("acquired", *(kind for _, kind, _ in fields)):
+        return
     rows = (
         scope.items()
         .exclude(status=ItemStatus.REJECTED)
@@ -150,7 +159,13 @@ def item_points(scope: Scope) -> Iterator[Point]:
 
 def custody_points(scope: Scope) -> Iterator[Point]:
     """Custody events that change the evidence's state (item events; case events for whole-case roles)."""
+    if not scope.wants("custody"):
+        return
     events = CustodyEvent.objects.filter(case_id=scope.case.pk).exclude(action__in=NOT_POINTS)
+    if scope.start is not None:
+        events = events.filter(occurred_at__gte=scope.start)
+    if scope.end is not None:
+        events = events.filter(occurred_at__lte=scope.end)
     if scope.item_ids is not None:
         events = events.filter(item_id__in=scope.item_ids)
     for action, item_id, occurred in events.values_list("action", "item_id", "occurred_at").iterator(2000):
@@ -200,6 +215,8 @@ def exif_point(item_id: int, label: str, details: dict[str, Any]) -> Point | Non
 
 
 def exif_points(scope: Scope) -> Iterator[Point]:
+    if not scope.wants(*EXIF_KINDS.values()):
+        return
     findings = Annotation.objects.filter(
         item__case_id=scope.case.pk, detector_name="metadata", label__in=list(EXIF_KINDS)
     ).exclude(review_status=ReviewStatus.REJECTED)
@@ -213,6 +230,8 @@ def exif_points(scope: Scope) -> Iterator[Point]:
 
 def link_points(scope: Scope) -> Iterator[Point]:
     """Posting times of confirmed, active item → channel links."""
+    if not scope.wants("posted", "first_seen"):
+        return
     links = ItemChannelLink.objects.filter(
         item__case_id=scope.case.pk, confidence=LinkConfidence.CONFIRMED, withdrawn_at__isnull=True
     ).select_related("channel")
@@ -244,7 +263,7 @@ def link_points(scope: Scope) -> Iterator[Point]:
 
 def takedown_points(scope: Scope) -> Iterator[Point]:
     """Takedown steps (whole-case roles only: they name no item's content, but belong to support files)."""
-    if scope.item_ids is not None:
+    if scope.item_ids is not None or not scope.wants("takedown"):
         return
     steps = [
         ("sent_at", "sent"),
@@ -306,7 +325,7 @@ def case_timeline(
                 case_id=case.pk, pk__in=shared_exhibit_item_ids(user=user)
             ).values_list("pk", flat=True)
         )
-    scope = Scope(case=case, item_ids=item_ids)
+    scope = Scope(case=case, item_ids=item_ids, kinds=frozenset(wanted), start=start, end=end)
     points: list[Point] = []
     for source in _sources.values():
         for point in source(scope):

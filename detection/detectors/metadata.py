@@ -25,7 +25,8 @@ from PIL import ExifTags, Image, ImageFile, IptcImagePlugin
 
 from detection.detectors.jsonsafe import json_safe
 from detection.registry import DetectorInfo, Finding
-from detection.subject import Subject
+from detection.subject import Subject, undecodable
+from evidence.imaging import pillow_backstop
 
 MAX_DOCUMENT_BYTES = 64 * 1024 * 1024  # larger documents are not parsed (their name is still indexed)
 MAX_TEXT = 1_000_000  # characters of document text kept
@@ -397,7 +398,7 @@ def document_findings(subject: Subject) -> list[Finding]:
         findings.append(
             Finding(
                 label="document_text",
-                category="text",
+                category="extracted_text",
                 details={
                     **extra,
                     "text": text[:MAX_TEXT],
@@ -415,6 +416,16 @@ def document_findings(subject: Subject) -> list[Finding]:
             )
         )
     return findings
+
+
+def _header_only(subject: Subject) -> Image.Image:
+    """The image opened without decoding its pixels: metadata is read from the header and its segments,
+    so a photo over HAETAE_MAX_IMAGE_PIXELS still has its EXIF read (Pillow's backstop still applies)."""
+    pillow_backstop()
+    try:
+        return Image.open(io.BytesIO(subject.read()))
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise undecodable(exc, subject.mime) from exc
 
 
 class MetadataDetector:
@@ -444,7 +455,7 @@ class MetadataDetector:
 
     def analyze(self, subject: Subject) -> list[Finding]:
         if subject.media_type == "image":
-            findings = image_findings(subject.image)
+            findings = image_findings(_header_only(subject))
         else:
             findings = document_findings(subject)
         return [

@@ -266,7 +266,7 @@ class OcrDetector:
         return [
             Finding(
                 label="ocr_text",
-                category="text",
+                category="extracted_text",
                 score=round(mean / 100, 4),
                 details={
                     "text": text[:MAX_TEXT],

@@ -4,21 +4,22 @@ Both go through the search app's services, which check the role through the poli
 a custody event, and victim support and auditors get the refusal page, never a hit.
 """
 
-import json
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from access.policy import Action, role_may
 from access.selectors import case_get_for
 from haetae.auth import verified_login_required
+from haetae.errors import RejectedInput
 from portal.views.cases import portal_errors
 from search.choices import SearchField, TimeTrust
 from search.services import case_search
 from search.timeline import case_timeline
 
 PAGE = 20
+PORTAL_MAX_POINTS = 5000  # drawn and listed on one page; the CSV and the API take up to 50,000
 
 
 @verified_login_required
@@ -58,18 +59,30 @@ def search_page(request: HttpRequest, number: str) -> HttpResponse:
 def timeline_page(request: HttpRequest, number: str) -> HttpResponse:
     """The timeline drawn with vis-timeline (zoom, filters by kind and trust), and the same as a table."""
     case = case_get_for(user=request.user, number=number, with_counts=False)
-    points = case_timeline(
-        case=case,
-        user=request.user,
-        since=request.GET.get("since", ""),
-        until=request.GET.get("until", ""),
-        kinds=request.GET.get("kind", ""),
-    )
+    error = ""
+    try:
+        points = case_timeline(
+            case=case,
+            user=request.user,
+            since=request.GET.get("since", ""),
+            until=request.GET.get("until", ""),
+            kinds=request.GET.get("kind", ""),
+        )
+    except RejectedInput as exc:  # a date that does not parse, or far too many points: say so on the page
+        if not role_may(getattr(case, "caller_role", None), Action.TIMELINE_READ):
+            raise
+        points, error = [], exc.message
+    if len(points) > PORTAL_MAX_POINTS:
+        error = _(
+            "%(count)s points are more than a page can draw (%(limit)s): choose a shorter period, or "
+            "download the CSV."
+        ) % {"count": len(points), "limit": PORTAL_MAX_POINTS}
+        points = []
     data = [p.as_json() for p in points]
     context = {
         "case": case,
+        "error": error,
         "points": data,
-        "points_json": json.dumps(data, ensure_ascii=False),
         "kinds": sorted({p["kind"] for p in data}),
         "trusts": TimeTrust.choices,
         "since": request.GET.get("since", ""),

@@ -125,3 +125,16 @@ def test_html_visible_text_only():
 def test_a_file_that_is_not_its_type_is_reported():
     found = _analyze(b"%PDF-1.7 not really", "application/pdf")
     assert "metadata_unreadable" in found or "document_text" not in found
+
+
+def test_exif_of_an_image_over_the_pixel_bound_is_still_read(settings):
+    settings.HAETAE_MAX_IMAGE_PIXELS = 10_000  # below the photo (135,300 pixels): never decoded here
+    found = _analyze(_jpeg_with_exif(), "image/jpeg")
+    assert found["camera"].details["model"] == "SM-S918N"
+
+
+def test_a_file_that_is_not_an_image_is_undecodable():
+    from detection.subject import UndecodableMedia
+
+    with pytest.raises(UndecodableMedia):
+        _analyze(b"not an image at all", "image/jpeg")

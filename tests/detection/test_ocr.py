@@ -64,7 +64,7 @@ def test_words_have_boxes_and_confidences_in_the_image(detector):
     assert all(0 <= w["x"] < size["width"] and 0 <= w["y"] < size["height"] for w in words)
     telegram = next(w for w in words if w["text"] == "Telegram")
     assert 40 < telegram["y"] < 110  # the second line, 56 px apart from the first at 28 px text
-    assert 0 < finding.score <= 1 and finding.category == "text"
+    assert 0 < finding.score <= 1 and finding.category == "extracted_text"
 
 
 def test_provenance_names_engine_languages_and_data(detector):

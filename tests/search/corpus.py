@@ -13,11 +13,14 @@ from tests.factories import stored_item
 CORPUS: list[tuple[str, list[tuple[str, str, str, dict[str, Any]]]]] = [
     (
         "screenshot_001.png",
-        [("ocr", "ocr_text", "text", {"text": "피해자가 텔레그램 방 3에서 사진을 봤다고 했다"})],
+        [("ocr", "ocr_text", "extracted_text", {"text": "피해자가 텔레그램 방 3에서 사진을 봤다고 했다"})],
     ),
-    ("chat_export.txt", [("metadata", "document_text", "text", {"text": "피해자의 학교 이름이 적힌 캡션"})]),
+    (
+        "chat_export.txt",
+        [("metadata", "document_text", "extracted_text", {"text": "피해자의 학교 이름이 적힌 캡션"})],
+    ),
     ("IMG_2031.jpg", [("metadata", "camera", "metadata", {"make": "Samsung", "model": "SM-S918N"})]),
-    ("텔레그램방_캡처.png", [("ocr", "ocr_text", "text", {"text": "n번방 3번방 링크 공유"})]),
+    ("텔레그램방_캡처.png", [("ocr", "ocr_text", "extracted_text", {"text": "n번방 3번방 링크 공유"})]),
     (
         "photo.jpg",
         [
@@ -29,8 +32,11 @@ CORPUS: list[tuple[str, list[tuple[str, str, str, dict[str, Any]]]]] = [
             )
         ],
     ),
-    ("notes.docx", [("metadata", "document_text", "text", {"text": "가해자는 피해 사실을 부인했다"})]),
-    ("IMG_30.jpg", [("ocr", "ocr_text", "text", {"text": "방 30 입장 <script>"})]),
+    (
+        "notes.docx",
+        [("metadata", "document_text", "extracted_text", {"text": "가해자는 피해 사실을 부인했다"})],
+    ),
+    ("IMG_30.jpg", [("ocr", "ocr_text", "extracted_text", {"text": "방 30 입장 <script>"})]),
 ]
 
 

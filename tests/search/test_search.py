@@ -257,9 +257,9 @@ def test_command_refuses_victim_support(corpus):
 def test_cross_case_search_discloses_only_existence_and_whom_to_ask(data_dir):
     mine, theirs = team(), team()
     mine_item = stored_item(case=mine.case, data=b"a", actor=mine.lead, name="a.png")
-    finding(mine_item, "ocr", "ocr_text", "text", {"text": "졸업사진 유출 단체방"})
+    finding(mine_item, "ocr", "ocr_text", "extracted_text", {"text": "졸업사진 유출 단체방"})
     their_item = stored_item(case=theirs.case, data=b"b", actor=theirs.lead, name="b.png")
-    finding(their_item, "ocr", "ocr_text", "text", {"text": "한빛고 졸업사진 모음"})
+    finding(their_item, "ocr", "ocr_text", "extracted_text", {"text": "한빛고 졸업사진 모음"})
     search_reindex()
     client = APIClient()
     client.force_authenticate(mine.lead)

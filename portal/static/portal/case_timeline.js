@@ -19,6 +19,7 @@
       start: p.time,
       content: (p.item ? "#" + p.item + " " : "") + p.what,
       title: p.local + " — " + p.time_source + " (" + p.trust + ")",
+      type: "point",
       className: "trust-" + p.trust + (p.zone_known ? "" : " zone-unknown"),
       kind: p.kind,
       trust: p.trust,
@@ -35,7 +36,11 @@
       return checked("timeline-kinds")[entry.kind] && checked("timeline-trust")[entry.trust];
     }
   });
-  var timeline = new vis.Timeline(box, view, groups, { stack: true, zoomable: true, maxHeight: 520 });
+  // Points, stacked where they overlap; many at one time are clustered until zoomed in.
+  var timeline = new vis.Timeline(box, view, groups, {
+    stack: true, zoomable: true, zoomMin: 1000, maxHeight: 520, verticalScroll: true,
+    cluster: { maxItems: 4, titleTemplate: "{count}" }
+  });
   function refresh() {
     view.refresh();
     var kindsOn = checked("timeline-kinds"), trustOn = checked("timeline-trust");
