@@ -19,8 +19,8 @@ def world_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def data_dir(data_dir: Path, request: pytest.FixtureRequest, settings: Any) -> Path:
-    """The suite's per-test vault; for a test that uses the world, the module's, where the world was built."""
-    if "world" not in request.fixturenames:
+    """The suite's per-test vault; for a test of the module's world, the module's, where it was built."""
+    if "world_root" not in request.fixturenames:  # not this world (test_admin_scope builds its own per test)
         return data_dir
     world_root = request.getfixturevalue("world_root")
     for name, value in data_settings(world_root).items():
