@@ -122,6 +122,7 @@ class World:
     exhibits: dict[str, Any] = field(default_factory=dict)
     report: Any = None
     bundle: Any = None
+    chat: Any = None
     sender: Any = None
     capture: Any = None
     procedure_item: Any = None
@@ -206,7 +207,7 @@ def _case_records(w: World) -> None:
             item=w.item, source_item=w.source_item, assertion=sure, actor=w.owner
         ),
     }
-    _chat, messages = chat_with_messages(
+    w.chat, messages = chat_with_messages(
         source_item=w.source_item,
         media_item=w.item,
         channel=w.channel,

@@ -56,6 +56,7 @@ OWN = "the actor's own records"
 OK = "ok"
 DENIED = AccessDenied.__name__
 NOT_FOUND = NotFound.__name__
+EXIT = "exit"
 
 Argv = Callable[[World, str, Path], list[str]]
 
@@ -241,6 +242,96 @@ COMMANDS: dict[str, Command] = {
         ],
         allowed="RejectedInput",
     ),
+    # TEST-NET-1 (RFC 5737): the capture is recorded, its run refused before any connection, and the
+    # command exits 1 to say so; who may not ask meets AccessDenied before any capture is recorded.
+    "capture": Command(Action.CAPTURE_REQUEST, _case("http://192.0.2.1/reported"), allowed=f"{EXIT} 1"),
+    "search": Command(Action.CASE_SEARCH, _case("target marker")),
+    "face_clusters": Command(Action.FACE_CLUSTERS, _case()),
+    # V-1 has no reference photo: the lead passes the gate and is told to add one.
+    "face_search": Command(Action.FACE_SEARCH, _case("V-1"), allowed="RejectedInput"),
+    "procedure seized-list": Command(
+        Action.PROCEDURE_RECORD,
+        lambda w, a, tmp: [
+            "seized-list",
+            w.target.number,
+            str(w.procedure_item.acquisition_id),
+            "--actor",
+            a,
+        ],
+    ),
+    "procedure scene-record": Command(
+        Action.PROCEDURE_RECORD,
+        lambda w, a, tmp: [
+            "scene-record",
+            w.target.number,
+            "--subject",
+            "matrix image",
+            "--hash",
+            "image.E01:SHA-256:" + "cd" * 32,
+            "--computed-by",
+            "matrix officer",
+            "--actor",
+            a,
+        ],
+    ),
+    "procedure scene-print": Command(
+        Action.PROCEDURE_RECORD, lambda w, a, tmp: ["scene-print", w.target.number, "H-001", "--actor", a]
+    ),
+    # The bundle is still queued: who may issue is told it is not built yet.
+    "procedure export-confirmation": Command(
+        Action.PROCEDURE_RECORD,
+        lambda w, a, tmp: ["export-confirmation", w.target.number, str(w.bundle.pk), "--actor", a],
+        allowed="RejectedInput",
+    ),
+    "procedure document": Command(
+        Action.PROCEDURE_READ,
+        lambda w, a, tmp: ["document", w.target.number, "L-001", "--out", str(tmp / "l.pdf"), "--actor", a],
+    ),
+    "procedure list": Command(
+        Action.PROCEDURE_READ, lambda w, a, tmp: ["list", w.target.number, "--actor", a]
+    ),
+    "procedure mark": Command(
+        Action.UNRELATED_MARK,
+        lambda w, a, tmp: [
+            "mark",
+            w.target.number,
+            "--items",
+            str(w.procedure_item.pk),
+            "--reason",
+            "access matrix",
+            "--actor",
+            a,
+        ],
+    ),
+    "procedure unmark": Command(
+        Action.UNRELATED_MARK,
+        lambda w, a, tmp: [
+            "unmark",
+            w.target.number,
+            str(w.mark.pk),
+            "--reason",
+            "access matrix",
+            "--actor",
+            a,
+        ],
+    ),
+    "procedure dispose": Command(
+        Action.UNRELATED_DISPOSE,
+        lambda w, a, tmp: [
+            "dispose",
+            w.target.number,
+            "--items",
+            str(w.mark.item_id),
+            "--kind",
+            "deleted",
+            "--person-searched",
+            "matrix person",
+            "--confirmation",
+            "signed",
+            "--actor",
+            a,
+        ],
+    ),
 }
 
 OPERATOR: dict[str, str] = {
@@ -256,6 +347,8 @@ OPERATOR: dict[str, str] = {
     "import_bank": "adds hashes to a bank: administrators run banks, no case content; --actor records who",
     "import_model": "installs a detector model pack: the administrator's; --actor only records who",
     "model_packs": "lists, enables and disables model packs: the administrator's; --actor only records who",
+    "face_index": "rebuilds or reports the face index, derived data: counts only, no case content",
+    "search_reindex": "rebuilds the text index, derived data: counts only, changes no evidence, no event",
     "destruction retention": "says whether a case is due under the retention schedule: dates and rules only",
 }
 
@@ -358,6 +451,8 @@ def outcome(name: str, argv: list[str]) -> tuple[str, str]:
         call_command(command, *argv, stdout=_Sink(), stderr=_Sink())
     except HaetaeError as exc:
         return type(exc).__name__, exc.message
+    except SystemExit as exc:  # a command that reports its own failure by its exit status
+        return f"{EXIT} {exc.code}", ""
     return OK, ""
 
 

@@ -385,6 +385,128 @@ PAGES: dict[str, Page] = {
         {"post": Visit(member=_support_write(302), data=_form())},
     ),
     "portal:support-overdue": Page(Action.SUPPORT_READ, CASE_KW, {"get": Visit(member=SUPPORT_READ)}),
+    # Messages from exports: the chats list (numbers, platforms, sizes) to who may list messages; a chat's
+    # text is a content view of its export file, behind a stated reason (here given: the text is served).
+    "portal:chats": Page(
+        Action.MESSAGES_LIST, CASE_KW, {"get": Visit(member=by_action(Action.MESSAGES_LIST, 200, 403))}
+    ),
+    "portal:chat": Page(
+        Action.CONTENT_VIEW,
+        case_kw(pk=lambda w: w.chat.pk),
+        {"get": Visit(member=item_page(Action.CONTENT_VIEW), query={"reason": "access matrix"})},
+    ),
+    # Search and timeline: hits quote the material, so only who may search gets them.
+    "portal:case_search": Page(
+        Action.CASE_SEARCH,
+        CASE_KW,
+        {"get": Visit(member=by_action(Action.CASE_SEARCH, 200, 403), query={"q": "target marker"})},
+    ),
+    "portal:case_timeline": Page(
+        Action.TIMELINE_READ, CASE_KW, {"get": Visit(member=by_action(Action.TIMELINE_READ, 200, 403))}
+    ),
+    # URL captures (TEST-NET-1, RFC 5737: a run, if any, is refused before any connection).
+    "portal:case-captures": Page(
+        Action.CAPTURE_REQUEST,
+        CASE_KW,
+        {
+            "get": Visit(member=by_action(Action.CAPTURE_REQUEST, 200, 403)),
+            "post": Visit(
+                member=by_action(Action.CAPTURE_REQUEST, 302, 403),
+                data=_form(url="http://192.0.2.1/reported"),
+            ),
+        },
+    ),
+    "portal:support-takedown-capture": Page(
+        Action.SUPPORT_WRITE,
+        case_kw(pk=lambda w: w.sent.pk),
+        {"post": Visit(member=_support_write(302), data=_form())},
+    ),
+    # Faces. V-1 has no reference photo: the lead passes the gate and is told to add one (400). The matrix's
+    # finding is not a face: who may name groups is told so (400).
+    "portal:person_faces": Page(
+        Action.FACE_SEARCH,
+        case_kw(pseudonym=lambda w: "V-1"),
+        {
+            "get": Visit(member=by_action(Action.FACE_SEARCH, 200, 403)),
+            "post": Visit(member=by_action(Action.FACE_SEARCH, 400, 403), data=_form()),
+        },
+    ),
+    "portal:case_faces": Page(
+        Action.FACE_CLUSTERS, CASE_KW, {"get": Visit(member=by_action(Action.FACE_CLUSTERS, 200, 403))}
+    ),
+    "portal:case_faces_name": Page(
+        Action.FACE_CLUSTERS,
+        CASE_KW,
+        {
+            "post": Visit(
+                member=by_action(Action.FACE_CLUSTERS, 400, 403),
+                data=lambda w: {"person": "S-1", "faces": [w.annotation.pk]},
+            )
+        },
+    ),
+    # Korean procedure records: H-001 recorded, L-001 issued, an item marked unrelated (``world.mark``).
+    "portal:procedure": Page(
+        Action.PROCEDURE_READ, CASE_KW, {"get": Visit(member=by_action(Action.PROCEDURE_READ, 200, 403))}
+    ),
+    "portal:procedure_download": Page(
+        Action.PROCEDURE_READ,
+        case_kw(document=lambda w: "L-001"),
+        {"get": Visit(member=by_action(Action.PROCEDURE_READ, 200, 403))},
+    ),
+    "portal:procedure_issue": Page(
+        Action.PROCEDURE_RECORD,
+        CASE_KW,
+        {
+            "post": Visit(
+                member=by_action(Action.PROCEDURE_RECORD, 302, 403),
+                data=_form(kind="scene_confirmation", of="H-001"),
+            )
+        },
+    ),
+    "portal:procedure_scene": Page(
+        Action.PROCEDURE_RECORD,
+        CASE_KW,
+        {
+            "post": Visit(
+                member=by_action(Action.PROCEDURE_RECORD, 302, 403),
+                data=_form(
+                    subject="matrix image",
+                    hashes="image.E01 SHA-256 " + "cd" * 32,
+                    computed_by="matrix officer",
+                ),
+            )
+        },
+    ),
+    "portal:procedure_mark": Page(
+        Action.UNRELATED_MARK,
+        CASE_KW,
+        {
+            "post": Visit(
+                member=by_action(Action.UNRELATED_MARK, 302, 403),
+                data=lambda w: {"items": [w.procedure_item.pk], **REASON},
+            )
+        },
+    ),
+    "portal:procedure_unmark": Page(
+        Action.UNRELATED_MARK,
+        case_kw(pk=lambda w: w.mark.pk),
+        {"post": Visit(member=by_action(Action.UNRELATED_MARK, 302, 403), data=_form(**REASON))},
+    ),
+    "portal:procedure_dispose": Page(
+        Action.UNRELATED_DISPOSE,
+        CASE_KW,
+        {
+            "post": Visit(
+                member=by_action(Action.UNRELATED_DISPOSE, 302, 403),
+                data=lambda w: {
+                    "items": [w.mark.item_id],
+                    "kind": "deleted",
+                    "person_searched": "matrix person",
+                    "confirmation": "signed",
+                },
+            )
+        },
+    ),
     # The auditor's pages span the cases the caller audits.
     "portal:audit_ledger": Page(Action.LEDGER_READ, NONE, {"get": _audit()}),
     "portal:audit_event": Page(
