@@ -386,14 +386,15 @@ PAGES: dict[str, Page] = {
     ),
     "portal:support-overdue": Page(Action.SUPPORT_READ, CASE_KW, {"get": Visit(member=SUPPORT_READ)}),
     # Messages from exports: the chats list (numbers, platforms, sizes) to who may list messages; a chat's
-    # text is a content view of its export file, behind a stated reason (here given: the text is served).
+    # text is a content view of its export file, behind a stated reason (here given: the text is served);
+    # the prosecutor, who may not list messages, is refused before the chat is looked up.
     "portal:chats": Page(
         Action.MESSAGES_LIST, CASE_KW, {"get": Visit(member=by_action(Action.MESSAGES_LIST, 200, 403))}
     ),
     "portal:chat": Page(
         Action.CONTENT_VIEW,
         case_kw(pk=lambda w: w.chat.pk),
-        {"get": Visit(member=item_page(Action.CONTENT_VIEW), query={"reason": "access matrix"})},
+        {"get": Visit(member=by_action(Action.CONTENT_VIEW, 200, 403), query={"reason": "access matrix"})},
     ),
     # Search and timeline: hits quote the material, so only who may search gets them.
     "portal:case_search": Page(
