@@ -27,7 +27,7 @@ from access.hooks import CaseEvent
 from access.models import Case, CaseMember, LegalAuthority, Offence, Unit, UnitSupervisor
 from access.policy import CASE_ROLES_FOR_GLOBAL_ROLE, Action, require_global
 from haetae.db import ledger_lock
-from haetae.errors import RejectedInput
+from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import utc_iso
 
 # Which status a case may move to from each status; moving back to open is a reopening.
@@ -640,8 +640,8 @@ def _supervisors_leave(case: Case, *, actor: User | None, why: str, user: User |
 
 def _require_admin(actor: User) -> None:
     if not (actor.is_superuser or actor.groups.filter(name=GlobalRole.ADMIN).exists()):
-        raise _bad(
-            "actor", f"{actor.get_username()} is not an administrator: only administrators assign units"
+        raise AccessDenied(
+            f"{actor.get_username()} is not an administrator: only administrators assign units"
         )
 
 

@@ -168,6 +168,15 @@ def _decimal(value: float) -> Decimal:
     return Decimal(repr(value)).quantize(PLACES, rounding=ROUND_HALF_EVEN)
 
 
+def validation_require_admin(actor: User) -> None:
+    """AccessDenied unless ``actor`` is an administrator: only they record detector validations."""
+    if not (actor.is_active and actor.is_superuser):
+        raise AccessDenied(
+            f"{actor.get_username()} is not an administrator: only an administrator records detector "
+            "validations"
+        )
+
+
 def detector_validate(
     *,
     detector: Detector,
@@ -178,11 +187,7 @@ def detector_validate(
     finding_label: str = "",
 ) -> DetectorValidation:
     """Run ``detector`` over a labelled set and record its measured error rates (an administrator's act)."""
-    if not (actor.is_active and actor.is_superuser):
-        raise AccessDenied(
-            f"{actor.get_username()} is not an administrator: only an administrator records detector "
-            "validations"
-        )
+    validation_require_admin(actor)
     value, rule = _threshold_of(detector, threshold)
     ensure_loaded(detector)
     digest = hashlib.sha256()

@@ -21,7 +21,7 @@ from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.models import Case
-from access.policy import POLICY, Action, role_may, shared_only
+from access.policy import POLICY, Action, require, role_may, shared_only
 from access.selectors import case_get_for
 from evidence.choices import ItemStatus
 from evidence.models import EvidenceItem
@@ -351,6 +351,7 @@ def exhibit_detail(request: HttpRequest, number: str, exhibit: str) -> HttpRespo
 
 def _step(request: HttpRequest, number: str, exhibit: str, do: Any, done: str) -> HttpResponse:
     case = _case(request, number)
+    _exhibit_pages(case)  # a refused step shows the exhibit page, which lists the items' file names
     found = exhibit_selectors.exhibit_get(case=case, number=exhibit)
     try:
         do(found)
@@ -489,6 +490,7 @@ def bundle_create(request: HttpRequest, number: str) -> HttpResponse:
     """The export bundle form: shared exhibits, the signed report to include (or a new one), the recipient,
     their public key or a passphrase; then a Celery job builds the bundle."""
     case = _case(request, number)
+    require(case=case, action=Action.BUNDLE_EXPORT)  # the form lists the shared exhibits and signed reports
     numbers = _bundle_numbers(case)
     reports = list(
         exhibit_selectors.case_reports(case=case, user=request.user).filter(status=ReportStatus.DONE)

@@ -17,7 +17,7 @@ from detection.models import BankEntry, HashBank
 from evidence.models import CustodyEvent
 from parties.services.people import person_account_add
 from support import services as support
-from tests.access.test_matrix import World, build_world
+from tests.access.matrix_world import World, build_world
 from tests.factories import CaseMemberFactory, UserFactory, live_grant, verified_login
 
 pytestmark = pytest.mark.django_db

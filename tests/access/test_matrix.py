@@ -19,25 +19,21 @@ entry per URL name saying how to fill its URL kwargs (and a nonexistent variant)
 expected status for members by role, for non-members and for the admin without a grant.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
-from django.test import override_settings
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
-from access.models import BreakGlassGrant, Case, Offence
-from access.policy import NEVER_CONTENT_ROLES, POLICY, Action
+from access.models import Offence
+from access.policy import Action
 from access.services import legal_authority_record
 from accounts.models import ApiToken
 from accounts.services import api_token_issue
@@ -46,7 +42,7 @@ from detection.models import BankEntry, DetectionRun, HashBank, ScanJob
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
 from exhibits.models import ExportBundle, Report
-from exhibits.services import exhibit_approve, exhibit_create, exhibit_share
+from exhibits.services import exhibit_create
 from parties.models import Channel
 from parties.services.channels import channel_observe, channel_record
 from parties.services.links import (
@@ -56,13 +52,22 @@ from parties.services.links import (
     link_assert_item_person,
     link_assert_person_channel,
 )
-from parties.services.people import Identity, person_account_add, person_record
-from records.documents import seized_list_issue
+from parties.services.people import person_account_add, person_record
 from records.models import ProcedureDocument, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
-from records.procedure import scene_confirmation_record, unrelated_mark
-from search.services import search_reindex
 from support import services as support
-from support.models import TakedownRequest
+from tests.access.matrix_world import (
+    CALLERS,
+    NO_ID,
+    NO_MEDIA_ROLES,
+    NOWHERE,
+    PROSECUTOR,
+    World,
+    by_action,
+    by_role,
+    download,
+    response_text,
+    takedown_draft,
+)
 from tests.factories import (
     CaseFactory,
     CaseMemberFactory,
@@ -70,357 +75,9 @@ from tests.factories import (
     bank_match,
     chat_with_messages,
     detection_rows,
-    jpeg_bytes,
     live_grant,
     stored_item,
 )
-
-ROLES = [r.value for r in CaseMemberRole]
-# Every expected status below comes from access.policy: ``by_action`` reads POLICY, so a rule changed there
-# changes what this matrix expects; no role set is written again here.
-(PROSECUTOR,) = POLICY[
-    Action.CONTENT_VIEW_SHARED
-]  # sees only the items of shared exhibits (docs/exhibits.md)
-NO_MEDIA_ROLES = NEVER_CONTENT_ROLES  # never receive content or previews (DESIGN.md, invariant 4)
-TARGET_MARKERS = [
-    "2024-TARGET-0001",
-    "Target case title marker",
-    "target-marker.jpg",
-    "target-source-marker.jpg",
-    "target grant reason",
-    "TARGET-WARRANT-0417",
-    "@target_marker_room",
-    "Target channel title marker",
-    "https://t.me/target_marker_room/17",
-    "Target victim identity marker",
-    "target takedown description marker",
-    "Target exhibit description marker",
-    "target-shared-marker.jpg",
-    "Target message text marker",
-    "Target chat title marker",
-    "Target sender name marker",
-]
-NOWHERE = "2024-NOWHERE-0404"
-# A digest in no case (a victim bank's entry): not a marker, administrators manage the banks.
-BANK_SHA256 = "5" * 64
-
-
-@dataclass
-class World:
-    """Two cases: the target (whose objects are asked for) and home (where non-members are members).
-
-    The target case holds one of everything the API serves: a team (owner as lead, an analyst), items,
-    a victim with an identity and a support file (a consent in force, takedowns as draft, sent and
-    removed), a victim without one, a suspect, a channel, one link of each type, a legal authority, a
-    detector run with a finding, a detection job, a victim's hash bank, a match and its alert.
-    """
-
-    target: Case
-    home: Case
-    item: EvidenceItem
-    home_item: EvidenceItem
-    grant: BreakGlassGrant
-    markers: list[str]
-    owner: Any = None
-    analyst: Any = None
-    newcomer: Any = None
-    source_item: Any = None
-    victim: Any = None
-    suspect: Any = None
-    channel: Any = None
-    authority: Any = None
-    links: dict[str, Any] = field(default_factory=dict)
-    support_file: Any = None
-    consent: Any = None
-    draft: Any = None
-    sent: Any = None
-    removed: Any = None
-    run: Any = None
-    annotation: Any = None
-    job: Any = None
-    bank: Any = None
-    match: Any = None
-    alert: Any = None
-    shared_item: Any = None
-    exhibits: dict[str, Any] = field(default_factory=dict)
-    report: Any = None
-    bundle: Any = None
-    sender: Any = None
-    capture: Any = None
-    procedure_item: Any = None
-    mark: Any = None
-
-
-def _data_settings(root: Path) -> dict[str, Any]:
-    return {
-        "DATA_DIR": root,
-        "VAULT_DIR": root / "vault",
-        "MASTER_KEY_FILE": root / "keys" / "master.key",
-        "LEDGER_KEY_FILE": root / "keys" / "ledger-ed25519.key",
-        "LEDGER_WITNESS_FILE": root / "ledger-witness.jsonl",
-    }
-
-
-@pytest.fixture(scope="module")
-def world_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One vault and one set of keys for the module: the world's sealed identities and blobs live there."""
-    return tmp_path_factory.mktemp("matrix") / "haetae-data"
-
-
-@pytest.fixture
-def data_dir(data_dir: Path, world_root: Path, settings: Any) -> Path:
-    """The suite's per-test vault, pointed at the module's, where the world was built."""
-    for name, value in _data_settings(world_root).items():
-        setattr(settings, name, value)
-    return world_root
-
-
-@pytest.fixture(scope="module")
-def world(django_db_setup: None, django_db_blocker: Any, world_root: Path) -> Iterator[World]:
-    """One world for the module, built inside an outer transaction that is rolled back at its end. Each test
-    (``django_db``) runs in a savepoint inside it, rolled back after it: what a test writes, including the
-    custody events the "refused writes nothing" check counts, never reaches the next one."""
-    with django_db_blocker.unblock(), override_settings(**_data_settings(world_root)):
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
-
-
-def build_world() -> World:
-    target = CaseFactory(number="2024-TARGET-0001", title="Target case title marker")
-    home = CaseFactory(number="2024-HOME-0002", title="Home case")
-    owner = UserFactory(username="target.owner")
-    CaseMemberFactory(case=target, user=owner, role=CaseMemberRole.LEAD)
-    analyst = CaseMemberFactory(case=target, user=UserFactory(username="target.analyst"), role="analyst").user
-    item = stored_item(
-        case=target, data=jpeg_bytes("chelsea", quality=70), actor=owner, name="target-marker.jpg"
-    )
-    source_item = stored_item(
-        case=target, data=b"target source bytes", actor=owner, name="target-source-marker.jpg"
-    )
-    home_item = stored_item(case=home, data=b"home case bytes", actor=owner, name="home.jpg")
-    holder = UserFactory(username="grant.holder", is_staff=True)
-    grant = live_grant(case=target, user=holder, reason="target grant reason")
-    assert item.blob is not None and source_item.blob is not None
-    markers = [*TARGET_MARKERS]
-    for blob in (item.blob, source_item.blob):
-        markers += [blob.sha256, blob.md5, blob.sha1]
-    world = World(
-        target=target,
-        home=home,
-        item=item,
-        home_item=home_item,
-        grant=grant,
-        markers=markers,
-        owner=owner,
-        analyst=analyst,
-        newcomer=UserFactory(username="matrix.newcomer"),
-        source_item=source_item,
-    )
-    _case_records(world)
-    _support_records(world)
-    _detection_records(world)
-    _exhibit_records(world)
-    world.capture = capture_request(case=target, url="http://192.0.2.1/target-capture-marker", actor=owner)
-    world.markers.append("target-capture-marker")
-    search_reindex()  # the text index of both cases (file names), as ingest would have left it
-    _procedure_records(world)
-    return world
-
-
-def _case_records(w: World) -> None:
-    sure = Assertion(confidence="confirmed")
-    w.victim = person_record(
-        case=w.target, kind="victim", actor=w.owner, identity=Identity(name="Target victim identity marker")
-    )
-    person_record(case=w.target, kind="victim", actor=w.owner)  # V-2: no support file yet
-    w.suspect = person_record(case=w.target, kind="suspect", actor=w.owner)
-    w.channel = channel_record(
-        case=w.target,
-        platform="telegram",
-        handle="@target_marker_room",
-        title="Target channel title marker",
-        actor=w.owner,
-    )
-    channel_observe(channel=w.channel, actor=w.owner, member_count=220_000)
-    w.authority = legal_authority_record(
-        case=w.target,
-        actor=w.owner,
-        number="TARGET-WARRANT-0417",
-        scope="the suspect's phone",
-        issued_at=timezone.now() - timedelta(days=2),
-    )
-    w.links = {
-        "item-person": link_assert_item_person(
-            item=w.item, person=w.victim, relation="depicts", assertion=sure, actor=w.owner
-        ),
-        "item-channel": link_assert_item_channel(
-            item=w.item, channel=w.channel, assertion=sure, actor=w.owner, message_reference="17"
-        ),
-        "person-channel": link_assert_person_channel(
-            person=w.suspect, channel=w.channel, relation="administers", assertion=sure, actor=w.owner
-        ),
-        "item-derivation": link_assert_derivation(
-            item=w.item, source_item=w.source_item, assertion=sure, actor=w.owner
-        ),
-    }
-    _chat, messages = chat_with_messages(
-        source_item=w.source_item,
-        media_item=w.item,
-        channel=w.channel,
-        text="Target message text marker",
-        title="Target chat title marker",
-        sender_name="Target sender name marker",
-    )
-    w.sender = messages[0].sender
-
-
-def _takedown(w: World, **fields: Any) -> TakedownRequest:
-    return support.takedown_create(
-        case=w.target,
-        support_file=w.support_file,
-        actor=w.owner,
-        addressee="platform",
-        platform="telegram",
-        target_url="https://t.me/target_marker_room/17",
-        description="target takedown description marker",
-        item_ids=[w.item.pk],
-        **fields,
-    )
-
-
-def _support_records(w: World) -> None:
-    w.support_file = support.support_file_open(case=w.target, person=w.victim, actor=w.owner)
-    w.consent = support.consent_give(
-        support_file=w.support_file, kind="share_hashes", actor=w.owner, given_by="victim"
-    )
-    w.draft = _takedown(w)
-    w.sent = support.takedown_send(
-        takedown=_takedown(w), actor=w.owner, sent_at=timezone.now() - timedelta(days=10)
-    )  # overdue
-    w.removed = support.takedown_mark_removed(
-        takedown=support.takedown_send(takedown=_takedown(w), actor=w.owner), actor=w.owner
-    )
-
-
-def _detection_records(w: World) -> None:
-    w.run, w.annotation = detection_rows(item=w.item, name="matrix-detector")
-    w.job = ScanJob.objects.create(kind="manual", case=w.target, detector_name="pdq", requested_by=w.owner)
-    w.bank = HashBank.objects.create(name="V-1 originals", kind="victim_originals", case=w.target)
-    w.match, w.alert = bank_match(item=w.item, bank=w.bank, sha256=BANK_SHA256, recipient=w.owner)
-
-
-def _procedure_records(w: World) -> None:
-    """Korean procedure records: a scene confirmation H-001, a detailed list L-001, an unexhibited item to
-    mark, and an item marked unrelated whose bytes the home case also holds (so that a return or deletion
-    inside a rolled-back call keeps the bytes: crypto-erasure is not rolled back)."""
-    w.procedure_item = stored_item(
-        case=w.target, data=b"matrix unrelated", actor=w.owner, name="unrelated.txt"
-    )
-    shared_bytes = b"matrix unrelated, held by two cases"
-    marked = stored_item(case=w.target, data=shared_bytes, actor=w.owner, name="marked.txt")
-    stored_item(case=w.home, data=shared_bytes, actor=w.owner, name="home-copy.txt")
-    (w.mark,) = unrelated_mark(case=w.target, actor=w.owner, item_ids=[marked.pk], reason="matrix")
-    scene_confirmation_record(
-        case=w.target,
-        actor=w.owner,
-        subject="matrix image",
-        hashes=[{"name": "image.E01", "algorithm": "SHA-256", "value": "ab" * 32}],
-        computed_by="matrix officer",
-    )
-    # The world is built once per module, outside the per-test settings of tests/conftest.py.
-    with override_settings(HAETAE_ALLOW_DEVELOPMENT_SIGNER=True):
-        seized_list_issue(acquisition=w.procedure_item.acquisition, actor=w.owner)
-
-
-def _grow_procedure_documents(world: World, user: Any, n: int) -> None:
-    document = ProcedureDocument.objects.filter(case=world.target).first()
-    assert document is not None
-    last = ProcedureDocument.objects.filter(case=world.target).count()
-    for index in range(n):
-        ProcedureDocument.objects.create(
-            case=world.target,
-            kind=document.kind,
-            number=f"L-{last + 100 + index:03d}",
-            acquisition=document.acquisition,
-            issued_by=user,
-            blob=document.blob,
-            manifest_sha256=document.manifest_sha256,
-        )
-
-
-def _grow_scene_confirmations(world: World, user: Any, n: int) -> None:
-    first = 500 + SceneConfirmation.objects.count()
-    for index in range(n):
-        SceneConfirmation.objects.create(
-            case=world.target,
-            number=f"H-{first + index:03d}",
-            subject="grown",
-            hashes=[],
-            computed_by="grown",
-            computed_at=timezone.now(),
-            recorded_by=user,
-            record_sha256="0" * 64,
-        )
-
-
-def _grow_marks(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        UnrelatedMark.objects.create(
-            case=world.target, item=world.procedure_item, reason="grown", status="withdrawn", marked_by=user
-        )
-
-
-def _grow_disposals(world: World, user: Any, n: int) -> None:
-    first = 500 + UnrelatedDisposal.objects.count()
-    for index in range(n):
-        disposal = UnrelatedDisposal.objects.create(
-            case=world.target,
-            number=f"U-{first + index:03d}",
-            kind="deleted",
-            done_by=user,
-            person_searched="g",
-        )
-        UnrelatedMark.objects.create(
-            case=world.target,
-            item=world.procedure_item,
-            reason="grown",
-            status="deleted",
-            marked_by=user,
-            disposal=disposal,
-        )
-
-
-def _exhibit_records(w: World) -> None:
-    """E-001 shared (of ``shared_item``, the only item a prosecutor member sees), E-002 a draft of ``item``,
-    E-003 approved (of ``source_item``); a queued report and a queued bundle of E-001."""
-    w.shared_item = stored_item(
-        case=w.target, data=jpeg_bytes("coffee", quality=70), actor=w.owner, name="target-shared-marker.jpg"
-    )
-    assert w.shared_item.blob is not None
-    w.markers += [w.shared_item.blob.sha256, w.shared_item.blob.md5, w.shared_item.blob.sha1]
-    boss: Any = UserFactory(username="target.supervisor")
-    boss.groups.add(Group.objects.get(name="supervisor"))
-    CaseMemberFactory(case=w.target, user=boss, role=CaseMemberRole.INVESTIGATOR)
-    text = "Target exhibit description marker"
-    shared = exhibit_create(case=w.target, item_ids=[w.shared_item.pk], description=text, actor=w.owner)
-    exhibit_share(exhibit=exhibit_approve(exhibit=shared, actor=boss), actor=w.owner)
-    draft = exhibit_create(case=w.target, item_ids=[w.item.pk], description=text, actor=w.owner)
-    approved = exhibit_create(case=w.target, item_ids=[w.source_item.pk], description=text, actor=w.owner)
-    exhibit_approve(exhibit=approved, actor=boss)
-    w.exhibits = {"shared": shared, "draft": draft, "approved": approved}
-    w.report = Report.objects.create(
-        case=w.target, report_id="R-TARGET", version=1, scope=["E-001"], requested_by=w.owner
-    )
-    w.report.exhibits.set([shared])
-    w.bundle = ExportBundle.objects.create(
-        case=w.target, scope=["E-001"], recipient="prosecutor", requested_by=w.owner
-    )
-    w.bundle.exhibits.set([shared])
 
 
 @dataclass
@@ -468,24 +125,6 @@ class Endpoint:
     missing: Callable[[World], dict[str, Any]] | None = None
     methods: dict[str, Call] = field(default_factory=dict)
     grow: Callable[[World, Any, int], None] | None = None
-
-
-def by_role(allowed: set[str] | frozenset[str], yes: int, no: int) -> dict[str, int]:
-    return {role: yes if role in allowed else no for role in ROLES}
-
-
-def by_action(action: Action, yes: int, no: int) -> dict[str, int]:
-    """``yes`` for the team roles ``POLICY`` lets take ``action``, ``no`` for the others."""
-    return by_role(POLICY[action], yes, no)
-
-
-def download(action: Action, *, yes: int) -> dict[str, int]:
-    """A download: ``yes`` for who may take ``action``; 403 for who sees the row (``report_read``) but may
-    not download it; 404 for who does not see the row at all."""
-    return {
-        role: yes if role in POLICY[action] else 403 if role in POLICY[Action.REPORT_READ] else 404
-        for role in ROLES
-    }
 
 
 def _grow_cases(world: World, user: Any, n: int) -> None:
@@ -580,6 +219,64 @@ def _grow_captures(world: World, user: Any, n: int) -> None:
         capture_request(case=world.target, url="http://192.0.2.1/another", actor=user)
 
 
+def _grow_procedure_documents(world: World, user: Any, n: int) -> None:
+    document = ProcedureDocument.objects.filter(case=world.target).first()
+    assert document is not None
+    last = ProcedureDocument.objects.filter(case=world.target).count()
+    for index in range(n):
+        ProcedureDocument.objects.create(
+            case=world.target,
+            kind=document.kind,
+            number=f"L-{last + 100 + index:03d}",
+            acquisition=document.acquisition,
+            issued_by=user,
+            blob=document.blob,
+            manifest_sha256=document.manifest_sha256,
+        )
+
+
+def _grow_scene_confirmations(world: World, user: Any, n: int) -> None:
+    first = 500 + SceneConfirmation.objects.count()
+    for index in range(n):
+        SceneConfirmation.objects.create(
+            case=world.target,
+            number=f"H-{first + index:03d}",
+            subject="grown",
+            hashes=[],
+            computed_by="grown",
+            computed_at=timezone.now(),
+            recorded_by=user,
+            record_sha256="0" * 64,
+        )
+
+
+def _grow_marks(world: World, user: Any, n: int) -> None:
+    for _ in range(n):
+        UnrelatedMark.objects.create(
+            case=world.target, item=world.procedure_item, reason="grown", status="withdrawn", marked_by=user
+        )
+
+
+def _grow_disposals(world: World, user: Any, n: int) -> None:
+    first = 500 + UnrelatedDisposal.objects.count()
+    for index in range(n):
+        disposal = UnrelatedDisposal.objects.create(
+            case=world.target,
+            number=f"U-{first + index:03d}",
+            kind="deleted",
+            done_by=user,
+            person_searched="g",
+        )
+        UnrelatedMark.objects.create(
+            case=world.target,
+            item=world.procedure_item,
+            reason="grown",
+            status="deleted",
+            marked_by=user,
+            disposal=disposal,
+        )
+
+
 def _grow_support_files(world: World, user: Any, n: int) -> None:
     for _ in range(n):
         victim = person_record(case=world.target, kind="victim", actor=user)
@@ -596,7 +293,7 @@ def _grow_consents(world: World, user: Any, n: int) -> None:
 
 def _grow_takedowns(world: World, user: Any, n: int) -> None:
     for _ in range(n):
-        _takedown(world)
+        takedown_draft(world)
 
 
 def _grow_runs(world: World, user: Any, n: int) -> None:
@@ -677,7 +374,6 @@ def _nowhere(**route: Any) -> Callable[[World], dict[str, Any]]:
 
 
 CASE_KW, CASE_MISSING = _in_case(), _nowhere()
-NO_ID = 990_000  # an id no row of these tests reaches
 
 
 def _now(world: World) -> str:
@@ -1668,10 +1364,6 @@ def api_patterns() -> dict[str, tuple[str, list[str], bool]]:
 
 
 PATTERNS = api_patterns()
-CALLERS = [(caller, role) for role in ROLES for caller in ("member", "non_member")] + [
-    ("anonymous", ""),
-    ("admin", ""),
-]
 CASES = [
     (name, method, caller, role)
     for name, (_, methods, _) in sorted(PATTERNS.items())
@@ -1720,12 +1412,6 @@ def send(client: APIClient, method: str, url: str, call: Call, world: World) -> 
         url += "?" + "&".join(f"{k}={v}" for k, v in call.query.items())
     body = call.data(world) if call.data else None
     return getattr(client, method)(url, body, format=call.format)
-
-
-def response_text(response: Any) -> str:
-    body = b"".join(response.streaming_content) if response.streaming else response.content
-    headers = "\n".join(f"{k}: {v}" for k, v in response.items())
-    return headers + "\n" + body.decode("utf-8", errors="replace")
 
 
 @pytest.mark.django_db

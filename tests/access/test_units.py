@@ -25,7 +25,7 @@ from access.services import (
     unit_supervisor_remove,
 )
 from evidence.models import CustodyEvent
-from haetae.errors import RejectedInput
+from haetae.errors import AccessDenied, RejectedInput
 from tests.factories import case_opener, new_user
 
 SEOUL = "서울청 사이버수사대"
@@ -120,7 +120,7 @@ def test_the_supervisor_role_is_not_given_or_taken_on_the_team_page() -> None:
 def test_only_administrators_assign_units_and_only_to_supervisors() -> None:
     case = _case("2024-SEOUL-0107")
     assert case.unit is not None
-    with pytest.raises(RejectedInput, match="not an administrator"):
+    with pytest.raises(AccessDenied, match="not an administrator"):
         unit_supervisor_add(unit=case.unit, user=_supervisor_user(), actor=case_opener())
     with pytest.raises(RejectedInput, match="does not hold the supervisor global role"):
         unit_supervisor_add(unit=case.unit, user=case_opener(), actor=_admin())

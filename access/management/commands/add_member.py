@@ -5,6 +5,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from access.choices import CaseMemberRole
+from access.policy import Action
+from access.selectors import case_for_command
 from access.services import case_get, member_add
 from haetae.cli import HaetaeCommand
 from haetae.errors import RejectedInput
@@ -21,12 +23,18 @@ class Command(HaetaeCommand):
         parser.add_argument("username", help="the user to add")
         parser.add_argument("role", choices=CaseMemberRole.values, help="case role")
         self.add_actor_and_json(
-            parser, actor_help="username of who makes the change (recorded); default: system"
+            parser,
+            actor_help="who makes the change: their role must allow it (recorded); default: system",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.actor_of(options)
-        case = case_get(number=options["number"])
+        if actor is None:  # the operator at the server, recorded as the system
+            case = case_get(number=options["number"])
+        else:  # acting for a person: they may change the team only as the API lets them
+            case = case_for_command(
+                user=actor, number=options["number"], action=Action.TEAM_CHANGE, doing="change the team"
+            )
         user = get_user_model().objects.filter(username=options["username"]).first()
         if user is None:
             raise RejectedInput(

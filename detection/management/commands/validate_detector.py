@@ -11,6 +11,7 @@ from detection.validation import (
     detector_validate,
     labelled_set_read,
     validation_describe,
+    validation_require_admin,
     validation_statement,
 )
 from haetae.cli import HaetaeCommand
@@ -67,6 +68,7 @@ class Command(HaetaeCommand):
         if not (options["labelled"] or options["csv"]):
             raise UsageError("give the labelled set: --labelled DIR (positive/, negative/) or --csv FILE")
         actor = self.get_actor(options["actor"])
+        validation_require_admin(actor)  # before the labelled set is read
         detector = self._detector(options)
         directory = Path(options["labelled"]) if options["labelled"] else None
         csv_file = Path(options["csv"]) if options["csv"] else None

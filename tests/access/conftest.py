@@ -1,0 +1,43 @@
+"""The access matrices' world (tests/access/matrix_world.py): built once per module that asks for it."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import override_settings
+
+from tests.access.matrix_world import World, build_world, data_settings
+
+
+@pytest.fixture(scope="module")
+def world_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One vault and one set of keys for the module: the world's sealed identities and blobs live there."""
+    return tmp_path_factory.mktemp("matrix") / "haetae-data"
+
+
+@pytest.fixture
+def data_dir(data_dir: Path, request: pytest.FixtureRequest, settings: Any) -> Path:
+    """The suite's per-test vault; for a test of the module's world, the module's, where it was built."""
+    if "world_root" not in request.fixturenames:  # not this world (test_admin_scope builds its own per test)
+        return data_dir
+    world_root = request.getfixturevalue("world_root")
+    for name, value in data_settings(world_root).items():
+        setattr(settings, name, value)
+    return world_root
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: None, django_db_blocker: Any, world_root: Path) -> Iterator[World]:
+    """One world for the module, built inside an outer transaction that is rolled back at its end. Each test
+    (``django_db``) runs in a savepoint inside it, rolled back after it: what a test writes, including the
+    custody events the "refused writes nothing" check counts, never reaches the next one."""
+    with django_db_blocker.unblock(), override_settings(**data_settings(world_root)):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
