@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 from django.conf import settings
 from django.db.models import Q
@@ -50,6 +49,14 @@ FACE_DETECTOR = "faces"
 IVF_FROM = 20_000  # faces at which the index is clustered (IVF); below, exact search is as fast
 NPROBE = 128  # cells visited per query (of about 4 √n): at a million faces 99.3 % of exact search at 0.6
 INDEX_FORMAT = "faiss-v1"
+
+
+def _faiss() -> Any:
+    """FAISS, imported where first needed: its native library is large, and every process that loads the
+    parties app (an ingest under a memory cap, a web worker) need not map it."""
+    import faiss
+
+    return faiss
 DEFAULT_MAX_DISTANCE = 0.6  # dlib's standard: same person at or below it (99.38 % on LFW, dlib-models README)
 _READ_CHUNK = 10_000  # faces read from the database at a time
 _GAP_PATIENCE_S = 600  # ids seen missing below the high-water mark are re-read this long
@@ -80,7 +87,7 @@ class FaceVectors:
 
     def __init__(self, *, nprobe: int = NPROBE) -> None:
         self.nprobe = nprobe
-        self._index: Any = faiss.IndexIDMap2(faiss.IndexFlatL2(DIM))
+        self._index: Any = _faiss().IndexIDMap2(_faiss().IndexFlatL2(DIM))
         self._ids: set[int] = set()
 
     def __len__(self) -> int:
@@ -88,7 +95,7 @@ class FaceVectors:
 
     @property
     def kind(self) -> str:
-        if isinstance(self._index, faiss.IndexIVFFlat):
+        if isinstance(self._index, _faiss().IndexIVFFlat):
             return f"ivfflat nlist={self._index.nlist} nprobe={self._index.nprobe}"
         return "flat"
 
@@ -99,10 +106,10 @@ class FaceVectors:
         if len(ids_array) != len(vectors):
             raise ValueError(f"expected {len(vectors)} ids, got {len(ids_array)}")
         if len(vectors) < IVF_FROM:
-            self._index = faiss.IndexIDMap2(faiss.IndexFlatL2(DIM))
+            self._index = _faiss().IndexIDMap2(_faiss().IndexFlatL2(DIM))
         else:
             nlist = nlist_for(len(vectors))
-            index = faiss.IndexIVFFlat(faiss.IndexFlatL2(DIM), DIM, nlist)
+            index = _faiss().IndexIVFFlat(_faiss().IndexFlatL2(DIM), DIM, nlist)
             sample = np.random.default_rng(seed).choice(
                 len(vectors), min(len(vectors), nlist * 40), replace=False
             )
@@ -121,7 +128,7 @@ class FaceVectors:
         rows = [row for row, _ in fresh]
         self._index.add_with_ids(vectors[rows], np.asarray([pk for _, pk in fresh], dtype=np.int64))
         self._ids.update(pk for _, pk in fresh)
-        if isinstance(self._index, faiss.IndexIDMap2) and len(self._ids) >= 2 * IVF_FROM:
+        if isinstance(self._index, _faiss().IndexIDMap2) and len(self._ids) >= 2 * IVF_FROM:
             self._cluster()
 
     def remove(self, ids: Iterable[int]) -> int:
@@ -150,21 +157,21 @@ class FaceVectors:
 
     def _cluster(self) -> None:
         """Grown past the exact index's size by live additions: cluster what it holds."""
-        flat: Any = faiss.downcast_index(self._index.index)
-        vectors = faiss.rev_swig_ptr(flat.get_xb(), flat.ntotal * DIM).reshape(-1, DIM).copy()
-        ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        flat: Any = _faiss().downcast_index(self._index.index)
+        vectors = _faiss().rev_swig_ptr(flat.get_xb(), flat.ntotal * DIM).reshape(-1, DIM).copy()
+        ids = _faiss().vector_to_array(self._index.id_map).astype(np.int64)
         self.build(vectors, ids)
 
     def save(self, path: Path) -> None:
-        faiss.write_index(self._index, str(path))
+        _faiss().write_index(self._index, str(path))
 
     def load(self, path: Path) -> None:
-        index = faiss.read_index(str(path))  # already its concrete class, and owning its memory
-        if isinstance(index, faiss.IndexIVFFlat):
+        index = _faiss().read_index(str(path))  # already its concrete class, and owning its memory
+        if isinstance(index, _faiss().IndexIVFFlat):
             index.nprobe = self.nprobe
             ids = _ivf_ids(index)
-        elif isinstance(index, faiss.IndexIDMap2) and index.d == DIM:
-            ids = faiss.vector_to_array(index.id_map).astype(np.int64)
+        elif isinstance(index, _faiss().IndexIDMap2) and index.d == DIM:
+            ids = _faiss().vector_to_array(index.id_map).astype(np.int64)
         else:
             raise ValueError(f"{path} is not a face index")
         self._index = index
@@ -174,7 +181,7 @@ class FaceVectors:
 def _ivf_ids(index: Any) -> np.ndarray:
     invlists = index.invlists
     parts = [
-        faiss.rev_swig_ptr(invlists.get_ids(cell), invlists.list_size(cell)).copy()
+        _faiss().rev_swig_ptr(invlists.get_ids(cell), invlists.list_size(cell)).copy()
         for cell in range(index.nlist)
         if invlists.list_size(cell)
     ]
