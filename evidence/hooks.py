@@ -121,6 +121,8 @@ def ingest_scope(*, show_progress: bool) -> Iterator[None]:
         for scope in _hooks(tuple(getattr(settings, "HAETAE_INGEST_SCOPES", ()))):
             stack.enter_context(scope(show_progress=show_progress))
         yield
+
+
 def source_kind_detect_stored(files: Sequence[SourceFile]) -> str:
     """The first kind whose reader recognises what a run stored (for uploads), or "files"."""
     for kind, reader in source_readers().items():

@@ -57,6 +57,8 @@ def _faiss() -> Any:
     import faiss
 
     return faiss
+
+
 DEFAULT_MAX_DISTANCE = 0.6  # dlib's standard: same person at or below it (99.38 % on LFW, dlib-models README)
 _READ_CHUNK = 10_000  # faces read from the database at a time
 _GAP_PATIENCE_S = 600  # ids seen missing below the high-water mark are re-read this long
