@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
@@ -134,7 +135,8 @@ def _worker_setup() -> None:
     try:
         import cv2
 
-        cv2.setNumThreads(1)
+        if cv2.getNumThreads() != 1:  # the parent already made it 1 (see _run_forked)
+            cv2.setNumThreads(1)
     except ImportError:
         pass
     registry.reset()  # sessions built before the fork would share thread pools that did not survive it
@@ -343,6 +345,12 @@ def _run_here(images: list[ItemWork], recorder: _Recorder) -> None:
 def _run_forked(images: list[ItemWork], recorder: _Recorder, count: int) -> None:
     # A forked child must not share this process's database connections: it opens its own.
     connections.close_all()
+    # OpenCV's thread pool does not survive a fork: a child that reconfigures or uses the pool it inherited
+    # waits for threads that only the parent has, for ever. Shrinking it to one thread here, where its
+    # threads live, leaves the children nothing to tear down (a long-lived parent, such as a test worker or
+    # a detect run after other work, may have used it).
+    if "cv2" in sys.modules:
+        sys.modules["cv2"].setNumThreads(1)
     context = multiprocessing.get_context("fork")
     pool = [_Worker(context) for _ in range(count)]
     queue = deque(images)
