@@ -10,6 +10,7 @@ stored terms only at the spaces between them.
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import BooleanField, QuerySet
@@ -84,7 +85,9 @@ def matching(entries: QuerySet[Any], terms: list[QueryTerm]) -> QuerySet[Any]:
     elif vendor == "sqlite":
         condition = RawSQL(SQLITE_MATCH, [_fts5_query(terms)], output_field=BooleanField())  # noqa: S611
     else:
-        raise NotImplementedError(f"search needs PostgreSQL or SQLite, not {vendor}")
+        raise ImproperlyConfigured(
+            f"search needs PostgreSQL or SQLite, not {vendor}: point DATABASE_URL at one of them"
+        )
     return entries.filter(condition)
 
 
