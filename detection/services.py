@@ -23,8 +23,9 @@ from detection.registry import Detector as DetectorPlugin
 from detection.registry import DetectorInfo, Finding, ensure_loaded
 from detection.subject import NotAnalysedTooManyPixels, Subject, UndecodableMedia
 from evidence.choices import CustodyAction
-from evidence.custody import EventSpec, custody_append, custody_append_many
+from evidence.custody import EventSpec, custody_append, custody_append_many, ledger_lock
 from evidence.models import EvidenceItem
+from haetae.db import retry_on_conflict
 from haetae.errors import RejectedInput
 
 FINISHED = frozenset({RunStatus.DONE, RunStatus.SKIPPED})
@@ -95,6 +96,7 @@ def detection_run(
     except UndecodableMedia as exc:
         message = undecodable_message(exc)
         with transaction.atomic():
+            ledger_lock()  # before the run's row lock: the one lock order (docs/ledger.md)
             if _fail(run, started, t0, message):
                 run.refresh_from_db()
                 _failed_event(run=run, item=item, actor=actor, message=message)
@@ -105,6 +107,7 @@ def detection_run(
         raise
     duration_ms = int((time.perf_counter() - t0) * 1000)
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         locked = DetectionRun.objects.select_for_update().get(pk=run.pk)
         if locked.status in FINISHED:  # another worker finished it meanwhile
             return locked
@@ -197,6 +200,7 @@ def detection_results_store(
     finished: list[DetectionRun] = []
     events: list[EventSpec] = []
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         runs = (
             DetectionRun.objects.select_for_update(of=("self",))
             .filter(pk__in=list(wanted))
@@ -319,6 +323,7 @@ def _failed_event(*, run: DetectionRun, item: EvidenceItem, actor: User | None, 
 def detection_run_give_up(*, run: DetectionRun, message: str, actor: User | None) -> None:
     """A run that will not be retried ends failed with ``message``, recorded on the item's custody chain."""
     with transaction.atomic():
+        ledger_lock()  # before the run's row lock: the one lock order (docs/ledger.md)
         updated = (
             DetectionRun.objects.filter(pk=run.pk)
             .exclude(status__in=FINISHED)
@@ -332,6 +337,7 @@ def detection_run_give_up(*, run: DetectionRun, message: str, actor: User | None
 REVIEW_DECISIONS = frozenset({ReviewStatus.CONFIRMED, ReviewStatus.REJECTED})
 
 
+@retry_on_conflict
 def annotation_review(*, annotation: Annotation, actor: User, decision: str, reason: str) -> Annotation:
     """An investigator confirms or rejects a finding, with a reason; recorded on it and in the custody ledger.
 
@@ -347,6 +353,7 @@ def annotation_review(*, annotation: Annotation, actor: User, decision: str, rea
             "with the victim's reference photo; same person')"
         )
     with transaction.atomic():
+        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
         locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
         previous = locked.review_status
         locked.review_status = decision
