@@ -28,8 +28,9 @@ from evidence import crypto, merkle
 from evidence.bundle import NO_TRUSTED_TIMESTAMP, KeyFileError
 from evidence.choices import CustodyAction, ItemStatus, TimestampStatus
 from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event_leaf_hash
+from evidence.destruction import erasures_pending
 from evidence.ledger import checkpoint_signature_valid
-from evidence.models import Acquisition, Checkpoint, CustodyEvent, EvidenceItem, TimestampToken
+from evidence.models import Acquisition, Blob, Checkpoint, CustodyEvent, EvidenceItem, TimestampToken
 from evidence.proofcheck import checkpoint_signature_ok
 from evidence.records import (
     SALT_FIELD,
@@ -269,6 +270,30 @@ class _Run:
         self._check_acquired_hashes(with_blob)
         self._check_item_records()
         self._check_acquisition_records()
+
+    def check_erasures(self) -> None:
+        """Blobs a committed destruction marked whose bytes are still in the store: the erasure's second
+        phase was interrupted (a crash after the commit). Reported until it is finished."""
+        pending = erasures_pending()
+        if not pending:
+            return
+        blobs = Blob.objects.filter(pk__in=pending)
+        if self.case is not None:
+            blobs = blobs.filter(destruction_reference__startswith=f"{self.case.number} ")
+        for sha256, reference in blobs.order_by("sha256").values_list("sha256", "destruction_reference"):
+            case_number, _, number = reference.rpartition(" ")
+            item = self.items().filter(blob_id=sha256).order_by("id").values_list("id", flat=True).first()
+            self.fail(
+                _failure(
+                    "erasure_pending",
+                    f"erasure pending: blob {sha256} was destroyed by {reference} but its encrypted object "
+                    f"is still in the store (the erasure after the commit was interrupted); finish it with "
+                    f"manage.py destruction finish {case_number} {number} --actor USER",
+                    item=item,
+                    expected="erased",
+                    found="object present",
+                )
+            )
 
     def _check_blob(
         self, sha256: str, blob_size: int, key_id: str, *, items: list[tuple[int, int | None]]
@@ -880,6 +905,7 @@ def vault_verify(
     vault_recover()
     run = _Run(case=case, on_progress=on_progress)
     run.check_content()
+    run.check_erasures()
     run.check_ledger()
     timestamps, timestamp_note = run.check_timestamps()
     checked = run.record(actor)

@@ -34,11 +34,12 @@ from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.models import Acquisition, EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import ExhibitItem
-from haetae.errors import AccessDenied, RejectedInput
+from haetae.errors import AccessDenied, NotFound, RejectedInput
 from haetae.toolkit import utc_iso
-from records.choices import UnrelatedDisposalKind, UnrelatedMarkStatus
-from records.models import SceneConfirmation, UnrelatedDisposal, UnrelatedMark
-from records.services import item_content_erase
+from records.certificate import destruction_certificate_issue
+from records.choices import DestructionOrderStatus, UnrelatedDisposalKind, UnrelatedMarkStatus
+from records.models import DestructionOrder, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
+from records.services import erasures_finish, erasures_unrecorded, item_content_erase, order_erasures_finish
 
 HASH_LENGTHS = {"SHA-256": 64, "SHA-1": 40, "MD5": 32, "SHA-512": 128}
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -380,7 +381,7 @@ def unrelated_dispose(
     if kind == UnrelatedDisposalKind.RETURNED and not handover:
         raise RejectedInput("say what was handed back, on what medium and to whom (handover)")
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):  # phase one commits before any byte is erased
         ledger_lock()
         case = Case.objects.select_for_update().get(pk=case.pk)
         if case.legal_hold:
@@ -455,4 +456,62 @@ def unrelated_dispose(
                 )
             )
         custody_append_many(specs)
+    unrelated_erasures_finish(disposal=disposal, actor=actor)
     return disposal
+
+
+def unrelated_erasures_finish(
+    *, disposal: UnrelatedDisposal, actor: User | None
+) -> dict[str, dict[str, str]]:
+    """The second phase of a disposal: erase the bytes it marked, and note the times on its marks.
+
+    Idempotent (``records.services.erasures_finish``): run again after a crash, it finishes what is left.
+    """
+    marks = list(UnrelatedMark.objects.filter(disposal=disposal).order_by("item_id"))
+
+    def record(results: dict[str, dict[str, str]]) -> None:
+        for mark in marks:
+            details = dict(mark.details or {})
+            if mark.sha256 in results:
+                details.update(results[mark.sha256])
+            details["derivatives"] = [
+                {**d, **results.get(d["sha256"], {})} for d in details.get("derivatives", [])
+            ]
+            if details != mark.details:
+                mark.details = details
+                mark.save(update_fields=["details"])
+
+    return erasures_finish(
+        case_id=disposal.case_id,
+        reference=f"{disposal.case.number} {disposal.number}",
+        sha256s=sorted(
+            {
+                blob
+                for mark in marks
+                for blob in erasures_unrecorded(sha256=mark.sha256, details=mark.details or {})
+            }
+        ),
+        actor=actor,
+        record=record,
+    )
+
+
+def erasure_finish(*, case: Case, number: str, actor: User) -> dict[str, dict[str, str]]:
+    """Finish the erasure an interrupted destruction order (``D-…``) or disposal (``U-…``) left pending;
+    returns what was erased now (nothing when nothing was pending)."""
+    if number.startswith("D-"):
+        order = DestructionOrder.objects.filter(case=case, number=number).first()
+        if order is None:
+            raise NotFound(f"case {case.number} has no destruction order {number}")
+        _require(case=case, actor=actor, action=Action.DESTRUCTION_REQUEST, doing="finish a destruction")
+        if order.status != DestructionOrderStatus.EXECUTED:
+            raise RejectedInput(f"destruction order {number} is {order.status}: nothing of it was erased yet")
+        done = order_erasures_finish(order=order, actor=actor)
+        if done or order.certificate_id is None:
+            destruction_certificate_issue(order=order, actor=actor)
+        return done
+    disposal = UnrelatedDisposal.objects.filter(case=case, number=number).first()
+    if disposal is None:
+        raise NotFound(f"case {case.number} has no destruction order or disposal {number} (D-… or U-…)")
+    _require(case=case, actor=actor, action=Action.UNRELATED_DISPOSE, doing="finish a disposal's erasure")
+    return unrelated_erasures_finish(disposal=disposal, actor=actor)

@@ -8,7 +8,7 @@ writes a ``destroyed`` event per item, and then issues the signed certificate (`
 Each write takes the ledger lock first, then the rows, so it never deadlocks with other ledger writers.
 """
 
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -21,7 +21,7 @@ from access.models import Case
 from access.policy import Action, case_access_role, role_may
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many, ledger_lock
-from evidence.destruction import blob_crypto_erase
+from evidence.destruction import blob_bytes_erase, blob_mark_destroyed
 from evidence.models import Blob, Derivative, EvidenceItem
 from haetae.errors import AccessDenied, RejectedInput
 from records.certificate import destruction_certificate_issue
@@ -286,7 +286,8 @@ def _needed_elsewhere(sha256: str, leaving: Collection[int]) -> bool:
 
 
 def _erase_derivatives(sha256: str, reference: str) -> list[dict[str, str]]:
-    """Remove every derivative made from the bytes (previews, frames, maps): rows and their own blobs."""
+    """Remove every derivative made from the bytes (previews, frames, maps): rows now, and their own blobs
+    marked for erasure after the commit unless something else still uses them."""
     removed = []
     for derivative in Derivative.objects.filter(source_id=sha256).select_related("blob").order_by("pk"):
         blob = derivative.blob
@@ -297,7 +298,8 @@ def _erase_derivatives(sha256: str, reference: str) -> list[dict[str, str]]:
             or EvidenceItem.objects.filter(blob=blob).exclude(status=ItemStatus.DESTROYED).exists()
         )
         if not still_used and blob.destroyed_at is None:
-            entry.update(blob_crypto_erase(blob=blob, reference=reference))
+            blob_mark_destroyed(blob=blob, reference=reference)
+            entry["erasure"] = "after commit"
         removed.append(entry)
     return removed
 
@@ -305,27 +307,126 @@ def _erase_derivatives(sha256: str, reference: str) -> list[dict[str, str]]:
 def item_content_erase(
     *, item: EvidenceItem, reference: str, leaving: Collection[int]
 ) -> tuple[str, dict[str, Any]]:
-    """Crypto-erase one item's content and every derivative of it, unless a live item not among ``leaving``
-    (the items going with it) still needs the same bytes. Returns the outcome and what was done when.
+    """Phase one of erasing one item's content and every derivative of it, unless a live item not among
+    ``leaving`` (the items going with it) still needs the same bytes. Returns the outcome and what is done.
 
     The one erasure path of the records app: destruction orders and the deletion of items found unrelated to
     the warrant (``records.procedure``) both call it, inside the transaction that records it, after taking
-    the ledger lock.
+    the ledger lock. It removes derivative rows and marks the blobs destroyed; ``done["erase"]`` lists the
+    blobs whose key and ciphertext the caller erases once that transaction has committed
+    (``erasures_finish``), so a transaction that fails leaves rows and bytes as they were.
     """
     if item.blob is None:
         return DestructionOutcome.NO_CONTENT, {}
     if _needed_elsewhere(item.blob.sha256, leaving):
         return DestructionOutcome.KEPT_SHARED, {}
     Blob.objects.select_for_update().filter(pk=item.blob.sha256).first()
-    done: dict[str, Any] = {"derivatives": _erase_derivatives(item.blob.sha256, reference)}
-    done.update(blob_crypto_erase(blob=item.blob, reference=reference))
-    return DestructionOutcome.ERASED, done
+    derivatives = _erase_derivatives(item.blob.sha256, reference)
+    blob_mark_destroyed(blob=item.blob, reference=reference)
+    erase = [item.blob.sha256] + [d["sha256"] for d in derivatives if d.get("erasure")]
+    return DestructionOutcome.ERASED, {"derivatives": derivatives, "erasure": "after commit", "erase": erase}
+
+
+def erasures_finish(
+    *,
+    case_id: int,
+    reference: str,
+    sha256s: Iterable[str],
+    actor: User | None,
+    record: Callable[[dict[str, dict[str, str]]], None] | None = None,
+) -> dict[str, dict[str, str]]:
+    """Phase two: erase the key and ciphertext of each listed blob (marked destroyed, its erasure not yet
+    recorded), then record what was done (a ``destroyed`` event, step ``erased``, on the case chain;
+    ``record`` updates the caller's rows in the same transaction). Returns what was done, by SHA-256.
+    A blob a crash erased before its erasure was recorded is recorded now as found absent.
+
+    Call after the transaction that marked the blobs committed (callers open it ``durable``, so it cannot be
+    nested in a transaction of their caller that might still roll back). Idempotent: a blob already
+    erased is skipped, so re-running after a crash finishes what is left and erases nothing twice.
+    """
+    results = {sha256: blob_bytes_erase(sha256) for sha256 in sha256s}
+    if not results:
+        return results
+    with transaction.atomic():
+        ledger_lock()
+        if record is not None:
+            record(results)
+        custody_append_many(
+            [
+                EventSpec(
+                    case_id=case_id,
+                    action=CustodyAction.DESTROYED,
+                    actor=actor,
+                    details={
+                        "reference": reference,
+                        "step": "erased",
+                        "blobs": [{"sha256": sha256, **done} for sha256, done in sorted(results.items())],
+                    },
+                )
+            ]
+        )
+    return results
+
+
+_ERASURE_RECORDED = ("key_destroyed_at", "object_absent_at")
+
+
+def erasures_unrecorded(*, sha256: str, details: dict[str, Any]) -> list[str]:
+    """The blobs of one item's erasure (``details`` as ``item_content_erase`` returned them, ``sha256`` its
+    content's) whose erasure has not been recorded yet: phase two is due for them."""
+    recorded = set()
+    if any(key in details for key in _ERASURE_RECORDED):
+        recorded.add(sha256)
+    for derivative in details.get("derivatives", []):
+        if any(key in derivative for key in _ERASURE_RECORDED):
+            recorded.add(derivative["sha256"])
+    return [blob for blob in details.get("erase", []) if blob not in recorded]
+
+
+def _entry_erasures(entries: Iterable[DestructionOrderItem]) -> list[str]:
+    return sorted(
+        {
+            blob
+            for entry in entries
+            for blob in erasures_unrecorded(sha256=entry.sha256, details=entry.details or {})
+        }
+    )
+
+
+def order_erasures_finish(*, order: DestructionOrder, actor: User) -> dict[str, dict[str, str]]:
+    """The second phase of an executed order: erase what it marked, and note the times on its entries."""
+    entries = list(order.entries.order_by("item_id"))
+
+    def record(results: dict[str, dict[str, str]]) -> None:
+        for entry in entries:
+            details = dict(entry.details or {})
+            if entry.sha256 in results:
+                details.update(results[entry.sha256])
+            details["derivatives"] = [
+                {**d, **results.get(d["sha256"], {})} for d in details.get("derivatives", [])
+            ]
+            if details != entry.details:
+                entry.details = details
+                entry.save(update_fields=["details"])
+
+    return erasures_finish(
+        case_id=order.case_id,
+        reference=f"{order.case.number} {order.number}",
+        sha256s=_entry_erasures(entries),
+        actor=actor,
+        record=record,
+    )
 
 
 def destruction_order_execute(*, order: DestructionOrder, actor: User) -> DestructionOrder:
     """The requester carries out a witnessed order, then the signed certificate is issued."""
     _require(case=order.case, actor=actor, action=Action.DESTRUCTION_REQUEST, doing="carry out a destruction")
-    with transaction.atomic():
+    if order.status == DestructionOrderStatus.EXECUTED:
+        # Re-running an executed order finishes an erasure a crash interrupted, and nothing else.
+        order.refresh_from_db()
+        if order_erasures_finish(order=order, actor=actor) or order.certificate_id is None:
+            return destruction_certificate_issue(order=order, actor=actor)
+    with transaction.atomic(durable=True):  # phase one commits before any byte is erased
         order, case = _locked(order)
         if order.status == DestructionOrderStatus.EXECUTED:
             raise RejectedInput(
@@ -380,4 +481,5 @@ def destruction_order_execute(*, order: DestructionOrder, actor: User) -> Destru
         custody_append_many(specs)
         # Destroyed items' text (names, OCR, documents) is no longer searchable.
         index_forget(kind="item", object_ids=[spec.item_id for spec in specs if spec.item_id is not None])
+    order_erasures_finish(order=order, actor=actor)
     return destruction_certificate_issue(order=order, actor=actor)

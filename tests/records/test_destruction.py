@@ -1,11 +1,14 @@
 """Destruction orders: three people, legal holds, retention, crypto-erasure, shared bytes, the certificate,
 and what verify and a content read say afterwards."""
 
+import hashlib
+import io
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.management import call_command
 from django.utils import timezone
 
 from access.choices import CaseMemberRole, CaseStatus, GlobalRole
@@ -14,7 +17,7 @@ from evidence.choices import CustodyAction, ItemStatus
 from evidence.content import item_content_open
 from evidence.models import Blob, CustodyEvent, Derivative
 from evidence.previews import preview_blurred_derivative
-from evidence.vault import object_path
+from evidence.vault import object_path, read_verified
 from evidence.verify import vault_verify
 from exhibits.reports.pdfa import manifest_extract
 from exhibits.reports.signing import pdf_signature_check, signer_load
@@ -263,3 +266,135 @@ def test_only_the_case_lead_requests_destruction() -> None:
     with pytest.raises(RejectedInput, match="legal basis"):
         destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=" ")
     assert not DestructionOrder.objects.exists()
+
+
+class _Crash(BaseException):
+    """The process dying at a chosen point (not an error any layer would catch)."""
+
+
+def test_a_failure_after_the_erase_step_leaves_rows_and_bytes_as_they_were(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import records.services
+
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
+    order, _s, _w = _witnessed(t)
+
+    def fail(**_: object) -> None:
+        raise RuntimeError("the search index is down")
+
+    monkeypatch.setattr(records.services, "index_forget", fail)  # runs after each item's erase step
+    with pytest.raises(RuntimeError, match="index is down"):
+        destruction_order_execute(order=order, actor=t.lead)
+
+    order.refresh_from_db()
+    photo.refresh_from_db()
+    assert order.status == DestructionOrderStatus.WITNESSED and photo.status != ItemStatus.DESTROYED
+    assert Blob.objects.get(pk=photo.blob_id).destroyed_at is None
+    assert hashlib.sha256(b"".join(read_verified(photo.blob_id))).hexdigest() == photo.blob_id
+    monkeypatch.undo()
+    assert destruction_order_execute(order=order, actor=t.lead).status == DestructionOrderStatus.EXECUTED
+    assert not object_path(photo.blob_id).exists()
+
+
+def test_a_crash_between_commit_and_erasure_is_reported_and_finished_by_running_the_order_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import records.services
+
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
+    preview = preview_blurred_derivative(item=photo, actor=t.lead)
+    order, _s, _w = _witnessed(t)
+    real_erase = records.services.blob_bytes_erase
+    erased: list[str] = []
+
+    def erase_one_then_crash(sha256: str) -> dict[str, str]:
+        if erased:
+            raise _Crash
+        erased.append(sha256)
+        return real_erase(sha256)
+
+    monkeypatch.setattr(records.services, "blob_bytes_erase", erase_one_then_crash)
+    with pytest.raises(_Crash):
+        destruction_order_execute(order=order, actor=t.lead)
+    monkeypatch.undo()
+
+    order.refresh_from_db()
+    assert order.status == DestructionOrderStatus.EXECUTED and order.certificate_id is None
+    left = {photo.blob_id, preview.blob_id} - set(erased)
+    assert len(left) == 1 and object_path(left.pop()).exists()
+    report = vault_verify(case=t.case)
+    (pending,) = [f for f in report.failures if f["check"] == "erasure_pending"]
+    assert "destruction finish" in pending["message"] and "D-001" in pending["message"]
+
+    done = destruction_order_execute(order=order, actor=t.lead)  # the documented way to finish it
+
+    assert not object_path(photo.blob_id).exists() and not object_path(preview.blob_id).exists()
+    assert done.certificate_id is not None
+    (finished,) = CustodyEvent.objects.filter(
+        case=t.case, action=CustodyAction.DESTROYED, details__step="erased"
+    )
+    outcomes = {blob["sha256"]: blob for blob in finished.details["blobs"]}
+    assert set(outcomes[erased[0]]) == {"sha256", "object_absent_at"}  # erased before the crash: found gone
+    (other,) = set(outcomes) - {erased[0]}
+    assert outcomes[other]["key_destroyed_at"] <= outcomes[other]["ciphertext_removed_at"]
+    entry = done.entries.get()
+    assert any(key in entry.details for key in ("key_destroyed_at", "object_absent_at"))
+    assert vault_verify(case=t.case).ok
+    with pytest.raises(RejectedInput, match="already executed"):
+        destruction_order_execute(order=order, actor=t.lead)
+    steps = [
+        e.details.get("step")
+        for e in CustodyEvent.objects.filter(case=t.case, action=CustodyAction.DESTROYED)
+    ]
+    assert steps.count("erased") == 1 and steps.count("certified") == 1
+
+
+def test_erasing_bytes_twice_is_harmless_and_an_unmarked_blob_is_never_erased() -> None:
+    from evidence.destruction import blob_bytes_erase
+
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
+    other = item(t, data=jpeg_bytes("camera"), name="camera.jpg")
+    order, _s, _w = _witnessed(t, item_ids=[photo.pk])
+    destruction_order_execute(order=order, actor=t.lead)
+
+    assert set(blob_bytes_erase(photo.blob_id)) == {"object_absent_at"}
+    with pytest.raises(RejectedInput, match="not marked destroyed"):
+        blob_bytes_erase(other.blob_id)
+    assert object_path(other.blob_id).exists()
+
+
+def test_destruction_finish_completes_an_interrupted_erasure_from_the_command_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import records.services
+
+    t = team()
+    _closed_long_ago(t)
+    photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
+    order, _s, _w = _witnessed(t)
+
+    def crash(sha256: str) -> dict[str, str]:
+        raise _Crash
+
+    monkeypatch.setattr(records.services, "blob_bytes_erase", crash)
+    with pytest.raises(_Crash):
+        destruction_order_execute(order=order, actor=t.lead)
+    monkeypatch.undo()
+    assert object_path(photo.blob_id).exists()
+
+    out = io.StringIO()
+    call_command("destruction", "finish", t.case.number, "D-001", "--actor", t.lead.username, stdout=out)
+
+    assert "1 pending erasure(s) finished" in out.getvalue()
+    assert not object_path(photo.blob_id).exists()
+    assert DestructionOrder.objects.get(pk=order.pk).certificate_id is not None
+    out = io.StringIO()
+    call_command("destruction", "finish", t.case.number, "D-001", "--actor", t.lead.username, stdout=out)
+    assert "no erasure was pending" in out.getvalue()

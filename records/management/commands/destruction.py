@@ -1,4 +1,4 @@
-"""manage.py destruction request|authorise|witness|execute|refuse|certificate|list|retention …"""
+"""manage.py destruction request|authorise|witness|execute|finish|refuse|certificate|list|retention …"""
 
 from pathlib import Path
 from typing import Any
@@ -12,6 +12,7 @@ from haetae.errors import AccessDenied, NotFound, UsageError
 from haetae.toolkit import utc_iso
 from records.certificate import destruction_certificate_issue, destruction_certificate_read
 from records.models import DestructionOrder
+from records.procedure import erasure_finish
 from records.retention import retention_state
 from records.services import (
     destruction_order_authorise,
@@ -66,6 +67,13 @@ class Command(HaetaeCommand):
             if verb == "certificate":
                 step.add_argument("--out", required=True, help="where to write the signed PDF")
                 step.add_argument("--reissue", action="store_true", help="sign and store it again")
+        finish = sub.add_parser(
+            "finish",
+            help="finish the erasure an interrupted execution (D-…) or disposal (U-…) left pending "
+            "(verify reports it as 'erasure pending')",
+        )
+        finish.add_argument("case")
+        finish.add_argument("order", help="e.g. D-001 or U-001")
         retention = sub.add_parser("retention", help="is the case due for destruction, and why (not)")
         retention.add_argument("case")
         for step in sub.choices.values():
@@ -104,6 +112,15 @@ class Command(HaetaeCommand):
                 f"destruction {verb} needs --actor USERNAME: every step is recorded under a name"
             )
         actor = self.get_actor(options["actor"])
+        if verb == "finish":
+            done = erasure_finish(case=self._case(options["case"]), number=options["order"], actor=actor)
+            line = (
+                f"{options['order']} of case {options['case']}: {len(done)} pending erasure(s) finished"
+                if done
+                else f"{options['order']} of case {options['case']}: no erasure was pending"
+            )
+            self._emit(options, {"finished": [{"sha256": k, **v} for k, v in sorted(done.items())]}, line)
+            return
         if verb == "request":
             ids = [int(x) for x in options["items"].split(",") if x.strip()] or None
             order = destruction_order_request(
