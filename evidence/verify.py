@@ -14,9 +14,10 @@ successive checkpoints) are computed in one pass over the leaves with an O(log n
 import hashlib
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -40,7 +41,7 @@ from evidence.records import (
 )
 from evidence.timestamps import timestamp_check, timestamp_summary, tsa_anchors, tsa_configured
 from evidence.vault import open_object, vault_recover
-from evidence.witness import WitnessHead, WitnessRead, witness_read
+from evidence.witness import WitnessHead, WitnessRead, bundle_heads, witness_read
 from haetae.errors import HaetaeError, IntegrityFailure
 
 ProgressCallback = Callable[[str, int, int], None]
@@ -214,8 +215,15 @@ def _hex32(value: str) -> bytes | None:
 class _Run:
     """State of one verification run; the phases below fill ``failures`` and the per-item outcomes."""
 
-    def __init__(self, *, case: "Case | None", on_progress: ProgressCallback | None) -> None:
+    def __init__(
+        self,
+        *,
+        case: "Case | None",
+        on_progress: ProgressCallback | None,
+        bundle_heads: Iterable[WitnessHead] = (),
+    ) -> None:
         self.case = case
+        self.bundle_heads = list(bundle_heads)
         self.on_progress = on_progress
         self.run_id = uuid.uuid4().hex
         self.failures: list[dict[str, Any]] = []
@@ -510,6 +518,7 @@ class _Run:
         root_sizes = {c.tree_size for c in checkpoints}
         if witness_newest is not None:
             root_sizes.add(witness_newest.tree_size)
+        root_sizes.update(head.tree_size for head in self.bundle_heads)
         walk = MerkleWalk(root_sizes=root_sizes, ranges=ranges)
         case_id = self.case.pk if self.case is not None else None
         item_heads: dict[int, str] = {}
@@ -572,6 +581,7 @@ class _Run:
         self.progress("ledger", walk.count, total)
         self._check_checkpoints(checkpoints, pairs, walk)
         self._check_witness(witness, checkpoints, walk)
+        self._check_bundle_heads(walk)
 
     def _check_checkpoints(
         self, checkpoints: list[Checkpoint], pairs: list[tuple[Checkpoint, Checkpoint]], walk: MerkleWalk
@@ -794,6 +804,56 @@ class _Run:
                 )
             )
 
+    def _check_bundle_heads(self, walk: MerkleWalk) -> None:
+        """Each signed tree head an exported bundle carries is still a prefix of today's ledger."""
+        public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
+        for head in self.bundle_heads:
+            if not checkpoint_signature_ok(
+                tree_size=head.tree_size,
+                root_hash=head.root_hash,
+                created_at=head.created_at,
+                signature=head.signature,
+                public_key=public_key,
+            ):
+                self.fail(
+                    _failure(
+                        "bundle_head_signature",
+                        f"The signed tree head in {head.where} does not verify under this ledger's key: "
+                        "the bundle comes from another installation, or its manifest was altered. It "
+                        "witnesses nothing here; check where the bundle came from.",
+                        checkpoint=head.checkpoint,
+                        expected=f"a valid Ed25519 signature by {public_key}",
+                        found=head.signature,
+                    )
+                )
+            elif head.tree_size > walk.count:
+                self.fail(
+                    _failure(
+                        "bundle_rollback",
+                        f"The export {head.where} carries a signed tree of {head.tree_size} events made at "
+                        f"{head.created_at}, but the database ledger now holds only {walk.count}: events "
+                        "that existed when the bundle was exported, and the checkpoints that signed them, "
+                        "vanished from the database. Restore the ledger from backup and investigate who "
+                        "had database owner access.",
+                        checkpoint=head.checkpoint,
+                        expected=f"at least {head.tree_size} events",
+                        found=walk.count,
+                    )
+                )
+            elif walk.roots[head.tree_size].hex() != head.root_hash:
+                self.fail(
+                    _failure(
+                        "bundle_root",
+                        f"The first {head.tree_size} ledger events no longer hash to the signed root that "
+                        f"{head.where} carries (made at {head.created_at}): the history the bundle was "
+                        "exported with was rewritten in the database. Restore the ledger from backup and "
+                        "investigate; the failures above name the events.",
+                        checkpoint=head.checkpoint,
+                        expected=head.root_hash,
+                        found=walk.roots[head.tree_size].hex(),
+                    )
+                )
+
     # -- trusted timestamps -------------------------------------------------------------------------------
 
     def check_timestamps(self) -> tuple[list[dict[str, Any]], str]:
@@ -899,11 +959,21 @@ class _Run:
 
 
 def vault_verify(
-    *, case: "Case | None" = None, actor: User | None = None, on_progress: ProgressCallback | None = None
+    *,
+    case: "Case | None" = None,
+    actor: User | None = None,
+    on_progress: ProgressCallback | None = None,
+    witness_bundles: Sequence[Path] = (),
 ) -> VerificationReport:
-    """Check every blob, leaf, chain and checkpoint (of one case's items, or all) and record the result."""
+    """Check every blob, leaf, chain and checkpoint (of one case's items, or all) and record the result.
+
+    ``witness_bundles``: export bundles exported earlier; each signed tree head they carry must still be a
+    prefix of the ledger (a rollback of the newest history shows). An unreadable bundle is refused before
+    anything is checked or recorded.
+    """
+    heads = [head for path in witness_bundles for head in bundle_heads(Path(path))]
     vault_recover()
-    run = _Run(case=case, on_progress=on_progress)
+    run = _Run(case=case, on_progress=on_progress, bundle_heads=heads)
     run.check_content()
     run.check_erasures()
     run.check_ledger()

@@ -9,21 +9,24 @@ database. ``manage.py verify`` reads it back: the ledger must still contain the 
 Each line is a checkpoint's own signed note, so an edited line fails its signature, and the database's
 newest checkpoint can never be newer than the witness's newest head (a truncated witness). Other witnesses
 of the same heads (an RFC 3161 timestamp token on a checkpoint, the heads an export bundle carries) plug in
-as further sources of ``WitnessHead`` beside ``witness_read``.
+as further sources of ``WitnessHead`` beside ``witness_read``: ``bundle_heads`` reads those of an export
+bundle, which ``manage.py verify --witness-bundle`` checks the ledger against.
 """
 
 import fcntl
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 
+from evidence.bundle import MANIFEST_NAME
 from evidence.custody import utc_iso
 from evidence.models import Checkpoint
-from haetae.errors import IntegrityFailure
+from haetae.errors import IntegrityFailure, RejectedInput
 
 _FIELDS = ("tree_size", "root_hash", "created_at", "key_id", "signature")
 
@@ -152,3 +155,56 @@ def witness_read() -> WitnessRead:
             else:
                 read.heads.append(parsed)
     return read
+
+
+_BUNDLE_MANIFEST_LIMIT = 64 * 1024 * 1024  # a manifest is text listing items and proofs; more is not one
+
+
+def bundle_heads(path: Path) -> list[WitnessHead]:
+    """The signed tree heads an export bundle carries (its manifest's checkpoints), as witness heads.
+
+    A bundle handed to a prosecutor keeps the heads it was exported with, outside this installation: the
+    ledger must still contain each of them. Raises RejectedInput for a file that is not a readable bundle.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            info = archive.getinfo(MANIFEST_NAME)
+            if info.file_size > _BUNDLE_MANIFEST_LIMIT:
+                raise RejectedInput(
+                    f"{path}: its {MANIFEST_NAME} is {info.file_size} bytes, too large to be one"
+                )
+            manifest = json.loads(archive.read(info))
+    except FileNotFoundError:
+        raise RejectedInput(f"{path}: no such file (give the path of an export bundle ZIP)") from None
+    except KeyError:
+        raise RejectedInput(f"{path} holds no {MANIFEST_NAME}: it is not a Haetae export bundle") from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise RejectedInput(f"{path} cannot be read as a ZIP ({exc}): give an export bundle") from None
+    except ValueError:
+        raise RejectedInput(f"{path}: its {MANIFEST_NAME} is not JSON: the bundle is damaged") from None
+    checkpoints = manifest.get("checkpoints") if isinstance(manifest, dict) else None
+    if not isinstance(checkpoints, list) or not checkpoints:
+        raise RejectedInput(f"{path}: its {MANIFEST_NAME} lists no signed checkpoint to witness")
+    heads = []
+    for number, checkpoint in enumerate(checkpoints, start=1):
+        where = f"bundle {path.name} checkpoint {number}"
+        parsed = (
+            _parse(json.dumps(checkpoint).encode(), where) if isinstance(checkpoint, dict) else "is not one"
+        )
+        if isinstance(parsed, str):
+            raise RejectedInput(
+                f"{path}: checkpoint {number} of its {MANIFEST_NAME} {parsed}: the bundle is damaged"
+            )
+        checkpoint_id = checkpoint.get("id")
+        heads.append(
+            WitnessHead(
+                tree_size=parsed.tree_size,
+                root_hash=parsed.root_hash,
+                created_at=parsed.created_at,
+                key_id=parsed.key_id,
+                signature=parsed.signature,
+                checkpoint=checkpoint_id if isinstance(checkpoint_id, int) else None,
+                where=where,
+            )
+        )
+    return heads

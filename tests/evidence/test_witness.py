@@ -20,7 +20,7 @@ from evidence.ledger import checkpoint_create
 from evidence.ledger_sql import create_statements, drop_statements
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
 from evidence.verify import vault_verify
-from evidence.witness import witness_read
+from evidence.witness import bundle_heads, witness_read
 from haetae.errors import IntegrityFailure
 from tests.db_roles import database_owner
 from tests.evidence.test_verify import make_actor
@@ -228,3 +228,73 @@ def test_a_new_witness_file_starts_from_the_newest_checkpoint(signed_case: tuple
     assert checkpoint_create() == newest  # nothing new to sign: the newest head is witnessed again
     assert [h.tree_size for h in witness_read().heads] == [newest.tree_size]
     assert vault_verify().ok
+
+
+# --- export bundles as witnesses --------------------------------------------------------------------------
+
+
+def _exported(tmp_path: Path) -> tuple[Path, Checkpoint]:
+    """A case exported to a bundle; returns the bundle and a checkpoint signed before the export."""
+    from tests.exhibits.test_bundles import export
+    from tests.factories import scenario
+
+    s = scenario(tmp_path)
+    before = checkpoint_create()
+    photo = EvidenceItem.objects.filter(case=s.t.case).order_by("pk").first()
+    assert photo is not None
+    view(s.t.case, photo)  # a look after the kept checkpoint, signed by the head the bundle carries
+    checkpoint_create()
+    out, _key = export(s, tmp_path)
+    return out, before
+
+
+@pytest.mark.django_db
+def test_an_exported_bundle_witnesses_the_ledger_and_shows_a_rollback_the_database_hides(
+    tmp_path: Path, triggers_lifted: Callable[[], None]
+) -> None:
+    out, kept = _exported(tmp_path)
+    carried = max(head.tree_size for head in bundle_heads(out))
+    assert carried > kept.tree_size  # the bundle carries a head newer than the checkpoint kept below
+    assert vault_verify(witness_bundles=[out]).ok
+    triggers_lifted()
+    # the owner removes everything after the kept checkpoint, and the witness file's lines that name it
+    Checkpoint.objects.filter(tree_size__gt=kept.tree_size).delete()
+    CustodyEvent.objects.filter(seq__gte=kept.tree_size).delete()
+    lines = [line for line in witness_lines() if json.loads(line)["tree_size"] <= kept.tree_size]
+    Path(settings.LEDGER_WITNESS_FILE).write_text("".join(f"{line}\n" for line in lines))
+
+    out_text = StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("verify", "--witness-bundle", str(out), stdout=out_text)
+
+    assert exit_info.value.code == 1
+    text = out_text.getvalue()
+    assert "FAIL bundle_rollback" in text
+    assert f"the database ledger now holds only {kept.tree_size}" in text and out.name in text
+    assert vault_verify().ok  # without the bundle, the shortened ledger and witness agree with each other
+    # once the ledger has grown past the bundle's head again, the loss shows as a rewritten history
+    assert checks(vault_verify(witness_bundles=[out])) == {"bundle_root"}
+
+
+@pytest.mark.django_db
+def test_a_bundle_whose_history_was_rewritten_fails_as_bundle_root(
+    tmp_path: Path, triggers_lifted: Callable[[], None]
+) -> None:
+    out, kept = _exported(tmp_path)
+    triggers_lifted()
+    CustodyEvent.objects.filter(seq=kept.tree_size).update(purpose="rewritten")
+    assert "bundle_root" in checks(vault_verify(witness_bundles=[out]))
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_not_a_bundle_is_refused_before_anything_is_checked(tmp_path: Path) -> None:
+    from haetae.errors import RejectedInput
+
+    not_zip = tmp_path / "notes.zip"
+    not_zip.write_bytes(b"not a zip")
+    verified = CustodyEvent.objects.filter(action=CustodyAction.VERIFIED).count()
+    with pytest.raises(RejectedInput, match="cannot be read as a ZIP"):
+        vault_verify(witness_bundles=[not_zip])
+    with pytest.raises(RejectedInput, match="no such file"):
+        vault_verify(witness_bundles=[tmp_path / "missing.zip"])
+    assert CustodyEvent.objects.filter(action=CustodyAction.VERIFIED).count() == verified

@@ -1,4 +1,4 @@
-"""manage.py verify [--case NUMBER] [--json] [--actor USERNAME]"""
+"""manage.py verify [--case NUMBER] [--json] [--actor USERNAME] [--witness-bundle PATH …]"""
 
 import sys
 from typing import Any
@@ -32,6 +32,14 @@ class Command(HaetaeCommand):
             '"timestamp_note" when there is no trusted timestamp)',
         )
         parser.add_argument("--actor", metavar="USERNAME", help="user recorded on the verified events")
+        parser.add_argument(
+            "--witness-bundle",
+            metavar="PATH",
+            nargs="+",
+            default=[],
+            help="export bundle ZIPs exported earlier: the ledger must still contain each signed tree head "
+            "they carry (a rollback of the newest history fails as bundle_rollback)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.actor_of(options)
@@ -55,7 +63,9 @@ class Command(HaetaeCommand):
                     bar.set_description(_PHASES.get(name, name))
                 bar.update(done - bar.n)
 
-            report = vault_verify(case=case, actor=actor, on_progress=on_progress)
+            report = vault_verify(
+                case=case, actor=actor, on_progress=on_progress, witness_bundles=options["witness_bundle"]
+            )
         if options["json"]:
             self.emit_json(report.as_json())
         else:
