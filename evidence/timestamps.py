@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from evidence.bundle import (
@@ -166,8 +167,11 @@ def _timestamp(
     message_sha256: str,
     checkpoint: Checkpoint | None = None,
     acquisition: Acquisition | None = None,
+    authorities: list[str] | None = None,
 ) -> TimestampToken:
-    """Ask each authority in turn; record the first verified token, or a failed row with every reason."""
+    """Ask each authority in turn (``authorities``, by default every configured one); record the first
+    verified token, or a failed row with every reason."""
+    urls = list(settings.HAETAE_TSA_URL) if authorities is None else authorities
     reasons = []
     try:
         anchors = tsa_anchors()
@@ -175,7 +179,7 @@ def _timestamp(
         anchors, reasons = [], [str(exc)]
     if not anchors and not reasons:
         reasons.append("HAETAE_TSA_CERT_FILE is not set: a token cannot be checked, so none is kept")
-    for url in [] if reasons else list(settings.HAETAE_TSA_URL):
+    for url in [] if reasons else urls:
         attempt = _ask(url, message_sha256, anchors)
         if attempt.info is not None:
             return TimestampToken.objects.create(
@@ -202,22 +206,42 @@ def _timestamp(
         message_sha256=message_sha256,
         status=TimestampStatus.FAILED,
         reason="; ".join(reasons),
-        tsa_url=", ".join(settings.HAETAE_TSA_URL),
+        tsa_url=", ".join(urls),
     )
 
 
+def _authorities_resting() -> set[str]:
+    """Authorities asked for a checkpoint token within ``HAETAE_TSA_MIN_INTERVAL_SECONDS`` (none without a
+    limit): a checkpoint is made on every commit, and a public authority must not be asked for each."""
+    interval = float(getattr(settings, "HAETAE_TSA_MIN_INTERVAL_SECONDS", 0) or 0)
+    if interval <= 0:
+        return set()
+    recent = TimestampToken.objects.filter(
+        subject=TimestampSubject.CHECKPOINT, requested_at__gt=timezone.now() - timedelta(seconds=interval)
+    ).values_list("tsa_url", flat=True)
+    asked = {url.strip() for urls in recent for url in urls.split(",")}
+    return {url for url in settings.HAETAE_TSA_URL if url in asked}
+
+
 def checkpoint_timestamp(*, checkpoint_id: int) -> TimestampToken | None:
-    """Timestamp a checkpoint's signed note (None without a TSA, or when it already has a token)."""
+    """Timestamp a checkpoint's signed note (None without a TSA, when it already has a token, or while every
+    authority rests under ``HAETAE_TSA_MIN_INTERVAL_SECONDS``: a later checkpoint, which extends this one,
+    is timestamped instead)."""
     checkpoint = Checkpoint.objects.filter(pk=checkpoint_id).first()
     if checkpoint is None or not tsa_configured():
         return None
     granted = checkpoint.timestamps.filter(status=TimestampStatus.GRANTED).first()
     if granted is not None:
         return granted
+    resting = _authorities_resting()
+    authorities = [url for url in settings.HAETAE_TSA_URL if url not in resting]
+    if not authorities:
+        return None
     return _timestamp(
         subject=TimestampSubject.CHECKPOINT,
         message_sha256=checkpoint_message_sha256(checkpoint),
         checkpoint=checkpoint,
+        authorities=authorities,
     )
 
 

@@ -438,6 +438,10 @@ MIDDLEWARE.append("portal.middleware.HaetaeErrorMiddleware")
 HAETAE_TSA_URL = [url.strip() for url in os.environ.get("HAETAE_TSA_URL", "").split(",") if url.strip()]
 HAETAE_TSA_CERT_FILE = os.environ.get("HAETAE_TSA_CERT_FILE", "")
 HAETAE_TSA_TIMEOUT_SECONDS = float(os.environ.get("HAETAE_TSA_TIMEOUT_SECONDS", "10"))
+# At most one checkpoint timestamp request per authority in this many seconds (0: no limit). Checkpoints are
+# made on every commit; a checkpoint skipped for the limit is covered by the next one that is timestamped
+# (it extends it), and the beat job timestamps the newest checkpoint that has no token.
+HAETAE_TSA_MIN_INTERVAL_SECONDS = float(os.environ.get("HAETAE_TSA_MIN_INTERVAL_SECONDS", "0"))
 # Capture of reported URLs (docs/captures.md): Debian's Chromium driven by Playwright, and the limits of one
 # capture. Private, loopback and reserved addresses are refused unless HAETAE_CAPTURE_ALLOW_PRIVATE is on (an
 # operator's choice for closed networks, and the tests' local site).

@@ -194,3 +194,19 @@ def test_a_tsa_without_a_trust_anchor_and_private_captures_are_warned_about(sett
     settings.HAETAE_TSA_CERT_FILE = "/etc/tsa.pem"
     settings.HAETAE_CAPTURE_ALLOW_PRIVATE = False
     assert trusted_time_and_capture_settings() == []
+
+
+def test_an_authority_is_asked_for_checkpoint_tokens_at_most_once_per_interval(
+    tsa_configured: LocalAuthority, settings: Any
+) -> None:
+    settings.HAETAE_TSA_MIN_INTERVAL_SECONDS = 3600
+    first = checkpoint_timestamp(checkpoint_id=a_checkpoint().pk)
+    assert first is not None and first.status == TimestampStatus.GRANTED
+    later = a_checkpoint()
+
+    assert checkpoint_timestamp(checkpoint_id=later.pk) is None  # the authority rests: nothing asked
+    assert len(tsa_configured.queries) == 1 and not later.timestamps.exists()
+
+    settings.HAETAE_TSA_MIN_INTERVAL_SECONDS = 0  # no limit: the later checkpoint gets its own token
+    token = checkpoint_timestamp(checkpoint_id=later.pk)
+    assert token is not None and token.status == TimestampStatus.GRANTED and len(tsa_configured.queries) == 2
