@@ -305,7 +305,7 @@ def test_detection_takes_the_ledger_lock_before_its_row_locks(path: str) -> None
         return
     detector = BrightnessDetector()
     run = DetectionRun.objects.create(
-        item=photo, detector=detector_record(detector.info), input_sha256=photo.blob_id
+        item=photo, detector=detector_record(detector.info), input_sha256=photo.blob_id or ""
     )
     if path == "run":
         _row_free_while_waiting_for_the_ledger(
