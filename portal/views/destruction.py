@@ -221,5 +221,5 @@ def destruction_certificate(request: HttpRequest, number: str, order: str) -> Ht
         sha256=None,
         size=None,
     )
-    response["X-Haetae-Document-SHA256"] = row.certificate_id
+    response["X-Haetae-Document-SHA256"] = row.certificate_id or ""
     return response

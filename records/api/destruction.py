@@ -224,7 +224,7 @@ class DestructionOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             sha256=None,  # X-Haetae-SHA256 names served evidence content; this is a document about it
             size=None,
         )
-        response["X-Haetae-Document-SHA256"] = row.certificate_id
+        response["X-Haetae-Document-SHA256"] = row.certificate_id or ""
         return response
 
 

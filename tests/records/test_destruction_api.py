@@ -92,7 +92,7 @@ def test_an_order_through_its_four_steps_over_http(tmp_path: Path) -> None:
     assert certificate.status_code == 200 and certificate["Content-Type"] == "application/pdf"
     assert certificate["X-Haetae-Document-SHA256"] == done["certificate_sha256"]
     pdf = tmp_path / "certificate.pdf"
-    pdf.write_bytes(b"".join(certificate.streaming_content))
+    pdf.write_bytes(certificate.getvalue())
     assert pdf_signature_check(pdf, trust_roots=list(signer_load().trust_roots)).ok
     assert json.loads(manifest_extract(pdf))["items"][0]["sha256"] == done["items"][0]["sha256"]
     listed = lead.get(url(t))

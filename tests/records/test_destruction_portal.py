@@ -71,7 +71,7 @@ def test_an_order_is_requested_authorised_witnessed_and_carried_out_in_the_porta
     assert url("destruction_authorise", t, "D-001") not in seen_by_lead  # never the requester's step
     # The auditor reads the order without the item's file name, and may not request.
     seen_by_auditor = client_for(auditor).get(order_page).content.decode()
-    assert "room-post.jpg" not in seen_by_auditor and photo.blob_id in seen_by_auditor
+    assert "room-post.jpg" not in seen_by_auditor and str(photo.blob_id) in seen_by_auditor
     assert url("destruction_witness", t, "D-001") not in seen_by_auditor  # not yet authorised
     auditor_list = client_for(auditor).get(url("destruction", t)).content.decode()
     assert "room-post.jpg" not in auditor_list and url("destruction_request", t) not in auditor_list
