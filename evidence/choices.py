@@ -98,6 +98,20 @@ class ItemStatus(models.TextChoices):
     UNRELATED = "unrelated", _("marked unrelated to the warrant, awaiting return or deletion")
 
 
+# The status each item-level custody action leaves an item in. The last of these on an item's chain is what
+# its ``status`` column must say: every service that changes the column writes one, and ``manage.py verify``
+# reports a column that disagrees (changed without an event, or a destruction the column no longer shows).
+ITEM_STATUS_AFTER: dict[str, str] = {
+    CustodyAction.ACQUIRED: ItemStatus.INGESTED,
+    CustodyAction.REJECTED: ItemStatus.REJECTED,
+    CustodyAction.MARKED_UNRELATED: ItemStatus.UNRELATED,
+    CustodyAction.UNRELATED_UNMARKED: ItemStatus.INGESTED,
+    CustodyAction.UNRELATED_RETURNED: ItemStatus.DESTROYED,
+    CustodyAction.UNRELATED_DELETED: ItemStatus.DESTROYED,
+    CustodyAction.DESTROYED: ItemStatus.DESTROYED,
+}
+
+
 class DerivativeKind(models.TextChoices):
     """What a derivative is: made from evidence, labelled so, and never evidence itself."""
 

@@ -22,12 +22,12 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 
 from access.models import Case
 from evidence import crypto, merkle
 from evidence.bundle import NO_TRUSTED_TIMESTAMP, KeyFileError
-from evidence.choices import CustodyAction, ItemStatus, TimestampStatus
+from evidence.choices import ITEM_STATUS_AFTER, CustodyAction, ItemStatus, TimestampStatus
 from evidence.custody import GENESIS_HASH, EventSpec, custody_append_many, event_leaf_hash
 from evidence.destruction import erasures_pending
 from evidence.ledger import checkpoint_signature_valid
@@ -277,6 +277,7 @@ class _Run:
             self.progress("content", done, total)
         self._check_acquired_hashes(with_blob)
         self._check_item_records()
+        self._check_item_status()
         self._check_acquisition_records()
 
     def check_erasures(self) -> None:
@@ -468,6 +469,40 @@ class _Run:
                         found=difference.found,
                     )
                 )
+
+    def _check_item_status(self) -> None:
+        """Each item's status column is the one its last status-changing custody event leaves it in
+        (``ITEM_STATUS_AFTER``): a column changed without an event, or a destruction it no longer shows, is
+        named."""
+        last = CustodyEvent.objects.filter(
+            item_id=OuterRef("pk"), action__in=list(ITEM_STATUS_AFTER)
+        ).order_by("-seq")
+        rows = (
+            self.items()
+            .annotate(
+                last_action=Subquery(last.values("action")[:1]), last_seq=Subquery(last.values("seq")[:1])
+            )
+            .filter(last_action__isnull=False)
+            .order_by("pk")
+            .values_list("pk", "status", "last_action", "last_seq")
+        )
+        for item_id, status, action, seq in rows.iterator(chunk_size=_ITEM_CHUNK):
+            expected = ITEM_STATUS_AFTER[action]
+            if status == expected:
+                continue
+            self.fail(
+                _failure(
+                    "item_status",
+                    f"Item {item_id}'s status in the database is {status!r}, but its last status-changing "
+                    f"custody event (`{action}`, event {seq}) leaves it {expected!r}: the status was changed "
+                    "without a custody event. The ledger's status is the recorded one; restore the row from "
+                    "backup and investigate before presenting or relying on the item.",
+                    item=item_id,
+                    event=seq,
+                    expected=expected,
+                    found=status,
+                )
+            )
 
     def _check_acquisition_records(self) -> None:
         """Each acquisition's columns equal what its started and completed events recorded."""

@@ -9,6 +9,7 @@ from portal.views import (
     cases,
     chats,
     dashboard,
+    destruction,
     evidence,
     exhibits,
     ingest,
@@ -140,6 +141,28 @@ urlpatterns = [
         name="procedure_unmark",
     ),
     path("cases/<str:number>/procedure/dispose/", procedure.procedure_dispose, name="procedure_dispose"),
+    # Destruction
+    path("cases/<str:number>/destruction/", destruction.destruction_list, name="destruction"),
+    path(
+        "cases/<str:number>/destruction/request/", destruction.destruction_request, name="destruction_request"
+    ),
+    path(
+        "cases/<str:number>/destruction/<str:order>/", destruction.destruction_order, name="destruction_order"
+    ),
+    *(
+        path(
+            f"cases/<str:number>/destruction/<str:order>/{step}/",
+            destruction.destruction_step,
+            {"step": step},
+            name=f"destruction_{step}",
+        )
+        for step in ("authorise", "witness", "execute", "refuse", "withdraw")
+    ),
+    path(
+        "cases/<str:number>/destruction/<str:order>/certificate/",
+        destruction.destruction_certificate,
+        name="destruction_certificate",
+    ),
     path("prosecutor/", prosecutor.prosecutor_home, name="prosecutor_home"),
     path("prosecutor/cases/<str:number>/", prosecutor.prosecutor_case, name="prosecutor_case"),
     path("prosecutor/verify/", prosecutor.prosecutor_verify, name="prosecutor_verify"),

@@ -1,10 +1,38 @@
-"""Reads of the Korean procedure records of one case (the caller's case comes from ``access.selectors``)."""
+"""Reads of the destruction orders and the Korean procedure records of one case (the caller's case comes
+from ``access.selectors``)."""
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from access.models import Case
 from haetae.errors import NotFound
-from records.models import ProcedureDocument, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
+from records.models import (
+    DestructionOrder,
+    DestructionOrderItem,
+    ProcedureDocument,
+    SceneConfirmation,
+    UnrelatedDisposal,
+    UnrelatedMark,
+)
+
+
+def destruction_orders(*, case: Case) -> QuerySet[DestructionOrder]:
+    """The case's destruction orders, D-001 first, with the people of each step and the items named."""
+    return (
+        DestructionOrder.objects.filter(case=case)
+        .select_related("case", "requested_by", "authorised_by", "witnessed_by", "executed_by", "refused_by")
+        .prefetch_related(
+            Prefetch("entries", queryset=DestructionOrderItem.objects.order_by("item_id"), to_attr="items")
+        )
+        .order_by("number")
+    )
+
+
+def destruction_order_get(*, case: Case, number: str) -> DestructionOrder:
+    """One destruction order by its number (D-001)."""
+    found = destruction_orders(case=case).filter(number=number.upper()).first()
+    if found is None:
+        raise NotFound(f"case {case.number} has no destruction order {number}")
+    return found
 
 
 def procedure_documents(*, case: Case) -> QuerySet[ProcedureDocument]:

@@ -257,6 +257,22 @@ def destruction_order_refuse(*, order: DestructionOrder, actor: User, reason: st
         )
     ):
         raise AccessDenied("only the requester or a supervisor on the team may withdraw or refuse an order")
+    return _close(order=order, actor=actor, reason=reason, step="refused")
+
+
+def destruction_order_withdraw(*, order: DestructionOrder, actor: User, reason: str) -> DestructionOrder:
+    """The requester withdraws their own order not yet executed; the items stay."""
+    role = case_access_role(user=actor, case_id=order.case_id)
+    if actor.pk != order.requested_by_id or not role_may(role, Action.DESTRUCTION_REQUEST):
+        raise AccessDenied(
+            f"only the requester of destruction order {order.number} (a case lead) withdraws it; a "
+            "supervisor on the team refuses it instead"
+        )
+    return _close(order=order, actor=actor, reason=reason, step="withdrawn")
+
+
+def _close(*, order: DestructionOrder, actor: User, reason: str, step: str) -> DestructionOrder:
+    """Refuse or withdraw an order not yet executed: a ``destruction_refused`` event naming the step."""
     if not (reason or "").strip():
         raise RejectedInput("say why the order is refused or withdrawn (reason)")
     with transaction.atomic():
@@ -270,11 +286,7 @@ def destruction_order_refuse(*, order: DestructionOrder, actor: User, reason: st
         )
         order.save(update_fields=["status", "refused_by", "refused_reason"])
         custody_append_many(
-            [
-                _case_event(
-                    order, CustodyAction.DESTRUCTION_REFUSED, actor, {"step": "refused", "reason": reason}
-                )
-            ]
+            [_case_event(order, CustodyAction.DESTRUCTION_REFUSED, actor, {"step": step, "reason": reason})]
         )
     return order
 

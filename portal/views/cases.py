@@ -184,6 +184,7 @@ def case_detail(request: HttpRequest, number: str) -> HttpResponse:
         "may_ingest": role_may(role, Action.EVIDENCE_INGEST),
         "may_see_exhibits": role_may(role, Action.ITEM_RECORDS),
         "may_see_procedure": role_may(role, Action.PROCEDURE_READ),
+        "may_see_destruction": role_may(role, Action.DESTRUCTION_READ),
         "may_support": role_may(role, Action.SUPPORT_READ),
         "may_capture": role_may(role, Action.CAPTURE_REQUEST),
         "may_search": role_may(role, Action.CASE_SEARCH),

@@ -1,13 +1,21 @@
-"""Shapes of the Korean procedure records in the API; request forms validate, services write."""
+"""Shapes of destruction orders, retention and the Korean procedure records in the API; request forms
+validate, services write."""
 
 from typing import Any
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from haetae.toolkit import username_of
 from records.choices import ProcedureDocumentKind, UnrelatedDisposalKind
-from records.models import ProcedureDocument, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
+from records.models import (
+    DestructionOrder,
+    ProcedureDocument,
+    SceneConfirmation,
+    UnrelatedDisposal,
+    UnrelatedMark,
+)
 
 
 class ProcedureDocumentSerializer(serializers.ModelSerializer):
@@ -207,3 +215,125 @@ class UnrelatedDisposalRequestSerializer(serializers.Serializer):
     person_refused = serializers.BooleanField(required=False, default=False)
     refusal_reason = serializers.CharField(required=False, default="", allow_blank=True)
     handover = serializers.CharField(required=False, default="", allow_blank=True)
+
+
+class DestructionOrderItemSerializer(serializers.Serializer):
+    """One item of an order, by id with its hashes as ordered (no file name), and what execution did."""
+
+    item = serializers.IntegerField(source="item_id")
+    sha256 = serializers.CharField()
+    md5 = serializers.CharField()
+    sha1 = serializers.CharField()
+    size = serializers.IntegerField(allow_null=True)
+    outcome = serializers.CharField()
+    details = serializers.JSONField()
+
+
+class DestructionOrderSerializer(serializers.ModelSerializer):
+    """A destruction order: its legal basis, the people and times of each step, its items, the certificate."""
+
+    case = serializers.CharField(source="case.number", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    requested_by = serializers.SerializerMethodField()
+    authorised_by = serializers.SerializerMethodField()
+    witnessed_by = serializers.SerializerMethodField()
+    executed_by = serializers.SerializerMethodField()
+    refused_by = serializers.SerializerMethodField()
+    certificate_sha256 = serializers.CharField(source="certificate_id", read_only=True, allow_null=True)
+    certificate_url = serializers.SerializerMethodField()
+    items = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DestructionOrder
+        fields = [
+            "case",
+            "number",
+            "status",
+            "status_label",
+            "legal_basis",
+            "reason",
+            "requested_by",
+            "requested_at",
+            "authorised_by",
+            "authorised_at",
+            "witnessed_by",
+            "witnessed_at",
+            "executed_by",
+            "executed_at",
+            "refused_by",
+            "refused_reason",
+            "certificate_sha256",
+            "certificate_url",
+            "items",
+        ]
+        read_only_fields = fields
+
+    def get_requested_by(self, order: DestructionOrder) -> str | None:
+        return username_of(order.requested_by)
+
+    def get_authorised_by(self, order: DestructionOrder) -> str | None:
+        return username_of(order.authorised_by)
+
+    def get_witnessed_by(self, order: DestructionOrder) -> str | None:
+        return username_of(order.witnessed_by)
+
+    def get_executed_by(self, order: DestructionOrder) -> str | None:
+        return username_of(order.executed_by)
+
+    def get_refused_by(self, order: DestructionOrder) -> str | None:
+        return username_of(order.refused_by)
+
+    def get_certificate_url(self, order: DestructionOrder) -> str | None:
+        if order.certificate_id is None:
+            return None
+        return reverse(
+            "records-api:case-destruction-order-certificate",
+            kwargs={"number": order.case.number, "order": order.number},
+        )
+
+    @extend_schema_field(DestructionOrderItemSerializer(many=True))
+    def get_items(self, order: DestructionOrder) -> list[dict[str, Any]]:
+        entries = getattr(order, "items", None)
+        if entries is None:
+            entries = list(order.entries.order_by("item_id"))
+        return list(DestructionOrderItemSerializer(entries, many=True).data)
+
+
+class DestructionOrderRequestSerializer(serializers.Serializer):
+    """What a lead asks to destroy, and on what legal basis."""
+
+    legal_basis = serializers.CharField(
+        help_text="The law or order that allows destruction, e.g. 형사소송법 제219조·제130조, 보존기간 경과."
+    )
+    items = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        allow_empty=False,
+        help_text="Item ids of the case; every live item when left out.",
+    )
+    reason = serializers.CharField(required=False, default="", allow_blank=True)
+    court_order = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="The court's order or judgment requiring destruction now (a case not yet due needs one).",
+    )
+
+
+class DestructionAuthoriseSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class RetentionSerializer(serializers.Serializer):
+    """Whether a case is due for destruction under the retention schedule, and why (not)."""
+
+    case = serializers.CharField()
+    status = serializers.CharField()
+    retention_class = serializers.CharField()
+    closed_at = serializers.DateTimeField(allow_null=True)
+    legal_hold = serializers.BooleanField()
+    legal_hold_reason = serializers.CharField()
+    due = serializers.BooleanField()
+    due_at = serializers.DateTimeField(allow_null=True)
+    explanation = serializers.CharField()
+    orders_in_progress = serializers.ListField(child=serializers.CharField())

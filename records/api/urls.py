@@ -1,9 +1,11 @@
-"""Routes of the records API (mounted under /api/v1/): the Korean procedure records."""
+"""Routes of the records API (mounted under /api/v1/): destruction orders and retention, and the Korean
+procedure records."""
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from access.api.urls import CASE
-from records.api import views
+from records.api import destruction, views
 
 app_name = "records-api"
 
@@ -19,4 +21,11 @@ router.register(
     f"{CASE}/unrelated-disposals", views.UnrelatedDisposalViewSet, basename="case-unrelated-disposal"
 )
 
-urlpatterns = router.urls
+router.register(
+    f"{CASE}/destruction-orders", destruction.DestructionOrderViewSet, basename="case-destruction-order"
+)
+
+urlpatterns = [
+    re_path(rf"^{CASE}/retention/$", destruction.CaseRetentionView.as_view(), name="case-retention"),
+    *router.urls,
+]

@@ -35,6 +35,12 @@ from parties.services.links import (
 from parties.services.people import Identity, person_record
 from records.documents import seized_list_issue
 from records.procedure import scene_confirmation_record, unrelated_mark
+from records.services import (
+    destruction_order_authorise,
+    destruction_order_execute,
+    destruction_order_request,
+    destruction_order_witness,
+)
 from search.services import search_reindex
 from support import services as support
 from support.models import TakedownRequest
@@ -127,6 +133,7 @@ class World:
     capture: Any = None
     procedure_item: Any = None
     mark: Any = None
+    destruction_items: list[Any] = field(default_factory=list)
 
 
 def build_world() -> World:
@@ -274,6 +281,32 @@ def _procedure_records(w: World) -> None:
     # The world is built once per module, outside the per-test settings of tests/conftest.py.
     with override_settings(HAETAE_ALLOW_DEVELOPMENT_SIGNER=True):
         seized_list_issue(acquisition=w.procedure_item.acquisition, actor=w.owner)
+
+
+def destruction_records(w: World) -> None:
+    """Destruction orders of three items made for them, under a court order (the target is open): D-001
+    requested by the lead, D-002 authorised by ``target.supervisor``, D-003 executed and certified. Only the
+    API and portal matrices add them (``world`` overridden there); the command matrix orders its own."""
+    boss = w.target.members.get(user__username="target.supervisor").user
+    w.destruction_items = [
+        stored_item(case=w.target, data=f"matrix destruction {n}".encode(), actor=w.owner, name=f"d{n}.txt")
+        for n in (1, 2, 3)
+    ]
+    orders = [
+        destruction_order_request(
+            case=w.target,
+            actor=w.owner,
+            item_ids=[one.pk],
+            legal_basis="matrix court order",
+            court_order="2024-GA-17",
+        )
+        for one in w.destruction_items
+    ]
+    for order in orders[1:]:
+        destruction_order_authorise(order=order, actor=boss)
+    destruction_order_witness(order=orders[2], actor=w.analyst)
+    with override_settings(HAETAE_ALLOW_DEVELOPMENT_SIGNER=True):
+        destruction_order_execute(order=orders[2], actor=w.owner)
 
 
 def _exhibit_records(w: World) -> None:

@@ -21,11 +21,13 @@ expected status for members by role, for non-members and for the admin without a
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -53,7 +55,14 @@ from parties.services.links import (
     link_assert_person_channel,
 )
 from parties.services.people import person_account_add, person_record
-from records.models import ProcedureDocument, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
+from records.models import (
+    DestructionOrder,
+    DestructionOrderItem,
+    ProcedureDocument,
+    SceneConfirmation,
+    UnrelatedDisposal,
+    UnrelatedMark,
+)
 from support import services as support
 from tests.access.matrix_world import (
     CALLERS,
@@ -61,9 +70,12 @@ from tests.access.matrix_world import (
     NO_MEDIA_ROLES,
     NOWHERE,
     PROSECUTOR,
+    ROLES,
     World,
     by_action,
     by_role,
+    data_settings,
+    destruction_records,
     download,
     response_text,
     takedown_draft,
@@ -275,6 +287,15 @@ def _grow_disposals(world: World, user: Any, n: int) -> None:
             marked_by=user,
             disposal=disposal,
         )
+
+
+def _grow_destruction_orders(world: World, user: Any, n: int) -> None:
+    first = 500 + DestructionOrder.objects.count()
+    for index in range(n):
+        order = DestructionOrder.objects.create(
+            case=world.target, number=f"D-{first + index:03d}", legal_basis="grown", requested_by=user
+        )
+        DestructionOrderItem.objects.create(order=order, item=world.destruction_items[0], sha256="0" * 64)
 
 
 def _grow_support_files(world: World, user: Any, n: int) -> None:
@@ -1305,6 +1326,65 @@ ENDPOINTS: dict[str, Endpoint] = {
         },
         grow=_grow_disposals,
     ),
+    # Destruction (records.api.destruction): readers see the orders and the retention state; each step is the
+    # service's, which adds its four-eyes rules (access.policy: destruction_*). D-001 requested, D-002
+    # authorised by ``target.supervisor``, D-003 executed (matrix_world.destruction_records). The authoriser
+    # and a refuser hold the supervisor global role, and only the requester withdraws or executes: no caller
+    # here does, so those steps are refused to all.
+    "records-api:case-destruction-order-list": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={
+            "get": Call(member=by_action(Action.DESTRUCTION_READ, 200, 403)),
+            "post": Call(
+                member=by_action(Action.DESTRUCTION_REQUEST, 201, 403),
+                data=lambda w: {"legal_basis": "matrix", "items": [w.item.pk], "court_order": "17"},
+                format="json",
+            ),
+        },
+        grow=_grow_destruction_orders,
+    ),
+    "records-api:case-destruction-order-detail": Endpoint(
+        kwargs=_in_case(order=lambda w: "D-001"),
+        missing=_nowhere(order="D-001"),
+        methods={"get": Call(member=by_action(Action.DESTRUCTION_READ, 200, 403))},
+    ),
+    "records-api:case-destruction-order-authorise": Endpoint(
+        kwargs=_in_case(order=lambda w: "D-001"),
+        missing=_nowhere(order="D-001"),
+        methods={"post": Call(member={role: 403 for role in ROLES}, data=lambda w: {}, format="json")},
+    ),
+    "records-api:case-destruction-order-witness": Endpoint(
+        kwargs=_in_case(order=lambda w: "D-002"),
+        missing=_nowhere(order="D-002"),
+        methods={"post": Call(member=by_action(Action.DESTRUCTION_WITNESS, 200, 403))},
+    ),
+    # D-002 is not yet witnessed: a lead is told so (400); only its requester would carry it out.
+    "records-api:case-destruction-order-execute": Endpoint(
+        kwargs=_in_case(order=lambda w: "D-002"),
+        missing=_nowhere(order="D-002"),
+        methods={"post": Call(member=by_action(Action.DESTRUCTION_REQUEST, 400, 403))},
+    ),
+    "records-api:case-destruction-order-refuse": Endpoint(
+        kwargs=_in_case(order=lambda w: "D-001"),
+        missing=_nowhere(order="D-001"),
+        methods={"post": Call(member={role: 403 for role in ROLES}, data=_reason, format="json")},
+    ),
+    "records-api:case-destruction-order-withdraw": Endpoint(
+        kwargs=_in_case(order=lambda w: "D-001"),
+        missing=_nowhere(order="D-001"),
+        methods={"post": Call(member={role: 403 for role in ROLES}, data=_reason, format="json")},
+    ),
+    "records-api:case-destruction-order-certificate": Endpoint(
+        kwargs=_in_case(order=lambda w: "D-003"),
+        missing=_nowhere(order="D-003"),
+        methods={"get": Call(member=by_action(Action.DESTRUCTION_READ, 200, 403))},
+    ),
+    "records-api:case-retention": Endpoint(
+        kwargs=CASE_KW,
+        missing=CASE_MISSING,
+        methods={"get": Call(member=by_action(Action.DESTRUCTION_READ, 200, 403))},
+    ),
     "exhibits-api:report-detail": Endpoint(
         kwargs=lambda w: {"pk": w.report.pk},
         missing=lambda w: {"pk": NO_ID},
@@ -1328,6 +1408,14 @@ ENDPOINTS: dict[str, Endpoint] = {
         methods={"get": Call(member=download(Action.BUNDLE_DOWNLOAD, yes=400))},
     ),
 }
+
+
+@pytest.fixture(scope="module")
+def world(world: World, django_db_blocker: Any, world_root: Path) -> World:
+    """The matrices' world with its destruction orders (``destruction_records``)."""
+    with django_db_blocker.unblock(), override_settings(**data_settings(world_root)):
+        destruction_records(world)
+    return world
 
 
 # The resolver

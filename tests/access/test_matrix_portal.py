@@ -20,13 +20,14 @@ status. Adding a page is one entry, e.g.::
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
 from django.shortcuts import resolve_url
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from access.models import Case
@@ -42,6 +43,8 @@ from tests.access.matrix_world import (
     World,
     by_action,
     by_role,
+    data_settings,
+    destruction_records,
     download,
     response_text,
 )
@@ -508,6 +511,58 @@ PAGES: dict[str, Page] = {
             )
         },
     ),
+    # Destruction (matrix_world.destruction_records: D-001 requested, D-002 authorised, D-003 executed). The
+    # authoriser and a refuser hold the supervisor global role and only the requester withdraws or executes:
+    # no caller here does, so those steps are refused to all; the service's refusal shows on the order page.
+    "portal:destruction": Page(
+        Action.DESTRUCTION_READ, CASE_KW, {"get": Visit(member=by_action(Action.DESTRUCTION_READ, 200, 403))}
+    ),
+    "portal:destruction_request": Page(
+        Action.DESTRUCTION_REQUEST,
+        CASE_KW,
+        {
+            "post": Visit(
+                member=by_action(Action.DESTRUCTION_REQUEST, 302, 403),
+                data=lambda w: {"legal_basis": "matrix", "items": [w.item.pk], "court_order": "17"},
+            )
+        },
+    ),
+    "portal:destruction_order": Page(
+        Action.DESTRUCTION_READ,
+        case_kw(order=lambda w: "D-001"),
+        {"get": Visit(member=by_action(Action.DESTRUCTION_READ, 200, 403))},
+    ),
+    "portal:destruction_authorise": Page(
+        Action.DESTRUCTION_AUTHORISE,
+        case_kw(order=lambda w: "D-001"),
+        {"post": Visit(member=by_role(set(), 302, 403), data=_form(note=""))},
+    ),
+    "portal:destruction_witness": Page(
+        Action.DESTRUCTION_WITNESS,
+        case_kw(order=lambda w: "D-002"),
+        {"post": Visit(member=by_action(Action.DESTRUCTION_WITNESS, 302, 403), data=_form())},
+    ),
+    # D-002 is not yet witnessed: a lead is told so (400).
+    "portal:destruction_execute": Page(
+        Action.DESTRUCTION_REQUEST,
+        case_kw(order=lambda w: "D-002"),
+        {"post": Visit(member=by_action(Action.DESTRUCTION_REQUEST, 400, 403), data=_form(confirm="D-002"))},
+    ),
+    "portal:destruction_refuse": Page(
+        Action.DESTRUCTION_AUTHORISE,
+        case_kw(order=lambda w: "D-001"),
+        {"post": Visit(member=by_role(set(), 302, 403), data=_form(**REASON))},
+    ),
+    "portal:destruction_withdraw": Page(
+        Action.DESTRUCTION_REQUEST,
+        case_kw(order=lambda w: "D-001"),
+        {"post": Visit(member=by_role(set(), 302, 403), data=_form(**REASON))},
+    ),
+    "portal:destruction_certificate": Page(
+        Action.DESTRUCTION_READ,
+        case_kw(order=lambda w: "D-003"),
+        {"get": Visit(member=by_action(Action.DESTRUCTION_READ, 200, 403))},
+    ),
     # The auditor's pages span the cases the caller audits.
     "portal:audit_ledger": Page(Action.LEDGER_READ, NONE, {"get": _audit()}),
     "portal:audit_event": Page(
@@ -529,6 +584,14 @@ def verification_run_of(case: Case) -> str:
     """The id of the verification run ``verified_world`` made of the case."""
     runs = CustodyEvent.objects.filter(case=case, action=CustodyAction.VERIFIED).values_list("details__run")
     return str(runs[0][0])
+
+
+@pytest.fixture(scope="module")
+def world(world: World, django_db_blocker: Any, world_root: Path) -> World:
+    """The matrices' world with its destruction orders (``destruction_records``)."""
+    with django_db_blocker.unblock(), override_settings(**data_settings(world_root)):
+        destruction_records(world)
+    return world
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ from django.db import connection
 
 from access.models import Case
 from evidence import crypto, merkle
-from evidence.choices import CustodyAction
+from evidence.choices import CustodyAction, ItemStatus
 from evidence.crypto import CHUNK_SIZE
 from evidence.custody import GENESIS_HASH, custody_append, event_leaf_hash
 from evidence.ledger import checkpoint_create, checkpoint_message
@@ -441,6 +441,27 @@ def test_acquired_hash_rewritten_in_the_ledger_is_detected(ledger: Ledger, trigg
     assert ("leaf_hash", three.pk, 4, None) in checks
     acquired = next(f for f in report.failures if f["check"] == "acquired_hash")
     assert (acquired["expected"], acquired["found"]) == ("cd" * 32, three.blob_id)
+
+
+def test_a_status_changed_without_a_custody_event_is_a_discrepancy(
+    ledger: Ledger, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The status column is what the item's last status-changing event left it in; an UPDATE as the database
+    owner that skips the ledger (here: "destroyed" with no destruction) is named, and verify exits 1."""
+    one = ledger.items[0]
+    with database_owner():
+        EvidenceItem.objects.filter(pk=one.pk).update(status=ItemStatus.DESTROYED)
+    report = vault_verify()
+    assert not report.ok
+    acquired = CustodyEvent.objects.get(item=one, action=CustodyAction.ACQUIRED)
+    assert summary(report.failures) == {("item_status", one.pk, acquired.seq, None)}
+    failure = report.failures[0]
+    assert (failure["expected"], failure["found"]) == (ItemStatus.INGESTED, ItemStatus.DESTROYED)
+    assert "`acquired`" in failure["message"] and "without a custody event" in failure["message"]
+    with pytest.raises(SystemExit) as exited:
+        call_command("verify", "--json", "--actor", ledger.actor.username)
+    assert exited.value.code == 1
+    assert "item_status" in capsys.readouterr().out
 
 
 # --- the command -----------------------------------------------------------------------------------------

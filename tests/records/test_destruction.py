@@ -15,7 +15,7 @@ from access.choices import CaseMemberRole, CaseStatus, GlobalRole
 from access.models import Case
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.content import item_content_open
-from evidence.models import Blob, CustodyEvent, Derivative
+from evidence.models import Blob, CustodyEvent, Derivative, EvidenceItem
 from evidence.previews import preview_blurred_derivative
 from evidence.vault import object_path, read_verified
 from evidence.verify import vault_verify
@@ -25,6 +25,7 @@ from haetae.errors import AccessDenied, RejectedInput
 from records.certificate import destruction_certificate_read
 from records.choices import DestructionOrderStatus, DestructionOutcome
 from records.models import DestructionOrder
+from records.procedure import unrelated_mark
 from records.retention import retention_state
 from records.services import (
     destruction_order_authorise,
@@ -33,6 +34,7 @@ from records.services import (
     destruction_order_request,
     destruction_order_witness,
 )
+from tests.db_roles import database_owner
 from tests.factories import Team, item, jpeg_bytes, team
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +123,27 @@ def test_verify_reports_a_destroyed_item_as_destroyed_not_missing() -> None:
     assert report.destroyed == 1
     last = CustodyEvent.objects.filter(action=CustodyAction.VERIFIED).order_by("-seq").first()
     assert "D-001" in last.details["destroyed"]
+
+
+def test_verify_reports_a_destroyed_item_whose_status_says_it_is_still_there() -> None:
+    """A `destroyed` event on the chain while the column says ingested (an UPDATE as the database owner, to
+    make the item look presentable) is a discrepancy; so is an item marked unrelated put back without an
+    event."""
+    t = team()
+    _closed_long_ago(t)
+    gone, other = item(t, data=b"bytes to go"), item(t, data=b"bytes that stay")
+    order, _s, _w = _witnessed(t, item_ids=[gone.pk])
+    destruction_order_execute(order=order, actor=t.lead)
+    unrelated_mark(case=t.case, actor=t.lead, item_ids=[other.pk], reason="family photos")
+    with database_owner():
+        EvidenceItem.objects.filter(pk__in=[gone.pk, other.pk]).update(status=ItemStatus.INGESTED)
+    report = vault_verify(case=t.case)
+    assert not report.ok
+    found = {(f["check"], f["item"], f["expected"], f["found"]) for f in report.failures if f["item"]}
+    assert ("item_status", gone.pk, ItemStatus.DESTROYED, ItemStatus.INGESTED) in found
+    assert ("item_status", other.pk, ItemStatus.UNRELATED, ItemStatus.INGESTED) in found
+    destroyed = next(f for f in report.failures if f["check"] == "item_status" and f["item"] == gone.pk)
+    assert "`destroyed`" in destroyed["message"]
 
 
 def test_reading_a_destroyed_item_says_it_was_destroyed_with_the_order() -> None:
