@@ -39,7 +39,13 @@ from haetae.toolkit import utc_iso
 from records.certificate import destruction_certificate_issue
 from records.choices import DestructionOrderStatus, UnrelatedDisposalKind, UnrelatedMarkStatus
 from records.models import DestructionOrder, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
-from records.services import erasures_finish, erasures_unrecorded, item_content_erase, order_erasures_finish
+from records.services import (
+    erasure_details,
+    erasures_finish,
+    erasures_unrecorded,
+    item_content_erase,
+    order_erasures_finish,
+)
 
 HASH_LENGTHS = {"SHA-256": 64, "SHA-1": 40, "MD5": 32, "SHA-512": 128}
 _HEX = re.compile(r"^[0-9a-f]+$")
@@ -471,12 +477,7 @@ def unrelated_erasures_finish(
 
     def record(results: dict[str, dict[str, str]]) -> None:
         for mark in marks:
-            details = dict(mark.details or {})
-            if mark.sha256 in results:
-                details.update(results[mark.sha256])
-            details["derivatives"] = [
-                {**d, **results.get(d["sha256"], {})} for d in details.get("derivatives", [])
-            ]
+            details = erasure_details(sha256=mark.sha256, details=mark.details or {}, results=results)
             if details != mark.details:
                 mark.details = details
                 mark.save(update_fields=["details"])

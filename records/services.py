@@ -395,6 +395,21 @@ def erasures_unrecorded(*, sha256: str, details: dict[str, Any]) -> list[str]:
     return [blob for blob in details.get("erase", []) if blob not in recorded]
 
 
+def erasure_details(
+    *, sha256: str, details: dict[str, Any], results: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    """One item's erasure ``details`` with what phase two did (``results``, by SHA-256) merged in; its
+    ``erasure`` becomes ``done`` once every blob it listed is recorded."""
+    merged = dict(details)
+    if sha256 in results:
+        merged.update(results[sha256])
+    if "derivatives" in merged:
+        merged["derivatives"] = [{**d, **results.get(d["sha256"], {})} for d in merged["derivatives"]]
+    if "erase" in merged and not erasures_unrecorded(sha256=sha256, details=merged):
+        merged["erasure"] = "done"
+    return merged
+
+
 def _entry_erasures(entries: Iterable[DestructionOrderItem]) -> list[str]:
     return sorted(
         {
@@ -411,12 +426,7 @@ def order_erasures_finish(*, order: DestructionOrder, actor: User) -> dict[str, 
 
     def record(results: dict[str, dict[str, str]]) -> None:
         for entry in entries:
-            details = dict(entry.details or {})
-            if entry.sha256 in results:
-                details.update(results[entry.sha256])
-            details["derivatives"] = [
-                {**d, **results.get(d["sha256"], {})} for d in details.get("derivatives", [])
-            ]
+            details = erasure_details(sha256=entry.sha256, details=entry.details or {}, results=results)
             if details != entry.details:
                 entry.details = details
                 entry.save(update_fields=["details"])

@@ -367,6 +367,7 @@ def test_a_crash_between_commit_and_erasure_is_reported_and_finished_by_running_
     assert outcomes[other]["key_destroyed_at"] <= outcomes[other]["ciphertext_removed_at"]
     entry = done.entries.get()
     assert any(key in entry.details for key in ("key_destroyed_at", "object_absent_at"))
+    assert entry.details["erasure"] == "done"
     assert vault_verify(case=t.case).ok
     with pytest.raises(RejectedInput, match="already executed"):
         destruction_order_execute(order=order, actor=t.lead)
