@@ -14,7 +14,7 @@ from access.selectors import case_get_for
 from haetae.auth import verified_login_required
 from haetae.errors import RejectedInput
 from portal.views.cases import portal_errors
-from search.choices import SearchField, TimeTrust
+from search.choices import SearchField, TimeTrust, time_trust_word, timeline_kind_label
 from search.services import case_search
 from search.timeline import case_timeline
 
@@ -83,8 +83,8 @@ def timeline_page(request: HttpRequest, number: str) -> HttpResponse:
         "case": case,
         "error": error,
         "points": data,
-        "kinds": sorted({p["kind"] for p in data}),
-        "trusts": TimeTrust.choices,
+        "kinds": [(kind, timeline_kind_label(kind)) for kind in sorted({p["kind"] for p in data})],
+        "trusts": [(value, time_trust_word(value), label) for value, label in TimeTrust.choices],
         "since": request.GET.get("since", ""),
         "until": request.GET.get("until", ""),
         "may_open_items": role_may(getattr(case, "caller_role", None), Action.ITEM_RECORDS),

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
@@ -226,7 +227,8 @@ def test_messages_captures_and_trusted_times_are_ordered_across_zones(
 
     case = case_get_for(user=t.lead, number=t.case.number)
     kinds = "message,capture_started,capture_finished,timestamped"
-    points = [p.as_json() for p in case_timeline(case=case, user=t.lead, kinds=kinds)]
+    with translation.override("en"):
+        points = [p.as_json() for p in case_timeline(case=case, user=t.lead, kinds=kinds)]
     dated = [(p["kind"], p["what"]) for p in points if p["time"].startswith("2024-05-01")]
     chat = messages["1"].chat_id
     assert dated == [
