@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from access.policy import Action, role_may
 from access.selectors import case_get_for
@@ -19,6 +20,14 @@ from search.services import case_search
 from search.timeline import case_timeline
 
 PAGE = 20
+# A hit on something that is not an item (the search providers' kinds), named in words.
+OBJECT_KINDS = {
+    "item": gettext_lazy("item"),
+    "message": gettext_lazy("message"),
+    "chat": gettext_lazy("chat"),
+    "sender": gettext_lazy("sender"),
+    "capture": gettext_lazy("captured web page"),
+}
 PORTAL_MAX_POINTS = 5000  # drawn and listed on one page; the CSV and the API take up to 50,000
 
 
@@ -40,6 +49,8 @@ def search_page(request: HttpRequest, number: str) -> HttpResponse:
             hit["snippet_html"] = mark_safe(hit["snippet"])  # noqa: S308
             hit["field_label"] = dict(SearchField.choices).get(hit["field"], hit["field"])
             hit["object_items"] = hit["object"].get("items", [])  # a message's media, a capture's files
+            kind = str(hit["object"].get("kind", ""))
+            hit["object_label"] = OBJECT_KINDS.get(kind, kind)
     role = getattr(case, "caller_role", None)
     context = {
         "case": case,

@@ -242,13 +242,17 @@ def test_command_prints_what_the_api_returns(corpus):
     assert printed["results"] == _api(t.lead, t.case.number, "피해자").json()["results"]
 
 
-def test_command_refuses_victim_support(corpus):
+@pytest.mark.parametrize("who", [CaseMemberRole.VICTIM_SUPPORT, CaseMemberRole.AUDITOR, "outsider"])
+def test_command_refuses_victim_support_auditors_and_outsiders(corpus, who):
     t, _items = corpus
-    support = t.member(CaseMemberRole.VICTIM_SUPPORT)
-    err = StringIO()
+    actor = new_user() if who == "outsider" else t.member(who)
+    events = CustodyEvent.objects.filter(action="searched").count()
+    out, err = StringIO(), StringIO()
     with pytest.raises(SystemExit) as exited:
-        call_command("search", t.case.number, "피해자", "--actor", support.username, stderr=err)
-    assert exited.value.code == 1
+        call_command("search", t.case.number, "피해자", "--actor", actor.username, stdout=out, stderr=err)
+    assert exited.value.code == 1 and err.getvalue().strip()
+    assert "피해자" not in out.getvalue() and "피해자가" not in err.getvalue()
+    assert CustodyEvent.objects.filter(action="searched").count() == events  # a refusal writes nothing
 
 
 # --- cross-case -----------------------------------------------------------------------------------------

@@ -276,6 +276,21 @@ def test_the_search_page_links_a_message_hit_to_its_place_in_the_chat(export_cas
     assert f'id="m{messages["1"].pk}" class="target"' in shown
 
 
+def test_the_korean_search_page_names_hits_on_senders_and_chats_in_words(
+    export_case: dict[str, Any], settings: Any
+) -> None:
+    from tests.portal.test_i18n import raw_codes
+
+    settings.LANGUAGE_CODE = "ko"
+    t = export_case["team"]
+    client = Client()
+    verified_login(client, t.lead)
+    sender = Sender.objects.get(case=t.case, name="이영희")
+    html = client.get(f"/cases/{t.case.number}/search/", {"q": "이영희"}).content.decode()
+    assert '<html lang="ko">' in html and f"발신자 {sender.pk}" in html
+    assert raw_codes(html, words={"sender", "chat", "message", "capture", "item"}) == []
+
+
 @pytest.mark.browser
 def test_a_real_capture_is_searchable_as_soon_as_it_completes(site: Site, settings: Any) -> None:
     settings.HAETAE_CAPTURE_ALLOW_PRIVATE = True  # the local test site only
