@@ -82,6 +82,7 @@ urlpatterns = [
     path("cases/<str:number>/chats/", chats.chats, name="chats"),
     path("cases/<str:number>/chats/<int:pk>/", chats.chat, name="chat"),
     path("cases/<str:number>/search/", search.search_page, name="case_search"),
+    path("search/", search.cross_case_search_page, name="cross_case_search"),
     path("cases/<str:number>/timeline/", search.timeline_page, name="case_timeline"),
     path("evidence/<int:pk>/", evidence.item_detail, name="evidence_detail"),
     path("evidence/<int:pk>/custody/", evidence.item_custody, name="evidence_custody"),

@@ -284,13 +284,17 @@ def case_search(*, case: Case, user: Caller, query: str, limit: int = 20, offset
     return SearchPage(count=count, results=[_hit(entry, terms, details=details) for entry in page])
 
 
+def cross_case_search_allowed(*, user: Caller) -> bool:
+    """Whether the user leads a case, and so may search across their cases (the portal shows the box)."""
+    return restrict(Case.objects.all(), user=user, action=Action.CROSS_CASE_SEARCH, case_path="pk").exists()
+
+
 def cross_case_search(*, user: Caller, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
     """A lead's search over every case they may search, and, for other cases, only that hits exist there
     and whom to ask (the cross-case disclosure rule of hash matches: no number, item, name or text).
 
     Each case with hits gets a ``searched`` event (scope ``cross_case``) naming the searcher and the query."""
-    leads = restrict(Case.objects.all(), user=user, action=Action.CROSS_CASE_SEARCH, case_path="pk")
-    if not leads.exists():
+    if not cross_case_search_allowed(user=user):
         raise AccessDenied(
             "only case leads search across their cases; search one case with "
             "GET /api/v1/cases/{number}/search/?q=…"

@@ -7,6 +7,10 @@ is copied); EXIF ``capture`` and ``digitised`` (claimed by the file); ``posted``
 time, from a confirmed item → channel link) and ``first_seen``; ``takedown`` steps; and the points of
 registered sources (messages, captured pages).
 
+``what`` and ``time_source`` are words for people, in the language active when the timeline is built (the
+portal's, the API caller's, the report's); ``kind`` and ``trust`` are stable codes for scripts, with their
+words beside them in ``kind_label`` and ``trust_label``.
+
 Times are stored and sorted as UTC instants. A time whose zone is unknown (EXIF without an offset) is
 placed as if in ``HAETAE_TIMELINE_ASSUMED_ZONE`` (default Asia/Seoul) and marked ``zone_known: false``:
 its position is a guess to within a day. Looks at content (views, previews, searches, analyses) are not
@@ -23,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 
 from access.models import Case
 from access.policy import Action, require, shared_only
@@ -34,7 +39,8 @@ from evidence.selectors import shared_exhibit_item_ids
 from haetae.errors import RejectedInput
 from parties.choices import LinkConfidence
 from parties.models import ItemChannelLink
-from search.choices import TimeTrust
+from search.choices import TimeTrust, time_trust_word, timeline_kind_label
+from support.choices import TakedownStatus
 from support.models import TakedownRequest
 
 Caller = AbstractBaseUser | AnonymousUser
@@ -76,6 +82,8 @@ class Point:
             "time_source": self.time_source,
             "trust": self.trust,
             "zone_known": self.zone_known,
+            "kind_label": timeline_kind_label(self.kind),
+            "trust_label": time_trust_word(self.trust),
         }
 
 
@@ -122,11 +130,12 @@ def _recorded(moment: datetime) -> str:
 def item_points(scope: Scope) -> Iterator[Point]:
     """Acquisition and the file system's times of each item."""
     fields = [
-        ("file_modified_at", "file_modified", "file system: last modified (mtime) — not a capture time"),
-        ("file_created_at", "file_created", "file system: created (birth time), where the source kept it"),
-        ("file_changed_at", "file_changed", "file system: metadata changed (ctime)"),
-        ("file_accessed_at", "file_accessed", "file system: last accessed (atime)"),
+        ("file_modified_at", "file_modified", _("file system: last modified (mtime) — not a capture time")),
+        ("file_created_at", "file_created", _("file system: created (birth time), where the source kept it")),
+        ("file_changed_at", "file_changed", _("file system: metadata changed (ctime)")),
+        ("file_accessed_at", "file_accessed", _("file system: last accessed (atime)")),
     ]
+    acquired_what, acquired_source = _("taken into the vault"), _("Haetae's clock at ingest")
     if not scope.wants("acquired", *(kind for _, kind, _ in fields)):
         return
     rows = (
@@ -140,8 +149,8 @@ def item_points(scope: Scope) -> Iterator[Point]:
             _recorded(row["acquired_at"]),
             "acquired",
             row["pk"],
-            "taken into the vault",
-            "Haetae's clock at ingest",
+            acquired_what,
+            acquired_source,
             TimeTrust.RECORDED,
         )
         for name, kind, source in fields:
@@ -151,7 +160,7 @@ def item_points(scope: Scope) -> Iterator[Point]:
                     _recorded(row[name]),
                     kind,
                     row["pk"],
-                    kind.replace("_", " "),
+                    timeline_kind_label(kind),
                     source,
                     TimeTrust.WEAK,
                 )
@@ -168,11 +177,10 @@ def custody_points(scope: Scope) -> Iterator[Point]:
         events = events.filter(occurred_at__lte=scope.end)
     if scope.item_ids is not None:
         events = events.filter(item_id__in=scope.item_ids)
+    ledger = _("the custody ledger")
     for action, item_id, occurred in events.values_list("action", "item_id", "occurred_at").iterator(2000):
         label = str(CustodyAction(action).label) if action in CustodyAction.values else action
-        yield Point(
-            occurred, _recorded(occurred), "custody", item_id, label, "the custody ledger", TimeTrust.RECORDED
-        )
+        yield Point(occurred, _recorded(occurred), "custody", item_id, label, ledger, TimeTrust.RECORDED)
 
 
 EXIF_KINDS = {"capture_time": "capture", "digitised_time": "digitised"}
@@ -182,7 +190,7 @@ def exif_point(item_id: int, label: str, details: dict[str, Any]) -> Point | Non
     """A capture or digitised time from a metadata finding: with its offset an instant, without one a local
     time placed in the assumed zone and marked so."""
     kind = EXIF_KINDS[label]
-    tag = str(details.get("tag") or label)
+    what = f"EXIF {details['tag']}" if details.get("tag") else timeline_kind_label(kind)
     if details.get("iso"):
         parsed = parse_datetime(str(details["iso"]))
         if parsed is None or parsed.tzinfo is None:
@@ -192,8 +200,8 @@ def exif_point(item_id: int, label: str, details: dict[str, Any]) -> Point | Non
             str(details["iso"]),
             kind,
             item_id,
-            f"EXIF {tag}",
-            "the file's EXIF, with its offset",
+            what,
+            _("the file's EXIF, with its offset"),
             TimeTrust.CLAIMED,
         )
     if details.get("local"):
@@ -206,8 +214,8 @@ def exif_point(item_id: int, label: str, details: dict[str, Any]) -> Point | Non
             str(details["local"]),
             kind,
             item_id,
-            f"EXIF {tag}",
-            f"the file's EXIF, no offset recorded: placed as if in {zone.key}",
+            what,
+            _("the file's EXIF, no offset recorded: placed as if in %(zone)s") % {"zone": zone.key},
             TimeTrust.CLAIMED,
             zone_known=False,
         )
@@ -238,15 +246,15 @@ def link_points(scope: Scope) -> Iterator[Point]:
     if scope.item_ids is not None:
         links = links.filter(item_id__in=scope.item_ids)
     for link in links:
-        where = f"{link.channel.platform} {link.channel.handle}".strip()
+        where = f"{link.channel.get_platform_display()} {link.channel.handle}".strip()
         if link.posted_at is not None:
             yield Point(
                 link.posted_at,
                 _recorded(link.posted_at),
                 "posted",
                 link.item_id,
-                f"posted in {where}",
-                "the platform's posting time, as the investigator recorded it from the channel",
+                _("posted in %(channel)s") % {"channel": where},
+                _("the platform's posting time, as the investigator recorded it from the channel"),
                 TimeTrust.ATTESTED,
             )
         if link.first_seen_at is not None:
@@ -255,8 +263,8 @@ def link_points(scope: Scope) -> Iterator[Point]:
                 _recorded(link.first_seen_at),
                 "first_seen",
                 link.item_id,
-                f"first seen in {where}",
-                "the investigator's record of the channel",
+                _("first seen in %(channel)s") % {"channel": where},
+                _("the investigator's record of the channel"),
                 TimeTrust.RECORDED,
             )
 
@@ -266,10 +274,10 @@ def takedown_points(scope: Scope) -> Iterator[Point]:
     if scope.item_ids is not None or not scope.wants("takedown"):
         return
     steps = [
-        ("sent_at", "sent"),
-        ("acknowledged_at", "acknowledged"),
-        ("removed_at", "removed"),
-        ("refused_at", "refused"),
+        ("sent_at", TakedownStatus.SENT.label),
+        ("acknowledged_at", TakedownStatus.ACKNOWLEDGED.label),
+        ("removed_at", TakedownStatus.REMOVED.label),
+        ("refused_at", TakedownStatus.REFUSED.label),
     ]
     for takedown in TakedownRequest.objects.filter(support_file__person__case_id=scope.case.pk):
         for name, step in steps:
@@ -280,8 +288,9 @@ def takedown_points(scope: Scope) -> Iterator[Point]:
                     _recorded(moment),
                     "takedown",
                     None,
-                    f"takedown {takedown.pk} to {takedown.platform}: {step}",
-                    "the support worker's record",
+                    _("takedown %(number)s to %(platform)s: %(step)s")
+                    % {"number": takedown.pk, "platform": takedown.get_platform_display(), "step": step},
+                    _("the support worker's record"),
                     TimeTrust.RECORDED,
                 )
 
@@ -325,13 +334,16 @@ def case_timeline(
                 case_id=case.pk, pk__in=shared_exhibit_item_ids(user=user)
             ).values_list("pk", flat=True)
         )
-    scope = Scope(case=case, item_ids=item_ids, kinds=frozenset(wanted), start=start, end=end)
+    return _collect(Scope(case=case, item_ids=item_ids, kinds=frozenset(wanted), start=start, end=end))
+
+
+def _collect(scope: Scope, *, unwanted: frozenset[str] = frozenset()) -> list[Point]:
     points: list[Point] = []
     for source in _sources.values():
         for point in source(scope):
-            if wanted and point.kind not in wanted:
+            if (scope.kinds and point.kind not in scope.kinds) or point.kind in unwanted:
                 continue
-            if (start and point.at < start) or (end and point.at > end):
+            if (scope.start and point.at < scope.start) or (scope.end and point.at > scope.end):
                 continue
             points.append(point)
             if len(points) > MAX_POINTS:
@@ -342,7 +354,28 @@ def case_timeline(
     return points
 
 
-CSV_HEADER = ["time_utc", "local", "kind", "item", "what", "time_source", "trust", "zone_known"]
+def items_timeline(*, case: Case, item_ids: Iterable[int]) -> list[Point]:
+    """The timeline of some items of a case (an exhibit's, for the court report), oldest first, without
+    custody events (the report lists each item's custody chain in full) or takedown steps (not the items').
+
+    No access check: the caller (the report) decides who may have it made."""
+    scope = Scope(case=case, item_ids=set(item_ids))
+    return _collect(scope, unwanted=frozenset({"custody"}))
+
+
+# The codes first (scripts read them), then the words for kind and trust in the caller's language.
+CSV_HEADER = [
+    "time_utc",
+    "local",
+    "kind",
+    "item",
+    "what",
+    "time_source",
+    "trust",
+    "zone_known",
+    "kind_label",
+    "trust_label",
+]
 
 
 def timeline_rows(points: list[Point]) -> list[list[str]]:

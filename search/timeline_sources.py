@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from captures.choices import CaptureStatus
 from captures.models import Capture
@@ -46,17 +47,18 @@ def _utc(moment: datetime) -> str:
 def message_reading(moment: datetime, written: str, how: str) -> tuple[str, str, bool]:
     """(local, time_source, zone_known) of a message date read ``how`` (``Message.time_zone``)."""
     if how == "UTC (date_unixtime)":
-        return _utc(moment), "the export's date_unixtime (an instant, UTC)", True
+        return _utc(moment), _("the export's date_unixtime (an instant, UTC)"), True
     if how == "as written (with offset)":
-        return written or _utc(moment), "the export's date, written with its offset", True
+        return written or _utc(moment), _("the export's date, written with its offset"), True
     zone = _zone(how)
     if zone is not None:
         return (
             moment.astimezone(zone).isoformat(),
-            f"the export's date, written without an offset: read as {zone.key} (the ingest's time zone)",
+            _("the export's date, written without an offset: read as %(zone)s (the ingest's time zone)")
+            % {"zone": zone.key},
             False,
         )
-    return _utc(moment), "the export's date", False
+    return _utc(moment), _("the export's date"), False
 
 
 def message_points(scope: Scope) -> Iterator[Point]:
@@ -72,14 +74,19 @@ def message_points(scope: Scope) -> Iterator[Point]:
         if sent_at is None:
             continue
         local, source, zone_known = message_reading(sent_at, row["sent_at_text"], row["time_zone"])
-        noun = "service message" if row["kind"] == "service" else "message"
-        what = f"{noun} {row['key']} of chat {row['chat_id']}"
+        names = {"key": row["key"], "chat": row["chat_id"]}
+        service = row["kind"] == "service"
         yield Point(
             sent_at,
             local,
             "message",
             row["source_item_id"],
-            f"{what} sent",
+            (
+                _("service message %(key)s of chat %(chat)s sent")
+                if service
+                else _("message %(key)s of chat %(chat)s sent")
+            )
+            % names,
             source,
             TimeTrust.EXPORTED,
             zone_known=zone_known,
@@ -92,8 +99,15 @@ def message_points(scope: Scope) -> Iterator[Point]:
                 row["edited_at"].astimezone(zone).isoformat() if zone else _utc(row["edited_at"]),
                 "message_edited",
                 row["source_item_id"],
-                f"{what} edited",
-                "the export's edit date" + ("" if exact or zone is None else f", read as {zone.key}"),
+                (
+                    _("service message %(key)s of chat %(chat)s edited")
+                    if service
+                    else _("message %(key)s of chat %(chat)s edited")
+                )
+                % names,
+                _("the export's edit date")
+                if exact or zone is None
+                else _("the export's edit date, read as %(zone)s") % {"zone": zone.key},
                 TimeTrust.EXPORTED,
                 zone_known=exact,
             )
@@ -130,12 +144,15 @@ def capture_points(scope: Scope) -> Iterator[Point]:
         failed = capture["status"] == CaptureStatus.FAILED
         started = _moment(facts.get("started_at"), capture["started_at"])
         finished = _moment(facts.get("finished_at"), capture["finished_at"])
+        number = {"capture": capture["pk"]}
         steps: list[tuple[str, datetime | None, str]] = [
-            ("capture_started", started, "began loading the page")
+            ("capture_started", started, _("capture %(capture)s began loading the page") % number)
         ]
         if finished is not None and capture["status"] in {CaptureStatus.CAPTURED, CaptureStatus.FAILED}:
-            steps.append(("capture_finished", finished, "failed" if failed else "finished"))
-        for kind, moment, step in steps:
+            ended = _("capture %(capture)s failed") if failed else _("capture %(capture)s finished")
+            steps.append(("capture_finished", finished, ended % number))
+        clock = _("Haetae's clock around the browser's run")
+        for kind, moment, what in steps:
             if moment is None:
                 continue
             yield Point(
@@ -143,8 +160,8 @@ def capture_points(scope: Scope) -> Iterator[Point]:
                 _utc(moment),
                 kind,
                 item,
-                f"capture {capture['pk']} {step}",
-                "Haetae's clock around the browser's run",
+                what,
+                clock,
                 TimeTrust.RECORDED,
             )
 
@@ -171,10 +188,13 @@ def manifest_timestamp_points(scope: Scope) -> Iterator[Point]:
         if scope.item_ids is not None and acquisition_id not in first:
             continue
         capture = captures.get(acquisition_id)
-        what = f"acquisition {acquisition_id} manifest timestamped"
+        what = _("acquisition %(acquisition)s manifest timestamped") % {"acquisition": acquisition_id}
         if capture is not None:
-            what = f"capture {capture} manifest timestamped (acquisition {acquisition_id})"
-        authority = token["tsa_subject"] or token["tsa_url"] or "the time-stamping authority"
+            what = _("capture %(capture)s manifest timestamped (acquisition %(acquisition)s)") % {
+                "capture": capture,
+                "acquisition": acquisition_id,
+            }
+        authority = token["tsa_subject"] or token["tsa_url"] or _("the time-stamping authority")
         granted = token["gen_time"]
         if granted is None:
             continue
@@ -184,7 +204,8 @@ def manifest_timestamp_points(scope: Scope) -> Iterator[Point]:
             "timestamped",
             first.get(acquisition_id) if scope.item_ids is not None else None,
             what,
-            f"RFC 3161 token of {authority}, serial {token['serial_number']}",
+            _("RFC 3161 token of %(authority)s, serial %(serial)s")
+            % {"authority": authority, "serial": token["serial_number"]},
             TimeTrust.ATTESTED,
         )
 

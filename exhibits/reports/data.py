@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Count, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 import haetae
@@ -49,7 +49,7 @@ from evidence.vault import read_verified
 from exhibits.models import Exhibit, ExhibitItem
 from exhibits.reports.strings import STRINGS
 from haetae.errors import HaetaeError, IntegrityFailure, RejectedInput
-from search.timeline import EXIF_KINDS, exif_point
+from search.timeline import EXIF_KINDS, Point, exif_point, items_timeline
 from sources.selectors import SourceProvenance, item_source_provenance
 
 BATCH = 100
@@ -196,6 +196,20 @@ class ItemSection:
     sources: list[SourceProvenance] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class TimelineRow:
+    """One point of an exhibit's timeline (``search.timeline``), its words in the report's language."""
+
+    at: datetime  # in the report's time zone
+    as_written: str  # the time as its source wrote it, with its offset where known
+    kind: str
+    item_id: int | None
+    what: str
+    time_source: str
+    trust: str
+    zone_known: bool
+
+
 @dataclass
 class ExhibitSection:
     number: str
@@ -207,6 +221,8 @@ class ExhibitSection:
     approved_by: str
     approved_at: datetime | None
     items: list[ItemSection]
+    # Every dated thing about the exhibit's items on one axis, oldest first (custody is under each item).
+    timeline: list[TimelineRow] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -425,8 +441,17 @@ def _provenance(annotations: list[Annotation]) -> list[ProvenanceRow]:
 class _Sections:
     """The per-exhibit generator: BATCH exhibits at a time, a fixed number of queries per batch."""
 
-    def __init__(self, *, case: Case, exhibit_ids: list[int], checkpoints: _Checkpoints, included: Included):
+    def __init__(
+        self,
+        *,
+        case: Case,
+        exhibit_ids: list[int],
+        checkpoints: _Checkpoints,
+        included: Included,
+        language: str,
+    ):
         self.case = case
+        self.language = language
         self.exhibit_ids = exhibit_ids
         self.checkpoints = checkpoints
         self.included = included
@@ -463,12 +488,14 @@ class _Sections:
         for annotation in annotations.order_by("item_id", "id"):
             findings[annotation.item_id].append(annotation)
         sources = item_source_provenance(item_ids)
+        timeline = self._timeline(item_ids)
         by_exhibit: dict[int, list[ExhibitItem]] = defaultdict(list)
         for link in links:
             by_exhibit[link.exhibit_id].append(link)
         for pk in ids:
             exhibit = exhibits[pk]
             self.included.exhibits.append(exhibit.number)
+            members = {link.item_id for link in by_exhibit[pk]}
             items = [
                 self._item(
                     link.item,
@@ -493,7 +520,14 @@ class _Sections:
                 ),
                 approved_at=_local(exhibit.approved_at) if exhibit.approved_at else None,
                 items=items,
+                timeline=[row for row in timeline if row.item_id in members],
             )
+
+    def _timeline(self, item_ids: list[int]) -> list[TimelineRow]:
+        """The batch's items' timeline (one set of queries for the batch), in the report's language."""
+        with translation.override(self.language):
+            points = items_timeline(case=self.case, item_ids=item_ids)
+            return [_timeline_row(point) for point in points]
 
     @staticmethod
     def _acquisition_facts(acquisition_ids: set[int]) -> dict[int, dict[str, Any]]:
@@ -641,6 +675,20 @@ def _exif_times(item_id: int, annotations: list[Annotation]) -> list[tuple[str, 
     return times
 
 
+def _timeline_row(point: Point) -> TimelineRow:
+    data = point.as_json()
+    return TimelineRow(
+        at=_local(point.at),
+        as_written=point.local,
+        kind=data["kind_label"],
+        item_id=point.item,
+        what=point.what,
+        time_source=point.time_source,
+        trust=data["trust_label"],
+        zone_known=point.zone_known,
+    )
+
+
 def _rehash(sha256: str) -> dict[str, str]:
     """SHA-256, MD5 and SHA-1 of a blob read back from the vault now (authenticated chunk by chunk)."""
     digests = {"SHA-256": hashlib.sha256(), "MD5": hashlib.md5(), "SHA-1": hashlib.sha1()}  # noqa: S324
@@ -745,7 +793,9 @@ def report_data(
     now = timezone.now()
     checkpoints = _Checkpoints()
     included = Included()
-    sections = _Sections(case=case, exhibit_ids=exhibit_ids, checkpoints=checkpoints, included=included)
+    sections = _Sections(
+        case=case, exhibit_ids=exhibit_ids, checkpoints=checkpoints, included=included, language=language
+    )
     detectors = _DetectorList()
 
     def exhibit_stream() -> Iterator[ExhibitSection]:

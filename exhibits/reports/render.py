@@ -580,6 +580,39 @@ def _item(w: _Writer, exhibit: ExhibitSection, item: ItemSection) -> list[Flowab
     return story
 
 
+def _exhibit_timeline(w: _Writer, exhibit: ExhibitSection) -> list[Flowable]:
+    """The exhibit's items' dated points on one axis, each with its time source and trust."""
+    s = w.s
+    story: list[Flowable] = [
+        CondPageBreak(40 * mm),
+        w.label("exhibit_timeline", "h2"),
+        w.label("exhibit_timeline_note", "small"),
+    ]
+    if not exhibit.timeline:
+        return [*story, w.label("no_timeline", "small")]
+    story.append(
+        w.table(
+            ["col_time", "col_kind", "col_item", "col_what", "col_time_source", "col_trust"],
+            (
+                [
+                    _when(row.at)
+                    + (f"\n{s['as_written']}: {row.as_written}" if row.as_written else "")
+                    + ("" if row.zone_known else f"\n({s['zone_unknown']})"),
+                    row.kind,
+                    f"{s['item_short']} {row.item_id}" if row.item_id else "—",
+                    row.what,
+                    row.time_source,
+                    row.trust,
+                ]
+                for row in exhibit.timeline
+            ),
+            [0.2, 0.13, 0.09, 0.22, 0.26, 0.1],
+            styles=["cell", "cell", "cell", "cell", "cell", "cell"],
+        )
+    )
+    return story
+
+
 def _exhibit(w: _Writer, exhibit: ExhibitSection) -> list[Flowable]:
     s = w.s
     story: list[Flowable] = [
@@ -602,6 +635,7 @@ def _exhibit(w: _Writer, exhibit: ExhibitSection) -> list[Flowable]:
     ]
     for item in exhibit.items:
         story += _item(w, exhibit, item)
+    story += _exhibit_timeline(w, exhibit)
     opinion: list[Flowable] = [
         Spacer(1, 3 * mm),
         w.label("opinion", "h2"),

@@ -189,6 +189,22 @@ EN = Strings(
     col_at_acquisition="At acquisition",
     col_now="Now (re-computed)",
     col_match="Match",
+    exhibit_timeline="Timeline of the exhibit's items",
+    exhibit_timeline_note=(
+        "Every dated thing about the items above on one axis, oldest first: acquisition, file system times, "
+        "EXIF capture times, message dates, captures, posting times of confirmed channel links and "
+        "RFC 3161 times. Each row says where its time came from and how far it can be trusted: file system "
+        "times change when a file is copied and are not capture times; EXIF times are claimed by the file "
+        "and editable. The custody events are listed under each item."
+    ),
+    no_timeline="No dated points for these items.",
+    col_kind="Kind",
+    col_item="Item",
+    col_what="What",
+    col_time_source="Where the time came from",
+    col_trust="Trust",
+    as_written="as written",
+    zone_unknown="time zone unknown",
     match_yes="match",
     match_no="MISMATCH",
     declaration="Declaration",
@@ -427,6 +443,22 @@ KO = Strings(
     col_at_acquisition="수집 시",
     col_now="현재 (재계산)",
     col_match="일치",
+    exhibit_timeline="증거물 항목의 타임라인",
+    exhibit_timeline_note=(
+        "위 항목에 관한 모든 시각을 오래된 것부터 한 축에 배열합니다: 수집, 파일 시스템 시각, "
+        "EXIF 촬영 시각, 메시지 일시, 웹 캡처, 확인된 채널 연결의 게시 시각, RFC 3161 시각. "
+        "각 행은 시각의 출처와 신뢰 정도를 밝힙니다: 파일 시스템 시각은 파일을 복사하면 바뀌며 "
+        "촬영 시각이 아니고, EXIF 시각은 파일이 주장하는 값으로 수정할 수 있습니다. "
+        "보관 연속성 이벤트는 각 항목 아래에 있습니다."
+    ),
+    no_timeline="이 항목들에는 시각 기록이 없습니다.",
+    col_kind="종류",
+    col_item="항목",
+    col_what="내용",
+    col_time_source="시각의 출처",
+    col_trust="신뢰도",
+    as_written="기록된 형태",
+    zone_unknown="시간대 알 수 없음",
     match_yes="일치",
     match_no="불일치",
     declaration="확인 및 선언",

@@ -17,6 +17,7 @@ from portal.selectors import (
     overdue_takedowns_for,
     shows_jobs,
 )
+from search.services import cross_case_search_allowed
 
 
 def _jobs_context(request: HttpRequest) -> dict[str, object]:
@@ -32,6 +33,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "overdue_takedowns": overdue_takedowns_for(user=request.user),
         "incidents": incidents_for(user=request.user),
         "shows_jobs": shows_jobs(user=request.user),
+        "may_search_across": cross_case_search_allowed(user=request.user),
     }
     if context["shows_jobs"]:
         context.update(_jobs_context(request))

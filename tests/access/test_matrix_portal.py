@@ -408,6 +408,19 @@ PAGES: dict[str, Page] = {
     "portal:case_timeline": Page(
         Action.TIMELINE_READ, CASE_KW, {"get": Visit(member=by_action(Action.TIMELINE_READ, 200, 403))}
     ),
+    # A lead's search across their cases: of a case they are not on, only "has hits, ask its lead".
+    "portal:cross_case_search": Page(
+        Action.CROSS_CASE_SEARCH,
+        NONE,
+        {
+            "get": Visit(
+                member=by_action(Action.CROSS_CASE_SEARCH, 200, 403),
+                outsider=by_action(Action.CROSS_CASE_SEARCH, 200, 403),
+                admin=403,
+                query={"q": "target marker"},
+            )
+        },
+    ),
     # URL captures (TEST-NET-1, RFC 5737: a run, if any, is refused before any connection).
     "portal:case-captures": Page(
         Action.CAPTURE_REQUEST,

@@ -105,3 +105,39 @@ def test_a_run_stores_the_text_as_an_ocr_finding(detector, data_dir):
     assert annotation.detector_name == "ocr" and annotation.label == "ocr_text"
     assert annotation.parameters["languages"] == "kor+eng"
     assert "텔레그램" in annotation.details["text"]
+
+
+@pytest.mark.django_db
+def test_video_keyframes_are_read_with_their_time_and_the_text_is_searchable(detector, data_dir):
+    """``video:ocr`` reads the keyframes of a video (a photo second, then a Korean caption second): the
+    caption's frame is read with its time, the photo's skips Tesseract, and the text is found by search."""
+    from access.selectors import case_get_for
+    from detection.detectors.video import VideoFrameAdapter
+    from detection.video import Sampling
+    from search.services import case_search
+    from tests.factories import make_video, team
+
+    caption = np.asarray(Image.open(io.BytesIO(screenshot(KOREAN[:1]))).convert("RGB"))
+    height, width = caption.shape[:2]
+    data = make_video(
+        seconds=2, fps=5, size=(width, height + height % 2), gop_seconds=1, frames=[photo("coffee"), caption]
+    )
+    t = team()
+    item = stored_item(case=t.case, data=data, actor=t.lead, name="clip.mp4", mime="video/mp4")
+    adapter = VideoFrameAdapter(detector, Sampling(keyframes_only=True))
+    assert adapter.info.name == "video:ocr" and adapter.info.model_sha256 == detector.info.model_sha256
+    run = detection_run(item=item, detector=adapter, actor=t.lead)
+    assert run.status == "done", run.error
+    frames = Annotation.objects.filter(item=item, details__scope="frame").order_by("time_start_ms")
+    assert [(a.label, a.time_start_ms, a.details["keyframe"]) for a in frames] == [
+        ("no_text_detected", 0, True),
+        ("ocr_text", 1000, True),
+    ]
+    read = frames[1]
+    assert _character_accuracy(KOREAN[0], read.details["text"]) >= 0.90
+    assert (
+        read.parameters["frame_detector_parameters"]["traineddata_sha256"]
+        == (detector.info.parameters["traineddata_sha256"])
+    )
+    page = case_search(case=case_get_for(user=t.lead, number=t.case.number), user=t.lead, query="피해자")
+    assert {(hit["item"], hit["field"]) for hit in page.results} == {(item.pk, "ocr")}

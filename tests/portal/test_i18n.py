@@ -355,3 +355,95 @@ def test_every_model_has_a_translated_name_and_plural() -> None:
         )
     ]
     assert not untranslated, f"set a translated verbose_name and verbose_name_plural in Meta: {untranslated}"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("compiled_catalogues")
+def test_the_korean_timeline_shows_words_for_kinds_trust_and_sources(data_dir: Any, settings: Any) -> None:
+    """Every kind of point the case timeline draws, its trust and where its time came from, in Korean on
+    the page, in the CSV's label columns and in the API's labels (the codes stay for scripts)."""
+    import csv
+    import io
+    from datetime import UTC, datetime
+
+    from rest_framework.test import APIClient
+
+    from access.choices import CaseMemberRole
+    from evidence.models import EvidenceItem
+    from parties.choices import LinkConfidence
+    from parties.models import ItemChannelLink
+    from search.choices import TimelineKind, TimeTrust
+    from support import services as support
+    from support.choices import TakedownAddressee, TakedownPlatform
+    from tests.factories import channel, stored_item, victim
+    from tests.search.corpus import finding
+
+    settings.LANGUAGE_CODE = "ko"
+    t = team()
+    photo = stored_item(case=t.case, data=b"photo", actor=t.lead, name="photo.jpg")
+    moment = datetime(2024, 4, 30, 10, 0, tzinfo=UTC)
+    EvidenceItem.objects.filter(pk=photo.pk).update(
+        file_modified_at=moment, file_created_at=moment, file_changed_at=moment, file_accessed_at=moment
+    )
+    finding(photo, "metadata", "capture_time", "metadata", {"iso": "2024-05-01T23:30:00+09:00"})
+    finding(photo, "metadata", "digitised_time", "metadata", {"local": "2024-05-01T12:00:00"})
+    ItemChannelLink.objects.create(
+        item=photo,
+        channel=channel(t, handle="@room"),
+        confidence=LinkConfidence.CONFIRMED,
+        posted_at=datetime(2024, 5, 2, 1, 0, tzinfo=UTC),
+        first_seen_at=datetime(2024, 5, 3, 1, 0, tzinfo=UTC),
+    )
+    worker = t.member(CaseMemberRole.VICTIM_SUPPORT)
+    sfile = support.support_file_open(case=t.case, person=victim(t), actor=worker, assigned_worker=worker)
+    takedown = support.takedown_create(
+        case=t.case,
+        support_file=sfile,
+        actor=worker,
+        addressee=TakedownAddressee.PLATFORM,
+        platform=TakedownPlatform.TELEGRAM,
+        target_url="https://t.me/room/1",
+    )
+    support.takedown_send(takedown=takedown, actor=worker)
+
+    client = Client()
+    verified_login(client, t.lead)
+    html = client.get(f"/cases/{t.case.number}/timeline/").content.decode()
+    assert '<html lang="ko">' in html
+    shown = {
+        "acquired",
+        "custody",
+        "file_modified",
+        "file_created",
+        "file_changed",
+        "file_accessed",
+        "capture",
+        "digitised",
+        "posted",
+        "first_seen",
+        "takedown",
+    }
+    assert shown <= {value for value in TimelineKind.values if f'data-kind="{value}"' in html}
+    codes = {code for code in [*TimelineKind.values, *TimeTrust.values] if "_" not in code}
+    assert raw_codes(html, words=codes) == [], "the timeline page shows stored codes instead of words"
+    for korean in (
+        "촬영 시각 (EXIF)",
+        "보관소에 수집됨",
+        "약함",
+        "주장",
+        "촬영 시각이 아님",
+        "텔레그램 @room에 게시",
+    ):
+        assert korean in html
+
+    api = APIClient()
+    api.force_authenticate(t.lead)
+    body = api.get(f"/api/v1/cases/{t.case.number}/timeline/", {"kind": "capture"}).json()
+    (point,) = body["points"]
+    assert (point["kind"], point["trust"]) == ("capture", "claimed")  # codes for scripts
+    assert (point["kind_label"], point["trust_label"]) == ("촬영 시각 (EXIF)", "주장")
+    assert point["time_source"] == "파일의 EXIF (시간대 오프셋 포함)"
+    response = api.get(f"/api/v1/cases/{t.case.number}/timeline/", {"kind": "file_modified", "format": "csv"})
+    header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert dict(zip(header, row, strict=True))["kind_label"] == "파일 수정 (파일 시스템)"
+    assert dict(zip(header, row, strict=True))["trust_label"] == "약함"

@@ -103,3 +103,42 @@ def test_item_page_shows_what_metadata_and_ocr_findings_say_to_reviewers_only(ca
     assert "피해자가 텔레그램 방 3에서" in ocr_page
     auditor = _client(t.member(CaseMemberRole.AUDITOR))
     assert "피해자가 텔레그램" not in auditor.get(f"/evidence/{items[0].pk}/").content.decode()
+
+
+def test_the_auditor_reads_each_search_in_the_ledger_who_and_what(case):
+    """A search is case activity: the auditor finds it in the ledger with who searched and the query, and
+    no hit, snippet or item of it."""
+    t, _items = case
+    _client(t.lead).get(f"/cases/{t.case.number}/search/", {"q": "피해자"})
+    event = CustodyEvent.objects.get(case=t.case, action="searched")
+    auditor = _client(t.member(CaseMemberRole.AUDITOR))
+    listing = auditor.get("/audit/", {"action": "searched", "case": t.case.number}).content.decode()
+    assert f'href="/audit/events/{event.seq}/"' in listing
+    page = auditor.get(f"/audit/events/{event.seq}/").content.decode()
+    assert "피해자" in page and (t.lead.get_full_name() or t.lead.get_username()) in page
+    assert "피해자가" not in page and "<mark>" not in page  # the query, never what it found
+
+
+def test_a_lead_searches_all_their_cases_from_the_dashboard_and_learns_only_whom_to_ask_elsewhere(data_dir):
+    mine, theirs = team(), team(unit="서울경찰청 사이버수사대")
+    mine_item = stored_item(case=mine.case, data=b"a", actor=mine.lead, name="a.png")
+    finding(mine_item, "ocr", "ocr_text", "extracted_text", {"text": "졸업사진 유출 단체방"})
+    their_item = stored_item(case=theirs.case, data=b"b", actor=theirs.lead, name="secret-b.png")
+    finding(their_item, "ocr", "ocr_text", "extracted_text", {"text": "한빛고 졸업사진 모음"})
+    search_reindex()
+    lead = _client(mine.lead)
+    assert 'action="/search/"' in lead.get("/").content.decode()
+    response = lead.get("/search/", {"q": "졸업사진"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f'href="/evidence/{mine_item.pk}/"' in page and "<mark>졸업사진</mark> 유출" in page
+    assert mine.case.number in page and "서울경찰청 사이버수사대" in page
+    for secret in (theirs.case.number, "한빛고", "secret-b.png", f"/evidence/{their_item.pk}/"):
+        assert secret not in page
+    assert CustodyEvent.objects.filter(case=theirs.case, action="searched", actor=mine.lead).count() == 1
+
+    for role in (CaseMemberRole.INVESTIGATOR, CaseMemberRole.VICTIM_SUPPORT, CaseMemberRole.AUDITOR):
+        other = _client(mine.member(role))
+        assert 'action="/search/"' not in other.get("/").content.decode()
+        refused = other.get("/search/", {"q": "졸업사진"})
+        assert refused.status_code == 403 and "졸업사진 유출" not in refused.content.decode()

@@ -242,13 +242,17 @@ def test_command_prints_what_the_api_returns(corpus):
     assert printed["results"] == _api(t.lead, t.case.number, "피해자").json()["results"]
 
 
-def test_command_refuses_victim_support(corpus):
+@pytest.mark.parametrize("who", [CaseMemberRole.VICTIM_SUPPORT, CaseMemberRole.AUDITOR, "outsider"])
+def test_command_refuses_victim_support_auditors_and_outsiders(corpus, who):
     t, _items = corpus
-    support = t.member(CaseMemberRole.VICTIM_SUPPORT)
-    err = StringIO()
+    actor = new_user() if who == "outsider" else t.member(who)
+    events = CustodyEvent.objects.filter(action="searched").count()
+    out, err = StringIO(), StringIO()
     with pytest.raises(SystemExit) as exited:
-        call_command("search", t.case.number, "피해자", "--actor", support.username, stderr=err)
-    assert exited.value.code == 1
+        call_command("search", t.case.number, "피해자", "--actor", actor.username, stdout=out, stderr=err)
+    assert exited.value.code == 1 and err.getvalue().strip()
+    assert "피해자" not in out.getvalue() and "피해자가" not in err.getvalue()
+    assert CustodyEvent.objects.filter(action="searched").count() == events  # a refusal writes nothing
 
 
 # --- cross-case -----------------------------------------------------------------------------------------
@@ -286,3 +290,29 @@ def test_cross_case_search_is_for_leads(data_dir):
     client.force_authenticate(investigator)
     response = client.get("/api/v1/search/", {"q": "졸업사진"})
     assert response.status_code == 403 and "case leads" in response.json()["detail"]
+
+
+def test_sealed_identity_fields_are_never_indexed(corpus):
+    """A victim's and a suspect's sealed identities (name, birth date, contact, identifiers) are in no
+    index entry after a rebuild, and a search for any of them finds nothing; their pseudonyms neither."""
+    from parties.services.people import Identity, person_record
+    from tests.factories import victim
+
+    t, items = corpus
+    sealed = [
+        Identity(
+            name="김지수",
+            birth_date="2009-03-14",
+            contact="jisoo.kim@example.kr",
+            identifiers=(("phone", "010-2345-6789"),),
+        ),
+        Identity(name="박가해", contact="gahae@example.kr", identifiers=(("account", "gahae_tg"),)),
+    ]
+    victim(t, identity=sealed[0], is_minor=True)
+    person_record(case=t.case, kind="suspect", actor=t.lead, identity=sealed[1])
+    search_reindex(case=t.case)
+    texts = " ".join(IndexEntry.objects.filter(case=t.case).values_list("text", flat=True))
+    values = ["김지수", "2009-03-14", "jisoo.kim", "010-2345-6789", "박가해", "gahae", "V-1", "S-1"]
+    assert not [value for value in values if value in texts]
+    for query in ["김지수", "지수", "박가해", "jisoo", "gahae_tg", "2345"]:
+        assert _hits(t, items, query)[1] == [], query

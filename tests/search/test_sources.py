@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
@@ -226,7 +227,8 @@ def test_messages_captures_and_trusted_times_are_ordered_across_zones(
 
     case = case_get_for(user=t.lead, number=t.case.number)
     kinds = "message,capture_started,capture_finished,timestamped"
-    points = [p.as_json() for p in case_timeline(case=case, user=t.lead, kinds=kinds)]
+    with translation.override("en"):
+        points = [p.as_json() for p in case_timeline(case=case, user=t.lead, kinds=kinds)]
     dated = [(p["kind"], p["what"]) for p in points if p["time"].startswith("2024-05-01")]
     chat = messages["1"].chat_id
     assert dated == [
@@ -272,6 +274,21 @@ def test_the_search_page_links_a_message_hit_to_its_place_in_the_chat(export_cas
     assert f'name="message" value="{messages["1"].pk}"' in client.get(chat_url).content.decode()
     shown = client.get(chat_url + "&reason=who+wrote+it").content.decode()
     assert f'id="m{messages["1"].pk}" class="target"' in shown
+
+
+def test_the_korean_search_page_names_hits_on_senders_and_chats_in_words(
+    export_case: dict[str, Any], settings: Any
+) -> None:
+    from tests.portal.test_i18n import raw_codes
+
+    settings.LANGUAGE_CODE = "ko"
+    t = export_case["team"]
+    client = Client()
+    verified_login(client, t.lead)
+    sender = Sender.objects.get(case=t.case, name="이영희")
+    html = client.get(f"/cases/{t.case.number}/search/", {"q": "이영희"}).content.decode()
+    assert '<html lang="ko">' in html and f"발신자 {sender.pk}" in html
+    assert raw_codes(html, words={"sender", "chat", "message", "capture", "item"}) == []
 
 
 @pytest.mark.browser

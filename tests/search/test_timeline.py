@@ -25,6 +25,9 @@ EVENTS = ["file_modified", "capture", "file_created", "capture", "posted", "capt
 @pytest.fixture
 def story(data_dir, settings):
     settings.HAETAE_TIMELINE_ASSUMED_ZONE = "Asia/Seoul"
+    settings.LANGUAGE_CODE = (
+        "en"  # the words are read in English here; tests/portal/test_i18n.py reads Korean
+    )
     t = team()
     first = stored_item(case=t.case, data=b"first", actor=t.lead, name="first.jpg")
     second = stored_item(case=t.case, data=b"second", actor=t.lead, name="second.jpg")
@@ -134,12 +137,22 @@ def test_api_json_and_csv(story):
         "time_source",
         "trust",
         "zone_known",
+        "kind_label",
+        "trust_label",
     }
+    assert (body["points"][0]["kind_label"], body["points"][0]["trust_label"]) == (
+        "capture time (EXIF)",
+        "claimed",
+    )
     response = _api(t.lead, t.case.number, kind="posted", format="csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["time_utc", "local", "kind"] and rows[1][0] == "2024-05-01T14:45:00Z"
     assert rows[1][3] == str(first.pk) and len(rows) == 2
+    assert rows[0][-2:] == ["kind_label", "trust_label"] and rows[1][-2:] == [
+        "posted in a channel",
+        "attested",
+    ]
     assert _api(t.lead, t.case.number, since="yesterday").status_code == 400
 
 

@@ -10,7 +10,7 @@
   var groups = new vis.DataSet();
   var kinds = {};
   points.forEach(function (p) {
-    if (!kinds[p.kind]) { kinds[p.kind] = true; groups.add({ id: p.kind, content: p.kind }); }
+    if (!kinds[p.kind]) { kinds[p.kind] = true; groups.add({ id: p.kind, content: p.kind_label || p.kind }); }
   });
   var items = new vis.DataSet(points.map(function (p, index) {
     return {
@@ -18,7 +18,7 @@
       group: p.kind,
       start: p.time,
       content: (p.item ? "#" + p.item + " " : "") + p.what,
-      title: p.local + " — " + p.time_source + " (" + p.trust + ")",
+      title: p.local + " — " + p.time_source + " (" + (p.trust_label || p.trust) + ")",
       type: "point",
       className: "trust-" + p.trust + (p.zone_known ? "" : " zone-unknown"),
       kind: p.kind,

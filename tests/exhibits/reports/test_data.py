@@ -157,3 +157,56 @@ def test_item_timestamps_include_exif_capture_times_with_their_zone(data_dir) ->
     times = {name: moment.isoformat() for name, moment in item.file_times}
     assert times["capture"] == "2024-05-02T00:00:00+09:00"  # 10:00 in New York, in the report's zone
     assert times["digitised_zone_unknown"] == "2024-05-01T12:00:00+09:00"
+
+
+def test_an_exhibits_timeline_merges_its_items_points_in_order_across_zones(data_dir) -> None:
+    """The court report's timeline of an exhibit's items: their points only, on one axis in UTC order
+    whatever zone each was written in, custody left to each item's chain, words in the report's language."""
+    from datetime import UTC, datetime
+
+    from evidence.models import EvidenceItem
+    from parties.choices import LinkConfidence
+    from parties.models import ItemChannelLink
+    from tests.factories import channel
+    from tests.search.corpus import finding
+
+    t = team()
+    first = stored_item(case=t.case, data=jpeg_bytes("astronaut"), actor=t.lead, name="a.jpg")
+    second = stored_item(case=t.case, data=jpeg_bytes("camera"), actor=t.lead, name="b.jpg")
+    other = stored_item(case=t.case, data=jpeg_bytes("coffee"), actor=t.lead, name="c.jpg")
+    EvidenceItem.objects.filter(pk=first.pk).update(file_modified_at=datetime(2024, 4, 30, 10, 0, tzinfo=UTC))
+    finding(first, "metadata", "capture_time", "metadata", {"iso": "2024-05-01T23:30:00+09:00"})
+    finding(second, "metadata", "capture_time", "metadata", {"iso": "2024-05-01T10:00:00-05:00"})
+    finding(second, "metadata", "digitised_time", "metadata", {"local": "2024-05-01T12:00:00"})
+    finding(other, "metadata", "capture_time", "metadata", {"iso": "2024-05-01T00:00:00+00:00"})
+    ItemChannelLink.objects.create(
+        item=first,
+        channel=channel(t),
+        confidence=LinkConfidence.CONFIRMED,
+        posted_at=datetime(2024, 5, 1, 14, 45, tzinfo=UTC),
+    )
+    exhibit = exhibit_create(case=t.case, item_ids=[second.pk, first.pk], description="two", actor=t.lead)
+
+    section = next(report_data(case=t.case, exhibits=[exhibit], language="en").exhibits)
+    dated = [(row.kind, row.item_id, row.at.isoformat()) for row in section.timeline if row.at.year == 2024]
+    assert dated == [
+        ("file modified (file system)", first.pk, "2024-04-30T19:00:00+09:00"),
+        ("digitised time (EXIF)", second.pk, "2024-05-01T12:00:00+09:00"),  # no zone: placed in Seoul
+        ("capture time (EXIF)", first.pk, "2024-05-01T23:30:00+09:00"),
+        ("posted in a channel", first.pk, "2024-05-01T23:45:00+09:00"),
+        ("capture time (EXIF)", second.pk, "2024-05-02T00:00:00+09:00"),  # 10:00 in New York
+    ]
+    assert {row.item_id for row in section.timeline} == {first.pk, second.pk}  # not the third item's
+    assert not any(row.kind == "custody event" for row in section.timeline)
+    by_kind = {row.kind: row for row in section.timeline}
+    assert by_kind["file modified (file system)"].trust == "weak"
+    assert "not a capture time" in by_kind["file modified (file system)"].time_source
+    assert by_kind["digitised time (EXIF)"].zone_known is False
+    assert by_kind["taken into the vault"].trust == "recorded"
+
+    korean = next(report_data(case=t.case, exhibits=[exhibit], language="ko").exhibits)
+    assert [row.kind for row in korean.timeline if row.at.year == 2024][:2] == [
+        "파일 수정 (파일 시스템)",
+        "디지털화 시각 (EXIF)",
+    ]
+    assert {row.trust for row in korean.timeline} <= {"기록", "증명", "주장", "약함"}

@@ -85,8 +85,10 @@ def test_english_report_has_every_section_on_numbered_pages(tmp_path: Path) -> N
         "Hash certificate",
         "Declaration",
         "Limitations and method",
+        "Timeline of the exhibit's items",
     ):
         assert heading in text, heading
+    assert "taken into the vault" in text and "Haetae's clock at ingest" in text  # the exhibit timeline
     case = built.case
     for fact in (
         case.number,
@@ -149,8 +151,10 @@ def test_korean_report_and_embedded_fonts(tmp_path: Path) -> None:
         "보관 이력",
         "한계 및 방법",
         "수사관 의견",
+        "증거물 항목의 타임라인",
     ):
         assert heading in text, heading
+    assert "보관소에 수집됨" in text  # the timeline's kinds in Korean
     assert "수사 단서" in text and "결론 아님" in text
     assert "개발용 인증서로 서명됨" in text
     fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
