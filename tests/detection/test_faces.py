@@ -233,3 +233,41 @@ def test_the_declared_licence_fits_the_detector_record():
 
     limit = Detector._meta.get_field("licence").max_length
     assert limit is not None and len(faces_module.FaceDetector.info.licence) <= limit
+
+
+@pytest.mark.parametrize("orientation", [1, 2, 3, 4, 5, 6, 7, 8])
+def test_a_turned_photo_is_halved_as_stored_then_turned_into_the_same_pixels(detector, orientation):
+    """The shortcut (halve the stored pixels, then turn them) gives exactly what halving the upright image
+    gives, without the full-size upright copy; regions are then in pixels of the upright image."""
+    from detection.subject import Subject
+
+    rgb = np.asarray(face_scene(face_px=300, seed=3, size=(3200, 2400)).rgb)
+    data = encode(rgb, "PNG", orientation=orientation)
+    fast = Subject.from_bytes(data, mime="image/png")
+    base, factor, width, height = detector.subject_base(fast)
+    assert "upright" not in fast.__dict__ or orientation == 1
+    reference, reference_factor = faces_module.detection_base(
+        Subject.from_bytes(data, mime="image/png").upright
+    )
+    assert factor == reference_factor == 0.5
+    assert np.array_equal(base, reference)
+    assert (width, height) == ((2400, 3200) if orientation >= 5 else (3200, 2400))
+
+
+def test_images_under_3072_px_are_not_halved_and_larger_ones_are_halved_to_at_least_1536():
+    assert faces_module.detection_base(np.zeros((2532, 1170, 3), np.uint8))[0].shape == (2532, 1170, 3)
+    base, factor = faces_module.detection_base(np.zeros((3024, 4032, 3), np.uint8))
+    assert base.shape == (1512, 2016, 3) and factor == 0.5
+    base, factor = faces_module.detection_base(np.zeros((6400, 6400, 3), np.uint8))
+    assert base.shape == (1600, 1600, 3) and factor == 0.25
+
+
+def test_a_face_in_a_12_megapixel_photo_is_found_in_full_image_pixels(detector):
+    from detection.subject import Subject
+
+    scene = face_scene(face_px=120, seed=5, size=(4032, 3024))
+    subject = Subject.from_bytes(encode(scene.rgb, "JPEG", quality=92), mime="image/jpeg")
+    regions = [
+        (f.region["x"], f.region["y"], f.region["w"], f.region["h"]) for f in detector.analyze(subject)
+    ]
+    assert found(scene.face, [(x, y, x + w, y + h) for x, y, w, h in regions])
