@@ -128,3 +128,21 @@ def test_large_images_are_scored_on_a_subset_of_block_rows(monkeypatch):
     assert decoded is not None and len(decoded[0]) <= 1500 * 2
     result = double_compression(twice)
     assert result["consistent_with_double_compression"] is True and result["first_quality_estimate"] == 60
+
+
+@pytest.mark.parametrize("subsampling", [0, 1, 2])
+def test_the_luma_only_decode_is_the_y_plane_of_the_ycbcr_decode(subsampling):
+    """The double-compression score decodes the Y component alone (libjpeg's greyscale output); that must
+    be the very plane a YCbCr decode gives, at every chroma subsampling, or the coefficients would move."""
+    from detection.detectors.jpeg_forensics import luminance_coefficients
+
+    buffer = io.BytesIO()
+    Image.fromarray(photo("coffee")).save(buffer, format="JPEG", quality=88, subsampling=subsampling)
+    data = buffer.getvalue()
+    ycbcr = Image.open(io.BytesIO(data))
+    ycbcr.draft("YCbCr", ycbcr.size)
+    expected = np.asarray(ycbcr.getchannel(0))
+    grey = Image.open(io.BytesIO(data))
+    grey.draft("L", grey.size)
+    assert np.array_equal(np.asarray(grey), expected)
+    assert luminance_coefficients(data) is not None

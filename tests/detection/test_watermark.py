@@ -210,3 +210,19 @@ def test_images_larger_than_any_pipeline_writes_are_not_checked(monkeypatch):
     findings = _analyze(encode(photo("astronaut"), "PNG"))
     assert [f.label for f in findings] == ["generator_watermark_not_checked"]
     assert "larger than" in findings[0].details["reason"]
+
+
+def test_the_cell_sums_are_exact_integers_for_every_pixel_value():
+    """The 16-bit shortcut (pixels × 4, OpenCV's exact-factor area resize) must give each 2 × 2 cell's
+    exact sum, the extremes included (4 × 255 = 1,020)."""
+    from detection.detectors.watermark import _cell_sums
+
+    rng = np.random.default_rng(12)
+    rgb = rng.integers(0, 256, size=(64, 96, 3), dtype=np.uint8)
+    rgb[:4, :4] = 255
+    rgb[4:8, :4] = 0
+    expected = rgb.astype(np.int64).reshape(32, 2, 48, 2, 3).sum(axis=(1, 3))
+    sums = _cell_sums(rgb)
+    assert sums.dtype == np.float32
+    assert np.array_equal(sums, expected.astype(np.float32))
+    assert sums.max() == 1020
