@@ -194,6 +194,16 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
 
 
+def ensure_database(db_url: str) -> None:
+    """Create the PostgreSQL database ``db_url`` names unless it exists (benchmarks keep their own)."""
+    import psycopg
+
+    server, name = db_url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def save_results(name: str, payload: Mapping[str, object]) -> Path:
     """Keep the raw numbers next to the generated data (bench/out is git-ignored)."""
     OUT_DIR.mkdir(parents=True, exist_ok=True)

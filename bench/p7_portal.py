@@ -35,6 +35,9 @@ from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(REPO_ROOT / "bench"))
+
+from _common import ensure_database  # noqa: E402
 
 LABELS = ["FACE_FEMALE", "FACE_MALE", "EXPOSED_BREAST", "ai_generated", "c2pa_manifest"]
 MIMES = [("image/jpeg", 80), ("video/mp4", 10), ("application/pdf", 5), ("image/png", 5)]
@@ -48,15 +51,6 @@ def _setup(db_url: str) -> None:
     import django
 
     django.setup()
-
-
-def _ensure_database(db_url: str) -> None:
-    import psycopg
-
-    server, name = db_url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(count: int, rebuild: bool) -> None:
@@ -470,7 +464,7 @@ def main() -> None:
     parser.add_argument("--db-url", default="postgres://postgres@127.0.0.1:5432/haetae_bench_portal")
     parser.add_argument("--rebuild", action="store_true", help="drop the database's tables and build again")
     args = parser.parse_args()
-    _ensure_database(args.db_url)
+    ensure_database(args.db_url)
     _setup(args.db_url)
     build(args.items, args.rebuild)
     load_before = os.getloadavg()

@@ -38,7 +38,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
-from _common import OUT_DIR, machine_info, print_machine, print_table, save_results  # noqa: E402
+from _common import OUT_DIR, ensure_database, machine_info, print_machine, print_table, save_results  # noqa: E402
 
 NUMBER = "2026-BENCH-SEARCH"
 GOAL_P95_MS = 100.0
@@ -91,7 +91,7 @@ def text_of_length(rng: random.Random) -> str:
 def _setup(backend: str, db_url: str) -> None:
     if backend == "postgres":
         os.environ["DATABASE_URL"] = db_url
-        _ensure_database(db_url)
+        ensure_database(db_url)
     else:
         os.environ.pop("DATABASE_URL", None)
         folder = OUT_DIR / "p9-sqlite"
@@ -104,15 +104,6 @@ def _setup(backend: str, db_url: str) -> None:
     import django
 
     django.setup()
-
-
-def _ensure_database(db_url: str) -> None:
-    import psycopg
-
-    server, name = db_url.rsplit("/", 1)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def build(count: int, seed: int) -> Any:

@@ -14,6 +14,7 @@ failure is recorded as an ``incident`` on the item and re-raised.
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.db import transaction
@@ -144,27 +145,33 @@ def item_content_open(
         sha256_after=sha256,
         details={"served": "original"},
     )
-    return _stream(item=item, actor=actor, sha256=sha256, viewed_seq=viewed.seq)
+    return verified_stream(
+        sha256,
+        case_id=item.case_id,
+        item_id=item.pk,
+        actor=actor,
+        source="content read",
+        viewed_event=viewed.seq,
+    )
 
 
-def _stream(*, item: EvidenceItem, actor: User, sha256: str, viewed_seq: int) -> Iterator[bytes]:
+def verified_stream(
+    sha256: str, *, case_id: int, item_id: int | None, actor: User, **details: Any
+) -> Iterator[bytes]:
+    """The vault object's bytes, authenticated and re-hashed as they are read. Damage stops the read and
+    becomes an ``incident`` event (``details`` say which read), committed in its own transaction so that it
+    persists though the read fails."""
     try:
         yield from read_verified(sha256)
     except IntegrityFailure as exc:
-        # Its own transaction: the incident must persist even though the read fails.
         with transaction.atomic():
             custody_append(
-                case_id=item.case_id,
-                item_id=item.pk,
+                case_id=case_id,
+                item_id=item_id,
                 action=CustodyAction.INCIDENT,
                 actor=actor,
                 sha256_before=sha256,
                 sha256_after=str(exc.details.get("found", "")),
-                details={
-                    "source": "content read",
-                    "viewed_event": viewed_seq,
-                    "problem": exc.details.get("problem", "damaged"),
-                    "message": exc.message,
-                },
+                details={**details, "problem": exc.details.get("problem", "damaged"), "message": exc.message},
             )
         raise

@@ -179,14 +179,17 @@ def _timestamp(
         anchors, reasons = [], [str(exc)]
     if not anchors and not reasons:
         reasons.append("HAETAE_TSA_CERT_FILE is not set: a token cannot be checked, so none is kept")
+    asked_for = {
+        "subject": subject,
+        "checkpoint": checkpoint,
+        "acquisition": acquisition,
+        "message_sha256": message_sha256,
+    }
     for url in [] if reasons else urls:
         attempt = _ask(url, message_sha256, anchors)
         if attempt.info is not None:
             return TimestampToken.objects.create(
-                subject=subject,
-                checkpoint=checkpoint,
-                acquisition=acquisition,
-                message_sha256=message_sha256,
+                **asked_for,
                 status=TimestampStatus.GRANTED,
                 tsa_url=url,
                 nonce=format(attempt.info.nonce or 0, "x"),
@@ -200,10 +203,7 @@ def _timestamp(
         reasons.append(attempt.reason)
     logger.warning("no trusted timestamp for %s: %s", subject, "; ".join(reasons))
     return TimestampToken.objects.create(
-        subject=subject,
-        checkpoint=checkpoint,
-        acquisition=acquisition,
-        message_sha256=message_sha256,
+        **asked_for,
         status=TimestampStatus.FAILED,
         reason="; ".join(reasons),
         tsa_url=", ".join(urls),

@@ -15,7 +15,7 @@ import hashlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -938,52 +938,29 @@ class _Run:
                 checked += 1
                 expected = blob_id or ""
                 problems = self.item_problems.get(item_id, [])
+                base = EventSpec(
+                    case_id=item_case_id,
+                    item_id=item_id,
+                    action=CustodyAction.VERIFIED,
+                    actor=actor,
+                    sha256_before=expected,
+                )
                 if status == ItemStatus.DESTROYED:
                     self.destroyed += 1
-                    batch.append(
-                        EventSpec(
-                            case_id=item_case_id,
-                            item_id=item_id,
-                            action=CustodyAction.VERIFIED,
-                            actor=actor,
-                            sha256_before=expected,
-                            details={
-                                "ok": not problems,
-                                "destroyed": status_reason,
-                                "problems": problems,
-                                "run": self.run_id,
-                            },
-                        )
-                    )
+                    details = {"ok": not problems, "destroyed": status_reason, "problems": problems}
+                    batch.append(replace(base, details={**details, "run": self.run_id}))
                     continue
                 found = self.blob_found.get(expected, expected) if expected else ""
-                batch.append(
-                    EventSpec(
-                        case_id=item_case_id,
-                        item_id=item_id,
-                        action=CustodyAction.VERIFIED,
-                        actor=actor,
-                        sha256_before=expected,
-                        sha256_after=found,
-                        details={"ok": not problems, "problems": problems, "run": self.run_id},
-                    )
+                verified = replace(
+                    base,
+                    sha256_after=found,
+                    details={"ok": not problems, "problems": problems, "run": self.run_id},
                 )
+                batch.append(verified)
                 if item_id in self.incident_items:
-                    batch.append(
-                        EventSpec(
-                            case_id=item_case_id,
-                            item_id=item_id,
-                            action=CustodyAction.INCIDENT,
-                            actor=actor,
-                            sha256_before=expected,
-                            sha256_after=found,
-                            details={
-                                "run": self.run_id,
-                                "source": "verify",
-                                "problems": [p for p in problems if p["check"] in _CONTENT_CHECKS],
-                            },
-                        )
-                    )
+                    content_problems = [p for p in problems if p["check"] in _CONTENT_CHECKS]
+                    details = {"run": self.run_id, "source": "verify", "problems": content_problems}
+                    batch.append(replace(verified, action=CustodyAction.INCIDENT, details=details))
                 if len(batch) >= _APPEND_BATCH:
                     custody_append_many(batch)
                     batch = []

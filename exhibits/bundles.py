@@ -36,11 +36,11 @@ from evidence import bundle as bundlefmt
 from evidence import crypto
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append_many, ledger_lock
-from evidence.ledger import checkpoint_consistency_proof, checkpoint_get, checkpoint_summary
+from evidence.ledger import checkpoint_get, checkpoint_summary
 from evidence.models import Checkpoint, EvidenceItem
 from evidence.vault import WorkDir, blob_commit, read_verified
 from exhibits.choices import ExhibitStatus, ReportStatus
-from exhibits.manifest import exhibit_manifest
+from exhibits.manifest import consistency_entry, exhibit_manifest
 from exhibits.models import Exhibit, ExportBundle, Report
 from exhibits.reports import pii
 from exhibits.reports.services import report_generate, report_request
@@ -111,6 +111,14 @@ class _HashingWriter:
         self.digest.update(data)
         self.size += len(data)
         return self.out.write(data)
+
+
+def _add_listed(
+    zf: zipfile.ZipFile, files: list[dict[str, Any]], *, path: str, role: str, data: bytes
+) -> None:
+    """Write a small file into the bundle (deflated) and list it with its SHA-256 and size."""
+    zf.writestr(path, data, compress_type=zipfile.ZIP_DEFLATED)
+    files.append({"path": path, "role": role, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)})
 
 
 def _safe_name(name: str) -> str:
@@ -298,16 +306,7 @@ def _build_zip(
     )
     pdf_copy = work / REPORT_NAME
     with zipfile.ZipFile(target, "w", allowZip64=True) as zf:
-        readme_bytes = readme.encode("utf-8")
-        zf.writestr(README_NAME, readme_bytes, compress_type=zipfile.ZIP_DEFLATED)
-        files.append(
-            {
-                "path": README_NAME,
-                "role": "readme",
-                "sha256": hashlib.sha256(readme_bytes).hexdigest(),
-                "size": len(readme_bytes),
-            }
-        )
+        _add_listed(zf, files, path=README_NAME, role="readme", data=readme.encode("utf-8"))
         with zf.open(REPORT_NAME, "w", force_zip64=True) as member, open(pdf_copy, "wb") as copy:
             writer = _HashingWriter(member)
             for chunk in read_verified(report.sha256):
@@ -324,15 +323,8 @@ def _build_zip(
                 "regenerate the report"
             ) from None
         _add_report_checkpoint(manifest, pdf_copy.read_bytes())
-        verifier_bytes = Path(bundlefmt.__file__).read_bytes()
-        zf.writestr(VERIFIER_NAME, verifier_bytes, compress_type=zipfile.ZIP_DEFLATED)
-        files.append(
-            {
-                "path": VERIFIER_NAME,
-                "role": "verifier",
-                "sha256": hashlib.sha256(verifier_bytes).hexdigest(),
-                "size": len(verifier_bytes),
-            }
+        _add_listed(
+            zf, files, path=VERIFIER_NAME, role="verifier", data=Path(bundlefmt.__file__).read_bytes()
         )
         _set_progress(bundle, 30)
         for position, entry in enumerate(manifest["items"], start=1):
@@ -360,15 +352,7 @@ def _build_zip(
             )
             _set_progress(bundle, 30 + 60 * position // max(len(items), 1))
         sums = "".join(f"{f['sha256']}  {f['path']}\n" for f in files).encode()
-        zf.writestr(SUMS_NAME, sums, compress_type=zipfile.ZIP_DEFLATED)
-        files.append(
-            {
-                "path": SUMS_NAME,
-                "role": "checksums",
-                "sha256": hashlib.sha256(sums).hexdigest(),
-                "size": len(sums),
-            }
-        )
+        _add_listed(zf, files, path=SUMS_NAME, role="checksums", data=sums)
         manifest["bundle"] = {
             "id": bundle.pk,
             "created_at": utc_iso(timezone.now()),
@@ -424,21 +408,10 @@ def _add_report_checkpoint(manifest: dict[str, Any], pdf: bytes) -> None:
             "regenerate the report"
         )
     newest = checkpoint_get(checkpoint_id=manifest["events"][0]["inclusion"]["checkpoint"])
-    proof = checkpoint_consistency_proof(old=checkpoint, new=newest)
     manifest["checkpoints"] = sorted(
         [*manifest["checkpoints"], checkpoint_summary(checkpoint)], key=lambda c: (c["tree_size"], c["id"])
     )
-    manifest["consistency"].append(
-        {
-            "old_checkpoint": checkpoint.pk,
-            "new_checkpoint": newest.pk,
-            "old_size": proof["old_size"],
-            "new_size": proof["new_size"],
-            "old_root": proof["old_root"],
-            "new_root": proof["new_root"],
-            "proof": proof["proof"],
-        }
-    )
+    manifest["consistency"].append(consistency_entry(old=checkpoint, new=newest))
 
 
 def _check_report(*, bundle: ExportBundle, exhibits: list[Exhibit], report: Report) -> None:

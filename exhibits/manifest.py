@@ -39,6 +39,20 @@ MANIFEST_FORMAT = "haetae-exhibit-manifest"
 MANIFEST_VERSION = 1
 
 
+def consistency_entry(*, old: Checkpoint, new: Checkpoint) -> dict[str, Any]:
+    """The manifest's record of one consistency proof: checkpoint ``old``'s tree is a prefix of ``new``'s."""
+    proof = checkpoint_consistency_proof(old=old, new=new)
+    return {
+        "old_checkpoint": old.pk,
+        "new_checkpoint": new.pk,
+        "old_size": proof["old_size"],
+        "new_size": proof["new_size"],
+        "old_root": proof["old_root"],
+        "new_root": proof["new_root"],
+        "proof": proof["proof"],
+    }
+
+
 def _offences(case: Case) -> list[dict[str, Any]]:
     return [
         {
@@ -192,18 +206,7 @@ def exhibit_manifest(*, case: Case, exhibits: Sequence[Exhibit]) -> dict[str, An
     for checkpoint in sorted(used.values(), key=lambda c: (c.tree_size, c.pk)):
         if checkpoint.pk == newest.pk:
             continue
-        proof = checkpoint_consistency_proof(old=checkpoint, new=newest)
-        consistency.append(
-            {
-                "old_checkpoint": checkpoint.pk,
-                "new_checkpoint": newest.pk,
-                "old_size": proof["old_size"],
-                "new_size": proof["new_size"],
-                "old_root": proof["old_root"],
-                "new_root": proof["new_root"],
-                "proof": proof["proof"],
-            }
-        )
+        consistency.append(consistency_entry(old=checkpoint, new=newest))
     victims = (
         ItemPersonLink.objects.filter(item_id__in=item_ids, person__kind="victim", withdrawn_at__isnull=True)
         .values_list("person__pseudonym", "person__is_minor")

@@ -56,6 +56,21 @@ def _locked_exhibit(exhibit: Exhibit) -> Exhibit:
     return Exhibit.objects.select_for_update().select_related("case").get(pk=exhibit.pk)
 
 
+def _require_status(exhibit: Exhibit, allowed: frozenset[str], why: str) -> None:
+    if exhibit.status not in allowed:
+        raise RejectedInput(f"exhibit {exhibit.number} is {exhibit.status}: {why}")
+
+
+def _advance(exhibit: Exhibit, status: str, *, stamp: str, actor: User, **fields: Any) -> None:
+    """Move a locked exhibit to ``status``, recording who (``<stamp>_by``) and when (``<stamp>_at``)."""
+    exhibit.status = status
+    setattr(exhibit, f"{stamp}_by", actor)
+    setattr(exhibit, f"{stamp}_at", timezone.now())
+    for name, value in fields.items():
+        setattr(exhibit, name, value)
+    exhibit.save()
+
+
 def _item_ids(exhibit: Exhibit) -> list[int]:
     return list(exhibit.exhibit_items.order_by("position").values_list("item_id", flat=True))
 
@@ -203,14 +218,8 @@ def exhibit_request_approval(*, exhibit: Exhibit, actor: User) -> Exhibit:
     _require_role(case=exhibit.case, actor=actor, action=Action.EXHIBIT_DRAFT, doing="ask for approval")
     with transaction.atomic():
         locked = _locked_exhibit(exhibit)
-        if locked.status != ExhibitStatus.DRAFT:
-            raise RejectedInput(
-                f"exhibit {locked.number} is {locked.status}: only a draft can be sent for approval"
-            )
-        locked.status = ExhibitStatus.PENDING
-        locked.approval_requested_by = actor
-        locked.approval_requested_at = timezone.now()
-        locked.save()
+        _require_status(locked, frozenset({ExhibitStatus.DRAFT}), "only a draft can be sent for approval")
+        _advance(locked, ExhibitStatus.PENDING, stamp="approval_requested", actor=actor)
         custody_append_many([_case_event(locked, CustodyAction.EXHIBIT_APPROVAL_REQUESTED, actor, {})])
     return locked
 
@@ -230,18 +239,12 @@ def exhibit_approve(*, exhibit: Exhibit, actor: User, note: str = "") -> Exhibit
         )
     with transaction.atomic():
         locked = _locked_exhibit(exhibit)
-        if locked.status not in APPROVABLE_STATUSES:
-            raise RejectedInput(
-                f"exhibit {locked.number} is {locked.status}: only drafts and pending exhibits are approved"
-            )
+        _require_status(locked, APPROVABLE_STATUSES, "only drafts and pending exhibits are approved")
         if locked.created_by_id == actor.pk:
             raise AccessDenied(
                 f"you drafted exhibit {locked.number}; a different supervisor must approve it (four eyes)"
             )
-        locked.status = ExhibitStatus.APPROVED
-        locked.approved_by = actor
-        locked.approved_at = timezone.now()
-        locked.save()
+        _advance(locked, ExhibitStatus.APPROVED, stamp="approved", actor=actor)
         custody_append_many(
             [
                 _case_event(
@@ -257,15 +260,12 @@ def exhibit_share(*, exhibit: Exhibit, actor: User) -> Exhibit:
     _require_role(case=exhibit.case, actor=actor, action=Action.EXHIBIT_SHARE, doing="share exhibits")
     with transaction.atomic():
         locked = _locked_exhibit(exhibit)
-        if locked.status != ExhibitStatus.APPROVED:
-            raise RejectedInput(
-                f"exhibit {locked.number} is {locked.status}: a supervisor approves an exhibit before it is "
-                "shared"
-            )
-        locked.status = ExhibitStatus.SHARED
-        locked.shared_by = actor
-        locked.shared_at = timezone.now()
-        locked.save()
+        _require_status(
+            locked,
+            frozenset({ExhibitStatus.APPROVED}),
+            "a supervisor approves an exhibit before it is shared",
+        )
+        _advance(locked, ExhibitStatus.SHARED, stamp="shared", actor=actor)
         custody_append_many(
             [_case_event(locked, CustodyAction.EXHIBIT_SHARED, actor, {"items": _item_ids(locked)})]
         )
@@ -283,11 +283,7 @@ def exhibit_withdraw(*, exhibit: Exhibit, actor: User, reason: str) -> Exhibit:
         if locked.status == ExhibitStatus.WITHDRAWN:
             raise RejectedInput(f"exhibit {locked.number} is already withdrawn")
         before = locked.status
-        locked.status = ExhibitStatus.WITHDRAWN
-        locked.withdrawn_by = actor
-        locked.withdrawn_at = timezone.now()
-        locked.withdrawn_reason = reason
-        locked.save()
+        _advance(locked, ExhibitStatus.WITHDRAWN, stamp="withdrawn", actor=actor, withdrawn_reason=reason)
         # The items leave the exhibit as put forward: each item's own chain says so, with the reason.
         item_specs = [
             EventSpec(

@@ -14,18 +14,17 @@ from xml.sax.saxutils import escape
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.vault import WorkDir, blob_commit, read_verified
-from exhibits.reports.pdfa import pdfa_finalize
 from exhibits.reports.render import FONT, FONT_BOLD, register_fonts
-from exhibits.reports.signing import pdf_sign, pdf_signature_check, signer_load
-from haetae.errors import IntegrityFailure, RejectedInput
+from exhibits.reports.signing import signer_load
+from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
+from records.documents import signed_pdf_stage
 from records.models import DestructionOrder
 
 OUTCOME_WORDS = {
@@ -176,31 +175,17 @@ def destruction_certificate_issue(*, order: DestructionOrder, actor: User) -> De
     manifest = certificate_manifest(order)
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode()
     with WorkDir() as work:
-        plain = work.path / "certificate-plain.pdf"
-        SimpleDocTemplate(str(plain), pagesize=A4, title=f"{order.case.number} {order.number}").build(
-            _story(manifest)
+        staged = signed_pdf_stage(
+            work=work,
+            story=_story(manifest),
+            manifest_bytes=manifest_bytes,
+            title=f"{order.case.number} {order.number}",
+            archive_title=f"Destruction certificate {order.case.number} {order.number}",
+            signer=signer,
+            what="certificate",
+            advice="check the signer's certificate and key (HAETAE_SIGNER_*), then issue it again "
+            "(manage.py destruction certificate)",
         )
-        pdfa = work.path / "certificate-pdfa.pdf"
-        pdfa_finalize(
-            pdf_in=plain,
-            pdf_out=pdfa,
-            manifest=manifest_bytes,
-            title=f"Destruction certificate {order.case.number} {order.number}",
-            language="ko",
-        )
-        signed = work.path / "certificate-signed.pdf"
-        pdf_sign(pdf_in=pdfa, pdf_out=signed, signer=signer)
-        check = pdf_signature_check(signed, trust_roots=list(signer.trust_roots))
-        if not check.ok:
-            raise IntegrityFailure(
-                "the freshly signed certificate does not validate ("
-                + "; ".join(check.problems)
-                + "): check the "
-                "signer's certificate and key (HAETAE_SIGNER_*), then issue it again (manage.py destruction "
-                "certificate)"
-            )
-        with open(signed, "rb") as source:
-            staged = work.stage(source)
         with transaction.atomic():
             ledger_lock()
             locked = DestructionOrder.objects.select_for_update().get(pk=order.pk)

@@ -37,13 +37,13 @@ from access.policy import Action, case_access_role, role_may
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.models import Acquisition, EvidenceItem
-from evidence.vault import WorkDir, blob_commit, read_verified
+from evidence.vault import StagedObject, WorkDir, blob_commit, read_verified
 from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle
 from exhibits.reports.pdfa import pdfa_finalize
 from exhibits.reports.render import FONT, FONT_BOLD, register_fonts
-from exhibits.reports.signing import pdf_sign, pdf_signature_check, signer_load
-from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
+from exhibits.reports.signing import LoadedSigner, pdf_sign_checked, signer_load
+from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import utc_iso
 from records.choices import ProcedureDocumentKind, UnrelatedMarkStatus
 from records.models import ProcedureDocument, SceneConfirmation, UnrelatedMark
@@ -353,15 +353,15 @@ def _times(row: dict[str, Any]) -> str:
     )
 
 
+def _head_with_legal_basis(kind: str, m: dict[str, Any], s: _Styles) -> list[Any]:
+    """A document's title (Korean and English) and the legal basis it is issued under."""
+    ko, en = TITLES[kind]
+    return [_p(f"{ko} ({en})", s.title), Spacer(1, 3 * mm), _p(m["legal_basis"], s.cell), Spacer(1, 3 * mm)]
+
+
 def _seized_list_story(m: dict[str, Any], s: _Styles) -> list[Any]:
-    ko, en = TITLES[ProcedureDocumentKind.SEIZED_LIST]
     a = m["acquisition"]
-    story: list[Any] = [
-        _p(f"{ko} ({en})", s.title),
-        Spacer(1, 3 * mm),
-        _p(m["legal_basis"], s.cell),
-        Spacer(1, 3 * mm),
-    ]
+    story = _head_with_legal_basis(ProcedureDocumentKind.SEIZED_LIST, m, s)
     story.append(
         _pairs(
             [
@@ -465,13 +465,7 @@ def _file_table(rows: list[dict[str, Any]], s: _Styles, *, with_status: bool) ->
 
 
 def _scene_confirmation_story(m: dict[str, Any], s: _Styles) -> list[Any]:
-    ko, en = TITLES[ProcedureDocumentKind.SCENE_CONFIRMATION]
-    story: list[Any] = [
-        _p(f"{ko} ({en})", s.title),
-        Spacer(1, 3 * mm),
-        _p(m["legal_basis"], s.cell),
-        Spacer(1, 3 * mm),
-    ]
+    story = _head_with_legal_basis(ProcedureDocumentKind.SCENE_CONFIRMATION, m, s)
     story.append(
         _pairs(
             [
@@ -613,6 +607,30 @@ STORIES: dict[str, Callable[[dict[str, Any], _Styles], list[Any]]] = {
 # -- issue: sign, store, record -------------------------------------------------------------------------
 
 
+def signed_pdf_stage(
+    *,
+    work: WorkDir,
+    story: list[Any],
+    manifest_bytes: bytes,
+    title: str,
+    archive_title: str,
+    signer: LoadedSigner,
+    what: str,
+    advice: str,
+    **page: Any,
+) -> StagedObject:
+    """Render a records document, finalise it as PDF/A-3 with its manifest attached, sign it, check the
+    signature and stage the signed file in ``work`` (``page``: the page template's margins)."""
+    plain = work.path / "plain.pdf"
+    SimpleDocTemplate(str(plain), pagesize=A4, title=title, **page).build(story)
+    pdfa = work.path / "pdfa.pdf"
+    pdfa_finalize(pdf_in=plain, pdf_out=pdfa, manifest=manifest_bytes, title=archive_title, language="ko")
+    signed = work.path / "signed.pdf"
+    pdf_sign_checked(pdf_in=pdfa, pdf_out=signed, signer=signer, what=what, advice=advice)
+    with open(signed, "rb") as source:
+        return work.stage(source)
+
+
 def _next_number(case: Case, kind: str) -> str:
     last = ProcedureDocument.objects.filter(case=case, kind=kind).aggregate(n=Max("number"))["n"]
     return f"{PREFIX[kind]}-{(int(last[2:]) if last else 0) + 1:03d}"
@@ -640,32 +658,18 @@ def _issue(
         manifest_bytes = json.dumps(manifest, ensure_ascii=False, sort_keys=True, indent=2).encode()
         manifest_sha256 = hashlib.sha256(manifest_bytes).hexdigest()
         with WorkDir() as work:
-            plain = work.path / "document-plain.pdf"
-            SimpleDocTemplate(
-                str(plain),
-                pagesize=A4,
+            staged = signed_pdf_stage(
+                work=work,
+                story=STORIES[kind](manifest, _styles()),
+                manifest_bytes=manifest_bytes,
                 title=f"{case.number} {number} {en}",
+                archive_title=f"{ko} {en} {case.number} {number}",
+                signer=signer,
+                what="document",
+                advice="check the signer's certificate and key (HAETAE_SIGNER_*), then issue it again",
                 leftMargin=18 * mm,
                 rightMargin=18 * mm,
-            ).build(STORIES[kind](manifest, _styles()))
-            pdfa = work.path / "document-pdfa.pdf"
-            pdfa_finalize(
-                pdf_in=plain,
-                pdf_out=pdfa,
-                manifest=manifest_bytes,
-                title=f"{ko} {en} {case.number} {number}",
-                language="ko",
             )
-            signed = work.path / "document-signed.pdf"
-            pdf_sign(pdf_in=pdfa, pdf_out=signed, signer=signer)
-            check = pdf_signature_check(signed, trust_roots=list(signer.trust_roots))
-            if not check.ok:
-                raise IntegrityFailure(
-                    "the freshly signed document does not validate (" + "; ".join(check.problems) + "): "
-                    "check the signer's certificate and key (HAETAE_SIGNER_*), then issue it again"
-                )
-            with open(signed, "rb") as source:
-                staged = work.stage(source)
             with transaction.atomic():
                 ledger_lock()
                 Case.objects.select_for_update().filter(pk=case.pk).first()

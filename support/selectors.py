@@ -2,10 +2,11 @@
 role checked through the policy); items appear only by id and SHA-256."""
 
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import Count, IntegerField, Model, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -51,14 +52,28 @@ def support_file_list(*, case: Case) -> QuerySet[SupportFile]:
     )
 
 
-def support_file_get(*, case: Case, support_file_id: int) -> SupportFile:
-    support_file = support_file_list(case=case).filter(pk=support_file_id).first()
-    if support_file is None:
+_Row = TypeVar("_Row", bound=Model)
+
+
+def _one_in_case(rows: QuerySet[_Row], pk: int, *, case: Case, what: str, listed_at: str) -> _Row:
+    """The row ``pk`` among the case's ``rows``, or NotFound saying where the case's rows are listed."""
+    row = rows.filter(pk=pk).first()
+    if row is None:
         raise NotFound(
-            f"no support file {support_file_id} in case {case.number}: list them with "
-            f"GET /api/v1/cases/{case.number}/support-files/"
+            f"no {what} {pk} in case {case.number}: list them with "
+            f"GET /api/v1/cases/{case.number}/{listed_at}/"
         )
-    return support_file
+    return row
+
+
+def support_file_get(*, case: Case, support_file_id: int) -> SupportFile:
+    return _one_in_case(
+        support_file_list(case=case),
+        support_file_id,
+        case=case,
+        what="support file",
+        listed_at="support-files",
+    )
 
 
 def consent_list(*, support_file: SupportFile) -> QuerySet[SupportConsent]:
@@ -105,13 +120,21 @@ def takedown_list(*, case: Case) -> QuerySet[TakedownRequest]:
 
 
 def takedown_get(*, case: Case, takedown_id: int) -> TakedownRequest:
-    takedown = takedown_list(case=case).filter(pk=takedown_id).first()
-    if takedown is None:
-        raise NotFound(
-            f"no takedown request {takedown_id} in case {case.number}: list them with "
-            f"GET /api/v1/cases/{case.number}/takedowns/"
-        )
-    return takedown
+    return _one_in_case(
+        takedown_list(case=case), takedown_id, case=case, what="takedown request", listed_at="takedowns"
+    )
+
+
+def victim_depicting_links(*, support_file: SupportFile) -> QuerySet[ItemPersonLink]:
+    """The victim's 'depicts' links (confirmed and suspected, not withdrawn) to stored items of their case."""
+    return ItemPersonLink.objects.filter(
+        person_id=support_file.person_id,
+        relation=ItemPersonRelation.DEPICTS,
+        withdrawn_at__isnull=True,
+        item__case_id=support_file.person.case_id,
+        item__status=ItemStatus.INGESTED,
+        item__blob__isnull=False,
+    )
 
 
 def victim_item_links(*, support_file: SupportFile) -> QuerySet[ItemPersonLink]:
@@ -126,14 +149,7 @@ def victim_item_links(*, support_file: SupportFile) -> QuerySet[ItemPersonLink]:
         .values("total")
     )
     return (
-        ItemPersonLink.objects.filter(
-            person_id=support_file.person_id,
-            relation=ItemPersonRelation.DEPICTS,
-            withdrawn_at__isnull=True,
-            item__case_id=support_file.person.case_id,
-            item__status=ItemStatus.INGESTED,
-            item__blob__isnull=False,
-        )
+        victim_depicting_links(support_file=support_file)
         .select_related("item__blob")
         .annotate(pdq_count=Coalesce(Subquery(pdq_count, output_field=IntegerField()), Value(0)))
         .order_by("item_id", "id")

@@ -32,13 +32,13 @@ from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.models import EvidenceItem
 from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import utc_iso
-from parties.choices import ItemPersonRelation, LinkConfidence, PersonKind
-from parties.models import ItemPersonLink, Person
+from parties.choices import LinkConfidence, PersonKind
+from parties.models import Person
 from support.choices import ConsentKind, SupportStatus, TakedownStatus
 from support.models import SupportConsent, SupportFile, SupportNote, TakedownReappearance, TakedownRequest
 from support.renderers import HashListEntry, PdqHash, content_type_of, render_csv, render_json
 from support.sealing import note_open, note_seal
-from support.selectors import PDQ_LABEL, TAKEDOWN_AWAITING, consent_in_force
+from support.selectors import PDQ_LABEL, TAKEDOWN_AWAITING, consent_in_force, victim_depicting_links
 
 # Allowed status moves of a support file; a reappearance also moves a closed file to monitoring.
 SUPPORT_TRANSITIONS: dict[str, frozenset[str]] = {
@@ -116,26 +116,32 @@ def _locked_takedown(takedown: TakedownRequest) -> TakedownRequest:
     )
 
 
-def _support_logged(
-    support_file: SupportFile, change: str, *, case_id: int, actor: User, **extra: Any
-) -> None:
-    """A SUPPORT_CHANGED event: which file, whose (by pseudonym), what changed."""
-    details = {"support_file": support_file.pk, "person": support_file.person.pseudonym, "change": change}
-    _log(case_id=case_id, action=CustodyAction.SUPPORT_CHANGED, actor=actor, details={**details, **extra})
+def _support_event(support_file: SupportFile, action: str, *, actor: User, **details: Any) -> None:
+    """An event on the victim's case about their support file: which file, whose (by pseudonym), then
+    ``details``."""
+    person = support_file.person
+    details = {"support_file": support_file.pk, "person": person.pseudonym, **details}
+    _log(case_id=person.case_id, action=action, actor=actor, details=details)
 
 
-def _takedown_logged(
-    takedown: TakedownRequest, change: str, *, case_id: int, actor: User, **extra: Any
-) -> None:
-    """A TAKEDOWN_CHANGED event: which request, of which file and whose, what changed, its status now."""
+def _support_logged(support_file: SupportFile, change: str, *, actor: User, **extra: Any) -> None:
+    """A SUPPORT_CHANGED event: what changed on the support file."""
+    _support_event(support_file, CustodyAction.SUPPORT_CHANGED, actor=actor, change=change, **extra)
+
+
+def _takedown_logged(takedown: TakedownRequest, change: str, *, actor: User, **extra: Any) -> None:
+    """A TAKEDOWN_CHANGED event on the victim's case: which request, of which file and whose, what changed,
+    its status now."""
+    person = takedown.support_file.person
     details = {
         "takedown": takedown.pk,
         "support_file": takedown.support_file_id,
-        "person": takedown.support_file.person.pseudonym,
+        "person": person.pseudonym,
         "change": change,
         "status": takedown.status,
+        **extra,
     }
-    _log(case_id=case_id, action=CustodyAction.TAKEDOWN_CHANGED, actor=actor, details={**details, **extra})
+    _log(case_id=person.case_id, action=CustodyAction.TAKEDOWN_CHANGED, actor=actor, details=details)
 
 
 def _text_sha256(text: str | None) -> str:
@@ -189,7 +195,6 @@ def support_file_open(
                 "opened",
                 status=support_file.status,
                 assigned_worker=assigned_worker.get_username() if assigned_worker else "",
-                case_id=case.pk,
                 actor=actor,
             )
     except IntegrityError:
@@ -235,7 +240,6 @@ def support_file_set_status(
             locked,
             "status",
             **{"from": before, "to": status, "reason": reason},
-            case_id=locked.person.case_id,
             actor=actor,
         )
     return locked
@@ -258,7 +262,6 @@ def support_file_assign(*, support_file: SupportFile, worker: User | None, actor
                 "from": before.get_username() if before else "",
                 "to": worker.get_username() if worker else "",
             },
-            case_id=case.pk,
             actor=actor,
         )
     return locked
@@ -297,7 +300,6 @@ def consent_give(
                 given_by=given_by,
                 given_at=utc_iso(given_at),
                 how=how,
-                case_id=locked.person.case_id,
                 actor=actor,
             )
     except IntegrityError:
@@ -344,7 +346,6 @@ def consent_withdraw(
             kind=locked.kind,
             withdrawn_at=utc_iso(locked.withdrawn_at),
             how=how,
-            case_id=locked.support_file.person.case_id,
             actor=actor,
         )
     return locked
@@ -364,7 +365,7 @@ def note_add(*, case: Case, support_file: SupportFile, text: str, actor: User) -
         note = SupportNote.objects.create(
             support_file=support_file, sealed=sealed, key_id=key_id, written_by=actor
         )
-        _support_logged(support_file, "note_added", note=note.pk, case_id=case.pk, actor=actor)
+        _support_logged(support_file, "note_added", note=note.pk, actor=actor)
     return NoteView(note=note, text=text)
 
 
@@ -432,7 +433,6 @@ def takedown_create(
             description_sha256=_text_sha256(description),
             items=_item_refs(items),
             follows_up_reappearance=follows_up.pk if follows_up else None,
-            case_id=case.pk,
             actor=actor,
         )
     return takedown
@@ -490,7 +490,7 @@ def takedown_update_draft(
                 locked.items.set(items)
                 changed["items"] = {"from": before, "to": _item_refs(items)}
         if changed:
-            _takedown_logged(locked, "draft_edited", changes=changed, case_id=case.pk, actor=actor)
+            _takedown_logged(locked, "draft_edited", changes=changed, actor=actor)
     return locked
 
 
@@ -539,9 +539,7 @@ def _takedown_step(
         recorded = apply(locked)
         extra = _reference_change(locked, reference_number)
         locked.save()
-        _takedown_logged(
-            locked, change, **recorded, **extra, case_id=locked.support_file.person.case_id, actor=actor
-        )
+        _takedown_logged(locked, change, **recorded, **extra, actor=actor)
     return locked
 
 
@@ -648,7 +646,7 @@ def takedown_capture(*, case: Case, takedown: TakedownRequest, actor: User) -> C
     """Ask for the takedown's target URL to be captured as evidence (the run is queued on commit)."""
     with transaction.atomic():
         capture = capture_queue(case=case, url=takedown.target_url, actor=actor)
-        _takedown_logged(takedown, "capture requested", capture=capture.pk, case_id=case.pk, actor=actor)
+        _takedown_logged(takedown, "capture requested", capture=capture.pk, actor=actor)
     return capture
 
 
@@ -685,7 +683,6 @@ def takedown_record_reappearance(
             seen_at=utc_iso(seen_at),
             url=url,
             capture=capture.pk if capture else None,
-            case_id=case.pk,
             actor=actor,
         )
         if reopened:
@@ -701,7 +698,6 @@ def takedown_record_reappearance(
                     "to": SupportStatus.MONITORING,
                     "reason": f"takedown {locked.pk}: target seen again (reappearance {reappearance.pk})",
                 },
-                case_id=case.pk,
                 actor=actor,
             )
         follow_up = None
@@ -744,15 +740,8 @@ def hash_list_entries(*, support_file: SupportFile) -> list[HashListEntry]:
     material that depicts the victim, which a suspicion does not establish.
     """
     links = (
-        ItemPersonLink.objects.filter(
-            person_id=support_file.person_id,
-            relation=ItemPersonRelation.DEPICTS,
-            confidence=LinkConfidence.CONFIRMED,
-            withdrawn_at__isnull=True,
-            item__case_id=support_file.person.case_id,
-            item__status=ItemStatus.INGESTED,
-            item__blob__isnull=False,
-        )
+        victim_depicting_links(support_file=support_file)
+        .filter(confidence=LinkConfidence.CONFIRMED)
         .values_list("item_id", "item__blob_id", "item__blob__md5", "item__blob__size", "item__mime")
         .order_by("item__blob_id", "item_id")
     )
@@ -839,21 +828,17 @@ def hash_export(
         digest = hashlib.sha256(body).hexdigest()
         stem = f"hashes-{locked.person.pseudonym}" if include_pseudonym else "hashes"
         filename = f"{stem}-{generated_at.strftime('%Y%m%dT%H%M%SZ')}.{export_format}"
-        _log(
-            case_id=case.pk,
-            action=CustodyAction.HASHES_EXPORTED,
+        _support_event(
+            locked,
+            CustodyAction.HASHES_EXPORTED,
             actor=actor,
-            details={
-                "support_file": locked.pk,
-                "person": locked.person.pseudonym,
-                "format": export_format,
-                "recipient": recipient.strip(),
-                "consent": consent.pk,
-                "files": len(entries),
-                "pdq_hashes": sum(len(e.pdq) for e in entries),
-                "include_pseudonym": include_pseudonym,
-                "export_sha256": digest,
-                "file_sha256s": [e.sha256 for e in entries],
-            },
+            format=export_format,
+            recipient=recipient.strip(),
+            consent=consent.pk,
+            files=len(entries),
+            pdq_hashes=sum(len(e.pdq) for e in entries),
+            include_pseudonym=include_pseudonym,
+            export_sha256=digest,
+            file_sha256s=[e.sha256 for e in entries],
         )
     return HashExport(body=body, content_type=content_type, filename=filename, entries=entries, sha256=digest)

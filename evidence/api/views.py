@@ -56,6 +56,19 @@ LEGAL_BASIS_PARAMETER = OpenApiParameter(
     OpenApiTypes.STR,
     description="The legal basis, e.g. a warrant number: required where the case says so.",
 )
+
+
+def media_responses(content_type: str) -> dict[Any, Any]:
+    """The answers of an endpoint that serves an item's content or a derivative of it."""
+    return {
+        (200, content_type): OpenApiTypes.BINARY,
+        400: ErrorSerializer,
+        403: MEDIA_DENIED,
+        404: ITEM_NOT_FOUND,
+        409: ErrorSerializer,
+    }
+
+
 _TAMPERED = OpenApiResponse(
     ErrorSerializer, description="The ledger does not match its signed checkpoint (an integrity incident)."
 )
@@ -184,13 +197,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             "when, before the first byte is sent. victim_support and auditor never receive content."
         ),
         parameters=[REASON_PARAMETER, LEGAL_BASIS_PARAMETER],
-        responses={
-            (200, "application/octet-stream"): OpenApiTypes.BINARY,
-            400: ErrorSerializer,
-            403: MEDIA_DENIED,
-            404: ITEM_NOT_FOUND,
-            409: ErrorSerializer,
-        },
+        responses=media_responses("application/octet-stream"),
     )
     @action(
         detail=True, methods=["get"], url_path="content", renderer_classes=[JSONRenderer, AnyMediaRenderer]
@@ -230,13 +237,7 @@ class EvidenceItemViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             REASON_PARAMETER,
             LEGAL_BASIS_PARAMETER,
         ],
-        responses={
-            (200, "image/jpeg"): OpenApiTypes.BINARY,
-            400: ErrorSerializer,
-            403: MEDIA_DENIED,
-            404: ITEM_NOT_FOUND,
-            409: ErrorSerializer,
-        },
+        responses=media_responses("image/jpeg"),
     )
     @action(
         detail=True, methods=["get"], url_path="preview", renderer_classes=[JSONRenderer, AnyMediaRenderer]

@@ -24,25 +24,27 @@ from django.utils import timezone
 from access.models import Case
 from access.policy import POLICY, Action, case_access_role, role_may, shared_only
 from evidence.choices import CustodyAction
+from evidence.content import verified_stream
 from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many, ledger_lock
 from evidence.ledger import checkpoint_create, checkpoint_latest
 from evidence.models import Blob, CustodyEvent
-from evidence.vault import StagedObject, WorkDir, blob_commit, object_path, read_verified
+from evidence.vault import StagedObject, WorkDir, blob_commit, object_path
 from exhibits import manifest as manifest_builder
 from exhibits.choices import ExhibitStatus, ReportLanguage, ReportStatus
 from exhibits.models import Exhibit, Report
 from exhibits.reports import data as data_builder
 from exhibits.reports import pii, render
 from exhibits.reports.pdfa import pdfa_finalize
-from exhibits.reports.signing import pdf_sign, pdf_signature_check, signer_load
+from exhibits.reports.signing import pdf_sign_checked, signer_load
 from exhibits.reports.types import SignerInfo
-from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
+from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
 from haetae.toolkit import task_queue_on_commit
 
 logger = logging.getLogger(__name__)
 
 REPORT_ID_MAX = 64
 _CASE_PREFIX_MAX = REPORT_ID_MAX - len("-R-12345678-ko")
+_SIGNER_ADVICE = "nothing was stored; check the signer's certificate and key (HAETAE_SIGNER_*)"
 
 ProgressCallback = Callable[[int], None]
 
@@ -254,14 +256,7 @@ def _generate(*, report: Report, work: WorkDir, progress: ProgressCallback) -> R
     )
     progress(88)
     signed = work.path / "report-signed.pdf"
-    pdf_sign(pdf_in=pdfa, pdf_out=signed, signer=signer)
-    check = pdf_signature_check(signed, trust_roots=list(signer.trust_roots))
-    if not check.ok:
-        raise IntegrityFailure(
-            "the freshly signed report does not validate ("
-            + "; ".join(check.problems)
-            + "): nothing was stored; check the signer's certificate and key (HAETAE_SIGNER_*)"
-        )
+    pdf_sign_checked(pdf_in=pdfa, pdf_out=signed, signer=signer, what="report", advice=_SIGNER_ADVICE)
     progress(94)
     with open(signed, "rb") as source:
         staged = work.stage(source)
@@ -316,32 +311,29 @@ def _store(
             locked.development_signer = signer_info.development
             locked.finished_at = timezone.now()
             locked.save()
-            custody_append_many(
-                [
-                    EventSpec(
-                        case_id=locked.case_id,
-                        action=CustodyAction.REPORT_GENERATED,
-                        actor=locked.requested_by,
-                        sha256_after=sha256,
-                        details={
-                            "report_id": locked.report_id,
-                            "version": locked.version,
-                            "language": locked.language,
-                            "exhibits": list(locked.scope),
-                            "size": staged.digests.size,
-                            "md5": staged.digests.md5,
-                            "sha1": staged.digests.sha1,
-                            "pages": page_count,
-                            "manifest_sha256": manifest_sha256,
-                            "signer": signer_info.subject,
-                            "signer_certificate_sha256": signer_info.certificate_sha256,
-                            "development_signer": signer_info.development,
-                            # what went into it: items, blurred thumbnails (derivative SHA-256s), re-hashes
-                            "included": included,
-                        },
-                    )
-                ]
+            details = {
+                **_report_ref(locked),
+                "language": locked.language,
+                "exhibits": list(locked.scope),
+                "size": staged.digests.size,
+                "md5": staged.digests.md5,
+                "sha1": staged.digests.sha1,
+                "pages": page_count,
+                "manifest_sha256": manifest_sha256,
+                "signer": signer_info.subject,
+                "signer_certificate_sha256": signer_info.certificate_sha256,
+                "development_signer": signer_info.development,
+                # what went into it: items, blurred thumbnails (derivative SHA-256s), re-hashes
+                "included": included,
+            }
+            generated = EventSpec(
+                case_id=locked.case_id,
+                action=CustodyAction.REPORT_GENERATED,
+                actor=locked.requested_by,
+                sha256_after=sha256,
+                details=details,
             )
+            custody_append_many([generated])
     except BaseException:
         # The object was renamed into the vault but its row rolled back: take it out again (report PDFs
         # are unique, signed at a moment, so no other row can be sharing it).
@@ -349,6 +341,11 @@ def _store(
             object_path(sha256).unlink(missing_ok=True)
         raise
     return locked
+
+
+def _report_ref(report: Report) -> dict[str, Any]:
+    """How custody details name a report: its id and version."""
+    return {"report_id": report.report_id, "version": report.version}
 
 
 def _prosecutor_may_read(report: Report) -> bool:
@@ -388,29 +385,14 @@ def report_open(*, report: Report, actor: User, purpose: str = "") -> Iterator[b
             purpose=(purpose or "").strip(),
             sha256_before=sha256,
             sha256_after=sha256,
-            details={"report_id": report.report_id, "version": report.version},
+            details=_report_ref(report),
         )
-    return _stream(report=report, actor=actor, sha256=sha256, event_seq=downloaded.seq)
-
-
-def _stream(*, report: Report, actor: User, sha256: str, event_seq: int) -> Iterator[bytes]:
-    try:
-        yield from read_verified(sha256)
-    except IntegrityFailure as exc:
-        with transaction.atomic():  # its own transaction: the incident persists though the read fails
-            custody_append(
-                case_id=report.case_id,
-                action=CustodyAction.INCIDENT,
-                actor=actor,
-                sha256_before=sha256,
-                sha256_after=str(exc.details.get("found", "")),
-                details={
-                    "source": "report read",
-                    "report_id": report.report_id,
-                    "version": report.version,
-                    "download_event": event_seq,
-                    "problem": exc.details.get("problem", "damaged"),
-                    "message": exc.message,
-                },
-            )
-        raise
+    return verified_stream(
+        sha256,
+        case_id=case.pk,
+        item_id=None,
+        actor=actor,
+        source="report read",
+        **_report_ref(report),
+        download_event=downloaded.seq,
+    )

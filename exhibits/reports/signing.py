@@ -40,7 +40,7 @@ from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from exhibits.reports.types import SignerInfo
-from haetae.errors import RejectedInput
+from haetae.errors import IntegrityFailure, RejectedInput
 
 __all__ = [
     "DEV_SIGNER_COMMON_NAME",
@@ -48,6 +48,7 @@ __all__ = [
     "SignatureCheck",
     "SignerInfo",
     "pdf_sign",
+    "pdf_sign_checked",
     "pdf_signature_check",
     "signer_load",
 ]
@@ -367,6 +368,17 @@ def pdf_sign(*, pdf_in: Path, pdf_out: Path, signer: LoadedSigner) -> None:
         temp.replace(pdf_out)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def pdf_sign_checked(*, pdf_in: Path, pdf_out: Path, signer: LoadedSigner, what: str, advice: str) -> None:
+    """Sign as ``pdf_sign`` does, then validate the result at once: a signature that does not verify is never
+    stored (IntegrityFailure "the freshly signed <what> does not validate (<problems>): <advice>")."""
+    pdf_sign(pdf_in=pdf_in, pdf_out=pdf_out, signer=signer)
+    check = pdf_signature_check(pdf_out, trust_roots=list(signer.trust_roots))
+    if not check.ok:
+        raise IntegrityFailure(
+            f"the freshly signed {what} does not validate ({'; '.join(check.problems)}): {advice}"
+        )
 
 
 def pdf_signature_check(

@@ -1,6 +1,7 @@
 """Distribution channels of a case and what was observed of them over time."""
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
@@ -19,6 +20,16 @@ from parties.models import Channel, ChannelObservation
 
 def _bad(field: str, message: str) -> RejectedInput:
     return RejectedInput(f"{field}: {message}", details={field: [message]})
+
+
+def _channel_recorded(channel: Channel, actor: User, **details: Any) -> list[EventSpec]:
+    """The CHANNEL_RECORDED case event of a channel or of an observation of it."""
+    details = {"channel_id": channel.pk, **details}
+    return [
+        EventSpec(
+            case_id=channel.case_id, action=CustodyAction.CHANNEL_RECORDED, actor=actor, details=details
+        )
+    ]
 
 
 @retry_on_conflict
@@ -54,20 +65,9 @@ def channel_record(
                 recorded_by=actor,
             )
             custody_append_many(
-                [
-                    EventSpec(
-                        case_id=case.pk,
-                        action=CustodyAction.CHANNEL_RECORDED,
-                        actor=actor,
-                        details={
-                            "channel_id": channel.pk,
-                            "platform": platform,
-                            "handle": handle,
-                            "url": url,
-                            "title": channel.title,
-                        },
-                    )
-                ]
+                _channel_recorded(
+                    channel, actor, platform=platform, handle=handle, url=url, title=channel.title
+                )
             )
     except IntegrityError:
         raise _bad("handle", f"{platform} channel {handle or url} is already recorded in this case") from None
@@ -102,18 +102,12 @@ def channel_observe(
             observed_by=actor,
         )
         custody_append_many(
-            [
-                EventSpec(
-                    case_id=channel.case_id,
-                    action=CustodyAction.CHANNEL_RECORDED,
-                    actor=actor,
-                    details={
-                        "channel_id": channel.pk,
-                        "observation_id": observation.pk,
-                        "observed_at": utc_iso(observed_at),
-                        "member_count": member_count,
-                    },
-                )
-            ]
+            _channel_recorded(
+                channel,
+                actor,
+                observation_id=observation.pk,
+                observed_at=utc_iso(observed_at),
+                member_count=member_count,
+            )
         )
     return observation

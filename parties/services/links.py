@@ -101,14 +101,13 @@ def _assert(
     *,
     model: type[Link],
     key: dict[str, Any],
-    fields: dict[str, Any],
     assertion: Assertion,
     actor: User | None,
-    case_id: int,
-    item_id: int | None,
     details: dict[str, Any],
+    fields: dict[str, Any] | None = None,
 ) -> Link:
-    """Create the link (superseding an active one of other confidence) and its event, in one transaction."""
+    """Create the link (superseding an active one of other confidence) and its event, in one transaction;
+    the event goes on the chain ``_link_case_and_item`` names for the link."""
     link_type = next(name for name, m in LINK_TYPES.items() if m is model)
     try:
         with transaction.atomic():
@@ -119,13 +118,14 @@ def _assert(
             specs = []
             new = model(
                 **key,
-                **fields,
+                **(fields or {}),
                 confidence=assertion.confidence,
                 source=assertion.source,
                 annotation=assertion.annotation,
                 note=assertion.note.strip(),
                 asserted_by=actor,
             )
+            case_id, item_id, _ = _link_case_and_item(new)
             for old in active:
                 assert isinstance(old, Link)
                 if old.confidence == assertion.confidence:
@@ -203,11 +203,8 @@ def link_assert_item_person(
     link = _assert(
         model=ItemPersonLink,
         key={"item": item, "person": person, "relation": relation},
-        fields={},
         assertion=assertion,
         actor=actor,
-        case_id=person.case_id,
-        item_id=item.pk,
         details={**_item_details(item), "person": person.pseudonym, "relation": relation},
     )
     assert isinstance(link, ItemPersonLink)
@@ -237,8 +234,6 @@ def link_assert_item_channel(
         fields={"posted_at": posted_at, "first_seen_at": first_seen_at},
         assertion=assertion,
         actor=actor,
-        case_id=channel.case_id,
-        item_id=item.pk,
         details={
             **_item_details(item),
             "channel_id": channel.pk,
@@ -264,11 +259,8 @@ def link_assert_person_channel(
     link = _assert(
         model=PersonChannelLink,
         key={"person": person, "channel": channel, "relation": relation},
-        fields={},
         assertion=assertion,
         actor=actor,
-        case_id=person.case_id,
-        item_id=None,
         details={"person": person.pseudonym, "channel_id": channel.pk, "relation": relation},
     )
     assert isinstance(link, PersonChannelLink)
@@ -288,11 +280,8 @@ def link_assert_derivation(
     link = _assert(
         model=ItemDerivationLink,
         key={"item": item, "source_item": source_item},
-        fields={},
         assertion=assertion,
         actor=actor,
-        case_id=item.case_id,
-        item_id=item.pk,
         details={
             **_item_details(item),
             "source_item_id": source_item.pk,

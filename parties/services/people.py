@@ -43,6 +43,14 @@ def _bad(field: str, message: str) -> RejectedInput:
     return RejectedInput(f"{field}: {message}", details={field: [message]})
 
 
+def _person_event(
+    person: Person, action: str, actor: User, *, purpose: str = "", **details: Any
+) -> EventSpec:
+    """A case-level event about a person, who is named by pseudonym and id (never by identity)."""
+    details = {"person": person.pseudonym, "person_id": person.pk, **details}
+    return EventSpec(case_id=person.case_id, action=action, actor=actor, purpose=purpose, details=details)
+
+
 @dataclass(frozen=True)
 class Identity:
     """A person's identifying details, as held (encrypted) in the identity store."""
@@ -165,15 +173,7 @@ def identity_read(*, person: Person, actor: User, reason: str) -> Identity:
     identity = identity_open(person=person)
     with transaction.atomic():
         custody_append_many(
-            [
-                EventSpec(
-                    case_id=person.case_id,
-                    action=CustodyAction.IDENTITY_READ,
-                    actor=actor,
-                    purpose=reason,
-                    details={"person": person.pseudonym, "person_id": person.pk, "kind": person.kind},
-                )
-            ]
+            [_person_event(person, CustodyAction.IDENTITY_READ, actor, purpose=reason, kind=person.kind)]
         )
     return identity
 
@@ -211,15 +211,7 @@ def identity_set(*, person: Person, identity: Identity, actor: User, reason: str
         filled = _seal_into(locked, identity)
         locked.save(update_fields=["identity_ciphertext", "identity_key_id", "identity_changed_at"])
         custody_append_many(
-            [
-                EventSpec(
-                    case_id=locked.case_id,
-                    action=CustodyAction.IDENTITY_CHANGED,
-                    actor=actor,
-                    purpose=reason,
-                    details={"person": locked.pseudonym, "person_id": locked.pk, "fields": filled},
-                )
-            ]
+            [_person_event(locked, CustodyAction.IDENTITY_CHANGED, actor, purpose=reason, fields=filled)]
         )
     return locked
 
@@ -267,22 +259,15 @@ def person_record(
             if identity is not None and not identity.is_empty():
                 filled = _seal_into(person, identity)
                 person.save(update_fields=["identity_ciphertext", "identity_key_id", "identity_changed_at"])
-            custody_append_many(
-                [
-                    EventSpec(
-                        case_id=locked.pk,
-                        action=CustodyAction.PERSON_RECORDED,
-                        actor=actor,
-                        details={
-                            "person": pseudonym,
-                            "person_id": person.pk,
-                            "kind": kind,
-                            "is_minor": is_minor,
-                            "identity_fields": filled,
-                        },
-                    )
-                ]
+            recorded = _person_event(
+                person,
+                CustodyAction.PERSON_RECORDED,
+                actor,
+                kind=kind,
+                is_minor=is_minor,
+                identity_fields=filled,
             )
+            custody_append_many([recorded])
     except IntegrityError:
         raise RejectedInput(
             f"another {kind} was recorded in case {case.number} at the same moment: try again"
@@ -308,14 +293,7 @@ def person_update(*, person: Person, actor: User, changes: dict[str, Any]) -> Pe
         if changed:
             locked.save(update_fields=list(changed))
             custody_append_many(
-                [
-                    EventSpec(
-                        case_id=locked.case_id,
-                        action=CustodyAction.PERSON_RECORDED,
-                        actor=actor,
-                        details={"person": locked.pseudonym, "person_id": locked.pk, "changed": changed},
-                    )
-                ]
+                [_person_event(locked, CustodyAction.PERSON_RECORDED, actor, changed=changed)]
             )
     return locked
 
@@ -352,19 +330,9 @@ def person_account_add(
                 note=note.strip(),
                 added_by=actor,
             )
+            added = {"platform": platform, "handle": handle, "url": account.url}
             custody_append_many(
-                [
-                    EventSpec(
-                        case_id=person.case_id,
-                        action=CustodyAction.PERSON_RECORDED,
-                        actor=actor,
-                        details={
-                            "person": person.pseudonym,
-                            "person_id": person.pk,
-                            "account_added": {"platform": platform, "handle": handle, "url": account.url},
-                        },
-                    )
-                ]
+                [_person_event(person, CustodyAction.PERSON_RECORDED, actor, account_added=added)]
             )
     except IntegrityError:
         raise _bad("handle", f"{platform}:{handle} is already recorded for {person.pseudonym}") from None

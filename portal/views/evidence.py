@@ -205,6 +205,13 @@ def item_custody(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portal/evidence/_custody.html", context)
 
 
+def _uncached(data: bytes, mime: str) -> HttpResponse:
+    """An image derived from an item: served, never cached or content-sniffed."""
+    response = HttpResponse(data, content_type=mime)
+    no_store(response)
+    return response
+
+
 @require_GET
 @verified_login_required
 @portal_errors
@@ -212,9 +219,7 @@ def item_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """A blurred thumbnail through the preview service (its need-to-know check, its ``preview_served``)."""
     item = evidence_get_for(user=request.user, item_id=pk)
     preview = preview_serve(item=item, actor=cast(User, request.user), blur=True, grey=greyscale_on(request))
-    response = HttpResponse(preview.data, content_type=preview.mime)
-    no_store(response)
-    return response
+    return _uncached(preview.data, preview.mime)
 
 
 @require_GET
@@ -230,9 +235,7 @@ def item_ela(request: HttpRequest, pk: int) -> HttpResponse:
         purpose=request.GET.get("reason", ""),
         legal_basis=request.GET.get("legal_basis", ""),
     )
-    response = HttpResponse(ela.data, content_type=ela.mime)
-    no_store(response)
-    return response
+    return _uncached(ela.data, ela.mime)
 
 
 @require_POST

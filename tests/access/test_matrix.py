@@ -139,46 +139,40 @@ class Endpoint:
     grow: Callable[[World, Any, int], None] | None = None
 
 
-def _grow_cases(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        case: Any = CaseFactory()
-        CaseMemberFactory(case=case, user=user, role=CaseMemberRole.LEAD)
-        stored_item(case=case, data=f"row {case.pk}".encode(), actor=user)
+def _rows(add_one: Callable[[World, Any], Any]) -> Callable[[World, Any, int], None]:
+    """A ``grow`` that adds ``n`` rows visible to the user, one ``add_one(world, user)`` call each."""
+
+    def grow(world: World, user: Any, n: int) -> None:
+        for _ in range(n):
+            add_one(world, user)
+
+    return grow
 
 
-def _grow_grants(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        live_grant(case=world.target, user=UserFactory(is_staff=True), reason="another grant")
+def _case_led_by(world: World, user: Any) -> None:
+    case: Any = CaseFactory()
+    CaseMemberFactory(case=case, user=user, role=CaseMemberRole.LEAD)
+    stored_item(case=case, data=f"row {case.pk}".encode(), actor=user)
 
 
-def _grow_offences(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        code = f"matrix-{Offence.objects.count()}"
-        Offence.objects.create(
-            code=code, statute_ko="법", statute_en="Act", article="1", label_ko=code, label_en=code
-        )
+def _offence(world: World, user: Any) -> None:
+    code = f"matrix-{Offence.objects.count()}"
+    Offence.objects.create(
+        code=code, statute_ko="법", statute_en="Act", article="1", label_ko=code, label_en=code
+    )
 
 
-def _grow_members(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        CaseMemberFactory(case=world.target, user=UserFactory(), role=CaseMemberRole.ANALYST)
+def _authority(world: World, user: Any) -> None:
+    number = f"W-{world.target.legal_authorities.count()}"
+    legal_authority_record(case=world.target, actor=user, number=number, scope="s", issued_at=timezone.now())
 
 
-def _grow_authorities(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        number = f"W-{world.target.legal_authorities.count()}"
-        legal_authority_record(
-            case=world.target, actor=user, number=number, scope="s", issued_at=timezone.now()
-        )
+def _suspect_with_account(world: World, user: Any) -> None:
+    suspect = person_record(case=world.target, kind="suspect", actor=user)
+    person_account_add(person=suspect, platform="x", handle=f"@{suspect.pseudonym}", actor=user)
 
 
-def _grow_people(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        suspect = person_record(case=world.target, kind="suspect", actor=user)
-        person_account_add(person=suspect, platform="x", handle=f"@{suspect.pseudonym}", actor=user)
-
-
-def _grow_channels(world: World, user: Any, n: int) -> Any:
+def _channels(world: World, user: Any, n: int) -> list[Channel]:
     rooms = []
     for _ in range(n):
         room = channel_record(
@@ -189,25 +183,28 @@ def _grow_channels(world: World, user: Any, n: int) -> Any:
     return rooms
 
 
+def _grow_channels(world: World, user: Any, n: int) -> None:
+    _channels(world, user, n)
+
+
 def _grow_messages(world: World, user: Any, n: int) -> None:
     chat_with_messages(source_item=world.source_item, count=n)
 
 
-def _grow_item_person(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        victim = person_record(case=world.target, kind="victim", actor=user)
-        link_assert_item_person(
-            item=world.item, person=victim, relation="depicts", assertion=Assertion("suspected"), actor=user
-        )
+def _victim_depicted(world: World, user: Any) -> None:
+    victim = person_record(case=world.target, kind="victim", actor=user)
+    link_assert_item_person(
+        item=world.item, person=victim, relation="depicts", assertion=Assertion("suspected"), actor=user
+    )
 
 
 def _grow_item_channel(world: World, user: Any, n: int) -> None:
-    for room in _grow_channels(world, user, n):
+    for room in _channels(world, user, n):
         link_assert_item_channel(item=world.item, channel=room, assertion=Assertion("suspected"), actor=user)
 
 
 def _grow_person_channel(world: World, user: Any, n: int) -> None:
-    for room in _grow_channels(world, user, n):
+    for room in _channels(world, user, n):
         link_assert_person_channel(
             person=world.suspect,
             channel=room,
@@ -217,18 +214,10 @@ def _grow_person_channel(world: World, user: Any, n: int) -> None:
         )
 
 
-def _grow_derivations(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        data = f"source {EvidenceItem.objects.count()}".encode()
-        source = stored_item(case=world.target, data=data, actor=user)
-        link_assert_derivation(
-            item=world.item, source_item=source, assertion=Assertion("suspected"), actor=user
-        )
-
-
-def _grow_captures(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        capture_request(case=world.target, url="http://192.0.2.1/another", actor=user)
+def _derivation(world: World, user: Any) -> None:
+    data = f"source {EvidenceItem.objects.count()}".encode()
+    source = stored_item(case=world.target, data=data, actor=user)
+    link_assert_derivation(item=world.item, source_item=source, assertion=Assertion("suspected"), actor=user)
 
 
 def _grow_procedure_documents(world: World, user: Any, n: int) -> None:
@@ -262,11 +251,10 @@ def _grow_scene_confirmations(world: World, user: Any, n: int) -> None:
         )
 
 
-def _grow_marks(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        UnrelatedMark.objects.create(
-            case=world.target, item=world.procedure_item, reason="grown", status="withdrawn", marked_by=user
-        )
+def _withdrawn_mark(world: World, user: Any) -> None:
+    UnrelatedMark.objects.create(
+        case=world.target, item=world.procedure_item, reason="grown", status="withdrawn", marked_by=user
+    )
 
 
 def _grow_disposals(world: World, user: Any, n: int) -> None:
@@ -289,90 +277,89 @@ def _grow_disposals(world: World, user: Any, n: int) -> None:
         )
 
 
-def _grow_destruction_orders(world: World, user: Any, n: int) -> None:
-    first = 500 + DestructionOrder.objects.count()
-    for index in range(n):
-        order = DestructionOrder.objects.create(
-            case=world.target, number=f"D-{first + index:03d}", legal_basis="grown", requested_by=user
-        )
-        DestructionOrderItem.objects.create(order=order, item=world.destruction_items[0], sha256="0" * 64)
+def _destruction_order(world: World, user: Any) -> None:
+    order = DestructionOrder.objects.create(
+        case=world.target,
+        number=f"D-{500 + DestructionOrder.objects.count():03d}",
+        legal_basis="grown",
+        requested_by=user,
+    )
+    DestructionOrderItem.objects.create(order=order, item=world.destruction_items[0], sha256="0" * 64)
 
 
-def _grow_support_files(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        victim = person_record(case=world.target, kind="victim", actor=user)
-        support.support_file_open(case=world.target, person=victim, actor=user)
+def _support_file(world: World, user: Any) -> None:
+    victim = person_record(case=world.target, kind="victim", actor=user)
+    support.support_file_open(case=world.target, person=victim, actor=user)
 
 
-def _grow_consents(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        consent = support.consent_give(
-            support_file=world.support_file, kind="contact", actor=user, given_by="victim"
-        )
-        support.consent_withdraw(consent=consent, actor=user)
+def _consent_given_and_withdrawn(world: World, user: Any) -> None:
+    consent = support.consent_give(
+        support_file=world.support_file, kind="contact", actor=user, given_by="victim"
+    )
+    support.consent_withdraw(consent=consent, actor=user)
 
 
-def _grow_takedowns(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        takedown_draft(world)
-
-
-def _grow_runs(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        detection_rows(item=world.item, name=f"matrix-{DetectionRun.objects.count()}")
-
-
-def _grow_jobs(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        ScanJob.objects.create(kind="manual", case=world.target, requested_by=user)
-
-
-def _grow_banks(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        HashBank.objects.create(name=f"bank {HashBank.objects.count()}", kind="known_material")
-
-
-def _grow_matches(world: World, user: Any, n: int, recipient: Any = None) -> None:
-    for _ in range(n):
+def _match(recipient_is_user: bool) -> Callable[[World, Any], None]:
+    def add_one(world: World, user: Any) -> None:
         bank_match(
-            item=world.item, bank=world.bank, sha256=f"{BankEntry.objects.count():064x}", recipient=recipient
+            item=world.item,
+            bank=world.bank,
+            sha256=f"{BankEntry.objects.count():064x}",
+            recipient=user if recipient_is_user else None,
         )
 
-
-def _grow_alerts(world: World, user: Any, n: int) -> None:
-    _grow_matches(world, user, n, recipient=user)
+    return add_one
 
 
-def _grow_exhibits(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        exhibit_create(
-            case=world.target, item_ids=[world.item.pk, world.source_item.pk], description="g", actor=user
-        )
+def _report(world: World, user: Any) -> None:
+    report = Report.objects.create(
+        case=world.target,
+        report_id="R-GROW",
+        version=Report.objects.filter(report_id="R-GROW").count() + 1,
+        scope=["E-002"],
+        requested_by=user,
+    )
+    report.exhibits.set([world.exhibits["draft"]])
 
 
-def _grow_reports(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        report = Report.objects.create(
-            case=world.target,
-            report_id="R-GROW",
-            version=Report.objects.filter(report_id="R-GROW").count() + 1,
-            scope=["E-002"],
-            requested_by=user,
-        )
-        report.exhibits.set([world.exhibits["draft"]])
+def _bundle(world: World, user: Any) -> None:
+    bundle = ExportBundle.objects.create(case=world.target, scope=["E-001"], recipient="g", requested_by=user)
+    bundle.exhibits.set([world.exhibits["shared"]])
 
 
-def _grow_bundles(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        bundle = ExportBundle.objects.create(
-            case=world.target, scope=["E-001"], recipient="g", requested_by=user
-        )
-        bundle.exhibits.set([world.exhibits["shared"]])
-
-
-def _grow_tokens(world: World, user: Any, n: int) -> None:
-    for _ in range(n):
-        api_token_issue(user=user, actor=user)
+_grow_cases = _rows(_case_led_by)
+_grow_grants = _rows(
+    lambda w, u: live_grant(case=w.target, user=UserFactory(is_staff=True), reason="another grant")
+)
+_grow_offences = _rows(_offence)
+_grow_members = _rows(
+    lambda w, u: CaseMemberFactory(case=w.target, user=UserFactory(), role=CaseMemberRole.ANALYST)
+)
+_grow_authorities = _rows(_authority)
+_grow_people = _rows(_suspect_with_account)
+_grow_item_person = _rows(_victim_depicted)
+_grow_derivations = _rows(_derivation)
+_grow_captures = _rows(lambda w, u: capture_request(case=w.target, url="http://192.0.2.1/another", actor=u))
+_grow_marks = _rows(_withdrawn_mark)
+_grow_support_files = _rows(_support_file)
+_grow_destruction_orders = _rows(_destruction_order)
+_grow_consents = _rows(_consent_given_and_withdrawn)
+_grow_takedowns = _rows(lambda w, u: takedown_draft(w))
+_grow_runs = _rows(lambda w, u: detection_rows(item=w.item, name=f"matrix-{DetectionRun.objects.count()}"))
+_grow_jobs = _rows(lambda w, u: ScanJob.objects.create(kind="manual", case=w.target, requested_by=u))
+_grow_banks = _rows(
+    lambda w, u: HashBank.objects.create(name=f"bank {HashBank.objects.count()}", kind="known_material")
+)
+_grow_matches = _rows(_match(recipient_is_user=False))
+_grow_alerts = _rows(_match(recipient_is_user=True))
+_grow_exhibits = _rows(
+    lambda w, u: exhibit_create(
+        case=w.target, item_ids=[w.item.pk, w.source_item.pk], description="g", actor=u
+    )
+)
+_grow_reports = _rows(_report)
+_grow_bundles = _rows(_bundle)
+_grow_tokens = _rows(lambda w, u: api_token_issue(user=u, actor=u))
 
 
 def _owner_token(world: World) -> int:
