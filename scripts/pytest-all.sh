@@ -24,30 +24,29 @@ except Exception as exc:
 PYEOF
 }
 
-# The access matrices (every API endpoint, portal page and management command × every role, ~3,400 cases)
-# check rules, not SQL dialects, and the browser tests drive the portal through a live server, which on SQLite
-# shares the test thread's in-memory connection: when the PostgreSQL leg runs they are run there only, once;
-# without PostgreSQL, on SQLite.
-SQLITE_ONLY_ARGS=()
+# With both legs, each is told which it is (HAETAE_TEST_LEG) and tests/conftest.py splits the work: the access
+# matrices (every API endpoint, portal page and management command × every role, ~4,200 cases) check rules, not
+# SQL dialects, and the browser tests drive the portal through a live server, which on SQLite shares the test
+# thread's in-memory connection: they run on the PostgreSQL leg only. The ~600 tests that touch no database
+# (no django_db marker, no db/transactional_db/live_server fixture) give the same answer on both legs: they run
+# on the SQLite leg only. Without PostgreSQL the SQLite run does everything.
+SQLITE_LEG=()
+POSTGRES_LEG=()
 if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then
-  SQLITE_ONLY_ARGS=(
-    --ignore=tests/access/test_matrix.py
-    --ignore=tests/access/test_matrix_portal.py
-    --ignore=tests/access/test_matrix_commands.py
-    -m "not browser"
-  )
+  SQLITE_LEG=(HAETAE_TEST_LEG=sqlite)
+  POSTGRES_LEG=(HAETAE_TEST_LEG=postgres)
 fi
 
 run_sqlite() {
-  env -u DATABASE_URL -u CELERY_BROKER_URL $PY -m pytest "${XDIST_ARGS[@]}" "${SQLITE_ONLY_ARGS[@]}" "$@"
+  env -u DATABASE_URL -u CELERY_BROKER_URL "${SQLITE_LEG[@]}" $PY -m pytest "${XDIST_ARGS[@]}" "$@"
 }
 # The PostgreSQL leg acts as the application role (not a superuser, not the tables' owner: it cannot touch
 # the ledger's triggers nor update or delete the ledger), as production does (docs/operations.md);
 # HAETAE_TEST_APP_ROLE= (empty) runs it as the connecting owner instead.
 APP_ROLE=${HAETAE_TEST_APP_ROLE-haetae_app}
 run_postgres() {
-  DATABASE_URL=$PG_URL CELERY_BROKER_URL=$REDIS_URL HAETAE_REQUIRE_SERVICES=${CI:-} HAETAE_TEST_APP_ROLE=$APP_ROLE \
-    $PY -m pytest "${XDIST_ARGS[@]}" "$@"
+  env DATABASE_URL="$PG_URL" CELERY_BROKER_URL="$REDIS_URL" HAETAE_REQUIRE_SERVICES="${CI:-}" \
+    HAETAE_TEST_APP_ROLE="$APP_ROLE" "${POSTGRES_LEG[@]}" $PY -m pytest "${XDIST_ARGS[@]}" "$@"
 }
 
 if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then

@@ -54,6 +54,54 @@ def is_ci(environ: Mapping[str, str]) -> bool:
     return environ.get("HAETAE_REQUIRE_SERVICES") == "true" or environ.get("CI", "").lower() in ("true", "1")
 
 
+# Left out of automatic detection in tests: Tesseract reads every image an ingest stores, seconds each on a
+# loaded machine, and only the tests about OCR need it; they ask for it with ``@pytest.mark.ocr``. Production
+# settings run it (tests/detection/test_ocr.py checks both).
+OCR_DETECTORS = ("ocr", "video:ocr")
+
+
+def _without_ocr(names: list[str]) -> list[str]:
+    return [name for name in names if name not in OCR_DETECTORS]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _suite_settings() -> Iterator[None]:
+    """Settings for the whole session, so that module-scoped fixtures (the access matrices' world) have them
+    too: a fast password hasher, and the OCR detectors left out of automatic detection, also in the
+    environment that child processes (workers, commands) inherit."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    disabled = [*_without_ocr(list(settings.HAETAE_DETECTORS_DISABLED)), *OCR_DETECTORS]
+    saved = os.environ.get("HAETAE_DETECTORS_DISABLED")
+    os.environ["HAETAE_DETECTORS_DISABLED"] = ",".join(disabled)
+    try:
+        # Password hashing is not under test; PBKDF2's deliberate slowness (about a second a user on a loaded
+        # machine) would dominate the suite.
+        with override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+            HAETAE_DETECTORS_DISABLED=disabled,
+        ):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("HAETAE_DETECTORS_DISABLED", None)
+        else:
+            os.environ["HAETAE_DETECTORS_DISABLED"] = saved
+
+
+@pytest.fixture(autouse=True)
+def _ocr_when_asked(request: pytest.FixtureRequest) -> None:
+    """A test marked ``ocr`` gets the OCR detectors back in automatic detection (settings and environment)."""
+    if request.node.get_closest_marker("ocr") is None:
+        return
+    settings = request.getfixturevalue("settings")
+    monkeypatch = request.getfixturevalue("monkeypatch")
+    enabled_again = _without_ocr(list(settings.HAETAE_DETECTORS_DISABLED))
+    settings.HAETAE_DETECTORS_DISABLED = enabled_again
+    monkeypatch.setenv("HAETAE_DETECTORS_DISABLED", ",".join(enabled_again))
+
+
 PDQ_TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testdata" / "pdq"
 APP_ROLE_SQL = Path(__file__).resolve().parent.parent / "scripts" / "pg-app-role.sql"
 
@@ -67,8 +115,6 @@ def data_dir(tmp_path: Path, settings) -> Path:
     settings.MASTER_KEY_FILE = root / "keys" / "master.key"
     settings.LEDGER_KEY_FILE = root / "keys" / "ledger-ed25519.key"
     settings.LEDGER_WITNESS_FILE = root / "ledger-witness.jsonl"
-    # Password hashing is not under test; PBKDF2's deliberate slowness would dominate the suite.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Work deferred past a response runs on the request's thread: the test's data lives in a transaction
     # another thread's connection cannot see.
     settings.HAETAE_DEFERRED_RUNNER = "inline"
@@ -175,13 +221,67 @@ def admin_client(admin_user):
     return client
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that drives the browser (it uses the ``page`` fixture) as ``browser``.
+# scripts/pytest-all.sh runs two legs at once and says which this is: HAETAE_TEST_LEG=sqlite or postgres
+# (unset: one run that does everything). The access matrices (every API endpoint, portal page and management
+# command × every role) check rules, not SQL dialects, and the browser tests drive the portal through a live
+# server, which on SQLite shares the test thread's in-memory connection: they run on the PostgreSQL leg only.
+# Tests that touch no database give the same answer on both legs: they run on the SQLite leg only.
+LEG = os.environ.get("HAETAE_TEST_LEG", "")
+POSTGRES_LEG_ONLY = (
+    "tests/access/test_matrix.py",
+    "tests/access/test_matrix_portal.py",
+    "tests/access/test_matrix_commands.py",
+)
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
 
-    ``scripts/pytest-all.sh`` runs them once, in the PostgreSQL leg, when that leg runs: there the live server
-    has its own connections, while SQLite's in-memory test database is one connection shared by the test
-    thread and the server thread.
-    """
+
+def pytest_configure(config: pytest.Config) -> None:
+    if LEG not in ("", "sqlite", "postgres"):
+        raise pytest.UsageError(f"HAETAE_TEST_LEG={LEG!r}: say sqlite or postgres, or leave it unset")
+
+
+def _root_relative(path: Path, config: pytest.Config) -> str:
+    try:
+        return path.resolve().relative_to(config.rootpath.resolve()).as_posix()
+    except ValueError:  # outside the repository: none of POSTGRES_LEG_ONLY
+        return path.as_posix()
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """On the SQLite leg the PostgreSQL leg's own modules are not even collected (collecting them costs)."""
+    if LEG == "sqlite" and _root_relative(collection_path, config) in POSTGRES_LEG_ONLY:
+        return True
+    return None
+
+
+def uses_the_database(item: pytest.Item) -> bool:
+    """Whether a test can reach the database: marked ``django_db`` or asking for a fixture that opens it."""
+    return item.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test that drives the browser (it uses the ``page`` fixture) as ``browser``; with
+    HAETAE_TEST_LEG set, leave out what the other leg runs (see ``LEG``)."""
     for item in items:
         if "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    if not LEG:
+        return
+    kept: list[pytest.Item] = []
+    left_out: list[pytest.Item] = []
+    for item in items:
+        postgres_only = (
+            item.get_closest_marker("browser") is not None
+            or _root_relative(item.path, config) in POSTGRES_LEG_ONLY
+        )
+        if LEG == "sqlite":
+            (left_out if postgres_only else kept).append(item)
+        else:
+            (kept if postgres_only or uses_the_database(item) else left_out).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept

@@ -1,11 +1,11 @@
 """The suite's own guards: missing PDQ test data skips on a laptop and fails under CI; xdist workers get a
-Redis db each."""
+Redis db each; what counts as a test that touches the database (the PostgreSQL leg leaves out the others)."""
 
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import is_ci, require_testdata, worker_broker_url
+from tests.conftest import is_ci, require_testdata, uses_the_database, worker_broker_url
 
 
 def test_present_testdata_is_returned(tmp_path: Path) -> None:
@@ -48,3 +48,18 @@ def test_each_xdist_worker_gets_its_own_redis_db() -> None:
 def test_a_broker_url_that_cannot_take_the_worker_number_is_refused(url: str, worker: str) -> None:
     with pytest.raises(pytest.UsageError, match="xdist worker"):
         worker_broker_url(url, worker)
+
+
+def test_a_test_without_the_database_is_left_to_the_sqlite_leg(request: pytest.FixtureRequest) -> None:
+    assert not uses_the_database(request.node)
+
+
+@pytest.mark.django_db
+def test_a_test_marked_django_db_uses_the_database(request: pytest.FixtureRequest) -> None:
+    assert uses_the_database(request.node)
+
+
+def test_a_test_asking_for_a_database_fixture_uses_the_database(
+    request: pytest.FixtureRequest, db: None
+) -> None:
+    assert uses_the_database(request.node)

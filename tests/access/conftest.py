@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from tests.access.matrix_world import World, build_world, data_settings
+from tests.access.matrix_world import World, build_world, caller_users, data_settings
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +41,11 @@ def world(django_db_setup: None, django_db_blocker: Any, world_root: Path) -> It
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def callers(world: World, django_db_blocker: Any) -> dict[tuple[str, str], Any]:
+    """The matrices' callers (``caller_users``), made once for the module in the world's outer transaction:
+    what a test does to one of them is rolled back with the test, as the rest of the world is."""
+    with django_db_blocker.unblock():
+        return caller_users(world)

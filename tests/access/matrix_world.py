@@ -372,6 +372,24 @@ CALLERS = [(caller, role) for role in ROLES for caller in ("member", "non_member
 ]
 
 
+def caller_users(world: World) -> dict[tuple[str, str], Any]:
+    """Every signed-in caller of ``CALLERS`` as a user: ``{role}.member`` on the target case's team,
+    ``{role}.non_member`` on the home case's only, and an administrator without a grant."""
+    users: dict[tuple[str, str], Any] = {}
+    for caller, role in CALLERS:
+        if caller == "anonymous":
+            continue
+        if caller == "admin":
+            users[caller, role] = UserFactory(
+                username="admin.without.grant", is_staff=True, is_superuser=True
+            )
+            continue
+        user = UserFactory(username=f"{role}.{caller}")
+        CaseMemberFactory(case=world.target if caller == "member" else world.home, user=user, role=role)
+        users[caller, role] = user
+    return users
+
+
 def response_text(response: Any) -> str:
     body = b"".join(response.streaming_content) if response.streaming else response.content
     headers = "\n".join(f"{k}: {v}" for k, v in response.items())

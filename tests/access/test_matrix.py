@@ -1469,16 +1469,12 @@ def test_every_api_endpoint_has_a_fixture() -> None:
     )
 
 
-def client_for(world: World, caller: str, role: str) -> APIClient:
+def client_for(callers: dict[tuple[str, str], Any], caller: str, role: str) -> APIClient:
+    """An API client authenticated as the caller (made once for the module, tests/access/conftest.py), or
+    nobody."""
     client = APIClient()
-    if caller == "anonymous":
-        return client
-    if caller == "admin":
-        user = UserFactory(username="admin.without.grant", is_staff=True, is_superuser=True)
-    else:
-        user = UserFactory(username=f"{role}.{caller}")
-        CaseMemberFactory(case=world.target if caller == "member" else world.home, user=user, role=role)
-    client.force_authenticate(user)
+    if caller != "anonymous":
+        client.force_authenticate(callers[caller, role])
     return client
 
 
@@ -1493,9 +1489,11 @@ def send(client: APIClient, method: str, url: str, call: Call, world: World) -> 
 @pytest.mark.parametrize(
     ("name", "method", "caller", "role"), CASES, ids=[" ".join(c).strip() for c in CASES]
 )
-def test_access_matrix(world: World, name: str, method: str, caller: str, role: str) -> None:
+def test_access_matrix(
+    world: World, callers: dict[tuple[str, str], Any], name: str, method: str, caller: str, role: str
+) -> None:
     endpoint, call = ENDPOINTS[name], ENDPOINTS[name].methods[method]
-    client = client_for(world, caller, role)
+    client = client_for(callers, caller, role)
     events_before = CustodyEvent.objects.count()
     url = reverse(name, kwargs=endpoint.kwargs(world))
     response = send(client, method, url, call, world)
@@ -1598,11 +1596,11 @@ SHARED_ITEM_CALLS = [
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "query"), SHARED_ITEM_CALLS, ids=[f"{n} {q}" for n, q in SHARED_ITEM_CALLS])
 def test_a_prosecutor_member_sees_the_shared_exhibits_item(
-    world: World, name: str, query: dict[str, str]
+    world: World, callers: dict[tuple[str, str], Any], name: str, query: dict[str, str]
 ) -> None:
     """The one item of the target in a shared exhibit (E-001) reaches its prosecutor, each look on record;
     ``item`` (in a draft) is "not found" to them in ENDPOINTS, word for word as an item of another case."""
-    client = client_for(world, "member", PROSECUTOR)
+    client = client_for(callers, "member", PROSECUTOR)
     prosecutor = world.target.members.get(role=PROSECUTOR).user
     looks = [CustodyAction.VIEWED, CustodyAction.PREVIEW_SERVED]
     response = client.get(reverse(name, kwargs={"pk": world.shared_item.pk}), query)

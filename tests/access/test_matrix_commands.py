@@ -31,7 +31,6 @@ from haetae.cli import HaetaeCommand
 from haetae.errors import AccessDenied, HaetaeError, NotFound
 from records.services import destruction_order_request
 from tests.access.matrix_world import PROSECUTOR, ROLES, World, by_action, by_role
-from tests.factories import CaseMemberFactory, UserFactory
 
 OUR_APPS = frozenset(
     {
@@ -435,14 +434,6 @@ def ordered_world(world: World, django_db_blocker: Any) -> World:
     return world
 
 
-def actor_for(world: World, caller: str, role: str) -> Any:
-    if caller == "admin":
-        return UserFactory(username="admin.without.grant", is_staff=True, is_superuser=True)
-    user = UserFactory(username=f"{role}.{caller}")
-    CaseMemberFactory(case=world.target if caller == "member" else world.home, user=user, role=role)
-    return user
-
-
 def outcome(name: str, argv: list[str]) -> tuple[str, str]:
     """``OK``, or the name of the project error the command raised (the CLI's exit-code wrapper set aside),
     with its message."""
@@ -467,11 +458,17 @@ class _Sink:
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "caller", "role"), CASES, ids=[" ".join(c).strip() for c in CASES])
 def test_command_matrix(
-    ordered_world: World, name: str, caller: str, role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ordered_world: World,
+    callers: dict[tuple[str, str], Any],
+    name: str,
+    caller: str,
+    role: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     world, entry = ordered_world, COMMANDS[name]
     # The wrapper turns errors into exit codes (tested in tests/haetae); here the error itself is the answer.
     monkeypatch.setattr(HaetaeCommand, "execute", BaseCommand.execute)
-    actor = actor_for(world, caller, role)
+    actor = callers[caller, role]  # made once for the module (tests/access/conftest.py)
     got, message = outcome(name, entry.argv(world, actor.username, tmp_path))
     assert got == entry.expected(caller, role), f"{name} as {caller} {role}: {got}: {message}"

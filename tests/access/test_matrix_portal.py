@@ -48,7 +48,7 @@ from tests.access.matrix_world import (
     download,
     response_text,
 )
-from tests.factories import CaseMemberFactory, UserFactory, verified_login
+from tests.factories import verified_login
 
 # The rules that are not an Action: any signed-in (TOTP-verified) user, shown only their own data; and anyone.
 OWN = "signed-in user, own data"
@@ -665,18 +665,26 @@ def test_every_portal_page_has_an_entry() -> None:
     assert not public_to_anyone, f"only PUBLIC pages answer an anonymous visitor: {public_to_anyone}"
 
 
-def client_for(world: World, caller: str, role: str) -> Client:
-    """A browser signed in (TOTP-verified) as the caller: a member of the target or of the home case only, an
-    administrator without a grant, or nobody."""
+@pytest.fixture(scope="module")
+def sessions(callers: dict[tuple[str, str], Any], django_db_blocker: Any) -> dict[tuple[str, str], str]:
+    """One signed-in (TOTP-verified) session per caller for the module: its key, by (caller, role). The
+    session row lives in the world's outer transaction, so a test that changes it (a reveal, a sign-out) has
+    its change rolled back with the rest of what it wrote."""
+    keys: dict[tuple[str, str], str] = {}
+    with django_db_blocker.unblock():
+        for key, user in callers.items():
+            client = Client()
+            verified_login(client, user)
+            keys[key] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return keys
+
+
+def client_for(sessions: dict[tuple[str, str], str], caller: str, role: str) -> Client:
+    """A browser signed in as the caller (a member of the target or of the home case only, an administrator
+    without a grant) through the module's session, or nobody's."""
     client = Client()
-    if caller == "anonymous":
-        return client
-    if caller == "admin":
-        user = UserFactory(username="admin.without.grant", is_staff=True, is_superuser=True)
-    else:
-        user = UserFactory(username=f"{role}.{caller}")
-        CaseMemberFactory(case=world.target if caller == "member" else world.home, user=user, role=role)
-    verified_login(client, user)
+    if caller != "anonymous":
+        client.cookies[settings.SESSION_COOKIE_NAME] = sessions[caller, role]
     return client
 
 
@@ -689,10 +697,17 @@ def item_names(world: World) -> list[str]:
 @pytest.mark.parametrize(
     ("name", "method", "caller", "role"), CASES, ids=[" ".join(c).strip() for c in CASES]
 )
-def test_portal_matrix(verified_world: World, name: str, method: str, caller: str, role: str) -> None:
+def test_portal_matrix(
+    verified_world: World,
+    sessions: dict[tuple[str, str], str],
+    name: str,
+    method: str,
+    caller: str,
+    role: str,
+) -> None:
     world, page = verified_world, PAGES[name]
     visit = page.methods[method]
-    client = client_for(world, caller, role)
+    client = client_for(sessions, caller, role)
     events_before = CustodyEvent.objects.count()
     url = reverse(name, kwargs=page.kwargs(world))
     if visit.query:
@@ -728,20 +743,22 @@ CONTENT_ROLES = [role for role in ROLES if by_action(Action.CONTENT_VIEW, 1, 0)[
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", CONTENT_ROLES)
-def test_a_reveal_link_serves_the_original_once(world: World, role: str) -> None:
+def test_a_reveal_link_serves_the_original_once(
+    world: World, callers: dict[tuple[str, str], Any], sessions: dict[tuple[str, str], str], role: str
+) -> None:
     """The link a reveal (with a reason) gives serves the original to whom may see content, recorded as
     ``viewed`` with the reason, once; the same link again, or in another session, is "not found"."""
-    client = client_for(world, "member", role)
+    client = client_for(sessions, "member", role)
     revealed = client.post(reverse("portal:evidence_reveal", kwargs={"pk": world.item.pk}), REASON)
     assert revealed.status_code == 200
     token = revealed.context["token"]
     original = reverse("portal:evidence_original", kwargs={"pk": world.item.pk, "token": token})
-    elsewhere = client_for(world, "member", "lead" if role != "lead" else "analyst")
+    elsewhere = client_for(sessions, "member", "lead" if role != "lead" else "analyst")
     assert elsewhere.get(original).status_code == 404
     response = client.get(original)
     assert response.status_code == 200
     assert response.getvalue()
-    viewer = world.target.members.get(user__username=f"{role}.member").user
+    viewer = callers["member", role]
     viewed = CustodyEvent.objects.filter(item=world.item, actor=viewer, action=CustodyAction.VIEWED)
     assert list(viewed.values_list("purpose", flat=True)) == [REASON["reason"]]
     assert client.get(original).status_code == 404

@@ -3,6 +3,10 @@
 import difflib
 import hashlib
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,3 +145,36 @@ def test_video_keyframes_are_read_with_their_time_and_the_text_is_searchable(det
     )
     page = case_search(case=case_get_for(user=t.lead, number=t.case.number), user=t.lead, query="피해자")
     assert {(hit["item"], hit["field"]) for hit in page.results} == {(item.pk, "ocr")}
+
+
+def _automatic() -> list[str]:
+    from detection.pipeline import detectors_enabled
+
+    return [plugin.info.name for plugin in detectors_enabled()]
+
+
+@pytest.mark.django_db
+def test_tests_leave_ocr_out_of_automatic_detection_unless_they_ask() -> None:
+    from detection import registry
+
+    assert "ocr" in registry.detectors() and "ocr" not in _automatic()  # installed, not run on ingest
+
+
+@pytest.mark.ocr
+@pytest.mark.django_db
+def test_a_test_marked_ocr_gets_it_in_automatic_detection() -> None:
+    assert "ocr" in _automatic()
+
+
+def test_production_settings_run_ocr_on_ingest(tmp_path: Path) -> None:
+    """Tests leave ocr out (tests/conftest.py); the settings a deployment starts from do not."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HAETAE_", "DATABASE_URL"))}
+    shown = subprocess.run(
+        [sys.executable, "-c", "import haetae.settings as s; print(','.join(s.HAETAE_DETECTORS_DISABLED))"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**env, "HAETAE_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "ocr" not in shown.stdout.strip().split(",")
