@@ -414,3 +414,29 @@ def write_telegram_html_export(root: Path) -> Path:
     (root / "messages.html").write_text(html_page(first, next_page="messages2.html"), encoding="utf-8")
     (root / "messages2.html").write_text(html_page(second), encoding="utf-8")
     return root
+
+
+def ufdr_many_messages(count: int) -> str:
+    """``count`` InstantMessage models for the UFDR chat (ids m-1001 …), every hundredth with the photo."""
+    return "".join(
+        _instant_message(
+            f"m-{1000 + n}",
+            f"message {n}",
+            stamp="2024-01-05T15:10:00.000+09:00",
+            attachment=(
+                '<model type="Attachment" id="a-x" file_id="f-1">'
+                + _value("Filename", "IMG_0001.JPG")
+                + "</model>"
+            )
+            if n % 100 == 0
+            else "",
+        )
+        for n in range(1, count + 1)
+    )
+
+
+def kakaotalk_many_lines(count: int) -> str:
+    """A KakaoTalk PC export of ``count`` messages on one day."""
+    head = "\ufeff김철수 님과 카카오톡 대화\n저장한 날짜 : 2024-01-06 10:00:00\n\n"
+    day = "--------------- 2024년 1월 5일 금요일 ---------------\n"
+    return head + day + "".join(f"[김철수] [오후 3:04] message {n}\n" for n in range(1, count + 1))
