@@ -60,6 +60,9 @@ class CaptureLimits:
     max_redirects: int
     scroll_steps: int
     allow_private: bool
+    accept_spki: tuple[
+        str, ...
+    ] = ()  # pins of certificates accepted without a public CA (HAETAE_CAPTURE_ACCEPT_SPKI)
 
 
 @dataclass
@@ -78,6 +81,7 @@ class PageCapture:
     redirects: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
+    accepted_spki: list[str] = field(default_factory=list)
     resources: int = 0
     bytes_received: int = 0
     files: dict[str, Path] = field(default_factory=dict)
@@ -97,6 +101,7 @@ class PageCapture:
             "redirects": self.redirects,
             "notes": self.notes,
             "refused": self.refused,
+            "accepted_spki": self.accepted_spki,
             "resources": self.resources,
             "bytes_received": self.bytes_received,
             "tool": f"haetae {haetae.__version__}",
@@ -119,6 +124,11 @@ def url_check(url: str) -> str:
     if parts.username or parts.password:
         return f"{url!r} carries a user name or password; give the address without them"
     return ""
+
+
+def spki_args(pins: tuple[str, ...]) -> list[str]:
+    """Chromium's switch accepting exactly these certificates' keys despite certificate errors (or none)."""
+    return [f"--ignore-certificate-errors-spki-list={','.join(pins)}"] if pins else []
 
 
 def _host_port(url: str) -> str:
@@ -284,7 +294,7 @@ def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCaptu
     why = url_check(url)
     if why:
         raise CaptureFailed(why)
-    result = PageCapture(url=url, started_at=_iso(_now()))
+    result = PageCapture(url=url, started_at=_iso(_now()), accepted_spki=list(limits.accept_spki))
     parts = urlsplit(url)
     try:
         first_ip = socket.getaddrinfo(parts.hostname, parts.port or 80, type=socket.SOCK_STREAM)[0][4][0]
@@ -310,7 +320,7 @@ def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCaptu
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=limits.chromium,
-                args=_CHROMIUM_ARGS,
+                args=[*_CHROMIUM_ARGS, *spki_args(limits.accept_spki)],
                 proxy={"server": proxy.url, "bypass": ""},
                 timeout=timeout_ms,
             )
@@ -434,6 +444,7 @@ def capture_limits_from_settings(settings: Any) -> CaptureLimits:
         max_redirects=int(settings.HAETAE_CAPTURE_MAX_REDIRECTS),
         scroll_steps=int(settings.HAETAE_CAPTURE_SCROLL_STEPS),
         allow_private=bool(settings.HAETAE_CAPTURE_ALLOW_PRIVATE),
+        accept_spki=tuple(getattr(settings, "HAETAE_CAPTURE_ACCEPT_SPKI", ())),
     )
 
 
@@ -444,6 +455,7 @@ __all__ = [
     "PageCapture",
     "capture_limits_from_settings",
     "page_capture",
+    "spki_args",
     "tls_chain",
     "url_check",
 ]

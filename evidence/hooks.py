@@ -60,6 +60,35 @@ class SourceFile:
     reason: str
 
 
+class SourceProgress(Protocol):
+    """What a reader reports while it parses, for a command's progress bar (the API passes nothing)."""
+
+    def parsing(self, total_bytes: int) -> None:
+        """The reader is about to parse stored files of this many bytes (may be called again, adding)."""
+        ...
+
+    def parsed(self, size: int) -> None:
+        """The parser has read this many more bytes of them."""
+        ...
+
+    def recorded(self, messages: int) -> None:
+        """This many more messages were committed (new ones and ones already recorded)."""
+        ...
+
+
+class NoProgress:
+    """Reports to no one: the default where nothing draws (uploads, tests)."""
+
+    def parsing(self, total_bytes: int) -> None:
+        pass
+
+    def parsed(self, size: int) -> None:
+        pass
+
+    def recorded(self, messages: int) -> None:
+        pass
+
+
 @dataclass
 class SourceContext:
     """What a reader gets: the run's case, actor and acquisition, its files, and the operator's options."""
@@ -72,6 +101,7 @@ class SourceContext:
     options: Mapping[str, str]
     store_text: Callable[[BinaryIO, str], str]  # puts a stream in the vault (a Blob); returns its SHA-256
     fault_point: Callable[[str], None]  # the crash-test seam of ingest, for resumability tests
+    progress: SourceProgress = field(default_factory=NoProgress)  # a command's bar, where one is drawn
 
 
 @dataclass

@@ -42,8 +42,10 @@ from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemSta
 from evidence.crypto import EncryptedObjectReader
 from evidence.custody import EventSpec, actor_role, custody_append_many, ledger_lock
 from evidence.hooks import (
+    NoProgress,
     SourceContext,
     SourceFile,
+    SourceProgress,
     SourceSummary,
     ingest_hooks_run,
     source_kind_detect_stored,
@@ -715,7 +717,13 @@ def _source_files(run: _Run) -> list[SourceFile]:
 
 
 def _source_record(
-    run: _Run, work: WorkDir, *, kind: str, roots: list[str], options: Mapping[str, str]
+    run: _Run,
+    work: WorkDir,
+    *,
+    kind: str,
+    roots: list[str],
+    options: Mapping[str, str],
+    progress: SourceProgress | None,
 ) -> SourceSummary:
     """Let the kind's reader parse what the run stored (nothing to do for plain files)."""
     if kind == "files":
@@ -729,6 +737,7 @@ def _source_record(
         options=options,
         store_text=_store_text(work),
         fault_point=_fault_point,
+        progress=progress or NoProgress(),
     )
     return source_readers()[kind].record(context)
 
@@ -786,6 +795,7 @@ def evidence_ingest(
     on_progress: Callable[[int], None] | None = None,
     source_kind: str = "files",
     source_options: Mapping[str, str] | None = None,
+    source_progress: SourceProgress | None = None,
 ) -> IngestResult:
     """Ingest files, folders and uploads into a case: every finding becomes an item or is reported.
 
@@ -793,6 +803,7 @@ def evidence_ingest(
     ``source_kind`` names a configured source reader (``evidence.hooks``) that records what it parses from
     the stored files, e.g. a Telegram export's messages; "files" stores files only; "auto" asks the readers
     which layout the stored files have (for uploads, whose layout is only known once stored).
+    ``source_progress`` hears how far the source reader's parse has gone (a command's progress bar).
     """
     described = _check_sources(sources)
     if source_kind not in {"files", "auto"} and source_kind not in source_readers():
@@ -833,7 +844,12 @@ def evidence_ingest(
             if source_kind == "auto":  # an upload's layout is known once it is stored
                 source_kind = source_kind_detect_stored(_source_files(run))
             summary = _source_record(
-                run, work, kind=source_kind, roots=described, options=dict(source_options or {})
+                run,
+                work,
+                kind=source_kind,
+                roots=described,
+                options=dict(source_options or {}),
+                progress=source_progress,
             )
             _acquisition_complete(run, work, kind=source_kind, summary=summary)
         except BaseException as exc:

@@ -1,5 +1,7 @@
 """System checks that say out loud when sign-in or signing protections are switched off (never silently)."""
 
+import base64
+import binascii
 from typing import Any
 
 from django.conf import settings
@@ -60,6 +62,20 @@ def signing_protections(app_configs: Any = None, **kwargs: Any) -> list[Warning]
     return problems
 
 
+def spki_pin_check(pin: str) -> str:
+    """Why ``pin`` is not a certificate pin Chromium takes ('' if it is): base64 of a 32-byte SHA-256."""
+    try:
+        digest = base64.b64decode(pin, validate=True)
+    except (binascii.Error, ValueError):
+        digest = b""
+    if len(digest) != 32:
+        return (
+            f"{pin!r} is not a base64 SHA-256 of a SubjectPublicKeyInfo (e.g. openssl x509 -pubkey -noout "
+            "-in cert.pem | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)"
+        )
+    return ""
+
+
 @register(Tags.security, deploy=False)
 def trusted_time_and_capture_settings(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
     """Warn when timestamps cannot be checked, or when captures may reach private networks."""
@@ -82,6 +98,19 @@ def trusted_time_and_capture_settings(app_configs: Any = None, **kwargs: Any) ->
                 hint="Unset it unless this installation runs on a closed network that needs it "
                 "(docs/captures.md).",
                 id="haetae.W011",
+            )
+        )
+    pins = list(getattr(settings, "HAETAE_CAPTURE_ACCEPT_SPKI", ()))
+    if pins:
+        wrong = [why for why in map(spki_pin_check, pins) if why]
+        problems.append(
+            Warning(
+                f"HAETAE_CAPTURE_ACCEPT_SPKI is set: the capture browser accepts {len(pins)} certificate(s) "
+                "by their keys whatever their errors (capture.json names the pins)."
+                + (f" Not usable: {'; '.join(wrong)}" if wrong else ""),
+                hint="Set it only for a closed network's own servers or the tests' local site "
+                "(docs/captures.md).",
+                id="haetae.W012",
             )
         )
     return problems

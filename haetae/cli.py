@@ -114,3 +114,55 @@ class DetectorProgress:
     def __exit__(self, *_: object) -> None:
         for bar in self.bars.values():
             bar.close()
+
+
+class RecordingProgress:
+    """A source reader's parse on stderr: the bytes of the stored exports read (share done, rate, time left
+    (ETA)) and the messages recorded so far. The ingest command hands it to ``evidence_ingest`` as
+    ``source_progress`` (``evidence.hooks.SourceProgress``). Draws nothing unless ``enabled`` and both stdout
+    and stderr are terminals (``--json`` and redirected output print no bar).
+    """
+
+    BAR_FORMAT = (
+        "{desc:<22} {percentage:3.0f}% |{bar}| {n_fmt}/{total_fmt} [{elapsed}, ETA {remaining}{postfix}]"
+    )
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and on_terminal()
+        self.bar: tqdm | None = None
+        self.messages = 0
+
+    def parsing(self, total_bytes: int) -> None:
+        if not self.enabled:
+            return
+        if self.bar is None:
+            size = shutil.get_terminal_size((100, 24))
+            self.bar = tqdm(
+                total=total_bytes,
+                desc="reading messages",
+                unit="B",
+                unit_scale=True,
+                bar_format=self.BAR_FORMAT,
+                file=sys.stderr,
+                ncols=size.columns,
+                nrows=size.lines,
+            )
+        else:
+            self.bar.total = (self.bar.total or 0) + total_bytes
+            self.bar.refresh()
+
+    def parsed(self, size: int) -> None:
+        if self.bar is not None:
+            self.bar.update(size)
+
+    def recorded(self, messages: int) -> None:
+        self.messages += messages
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.messages} messages")
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.bar is not None:
+            self.bar.close()

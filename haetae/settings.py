@@ -452,6 +452,13 @@ HAETAE_CAPTURE_MAX_RESOURCES = int(os.environ.get("HAETAE_CAPTURE_MAX_RESOURCES"
 HAETAE_CAPTURE_MAX_REDIRECTS = int(os.environ.get("HAETAE_CAPTURE_MAX_REDIRECTS", "10"))
 HAETAE_CAPTURE_SCROLL_STEPS = int(os.environ.get("HAETAE_CAPTURE_SCROLL_STEPS", "30"))
 HAETAE_CAPTURE_ALLOW_PRIVATE = _env_flag("HAETAE_CAPTURE_ALLOW_PRIVATE", False)
+# Certificates the browser accepts though no public CA vouches for them (a closed network's own servers, the
+# tests' local https site): base64 SHA-256 hashes of their SubjectPublicKeyInfo, comma-separated, handed to
+# Chromium as --ignore-certificate-errors-spki-list. Every other certificate error still fails the capture,
+# and capture.json names the pins in force.
+HAETAE_CAPTURE_ACCEPT_SPKI = [
+    pin.strip() for pin in os.environ.get("HAETAE_CAPTURE_ACCEPT_SPKI", "").split(",") if pin.strip()
+]
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **dict(SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES") or {}),  # type: ignore[call-overload]
     "CaptureStatusEnum": "captures.choices.CaptureStatus",

@@ -96,11 +96,17 @@ class ParsedNote:
     reason: str
 
 
+TRUNCATED = " […truncated by Haetae]"
+
+
 def clip(value: object, limit: int = MAX_TEXT_CHARS) -> str:
-    """A string field of the export as text, cut at ``limit`` characters (marked so)."""
+    """A string field of the export as text, at most ``limit`` characters: a longer one is cut and marked so
+    (the mark within the limit, so that the value fits its column; a short limit is cut without a mark)."""
     text = value if isinstance(value, str) else "" if value is None else str(value)
     text = text.replace("\x00", "")
-    return text if len(text) <= limit else text[:limit] + " […truncated by Haetae]"
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATED)] + TRUNCATED if limit > 4 * len(TRUNCATED) else text[:limit]
 
 
 def zone(name: str) -> ZoneInfo:

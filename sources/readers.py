@@ -5,8 +5,10 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
-from evidence.hooks import SourceContext, SourceFile, SourceSummary
+from evidence.hooks import SourceContext, SourceFile, SourceProgress, SourceSummary
+from evidence.models import Blob
 from evidence.vault import open_object
 from parties.choices import ChannelPlatform
 from sources.choices import SourceKind, SourceNoteKind
@@ -66,6 +68,34 @@ def _time_zone(context: SourceContext) -> str:
     return name
 
 
+class _Counted:
+    """A stored file's reader that tells the command's progress bar how many bytes the parser has read."""
+
+    def __init__(self, stream: ByteStream, progress: SourceProgress) -> None:
+        self.stream = stream
+        self.progress = progress
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self.stream.read(size)
+        self.progress.parsed(len(data))
+        return data
+
+
+def _parse_begin(context: SourceContext, files: Sequence[SourceFile]) -> None:
+    """Tell the progress bar how many stored bytes are about to be parsed."""
+    sizes = dict(
+        Blob.objects.filter(sha256__in={f.sha256 for f in files if f.sha256}).values_list("sha256", "size")
+    )
+    context.progress.parsing(sum(sizes.get(f.sha256 or "", 0) for f in files))
+
+
+@contextmanager
+def _parsed(context: SourceContext, sha256: str) -> Iterator[ByteStream]:
+    """A stored file opened for its parser, its reading counted on the progress bar."""
+    with open_object(sha256) as reader:
+        yield _Counted(reader, context.progress)
+
+
 HTML_FIRST_PAGE = "messages.html"
 HTML_ACCOUNT_INDEX = "export_results.html"  # "Export Telegram data" in HTML: chats/chat_NNN/messages.html
 TELEGRAM_ROOT_NAMES = frozenset({EXPORT_NAME, HTML_FIRST_PAGE, HTML_ACCOUNT_INDEX})
@@ -106,9 +136,10 @@ class TelegramReader:
                 "; ".join(context.roots),
                 f"neither {EXPORT_NAME} nor {HTML_FIRST_PAGE} was stored: nothing was parsed",
             )
+        _parse_begin(context, [*exports, *(page for folder in pages.values() for page in folder)])
         for export in exports:
             assert export.sha256 is not None
-            with open_object(export.sha256) as reader:
+            with _parsed(context, export.sha256) as reader:
                 recorder.take_all(telegram_messages(reader, time_zone=time_zone), export=export)
         for folder_pages in pages.values():
             _record_html(recorder, folder_pages, time_zone)
@@ -153,14 +184,17 @@ class KakaoTalkReader:
             for f in context.files
             if f.sha256 is not None and f.status != "rejected" and f.path.lower().endswith(".txt")
         ]
-        parsed: list[int] = []
+        parsed: list[SourceFile] = []
         for export in exports:
             assert export.sha256 is not None
             with open_object(export.sha256) as reader:
-                if not kakaotalk_looks_like(reader.read(8192)):
-                    continue  # another text file of the folder: kept as a plain file, nothing to parse
-            parsed.append(export.item_id)
-            with open_object(export.sha256) as reader:
+                if kakaotalk_looks_like(reader.read(8192)):
+                    parsed.append(export)
+                # else another text file of the folder: kept as a plain file, nothing to parse
+        _parse_begin(context, parsed)
+        for export in parsed:
+            assert export.sha256 is not None
+            with _parsed(context, export.sha256) as reader:
                 recorder.take_all(
                     kakaotalk_messages(reader, time_zone=time_zone, name=export.path.rsplit("/", 1)[-1]),
                     export=export,
@@ -214,7 +248,7 @@ def _record_html(recorder: MessageRecorder, pages: list[SourceFile], time_zone: 
                         sender = record.sender_name
                 yield record
 
-        with open_object(page.sha256) as reader:
+        with _parsed(recorder.context, page.sha256) as reader:
             recorder.take_all(follow(reader), export=page)
 
 
@@ -251,9 +285,10 @@ class UfdrReader:
                 "; ".join(context.roots),
                 f"no {REPORT_NAME} was stored: nothing was parsed",
             )
+        _parse_begin(context, reports)
         for report in reports:
             assert report.sha256 is not None
-            with open_object(report.sha256) as reader:
+            with _parsed(context, report.sha256) as reader:
                 recorder.take_all(ufdr_records(reader, time_zone=time_zone), export=report)
         return recorder.finish({"reports": [r.item_id for r in reports]})
 

@@ -13,7 +13,7 @@ from access.policy import Action, require
 from evidence.models import EvidenceItem
 from haetae.errors import NotFound
 from haetae.toolkit import utc_iso
-from sources.models import Chat, DeviceFile, Message, MessageItem, Sender
+from sources.models import Chat, DeviceFile, Message, MessageItem, Sender, SourceNote, SourceRun
 
 
 def message_list(*, case: Case) -> QuerySet[Message]:
@@ -34,6 +34,28 @@ def chat_list(*, case: Case) -> QuerySet[Chat]:
     """The case's chats, for a caller whose role may list messages."""
     require(case=case, action=Action.MESSAGES_LIST, doing="see the case's chats")
     return Chat.objects.filter(case=case).select_related("channel", "acquisition").order_by("id")
+
+
+@dataclass(frozen=True)
+class SourceProgressCounts:
+    """How far a source reader has come with one acquisition: counts only, nothing quoted."""
+
+    kind: str  # the reader's kind once its run is recorded; "" while it runs
+    messages: int
+    notes: int
+
+
+def acquisition_source_progress(*, acquisition_id: int) -> SourceProgressCounts | None:
+    """Messages and notes a source reader has committed for an acquisition so far (they commit in batches,
+    so a running ingest shows them growing), or None for an acquisition of plain files.
+
+    The caller already checked that the user may follow this acquisition (the ingest progress page)."""
+    run = SourceRun.objects.filter(acquisition_id=acquisition_id).only("kind").first()
+    messages = Message.objects.filter(acquisition_id=acquisition_id).count()
+    notes = SourceNote.objects.filter(acquisition_id=acquisition_id).count()
+    if run is None and not messages and not notes:
+        return None
+    return SourceProgressCounts(kind=run.kind if run else "", messages=messages, notes=notes)
 
 
 def message_refs_for_item(*, item: EvidenceItem) -> list[dict[str, Any]]:

@@ -244,6 +244,7 @@ class MessageRecorder:
                 self._suggest_links(media, chat)
             messages_recorded([row.pk for row, _ in new])
         context.fault_point("after_message_batch")
+        context.progress.recorded(len(new) + duplicates)
         self.counts["messages"] += len(new)
         self.counts["messages_duplicate"] += duplicates
         self.counts["notes"] += len(notes)

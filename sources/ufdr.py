@@ -122,6 +122,46 @@ def _party(message: Element, role: str) -> tuple[str, str]:
     return "", ""
 
 
+# A message's own fields that hold other models; anything else (``MessageExtraData`` and the like, whatever
+# a reader version names it) is searched for the forwarding and reply models.
+_MESSAGE_HOLDERS = frozenset({"From", "To", "Attachments", "Attachment", "SharedContacts", "Position"})
+
+
+def _extra_models(message: Element) -> Iterator[Element]:
+    """The models a message carries besides its parties and attachments (forwarding, reply, labels)."""
+    for holder in message:
+        if _local(holder.tag) in ("modelField", "multiModelField") and (
+            holder.get("name") not in _MESSAGE_HOLDERS
+        ):
+            yield from _children(holder, "model")
+
+
+def _forwarded_and_reply(message: Element) -> tuple[str, str]:
+    """(forwarded from, reply to) as the report states them: ``ForwardedMessageData``'s ``OriginalSender``
+    Party (its Name, else its Identifier) and ``ReplyMessageData``'s ``OriginalMessageID`` (else the id of
+    the InstantMessage it embeds). A message labelled "Forwarded" with no original sender is said so."""
+    forwarded = reply = ""
+    labelled = False
+    for model in _extra_models(message):
+        kind = model.get("type")
+        if kind == "ForwardedMessageData":
+            identifier, name = _party(model, "OriginalSender")
+            forwarded = name or identifier or forwarded
+            labelled = True
+        elif kind == "ReplyMessageData":
+            reply = _field(model, "OriginalMessageID")
+            if not reply:
+                for holder in _children(model, "modelField"):
+                    embedded = next(_children(holder, "model"), None)
+                    if embedded is not None and embedded.get("type") == "InstantMessage":
+                        reply = embedded.get("id") or _field(embedded, "Identifier")
+        elif kind == "MessageLabel" and _field(model, "Label").lower() == "forwarded":
+            labelled = True
+    if labelled and not forwarded:
+        forwarded = "(forwarded; the report names no original sender)"
+    return forwarded, reply
+
+
 def _message(
     element: Element, chat: ParsedChat, position: int, tz: Any, files: dict[str, str]
 ) -> ParsedMessage | ParsedNote:
@@ -133,6 +173,7 @@ def _message(
     problems: list[str] = []
     written = _field(element, "TimeStamp")
     sender_key, sender_name = _party(element, "From")
+    forwarded_from, reply_to = _forwarded_and_reply(element)
     message = ParsedMessage(
         chat=chat,
         key=key,
@@ -143,12 +184,17 @@ def _message(
         sender_key=clip(sender_key, 64),
         sender_name=clip(sender_name, MAX_NAME_CHARS),
         text=clip(_field(element, "Body")),
+        reply_to=clip(reply_to, 64),
+        forwarded_from=clip(forwarded_from, 300),
         problems=problems,
     )
     if not written:
         problems.append("no TimeStamp")
-    for holder in _children(element, "multiModelField"):
-        if holder.get("name") != "Attachments":
+    for holder in element:
+        if _local(holder.tag) not in ("multiModelField", "modelField") or holder.get("name") not in (
+            "Attachments",
+            "Attachment",
+        ):
             continue
         for attachment in _children(holder, "model"):
             path = _field(attachment, "attachment_extracted_path").replace("\\", "/")

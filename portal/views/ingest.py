@@ -34,6 +34,7 @@ from haetae.auth import verified_login_required
 from haetae.errors import NotFound, RejectedInput
 from portal.forms_ingest import SeizureForm
 from portal.views.work import error_page, is_partial, shows_errors
+from sources.selectors import acquisition_source_progress
 
 # Outcomes listed after an upload: every rejected one, and this many of the others (the counts say the rest).
 LISTED_OUTCOMES = 200
@@ -163,6 +164,8 @@ def _progress_context(acquisition: Acquisition, user: Any) -> dict[str, Any]:
         "rejected_count": by_status[ItemStatus.REJECTED],
         "detection": detection,
         "detection_percent": detection_percent,
+        # A messenger export or an extraction report: the messages recorded so far (batches commit as read).
+        "source": acquisition_source_progress(acquisition_id=acquisition.pk),
         # Ingest is the first half of the bar while it runs; once done, the bar is the detectors' share.
         "percent": 100 if finished else (detection_percent if ingest_done else 0),
         "finished": finished,

@@ -1,16 +1,29 @@
 """A local web site, served by the test itself on 127.0.0.1, for captures: images, a redirect, a slow
 resource, a huge resource, an infinite scroll, a page that never finishes loading, and a refusal."""
 
+import base64
+import datetime
+import hashlib
 import http.server
 import io
+import ipaddress
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from PIL import Image
 from skimage import data
+
+from tests.tsa import make_ca
 
 TEXT = "Reported post 2024-0917: channel invitation"
 GREEN = (0, 200, 0)
@@ -123,6 +136,83 @@ def site() -> Iterator[Site]:
     server.daemon_threads = True
     running.server = server
     running.base = f"http://127.0.0.1:{server.server_address[1]}"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield running
+    finally:
+        running.stop_hanging.set()
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class HttpsSite(Site):
+    """The same site over TLS, with a certificate for 127.0.0.1 from a CA of the test's own making; ``pin``
+    is the base64 SHA-256 of the leaf's public key (what HAETAE_CAPTURE_ACCEPT_SPKI takes)."""
+
+    pin: str = ""
+    chain: list[x509.Certificate] = field(default_factory=list)
+
+
+def _tls_context(folder: Path) -> tuple[ssl.SSLContext, str, list[x509.Certificate]]:
+    """A server context presenting a leaf for IP 127.0.0.1 and its CA; the leaf's SPKI pin; the chain."""
+    ca_key, ca_cert = make_ca("Haetae test site CA")
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.datetime.now(datetime.UTC)
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_cert.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    chain_file, key_file = folder / "chain.pem", folder / "key.pem"
+    chain_file.write_bytes(
+        leaf.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
+    )
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain_file, key_file)
+    spki = leaf.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return context, base64.b64encode(hashlib.sha256(spki).digest()).decode(), [leaf, ca_cert]
+
+
+@pytest.fixture
+def https_site(tmp_path: Path) -> Iterator[HttpsSite]:
+    """The site over https on a free port of 127.0.0.1 (certificate for 127.0.0.1, not publicly trusted)."""
+    context, pin, chain = _tls_context(tmp_path)
+    running = HttpsSite(pin=pin, chain=chain)
+
+    class TlsServer(http.server.ThreadingHTTPServer):
+        """Each connection's handshake in its own thread: a browser's idle preconnection must not hold up
+        the listener (as a TLS-wrapped listening socket would, handshaking in accept)."""
+
+        def finish_request(self, request: Any, client_address: Any) -> None:
+            try:
+                tls = context.wrap_socket(request, server_side=True)
+            except (ssl.SSLError, OSError):
+                return
+            super().finish_request(tls, client_address)
+
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            pass  # a client that went away mid-answer (the browser closing) is no failure of the site
+
+    server = TlsServer(("127.0.0.1", 0), _handler(running))
+    server.daemon_threads = True
+    running.server = server
+    running.base = f"https://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield running

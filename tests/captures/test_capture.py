@@ -20,10 +20,10 @@ from captures.models import Capture
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
 from evidence.vault import read_verified
-from tests.captures.site import GREEN, PHOTO, TEXT, Site, site
+from tests.captures.site import GREEN, PHOTO, TEXT, HttpsSite, Site, https_site, site
 from tests.factories import team
 
-__all__ = ["site"]
+__all__ = ["https_site", "site"]
 
 pytestmark = [pytest.mark.django_db, pytest.mark.browser]
 
@@ -205,3 +205,47 @@ def test_usage_errors_exit_2_and_roles_are_checked(site: Site) -> None:
     code, payload = run_capture(t.case.number, site.url("/index.html"), "--actor", auditor.username)
     assert code == 1 and "ask for captures" in payload["stderr"]
     assert site.requested == [] and not Capture.objects.exists()
+
+
+def test_an_https_page_is_captured_with_the_chain_its_server_presented(
+    https_site: HttpsSite, settings: Any
+) -> None:
+    """End to end over TLS: the browser accepts the test site's certificate only by its pin (no public CA
+    signed it), the WARC holds what the site served, and capture.json the chain the server presented."""
+    from cryptography import x509
+
+    settings.HAETAE_CAPTURE_ACCEPT_SPKI = [https_site.pin]
+    t = team()
+    code, payload = run_capture(t.case.number, https_site.url("/index.html"), "--actor", t.lead.username)
+    assert code == 0, payload
+    (outcome,) = payload["captures"]
+    assert outcome["status"] == "captured" and outcome["final_url"] == https_site.url("/index.html")
+    assert outcome["resolved_ip"] == "127.0.0.1"
+    files = files_of(outcome)
+    facts = json.loads(files["capture.json"])
+    assert facts["tls"]["address"] == f"127.0.0.1:{https_site.url('').rsplit(':', 1)[1]}"
+    chain = [x509.load_pem_x509_certificate(pem.encode()) for pem in facts["tls"]["chain_pem"]]
+    assert chain == https_site.chain  # leaf first, then its CA, as the server presented them
+    assert facts["accepted_spki"] == [https_site.pin]
+    responses = {
+        r.rec_headers["WARC-Target-URI"]: body
+        for r, body in warc_records(files["capture.wacz"])
+        if r.rec_type == "response"
+    }
+    assert responses[https_site.url("/photo.png")] == PHOTO
+    assert TEXT in files["dom.txt"].decode()
+    shot = Image.open(io.BytesIO(files["screenshot.png"])).convert("RGB")
+    assert shot.getpixel((100, 100)) == GREEN
+    assert Capture.objects.get(pk=outcome["capture"]).status == CaptureStatus.CAPTURED
+
+
+def test_an_https_page_whose_certificate_is_not_accepted_is_a_recorded_failure(
+    https_site: HttpsSite, settings: Any
+) -> None:
+    settings.HAETAE_CAPTURE_ACCEPT_SPKI = []  # the same site, its certificate not pinned: refused
+    t = team()
+    code, payload = run_capture(t.case.number, https_site.url("/index.html"), "--actor", t.lead.username)
+    assert code == 1
+    (outcome,) = payload["captures"]
+    assert outcome["status"] == "failed" and "CERT" in outcome["reason"].upper()
+    assert Capture.objects.get(pk=outcome["capture"]).status == CaptureStatus.FAILED

@@ -13,10 +13,10 @@ from evidence.timestamps import acquisition_timestamp
 from exhibits.manifest import exhibit_manifest
 from exhibits.reports.data import report_data
 from exhibits.services import exhibit_create
-from tests.factories import team
+from tests.factories import pii_calls, team
 from tests.tsa import LocalAuthority, tsa_authority, tsa_configured
 
-__all__ = ["tsa_authority", "tsa_configured"]
+__all__ = ["pii_calls", "tsa_authority", "tsa_configured"]
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +67,78 @@ def test_without_a_tsa_the_report_says_there_is_no_trusted_timestamp(tmp_path: P
     assert next(iter(data.exhibits)).items[0].acquisition.trusted_time == ""
     manifest = exhibit_manifest(case=t.case, exhibits=list(t.case.exhibits.all()))
     assert manifest["timestamp_note"].startswith("no trusted timestamp")
+
+
+def test_the_rendered_report_says_who_captured_what_when_from_which_server_under_which_tsa_time(
+    tmp_path: Path, tsa_configured: LocalAuthority
+) -> None:
+    import re
+    import subprocess
+
+    from exhibits.reports.render import report_render
+    from tests.factories import SIGNER
+
+    t, capture, _ = captured(tmp_path)
+    token = acquisition_timestamp(acquisition_id=capture.acquisition_id or 0)
+    assert token is not None
+    exhibits = list(t.case.exhibits.all())
+    data = report_data(case=t.case, exhibits=exhibits, language="en")
+    acquisition = next(iter(data.exhibits)).items[0].acquisition
+    pdf = tmp_path / "report.pdf"
+    with pdf.open("wb") as out:  # the report data is read once, as it is rendered: a fresh one
+        report_render(
+            data=report_data(case=t.case, exhibits=exhibits, language="en"),
+            out=out,
+            report_id="R-CAP",
+            version=1,
+            signer=SIGNER,
+        )
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    squashed = re.sub(r"\s+", "", text)  # pdftotext breaks long values across table lines
+
+    def shown(value: str) -> bool:
+        return re.sub(r"\s+", "", value) in squashed
+
+    assert shown(acquisition.acquired_by)  # who ran the capture
+    assert shown(
+        "https://example.org/post/1 → https://example.org/p/1 (93.184.216.34), "
+        "2024-09-17T01:02:03.000Z – 2024-09-17T01:02:09.000Z"
+    )  # what was asked for and reached, the server's address, start and end
+    assert acquisition.trusted_time and shown(acquisition.trusted_time)
+
+
+def test_the_export_bundle_carries_the_capture_and_its_token_and_verifies(
+    tmp_path: Path, tsa_configured: LocalAuthority, pii_calls: Any
+) -> None:
+    import json
+    import zipfile
+
+    from tests.exhibits.test_bundles import export, ledger_key, run_verifier
+    from tests.factories import scenario
+
+    s = scenario(tmp_path)
+    photo = s.items[0]
+    Capture.objects.create(
+        case=s.t.case,
+        url="https://example.org/post/2",
+        status=CaptureStatus.CAPTURED,
+        requested_by=s.t.lead,
+        final_url="https://example.org/post/2",
+        resolved_ip="93.184.216.34",
+        facts={"started_at": "2024-09-17T01:02:03.000Z", "finished_at": "2024-09-17T01:02:09.000Z"},
+        acquisition_id=photo.acquisition_id,
+    )
+    assert acquisition_timestamp(acquisition_id=photo.acquisition_id) is not None
+    path, private = export(s, tmp_path)
+    with zipfile.ZipFile(path) as bundle:
+        manifest = json.loads(bundle.read("manifest.json"))
+    (entry,) = manifest["captures"]
+    assert entry["url"] == "https://example.org/post/2" and entry["resolved_ip"] == "93.184.216.34"
+    assert entry["requested_by"] == s.t.lead.username and entry["started_at"] == "2024-09-17T01:02:03.000Z"
+    assert entry["trusted_time"]
+    assert any(
+        ts["subject"] == "acquisition" and ts["subject_id"] == photo.acquisition_id
+        for ts in manifest["timestamps"]
+    )
+    code, output = run_verifier(path, "--key", str(private), "--ledger-key", ledger_key())
+    assert code == 0, output

@@ -1,11 +1,13 @@
 """The TLS certificate chain a capture records: read by OpenSSL from the server's address."""
 
+import base64
 import datetime
 import socket
 import ssl
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -85,3 +87,26 @@ def test_a_server_without_tls_gives_a_reason_not_a_chain() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     assert "chain_pem" not in tls_chain("site.test", "127.0.0.1", port, 5)
+
+
+def test_certificate_pins_are_warned_about_and_a_malformed_one_named(settings: Any) -> None:
+    from haetae.checks import trusted_time_and_capture_settings
+
+    settings.HAETAE_TSA_URL = []
+    settings.HAETAE_CAPTURE_ALLOW_PRIVATE = False
+    settings.HAETAE_CAPTURE_ACCEPT_SPKI = []
+    assert trusted_time_and_capture_settings() == []
+    good = base64.b64encode(b"\x01" * 32).decode()
+    settings.HAETAE_CAPTURE_ACCEPT_SPKI = [good]
+    (warning,) = trusted_time_and_capture_settings()
+    assert warning.id == "haetae.W012" and "Not usable" not in warning.msg
+    settings.HAETAE_CAPTURE_ACCEPT_SPKI = [good, "not-a-pin"]
+    (warning,) = trusted_time_and_capture_settings()
+    assert "'not-a-pin' is not a base64 SHA-256" in warning.msg
+
+
+def test_the_browser_is_told_the_pins_and_nothing_without_them() -> None:
+    from captures.browser import spki_args
+
+    assert spki_args(()) == []
+    assert spki_args(("a", "b")) == ["--ignore-certificate-errors-spki-list=a,b"]

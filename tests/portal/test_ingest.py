@@ -342,3 +342,58 @@ def test_recent_acquisitions_poll_while_an_ingest_runs() -> None:
     running = client.get(page_url, HTTP_HX_REQUEST="true").content.decode()
     assert "every 2s" in running
     assert re.search(r"<td>1 <small>", running)  # one item recorded so far
+
+
+def test_a_source_ingest_shows_the_messages_recorded_while_it_runs_and_once_done(
+    disabled_detectors: None,
+) -> None:
+    from evidence.ingest import UploadSource, evidence_ingest
+    from tests.sources.exports import KAKAO_PC
+
+    t = team()
+    client = Client()
+    verified_login(client, t.lead)
+    seen: list[str] = []
+
+    class Probe:
+        """Fetches the progress panel each time a batch of messages has committed, mid-run."""
+
+        acquisition_id = 0
+
+        def parsing(self, total_bytes: int) -> None:
+            self.acquisition_id = Acquisition.objects.latest("pk").pk
+
+        def parsed(self, size: int) -> None:
+            pass
+
+        def recorded(self, messages: int) -> None:
+            url = reverse("portal:ingest_progress", args=[self.acquisition_id])
+            seen.append(client.get(url, HTTP_HX_REQUEST="true").content.decode())
+
+    talk = io.BytesIO(KAKAO_PC.encode())
+    result = evidence_ingest(
+        case=t.case,
+        sources=[UploadSource(name="Talk_2024.1.5.txt", stream=talk)],
+        actor=t.lead,
+        source_kind="kakaotalk",
+        source_progress=Probe(),
+    )
+    assert result.source_counts["messages"] == 4
+    assert seen, "the panel was fetched while the messages were recorded"
+    running = seen[0]
+    assert "4 messages recorded" in running and "still reading" in running and "hx-trigger" in running
+    done = client.get(
+        reverse("portal:ingest_progress", args=[result.acquisition.pk]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "4 messages recorded" in done and "(kakaotalk)" in done and "still reading" not in done
+
+
+def test_a_plain_files_ingest_shows_no_message_line() -> None:
+    t = team()
+    client = Client()
+    verified_login(client, t.lead)
+    item = EvidenceItem.objects.get(pk=_item_pk(t))
+    html = client.get(
+        reverse("portal:ingest_progress", args=[item.acquisition_id]), HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "source-progress" not in html and "messages recorded" not in html

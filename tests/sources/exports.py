@@ -147,7 +147,9 @@ def _value(name: str, value: str, kind: str = "String") -> str:
     return f'<field name="{name}" type="{kind}"><value type="{kind}"><![CDATA[{value}]]></value></field>'
 
 
-def _instant_message(message_id: str, body: str, *, stamp: str, attachment: str = "") -> str:
+def _instant_message(message_id: str, body: str, *, stamp: str, attachment: str = "", extra: str = "") -> str:
+    """An InstantMessage as Cellebrite's report writes it; ``extra``: the models of its
+    ``MessageExtraData`` (ForwardedMessageData, ReplyMessageData, MessageLabel)."""
     return (
         f'<model type="InstantMessage" id="{message_id}" deleted_state="Intact" decoding_confidence="High">'
         + _value("Source", "Telegram")
@@ -162,13 +164,50 @@ def _instant_message(message_id: str, body: str, *, stamp: str, attachment: str 
             if attachment
             else ""
         )
+        + (
+            '<multiModelField name="MessageExtraData" type="InstantMessageExtraData">'
+            + f"{extra}</multiModelField>"
+            if extra
+            else ""
+        )
         + "</model>"
     )
 
 
-def write_ufdr(target: Path, *, doctype: str = "") -> dict[str, Any]:
+def ufdr_forwarded_messages() -> str:
+    """Three more messages of the UFDR chat: one forwarded (its original sender a Party) carrying two
+    attachments, one replying to it, one labelled "Forwarded" with no original sender."""
+    forwarded = (
+        '<model type="ForwardedMessageData" id="x-1">'
+        + _value("Label", "Forwarded")
+        + '<modelField name="OriginalSender" type="Party"><model type="Party" id="p9">'
+        + _value("Identifier", "chan_origin_9")
+        + _value("Name", "Origin channel")
+        + "</model></modelField></model>"
+    )
+    reply = '<model type="ReplyMessageData" id="x-2">' + _value("OriginalMessageID", "m-4") + "</model>"
+    label = '<model type="MessageLabel" id="x-3">' + _value("Label", "Forwarded") + "</model>"
+    return (
+        _instant_message(
+            "m-4",
+            "fwd",
+            stamp="2024-01-05T15:10:00.000+09:00",
+            attachment='<model type="Attachment" id="a-4" file_id="f-1">'
+            + _value("Filename", "IMG_0001.JPG")
+            + '</model><model type="Attachment" id="a-5">'
+            + _value("attachment_extracted_path", "files\\Video\\IMG_0002.MOV")
+            + "</model>",
+            extra=forwarded,
+        )
+        + _instant_message("m-5", "re", stamp="2024-01-05T15:11:00.000+09:00", extra=reply)
+        + _instant_message("m-6", "again", stamp="2024-01-05T15:12:00.000+09:00", extra=label)
+    )
+
+
+def write_ufdr(target: Path, *, doctype: str = "", more_messages: str = "") -> dict[str, Any]:
     """A UFDR (ZIP) whose report.xml lists four files (one whose hash disagrees, one missing, one escaping)
-    and one Telegram chat of three messages with attachments; returns what the test needs to know."""
+    and one Telegram chat of three messages with attachments (and ``more_messages``, InstantMessage models);
+    returns what the test needs to know."""
     import hashlib
 
     photo = encode(photo_array("astronaut")[:48, :48])
@@ -215,6 +254,7 @@ def write_ufdr(target: Path, *, doctype: str = "") -> dict[str, Any]:
             + "</model>",
         )
         + _instant_message("m-3", "later", stamp="yesterday-ish")
+        + more_messages
         + "</multiModelField></model>"
     )
     report = (
@@ -374,3 +414,29 @@ def write_telegram_html_export(root: Path) -> Path:
     (root / "messages.html").write_text(html_page(first, next_page="messages2.html"), encoding="utf-8")
     (root / "messages2.html").write_text(html_page(second), encoding="utf-8")
     return root
+
+
+def ufdr_many_messages(count: int) -> str:
+    """``count`` InstantMessage models for the UFDR chat (ids m-1001 …), every hundredth with the photo."""
+    return "".join(
+        _instant_message(
+            f"m-{1000 + n}",
+            f"message {n}",
+            stamp="2024-01-05T15:10:00.000+09:00",
+            attachment=(
+                '<model type="Attachment" id="a-x" file_id="f-1">'
+                + _value("Filename", "IMG_0001.JPG")
+                + "</model>"
+            )
+            if n % 100 == 0
+            else "",
+        )
+        for n in range(1, count + 1)
+    )
+
+
+def kakaotalk_many_lines(count: int) -> str:
+    """A KakaoTalk PC export of ``count`` messages on one day."""
+    head = "\ufeff김철수 님과 카카오톡 대화\n저장한 날짜 : 2024-01-06 10:00:00\n\n"
+    day = "--------------- 2024년 1월 5일 금요일 ---------------\n"
+    return head + day + "".join(f"[김철수] [오후 3:04] message {n}\n" for n in range(1, count + 1))

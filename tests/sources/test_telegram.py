@@ -134,3 +134,53 @@ def test_a_large_export_is_streamed_in_flat_memory(tmp_path: Path) -> None:
     assert seen == count
     assert peak < 8 * 1024 * 1024, f"peak {peak} bytes while parsing a {path.stat().st_size}-byte file"
     assert time.monotonic() - started < 20
+
+
+class SparseExport:
+    """A ``result.json`` of ``total`` bytes made as it is read, never on disk nor whole in memory: one chat
+    whose ``messages`` are far apart, JSON whitespace between them."""
+
+    def __init__(self, total: int, messages: int) -> None:
+        self.padding = b" " * (1 << 20)
+        self.gap = total // (messages + 1)
+        self.messages = messages
+        self.made = 0  # messages written so far
+        self.pending = b'{"name": "big", "type": "private_channel", "id": 42, "messages": ['
+        self.padding_left = self.gap
+        self.sent = 0
+
+    def read(self, size: int = -1, /) -> bytes:
+        if size == 0:
+            return b""  # ijson asks for nothing first, to learn whether the stream gives bytes
+        size = size if size > 0 else len(self.padding)
+        while not self.pending:
+            if self.padding_left:
+                take = min(self.padding_left, len(self.padding), size)
+                self.padding_left -= take
+                self.sent += take
+                return self.padding[:take]
+            if self.made > self.messages:
+                return b""
+            self.made += 1
+            if self.made > self.messages:
+                self.pending = b"]}"
+            else:
+                message = telegram_message(self.made, text=f"message {self.made}")
+                self.pending = (b"," if self.made > 1 else b"") + json.dumps(message).encode()
+                self.padding_left = self.gap
+        out, self.pending = self.pending[:size], self.pending[size:]
+        self.sent += len(out)
+        return out
+
+
+@pytest.mark.slow
+def test_a_2_gib_export_is_streamed_in_flat_memory() -> None:
+    """The issue's "2 GB JSON": 2 GiB read through the parser, every message found, memory flat."""
+    export = SparseExport(2 * 1024**3, messages=16)
+    tracemalloc.start()
+    keys = [r.key for r in telegram_messages(export, time_zone="UTC") if isinstance(r, ParsedMessage)]
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert export.sent > 2 * 1024**3
+    assert keys == [str(n) for n in range(1, 17)]
+    assert peak < 8 * 1024 * 1024, f"peak {peak} bytes while parsing {export.sent} bytes"

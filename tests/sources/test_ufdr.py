@@ -10,12 +10,14 @@ import pytest
 from django.core.management import call_command
 
 from evidence.models import EvidenceItem
+from parties.choices import LinkConfidence, LinkSource
+from parties.models import ItemChannelLink
 from sources.choices import SourceNoteKind
 from sources.models import Chat, DeviceFile, Message, SourceNote
 from sources.parsed import ParsedDeviceFile, ParsedMessage, ParsedNote
 from sources.ufdr import ufdr_records
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
-from tests.sources.exports import BILLION_LAUGHS, EXTERNAL_ENTITY, write_ufdr
+from tests.sources.exports import BILLION_LAUGHS, EXTERNAL_ENTITY, ufdr_forwarded_messages, write_ufdr
 
 NUMBER = "2024-SEOUL-0777"
 
@@ -108,3 +110,50 @@ def test_an_extraction_folder_keeps_device_paths(case, tmp_path: Path) -> None:
     device_file = DeviceFile.objects.get()
     assert device_file.device_path == "/private/var/mobile/notes.db"
     assert device_file.item.original_name == "notes.db" and device_file.hash_agrees is None
+
+
+@pytest.mark.django_db
+def test_a_forwarded_message_with_attachments_links_every_item_and_keeps_its_origin(
+    case, tmp_path: Path
+) -> None:
+    write_ufdr(tmp_path / "phone.ufdr", more_messages=ufdr_forwarded_messages())
+    code, result = run_ingest(str(tmp_path / "phone.ufdr"))
+    assert code == 0 and result["counts"]["messages"] == 6
+
+    forwarded = Message.objects.get(key="m-4")
+    assert forwarded.forwarded_from == "Origin channel"
+    assert forwarded.sender_name == "Choi"  # who forwarded it, not who first wrote it
+    assert forwarded.media_paths == [
+        ["attachment", "files/Image/IMG_0001.JPG"],
+        ["attachment", "files/Video/IMG_0002.MOV"],
+    ]
+    names = sorted(item.original_name for item in forwarded.items.all())
+    assert names == ["IMG_0001.JPG", "IMG_0002.MOV"]
+    photo = EvidenceItem.objects.get(original_name="IMG_0001.JPG")
+    assert sorted(photo.messages.values_list("key", flat=True)) == ["m-1", "m-4"]  # one item, two messages
+
+    # Each attachment is an item→channel link suggested for an investigator to confirm, at the message.
+    links = ItemChannelLink.objects.filter(item=photo, message_reference__endswith="#m-4")
+    link = links.get()
+    assert (link.source, link.confidence) == (LinkSource.EXPORT, LinkConfidence.SUSPECTED)
+    assert link.posted_at == datetime(2024, 1, 5, 6, 10, tzinfo=UTC)
+
+    reply = Message.objects.get(key="m-5")
+    assert reply.reply_to == "m-4" and reply.forwarded_from == ""
+    labelled = Message.objects.get(key="m-6")
+    assert labelled.forwarded_from == "(forwarded; the report names no original sender)"
+
+
+def test_long_values_are_cut_to_fit_their_columns(tmp_path: Path) -> None:
+    long_id = "m-" + "9" * 200
+    made = write_ufdr(
+        tmp_path / "x.ufdr",
+        more_messages=ufdr_forwarded_messages().replace('id="m-4"', f'id="{long_id}"', 1),
+    )
+    messages = [
+        r
+        for r in ufdr_records(io.BytesIO(made["report"].encode()), time_zone="UTC")
+        if isinstance(r, ParsedMessage)
+    ]
+    assert all(len(m.key) <= 64 and len(m.reply_to) <= 64 for m in messages)
+    assert messages[3].key == long_id[:64]

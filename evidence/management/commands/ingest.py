@@ -12,7 +12,7 @@ from access.policy import Action
 from access.selectors import case_for_command
 from evidence.hooks import ingest_scope, source_kind_detect, source_readers
 from evidence.ingest import PathSource, evidence_ingest
-from haetae.cli import HaetaeCommand, on_terminal
+from haetae.cli import HaetaeCommand, RecordingProgress, on_terminal
 from haetae.errors import UsageError
 
 
@@ -93,6 +93,7 @@ class Command(HaetaeCommand):
         with (
             ingest_scope(show_progress=show_bar),
             self.progress(total=total, unit="B", enabled=show_bar) as bar,
+            RecordingProgress(enabled=show_bar) as recording,
         ):
 
             def advance(size: int) -> None:
@@ -110,6 +111,7 @@ class Command(HaetaeCommand):
                 on_progress=advance,
                 source_kind=kind,
                 source_options={"time_zone": options["timezone"]},
+                source_progress=recording,
             )
         acquisition = result.acquisition
         if options["json"]:
