@@ -2,7 +2,6 @@
 
 import io
 import json
-import time
 import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
@@ -123,7 +122,6 @@ def test_a_large_export_is_streamed_in_flat_memory(tmp_path: Path) -> None:
             )
             count += 1
         out.write("]}")
-    started = time.monotonic()
     tracemalloc.start()
     seen = 0
     with path.open("rb") as stream:
@@ -133,7 +131,6 @@ def test_a_large_export_is_streamed_in_flat_memory(tmp_path: Path) -> None:
     tracemalloc.stop()
     assert seen == count
     assert peak < 8 * 1024 * 1024, f"peak {peak} bytes while parsing a {path.stat().st_size}-byte file"
-    assert time.monotonic() - started < 20
 
 
 class SparseExport:
