@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from search.tokens import QueryTerm
 
@@ -89,6 +90,37 @@ def matching(entries: QuerySet[Any], terms: list[QueryTerm]) -> QuerySet[Any]:
             f"search needs PostgreSQL or SQLite, not {vendor}: point DATABASE_URL at one of them"
         )
     return entries.filter(condition)
+
+
+# PostgreSQL: new entries go through COPY, no SQL text built for each row.
+PG_COPY_COLUMNS = "case_id, item_id, kind, object_id, field, source, text, terms, rank, indexed_at"
+PG_COPY = f"COPY search_indexentry ({PG_COPY_COLUMNS}) FROM STDIN"
+
+
+def entries_insert(entries: list[Any]) -> int:
+    """Store new index entries (unsaved ``IndexEntry`` rows); returns how many."""
+    if connection.vendor != "postgresql":
+        if entries:
+            type(entries[0]).objects.bulk_create(entries)
+        return len(entries)
+    now = timezone.now()
+    with connection.cursor() as cursor, cursor.copy(PG_COPY) as copy:
+        for e in entries:
+            copy.write_row(
+                (
+                    e.case_id,
+                    e.item_id,
+                    e.kind,
+                    e.object_id,
+                    e.field,
+                    e.source,
+                    e.text,
+                    e.terms,
+                    e.rank,
+                    now,
+                )
+            )
+    return len(entries)
 
 
 def rebuild_match_index() -> None:

@@ -35,10 +35,10 @@ class IndexEntry(models.Model):
                 fields=["kind", "object_id", "field", "source"], name="search_entry_unique"
             )
         ]
-        indexes = [
-            models.Index(fields=["case", "-rank", "id"], name="search_case_rank"),
-            models.Index(fields=["item"], name="search_item"),
-        ]
+        # No index on (case, rank): PostgreSQL would walk it in rank order and test every entry of the case
+        # against the terms until a page is full (150 ms on a 100,000-item case for a common word), where
+        # the GIN match then a sort of the matches takes a third of that (docs/benchmarks.md, P9).
+        indexes = [models.Index(fields=["item"], name="search_item")]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.object_id} {self.field}"

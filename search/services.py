@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import Count, Window
 
 from access.models import Case
 from access.policy import Action, require, restrict, role_may, shared_only
@@ -84,12 +85,10 @@ def _store(documents: Iterable[Document]) -> int:
     for entry in _entries(documents):
         batch.append(entry)
         if len(batch) >= BATCH:
-            IndexEntry.objects.bulk_create(batch)
-            stored += len(batch)
+            stored += backends.entries_insert(batch)
             batch = []
     if batch:
-        IndexEntry.objects.bulk_create(batch)
-        stored += len(batch)
+        stored += backends.entries_insert(batch)
     return stored
 
 
@@ -270,6 +269,21 @@ def _event(case_id: int, user: Caller, details: dict[str, Any]) -> EventSpec:
     )
 
 
+def _page_and_count(matched: Any, *, offset: int, limit: int) -> tuple[list[Any], int]:
+    """One page of the matches, best first, and how many there are, in one pass over the matches (the count
+    is a window over them, the sort carries ids and ranks only); then the page's rows by id. A page past the
+    end asks for the count alone."""
+    ranked = list(
+        matched.annotate(total=Window(expression=Count("id")))
+        .order_by("-rank", "id")
+        .values_list("id", "total")[offset : offset + limit]
+    )
+    if not ranked:
+        return [], matched.count()
+    rows = matched.filter(pk__in=[pk for pk, _total in ranked]).in_bulk()
+    return [rows[pk] for pk, _total in ranked], ranked[0][1]
+
+
 def case_search(*, case: Case, user: Caller, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
     """The hits of one case for the caller (``case`` from ``access.selectors``, with ``caller_role``)."""
     require(case=case, action=Action.CASE_SEARCH)
@@ -277,8 +291,7 @@ def case_search(*, case: Case, user: Caller, query: str, limit: int = 20, offset
     with transaction.atomic():
         item_ids = _shared_items(case, user)
         matched = backends.matching(_visible_entries(case, item_ids), terms)
-        count = matched.count()
-        page = list(matched.order_by("-rank", "id")[offset : offset + limit])
+        page, count = _page_and_count(matched, offset=offset, limit=limit)
         custody_append_many([_event(case.pk, user, {"query": query.strip(), "hits": count, "scope": "case"})])
         details = _hit_details(page, item_ids)
     return SearchPage(count=count, results=[_hit(entry, terms, details=details) for entry in page])
@@ -309,8 +322,7 @@ def cross_case_search(*, user: Caller, query: str, limit: int = 20, offset: int 
     with transaction.atomic():
         everywhere = backends.matching(IndexEntry.objects.all(), terms)
         own = everywhere.filter(case_id__in=searchable)
-        count = own.count()
-        page = list(own.order_by("-rank", "id").select_related("case")[offset : offset + limit])
+        page, count = _page_and_count(own.select_related("case"), offset=offset, limit=limit)
         hit_cases = set(everywhere.values_list("case_id", flat=True).distinct())
         others = sorted(hit_cases - set(searchable))
         own_hit = sorted(hit_cases & set(searchable))
