@@ -37,7 +37,7 @@ def world(django_db_setup: None, django_db_blocker: Any, world_root: Path) -> It
         outer = transaction.atomic()
         # Marked as Django's TestCase marks its own outer block, so that a service's durable block (the
         # first phase of a destruction, matrix_world.destruction_records) may run inside the world.
-        outer._from_testcase = True
+        outer._from_testcase = True  # type: ignore[attr-defined]
         outer.__enter__()
         try:
             yield build_world()
