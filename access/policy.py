@@ -78,7 +78,13 @@ class Action(TextChoices):
     DESTRUCTION_REQUEST = "destruction_request", "request, withdraw and carry out destruction orders"
     DESTRUCTION_AUTHORISE = "destruction_authorise", "authorise or refuse destruction orders"
     DESTRUCTION_WITNESS = "destruction_witness", "witness destructions"
-    DESTRUCTION_READ = "destruction_read", "see destruction orders and certificates"
+    DESTRUCTION_READ = "destruction_read", "see destruction orders (items by id and hashes)"
+    # The certificate names each item's original path, and a file name can name a victim.
+    DESTRUCTION_CERTIFICATE = "destruction_certificate", "download destruction certificates"
+    DESTRUCTION_CERTIFICATE_ISSUE = (
+        "destruction_certificate_issue",
+        "issue a destruction certificate again (when signing failed at execution)",
+    )
     # Korean procedure records (the records app, docs/korean-procedure.md).
     PROCEDURE_RECORD = (
         "procedure_record",
@@ -144,6 +150,10 @@ POLICY: dict[Action, frozenset[str]] = {
     Action.DESTRUCTION_AUTHORISE: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
     Action.DESTRUCTION_WITNESS: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR}),
     Action.DESTRUCTION_READ: frozenset({LEAD, INVESTIGATOR, ANALYST, AUDITOR, BREAK_GLASS_ROLE}),
+    # The certificate lists each item's original path (a file name can name a victim): not the auditor, who
+    # reads the orders' ids, hashes and steps. Signing it again writes a custody event: not under break-glass.
+    Action.DESTRUCTION_CERTIFICATE: frozenset({LEAD, INVESTIGATOR, ANALYST, BREAK_GLASS_ROLE}),
+    Action.DESTRUCTION_CERTIFICATE_ISSUE: frozenset({LEAD, INVESTIGATOR, ANALYST}),
     # Korean procedure records: the investigators who seize write them; the documents name files and places
     # (no content), so the analyst and the auditor read them too. Returning or deleting an unrelated item
     # erases the vault's copy: the lead does that.

@@ -157,7 +157,7 @@ urlpatterns = [
             {"step": step},
             name=f"destruction_{step}",
         )
-        for step in ("authorise", "witness", "execute", "refuse", "withdraw")
+        for step in ("authorise", "witness", "execute", "refuse", "withdraw", "reissue")
     ),
     path(
         "cases/<str:number>/destruction/<str:order>/certificate/",

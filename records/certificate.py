@@ -183,8 +183,8 @@ def destruction_certificate_issue(*, order: DestructionOrder, actor: User) -> De
             archive_title=f"Destruction certificate {order.case.number} {order.number}",
             signer=signer,
             what="certificate",
-            advice="check the signer's certificate and key (HAETAE_SIGNER_*), then issue it again "
-            "(manage.py destruction certificate)",
+            advice="check the signer's certificate and key (HAETAE_SIGNER_*), then sign it again: the order "
+            "page's button, POST …/certificate/reissue/, or manage.py destruction certificate --reissue",
         )
         with transaction.atomic():
             ledger_lock()
@@ -218,7 +218,8 @@ def destruction_certificate_read(order: DestructionOrder) -> bytes:
     """The stored certificate's verified bytes."""
     if order.certificate_id is None:
         raise RejectedInput(
-            f"destruction order {order.number} has no certificate yet (status {order.status}); once "
-            "executed, issue it with manage.py destruction certificate"
+            f"destruction order {order.number} has no certificate yet (status {order.status}): it is issued "
+            "when the order is carried out; if signing failed then, sign it again (the order page's button, "
+            "POST …/certificate/reissue/, or manage.py destruction certificate --reissue)"
         )
     return b"".join(read_verified(order.certificate_id))

@@ -505,3 +505,28 @@ def destruction_order_execute(*, order: DestructionOrder, actor: User) -> Destru
         index_forget(kind="item", object_ids=[spec.item_id for spec in specs if spec.item_id is not None])
     order_erasures_finish(order=order, actor=actor)
     return destruction_certificate_issue(order=order, actor=actor)
+
+
+def destruction_certificate_reissue(*, order: DestructionOrder, actor: User) -> DestructionOrder:
+    """Sign and store an executed order's certificate again (signing failed at execution, or the signer was
+    replaced); a ``destroyed`` event, step ``certified``, records the new certificate's SHA-256."""
+    case = order.case
+    _require(
+        case=case,
+        actor=actor,
+        action=Action.DESTRUCTION_CERTIFICATE_ISSUE,
+        doing="issue a destruction certificate again",
+    )
+    order.refresh_from_db()
+    if order.executed_at is None:
+        raise RejectedInput(
+            f"destruction order {order.number} has not been executed (status {order.status}): its "
+            "certificate is issued when it is carried out"
+        )
+    if _entry_erasures(order.entries.all()):
+        raise RejectedInput(
+            f"destruction order {order.number} still has an erasure pending: its requester finishes it first "
+            f"(manage.py destruction finish {case.number} {order.number} --actor "
+            f"{order.requested_by.get_username()}), which issues the certificate"
+        )
+    return destruction_certificate_issue(order=order, actor=actor)

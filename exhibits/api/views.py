@@ -428,7 +428,9 @@ class CaseBundleViewSet(mixins.ListModelMixin, CaseScopedViewSet):
         description=(
             "Streams the ZIP; a bundle_downloaded custody event records who and when first. Lead, "
             "investigator, analyst, and a prosecutor for bundles of shared exhibits. Verify it offline with "
-            "`python -m evidence.bundle FILE.zip`."
+            "`python -m evidence.bundle FILE.zip --ledger-key KEYHEX` (the ledger key obtained "
+            "independently) or `--agency-cert agency.pem`: without either it refuses the bundle as not "
+            "anchored."
         ),
         responses=_download_responses("application/zip"),
     ),

@@ -33,6 +33,7 @@ from records.models import DestructionOrder
 from records.retention import retention_state
 from records.selectors import destruction_order_get, destruction_orders
 from records.services import (
+    destruction_certificate_reissue,
     destruction_order_authorise,
     destruction_order_execute,
     destruction_order_refuse,
@@ -115,6 +116,12 @@ def _order_page(
         and role_may(role, Action.DESTRUCTION_REQUEST),
         "may_refuse": state in _IN_PROGRESS and supervising,
         "may_withdraw": state in _IN_PROGRESS and is_requester and role_may(role, Action.DESTRUCTION_REQUEST),
+        # The certificate names each item's file: the auditor reads the order's ids, hashes and steps only.
+        "may_download_certificate": role_may(role, Action.DESTRUCTION_CERTIFICATE),
+        # Signing failed at execution: the order stands, its certificate is signed again from here.
+        "may_reissue": order.executed_at is not None
+        and order.certificate_id is None
+        and role_may(role, Action.DESTRUCTION_CERTIFICATE_ISSUE),
         "error": error,
         "form": form,
     }
@@ -173,6 +180,7 @@ _DONE = {
     "execute": gettext_lazy("Destruction order %(number)s carried out; the certificate is signed."),
     "refuse": gettext_lazy("Destruction order %(number)s refused."),
     "withdraw": gettext_lazy("Destruction order %(number)s withdrawn."),
+    "reissue": gettext_lazy("The certificate of destruction order %(number)s is signed."),
 }
 
 
@@ -180,7 +188,8 @@ _DONE = {
 @verified_login_required
 @shows_errors
 def destruction_step(request: HttpRequest, number: str, order: str, step: str) -> HttpResponse:
-    """Authorise, witness, execute (typing the order's number to confirm), refuse or withdraw an order."""
+    """Authorise, witness, execute (typing the order's number to confirm), refuse or withdraw an order, or
+    sign its certificate again (``reissue``: signing failed at execution)."""
     case = _case(request, number)
     row = destruction_order_get(case=case, number=order)
     actor, post = request_actor(request), request.POST
@@ -198,6 +207,11 @@ def destruction_step(request: HttpRequest, number: str, order: str, step: str) -
             destruction_order_execute(order=row, actor=actor)
         elif step == "refuse":
             destruction_order_refuse(order=row, actor=actor, reason=post.get("reason", ""))
+        elif step == "reissue":
+            require(
+                case=case, action=Action.DESTRUCTION_CERTIFICATE_ISSUE, doing="issue the certificate again"
+            )
+            destruction_certificate_reissue(order=row, actor=actor)
         else:
             destruction_order_withdraw(order=row, actor=actor, reason=post.get("reason", ""))
     except HaetaeError as exc:
@@ -211,8 +225,9 @@ def destruction_step(request: HttpRequest, number: str, order: str, step: str) -
 @verified_login_required
 @shows_errors
 def destruction_certificate(request: HttpRequest, number: str, order: str) -> HttpResponseBase:
-    """The signed certificate of an executed order."""
+    """The signed certificate of an executed order (it names each item's file: not the auditor's)."""
     case = _case(request, number)
+    require(case=case, action=Action.DESTRUCTION_CERTIFICATE, doing="download destruction certificates")
     row = destruction_order_get(case=case, number=order)
     response = streamed_file(
         iter([destruction_certificate_read(row)]),

@@ -4,8 +4,9 @@ the signed certificate) and its retention state.
 Reads need ``destruction_read``; each step is an explicit POST calling its service in ``records.services``,
 which checks the role and the four-eyes rules again (never the requester as authoriser or witness, never the
 authoriser as witness, only the requester executes) and writes the custody events; its refusals are the
-command's, word for word. Items appear by id and hashes only, never by file name (the certificate names
-them, for those who may download it).
+command's, word for word. Items appear by id and hashes only, never by file name: the certificate names
+them, so downloading it needs ``destruction_certificate`` (not the auditor's), and signing it again
+``destruction_certificate_issue``.
 """
 
 from typing import Any
@@ -33,6 +34,7 @@ from records.models import DestructionOrder
 from records.retention import retention_state
 from records.selectors import destruction_order_get, destruction_orders
 from records.services import (
+    destruction_certificate_reissue,
     destruction_order_authorise,
     destruction_order_execute,
     destruction_order_refuse,
@@ -216,6 +218,7 @@ class DestructionOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
     )
     @action(detail=True, methods=["get"], renderer_classes=[AnyMediaRenderer])
     def certificate(self, request: Request, number: str, order: str) -> Any:
+        self.case(Action.DESTRUCTION_CERTIFICATE, "download destruction certificates (they name each file)")
         row = self.get_object()
         response = streamed_file(
             iter([destruction_certificate_read(row)]),
@@ -226,6 +229,25 @@ class DestructionOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         )
         response["X-Haetae-Document-SHA256"] = row.certificate_id or ""
         return response
+
+    @extend_schema(
+        summary="Issue the destruction certificate again",
+        description=(
+            "Sign and store an executed order's certificate again, as `manage.py destruction certificate "
+            "--reissue` does: when signing failed at execution (the order stands, its certificate is "
+            "missing) or the signer was replaced. Refused before execution and while an erasure is pending. "
+            "A `destroyed` custody event, step `certified`, with the new certificate's SHA-256. Lead, "
+            "investigator, analyst, unit supervisor."
+        ),
+        parameters=[_NUMBER, _ORDER],
+        request=None,
+        responses={200: s.DestructionOrderSerializer, **error_responses(400, 403, 404)},
+    )
+    @action(detail=True, methods=["post"], url_path="certificate/reissue", url_name="certificate-reissue")
+    def reissue_certificate(self, request: Request, number: str, order: str) -> Response:
+        self.case(Action.DESTRUCTION_CERTIFICATE_ISSUE, "issue a destruction certificate again")
+        row = self.get_object()
+        return self._answer(destruction_certificate_reissue(order=row, actor=request_actor(request)))
 
 
 class CaseRetentionView(GenericAPIView):

@@ -35,6 +35,9 @@ def world(django_db_setup: None, django_db_blocker: Any, world_root: Path) -> It
     custody events the "refused writes nothing" check counts, never reaches the next one."""
     with django_db_blocker.unblock(), override_settings(**data_settings(world_root)):
         outer = transaction.atomic()
+        # Marked as Django's TestCase marks its own outer block, so that a service's durable block (the
+        # first phase of a destruction, matrix_world.destruction_records) may run inside the world.
+        outer._from_testcase = True  # type: ignore[attr-defined]
         outer.__enter__()
         try:
             yield build_world()

@@ -1362,10 +1362,17 @@ ENDPOINTS: dict[str, Endpoint] = {
         missing=_nowhere(order="D-001"),
         methods={"post": Call(member={role: 403 for role in ROLES}, data=_reason, format="json")},
     ),
+    # The certificate names each item's file: not the auditor's (access.policy: destruction_certificate).
     "records-api:case-destruction-order-certificate": Endpoint(
         kwargs=_in_case(order=lambda w: "D-003"),
         missing=_nowhere(order="D-003"),
-        methods={"get": Call(member=by_action(Action.DESTRUCTION_READ, 200, 403))},
+        methods={"get": Call(member=by_action(Action.DESTRUCTION_CERTIFICATE, 200, 403))},
+    ),
+    # D-002 is not yet executed: who may sign a certificate again is told so (400).
+    "records-api:case-destruction-order-certificate-reissue": Endpoint(
+        kwargs=_in_case(order=lambda w: "D-002"),
+        missing=_nowhere(order="D-002"),
+        methods={"post": Call(member=by_action(Action.DESTRUCTION_CERTIFICATE_ISSUE, 400, 403))},
     ),
     "records-api:case-retention": Endpoint(
         kwargs=CASE_KW,

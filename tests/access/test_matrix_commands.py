@@ -223,13 +223,16 @@ COMMANDS: dict[str, Command] = {
     ),
     "destruction witness": Command(Action.DESTRUCTION_WITNESS, _order("witness"), allowed="RejectedInput"),
     "destruction execute": Command(Action.DESTRUCTION_REQUEST, _order("execute"), allowed="RejectedInput"),
+    # D-001 is not executed: nothing of it was erased, the lead is told so.
+    "destruction finish": Command(Action.DESTRUCTION_REQUEST, _order("finish"), allowed="RejectedInput"),
     "destruction refuse": Command(
         Action.DESTRUCTION_AUTHORISE,
         _order("refuse", "--reason", "r"),
         member={role: DENIED for role in ROLES},
     ),
+    # The certificate names each item's file: not the auditor's. D-001 is not executed: no certificate yet.
     "destruction certificate": Command(
-        Action.DESTRUCTION_READ,
+        Action.DESTRUCTION_CERTIFICATE,
         lambda w, a, tmp: [
             "certificate",
             w.target.number,

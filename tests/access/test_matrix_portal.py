@@ -572,9 +572,15 @@ PAGES: dict[str, Page] = {
         {"post": Visit(member=by_role(set(), 302, 403), data=_form(**REASON))},
     ),
     "portal:destruction_certificate": Page(
-        Action.DESTRUCTION_READ,
+        Action.DESTRUCTION_CERTIFICATE,
         case_kw(order=lambda w: "D-003"),
-        {"get": Visit(member=by_action(Action.DESTRUCTION_READ, 200, 403))},
+        {"get": Visit(member=by_action(Action.DESTRUCTION_CERTIFICATE, 200, 403))},
+    ),
+    # D-002 is not yet executed: who may sign a certificate again is told so (400).
+    "portal:destruction_reissue": Page(
+        Action.DESTRUCTION_CERTIFICATE_ISSUE,
+        case_kw(order=lambda w: "D-002"),
+        {"post": Visit(member=by_action(Action.DESTRUCTION_CERTIFICATE_ISSUE, 400, 403), data=_form())},
     ),
     # The auditor's pages span the cases the caller audits.
     "portal:audit_ledger": Page(Action.LEDGER_READ, NONE, {"get": _audit()}),

@@ -217,3 +217,47 @@ def test_an_open_case_needs_a_court_order_and_a_withdrawn_order_frees_its_items(
     again = lead.post(url(t), {"legal_basis": BASIS, "court_order": "x"}, format="json")
     assert again.status_code == 201 and again.json()["number"] == "D-002"
     assert lead.get(url(t, "D-009/")).status_code == 404
+
+
+def test_a_certificate_signing_failed_at_execution_is_signed_again_and_never_reaches_the_auditor(
+    settings: Any,
+) -> None:
+    t = unit_team()
+    closed_long_ago(t)
+    photo = item(t, data=b"to be destroyed", name="victim-name.jpg")
+    other = item(t, data=b"later", name="other.jpg")
+    boss, analyst, auditor = (
+        unit_supervisor(t),
+        t.member(CaseMemberRole.ANALYST),
+        t.member(CaseMemberRole.AUDITOR),
+    )
+    lead = api(t.lead)
+    assert lead.post(url(t), {"legal_basis": BASIS, "items": [photo.pk]}, format="json").status_code == 201
+    assert api(boss).post(url(t, "D-001/authorise/"), {}, format="json").status_code == 200
+    assert api(analyst).post(url(t, "D-001/witness/")).status_code == 200
+    settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = False  # signing is misconfigured at execution
+    failed = lead.post(url(t, "D-001/execute/"))
+    assert failed.status_code == 400, failed.content
+    order = lead.get(url(t, "D-001/")).json()
+    assert order["status"] == "executed" and order["certificate_sha256"] is None  # the destruction stands
+    refused(lead.get(url(t, "D-001/certificate/")), 400, "no certificate yet")
+    settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = True
+    # The auditor reads the order's ids, hashes and steps, but neither downloads nor signs its certificate.
+    seen = api(auditor).get(url(t, "D-001/"))
+    assert seen.status_code == 200 and seen.json()["items"][0]["sha256"] == photo.blob_id
+    refused(api(auditor).post(url(t, "D-001/certificate/reissue/")), 403, "auditor")
+    certified = CustodyEvent.objects.filter(
+        case=t.case, action=CustodyAction.DESTROYED, details__step="certified"
+    )
+    assert not certified.exists()
+    reissued = lead.post(url(t, "D-001/certificate/reissue/"))
+    assert reissued.status_code == 200, reissued.content
+    sha256 = reissued.json()["certificate_sha256"]
+    assert sha256 and list(certified.values_list("details__certificate_sha256", flat=True)) == [sha256]
+    refused(api(auditor).get(url(t, "D-001/certificate/")), 403, "auditor")
+    downloaded = api(analyst).get(url(t, "D-001/certificate/"))
+    assert downloaded.status_code == 200 and downloaded["X-Haetae-Document-SHA256"] == sha256
+    # An order not carried out has no certificate to sign again.
+    assert lead.post(url(t), {"legal_basis": BASIS, "items": [other.pk]}, format="json").status_code == 201
+    refused(lead.post(url(t, "D-002/certificate/reissue/")), 400, "has not been executed")
+    assert certified.count() == 1

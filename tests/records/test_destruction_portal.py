@@ -117,3 +117,39 @@ def test_the_wrong_person_is_refused_with_the_services_words_and_victim_support_
     assert withdrawn.status_code == 403
     assert lead.post(url("destruction_withdraw", t, "D-001"), {"reason": "wrong list"}).status_code == 302
     assert DestructionOrder.objects.get(case=t.case, number="D-001").status == "refused"
+
+
+def test_a_certificate_signing_failed_at_execution_is_signed_again_from_the_order_page(settings: Any) -> None:
+    t = due_team()
+    item(t, data=b"to be destroyed", name="room-post.jpg")
+    boss, analyst, auditor = (
+        unit_supervisor(t),
+        t.member(CaseMemberRole.ANALYST),
+        t.member(CaseMemberRole.AUDITOR),
+    )
+    lead = client_for(t.lead)
+    assert lead.post(url("destruction_request", t), {"legal_basis": BASIS}).status_code == 302
+    assert client_for(boss).post(url("destruction_authorise", t, "D-001"), {"note": ""}).status_code == 302
+    assert client_for(analyst).post(url("destruction_witness", t, "D-001")).status_code == 302
+    settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = False  # signing is misconfigured at execution
+    failed = lead.post(url("destruction_execute", t, "D-001"), {"confirm": "D-001"})
+    assert failed.status_code == 400
+    order = DestructionOrder.objects.get(case=t.case, number="D-001")
+    assert order.status == "executed" and order.certificate_id is None
+    settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = True
+    order_page = url("destruction_order", t, "D-001")
+    reissue = url("destruction_reissue", t, "D-001")
+    assert reissue in client_for(analyst).get(order_page).content.decode()
+    assert reissue not in client_for(auditor).get(order_page).content.decode()
+    assert client_for(auditor).post(reissue).status_code == 403
+    assert client_for(analyst).post(reissue).status_code == 302
+    order.refresh_from_db()
+    assert order.certificate_id is not None
+    seen_by_lead = lead.get(order_page).content.decode()
+    assert reissue not in seen_by_lead and url("destruction_certificate", t, "D-001") in seen_by_lead
+    # The certificate names each item's file: the auditor sees its hash, neither a link nor the PDF.
+    seen_by_auditor = client_for(auditor).get(order_page).content.decode()
+    assert order.certificate_id in seen_by_auditor
+    assert url("destruction_certificate", t, "D-001") not in seen_by_auditor
+    assert client_for(auditor).get(url("destruction_certificate", t, "D-001")).status_code == 403
+    assert client_for(analyst).get(url("destruction_certificate", t, "D-001")).status_code == 200

@@ -10,11 +10,12 @@ from access.policy import Action, may
 from haetae.cli import HaetaeCommand
 from haetae.errors import AccessDenied, NotFound, UsageError
 from haetae.toolkit import utc_iso
-from records.certificate import destruction_certificate_issue, destruction_certificate_read
+from records.certificate import destruction_certificate_read
 from records.models import DestructionOrder
 from records.procedure import erasure_finish
 from records.retention import retention_state
 from records.services import (
+    destruction_certificate_reissue,
     destruction_order_authorise,
     destruction_order_execute,
     destruction_order_refuse,
@@ -66,7 +67,11 @@ class Command(HaetaeCommand):
                 step.add_argument("--reason", required=True)
             if verb == "certificate":
                 step.add_argument("--out", required=True, help="where to write the signed PDF")
-                step.add_argument("--reissue", action="store_true", help="sign and store it again")
+                step.add_argument(
+                    "--reissue",
+                    action="store_true",
+                    help="sign and store it again (it is also issued when signing failed at execution)",
+                )
         finish = sub.add_parser(
             "finish",
             help="finish the erasure an interrupted execution (D-…) or disposal (U-…) left pending "
@@ -133,11 +138,16 @@ class Command(HaetaeCommand):
             )
         else:
             order = self._order(options)
-            if verb in ("show", "certificate") and not may(
-                user=actor, action=Action.DESTRUCTION_READ, case=order.case
-            ):
+            if verb == "show" and not may(user=actor, action=Action.DESTRUCTION_READ, case=order.case):
                 raise AccessDenied(
                     f"{actor.username} may not see case {order.case.number}'s destruction orders"
+                )
+            if verb == "certificate" and not may(
+                user=actor, action=Action.DESTRUCTION_CERTIFICATE, case=order.case
+            ):
+                raise AccessDenied(
+                    f"{actor.username} may not download case {order.case.number}'s destruction certificates: "
+                    "they name each item's file (docs/access.md)"
                 )
             if verb == "authorise":
                 order = destruction_order_authorise(order=order, actor=actor)
@@ -148,8 +158,12 @@ class Command(HaetaeCommand):
             elif verb == "refuse":
                 order = destruction_order_refuse(order=order, actor=actor, reason=options["reason"])
             elif verb == "certificate":
-                if options["reissue"] or order.certificate_id is None:
-                    order = destruction_certificate_issue(order=order, actor=actor)
+                # Signing failed at execution: whoever may sign it again does so here (the --reissue rule).
+                missing = order.certificate_id is None and may(
+                    user=actor, action=Action.DESTRUCTION_CERTIFICATE_ISSUE, case=order.case
+                )
+                if options["reissue"] or missing:
+                    order = destruction_certificate_reissue(order=order, actor=actor)
                 Path(options["out"]).write_bytes(destruction_certificate_read(order))
         payload = _order_json(order)
         self._emit(

@@ -117,6 +117,8 @@ def test_english_report_has_every_section_on_numbered_pages(tmp_path: Path) -> N
     missing = [(e.seq, e.action) for e in events if e.leaf_hash not in flat]
     assert not missing
     assert checkpoint.root_hash in flat and checkpoint.signature in flat
+    # The ledger key's id, so that a reader compares it with the key a bundle verifier is anchored by.
+    assert checkpoint.key_id and checkpoint.key_id in flat
     # The hash certificate re-read every original: nine rows (three items, three algorithms) that match.
     assert len(re.findall(r"\bmatch\b", text.split("Hash certificate")[-1])) >= 9
     assert "MISMATCH" not in text
