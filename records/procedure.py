@@ -30,7 +30,7 @@ from django.utils import timezone
 from access.models import Case
 from access.policy import POLICY, Action, case_access_role, role_may
 from evidence.choices import CustodyAction, ItemStatus
-from evidence.custody import EventSpec, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, custody_append_many, item_event, ledger_lock
 from evidence.models import Acquisition, EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import ExhibitItem
@@ -290,14 +290,11 @@ def unrelated_mark(*, case: Case, actor: User, item_ids: Sequence[int], reason: 
             item.status_reason = f"marked unrelated to the warrant on {now:%Y-%m-%d %H:%M} UTC: {reason}"
             item.save(update_fields=["status", "status_reason"])
             specs.append(
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=CustodyAction.MARKED_UNRELATED,
-                    actor=actor,
+                item_event(
+                    item,
+                    CustodyAction.MARKED_UNRELATED,
+                    actor,
                     purpose=reason,
-                    sha256_before=item.blob_id or "",
-                    sha256_after=item.blob_id or "",
                     details={"mark": marks[-1].pk},
                 )
             )
@@ -332,15 +329,8 @@ def unrelated_unmark(*, mark: UnrelatedMark, actor: User, reason: str) -> Unrela
         item.save(update_fields=["status", "status_reason"])
         custody_append_many(
             [
-                EventSpec(
-                    case_id=mark.case_id,
-                    item_id=item.pk,
-                    action=CustodyAction.UNRELATED_UNMARKED,
-                    actor=actor,
-                    purpose=reason,
-                    sha256_before=item.blob_id or "",
-                    sha256_after=item.blob_id or "",
-                    details={"mark": mark.pk},
+                item_event(
+                    item, CustodyAction.UNRELATED_UNMARKED, actor, purpose=reason, details={"mark": mark.pk}
                 )
             ]
         )

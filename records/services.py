@@ -20,7 +20,7 @@ from access.choices import GlobalRole
 from access.models import Case
 from access.policy import Action, case_access_role, role_may
 from evidence.choices import CustodyAction, ItemStatus
-from evidence.custody import EventSpec, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, custody_append_many, item_event, ledger_lock
 from evidence.destruction import blob_bytes_erase, blob_mark_destroyed
 from evidence.models import Blob, Derivative, EvidenceItem
 from haetae.errors import AccessDenied, RejectedInput
@@ -165,15 +165,12 @@ def destruction_order_request(
         }
         custody_append_many(
             [
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=CustodyAction.DESTRUCTION_ORDERED,
-                    actor=actor,
+                item_event(
+                    item,
+                    CustodyAction.DESTRUCTION_ORDERED,
+                    actor,
                     legal_authority=legal_basis[:300],
                     purpose=order.reason,
-                    sha256_before=item.blob_id or "",
-                    sha256_after=item.blob_id or "",
                     details=details,
                 )
                 for item in items_list
