@@ -7,7 +7,7 @@ run's completion and an ``analysed`` custody event commit in one transaction.
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -140,21 +140,8 @@ def _store(
 ) -> list[Annotation]:
     ran_at = timezone.now()
     provenance = _provenance(info, run, ran_at)
-    rows = [
-        Annotation(
-            run=run,
-            item=item,
-            label=f.label,
-            category=f.category,
-            score=f.score,
-            region=f.region,
-            time_start_ms=f.time_start_ms,
-            time_end_ms=f.time_end_ms,
-            details=f.details,
-            **provenance,
-        )
-        for f in findings
-    ]
+    # A finding's fields are the annotation's, one to one; the run adds where it came from.
+    rows = [Annotation(run=run, item=item, **asdict(f), **provenance) for f in findings]
     return Annotation.objects.bulk_create(rows)
 
 
