@@ -72,6 +72,18 @@ def _case_event(order: DestructionOrder, action: str, actor: User, details: dict
     )
 
 
+def _step_taken(
+    order: DestructionOrder, actor: User, *, step: str, status: str, action: str, **details: Any
+) -> None:
+    """Record a step on a locked order: its status, who took the step and when (``<step>_by``,
+    ``<step>_at``), and its case event naming the step."""
+    order.status = status
+    setattr(order, f"{step}_by", actor)
+    setattr(order, f"{step}_at", timezone.now())
+    order.save(update_fields=["status", f"{step}_by", f"{step}_at"])
+    custody_append_many([_case_event(order, action, actor, {"step": step, **details})])
+
+
 def destruction_order_request(
     *,
     case: Case,
@@ -195,18 +207,13 @@ def destruction_order_authorise(*, order: DestructionOrder, actor: User, note: s
                 f"you requested destruction order {order.number}; a different person must authorise it"
             )
         _hold_refusal(case, "authorise a destruction")
-        order.status, order.authorised_by, order.authorised_at = (
-            DestructionOrderStatus.AUTHORISED,
+        _step_taken(
+            order,
             actor,
-            timezone.now(),
-        )
-        order.save(update_fields=["status", "authorised_by", "authorised_at"])
-        custody_append_many(
-            [
-                _case_event(
-                    order, CustodyAction.DESTRUCTION_AUTHORISED, actor, {"step": "authorised", "note": note}
-                )
-            ]
+            step="authorised",
+            status=DestructionOrderStatus.AUTHORISED,
+            action=CustodyAction.DESTRUCTION_AUTHORISED,
+            note=note,
         )
     return order
 
@@ -223,22 +230,14 @@ def destruction_order_witness(*, order: DestructionOrder, actor: User) -> Destru
                 "person"
             )
         _hold_refusal(case, "witness a destruction")
-        order.status, order.witnessed_by, order.witnessed_at = (
-            DestructionOrderStatus.WITNESSED,
-            actor,
-            timezone.now(),
-        )
-        order.save(update_fields=["status", "witnessed_by", "witnessed_at"])
         listed = list(order.entries.values_list("item_id", "sha256"))
-        custody_append_many(
-            [
-                _case_event(
-                    order,
-                    CustodyAction.DESTRUCTION_WITNESSED,
-                    actor,
-                    {"step": "witnessed", "items": [{"item": i, "sha256": h} for i, h in listed]},
-                )
-            ]
+        _step_taken(
+            order,
+            actor,
+            step="witnessed",
+            status=DestructionOrderStatus.WITNESSED,
+            action=CustodyAction.DESTRUCTION_WITNESSED,
+            items=[{"item": i, "sha256": h} for i, h in listed],
         )
     return order
 
