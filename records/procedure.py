@@ -44,6 +44,7 @@ from records.services import (
     erasures_finish,
     erasures_unrecorded,
     item_content_erase,
+    item_destroyed,
     order_erasures_finish,
 )
 
@@ -425,22 +426,18 @@ def unrelated_dispose(
             outcome, done = item_content_erase(item=item, reference=reference, leaving=leaving)
             mark.status, mark.disposal, mark.outcome, mark.details = kind, disposal, outcome, done
             mark.save(update_fields=["status", "disposal", "outcome", "details"])
-            item.status = ItemStatus.DESTROYED
-            item.status_reason = (
-                f"{words} as unrelated to the warrant on {now:%Y-%m-%d %H:%M} UTC ({disposal.number} of case "
-                f"{case.number}); the vault's copy erased"
-            )
-            item.save(update_fields=["status", "status_reason"])
             specs.append(
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=action,
-                    actor=actor,
+                item_destroyed(
+                    item,
+                    action,
+                    actor,
+                    sha256=mark.sha256,
+                    status_reason=(
+                        f"{words} as unrelated to the warrant on {now:%Y-%m-%d %H:%M} UTC "
+                        f"({disposal.number} of case {case.number}); the vault's copy erased"
+                    ),
                     purpose=mark.reason,
                     to_custodian="person searched" if kind == UnrelatedDisposalKind.RETURNED else "",
-                    sha256_before=mark.sha256,
-                    sha256_after="",
                     details={
                         "disposal": disposal.number,
                         "mark": mark.pk,

@@ -335,6 +335,25 @@ def item_content_erase(
     return DestructionOutcome.ERASED, {"derivatives": derivatives, "erasure": "after commit", "erase": erase}
 
 
+def item_destroyed(
+    item: EvidenceItem, action: str, actor: User, *, sha256: str, status_reason: str, **fields: Any
+) -> EventSpec:
+    """Mark an item whose content is erased (``item_content_erase``) destroyed, saying why; returns its event
+    for the caller to append: the content's SHA-256 before, nothing after."""
+    item.status = ItemStatus.DESTROYED
+    item.status_reason = status_reason
+    item.save(update_fields=["status", "status_reason"])
+    return EventSpec(
+        case_id=item.case_id,
+        item_id=item.pk,
+        action=action,
+        actor=actor,
+        sha256_before=sha256,
+        sha256_after="",
+        **fields,
+    )
+
+
 def erasures_finish(
     *,
     case_id: int,
@@ -470,21 +489,17 @@ def destruction_order_execute(*, order: DestructionOrder, actor: User) -> Destru
             done.update(erased)
             entry.details = done
             entry.save(update_fields=["outcome", "details"])
-            item.status = ItemStatus.DESTROYED
-            item.status_reason = (
-                f"destroyed on {now:%Y-%m-%d %H:%M} UTC under destruction order {order.number} of case "
-                f"{case.number} ({order.legal_basis})"
-            )
-            item.save(update_fields=["status", "status_reason"])
             specs.append(
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=CustodyAction.DESTROYED,
-                    actor=actor,
+                item_destroyed(
+                    item,
+                    CustodyAction.DESTROYED,
+                    actor,
+                    sha256=entry.sha256,
+                    status_reason=(
+                        f"destroyed on {now:%Y-%m-%d %H:%M} UTC under destruction order {order.number} "
+                        f"of case {case.number} ({order.legal_basis})"
+                    ),
                     legal_authority=order.legal_basis[:300],
-                    sha256_before=entry.sha256,
-                    sha256_after="",
                     details={
                         "order": order.number,
                         "outcome": entry.outcome,
