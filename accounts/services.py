@@ -2,7 +2,7 @@
 
 import hashlib
 import secrets
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -28,6 +28,21 @@ def token_digest(token: str) -> str:
 
 def default_token_days() -> int:
     return int(getattr(settings, "HAETAE_API_TOKEN_DAYS", 30))
+
+
+def _account_logged(
+    user: User, action: str, *, actor: User | None, at: datetime | None = None, **details: Any
+) -> None:
+    """An account event on ``user``: what happened and its ``details``, by ``actor`` (None: the system, or
+    the operator at the command line), at ``at`` (default now)."""
+    AccountEvent.objects.create(
+        user=user, actor=actor, action=action, details=details, at=at or timezone.now()
+    )
+
+
+def _token_logged(token: ApiToken, action: str, *, actor: User | None, at: datetime, **details: Any) -> None:
+    """An account event about ``token``, named by id and prefix (never by the token itself)."""
+    _account_logged(token.user, action, actor=actor, at=at, token=token.pk, prefix=token.prefix, **details)
 
 
 def may_manage_tokens_of(actor: User, user: User) -> bool:
@@ -61,17 +76,13 @@ def api_token_issue(
             created_by=actor,
             expires_at=now + timedelta(days=days),
         )
-        AccountEvent.objects.create(
-            user=user,
+        _token_logged(
+            row,
+            AccountAction.TOKEN_ISSUED,
             actor=actor,
-            action=AccountAction.TOKEN_ISSUED,
-            details={
-                "token": row.pk,
-                "prefix": row.prefix,
-                "name": row.name,
-                "expires_at": row.expires_at.isoformat(),
-            },
             at=now,
+            name=row.name,
+            expires_at=row.expires_at.isoformat(),
         )
     return row, token
 
@@ -91,13 +102,7 @@ def api_token_revoke(*, token: ApiToken, actor: User | None, reason: str = "") -
             )
         locked.revoked_at, locked.revoked_by, locked.revoke_reason = now, actor, reason.strip()[:500]
         locked.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-        AccountEvent.objects.create(
-            user=locked.user,
-            actor=actor,
-            action=AccountAction.TOKEN_REVOKED,
-            details={"token": locked.pk, "prefix": locked.prefix, "reason": locked.revoke_reason},
-            at=now,
-        )
+        _token_logged(locked, AccountAction.TOKEN_REVOKED, actor=actor, at=now, reason=locked.revoke_reason)
     return locked
 
 
@@ -111,12 +116,7 @@ def api_token_check(token: str) -> ApiToken:
     state = row.state
     if state != "active":
         when = row.revoked_at if state == "revoked" else row.expires_at
-        AccountEvent.objects.create(
-            user=row.user,
-            actor=None,
-            action=AccountAction.TOKEN_REFUSED,
-            details={"token": row.pk, "state": state},
-        )
+        _account_logged(row.user, AccountAction.TOKEN_REFUSED, actor=None, token=row.pk, state=state)
         raise RejectedInput(f"this token was {state} on {when:%Y-%m-%d %H:%M} UTC: ask for a new one")
     now = timezone.now()
     if row.last_used_at is None or now - row.last_used_at > _LAST_USED_GRANULARITY:
@@ -217,15 +217,13 @@ def examiner_qualification_record(
         User.objects.select_for_update().filter(pk=user.pk).first()
         current, state = qualification_next_state(user=user, changes=changes)
         row = ExaminerQualification.objects.create(user=user, recorded_by=actor, recorded_at=now, **state)
-        AccountEvent.objects.create(
-            user=user,
+        _account_logged(
+            user,
+            AccountAction.QUALIFICATION_RECORDED,
             actor=actor,
-            action=AccountAction.QUALIFICATION_RECORDED,
-            details={
-                "qualification": row.pk,
-                "previous": current.pk if current else None,
-                "changed": sorted(f for f in QUALIFICATION_FIELDS if f in changes),
-            },
             at=now,
+            qualification=row.pk,
+            previous=current.pk if current else None,
+            changed=sorted(f for f in QUALIFICATION_FIELDS if f in changes),
         )
     return row

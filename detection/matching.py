@@ -28,7 +28,7 @@ from detection.models.banks import HashBankKind, MatchKind
 from detection.models.runs import RunStatus
 from detection.pdq import DEFAULT_THRESHOLD, ORIENTATIONS
 from evidence.choices import CustodyAction, ItemStatus
-from evidence.custody import EventSpec, custody_append_many
+from evidence.custody import custody_append_many, item_event
 from evidence.models import EvidenceItem
 
 PDQ_LABEL = "pdq"
@@ -295,13 +295,10 @@ def _record(
     for row in rows:
         row.save()
     events = [
-        EventSpec(
-            case_id=item.case_id,
-            item_id=item.pk,
-            action=CustodyAction.MATCHED,
-            actor=actor,
-            sha256_before=item.blob_id or "",
-            sha256_after=item.blob_id or "",
+        item_event(
+            item,
+            CustodyAction.MATCHED,
+            actor,
             details={
                 "matches": [m.pk for m in rows],
                 "kinds": sorted({m.kind for m in rows}),
@@ -317,13 +314,10 @@ def _record(
             other = match.other_item
             # The other item's chain records the fact, without naming this item's case.
             events.append(
-                EventSpec(
-                    case_id=other.case_id,
-                    item_id=other.pk,
-                    action=CustodyAction.MATCHED,
-                    actor=actor,
-                    sha256_before=other.blob_id or "",
-                    sha256_after=other.blob_id or "",
+                item_event(
+                    other,
+                    CustodyAction.MATCHED,
+                    actor,
                     details={
                         "match": match.pk,
                         "kind": match.kind,

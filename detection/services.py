@@ -7,7 +7,7 @@ run's completion and an ``analysed`` custody event commit in one transaction.
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -99,7 +99,7 @@ def detection_run(
             ledger_lock()  # before the run's row lock: the one lock order (docs/ledger.md)
             if _fail(run, started, t0, message):
                 run.refresh_from_db()
-                _failed_event(run=run, item=item, actor=actor, message=message)
+                custody_append_many([_failed_spec(run=run, item=item, actor=actor, message=message)])
         run.refresh_from_db()
         return run
     except Exception as exc:
@@ -122,14 +122,8 @@ def detection_run(
             after_store(run=locked, annotations=annotations)
         for listener in run_listeners:
             listener(locked, annotations)
-        _analysed_event(
-            run=locked,
-            item=item,
-            actor=actor,
-            detector=info,
-            outcome="done",
-            findings=len(annotations),
-            labels=sorted({a.label for a in annotations}),
+        custody_append_many(
+            [_done_spec(run=locked, item=item, actor=actor, detector=info, annotations=annotations)]
         )
     return locked
 
@@ -146,21 +140,8 @@ def _store(
 ) -> list[Annotation]:
     ran_at = timezone.now()
     provenance = _provenance(info, run, ran_at)
-    rows = [
-        Annotation(
-            run=run,
-            item=item,
-            label=f.label,
-            category=f.category,
-            score=f.score,
-            region=f.region,
-            time_start_ms=f.time_start_ms,
-            time_end_ms=f.time_end_ms,
-            details=f.details,
-            **provenance,
-        )
-        for f in findings
-    ]
+    # A finding's fields are the annotation's, one to one; the run adds where it came from.
+    rows = [Annotation(run=run, item=item, **asdict(f), **provenance) for f in findings]
     return Annotation.objects.bulk_create(rows)
 
 
@@ -230,58 +211,69 @@ def detection_results_store(
                 ):
                     after_store(run=run, annotations=annotations)
                 events.append(
-                    _analysed_spec(
-                        run=run,
-                        actor=actor,
-                        detector=result.info,
-                        outcome="done",
-                        findings=len(annotations),
-                        labels=sorted({a.label for a in annotations}),
+                    _done_spec(
+                        run=run, item=run.item, actor=actor, detector=result.info, annotations=annotations
                     )
                 )
             else:
                 run.status, run.error = RunStatus.FAILED, result.error[:2000]
                 run.save(update_fields=fields)
                 if result.outcome == "undecodable":  # the content was read: on the custody chain
-                    events.append(
-                        _analysed_spec(
-                            run=run,
-                            actor=actor,
-                            detector=run.detector,
-                            outcome="failed",
-                            error=result.error[:500],
-                        )
-                    )
+                    events.append(_failed_spec(run=run, item=run.item, actor=actor, message=result.error))
             finished.append(run)
         custody_append_many(events)
     return finished
 
 
 def _analysed_spec(
-    *, run: DetectionRun, actor: User | None, detector: Any, outcome: str, **result: Any
+    *, run: DetectionRun, item: EvidenceItem, actor: User | None, detector: Any, outcome: str, **result: Any
 ) -> EventSpec:
-    """The ``analysed`` event of ``run`` as a spec, for appending several in one go."""
+    """The ``analysed`` event: ``detector`` (its name, version, model) read the item's content for ``run``."""
     return EventSpec(
-        case_id=run.item.case_id,
-        item_id=run.item_id,
+        case_id=item.case_id,
+        item_id=item.pk,
         action=CustodyAction.ANALYSED,
         actor=actor,
         sha256_before=run.input_sha256,
         sha256_after=run.input_sha256,
-        details=_analysed_details(run=run, detector=detector, outcome=outcome, **result),
+        details={
+            "run": run.pk,
+            "job": run.job_id,
+            "detector": detector.name,
+            "version": detector.version,
+            "model_sha256": detector.model_sha256,
+            "outcome": outcome,
+            **result,
+        },
     )
 
 
-def _analysed_details(*, run: DetectionRun, detector: Any, outcome: str, **result: Any) -> dict[str, Any]:
-    return {
-        "run": run.pk,
-        "job": run.job_id,
-        "detector": detector.name,
-        "version": detector.version,
-        "model_sha256": detector.model_sha256,
-        "outcome": outcome,
-        **result,
-    }
+def _done_spec(
+    *,
+    run: DetectionRun,
+    item: EvidenceItem,
+    actor: User | None,
+    detector: DetectorInfo,
+    annotations: list[Annotation],
+) -> EventSpec:
+    """A finished run's ``analysed`` event: how many findings, with which labels."""
+    labels = sorted({a.label for a in annotations})
+    return _analysed_spec(
+        run=run,
+        item=item,
+        actor=actor,
+        detector=detector,
+        outcome="done",
+        findings=len(annotations),
+        labels=labels,
+    )
+
+
+def _failed_spec(*, run: DetectionRun, item: EvidenceItem, actor: User | None, message: str) -> EventSpec:
+    """The content was read even though the analysis failed: that read is on the item's custody chain."""
+    return _analysed_spec(
+        run=run, item=item, actor=actor, detector=run.detector, outcome="failed", error=message[:500]
+    )
 
 
 def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> bool:
@@ -298,28 +290,6 @@ def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> bool:
     )
 
 
-def _analysed_event(
-    *, run: DetectionRun, item: EvidenceItem, actor: User | None, detector: Any, outcome: str, **result: Any
-) -> None:
-    """The ``analysed`` event: ``detector`` (its name, version, model) read the item's content for ``run``."""
-    custody_append(
-        case_id=item.case_id,
-        item_id=item.pk,
-        action=CustodyAction.ANALYSED,
-        actor=actor,
-        sha256_before=run.input_sha256,
-        sha256_after=run.input_sha256,
-        details=_analysed_details(run=run, detector=detector, outcome=outcome, **result),
-    )
-
-
-def _failed_event(*, run: DetectionRun, item: EvidenceItem, actor: User | None, message: str) -> None:
-    """The content was read even though the analysis failed: that read is on the item's custody chain."""
-    _analysed_event(
-        run=run, item=item, actor=actor, detector=run.detector, outcome="failed", error=message[:500]
-    )
-
-
 def detection_run_give_up(*, run: DetectionRun, message: str, actor: User | None) -> None:
     """A run that will not be retried ends failed with ``message``, recorded on the item's custody chain."""
     with transaction.atomic():
@@ -331,7 +301,7 @@ def detection_run_give_up(*, run: DetectionRun, message: str, actor: User | None
         )
         if updated:
             run.refresh_from_db()
-            _failed_event(run=run, item=run.item, actor=actor, message=message)
+            custody_append_many([_failed_spec(run=run, item=run.item, actor=actor, message=message)])
 
 
 REVIEW_DECISIONS = frozenset({ReviewStatus.CONFIRMED, ReviewStatus.REJECTED})

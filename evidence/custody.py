@@ -23,7 +23,7 @@ from access.hooks import CaseEvent
 from access.models import CaseMember
 from evidence import merkle
 from evidence.choices import CustodyAction
-from evidence.models import CustodyEvent
+from evidence.models import CustodyEvent, EvidenceItem
 from haetae.db import bulk_insert, retry_on_conflict
 from haetae.db import ledger_lock as ledger_lock  # re-exported: the ledger's writers take it from here
 from haetae.toolkit import utc_iso
@@ -117,6 +117,21 @@ class EventSpec:
     sha256_after: str = ""
     details: dict[str, Any] = field(default_factory=dict)
     new_item: bool = False  # the item was created in this transaction: its chain starts at genesis
+
+
+def item_event(item: EvidenceItem, action: str, actor: User | None, **fields: Any) -> EventSpec:
+    """An event on ``item``'s chain that leaves its content as it was (read, served, listed, matched, marked):
+    the content's SHA-256 stands before and after, so the event itself says nothing changed."""
+    content = item.blob_id or ""
+    return EventSpec(
+        case_id=item.case_id,
+        item_id=item.pk,
+        action=action,
+        actor=actor,
+        sha256_before=content,
+        sha256_after=content,
+        **fields,
+    )
 
 
 def _chain_heads(

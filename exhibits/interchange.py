@@ -35,7 +35,7 @@ from access.selectors import case_get_for
 from detection.models import Annotation
 from detection.models.runs import ReviewStatus
 from evidence.choices import CustodyAction, ItemKind, ItemStatus
-from evidence.custody import EventSpec, custody_append_many
+from evidence.custody import custody_append_many, item_event
 from evidence.models import CustodyEvent, EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit
@@ -741,15 +741,12 @@ def _export(
         scope = sorted(exhibit_numbers) if exhibit_numbers else "case"
         custody_append_many(
             [
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=CustodyAction.EXPORTED,
-                    actor=actor,
+                item_event(
+                    item,
+                    CustodyAction.EXPORTED,
+                    actor,
                     occurred_at=generated_at,
                     to_custodian=recipient.strip(),
-                    sha256_before=item.blob_id or "",
-                    sha256_after=item.blob_id or "",
                     details={
                         "format": export_format,
                         "scope": scope,

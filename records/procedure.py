@@ -30,7 +30,7 @@ from django.utils import timezone
 from access.models import Case
 from access.policy import POLICY, Action, case_access_role, role_may
 from evidence.choices import CustodyAction, ItemStatus
-from evidence.custody import EventSpec, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, custody_append_many, item_event, ledger_lock
 from evidence.models import Acquisition, EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import ExhibitItem
@@ -44,6 +44,7 @@ from records.services import (
     erasures_finish,
     erasures_unrecorded,
     item_content_erase,
+    item_destroyed,
     order_erasures_finish,
 )
 
@@ -290,14 +291,11 @@ def unrelated_mark(*, case: Case, actor: User, item_ids: Sequence[int], reason: 
             item.status_reason = f"marked unrelated to the warrant on {now:%Y-%m-%d %H:%M} UTC: {reason}"
             item.save(update_fields=["status", "status_reason"])
             specs.append(
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=CustodyAction.MARKED_UNRELATED,
-                    actor=actor,
+                item_event(
+                    item,
+                    CustodyAction.MARKED_UNRELATED,
+                    actor,
                     purpose=reason,
-                    sha256_before=item.blob_id or "",
-                    sha256_after=item.blob_id or "",
                     details={"mark": marks[-1].pk},
                 )
             )
@@ -332,15 +330,8 @@ def unrelated_unmark(*, mark: UnrelatedMark, actor: User, reason: str) -> Unrela
         item.save(update_fields=["status", "status_reason"])
         custody_append_many(
             [
-                EventSpec(
-                    case_id=mark.case_id,
-                    item_id=item.pk,
-                    action=CustodyAction.UNRELATED_UNMARKED,
-                    actor=actor,
-                    purpose=reason,
-                    sha256_before=item.blob_id or "",
-                    sha256_after=item.blob_id or "",
-                    details={"mark": mark.pk},
+                item_event(
+                    item, CustodyAction.UNRELATED_UNMARKED, actor, purpose=reason, details={"mark": mark.pk}
                 )
             ]
         )
@@ -435,22 +426,18 @@ def unrelated_dispose(
             outcome, done = item_content_erase(item=item, reference=reference, leaving=leaving)
             mark.status, mark.disposal, mark.outcome, mark.details = kind, disposal, outcome, done
             mark.save(update_fields=["status", "disposal", "outcome", "details"])
-            item.status = ItemStatus.DESTROYED
-            item.status_reason = (
-                f"{words} as unrelated to the warrant on {now:%Y-%m-%d %H:%M} UTC ({disposal.number} of case "
-                f"{case.number}); the vault's copy erased"
-            )
-            item.save(update_fields=["status", "status_reason"])
             specs.append(
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=action,
-                    actor=actor,
+                item_destroyed(
+                    item,
+                    action,
+                    actor,
+                    sha256=mark.sha256,
+                    status_reason=(
+                        f"{words} as unrelated to the warrant on {now:%Y-%m-%d %H:%M} UTC "
+                        f"({disposal.number} of case {case.number}); the vault's copy erased"
+                    ),
                     purpose=mark.reason,
                     to_custodian="person searched" if kind == UnrelatedDisposalKind.RETURNED else "",
-                    sha256_before=mark.sha256,
-                    sha256_after="",
                     details={
                         "disposal": disposal.number,
                         "mark": mark.pk,

@@ -20,7 +20,7 @@ from access.choices import GlobalRole
 from access.models import Case
 from access.policy import Action, case_access_role, role_may
 from evidence.choices import CustodyAction, ItemStatus
-from evidence.custody import EventSpec, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, custody_append_many, item_event, ledger_lock
 from evidence.destruction import blob_bytes_erase, blob_mark_destroyed
 from evidence.models import Blob, Derivative, EvidenceItem
 from haetae.errors import AccessDenied, RejectedInput
@@ -70,6 +70,18 @@ def _case_event(order: DestructionOrder, action: str, actor: User, details: dict
         legal_authority=order.legal_basis[:300],
         details={"order": order.number, **details},
     )
+
+
+def _step_taken(
+    order: DestructionOrder, actor: User, *, step: str, status: str, action: str, **details: Any
+) -> None:
+    """Record a step on a locked order: its status, who took the step and when (``<step>_by``,
+    ``<step>_at``), and its case event naming the step."""
+    order.status = status
+    setattr(order, f"{step}_by", actor)
+    setattr(order, f"{step}_at", timezone.now())
+    order.save(update_fields=["status", f"{step}_by", f"{step}_at"])
+    custody_append_many([_case_event(order, action, actor, {"step": step, **details})])
 
 
 def destruction_order_request(
@@ -165,15 +177,12 @@ def destruction_order_request(
         }
         custody_append_many(
             [
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=CustodyAction.DESTRUCTION_ORDERED,
-                    actor=actor,
+                item_event(
+                    item,
+                    CustodyAction.DESTRUCTION_ORDERED,
+                    actor,
                     legal_authority=legal_basis[:300],
                     purpose=order.reason,
-                    sha256_before=item.blob_id or "",
-                    sha256_after=item.blob_id or "",
                     details=details,
                 )
                 for item in items_list
@@ -198,18 +207,13 @@ def destruction_order_authorise(*, order: DestructionOrder, actor: User, note: s
                 f"you requested destruction order {order.number}; a different person must authorise it"
             )
         _hold_refusal(case, "authorise a destruction")
-        order.status, order.authorised_by, order.authorised_at = (
-            DestructionOrderStatus.AUTHORISED,
+        _step_taken(
+            order,
             actor,
-            timezone.now(),
-        )
-        order.save(update_fields=["status", "authorised_by", "authorised_at"])
-        custody_append_many(
-            [
-                _case_event(
-                    order, CustodyAction.DESTRUCTION_AUTHORISED, actor, {"step": "authorised", "note": note}
-                )
-            ]
+            step="authorised",
+            status=DestructionOrderStatus.AUTHORISED,
+            action=CustodyAction.DESTRUCTION_AUTHORISED,
+            note=note,
         )
     return order
 
@@ -226,22 +230,14 @@ def destruction_order_witness(*, order: DestructionOrder, actor: User) -> Destru
                 "person"
             )
         _hold_refusal(case, "witness a destruction")
-        order.status, order.witnessed_by, order.witnessed_at = (
-            DestructionOrderStatus.WITNESSED,
-            actor,
-            timezone.now(),
-        )
-        order.save(update_fields=["status", "witnessed_by", "witnessed_at"])
         listed = list(order.entries.values_list("item_id", "sha256"))
-        custody_append_many(
-            [
-                _case_event(
-                    order,
-                    CustodyAction.DESTRUCTION_WITNESSED,
-                    actor,
-                    {"step": "witnessed", "items": [{"item": i, "sha256": h} for i, h in listed]},
-                )
-            ]
+        _step_taken(
+            order,
+            actor,
+            step="witnessed",
+            status=DestructionOrderStatus.WITNESSED,
+            action=CustodyAction.DESTRUCTION_WITNESSED,
+            items=[{"item": i, "sha256": h} for i, h in listed],
         )
     return order
 
@@ -337,6 +333,25 @@ def item_content_erase(
     blob_mark_destroyed(blob=item.blob, reference=reference)
     erase = [item.blob.sha256] + [d["sha256"] for d in derivatives if d.get("erasure")]
     return DestructionOutcome.ERASED, {"derivatives": derivatives, "erasure": "after commit", "erase": erase}
+
+
+def item_destroyed(
+    item: EvidenceItem, action: str, actor: User, *, sha256: str, status_reason: str, **fields: Any
+) -> EventSpec:
+    """Mark an item whose content is erased (``item_content_erase``) destroyed, saying why; returns its event
+    for the caller to append: the content's SHA-256 before, nothing after."""
+    item.status = ItemStatus.DESTROYED
+    item.status_reason = status_reason
+    item.save(update_fields=["status", "status_reason"])
+    return EventSpec(
+        case_id=item.case_id,
+        item_id=item.pk,
+        action=action,
+        actor=actor,
+        sha256_before=sha256,
+        sha256_after="",
+        **fields,
+    )
 
 
 def erasures_finish(
@@ -474,21 +489,17 @@ def destruction_order_execute(*, order: DestructionOrder, actor: User) -> Destru
             done.update(erased)
             entry.details = done
             entry.save(update_fields=["outcome", "details"])
-            item.status = ItemStatus.DESTROYED
-            item.status_reason = (
-                f"destroyed on {now:%Y-%m-%d %H:%M} UTC under destruction order {order.number} of case "
-                f"{case.number} ({order.legal_basis})"
-            )
-            item.save(update_fields=["status", "status_reason"])
             specs.append(
-                EventSpec(
-                    case_id=case.pk,
-                    item_id=item.pk,
-                    action=CustodyAction.DESTROYED,
-                    actor=actor,
+                item_destroyed(
+                    item,
+                    CustodyAction.DESTROYED,
+                    actor,
+                    sha256=entry.sha256,
+                    status_reason=(
+                        f"destroyed on {now:%Y-%m-%d %H:%M} UTC under destruction order {order.number} "
+                        f"of case {case.number} ({order.legal_basis})"
+                    ),
                     legal_authority=order.legal_basis[:300],
-                    sha256_before=entry.sha256,
-                    sha256_after="",
                     details={
                         "order": order.number,
                         "outcome": entry.outcome,

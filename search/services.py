@@ -66,17 +66,8 @@ def _entries(documents: Iterable[Document]) -> Iterable[IndexEntry]:
         terms = index_terms(document.text)
         if not terms:
             continue
-        yield IndexEntry(
-            case_id=document.case_id,
-            item_id=document.item_id,
-            kind=document.kind,
-            object_id=document.object_id,
-            field=document.field,
-            source=document.source,
-            text=document.text,
-            terms=terms,
-            rank=entry_rank(document.field, terms),
-        )
+        # A document's fields are the entry's, one to one; the index adds its terms and rank.
+        yield IndexEntry(**vars(document), terms=terms, rank=entry_rank(document.field, terms))
 
 
 def _store(documents: Iterable[Document]) -> int:

@@ -29,7 +29,7 @@ from parties.choices import ChannelPlatform, LinkConfidence, LinkSource
 from parties.models import Channel, ItemChannelLink, Person, PersonAccount
 from parties.services.channels import channel_record
 from parties.services.links import Assertion, link_assert_item_channel
-from parties.services.people import person_account_add
+from parties.services.people import person_account_add, person_event
 from sources.choices import MessageKind, SourceKind, SourceNoteKind
 from sources.listeners import messages_recorded
 from sources.models import Chat, DeviceFile, Message, MessageItem, Sender, SourceNote, SourceRun
@@ -448,16 +448,12 @@ def sender_attach(*, sender: Sender, person: Person, actor: User) -> Sender:
         Sender.objects.filter(pk=sender.pk).update(account=account)
         custody_append_many(
             [
-                EventSpec(
-                    case_id=sender.case_id,
-                    action=CustodyAction.PERSON_RECORDED,
-                    actor=actor,
-                    details={
-                        "person": person.pseudonym,
-                        "person_id": person.pk,
-                        "sender_attached": sender.pk,
-                        "account_id": account.pk,
-                    },
+                person_event(
+                    person,
+                    CustodyAction.PERSON_RECORDED,
+                    actor,
+                    sender_attached=sender.pk,
+                    account_id=account.pk,
                 )
             ]
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, TextChoices
 from django.utils import timezone
 
 from access.services import case_require_working
@@ -56,6 +56,12 @@ def _bad(field: str, message: str) -> RejectedInput:
     return RejectedInput(f"{field}: {message}", details={field: [message]})
 
 
+def _require_choice(field: str, value: str, choices: type[TextChoices]) -> None:
+    """Refuse a value that is not one of ``choices``; the message names the field and lists them."""
+    if value not in choices.values:
+        raise _bad(field, f"use one of {', '.join(choices.values)}")
+
+
 @dataclass(frozen=True)
 class Assertion:
     """How sure and on what basis: common to every link type."""
@@ -67,10 +73,8 @@ class Assertion:
 
 
 def _check_assertion(assertion: Assertion, *, item: EvidenceItem | None) -> None:
-    if assertion.confidence not in LinkConfidence.values:
-        raise _bad("confidence", f"use one of {', '.join(LinkConfidence.values)}")
-    if assertion.source not in LinkSource.values:
-        raise _bad("source", f"use one of {', '.join(LinkSource.values)}")
+    _require_choice("confidence", assertion.confidence, LinkConfidence)
+    _require_choice("source", assertion.source, LinkSource)
     if assertion.source in SUGGESTING_SOURCES and assertion.confidence == LinkConfidence.CONFIRMED:
         raise _bad(
             "confidence",
@@ -195,8 +199,7 @@ def link_assert_item_person(
     *, item: EvidenceItem, person: Person, relation: str, assertion: Assertion, actor: User | None
 ) -> ItemPersonLink:
     """Assert that an item depicts a person, or was created / possessed / distributed by them."""
-    if relation not in ItemPersonRelation.values:
-        raise _bad("relation", f"use one of {', '.join(ItemPersonRelation.values)}")
+    _require_choice("relation", relation, ItemPersonRelation)
     _check_item(item, person.case_id, "item")
     _check_assertion(assertion, item=item)
     case_require_working(case=person.case, action="link evidence")
@@ -250,8 +253,7 @@ def link_assert_person_channel(
     *, person: Person, channel: Channel, relation: str, assertion: Assertion, actor: User | None
 ) -> PersonChannelLink:
     """Assert that a person administers, uploads to, or belongs to a channel (a case-level event)."""
-    if relation not in PersonChannelRelation.values:
-        raise _bad("relation", f"use one of {', '.join(PersonChannelRelation.values)}")
+    _require_choice("relation", relation, PersonChannelRelation)
     if person.case_id != channel.case_id:
         raise _bad("channel", "the person and the channel belong to different cases")
     _check_assertion(assertion, item=None)

@@ -43,9 +43,7 @@ def _bad(field: str, message: str) -> RejectedInput:
     return RejectedInput(f"{field}: {message}", details={field: [message]})
 
 
-def _person_event(
-    person: Person, action: str, actor: User, *, purpose: str = "", **details: Any
-) -> EventSpec:
+def person_event(person: Person, action: str, actor: User, *, purpose: str = "", **details: Any) -> EventSpec:
     """A case-level event about a person, who is named by pseudonym and id (never by identity)."""
     details = {"person": person.pseudonym, "person_id": person.pk, **details}
     return EventSpec(case_id=person.case_id, action=action, actor=actor, purpose=purpose, details=details)
@@ -173,7 +171,7 @@ def identity_read(*, person: Person, actor: User, reason: str) -> Identity:
     identity = identity_open(person=person)
     with transaction.atomic():
         custody_append_many(
-            [_person_event(person, CustodyAction.IDENTITY_READ, actor, purpose=reason, kind=person.kind)]
+            [person_event(person, CustodyAction.IDENTITY_READ, actor, purpose=reason, kind=person.kind)]
         )
     return identity
 
@@ -211,7 +209,7 @@ def identity_set(*, person: Person, identity: Identity, actor: User, reason: str
         filled = _seal_into(locked, identity)
         locked.save(update_fields=["identity_ciphertext", "identity_key_id", "identity_changed_at"])
         custody_append_many(
-            [_person_event(locked, CustodyAction.IDENTITY_CHANGED, actor, purpose=reason, fields=filled)]
+            [person_event(locked, CustodyAction.IDENTITY_CHANGED, actor, purpose=reason, fields=filled)]
         )
     return locked
 
@@ -259,7 +257,7 @@ def person_record(
             if identity is not None and not identity.is_empty():
                 filled = _seal_into(person, identity)
                 person.save(update_fields=["identity_ciphertext", "identity_key_id", "identity_changed_at"])
-            recorded = _person_event(
+            recorded = person_event(
                 person,
                 CustodyAction.PERSON_RECORDED,
                 actor,
@@ -292,9 +290,7 @@ def person_update(*, person: Person, actor: User, changes: dict[str, Any]) -> Pe
                 setattr(locked, field, value)
         if changed:
             locked.save(update_fields=list(changed))
-            custody_append_many(
-                [_person_event(locked, CustodyAction.PERSON_RECORDED, actor, changed=changed)]
-            )
+            custody_append_many([person_event(locked, CustodyAction.PERSON_RECORDED, actor, changed=changed)])
     return locked
 
 
@@ -332,7 +328,7 @@ def person_account_add(
             )
             added = {"platform": platform, "handle": handle, "url": account.url}
             custody_append_many(
-                [_person_event(person, CustodyAction.PERSON_RECORDED, actor, account_added=added)]
+                [person_event(person, CustodyAction.PERSON_RECORDED, actor, account_added=added)]
             )
     except IntegrityError:
         raise _bad("handle", f"{platform}:{handle} is already recorded for {person.pseudonym}") from None

@@ -365,6 +365,30 @@ def download(action: Action, *, yes: int) -> dict[str, int]:
     }
 
 
+def expected_status(
+    caller: str,
+    role: str,
+    *,
+    member: int | dict[str, int],
+    outsider: int | dict[str, int],
+    admin: int | None,
+    anonymous: int,
+) -> int:
+    """What a caller should get (the API matrix's ``Call``, the portal matrix's ``Visit``): ``member`` for a
+    member of the target case, ``outsider`` for a member of another case only and (unless ``admin`` says
+    otherwise) an administrator without a grant; each one status, or one per role."""
+    if caller == "anonymous":
+        return anonymous
+    if caller == "admin":
+        if admin is not None:
+            return admin
+        assert isinstance(outsider, int), "say what the admin gets when outsiders differ by role"
+        return outsider
+    if caller == "non_member":
+        return outsider if isinstance(outsider, int) else outsider[role]
+    return member if isinstance(member, int) else member[role]
+
+
 NO_ID = 990_000  # an id no row of these tests reaches
 CALLERS = [(caller, role) for role in ROLES for caller in ("member", "non_member")] + [
     ("anonymous", ""),

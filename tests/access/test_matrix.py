@@ -77,6 +77,7 @@ from tests.access.matrix_world import (
     data_settings,
     destruction_records,
     download,
+    expected_status,
     response_text,
     takedown_draft,
 )
@@ -116,16 +117,9 @@ class Call:
     missing_data: Callable[[World], Any] | None = None
 
     def expected(self, caller: str, role: str) -> int:
-        if caller == "anonymous":
-            return 401
-        if caller == "admin":
-            if self.admin is not None:
-                return self.admin
-            assert isinstance(self.outsider, int), "say what the admin gets when outsiders differ by role"
-            return self.outsider
-        if caller == "non_member":
-            return self.outsider if isinstance(self.outsider, int) else self.outsider[role]
-        return self.member if isinstance(self.member, int) else self.member[role]
+        return expected_status(
+            caller, role, member=self.member, outsider=self.outsider, admin=self.admin, anonymous=401
+        )
 
 
 @dataclass

@@ -46,6 +46,7 @@ from tests.access.matrix_world import (
     data_settings,
     destruction_records,
     download,
+    expected_status,
     response_text,
 )
 from tests.factories import verified_login
@@ -74,16 +75,14 @@ class Visit:
     data: Callable[[World], dict[str, Any]] | None = None
 
     def expected(self, caller: str, role: str) -> int:
-        if caller == "anonymous":
-            return self.anonymous
-        if caller == "admin":
-            if self.admin is not None:
-                return self.admin
-            assert isinstance(self.outsider, int), "say what the admin gets when outsiders differ by role"
-            return self.outsider
-        if caller == "non_member":
-            return self.outsider if isinstance(self.outsider, int) else self.outsider[role]
-        return self.member if isinstance(self.member, int) else self.member[role]
+        return expected_status(
+            caller,
+            role,
+            member=self.member,
+            outsider=self.outsider,
+            admin=self.admin,
+            anonymous=self.anonymous,
+        )
 
 
 @dataclass
