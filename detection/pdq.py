@@ -27,6 +27,7 @@ Hash layout: 64 hex digits, most significant first, exactly as Meta's ``Hash256:
 ``pdqhash`` package (bit ``i * 16 + j`` is DCT coefficient ``(i, j)``; the hex string starts at bit 255).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -273,7 +274,7 @@ class DecodedLuma:
     luma: np.ndarray
     scale: int  # 1, or the JPEG draft's reduction (2, 4, 8)
     full_size: tuple[int, int]  # (width, height) of the image as stored
-    decoder: str  # "jpeg-draft-luma", "jpeg-luma" or "pillow-rgb"
+    decoder: str  # "jpeg-draft-luma", "jpeg-draft-rgb", "jpeg-luma" or "pillow-rgb"
 
 
 def decode_luma(data: bytes, *, draft: bool = True, min_side: int | None = DRAFT_MIN_SIDE) -> DecodedLuma:
@@ -317,25 +318,36 @@ class HashedImage:
     draft_check: DraftCheck | None
 
 
-def pdq_of_file(data: bytes) -> HashedImage:
-    """PDQ of file bytes the fast way: a JPEG's draft when ``draft_check`` keeps it, else its full-size
-    luma; other formats fully decoded."""
-    decoded = decode_luma(data)
+def pdq_of_draft(decoded: DecodedLuma, full: Callable[[], DecodedLuma | None]) -> HashedImage:
+    """PDQ of a decoded luma: a JPEG draft's (``scale`` > 1) when ``draft_check`` keeps it, else that of
+    ``full()``, the full-size luma (``None``: none can be had, and the draft's hash stands, its check saying
+    so); a full-size luma as it is."""
     if decoded.scale == 1:
         result = pdq_from_luma(decoded.luma, full_size=decoded.full_size)
         return HashedImage(result, decoded.decoder, 1, None)
     result, check = draft_check(decoded.luma, scale=decoded.scale, full_size=decoded.full_size)
     if check.reliable:
         return HashedImage(result, decoded.decoder, decoded.scale, check)
-    # The full-size Y channel: a quarter of the cost of decoding to RGB on a 12-megapixel photo, and as
-    # close to the reference (0–2 bits; bench/p3_pdq.py).
-    try:
-        full = decode_luma(data, min_side=None)
-    except TooManyPixels:
-        # Too large to decode whole within the pixel bound: the draft is the best hash there is, and its
-        # check (kept false) says so in the finding.
+    whole = full()
+    if whole is None:
         return HashedImage(result, decoded.decoder, decoded.scale, check)
-    return HashedImage(pdq_from_luma(full.luma, full_size=full.full_size), full.decoder, 1, check)
+    return HashedImage(pdq_from_luma(whole.luma, full_size=whole.full_size), whole.decoder, 1, check)
+
+
+def full_luma(data: bytes) -> DecodedLuma | None:
+    """A JPEG's full-size luma (Y channel) for ``pdq_of_draft``: a quarter of the cost of decoding to RGB
+    on a 12-megapixel photo, and as close to the reference (0–2 bits; bench/p3_pdq.py). ``None`` when the
+    image is too large to decode whole within the pixel bound."""
+    try:
+        return decode_luma(data, min_side=None)
+    except TooManyPixels:
+        return None
+
+
+def pdq_of_file(data: bytes) -> HashedImage:
+    """PDQ of file bytes the fast way: a JPEG's draft when ``draft_check`` keeps it, else its full-size
+    luma; other formats fully decoded."""
+    return pdq_of_draft(decode_luma(data), lambda: full_luma(data))
 
 
 def _scale_of(full: tuple[int, int], drafted: tuple[int, int]) -> int:

@@ -8,6 +8,12 @@ Image recipe (recorded in every image detector's parameters): Pillow decodes the
 stored pixels in RGB, *without* applying the EXIF orientation tag (perceptual hashes cover all eight
 orientations anyway, and this is what the reference PDQ code sees); ``upright`` applies EXIF orientation
 (what a person sees, and what face and body detectors expect).
+
+``reduced`` is the one reduced decode that the detectors needing no more than ``REDUCED_LONGEST`` pixels
+share (NudeNet, PDQ, OCR's text-presence test): a JPEG at least twice that size is decoded by libjpeg at a
+DCT scale of 1/2, 1/4 or 1/8 (decoding a 12-megapixel photo to 1008 × 756 costs about a third of its full
+decode, and no full-size copy is made for it), everything else is ``pixels``. It is decoded once per
+subject whichever detector asks first, so what each detector sees does not depend on which others ran.
 """
 
 import io
@@ -26,6 +32,10 @@ if TYPE_CHECKING:
 
 
 _ORIENTATION = 0x0112  # the EXIF tag
+# The shared reduced decode keeps its longer side at least this long: NudeNet's 320-px input with pixels
+# to spare for its resize, OCR's 640-px text-presence copy; a 4:3 photo's shorter side stays above PDQ's
+# 256-px draft minimum (PDQ checks it, and decodes its own draft for a narrower image).
+REDUCED_LONGEST = 640
 
 
 def oriented(rgb: np.ndarray, orientation: int) -> np.ndarray:
@@ -48,6 +58,30 @@ def oriented(rgb: np.ndarray, orientation: int) -> np.ndarray:
     if orientation == 8:
         return rgb.swapaxes(0, 1)[::-1]
     return rgb
+
+
+@dataclass(frozen=True)
+class Reduced:
+    """An image decoded no larger than the detectors that share it need (``Subject.reduced``)."""
+
+    rgb: np.ndarray  # RGB uint8 (H × W × 3) as stored, EXIF orientation not applied
+    scale: int  # libjpeg's DCT reduction (2, 4 or 8); 1: the full decode (``Subject.pixels`` itself)
+    stored_size: tuple[int, int]  # (width, height) of the full image as stored
+    orientation: int  # the EXIF orientation tag (1 when absent)
+
+    @property
+    def upright_size(self) -> tuple[int, int]:
+        """(width, height) of the full image with its EXIF orientation applied."""
+        width, height = self.stored_size
+        return (height, width) if self.orientation in {5, 6, 7, 8} else (width, height)
+
+
+def draft_scale(stored: tuple[int, int], drafted: tuple[int, int]) -> int:
+    """The DCT reduction (1, 2, 4 or 8) by which libjpeg decoded a ``stored`` (w, h) JPEG to ``drafted``."""
+    for scale in (8, 4, 2, 1):
+        if all(-(-full // scale) == side for full, side in zip(stored, drafted, strict=True)):
+            return scale
+    raise ValueError(f"JPEG draft gave {drafted} for an image of {stored}: not a 1/2^k scale")
 
 
 class UndecodableMedia(Exception):
@@ -99,6 +133,7 @@ class Subject:
         subject.__dict__["pixels"] = rgb
         subject.__dict__["upright"] = rgb
         subject.__dict__["image"] = Image.fromarray(rgb)
+        subject.__dict__["reduced"] = Reduced(rgb, 1, (rgb.shape[1], rgb.shape[0]), 1)
         return subject
 
     @classmethod
@@ -175,3 +210,35 @@ class Subject:
         if self.image.getexif().get(_ORIENTATION, 1) == 1:
             return self.pixels
         return np.asarray(ImageOps.exif_transpose(self.image).convert("RGB"))
+
+    @cached_property
+    def reduced(self) -> Reduced:
+        """The shared reduced decode (see the module's doc); raises UndecodableMedia.
+
+        A JPEG (by its header) whose longer side is at least ``2 × REDUCED_LONGEST`` is decoded by libjpeg
+        at the smallest DCT scale whose longer side is still at least ``REDUCED_LONGEST`` (a 4032 × 3024
+        photo at 1/4, a 1280 × 960 one at 1/2), in RGB as its full decode would be. Anything else is the
+        full decode, ``pixels``, with scale 1: no second full-size decode is made.
+        """
+        try:
+            image = image_open(self.read(), longest=REDUCED_LONGEST)  # the header; a JPEG is drafted
+            stored_size = image.info["stored_size"]
+            if image.size != stored_size:
+                image.load()
+                orientation = int(image.getexif().get(_ORIENTATION, 1) or 1)
+                rgb = np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+                return Reduced(rgb, draft_scale(stored_size, image.size), stored_size, orientation)
+        except DECODE_ERRORS as exc:
+            raise undecodable(exc, self.mime) from exc
+        pixels = self.pixels
+        return Reduced(pixels, 1, (pixels.shape[1], pixels.shape[0]), self.orientation)
+
+    @cached_property
+    def reduced_upright(self) -> np.ndarray:
+        """``reduced`` with the EXIF orientation applied (contiguous); ``upright`` itself at scale 1."""
+        reduced = self.reduced
+        if reduced.scale == 1:
+            return self.upright
+        if reduced.orientation == 1:
+            return reduced.rgb
+        return np.ascontiguousarray(oriented(reduced.rgb, reduced.orientation))

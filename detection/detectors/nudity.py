@@ -11,8 +11,9 @@ post-processing is a Python loop over all 2,100 candidate boxes (at 320 × 320).
   we scale the image itself instead of a padded copy, so large images cost no padding. (Padding only to a
   multiple of 32, Ultralytics' "rectangular inference", saves network time on non-square images but
   measured twice as many boxes differing from NudeNet's on the P5 set, 8 against 4 of 70: not used.)
-- a JPEG not yet decoded for another detector is decoded at a reduced size (libjpeg DCT scaling through
-  Pillow's ``draft``, never below 640 pixels on the longer side) before that resize;
+- a JPEG is decoded at a reduced size (libjpeg DCT scaling through Pillow's ``draft``, never below 640
+  pixels on the longer side) before that resize: the subject's shared reduced decode, which PDQ and OCR's
+  text-presence test use too, so the image is decoded that way once whatever else runs;
 - post-processing vectorised with numpy: the class scores' maximum and the boxes for every candidate at
   once, a score threshold, then greedy class-agnostic non-maximum suppression over one IoU matrix
   (NudeNet's wrapper also suppresses across classes, with the same thresholds).
@@ -26,11 +27,9 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PIL import ImageOps
 
 from detection.registry import DetectorInfo, Finding, onnx_session_options
-from detection.subject import DECODE_ERRORS, Subject, undecodable
-from evidence.imaging import image_open
+from detection.subject import REDUCED_LONGEST, Subject
 from haetae.errors import IntegrityFailure
 
 MODEL_FILE = "320n.onnx"
@@ -39,8 +38,9 @@ MODEL_SHA256 = "c15d8273adad2d0a92f014cc69ab2d6c311a06777a55545f2c4eb46f51911f0f
 INPUT_SIZE = 320
 SCORE_THRESHOLD = 0.25
 NMS_IOU = 0.45
-# Reduced JPEG decoding stops at twice the network's input: the final resize still has pixels to average.
-DRAFT_MIN_SIDE = 2 * INPUT_SIZE
+# Reduced JPEG decoding stops at twice the network's input: the final resize still has pixels to average
+# (the subject's shared reduced decode, ``REDUCED_LONGEST``).
+DRAFT_MIN_SIDE = REDUCED_LONGEST  # 2 × INPUT_SIZE
 
 # The network's classes in output order (the model's own metadata, "names").
 LABELS = (
@@ -216,33 +216,17 @@ def postprocess(output: np.ndarray, geometry: Geometry) -> list[Box]:
     return found
 
 
-# EXIF orientations that swap width and height (transpose, rotate 90, transverse, rotate 270).
-_SWAPS_SIDES = frozenset({5, 6, 7, 8})
+def upright_for_detection(subject: Subject) -> tuple[np.ndarray, tuple[int, int]]:
+    """The subject's pixels (RGB, EXIF orientation applied) as this detector sees them, and the full
+    upright image's (width, height).
 
-
-def upright_for_detection(
-    subject: Subject, *, min_side: int = DRAFT_MIN_SIDE
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """The subject's pixels (RGB, EXIF orientation applied), decoded no larger than this detector needs,
-    and the full upright image's (width, height).
-
-    Pixels another detector already decoded are used as they are. A JPEG is otherwise decoded with DCT
-    scaling to the smallest size whose longer side is still at least ``min_side``; other formats decode
-    in full (and stay cached on the subject for the next detector).
+    The subject's shared reduced decode (``Subject.reduced``): a JPEG of 1280 px or more decoded by libjpeg
+    with DCT scaling to the smallest size whose longer side is still at least ``DRAFT_MIN_SIDE``, also
+    used by PDQ and OCR's text-presence test, whether or not another detector decoded the full image;
+    other images as decoded in full.
     """
-    if "upright" in subject.__dict__ or subject.mime != "image/jpeg":
-        upright: np.ndarray = subject.upright
-        return upright, (upright.shape[1], upright.shape[0])
-    try:
-        image = image_open(subject.read(), longest=min_side)
-        full_width, full_height = image.info["stored_size"]
-        image.load()
-        if image.getexif().get(0x0112) in _SWAPS_SIDES:
-            full_width, full_height = full_height, full_width
-        rgb = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
-    except DECODE_ERRORS as exc:
-        raise undecodable(exc, subject.mime) from exc
-    return rgb, (full_width, full_height)
+    rgb = subject.reduced_upright
+    return rgb, subject.reduced.upright_size
 
 
 class NudityDetector:

@@ -1,4 +1,4 @@
-"""OCR: the text in images and video frames, read by Tesseract (Korean and English) through pytesseract.
+"""OCR: the text in images and video frames, read by Tesseract (Korean and English), one process per image.
 
 A cheap text-presence test runs first on a reduced greyscale copy: text is rows of small, high-contrast
 strokes, so after a morphological gradient and a horizontal closing it forms wide, short bands dense in
@@ -12,10 +12,12 @@ confidence (0–100), and the text as Tesseract laid it out.
 """
 
 import hashlib
+import io
 import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -154,16 +156,60 @@ def _words(data: dict[str, list[Any]], factor: float) -> list[dict[str, Any]]:
     return words
 
 
+def tesseract_threads() -> str:
+    """OpenMP threads for each Tesseract run: ``OMP_THREAD_LIMIT`` when the environment sets it, else 1.
+
+    Tesseract's LSTM spreads one image over every core with OpenMP, whose idle threads spin: with one
+    detection worker per core, two threads per run took more CPU for no gain in throughput
+    (docs/detectors/ocr.md).
+    """
+    return os.environ.get("OMP_THREAD_LIMIT") or "1"
+
+
 def tesseract_read(image: Image.Image) -> tuple[str, dict[str, list[Any]]]:
     """One Tesseract run writing both its plain text (its own word spacing, which the word table lacks for
-    Korean: it often lists each syllable as a word) and its word table (boxes and confidences)."""
-    from pytesseract import pytesseract as binding
+    Korean: it often lists each syllable as a word) and its word table (boxes and confidences).
 
-    config = f"--psm {PSM} --oem {OEM} -c tessedit_create_txt=1 -c tessedit_create_tsv=1"
-    with binding.save(image) as (base, input_path):
-        binding.run_tesseract(input_path, base, "", "+".join(LANGUAGES), config, 0, TIMEOUT_S)
-        text = Path(f"{base}.txt").read_text(encoding="utf-8", errors="replace")
-        table = Path(f"{base}.tsv").read_text(encoding="utf-8", errors="replace")
+    The image goes to Tesseract on its standard input as an uncompressed PGM (no PNG to compress and
+    decompress, and no copy of the picture on disk); the two outputs are written to a private temporary
+    folder and read back.
+    """
+    binary = shutil.which("tesseract")
+    if binary is None:
+        raise DetectorUnavailable(f"tesseract is not installed: {INSTALL_HINT}")
+    picture = io.BytesIO()
+    (image if image.mode == "L" else image.convert("L")).save(picture, format="PPM")  # a binary PGM
+    env = {**os.environ, "OMP_THREAD_LIMIT": tesseract_threads()}
+    with tempfile.TemporaryDirectory(prefix="haetae-ocr-") as folder:
+        base = Path(folder) / "out"
+        command = [
+            binary,
+            "stdin",
+            str(base),
+            "-l",
+            "+".join(LANGUAGES),
+            "--psm",
+            str(PSM),
+            "--oem",
+            str(OEM),
+        ]
+        command += ["-c", "tessedit_create_txt=1", "-c", "tessedit_create_tsv=1"]
+        try:
+            done = subprocess.run(
+                command,
+                input=picture.getvalue(),
+                capture_output=True,
+                env=env,
+                timeout=TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise RuntimeError(f"Tesseract took longer than {TIMEOUT_S} s") from exc
+        if done.returncode != 0:
+            error = done.stderr.decode("utf-8", errors="replace").strip()[-500:]
+            raise RuntimeError(f"Tesseract failed (exit status {done.returncode}): {error}")
+        text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
+        table = base.with_suffix(".tsv").read_text(encoding="utf-8", errors="replace")
     rows = [line.split("\t") for line in table.splitlines()]
     columns: dict[str, list[Any]] = {name: [] for name in rows[0]} if rows else {}
     names = list(columns)
@@ -230,8 +276,9 @@ class OcrDetector:
         pass
 
     def analyze(self, subject: Subject) -> list[Finding]:
-        upright = subject.upright
-        presence = text_presence(upright)
+        # The presence test needs 640 px: the subject's shared reduced decode (a large JPEG's DCT-scaled
+        # draft) serves, and the full-size upright image is made only for the images OCR then reads.
+        presence = text_presence(subject.reduced_upright)
         if not presence.likely:
             return [
                 Finding(
@@ -244,11 +291,9 @@ class OcrDetector:
                     },
                 )
             ]
+        upright = subject.upright
         prepared, factor = _prepared(Image.fromarray(upright))
-        try:
-            raw_text, data = tesseract_read(prepared)
-        except RuntimeError as exc:  # pytesseract's timeout
-            raise RuntimeError(f"Tesseract took longer than {TIMEOUT_S} s: {exc}") from exc
+        raw_text, data = tesseract_read(prepared)
         words = _words(data, factor) if data else []
         if not words:
             return [

@@ -18,7 +18,14 @@ from PIL import Image
 from detection import pdq
 from detection.models import Annotation, DetectionRun
 from detection.registry import DetectorInfo, Finding
-from detection.subject import DECODE_ERRORS, Subject, undecodable
+from detection.subject import (
+    DECODE_ERRORS,
+    REDUCED_LONGEST,
+    NotAnalysedTooManyPixels,
+    Reduced,
+    Subject,
+    undecodable,
+)
 
 PDQ_VERSION = "1.1"
 FILE_HASHES_VERSION = "1.0"
@@ -34,6 +41,9 @@ def _recipe() -> dict[str, Any]:
         "jpeg_draft_min_side": pdq.DRAFT_MIN_SIDE,
         "jpeg_draft": "libjpeg DCT-domain 1/2, 1/4 or 1/8 scale, smallest keeping both sides >= min side; "
         "filter weights of the full-size image summed per draft pixel",
+        "jpeg_shared_draft": "a JPEG of 1280 px or more: the draft every detector shares (RGB, smallest "
+        f"DCT scale keeping the longer side >= {REDUCED_LONGEST}; luma by the weights above) when both its "
+        "sides are >= min side (decoder jpeg-draft-rgb); otherwise a luma draft of PDQ's own",
         "jpeg_draft_kept_when": "a half-resolution view of the draft hashes within "
         f"{pdq.DRAFT_AGREEMENT_BITS} bits and at most {pdq.DRAFT_FRAGILE_BITS} coefficients lie within "
         f"{pdq.DRAFT_MIN_MARGIN} median absolute deviations of the median; otherwise the full-size luma",
@@ -113,7 +123,17 @@ class PdqDetector:
             if not is_jpeg:
                 # Same decode as every image detector shares (Subject.pixels): decoded once per subject.
                 return pdq.pdq_from_rgb(subject.pixels), "pillow-rgb", 1, None
-            hashed = pdq.pdq_of_file(data)
+            try:
+                shared: Reduced | None = subject.reduced
+            except NotAnalysedTooManyPixels:  # PDQ's own draft may still be coarse enough to fit
+                shared = None
+            if shared is not None and shared.scale > 1 and min(shared.rgb.shape[:2]) >= pdq.DRAFT_MIN_SIDE:
+                # The subject's shared reduced decode (NudeNet's and OCR's too): no draft of PDQ's own.
+                luma = pdq.luma_from_rgb(shared.rgb)
+                decoded = pdq.DecodedLuma(luma, shared.scale, shared.stored_size, "jpeg-draft-rgb")
+                hashed = pdq.pdq_of_draft(decoded, lambda: pdq.full_luma(data))
+            else:
+                hashed = pdq.pdq_of_file(data)
         except DECODE_ERRORS as exc:
             raise undecodable(exc, subject.mime) from exc
         return hashed.result, hashed.decoder, hashed.scale, hashed.draft_check

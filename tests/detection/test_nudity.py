@@ -196,3 +196,31 @@ def test_registered_through_the_entry_point_with_one_intra_op_thread(settings):
     fresh = NudityDetector()
     fresh.load()
     assert fresh.session.get_session_options().intra_op_num_threads == 1
+
+
+@pytest.mark.parametrize("orientation", [1, 6])
+def test_same_pixels_and_boxes_whichever_detector_decoded_the_photo_first(detector, orientation):
+    """NudeNet sees the subject's shared reduced decode (libjpeg's 1/4 draft, turned upright): exactly
+    those pixels, and the same boxes whether or not another detector decoded the full image before."""
+    import io
+
+    from PIL import Image, ImageOps
+
+    big = np.asarray(Image.fromarray(astronaut()).resize((2560, 2560), Image.Resampling.BILINEAR))
+    stored = np.ascontiguousarray(np.rot90(big, k=1)) if orientation == 6 else big
+    data = encode(stored, "JPEG", quality=92, orientation=orientation)
+    with Image.open(io.BytesIO(data)) as image:
+        image.draft("RGB", (640, 640))
+        expected = np.asarray(ImageOps.exif_transpose(image).convert("RGB"))
+
+    alone = Subject.from_bytes(data, mime="image/jpeg")
+    after_full = Subject.from_bytes(data, mime="image/jpeg")
+    _ = after_full.pixels, after_full.upright  # what faces and the watermark decoder leave behind
+
+    seen, size = nudity.upright_for_detection(after_full)
+    assert np.array_equal(seen, expected) and size == (2560, 2560)
+    boxes = [(f.label, f.score, f.region) for f in detector.analyze(alone)]
+    assert boxes == [(f.label, f.score, f.region) for f in detector.analyze(after_full)]
+    (model,) = detector.detect([expected], full_sizes=[(2560, 2560)])
+    assert boxes == [(b.label, b.score, {"x": b.x, "y": b.y, "w": b.w, "h": b.h}) for b in model]
+    assert any(label == "FACE_FEMALE" for label, _, _ in boxes)

@@ -178,3 +178,36 @@ def test_production_settings_run_ocr_on_ingest(tmp_path: Path) -> None:
         check=True,
     )
     assert "ocr" not in shown.stdout.strip().split(",")
+
+
+def test_presence_is_tested_on_the_shared_reduced_decode_without_a_full_size_copy(detector):
+    """A large turned photo without text: the test runs on the shared 1/4 draft, turned upright, and
+    neither the full decode nor a full-size upright copy is made."""
+    big = np.asarray(Image.fromarray(photo("coffee")).resize((3000, 2000), Image.Resampling.BILINEAR))
+    turned = np.ascontiguousarray(np.rot90(big, k=1))  # stored sideways, orientation 6 turns it back
+    subject = Subject.from_bytes(encode(turned, quality=85, orientation=6), mime="image/jpeg")
+
+    findings = detector.analyze(subject)
+
+    assert [f.label for f in findings] == ["no_text_detected"]
+    assert findings[0].details["presence_test"]["side"] == 640
+    assert subject.reduced.scale == 4 and subject.reduced_upright.shape == (500, 750, 3)
+    assert "pixels" not in subject.__dict__ and "upright" not in subject.__dict__
+
+
+def test_tesseract_runs_with_one_openmp_thread_unless_the_environment_says(detector, monkeypatch):
+    from detection.detectors import ocr
+
+    limits: list[str] = []
+    run = subprocess.run
+
+    def recording(command, **kwargs):
+        limits.append(kwargs["env"]["OMP_THREAD_LIMIT"])
+        return run(command, **kwargs)
+
+    monkeypatch.setattr(ocr.subprocess, "run", recording)
+    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
+    assert _read(detector, screenshot(ENGLISH))[0].label == "ocr_text"
+    monkeypatch.setenv("OMP_THREAD_LIMIT", "2")
+    assert _read(detector, screenshot(ENGLISH))[0].label == "ocr_text"
+    assert limits == ["1", "2"]

@@ -9,6 +9,8 @@ import pytest
 from PIL import Image
 
 from detection import pdq
+from detection.detectors.pdq import PdqDetector
+from detection.subject import Subject
 from tests.factories import conformance_dir, encode, photo, resized
 
 ORIGINALS = ["astronaut", "camera", "coffee", "chelsea"]
@@ -194,3 +196,49 @@ def test_png_and_non_jpeg_are_fully_decoded():
     assert decoded.decoder == "pillow-rgb" and decoded.scale == 1
     expected, _ = _reference(photo("coffee"))
     assert pdq.pdq_from_bytes(data).hash == expected["original"]
+
+
+def _detector_details(data: bytes, subject: Subject | None = None) -> dict:
+    """The pdq detector's finding on a JPEG, as the pipeline runs it (the subject's shared decode)."""
+    (finding,) = PdqDetector().analyze(subject or Subject.from_bytes(data, mime="image/jpeg"))
+    assert finding.label == "pdq"
+    return finding.details
+
+
+def test_shared_draft_within_8_bits_of_the_reference_on_every_conformance_image(pdq_conformance):
+    files = sorted(pdq_conformance.glob("*.jpg"))
+    assert len(files) == 20
+    distances, decoders = {}, {}
+    for path in files:
+        data = path.read_bytes()
+        details = _detector_details(data)
+        decoders[path.name] = details["decoder"]
+        distances[path.name] = pdq.hamming(details["hash"], _reference_hash(data))
+    assert max(distances.values()) <= 8, distances
+    # The 1600 × 1004 images (15 of 20) are hashed from the shared 1/2 draft (measured: all 15 kept it).
+    assert sum(decoder == "jpeg-draft-rgb" for decoder in decoders.values()) >= 12, decoders
+
+
+@pytest.mark.parametrize(("name", "side", "quality"), [g for g in GENERATED if g[1] >= 1280])
+def test_shared_draft_within_8_bits_of_the_reference_on_generated_images(name, side, quality):
+    rgb = photo(name)
+    data = encode(resized(rgb, side / max(rgb.shape[:2])), quality=quality)
+    subject = Subject.from_bytes(data, mime="image/jpeg")
+    details = _detector_details(data, subject)
+    if min(subject.reduced.rgb.shape[:2]) >= pdq.DRAFT_MIN_SIDE:  # the shared draft serves PDQ: tried
+        assert details["decoder"] in {"jpeg-draft-rgb", "jpeg-luma"} and "draft_check" in details
+    else:  # too narrow (text, 1300 × 499, shares 650 × 250): PDQ's own decode
+        assert details["decoder"] in {"jpeg-draft-luma", "jpeg-luma"}
+    assert pdq.hamming(details["hash"], _reference_hash(data)) <= 8, details
+
+
+def test_the_detector_hashes_the_subjects_shared_decode():
+    data = encode(resized(photo("astronaut"), 4.0), quality=90)  # 2048 px: shared at 1/2 (1024 px)
+    subject = Subject.from_bytes(data, mime="image/jpeg")
+    shared = subject.reduced
+    details = _detector_details(data, subject)
+    assert (details["decoder"], details["scale"], details["size"]) == ("jpeg-draft-rgb", 2, [1024, 1024])
+    assert subject.reduced is shared and "pixels" not in subject.__dict__
+    assert details["draft_check"]["kept"] is True
+    expected = pdq.pdq_from_luma(pdq.luma_from_rgb(shared.rgb), scale=2, full_size=(2048, 2048))
+    assert details["hash"] == expected.hash
