@@ -146,10 +146,10 @@ def test_frames_roll_back_with_the_run(monkeypatch):
     detector = VideoDetector(Sampling())
     import detection.services as services
 
-    def failing_append(**kwargs):
+    def failing_append(*args, **kwargs):
         raise RuntimeError("ledger unavailable")
 
-    monkeypatch.setattr(services, "custody_append", failing_append)
+    monkeypatch.setattr(services, "custody_append_many", failing_append)
     with pytest.raises(RuntimeError, match="ledger unavailable"):
         detection_run(item=item, detector=detector)
     assert not Derivative.objects.filter(source_id=item.blob_id).exists()
