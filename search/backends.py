@@ -8,7 +8,9 @@ is used: PostgreSQL builds the vector with ``array_to_tsvector`` (lexemes taken 
 stored terms only at the spaces between them.
 """
 
-from typing import Any
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
@@ -16,6 +18,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from psycopg.copy import QueuedLibpqWriter
 
 from search.tokens import QueryTerm
 
@@ -92,35 +95,77 @@ def matching(entries: QuerySet[Any], terms: list[QueryTerm]) -> QuerySet[Any]:
     return entries.filter(condition)
 
 
-# PostgreSQL: new entries go through COPY, no SQL text built for each row.
-PG_COPY_COLUMNS = "case_id, item_id, kind, object_id, field, source, text, terms, rank, indexed_at"
-PG_COPY = f"COPY search_indexentry ({PG_COPY_COLUMNS}) FROM STDIN"
+@contextmanager
+def index_plans() -> Iterator[None]:
+    """PostgreSQL: read matches through the GIN index, never by a scan of the whole table, inside the
+    caller's transaction.
 
-
-def entries_insert(entries: list[Any]) -> int:
-    """Store new index entries (unsaved ``IndexEntry`` rows); returns how many."""
+    The match condition builds each entry's vector from its terms; the planner prices that at almost
+    nothing, so for a word in a third of the entries (``사진``, ``방``) it chose a parallel scan of the
+    table that built 190,000 vectors: 1.1-1.4 s, where the index answers in 60-80 ms (docs/benchmarks.md,
+    P9). Parallel workers are off for the same reason: on two cores they only add start-up time.
+    Both settings are local to the transaction and restored when the block ends."""
     if connection.vendor != "postgresql":
-        if entries:
-            type(entries[0]).objects.bulk_create(entries)
-        return len(entries)
-    now = timezone.now()
-    with connection.cursor() as cursor, cursor.copy(PG_COPY) as copy:
-        for e in entries:
-            copy.write_row(
-                (
-                    e.case_id,
-                    e.item_id,
-                    e.kind,
-                    e.object_id,
-                    e.field,
-                    e.source,
-                    e.text,
-                    e.terms,
-                    e.rank,
-                    now,
-                )
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('enable_seqscan'), current_setting('max_parallel_workers_per_gather'), "
+            "set_config('enable_seqscan', 'off', true), "
+            "set_config('max_parallel_workers_per_gather', '0', true)"
+        )
+        seqscan, workers, *_ = cursor.fetchone()
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('enable_seqscan', %s, true), "
+                "set_config('max_parallel_workers_per_gather', %s, true)",
+                [seqscan, workers],
             )
-    return len(entries)
+
+
+class EntryRow(NamedTuple):
+    """A new index entry, as the database stores it (``IndexEntry``'s columns but its id and time)."""
+
+    case_id: int
+    item_id: int | None
+    kind: str
+    object_id: int
+    field: str
+    source: str
+    text: str
+    terms: str
+    rank: float
+
+
+# PostgreSQL: new entries go through one COPY, no SQL text built for each row.
+PG_COPY = (
+    "COPY search_indexentry (case_id, item_id, kind, object_id, field, source, text, terms, rank, "
+    "indexed_at) FROM STDIN"
+)
+
+
+def copy_available() -> bool:
+    """Whether new entries can stream through ``entries_copy`` (PostgreSQL); otherwise ``bulk_create``."""
+    return connection.vendor == "postgresql"
+
+
+def entries_copy(rows: Iterable[EntryRow]) -> int:
+    """PostgreSQL: store new index entries through one ``COPY``; returns how many.
+
+    A psycopg thread sends the data while the rows are still being made (``QueuedLibpqWriter``), so the
+    server's work (the rows, the GIN index) runs on another core beside the tokenising in this process."""
+    stored = 0
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
+        with raw.copy(PG_COPY, writer=QueuedLibpqWriter(raw)) as copy:
+            for row in rows:
+                copy.write_row((*row, now))
+                stored += 1
+    return stored
 
 
 def rebuild_match_index() -> None:

@@ -14,9 +14,17 @@ from search.choices import SearchField
 class IndexEntry(models.Model):
     """One searchable text of one object of a case (an item's OCR text, a message's body …)."""
 
-    case = models.ForeignKey("access.Case", on_delete=models.CASCADE, related_name="+")
-    item = models.ForeignKey(
-        "evidence.EvidenceItem", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    # No index of its own: with one, PostgreSQL may walk a case's entries through it and build each
+    # entry's vector to test it (seconds on a big case, as a scan of the table would be); without it the
+    # GIN index is the way in (``backends.index_plans``). Deleting a case's entries scans the table.
+    case = models.ForeignKey("access.Case", on_delete=models.CASCADE, related_name="+", db_index=False)
+    item = models.ForeignKey(  # indexed by ``search_item`` below
+        "evidence.EvidenceItem",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     kind = models.CharField(max_length=32, help_text=_("the provider's kind of object: item, message …"))
     object_id = models.BigIntegerField()

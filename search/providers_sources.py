@@ -35,12 +35,14 @@ MAX_CAPTURE_BYTES = 4 * MAX_DOCUMENT_TEXT
 
 
 def _chunks(rows: Any, fields: Sequence[str]) -> Iterator[list[dict[str, Any]]]:
-    last = 0
-    while True:
-        chunk = list(rows.filter(pk__gt=last).order_by("pk").values("pk", *fields)[:CHUNK])
-        if not chunk:
-            return
-        last = chunk[-1]["pk"]
+    """The rows in id order, a chunk at a time, from one query (``ItemProvider`` says why)."""
+    chunk: list[dict[str, Any]] = []
+    for row in rows.order_by("pk").values("pk", *fields).iterator(chunk_size=CHUNK):
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
         yield chunk
 
 

@@ -13,8 +13,9 @@ query, how many hits) in the same transaction as it reads — a refused search w
 
 import html
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -53,7 +54,7 @@ FIELD_WEIGHT: dict[str, float] = {
 }
 MAX_QUERY_CHARS = 200
 SNIPPET_CHARS = 160
-BATCH = 2000
+BATCH = 2000  # entries a bulk_create writes (SQLite; PostgreSQL streams them through one COPY)
 
 
 def entry_rank(field_name: str, terms: str) -> float:
@@ -61,25 +62,38 @@ def entry_rank(field_name: str, terms: str) -> float:
     return round(FIELD_WEIGHT.get(field_name, 1.0) / (1 + math.log2(1 + count / 32)), 6)
 
 
-def _entries(documents: Iterable[Document]) -> Iterable[IndexEntry]:
+def _rows(documents: Iterable[Document]) -> Iterator[backends.EntryRow]:
     for document in documents:
         terms = index_terms(document.text)
         if not terms:
             continue
         # A document's fields are the entry's, one to one; the index adds its terms and rank.
-        yield IndexEntry(**vars(document), terms=terms, rank=entry_rank(document.field, terms))
+        yield backends.EntryRow(
+            case_id=document.case_id,
+            item_id=document.item_id,
+            kind=document.kind,
+            object_id=document.object_id,
+            field=document.field,
+            source=document.source,
+            text=document.text,
+            terms=terms,
+            rank=entry_rank(document.field, terms),
+        )
 
 
 def _store(documents: Iterable[Document]) -> int:
+    """Store the documents' entries, ``BATCH`` at a time. Each batch is read from its provider before it is
+    written: a provider's query may stream from the database, which cannot answer it while a ``COPY`` is
+    open on the same connection."""
     stored = 0
-    batch: list[IndexEntry] = []
-    for entry in _entries(documents):
-        batch.append(entry)
-        if len(batch) >= BATCH:
-            stored += backends.entries_insert(batch)
-            batch = []
-    if batch:
-        stored += backends.entries_insert(batch)
+    remaining = iter(documents)
+    while batch := list(islice(remaining, BATCH)):
+        if backends.copy_available():
+            stored += backends.entries_copy(_rows(batch))
+        else:
+            stored += len(
+                IndexEntry.objects.bulk_create([IndexEntry(**row._asdict()) for row in _rows(batch)])
+            )
     return stored
 
 
@@ -282,7 +296,8 @@ def case_search(*, case: Case, user: Caller, query: str, limit: int = 20, offset
     with transaction.atomic():
         item_ids = _shared_items(case, user)
         matched = backends.matching(_visible_entries(case, item_ids), terms)
-        page, count = _page_and_count(matched, offset=offset, limit=limit)
+        with backends.index_plans():
+            page, count = _page_and_count(matched, offset=offset, limit=limit)
         custody_append_many([_event(case.pk, user, {"query": query.strip(), "hits": count, "scope": "case"})])
         details = _hit_details(page, item_ids)
     return SearchPage(count=count, results=[_hit(entry, terms, details=details) for entry in page])
@@ -313,12 +328,13 @@ def cross_case_search(*, user: Caller, query: str, limit: int = 20, offset: int 
     with transaction.atomic():
         everywhere = backends.matching(IndexEntry.objects.all(), terms)
         own = everywhere.filter(case_id__in=searchable)
-        page, count = _page_and_count(own.select_related("case"), offset=offset, limit=limit)
-        hit_cases = set(everywhere.values_list("case_id", flat=True).distinct())
-        others = sorted(hit_cases - set(searchable))
-        own_hit = sorted(hit_cases & set(searchable))
         details = {"query": query.strip(), "scope": "cross_case"}
-        events = [_event(pk, user, {**details, "hits": own.filter(case_id=pk).count()}) for pk in own_hit]
+        with backends.index_plans():
+            page, count = _page_and_count(own.select_related("case"), offset=offset, limit=limit)
+            hit_cases = set(everywhere.values_list("case_id", flat=True).distinct())
+            others = sorted(hit_cases - set(searchable))
+            own_hit = sorted(hit_cases & set(searchable))
+            events = [_event(pk, user, {**details, "hits": own.filter(case_id=pk).count()}) for pk in own_hit]
         # On a case the searcher is not on, the ledger records that they searched and were told it exists.
         events += [_event(pk, user, {**details, "disclosed": "exists"}) for pk in others]
         custody_append_many(events)

@@ -316,3 +316,52 @@ def test_sealed_identity_fields_are_never_indexed(corpus):
     assert not [value for value in values if value in texts]
     for query in ["김지수", "지수", "박가해", "jisoo", "gahae_tg", "2345"]:
         assert _hits(t, items, query)[1] == [], query
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner settings")
+def test_searches_read_the_gin_index_and_leave_the_planner_as_they_found_it(corpus):
+    """On a small table PostgreSQL scans the table, building every entry's vector (on 100,000 items a
+    common word took over a second that way); inside ``index_plans`` it reads the GIN index."""
+    from django.db import transaction
+
+    from search import backends
+
+    t, _items = corpus
+    matched = backends.matching(IndexEntry.objects.filter(case=t.case), query_terms("방"))
+    sql, params = matched.query.sql_with_params()
+
+    def plan() -> str:
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN " + sql, params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    def settings_now() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_setting('enable_seqscan'), current_setting('max_parallel_workers_per_gather')"
+            )
+            return cursor.fetchone()
+
+    with transaction.atomic():
+        before = settings_now()
+        assert "search_terms_gin" not in plan()  # a handful of rows: the planner scans the table
+        with backends.index_plans():
+            assert "search_terms_gin" in plan()
+            assert settings_now() == ("off", "0")
+        assert settings_now() == before
+    assert settings_now() == before
+
+
+def test_a_reindex_larger_than_a_batch_stores_every_entry(corpus, monkeypatch):
+    """Entries are written a batch at a time, each batch read before it is written (on PostgreSQL a COPY
+    is open while a batch is written, and the providers' queries stream from the same connection)."""
+    from search import services
+
+    t, items = corpus
+    before = sorted(IndexEntry.objects.filter(case=t.case).values_list("item_id", "field", "source", "terms"))
+    monkeypatch.setattr(services, "BATCH", 2)
+    assert search_reindex(case=t.case) == len(before) > 4
+    after = sorted(IndexEntry.objects.filter(case=t.case).values_list("item_id", "field", "source", "terms"))
+    assert after == before
+    _, hits = _hits(t, items, "방")
+    assert hits == EXPECTED["방"]
