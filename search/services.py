@@ -274,10 +274,12 @@ def _event(case_id: int, user: Caller, details: dict[str, Any]) -> EventSpec:
     )
 
 
-def _page_and_count(matched: Any, *, offset: int, limit: int) -> tuple[list[Any], int]:
+def _page_and_count(
+    matched: Any, *, offset: int, limit: int, related: tuple[str, ...] = ()
+) -> tuple[list[IndexEntry], int]:
     """One page of the matches, best first, and how many there are, in one pass over the matches (the count
-    is a window over them, the sort carries ids and ranks only); then the page's rows by id. A page past the
-    end asks for the count alone."""
+    is a window over them, the sort carries ids and ranks only); then the page's rows by id (with the
+    ``related`` rows). A page past the end asks for the count alone."""
     ranked = list(
         matched.annotate(total=Window(expression=Count("id")))
         .order_by("-rank", "id")
@@ -285,7 +287,7 @@ def _page_and_count(matched: Any, *, offset: int, limit: int) -> tuple[list[Any]
     )
     if not ranked:
         return [], matched.count()
-    rows = matched.filter(pk__in=[pk for pk, _total in ranked]).in_bulk()
+    rows = IndexEntry.objects.select_related(*related).in_bulk([pk for pk, _total in ranked])
     return [rows[pk] for pk, _total in ranked], ranked[0][1]
 
 
@@ -330,7 +332,7 @@ def cross_case_search(*, user: Caller, query: str, limit: int = 20, offset: int 
         own = everywhere.filter(case_id__in=searchable)
         details = {"query": query.strip(), "scope": "cross_case"}
         with backends.index_plans():
-            page, count = _page_and_count(own.select_related("case"), offset=offset, limit=limit)
+            page, count = _page_and_count(own, offset=offset, limit=limit, related=("case",))
             hit_cases = set(everywhere.values_list("case_id", flat=True).distinct())
             others = sorted(hit_cases - set(searchable))
             own_hit = sorted(hit_cases & set(searchable))
