@@ -372,6 +372,7 @@ def page_capture(url: str, *, out_dir: Path, limits: CaptureLimits) -> PageCaptu
                         k: v for k, v in main.all_headers().items() if k.lower() != "set-cookie"
                     }
                 _scroll(page, steps=limits.scroll_steps, deadline=deadline, notes=result.notes)
+                _settle(page, deadline=deadline, notes=result.notes)
                 result.final_url = page.url
                 remaining_ms = max(1000.0, (deadline - time.monotonic()) * 1000)
                 page.screenshot(path=str(out_dir / "screenshot.png"), full_page=True, timeout=remaining_ms)
@@ -432,6 +433,24 @@ def _scroll(page: Any, *, steps: int, deadline: float, notes: list[str]) -> None
                 f"the page kept growing: scrolling stopped after {steps} screens "
                 "(HAETAE_CAPTURE_SCROLL_STEPS)"
             )
+
+
+def _settle(page: Any, *, deadline: float, notes: list[str]) -> None:
+    """Wait, within the time limit, until the page has fetched nothing for half a second.
+
+    The load event does not wait for what scripts fetch. Without this, a resource still arriving when the
+    page is archived is missing from the WARC with no word said, and a page-weight limit it would have hit
+    goes unrecorded.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    remaining_ms = (deadline - time.monotonic()) * 1000
+    if remaining_ms < 500:
+        return
+    try:
+        page.wait_for_load_state("networkidle", timeout=remaining_ms)
+    except PlaywrightTimeout:
+        notes.append("the page was still fetching at the time limit (HAETAE_CAPTURE_TIMEOUT_SECONDS)")
 
 
 def capture_limits_from_settings(settings: Any) -> CaptureLimits:
