@@ -209,6 +209,7 @@ class CountingSubject(Subject):
 
 
 def test_a_shared_subject_is_decoded_once_when_its_frames_fit(settings):
+    CountingSubject.opened = 0  # the count is the class's: another test may have opened one before
     subject = CountingSubject.from_bytes(make_video(seconds=3), mime="video/mp4")
     first: list[Frame] = []
     second: list[Frame] = []
