@@ -124,8 +124,11 @@ def destruction_order_request(
             found = set(items.values_list("pk", flat=True))
             if not wanted or found != wanted:
                 missing = sorted(wanted - found)
+                named = ", ".join(map(str, missing[:20])) + (
+                    f" and {len(missing) - 20} more" if missing[20:] else ""
+                )
                 raise RejectedInput(
-                    f"items {missing} are not live items of case {case.number} (unknown, of another case, or "
+                    f"items {named} are not live items of case {case.number} (unknown, of another case, or "
                     "already destroyed): name only the case's items that still exist"
                     if missing
                     else "name at least one item"

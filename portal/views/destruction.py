@@ -6,6 +6,7 @@ the custody events); a refusal shows the page again with the service's message a
 appear by number and SHA-256, never by file name, except in the lead's request form.
 """
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -56,12 +57,45 @@ def _case(request: HttpRequest, number: str) -> Case:
     return case
 
 
+# The request form ticks items one by one up to this many live items; beyond, their numbers are typed.
+LISTED_ITEMS = 200
+# Items one order may name (ranges counted in full); an order for every item names none.
+NAMED_ITEMS_MAX = 10_000
+_NUMBER = re.compile(r"[0-9]{1,12}")
+
+
 def _ids(values: list[str]) -> list[int]:
     ids = []
     for value in values:
-        if not value.strip().isdigit():
+        if not _NUMBER.fullmatch(value.strip()):
             raise RejectedInput(f"an item is named by its number, not {value!r}")
         ids.append(int(value))
+    return ids
+
+
+def _typed_numbers(text: str) -> list[int]:
+    """Item numbers typed as ``12, 15-20 31``: numbers and low-high ranges, separated by commas or spaces."""
+    ids: list[int] = []
+    for token in re.split(r"[,\s]+", text.strip()):
+        if not token:
+            continue
+        low, dash, high = token.partition("-")
+        if not _NUMBER.fullmatch(low) or (dash and not _NUMBER.fullmatch(high)):
+            raise RejectedInput(
+                f"{token!r} is not an item number or a range such as 120-180: type the items' numbers "
+                "separated by commas"
+            )
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first:
+            raise RejectedInput(
+                f"the range {token} runs backwards: write it from low to high ({last}-{first})"
+            )
+        if len(ids) + last - first + 1 > NAMED_ITEMS_MAX:
+            raise RejectedInput(
+                f"more than {NAMED_ITEMS_MAX:,} items named: name none to destroy every item of the case, or "
+                "request the rest in another order"
+            )
+        ids.extend(range(first, last + 1))
     return ids
 
 
@@ -76,12 +110,15 @@ def _list_page(request: HttpRequest, case: Case, *, error: str = "", status: int
         if may_request
         else EvidenceItem.objects.none()
     )
+    live_count = live.count() if may_request else 0
     context: dict[str, Any] = {
         "case": case,
         "orders": list(destruction_orders(case=case)),
         "retention": retention_state(case=case, now=timezone.now()),
         "may_request": may_request,
-        "live_items": list(live),
+        "live_count": live_count,
+        "live_items": list(live) if live_count <= LISTED_ITEMS else [],
+        "listed_items": LISTED_ITEMS,
         "error": error,
         "posted": request.POST if error else {},
         "posted_items": request.POST.getlist("items") if error else [],
@@ -140,7 +177,8 @@ def destruction_list(request: HttpRequest, number: str) -> HttpResponse:
 @verified_login_required
 @shows_errors
 def destruction_request(request: HttpRequest, number: str) -> HttpResponse:
-    """A lead requests an order: the legal basis, the items ticked, a court order when the case is not due."""
+    """A lead requests an order: the legal basis, the items ticked or typed (none: every item), a court order
+    when the case is not due."""
     case = _case(request, number)
     require(case=case, action=Action.DESTRUCTION_REQUEST, doing="request a destruction order")
     post = request.POST
@@ -148,7 +186,8 @@ def destruction_request(request: HttpRequest, number: str) -> HttpResponse:
         order = destruction_order_request(
             case=case,
             actor=request_actor(request),
-            item_ids=_ids(post.getlist("items")) or None,
+            item_ids=sorted({*_ids(post.getlist("items")), *_typed_numbers(post.get("item_numbers", ""))})
+            or None,
             legal_basis=post.get("legal_basis", ""),
             reason=post.get("reason", ""),
             court_order=post.get("court_order", ""),

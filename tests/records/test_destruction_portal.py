@@ -153,3 +153,51 @@ def test_a_certificate_signing_failed_at_execution_is_signed_again_from_the_orde
     assert url("destruction_certificate", t, "D-001") not in seen_by_auditor
     assert client_for(auditor).get(url("destruction_certificate", t, "D-001")).status_code == 403
     assert client_for(analyst).get(url("destruction_certificate", t, "D-001")).status_code == 200
+
+
+def test_a_large_case_lists_no_checkboxes_and_takes_typed_numbers_and_ranges(monkeypatch: Any) -> None:
+    from portal.views import destruction as pages
+
+    monkeypatch.setattr(pages, "LISTED_ITEMS", 3)
+    t = due_team()
+    photos = [item(t, data=f"photo {n}".encode(), name=f"p{n}.jpg") for n in range(5)]
+    lead = client_for(t.lead)
+    listing = lead.get(url("destruction", t)).content.decode()
+    assert 'name="items"' not in listing and "p0.jpg" not in listing  # five live items: more than three
+    assert 'name="item_numbers"' in listing and "5" in listing
+    first, second, _, _, fifth = (photo.pk for photo in photos)
+    typed = f"{first}-{second}, {fifth}"
+    made = lead.post(url("destruction_request", t), {"legal_basis": BASIS, "item_numbers": typed})
+    assert made.status_code == 302, made.content.decode()
+    order = DestructionOrder.objects.get(case=t.case, number="D-001")
+    assert sorted(order.entries.values_list("item_id", flat=True)) == [first, second, fifth]
+    # Below the limit the items are listed to tick again.
+    monkeypatch.setattr(pages, "LISTED_ITEMS", 200)
+    assert 'name="items"' in lead.get(url("destruction", t)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "words"),
+    [
+        ("12; 14", "is not an item number or a range"),
+        ("9-3", "runs backwards"),
+        ("1-20000", "more than 10,000 items named"),
+        ("٣", "is not an item number"),  # a digit, but not one an item number is written with
+        ("99999", "items 99999 are not live items"),
+        (
+            "90001-90030",
+            "items 90001, 90002, 90003, 90004, 90005, 90006, 90007, 90008, 90009, 90010, 90011, 90012, "
+            "90013, 90014, 90015, 90016, 90017, 90018, 90019, 90020 and 10 more are not live",
+        ),
+    ],
+)
+def test_typed_numbers_that_are_not_items_are_refused_with_what_to_type(typed: str, words: str) -> None:
+    t = due_team()
+    item(t, data=b"kept", name="kept.jpg")
+    refused = client_for(t.lead).post(
+        url("destruction_request", t), {"legal_basis": BASIS, "item_numbers": typed, "reason": "kept text"}
+    )
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert words in page and "kept text" in page and typed.split(";")[0] in page  # what was typed stays
+    assert not DestructionOrder.objects.filter(case=t.case).exists()
