@@ -154,22 +154,27 @@ class HttpsSite(Site):
     chain: list[x509.Certificate] = field(default_factory=list)
 
 
-def _tls_context(folder: Path) -> tuple[ssl.SSLContext, str, list[x509.Certificate]]:
-    """A server context presenting a leaf for IP 127.0.0.1 and its CA; the leaf's SPKI pin; the chain."""
-    ca_key, ca_cert = make_ca("Haetae test site CA")
+def tls_server_context(
+    folder: Path, *, ca_name: str, host: str
+) -> tuple[ssl.SSLContext, x509.Certificate, x509.Certificate]:
+    """A server context presenting a leaf for ``host`` (a DNS name or an IP address) and the CA of the
+    test's own making (``ca_name``) that issued it; the leaf; the CA certificate. Files go in ``folder``."""
+    ca_key, ca_cert = make_ca(ca_name)
     key = ec.generate_private_key(ec.SECP256R1())
+    try:
+        alt_name: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        alt_name = x509.DNSName(host)
     now = datetime.datetime.now(datetime.UTC)
     leaf = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
+        .add_extension(x509.SubjectAlternativeName([alt_name]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     chain_file, key_file = folder / "chain.pem", folder / "key.pem"
@@ -183,6 +188,12 @@ def _tls_context(folder: Path) -> tuple[ssl.SSLContext, str, list[x509.Certifica
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain_file, key_file)
+    return context, leaf, ca_cert
+
+
+def _tls_context(folder: Path) -> tuple[ssl.SSLContext, str, list[x509.Certificate]]:
+    """A server context presenting a leaf for IP 127.0.0.1 and its CA; the leaf's SPKI pin; the chain."""
+    context, leaf, ca_cert = tls_server_context(folder, ca_name="Haetae test site CA", host="127.0.0.1")
     spki = leaf.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
