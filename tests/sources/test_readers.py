@@ -1,13 +1,10 @@
 """`ingest --as telegram|kakaotalk|auto`: messages recorded from the vault copy, media linked, gaps noted."""
 
-import io
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
@@ -16,7 +13,6 @@ from parties.choices import LinkConfidence, LinkSource
 from parties.models import Channel, ItemChannelLink
 from sources.choices import SourceNoteKind
 from sources.models import Chat, Message, Sender, SourceNote, SourceRun
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 from tests.sources.exports import (
     CHAT_ID,
     KAKAO_PC,
@@ -24,25 +20,18 @@ from tests.sources.exports import (
     write_telegram_export,
     zip_folder,
 )
+from tests.sources.ingesting import case_with_park, ingest_json
 
 NUMBER = "2024-SEOUL-0700"
 
 
 def run_ingest(*args: str) -> tuple[int, dict, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("ingest", NUMBER, *args, "--actor", "park", "--json", stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, json.loads(out.getvalue() or "{}"), err.getvalue()
+    return ingest_json(NUMBER, *args)
 
 
 @pytest.fixture
 def case():
-    case = CaseFactory(number=NUMBER)
-    CaseMemberFactory(case=case, user=UserFactory(username="park"))
-    return case
+    return case_with_park(NUMBER)
 
 
 @pytest.mark.django_db

@@ -1,13 +1,11 @@
 """Telegram Desktop's HTML export: the page parser, and `ingest` reading an export that has no result.json."""
 
 import io
-import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
@@ -17,7 +15,6 @@ from sources.choices import SourceNoteKind
 from sources.models import Chat, Message, SourceNote, SourceRun
 from sources.parsed import ParsedChat, ParsedMessage, ParsedNote
 from sources.telegram_html import MAX_PENDING_CHARS, page_number, telegram_html_messages, title_date
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 from tests.sources.exports import (
     html_message,
     html_page,
@@ -25,6 +22,7 @@ from tests.sources.exports import (
     write_telegram_html_export,
     zip_folder,
 )
+from tests.sources.ingesting import case_with_park, ingest_json
 
 NUMBER = "2024-SEOUL-0713"
 KST = timezone(timedelta(hours=9))
@@ -148,20 +146,12 @@ def test_hostile_pages_are_notes_not_failures() -> None:
 
 
 def run_ingest(*args: str) -> tuple[int, dict, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("ingest", NUMBER, *args, "--actor", "park", "--json", stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, json.loads(out.getvalue() or "{}"), err.getvalue()
+    return ingest_json(NUMBER, *args)
 
 
 @pytest.fixture
 def case():
-    case = CaseFactory(number=NUMBER)
-    CaseMemberFactory(case=case, user=UserFactory(username="park"))
-    return case
+    return case_with_park(NUMBER)
 
 
 def _ingest_html_export(case, tmp_path: Path) -> dict:
