@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from cryptography import x509
@@ -73,6 +73,9 @@ class Site:
         return self.base + path
 
 
+SiteT = TypeVar("SiteT", bound=Site)
+
+
 def _handler(site: Site) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -128,14 +131,11 @@ def _handler(site: Site) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    """The site on a free port of 127.0.0.1, stopped after the test."""
-    running = Site()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(running))
+def _serving(running: SiteT, server: http.server.ThreadingHTTPServer, scheme: str) -> Iterator[SiteT]:
+    """Serve ``running`` from ``server`` on a thread while the test runs; then stop it."""
     server.daemon_threads = True
     running.server = server
-    running.base = f"http://127.0.0.1:{server.server_address[1]}"
+    running.base = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield running
@@ -143,6 +143,13 @@ def site() -> Iterator[Site]:
         running.stop_hanging.set()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """The site on a free port of 127.0.0.1, stopped after the test."""
+    running = Site()
+    yield from _serving(running, http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(running)), "http")
 
 
 @dataclass
@@ -220,14 +227,4 @@ def https_site(tmp_path: Path) -> Iterator[HttpsSite]:
         def handle_error(self, request: Any, client_address: Any) -> None:
             pass  # a client that went away mid-answer (the browser closing) is no failure of the site
 
-    server = TlsServer(("127.0.0.1", 0), _handler(running))
-    server.daemon_threads = True
-    running.server = server
-    running.base = f"https://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield running
-    finally:
-        running.stop_hanging.set()
-        server.shutdown()
-        server.server_close()
+    yield from _serving(running, TlsServer(("127.0.0.1", 0), _handler(running)), "https")
