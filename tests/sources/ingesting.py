@@ -2,8 +2,12 @@
 
 import io
 import json
+from typing import Any
 
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from access.models import Case
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
@@ -25,3 +29,11 @@ def ingest_json(number: str, *args: str) -> tuple[int, dict, str]:
     except SystemExit as exc:
         code = int(exc.code or 0)
     return code, json.loads(out.getvalue() or "{}"), err.getvalue()
+
+
+def upload_as_park(number: str, name: str, data: bytes, **fields: str) -> Any:
+    """POST one file named ``name`` to the case's evidence API as ``park``, with the form's other fields."""
+    client = APIClient()
+    client.force_authenticate(User.objects.get(username="park"))
+    files = [SimpleUploadedFile(name, data)]
+    return client.post(f"/api/v1/cases/{number}/evidence/", {"files": files, **fields}, format="multipart")

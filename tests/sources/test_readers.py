@@ -20,7 +20,7 @@ from tests.sources.exports import (
     write_telegram_export,
     zip_folder,
 )
-from tests.sources.ingesting import case_with_park, ingest_json
+from tests.sources.ingesting import case_with_park, ingest_json, upload_as_park
 
 NUMBER = "2024-SEOUL-0700"
 
@@ -182,18 +182,10 @@ def test_plain_folders_stay_files_and_bad_kinds_are_usage_errors(case, tmp_path:
 
 @pytest.mark.django_db
 def test_an_uploaded_export_is_read_when_the_upload_says_what_it_is(case, tmp_path: Path) -> None:
-    from django.contrib.auth.models import User
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from rest_framework.test import APIClient
-
     archive = zip_folder(write_telegram_export(tmp_path / "e"), tmp_path / "export.zip")
-    client = APIClient()
-    client.force_authenticate(User.objects.get(username="park"))
-    url = f"/api/v1/cases/{NUMBER}/evidence/"
 
     def upload(**fields: str):
-        data = {"files": [SimpleUploadedFile("export.zip", archive.read_bytes())], **fields}
-        return client.post(url, data, format="multipart")
+        return upload_as_park(NUMBER, "export.zip", archive.read_bytes(), **fields)
 
     refused = upload(source_kind="whatsapp")
     assert refused.status_code == 400 and "source_kind" in refused.content.decode()

@@ -22,7 +22,7 @@ from tests.sources.exports import (
     write_telegram_html_export,
     zip_folder,
 )
-from tests.sources.ingesting import case_with_park, ingest_json
+from tests.sources.ingesting import case_with_park, ingest_json, upload_as_park
 
 NUMBER = "2024-SEOUL-0713"
 KST = timezone(timedelta(hours=9))
@@ -234,20 +234,12 @@ def test_with_a_result_json_the_html_pages_are_not_parsed(case, tmp_path: Path) 
 
 @pytest.mark.django_db
 def test_an_upload_is_recognised_from_what_was_stored(case, tmp_path: Path) -> None:
-    from django.contrib.auth.models import User
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from rest_framework.test import APIClient
-
     from tests.sources.exports import KAKAO_PC
 
     archive = zip_folder(write_telegram_html_export(tmp_path / "e"), tmp_path / "export.zip")
-    client = APIClient()
-    client.force_authenticate(User.objects.get(username="park"))
-    url = f"/api/v1/cases/{NUMBER}/evidence/"
 
     def upload(name: str, data: bytes):
-        files = [SimpleUploadedFile(name, data)]
-        return client.post(url, {"files": files, "source_kind": "auto"}, format="multipart")
+        return upload_as_park(NUMBER, name, data, source_kind="auto")
 
     response = upload("export.zip", archive.read_bytes())
     assert response.status_code == 201, response.content
