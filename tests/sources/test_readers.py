@@ -1,6 +1,7 @@
 """`ingest --as telegram|kakaotalk|auto`: messages recorded from the vault copy, media linked, gaps noted."""
 
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,8 +26,7 @@ from tests.sources.ingesting import case_with_park, ingest_json, upload_as_park
 NUMBER = "2024-SEOUL-0700"
 
 
-def run_ingest(*args: str) -> tuple[int, dict, str]:
-    return ingest_json(NUMBER, *args)
+run_ingest = partial(ingest_json, NUMBER)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import io
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -145,8 +146,7 @@ def test_hostile_pages_are_notes_not_failures() -> None:
 # -- ingest --------------------------------------------------------------------------------------------------
 
 
-def run_ingest(*args: str) -> tuple[int, dict, str]:
-    return ingest_json(NUMBER, *args)
+run_ingest = partial(ingest_json, NUMBER)
 
 
 @pytest.fixture

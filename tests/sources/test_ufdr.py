@@ -3,6 +3,7 @@ and a report carrying a DTD (billion laughs, external entities) refused with a r
 
 import io
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,7 @@ from tests.sources.ingesting import case_with_park, ingest_json
 NUMBER = "2024-SEOUL-0777"
 
 
-def run_ingest(*args: str) -> tuple[int, dict, str]:
-    return ingest_json(NUMBER, *args)
+run_ingest = partial(ingest_json, NUMBER)
 
 
 @pytest.fixture
