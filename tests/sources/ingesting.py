@@ -1,15 +1,14 @@
 """The ingest command as the source tests run it: as ``park``, a member of the case, answering in JSON."""
 
-import io
 import json
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from access.models import Case
+from tests.commands import command_run
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 
 
@@ -22,13 +21,8 @@ def case_with_park(number: str) -> Case:
 
 def ingest_json(number: str, *args: str) -> tuple[int, dict, str]:
     """``manage.py ingest NUMBER ARGS --actor park --json``: its exit code, its JSON answer and its stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("ingest", number, *args, "--actor", "park", "--json", stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, json.loads(out.getvalue() or "{}"), err.getvalue()
+    code, out, err = command_run("ingest", number, *args, "--actor", "park", "--json")
+    return code, json.loads(out or "{}"), err
 
 
 def upload_as_park(number: str, name: str, data: bytes, **fields: str) -> Any:
