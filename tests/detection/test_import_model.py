@@ -6,19 +6,11 @@ from functools import partial
 import numpy as np
 import pytest
 
-from detection import registry
 from detection.models import ModelPack, ScanJob
 from tests.commands import command_run
 from tests.factories import CaseFactory, UserFactory, encode, stored_item, tiny_model, write_pack
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.reset()
-    yield
-    registry.reset()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_registry")]
 
 
 run_import = partial(command_run, "import_model")

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detection import registry
 from detection.models import DetectorValidation
 from detection.packs import pack_import
 from detection.validation import validation_latest, wilson_interval
@@ -18,14 +17,7 @@ from tests.detection import reference_watermarks
 from tests.detection.provenance_media import encode, photo
 from tests.factories import UserFactory, write_pack
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.reset()
-    yield
-    registry.reset()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_registry")]
 
 
 @pytest.fixture
