@@ -61,21 +61,6 @@ def keys_of(value) -> set[str]:
     return set()
 
 
-@pytest.fixture
-def t():
-    return full_team()
-
-
-@pytest.fixture
-def victim(t):
-    return person(t.case, pseudonym="V-1", actor=t.lead)
-
-
-@pytest.fixture
-def sfile(t, victim):
-    return support.support_file_open(case=t.case, person=victim, actor=t.support, assigned_worker=t.support)
-
-
 def base(t) -> str:
     return f"/api/v1/cases/{t.case.number}"
 
