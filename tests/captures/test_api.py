@@ -4,7 +4,6 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from captures.choices import CaptureStatus
@@ -14,17 +13,12 @@ from evidence.models import CustodyEvent
 from parties.services.people import person_record
 from support import services as support
 from tests.evidence.test_tasks import celery_conf
+from tests.factories import api_client as client_for
 from tests.factories import full_team
 
 pytestmark = pytest.mark.django_db
 
 RESULT_FIELDS = {"final_url", "resolved_ip", "user_agent", "facts", "items", "acquisition", "manifest_sha256"}
-
-
-def client_for(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_support_worker_submits_a_url_and_sees_its_status_never_the_result(

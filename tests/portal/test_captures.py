@@ -1,27 +1,20 @@
 """The captures page: ask for a capture, follow its status; lead, investigator and analyst see results."""
 
 import re
-from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from captures.models import Capture
 from captures.selectors import capture_items
 from parties.services.people import person_record
 from support import services as support
-from tests.factories import full_team, verified_login
+from tests.factories import full_team
+from tests.factories import portal_client as client_for
 
 pytestmark = pytest.mark.django_db
 
 CONTENT_URL = re.compile(r"""(href|src|action)\s*=\s*["'][^"']*(/content/|/preview|/evidence/)""", re.I)
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def test_support_worker_asks_for_a_capture_and_sees_only_its_status() -> None:

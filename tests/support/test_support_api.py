@@ -31,6 +31,7 @@ from tests.factories import (
     photo_item,
     stored_item,
 )
+from tests.factories import api_client as client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -45,12 +46,6 @@ MEDIA_KEYS = {
     "original_name",
     "original_path",
 }
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def keys_of(value) -> set[str]:
