@@ -10,11 +10,10 @@ from captures.choices import CaptureStatus
 from captures.models import Capture
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
-from parties.services.people import person_record
 from support import services as support
 from tests.evidence.test_tasks import celery_conf
 from tests.factories import api_client as client_for
-from tests.factories import full_team
+from tests.factories import full_team, victim_takedown
 
 pytestmark = pytest.mark.django_db
 
@@ -59,16 +58,7 @@ def test_bad_urls_are_refused_and_the_auditor_may_not_ask() -> None:
 
 def test_a_takedown_target_is_captured_and_a_reappearance_triggers_a_new_capture() -> None:
     t = full_team()
-    victim = person_record(case=t.case, kind="victim", actor=t.lead)
-    support_file = support.support_file_open(case=t.case, person=victim, actor=t.support)
-    takedown = support.takedown_create(
-        case=t.case,
-        support_file=support_file,
-        actor=t.support,
-        addressee="kcsc",
-        platform="telegram",
-        target_url="https://t.me/some_room/17",
-    )
+    takedown = victim_takedown(t, target_url="https://t.me/some_room/17")
     answer = client_for(t.support).post(
         reverse("support-api:takedown-capture", kwargs={"number": t.case.number, "pk": takedown.pk})
     )

@@ -7,9 +7,7 @@ from django.urls import reverse
 
 from captures.models import Capture
 from captures.selectors import capture_items
-from parties.services.people import person_record
-from support import services as support
-from tests.factories import full_team
+from tests.factories import full_team, victim_takedown
 from tests.factories import portal_client as client_for
 
 pytestmark = pytest.mark.django_db
@@ -44,16 +42,7 @@ def test_investigator_sees_the_result_links_and_the_auditor_is_refused() -> None
 
 def test_takedown_page_captures_its_target() -> None:
     t = full_team()
-    victim = person_record(case=t.case, kind="victim", actor=t.lead)
-    support_file = support.support_file_open(case=t.case, person=victim, actor=t.support)
-    takedown = support.takedown_create(
-        case=t.case,
-        support_file=support_file,
-        actor=t.support,
-        addressee="kcsc",
-        platform="telegram",
-        target_url="https://t.me/room/5",
-    )
+    takedown = victim_takedown(t, target_url="https://t.me/room/5")
     client = client_for(t.support)
     detail = client.get(reverse("portal:support-takedown", args=[t.case.number, takedown.pk]))
     assert (
