@@ -21,7 +21,7 @@ from detection.subject import Subject, UndecodableMedia
 from evidence.choices import DerivativeKind
 from evidence.derivatives import derivative_find, derivative_read, derivative_store
 from evidence.models import Derivative, EvidenceItem
-from evidence.previews import BLURRED_RECIPE, derivative_serve, render_preview
+from evidence.previews import BLURRED_RECIPE, derivative_serve, preview_picture_store, render_preview
 from haetae.errors import RejectedInput
 
 # The blurred map is the preview recipe applied to the map; the recipe says so, so the two never mix.
@@ -78,19 +78,9 @@ def _blurred(*, item: EvidenceItem, actor: User | None) -> Derivative:
         return existing
     full = ela_map_derivative(item=item, actor=actor)
     picture = render_preview(Image.open(io.BytesIO(derivative_read(full))).convert("L"), blur=True)
-    buffer = io.BytesIO()
-    picture.save(buffer, format="JPEG", quality=ELA_BLURRED_RECIPE["quality"])
-    derivative, _ = derivative_store(
-        item=item,
-        kind=DerivativeKind.ELA_MAP,
-        recipe=ELA_BLURRED_RECIPE,
-        data=buffer.getvalue(),
-        mime="image/jpeg",
-        actor=actor,
-        width=picture.width,
-        height=picture.height,
+    return preview_picture_store(
+        item=item, kind=DerivativeKind.ELA_MAP, recipe=ELA_BLURRED_RECIPE, picture=picture, actor=actor
     )
-    return derivative
 
 
 def ela_map_serve(

@@ -67,13 +67,10 @@ def hash_bank_require_manager(*, user: Caller, bank: HashBank | None = None) -> 
     )
 
 
-def match_list(*, user: Caller) -> QuerySet[Match]:
-    """Matches of which the user can see at least one side."""
-    if not user.is_authenticated:
-        return Match.objects.none()
-    visible = evidence_visible_to(user=user).values("pk")
+def _match_rows(sides: Q) -> QuerySet[Match]:
+    """The matches ``sides`` selects, newest first, with the items, cases, entry and banks a row names."""
     return (
-        Match.objects.filter(Q(item_id__in=visible) | Q(other_item_id__in=visible))
+        Match.objects.filter(sides)
         .select_related(
             "item",
             "item__case",
@@ -85,6 +82,14 @@ def match_list(*, user: Caller) -> QuerySet[Match]:
         )
         .order_by("-matched_at", "-id")
     )
+
+
+def match_list(*, user: Caller) -> QuerySet[Match]:
+    """Matches of which the user can see at least one side."""
+    if not user.is_authenticated:
+        return Match.objects.none()
+    visible = evidence_visible_to(user=user).values("pk")
+    return _match_rows(Q(item_id__in=visible) | Q(other_item_id__in=visible))
 
 
 def match_list_for_item(*, user: Caller, item_id: int) -> QuerySet[Match]:
@@ -95,19 +100,7 @@ def match_list_for_item(*, user: Caller, item_id: int) -> QuerySet[Match]:
     """
     if not evidence_visible_to(user=user).filter(pk=item_id).exists():
         return Match.objects.none()
-    return (
-        Match.objects.filter(Q(item_id=item_id) | Q(other_item_id=item_id))
-        .select_related(
-            "item",
-            "item__case",
-            "other_item",
-            "other_item__case",
-            "entry",
-            "entry__bank",
-            "suppressed_by__bank",
-        )
-        .order_by("-matched_at", "-id")
-    )
+    return _match_rows(Q(item_id=item_id) | Q(other_item_id=item_id))
 
 
 def match_alert_list(*, user: Caller) -> QuerySet[MatchAlert]:

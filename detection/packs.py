@@ -39,6 +39,7 @@ from detection.models.runs import JobKind
 from detection.registry import DetectorInfo, Finding
 from detection.subject import Subject
 from evidence.custody import canonical_json
+from evidence.hashing import file_sha256
 from haetae.errors import IntegrityFailure, NotFound, RejectedInput
 
 logger = logging.getLogger(__name__)
@@ -269,14 +270,6 @@ def manifest_check(data: Any) -> Manifest:
 
 
 # --- running a model ---
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _session(path: Path) -> Any:

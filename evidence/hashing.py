@@ -11,6 +11,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from evidence.crypto import CHUNK_SIZE
@@ -31,6 +32,12 @@ class Digests:
     sha256: str
     size: int
     head: bytes  # the first bytes, for MIME detection
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 (hex) of a file on disk, read in chunks: a model or data file a detector checks."""
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def read_full(src: BinaryIO, size: int) -> bytes:

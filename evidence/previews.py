@@ -134,6 +134,13 @@ def _make(*, item: EvidenceItem, actor: User | None, blur: bool, grey: bool) -> 
         return existing
     fit = BLURRED_RECIPE["enlarge_to"] if blur else UNBLURRED_RECIPE["fit_to"]
     picture = render_preview(_decode(item, fit=fit, grey=grey), blur=blur)
+    return preview_picture_store(item=item, kind=kind, recipe=recipe, picture=picture, actor=actor)
+
+
+def preview_picture_store(
+    *, item: EvidenceItem, kind: str, recipe: dict[str, Any], picture: Image.Image, actor: User | None
+) -> Derivative:
+    """Store a rendered preview as a JPEG derivative of ``item`` at ``recipe``'s quality (made once)."""
     buffer = io.BytesIO()
     picture.save(buffer, format="JPEG", quality=recipe["quality"])  # no EXIF or other metadata is copied
     derivative, _ = derivative_store(

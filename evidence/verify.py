@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -198,6 +198,27 @@ class MerkleWalk:
 
     def proof(self, old_size: int, new_size: int) -> list[bytes]:
         return [self.nodes[r] for r in consistency_proof_ranges(old_size, new_size)]
+
+    def prefix_gap(self, size: int, root_hash: str) -> Literal["short", "rewritten"] | None:
+        """Why the leaves walked do not begin with the signed tree of ``size`` leaves and ``root_hash``:
+        "short" when there are fewer leaves, "rewritten" when the first ``size`` hash to another root (the
+        root at ``size`` must have been asked for in ``root_sizes``); None when they do begin with it."""
+        if size > self.count:
+            return "short"
+        if self.roots[size].hex() != root_hash:
+            return "rewritten"
+        return None
+
+
+def _head_signature_ok(head: WitnessHead, public_key: str) -> bool:
+    """Whether a witnessed signed tree head verifies under ``public_key``."""
+    return checkpoint_signature_ok(
+        tree_size=head.tree_size,
+        root_hash=head.root_hash,
+        created_at=head.created_at,
+        signature=head.signature,
+        public_key=public_key,
+    )
 
 
 def _hex32(value: str) -> bytes | None:
@@ -647,7 +668,8 @@ class _Run:
                         found=checkpoint.signature,
                     )
                 )
-            if checkpoint.tree_size > walk.count:
+            gap = walk.prefix_gap(checkpoint.tree_size, checkpoint.root_hash)
+            if gap == "short":
                 self.fail(
                     _failure(
                         "checkpoint_size",
@@ -659,9 +681,7 @@ class _Run:
                         found=walk.count,
                     )
                 )
-                continue
-            root = walk.roots[checkpoint.tree_size].hex()
-            if root != checkpoint.root_hash:
+            elif gap == "rewritten":
                 self.fail(
                     _failure(
                         "checkpoint_root",
@@ -670,7 +690,7 @@ class _Run:
                         "ledger from backup and investigate; the failures above name the events.",
                         checkpoint=checkpoint.pk,
                         expected=checkpoint.root_hash,
-                        found=root,
+                        found=walk.roots[checkpoint.tree_size].hex(),
                     )
                 )
         largest: Checkpoint | None = None
@@ -768,13 +788,7 @@ class _Run:
         if newest is None:
             return
         public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
-        if not checkpoint_signature_ok(
-            tree_size=newest.tree_size,
-            root_hash=newest.root_hash,
-            created_at=newest.created_at,
-            signature=newest.signature,
-            public_key=public_key,
-        ):
+        if not _head_signature_ok(newest, public_key):
             self.fail(
                 _failure(
                     "witness_signature",
@@ -791,9 +805,9 @@ class _Run:
             (c.tree_size, c.root_hash, c.signature) == (newest.tree_size, newest.root_hash, newest.signature)
             for c in checkpoints
         )
-        if in_table:
-            pass  # the checkpoint row itself is still there: its size and root were checked above
-        elif newest.tree_size > walk.count:
+        # a head whose checkpoint row is still there had its size and root checked above
+        gap = None if in_table else walk.prefix_gap(newest.tree_size, newest.root_hash)
+        if gap == "short":
             gone = (
                 f"event {walk.count}"
                 if newest.tree_size == walk.count + 1
@@ -812,7 +826,7 @@ class _Run:
                     found=walk.count,
                 )
             )
-        elif walk.roots[newest.tree_size].hex() != newest.root_hash:
+        elif gap == "rewritten":
             self.fail(
                 _failure(
                     "witness_root",
@@ -843,13 +857,7 @@ class _Run:
         """Each signed tree head an exported bundle carries is still a prefix of today's ledger."""
         public_key = crypto.public_key_hex(crypto.ledger_signing_key().public_key())
         for head in self.bundle_heads:
-            if not checkpoint_signature_ok(
-                tree_size=head.tree_size,
-                root_hash=head.root_hash,
-                created_at=head.created_at,
-                signature=head.signature,
-                public_key=public_key,
-            ):
+            if not _head_signature_ok(head, public_key):
                 self.fail(
                     _failure(
                         "bundle_head_signature",
@@ -861,7 +869,9 @@ class _Run:
                         found=head.signature,
                     )
                 )
-            elif head.tree_size > walk.count:
+                continue
+            gap = walk.prefix_gap(head.tree_size, head.root_hash)
+            if gap == "short":
                 self.fail(
                     _failure(
                         "bundle_rollback",
@@ -875,7 +885,7 @@ class _Run:
                         found=walk.count,
                     )
                 )
-            elif walk.roots[head.tree_size].hex() != head.root_hash:
+            elif gap == "rewritten":
                 self.fail(
                     _failure(
                         "bundle_root",

@@ -180,45 +180,45 @@ def _scan_jobs(user: Caller, case_ids: list[int], since: datetime) -> list[Job]:
     return jobs
 
 
+def _document_job(run: Report | ExportBundle, *, kind: str, title: str) -> Job:
+    """A report's or an export bundle's run as a job (both go through ReportStatus with a progress)."""
+    return Job(
+        kind=kind,
+        key=f"{kind}-{run.pk}",
+        case_number=run.case.number,
+        title=title,
+        status=run.status,
+        status_label=run.get_status_display(),
+        percent=100 if run.status == ReportStatus.DONE else run.progress,
+        detail=run.error,
+        started_at=run.requested_at,
+        finished=run.status in (ReportStatus.DONE, ReportStatus.FAILED),
+        failed=run.status == ReportStatus.FAILED,
+    )
+
+
 def _document_jobs(case_ids: list[int], since: datetime) -> list[Job]:
     active = Q(status__in=[ReportStatus.QUEUED, ReportStatus.RUNNING]) | Q(finished_at__gte=since)
-    jobs = []
     reports = Report.objects.filter(case_id__in=case_ids).filter(active).select_related("case")
-    for report in reports.order_by("-requested_at")[:20]:
-        jobs.append(
-            Job(
-                kind="report",
-                key=f"report-{report.pk}",
-                case_number=report.case.number,
-                title=_("Report %(id)s, version %(version)s")
-                % {"id": report.report_id, "version": report.version},
-                status=report.status,
-                status_label=report.get_status_display(),
-                percent=100 if report.status == ReportStatus.DONE else report.progress,
-                detail=report.error,
-                started_at=report.requested_at,
-                finished=report.status in (ReportStatus.DONE, ReportStatus.FAILED),
-                failed=report.status == ReportStatus.FAILED,
-            )
+    jobs = [
+        _document_job(
+            report,
+            kind="report",
+            title=_("Report %(id)s, version %(version)s")
+            % {"id": report.report_id, "version": report.version},
         )
+        for report in reports.order_by("-requested_at")[:20]
+    ]
     bundles = ExportBundle.objects.filter(case_id__in=case_ids).filter(active).select_related("case")
-    for bundle in bundles.order_by("-requested_at")[:20]:
-        jobs.append(
-            Job(
-                kind="bundle",
-                key=f"bundle-{bundle.pk}",
-                case_number=bundle.case.number,
-                title=_("Export bundle %(id)s for %(recipient)s")
-                % {"id": bundle.pk, "recipient": bundle.recipient},
-                status=bundle.status,
-                status_label=bundle.get_status_display(),
-                percent=100 if bundle.status == ReportStatus.DONE else bundle.progress,
-                detail=bundle.error,
-                started_at=bundle.requested_at,
-                finished=bundle.status in (ReportStatus.DONE, ReportStatus.FAILED),
-                failed=bundle.status == ReportStatus.FAILED,
-            )
+    jobs.extend(
+        _document_job(
+            bundle,
+            kind="bundle",
+            title=_("Export bundle %(id)s for %(recipient)s")
+            % {"id": bundle.pk, "recipient": bundle.recipient},
         )
+        for bundle in bundles.order_by("-requested_at")[:20]
+    )
     return jobs
 
 

@@ -129,6 +129,16 @@ def _support_logged(support_file: SupportFile, change: str, *, actor: User, **ex
     _support_event(support_file, CustodyAction.SUPPORT_CHANGED, actor=actor, change=change, **extra)
 
 
+def _support_status_move(locked: SupportFile, status: str, *, actor: User, reason: str) -> None:
+    """Move a support file (locked by the caller) to ``status``; a SUPPORT_CHANGED event: from, to, why."""
+    before = locked.status
+    locked.status = status
+    locked.status_changed_at = timezone.now()
+    locked.status_changed_by = actor
+    locked.save(update_fields=["status", "status_changed_at", "status_changed_by"])
+    _support_logged(locked, "status", **{"from": before, "to": status, "reason": reason}, actor=actor)
+
+
 def _takedown_logged(takedown: TakedownRequest, change: str, *, actor: User, **extra: Any) -> None:
     """A TAKEDOWN_CHANGED event on the victim's case: which request, of which file and whose, what changed,
     its status now."""
@@ -231,17 +241,7 @@ def support_file_set_status(
                     "outcome (removed or refused) before closing the file"
                 )
                 raise RejectedInput(message, details={"status": [message]})
-        before = locked.status
-        locked.status = status
-        locked.status_changed_at = timezone.now()
-        locked.status_changed_by = actor
-        locked.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-        _support_logged(
-            locked,
-            "status",
-            **{"from": before, "to": status, "reason": reason},
-            actor=actor,
-        )
+        _support_status_move(locked, status, actor=actor, reason=reason)
     return locked
 
 
@@ -686,19 +686,11 @@ def takedown_record_reappearance(
             actor=actor,
         )
         if reopened:
-            support_file.status = SupportStatus.MONITORING
-            support_file.status_changed_at = timezone.now()
-            support_file.status_changed_by = actor
-            support_file.save(update_fields=["status", "status_changed_at", "status_changed_by"])
-            _support_logged(
+            _support_status_move(
                 support_file,
-                "status",
-                **{
-                    "from": SupportStatus.CLOSED,
-                    "to": SupportStatus.MONITORING,
-                    "reason": f"takedown {locked.pk}: target seen again (reappearance {reappearance.pk})",
-                },
+                SupportStatus.MONITORING,
                 actor=actor,
+                reason=f"takedown {locked.pk}: target seen again (reappearance {reappearance.pk})",
             )
         follow_up = None
         if draft_follow_up:

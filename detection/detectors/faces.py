@@ -38,6 +38,7 @@ import numpy as np
 from detection.listeners import face_listeners
 from detection.registry import DetectorInfo, DetectorUnavailable, Finding, onnx_session_options
 from detection.subject import Subject, oriented
+from evidence.hashing import file_sha256
 from haetae.errors import IntegrityFailure
 
 if TYPE_CHECKING:
@@ -96,13 +97,10 @@ def _checked(folder: Path, name: str, sha256: str, package: str) -> Path:
     path = folder / name
     if not path.is_file():
         raise DetectorUnavailable(f"{path} is missing: {INSTALL_HINT}")
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    if digest.hexdigest() != sha256:
+    found = file_sha256(path)
+    if found != sha256:
         raise IntegrityFailure(
-            f"{path} has SHA-256 {digest.hexdigest()}, not the {sha256} this detector was validated with: "
+            f"{path} has SHA-256 {found}, not the {sha256} this detector was validated with: "
             f"reinstall {package}"
         )
     return path

@@ -19,7 +19,6 @@ post-processing is a Python loop over all 2,100 candidate boxes (at 320 × 320).
   (NudeNet's wrapper also suppresses across classes, with the same thresholds).
 """
 
-import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 
 from detection.registry import DetectorInfo, Finding, onnx_session_options
 from detection.subject import REDUCED_LONGEST, Subject
+from evidence.hashing import file_sha256
 from haetae.errors import IntegrityFailure
 
 MODEL_FILE = "320n.onnx"
@@ -78,14 +78,6 @@ CATEGORIES = tuple(category_of(label) for label in LABELS)
 def model_path() -> Path:
     """Where the installed nudenet wheel keeps its 320n.onnx."""
     return Path(str(resources.files("nudenet").joinpath(MODEL_FILE)))
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

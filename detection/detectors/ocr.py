@@ -27,6 +27,7 @@ from PIL import Image
 
 from detection.registry import DetectorInfo, DetectorUnavailable, Finding
 from detection.subject import Subject
+from evidence.hashing import file_sha256
 
 LANGUAGES = ("kor", "eng")
 PSM = 4  # one column of lines of varying size: chat screenshots and captions (measured best of 3, 4, 6, 11)
@@ -60,14 +61,6 @@ def _tessdata_dir() -> Path:
     match = re.search(r'"([^"]+)"', listing)
     folder = Path(os.environ.get("TESSDATA_PREFIX") or (match.group(1) if match else ""))
     return folder
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -239,7 +232,7 @@ class OcrDetector:
             path = folder / f"{language}.traineddata"
             if not path.is_file():
                 raise DetectorUnavailable(f"{path} is missing: {INSTALL_HINT}")
-            hashes[language] = _sha256_of(path)
+            hashes[language] = file_sha256(path)
         combined = "".join(f"{language} {hashes[language]}\n" for language in LANGUAGES)
         self.tessdata = folder
         self.info = DetectorInfo(

@@ -9,6 +9,7 @@ them, so downloading it needs ``destruction_certificate`` (not the auditor's), a
 ``destruction_certificate_issue``.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils import timezone
@@ -19,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 
 from access.api.serializers import ReasonSerializer
 from access.api.views import CaseScopedViewSet, error_responses
@@ -51,6 +53,40 @@ _IN_PROGRESS = [
     DestructionOrderStatus.AUTHORISED,
     DestructionOrderStatus.WITNESSED,
 ]
+
+
+def _step(
+    name: str,
+    service: Callable[..., DestructionOrder],
+    *,
+    summary: str,
+    description: str,
+    takes: tuple[type[Serializer], str] | None = None,
+) -> Any:
+    """The POST action of one step of an order: ``service`` on the order by the caller, with the one field
+    ``takes`` names (validated by its serializer) when the step takes one; answered with the order."""
+
+    def step(self: "DestructionOrderViewSet", request: Request, number: str, order: str) -> Response:
+        row = self.get_object()
+        extra: dict[str, Any] = {}
+        if takes is not None:
+            serializer, field = takes
+            extra[field] = validated(serializer, request)[field]
+        return self._answer(service(order=row, actor=request_actor(request), **extra))
+
+    step.__name__ = step.__qualname__ = name  # DRF routes an action by its function's name
+    as_action = (
+        action(detail=True, methods=["post"])
+        if takes is None
+        else action(detail=True, methods=["post"], serializer_class=takes[0])
+    )
+    return extend_schema(
+        summary=summary,
+        description=description,
+        parameters=[_NUMBER, _ORDER],
+        request=None if takes is None else takes[0],
+        responses={200: s.DestructionOrderSerializer, **error_responses(400, 403, 404)},
+    )(as_action(step))
 
 
 @extend_schema_view(
@@ -115,42 +151,30 @@ class DestructionOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
         )
         return self._answer(order, status.HTTP_201_CREATED)
 
-    @extend_schema(
+    authorise = _step(
+        "authorise",
+        destruction_order_authorise,
         summary="Authorise a destruction order",
         description=(
             "A supervisor on the case (the unit's supervisor, or a team member holding the supervisor "
             "global role), never the requester; refused under a legal hold. A `destruction_authorised` "
             "custody event on the case chain."
         ),
-        parameters=[_NUMBER, _ORDER],
-        request=s.DestructionAuthoriseSerializer,
-        responses={200: s.DestructionOrderSerializer, **error_responses(400, 403, 404)},
+        takes=(s.DestructionAuthoriseSerializer, "note"),
     )
-    @action(detail=True, methods=["post"], serializer_class=s.DestructionAuthoriseSerializer)
-    def authorise(self, request: Request, number: str, order: str) -> Response:
-        row = self.get_object()
-        fields = validated(s.DestructionAuthoriseSerializer, request)
-        return self._answer(
-            destruction_order_authorise(order=row, actor=request_actor(request), note=fields["note"])
-        )
-
-    @extend_schema(
+    witness = _step(
+        "witness",
+        destruction_order_witness,
         summary="Witness a destruction order",
         description=(
             "A third team member, neither the requester nor the authoriser, confirms the list before it is "
             "carried out; refused under a legal hold. A `destruction_witnessed` custody event listing each "
             "item and its SHA-256."
         ),
-        parameters=[_NUMBER, _ORDER],
-        request=None,
-        responses={200: s.DestructionOrderSerializer, **error_responses(400, 403, 404)},
     )
-    @action(detail=True, methods=["post"])
-    def witness(self, request: Request, number: str, order: str) -> Response:
-        row = self.get_object()
-        return self._answer(destruction_order_witness(order=row, actor=request_actor(request)))
-
-    @extend_schema(
+    execute = _step(
+        "execute",
+        destruction_order_execute,
         summary="Carry out a witnessed destruction order",
         description=(
             "The requester only, once authorised and witnessed; never twice; refused under a legal hold. "
@@ -158,50 +182,27 @@ class DestructionOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, 
             "unless another case still needs the same bytes, its derivatives removed, the item marked "
             "destroyed with a `destroyed` custody event; then the signed certificate is issued."
         ),
-        parameters=[_NUMBER, _ORDER],
-        request=None,
-        responses={200: s.DestructionOrderSerializer, **error_responses(400, 403, 404)},
     )
-    @action(detail=True, methods=["post"])
-    def execute(self, request: Request, number: str, order: str) -> Response:
-        row = self.get_object()
-        return self._answer(destruction_order_execute(order=row, actor=request_actor(request)))
-
-    @extend_schema(
+    refuse = _step(
+        "refuse",
+        destruction_order_refuse,
         summary="Refuse a destruction order",
         description=(
             "A supervisor on the team (or the requester) refuses an order not yet executed, with the "
             "reason; its items are free for a later order. A `destruction_refused` custody event."
         ),
-        parameters=[_NUMBER, _ORDER],
-        request=ReasonSerializer,
-        responses={200: s.DestructionOrderSerializer, **error_responses(400, 403, 404)},
+        takes=(ReasonSerializer, "reason"),
     )
-    @action(detail=True, methods=["post"], serializer_class=ReasonSerializer)
-    def refuse(self, request: Request, number: str, order: str) -> Response:
-        row = self.get_object()
-        fields = validated(ReasonSerializer, request)
-        return self._answer(
-            destruction_order_refuse(order=row, actor=request_actor(request), reason=fields["reason"])
-        )
-
-    @extend_schema(
+    withdraw = _step(
+        "withdraw",
+        destruction_order_withdraw,
         summary="Withdraw one's own destruction order",
         description=(
             "The requester withdraws an order not yet executed, with the reason; its items are free for a "
             "later order. A `destruction_refused` custody event whose step is `withdrawn`."
         ),
-        parameters=[_NUMBER, _ORDER],
-        request=ReasonSerializer,
-        responses={200: s.DestructionOrderSerializer, **error_responses(400, 403, 404)},
+        takes=(ReasonSerializer, "reason"),
     )
-    @action(detail=True, methods=["post"], serializer_class=ReasonSerializer)
-    def withdraw(self, request: Request, number: str, order: str) -> Response:
-        row = self.get_object()
-        fields = validated(ReasonSerializer, request)
-        return self._answer(
-            destruction_order_withdraw(order=row, actor=request_actor(request), reason=fields["reason"])
-        )
 
     @extend_schema(
         summary="Download the destruction certificate",

@@ -17,14 +17,9 @@ from accounts.services import api_token_issue
 from evidence.models import Acquisition, EvidenceItem
 from evidence.uploads import VaultUploadedFile, VaultUploadHandler
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item, verified_login
+from tests.factories import api_client as client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def member(role: str = CaseMemberRole.INVESTIGATOR, **kwargs):

@@ -28,14 +28,9 @@ from tests.factories import (
     verified_login,
     victim,
 )
+from tests.factories import api_client as client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def url(t: Team, path: str = "") -> str:

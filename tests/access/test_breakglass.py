@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from access.breakglass import break_glass_end, break_glass_open
 from access.choices import CaseMemberRole
@@ -17,6 +16,7 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, stored_item
+from tests.factories import api_client as api_for
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +29,6 @@ def setup():
     item = stored_item(case=case, data=b"photo", actor=lead)
     admin = UserFactory(username="sysadmin", is_staff=True)
     return {"lead": lead, "case": case, "item": item, "admin": admin}
-
-
-def api_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_opening_a_grant_is_a_case_level_custody_event(setup) -> None:

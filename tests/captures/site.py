@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from cryptography import x509
@@ -73,6 +73,9 @@ class Site:
         return self.base + path
 
 
+SiteT = TypeVar("SiteT", bound=Site)
+
+
 def _handler(site: Site) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -128,14 +131,11 @@ def _handler(site: Site) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    """The site on a free port of 127.0.0.1, stopped after the test."""
-    running = Site()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(running))
+def _serving(running: SiteT, server: http.server.ThreadingHTTPServer, scheme: str) -> Iterator[SiteT]:
+    """Serve ``running`` from ``server`` on a thread while the test runs; then stop it."""
     server.daemon_threads = True
     running.server = server
-    running.base = f"http://127.0.0.1:{server.server_address[1]}"
+    running.base = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         yield running
@@ -143,6 +143,13 @@ def site() -> Iterator[Site]:
         running.stop_hanging.set()
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """The site on a free port of 127.0.0.1, stopped after the test."""
+    running = Site()
+    yield from _serving(running, http.server.ThreadingHTTPServer(("127.0.0.1", 0), _handler(running)), "http")
 
 
 @dataclass
@@ -154,22 +161,27 @@ class HttpsSite(Site):
     chain: list[x509.Certificate] = field(default_factory=list)
 
 
-def _tls_context(folder: Path) -> tuple[ssl.SSLContext, str, list[x509.Certificate]]:
-    """A server context presenting a leaf for IP 127.0.0.1 and its CA; the leaf's SPKI pin; the chain."""
-    ca_key, ca_cert = make_ca("Haetae test site CA")
+def tls_server_context(
+    folder: Path, *, ca_name: str, host: str
+) -> tuple[ssl.SSLContext, x509.Certificate, x509.Certificate]:
+    """A server context presenting a leaf for ``host`` (a DNS name or an IP address) and the CA of the
+    test's own making (``ca_name``) that issued it; the leaf; the CA certificate. Files go in ``folder``."""
+    ca_key, ca_cert = make_ca(ca_name)
     key = ec.generate_private_key(ec.SECP256R1())
+    try:
+        alt_name: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        alt_name = x509.DNSName(host)
     now = datetime.datetime.now(datetime.UTC)
     leaf = (
         x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
         .issuer_name(ca_cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
-        )
+        .add_extension(x509.SubjectAlternativeName([alt_name]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     chain_file, key_file = folder / "chain.pem", folder / "key.pem"
@@ -183,6 +195,12 @@ def _tls_context(folder: Path) -> tuple[ssl.SSLContext, str, list[x509.Certifica
     )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain_file, key_file)
+    return context, leaf, ca_cert
+
+
+def _tls_context(folder: Path) -> tuple[ssl.SSLContext, str, list[x509.Certificate]]:
+    """A server context presenting a leaf for IP 127.0.0.1 and its CA; the leaf's SPKI pin; the chain."""
+    context, leaf, ca_cert = tls_server_context(folder, ca_name="Haetae test site CA", host="127.0.0.1")
     spki = leaf.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
@@ -209,14 +227,4 @@ def https_site(tmp_path: Path) -> Iterator[HttpsSite]:
         def handle_error(self, request: Any, client_address: Any) -> None:
             pass  # a client that went away mid-answer (the browser closing) is no failure of the site
 
-    server = TlsServer(("127.0.0.1", 0), _handler(running))
-    server.daemon_threads = True
-    running.server = server
-    running.base = f"https://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield running
-    finally:
-        running.stop_hanging.set()
-        server.shutdown()
-        server.server_close()
+    yield from _serving(running, TlsServer(("127.0.0.1", 0), _handler(running)), "https")

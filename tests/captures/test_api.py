@@ -4,27 +4,20 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from captures.choices import CaptureStatus
 from captures.models import Capture
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
-from parties.services.people import person_record
 from support import services as support
 from tests.evidence.test_tasks import celery_conf
-from tests.factories import full_team
+from tests.factories import api_client as client_for
+from tests.factories import full_team, victim_takedown
 
 pytestmark = pytest.mark.django_db
 
 RESULT_FIELDS = {"final_url", "resolved_ip", "user_agent", "facts", "items", "acquisition", "manifest_sha256"}
-
-
-def client_for(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def test_support_worker_submits_a_url_and_sees_its_status_never_the_result(
@@ -65,16 +58,7 @@ def test_bad_urls_are_refused_and_the_auditor_may_not_ask() -> None:
 
 def test_a_takedown_target_is_captured_and_a_reappearance_triggers_a_new_capture() -> None:
     t = full_team()
-    victim = person_record(case=t.case, kind="victim", actor=t.lead)
-    support_file = support.support_file_open(case=t.case, person=victim, actor=t.support)
-    takedown = support.takedown_create(
-        case=t.case,
-        support_file=support_file,
-        actor=t.support,
-        addressee="kcsc",
-        platform="telegram",
-        target_url="https://t.me/some_room/17",
-    )
+    takedown = victim_takedown(t, target_url="https://t.me/some_room/17")
     answer = client_for(t.support).post(
         reverse("support-api:takedown-capture", kwargs={"number": t.case.number, "pk": takedown.pk})
     )

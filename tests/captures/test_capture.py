@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from PIL import Image
 from warcio.archiveiterator import ArchiveIterator
 
@@ -21,6 +20,7 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
 from evidence.vault import read_verified
 from tests.captures.site import GREEN, PHOTO, TEXT, HttpsSite, Site, https_site, site
+from tests.commands import command_run
 from tests.factories import team
 
 __all__ = ["https_site", "site"]
@@ -41,13 +41,8 @@ def capture_settings(settings: Any) -> None:
 
 
 def run_capture(*args: str) -> tuple[int, dict[str, Any]]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("capture", *args, "--json", stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, json.loads(out.getvalue()) if out.getvalue() else {"stderr": err.getvalue()}
+    code, out, err = command_run("capture", *args, "--json")
+    return code, json.loads(out) if out else {"stderr": err}
 
 
 def stored(item_id: int) -> bytes:

@@ -1,7 +1,6 @@
 """The TLS certificate chain a capture records: read by OpenSSL from the server's address."""
 
 import base64
-import datetime
 import socket
 import ssl
 import threading
@@ -11,43 +10,15 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from captures.browser import tls_chain
-from tests.tsa import make_ca
+from tests.captures.site import tls_server_context
 
 
 @pytest.fixture
 def tls_server(tmp_path: Path) -> Iterator[tuple[int, x509.Certificate, x509.Certificate]]:
     """A TLS server on 127.0.0.1 presenting a leaf for site.test and its CA."""
-    ca_key, ca_cert = make_ca("Haetae test web CA")
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "site.test")]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("site.test")]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    chain = tmp_path / "chain.pem"
-    chain.write_bytes(
-        leaf.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
-    )
-    key_file = tmp_path / "key.pem"
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(chain, key_file)
+    context, leaf, ca_cert = tls_server_context(tmp_path, ca_name="Haetae test web CA", host="site.test")
     stop = threading.Event()
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)

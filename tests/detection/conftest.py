@@ -36,6 +36,14 @@ def eager() -> Iterator[None]:
 
 
 @pytest.fixture
+def fresh_registry() -> Iterator[None]:
+    """The detector registry read afresh for the test, and forgotten after it."""
+    registry.reset()
+    yield
+    registry.reset()
+
+
+@pytest.fixture
 def test_detectors(settings: Any) -> Iterator[dict[str, Any]]:
     """The registry holds exactly the test detectors (brightness, dominant channel), fresh per test."""
     settings.HAETAE_EXTRA_DETECTORS = [PLUGINS]

@@ -20,16 +20,11 @@ from exhibits.services import exhibit_approve, exhibit_create, exhibit_share
 from tests.detection.conftest import png
 from tests.detection.plugins import DominantChannelDetector
 from tests.factories import CaseMemberFactory, UserFactory, stored_item
+from tests.factories import api_client as client_for
 
 pytestmark = pytest.mark.django_db
 
 ROLES = CaseMemberRole
-
-
-def client_for(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

@@ -25,18 +25,13 @@ from tests.factories import (  # noqa: F401 (fixture)
     photo,
     stored_item,
 )
+from tests.factories import api_client as client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_hash_indexes")]
 
 
 def _case(**fields) -> Case:
     return cast(Case, CaseFactory(**fields))
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.fixture

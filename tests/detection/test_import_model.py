@@ -1,34 +1,19 @@
 """manage.py import_model: the JSON contract, human output, enabling with a re-scan, exit codes."""
 
-import io
 import json
+from functools import partial
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 
-from detection import registry
 from detection.models import ModelPack, ScanJob
+from tests.commands import command_run
 from tests.factories import CaseFactory, UserFactory, encode, stored_item, tiny_model, write_pack
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_registry")]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.reset()
-    yield
-    registry.reset()
-
-
-def run_import(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("import_model", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+run_import = partial(command_run, "import_model")
 
 
 def test_json_import_then_enable_with_a_case_rescan(tmp_path):
@@ -99,14 +84,7 @@ def test_usage_errors_exit_2(tmp_path):
     assert not ModelPack.objects.exists()  # the case is checked before anything is imported
 
 
-def run_packs(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("model_packs", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+run_packs = partial(command_run, "model_packs")
 
 
 def test_model_packs_lists_enables_and_disables(tmp_path):

@@ -36,6 +36,8 @@ from tests.factories import (
     write_pack,
 )
 
+pytestmark = pytest.mark.usefixtures("fresh_registry")
+
 
 def _sigmoid(z: float) -> float:
     return 1 / (1 + math.exp(-z))
@@ -47,13 +49,6 @@ def _expected(rgb: np.ndarray, weight: float = 8.0, bias: float = -4.0) -> float
 
     small = np.asarray(Image.fromarray(rgb).resize((8, 8), Image.Resampling.BILINEAR), dtype=np.float32)
     return _sigmoid(weight * float((small / 255).mean()) + bias)
-
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.reset()
-    yield
-    registry.reset()
 
 
 # --- manifest ---

@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from detection import registry
 from detection.models import Annotation, DetectionRun
@@ -22,10 +21,9 @@ from detection.tasks import _load_models_after_fork, detect_item_task
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
 from haetae.celery import app
-from tests.conftest import REQUIRE_SERVICES
 from tests.detection.conftest import PLUGINS, ingest_files, png
 from tests.detection.plugins import HOLD_ENV
-from tests.evidence.test_tasks import _redis_answers, celery_conf
+from tests.evidence.test_tasks import celery_conf, real_worker_broker
 from tests.factories import CaseFactory, UserFactory
 from tests.processes import child_env
 
@@ -100,14 +98,7 @@ def _wait_for(condition: Any, *, what: str, worker: subprocess.Popen, log: Path)
 def test_a_worker_killed_mid_task_completes_it_exactly_once_after_restart(
     data_dir: Path, tmp_path: Path, test_detectors: Any
 ) -> None:
-    broker = settings.CELERY_BROKER_URL or os.environ.get("CELERY_BROKER_URL")
-    if not (REQUIRE_SERVICES or _redis_answers(broker)):
-        pytest.skip(
-            "no Redis broker: set CELERY_BROKER_URL (HAETAE_REQUIRE_SERVICES=true makes this mandatory)"
-        )
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: a worker process cannot see the in-memory SQLite test database")
-    assert broker, "HAETAE_REQUIRE_SERVICES=true: CELERY_BROKER_URL must name the Redis broker"
+    broker = real_worker_broker()
     with celery_conf(broker_url=broker, task_always_eager=False):
         _kill_and_restart(broker, data_dir, tmp_path)
 

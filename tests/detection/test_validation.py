@@ -1,31 +1,23 @@
 """Measured error rates: Wilson intervals, labelled sets (folder, CSV), watermark and pack validations."""
 
 import hashlib
-import io
 import json
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 
-from detection import registry
 from detection.models import DetectorValidation
 from detection.packs import pack_import
 from detection.validation import validation_latest, wilson_interval
+from tests.commands import command_run
 from tests.detection import reference_watermarks
 from tests.detection.provenance_media import encode, photo
 from tests.factories import UserFactory, write_pack
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.reset()
-    yield
-    registry.reset()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_registry")]
 
 
 @pytest.fixture
@@ -33,14 +25,7 @@ def admin():
     return UserFactory(username="operator", is_superuser=True, is_staff=True)
 
 
-def run_validate(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("validate_detector", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+run_validate = partial(command_run, "validate_detector")
 
 
 def _write(path: Path, data: bytes) -> None:

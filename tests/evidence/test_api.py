@@ -16,14 +16,9 @@ from evidence.ingest import PathSource, evidence_ingest
 from evidence.ledger import checkpoint_create
 from evidence.models import EvidenceItem
 from tests.factories import CaseMemberFactory, stored_item
+from tests.factories import api_client as client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def ledger_public_key() -> str:

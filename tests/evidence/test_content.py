@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from access.models import Case
@@ -19,6 +18,7 @@ from evidence.models import CustodyEvent, EvidenceItem
 from evidence.vault import object_path
 from haetae.errors import AccessDenied, IntegrityFailure, NotFound, RejectedInput
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, live_grant, stored_item
+from tests.factories import api_client as api_for
 
 DATA = bytes(range(256)) * (CHUNK_SIZE // 256) + b"tail of the second chunk"
 
@@ -182,12 +182,6 @@ def test_legal_basis_is_required_where_the_case_says_so_and_recorded(db: None) -
 
 
 # --- GET /api/v1/evidence/{id}/content/ ----------------------------------------------------------------
-
-
-def api_for(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def content_url(item_id: int, **params: str) -> str:

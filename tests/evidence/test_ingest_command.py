@@ -8,27 +8,21 @@ import resource
 import subprocess
 import sys
 import zipfile
+from functools import partial
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from evidence.choices import CustodyAction
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
+from tests.commands import command_run
 from tests.evidence.test_ingest_crash import CASE_NUMBER, REPO, make_subprocess_env
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 
 ITEM_KEYS = {"id", "path", "parent", "status", "reason", "size", "md5", "sha1", "sha256", "mime"}
 
 
-def run_ingest(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("ingest", *args, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+run_ingest = partial(command_run, "ingest")
 
 
 @pytest.fixture

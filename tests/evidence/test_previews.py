@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from django.contrib.auth.models import User
 from PIL import Image
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from access.models import Case
@@ -20,6 +19,7 @@ from evidence.models import CustodyEvent, Derivative, EvidenceItem
 from evidence.previews import BLURRED_RECIPE, preview_recipe, preview_serve, render_preview
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, jpeg_bytes, live_grant, stored_item
+from tests.factories import api_client as api_for
 
 pytestmark = pytest.mark.django_db
 
@@ -39,12 +39,6 @@ def team(role: str = CaseMemberRole.INVESTIGATOR, **case_fields: object) -> tupl
 
 def photo(case: Case, user: User, picture: str = "astronaut") -> EvidenceItem:
     return stored_item(case=case, data=jpeg_bytes(picture), actor=user, name=f"{picture}.jpg")
-
-
-def api_for(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def preview_url(item_id: int, **params: str) -> str:

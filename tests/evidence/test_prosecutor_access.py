@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from detection.models import HashBank
@@ -19,14 +18,9 @@ from evidence.selectors import case_custody_for, custody_events_for, evidence_vi
 from exhibits.services import exhibit_withdraw
 from haetae.errors import NotFound
 from tests.factories import Team, bank_match, detection_rows, exhibit_to, item, jpeg_bytes, team
+from tests.factories import api_client as api_for
 
 pytestmark = pytest.mark.django_db
-
-
-def api_for(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def world() -> tuple[Team, User, EvidenceItem, EvidenceItem, EvidenceItem]:

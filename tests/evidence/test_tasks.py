@@ -47,6 +47,20 @@ def _redis_answers(url: str | None) -> bool:
         return False
 
 
+def real_worker_broker() -> str:
+    """The Redis broker for a test that runs a real Celery worker; without Redis (unless services are
+    required) or without PostgreSQL, the test is skipped."""
+    broker = settings.CELERY_BROKER_URL or os.environ.get("CELERY_BROKER_URL")
+    if not (REQUIRE_SERVICES or _redis_answers(broker)):
+        pytest.skip(
+            "no Redis broker: set CELERY_BROKER_URL (HAETAE_REQUIRE_SERVICES=true makes this mandatory)"
+        )
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: a worker process cannot see the in-memory SQLite test database")
+    assert broker, "HAETAE_REQUIRE_SERVICES=true: CELERY_BROKER_URL must name the Redis broker"
+    return broker
+
+
 @pytest.mark.django_db
 def test_eager_task_creates_a_checkpoint() -> None:
     with celery_conf(task_always_eager=True):  # the embedded default (no broker)
@@ -78,14 +92,7 @@ def test_task_is_routed_to_the_ingest_queue_and_acks_late() -> None:
 def test_a_real_worker_creates_the_checkpoint(data_dir: Path, settings: Any) -> None:
     # Appends checkpoint on commit by default; off here, so the only checkpoint is the worker's.
     settings.HAETAE_CHECKPOINT_ON_COMMIT = False
-    broker = settings.CELERY_BROKER_URL or os.environ.get("CELERY_BROKER_URL")
-    if not (REQUIRE_SERVICES or _redis_answers(broker)):
-        pytest.skip(
-            "no Redis broker: set CELERY_BROKER_URL (HAETAE_REQUIRE_SERVICES=true makes this mandatory)"
-        )
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL: a worker process cannot see the in-memory SQLite test database")
-    assert broker, "HAETAE_REQUIRE_SERVICES=true: CELERY_BROKER_URL must name the Redis broker"
+    broker = real_worker_broker()
     with celery_conf(broker_url=broker, task_always_eager=False):
         _checkpoint_through_a_worker(broker, data_dir)
 

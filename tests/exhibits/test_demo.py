@@ -3,7 +3,6 @@
 import io
 import json
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,14 @@ from access.models import Case
 from detection.models import Annotation, MatchAlert
 from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
 from exhibits.models import Exhibit
-from haetae.celery import app
 from parties.models import Channel, ItemChannelLink, ItemDerivationLink, ItemPersonLink, Person
 from support.models import SupportFile, TakedownRequest
+from tests.detection import conftest as detection_fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def eager() -> Iterator[None]:
-    """Celery as under make run: tasks run in-process (the PostgreSQL leg names a broker)."""
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = saved
+eager = detection_fixtures.eager
 
 
 @pytest.fixture

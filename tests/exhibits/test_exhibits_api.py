@@ -4,7 +4,6 @@ and the report/bundle rows' visibility (generation and downloads: tests/exhibits
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -14,14 +13,9 @@ from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from exhibits.models import Exhibit, ExportBundle, Report
 from tests.factories import Team, exhibit_to, item, new_user, supervisor, team
+from tests.factories import api_client as api
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def url(t: Team, tail: str = "") -> str:

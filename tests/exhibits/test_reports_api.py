@@ -16,7 +16,6 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.contrib.auth.models import User
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from evidence.choices import CustodyAction
@@ -24,16 +23,11 @@ from evidence.models import CustodyEvent
 from exhibits.models import ExportBundle, Report
 from tests.detection import conftest as detection_fixtures
 from tests.factories import Team, exhibit_to, item, jpeg_bytes, team
+from tests.factories import api_client as api
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 # Celery as in the embedded default: the PostgreSQL leg names a broker with no worker behind it.
 eager = detection_fixtures.eager
-
-
-def api(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def shared_case() -> tuple[Team, User]:

@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole, GlobalRole
 from access.models import BreakGlassGrant, Case, CaseMember
@@ -146,6 +147,20 @@ def verified_login(client: Client, user: Any) -> TOTPDevice:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     return device
+
+
+def portal_client(user: Any) -> Client:
+    """A browser signed in as ``user`` with a confirmed second factor (``verified_login``)."""
+    client = Client()
+    verified_login(client, user)
+    return client
+
+
+def api_client(user: Any) -> APIClient:
+    """An API client authenticated as ``user``."""
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
 
 
 def live_grant(*, case: Case, user: Any, minutes: int = 30, reason: str = "test grant") -> BreakGlassGrant:

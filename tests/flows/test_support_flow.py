@@ -13,7 +13,6 @@ import json
 import pytest
 import skimage.data
 from django.core.management import call_command
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from access.models import Case
@@ -22,12 +21,7 @@ from evidence.models import CustodyEvent, EvidenceItem
 from parties.choices import LinkConfidence
 from support.models import SupportFile
 from tests.factories import CaseMemberFactory, UserFactory, case_opener, encode, link, pdq_annotate, person
-
-
-def _client(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+from tests.factories import api_client as _client
 
 
 def _json_out(command: str, *args: str, capsys: pytest.CaptureFixture[str]) -> dict:

@@ -18,16 +18,12 @@ from evidence.ingest import evidence_ingest
 from evidence.models import CustodyEvent, Derivative, EvidenceItem
 from evidence.sources import PathSource
 from evidence.verify import vault_verify
+from tests.detection import conftest as detection_fixtures
 from tests.factories import UserFactory, make_video, tiny_model, write_pack
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_registry")]
 
-
-@pytest.fixture(autouse=True)
-def _fresh_registry():
-    registry.reset()
-    yield
-    registry.reset()
+fresh_registry = detection_fixtures.fresh_registry
 
 
 def test_seized_video_through_the_video_detectors_and_a_model_pack(tmp_path: Path):

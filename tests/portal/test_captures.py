@@ -1,27 +1,18 @@
 """The captures page: ask for a capture, follow its status; lead, investigator and analyst see results."""
 
 import re
-from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from captures.models import Capture
 from captures.selectors import capture_items
-from parties.services.people import person_record
-from support import services as support
-from tests.factories import full_team, verified_login
+from tests.factories import full_team, victim_takedown
+from tests.factories import portal_client as client_for
 
 pytestmark = pytest.mark.django_db
 
 CONTENT_URL = re.compile(r"""(href|src|action)\s*=\s*["'][^"']*(/content/|/preview|/evidence/)""", re.I)
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def test_support_worker_asks_for_a_capture_and_sees_only_its_status() -> None:
@@ -51,16 +42,7 @@ def test_investigator_sees_the_result_links_and_the_auditor_is_refused() -> None
 
 def test_takedown_page_captures_its_target() -> None:
     t = full_team()
-    victim = person_record(case=t.case, kind="victim", actor=t.lead)
-    support_file = support.support_file_open(case=t.case, person=victim, actor=t.support)
-    takedown = support.takedown_create(
-        case=t.case,
-        support_file=support_file,
-        actor=t.support,
-        addressee="kcsc",
-        platform="telegram",
-        target_url="https://t.me/room/5",
-    )
+    takedown = victim_takedown(t, target_url="https://t.me/room/5")
     client = client_for(t.support)
     detail = client.get(reverse("portal:support-takedown", args=[t.case.number, takedown.pk]))
     assert (

@@ -28,9 +28,9 @@ from tests.factories import (
     new_user,
     suspect,
     team,
-    verified_login,
     victim,
 )
+from tests.factories import portal_client as _client
 
 pytestmark = pytest.mark.django_db
 SURE = Assertion(confidence="confirmed")
@@ -39,12 +39,6 @@ SURE = Assertion(confidence="confirmed")
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> None:
     cache.clear()
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def _creator(role: str = GlobalRole.INVESTIGATOR) -> Any:

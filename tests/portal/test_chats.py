@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from access.choices import CaseMemberRole
 from evidence.choices import CustodyAction
@@ -17,18 +16,12 @@ from tests.factories import (
     new_user,
     stored_item,
     team,
-    verified_login,
 )
+from tests.factories import portal_client as _client
 from tests.portal.test_ingest import _upload
 from tests.sources.exports import write_telegram_export, zip_folder
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 incidents), jobs in progress with progress bars polled by HTMX, and the navigation each role sees."""
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.test import Client, override_settings
@@ -24,17 +23,11 @@ from tests.factories import (
     item,
     new_user,
     team,
-    verified_login,
     victim,
 )
+from tests.factories import portal_client as _client
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def test_my_cases_show_my_role_and_never_another_teams_case() -> None:

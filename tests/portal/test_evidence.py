@@ -6,7 +6,6 @@ import hashlib
 from typing import Any, cast
 
 import pytest
-from django.test import Client
 
 from access.choices import CaseMemberRole
 from detection.models import Annotation, HashBank
@@ -23,16 +22,10 @@ from tests.factories import (
     new_user,
     stored_item,
     team,
-    verified_login,
 )
+from tests.factories import portal_client as _client
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def _viewed(photo: EvidenceItem) -> list[CustodyEvent]:

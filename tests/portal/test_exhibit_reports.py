@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, TestCase
 from django.urls import reverse
@@ -31,19 +31,14 @@ from exhibits import services
 from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle, Report
 from tests.detection import conftest as detection_fixtures
-from tests.factories import Team, item, jpeg_bytes, team, verified_login
+from tests.factories import Team, item, jpeg_bytes, team
+from tests.factories import portal_client as _client
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 # Celery as in the embedded default (the PostgreSQL leg names a broker with no worker behind it).
 eager = detection_fixtures.eager
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 @pytest.fixture

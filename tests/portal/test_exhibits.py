@@ -20,7 +20,8 @@ from exhibits import services
 from exhibits.choices import ExhibitStatus, ReportStatus
 from exhibits.models import Exhibit, Report
 from portal.forms_exhibits import x25519_public_key
-from tests.factories import Team, item, jpeg_bytes, new_user, team, verified_login
+from tests.factories import Team, item, jpeg_bytes, new_user, team
+from tests.factories import portal_client as client_for
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 
@@ -32,12 +33,6 @@ def supervisor(t: Team) -> User:
     group, _ = Group.objects.get_or_create(name=GlobalRole.SUPERVISOR)
     user.groups.add(group)
     return user
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def url(name: str, t: Team, *args: Any) -> str:

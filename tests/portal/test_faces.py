@@ -6,7 +6,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from django.test import Client
 from PIL import Image
 
 from access.choices import CaseMemberRole
@@ -25,8 +24,8 @@ from tests.factories import (
     person,
     stored_item,
     team,
-    verified_login,
 )
+from tests.factories import portal_client as _client
 
 pytest.importorskip("dlib", reason="dlib is not installed: the faces extra (pip install 'haetae[faces]')")
 pytestmark = pytest.mark.django_db
@@ -38,12 +37,6 @@ def _fresh_indexes(settings: Any, tmp_path: Any) -> Any:
     reset_face_indexes()
     yield
     reset_face_indexes()
-
-
-def _client(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def _faces_item(t: Any, data: bytes, name: str) -> Any:

@@ -4,8 +4,7 @@ reports and bundles covering nothing else, and the how-to-verify page in both la
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group, User
-from django.test import Client
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from access.choices import CaseMemberRole, GlobalRole
@@ -13,17 +12,12 @@ from evidence import crypto
 from exhibits import services
 from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle, Report
-from tests.factories import Team, item, jpeg_bytes, team, verified_login
+from tests.factories import Team, item, jpeg_bytes, team
+from tests.factories import portal_client as _client
 from tests.portal.browser import browser_sign_in
 from tests.portal.conftest import screenshot
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(user: User) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 @pytest.fixture

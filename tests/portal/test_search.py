@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
-from django.test import Client
 
 from access.choices import CaseMemberRole
 from evidence.models import CustodyEvent, EvidenceItem
 from search.services import search_reindex
-from tests.factories import stored_item, team, verified_login
+from tests.factories import portal_client as _client
+from tests.factories import stored_item, team
 from tests.search.corpus import build_corpus, finding
 
 pytestmark = pytest.mark.django_db
@@ -23,12 +23,6 @@ def case(data_dir):
     items = build_corpus(t.case, t.lead)
     search_reindex(case=t.case)
     return t, items
-
-
-def _client(user) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def test_case_page_has_the_search_box_and_timeline_link(case):

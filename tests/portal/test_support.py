@@ -17,7 +17,8 @@ from portal.views.support import evidence_page_refusal
 from support import services as support
 from support.choices import TakedownStatus
 from support.models import SupportConsent, SupportNote, TakedownRequest
-from tests.factories import UserFactory, full_team, link, pdq_annotate, person, photo_item, verified_login
+from tests.factories import UserFactory, full_team, link, pdq_annotate, person, photo_item
+from tests.factories import portal_client as client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -47,12 +48,6 @@ def world() -> dict[str, Any]:
     )
     sent = support.takedown_send(takedown=sent, actor=t.support, sent_at=timezone.now() - timedelta(days=9))
     return {"t": t, "victim": victim, "item": item, "file": sfile, "sent": sent}
-
-
-def client_for(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def pages(w: dict[str, Any]) -> list[str]:

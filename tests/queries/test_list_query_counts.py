@@ -13,9 +13,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from detection.models import HashBank
@@ -27,8 +25,9 @@ from tests.factories import (
     exhibit_to,
     item,
     team,
-    verified_login,
 )
+from tests.factories import api_client as _api
+from tests.factories import portal_client as _portal
 
 BASELINES: dict[str, int] = json.loads((Path(__file__).parent / "query_counts.json").read_text())
 
@@ -42,18 +41,6 @@ def _grow(t: Team, bank: HashBank, n: int, first: EvidenceItem | None = None) ->
     items = [stored] if first is None else [stored, first]
     exhibit_to(t, items, status="shared", description=f"Photo {n} posted in the room")
     return stored
-
-
-def _api(user: Any) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
-def _portal(user: Any) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 # name → (who reads it, the path for the case): API lists by the lead; the prosecutor's own pages by them.

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Group, User
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole, CaseStatus, GlobalRole
 from access.models import Case, CaseMember
@@ -20,16 +19,11 @@ from evidence.vault import object_path
 from exhibits.reports.pdfa import manifest_extract
 from exhibits.reports.signing import pdf_signature_check, signer_load
 from tests.factories import Team, item, new_user, team
+from tests.factories import api_client as api
 
 pytestmark = pytest.mark.django_db
 
 BASIS = "형사소송법 제219조·제130조, 보존기간 경과"
-
-
-def api(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def url(t: Team, tail: str = "") -> str:

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,17 +16,12 @@ from access.services import unit_supervisor_add
 from evidence.choices import ItemStatus
 from evidence.vault import object_path
 from records.models import DestructionOrder
-from tests.factories import Team, item, new_user, team, verified_login
+from tests.factories import Team, item, new_user, team
+from tests.factories import portal_client as client_for
 
 pytestmark = pytest.mark.django_db
 
 BASIS = "형사소송법 제219조·제130조, 보존기간 경과"
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def url(name: str, t: Team, *args: Any) -> str:

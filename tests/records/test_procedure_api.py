@@ -1,10 +1,8 @@
 """The procedure records API: record, issue, download, mark, withdraw, return or delete over HTTP; who may."""
 
 import pytest
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from evidence.choices import CustodyAction, ItemStatus
@@ -12,14 +10,9 @@ from evidence.models import CustodyEvent, EvidenceItem
 from exhibits.reports.signing import pdf_signature_check, signer_load
 from records.procedure import unrelated_mark
 from tests.factories import Team, item, jpeg_bytes, team
+from tests.factories import api_client as api
 
 pytestmark = pytest.mark.django_db
-
-
-def api(user: User) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 def url(t: Team, tail: str) -> str:

@@ -5,23 +5,16 @@ what was typed."""
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 from django.urls import reverse
 
 from access.choices import CaseMemberRole
 from evidence.choices import ItemStatus
 from evidence.models import EvidenceItem
 from records.models import ProcedureDocument
-from tests.factories import Team, item, jpeg_bytes, team, verified_login
+from tests.factories import Team, item, jpeg_bytes, team
+from tests.factories import portal_client as client_for
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(user: User) -> Client:
-    client = Client()
-    verified_login(client, user)
-    return client
 
 
 def url(name: str, t: Team, *args: Any) -> str:

@@ -5,13 +5,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from sources.models import Message
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory, chat_with_messages, stored_item
+from tests.factories import api_client as client_of
 
 URL = "/api/v1/cases/2024-SEOUL-0800/messages/"
 
@@ -33,12 +33,6 @@ def world():
     for n, message in enumerate(messages):
         Message.objects.filter(pk=message.pk).update(sent_at=start + timedelta(hours=n))
     return {"case": case, "members": members, "chat": chat, "other": other, "photo": photo, "export": export}
-
-
-def client_of(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
 
 
 @pytest.mark.django_db

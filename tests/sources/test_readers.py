@@ -1,13 +1,11 @@
 """`ingest --as telegram|kakaotalk|auto`: messages recorded from the vault copy, media linked, gaps noted."""
 
-import io
-import json
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
@@ -16,7 +14,6 @@ from parties.choices import LinkConfidence, LinkSource
 from parties.models import Channel, ItemChannelLink
 from sources.choices import SourceNoteKind
 from sources.models import Chat, Message, Sender, SourceNote, SourceRun
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 from tests.sources.exports import (
     CHAT_ID,
     KAKAO_PC,
@@ -24,25 +21,17 @@ from tests.sources.exports import (
     write_telegram_export,
     zip_folder,
 )
+from tests.sources.ingesting import case_with_park, ingest_json, upload_as_park
 
 NUMBER = "2024-SEOUL-0700"
 
 
-def run_ingest(*args: str) -> tuple[int, dict, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("ingest", NUMBER, *args, "--actor", "park", "--json", stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, json.loads(out.getvalue() or "{}"), err.getvalue()
+run_ingest = partial(ingest_json, NUMBER)
 
 
 @pytest.fixture
 def case():
-    case = CaseFactory(number=NUMBER)
-    CaseMemberFactory(case=case, user=UserFactory(username="park"))
-    return case
+    return case_with_park(NUMBER)
 
 
 @pytest.mark.django_db
@@ -193,18 +182,10 @@ def test_plain_folders_stay_files_and_bad_kinds_are_usage_errors(case, tmp_path:
 
 @pytest.mark.django_db
 def test_an_uploaded_export_is_read_when_the_upload_says_what_it_is(case, tmp_path: Path) -> None:
-    from django.contrib.auth.models import User
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from rest_framework.test import APIClient
-
     archive = zip_folder(write_telegram_export(tmp_path / "e"), tmp_path / "export.zip")
-    client = APIClient()
-    client.force_authenticate(User.objects.get(username="park"))
-    url = f"/api/v1/cases/{NUMBER}/evidence/"
 
     def upload(**fields: str):
-        data = {"files": [SimpleUploadedFile("export.zip", archive.read_bytes())], **fields}
-        return client.post(url, data, format="multipart")
+        return upload_as_park(NUMBER, "export.zip", archive.read_bytes(), **fields)
 
     refused = upload(source_kind="whatsapp")
     assert refused.status_code == 400 and "source_kind" in refused.content.decode()

@@ -1,13 +1,12 @@
 """Telegram Desktop's HTML export: the page parser, and `ingest` reading an export that has no result.json."""
 
 import io
-import json
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent, EvidenceItem
@@ -17,7 +16,6 @@ from sources.choices import SourceNoteKind
 from sources.models import Chat, Message, SourceNote, SourceRun
 from sources.parsed import ParsedChat, ParsedMessage, ParsedNote
 from sources.telegram_html import MAX_PENDING_CHARS, page_number, telegram_html_messages, title_date
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 from tests.sources.exports import (
     html_message,
     html_page,
@@ -25,6 +23,7 @@ from tests.sources.exports import (
     write_telegram_html_export,
     zip_folder,
 )
+from tests.sources.ingesting import case_with_park, ingest_json, upload_as_park
 
 NUMBER = "2024-SEOUL-0713"
 KST = timezone(timedelta(hours=9))
@@ -147,21 +146,12 @@ def test_hostile_pages_are_notes_not_failures() -> None:
 # -- ingest --------------------------------------------------------------------------------------------------
 
 
-def run_ingest(*args: str) -> tuple[int, dict, str]:
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("ingest", NUMBER, *args, "--actor", "park", "--json", stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, json.loads(out.getvalue() or "{}"), err.getvalue()
+run_ingest = partial(ingest_json, NUMBER)
 
 
 @pytest.fixture
 def case():
-    case = CaseFactory(number=NUMBER)
-    CaseMemberFactory(case=case, user=UserFactory(username="park"))
-    return case
+    return case_with_park(NUMBER)
 
 
 def _ingest_html_export(case, tmp_path: Path) -> dict:
@@ -244,20 +234,12 @@ def test_with_a_result_json_the_html_pages_are_not_parsed(case, tmp_path: Path) 
 
 @pytest.mark.django_db
 def test_an_upload_is_recognised_from_what_was_stored(case, tmp_path: Path) -> None:
-    from django.contrib.auth.models import User
-    from django.core.files.uploadedfile import SimpleUploadedFile
-    from rest_framework.test import APIClient
-
     from tests.sources.exports import KAKAO_PC
 
     archive = zip_folder(write_telegram_html_export(tmp_path / "e"), tmp_path / "export.zip")
-    client = APIClient()
-    client.force_authenticate(User.objects.get(username="park"))
-    url = f"/api/v1/cases/{NUMBER}/evidence/"
 
     def upload(name: str, data: bytes):
-        files = [SimpleUploadedFile(name, data)]
-        return client.post(url, {"files": files, "source_kind": "auto"}, format="multipart")
+        return upload_as_park(NUMBER, name, data, source_kind="auto")
 
     response = upload("export.zip", archive.read_bytes())
     assert response.status_code == 201, response.content

@@ -2,12 +2,11 @@
 and a report carrying a DTD (billion laughs, external entities) refused with a reason."""
 
 import io
-import json
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 
 from evidence.models import EvidenceItem
 from parties.choices import LinkConfidence, LinkSource
@@ -16,33 +15,24 @@ from sources.choices import SourceNoteKind
 from sources.models import Chat, DeviceFile, Message, SourceNote
 from sources.parsed import ParsedDeviceFile, ParsedMessage, ParsedNote
 from sources.ufdr import ufdr_records
-from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 from tests.sources.exports import BILLION_LAUGHS, EXTERNAL_ENTITY, ufdr_forwarded_messages, write_ufdr
+from tests.sources.ingesting import case_with_park, ingest_json
 
 NUMBER = "2024-SEOUL-0777"
 
 
-def run_ingest(*args: str) -> tuple[int, dict]:
-    out = io.StringIO()
-    try:
-        call_command("ingest", NUMBER, *args, "--actor", "park", "--json", stdout=out, stderr=io.StringIO())
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    return code, json.loads(out.getvalue() or "{}")
+run_ingest = partial(ingest_json, NUMBER)
 
 
 @pytest.fixture
 def case():
-    case = CaseFactory(number=NUMBER)
-    CaseMemberFactory(case=case, user=UserFactory(username="park"))
-    return case
+    return case_with_park(NUMBER)
 
 
 @pytest.mark.django_db
 def test_a_ufdr_keeps_device_paths_compares_hashes_and_records_chats(case, tmp_path: Path) -> None:
     made = write_ufdr(tmp_path / "phone.ufdr")
-    code, result = run_ingest(str(tmp_path / "phone.ufdr"))
+    code, result, _ = run_ingest(str(tmp_path / "phone.ufdr"))
     assert code == 0
     assert result["source_kind"] == "ufdr"
     counts = result["counts"]
@@ -83,7 +73,7 @@ def test_a_ufdr_keeps_device_paths_compares_hashes_and_records_chats(case, tmp_p
 )
 def test_a_report_with_a_dtd_is_refused_with_a_reason(case, tmp_path: Path, doctype: str) -> None:
     write_ufdr(tmp_path / "hostile.ufdr", doctype=doctype)
-    code, result = run_ingest(str(tmp_path / "hostile.ufdr"))
+    code, result, _ = run_ingest(str(tmp_path / "hostile.ufdr"))
     assert code == 0  # the files are stored whole; the report is not parsed
     assert result["counts"]["messages"] == 0 and result["counts"]["device_files"] == 0
     note = SourceNote.objects.get(kind=SourceNoteKind.MALFORMED)
@@ -105,7 +95,7 @@ def test_an_extraction_folder_keeps_device_paths(case, tmp_path: Path) -> None:
     root = tmp_path / "graykey"
     (root / "private" / "var" / "mobile").mkdir(parents=True)
     (root / "private" / "var" / "mobile" / "notes.db").write_bytes(b"SQLite format 3\x00")
-    code, result = run_ingest(str(root), "--as", "extraction")
+    code, result, _ = run_ingest(str(root), "--as", "extraction")
     assert code == 0 and result["source_kind"] == "extraction"
     device_file = DeviceFile.objects.get()
     assert device_file.device_path == "/private/var/mobile/notes.db"
@@ -117,7 +107,7 @@ def test_a_forwarded_message_with_attachments_links_every_item_and_keeps_its_ori
     case, tmp_path: Path
 ) -> None:
     write_ufdr(tmp_path / "phone.ufdr", more_messages=ufdr_forwarded_messages())
-    code, result = run_ingest(str(tmp_path / "phone.ufdr"))
+    code, result, _ = run_ingest(str(tmp_path / "phone.ufdr"))
     assert code == 0 and result["counts"]["messages"] == 6
 
     forwarded = Message.objects.get(key="m-4")

@@ -50,21 +50,6 @@ def support_events(case, action=CustodyAction.SUPPORT_CHANGED):
     return list(CustodyEvent.objects.filter(case=case, action=action).order_by("seq"))
 
 
-@pytest.fixture
-def t():
-    return full_team()
-
-
-@pytest.fixture
-def victim(t):
-    return person(t.case, pseudonym="V-1", actor=t.lead)
-
-
-@pytest.fixture
-def sfile(t, victim):
-    return support.support_file_open(case=t.case, person=victim, actor=t.support, assigned_worker=t.support)
-
-
 def draft(t, sfile, **kwargs):
     fields = {
         "addressee": TakedownAddressee.PLATFORM,

@@ -31,6 +31,7 @@ from tests.factories import (
     photo_item,
     stored_item,
 )
+from tests.factories import api_client as client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -47,33 +48,12 @@ MEDIA_KEYS = {
 }
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
-
-
 def keys_of(value) -> set[str]:
     if isinstance(value, dict):
         return set(value) | {k for inner in value.values() for k in keys_of(inner)}
     if isinstance(value, list):
         return {k for inner in value for k in keys_of(inner)}
     return set()
-
-
-@pytest.fixture
-def t():
-    return full_team()
-
-
-@pytest.fixture
-def victim(t):
-    return person(t.case, pseudonym="V-1", actor=t.lead)
-
-
-@pytest.fixture
-def sfile(t, victim):
-    return support.support_file_open(case=t.case, person=victim, actor=t.support, assigned_worker=t.support)
 
 
 def base(t) -> str:
