@@ -97,13 +97,15 @@ print(",".join(str(stored_item(case=case, data=f"photo {n}".encode(), actor=acto
 
 _CREATE_AT = """
 import sys, time
+from pathlib import Path
 from django.contrib.auth.models import User
 from exhibits.services import exhibit_create
 from access.models import Case
 case = Case.objects.get(number=sys.argv[1])
 actor = User.objects.get(username=sys.argv[2])
-start, ids = float(sys.argv[3]), [int(i) for i in sys.argv[4].split(",")]
-while time.time() < start:
+ready, go, ids = Path(sys.argv[3]), Path(sys.argv[4]), [int(i) for i in sys.argv[5].split(",")]
+ready.touch()
+while not go.exists():
     time.sleep(0.002)
 for item_id in ids:
     print(exhibit_create(case=case, item_ids=[item_id], description="at once", actor=actor).number)
@@ -121,7 +123,8 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
     code = _ITEMS.replace("CASE", repr(CASE_NUMBER)).replace("ACTOR", repr(ACTOR))
     ids = run_django(env, code).strip().split(",")
     prologue = "import django, os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'haetae.settings')\n"
-    start = time.time() + 8  # every child has set Django up by then
+    # The children start together: each says it is ready (Django set up), then waits for ``go``.
+    ready, go = [tmp_path / f"ready-{n}" for n in range(4)], tmp_path / "go"
     children = [
         subprocess.Popen(
             [
@@ -130,7 +133,8 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
                 prologue + "django.setup()\n" + _CREATE_AT,
                 CASE_NUMBER,
                 ACTOR,
-                str(start),
+                str(ready[n]),
+                str(go),
                 ",".join(ids[2 * n : 2 * n + 2]),
             ],
             env=env,
@@ -140,6 +144,13 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
         )
         for n in range(4)
     ]
+    deadline = time.monotonic() + 300
+    while not all(path.exists() for path in ready):
+        failed = [child for child in children if child.poll() is not None]
+        assert not failed, failed[0].communicate()[1].decode()
+        assert time.monotonic() < deadline, "the children did not set Django up within 300 s"
+        time.sleep(0.01)
+    go.touch()
     printed = []
     for child in children:
         out, err = child.communicate(timeout=300)
