@@ -4,7 +4,6 @@ take each step, and the custody events each step writes in its own transaction."
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -30,6 +29,7 @@ from exhibits.services import (
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
 from tests.factories import Team, exhibit_to, item, new_user, supervisor, team
+from tests.processes import release_together
 
 pytestmark = pytest.mark.django_db
 
@@ -144,13 +144,7 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
         )
         for n in range(4)
     ]
-    deadline = time.monotonic() + 300
-    while not all(path.exists() for path in ready):
-        failed = [child for child in children if child.poll() is not None]
-        assert not failed, failed[0].communicate()[1].decode()
-        assert time.monotonic() < deadline, "the children did not set Django up within 300 s"
-        time.sleep(0.01)
-    go.touch()
+    release_together(children, ready, go)
     printed = []
     for child in children:
         out, err = child.communicate(timeout=300)
