@@ -12,14 +12,16 @@ from typing import Any
 
 from celery import shared_task
 
-from exhibits.bundles import bundle_build
 from exhibits.models import ExportBundle, Report
-from exhibits.reports.services import report_generate
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def report_generate_task(report_pk: int) -> dict[str, Any]:
     """Generate, sign and store one queued report; returns its outcome (the row holds it too)."""
+    # Imported here: every process registers this module (exhibits.apps), and the report stack (PDF, signing)
+    # is a third of a management command's start-up that only a worker running this task needs.
+    from exhibits.reports.services import report_generate
+
     report = report_generate(report=Report.objects.select_related("case").get(pk=report_pk))
     return {
         "report": report.pk,
@@ -43,6 +45,8 @@ def bundle_export_task(
     """Build one queued export bundle (``bundle_build``); returns its SHA-256. ``recipient_public_key`` is
     the X25519 public key in base64. Not retried on failure (acks_late off): the row records the error and a
     person asks again."""
+    from exhibits.bundles import bundle_build  # imported here, as in report_generate_task
+
     done = bundle_build(
         bundle=ExportBundle.objects.get(pk=bundle_pk),
         recipient_public_key=base64.b64decode(recipient_public_key) if recipient_public_key else None,

@@ -1,5 +1,5 @@
-"""The shared toolkit every app's doors use: request helpers for API views, the streamed-download helper, the
-error body's schema, UTC timestamps for records, and the admin base classes.
+"""The shared toolkit every app's doors use: request helpers for API views, the streamed-download helper, UTC
+timestamps for records, and the admin base classes.
 
 One copy of each, so that a fix (a stream that must read its first chunk before answering, an admin that
 must never write) reaches every app at once. No domain logic lives here.
@@ -7,26 +7,27 @@ must never write) reaches every app at once. No domain logic lives here.
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from celery import current_app
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from rest_framework import serializers
-from rest_framework.request import Request
-from rest_framework.serializers import BaseSerializer
 
 from haetae.deferred import defer_out_of_request
 
+if TYPE_CHECKING:  # DRF is not imported at run time: the admin modules (loaded by every command) import us
+    from rest_framework.request import Request
+    from rest_framework.serializers import BaseSerializer
 
-def request_actor(request: Request | HttpRequest) -> User:
+
+def request_actor(request: "Request | HttpRequest") -> User:
     """The signed-in user of a request that passed the sign-in gate (never anonymous there)."""
     return cast(User, request.user)
 
 
-def validated(serializer_class: type[BaseSerializer], request: Request) -> dict[str, Any]:
+def validated(serializer_class: "type[BaseSerializer]", request: "Request") -> dict[str, Any]:
     """The request body validated by ``serializer_class``; a 400 naming each bad field otherwise."""
     form = serializer_class(data=request.data)
     form.is_valid(raise_exception=True)
@@ -103,14 +104,6 @@ def task_queue_on_commit(name: str, *args: Any, **kwargs: Any) -> None:
 def utc_iso(moment: datetime) -> str:
     """A timestamp as recorded in custody details and manifests: UTC, microseconds, a trailing Z."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-class ErrorSerializer(serializers.Serializer):
-    """The body of every error response (see ``haetae.api.exception_handler``)."""
-
-    detail = serializers.CharField(help_text="What was wrong and what to do.")
-    error = serializers.CharField(required=False, help_text="The error class, e.g. NotFound.")
-    details = serializers.DictField(required=False, help_text="Machine-readable specifics, when any.")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

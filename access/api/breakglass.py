@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from access.breakglass import break_glass_end, break_glass_max_minutes, break_glass_open
 from access.models import BreakGlassGrant
 from access.selectors import break_glass_grants_for
+from haetae.api import ErrorSerializer
 from haetae.errors import NotFound
-from haetae.toolkit import ErrorSerializer
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such grant of yours or on a case you lead.")
 

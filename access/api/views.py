@@ -34,8 +34,9 @@ from access.selectors import (
     member_list,
     offence_list,
 )
+from haetae.api import ErrorSerializer
 from haetae.errors import RejectedInput
-from haetae.toolkit import ErrorSerializer, request_actor, validated
+from haetae.toolkit import request_actor, validated
 
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such case (or object in it) among yours.")
 _BAD = OpenApiResponse(ErrorSerializer, description="Invalid input; field messages say what to fix.")

@@ -31,8 +31,8 @@ from detection.match_selectors import (
 from detection.models import BankEntry, HashBank, MatchAlert
 from detection.models.banks import HashBankKind
 from evidence.selectors import evidence_get_for
+from haetae.api import ErrorSerializer
 from haetae.errors import RejectedInput
-from haetae.toolkit import ErrorSerializer
 
 _DENIED = OpenApiResponse(ErrorSerializer, description="Your role may not do this.")
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such bank, item, case or alert among yours.")

@@ -54,8 +54,9 @@ from evidence.api.views import (
 )
 from evidence.models import Acquisition
 from evidence.selectors import evidence_get_for
+from haetae.api import ErrorSerializer
 from haetae.errors import AccessDenied, NotFound
-from haetae.toolkit import ErrorSerializer, no_store
+from haetae.toolkit import no_store
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="Not found among your cases.")
 

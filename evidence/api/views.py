@@ -31,8 +31,9 @@ from evidence.ledger import checkpoint_get, checkpoint_latest, checkpoint_summar
 from evidence.models import EvidenceItem
 from evidence.previews import BLURRED_RECIPE, preview_serve
 from evidence.selectors import custody_events_for, evidence_get_for, evidence_visible_to
+from haetae.api import ErrorSerializer
 from haetae.errors import AccessDenied, RejectedInput
-from haetae.toolkit import ErrorSerializer, no_store, request_actor, streamed_file
+from haetae.toolkit import no_store, request_actor, streamed_file
 
 ITEM_NOT_FOUND = OpenApiResponse(
     ErrorSerializer,

@@ -16,7 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 
 from exhibits import interchange
-from haetae.toolkit import ErrorSerializer
+from haetae.api import ErrorSerializer
 
 _CASE_PARAM = OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="Case number.")
 _ERRORS: dict[Any, Any] = {

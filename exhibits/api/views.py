@@ -45,8 +45,9 @@ from exhibits.selectors import (
     report_get_for,
     report_list_for,
 )
+from haetae.api import ErrorSerializer
 from haetae.errors import RejectedInput
-from haetae.toolkit import ErrorSerializer, request_actor, streamed_file, validated
+from haetae.toolkit import request_actor, streamed_file, validated
 
 _NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such case or exhibit among those you may see.")
 _BAD = OpenApiResponse(

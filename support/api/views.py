@@ -29,8 +29,8 @@ from access.api.views import CaseScopedViewSet
 from access.models import Case
 from access.policy import Action
 from captures.api.serializers import CaptureStatusSerializer
+from haetae.api import ErrorSerializer
 from haetae.errors import RejectedInput
-from haetae.toolkit import ErrorSerializer
 from parties.models import Person
 from support import renderers as support_renderers
 from support import selectors as support_selectors

@@ -50,22 +50,22 @@ def test_kill_during_a_capture_then_a_new_capture_completes(
     # Killed once the page is fetched and its files' acquisition has started: the worst moment.
     killed = manage({**env, "HAETAE_TEST_KILL_AT": "after_start"}, *argv)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
-    state = json.loads(run_django(env, _STATE))
+    state = json.loads(run_django(env, _STATE + _BACKDATE))  # read, then backdated (one child, not two)
     assert state == {"captures": ["running"], "reasons": [""], "acquisitions": ["running"]}
 
-    run_django(env, _BACKDATE)
     rerun = manage(env, *argv)
     assert rerun.returncode == 0, rerun.stderr
     (outcome,) = json.loads(rerun.stdout)["captures"]
     assert outcome["status"] == "captured"
-    state = json.loads(run_django(env, _STATE))
-    assert state["captures"] == ["failed", "captured"] and "interrupted" in state["reasons"][0]
-    assert state["acquisitions"] == ["interrupted", "completed"]
-    assert TEXT in run_django(
+    state_line, dom = run_django(
         env,
-        "from evidence.models import EvidenceItem\nfrom evidence.vault import read_verified\n"
+        _STATE + "from evidence.models import EvidenceItem\nfrom evidence.vault import read_verified\n"
         f"item = EvidenceItem.objects.get(acquisition_id={outcome['acquisition']}, original_name='dom.txt')\n"
         "print(b''.join(read_verified(item.blob_id)).decode())",
-    )
+    ).split("\n", 1)
+    state = json.loads(state_line)
+    assert state["captures"] == ["failed", "captured"] and "interrupted" in state["reasons"][0]
+    assert state["acquisitions"] == ["interrupted", "completed"]
+    assert TEXT in dom
     verify = manage(env, "verify", "--json")
     assert verify.returncode == 0 and json.loads(verify.stdout)["ok"] is True, verify.stdout

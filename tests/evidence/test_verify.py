@@ -30,6 +30,7 @@ from evidence.vault import object_path
 from evidence.verify import MerkleWalk, consistency_proof_ranges, vault_verify
 from haetae.toolkit import utc_iso
 from tests.db_roles import database_owner
+from tests.evidence.test_ingest_crash import copy_sqlite, migrated_sqlite_template
 from tests.factories import CaseFactory, CaseMemberFactory, stored_item
 
 REPO = Path(__file__).resolve().parents[2]
@@ -515,14 +516,8 @@ def test_command_as_a_subprocess_exit_codes_and_json(data_dir: Path, tmp_path: P
         base = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
         env["DATABASE_URL"] = f"{base}/{connection.settings_dict['NAME']}"
     else:  # the SQLite test database lives in memory: give the subprocesses a file database of their own
-        env.pop("DATABASE_URL", None)
-        subprocess.run(
-            [str(REPO / ".venv/bin/python"), "manage.py", "migrate", "--noinput"],
-            cwd=REPO,
-            env=env,
-            check=True,
-            capture_output=True,
-        )
+        env.pop("DATABASE_URL", None)  # the default: the data directory's database, as migrated
+        copy_sqlite(migrated_sqlite_template(tmp_path.parent), data_dir / "haetae.sqlite3")
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

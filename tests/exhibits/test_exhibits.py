@@ -4,7 +4,6 @@ take each step, and the custody events each step writes in its own transaction."
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -30,6 +29,7 @@ from exhibits.services import (
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
 from tests.factories import Team, exhibit_to, item, new_user, supervisor, team
+from tests.processes import release_together
 
 pytestmark = pytest.mark.django_db
 
@@ -97,13 +97,15 @@ print(",".join(str(stored_item(case=case, data=f"photo {n}".encode(), actor=acto
 
 _CREATE_AT = """
 import sys, time
+from pathlib import Path
 from django.contrib.auth.models import User
 from exhibits.services import exhibit_create
 from access.models import Case
 case = Case.objects.get(number=sys.argv[1])
 actor = User.objects.get(username=sys.argv[2])
-start, ids = float(sys.argv[3]), [int(i) for i in sys.argv[4].split(",")]
-while time.time() < start:
+ready, go, ids = Path(sys.argv[3]), Path(sys.argv[4]), [int(i) for i in sys.argv[5].split(",")]
+ready.touch()
+while not go.exists():
     time.sleep(0.002)
 for item_id in ids:
     print(exhibit_create(case=case, item_ids=[item_id], description="at once", actor=actor).number)
@@ -121,7 +123,8 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
     code = _ITEMS.replace("CASE", repr(CASE_NUMBER)).replace("ACTOR", repr(ACTOR))
     ids = run_django(env, code).strip().split(",")
     prologue = "import django, os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'haetae.settings')\n"
-    start = time.time() + 8  # every child has set Django up by then
+    # The children start together: each says it is ready (Django set up), then waits for ``go``.
+    ready, go = [tmp_path / f"ready-{n}" for n in range(4)], tmp_path / "go"
     children = [
         subprocess.Popen(
             [
@@ -130,7 +133,8 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
                 prologue + "django.setup()\n" + _CREATE_AT,
                 CASE_NUMBER,
                 ACTOR,
-                str(start),
+                str(ready[n]),
+                str(go),
                 ",".join(ids[2 * n : 2 * n + 2]),
             ],
             env=env,
@@ -140,6 +144,7 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
         )
         for n in range(4)
     ]
+    release_together(children, ready, go)
     printed = []
     for child in children:
         out, err = child.communicate(timeout=300)

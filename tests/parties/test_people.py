@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from parties.services.people import (
 )
 from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
 from tests.factories import IDENTITY, assign_worker, new_user, suspect, team, victim
+from tests.processes import release_together
 
 pytestmark = pytest.mark.django_db
 
@@ -64,13 +64,15 @@ def test_closed_cases_take_no_new_people() -> None:
 
 _RECORD_AT = """
 import sys, time
+from pathlib import Path
 from django.contrib.auth.models import User
 from access.models import Case
 from parties.services.people import person_record
 case = Case.objects.get(number=sys.argv[1])
 actor = User.objects.get(username=sys.argv[2])
-start = float(sys.argv[3])
-while time.time() < start:
+ready, go = Path(sys.argv[3]), Path(sys.argv[4])
+ready.touch()
+while not go.exists():
     time.sleep(0.002)
 for _ in range(5):
     person_record(case=case, kind="victim", actor=actor)
@@ -83,7 +85,8 @@ def test_pseudonyms_stay_unique_when_processes_record_people_at_once(data_dir: P
     """Four processes record five victims each, starting together: V-1 … V-20, no gap, no duplicate."""
     env = make_subprocess_env(data_dir, tmp_path)
     prologue = "import django, os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'haetae.settings')\n"
-    start = time.time() + 8  # every child has set Django up by then
+    # The children start together: each says it is ready (Django set up), then waits for ``go``.
+    ready, go = [tmp_path / f"ready-{n}" for n in range(4)], tmp_path / "go"
     children = [
         subprocess.Popen(
             [
@@ -92,15 +95,17 @@ def test_pseudonyms_stay_unique_when_processes_record_people_at_once(data_dir: P
                 prologue + "django.setup()\n" + _RECORD_AT,
                 CASE_NUMBER,
                 ACTOR,
-                str(start),
+                str(ready[n]),
+                str(go),
             ],
             env=env,
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        for _ in range(4)
+        for n in range(4)
     ]
+    release_together(children, ready, go)
     for child in children:
         _, err = child.communicate(timeout=300)
         assert child.returncode == 0, err.decode()
