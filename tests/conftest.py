@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management.commands import flush
+from django.core.management.sql import sql_flush
 
 from evidence import ledger_sql
 
@@ -165,7 +166,7 @@ def _application_role(django_db_setup, django_db_blocker) -> Iterator[None]:
 
 
 _original_flush_handle = flush.Command.handle
-_original_sql_flush = flush.sql_flush
+_original_sql_flush = sql_flush
 
 
 def _sql_flush_by_delete(style, connection, reset_sequences=True, allow_cascade=False):
