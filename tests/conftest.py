@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.management.commands import flush
 from django.core.management.sql import sql_flush
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from evidence import ledger_sql
 
@@ -214,6 +215,35 @@ def _flush_around_ledger_triggers(self, **options):
 
 
 setattr(flush.Command, "handle", _flush_around_ledger_triggers)  # noqa: B010 - patched for tests only
+
+
+_original_add_files_from_finders = WhiteNoiseMiddleware.add_files_from_finders
+_static_files_found: dict[tuple[object, ...], dict[str, object]] = {}
+
+
+def _add_files_from_finders_once(self: WhiteNoiseMiddleware) -> None:
+    """WhiteNoise lists and stats every static file each time a middleware chain is built, which the test
+    client does once per test (about 50 ms, a fifth of an access-matrix case). The same settings find the
+    same files: they are listed once per settings and each new middleware gets that listing."""
+    from django.conf import settings
+
+    key = (
+        self.static_prefix,
+        self.max_age,
+        self.allow_all_origins,
+        self.charset,
+        repr(settings.STATICFILES_DIRS),
+        tuple(settings.STATICFILES_FINDERS),
+        tuple(settings.INSTALLED_APPS),
+    )
+    if key not in _static_files_found:
+        before = dict(self.files)
+        _original_add_files_from_finders(self)
+        _static_files_found[key] = {url: found for url, found in self.files.items() if url not in before}
+    self.files.update(_static_files_found[key])
+
+
+setattr(WhiteNoiseMiddleware, "add_files_from_finders", _add_files_from_finders_once)  # noqa: B010 - tests only
 
 
 def require_testdata(path: Path, *, under_ci: bool) -> Path:
