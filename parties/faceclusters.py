@@ -16,8 +16,6 @@ from typing import Any
 import numpy as np
 from django.contrib.auth.models import User
 from django.db import transaction
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import pdist
 
 from access.models import Case
 from access.policy import Action, require
@@ -81,6 +79,11 @@ def _unknown_faces(case: Case) -> list[tuple[int, int, dict[str, Any] | None, st
 
 def face_clusters(*, case: Case) -> FaceClusters:
     """Group the case's unknown faces (``case`` from ``access.selectors``, with the caller's role)."""
+    # Imported here: SciPy's clustering costs about 0.6 s of start-up, and the URL configuration (every web
+    # process, every command run with the system checks) imports this module.
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import pdist
+
     require(case=case, action=Action.FACE_CLUSTERS, doing="see the case's faces grouped")
     max_distance = match_max_distance()
     faces = _unknown_faces(case)
