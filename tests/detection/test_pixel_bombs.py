@@ -65,7 +65,7 @@ FULL_DECODERS = ("faces", "generator-metadata", "generator-watermark", "jpeg-for
 DRAFT_DECODERS = ("nudenet", "pdq")
 
 _CHILD = """
-import json, resource, sys, django
+import json, sys, django
 django.setup()
 from detection.registry import detectors, ensure_loaded
 from detection.subject import Subject, UndecodableMedia
@@ -82,7 +82,11 @@ for path, mime in ((sys.argv[1], "image/png"), (sys.argv[2], "image/jpeg")):
             outcomes[f"{mime} {name}"] = "analysed"
         except UndecodableMedia as exc:
             outcomes[f"{mime} {name}"] = str(exc)[:120]
-print(json.dumps({"outcomes": outcomes, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+# This process's own peak (VmHWM), not ru_maxrss: Linux carries the parent's peak into ru_maxrss across
+# exec, so a pytest worker that had grown past 1 GiB made this child look as large as it.
+status = open("/proc/self/status").read()
+peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
+print(json.dumps({"outcomes": outcomes, "maxrss_kib": peak}))
 """
 
 
