@@ -6,8 +6,9 @@ JPEG and a WebP or GIF. Each repetition builds a fresh ``Subject`` from the file
 installed image detectors on it in the pipeline's order (by name), as a worker does; a detector is charged
 for the decodes it is the first to ask for (the subject keeps them for the next ones). CPU is
 ``time.process_time`` of this process plus the CPU of the child processes it waited for (Tesseract), per
-detector, best of the repetitions; one thread everywhere, as in the workers (``HAETAE_ONNX_THREADS=1``,
-OpenCV one thread, Tesseract one OpenMP thread). Run from the repository root:
+detector, best of the repetitions; one thread everywhere, as in the workers
+(``detection.registry.one_thread_per_library``: onnxruntime, OpenCV and numpy's BLAS; Tesseract one OpenMP
+thread). Run from the repository root:
 
   .venv/bin/python bench/p8_detectors.py [--repeat 3] [--only camera,screenshot]
 """
@@ -91,11 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="p8-detectors-", dir=OUT_DIR))
     os.environ["HAETAE_DATA_DIR"] = str(work / "data")
-    import cv2
     import django
 
     django.setup()
-    cv2.setNumThreads(1)
+    from detection.registry import one_thread_per_library
+
+    one_thread_per_library()  # as each detection worker does: onnxruntime, OpenCV and numpy's BLAS
     info = machine_info(OUT_DIR)
     print_machine(info)
     picked = samples(work / "images")

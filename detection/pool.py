@@ -130,15 +130,7 @@ def item_analyse(work: ItemWork) -> list[RunResult]:
 def _worker_setup() -> None:
     """In a new worker: its own models and database connection, one thread per library, Ctrl-C ignored."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers itself
-    if not getattr(settings, "HAETAE_ONNX_THREADS_EXPLICIT", False):
-        settings.HAETAE_ONNX_THREADS = 1
-    try:
-        import cv2
-
-        if cv2.getNumThreads() != 1:  # the parent already made it 1 (see _run_forked)
-            cv2.setNumThreads(1)
-    except ImportError:
-        pass
+    registry.one_thread_per_library()  # OpenCV's pool was made one thread before the fork (_run_forked)
     registry.reset()  # sessions built before the fork would share thread pools that did not survive it
     for name, detector in detectors().items():
         try:

@@ -213,6 +213,31 @@ def onnx_threads() -> int:
     return max(0, int(getattr(settings, "HAETAE_ONNX_THREADS", 0)))
 
 
+def one_thread_per_library() -> None:
+    """Make this detection worker process single-threaded in every library that would start threads.
+
+    Detection runs one worker process per core (``detection.pool``, Celery's prefork pool), so threads
+    inside a worker only fight the other workers for the cores: onnxruntime gets one intra-op thread unless
+    ``HAETAE_ONNX_THREADS`` was set, OpenCV one thread, and numpy's BLAS (OpenBLAS) and any OpenMP runtime
+    one thread through threadpoolctl. The last matters most: OpenBLAS starts a thread per core for every
+    matrix product above a small size and its idle threads spin, which cost a worker 20–35 % more CPU per
+    photo in the JPEG-forensics DCT, PDQ and the face embedding (docs/benchmarks.md, P8 of 2026-12-07).
+    """
+    from django.conf import settings
+    from threadpoolctl import threadpool_limits
+
+    if not getattr(settings, "HAETAE_ONNX_THREADS_EXPLICIT", False):
+        settings.HAETAE_ONNX_THREADS = 1
+    try:
+        import cv2
+
+        if cv2.getNumThreads() != 1:  # the pool's parent may have made it 1 before forking
+            cv2.setNumThreads(1)
+    except ImportError:
+        pass
+    threadpool_limits(limits=1)
+
+
 def onnx_session_options() -> Any:
     """``onnxruntime.SessionOptions`` with the process's thread budget; detectors build sessions with it."""
     import onnxruntime

@@ -7,8 +7,9 @@ broker's visibility timeout when the whole worker dies). Redelivery is safe beca
 runs are retried with exponential backoff, up to ``HAETAE_DETECT_MAX_ATTEMPTS`` attempts in all.
 
 Models load once per worker process, right after the pool forks it (``worker_process_init``), with
-onnxruntime limited to one intra-op thread per process unless ``HAETAE_ONNX_THREADS`` says otherwise: run
-one process per core (``celery worker -Q detect``, whose default concurrency is the number of cores).
+one thread per library in each process (onnxruntime unless ``HAETAE_ONNX_THREADS`` says otherwise, OpenCV,
+numpy's BLAS: ``registry.one_thread_per_library``): run one process per core (``celery worker -Q detect``,
+whose default concurrency is the number of cores).
 """
 
 import logging
@@ -19,7 +20,7 @@ from celery.signals import worker_process_init
 from django.conf import settings
 
 from detection import pipeline
-from detection.registry import detectors, ensure_loaded
+from detection.registry import detectors, ensure_loaded, one_thread_per_library
 
 logger = logging.getLogger(__name__)
 
@@ -27,8 +28,7 @@ logger = logging.getLogger(__name__)
 @worker_process_init.connect
 def _load_models_after_fork(**_: Any) -> None:
     """Each pool process loads every detector's models once, before its first task (not in the parent)."""
-    if not getattr(settings, "HAETAE_ONNX_THREADS_EXPLICIT", False):
-        settings.HAETAE_ONNX_THREADS = 1
+    one_thread_per_library()
     for name, detector in detectors().items():
         try:
             ensure_loaded(detector)

@@ -25,7 +25,7 @@ weighs with everything else; none of them says whether a picture shows something
 """
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -57,6 +57,7 @@ DQ_MAX_BIN = 60  # coefficient magnitudes 1..60 are examined
 DQ_FIRST_QUALITIES = range(30, 100)
 DQ_MIN_EXPECTED = 200  # fewer predicted coefficients than this in the empty bins: no score
 DQ_MAX_BLOCKS = 500_000  # larger images: every k-th row of blocks (32 megapixels' worth) is examined
+CHUNK_BLOCKS = 8_192  # blocks transformed at a time (their float64 copy: 4 MiB)
 DQ_THRESHOLD_PERCENT = 60  # at or above: "consistent with double compression" (see the model card)
 
 ELA_QUALITY = 90
@@ -90,17 +91,19 @@ def estimate_quality(tables: dict[int, list[int]]) -> dict[str, Any]:
     }
 
 
-def luminance_coefficients(
+def _coefficient_chunks(
     data: bytes, frequencies: Sequence[tuple[int, int]] = DQ_FREQUENCIES
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(quantised luminance DCT coefficients per block at ``frequencies`` (row, column), N × F; the file's
-    luminance table, 8 × 8), or None.
+) -> tuple[Iterator[np.ndarray], np.ndarray] | None:
+    """(the quantised luminance DCT coefficients at ``frequencies`` (row, column), ``CHUNK_BLOCKS`` blocks
+    at a time as N × F int32 arrays, in block order; the file's luminance table, 8 × 8 int32), or None.
 
     Decodes the Y component alone (libjpeg's greyscale output of a YCbCr file is its Y plane: the chroma
     is neither decoded nor upsampled, nor colour-converted), recomputes the 8 × 8 DCT of Y − 128 at the
-    frequencies asked for only (15 of 64 for the double-compression score: a quarter of
-    the work) and divides by the table: the stored integers come back up to the decoder's rounding. None
-    for CMYK and the like.
+    frequencies asked for only (15 of 64 for the double-compression score: a quarter of the work) and
+    divides by the table: the stored integers come back up to the decoder's rounding. The blocks are
+    transformed a chunk at a time, so their float copy stays in the processor's cache instead of a float64
+    copy of the whole image (about 100 MB for 12 megapixels) going through memory three times; each
+    coefficient is the same product as over the whole array. None for CMYK and the like.
     """
     image = image_open(data)  # bounded like every decoder; callers reach here after Subject.image did
     tables = getattr(image, "quantization", None) or {}
@@ -113,7 +116,6 @@ def luminance_coefficients(
     rows = luma[:height, :width].reshape(height // 8, 8, width)
     stride = -(-(height // 8) * (width // 8) // DQ_MAX_BLOCKS)  # ceiling division
     rows = rows[::stride]
-    blocks = rows.reshape(rows.shape[0], 8, width // 8, 8).swapaxes(1, 2).reshape(-1, 64)
     n = np.arange(8)
     basis = np.sqrt(2 / 8) * np.cos(np.pi * (2 * n[None, :] + 1) * n[:, None] / 16)
     basis[0] /= np.sqrt(2)  # orthonormal DCT-II, the transform JPEG specifies
@@ -121,40 +123,83 @@ def luminance_coefficients(
     # One column of the 2-D DCT (as a 64-vector over a flattened block) per frequency asked for.
     columns = np.stack([np.outer(basis[r], basis[c]).ravel() for r, c in frequencies], axis=1)
     divisors = np.array([step[r, c] for r, c in frequencies])
-    centred = blocks.astype(np.float64)
-    centred -= 128  # in place: one float copy of the blocks, not two
-    coefficients = (centred @ columns) / divisors
-    return np.rint(coefficients).astype(np.int32), step.astype(np.int32)
+    rows_per_chunk = max(1, CHUNK_BLOCKS // max(1, width // 8))
+
+    def chunks() -> Iterator[np.ndarray]:
+        for start in range(0, len(rows), rows_per_chunk):
+            part = rows[start : start + rows_per_chunk]
+            blocks = part.reshape(part.shape[0], 8, width // 8, 8).swapaxes(1, 2).reshape(-1, 64)
+            centred = blocks.astype(np.float64)
+            centred -= 128  # in place: one float copy of the chunk's blocks, not two
+            yield np.rint((centred @ columns) / divisors).astype(np.int32)
+
+    return chunks(), step.astype(np.int32)
+
+
+def luminance_coefficients(
+    data: bytes, frequencies: Sequence[tuple[int, int]] = DQ_FREQUENCIES
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(quantised luminance DCT coefficients per block at ``frequencies`` (row, column), N × F; the file's
+    luminance table, 8 × 8), or None: ``_coefficient_chunks`` put together."""
+    decoded = _coefficient_chunks(data, frequencies)
+    if decoded is None:
+        return None
+    chunks, steps = decoded
+    parts = list(chunks)
+    coefficients = np.concatenate(parts) if parts else np.zeros((0, len(frequencies)), dtype=np.int32)
+    return coefficients, steps
+
+
+def coefficient_histograms(data: bytes) -> tuple[np.ndarray, np.ndarray] | None:
+    """(per frequency of ``DQ_FREQUENCIES``, the count of luminance coefficients of each magnitude
+    0..``DQ_MAX_BIN``, F × (DQ_MAX_BIN + 1) float64; the luminance table), or None; counted a chunk of
+    blocks at a time (every frequency's histogram in one ``bincount``), larger magnitudes left out."""
+    decoded = _coefficient_chunks(data)
+    if decoded is None:
+        return None
+    chunks, steps = decoded
+    bins = DQ_MAX_BIN + 2
+    offsets = np.arange(len(DQ_FREQUENCIES), dtype=np.int32) * bins
+    counts = np.zeros(bins * len(DQ_FREQUENCIES), dtype=np.int64)
+    for coefficients in chunks:
+        magnitudes = np.abs(coefficients, out=coefficients)
+        np.minimum(magnitudes, DQ_MAX_BIN + 1, out=magnitudes)
+        magnitudes += offsets
+        counts += np.bincount(magnitudes.ravel(), minlength=len(counts))
+    histograms = counts.reshape(len(DQ_FREQUENCIES), bins)[:, : DQ_MAX_BIN + 1].astype(np.float64)
+    return histograms, steps
+
+
+def _reachable(first: int, second: int) -> np.ndarray:
+    """The magnitudes 1..``DQ_MAX_BIN`` a coefficient saved with step ``first`` and then ``second`` can
+    take: ``round(m · first / second)``."""
+    multiples = np.arange(0, DQ_MAX_BIN * second // first + 3)
+    reachable = np.unique(np.floor(multiples * first / second + 0.5).astype(int))
+    return reachable[(reachable >= 1) & (reachable <= DQ_MAX_BIN)]
 
 
 def double_compression(data: bytes) -> dict[str, Any]:
     """Score in [0, 1] and the first quality it points to; see the module docstring for the method."""
-    decoded = luminance_coefficients(data)
-    if decoded is None:
+    counted_histograms = coefficient_histograms(data)
+    if counted_histograms is None:
         return {"score": None, "reason": "no luminance table or not a YCbCr/greyscale JPEG"}
-    coefficients, steps = decoded
-    # Every frequency's histogram of magnitudes 0..DQ_MAX_BIN (larger ones counted apart) in one bincount.
-    bins = DQ_MAX_BIN + 2
-    magnitudes = np.minimum(np.abs(coefficients), DQ_MAX_BIN + 1)
-    magnitudes += np.arange(len(DQ_FREQUENCIES), dtype=magnitudes.dtype) * bins
-    counts = np.bincount(magnitudes.ravel(), minlength=bins * len(DQ_FREQUENCIES))
-    counts = counts.reshape(len(DQ_FREQUENCIES), bins)[:, : DQ_MAX_BIN + 1].astype(np.float64)
-    histograms = {(r, c): counts[column] for column, (r, c) in enumerate(DQ_FREQUENCIES)}
+    counts, steps = counted_histograms
+    logs = np.log(counts + 0.5)  # each histogram's logarithm, for the interpolation in _empty_bins
     best: tuple[float, int] | None = None
-    counted: dict[tuple[int, int, int], tuple[float, float]] = {}  # (row, column, first step) → counts
+    counted: dict[tuple[int, int], tuple[float, float]] = {}  # (frequency, first step) → counts
+    reachables: dict[tuple[int, int], np.ndarray] = {}  # (first step, second step) → magnitudes
     for first_quality in DQ_FIRST_QUALITIES:
         first = ijg_table(IJG_LUMINANCE, first_quality).reshape(8, 8)
         observed = expected = 0.0
-        for (r, c), histogram in histograms.items():
+        for column, (r, c) in enumerate(DQ_FREQUENCIES):
             p, s = int(first[r, c]), int(steps[r, c])
             if p <= s:
                 continue  # a first step no coarser than the second leaves no empty bins
-            if (r, c, p) not in counted:
-                multiples = np.arange(0, DQ_MAX_BIN * s // p + 3)
-                reachable = np.unique(np.floor(multiples * p / s + 0.5).astype(int))
-                reachable = reachable[(reachable >= 1) & (reachable <= DQ_MAX_BIN)]
-                counted[(r, c, p)] = _empty_bins(histogram, reachable)
-            observed_f, expected_f = counted[(r, c, p)]
+            if (column, p) not in counted:
+                if (p, s) not in reachables:
+                    reachables[(p, s)] = _reachable(p, s)
+                counted[(column, p)] = _empty_bins(counts[column], logs[column], reachables[(p, s)])
+            observed_f, expected_f = counted[(column, p)]
             observed += observed_f
             expected += expected_f
         if expected >= DQ_MIN_EXPECTED:
@@ -171,7 +216,7 @@ def double_compression(data: bytes) -> dict[str, Any]:
     }
 
 
-def _empty_bins(histogram: np.ndarray, reachable: np.ndarray) -> tuple[float, float]:
+def _empty_bins(histogram: np.ndarray, logs: np.ndarray, reachable: np.ndarray) -> tuple[float, float]:
     """(count in the bins between reachable ones, count a smooth histogram would put there).
 
     Coefficient histograms fall off roughly exponentially (Laplacian), so each unreachable bin is
@@ -188,7 +233,6 @@ def _empty_bins(histogram: np.ndarray, reachable: np.ndarray) -> tuple[float, fl
         return 0.0, 0.0
     right_index = np.searchsorted(reachable, bins)
     left, right = reachable[right_index - 1], reachable[right_index]
-    logs = np.log(histogram + 0.5)
     fraction = (bins - left) / (right - left)
     predicted = np.exp(logs[left] + fraction * (logs[right] - logs[left])) - 0.5
     return float(histogram[bins].sum()), float(np.maximum(predicted, 0).sum())

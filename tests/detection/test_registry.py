@@ -99,3 +99,46 @@ def test_onnx_threads_zero_leaves_onnxruntime_its_default(fresh) -> None:
     fresh.HAETAE_ONNX_THREADS = 2
     options = registry.onnx_session_options()
     assert (options.intra_op_num_threads, options.inter_op_num_threads) == (2, 1)
+
+
+WORKER_THREADS_PROBE = """
+import json, os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "haetae.settings")
+import django
+django.setup()
+import cv2
+import numpy
+from django.conf import settings
+from threadpoolctl import threadpool_info
+from detection.registry import one_thread_per_library, onnx_session_options
+
+numpy.ones((256, 256)) @ numpy.ones((256, 256))  # BLAS started with its own thread count
+before = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+one_thread_per_library()
+after = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] in {"blas", "openmp"}]
+print(json.dumps({
+    "before": before, "after": after, "cv2": cv2.getNumThreads(),
+    "onnx": onnx_session_options().intra_op_num_threads, "setting": settings.HAETAE_ONNX_THREADS,
+}))
+"""
+
+
+def test_a_detection_worker_runs_every_library_on_one_thread(tmp_path) -> None:
+    """One worker process per core: a worker's own threads (numpy's BLAS above all, whose idle threads spin)
+    only take CPU from the other workers, so each worker runs onnxruntime, OpenCV and BLAS on one thread."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {key: value for key, value in os.environ.items() if not key.endswith("_NUM_THREADS")}
+    env.pop("HAETAE_ONNX_THREADS", None)
+    env["HAETAE_DATA_DIR"] = str(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", WORKER_THREADS_PROBE], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["before"], "numpy's BLAS was not found by threadpoolctl"
+    assert seen["after"] and set(seen["after"]) == {1}
+    assert (seen["cv2"], seen["onnx"], seen["setting"]) == (1, 1, 1)
