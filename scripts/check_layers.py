@@ -55,7 +55,7 @@ HEAVY = {
     "playwright",
     "warcio",
     "wacz",
-    "pytesseract",
+    "tesserocr",
     "pypdf",
     "kiwipiepy",
     "faiss",

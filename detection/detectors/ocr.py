@@ -1,9 +1,14 @@
-"""OCR: the text in images and video frames, read by Tesseract (Korean and English), one process per image.
+"""OCR: the text in images and video frames, read by Tesseract (Korean and English) in the worker's process.
 
 A cheap text-presence test runs first on a reduced greyscale copy: text is rows of small, high-contrast
 strokes, so after a morphological gradient and a horizontal closing it forms wide, short bands dense in
 edges. An image with no such band skips Tesseract (a ``no_text_detected`` finding records the test's
 numbers), which keeps triage of photo-heavy cases fast; screenshots, captions and watermarks pass.
+
+Tesseract runs as a library (tesserocr, which ships libtesseract in its wheel) with the language models
+loaded once per worker process: the command-line program loaded them again for every image, about 200 ms
+of CPU each, half of OCR's cost on a screenshot. The language files are Debian's (``tesseract-ocr-kor``,
+``tesseract-ocr-eng``), found through the ``tesseract`` program.
 
 Provenance: the Tesseract version, the language files' SHA-256 (also combined as the detector's model
 SHA-256), the page segmentation mode and the engine mode are the detector's parameters, copied into every
@@ -12,12 +17,10 @@ confidence (0–100), and the text as Tesseract laid it out.
 """
 
 import hashlib
-import io
 import os
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,69 +152,59 @@ def _words(data: dict[str, list[Any]], factor: float) -> list[dict[str, Any]]:
     return words
 
 
-def tesseract_threads() -> str:
-    """OpenMP threads for each Tesseract run: ``OMP_THREAD_LIMIT`` when the environment sets it, else 1.
+TSV_HEADER = [
+    "level",
+    "page_num",
+    "block_num",
+    "par_num",
+    "line_num",
+    "word_num",
+    "left",
+    "top",
+    "width",
+    "height",
+    "conf",
+    "text",
+]
 
-    Tesseract's LSTM spreads one image over every core with OpenMP, whose idle threads spin: with one
-    detection worker per core, two threads per run took more CPU for no gain in throughput
-    (docs/detectors/ocr.md).
-    """
-    return os.environ.get("OMP_THREAD_LIMIT") or "1"
 
+class TesseractReader:
+    """One Tesseract engine (libtesseract through tesserocr) with the Korean and English models loaded,
+    kept for the life of the process; one image at a time."""
 
-def tesseract_read(image: Image.Image) -> tuple[str, dict[str, list[Any]]]:
-    """One Tesseract run writing both its plain text (its own word spacing, which the word table lacks for
-    Korean: it often lists each syllable as a word) and its word table (boxes and confidences).
+    def __init__(self, tessdata: Path) -> None:
+        import tesserocr
 
-    The image goes to Tesseract on its standard input as an uncompressed PGM (no PNG to compress and
-    decompress, and no copy of the picture on disk); the two outputs are written to a private temporary
-    folder and read back.
-    """
-    binary = shutil.which("tesseract")
-    if binary is None:
-        raise DetectorUnavailable(f"tesseract is not installed: {INSTALL_HINT}")
-    picture = io.BytesIO()
-    (image if image.mode == "L" else image.convert("L")).save(picture, format="PPM")  # a binary PGM
-    env = {**os.environ, "OMP_THREAD_LIMIT": tesseract_threads()}
-    with tempfile.TemporaryDirectory(prefix="haetae-ocr-") as folder:
-        base = Path(folder) / "out"
-        command = [
-            binary,
-            "stdin",
-            str(base),
-            "-l",
-            "+".join(LANGUAGES),
-            "--psm",
-            str(PSM),
-            "--oem",
-            str(OEM),
-        ]
-        command += ["-c", "tessedit_create_txt=1", "-c", "tessedit_create_tsv=1"]
+        self._api = tesserocr.PyTessBaseAPI(
+            path=f"{tessdata}/",
+            lang="+".join(LANGUAGES),
+            psm=PSM,
+            oem=OEM,
+        )
+
+    def read(self, image: Image.Image) -> tuple[str, dict[str, list[Any]]]:
+        """Tesseract's plain text (its own word spacing, which the word table lacks for Korean: it often
+        lists each syllable as a word) and its word table (boxes and confidences), columns by name.
+
+        Raises RuntimeError when the image takes longer than ``TIMEOUT_S`` (Tesseract stops itself).
+        """
+        api = self._api
+        api.SetImage(image if image.mode == "L" else image.convert("L"))
         try:
-            done = subprocess.run(
-                command,
-                input=picture.getvalue(),
-                capture_output=True,
-                env=env,
-                timeout=TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise RuntimeError(f"Tesseract took longer than {TIMEOUT_S} s") from exc
-        if done.returncode != 0:
-            error = done.stderr.decode("utf-8", errors="replace").strip()[-500:]
-            raise RuntimeError(f"Tesseract failed (exit status {done.returncode}): {error}")
-        text = base.with_suffix(".txt").read_text(encoding="utf-8", errors="replace")
-        table = base.with_suffix(".tsv").read_text(encoding="utf-8", errors="replace")
-    rows = [line.split("\t") for line in table.splitlines()]
-    columns: dict[str, list[Any]] = {name: [] for name in rows[0]} if rows else {}
-    names = list(columns)
-    for row in rows[1:]:
-        if len(row) != len(names):
-            continue
-        for name, value in zip(names, row, strict=True):
-            columns[name].append(value)
-    return text, columns
+            if not api.Recognize(timeout=max(1, int(TIMEOUT_S * 1000))):
+                raise RuntimeError(f"Tesseract stopped: it took longer than {TIMEOUT_S} s or failed")
+            text = api.GetUTF8Text()
+            table = api.GetTSVText(0)
+        finally:
+            api.Clear()
+        columns: dict[str, list[Any]] = {name: [] for name in TSV_HEADER}
+        for line in table.splitlines():
+            row = line.split("\t")
+            if len(row) != len(TSV_HEADER):
+                continue
+            for name, value in zip(TSV_HEADER, row, strict=True):
+                columns[name].append(value)
+        return text, columns
 
 
 class OcrDetector:
@@ -220,12 +213,11 @@ class OcrDetector:
     frame_capable = True
 
     def __init__(self) -> None:
-        import pytesseract
-
         try:
-            version = str(pytesseract.get_tesseract_version())
-        except (pytesseract.TesseractNotFoundError, OSError) as exc:
-            raise DetectorUnavailable(f"tesseract is not installed: {INSTALL_HINT}") from exc
+            import tesserocr
+        except ImportError as exc:
+            raise DetectorUnavailable(f"tesserocr cannot be imported ({exc}): pip install tesserocr") from exc
+        version = tesserocr.tesseract_version().split()[1]  # "tesseract 5.5.4\n leptonica-…"
         folder = _tessdata_dir()
         hashes = {}
         for language in LANGUAGES:
@@ -235,12 +227,14 @@ class OcrDetector:
             hashes[language] = file_sha256(path)
         combined = "".join(f"{language} {hashes[language]}\n" for language in LANGUAGES)
         self.tessdata = folder
+        self._reader: TesseractReader | None = None
         self.info = DetectorInfo(
             name="ocr",
-            version="1",
+            # 2: libtesseract in the worker's process (tesserocr) instead of the tesseract program.
+            version="2",
             media_types=frozenset({"image"}),
             parameters={
-                "engine": "tesseract",
+                "engine": "tesseract (libtesseract through tesserocr, models loaded once per process)",
                 "tesseract_version": version,
                 "languages": "+".join(LANGUAGES),
                 "traineddata_sha256": ",".join(f"{language}={hashes[language]}" for language in LANGUAGES),
@@ -266,7 +260,13 @@ class OcrDetector:
         )
 
     def load(self) -> None:
-        pass
+        """Load the language models once for this process (each detection worker loads its own)."""
+        self._tesseract()
+
+    def _tesseract(self) -> TesseractReader:
+        if self._reader is None:
+            self._reader = TesseractReader(self.tessdata)
+        return self._reader
 
     def analyze(self, subject: Subject) -> list[Finding]:
         # The presence test needs 640 px: the subject's shared reduced decode (a large JPEG's DCT-scaled
@@ -286,7 +286,7 @@ class OcrDetector:
             ]
         upright = subject.upright
         prepared, factor = _prepared(Image.fromarray(upright))
-        raw_text, data = tesseract_read(prepared)
+        raw_text, data = self._tesseract().read(prepared)
         words = _words(data, factor) if data else []
         if not words:
             return [

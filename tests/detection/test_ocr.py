@@ -195,19 +195,31 @@ def test_presence_is_tested_on_the_shared_reduced_decode_without_a_full_size_cop
     assert "pixels" not in subject.__dict__ and "upright" not in subject.__dict__
 
 
-def test_tesseract_runs_with_one_openmp_thread_unless_the_environment_says(detector, monkeypatch):
+def test_the_language_models_load_once_per_process_not_per_image(monkeypatch):
+    """Tesseract as a program loaded kor and eng again for every image (about 200 ms of CPU each); the
+    detector keeps one engine with the models loaded for the life of the worker process."""
     from detection.detectors import ocr
 
-    limits: list[str] = []
-    run = subprocess.run
+    engines: list[object] = []
+    made = ocr.TesseractReader.__init__
 
-    def recording(command, **kwargs):
-        limits.append(kwargs["env"]["OMP_THREAD_LIMIT"])
-        return run(command, **kwargs)
+    def counting(self, tessdata):
+        engines.append(self)
+        made(self, tessdata)
 
-    monkeypatch.setattr(ocr.subprocess, "run", recording)
-    monkeypatch.delenv("OMP_THREAD_LIMIT", raising=False)
-    assert _read(detector, screenshot(ENGLISH))[0].label == "ocr_text"
-    monkeypatch.setenv("OMP_THREAD_LIMIT", "2")
-    assert _read(detector, screenshot(ENGLISH))[0].label == "ocr_text"
-    assert limits == ["1", "2"]
+    monkeypatch.setattr(ocr.TesseractReader, "__init__", counting)
+    fresh = ocr_detector()
+    fresh.load()
+    for lines in (ENGLISH, KOREAN[:2], ENGLISH[::-1]):
+        assert _read(fresh, screenshot(lines))[0].label == "ocr_text"
+    assert len(engines) == 1
+
+
+def test_an_image_that_outlasts_the_time_limit_fails_with_a_clear_message(detector, monkeypatch):
+    from detection.detectors import ocr
+
+    monkeypatch.setattr(ocr, "TIMEOUT_S", 0.001)
+    with pytest.raises(RuntimeError, match=r"took longer than 0\.001 s"):
+        _read(detector, screenshot(KOREAN * 6))
+    monkeypatch.setattr(ocr, "TIMEOUT_S", 120)
+    assert _read(detector, screenshot(ENGLISH))[0].label == "ocr_text"  # the engine is still usable
