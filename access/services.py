@@ -26,7 +26,7 @@ from access.choices import (
 from access.hooks import CaseEvent
 from access.models import Case, CaseMember, LegalAuthority, Offence, Unit, UnitSupervisor
 from access.policy import CASE_ROLES_FOR_GLOBAL_ROLE, Action, require_global
-from haetae.db import ledger_lock
+from haetae.db import ledger_lock, ledger_transaction
 from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import utc_iso
 
@@ -131,8 +131,7 @@ def case_create(
         raise RejectedInput(f"cannot create case {number!r}: {problems}", details=exc.message_dict) from None
     offence_rows = _offences_by_code(offences)
     try:
-        with transaction.atomic():
-            ledger_lock()
+        with ledger_transaction():
             case.unit = unit_for_name(unit)
             case.save()
             case.offences.set(offence_rows)
@@ -350,8 +349,7 @@ def legal_authority_record(
     if executed_at is not None and executed_at < issued_at:
         raise _bad("executed_at", "an authority cannot be executed before it was issued")
     try:
-        with transaction.atomic():
-            ledger_lock()
+        with ledger_transaction():
             authority.save()
             hooks.case_events_write(
                 [
@@ -383,8 +381,7 @@ def legal_authority_mark_executed(
     *, authority: LegalAuthority, actor: User, executed_at: datetime
 ) -> LegalAuthority:
     """Record when an authority was executed (once); an AUTHORITY_RECORDED event."""
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         locked = LegalAuthority.objects.select_for_update().select_related("case").get(pk=authority.pk)
         if locked.executed_at is not None:
             raise _bad("executed_at", f"already recorded as executed at {utc_iso(locked.executed_at)}")
@@ -657,8 +654,7 @@ def unit_supervisor_add(*, unit: Unit, user: User, actor: User) -> UnitSuperviso
             f"{user.get_username()} does not hold the supervisor global role: give it first "
             "(manage.py create_user … --role supervisor, or the admin site's groups)",
         )
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         if UnitSupervisor.objects.filter(unit=unit, user=user).exists():
             raise _bad("user", f"{user.get_username()} already supervises unit {unit.name}")
         row = UnitSupervisor.objects.create(unit=unit, user=user, added_by=actor)
@@ -671,8 +667,7 @@ def unit_supervisor_remove(*, unit: Unit, user: User, actor: User, reason: str) 
     """End a supervision: the user leaves every case of the unit they were on through it. Logged on each."""
     _require_admin(actor)
     reason = _require_reason(reason, "end a unit supervision")
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         row = UnitSupervisor.objects.filter(unit=unit, user=user).first()
         if row is None:
             raise _bad("user", f"{user.get_username()} does not supervise unit {unit.name}")

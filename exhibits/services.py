@@ -23,6 +23,7 @@ from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.models import EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit, ExhibitItem
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 
 EDITABLE_STATUSES = frozenset({ExhibitStatus.DRAFT, ExhibitStatus.PENDING})
@@ -134,8 +135,7 @@ def exhibit_create(
     description = (description or "").strip()
     if not description:
         raise _bad("description", "describe the exhibit (what the items are and why they matter)")
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()
         items = _resolve_items(case=case, item_ids=item_ids)
         last = Exhibit.objects.filter(case_id=case.pk).aggregate(last=Max("sequence"))["last"] or 0

@@ -29,6 +29,7 @@ from detection.subject import Subject, UndecodableMedia
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append, custody_append_many, ledger_lock
 from evidence.vault import WorkDir, blob_commit, read_verified
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource, PersonKind
 from parties.faceindex import match_max_distance
@@ -164,8 +165,7 @@ def reference_photo_withdraw(*, photo: ReferencePhoto, actor: User, reason: str)
         )
     if not reason.strip():
         raise RejectedInput("state why the reference photo is withdrawn (e.g. consent withdrawn on DATE)")
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         photo.withdrawn_at = timezone.now()
         photo.withdrawn_by = actor
         photo.withdrawn_reason = reason.strip()
@@ -243,8 +243,7 @@ def reference_photos_reembed(*, actor: User | None = None) -> list[ReembedOutcom
                 )
             )
             continue
-        with transaction.atomic():
-            ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             previous = (photo.detector_version, photo.model_sha256)
             photo.face_region = {"x": best.x, "y": best.y, "w": best.w, "h": best.h}
             photo.embedding = [round(float(v), 6) for v in best.embedding]
@@ -313,8 +312,8 @@ def face_matches_suggest(
     candidates = list(faces.exclude(pk__in=already).exclude(item_id__in=confirmed).order_by("id"))
     links: list[ItemPersonLink] = []
     specs: list[EventSpec] = []
-    with transaction.atomic():
-        ledger_lock()  # before the inserts, which share-lock items and people (docs/ledger.md)
+    # The ledger lock comes before the inserts, which share-lock items and people (docs/ledger.md)
+    with ledger_transaction():
         for model_sha256 in {sha for _, _, sha in references}:
             refs = [(pk, emb) for pk, emb, sha in references if sha == model_sha256]
             group = [a for a in candidates if a.model_sha256 == model_sha256 and "embedding" in a.details]

@@ -34,6 +34,7 @@ from evidence.custody import EventSpec, custody_append_many, item_event, ledger_
 from evidence.models import Acquisition, EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import ExhibitItem
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from haetae.toolkit import utc_iso
 from records.certificate import destruction_certificate_issue
@@ -166,8 +167,7 @@ def scene_confirmation_record(
         raise RejectedInput(
             "a refusal reason was given but participant_refused is not set: set it, or drop it"
         )
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         case = Case.objects.select_for_update().get(pk=case.pk)
         acquisition = None
         if acquisition_id is not None:
@@ -250,8 +250,7 @@ def unrelated_mark(*, case: Case, actor: User, item_ids: Sequence[int], reason: 
             "say why the items are unrelated to the warrant (e.g. '영장 기재 범죄사실과 무관한 가족 사진')"
         )
     now = timezone.now()
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         case = Case.objects.select_for_update().get(pk=case.pk)
         items = _items_named(case, item_ids)
         wrong = [
@@ -310,8 +309,7 @@ def unrelated_unmark(*, mark: UnrelatedMark, actor: User, reason: str) -> Unrela
     reason = _text(reason)
     if not reason:
         raise RejectedInput("say why the mark is withdrawn (e.g. the item is within the warrant after all)")
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         Case.objects.select_for_update().filter(pk=mark.case_id).first()
         mark = UnrelatedMark.objects.select_for_update().get(pk=mark.pk)
         if mark.status != UnrelatedMarkStatus.MARKED:

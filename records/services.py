@@ -23,6 +23,7 @@ from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many, item_event, ledger_lock
 from evidence.destruction import blob_bytes_erase, blob_mark_destroyed
 from evidence.models import Blob, Derivative, EvidenceItem
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, RejectedInput
 from records.certificate import destruction_certificate_issue
 from records.choices import DestructionOrderStatus, DestructionOutcome
@@ -106,8 +107,7 @@ def destruction_order_request(
             "or the court's order): give one and try again"
         )
     now = timezone.now()
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         case = Case.objects.select_for_update().get(pk=case.pk)
         _hold_refusal(case, "request a destruction order")
         retention = retention_state(case=case, now=now)
@@ -377,8 +377,7 @@ def erasures_finish(
     results = {sha256: blob_bytes_erase(sha256) for sha256 in sha256s}
     if not results:
         return results
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         if record is not None:
             record(results)
         custody_append_many(

@@ -4,14 +4,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from access.models import Case
 from access.services import case_require_working
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append_many
-from haetae.db import ledger_lock, retry_on_conflict
+from haetae.db import ledger_transaction, retry_on_conflict
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 from parties.choices import ChannelPlatform
@@ -53,8 +53,8 @@ def channel_record(
         raise _bad("handle", "give the channel's handle (e.g. @name) or its URL")
     case_require_working(case=case, action="record channels")
     try:
-        with transaction.atomic():
-            ledger_lock()  # before the insert, whose foreign key share-locks the case row (docs/ledger.md)
+        # The ledger lock comes before the insert, whose foreign key share-locks the case row (docs/ledger.md)
+        with ledger_transaction():
             channel = Channel.objects.create(
                 case=case,
                 platform=platform,
@@ -92,8 +92,7 @@ def channel_observe(
     if member_count is None and not note.strip():
         raise _bad("member_count", "give a member count or a note: an empty observation says nothing")
     case_require_working(case=channel.case, action="record observations")
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         observation = ChannelObservation.objects.create(
             channel=channel,
             observed_at=observed_at,

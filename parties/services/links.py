@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Model, QuerySet, TextChoices
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from access.services import case_require_working
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import EvidenceItem
-from haetae.db import ledger_lock
+from haetae.db import ledger_transaction
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource, PersonChannelRelation
@@ -114,8 +114,7 @@ def _assert(
     the event goes on the chain ``_link_case_and_item`` names for the link."""
     link_type = next(name for name, m in LINK_TYPES.items() if m is model)
     try:
-        with transaction.atomic():
-            ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             active: QuerySet[Model] = model._default_manager.select_for_update().filter(
                 withdrawn_at__isnull=True, **key
             )
@@ -317,8 +316,7 @@ def link_withdraw(*, link: Link, actor: User | None, reason: str) -> Link:
         raise _bad("reason", "say why the link is withdrawn; it goes into the custody record")
     link_type = link_type_of(link)
     case_id, item_id, details = _link_case_and_item(link)
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         locked = type(link)._default_manager.select_for_update().get(pk=link.pk)
         assert isinstance(locked, Link)
         if locked.withdrawn_at is not None:

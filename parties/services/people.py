@@ -28,7 +28,7 @@ from access.services import case_require_working
 from evidence.choices import CustodyAction
 from evidence.crypto import MasterKey, master_key
 from evidence.custody import EventSpec, custody_append_many
-from haetae.db import ledger_lock, retry_on_conflict
+from haetae.db import ledger_transaction, retry_on_conflict
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
 from parties.choices import ChannelPlatform, PersonKind
 from parties.hooks import assigned_worker_id
@@ -203,8 +203,7 @@ def identity_set(*, person: Person, identity: Identity, actor: User, reason: str
         raise _bad("reason", "say why the identity changes; it goes into the custody record")
     if not identity_may_write(person=person, user=actor):
         raise _refuse_identity(person, "change")
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         filled = _seal_into(locked, identity)
         locked.save(update_fields=["identity_ciphertext", "identity_key_id", "identity_changed_at"])
@@ -240,8 +239,8 @@ def person_record(
         raise _bad("kind", f"{kind!r} is not a kind of person; use one of {', '.join(PersonKind.values)}")
     case_require_working(case=case, action="record people")
     try:
-        with transaction.atomic():
-            ledger_lock()  # before the case row: the one lock order (docs/ledger.md)
+        # The ledger lock comes before the case row: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             locked = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
             number, pseudonym = _next_pseudonym(locked, kind)
             person = Person.objects.create(
@@ -279,8 +278,7 @@ def person_update(*, person: Person, actor: User, changes: dict[str, Any]) -> Pe
     if unknown:
         raise RejectedInput(f"these person fields cannot be changed here: {', '.join(unknown)}")
     case_require_working(case=person.case, action="change people")
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         changed: dict[str, Any] = {}
         for field, value in changes.items():
@@ -316,8 +314,7 @@ def person_account_add(
         raise _bad("handle", "name the account, e.g. @name")
     case_require_working(case=person.case, action="record accounts")
     try:
-        with transaction.atomic():
-            ledger_lock()
+        with ledger_transaction():
             account = PersonAccount.objects.create(
                 person=person,
                 platform=platform,
