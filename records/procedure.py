@@ -41,9 +41,7 @@ from records.certificate import destruction_certificate_issue
 from records.choices import DestructionOrderStatus, UnrelatedDisposalKind, UnrelatedMarkStatus
 from records.models import DestructionOrder, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
 from records.services import (
-    erasure_details,
     erasures_finish,
-    erasures_unrecorded,
     item_content_erase,
     item_destroyed,
     order_erasures_finish,
@@ -458,27 +456,11 @@ def unrelated_erasures_finish(
 
     Idempotent (``records.services.erasures_finish``): run again after a crash, it finishes what is left.
     """
-    marks = list(UnrelatedMark.objects.filter(disposal=disposal).order_by("item_id"))
-
-    def record(results: dict[str, dict[str, str]]) -> None:
-        for mark in marks:
-            details = erasure_details(sha256=mark.sha256, details=mark.details or {}, results=results)
-            if details != mark.details:
-                mark.details = details
-                mark.save(update_fields=["details"])
-
     return erasures_finish(
         case_id=disposal.case_id,
         reference=f"{disposal.case.number} {disposal.number}",
-        sha256s=sorted(
-            {
-                blob
-                for mark in marks
-                for blob in erasures_unrecorded(sha256=mark.sha256, details=mark.details or {})
-            }
-        ),
+        rows=list(UnrelatedMark.objects.filter(disposal=disposal).order_by("item_id")),
         actor=actor,
-        record=record,
     )
 
 
