@@ -11,6 +11,7 @@ investigator does, and one that was withdrawn is never suggested again for the s
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -72,6 +73,16 @@ def _face_detector() -> FaceDetector:
     return detector
 
 
+def _face_fields(face: Face, detector: FaceDetector) -> dict[str, Any]:
+    """A reference photo's face as stored: its region, its embedding rounded, the detector that found it."""
+    return {
+        "face_region": {"x": face.x, "y": face.y, "w": face.w, "h": face.h},
+        "embedding": [round(float(v), 6) for v in face.embedding],
+        "detector_version": detector.info.version,
+        "model_sha256": detector.info.model_sha256,
+    }
+
+
 def reference_photo_list(
     *, person: Person, user: AbstractBaseUser | AnonymousUser
 ) -> QuerySet[ReferencePhoto]:
@@ -119,10 +130,7 @@ def reference_photo_add(
                 blob=blob,
                 mime=mime,
                 consent_reference=consent_reference,
-                face_region={"x": face.x, "y": face.y, "w": face.w, "h": face.h},
-                embedding=[round(float(v), 6) for v in face.embedding],
-                detector_version=detector.info.version,
-                model_sha256=detector.info.model_sha256,
+                **_face_fields(face, detector),
                 added_by=actor,
             )
             custody_append(
@@ -245,11 +253,10 @@ def reference_photos_reembed(*, actor: User | None = None) -> list[ReembedOutcom
             continue
         with ledger_transaction():
             previous = (photo.detector_version, photo.model_sha256)
-            photo.face_region = {"x": best.x, "y": best.y, "w": best.w, "h": best.h}
-            photo.embedding = [round(float(v), 6) for v in best.embedding]
-            photo.detector_version = detector.info.version
-            photo.model_sha256 = current
-            photo.save(update_fields=["face_region", "embedding", "detector_version", "model_sha256"])
+            fields = _face_fields(best, detector)
+            for name, value in fields.items():
+                setattr(photo, name, value)
+            photo.save(update_fields=list(fields))
             custody_append(
                 case_id=person.case_id,
                 action=CustodyAction.IDENTITY_CHANGED,
