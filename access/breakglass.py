@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.db import transaction
 from django.utils import timezone
 
 from access import hooks
@@ -18,7 +17,7 @@ from access.choices import CaseEventAction
 from access.hooks import CaseEvent
 from access.models import BreakGlassGrant, Case, CaseMember
 from access.policy import POLICY, Action, live_grants
-from haetae.db import ledger_lock
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from haetae.toolkit import utc_iso
 
@@ -60,8 +59,7 @@ def break_glass_open(*, case_number: str, actor: User, reason: str, minutes: int
         raise NotFound(f"no case numbered {case_number!r}: check the number")
     if CaseMember.objects.filter(case=case, user=actor).exists():
         raise RejectedInput(f"you are on the team of case {case.number}: you need no break-glass grant")
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         current = live_grants(user=actor).select_for_update().filter(case=case).first()
         if current is not None:
             raise RejectedInput(
@@ -95,8 +93,7 @@ def break_glass_open(*, case_number: str, actor: User, reason: str, minutes: int
 
 def break_glass_end(*, grant_id: int, actor: User) -> BreakGlassGrant:
     """End a live grant early: its holder or the case lead may; logged as a ``break_glass`` event."""
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         grant = BreakGlassGrant.objects.select_for_update().select_related("case").filter(pk=grant_id).first()
         is_lead = (
             grant is not None

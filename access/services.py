@@ -26,7 +26,7 @@ from access.choices import (
 from access.hooks import CaseEvent
 from access.models import Case, CaseMember, LegalAuthority, Offence, Unit, UnitSupervisor
 from access.policy import CASE_ROLES_FOR_GLOBAL_ROLE, Action, require_global
-from haetae.db import ledger_lock
+from haetae.db import ledger_lock, ledger_transaction
 from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import utc_iso
 
@@ -41,11 +41,6 @@ STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
 WORKING_STATUSES = frozenset({CaseStatus.OPEN, CaseStatus.REFERRED})
 
 
-def _bad(field: str, message: str) -> RejectedInput:
-    """A RejectedInput that names the field (the API puts it in the 400 body's details)."""
-    return RejectedInput(f"{field}: {message}", details={field: [message]})
-
-
 def _case_event(
     case: Case, action: str, actor: User | None, details: dict[str, Any], *, purpose: str = ""
 ) -> CaseEvent:
@@ -55,7 +50,7 @@ def _case_event(
 def _require_reason(reason: str, what: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise _bad("reason", f"say why you {what}; it goes into the case's custody record")
+        raise RejectedInput.for_field("reason", f"say why you {what}; it goes into the case's custody record")
     return reason
 
 
@@ -73,7 +68,7 @@ def _offences_by_code(codes: Iterable[str]) -> list[Offence]:
     found = {o.code: o for o in Offence.objects.filter(code__in=wanted)}
     unknown = [c for c in wanted if c not in found]
     if unknown:
-        raise _bad(
+        raise RejectedInput.for_field(
             "offences",
             f"unknown offence code(s) {', '.join(unknown)}: list them with GET /api/v1/offences/",
         )
@@ -131,8 +126,7 @@ def case_create(
         raise RejectedInput(f"cannot create case {number!r}: {problems}", details=exc.message_dict) from None
     offence_rows = _offences_by_code(offences)
     try:
-        with transaction.atomic():
-            ledger_lock()
+        with ledger_transaction():
             case.unit = unit_for_name(unit)
             case.save()
             case.offences.set(offence_rows)
@@ -237,7 +231,7 @@ def case_update(*, case: Case, actor: User | None, changes: dict[str, Any]) -> C
                 user is None
                 or not CaseMember.objects.filter(case=locked, user=user, role=CaseMemberRole.LEAD).exists()
             ):
-                raise _bad(
+                raise RejectedInput.for_field(
                     "lead_investigator",
                     "the lead investigator must be a lead on the case team: add them (or change their "
                     "role) to lead first",
@@ -267,13 +261,17 @@ def case_status_change(*, case: Case, actor: User | None, status: str, reason: s
     """Move a case along open → referred → closed → archived, or reopen it; one CASE_STATUS_CHANGED event."""
     reason = _require_reason(reason, "change the case's status")
     if status not in CaseStatus.values:
-        raise _bad("status", f"{status!r} is not a case status; use one of {', '.join(CaseStatus.values)}")
+        raise RejectedInput.for_field(
+            "status", f"{status!r} is not a case status; use one of {', '.join(CaseStatus.values)}"
+        )
     with transaction.atomic():
         locked = _locked(case)
         before = locked.status
         if status not in STATUS_TRANSITIONS[before]:
             allowed = ", ".join(sorted(STATUS_TRANSITIONS[before]))
-            raise _bad("status", f"the case is {before}: it cannot become {status}, only {allowed}")
+            raise RejectedInput.for_field(
+                "status", f"the case is {before}: it cannot become {status}, only {allowed}"
+            )
         now = timezone.now()
         locked.status = status
         if status == CaseStatus.CLOSED:
@@ -302,7 +300,7 @@ def case_legal_hold_set(*, case: Case, actor: User | None, hold: bool, reason: s
         locked = _locked(case)
         if locked.legal_hold == hold:
             state = "already under a legal hold" if hold else "not under a legal hold"
-            raise _bad("legal_hold", f"case {locked.number} is {state}")
+            raise RejectedInput.for_field("legal_hold", f"case {locked.number} is {state}")
         locked.legal_hold = hold
         locked.legal_hold_reason = reason if hold else ""
         locked.save(update_fields=["legal_hold", "legal_hold_reason"])
@@ -346,12 +344,11 @@ def legal_authority_record(
         problems = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
         raise RejectedInput(f"cannot record the authority: {problems}", details=exc.message_dict) from None
     if valid_until is not None and valid_until < issued_at:
-        raise _bad("valid_until", "an authority cannot expire before it was issued")
+        raise RejectedInput.for_field("valid_until", "an authority cannot expire before it was issued")
     if executed_at is not None and executed_at < issued_at:
-        raise _bad("executed_at", "an authority cannot be executed before it was issued")
+        raise RejectedInput.for_field("executed_at", "an authority cannot be executed before it was issued")
     try:
-        with transaction.atomic():
-            ledger_lock()
+        with ledger_transaction():
             authority.save()
             hooks.case_events_write(
                 [
@@ -373,7 +370,7 @@ def legal_authority_record(
                 ]
             )
     except IntegrityError:
-        raise _bad(
+        raise RejectedInput.for_field(
             "number", f"{authority.get_kind_display()} {authority.number} is already recorded"
         ) from None
     return authority
@@ -383,13 +380,16 @@ def legal_authority_mark_executed(
     *, authority: LegalAuthority, actor: User, executed_at: datetime
 ) -> LegalAuthority:
     """Record when an authority was executed (once); an AUTHORITY_RECORDED event."""
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         locked = LegalAuthority.objects.select_for_update().select_related("case").get(pk=authority.pk)
         if locked.executed_at is not None:
-            raise _bad("executed_at", f"already recorded as executed at {utc_iso(locked.executed_at)}")
+            raise RejectedInput.for_field(
+                "executed_at", f"already recorded as executed at {utc_iso(locked.executed_at)}"
+            )
         if executed_at < locked.issued_at:
-            raise _bad("executed_at", "an authority cannot be executed before it was issued")
+            raise RejectedInput.for_field(
+                "executed_at", "an authority cannot be executed before it was issued"
+            )
         locked.executed_at = executed_at
         locked.save(update_fields=["executed_at"])
         hooks.case_events_write(
@@ -410,9 +410,11 @@ def legal_authority_mark_executed(
 
 def _check_role(role: str) -> None:
     if role not in CaseMemberRole.values:
-        raise _bad("role", f"{role!r} is not a case role; use one of {', '.join(CaseMemberRole.values)}")
+        raise RejectedInput.for_field(
+            "role", f"{role!r} is not a case role; use one of {', '.join(CaseMemberRole.values)}"
+        )
     if role == CaseMemberRole.SUPERVISOR:
-        raise _bad(
+        raise RejectedInput.for_field(
             "role",
             "the supervisor role comes with supervising the case's unit, not from the team page: an "
             "administrator makes the user a supervisor of the unit (manage.py unit supervise)",
@@ -421,7 +423,7 @@ def _check_role(role: str) -> None:
 
 def _not_through_unit(member: CaseMember, what: str) -> None:
     if member.via_unit_id is not None:
-        raise _bad(
+        raise RejectedInput.for_field(
             "user",
             f"{member.user.get_username()} is on the team as a supervisor of unit {member.via_unit}; that "
             f"place ends only with their supervision of the unit (manage.py unit unsupervise), so you cannot "
@@ -437,7 +439,7 @@ def _check_global_role(user: User, role: str) -> None:
     allowed = set().union(*(CASE_ROLES_FOR_GLOBAL_ROLE[g] for g in groups))
     if role not in allowed:
         can = ", ".join(sorted(allowed)) or "none (administrators use break-glass access instead)"
-        raise _bad(
+        raise RejectedInput.for_field(
             "role",
             f"{user.get_username()} is a {'/'.join(sorted(groups))}; that global role may take the case "
             f"roles {can}, not {role}",
@@ -451,7 +453,9 @@ def _other_leads(case: Case, user: User) -> int:
 def _member_of(case: Case, user: User) -> CaseMember:
     member = CaseMember.objects.filter(case=case, user=user).first()
     if member is None:
-        raise _bad("user", f"{user.get_username()} is not on the team of case {case.number}")
+        raise RejectedInput.for_field(
+            "user", f"{user.get_username()} is not on the team of case {case.number}"
+        )
     return member
 
 
@@ -459,12 +463,12 @@ def _keep_a_lead(case: Case, member: CaseMember, what: str) -> None:
     if member.role != CaseMemberRole.LEAD:
         return
     if _other_leads(case, member.user) == 0:
-        raise _bad(
+        raise RejectedInput.for_field(
             "role",
             f"{member.user.get_username()} is the case's only lead; make someone else lead before you {what}",
         )
     if case.lead_investigator_id == member.user_id:
-        raise _bad(
+        raise RejectedInput.for_field(
             "role",
             f"{member.user.get_username()} is the lead investigator; name another lead as lead investigator "
             f"(change the case's lead_investigator) before you {what}",
@@ -482,12 +486,14 @@ def member_add(*, case: Case, user: User, role: str, actor: User | None) -> Case
     """Put a user on the case team with a case role; a MEMBER_ADDED event."""
     _check_role(role)
     if not user.is_active:
-        raise _bad("user", f"{user.get_username()} is deactivated: reactivate the account first")
+        raise RejectedInput.for_field(
+            "user", f"{user.get_username()} is deactivated: reactivate the account first"
+        )
     _check_global_role(user, role)
     with transaction.atomic():
         locked = _locked(case)
         if CaseMember.objects.filter(case=locked, user=user).exists():
-            raise _bad(
+            raise RejectedInput.for_field(
                 "user",
                 f"{user.get_username()} is already on the team of case {locked.number}: change their role "
                 "instead",
@@ -519,7 +525,7 @@ def member_change_role(
         _not_through_unit(member, "change their role")
         before = member.role
         if before == role:
-            raise _bad("role", f"{user.get_username()} already has the role {role}")
+            raise RejectedInput.for_field("role", f"{user.get_username()} already has the role {role}")
         if role != CaseMemberRole.LEAD:
             _keep_a_lead(locked, member, "change their role")
         member.role = role
@@ -575,7 +581,7 @@ def unit_for_name(name: str) -> Unit | None:
     if not name:
         return None
     if len(name) > 200:
-        raise _bad("unit", "a unit's name is at most 200 characters")
+        raise RejectedInput.for_field("unit", "a unit's name is at most 200 characters")
     unit, _ = Unit.objects.get_or_create(name=name)
     return unit
 
@@ -650,17 +656,20 @@ def unit_supervisor_add(*, unit: Unit, user: User, actor: User) -> UnitSuperviso
     ``supervisor`` (cases where they already hold a team role keep that role). Logged on each case."""
     _require_admin(actor)
     if not user.is_active:
-        raise _bad("user", f"{user.get_username()} is deactivated: reactivate the account first")
+        raise RejectedInput.for_field(
+            "user", f"{user.get_username()} is deactivated: reactivate the account first"
+        )
     if not user.groups.filter(name=GlobalRole.SUPERVISOR).exists():
-        raise _bad(
+        raise RejectedInput.for_field(
             "user",
             f"{user.get_username()} does not hold the supervisor global role: give it first "
             "(manage.py create_user … --role supervisor, or the admin site's groups)",
         )
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         if UnitSupervisor.objects.filter(unit=unit, user=user).exists():
-            raise _bad("user", f"{user.get_username()} already supervises unit {unit.name}")
+            raise RejectedInput.for_field(
+                "user", f"{user.get_username()} already supervises unit {unit.name}"
+            )
         row = UnitSupervisor.objects.create(unit=unit, user=user, added_by=actor)
         for case in Case.objects.select_for_update(no_key=True).filter(unit=unit).order_by("pk"):
             _supervisors_join(case, actor=actor)
@@ -671,11 +680,12 @@ def unit_supervisor_remove(*, unit: Unit, user: User, actor: User, reason: str) 
     """End a supervision: the user leaves every case of the unit they were on through it. Logged on each."""
     _require_admin(actor)
     reason = _require_reason(reason, "end a unit supervision")
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         row = UnitSupervisor.objects.filter(unit=unit, user=user).first()
         if row is None:
-            raise _bad("user", f"{user.get_username()} does not supervise unit {unit.name}")
+            raise RejectedInput.for_field(
+                "user", f"{user.get_username()} does not supervise unit {unit.name}"
+            )
         row.delete()
         for case in Case.objects.select_for_update(no_key=True).filter(unit=unit).order_by("pk"):
             _supervisors_leave(case, actor=actor, why=reason, user=user)

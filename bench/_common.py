@@ -3,6 +3,7 @@
 import json
 import os
 import platform
+import random
 import shutil
 import ssl
 import statistics
@@ -12,6 +13,11 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from access.models import Case
+    from evidence.models import Acquisition, Blob, EvidenceItem
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = REPO_ROOT / "bench" / "out"
@@ -202,6 +208,54 @@ def ensure_database(db_url: str) -> None:
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_blob(rng: random.Random, *, sha256: str, size: int, mime: str) -> "Blob":
+    """A vault row with no bytes behind it: the bulk data's blob (Django must be set up)."""
+    from evidence.models import Blob
+
+    return Blob(
+        sha256=sha256,
+        md5=rng.randbytes(16).hex(),
+        sha1=rng.randbytes(20).hex(),
+        size=size,
+        mime=mime,
+        encryption_scheme="none (bench row)",
+        key_id="bench",
+    )
+
+
+def bench_item(
+    rng: random.Random,
+    *,
+    case: "Case",
+    acquisition: "Acquisition",
+    actor: Any,
+    index: int,
+    sha256: str,
+    name: str,
+    size: int,
+    mime: str,
+) -> "EvidenceItem":
+    """An ingested file of a seized phone (a thousand to a folder) on ``sha256``'s blob: a bulk data item."""
+    from evidence.choices import ItemKind, ItemStatus
+    from evidence.models import EvidenceItem
+
+    path = f"/seized/phone/{index // 1000:03d}/{name}"
+    return EvidenceItem(
+        case=case,
+        acquisition=acquisition,
+        blob_id=sha256,
+        kind=ItemKind.FILE,
+        status=ItemStatus.INGESTED,
+        original_name=name,
+        original_path=path,
+        original_path_raw=path.encode(),
+        locator_sha256=rng.randbytes(32).hex(),
+        size=size,
+        mime=mime,
+        acquired_by=actor,
+    )
 
 
 def save_results(name: str, payload: Mapping[str, object]) -> Path:

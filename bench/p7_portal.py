@@ -37,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
-from _common import ensure_database  # noqa: E402
+from _common import bench_blob, bench_item, ensure_database  # noqa: E402
 
 LABELS = ["FACE_FEMALE", "FACE_MALE", "EXPOSED_BREAST", "ai_generated", "c2pa_manifest"]
 MIMES = [("image/jpeg", 80), ("video/mp4", 10), ("application/pdf", 5), ("image/png", 5)]
@@ -85,7 +85,7 @@ def _populate(count: int) -> None:
     from access.services import case_create
     from detection.models import Annotation, BankEntry, DetectionRun, Detector, HashBank, Match
     from detection.models.runs import RunStatus
-    from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
+    from evidence.choices import AcquisitionStatus, CustodyAction
     from evidence.custody import EventSpec, custody_append_many
     from evidence.ledger import checkpoint_create
     from evidence.models import Acquisition, Blob, EvidenceItem
@@ -119,35 +119,21 @@ def _populate(count: int) -> None:
             sha256 = rng.randbytes(32).hex()
             mime = rng.choice(mimes)
             size = rng.randint(20_000, 8_000_000)
-            blobs.append(
-                Blob(
-                    sha256=sha256,
-                    md5=rng.randbytes(16).hex(),
-                    sha1=rng.randbytes(20).hex(),
-                    size=size,
-                    mime=mime,
-                    encryption_scheme="none (bench row)",
-                    key_id="bench",
-                )
-            )
+            blobs.append(bench_blob(rng, sha256=sha256, size=size, mime=mime))
             name = f"IMG_{rng.randint(0, 10**8):08d}.{mime.split('/')[1]}"
-            items.append(
-                EvidenceItem(
-                    case=case,
-                    acquisition=acquisition,
-                    blob_id=sha256,
-                    kind=ItemKind.FILE,
-                    status=ItemStatus.INGESTED,
-                    original_name=name,
-                    original_path=f"/seized/phone/{i // 1000:03d}/{name}",
-                    original_path_raw=f"/seized/phone/{i // 1000:03d}/{name}".encode(),
-                    locator_sha256=rng.randbytes(32).hex(),
-                    size=size,
-                    mime=mime,
-                    acquired_by=lead,
-                    acquired_at=base + timedelta(seconds=i * 37 + rng.randint(0, 30)),
-                )
+            item = bench_item(
+                rng,
+                case=case,
+                acquisition=acquisition,
+                actor=lead,
+                index=i,
+                sha256=sha256,
+                name=name,
+                size=size,
+                mime=mime,
             )
+            item.acquired_at = base + timedelta(seconds=i * 37 + rng.randint(0, 30))
+            items.append(item)
         with transaction.atomic():
             Blob.objects.bulk_create(blobs)
             made = EvidenceItem.objects.bulk_create(items)

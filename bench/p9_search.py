@@ -38,7 +38,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 sys.path.insert(0, str(REPO_ROOT / "bench"))
 
-from _common import OUT_DIR, ensure_database, machine_info, print_machine, print_table, save_results  # noqa: E402
+from _common import (  # noqa: E402
+    OUT_DIR,
+    bench_blob,
+    bench_item,
+    ensure_database,
+    machine_info,
+    print_machine,
+    print_table,
+    save_results,
+)
 
 NUMBER = "2026-BENCH-SEARCH"
 GOAL_P95_MS = 100.0
@@ -117,7 +126,7 @@ def build(count: int, seed: int) -> Any:
     from access.services import case_create
     from detection.models import Annotation, DetectionRun, Detector
     from detection.models.runs import RunStatus
-    from evidence.choices import AcquisitionStatus, ItemKind, ItemStatus
+    from evidence.choices import AcquisitionStatus
     from evidence.models import Acquisition, Blob, EvidenceItem
 
     if connection.vendor == "postgresql":
@@ -139,32 +148,19 @@ def build(count: int, seed: int) -> Any:
         blobs, items = [], []
         for i in range(start, start + n):
             sha256 = rng.randbytes(32).hex()
-            blobs.append(
-                Blob(
-                    sha256=sha256,
-                    md5=rng.randbytes(16).hex(),
-                    sha1=rng.randbytes(20).hex(),
-                    size=1000,
-                    mime="image/png",
-                    encryption_scheme="none (bench row)",
-                    key_id="bench",
-                )
-            )
+            blobs.append(bench_blob(rng, sha256=sha256, size=1000, mime="image/png"))
             name = rng.choice(["IMG", "Screenshot", "KakaoTalk", "photo", "캡처"]) + f"_{i:07d}.png"
             items.append(
-                EvidenceItem(
+                bench_item(
+                    rng,
                     case=case,
                     acquisition=acquisition,
-                    blob_id=sha256,
-                    kind=ItemKind.FILE,
-                    status=ItemStatus.INGESTED,
-                    original_name=name,
-                    original_path=f"/seized/phone/{i // 1000:03d}/{name}",
-                    original_path_raw=f"/seized/phone/{i // 1000:03d}/{name}".encode(),
-                    locator_sha256=rng.randbytes(32).hex(),
+                    actor=lead,
+                    index=i,
+                    sha256=sha256,
+                    name=name,
                     size=1000,
                     mime="image/png",
-                    acquired_by=lead,
                 )
             )
         with transaction.atomic():

@@ -32,8 +32,9 @@ _WACZ = [sys.executable, "-m", "wacz"]
 PACKAGING_TIMEOUT_SECONDS = 300
 # Headers describing the transfer, not the content: the WARC holds the decoded body the browser used.
 _TRANSFER_HEADERS = frozenset({"content-encoding", "transfer-encoding", "content-length"})
-# Without these, Chromium keeps trying to reach Google's hosts (and a closed network refuses them).
-_CHROMIUM_ARGS = [
+# Without these, Chromium keeps trying to reach Google's hosts (and a closed network refuses them); the
+# portal's browser tests start it with the same.
+CHROMIUM_OFFLINE_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
     "--disable-quic",
@@ -41,6 +42,9 @@ _CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+]
+_CHROMIUM_ARGS = [
+    *CHROMIUM_OFFLINE_ARGS,
     "--proxy-bypass-list=<-loopback>",  # loopback goes through the proxy (and its address rule) too
 ]
 

@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
 
 from detection.hashindex import MAX_THRESHOLD
 from detection.matching import bank_entries_lookup
 from detection.models import BankEntry, HashBank
 from detection.models.banks import HashBankKind
 from detection.pdq import DEFAULT_THRESHOLD
-from haetae.db import ledger_lock
+from haetae.db import ledger_transaction
 from haetae.errors import RejectedInput
 
 HASH_KINDS = ("pdq", "md5", "sha1", "sha256")
@@ -131,8 +130,8 @@ def bank_entry_add(
                 raise RejectedInput(str(exc)) from None
     if not hashes:
         raise RejectedInput("an entry needs at least one of pdq, md5, sha1, sha256")
-    with transaction.atomic():
-        ledger_lock()  # before the insert, whose foreign key share-locks the bank row (docs/ledger.md)
+    # The ledger lock comes before the insert, whose foreign key share-locks the bank row (docs/ledger.md)
+    with ledger_transaction():
         entry = BankEntry.objects.create(
             bank=bank,
             label=label[:300],
@@ -176,8 +175,8 @@ def bank_import(
     if not rows:
         raise RejectedInput(f"{path.name} holds no hashes: nothing imported")
     origin = source or path.name
-    with transaction.atomic():
-        ledger_lock()  # before the bank's row lock: the lookup below appends events (docs/ledger.md)
+    # The ledger lock comes before the bank's row lock: the lookup below appends events (docs/ledger.md)
+    with ledger_transaction():
         bank = HashBank.objects.select_for_update().filter(name=bank_name).first()
         if bank is None:
             bank = bank_create(name=bank_name, kind=bank_kind, actor=actor)

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,9 +22,9 @@ from detection.registry import Detector as DetectorPlugin
 from detection.registry import DetectorInfo, Finding, ensure_loaded
 from detection.subject import NotAnalysedTooManyPixels, Subject, UndecodableMedia
 from evidence.choices import CustodyAction
-from evidence.custody import EventSpec, custody_append, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, custody_append, custody_append_many
 from evidence.models import EvidenceItem
-from haetae.db import retry_on_conflict
+from haetae.db import ledger_transaction, retry_on_conflict
 from haetae.errors import RejectedInput
 
 FINISHED = frozenset({RunStatus.DONE, RunStatus.SKIPPED})
@@ -95,8 +94,8 @@ def detection_run(
         findings = detector.analyze(subject)
     except UndecodableMedia as exc:
         message = undecodable_message(exc)
-        with transaction.atomic():
-            ledger_lock()  # before the run's row lock: the one lock order (docs/ledger.md)
+        # The ledger lock comes before the run's row lock: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             if _fail(run, started, t0, message):
                 run.refresh_from_db()
                 custody_append_many([_failed_spec(run=run, item=item, actor=actor, message=message)])
@@ -106,8 +105,7 @@ def detection_run(
         _fail(run, started, t0, f"{type(exc).__name__}: {exc}")
         raise
     duration_ms = int((time.perf_counter() - t0) * 1000)
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         locked = DetectionRun.objects.select_for_update().get(pk=run.pk)
         if locked.status in FINISHED:  # another worker finished it meanwhile
             return locked
@@ -180,8 +178,7 @@ def detection_results_store(
         return []
     finished: list[DetectionRun] = []
     events: list[EventSpec] = []
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         runs = (
             DetectionRun.objects.select_for_update(of=("self",))
             .filter(pk__in=list(wanted))
@@ -292,8 +289,8 @@ def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> bool:
 
 def detection_run_give_up(*, run: DetectionRun, message: str, actor: User | None) -> None:
     """A run that will not be retried ends failed with ``message``, recorded on the item's custody chain."""
-    with transaction.atomic():
-        ledger_lock()  # before the run's row lock: the one lock order (docs/ledger.md)
+    # The ledger lock comes before the run's row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         updated = (
             DetectionRun.objects.filter(pk=run.pk)
             .exclude(status__in=FINISHED)
@@ -322,8 +319,7 @@ def annotation_review(*, annotation: Annotation, actor: User, decision: str, rea
             "a reason is required to confirm or reject a finding: say what you checked (e.g. 'compared "
             "with the victim's reference photo; same person')"
         )
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
         previous = locked.review_status
         locked.review_status = decision

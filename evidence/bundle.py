@@ -2,8 +2,8 @@
 
 A defence expert can copy this single file anywhere and run ``python3 bundle.py FILE.zip --ledger-key HEX``
 (inside Haetae: ``python -m evidence.bundle`` or ``manage.py verify_bundle``). It imports nothing else of
-Haetae: the RFC 9162 proof checks and the checkpoint note are repeated here from ``evidence/merkle.py`` and
-``evidence/proofcheck.py`` (which need the ``evidence`` package), and the tests check both agree.
+Haetae: the RFC 9162 proof checks and the checkpoint note live here, and ``evidence/merkle.py`` and
+``evidence/proofcheck.py`` take them from this file (one implementation for the ledger and the verifier).
 
 It checks, reporting every failure by the part of the bundle it concerns:
 - every file's SHA-256 and size against the manifest, and that no file is missing or unlisted;
@@ -40,7 +40,7 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -85,7 +85,7 @@ class TextSink(Protocol):
     def write(self, text: str, /) -> Any: ...
 
 
-# --- RFC 9162 Merkle proofs (the same algorithms as evidence/merkle.py) ---
+# --- RFC 9162 Merkle proofs (evidence/merkle.py builds the trees and takes these checks from here) ---
 def leaf_hash(data: bytes) -> bytes:
     return hashlib.sha256(b"\x00" + data).digest()
 
@@ -94,7 +94,7 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
-def verify_inclusion(index: int, tree_size: int, leaf: bytes, proof: list[bytes], root: bytes) -> bool:
+def verify_inclusion(index: int, tree_size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
     """RFC 9162 §2.1.3.2: does ``proof`` place ``leaf`` at ``index`` under ``root``?"""
     if not 0 <= index < tree_size:
         return False
@@ -117,7 +117,7 @@ def verify_inclusion(index: int, tree_size: int, leaf: bytes, proof: list[bytes]
 
 
 def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: list[bytes]
+    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
 ) -> bool:
     """RFC 9162 §2.1.4.2: is the tree of ``old_size`` with ``old_root`` a prefix of the new one?"""
     if old_size == new_size:
@@ -125,7 +125,7 @@ def verify_consistency(
     if not 0 < old_size < new_size or not proof:
         return False
     path = list(proof)
-    if old_size & (old_size - 1) == 0:
+    if old_size & (old_size - 1) == 0:  # a power of two: the old root is itself the first node
         path.insert(0, old_root)
     fn, sn = old_size - 1, new_size - 1
     while fn & 1:
@@ -150,11 +150,13 @@ def verify_consistency(
 
 
 def checkpoint_message(tree_size: int, root_hex: str, created_at_iso: str) -> bytes:
-    """The signed note of a checkpoint (docs/ledger.md §5)."""
+    """The exact bytes a checkpoint signs (its signed note, docs/ledger.md §5): header line, size, root, UTC
+    time."""
     return CHECKPOINT_NOTE_HEADER + f"{tree_size}\n{root_hex}\n{created_at_iso}\n".encode()
 
 
-def _hex(value: Any, length: int) -> bytes | None:
+def hex_bytes(value: Any, length: int) -> bytes | None:
+    """``value`` decoded from lowercase hex if it is exactly ``length`` bytes of it, else None."""
     if not isinstance(value, str) or len(value) != 2 * length or value != value.lower():
         return None
     try:
@@ -166,12 +168,12 @@ def _hex(value: Any, length: int) -> bytes | None:
 def _hex_list(values: Any) -> list[bytes] | None:
     if not isinstance(values, list):
         return None
-    decoded = [_hex(value, 32) for value in values]
+    decoded = [hex_bytes(value, 32) for value in values]
     return None if any(value is None for value in decoded) else [v for v in decoded if v is not None]
 
 
 def ed25519_ok(public_key_hex: str, signature: bytes, message: bytes) -> bool:
-    key = _hex(public_key_hex, 32)
+    key = hex_bytes(public_key_hex, 32)
     if key is None or len(signature) != 64:
         return False
     try:
@@ -546,7 +548,7 @@ MAX_CHAIN_LENGTH = 8
 
 def ledger_key_id(public_key_hex: str) -> str:
     """The key id that reports, the portal and ``manage.py ledger key`` print: SHA-256 of the raw key."""
-    raw = _hex(public_key_hex, 32)
+    raw = hex_bytes(public_key_hex, 32)
     return hashlib.sha256(raw).hexdigest()[:16] if raw else "?"
 
 
@@ -555,7 +557,7 @@ def load_ledger_key(value: str) -> str:
 
     The file may hold the 64 hex digits, the raw 32 bytes, base64 of them, or a PEM Ed25519 public key.
     """
-    if _hex(value.strip().lower(), 32) is not None:
+    if hex_bytes(value.strip().lower(), 32) is not None:
         return value.strip().lower()
     try:
         data = Path(value).read_bytes()
@@ -577,7 +579,7 @@ def load_ledger_key(value: str) -> str:
         as_text = text.decode("ascii").lower()
     except UnicodeDecodeError:
         as_text = ""
-    if _hex(as_text, 32) is not None:
+    if hex_bytes(as_text, 32) is not None:
         return as_text
     if len(data) == 32:
         return data.hex()
@@ -1024,14 +1026,14 @@ def _cross_check_checkpoint(
 
 def _bundle_key(encryption: Mapping[str, Any], decryption: Decryption) -> bytes:
     scheme = encryption.get("scheme")
-    salt = _hex(encryption.get("salt"), 32)
+    salt = hex_bytes(encryption.get("salt"), 32)
     if salt is None:
         raise ValueError("the manifest's encryption salt is not 32 bytes of hex")
     if scheme == SCHEME_X25519:
         if decryption.private_key is None:
             raise ValueError("the originals are encrypted to an X25519 key: give it with --key FILE")
-        ephemeral = _hex(encryption.get("ephemeral_public_key"), 32)
-        recipient = _hex(encryption.get("recipient_public_key"), 32)
+        ephemeral = hex_bytes(encryption.get("ephemeral_public_key"), 32)
+        recipient = hex_bytes(encryption.get("recipient_public_key"), 32)
         if ephemeral is None or recipient is None:
             raise ValueError("the manifest's X25519 keys are not 32 bytes of hex")
         mine = x25519_raw(decryption.private_key.public_key())
@@ -1111,7 +1113,7 @@ def _check_checkpoints(
             result.fail(
                 part, f"names public key {checkpoint.get('public_key')}, not the ledger key {trusted_key}"
             )
-        signature = _hex(checkpoint.get("signature"), 64)
+        signature = hex_bytes(checkpoint.get("signature"), 64)
         tree_size = checkpoint.get("tree_size")
         if (
             signature is None
@@ -1151,7 +1153,7 @@ def _check_consistency(
                 part, "names a checkpoint the manifest does not hold, or a proof node is not 64 hex digits"
             )
             continue
-        old_root, new_root = _hex(old.get("root_hash"), 32), _hex(new.get("root_hash"), 32)
+        old_root, new_root = hex_bytes(old.get("root_hash"), 32), hex_bytes(new.get("root_hash"), 32)
         old_size, new_size = old.get("tree_size"), new.get("tree_size")
         if (
             old_root is None
@@ -1190,7 +1192,7 @@ def _check_events(
         seq = event["seq"]
         part = f"event {seq}"
         leaf_data = event.get("leaf_data")
-        leaf = _hex(event.get("leaf_hash"), 32)
+        leaf = hex_bytes(event.get("leaf_hash"), 32)
         if not isinstance(leaf_data, str) or leaf is None:
             result.fail(part, "has no leaf data or no 64-hex leaf hash")
             continue
@@ -1220,7 +1222,7 @@ def _check_events(
             )
             failed = True
         else:
-            root = _hex(checkpoint.get("root_hash"), 32)
+            root = hex_bytes(checkpoint.get("root_hash"), 32)
             size = checkpoint.get("tree_size")
             if root is None or not isinstance(size, int) or not verify_inclusion(seq, size, leaf, path, root):
                 result.fail(
@@ -1424,7 +1426,7 @@ def _check_originals(
     for entry in originals:
         path = entry["path"]
         item = items.get(entry.get("item"))  # type: ignore[arg-type]
-        salt = _hex(entry.get("file_salt"), 16)
+        salt = hex_bytes(entry.get("file_salt"), 16)
         if item is None or salt is None:
             continue
         digests = {name: hashlib.new(name) for name in ("sha256", "md5", "sha1")}

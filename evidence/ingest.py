@@ -40,7 +40,7 @@ import haetae
 from access.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.crypto import EncryptedObjectReader
-from evidence.custody import EventSpec, actor_role, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, actor_role, custody_append_many
 from evidence.hooks import (
     NoProgress,
     SourceContext,
@@ -79,7 +79,7 @@ from evidence.vault import (
     vault_recover,
     vault_root,
 )
-from haetae.db import bulk_insert
+from haetae.db import bulk_insert, ledger_transaction
 from haetae.errors import RejectedInput
 from haetae.toolkit import task_queue_on_commit, utc_iso
 
@@ -188,8 +188,8 @@ def acquisition_recover_interrupted() -> list[Acquisition]:
     for candidate in candidates.only("pk", "work_token"):
         if _work_dir_alive(candidate.work_token):
             continue
-        with transaction.atomic():
-            ledger_lock()  # before the row lock: the one lock order (docs/ledger.md)
+        # The ledger lock comes before the row lock: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             acquisition = (
                 Acquisition.objects.select_for_update()
                 .filter(pk=candidate.pk, status=AcquisitionStatus.RUNNING)
@@ -867,8 +867,7 @@ def evidence_ingest(
 def _interrupt_quietly(acquisition: Acquisition, exc: BaseException) -> None:
     """Record that this run stopped on an error; if even that fails, recovery will record it later."""
     try:
-        with transaction.atomic():
-            ledger_lock()
+        with ledger_transaction():
             locked = (
                 Acquisition.objects.select_for_update()
                 .filter(pk=acquisition.pk, status=AcquisitionStatus.RUNNING)

@@ -18,11 +18,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from evidence import crypto, merkle
-from evidence.custody import event_leaf_hash, ledger_lock
+from evidence.custody import event_leaf_hash
 from evidence.models import Checkpoint, CustodyEvent
 from evidence.proofcheck import checkpoint_message, checkpoint_signature_ok
 from evidence.timestamps import tsa_configured
 from evidence.witness import witness_path, witness_record
+from haetae.db import ledger_transaction
 from haetae.errors import HaetaeError, IntegrityFailure, NotFound, RejectedInput
 from haetae.toolkit import task_queue_on_commit, utc_iso
 
@@ -161,8 +162,8 @@ def checkpoint_create(*, reread: bool = True) -> Checkpoint:
     is appended to the witness file (``evidence.witness``) before it commits.
     """
     global _frontier
-    with transaction.atomic():
-        ledger_lock()  # appends wait: the head we sign is the whole ledger at this moment
+    # Appends wait: the head we sign is the whole ledger at this moment
+    with ledger_transaction():
         previous = checkpoint_latest()
         size = ledger_size()
         if size == 0:

@@ -1,6 +1,8 @@
 """RFC 9162 (Certificate Transparency v2) Merkle tree hashing, inclusion and consistency proofs.
 
-Standard library only: the offline bundle verifier imports this module without Django.
+No Django: the offline verifier's modules import it. The hashes and the proof checks themselves are the
+standalone bundle verifier's (``evidence.bundle``), so that the ledger and the verifier share one
+implementation.
 Leaf hash = SHA-256(0x00 || leaf data); node hash = SHA-256(0x01 || left || right); the root of an
 empty tree is SHA-256 of nothing. Hashes are raw 32-byte values here; callers hex-encode.
 """
@@ -8,16 +10,13 @@ empty tree is SHA-256 of nothing. Hashes are raw 32-byte values here; callers he
 import hashlib
 from collections.abc import Iterable, Sequence
 
+from evidence.bundle import leaf_hash as leaf_hash
+from evidence.bundle import node_hash as node_hash
+from evidence.bundle import verify_consistency as verify_consistency
+from evidence.bundle import verify_inclusion as verify_inclusion
+
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
-
-
-def leaf_hash(data: bytes) -> bytes:
-    return hashlib.sha256(b"\x00" + data).digest()
-
-
-def node_hash(left: bytes, right: bytes) -> bytes:
-    return hashlib.sha256(b"\x01" + left + right).digest()
 
 
 def largest_power_of_two_below(n: int) -> int:
@@ -60,28 +59,6 @@ def inclusion_proof(index: int, leaves: Sequence[bytes]) -> list[bytes]:
     return [*inclusion_proof(index - k, leaves[k:]), subtree_root(leaves[:k])]
 
 
-def verify_inclusion(index: int, tree_size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2: does ``proof`` place ``leaf`` at ``index`` under ``root``?"""
-    if not 0 <= index < tree_size:
-        return False
-    fn, sn = index, tree_size - 1
-    r = leaf
-    for p in proof:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            r = node_hash(p, r)
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            r = node_hash(r, p)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and r == root
-
-
 def consistency_proof(old_size: int, leaves: Sequence[bytes]) -> list[bytes]:
     """Proof that the first ``old_size`` leaves are a prefix of ``leaves`` (RFC 9162 §2.1.4.1)."""
     if not 0 < old_size <= len(leaves):
@@ -97,41 +74,6 @@ def _subproof(m: int, leaves: Sequence[bytes], complete: bool) -> list[bytes]:
     if m <= k:
         return [*_subproof(m, leaves[:k], complete), subtree_root(leaves[k:])]
     return [*_subproof(m - k, leaves[k:], False), subtree_root(leaves[:k])]
-
-
-def verify_consistency(
-    old_size: int, new_size: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
-    """RFC 9162 §2.1.4.2: is the tree of ``old_size`` with ``old_root`` a prefix of the new one?"""
-    if old_size == new_size:
-        return old_root == new_root and not proof
-    if not 0 < old_size < new_size or not proof:
-        return False
-    path = list(proof)
-    if old_size & (old_size - 1) == 0:  # a power of two: the old root is itself the first node
-        path.insert(0, old_root)
-    if not path:
-        return False
-    fn, sn = old_size - 1, new_size - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            if not fn & 1:
-                while fn & 1 == 0 and fn != 0:
-                    fn >>= 1
-                    sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and fr == old_root and sr == new_root
 
 
 class TreeAccumulator:

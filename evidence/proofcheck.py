@@ -1,6 +1,7 @@
 """Offline checks of ledger proofs and checkpoint signatures: standard library and pyca only, no Django.
 
-A defence expert's verifier imports this module (with ``evidence.merkle``) and nothing else of Haetae.
+The checkpoint note, the hex decoding and the proof arithmetic are the standalone bundle verifier's
+(``evidence.bundle``, through ``evidence.merkle``): one implementation for the ledger and the verifier.
 The proof dictionaries are those ``evidence.ledger`` produces (and ``manage.py ledger proof --json``
 prints); every check returns the list of problems it found, so a verifier can say exactly what failed.
 """
@@ -13,31 +14,16 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from evidence import merkle
-
-CHECKPOINT_NOTE_HEADER = b"haetae-ledger-checkpoint/v1\n"
-
-
-def checkpoint_message(tree_size: int, root_hex: str, created_at_iso: str) -> bytes:
-    """The exact bytes a checkpoint signs (its signed note): header line, size, root, UTC time."""
-    return CHECKPOINT_NOTE_HEADER + f"{tree_size}\n{root_hex}\n{created_at_iso}\n".encode()
-
-
-def _hex_bytes(value: Any, length: int) -> bytes | None:
-    """``value`` decoded from lowercase hex if it is exactly ``length`` bytes of it, else None."""
-    if not isinstance(value, str) or len(value) != 2 * length or value != value.lower():
-        return None
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        return None
+from evidence.bundle import checkpoint_message as checkpoint_message
+from evidence.bundle import hex_bytes
 
 
 def checkpoint_signature_ok(
     *, tree_size: int, root_hash: str, created_at: str, signature: str, public_key: str
 ) -> bool:
     """Does ``signature`` (hex) by the Ed25519 ``public_key`` (hex) sign this tree head?"""
-    key_bytes = _hex_bytes(public_key, 32)
-    signature_bytes = _hex_bytes(signature, 64)
+    key_bytes = hex_bytes(public_key, 32)
+    signature_bytes = hex_bytes(signature, 64)
     if key_bytes is None or signature_bytes is None or not isinstance(tree_size, int):
         return False
     try:
@@ -77,7 +63,7 @@ def checkpoint_problems(checkpoint: Any, *, trusted_public_key: str, label: str 
 def _hash_list(values: Any) -> list[bytes] | None:
     if not isinstance(values, list):
         return None
-    decoded = [_hex_bytes(value, merkle.HASH_SIZE) for value in values]
+    decoded = [hex_bytes(value, merkle.HASH_SIZE) for value in values]
     if any(value is None for value in decoded):
         return None
     return [value for value in decoded if value is not None]
@@ -92,8 +78,8 @@ def inclusion_proof_problems(
     """
     problems: list[str] = []
     index, tree_size = proof.get("leaf_index"), proof.get("tree_size")
-    leaf = _hex_bytes(proof.get("leaf_hash"), merkle.HASH_SIZE)
-    root = _hex_bytes(proof.get("root_hash"), merkle.HASH_SIZE)
+    leaf = hex_bytes(proof.get("leaf_hash"), merkle.HASH_SIZE)
+    root = hex_bytes(proof.get("root_hash"), merkle.HASH_SIZE)
     path = _hash_list(proof.get("proof"))
     if not isinstance(index, int) or not isinstance(tree_size, int):
         return ["leaf_index and tree_size must be integers"]
@@ -130,8 +116,8 @@ def verify_inclusion_proof(
 def consistency_proof_problems(proof: Mapping[str, Any], *, trusted_public_key: str) -> list[str]:
     """Check a consistency proof between two checkpoints, and both checkpoints' signatures."""
     old_size, new_size = proof.get("old_size"), proof.get("new_size")
-    old_root = _hex_bytes(proof.get("old_root"), merkle.HASH_SIZE)
-    new_root = _hex_bytes(proof.get("new_root"), merkle.HASH_SIZE)
+    old_root = hex_bytes(proof.get("old_root"), merkle.HASH_SIZE)
+    new_root = hex_bytes(proof.get("new_root"), merkle.HASH_SIZE)
     path = _hash_list(proof.get("proof"))
     if not isinstance(old_size, int) or not isinstance(new_size, int):
         return ["old_size and new_size must be integers"]

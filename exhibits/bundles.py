@@ -35,7 +35,7 @@ from access.policy import Action, case_access_role, role_may, shared_only
 from evidence import bundle as bundlefmt
 from evidence import crypto
 from evidence.choices import CustodyAction
-from evidence.custody import EventSpec, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, custody_append_many
 from evidence.ledger import checkpoint_get, checkpoint_summary
 from evidence.models import Checkpoint, EvidenceItem
 from evidence.vault import WorkDir, blob_commit, read_verified
@@ -44,6 +44,7 @@ from exhibits.manifest import consistency_entry, exhibit_manifest
 from exhibits.models import Exhibit, ExportBundle, Report
 from exhibits.reports import pii
 from exhibits.reports.services import report_generate, report_request
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, HaetaeError, IntegrityFailure, NotFound, RejectedInput
 from haetae.toolkit import task_queue_on_commit, utc_iso
 from sources.selectors import item_source_provenance
@@ -473,8 +474,7 @@ def bundle_export(
             with WorkDir() as vault_work, open(partial, "rb") as source:
                 staged = vault_work.stage(source)
                 sha256, size = staged.digests.sha256, staged.digests.size
-                with transaction.atomic():
-                    ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+                with ledger_transaction():
                     blob_commit(work=vault_work, staged=staged, mime="application/zip")
                     locked = ExportBundle.objects.select_for_update().get(pk=bundle.pk)
                     locked.status = ReportStatus.DONE

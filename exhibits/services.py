@@ -23,6 +23,7 @@ from evidence.custody import EventSpec, custody_append_many, ledger_lock
 from evidence.models import EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit, ExhibitItem
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 
 EDITABLE_STATUSES = frozenset({ExhibitStatus.DRAFT, ExhibitStatus.PENDING})
@@ -32,10 +33,6 @@ APPROVABLE_STATUSES = frozenset({ExhibitStatus.DRAFT, ExhibitStatus.PENDING})
 def exhibit_number(sequence: int) -> str:
     """E-001 for 1; more digits once past 999."""
     return f"E-{sequence:03d}"
-
-
-def _bad(field: str, message: str) -> RejectedInput:
-    return RejectedInput(f"{field}: {message}", details={field: [message]})
 
 
 def _require_role(*, case: Case, actor: User, action: Action, doing: str) -> str:
@@ -78,22 +75,26 @@ def _item_ids(exhibit: Exhibit) -> list[int]:
 def _resolve_items(*, case: Case, item_ids: Sequence[int]) -> list[EvidenceItem]:
     """The case's stored items in the order given; names each id that is missing, foreign or not stored."""
     if not item_ids:
-        raise _bad("items", "an exhibit needs at least one evidence item: give the item ids")
+        raise RejectedInput.for_field(
+            "items", "an exhibit needs at least one evidence item: give the item ids"
+        )
     ids = list(dict.fromkeys(int(i) for i in item_ids))
     found = {item.pk: item for item in EvidenceItem.objects.filter(case_id=case.pk, pk__in=ids)}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise _bad("items", f"no evidence item {', '.join(map(str, missing))} in case {case.number}")
+        raise RejectedInput.for_field(
+            "items", f"no evidence item {', '.join(map(str, missing))} in case {case.number}"
+        )
     unrelated = [i for i in ids if found[i].status == ItemStatus.UNRELATED]
     if unrelated:
-        raise _bad(
+        raise RejectedInput.for_field(
             "items",
             f"item {', '.join(map(str, unrelated))} was marked unrelated to the warrant and cannot be put "
             "forward as an exhibit (if the mark was a mistake, withdraw it first)",
         )
     unstored = [i for i in ids if found[i].status != ItemStatus.INGESTED or found[i].blob_id is None]
     if unstored:
-        raise _bad(
+        raise RejectedInput.for_field(
             "items",
             f"item {', '.join(map(str, unstored))} has no stored content (rejected at ingest) and cannot be "
             "put forward as an exhibit",
@@ -133,9 +134,10 @@ def exhibit_create(
     _require_role(case=case, actor=actor, action=Action.EXHIBIT_DRAFT, doing="draft exhibits")
     description = (description or "").strip()
     if not description:
-        raise _bad("description", "describe the exhibit (what the items are and why they matter)")
-    with transaction.atomic():
-        ledger_lock()
+        raise RejectedInput.for_field(
+            "description", "describe the exhibit (what the items are and why they matter)"
+        )
+    with ledger_transaction():
         Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()
         items = _resolve_items(case=case, item_ids=item_ids)
         last = Exhibit.objects.filter(case_id=case.pk).aggregate(last=Max("sequence"))["last"] or 0
@@ -182,7 +184,7 @@ def exhibit_update(
         if description is not None:
             description = description.strip()
             if not description:
-                raise _bad("description", "an exhibit's description cannot be empty")
+                raise RejectedInput.for_field("description", "an exhibit's description cannot be empty")
             if description != locked.description:
                 locked.description = description
                 changed["description"] = True
@@ -277,7 +279,9 @@ def exhibit_withdraw(*, exhibit: Exhibit, actor: User, reason: str) -> Exhibit:
     _require_role(case=exhibit.case, actor=actor, action=Action.EXHIBIT_SHARE, doing="withdraw exhibits")
     reason = (reason or "").strip()
     if not reason:
-        raise _bad("reason", "say why the exhibit is withdrawn; it goes into the case's custody record")
+        raise RejectedInput.for_field(
+            "reason", "say why the exhibit is withdrawn; it goes into the case's custody record"
+        )
     with transaction.atomic():
         locked = _locked_exhibit(exhibit)
         if locked.status == ExhibitStatus.WITHDRAWN:

@@ -1,10 +1,11 @@
 """Database helpers shared by the apps (no domain logic here)."""
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
-from django.db import OperationalError, connection, models
+from django.db import OperationalError, connection, models, transaction
 
 # Lock order, everywhere (docs/ledger.md): content locks (``evidence.vault.lock_blobs``), then the ledger
 # lock, then row locks. A transaction that takes a row lock (or inserts a row referencing another, which
@@ -27,6 +28,15 @@ def ledger_lock() -> None:
     if connection.vendor == "postgresql":  # SQLite's IMMEDIATE transactions already serialise writers
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [LEDGER_LOCK_KEY])
+
+
+@contextmanager
+def ledger_transaction() -> Iterator[None]:
+    """A writing service's transaction: ``transaction.atomic()`` with the ledger lock taken first, before
+    any row lock (the one lock order, docs/ledger.md)."""
+    with transaction.atomic():
+        ledger_lock()
+        yield
 
 
 def is_retryable(error: BaseException) -> bool:

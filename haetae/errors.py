@@ -24,6 +24,11 @@ class RejectedInput(HaetaeError):
 
     http_status = 400
 
+    @classmethod
+    def for_field(cls, field: str, message: str) -> "RejectedInput":
+        """Refused for one field: the message names it, and the API puts it in the 400 body's details."""
+        return cls(f"{field}: {message}", details={field: [message]})
+
 
 class AccessDenied(HaetaeError):
     """The caller may not do or see this."""

@@ -11,6 +11,7 @@ investigator does, and one that was withdrawn is never suggested again for the s
 
 import io
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
@@ -29,6 +30,7 @@ from detection.subject import Subject, UndecodableMedia
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append, custody_append_many, ledger_lock
 from evidence.vault import WorkDir, blob_commit, read_verified
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource, PersonKind
 from parties.faceindex import match_max_distance
@@ -69,6 +71,16 @@ def _face_detector() -> FaceDetector:
     if not isinstance(detector, FaceDetector):
         raise RejectedInput("the registered 'faces' detector is not dlib's: reference photos need it")
     return detector
+
+
+def _face_fields(face: Face, detector: FaceDetector) -> dict[str, Any]:
+    """A reference photo's face as stored: its region, its embedding rounded, the detector that found it."""
+    return {
+        "face_region": {"x": face.x, "y": face.y, "w": face.w, "h": face.h},
+        "embedding": [round(float(v), 6) for v in face.embedding],
+        "detector_version": detector.info.version,
+        "model_sha256": detector.info.model_sha256,
+    }
 
 
 def reference_photo_list(
@@ -118,10 +130,7 @@ def reference_photo_add(
                 blob=blob,
                 mime=mime,
                 consent_reference=consent_reference,
-                face_region={"x": face.x, "y": face.y, "w": face.w, "h": face.h},
-                embedding=[round(float(v), 6) for v in face.embedding],
-                detector_version=detector.info.version,
-                model_sha256=detector.info.model_sha256,
+                **_face_fields(face, detector),
                 added_by=actor,
             )
             custody_append(
@@ -164,8 +173,7 @@ def reference_photo_withdraw(*, photo: ReferencePhoto, actor: User, reason: str)
         )
     if not reason.strip():
         raise RejectedInput("state why the reference photo is withdrawn (e.g. consent withdrawn on DATE)")
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         photo.withdrawn_at = timezone.now()
         photo.withdrawn_by = actor
         photo.withdrawn_reason = reason.strip()
@@ -243,14 +251,12 @@ def reference_photos_reembed(*, actor: User | None = None) -> list[ReembedOutcom
                 )
             )
             continue
-        with transaction.atomic():
-            ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             previous = (photo.detector_version, photo.model_sha256)
-            photo.face_region = {"x": best.x, "y": best.y, "w": best.w, "h": best.h}
-            photo.embedding = [round(float(v), 6) for v in best.embedding]
-            photo.detector_version = detector.info.version
-            photo.model_sha256 = current
-            photo.save(update_fields=["face_region", "embedding", "detector_version", "model_sha256"])
+            fields = _face_fields(best, detector)
+            for name, value in fields.items():
+                setattr(photo, name, value)
+            photo.save(update_fields=list(fields))
             custody_append(
                 case_id=person.case_id,
                 action=CustodyAction.IDENTITY_CHANGED,
@@ -313,8 +319,8 @@ def face_matches_suggest(
     candidates = list(faces.exclude(pk__in=already).exclude(item_id__in=confirmed).order_by("id"))
     links: list[ItemPersonLink] = []
     specs: list[EventSpec] = []
-    with transaction.atomic():
-        ledger_lock()  # before the inserts, which share-lock items and people (docs/ledger.md)
+    # The ledger lock comes before the inserts, which share-lock items and people (docs/ledger.md)
+    with ledger_transaction():
         for model_sha256 in {sha for _, _, sha in references}:
             refs = [(pk, emb) for pk, emb, sha in references if sha == model_sha256]
             group = [a for a in candidates if a.model_sha256 == model_sha256 and "embedding" in a.details]

@@ -13,15 +13,15 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.contrib.auth.models import User
-from django.db import transaction
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, Spacer, Table, TableStyle
 
 from evidence.choices import CustodyAction
-from evidence.custody import EventSpec, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, custody_append_many
 from evidence.vault import WorkDir, blob_commit, read_verified
 from exhibits.reports.render import FONT, FONT_BOLD, register_fonts
 from exhibits.reports.signing import signer_load
+from haetae.db import ledger_transaction
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 from records.documents import signed_pdf_stage
@@ -186,8 +186,7 @@ def destruction_certificate_issue(*, order: DestructionOrder, actor: User) -> De
             advice="check the signer's certificate and key (HAETAE_SIGNER_*), then sign it again: the order "
             "page's button, POST …/certificate/reissue/, or manage.py destruction certificate --reissue",
         )
-        with transaction.atomic():
-            ledger_lock()
+        with ledger_transaction():
             locked = DestructionOrder.objects.select_for_update().get(pk=order.pk)
             blob, _placed = blob_commit(work=work, staged=staged, mime="application/pdf")
             locked.certificate = blob

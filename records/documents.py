@@ -24,7 +24,6 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.contrib.auth.models import User
-from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from reportlab.lib.pagesizes import A4
@@ -35,7 +34,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from access.models import Case
 from access.policy import Action, case_access_role, role_may
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemStatus
-from evidence.custody import EventSpec, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, custody_append_many
 from evidence.models import Acquisition, EvidenceItem
 from evidence.vault import StagedObject, WorkDir, blob_commit, read_verified
 from exhibits.choices import ReportStatus
@@ -43,6 +42,7 @@ from exhibits.models import ExportBundle
 from exhibits.reports.pdfa import pdfa_finalize
 from exhibits.reports.render import FONT, FONT_BOLD, register_fonts
 from exhibits.reports.signing import LoadedSigner, pdf_sign_checked, signer_load
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, RejectedInput
 from haetae.toolkit import utc_iso
 from records.choices import ProcedureDocumentKind, UnrelatedMarkStatus
@@ -670,8 +670,7 @@ def _issue(
                 leftMargin=18 * mm,
                 rightMargin=18 * mm,
             )
-            with transaction.atomic():
-                ledger_lock()
+            with ledger_transaction():
                 Case.objects.select_for_update().filter(pk=case.pk).first()
                 if _next_number(case, kind) != number:
                     continue  # another document of this kind was issued meanwhile: make it again

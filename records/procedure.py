@@ -34,15 +34,14 @@ from evidence.custody import EventSpec, custody_append_many, item_event, ledger_
 from evidence.models import Acquisition, EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import ExhibitItem
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from haetae.toolkit import utc_iso
 from records.certificate import destruction_certificate_issue
 from records.choices import DestructionOrderStatus, UnrelatedDisposalKind, UnrelatedMarkStatus
 from records.models import DestructionOrder, SceneConfirmation, UnrelatedDisposal, UnrelatedMark
 from records.services import (
-    erasure_details,
     erasures_finish,
-    erasures_unrecorded,
     item_content_erase,
     item_destroyed,
     order_erasures_finish,
@@ -166,8 +165,7 @@ def scene_confirmation_record(
         raise RejectedInput(
             "a refusal reason was given but participant_refused is not set: set it, or drop it"
         )
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         case = Case.objects.select_for_update().get(pk=case.pk)
         acquisition = None
         if acquisition_id is not None:
@@ -250,8 +248,7 @@ def unrelated_mark(*, case: Case, actor: User, item_ids: Sequence[int], reason: 
             "say why the items are unrelated to the warrant (e.g. '영장 기재 범죄사실과 무관한 가족 사진')"
         )
     now = timezone.now()
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         case = Case.objects.select_for_update().get(pk=case.pk)
         items = _items_named(case, item_ids)
         wrong = [
@@ -310,8 +307,7 @@ def unrelated_unmark(*, mark: UnrelatedMark, actor: User, reason: str) -> Unrela
     reason = _text(reason)
     if not reason:
         raise RejectedInput("say why the mark is withdrawn (e.g. the item is within the warrant after all)")
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         Case.objects.select_for_update().filter(pk=mark.case_id).first()
         mark = UnrelatedMark.objects.select_for_update().get(pk=mark.pk)
         if mark.status != UnrelatedMarkStatus.MARKED:
@@ -460,27 +456,11 @@ def unrelated_erasures_finish(
 
     Idempotent (``records.services.erasures_finish``): run again after a crash, it finishes what is left.
     """
-    marks = list(UnrelatedMark.objects.filter(disposal=disposal).order_by("item_id"))
-
-    def record(results: dict[str, dict[str, str]]) -> None:
-        for mark in marks:
-            details = erasure_details(sha256=mark.sha256, details=mark.details or {}, results=results)
-            if details != mark.details:
-                mark.details = details
-                mark.save(update_fields=["details"])
-
     return erasures_finish(
         case_id=disposal.case_id,
         reference=f"{disposal.case.number} {disposal.number}",
-        sha256s=sorted(
-            {
-                blob
-                for mark in marks
-                for blob in erasures_unrecorded(sha256=mark.sha256, details=mark.details or {})
-            }
-        ),
+        rows=list(UnrelatedMark.objects.filter(disposal=disposal).order_by("item_id")),
         actor=actor,
-        record=record,
     )
 
 

@@ -8,7 +8,7 @@ writes a ``destroyed`` event per item, and then issues the signed certificate (`
 Each write takes the ledger lock first, then the rows, so it never deadlocks with other ledger writers.
 """
 
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -23,10 +23,11 @@ from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many, item_event, ledger_lock
 from evidence.destruction import blob_bytes_erase, blob_mark_destroyed
 from evidence.models import Blob, Derivative, EvidenceItem
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, RejectedInput
 from records.certificate import destruction_certificate_issue
 from records.choices import DestructionOrderStatus, DestructionOutcome
-from records.models import DestructionOrder, DestructionOrderItem
+from records.models import DestructionOrder, DestructionOrderItem, UnrelatedMark
 from records.retention import retention_state
 from search.services import index_forget
 
@@ -106,8 +107,7 @@ def destruction_order_request(
             "or the court's order): give one and try again"
         )
     now = timezone.now()
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         case = Case.objects.select_for_update().get(pk=case.pk)
         _hold_refusal(case, "request a destruction order")
         retention = retention_state(case=case, now=now)
@@ -361,26 +361,28 @@ def erasures_finish(
     *,
     case_id: int,
     reference: str,
-    sha256s: Iterable[str],
+    rows: Sequence[DestructionOrderItem | UnrelatedMark],
     actor: User | None,
-    record: Callable[[dict[str, dict[str, str]]], None] | None = None,
 ) -> dict[str, dict[str, str]]:
-    """Phase two: erase the key and ciphertext of each listed blob (marked destroyed, its erasure not yet
-    recorded), then record what was done (a ``destroyed`` event, step ``erased``, on the case chain;
-    ``record`` updates the caller's rows in the same transaction). Returns what was done, by SHA-256.
+    """Phase two: erase the key and ciphertext of each blob the rows (an order's entries, a disposal's marks)
+    list whose erasure is not yet recorded (marked destroyed in phase one), then record what was done (a
+    ``destroyed`` event, step ``erased``, on the case chain; the rows' details note it in the same
+    transaction). Returns what was done, by SHA-256.
     A blob a crash erased before its erasure was recorded is recorded now as found absent.
 
     Call after the transaction that marked the blobs committed (callers open it ``durable``, so it cannot be
     nested in a transaction of their caller that might still roll back). Idempotent: a blob already
     erased is skipped, so re-running after a crash finishes what is left and erases nothing twice.
     """
-    results = {sha256: blob_bytes_erase(sha256) for sha256 in sha256s}
+    results = {sha256: blob_bytes_erase(sha256) for sha256 in _erasures_due(rows)}
     if not results:
         return results
-    with transaction.atomic():
-        ledger_lock()
-        if record is not None:
-            record(results)
+    with ledger_transaction():
+        for row in rows:
+            details = erasure_details(sha256=row.sha256, details=row.details or {}, results=results)
+            if details != row.details:
+                row.details = details
+                row.save(update_fields=["details"])
         custody_append_many(
             [
                 EventSpec(
@@ -428,33 +430,20 @@ def erasure_details(
     return merged
 
 
-def _entry_erasures(entries: Iterable[DestructionOrderItem]) -> list[str]:
+def _erasures_due(rows: Iterable[DestructionOrderItem | UnrelatedMark]) -> list[str]:
+    """The blobs the rows list for erasure whose erasure is not recorded yet, each once, in order."""
     return sorted(
-        {
-            blob
-            for entry in entries
-            for blob in erasures_unrecorded(sha256=entry.sha256, details=entry.details or {})
-        }
+        {blob for row in rows for blob in erasures_unrecorded(sha256=row.sha256, details=row.details or {})}
     )
 
 
 def order_erasures_finish(*, order: DestructionOrder, actor: User) -> dict[str, dict[str, str]]:
     """The second phase of an executed order: erase what it marked, and note the times on its entries."""
-    entries = list(order.entries.order_by("item_id"))
-
-    def record(results: dict[str, dict[str, str]]) -> None:
-        for entry in entries:
-            details = erasure_details(sha256=entry.sha256, details=entry.details or {}, results=results)
-            if details != entry.details:
-                entry.details = details
-                entry.save(update_fields=["details"])
-
     return erasures_finish(
         case_id=order.case_id,
         reference=f"{order.case.number} {order.number}",
-        sha256s=_entry_erasures(entries),
+        rows=list(order.entries.order_by("item_id")),
         actor=actor,
-        record=record,
     )
 
 
@@ -537,7 +526,7 @@ def destruction_certificate_reissue(*, order: DestructionOrder, actor: User) -> 
             f"destruction order {order.number} has not been executed (status {order.status}): its "
             "certificate is issued when it is carried out"
         )
-    if _entry_erasures(order.entries.all()):
+    if _erasures_due(order.entries.all()):
         raise RejectedInput(
             f"destruction order {order.number} still has an erasure pending: its requester finishes it first "
             f"(manage.py destruction finish {case.number} {order.number} --actor "

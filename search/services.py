@@ -68,17 +68,7 @@ def _rows(documents: Iterable[Document]) -> Iterator[backends.EntryRow]:
         if not terms:
             continue
         # A document's fields are the entry's, one to one; the index adds its terms and rank.
-        yield backends.EntryRow(
-            case_id=document.case_id,
-            item_id=document.item_id,
-            kind=document.kind,
-            object_id=document.object_id,
-            field=document.field,
-            source=document.source,
-            text=document.text,
-            terms=terms,
-            rank=entry_rank(document.field, terms),
-        )
+        yield backends.EntryRow(**vars(document), terms=terms, rank=entry_rank(document.field, terms))
 
 
 def _store(documents: Iterable[Document]) -> int:

@@ -11,12 +11,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.contrib.auth.models import User
-from django.db import transaction
 
 from evidence.choices import CustodyAction
 from evidence.content import content_access_check
 from evidence.custody import EventSpec, custody_append_many
-from haetae.db import ledger_lock
+from haetae.db import ledger_transaction
 from sources.models import Message
 
 
@@ -39,8 +38,7 @@ def messages_text_open(
         )
         for source_id, group in by_source.items()
     }
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         custody_append_many(
             [
                 EventSpec(

@@ -23,7 +23,7 @@ from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, actor_role, custody_append_many
 from evidence.hooks import SourceContext, SourceFile, SourceSummary
 from evidence.models import Blob, EvidenceItem
-from haetae.db import bulk_insert, ledger_lock
+from haetae.db import bulk_insert, ledger_lock, ledger_transaction
 from haetae.errors import RejectedInput
 from parties.choices import ChannelPlatform, LinkConfidence, LinkSource
 from parties.models import Channel, ItemChannelLink, Person, PersonAccount
@@ -188,8 +188,7 @@ class MessageRecorder:
             return
         context, export = self.context, self._export
         chat = batch.chat
-        with transaction.atomic():
-            ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             new: list[tuple[Message, ParsedMessage]] = []
             media: list[tuple[MessageItem, Message]] = []
             duplicates = 0

@@ -7,7 +7,6 @@ got. ``tsa_authority`` is the fixture; ``LocalAuthority.other_ca()`` makes an un
 tests, and ``stop()`` makes the authority unreachable for failure tests.
 """
 
-import datetime
 import http.server
 import shutil
 import subprocess
@@ -18,9 +17,11 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.certificates import certificate, key_pem
 
 OPENSSL = shutil.which("openssl") or "/usr/bin/openssl"
 POLICY_OID = "1.3.6.1.4.1.99999.1.1"
@@ -35,40 +36,25 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-
-
 def make_ca(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A self-signed CA certificate and its key."""
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(_name(common_name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
+    usage = x509.KeyUsage(
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=True,
+        crl_sign=True,
+        encipher_only=False,
+        decipher_only=False,
+    )
+    cert = certificate(
+        _name(common_name),
+        key.public_key(),
+        signed_by=key,
+        extensions=[(x509.BasicConstraints(ca=True, path_length=None), True), (usage, True)],
     )
     return key, cert
 
@@ -78,19 +64,16 @@ def make_tsa_certificate(
 ) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
     """A TSA signing certificate issued by the CA: extendedKeyUsage timeStamping, critical (RFC 3161 §2.3)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    cert = certificate(
+        _name(common_name),
+        key.public_key(),
+        signed_by=ca_key,
+        issuer=ca_cert.subject,
+        extensions=[
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), True),
+            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        ],
     )
     return key, cert
 
@@ -163,7 +146,7 @@ class LocalAuthority:
         self.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
         self.tsa_file.write_bytes(tsa_cert.public_bytes(serialization.Encoding.PEM))
         (self.directory / "chain.pem").write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-        (self.directory / "tsa.key").write_bytes(_pem_key(tsa_key))
+        (self.directory / "tsa.key").write_bytes(key_pem(tsa_key))
         (self.directory / "serial").write_text("01\n")
         (self.directory / "tsa.cnf").write_text(_CONFIG.format(dir=self.directory, policy=POLICY_OID))
 

@@ -25,7 +25,7 @@ from access.models import Case
 from access.policy import POLICY, Action, case_access_role, role_may, shared_only
 from evidence.choices import CustodyAction
 from evidence.content import verified_stream
-from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many, ledger_lock
+from evidence.custody import EventSpec, canonical_json, custody_append, custody_append_many
 from evidence.ledger import checkpoint_create, checkpoint_latest
 from evidence.models import Blob, CustodyEvent
 from evidence.vault import StagedObject, WorkDir, blob_commit, object_path
@@ -37,6 +37,7 @@ from exhibits.reports import pii, render
 from exhibits.reports.pdfa import pdfa_finalize
 from exhibits.reports.signing import pdf_sign_checked, signer_load
 from exhibits.reports.types import SignerInfo
+from haetae.db import ledger_transaction
 from haetae.errors import AccessDenied, HaetaeError, NotFound, RejectedInput
 from haetae.toolkit import task_queue_on_commit
 
@@ -113,8 +114,7 @@ def report_request(*, case: Case, exhibit_numbers: list[str] | None, language: s
             f"language: {language!r} is not a report language; use one of {', '.join(ReportLanguage.values)}",
             details={"language": [f"one of {', '.join(ReportLanguage.values)}"]},
         )
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         Case.objects.select_for_update(no_key=True).filter(pk=case.pk).first()  # versions one at a time
         exhibits = _resolve_scope(case=case, exhibit_numbers=exhibit_numbers)
         scope = [e.number for e in exhibits]
@@ -158,8 +158,7 @@ def _claim(report: Report) -> Report | None:
     A row found ``running`` is taken over: that is a redelivered task whose worker died midway, and since
     nothing is stored before the final transaction, starting again is safe.
     """
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status in (ReportStatus.DONE, ReportStatus.FAILED):
             return None
@@ -181,8 +180,7 @@ def _failure_message(exc: BaseException) -> str:
 
 
 def _mark_failed(report: Report, message: str) -> Report:
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         locked = Report.objects.select_for_update().get(pk=report.pk)
         if locked.status == ReportStatus.DONE:
             return locked  # a redelivered copy of the task lost the race to store: the stored one stands
@@ -292,8 +290,7 @@ def _store(
     sha256 = staged.digests.sha256
     placed = False
     try:
-        with transaction.atomic():
-            ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             locked = Report.objects.select_for_update().get(pk=report.pk)
             if locked.status != ReportStatus.RUNNING:
                 raise RejectedInput(

@@ -29,15 +29,7 @@ from parties.api import serializers as s
 from parties.faceclusters import face_cluster_name, face_clusters
 from parties.facesearch import face_search
 from parties.graph import case_graph
-from parties.models import (
-    Channel,
-    ItemChannelLink,
-    ItemDerivationLink,
-    ItemPersonLink,
-    Link,
-    Person,
-    PersonChannelLink,
-)
+from parties.models import Channel, Link, Person
 from parties.selectors import channel_get, channel_list, link_get, link_list, person_get, person_list
 from parties.services import channels as channel_services
 from parties.services import links as link_services
@@ -285,6 +277,10 @@ class LinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CaseScopedVi
     assert_serializer: type[BaseSerializer]
     lookup_value_regex = r"[0-9]+"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.model = link_services.LINK_TYPES[cls.link_type]  # the link type names its model
+
     def scoped(self, case: Case) -> QuerySet[Link]:
         return link_list(case=case, link_type=self.link_type)
 
@@ -357,7 +353,6 @@ class ItemPersonLinkViewSet(LinkViewSet):
     """Item depicts / was created / possessed / distributed by a person."""
 
     link_type = "item_person"
-    model = ItemPersonLink
     serializer_class = s.ItemPersonLinkSerializer
     assert_serializer = s.ItemPersonAssertSerializer
     filterset_class = filters.ItemPersonLinkFilter
@@ -377,7 +372,6 @@ class ItemChannelLinkViewSet(LinkViewSet):
     """Item posted in a channel (posted_at, message reference, first seen)."""
 
     link_type = "item_channel"
-    model = ItemChannelLink
     serializer_class = s.ItemChannelLinkSerializer
     assert_serializer = s.ItemChannelAssertSerializer
     filterset_class = filters.ItemChannelLinkFilter
@@ -399,7 +393,6 @@ class PersonChannelLinkViewSet(LinkViewSet):
     """Person administers / uploads to / belongs to a channel."""
 
     link_type = "person_channel"
-    model = PersonChannelLink
     serializer_class = s.PersonChannelLinkSerializer
     assert_serializer = s.PersonChannelAssertSerializer
     filterset_class = filters.PersonChannelLinkFilter
@@ -419,7 +412,6 @@ class ItemDerivationLinkViewSet(LinkViewSet):
     """Item derived from another item (a deepfake from its source photo)."""
 
     link_type = "item_derivation"
-    model = ItemDerivationLink
     serializer_class = s.ItemDerivationLinkSerializer
     assert_serializer = s.ItemDerivationAssertSerializer
     filterset_class = filters.ItemDerivationLinkFilter

@@ -4,22 +4,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from access.models import Case
 from access.services import case_require_working
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append_many
-from haetae.db import ledger_lock, retry_on_conflict
+from haetae.db import ledger_transaction, retry_on_conflict
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 from parties.choices import ChannelPlatform
 from parties.models import Channel, ChannelObservation
 
 
-def _bad(field: str, message: str) -> RejectedInput:
-    return RejectedInput(f"{field}: {message}", details={field: [message]})
+def platform_require(platform: str) -> None:
+    """Refuse a platform that is not one of ``ChannelPlatform`` (a channel's, or a person's account's)."""
+    if platform not in ChannelPlatform.values:
+        raise RejectedInput.for_field(
+            "platform", f"{platform!r} is not a platform; use one of {', '.join(ChannelPlatform.values)}"
+        )
 
 
 def _channel_recorded(channel: Channel, actor: User, **details: Any) -> list[EventSpec]:
@@ -44,17 +48,14 @@ def channel_record(
     description: str = "",
 ) -> Channel:
     """Record a channel (a handle or a URL, or both); a CHANNEL_RECORDED case event."""
-    if platform not in ChannelPlatform.values:
-        raise _bad(
-            "platform", f"{platform!r} is not a platform; use one of {', '.join(ChannelPlatform.values)}"
-        )
+    platform_require(platform)
     handle, url = handle.strip(), url.strip()
     if not handle and not url:
-        raise _bad("handle", "give the channel's handle (e.g. @name) or its URL")
+        raise RejectedInput.for_field("handle", "give the channel's handle (e.g. @name) or its URL")
     case_require_working(case=case, action="record channels")
     try:
-        with transaction.atomic():
-            ledger_lock()  # before the insert, whose foreign key share-locks the case row (docs/ledger.md)
+        # The ledger lock comes before the insert, whose foreign key share-locks the case row (docs/ledger.md)
+        with ledger_transaction():
             channel = Channel.objects.create(
                 case=case,
                 platform=platform,
@@ -70,7 +71,9 @@ def channel_record(
                 )
             )
     except IntegrityError:
-        raise _bad("handle", f"{platform} channel {handle or url} is already recorded in this case") from None
+        raise RejectedInput.for_field(
+            "handle", f"{platform} channel {handle or url} is already recorded in this case"
+        ) from None
     return channel
 
 
@@ -86,14 +89,17 @@ def channel_observe(
     """Record what was seen of a channel at a time (member count, a note); a CHANNEL_RECORDED event."""
     observed_at = observed_at or timezone.now()
     if observed_at > timezone.now() + timedelta(minutes=5):
-        raise _bad("observed_at", "an observation cannot be in the future: check the date and time zone")
+        raise RejectedInput.for_field(
+            "observed_at", "an observation cannot be in the future: check the date and time zone"
+        )
     if member_count is not None and member_count < 0:
-        raise _bad("member_count", "a member count cannot be negative")
+        raise RejectedInput.for_field("member_count", "a member count cannot be negative")
     if member_count is None and not note.strip():
-        raise _bad("member_count", "give a member count or a note: an empty observation says nothing")
+        raise RejectedInput.for_field(
+            "member_count", "give a member count or a note: an empty observation says nothing"
+        )
     case_require_working(case=channel.case, action="record observations")
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         observation = ChannelObservation.objects.create(
             channel=channel,
             observed_at=observed_at,

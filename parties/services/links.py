@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.db.models import Model, QuerySet, TextChoices
 from django.utils import timezone
 
@@ -21,7 +21,7 @@ from access.services import case_require_working
 from evidence.choices import CustodyAction, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
 from evidence.models import EvidenceItem
-from haetae.db import ledger_lock
+from haetae.db import ledger_transaction
 from haetae.errors import RejectedInput
 from haetae.toolkit import utc_iso
 from parties.choices import ItemPersonRelation, LinkConfidence, LinkSource, PersonChannelRelation
@@ -52,14 +52,10 @@ def link_type_of(link: Link) -> str:
     return next(name for name, model in LINK_TYPES.items() if isinstance(link, model))
 
 
-def _bad(field: str, message: str) -> RejectedInput:
-    return RejectedInput(f"{field}: {message}", details={field: [message]})
-
-
 def _require_choice(field: str, value: str, choices: type[TextChoices]) -> None:
     """Refuse a value that is not one of ``choices``; the message names the field and lists them."""
     if value not in choices.values:
-        raise _bad(field, f"use one of {', '.join(choices.values)}")
+        raise RejectedInput.for_field(field, f"use one of {', '.join(choices.values)}")
 
 
 @dataclass(frozen=True)
@@ -76,23 +72,27 @@ def _check_assertion(assertion: Assertion, *, item: EvidenceItem | None) -> None
     _require_choice("confidence", assertion.confidence, LinkConfidence)
     _require_choice("source", assertion.source, LinkSource)
     if assertion.source in SUGGESTING_SOURCES and assertion.confidence == LinkConfidence.CONFIRMED:
-        raise _bad(
+        raise RejectedInput.for_field(
             "confidence",
             f"a {assertion.source}'s suggestion is suspected until a person confirms it: assert it again as "
             "an investigator with confidence confirmed",
         )
     if assertion.annotation is not None:
         if assertion.source != LinkSource.DETECTOR:
-            raise _bad("annotation", "only a detector-sourced link names the finding that suggested it")
+            raise RejectedInput.for_field(
+                "annotation", "only a detector-sourced link names the finding that suggested it"
+            )
         if item is None or assertion.annotation.item_id != item.pk:
-            raise _bad("annotation", "the finding must be one on the link's item")
+            raise RejectedInput.for_field("annotation", "the finding must be one on the link's item")
 
 
 def _check_item(item: EvidenceItem, case_id: int, field: str) -> None:
     if item.case_id != case_id:
-        raise _bad(field, f"item {item.pk} belongs to another case: link items within one case")
+        raise RejectedInput.for_field(
+            field, f"item {item.pk} belongs to another case: link items within one case"
+        )
     if item.status != ItemStatus.INGESTED:
-        raise _bad(
+        raise RejectedInput.for_field(
             field, f"item {item.pk} was rejected at ingest (no content was stored): it cannot be linked"
         )
 
@@ -114,8 +114,7 @@ def _assert(
     the event goes on the chain ``_link_case_and_item`` names for the link."""
     link_type = next(name for name, m in LINK_TYPES.items() if m is model)
     try:
-        with transaction.atomic():
-            ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             active: QuerySet[Model] = model._default_manager.select_for_update().filter(
                 withdrawn_at__isnull=True, **key
             )
@@ -133,7 +132,7 @@ def _assert(
             for old in active:
                 assert isinstance(old, Link)
                 if old.confidence == assertion.confidence:
-                    raise _bad(
+                    raise RejectedInput.for_field(
                         "confidence",
                         f"this link is already asserted as {old.confidence} ({link_type} {old.pk}); withdraw "
                         "it first to assert it again",
@@ -228,7 +227,9 @@ def link_assert_item_channel(
     _check_item(item, channel.case_id, "item")
     _check_assertion(assertion, item=item)
     if posted_at and first_seen_at and first_seen_at < posted_at:
-        raise _bad("first_seen_at", "an item cannot be seen in a channel before it was posted there")
+        raise RejectedInput.for_field(
+            "first_seen_at", "an item cannot be seen in a channel before it was posted there"
+        )
     case_require_working(case=channel.case, action="link evidence")
     message_reference = message_reference.strip()
     link = _assert(
@@ -255,7 +256,7 @@ def link_assert_person_channel(
     """Assert that a person administers, uploads to, or belongs to a channel (a case-level event)."""
     _require_choice("relation", relation, PersonChannelRelation)
     if person.case_id != channel.case_id:
-        raise _bad("channel", "the person and the channel belong to different cases")
+        raise RejectedInput.for_field("channel", "the person and the channel belong to different cases")
     _check_assertion(assertion, item=None)
     case_require_working(case=person.case, action="link people and channels")
     link = _assert(
@@ -274,7 +275,7 @@ def link_assert_derivation(
 ) -> ItemDerivationLink:
     """Assert that ``item`` was derived from ``source_item`` (a deepfake from its source photo)."""
     if item.pk == source_item.pk:
-        raise _bad("source_item", "an item cannot be derived from itself")
+        raise RejectedInput.for_field("source_item", "an item cannot be derived from itself")
     _check_item(item, item.case_id, "item")
     _check_item(source_item, item.case_id, "source_item")
     _check_assertion(assertion, item=item)
@@ -314,15 +315,16 @@ def link_withdraw(*, link: Link, actor: User | None, reason: str) -> Link:
     """Withdraw an active link with a reason (a LINK_WITHDRAWN event); the row stays, marked withdrawn."""
     reason = (reason or "").strip()
     if not reason:
-        raise _bad("reason", "say why the link is withdrawn; it goes into the custody record")
+        raise RejectedInput.for_field(
+            "reason", "say why the link is withdrawn; it goes into the custody record"
+        )
     link_type = link_type_of(link)
     case_id, item_id, details = _link_case_and_item(link)
-    with transaction.atomic():
-        ledger_lock()
+    with ledger_transaction():
         locked = type(link)._default_manager.select_for_update().get(pk=link.pk)
         assert isinstance(locked, Link)
         if locked.withdrawn_at is not None:
-            raise _bad(
+            raise RejectedInput.for_field(
                 "link", f"{link_type} {locked.pk} was already withdrawn at {utc_iso(locked.withdrawn_at)}"
             )
         _withdraw_row(locked, actor=actor, reason=reason)

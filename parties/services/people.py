@@ -28,19 +28,16 @@ from access.services import case_require_working
 from evidence.choices import CustodyAction
 from evidence.crypto import MasterKey, master_key
 from evidence.custody import EventSpec, custody_append_many
-from haetae.db import ledger_lock, retry_on_conflict
+from haetae.db import ledger_transaction, retry_on_conflict
 from haetae.errors import AccessDenied, IntegrityFailure, RejectedInput
-from parties.choices import ChannelPlatform, PersonKind
+from parties.choices import PersonKind
 from parties.hooks import assigned_worker_id
 from parties.models import PSEUDONYM_PREFIX, Person, PersonAccount
+from parties.services.channels import platform_require
 
 IDENTITY_SCHEME = b"HID1"
 _IDENTITY_KDF_INFO = b"haetae-identity/v1"
 IDENTITY_FIELDS = ("name", "birth_date", "contact", "identifiers")
-
-
-def _bad(field: str, message: str) -> RejectedInput:
-    return RejectedInput(f"{field}: {message}", details={field: [message]})
 
 
 def person_event(person: Person, action: str, actor: User, *, purpose: str = "", **details: Any) -> EventSpec:
@@ -72,17 +69,23 @@ class Identity:
         """Validated construction; RejectedInput names the field that is wrong."""
         unknown = sorted(set(data) - set(IDENTITY_FIELDS))
         if unknown:
-            raise _bad(unknown[0], f"not an identity field; the fields are {', '.join(IDENTITY_FIELDS)}")
+            raise RejectedInput.for_field(
+                unknown[0], f"not an identity field; the fields are {', '.join(IDENTITY_FIELDS)}"
+            )
         birth_date = str(data.get("birth_date") or "").strip()
         if birth_date:
             try:
                 date.fromisoformat(birth_date)
             except ValueError:
-                raise _bad("birth_date", f"{birth_date!r} is not a date: write it as YYYY-MM-DD") from None
+                raise RejectedInput.for_field(
+                    "birth_date", f"{birth_date!r} is not a date: write it as YYYY-MM-DD"
+                ) from None
         identifiers = []
         for entry in data.get("identifiers") or []:
             if not isinstance(entry, dict) or not str(entry.get("kind", "")).strip() or "value" not in entry:
-                raise _bad("identifiers", 'each identifier is {"kind": "phone", "value": "010-…"}')
+                raise RejectedInput.for_field(
+                    "identifiers", 'each identifier is {"kind": "phone", "value": "010-…"}'
+                )
             identifiers.append((str(entry["kind"]).strip(), str(entry["value"]).strip()))
         return cls(
             name=str(data.get("name") or "").strip(),
@@ -161,11 +164,17 @@ def _refuse_identity(person: Person, verb: str) -> AccessDenied:
     )
 
 
-def identity_read(*, person: Person, actor: User, reason: str) -> Identity:
-    """Decrypt a person's identity for an allowed reader; an IDENTITY_READ event records who and why."""
+def _reason_given(reason: str, why: str) -> str:
+    """The reader's or writer's reason, stripped; refused when empty (it goes into the custody record)."""
     reason = (reason or "").strip()
     if not reason:
-        raise _bad("reason", "say why you need this person's identity; it goes into the custody record")
+        raise RejectedInput.for_field("reason", f"say why {why}; it goes into the custody record")
+    return reason
+
+
+def identity_read(*, person: Person, actor: User, reason: str) -> Identity:
+    """Decrypt a person's identity for an allowed reader; an IDENTITY_READ event records who and why."""
+    reason = _reason_given(reason, "you need this person's identity")
     if not identity_may_read(person=person, user=actor):
         raise _refuse_identity(person, "read")
     identity = identity_open(person=person)
@@ -198,13 +207,10 @@ def _seal_into(person: Person, identity: Identity) -> list[str]:
 
 def identity_set(*, person: Person, identity: Identity, actor: User, reason: str) -> Person:
     """Replace a person's identity (write-only for investigators); an IDENTITY_CHANGED event, no values."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise _bad("reason", "say why the identity changes; it goes into the custody record")
+    reason = _reason_given(reason, "the identity changes")
     if not identity_may_write(person=person, user=actor):
         raise _refuse_identity(person, "change")
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         filled = _seal_into(locked, identity)
         locked.save(update_fields=["identity_ciphertext", "identity_key_id", "identity_changed_at"])
@@ -237,11 +243,13 @@ def person_record(
     on (case, kind, number) stands behind the lock.
     """
     if kind not in PersonKind.values:
-        raise _bad("kind", f"{kind!r} is not a kind of person; use one of {', '.join(PersonKind.values)}")
+        raise RejectedInput.for_field(
+            "kind", f"{kind!r} is not a kind of person; use one of {', '.join(PersonKind.values)}"
+        )
     case_require_working(case=case, action="record people")
     try:
-        with transaction.atomic():
-            ledger_lock()  # before the case row: the one lock order (docs/ledger.md)
+        # The ledger lock comes before the case row: the one lock order (docs/ledger.md)
+        with ledger_transaction():
             locked = Case.objects.select_for_update(no_key=True).get(pk=case.pk)
             number, pseudonym = _next_pseudonym(locked, kind)
             person = Person.objects.create(
@@ -279,8 +287,7 @@ def person_update(*, person: Person, actor: User, changes: dict[str, Any]) -> Pe
     if unknown:
         raise RejectedInput(f"these person fields cannot be changed here: {', '.join(unknown)}")
     case_require_working(case=person.case, action="change people")
-    with transaction.atomic():
-        ledger_lock()  # before any row lock: the one lock order (docs/ledger.md)
+    with ledger_transaction():
         locked = Person.objects.select_for_update().get(pk=person.pk)
         changed: dict[str, Any] = {}
         for field, value in changes.items():
@@ -302,22 +309,18 @@ def person_account_add(
     Victims' accounts are identifying: they go into the identity store's identifiers, not here.
     """
     if person.kind == PersonKind.VICTIM:
-        raise _bad(
+        raise RejectedInput.for_field(
             "person",
             f"{person.pseudonym} is a victim: their accounts identify them, so record them as identifiers in "
             "the identity store",
         )
-    if platform not in ChannelPlatform.values:
-        raise _bad(
-            "platform", f"{platform!r} is not a platform; use one of {', '.join(ChannelPlatform.values)}"
-        )
+    platform_require(platform)
     handle = handle.strip()
     if not handle:
-        raise _bad("handle", "name the account, e.g. @name")
+        raise RejectedInput.for_field("handle", "name the account, e.g. @name")
     case_require_working(case=person.case, action="record accounts")
     try:
-        with transaction.atomic():
-            ledger_lock()
+        with ledger_transaction():
             account = PersonAccount.objects.create(
                 person=person,
                 platform=platform,
@@ -331,5 +334,7 @@ def person_account_add(
                 [person_event(person, CustodyAction.PERSON_RECORDED, actor, account_added=added)]
             )
     except IntegrityError:
-        raise _bad("handle", f"{platform}:{handle} is already recorded for {person.pseudonym}") from None
+        raise RejectedInput.for_field(
+            "handle", f"{platform}:{handle} is already recorded for {person.pseudonym}"
+        ) from None
     return account

@@ -2,7 +2,6 @@
 resource, a huge resource, an infinite scroll, a page that never finishes loading, and a refusal."""
 
 import base64
-import datetime
 import hashlib
 import http.server
 import io
@@ -17,12 +16,13 @@ from typing import Any, TypeVar
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from PIL import Image
 from skimage import data
 
+from tests.certificates import certificate, key_pem
 from tests.tsa import make_ca
 
 TEXT = "Reported post 2024-0917: channel invitation"
@@ -172,27 +172,19 @@ def tls_server_context(
         alt_name: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
     except ValueError:
         alt_name = x509.DNSName(host)
-    now = datetime.datetime.now(datetime.UTC)
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([alt_name]), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    leaf = certificate(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]),
+        key.public_key(),
+        signed_by=ca_key,
+        issuer=ca_cert.subject,
+        valid_days=1,
+        extensions=[(x509.SubjectAlternativeName([alt_name]), False)],
     )
     chain_file, key_file = folder / "chain.pem", folder / "key.pem"
     chain_file.write_bytes(
         leaf.public_bytes(serialization.Encoding.PEM) + ca_cert.public_bytes(serialization.Encoding.PEM)
     )
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    key_file.write_bytes(key_pem(key))
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain_file, key_file)
     return context, leaf, ca_cert

@@ -79,7 +79,7 @@ def test_the_copied_file_runs_alone_without_django(tmp_path: Path, pii_calls: An
     assert done.returncode == 2
 
 
-def test_proofs_agree_with_evidence_merkle() -> None:
+def test_proofs_of_evidence_merkle_check_out() -> None:
     for size in range(1, 70):
         leaves = [merkle.leaf_hash(str(i).encode()) for i in range(size)]
         tree = merkle.MerkleTree(leaves)
@@ -96,10 +96,6 @@ def test_proofs_agree_with_evidence_merkle() -> None:
             if proof:
                 bad = [hashlib.sha256(proof[0]).digest(), *proof[1:]]
                 assert not verifier.verify_consistency(old, size, tree.root(old), tree.root(), bad)
-    assert verifier.leaf_hash(b"x") == merkle.leaf_hash(b"x")
-    from evidence import proofcheck
-
-    assert verifier.checkpoint_message(3, "ab", "t") == proofcheck.checkpoint_message(3, "ab", "t")
 
 
 @pytest.mark.parametrize("form", ["pem", "raw", "base64"])

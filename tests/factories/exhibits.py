@@ -46,6 +46,7 @@ from exhibits.reports.types import SignerInfo
 from exhibits.services import exhibit_approve, exhibit_create, exhibit_share, exhibit_withdraw
 from parties.models import Person
 from parties.services.people import Identity, person_record
+from tests.certificates import certificate, key_pem
 from tests.factories.access import Team, case_opener, new_user, supervisor, team
 from tests.factories.evidence import item
 from tests.factories.media import jpeg_bytes
@@ -247,19 +248,16 @@ class TestCA:
 
 def make_ca(common_name: str = "Test Agency Root CA") -> TestCA:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(_name(common_name))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=365))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(_usage(signing=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+    cert = certificate(
+        _name(common_name),
+        key.public_key(),
+        signed_by=key,
+        valid_days=365,
+        extensions=[
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+            (_usage(signing=False), True),
+            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        ],
     )
     return TestCA(key=key, cert=cert)
 
@@ -292,26 +290,23 @@ def make_signer(
         key = ed25519.Ed25519PrivateKey.generate()
     else:
         key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(ca.cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1) if valid_days > 0 else now - timedelta(days=30))
-        .not_valid_after(now + timedelta(days=valid_days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            _usage(signing=True)
-            if signing_usage
-            else x509.KeyUsage(False, False, True, False, False, False, False, False, False),
-            critical=True,
-        )
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), critical=False
-        )
-        .sign(ca.key, hashes.SHA256())
+    usage = (
+        _usage(signing=True)
+        if signing_usage
+        else x509.KeyUsage(False, False, True, False, False, False, False, False, False)
+    )
+    cert = certificate(
+        _name(common_name),
+        key.public_key(),
+        signed_by=ca.key,
+        issuer=ca.cert.subject,
+        valid_days=valid_days,
+        not_before=None if valid_days > 0 else datetime.now(UTC) - timedelta(days=30),
+        extensions=[
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (usage, True),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.key.public_key()), False),
+        ],
     )
     encryption: serialization.KeySerializationEncryption = (
         serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
@@ -493,27 +488,14 @@ def make_signing_cert(
         if key_type == "rsa"
         else ec.generate_private_key(ec.SECP256R1())
     )
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .add_extension(
-            x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True
-        )
-        .sign(key, hashes.SHA256())
+    cert = certificate(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]),
+        key.public_key(),
+        signed_by=key,
+        extensions=[(x509.KeyUsage(True, True, False, False, False, False, False, False, False), True)],
     )
     key_path, cert_path = tmp / "signer.key", tmp / "signer.crt"
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
+    key_path.write_bytes(key_pem(key))
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return key_path, cert_path, cert.fingerprint(hashes.SHA256()).hex()
 

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.core.servers.basehttp import WSGIServer
 from django.test.testcases import LiveServerThread
 
+from captures.browser import CHROMIUM_OFFLINE_ARGS
+
 
 class SerialWSGIServer(WSGIServer):
     """The live server answering one request at a time (each response closes its connection).
@@ -38,16 +40,6 @@ if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 CHROMIUM = os.environ.get("HAETAE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "portal"
-# Without these, Chromium keeps trying to reach Google's hosts, which a closed network refuses.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
 # The open browser, shared by every directory that uses these fixtures (tests/flows re-exports them), so two
@@ -80,7 +72,9 @@ def chromium() -> Iterator[Any]:
 
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop runs in the test thread
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_OFFLINE_ARGS
+        )
         _running["browser"] = browser
         try:
             yield browser

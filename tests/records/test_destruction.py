@@ -49,6 +49,13 @@ def _closed_long_ago(t: Team) -> None:
     t.case.refresh_from_db()
 
 
+def _closed_team() -> Team:
+    """A team whose case closed six years ago: its evidence is due for review for destruction."""
+    t = team()
+    _closed_long_ago(t)
+    return t
+
+
 def _people(t: Team) -> tuple[User, User]:
     supervisor = t.member(CaseMemberRole.INVESTIGATOR)
     supervisor.groups.add(Group.objects.get_or_create(name=GlobalRole.SUPERVISOR)[0])
@@ -65,8 +72,7 @@ def _witnessed(t: Team, item_ids: list[int] | None = None) -> tuple[DestructionO
 
 
 def test_executed_order_erases_key_then_ciphertext_and_certifies_each_item(tmp_path: Path) -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
     preview = preview_blurred_derivative(item=photo, actor=t.lead)
     sha256 = photo.blob_id
@@ -100,8 +106,7 @@ def test_a_destroyed_items_text_leaves_the_search_index() -> None:
     from search.models import IndexEntry
     from search.services import index_refresh
 
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t, data=b"bytes to go", name="졸업사진_유출.jpg")
     index_refresh(kind="item", object_ids=[photo.pk])
     assert IndexEntry.objects.filter(item=photo).exists()
@@ -113,8 +118,7 @@ def test_a_destroyed_items_text_leaves_the_search_index() -> None:
 
 
 def test_verify_reports_a_destroyed_item_as_destroyed_not_missing() -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     item(t, data=b"bytes to go")
     order, _s, _w = _witnessed(t)
     destruction_order_execute(order=order, actor=t.lead)
@@ -129,8 +133,7 @@ def test_verify_reports_a_destroyed_item_whose_status_says_it_is_still_there() -
     """A `destroyed` event on the chain while the column says ingested (an UPDATE as the database owner, to
     make the item look presentable) is a discrepancy; so is an item marked unrelated put back without an
     event."""
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     gone, other = item(t, data=b"bytes to go"), item(t, data=b"bytes that stay")
     order, _s, _w = _witnessed(t, item_ids=[gone.pk])
     destruction_order_execute(order=order, actor=t.lead)
@@ -147,8 +150,7 @@ def test_verify_reports_a_destroyed_item_whose_status_says_it_is_still_there() -
 
 
 def test_reading_a_destroyed_item_says_it_was_destroyed_with_the_order() -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t, data=b"gone")
     order, _s, _w = _witnessed(t)
     destruction_order_execute(order=order, actor=t.lead)
@@ -180,8 +182,7 @@ def test_bytes_another_case_still_needs_are_kept_and_the_certificate_says_so(tmp
 
 
 def test_the_requester_may_not_authorise_or_witness_their_own_order() -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     item(t)
     t.lead.groups.add(Group.objects.get_or_create(name=GlobalRole.SUPERVISOR)[0])
     supervisor, _witness = _people(t)
@@ -196,8 +197,7 @@ def test_the_requester_may_not_authorise_or_witness_their_own_order() -> None:
 
 
 def test_an_order_is_carried_out_only_after_authorisation_and_a_witness() -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t)
     order = destruction_order_request(case=t.case, actor=t.lead, item_ids=[photo.pk], legal_basis=BASIS)
     with pytest.raises(RejectedInput, match="only when it is witnessed"):
@@ -206,8 +206,7 @@ def test_an_order_is_carried_out_only_after_authorisation_and_a_witness() -> Non
 
 
 def test_a_legal_hold_blocks_request_and_execution() -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t)
     Case.objects.filter(pk=t.case.pk).update(legal_hold=True, legal_hold_reason="appeal pending")
     t.case.refresh_from_db()
@@ -225,8 +224,7 @@ def test_a_legal_hold_blocks_request_and_execution() -> None:
 
 
 def test_nothing_is_destroyed_twice() -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     item(t)
     order, _s, _w = _witnessed(t)
     destruction_order_execute(order=order, actor=t.lead)
@@ -267,8 +265,7 @@ def test_retention_counts_years_after_closing_by_outcome_and_class() -> None:
 
 
 def test_a_withdrawn_order_destroys_nothing_and_frees_its_items() -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t)
     order = destruction_order_request(case=t.case, actor=t.lead, item_ids=None, legal_basis=BASIS)
     with pytest.raises(RejectedInput, match="already in destruction order D-001"):
@@ -280,8 +277,7 @@ def test_a_withdrawn_order_destroys_nothing_and_frees_its_items() -> None:
 
 
 def test_only_the_case_lead_requests_destruction() -> None:
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     item(t)
     analyst = t.member(CaseMemberRole.ANALYST)
     with pytest.raises(AccessDenied):
@@ -300,8 +296,7 @@ def test_a_failure_after_the_erase_step_leaves_rows_and_bytes_as_they_were(
 ) -> None:
     import records.services
 
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
     order, _s, _w = _witnessed(t)
 
@@ -327,8 +322,7 @@ def test_a_crash_between_commit_and_erasure_is_reported_and_finished_by_running_
 ) -> None:
     import records.services
 
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
     preview = preview_blurred_derivative(item=photo, actor=t.lead)
     order, _s, _w = _witnessed(t)
@@ -381,8 +375,7 @@ def test_a_crash_between_commit_and_erasure_is_reported_and_finished_by_running_
 def test_erasing_bytes_twice_is_harmless_and_an_unmarked_blob_is_never_erased() -> None:
     from evidence.destruction import blob_bytes_erase
 
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
     other = item(t, data=jpeg_bytes("camera"), name="camera.jpg")
     order, _s, _w = _witnessed(t, item_ids=[photo.pk])
@@ -399,8 +392,7 @@ def test_destruction_finish_completes_an_interrupted_erasure_from_the_command_li
 ) -> None:
     import records.services
 
-    t = team()
-    _closed_long_ago(t)
+    t = _closed_team()
     photo = item(t, data=jpeg_bytes("coffee"), name="coffee.jpg")
     order, _s, _w = _witnessed(t)
 

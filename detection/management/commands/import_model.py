@@ -3,10 +3,10 @@
 from pathlib import Path
 from typing import Any
 
-from access.models import Case
+from detection.management.pack_options import add_rescan_scope, jobs_json, rescan_case
 from detection.packs import pack_describe, pack_import
 from haetae.cli import HaetaeCommand
-from haetae.errors import RejectedInput, UsageError
+from haetae.errors import UsageError
 
 
 class Command(HaetaeCommand):
@@ -20,13 +20,7 @@ class Command(HaetaeCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("path", metavar="PATH", help="pack directory or .zip")
         parser.add_argument("--enable", action="store_true", help="enable the pack after importing it")
-        scope = parser.add_mutually_exclusive_group()
-        scope.add_argument(
-            "--rescan-case", metavar="NUMBER", help="with --enable: queue a re-scan of this case"
-        )
-        scope.add_argument(
-            "--rescan-all", action="store_true", help="with --enable: queue a re-scan of the vault"
-        )
+        add_rescan_scope(parser, enabled_by="--enable")
         parser.add_argument("--json", action="store_true", help='print {"pack", "created", "enabled", ...}')
         parser.add_argument("--actor", metavar="USERNAME", help="operator recorded as importing the pack")
 
@@ -35,11 +29,7 @@ class Command(HaetaeCommand):
         rescan = options["rescan_case"] or options["rescan_all"]
         if rescan and not options["enable"]:
             raise UsageError("--rescan-case and --rescan-all need --enable: only an enabled pack can re-scan")
-        case = None
-        if options["rescan_case"]:
-            case = Case.objects.filter(number=options["rescan_case"]).first()
-            if case is None:
-                raise RejectedInput(f"no case numbered {options['rescan_case']!r}: check the number")
+        case = rescan_case(options)
         result = pack_import(path=Path(options["path"]), actor=actor)
         enabled = None
         if options["enable"]:
@@ -55,9 +45,7 @@ class Command(HaetaeCommand):
             "enabled": result.pack.enabled,
             "replaced_version": enabled.replaced.version if enabled and enabled.replaced else None,
             "rescan_offer": enabled.offer if enabled else None,
-            "jobs": [{"id": j.pk, "detector": j.detector_name, "total": j.total} for j in enabled.jobs]
-            if enabled
-            else [],
+            "jobs": jobs_json(enabled.jobs) if enabled else [],
         }
         if options["json"]:
             self.emit_json(payload)

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from access.models import Case
+from detection.management.pack_options import add_rescan_scope, jobs_json, rescan_case
 from detection.models import ModelPack
 from detection.packs import pack_describe, pack_disable, pack_enable, pack_get
 from haetae.cli import HaetaeCommand
-from haetae.errors import RejectedInput, UsageError
+from haetae.errors import UsageError
 
 
 class Command(HaetaeCommand):
@@ -19,13 +19,7 @@ class Command(HaetaeCommand):
         parser.add_argument("action", nargs="?", default="list", choices=["list", "enable", "disable"])
         parser.add_argument("name", nargs="?", help="pack name (enable, disable)")
         parser.add_argument("version", nargs="?", help="pack version (enable; default: the latest imported)")
-        scope = parser.add_mutually_exclusive_group()
-        scope.add_argument(
-            "--rescan-case", metavar="NUMBER", help="with enable: queue a re-scan of this case"
-        )
-        scope.add_argument(
-            "--rescan-all", action="store_true", help="with enable: queue a re-scan of the vault"
-        )
+        add_rescan_scope(parser, enabled_by="enable")
         parser.add_argument("--json", action="store_true", help="print JSON")
         parser.add_argument("--actor", metavar="USERNAME", help="operator recorded as enabling or disabling")
 
@@ -57,11 +51,7 @@ class Command(HaetaeCommand):
             else:
                 self.stdout.write(f"disabled {pack.name} {pack.version}; its annotations stay")
             return
-        case = None
-        if options["rescan_case"]:
-            case = Case.objects.filter(number=options["rescan_case"]).first()
-            if case is None:
-                raise RejectedInput(f"no case numbered {options['rescan_case']!r}: check the number")
+        case = rescan_case(options)
         pack = pack_get(name=options["name"], version=options["version"])
         result = pack_enable(pack=pack, actor=actor, rescan_case=case, rescan_all=bool(options["rescan_all"]))
         if options["json"]:
@@ -70,9 +60,7 @@ class Command(HaetaeCommand):
                     "pack": pack_describe(result.pack),
                     "replaced_version": result.replaced.version if result.replaced else None,
                     "rescan_offer": result.offer,
-                    "jobs": [
-                        {"id": j.pk, "detector": j.detector_name, "total": j.total} for j in result.jobs
-                    ],
+                    "jobs": jobs_json(result.jobs),
                 }
             )
             return
