@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import is_ci, require_testdata, uses_the_database, worker_broker_url
+from tests.conftest import is_ci, require_testdata, slow_modules_first, uses_the_database, worker_broker_url
 from tests.databases import postgres_template_name, sqlite_template
 
 
@@ -91,3 +91,22 @@ def test_the_test_database_migrated_or_copied_from_the_template_has_every_migrat
         with closing(sqlite3.connect(template)) as copied:
             rows = copied.execute("SELECT app, name FROM django_migrations").fetchall()
         assert set(rows) == applied
+
+
+def test_slow_modules_go_first_whole_and_in_their_order() -> None:
+    class Item:
+        def __init__(self, path: str, slow: bool = False) -> None:
+            self.path, self.slow = Path(path), slow
+
+        def get_closest_marker(self, name: str) -> object:
+            return "slow" if name == "slow" and self.slow else None
+
+    items = [Item("a.py"), Item("b.py"), Item("b.py", slow=True), Item("c.py"), Item("d.py", slow=True)]
+    slow_modules_first(items)
+    assert [(str(item.path), item.slow) for item in items] == [
+        ("b.py", False),
+        ("b.py", True),
+        ("d.py", True),
+        ("a.py", False),
+        ("c.py", False),
+    ]
