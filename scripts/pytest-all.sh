@@ -5,14 +5,21 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+# Bytecode caches are written even where PYTHONDONTWRITEBYTECODE is set (__pycache__ is ignored by git): without
+# them every worker compiles and assert-rewrites every test module (14 → 6 s of CPU to collect, per worker) and
+# every child process a test starts (`manage.py` in the crash tests, Celery workers) compiles the app again.
+unset PYTHONDONTWRITEBYTECODE
 PG_URL=${HAETAE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/haetae}
 # pytest-xdist workers (HAETAE_TEST_WORKERS=0 runs in one process). Each worker has its own database (pytest-django
-# appends _gw0, _gw1 …) and its own Redis db: REDIS_URL's db number plus the worker's (tests/conftest.py).
+# appends _gw0, _gw1 …; the first to set up migrates, the others copy it: tests/databases.py) and its own Redis
+# db: REDIS_URL's db number plus the worker's (tests/conftest.py). Work stealing: a worker that runs out of tests
+# takes half of the other's queue (with xdist's default `load`, one worker idled for minutes at the end while the
+# other ran its queue of slow tests); the slow modules run first (tests/conftest.py, slow_modules_first).
 WORKERS=${HAETAE_TEST_WORKERS:-2}
 REDIS_URL=${HAETAE_TEST_BROKER_URL:-redis://127.0.0.1:6379/14}
 XDIST_ARGS=()
 if [ "$WORKERS" != "0" ]; then
-  XDIST_ARGS=(-n "$WORKERS")
+  XDIST_ARGS=(-n "$WORKERS" --dist worksteal)
 fi
 
 pg_up() { $PY - "$PG_URL" <<'PYEOF'

@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 from django.core.management.commands import flush
 from django.core.management.sql import sql_flush
+from django.db.backends.base.creation import BaseDatabaseCreation
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from evidence import ledger_sql
+from tests import databases
 
 REQUIRE_SERVICES = os.environ.get("HAETAE_REQUIRE_SERVICES") == "true"
 
@@ -123,6 +125,30 @@ def data_dir(tmp_path: Path, settings) -> Path:
     # Reports in tests are signed by the development signer, also on the PostgreSQL leg.
     settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = True
     return root
+
+
+# Each run migrates once: the first xdist worker's test database is the template of the others' (and of the
+# SQLite crash tests' child processes). See tests/databases.py.
+setattr(BaseDatabaseCreation, "create_test_db", databases.create_test_db)  # noqa: B010 - patched for tests only
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """pytest-django's (each worker's database name gets its ``_gwN``), and the folder where the run's
+    workers find its migrated template."""
+    databases.share_templates_in(databases.shared_folder(tmp_path_factory.getbasetemp()))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """In the xdist controller, after every worker is done: drop the run's PostgreSQL template."""
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    if hasattr(session.config, "workerinput") or factory is None:
+        return
+    from django.conf import settings
+
+    databases.drop_postgres_template(factory.getbasetemp(), settings.DATABASES["default"])
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -315,12 +341,25 @@ def uses_the_database(item: pytest.Item) -> bool:
     )
 
 
+def slow_modules_first(items: list[pytest.Item]) -> None:
+    """Every module with a test marked ``slow`` (child processes, kill -9, races: up to a minute a test) moves
+    to the front, whole and in its order; the rest follow in theirs. Run last, such a test kept one xdist
+    worker busy minutes after the other had run out of work; run first, the quick tests at the end even the
+    workers out (``--dist worksteal`` hands an idle worker half of the other's queue). Whole modules, so that
+    a module-scoped fixture is still built once per worker."""
+    slow = {item.path for item in items if item.get_closest_marker("slow") is not None}
+    items.sort(key=lambda item: item.path not in slow)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark every test that drives the browser (it uses the ``page`` fixture) as ``browser``; with
-    HAETAE_TEST_LEG set, leave out what the other leg runs (see ``LEG``)."""
+    """Mark every test that drives the browser (it uses the ``page`` fixture) as ``browser``; in an xdist
+    worker, put the slow modules first (``slow_modules_first``); with HAETAE_TEST_LEG set, leave out what the
+    other leg runs (see ``LEG``)."""
     for item in items:
         if "page" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+    if hasattr(config, "workerinput"):
+        slow_modules_first(items)
     if not LEG:
         return
     kept: list[pytest.Item] = []

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import is_ci, require_testdata, uses_the_database, worker_broker_url
+from tests.conftest import is_ci, require_testdata, slow_modules_first, uses_the_database, worker_broker_url
+from tests.databases import postgres_template_name, sqlite_template
 
 
 def test_present_testdata_is_returned(tmp_path: Path) -> None:
@@ -63,3 +64,49 @@ def test_a_test_asking_for_a_database_fixture_uses_the_database(
     request: pytest.FixtureRequest, db: None
 ) -> None:
     assert uses_the_database(request.node)
+
+
+def test_a_workers_template_name_drops_its_number() -> None:
+    assert postgres_template_name("test_haetae_gw1") == "test_haetae_template"
+    assert postgres_template_name("test_haetae") == "test_haetae_template"
+
+
+@pytest.mark.django_db
+def test_the_test_database_migrated_or_copied_from_the_template_has_every_migration() -> None:
+    """Whether this worker migrated or copied the run's template (tests/databases.py), nothing is left to
+    apply; on SQLite the template the crash tests' children copy records the same migrations."""
+    import sqlite3
+    from contextlib import closing
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    assert executor.migration_plan(executor.loader.graph.leaf_nodes()) == []
+    applied = set(executor.recorder.applied_migrations())
+    assert ("evidence", "0001_initial") in applied
+    template = sqlite_template()
+    if connection.vendor == "sqlite":
+        assert template is not None
+        with closing(sqlite3.connect(template)) as copied:
+            rows = copied.execute("SELECT app, name FROM django_migrations").fetchall()
+        assert set(rows) == applied
+
+
+def test_slow_modules_go_first_whole_and_in_their_order() -> None:
+    class Item:
+        def __init__(self, path: str, slow: bool = False) -> None:
+            self.path, self.slow = Path(path), slow
+
+        def get_closest_marker(self, name: str) -> object:
+            return "slow" if name == "slow" and self.slow else None
+
+    items = [Item("a.py"), Item("b.py"), Item("b.py", slow=True), Item("c.py"), Item("d.py", slow=True)]
+    slow_modules_first(items)
+    assert [(str(item.path), item.slow) for item in items] == [
+        ("b.py", False),
+        ("b.py", True),
+        ("d.py", True),
+        ("a.py", False),
+        ("c.py", False),
+    ]

@@ -22,6 +22,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from evidence.vault import read_verified
+from tests.databases import sqlite_template
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -96,9 +97,13 @@ def manage(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedPro
 
 @functools.cache
 def migrated_sqlite_template(folder: Path) -> Path:
-    """A SQLite database migrated once per session (and xdist worker) under ``folder``: a migrate costs about
-    ten seconds of CPU, and its result is the same for every test (it writes no custody event and no key
-    that a test's data directory needs)."""
+    """A migrated SQLite database: the run's template (tests/databases.py: the first worker's test database,
+    as migrated), or else one migrated once per session under ``folder``. A migrate costs about ten seconds
+    of CPU, and its result is the same for every test (it writes no custody event and no key that a test's
+    data directory needs)."""
+    shared = sqlite_template()
+    if shared is not None:
+        return shared
     template = folder / "migrated-template.sqlite3"
     env = {
         **os.environ,
