@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,11 +171,13 @@ TSV_HEADER = [
 
 class TesseractReader:
     """One Tesseract engine (libtesseract through tesserocr) with the Korean and English models loaded,
-    kept for the life of the process; one image at a time."""
+    kept for the life of the process. The engine reads one image at a time: a lock makes a second thread of
+    the same process (a web process's background detection beside a request's) wait its turn."""
 
     def __init__(self, tessdata: Path) -> None:
         import tesserocr
 
+        self._lock = threading.Lock()
         self._api = tesserocr.PyTessBaseAPI(
             path=f"{tessdata}/",
             lang="+".join(LANGUAGES),
@@ -189,14 +192,15 @@ class TesseractReader:
         Raises RuntimeError when the image takes longer than ``TIMEOUT_S`` (Tesseract stops itself).
         """
         api = self._api
-        api.SetImage(image if image.mode == "L" else image.convert("L"))
-        try:
-            if not api.Recognize(timeout=max(1, int(TIMEOUT_S * 1000))):
-                raise RuntimeError(f"Tesseract stopped: it took longer than {TIMEOUT_S} s or failed")
-            text = api.GetUTF8Text()
-            table = api.GetTSVText(0)
-        finally:
-            api.Clear()
+        with self._lock:
+            api.SetImage(image if image.mode == "L" else image.convert("L"))
+            try:
+                if not api.Recognize(timeout=max(1, int(TIMEOUT_S * 1000))):
+                    raise RuntimeError(f"Tesseract stopped: it took longer than {TIMEOUT_S} s or failed")
+                text = api.GetUTF8Text()
+                table = api.GetTSVText(0)
+            finally:
+                api.Clear()
         columns: dict[str, list[Any]] = {name: [] for name in TSV_HEADER}
         for line in table.splitlines():
             row = line.split("\t")

@@ -223,3 +223,16 @@ def test_an_image_that_outlasts_the_time_limit_fails_with_a_clear_message(detect
         _read(detector, screenshot(KOREAN * 6))
     monkeypatch.setattr(ocr, "TIMEOUT_S", 120)
     assert _read(detector, screenshot(ENGLISH))[0].label == "ocr_text"  # the engine is still usable
+
+
+def test_two_threads_of_one_process_share_the_engine_one_image_at_a_time(detector):
+    """A web process may run background detection beside a request's: the one engine reads in turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [screenshot(ENGLISH), screenshot(KOREAN[:2])] * 2
+    alone = [_read(detector, data)[0].details["text"] for data in images]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = [
+            findings[0].details["text"] for findings in pool.map(lambda d: _read(detector, d), images)
+        ]
+    assert together == alone
