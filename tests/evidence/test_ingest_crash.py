@@ -123,7 +123,11 @@ def copy_sqlite(source: Path, target: Path) -> None:
 
 
 def make_subprocess_env(data_dir: Path, tmp_path: Path) -> dict[str, str]:
-    """Environment for child processes: this test's vault and keys, a database they share, a case, a user."""
+    """Environment for child processes: this test's vault and keys, a database they share, a case, a user.
+
+    Detection after ingest is off: these tests kill and re-run the ingest, recording and capture steps, and
+    detection on the ingested items (a separate phase after the ingest has committed, with its own kill tests
+    in tests/detection/test_pool.py and test_tasks.py) only cost each child process seconds of CPU."""
     from django.db import connection
 
     env = {
@@ -131,6 +135,7 @@ def make_subprocess_env(data_dir: Path, tmp_path: Path) -> dict[str, str]:
         "HAETAE_DATA_DIR": str(data_dir),
         "HAETAE_MASTER_KEY_FILE": str(django_settings.MASTER_KEY_FILE),
         "HAETAE_LEDGER_KEY_FILE": str(django_settings.LEDGER_KEY_FILE),
+        "HAETAE_DETECT_ON_INGEST": "false",
         "MALLOC_ARENA_MAX": "2",
     }
     env.pop("HAETAE_TEST_KILL_AT", None)
