@@ -5,7 +5,6 @@ from typing import cast
 
 import numpy as np
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole
@@ -26,6 +25,7 @@ from tests.factories import (  # noqa: F401 (fixture)
     stored_item,
 )
 from tests.factories import api_client as client_for
+from tests.schema import openapi_schema
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_hash_indexes")]
 
@@ -196,5 +196,7 @@ def test_case_lead_may_add_to_their_victims_bank_only():
     assert listed == {"V-1": case.number, "shared": None}
 
 
-def test_schema_documents_the_bank_endpoints(client):
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+def test_schema_documents_the_bank_endpoints():
+    paths = openapi_schema()["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/hash-banks/"])
+    assert "post" in paths["/api/v1/hash-banks/{id}/entries/"]
