@@ -171,7 +171,8 @@ def detection_results_store(
     status and its ``analysed`` custody event commit together, so a batch is recorded whole or not at all.
     A run another process finished meanwhile is left as it is (no duplicate annotation or event).
     ``raised`` results are not recorded here: the caller retries them or gives up on them.
-    ``plugins`` (by name) give each detector's ``after_store`` (victim matching, bank lookups).
+    ``plugins`` (by name) give each detector's ``after_store`` (victim matching, bank lookups); every
+    finished run also goes to ``run_listeners``, as in ``detection_run``.
     """
     wanted = {r.run_id: r for r in results if r.outcome != "raised"}
     if not wanted:
@@ -207,6 +208,8 @@ def detection_results_store(
                     and plugin.info.version == result.info.version
                 ):
                     after_store(run=run, annotations=annotations)
+                for listener in run_listeners:  # as detection_run: search indexes the text found
+                    listener(run, annotations)
                 events.append(
                     _done_spec(
                         run=run, item=run.item, actor=actor, detector=result.info, annotations=annotations

@@ -288,6 +288,19 @@ def pdq_testdata() -> Iterator[Path]:
 
 
 @pytest.fixture
+def eager() -> Iterator[None]:
+    """Celery as in the embedded default: tasks run in-process (the PostgreSQL leg names a broker)."""
+    from haetae.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = saved
+
+
+@pytest.fixture
 def admin_client(admin_user):
     """pytest-django's admin_client, signed in as if with a TOTP code: the admin site requires one."""
     from django.test import Client

@@ -12,7 +12,6 @@ from PIL import Image
 from access.choices import CaseMemberRole
 from detection import registry
 from evidence.ingest import PathSource, evidence_ingest
-from haetae.celery import app
 from tests.factories import CaseFactory, CaseMemberFactory, UserFactory
 
 PLUGINS = "tests.detection.plugins:factory"
@@ -22,17 +21,6 @@ def png(rgb: tuple[int, int, int], size: int = 16) -> bytes:
     out = io.BytesIO()
     Image.fromarray(np.full((size, size, 3), rgb, dtype=np.uint8)).save(out, format="PNG")
     return out.getvalue()
-
-
-@pytest.fixture
-def eager() -> Iterator[None]:
-    """Celery as in the embedded default: tasks run in-process (the PostgreSQL leg names a broker)."""
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    try:
-        yield
-    finally:
-        app.conf.task_always_eager = saved
 
 
 @pytest.fixture

@@ -223,3 +223,28 @@ def test_detect_shows_progress_with_an_eta_per_detector_only_on_a_terminal(
     if "--json" in args:
         answer = json.loads(drawn.strip().splitlines()[-1])
         assert answer["runs"]["done"] == 12
+
+
+def test_runs_recorded_by_the_pool_reach_the_run_listeners(
+    settings: Any, tmp_path: Path, test_detectors: Any, db: Any, request: pytest.FixtureRequest
+) -> None:
+    """As ``detection_run`` does: search re-indexes an item when a run with text is stored (its listener), so
+    the text that OCR or the metadata detector found on a photo analysed by the pool is searchable."""
+    from detection import listeners
+
+    heard: list[tuple[int, list[str]]] = []
+
+    def listener(run: Any, annotations: Any) -> None:
+        heard.append((run.pk, [a.label for a in annotations]))
+
+    listeners.run_listeners.append(listener)  # the list itself: detection.services holds it by name
+    request.addfinalizer(lambda: listeners.run_listeners.remove(listener))
+    case, planned, _ = _queued_case(settings, tmp_path)
+
+    detection_pool_run(planned=planned)
+
+    runs = DetectionRun.objects.filter(item__case=case, status=RunStatus.DONE)
+    assert sorted(run_id for run_id, _ in heard) == sorted(runs.values_list("pk", flat=True))
+    assert sorted(label for _, labels in heard for label in labels) == sorted(
+        Annotation.objects.filter(item__case=case).values_list("label", flat=True)
+    )
