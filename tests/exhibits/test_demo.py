@@ -16,12 +16,8 @@ from evidence.models import Checkpoint, CustodyEvent, EvidenceItem
 from exhibits.models import Exhibit
 from parties.models import Channel, ItemChannelLink, ItemDerivationLink, ItemPersonLink, Person
 from support.models import SupportFile, TakedownRequest
-from tests.detection import conftest as detection_fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-eager = detection_fixtures.eager
 
 
 @pytest.fixture

@@ -21,13 +21,11 @@ from access.choices import CaseMemberRole
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from exhibits.models import ExportBundle, Report
-from tests.detection import conftest as detection_fixtures
 from tests.factories import Team, exhibit_to, item, jpeg_bytes, team
 from tests.factories import api_client as api
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 # Celery as in the embedded default: the PostgreSQL leg names a broker with no worker behind it.
-eager = detection_fixtures.eager
 
 
 def shared_case() -> tuple[Team, User]:

@@ -20,7 +20,6 @@ from tests.factories import CaseFactory, CaseMemberFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("test_detectors", "eager")]
 test_detectors = detection_fixtures.test_detectors
-eager = detection_fixtures.eager
 
 
 def test_findings_follow_an_upload_and_stay_leads_until_reviewed(

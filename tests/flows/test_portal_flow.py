@@ -24,7 +24,6 @@ from evidence.choices import AcquisitionStatus, CustodyAction
 from evidence.models import Acquisition, CustodyEvent, EvidenceItem
 from exhibits.choices import ExhibitStatus
 from exhibits.models import Exhibit
-from tests.detection import conftest as detection_fixtures
 from tests.factories import jpeg_bytes
 from tests.portal import conftest as portal_fixtures
 from tests.portal.browser import browser_sign_in
@@ -32,7 +31,6 @@ from tests.portal.conftest import screenshot
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("eager")]
 # Celery as in the embedded default (the PostgreSQL leg names a broker with no worker behind it).
-eager = detection_fixtures.eager
 chromium = portal_fixtures.chromium
 page = portal_fixtures.page
 

@@ -20,7 +20,6 @@ from tests.detection import conftest as detection_fixtures
 from tests.factories import CaseFactory, CaseMemberFactory
 
 test_detectors = detection_fixtures.test_detectors
-eager = detection_fixtures.eager
 
 
 def _png() -> bytes:

@@ -30,7 +30,6 @@ from evidence.models import CustodyEvent
 from exhibits import services
 from exhibits.choices import ReportStatus
 from exhibits.models import ExportBundle, Report
-from tests.detection import conftest as detection_fixtures
 from tests.factories import Team, item, jpeg_bytes, team
 from tests.factories import portal_client as _client
 from tests.portal.browser import browser_sign_in
@@ -38,7 +37,6 @@ from tests.portal.conftest import screenshot
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager")]
 # Celery as in the embedded default (the PostgreSQL leg names a broker with no worker behind it).
-eager = detection_fixtures.eager
 
 
 @pytest.fixture
