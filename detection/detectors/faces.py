@@ -189,7 +189,7 @@ def detect_side(full_side: int) -> int:
     ``MAX_DETECT_SIDE``), so that a face of 80 px in the photo is about 30 px for the detector.
 
     At a fixed 1024 px a 12-megapixel camera photo (4032 px) was seen at a quarter of its size, and its faces
-    of 80 px (20 px there) were found in 1 of 12 generated scenes, 60 px in none; at 1512 px, 12 of 12 and
+    of 80 px (20 px there) were found in 1 of 6 generated scenes, 60 px in none; at 1512 px, 12 of 12 and
     9 of 12, for about 300 ms more CPU per such photo (docs/detectors/faces.md, version 5). Images up to
     2730 px (a phone's 1170 × 2532 screenshot among them) are seen at 1024 px as before.
     """

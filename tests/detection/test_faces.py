@@ -165,7 +165,7 @@ def test_large_enlarged_faces_are_found_by_the_coarser_second_pass(detector):
 
 def test_faces_of_80_px_in_12_megapixel_photos_are_found(detector):
     """A 4032 × 3024 photo is halved to 2016 px and its fine pass sees it at 1512 px (``detect_side``): the
-    astronaut's face at 80 px is found in every scene (at 1024 px, version 4, in 1 of 12). The cameraman's,
+    astronaut's face at 80 px is found in every scene (at 1024 px, version 4, 1 in 6 was). The cameraman's,
     enlarged from 55 px and so blurred, in 9 of 12 (docs/detectors/faces.md, version 5): not asserted."""
     scenes = [face_scene(face_px=80, seed=seed, source="astronaut", size=(4032, 3024)) for seed in range(6)]
     missed = []
