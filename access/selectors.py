@@ -63,13 +63,13 @@ def visible_case_ids(*, user: Caller) -> QuerySet[Any]:
     return Case.objects.filter(Q(pk__in=on_team) | Q(pk__in=granted)).values("pk")
 
 
-def case_list(*, user: Caller, with_counts: bool = True) -> QuerySet[Case]:
-    """The cases the user may see, each with ``caller_role`` and (unless ``with_counts`` is False)
-    ``item_count`` (the items they may see) annotated.
+def case_list(*, user: Caller, with_counts: bool = False) -> QuerySet[Case]:
+    """The cases the user may see, each with ``caller_role`` and, ``with_counts``, ``item_count`` (the items
+    they may see) annotated.
 
     ``caller_role`` is the team role, or ``break_glass`` for an administrator under a live grant. Counting a
-    case's items is a scan of its item index (tens of milliseconds at 100,000 items): pages that do not
-    show the count leave it out.
+    case's items is a scan of its item index (tens of milliseconds at 100,000 items), for every case listed:
+    only what shows the count asks for it (the case API's list and detail, the dashboard).
     """
     if not user.is_authenticated:
         return Case.objects.none()
@@ -83,9 +83,11 @@ def case_list(*, user: Caller, with_counts: bool = True) -> QuerySet[Case]:
     return cases.order_by("-opened_at", "number")
 
 
-def case_get_for(*, user: Caller, number: str, with_counts: bool = True) -> Case:
-    """The case with this number if the user may see it; otherwise NotFound, whether it exists or not."""
-    case = case_list(user=user, with_counts=with_counts).filter(number=number).first()
+def case_get_for(*, user: Caller, number: str) -> Case:
+    """The case with this number if the user may see it, with ``caller_role``; otherwise NotFound, whether it
+    exists or not. Without ``item_count``: every case-scoped request passes through here, and counting a
+    case's items scans its item index (tens of milliseconds at 100,000 items); the case list counts."""
+    case = case_list(user=user).filter(number=number).first()
     if case is None:
         raise NotFound(
             f"no case numbered {number!r} among your cases: check the number, or ask the case lead to add "

@@ -37,7 +37,7 @@ RECENTLY_FINISHED = timedelta(minutes=15)
 
 def my_cases(*, user: Caller, limit: int = 50) -> QuerySet[Case]:
     """The user's cases, newest first, each with ``caller_role`` and ``item_count``."""
-    return case_list(user=user).order_by("-opened_at", "number")[:limit]
+    return case_list(user=user, with_counts=True).order_by("-opened_at", "number")[:limit]
 
 
 def match_alerts_for(*, user: Caller) -> list[dict[str, Any]]:

@@ -88,7 +88,9 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> Any:
         return (
-            case_list(user=self.request.user).select_related("lead_investigator").prefetch_related("offences")
+            case_list(user=self.request.user, with_counts=True)
+            .select_related("lead_investigator")
+            .prefetch_related("offences")
         )
 
     def get_object(self) -> Case:

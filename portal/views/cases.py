@@ -166,7 +166,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 @portal_errors
 def case_detail(request: HttpRequest, number: str) -> HttpResponse:
     """Summary, team, offences, legal authorities, people (by pseudonym), channels and the graph."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     role = getattr(case, "caller_role", None)
     people = list(person_list(case=case).order_by("kind", "pseudonym_number"))
     context = {
@@ -215,7 +215,7 @@ def case_item_count(*, user: Any, case: Case) -> int:
 def case_graph_json(request: HttpRequest, number: str) -> JsonResponse:
     """The case graph (``parties.graph``) as JSON for the cytoscape view: people by pseudonym, channels,
     items by id; every member of the case may see it, as through the API."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     graph = case_graph(case=case, item_links_limit=GRAPH_ITEM_LINKS)
     for edge in graph["edges"]:
         edge["relation_label"] = link_relation(edge["relation"])  # drawn in the reader's language
@@ -456,7 +456,7 @@ def case_labels(*, user: Any, case: Case) -> list[str]:
 @portal_errors
 def evidence_list(request: HttpRequest, number: str) -> HttpResponse:
     """The case's evidence, filtered and sorted, 50 a page by keyset (fast at any depth)."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     role = getattr(case, "caller_role", None)
     if not role_may(role, Action.ITEM_RECORDS):
         raise AccessDenied(

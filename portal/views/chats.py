@@ -31,7 +31,7 @@ MESSAGES_PER_PAGE = 200
 @portal_errors
 def chats(request: HttpRequest, number: str) -> HttpResponse:
     """The case's chats (optionally of one acquisition), each with its number of messages."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     rows = chat_list(case=case).annotate(message_count=Count("messages"))
     acquisition = request.GET.get("acquisition", "")
     if acquisition.isdigit():
@@ -48,7 +48,7 @@ def chats(request: HttpRequest, number: str) -> HttpResponse:
 @portal_errors
 def chat(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """One chat: a reason first, then its messages a page at a time, searchable, with blurred media."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     found = chat_list(case=case).filter(pk=pk).first()
     if found is None:
         raise NotFound(f"no chat {pk} in case {case.number}")

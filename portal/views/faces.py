@@ -26,7 +26,7 @@ from portal.views.cases import portal_errors
 @require_http_methods(["GET", "POST"])
 def person_faces(request: HttpRequest, number: str, pseudonym: str) -> HttpResponse:
     """GET: the search button; POST: search every case with the victim's reference photos (logged)."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     require(case=case, action=Action.FACE_SEARCH, doing="search other cases for a victim's face")
     person = person_get(case=case, pseudonym=pseudonym)
     context = {
@@ -44,7 +44,7 @@ def person_faces(request: HttpRequest, number: str, pseudonym: str) -> HttpRespo
 @portal_errors
 def case_faces(request: HttpRequest, number: str) -> HttpResponse:
     """The case's unknown faces in groups, each with a form naming it."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     grouped = face_clusters(case=case)
     people = list(person_list(case=case).order_by("kind", "pseudonym_number"))
     return render(request, "portal/faces/clusters.html", {"case": case, "grouped": grouped, "people": people})
@@ -55,7 +55,7 @@ def case_faces(request: HttpRequest, number: str) -> HttpResponse:
 @require_http_methods(["POST"])
 def case_faces_name(request: HttpRequest, number: str) -> HttpResponse:
     """Name one group: a suggested 'item depicts' link per item, then back to the groups."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     require(case=case, action=Action.FACE_CLUSTERS, doing="name a group of faces")
     try:
         faces = [int(value) for value in request.POST.getlist("faces")]

@@ -66,7 +66,7 @@ def _paging(offset: int, page: SearchPage | None) -> dict[str, int | None]:
 @portal_errors
 def search_page(request: HttpRequest, number: str) -> HttpResponse:
     """Hits for ``q`` in the case, ranked, with the field each came from and the snippet highlighted."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     query, offset = _query_and_offset(request)
     page = None
     if query:
@@ -105,7 +105,7 @@ def cross_case_search_page(request: HttpRequest) -> HttpResponse:
 @portal_errors
 def timeline_page(request: HttpRequest, number: str) -> HttpResponse:
     """The timeline drawn with vis-timeline (zoom, filters by kind and trust), and the same as a table."""
-    case = case_get_for(user=request.user, number=number, with_counts=False)
+    case = case_get_for(user=request.user, number=number)
     error = ""
     try:
         points = case_timeline(

@@ -120,7 +120,7 @@ def test_may_and_restrict_follow_the_table(world) -> None:
 
 
 def test_members_see_their_cases_only_with_their_role(world) -> None:
-    cases = list(case_list(user=world["lead"]))
+    cases = list(case_list(user=world["lead"], with_counts=True))
     assert [c.number for c in cases] == ["2024-SEOUL-0001"]
     assert cases[0].caller_role == "lead" and cases[0].item_count == 1
     assert list(evidence_visible_to(user=world["lead"])) == [world["item"]]
@@ -255,8 +255,20 @@ def test_case_list_query_count_is_constant_in_rows(django_assert_num_queries) ->
     for _ in range(3):
         CaseMemberFactory(user=user)
     with django_assert_num_queries(1):
-        assert len([(c.caller_role, c.item_count) for c in case_list(user=user)]) == 3
+        assert len([(c.caller_role, c.item_count) for c in case_list(user=user, with_counts=True)]) == 3
     for _ in range(5):
         live_grant(case=CaseFactory(), user=user)
     with django_assert_num_queries(1):
-        assert len([(c.caller_role, c.item_count) for c in case_list(user=user)]) == 8
+        assert len([(c.caller_role, c.item_count) for c in case_list(user=user, with_counts=True)]) == 8
+
+
+def test_one_case_is_looked_up_without_counting_its_items(world, django_assert_num_queries) -> None:
+    """Every case-scoped request resolves its case here: one query, with the caller's role and no item count
+    (a scan of the case's item index, tens of milliseconds at 100,000 items); the case list counts on
+    request."""
+    with django_assert_num_queries(1) as captured:
+        case = case_get_for(user=world["lead"], number="2024-SEOUL-0001")
+    assert case.caller_role == "lead" and not hasattr(case, "item_count")
+    assert "COUNT(" not in captured.captured_queries[0]["sql"].upper()
+    assert [c.item_count for c in case_list(user=world["lead"], with_counts=True)] == [1]
+    assert not hasattr(case_list(user=world["lead"]).get(), "item_count")
