@@ -1,7 +1,5 @@
 """The custody ledger: chains per item and per case, leaf hashes, gap-free numbering, append-only tables."""
 
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -18,7 +16,7 @@ from evidence.merkle import leaf_hash
 from evidence.models import Checkpoint, CustodyEvent
 from tests.db_roles import database_owner
 from tests.factories import CaseFactory, UserFactory, stored_item
-from tests.processes import child_env
+from tests.processes import Forked, child_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -299,13 +297,10 @@ def test_two_processes_append_concurrently_without_forking_a_chain(data_dir: Pat
     rounds = 40  # five events a round: 200 events per writer
     go = tmp_path / "go"
     writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER_SCRIPT, name, str(case.pk), str(shared.pk), str(rounds), str(go)],
-            cwd=REPO_ROOT,
+        Forked(
+            ["-c", WRITER_SCRIPT, name, str(case.pk), str(shared.pk), str(rounds), str(go)],
             env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
+            cwd=REPO_ROOT,
         )
         for name in ("alpha", "bravo")
     ]
@@ -317,7 +312,7 @@ def test_two_processes_append_concurrently_without_forking_a_chain(data_dir: Pat
     go.touch()  # both start appending at the same moment
     for writer in writers:
         _out, err = writer.communicate(timeout=180)
-        assert writer.returncode == 0, err
+        assert writer.returncode == 0, err.decode()
 
     events = list(CustodyEvent.objects.order_by("seq"))
     assert len(events) == start_events + 2 * rounds * 5

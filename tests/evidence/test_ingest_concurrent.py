@@ -7,8 +7,6 @@ their write transactions queue (IMMEDIATE), which must still lose nothing.
 
 import hashlib
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from tests.evidence.test_ingest_crash import (
     manage,
     run_django,
 )
+from tests.processes import Forked
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -47,13 +46,7 @@ def _folders(root: Path) -> tuple[Path, Path, set[bytes]]:
 def _ingest_both(env: dict[str, str], first: Path, second: Path) -> list[dict]:
     options = ["--actor", ACTOR, "--json", "--skip-checks"]  # without the system checks, as ``manage`` runs
     children = [
-        subprocess.Popen(
-            [sys.executable, "manage.py", "ingest", CASE_NUMBER, str(folder), *options],
-            env=env,
-            cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
+        Forked(["manage.py", "ingest", CASE_NUMBER, str(folder), *options], env=env, cwd=REPO)
         for folder in (first, second)
     ]
     answers = []

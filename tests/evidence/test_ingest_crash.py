@@ -23,6 +23,7 @@ from django.conf import settings as django_settings
 
 from evidence.vault import read_verified
 from tests.databases import sqlite_template
+from tests.processes import forked
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -68,31 +69,19 @@ print(json.dumps({
 
 
 def run_django(env: dict[str, str], code: str) -> str:
-    """Run Python code in a fresh process with Django set up on the subprocess database."""
+    """Run Python code in a new process (forked: tests/processes.py) with Django set up on the subprocess
+    database."""
     prologue = "import django, os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'haetae.settings')\n"
-    done = subprocess.run(
-        [sys.executable, "-c", prologue + "django.setup()\n" + code],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = forked(["-c", prologue + "django.setup()\n" + code], env=env, cwd=REPO, timeout=120, text=True)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-def manage(env: dict[str, str], *args: str, **kwargs) -> subprocess.CompletedProcess:
-    """Run a management command in a fresh process. Without the system checks: they import every URL's views
-    (a second of CPU a command) and check the configuration, which is not what these tests are about."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args, "--skip-checks"],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        timeout=300,
-        **kwargs,
-    )
+def manage(env: dict[str, str], *args: str, text: bool = False) -> subprocess.CompletedProcess:
+    """Run a management command in a new process (forked: tests/processes.py). Without the system checks: they
+    import every URL's views (a second of CPU a command) and check the configuration, which is not what these
+    tests are about."""
+    return forked(["manage.py", *args, "--skip-checks"], env=env, cwd=REPO, timeout=300, text=text)
 
 
 @functools.cache

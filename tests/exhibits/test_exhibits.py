@@ -2,8 +2,6 @@
 take each step, and the custody events each step writes in its own transaction."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -29,7 +27,7 @@ from exhibits.services import (
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
 from tests.factories import Team, exhibit_to, item, new_user, supervisor, team
-from tests.processes import release_together
+from tests.processes import Forked, release_together
 
 pytestmark = pytest.mark.django_db
 
@@ -126,9 +124,8 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
     # The children start together: each says it is ready (Django set up), then waits for ``go``.
     ready, go = [tmp_path / f"ready-{n}" for n in range(4)], tmp_path / "go"
     children = [
-        subprocess.Popen(
+        Forked(
             [
-                sys.executable,
                 "-c",
                 prologue + "django.setup()\n" + _CREATE_AT,
                 CASE_NUMBER,
@@ -139,8 +136,6 @@ def test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers(
             ],
             env=env,
             cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
         )
         for n in range(4)
     ]

@@ -1,8 +1,6 @@
 """People: race-free pseudonyms, the sealed identity store and who may read it, suspects' accounts."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from parties.services.people import (
 )
 from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
 from tests.factories import IDENTITY, assign_worker, new_user, suspect, team, victim
-from tests.processes import release_together
+from tests.processes import Forked, release_together
 
 pytestmark = pytest.mark.django_db
 
@@ -88,20 +86,10 @@ def test_pseudonyms_stay_unique_when_processes_record_people_at_once(data_dir: P
     # The children start together: each says it is ready (Django set up), then waits for ``go``.
     ready, go = [tmp_path / f"ready-{n}" for n in range(4)], tmp_path / "go"
     children = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                prologue + "django.setup()\n" + _RECORD_AT,
-                CASE_NUMBER,
-                ACTOR,
-                str(ready[n]),
-                str(go),
-            ],
+        Forked(
+            ["-c", prologue + "django.setup()\n" + _RECORD_AT, CASE_NUMBER, ACTOR, str(ready[n]), str(go)],
             env=env,
             cwd=REPO,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
         )
         for n in range(4)
     ]
