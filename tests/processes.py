@@ -138,12 +138,12 @@ class Forked:
     def communicate(self, timeout: float | None = None) -> tuple[bytes, bytes]:
         """Wait for the child (killed after ``timeout``, as ``subprocess.run`` does) and read its output."""
         try:
-            self.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            self.wait()
-            raise
-        try:
+            try:
+                self.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.kill()
+                self.wait()
+                raise
             return self._out.read_bytes(), self._err.read_bytes()
         finally:
             shutil.rmtree(self._folder, ignore_errors=True)
