@@ -154,12 +154,12 @@ def test_large_enlarged_faces_are_found_by_the_coarser_second_pass(detector):
         face_scene(face_px=size, seed=seed, source="camera") for size in (300, 400) for seed in range(12)
     ]
     both = [found(scene.face, [box[:4] for box in detector.boxes(scene.rgb)]) for scene in scenes]
-    fine_only = []
-    for scene in scenes:
-        boxes, _ = detector._pass(scene.rgb, faces_module.DETECT_SIDE)
-        fine_only.append(found(scene.face, [tuple(box) for box in boxes]))
     assert all(both), [(s.face_px, i) for i, (s, hit) in enumerate(zip(scenes, both, strict=True)) if not hit]
-    assert not all(fine_only)  # the case the second pass exists for
+    # The case the second pass exists for: the fine pass alone misses this scene (seed 9 at 300 px; the only
+    # one of the 24, measured: re-running the fine pass on all of them cost about 7 s of CPU).
+    missed_alone = scenes[9]
+    boxes, _ = detector._pass(missed_alone.rgb, faces_module.DETECT_SIDE)
+    assert not found(missed_alone.face, [tuple(box) for box in boxes])
     assert detector.info.parameters["large_face_side"] == faces_module.LARGE_FACE_SIDE
 
 
