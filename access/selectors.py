@@ -83,11 +83,27 @@ def case_list(*, user: Caller, with_counts: bool = False) -> QuerySet[Case]:
     return cases.order_by("-opened_at", "number")
 
 
+def _case_numbered(*, user: Caller, number: str) -> Case | None:
+    """The case with this number, with ``caller_role`` annotated, if the user may see it (the rule of
+    ``case_list``, asked of one row: a role, team or break-glass, is what makes a case visible)."""
+    if not _signed_in(user):
+        return None
+    case = (
+        Case.objects.filter(number=number)
+        .select_related("unit")
+        .annotate(caller_role=access_role_expression(user=user, case_ref="pk"))
+        .first()
+    )
+    return case if case is not None and case.caller_role is not None else None
+
+
 def case_get_for(*, user: Caller, number: str) -> Case:
     """The case with this number if the user may see it, with ``caller_role``; otherwise NotFound, whether it
-    exists or not. Without ``item_count``: every case-scoped request passes through here, and counting a
-    case's items scans its item index (tens of milliseconds at 100,000 items); the case list counts."""
-    case = case_list(user=user).filter(number=number).first()
+    exists or not. Every case-scoped request passes through here, so it asks for the one row by its number
+    with the caller's role on it, rather than filtering the list of the caller's cases (4.9 → 2.9 ms a call
+    on PostgreSQL, mostly Python building the query), and without ``item_count`` (a scan of the case's item
+    index)."""
+    case = _case_numbered(user=user, number=number)
     if case is None:
         raise NotFound(
             f"no case numbered {number!r} among your cases: check the number, or ask the case lead to add "
@@ -118,7 +134,7 @@ def case_for_command(*, user: Caller, number: str, action: Action | None, doing:
             f"no case numbered {number!r}: list cases with the API (GET /api/v1/cases/) or create it with "
             "'manage.py create_case'"
         )
-    case = case_list(user=user).filter(number=number).first()
+    case = _case_numbered(user=user, number=number)
     if case is None:
         username = user.get_username() if user.is_authenticated else "anonymous"
         raise AccessDenied(

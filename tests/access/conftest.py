@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from tests.access.matrix_world import World, build_world, caller_users, data_settings
+from tests.access.matrix_world import World, build_world, caller_users, data_settings, settle
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,8 @@ def data_dir(data_dir: Path, request: pytest.FixtureRequest, settings: Any) -> P
 def world(django_db_setup: None, django_db_blocker: Any, world_root: Path) -> Iterator[World]:
     """One world for the module, built inside an outer transaction that is rolled back at its end. Each test
     (``django_db``) runs in a savepoint inside it, rolled back after it: what a test writes, including the
-    custody events the "refused writes nothing" check counts, never reaches the next one."""
+    custody events the "refused writes nothing" check counts, never reaches the next one.
+    Its foreign keys are checked once, when it is built (``settle``)."""
     with django_db_blocker.unblock(), override_settings(**data_settings(world_root)):
         outer = transaction.atomic()
         # Marked as Django's TestCase marks its own outer block, so that a service's durable block (the
@@ -40,7 +41,9 @@ def world(django_db_setup: None, django_db_blocker: Any, world_root: Path) -> It
         outer._from_testcase = True  # type: ignore[attr-defined]
         outer.__enter__()
         try:
-            yield build_world()
+            built = build_world()
+            settle()
+            yield built
         finally:
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
@@ -51,4 +54,6 @@ def callers(world: World, django_db_blocker: Any) -> dict[tuple[str, str], Any]:
     """The matrices' callers (``caller_users``), made once for the module in the world's outer transaction:
     what a test does to one of them is rolled back with the test, as the rest of the world is."""
     with django_db_blocker.unblock():
-        return caller_users(world)
+        made = caller_users(world)
+        settle()
+    return made

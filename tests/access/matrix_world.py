@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -134,6 +135,16 @@ class World:
     procedure_item: Any = None
     mark: Any = None
     destruction_items: list[Any] = field(default_factory=list)
+
+
+def settle() -> None:
+    """Checks now the foreign keys of what a module fixture just wrote into the world's outer transaction.
+
+    Left pending (PostgreSQL defers them to the end of the outer transaction), they were all checked again by
+    every test's teardown: Django's TestCase runs ``SET CONSTRAINTS ALL IMMEDIATE`` inside the test's
+    savepoint, whose rollback makes them pending once more. That was about 5 ms a test, 2,500 tests a module.
+    Every module fixture that writes to the world ends with this."""
+    connection.check_constraints()
 
 
 def build_world() -> World:

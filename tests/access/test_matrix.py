@@ -79,6 +79,7 @@ from tests.access.matrix_world import (
     download,
     expected_status,
     response_text,
+    settle,
     takedown_draft,
 )
 from tests.factories import (
@@ -1403,6 +1404,7 @@ def world(world: World, django_db_blocker: Any, world_root: Path) -> World:
     """The matrices' world with its destruction orders (``destruction_records``)."""
     with django_db_blocker.unblock(), override_settings(**data_settings(world_root)):
         destruction_records(world)
+        settle()
     return world
 
 

@@ -30,7 +30,7 @@ from access.policy import POLICY, Action
 from haetae.cli import HaetaeCommand
 from haetae.errors import AccessDenied, HaetaeError, NotFound
 from records.services import destruction_order_request
-from tests.access.matrix_world import PROSECUTOR, ROLES, World, by_action, by_role
+from tests.access.matrix_world import PROSECUTOR, ROLES, World, by_action, by_role, settle
 
 OUR_APPS = frozenset(
     {
@@ -434,6 +434,7 @@ def ordered_world(world: World, django_db_blocker: Any) -> World:
             court_order="2024-GA-17",
         )
         assert order.number == "D-001"
+        settle()
     return world
 
 

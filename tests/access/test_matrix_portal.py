@@ -48,6 +48,7 @@ from tests.access.matrix_world import (
     download,
     expected_status,
     response_text,
+    settle,
 )
 from tests.factories import verified_login
 
@@ -609,6 +610,7 @@ def world(world: World, django_db_blocker: Any, world_root: Path) -> World:
     """The matrices' world with its destruction orders (``destruction_records``)."""
     with django_db_blocker.unblock(), override_settings(**data_settings(world_root)):
         destruction_records(world)
+        settle()
     return world
 
 
@@ -617,6 +619,7 @@ def verified_world(world: World, django_db_blocker: Any) -> World:
     """The world with one verification run of the target case (for the auditor's run page)."""
     with django_db_blocker.unblock():
         assert vault_verify(case=world.target, actor=world.owner).ok
+        settle()
     return world
 
 
@@ -681,6 +684,7 @@ def sessions(callers: dict[tuple[str, str], Any], django_db_blocker: Any) -> dic
             client = Client()
             verified_login(client, user)
             keys[key] = client.cookies[settings.SESSION_COOKIE_NAME].value
+        settle()
     return keys
 
 
