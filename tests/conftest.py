@@ -313,15 +313,47 @@ def admin_client(admin_user):
 
 
 # scripts/pytest-all.sh runs two legs at once and says which this is: HAETAE_TEST_LEG=sqlite or postgres
-# (unset: one run that does everything). The access matrices (every API endpoint, portal page and management
-# command × every role) check rules, not SQL dialects, and the browser tests drive the portal through a live
-# server, which on SQLite shares the test thread's in-memory connection: they run on the PostgreSQL leg only.
-# Tests that touch no database give the same answer on both legs: they run on the SQLite leg only.
+# (unset: one run that does everything). The PostgreSQL leg runs every test that touches the database:
+# PostgreSQL is what production runs. The SQLite leg runs every test that touches no database (they give
+# the same answer on both legs), and of those that do, only the ones of the code that takes its own path on
+# SQLite, the embedded database of `make run` (SQLITE_LEG_DATABASE). The access matrices (every API endpoint,
+# portal page and management command × every role) check rules, not SQL dialects, and the browser tests
+# drive the portal through a live server, which on SQLite shares the test thread's in-memory connection:
+# they run on the PostgreSQL leg only.
 LEG = os.environ.get("HAETAE_TEST_LEG", "")
 POSTGRES_LEG_ONLY = (
     "tests/access/test_matrix.py",
     "tests/access/test_matrix_portal.py",
     "tests/access/test_matrix_commands.py",
+)
+# Database tests that run on both legs: where the code branches on the database or SQLite's own behaviour
+# decides the outcome. Paths (a folder ends in "/") relative to the repository root.
+SQLITE_LEG_DATABASE = (
+    "tests/flows/",  # whole cases end to end, as `make run` serves them on SQLite
+    "tests/search/",  # full-text search: FTS5 on SQLite, tsvector on PostgreSQL (search/backends.py)
+    # The ledger's append-only triggers are written per database (evidence/ledger_sql.py), and the tamper
+    # tests of the verifier drop and restore them.
+    "tests/evidence/test_ledger.py",
+    "tests/evidence/test_ledger_sql.py",
+    "tests/evidence/test_custody.py",
+    "tests/evidence/test_witness.py",
+    "tests/evidence/test_verify.py",
+    # Writers: SQLite's IMMEDIATE transactions serialise them where PostgreSQL takes advisory locks
+    # (haetae/db.py, evidence/vault.py lock_blobs); rows go in by bulk_create there and COPY here; a killed
+    # ingest is recovered from SQLite's journal.
+    "tests/haetae/test_db.py",
+    "tests/evidence/test_lock_order.py",
+    "tests/evidence/test_vault.py",
+    "tests/evidence/test_ingest.py",
+    "tests/evidence/test_ingest_concurrent.py",
+    "tests/evidence/test_ingest_crash.py",
+    # The embedded database's own set-up: first steps, the local trial, work deferred past a response.
+    "tests/evidence/test_first_steps.py",
+    "tests/evidence/test_smoke_foundation.py",
+    "tests/haetae/test_local_trial.py",
+    "tests/haetae/test_deferred.py",
+    "tests/test_conftest.py",
+    "tests/test_readme.py",
 )
 DATABASE_FIXTURES = frozenset(
     {"db", "transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
@@ -364,6 +396,13 @@ def slow_modules_first(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path not in slow)
 
 
+def on_the_sqlite_leg(path: str) -> bool:
+    """Whether a database test at this path (relative to the repository root) also runs on the SQLite leg."""
+    return any(
+        path == entry or (entry.endswith("/") and path.startswith(entry)) for entry in SQLITE_LEG_DATABASE
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test that drives the browser (it uses the ``page`` fixture) as ``browser``; in an xdist
     worker, put the slow modules first (``slow_modules_first``); with HAETAE_TEST_LEG set, leave out what the
@@ -378,14 +417,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept: list[pytest.Item] = []
     left_out: list[pytest.Item] = []
     for item in items:
-        postgres_only = (
-            item.get_closest_marker("browser") is not None
-            or _root_relative(item.path, config) in POSTGRES_LEG_ONLY
-        )
+        path = _root_relative(item.path, config)
+        postgres_only = item.get_closest_marker("browser") is not None or path in POSTGRES_LEG_ONLY
         if LEG == "sqlite":
-            (left_out if postgres_only else kept).append(item)
+            runs = not postgres_only and (not uses_the_database(item) or on_the_sqlite_leg(path))
         else:
-            (kept if postgres_only or uses_the_database(item) else left_out).append(item)
+            runs = postgres_only or uses_the_database(item)
+        (kept if runs else left_out).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
         items[:] = kept

@@ -5,7 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import is_ci, require_testdata, slow_modules_first, uses_the_database, worker_broker_url
+from tests.conftest import (
+    SQLITE_LEG_DATABASE,
+    is_ci,
+    on_the_sqlite_leg,
+    require_testdata,
+    slow_modules_first,
+    uses_the_database,
+    worker_broker_url,
+)
 from tests.databases import postgres_template_name, sqlite_template
 
 
@@ -110,3 +118,28 @@ def test_slow_modules_go_first_whole_and_in_their_order() -> None:
         ("a.py", False),
         ("c.py", False),
     ]
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("tests/search/test_search.py", True),  # in a listed folder
+        ("tests/evidence/test_ingest.py", True),  # a listed module
+        ("tests/evidence/test_ingest_command.py", False),  # a listed module's name is no prefix
+        ("tests/portal/test_cases.py", False),
+        ("tests/searching/test_x.py", False),  # a listed folder's name is no prefix either
+    ],
+)
+def test_which_database_tests_also_run_on_the_sqlite_leg(path: str, expected: bool) -> None:
+    assert on_the_sqlite_leg(path) is expected
+
+
+def test_every_path_run_on_both_legs_exists() -> None:
+    """A module moved or renamed would otherwise drop off the SQLite leg without a word."""
+    missing = [entry for entry in SQLITE_LEG_DATABASE if not (ROOT / entry).exists()]
+    assert not missing, f"SQLITE_LEG_DATABASE names paths that are gone: {missing}"
+    folders = [entry for entry in SQLITE_LEG_DATABASE if (ROOT / entry).is_dir()]
+    assert all(entry.endswith("/") for entry in folders), "a folder in SQLITE_LEG_DATABASE ends in '/'"
