@@ -16,11 +16,18 @@ PG_URL=${HAETAE_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/haetae}
 # takes half of the other's queue (with xdist's default `load`, one worker idled for minutes at the end while the
 # other ran its queue of slow tests); the slow modules run first (tests/conftest.py, slow_modules_first).
 WORKERS=${HAETAE_TEST_WORKERS:-2}
-REDIS_URL=${HAETAE_TEST_BROKER_URL:-redis://127.0.0.1:6379/14}
-XDIST_ARGS=()
-if [ "$WORKERS" != "0" ]; then
-  XDIST_ARGS=(-n "$WORKERS" --dist worksteal)
-fi
+# The PostgreSQL leg's own count (default: HAETAE_TEST_WORKERS, else 3). It is the longer leg and waits more
+# (browsers, child processes, the server): with two workers it ran alone on a half-idle machine for its last
+# six minutes once the SQLite leg was done; a third fills those waits.
+POSTGRES_WORKERS=${HAETAE_TEST_POSTGRES_WORKERS:-${HAETAE_TEST_WORKERS:-3}}
+REDIS_URL=${HAETAE_TEST_BROKER_URL:-redis://127.0.0.1:6379/12}
+xdist_args() {
+  if [ "$1" != "0" ]; then
+    echo "-n $1 --dist worksteal"
+  fi
+}
+XDIST_ARGS=($(xdist_args "$WORKERS"))
+POSTGRES_XDIST_ARGS=($(xdist_args "$POSTGRES_WORKERS"))
 
 pg_up() { $PY - "$PG_URL" <<'PYEOF'
 import sys, psycopg
@@ -31,12 +38,13 @@ except Exception as exc:
 PYEOF
 }
 
-# With both legs, each is told which it is (HAETAE_TEST_LEG) and tests/conftest.py splits the work: the access
-# matrices (every API endpoint, portal page and management command × every role, ~4,200 cases) check rules, not
-# SQL dialects, and the browser tests drive the portal through a live server, which on SQLite shares the test
-# thread's in-memory connection: they run on the PostgreSQL leg only. The ~600 tests that touch no database
-# (no django_db marker, no db/transactional_db/live_server fixture) give the same answer on both legs: they run
-# on the SQLite leg only. Without PostgreSQL the SQLite run does everything.
+# With both legs, each is told which it is (HAETAE_TEST_LEG) and tests/conftest.py splits the work. The
+# PostgreSQL leg runs every test that touches the database (PostgreSQL is what production runs), the access
+# matrices and the browser tests among them. The SQLite leg runs the ~600 tests that touch no database (no
+# django_db marker, no db/transactional_db/live_server fixture: the same answer on both legs), and of the
+# database tests only those of code that takes its own path on SQLite, the embedded database of `make run`
+# (tests/conftest.py SQLITE_LEG_DATABASE: search, the ledger's triggers, writers' locks, crash recovery, the
+# flows). Without PostgreSQL the SQLite run does everything.
 SQLITE_LEG=()
 POSTGRES_LEG=()
 if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then
@@ -53,7 +61,7 @@ run_sqlite() {
 APP_ROLE=${HAETAE_TEST_APP_ROLE-haetae_app}
 run_postgres() {
   env DATABASE_URL="$PG_URL" CELERY_BROKER_URL="$REDIS_URL" HAETAE_REQUIRE_SERVICES="${CI:-}" \
-    HAETAE_TEST_APP_ROLE="$APP_ROLE" "${POSTGRES_LEG[@]}" $PY -m pytest "${XDIST_ARGS[@]}" "$@"
+    HAETAE_TEST_APP_ROLE="$APP_ROLE" "${POSTGRES_LEG[@]}" $PY -m pytest "${POSTGRES_XDIST_ARGS[@]}" "$@"
 }
 
 if [ "${CI:-}" = "true" ] || pg_up 2>/dev/null; then

@@ -8,6 +8,7 @@ import pytest
 from django.core.management.commands import flush
 from django.core.management.sql import sql_flush
 from django.db.backends.base.creation import BaseDatabaseCreation
+from django.test import override_settings
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from evidence import ledger_sql
@@ -110,21 +111,39 @@ PDQ_TESTDATA = Path(__file__).resolve().parent.parent.parent / "shared" / "testd
 APP_ROLE_SQL = Path(__file__).resolve().parent.parent / "scripts" / "pg-app-role.sql"
 
 
+def data_settings(root: Path) -> dict[str, Path]:
+    """The settings that put the vault, the keys and the ledger's witness file under ``root``."""
+    return {
+        "DATA_DIR": root,
+        "VAULT_DIR": root / "vault",
+        "MASTER_KEY_FILE": root / "keys" / "master.key",
+        "LEDGER_KEY_FILE": root / "keys" / "ledger-ed25519.key",
+        "LEDGER_WITNESS_FILE": root / "ledger-witness.jsonl",
+    }
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    """Where the test's vault and keys live: a folder of its own (the access matrices' modules share their
+    world's, tests/access/conftest.py)."""
+    return tmp_path / "haetae-data"
+
+
 @pytest.fixture(autouse=True)
-def data_dir(tmp_path: Path, settings) -> Path:
-    """Each test gets its own vault and keys, so tests never see each other's objects."""
-    root = tmp_path / "haetae-data"
-    settings.DATA_DIR = root
-    settings.VAULT_DIR = root / "vault"
-    settings.MASTER_KEY_FILE = root / "keys" / "master.key"
-    settings.LEDGER_KEY_FILE = root / "keys" / "ledger-ed25519.key"
-    settings.LEDGER_WITNESS_FILE = root / "ledger-witness.jsonl"
-    # Work deferred past a response runs on the request's thread: the test's data lives in a transaction
-    # another thread's connection cannot see.
-    settings.HAETAE_DEFERRED_RUNNER = "inline"
-    # Reports in tests are signed by the development signer, also on the PostgreSQL leg.
-    settings.HAETAE_ALLOW_DEVELOPMENT_SIGNER = True
-    return root
+def data_dir(data_root: Path) -> Iterator[Path]:
+    """Each test gets its own vault and keys, so tests never see each other's objects.
+
+    One ``override_settings`` for all of it: pytest-django's ``settings`` fixture stacks one override per
+    assignment, and every read of any setting walks the stack (a dozen layers, 550 reads a request)."""
+    with override_settings(
+        **data_settings(data_root),
+        # Work deferred past a response runs on the request's thread: the test's data lives in a transaction
+        # another thread's connection cannot see.
+        HAETAE_DEFERRED_RUNNER="inline",
+        # Reports in tests are signed by the development signer, also on the PostgreSQL leg.
+        HAETAE_ALLOW_DEVELOPMENT_SIGNER=True,
+    ):
+        yield data_root
 
 
 # Each run migrates once: the first xdist worker's test database is the template of the others' (and of the

@@ -8,7 +8,8 @@ import pytest
 from django.db import transaction
 from django.test import override_settings
 
-from tests.access.matrix_world import World, build_world, caller_users, data_settings, settle
+from tests.access.matrix_world import World, build_world, caller_users, settle
+from tests.conftest import data_settings
 
 
 @pytest.fixture(scope="module")
@@ -18,14 +19,12 @@ def world_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def data_dir(data_dir: Path, request: pytest.FixtureRequest, settings: Any) -> Path:
-    """The suite's per-test vault; for a test of the module's world, the module's, where it was built."""
-    if "world_root" not in request.fixturenames:  # not this world (test_admin_scope builds its own per test)
-        return data_dir
-    world_root = request.getfixturevalue("world_root")
-    for name, value in data_settings(world_root).items():
-        setattr(settings, name, value)
-    return world_root
+def data_root(request: pytest.FixtureRequest) -> Path:
+    """A test of the module's world works in the world's vault, where it was built; any other test (e.g.
+    test_admin_scope, which builds its own world per test) in a folder of its own."""
+    if "world_root" in request.fixturenames:
+        return Path(request.getfixturevalue("world_root"))
+    return Path(request.getfixturevalue("tmp_path")) / "haetae-data"
 
 
 @pytest.fixture(scope="module")

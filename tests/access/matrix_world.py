@@ -8,7 +8,6 @@
 
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -346,16 +345,6 @@ def _exhibit_records(w: World) -> None:
         case=w.target, scope=["E-001"], recipient="prosecutor", requested_by=w.owner
     )
     w.bundle.exhibits.set([shared])
-
-
-def data_settings(root: Path) -> dict[str, Any]:
-    return {
-        "DATA_DIR": root,
-        "VAULT_DIR": root / "vault",
-        "MASTER_KEY_FILE": root / "keys" / "master.key",
-        "LEDGER_KEY_FILE": root / "keys" / "ledger-ed25519.key",
-        "LEDGER_WITNESS_FILE": root / "ledger-witness.jsonl",
-    }
 
 
 def by_role(allowed: set[str] | frozenset[str], yes: int, no: int) -> dict[str, int]:

@@ -74,7 +74,6 @@ from tests.access.matrix_world import (
     World,
     by_action,
     by_role,
-    data_settings,
     destruction_records,
     download,
     expected_status,
@@ -82,6 +81,7 @@ from tests.access.matrix_world import (
     settle,
     takedown_draft,
 )
+from tests.conftest import data_settings
 from tests.factories import (
     CaseFactory,
     CaseMemberFactory,

@@ -43,13 +43,13 @@ from tests.access.matrix_world import (
     World,
     by_action,
     by_role,
-    data_settings,
     destruction_records,
     download,
     expected_status,
     response_text,
     settle,
 )
+from tests.conftest import data_settings
 from tests.factories import verified_login
 
 # The rules that are not an Action: any signed-in (TOTP-verified) user, shown only their own data; and anyone.
