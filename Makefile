@@ -24,7 +24,8 @@ venv: sysdeps $(STAMP) assets
 sysdeps:
 	@scripts/sysdeps.sh
 
-sysdeps-test:
+# After `sysdeps`, never beside it: `make -j` would otherwise run two apt-gets, and one would find dpkg locked.
+sysdeps-test: sysdeps
 	@scripts/sysdeps.sh --test
 
 # The portal's front-end packages come from the npm registry at build time (package-lock.json) and are served
@@ -38,7 +39,7 @@ $(ASSETS): package.json package-lock.json
 	   node_modules/vis-timeline/styles/vis-timeline-graph2d.min.css portal/static/portal/vendor/
 	@touch $(ASSETS)
 
-assets: $(ASSETS) $(STAMP)
+assets: sysdeps $(ASSETS) $(STAMP)
 	@$(BIN)/python manage.py compilemessages --ignore=.venv --ignore=node_modules >/dev/null
 
 migrate: venv
@@ -59,10 +60,11 @@ typecheck: venv
 pytest: venv sysdeps-test
 	scripts/pytest-all.sh
 
-# Lint first (seconds), then the types and the suite at once: mypy holds one core for about 50 s (a clean
-# clone has no cache), which the suite's workers share instead of waiting; each prints its report as a block.
-test: lint
-	@$(MAKE) --no-print-directory -j2 --output-sync=target typecheck pytest
+# Lint, types and the suite at once, each printing its report as a block: mypy holds one core for about 50 s
+# (a clean clone has no cache), which the suite's workers share instead of waiting, and the set-up they share
+# runs its independent steps side by side (npm beside pip). Any of the three failing fails `make test`.
+test:
+	@$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck pytest
 
 fmt: venv
 	$(BIN)/ruff format .
