@@ -346,7 +346,7 @@ POSTGRES_LEG_ONLY = (
     "tests/access/test_matrix_commands.py",
 )
 # Database tests that run on both legs: where the code branches on the database or SQLite's own behaviour
-# decides the outcome. Paths (a folder ends in "/") relative to the repository root.
+# decides the outcome. Relative to the repository root: a folder (ending in "/"), a module, or one test.
 SQLITE_LEG_DATABASE = (
     "tests/flows/",  # whole cases end to end, as `make run` serves them on SQLite
     "tests/search/",  # full-text search: FTS5 on SQLite, tsvector on PostgreSQL (search/backends.py)
@@ -366,6 +366,10 @@ SQLITE_LEG_DATABASE = (
     "tests/evidence/test_ingest.py",
     "tests/evidence/test_ingest_concurrent.py",
     "tests/evidence/test_ingest_crash.py",
+    # Numbers chosen under a lock (the case row; SQLite's write lock) by processes at once (docs/cases.md,
+    # docs/exhibits.md).
+    "tests/parties/test_people.py::test_pseudonyms_stay_unique_when_processes_record_people_at_once",
+    "tests/exhibits/test_exhibits.py::test_exhibits_created_at_once_by_separate_processes_get_distinct_numbers",
     # The embedded database's own set-up: first steps, the local trial, work deferred past a response.
     "tests/evidence/test_first_steps.py",
     "tests/evidence/test_smoke_foundation.py",
@@ -415,11 +419,15 @@ def slow_modules_first(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path not in slow)
 
 
-def on_the_sqlite_leg(path: str) -> bool:
-    """Whether a database test at this path (relative to the repository root) also runs on the SQLite leg."""
-    return any(
-        path == entry or (entry.endswith("/") and path.startswith(entry)) for entry in SQLITE_LEG_DATABASE
-    )
+def on_the_sqlite_leg(nodeid: str) -> bool:
+    """Whether a database test (its node id, relative to the repository root) also runs on the SQLite leg."""
+    for entry in SQLITE_LEG_DATABASE:
+        if entry.endswith("/"):
+            if nodeid.startswith(entry):
+                return True
+        elif nodeid == entry or nodeid.startswith((entry + "::", entry + "[")):
+            return True
+    return False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -439,7 +447,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path = _root_relative(item.path, config)
         postgres_only = item.get_closest_marker("browser") is not None or path in POSTGRES_LEG_ONLY
         if LEG == "sqlite":
-            runs = not postgres_only and (not uses_the_database(item) or on_the_sqlite_leg(path))
+            runs = not postgres_only and (not uses_the_database(item) or on_the_sqlite_leg(item.nodeid))
         else:
             runs = postgres_only or uses_the_database(item)
         (kept if runs else left_out).append(item)

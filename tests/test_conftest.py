@@ -124,22 +124,38 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize(
-    ("path", "expected"),
+    ("nodeid", "expected"),
     [
-        ("tests/search/test_search.py", True),  # in a listed folder
-        ("tests/evidence/test_ingest.py", True),  # a listed module
-        ("tests/evidence/test_ingest_command.py", False),  # a listed module's name is no prefix
-        ("tests/portal/test_cases.py", False),
-        ("tests/searching/test_x.py", False),  # a listed folder's name is no prefix either
+        ("tests/search/test_search.py::test_x", True),  # in a listed folder
+        ("tests/evidence/test_ingest.py::test_x[a]", True),  # in a listed module
+        ("tests/evidence/test_ingest_command.py::test_x", False),  # a listed module's name is no prefix
+        ("tests/portal/test_cases.py::test_x", False),
+        ("tests/searching/test_x.py::test_x", False),  # nor is a listed folder's
+        (
+            "tests/parties/test_people.py::test_pseudonyms_stay_unique_when_processes_record_people_at_once",
+            True,
+        ),
+        (
+            "tests/parties/test_people.py::test_pseudonyms_stay_unique_when_processes_record_people_at_once[x]",
+            True,
+        ),
+        (
+            "tests/parties/test_people.py::test_pseudonyms_stay_unique_when_processes_record_people_at_once_2",
+            False,
+        ),
+        ("tests/parties/test_people.py::test_another", False),  # a listed test leaves its module's others out
     ],
 )
-def test_which_database_tests_also_run_on_the_sqlite_leg(path: str, expected: bool) -> None:
-    assert on_the_sqlite_leg(path) is expected
+def test_which_database_tests_also_run_on_the_sqlite_leg(nodeid: str, expected: bool) -> None:
+    assert on_the_sqlite_leg(nodeid) is expected
 
 
 def test_every_path_run_on_both_legs_exists() -> None:
-    """A module moved or renamed would otherwise drop off the SQLite leg without a word."""
-    missing = [entry for entry in SQLITE_LEG_DATABASE if not (ROOT / entry).exists()]
+    """A module or test moved or renamed would otherwise drop off the SQLite leg without a word."""
+    missing = [entry for entry in SQLITE_LEG_DATABASE if not (ROOT / entry.split("::")[0]).exists()]
     assert not missing, f"SQLITE_LEG_DATABASE names paths that are gone: {missing}"
+    tests = [entry.split("::") for entry in SQLITE_LEG_DATABASE if "::" in entry]
+    renamed = [f"{path}::{name}" for path, name in tests if f"def {name}(" not in (ROOT / path).read_text()]
+    assert not renamed, f"SQLITE_LEG_DATABASE names tests that are gone: {renamed}"
     folders = [entry for entry in SQLITE_LEG_DATABASE if (ROOT / entry).is_dir()]
     assert all(entry.endswith("/") for entry in folders), "a folder in SQLITE_LEG_DATABASE ends in '/'"
