@@ -134,7 +134,8 @@ def data_dir(data_root: Path) -> Iterator[Path]:
     """Each test gets its own vault and keys, so tests never see each other's objects.
 
     One ``override_settings`` for all of it: pytest-django's ``settings`` fixture stacks one override per
-    assignment, and every read of any setting walks the stack (a dozen layers, 550 reads a request)."""
+    assignment, and every read of any setting walks the stack (a dozen layers here, about 45 reads a
+    request)."""
     with override_settings(
         **data_settings(data_root),
         # Work deferred past a response runs on the request's thread: the test's data lives in a transaction
