@@ -272,3 +272,34 @@ def test_one_case_is_looked_up_without_counting_its_items(world, django_assert_n
     assert "COUNT(" not in captured.captured_queries[0]["sql"].upper()
     assert [c.item_count for c in case_list(user=world["lead"], with_counts=True)] == [1]
     assert not hasattr(case_list(user=world["lead"]).get(), "item_count")
+
+
+def test_one_case_lookup_agrees_with_the_case_list(world) -> None:
+    """``case_get_for`` asks for one case by its number, not for the list: it must find exactly the cases
+    ``case_list`` lists, with the same role, for members, outsiders, live and expired grants, the signed-out
+    and the deactivated."""
+    from django.contrib.auth.models import AnonymousUser
+
+    live_grant(case=world["other"], user=world["root"])
+    expired = live_grant(case=world["case"], user=world["outsider"])
+    expired.expires_at = timezone.now() - timedelta(seconds=1)
+    expired.save()
+    numbers = [world["case"].number, world["other"].number, "2024-NOPE-0009"]
+
+    def agree(user) -> int:
+        listed = {case.number: case.caller_role for case in case_list(user=user)}
+        for number in numbers:
+            if number in listed:
+                assert case_get_for(user=user, number=number).caller_role == listed[number]
+            else:
+                with pytest.raises(NotFound):
+                    case_get_for(user=user, number=number)
+        return len(listed)
+
+    assert agree(world["lead"]) == 1
+    assert agree(world["root"]) == 1  # the live grant
+    assert agree(world["outsider"]) == 0  # the expired grant
+    assert agree(AnonymousUser()) == 0
+    world["lead"].is_active = False
+    world["lead"].save()
+    assert agree(world["lead"]) == 0
