@@ -17,7 +17,15 @@ from haetae.errors import HaetaeError, UsageError
 
 
 class HaetaeCommand(BaseCommand):
-    """A command whose HaetaeErrors print their message and exit 1 (2 for usage errors)."""
+    """A command whose HaetaeErrors print their message and exit 1 (2 for usage errors).
+
+    A subclass's docstring is its ``--help`` text, unless it sets ``help`` itself.
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "help" not in cls.__dict__ and cls.__doc__:
+            cls.help = " ".join(cls.__doc__.split())
 
     def execute(self, *args: Any, **options: Any) -> str | None:
         try:

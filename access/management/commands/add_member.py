@@ -13,10 +13,8 @@ from haetae.errors import RejectedInput
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Put a user on a case team with a case role (a member_added custody event). Exit 1 with a message if "
-        "the case or user is unknown, the user is already on the team, or their global role forbids the role."
-    )
+    """Put a user on a case team with a case role (a member_added custody event). Exit 1 with a message if the
+    case or user is unknown, the user is already on the team, or their global role forbids the role."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")

@@ -26,10 +26,8 @@ def grant_json(grant: BreakGlassGrant) -> dict[str, Any]:
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Administrators' break-glass access: open a time-limited, reasoned, logged read-only grant on a case "
-        "they are not on; end one (its holder or the case lead); list those the actor may see."
-    )
+    """Administrators' break-glass access: open a time-limited, reasoned, logged read-only grant on a case
+    they are not on; end one (its holder or the case lead); list those the actor may see."""
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="{open,end,list}")

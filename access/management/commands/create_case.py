@@ -9,7 +9,7 @@ from haetae.cli import HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = "Open a case. Exit 1 with a message if the number is taken or invalid, or an offence code unknown."
+    """Open a case. Exit 1 with a message if the number is taken or invalid, or an offence code unknown."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")

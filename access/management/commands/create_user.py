@@ -14,10 +14,8 @@ from haetae.errors import RejectedInput
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Create a user with a global role and print a generated first password, shown only this once. Exit 1 "
-        "if the username is taken or invalid."
-    )
+    """Create a user with a global role and print a generated first password, shown only this once. Exit 1 if
+    the username is taken or invalid."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")

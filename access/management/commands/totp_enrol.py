@@ -11,10 +11,8 @@ from haetae.errors import RejectedInput
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Create a TOTP device for a user and print its otpauth:// URI and secret, to add to an authenticator "
-        "app. The secret is shown once; keep it off shared screens."
-    )
+    """Create a TOTP device for a user and print its otpauth:// URI and secret, to add to an authenticator
+    app. The secret is shown once; keep it off shared screens."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")

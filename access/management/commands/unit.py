@@ -11,14 +11,12 @@ from haetae.errors import RejectedInput
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Units and their supervisors. 'list' prints each unit with its supervisors and cases. 'supervise' "
-        "makes a user with the supervisor global role the supervisor of a unit (made on first use): they "
-        "join every case of the unit with the supervisor role, one member_added custody event per case. "
-        "'unsupervise' ends it (member_removed on each case, with --reason). Administrators only. Exit 1 "
-        "with a message on an unknown user or unit, a user without the supervisor role, or a supervision "
-        "that exists already or does not exist."
-    )
+    """Units and their supervisors. 'list' prints each unit with its supervisors and cases. 'supervise' makes
+    a user with the supervisor global role the supervisor of a unit (made on first use): they join every
+    case of the unit with the supervisor role, one member_added custody event per case. 'unsupervise' ends
+    it (member_removed on each case, with --reason). Administrators only. Exit 1 with a message on an
+    unknown user or unit, a user without the supervisor role, or a supervision that exists already or does
+    not exist."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("verb", choices=["list", "supervise", "unsupervise"])

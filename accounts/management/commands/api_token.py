@@ -9,10 +9,8 @@ from haetae.errors import NotFound, UsageError
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Issue an API token (printed only this once; only its SHA-256 is stored), list tokens, or revoke one "
-        "or all of a user's. Run by the operator, it is recorded as account activity with no acting user."
-    )
+    """Issue an API token (printed only this once; only its SHA-256 is stored), list tokens, or revoke one or
+    all of a user's. Run by the operator, it is recorded as account activity with no acting user."""
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)

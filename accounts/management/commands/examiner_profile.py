@@ -24,12 +24,10 @@ def _row(row: ExaminerQualification) -> dict[str, Any]:
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Show or record an examiner's qualification (title, unit, training and certifications with dates), "
-        "as the report cover names it. Recording adds a new row: earlier ones stay, and each report shows "
-        "the one in force when it was made. Options not given carry over from the current record; a repeated "
-        "--training or --certification replaces that whole list (give --training '' to empty it)."
-    )
+    """Show or record an examiner's qualification (title, unit, training and certifications with dates), as
+    the report cover names it. Recording adds a new row: earlier ones stay, and each report shows the one
+    in force when it was made. Options not given carry over from the current record; a repeated --training
+    or --certification replaces that whole list (give --training '' to empty it)."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("username")

@@ -13,12 +13,10 @@ from haetae.errors import RejectedInput, UsageError
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Capture reported URLs into a case with headless Chromium: a WACZ of every response, a full-page "
-        "screenshot, the rendered DOM and its text, and the capture's facts (final URL, server address, TLS "
-        "chain, headers, user agent, times), each an item of one acquisition. Exit 0 when every URL was "
-        "captured, 1 when any failed (each with its reason), 2 on usage errors."
-    )
+    """Capture reported URLs into a case with headless Chromium: a WACZ of every response, a full-page
+    screenshot, the rendered DOM and its text, and the capture's facts (final URL, server address, TLS
+    chain, headers, user agent, times), each an item of one acquisition. Exit 0 when every URL was
+    captured, 1 when any failed (each with its reason), 2 on usage errors."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")

@@ -16,11 +16,9 @@ from haetae.cli import DetectorProgress, HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Run detectors over a case's items in this process: every enabled detector (or the one named) "
-        "on each item that has no finished run of its current version; failed runs are tried again. "
-        "Exit 0 when every run finished, 1 when any failed (each with its reason), 2 on usage errors."
-    )
+    """Run detectors over a case's items in this process: every enabled detector (or the one named) on each
+    item that has no finished run of its current version; failed runs are tried again. Exit 0 when every
+    run finished, 1 when any failed (each with its reason), 2 on usage errors."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")

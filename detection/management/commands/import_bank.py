@@ -9,11 +9,9 @@ from haetae.cli import HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Import a hash list (text, CSV, JSON or VICS JSON; see docs/hash-banks.md) into a hash bank, "
-        "creating the bank if it does not exist. All or nothing: a file with a bad row imports nothing "
-        "and names the lines. Hashes already in the bank are skipped. Exit 0 on success, 1 on rejected input."
-    )
+    """Import a hash list (text, CSV, JSON or VICS JSON; see docs/hash-banks.md) into a hash bank, creating
+    the bank if it does not exist. All or nothing: a file with a bad row imports nothing and names the
+    lines. Hashes already in the bank are skipped. Exit 0 on success, 1 on rejected input."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", metavar="FILE", help="the hash list")

@@ -10,12 +10,10 @@ from haetae.errors import UsageError
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Import an ONNX model pack (a directory or .zip holding model.onnx and manifest.json): check the "
-        "manifest, the model's SHA-256 and that onnxruntime runs it, then keep it read-only in the data "
-        "directory. --enable makes it the detector pack:<name> (replacing its other versions) and offers a "
-        "re-scan; --rescan-case/--rescan-all queue one. Exit 0 on success, 1 when refused."
-    )
+    """Import an ONNX model pack (a directory or .zip holding model.onnx and manifest.json): check the
+    manifest, the model's SHA-256 and that onnxruntime runs it, then keep it read-only in the data
+    directory. --enable makes it the detector pack:<name> (replacing its other versions) and offers a
+    re-scan; --rescan-case/--rescan-all queue one. Exit 0 on success, 1 when refused."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("path", metavar="PATH", help="pack directory or .zip")

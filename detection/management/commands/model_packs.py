@@ -10,10 +10,8 @@ from haetae.errors import UsageError
 
 
 class Command(HaetaeCommand):
-    help = (
-        "List imported model packs, enable one version (replacing its other versions; offers or queues a "
-        "re-scan) or disable a pack (its annotations stay). Import packs with import_model."
-    )
+    """List imported model packs, enable one version (replacing its other versions; offers or queues a
+    re-scan) or disable a pack (its annotations stay). Import packs with import_model."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("action", nargs="?", default="list", choices=["list", "enable", "disable"])

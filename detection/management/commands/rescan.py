@@ -15,11 +15,9 @@ from haetae.errors import AccessDenied
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Queue a detector's installed version over a case, or the whole vault, for the workers: every item "
-        "it reads that has no finished run of that version (a new version re-scans everything; earlier "
-        "versions' findings stay). Prints the job to follow (GET /api/v1/jobs/ID/)."
-    )
+    """Queue a detector's installed version over a case, or the whole vault, for the workers: every item it
+    reads that has no finished run of that version (a new version re-scans everything; earlier versions'
+    findings stay). Prints the job to follow (GET /api/v1/jobs/ID/)."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--case", metavar="NUMBER", help="re-scan only this case (default: whole vault)")

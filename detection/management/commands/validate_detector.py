@@ -19,15 +19,12 @@ from haetae.errors import UsageError
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Measure a detector's error rates on a labelled local set (a folder holding positive/ and "
-        "negative/, or a CSV of path,label lines) and record them: true- and false-positive rates at its "
-        "threshold with 95 % Wilson intervals, the set's size and SHA-256, who ran it and when. Reports then "
-        "cite the newest "
-        "validation of the detector version. NAME is a registered detector (e.g. generator-watermark, "
-        "pack:<name>); --pack validates an imported model pack, enabled or not. Exit 0 on success, 1 when "
-        "the set or the detector is refused, 2 for a usage error."
-    )
+    """Measure a detector's error rates on a labelled local set (a folder holding positive/ and negative/, or
+    a CSV of path,label lines) and record them: true- and false-positive rates at its threshold with 95 %
+    Wilson intervals, the set's size and SHA-256, who ran it and when. Reports then cite the newest
+    validation of the detector version. NAME is a registered detector (e.g. generator-watermark,
+    pack:<name>); --pack validates an imported model pack, enabled or not. Exit 0 on success, 1 when the
+    set or the detector is refused, 2 for a usage error."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(

@@ -9,10 +9,8 @@ from haetae.cli import HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Sign the custody ledger's Merkle tree head (size, root, time) with the ledger key. "
-        "If nothing was appended since the last checkpoint, that one is shown again."
-    )
+    """Sign the custody ledger's Merkle tree head (size, root, time) with the ledger key. If nothing was
+    appended since the last checkpoint, that one is shown again."""
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print one JSON object")

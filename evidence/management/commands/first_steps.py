@@ -10,7 +10,7 @@ from haetae.cli import HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = "Create the data directory's keys if missing and print how to start using Haetae."
+    """Create the data directory's keys if missing and print how to start using Haetae."""
 
     def handle(self, *args: Any, **options: Any) -> None:
         key = master_key()

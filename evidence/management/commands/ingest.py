@@ -39,10 +39,8 @@ def _total_bytes(paths: list[str]) -> int:
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Ingest files and folders (recursively; ZIP archives are opened) into a case. Exit 0 when nothing "
-        "was rejected, 1 otherwise (everything accepted is still committed), 2 on usage errors."
-    )
+    """Ingest files and folders (recursively; ZIP archives are opened) into a case. Exit 0 when nothing was
+    rejected, 1 otherwise (everything accepted is still committed), 2 on usage errors."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")

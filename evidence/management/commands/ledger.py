@@ -16,7 +16,7 @@ from haetae.errors import IntegrityFailure
 
 
 class Command(HaetaeCommand):
-    help = "Prove that a custody event is in the signed ledger, or that one checkpoint extends another."
+    """Prove that a custody event is in the signed ledger, or that one checkpoint extends another."""
 
     def add_arguments(self, parser: CommandParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="{proof,consistency,key}")

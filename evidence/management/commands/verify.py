@@ -17,11 +17,8 @@ _PHASES = {
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Re-read every blob (decrypting and hashing), check every custody chain, recompute the Merkle "
-        "root at every checkpoint and check its signature and consistency. "
-        "Exit 0 when clean, 1 on any failure."
-    )
+    """Re-read every blob (decrypting and hashing), check every custody chain, recompute the Merkle root at
+    every checkpoint and check its signature and consistency. Exit 0 when clean, 1 on any failure."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--case", metavar="NUMBER", help="check only this case's items and chains")

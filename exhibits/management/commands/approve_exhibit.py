@@ -8,11 +8,9 @@ from haetae.cli import HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Approve a draft or pending exhibit, as a supervisor on the case team who did not draft it (an "
-        "exhibit_approved custody event). Exit 1 if the actor is not such a supervisor or the exhibit is "
-        "already approved, shared or withdrawn; 2 on usage."
-    )
+    """Approve a draft or pending exhibit, as a supervisor on the case team who did not draft it (an
+    exhibit_approved custody event). Exit 1 if the actor is not such a supervisor or the exhibit is already
+    approved, shared or withdrawn; 2 on usage."""
 
     def add_arguments(self, parser: Any) -> None:
         add_common_arguments(parser, exhibit=True)

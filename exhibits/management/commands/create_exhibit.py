@@ -9,11 +9,9 @@ from haetae.cli import HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Draft an exhibit of evidence items of the case (the next number, E-001 …, never reused) and print "
-        "its number. Custody: exhibit_created on the case, exhibited on each item. Exit 1 naming any item "
-        "that is not the case's or has no stored content, or if the actor's role may not draft; 2 on usage."
-    )
+    """Draft an exhibit of evidence items of the case (the next number, E-001 …, never reused) and print its
+    number. Custody: exhibit_created on the case, exhibited on each item. Exit 1 naming any item that is
+    not the case's or has no stored content, or if the actor's role may not draft; 2 on usage."""
 
     def add_arguments(self, parser: Any) -> None:
         add_common_arguments(parser, exhibit=False)

@@ -115,10 +115,8 @@ def demo_zip(path: Path) -> list[str]:
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Load a demo case built from scikit-image's photographs, with users for every role, and print how to "
-        "sign in. Runs once; a second run refuses (exit 1) and says where the accounts were written."
-    )
+    """Load a demo case built from scikit-image's photographs, with users for every role, and print how to
+    sign in. Runs once; a second run refuses (exit 1) and says where the accounts were written."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--json", action="store_true", help="print one JSON object")

@@ -16,12 +16,9 @@ from haetae.errors import UsageError
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Export exhibits for the prosecutor: a ZIP with the signed manifest, a freshly generated signed "
-        "report, the originals encrypted to the recipient's X25519 key (or a passphrase) and a README on "
-        "verifying it. "
-        "Each exported item gets an 'exported' custody event."
-    )
+    """Export exhibits for the prosecutor: a ZIP with the signed manifest, a freshly generated signed report,
+    the originals encrypted to the recipient's X25519 key (or a passphrase) and a README on verifying it.
+    Each exported item gets an 'exported' custody event."""
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("number", help="case number")

@@ -5,11 +5,9 @@ from exhibits.management.commands._interchange import InterchangeCommand
 
 
 class Command(InterchangeCommand):
-    help = (
-        "Write the case's (or the named exhibits') items as VICS-style JSON: one Media per distinct content "
-        "(MD5, SHA-1, size, category of docs/interchange.md) with its MediaFiles (paths, file times). "
-        "Each item gets an 'exported' custody event. Lead or investigator only. "
-        "Exit 1 with a message if refused."
-    )
+    """Write the case's (or the named exhibits') items as VICS-style JSON: one Media per distinct content
+    (MD5, SHA-1, size, category of docs/interchange.md) with its MediaFiles (paths, file times). Each item
+    gets an 'exported' custody event. Lead or investigator only. Exit 1 with a message if refused."""
+
     export_name = VICS_FORMAT
     service = staticmethod(vics_export)

@@ -12,11 +12,9 @@ from haetae.errors import RejectedInput, UsageError
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Generate a signed PDF/A-3 report of a case's exhibits (every exhibit not withdrawn, unless "
-        "--exhibits names some), store it in the vault as a new version and write it to --out (a "
-        "report_downloaded custody event). Exit 1 with the reason if the report is refused or fails."
-    )
+    """Generate a signed PDF/A-3 report of a case's exhibits (every exhibit not withdrawn, unless --exhibits
+    names some), store it in the vault as a new version and write it to --out (a report_downloaded custody
+    event). Exit 1 with the reason if the report is refused or fails."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")

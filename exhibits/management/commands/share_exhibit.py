@@ -8,11 +8,9 @@ from haetae.cli import HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Share an approved exhibit with the case's prosecutors, as the case lead (an exhibit_shared custody "
-        "event); they then see its items and only those. Exit 1 if it is not approved or the actor is not "
-        "the lead; 2 on usage."
-    )
+    """Share an approved exhibit with the case's prosecutors, as the case lead (an exhibit_shared custody
+    event); they then see its items and only those. Exit 1 if it is not approved or the actor is not the
+    lead; 2 on usage."""
 
     def add_arguments(self, parser: Any) -> None:
         add_common_arguments(parser, exhibit=True)

@@ -8,11 +8,9 @@ from haetae.cli import HaetaeCommand
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Withdraw an exhibit, as the case lead, with a reason (exhibit_withdrawn on the case, unexhibited on "
-        "each item); its number is never reused and a shared one stops being visible to the prosecutor. "
-        "Exit 1 with an empty reason or if already withdrawn; 2 on usage."
-    )
+    """Withdraw an exhibit, as the case lead, with a reason (exhibit_withdrawn on the case, unexhibited on
+    each item); its number is never reused and a shared one stops being visible to the prosecutor. Exit 1
+    with an empty reason or if already withdrawn; 2 on usage."""
 
     def add_arguments(self, parser: Any) -> None:
         add_common_arguments(parser, exhibit=True)

@@ -11,10 +11,8 @@ from parties.models import Person
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Add a victim's consented reference photo (case lead or the victim's support worker only) and "
-        "suggest the items in the case that show the same face. Exit 1 with a message if it is refused."
-    )
+    """Add a victim's consented reference photo (case lead or the victim's support worker only) and suggest
+    the items in the case that show the same face. Exit 1 with a message if it is refused."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("case", help="case number, e.g. 2024-SEOUL-0001")

@@ -13,10 +13,8 @@ from parties.selectors import person_get
 
 
 class Command(HaetaeCommand):
-    help = (
-        "List the case's unknown faces in groups (each face within the match distance of every other), or "
-        "with --name and --faces name a group: a suggested 'item depicts' link per item, each to confirm."
-    )
+    """List the case's unknown faces in groups (each face within the match distance of every other), or with
+    --name and --faces name a group: a suggested 'item depicts' link per item, each to confirm."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("case", help="case number, e.g. 2024-SEOUL-0001")

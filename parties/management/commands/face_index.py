@@ -8,11 +8,9 @@ from parties.faceindex import face_index, face_index_models, index_dir
 
 
 class Command(HaetaeCommand):
-    help = (
-        "rebuild: build the face index from the database (every face finding not rejected, of items not "
-        "destroyed) and save it under DATA_DIR/face-index/ for the processes that start next; status: what "
-        "this process's index holds after catching up. No case content is printed."
-    )
+    """rebuild: build the face index from the database (every face finding not rejected, of items not
+    destroyed) and save it under DATA_DIR/face-index/ for the processes that start next; status: what this
+    process's index holds after catching up. No case content is printed."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("what", choices=["rebuild", "status"])

@@ -10,11 +10,9 @@ from parties.selectors import person_get
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Search every case for a victim's face with their consented reference photos (the case lead only). "
-        "Prints suggestions, never links: items of cases you may see, and for cases you are not on only "
-        "whom to ask. The search is logged on the victim's case. Exit 1 with a message if refused."
-    )
+    """Search every case for a victim's face with their consented reference photos (the case lead only).
+    Prints suggestions, never links: items of cases you may see, and for cases you are not on only whom to
+    ask. The search is logged on the victim's case. Exit 1 with a message if refused."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("case", help="the victim's case number, e.g. 2024-SEOUL-0001")

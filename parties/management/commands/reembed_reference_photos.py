@@ -8,12 +8,10 @@ from parties.faces import reference_photos_reembed
 
 
 class Command(HaetaeCommand):
-    help = (
-        "After an upgrade of the face detector: embed every active victim reference photo again with the "
-        "installed model, so that it matches faces that model finds, and suggest the links it now finds. "
-        "Old findings and links stay. Run it before or after `rescan --detector faces`; exit 1 if a photo's "
-        "face is no longer found (named, for its case lead to replace)."
-    )
+    """After an upgrade of the face detector: embed every active victim reference photo again with the
+    installed model, so that it matches faces that model finds, and suggest the links it now finds. Old
+    findings and links stay. Run it before or after `rescan --detector faces`; exit 1 if a photo's face is
+    no longer found (named, for its case lead to replace)."""
 
     def add_arguments(self, parser: Any) -> None:
         self.add_actor_and_json(

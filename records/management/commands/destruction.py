@@ -43,11 +43,9 @@ def _order_json(order: DestructionOrder) -> dict[str, Any]:
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Retention and destruction (docs/destruction.md): a lead requests an order with its legal basis, a "
-        "supervisor on the team authorises it, a third member witnesses it, the lead executes it "
-        "(crypto-erasure), and a signed certificate is issued. Each step is a custody event."
-    )
+    """Retention and destruction (docs/destruction.md): a lead requests an order with its legal basis, a
+    supervisor on the team authorises it, a third member witnesses it, the lead executes it
+    (crypto-erasure), and a signed certificate is issued. Each step is a custody event."""
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)

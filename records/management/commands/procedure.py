@@ -107,12 +107,10 @@ def _ids(text: str) -> list[int]:
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Korean procedure records (docs/korean-procedure.md): the detailed list of seized files (상세목록), "
-        "the hash confirmation taken at the scene (전자정보 확인서), items unrelated to the warrant and "
-        "their return or deletion (선별압수), and the confirmation of an export (반출 확인서). Each is a "
-        "custody event; documents are signed PDF/A-3 files kept in the vault."
-    )
+    """Korean procedure records (docs/korean-procedure.md): the detailed list of seized files
+    (상세목록), the hash confirmation taken at the scene (전자정보 확인서), items unrelated to the warrant and
+    their return or deletion (선별압수), and the confirmation of an export (반출 확인서). Each is a custody
+    event; documents are signed PDF/A-3 files kept in the vault."""
 
     def add_arguments(self, parser: Any) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)

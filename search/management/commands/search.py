@@ -11,10 +11,8 @@ from search.services import case_search
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Search the text of a case's evidence (file names, OCR, metadata, documents, prompts, messages) as "
-        "USERNAME would through the API; the search is recorded in the case's custody ledger."
-    )
+    """Search the text of a case's evidence (file names, OCR, metadata, documents, prompts, messages) as
+    USERNAME would through the API; the search is recorded in the case's custody ledger."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("case", help="case number, e.g. 2024-SEOUL-0001")

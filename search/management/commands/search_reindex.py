@@ -9,10 +9,8 @@ from search.services import search_reindex
 
 
 class Command(HaetaeCommand):
-    help = (
-        "Rebuild the text index from the items, their findings and the registered providers (all cases, or "
-        "one). The index is derived data: rebuilding changes no evidence and writes no custody event."
-    )
+    """Rebuild the text index from the items, their findings and the registered providers (all cases, or one).
+    The index is derived data: rebuilding changes no evidence and writes no custody event."""
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--case", help="only this case number")
