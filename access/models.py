@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.choices import CaseMemberRole, CaseRetention, CaseStatus, LegalAuthorityKind
+from haetae.fields import optional_user_ref, user_ref
 
 case_number_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9-]{2,63}$",
@@ -63,9 +64,7 @@ class UnitSupervisor(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervised_units"
     )
     added_at = models.DateTimeField(default=timezone.now)
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    added_by = optional_user_ref()
 
     class Meta:
         verbose_name = _("unit supervisor")
@@ -93,9 +92,7 @@ class Case(models.Model):
     )
     jurisdiction = models.CharField(max_length=200, blank=True, help_text=_("e.g. 서울중앙지방검찰청"))
     # The officer in charge: always one of the team's leads (the services keep it so).
-    lead_investigator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    lead_investigator = optional_user_ref()
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
     retention_class = models.CharField(
@@ -125,9 +122,7 @@ class CaseMember(models.Model):
     )
     role = models.CharField(max_length=32, choices=CaseMemberRole.choices)
     added_at = models.DateTimeField(default=timezone.now)
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    added_by = optional_user_ref()
     # Set on a ``supervisor`` membership: the unit whose supervision it comes from (it ends with it).
     via_unit = models.ForeignKey(Unit, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
@@ -153,7 +148,7 @@ class LegalAuthority(models.Model):
     issued_at = models.DateTimeField()
     valid_until = models.DateTimeField(null=True, blank=True)
     executed_at = models.DateTimeField(null=True, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_ref()
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -176,14 +171,12 @@ class BreakGlassGrant(models.Model):
     """
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="break_glass_grants")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = user_ref()
     reason = models.TextField()
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
-    ended_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    ended_by = optional_user_ref()
 
     class Meta:
         verbose_name = _("break-glass grant")

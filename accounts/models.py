@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.choices import AccountAction
+from haetae.fields import optional_user_ref
 
 
 class ApiToken(models.Model):
@@ -52,9 +53,7 @@ class AccountEvent(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="account_events"
     )
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    actor = optional_user_ref()
     action = models.CharField(max_length=32, choices=AccountAction.choices)
     details = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(default=timezone.now)
@@ -89,9 +88,7 @@ class ExaminerQualification(models.Model):
     note = models.TextField(_("note"), blank=True)
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     # None: recorded by the operator at the command line.
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    recorded_by = optional_user_ref()
 
     class Meta:
         verbose_name = _("examiner qualification")

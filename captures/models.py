@@ -1,11 +1,11 @@
 """Captures of reported URLs: who asked, what became of it, and the acquisition holding its files."""
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from captures.choices import CaptureStatus
+from haetae.fields import user_ref
 
 
 class Capture(models.Model):
@@ -15,7 +15,7 @@ class Capture(models.Model):
     url = models.TextField()
     status = models.CharField(max_length=16, choices=CaptureStatus.choices, default=CaptureStatus.REQUESTED)
     reason = models.TextField(blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = user_ref()
     requested_role = models.CharField(max_length=32, blank=True)
     requested_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)

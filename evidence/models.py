@@ -2,7 +2,6 @@
 
 import secrets
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.fields.json import KeyTransform
@@ -19,6 +18,7 @@ from evidence.choices import (
     TimestampStatus,
     TimestampSubject,
 )
+from haetae.fields import optional_user_ref, user_ref
 
 RECORD_SALT_BYTES = 32
 
@@ -55,7 +55,7 @@ class Acquisition(models.Model):
     """One ingest run: who, when, with what tool, under which seizure, and a manifest of what it took."""
 
     case = models.ForeignKey("access.Case", on_delete=models.PROTECT, related_name="acquisitions")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor = user_ref()
     actor_role = models.CharField(max_length=32, blank=True)
     status = models.CharField(
         max_length=16, choices=AcquisitionStatus.choices, default=AcquisitionStatus.RUNNING
@@ -112,7 +112,7 @@ class EvidenceItem(models.Model):
     file_accessed_at = models.DateTimeField(null=True, blank=True)
     file_changed_at = models.DateTimeField(null=True, blank=True)
     file_created_at = models.DateTimeField(null=True, blank=True)
-    acquired_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    acquired_by = user_ref()
     acquired_at = models.DateTimeField(default=timezone.now)
     # See Acquisition.record_salt: the name, paths and source are in the ledger only as salted hashes.
     record_salt = models.CharField(max_length=64, blank=True, default=record_salt_new)
@@ -155,9 +155,7 @@ class CustodyEvent(models.Model):
     )
     case = models.ForeignKey("access.Case", on_delete=models.PROTECT, related_name="custody_events")
     action = models.CharField(max_length=32, choices=CustodyAction.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    actor = optional_user_ref()
     actor_name = models.CharField(max_length=150, blank=True)
     actor_role = models.CharField(max_length=32, blank=True)
     occurred_at = models.DateTimeField()

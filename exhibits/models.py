@@ -1,12 +1,12 @@
 """Exhibits (items put before the court, numbered E-001…), the signed reports of them and export bundles."""
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Case
 from exhibits.choices import ExhibitStatus, ReportLanguage, ReportStatus
+from haetae.fields import optional_user_ref, user_ref
 
 
 class Exhibit(models.Model):
@@ -23,23 +23,15 @@ class Exhibit(models.Model):
     opinion = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=ExhibitStatus.choices, default=ExhibitStatus.DRAFT)
     items = models.ManyToManyField("evidence.EvidenceItem", through="ExhibitItem", related_name="exhibits")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = user_ref()
     created_at = models.DateTimeField(default=timezone.now)
-    approval_requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    approval_requested_by = optional_user_ref()
     approval_requested_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    approved_by = optional_user_ref()
     approved_at = models.DateTimeField(null=True, blank=True)
-    shared_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    shared_by = optional_user_ref()
     shared_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    withdrawn_by = optional_user_ref()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
 
@@ -94,7 +86,7 @@ class Report(models.Model):
     page_count = models.PositiveIntegerField(null=True, blank=True)
     signer_subject = models.CharField(max_length=500, blank=True)
     development_signer = models.BooleanField(default=False)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = user_ref()
     requested_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -123,7 +115,7 @@ class ExportBundle(models.Model):
     error = models.TextField(blank=True)
     sha256 = models.CharField(max_length=64, blank=True)
     size = models.BigIntegerField(null=True, blank=True)
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = user_ref()
     requested_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -4,13 +4,13 @@ Victims (and everyone else) appear by pseudonym outside the restricted identity 
 assertions: who made them, when, how sure, on what basis; they are withdrawn with a reason, never deleted.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Case
+from haetae.fields import optional_user_ref, user_ref
 from parties.choices import (
     ChannelPlatform,
     ItemPersonRelation,
@@ -47,7 +47,7 @@ class Person(models.Model):
     identity_ciphertext = models.BinaryField(blank=True, default=b"")
     identity_key_id = models.CharField(max_length=64, blank=True)
     identity_changed_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = user_ref()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -77,7 +77,7 @@ class PersonAccount(models.Model):
     handle = models.CharField(max_length=300)
     url = models.URLField(max_length=1000, blank=True)
     note = models.TextField(blank=True)
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_by = user_ref()
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -101,7 +101,7 @@ class Channel(models.Model):
     url = models.URLField(max_length=1000, blank=True)
     title = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_ref()
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -129,7 +129,7 @@ class ChannelObservation(models.Model):
     observed_at = models.DateTimeField()
     member_count = models.PositiveIntegerField(null=True, blank=True)
     note = models.TextField(blank=True)
-    observed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    observed_by = user_ref()
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -152,13 +152,9 @@ class Link(models.Model):
         "detection.Annotation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     note = models.TextField(blank=True)
-    asserted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    asserted_by = optional_user_ref()
     asserted_at = models.DateTimeField(default=timezone.now)
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    withdrawn_by = optional_user_ref()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
 
@@ -287,11 +283,9 @@ class ReferencePhoto(models.Model):
     model_sha256 = models.CharField(
         max_length=64, help_text=_("the embedding model; only equal ones compare")
     )
-    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_by = user_ref()
     added_at = models.DateTimeField(default=timezone.now)
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    withdrawn_by = optional_user_ref()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
 

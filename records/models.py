@@ -2,12 +2,12 @@
 and the Korean procedure records: scene hash confirmations, items unrelated to the warrant and their return
 or deletion, and the procedure documents issued."""
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from evidence.models import record_salt_new
+from haetae.fields import optional_user_ref, user_ref
 from records.choices import (
     DestructionOrderStatus,
     DestructionOutcome,
@@ -30,23 +30,15 @@ class DestructionOrder(models.Model):
     status = models.CharField(
         max_length=16, choices=DestructionOrderStatus.choices, default=DestructionOrderStatus.REQUESTED
     )
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_by = user_ref()
     requested_at = models.DateTimeField(default=timezone.now)
-    authorised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    authorised_by = optional_user_ref()
     authorised_at = models.DateTimeField(null=True, blank=True)
-    witnessed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    witnessed_by = optional_user_ref()
     witnessed_at = models.DateTimeField(null=True, blank=True)
-    executed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    executed_by = optional_user_ref()
     executed_at = models.DateTimeField(null=True, blank=True)
-    refused_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    refused_by = optional_user_ref()
     refused_reason = models.TextField(blank=True)
     # The signed certificate, a vault blob like a report.
     certificate = models.ForeignKey(
@@ -110,7 +102,7 @@ class SceneConfirmation(models.Model):
     witness_relation = models.CharField(max_length=200, blank=True)
     participant_refused = models.BooleanField(default=False)
     refusal_reason = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_ref()
     recorded_at = models.DateTimeField(default=timezone.now)
     # The ledger holds the hashes in clear and the rest only as a salted SHA-256 (names stay out of it).
     record_salt = models.CharField(max_length=64, default=record_salt_new)
@@ -135,7 +127,7 @@ class UnrelatedDisposal(models.Model):
     case = models.ForeignKey("access.Case", on_delete=models.PROTECT, related_name="unrelated_disposals")
     number = models.CharField(max_length=16)  # U-001, per case
     kind = models.CharField(max_length=16, choices=UnrelatedDisposalKind.choices)
-    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    done_by = user_ref()
     done_at = models.DateTimeField(default=timezone.now)
     person_searched = models.CharField(max_length=200)
     confirmation = models.TextField(blank=True, help_text=_("how the person searched confirmed it"))
@@ -165,11 +157,9 @@ class UnrelatedMark(models.Model):
     status = models.CharField(
         max_length=16, choices=UnrelatedMarkStatus.choices, default=UnrelatedMarkStatus.MARKED
     )
-    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    marked_by = user_ref()
     marked_at = models.DateTimeField(default=timezone.now)
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    withdrawn_by = optional_user_ref()
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
     disposal = models.ForeignKey(
@@ -209,7 +199,7 @@ class ProcedureDocument(models.Model):
     bundle = models.ForeignKey(
         "exhibits.ExportBundle", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_by = user_ref()
     issued_at = models.DateTimeField(default=timezone.now)
     blob = models.ForeignKey("evidence.Blob", on_delete=models.PROTECT, related_name="+")
     manifest_sha256 = models.CharField(max_length=64)

@@ -5,12 +5,12 @@ vault), tied to the acquisition that first recorded it, with a canonical SHA-256
 every message's digest is stored as a blob whose hash the acquisition's completion event carries.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from access.models import Case
+from haetae.fields import user_ref
 from parties.choices import ChannelPlatform
 from sources.choices import MessageKind, SourceKind, SourceNoteKind
 
@@ -166,7 +166,7 @@ class SourceNote(models.Model):
     where = models.CharField(max_length=500)
     reason = models.TextField()
     recorded_at = models.DateTimeField(default=timezone.now)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_ref()
 
     class Meta:
         verbose_name = _("source note")

@@ -4,12 +4,12 @@ Support workers track what is being done for a victim without ever seeing the ma
 by id and SHA-256. Every write goes through ``support.services`` and is a case-level custody event.
 """
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from haetae.fields import optional_user_ref, user_ref
 from parties.models import Person
 from support.choices import (
     ConsentGivenBy,
@@ -26,17 +26,11 @@ class SupportFile(models.Model):
 
     person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="support_file")
     status = models.CharField(max_length=16, choices=SupportStatus.choices, default=SupportStatus.INTAKE)
-    assigned_worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    assigned_worker = optional_user_ref()
     opened_at = models.DateTimeField(default=timezone.now)
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    opened_by = optional_user_ref()
     status_changed_at = models.DateTimeField(default=timezone.now)
-    status_changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    status_changed_by = optional_user_ref()
 
     class Meta:
         verbose_name = _("support file")
@@ -58,15 +52,11 @@ class SupportConsent(models.Model):
     kind = models.CharField(max_length=32, choices=ConsentKind.choices)
     given_by = models.CharField(max_length=16, choices=ConsentGivenBy.choices, default=ConsentGivenBy.VICTIM)
     given_at = models.DateTimeField()
-    given_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    given_recorded_by = user_ref()
     given_recorded_at = models.DateTimeField(default=timezone.now)
     how = models.CharField(max_length=200, blank=True, help_text=_("e.g. signed form, in person, by phone"))
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    withdrawn_recorded_by = optional_user_ref()
     withdrawn_recorded_at = models.DateTimeField(null=True, blank=True)
     withdrawn_how = models.CharField(max_length=200, blank=True)
 
@@ -101,7 +91,7 @@ class SupportNote(models.Model):
     # nonce (12 bytes) || AES-256-GCM ciphertext+tag; associated data binds it to this support file.
     sealed = models.BinaryField()
     key_id = models.CharField(max_length=16)
-    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_by = user_ref()
     written_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -134,24 +124,16 @@ class TakedownRequest(models.Model):
     items = models.ManyToManyField("evidence.EvidenceItem", blank=True, related_name="+")
     status = models.CharField(max_length=16, choices=TakedownStatus.choices, default=TakedownStatus.DRAFT)
     reference_number = models.CharField(max_length=200, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_by = user_ref()
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
-    sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    sent_by = optional_user_ref()
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    acknowledged_by = optional_user_ref()
     removed_at = models.DateTimeField(null=True, blank=True)
-    removed_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    removed_recorded_by = optional_user_ref()
     refused_at = models.DateTimeField(null=True, blank=True)
-    refused_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    refused_recorded_by = optional_user_ref()
     refusal_reason = models.TextField(blank=True)
     # The reappearance this request follows up, when it was drafted from one.
     follows_up = models.ForeignKey(
@@ -175,7 +157,7 @@ class TakedownReappearance(models.Model):
     seen_at = models.DateTimeField()
     url = models.URLField(max_length=2000)
     note = models.TextField(blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_by = user_ref()
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -5,7 +5,6 @@ and index state), never deleted. A match of an item against an item in another c
 leads; what each lead may learn about the other case is decided when the alert is shown (docs/hash-banks.md).
 """
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from detection.hashindex import MAX_THRESHOLD
 from detection.pdq import DEFAULT_THRESHOLD
+from haetae.fields import optional_user_ref, user_ref
 
 hex_pdq = RegexValidator(r"^[0-9a-f]{64}$", "a PDQ hash is 64 lowercase hex digits")
 hex_md5 = RegexValidator(r"^[0-9a-f]{32}$", "an MD5 is 32 lowercase hex digits")
@@ -50,9 +50,7 @@ class HashBank(models.Model):
         "access.Case", on_delete=models.PROTECT, null=True, blank=True, related_name="hash_banks"
     )
     active = models.BooleanField(default=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = optional_user_ref()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -74,9 +72,7 @@ class BankEntry(models.Model):
     sha256 = models.CharField(max_length=64, blank=True, validators=[hex_sha256])
     source = models.CharField(max_length=300, blank=True, help_text=_("where the hash came from"))
     label = models.CharField(max_length=300, blank=True)
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    added_by = optional_user_ref()
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -149,7 +145,7 @@ class MatchAlert(models.Model):
     """A cross-case match shown to one lead of one of the two cases, until they mark it seen."""
 
     match = models.ForeignKey(Match, on_delete=models.PROTECT, related_name="alerts")
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recipient = user_ref()
     # The recipient's own case (the side of the match they lead).
     case = models.ForeignKey("access.Case", on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)

@@ -5,10 +5,11 @@ loads it. Importing and enabling are recorded here; a pack never changes once im
 new version), so every annotation it made stays explained by its row.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from haetae.fields import optional_user_ref
 
 
 class PackGranularity(models.TextChoices):
@@ -36,18 +37,12 @@ class ModelPack(models.Model):
         help_text=_("where it was stored at import; loads find it by SHA-256 in DATA_DIR/models"),
     )
     source = models.CharField(max_length=500, blank=True, help_text=_("the path it was imported from"))
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    imported_by = optional_user_ref()
     imported_at = models.DateTimeField(default=timezone.now)
     enabled = models.BooleanField(default=False)
-    enabled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    enabled_by = optional_user_ref()
     enabled_at = models.DateTimeField(null=True, blank=True)
-    disabled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    disabled_by = optional_user_ref()
     disabled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -6,10 +6,11 @@ Re-running a detector version on an item adds nothing; a new version adds a new 
 and old ones stay.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from haetae.fields import optional_user_ref
 
 
 class RunStatus(models.TextChoices):
@@ -71,9 +72,7 @@ class ScanJob(models.Model):
         "evidence.Acquisition", on_delete=models.PROTECT, null=True, blank=True, related_name="scan_jobs"
     )
     detector_name = models.CharField(max_length=100, blank=True, help_text=_("blank: every enabled detector"))
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    requested_by = optional_user_ref()
     status = models.CharField(max_length=24, choices=JobStatus.choices, default=JobStatus.RUNNING)
     total = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -136,9 +135,7 @@ class Annotation(models.Model):
     ran_at = models.DateTimeField()
     # The investigator's review (each review is also a custody event on the item).
     review_status = models.CharField(max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.LEAD)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    reviewed_by = optional_user_ref()
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True)
 

@@ -4,10 +4,11 @@ A row never changes once written; a new run over a new (or the same) set adds a 
 newest one for the detector version and model that made a finding.
 """
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from haetae.fields import user_ref
 
 
 class DetectorValidation(models.Model):
@@ -42,7 +43,7 @@ class DetectorValidation(models.Model):
     fpr_low = models.DecimalField(max_digits=5, decimal_places=4)
     fpr_high = models.DecimalField(max_digits=5, decimal_places=4)
     tool = models.CharField(max_length=100, help_text=_("Haetae version that ran the validation"))
-    ran_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ran_by = user_ref()
     ran_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
