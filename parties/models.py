@@ -142,6 +142,11 @@ class ChannelObservation(models.Model):
         return f"{self.channel} at {self.observed_at:%Y-%m-%d}"
 
 
+def one_active(*fields: str, name: str) -> models.UniqueConstraint:
+    """At most one link that is not withdrawn per ``fields``; a withdrawn link may be asserted again."""
+    return models.UniqueConstraint(fields=list(fields), condition=Q(withdrawn_at__isnull=True), name=name)
+
+
 class Link(models.Model):
     """What every typed link carries: who asserted it, when, how sure, on what basis, and its withdrawal."""
 
@@ -178,13 +183,7 @@ class ItemPersonLink(Link):
         verbose_name = _("item–person link")
         verbose_name_plural = _("item–person links")
         indexes = [models.Index(fields=["person", "relation"])]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["item", "person", "relation"],
-                condition=Q(withdrawn_at__isnull=True),
-                name="itempersonlink_one_active",
-            )
-        ]
+        constraints = [one_active("item", "person", "relation", name="itempersonlink_one_active")]
 
     def __str__(self) -> str:
         return f"item {self.item_id} {self.relation} {self.person_id}"
@@ -202,13 +201,7 @@ class ItemChannelLink(Link):
     class Meta(Link.Meta):
         verbose_name = _("item–channel link")
         verbose_name_plural = _("item–channel links")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["item", "channel", "message_reference"],
-                condition=Q(withdrawn_at__isnull=True),
-                name="itemchannellink_one_active",
-            )
-        ]
+        constraints = [one_active("item", "channel", "message_reference", name="itemchannellink_one_active")]
 
     def __str__(self) -> str:
         return f"item {self.item_id} posted in {self.channel_id}"
@@ -224,13 +217,7 @@ class PersonChannelLink(Link):
     class Meta(Link.Meta):
         verbose_name = _("person–channel link")
         verbose_name_plural = _("person–channel links")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["person", "channel", "relation"],
-                condition=Q(withdrawn_at__isnull=True),
-                name="personchannellink_one_active",
-            )
-        ]
+        constraints = [one_active("person", "channel", "relation", name="personchannellink_one_active")]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.relation} {self.channel_id}"
@@ -248,11 +235,7 @@ class ItemDerivationLink(Link):
         verbose_name = _("item derivation link")
         verbose_name_plural = _("item derivation links")
         constraints = [
-            models.UniqueConstraint(
-                fields=["item", "source_item"],
-                condition=Q(withdrawn_at__isnull=True),
-                name="itemderivationlink_one_active",
-            ),
+            one_active("item", "source_item", name="itemderivationlink_one_active"),
             models.CheckConstraint(
                 condition=~Q(item=models.F("source_item")), name="itemderivation_not_self"
             ),
