@@ -75,6 +75,15 @@ class HaetaeCommand(BaseCommand):
             bar.close()
 
 
+def id_list(text: str, *, option: str = "--items", required: bool = False) -> list[int]:
+    """``12,13,14`` → [12, 13, 14] (blanks skipped); anything else, or nothing where ``required``, is a usage
+    error (exit 2)."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if (required and not parts) or not all(part.isdigit() for part in parts):
+        raise UsageError(f"{option} takes evidence item ids separated by commas (e.g. 12,13), not {text!r}")
+    return [int(part) for part in parts]
+
+
 def on_terminal() -> bool:
     """Whether progress may be drawn: stdout and stderr are both terminals (not a pipe, not a file)."""
     return sys.stdout.isatty() and sys.stderr.isatty()

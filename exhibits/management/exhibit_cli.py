@@ -11,7 +11,6 @@ from exhibits.api.serializers import ExhibitSerializer
 from exhibits.models import Exhibit
 from exhibits.selectors import exhibit_get
 from haetae.cli import HaetaeCommand
-from haetae.errors import UsageError
 
 
 def add_common_arguments(parser: Any, *, exhibit: bool) -> None:
@@ -33,14 +32,6 @@ def case_of(command: HaetaeCommand, options: dict[str, Any], action: str) -> tup
 
 def exhibit_of(case: Case, number: str) -> Exhibit:
     return exhibit_get(case=case, number=number)
-
-
-def parse_item_ids(text: str) -> list[int]:
-    """``12,13,14`` → [12, 13, 14]; anything else is a usage error (exit 2)."""
-    parts = [part.strip() for part in text.split(",") if part.strip()]
-    if not parts or not all(part.isdigit() for part in parts):
-        raise UsageError(f"--items takes evidence item ids separated by commas (e.g. 12,13), not {text!r}")
-    return [int(part) for part in parts]
 
 
 def report(command: HaetaeCommand, exhibit: Exhibit, options: dict[str, Any], verb: str) -> None:

@@ -1,9 +1,11 @@
-"""HaetaeCommand: a command's docstring is its --help text, and every command of ours has one."""
+"""HaetaeCommand: a command's docstring is its --help text, and every command of ours has one; id_list."""
 
+import pytest
 from django.apps import apps
 from django.core.management import get_commands, load_command_class
 
-from haetae.cli import HaetaeCommand
+from haetae.cli import HaetaeCommand, id_list
+from haetae.errors import UsageError
 
 
 def test_docstring_becomes_help_with_whitespace_folded() -> None:
@@ -33,3 +35,12 @@ def test_every_command_of_ours_has_help_in_its_usage() -> None:
         assert " ".join(command.help.split()) in " ".join(
             command.create_parser("manage.py", name).format_help().split()
         ), name
+
+
+def test_id_list_reads_comma_separated_ids_and_refuses_anything_else() -> None:
+    assert id_list(" 12, 13,,14 ") == [12, 13, 14]
+    assert id_list("") == []
+    with pytest.raises(UsageError, match="--items takes evidence item ids"):
+        id_list("", required=True)
+    with pytest.raises(UsageError, match=r"--items takes evidence item ids .* not '12,x'"):
+        id_list("12,x")

@@ -21,8 +21,9 @@ class Command(HaetaeCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("number", help="case number, e.g. 2024-SEOUL-0001")
         parser.add_argument("urls", nargs="+", metavar="URL", help="http:// or https:// addresses")
-        parser.add_argument("--actor", required=True, help="username of the person asking for the capture")
-        parser.add_argument("--json", action="store_true", help="print one JSON object")
+        self.add_actor_and_json(
+            parser, actor_help="username of the person asking for the capture", required=True
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.get_actor(options["actor"])

@@ -45,8 +45,11 @@ class Command(HaetaeCommand):
         parser.add_argument(
             "--finding-label", metavar="LABEL", default="", help="count only this finding label"
         )
-        parser.add_argument("--actor", metavar="USERNAME", help="the administrator recorded as running it")
-        parser.add_argument("--json", action="store_true", help="print the validation as JSON")
+        self.add_actor_and_json(
+            parser,
+            actor_help="the administrator recorded as running it",
+            json_help="print the validation as JSON",
+        )
 
     def _detector(self, options: dict[str, Any]) -> Detector:
         if options["pack"]:

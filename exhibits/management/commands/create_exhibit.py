@@ -3,9 +3,9 @@
 
 from typing import Any
 
-from exhibits.management.exhibit_cli import add_common_arguments, case_of, parse_item_ids, report
+from exhibits.management.exhibit_cli import add_common_arguments, case_of, report
 from exhibits.services import exhibit_create
-from haetae.cli import HaetaeCommand
+from haetae.cli import HaetaeCommand, id_list
 
 
 class Command(HaetaeCommand):
@@ -20,7 +20,7 @@ class Command(HaetaeCommand):
         parser.add_argument("--opinion", default="", help="the investigator's opinion (kept apart)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        item_ids = parse_item_ids(options["items"])
+        item_ids = id_list(options["items"], required=True)
         actor, case = case_of(self, options, "draft exhibits")
         exhibit = exhibit_create(
             case=case,

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from access.models import Case
 from access.policy import Action, may
-from haetae.cli import HaetaeCommand
+from haetae.cli import HaetaeCommand, id_list
 from haetae.errors import AccessDenied, NotFound, UsageError
 from haetae.toolkit import utc_iso
 from records.certificate import destruction_certificate_read
@@ -125,11 +125,10 @@ class Command(HaetaeCommand):
             self._emit(options, {"finished": [{"sha256": k, **v} for k, v in sorted(done.items())]}, line)
             return
         if verb == "request":
-            ids = [int(x) for x in options["items"].split(",") if x.strip()] or None
             order = destruction_order_request(
                 case=self._case(options["case"]),
                 actor=actor,
-                item_ids=ids,
+                item_ids=id_list(options["items"]) or None,
                 legal_basis=options["legal_basis"],
                 reason=options["reason"],
                 court_order=options["court_order"],

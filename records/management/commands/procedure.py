@@ -10,7 +10,7 @@ from access.policy import Action
 from access.selectors import case_for_command
 from evidence.models import Acquisition
 from exhibits.models import ExportBundle
-from haetae.cli import HaetaeCommand
+from haetae.cli import HaetaeCommand, id_list
 from haetae.errors import NotFound, UsageError
 from haetae.toolkit import utc_iso
 from records.documents import (
@@ -97,13 +97,6 @@ def _hash_option(value: str) -> dict[str, str]:
     if len(parts) != 3:
         raise UsageError(f"--hash {value!r}: write NAME:ALGORITHM:VALUE, e.g. phone.E01:SHA-256:ab12…")
     return {"name": parts[0], "algorithm": parts[1], "value": parts[2]}
-
-
-def _ids(text: str) -> list[int]:
-    try:
-        return [int(x) for x in text.split(",") if x.strip()]
-    except ValueError:
-        raise UsageError(f"--items {text!r}: give item ids separated by commas, e.g. 12,13") from None
 
 
 class Command(HaetaeCommand):
@@ -212,7 +205,7 @@ class Command(HaetaeCommand):
             )
         elif verb == "mark":
             marks = unrelated_mark(
-                case=case, actor=actor, item_ids=_ids(options["items"]), reason=options["reason"]
+                case=case, actor=actor, item_ids=id_list(options["items"]), reason=options["reason"]
             )
             payload = {"case": case.number, "marks": [mark_json(m) for m in marks]}
         elif verb == "unmark":
@@ -224,7 +217,7 @@ class Command(HaetaeCommand):
             disposal = unrelated_dispose(
                 case=case,
                 actor=actor,
-                item_ids=_ids(options["items"]),
+                item_ids=id_list(options["items"]),
                 kind=options["kind"],
                 person_searched=options["person_searched"],
                 confirmation=options["confirmation"],
