@@ -159,15 +159,6 @@ def test_detection_run_stores_the_state_with_provenance(ca, signed_jpeg):
     assert event.details["labels"] == ["c2pa_declares_generative_ai", "c2pa_trusted"]
 
 
-def test_registered_through_the_entry_point():
-    from detection import registry
-
-    registry.reset()
-    detector = registry.detector_get("c2pa")
-    assert isinstance(detector, C2paDetector) and detector.info.name == "c2pa"
-    assert detector.info.model_card.startswith("docs/detectors/")
-
-
 @pytest.mark.django_db
 def test_a_signed_video_is_read_in_place_from_the_vault(ca):
     """Videos are not loaded into memory: the SDK reads them through the vault's authenticated reader."""

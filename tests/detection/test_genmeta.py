@@ -246,15 +246,6 @@ def test_a1111_text_in_a_jpeg_comment():
     assert _generators(_analyze(data, "JPEG"))["a1111"]["where"] == ["JPEG comment"]
 
 
-def test_registered_through_the_entry_point():
-    from detection import registry
-
-    registry.reset()
-    detector = registry.detector_get("generator-metadata")
-    assert isinstance(detector, GeneratorMetadataDetector) and detector.info.name == "generator-metadata"
-    assert detector.info.model_card.startswith("docs/detectors/")
-
-
 @pytest.mark.django_db
 def test_hostile_text_in_metadata_is_stored_not_refused():
     """NUL and a lone surrogate (PostgreSQL's jsonb refuses both) must not make the run fail for ever."""

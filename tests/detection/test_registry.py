@@ -6,6 +6,10 @@ from typing import Any
 import pytest
 
 from detection import registry
+from detection.detectors.c2pa import C2paDetector
+from detection.detectors.genmeta import GeneratorMetadataDetector
+from detection.detectors.jpeg_forensics import JpegForensicsDetector
+from detection.detectors.watermark import WatermarkDetector
 from haetae.errors import RejectedInput
 from tests.detection.conftest import PLUGINS
 
@@ -16,6 +20,22 @@ def fresh(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     registry.reset()
     yield settings
     registry.reset()
+
+
+@pytest.mark.parametrize(
+    ("name", "detector_class"),
+    [
+        ("c2pa", C2paDetector),
+        ("generator-metadata", GeneratorMetadataDetector),
+        ("jpeg-forensics", JpegForensicsDetector),
+        ("generator-watermark", WatermarkDetector),
+    ],
+)
+def test_built_in_detectors_register_through_the_entry_point(name: str, detector_class: type) -> None:
+    registry.reset()
+    detector = registry.detector_get(name)
+    assert isinstance(detector, detector_class) and detector.info.name == name
+    assert detector.info.model_card.startswith("docs/detectors/")
 
 
 def test_extra_detectors_come_from_the_setting(fresh) -> None:

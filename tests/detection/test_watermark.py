@@ -194,15 +194,6 @@ def test_detection_run_stores_the_watermark_finding():
     assert decode(encode(marked, "PNG")).shape == marked.shape
 
 
-def test_registered_through_the_entry_point():
-    from detection import registry
-
-    registry.reset()
-    detector = registry.detector_get("generator-watermark")
-    assert isinstance(detector, WatermarkDetector) and detector.info.name == "generator-watermark"
-    assert detector.info.model_card.startswith("docs/detectors/")
-
-
 def test_images_larger_than_any_pipeline_writes_are_not_checked(monkeypatch):
     from detection.detectors import watermark
 
