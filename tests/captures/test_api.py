@@ -13,7 +13,7 @@ from evidence.models import CustodyEvent
 from support import services as support
 from tests.evidence.test_tasks import celery_conf
 from tests.factories import api_client as client_for
-from tests.factories import full_team, victim_takedown
+from tests.factories import custody_actions, full_team, victim_takedown
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +33,7 @@ def test_support_worker_submits_a_url_and_sees_its_status_never_the_result(
     capture = Capture.objects.get()
     assert capture.status == CaptureStatus.FAILED and "reserved" in capture.reason
     assert capture.requested_role == CaseMemberRole.VICTIM_SUPPORT
-    actions = set(CustodyEvent.objects.filter(case=t.case).values_list("action", flat=True))
+    actions = set(custody_actions(case=t.case))
     assert {CustodyAction.CAPTURE_REQUESTED, CustodyAction.CAPTURE_FAILED} <= actions
 
     listed = client_for(t.support).get(url).json()

@@ -21,7 +21,7 @@ from evidence.models import CustodyEvent, EvidenceItem
 from evidence.vault import read_verified
 from tests.captures.site import GREEN, PHOTO, TEXT, HttpsSite, Site, https_site, site
 from tests.commands import command_run
-from tests.factories import team
+from tests.factories import custody_actions, team
 
 __all__ = ["https_site", "site"]
 
@@ -106,7 +106,7 @@ def test_a_page_is_captured_with_every_file_and_the_wacz_validates(site: Site, t
 
     capture = Capture.objects.get(pk=outcome["capture"])
     assert capture.status == CaptureStatus.CAPTURED and capture.acquisition_id == outcome["acquisition"]
-    actions = list(CustodyEvent.objects.filter(case=t.case).values_list("action", flat=True))
+    actions = custody_actions(case=t.case)
     assert CustodyAction.CAPTURE_REQUESTED in actions and CustodyAction.CAPTURE_COMPLETED in actions
     assert CustodyAction.ACQUISITION_COMPLETED in actions
 

@@ -26,7 +26,7 @@ from exhibits.services import (
 )
 from haetae.errors import AccessDenied, NotFound, RejectedInput
 from tests.evidence.test_ingest_crash import ACTOR, CASE_NUMBER, REPO, make_subprocess_env, run_django
-from tests.factories import Team, exhibit_to, item, new_user, supervisor, team
+from tests.factories import Team, custody_actions, exhibit_to, item, new_user, supervisor, team
 from tests.processes import Forked, release_together
 
 pytestmark = pytest.mark.django_db
@@ -561,11 +561,7 @@ def test_every_step_chains_into_the_ledger_in_order() -> None:
     exhibit = exhibit_approve(exhibit=exhibit, actor=supervisor(t))
     exhibit = exhibit_share(exhibit=exhibit, actor=t.lead)
     exhibit_withdraw(exhibit=exhibit, actor=t.lead, reason="r")
-    actions = list(
-        CustodyEvent.objects.filter(case=t.case, action__startswith="exhibit_")
-        .order_by("seq")
-        .values_list("action", flat=True)
-    )
+    actions = custody_actions(case=t.case, action__startswith="exhibit_")
     assert actions == [
         "exhibit_created",
         "exhibit_approval_requested",

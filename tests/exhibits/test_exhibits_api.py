@@ -12,7 +12,7 @@ from access.choices import CaseMemberRole
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from exhibits.models import Exhibit, ExportBundle, Report
-from tests.factories import Team, exhibit_to, item, new_user, supervisor, team
+from tests.factories import Team, custody_actions, exhibit_to, item, new_user, supervisor, team
 from tests.factories import api_client as api
 from tests.schema import openapi_schema
 
@@ -53,11 +53,7 @@ def test_the_whole_lifecycle_over_http() -> None:
     withdrawn = lead.post(url(t, "E-001/withdraw/"), {"reason": "better copy"}, format="json")
     assert withdrawn.status_code == 200
     assert (withdrawn.json()["status"], withdrawn.json()["withdrawn_reason"]) == ("withdrawn", "better copy")
-    actions = list(
-        CustodyEvent.objects.filter(case=t.case, action__startswith="exhibit_")
-        .order_by("seq")
-        .values_list("action", flat=True)
-    )
+    actions = custody_actions(case=t.case, action__startswith="exhibit_")
     assert actions == [
         "exhibit_created",
         "exhibit_changed",

@@ -8,7 +8,7 @@ from django.db import transaction
 from access.models import Case
 from evidence.choices import AcquisitionStatus, CustodyAction, ItemKind, ItemStatus
 from evidence.custody import EventSpec, custody_append_many
-from evidence.models import Acquisition, EvidenceItem
+from evidence.models import Acquisition, CustodyEvent, EvidenceItem
 from evidence.records import item_record
 from evidence.vault import WorkDir, blob_commit
 from tests.factories.access import Team
@@ -88,3 +88,8 @@ def photo_item(case: Case, actor, *, which: str = "astronaut", name: str | None 
         name=name or f"{which}.jpg",
         mime="image/jpeg",
     )
+
+
+def custody_actions(**filters: Any) -> list[str]:
+    """The actions of the custody events that match ``filters`` (``case=``, ``item=`` …), in ledger order."""
+    return list(CustodyEvent.objects.filter(**filters).order_by("seq").values_list("action", flat=True))

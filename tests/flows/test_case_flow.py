@@ -12,7 +12,7 @@ from access.models import Case
 from evidence.models import CustodyEvent
 from evidence.verify import vault_verify
 from parties.models import Person
-from tests.factories import IDENTITY, stored_item
+from tests.factories import IDENTITY, custody_actions, stored_item
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def test_case_with_victim_suspect_channel_and_links(capsys: pytest.CaptureFixtur
     ledger = json.dumps(list(CustodyEvent.objects.values("details", "purpose")), ensure_ascii=False)
     for secret in ["김지수", "2008-03-14", "010-1234-5678", "@jisu.kim"]:
         assert secret not in ledger
-    actions = set(CustodyEvent.objects.filter(case=case).values_list("action", flat=True))
+    actions = set(custody_actions(case=case))
     assert {"case_created", "member_added", "case_updated", "person_recorded", "channel_recorded"} <= actions
     assert {"link_asserted", "identity_read", "case_status_changed"} <= actions
     assert CustodyEvent.objects.filter(action="identity_read").count() == 1

@@ -18,7 +18,7 @@ from parties.services.links import (
     link_assert_person_channel,
     link_withdraw,
 )
-from tests.factories import channel, item, suspect, team, victim
+from tests.factories import channel, custody_actions, item, suspect, team, victim
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_the_same_link_twice_is_refused_and_another_confidence_supersedes() -> N
     assert first.withdrawn_at is not None and first.withdrawn_reason == "superseded by a confirmed assertion"
     assert second.is_active
     assert ItemPersonLink.objects.count() == 2
-    actions = list(CustodyEvent.objects.filter(item=photo).order_by("seq").values_list("action", flat=True))
+    actions = custody_actions(item=photo)
     assert actions[-3:] == ["link_asserted", "link_withdrawn", "link_asserted"]
 
 

@@ -35,7 +35,7 @@ from records.services import (
     destruction_order_witness,
 )
 from tests.db_roles import database_owner
-from tests.factories import Team, item, jpeg_bytes, team
+from tests.factories import Team, custody_actions, item, jpeg_bytes, team
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,7 @@ def test_executed_order_erases_key_then_ciphertext_and_certifies_each_item(tmp_p
     assert entry.details["key_destroyed_at"] <= entry.details["ciphertext_removed_at"]
     photo.refresh_from_db()
     assert photo.status == ItemStatus.DESTROYED and "D-001" in photo.status_reason
-    actions = list(CustodyEvent.objects.filter(case=t.case).values_list("action", flat=True))
+    actions = custody_actions(case=t.case)
     for step in ("destruction_ordered", "destruction_authorised", "destruction_witnessed", "destroyed"):
         assert step in actions
     # The certificate: signed like a report, with each item's hashes and what was done, in its manifest.

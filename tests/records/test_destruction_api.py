@@ -18,7 +18,7 @@ from evidence.models import CustodyEvent
 from evidence.vault import object_path
 from exhibits.reports.pdfa import manifest_extract
 from exhibits.reports.signing import pdf_signature_check, signer_load
-from tests.factories import Team, item, new_user, team
+from tests.factories import Team, custody_actions, item, new_user, team
 from tests.factories import api_client as api
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_an_order_through_its_four_steps_over_http(tmp_path: Path) -> None:
     assert listed.status_code == 200
     rows = listed.json()["results"] if isinstance(listed.json(), dict) else listed.json()
     assert [row["number"] for row in rows] == ["D-001"]
-    steps = CustodyEvent.objects.filter(case=t.case).values_list("action", flat=True)
+    steps = custody_actions(case=t.case)
     for step in ("destruction_ordered", "destruction_authorised", "destruction_witnessed", "destroyed"):
         assert step in steps
 

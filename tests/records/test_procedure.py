@@ -42,7 +42,7 @@ from records.procedure import (
     unrelated_mark,
     unrelated_unmark,
 )
-from tests.factories import Team, item, jpeg_bytes, stored_item, team
+from tests.factories import Team, custody_actions, item, jpeg_bytes, stored_item, team
 from tests.factories.exhibits import pdf_text, pii_calls, scenario, x25519_pair
 
 pytestmark = pytest.mark.django_db
@@ -281,7 +281,7 @@ def test_a_withdrawn_mark_puts_the_item_back() -> None:
     photo.refresh_from_db()
     assert photo.status == ItemStatus.INGESTED
     assert b"".join(item_content_open(item=photo, actor=t.lead, purpose="review")) == jpeg_bytes("coffee")
-    actions = list(CustodyEvent.objects.filter(item=photo).values_list("action", flat=True))
+    actions = custody_actions(item=photo)
     assert actions[-3:-1] == [CustodyAction.MARKED_UNRELATED, CustodyAction.UNRELATED_UNMARKED]
     with pytest.raises(RejectedInput, match="only an open mark"):
         unrelated_unmark(mark=mark, actor=t.lead, reason="again")
@@ -314,7 +314,7 @@ def test_deleting_an_unrelated_item_crypto_erases_it_and_verify_reports_it_destr
     assert event.action == CustodyAction.UNRELATED_DELETED and event.sha256_before == sha256
     assert event.details["person_refused"] is True and "홍길동" not in json.dumps(event.details)
     # The ledger keeps every event, and verify reports the item destroyed, not missing.
-    actions = set(CustodyEvent.objects.filter(item=family).values_list("action", flat=True))
+    actions = set(custody_actions(item=family))
     assert {
         CustodyAction.ACQUIRED,
         CustodyAction.MARKED_UNRELATED,
