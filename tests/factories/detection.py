@@ -13,10 +13,13 @@ import pdqhash
 import pytest
 from django.utils import timezone
 
+from detection import registry
 from detection.registry import DetectorInfo, Finding
 from detection.services import detection_run
 from detection.subject import Subject
 from evidence.models import EvidenceItem
+from tests.factories.access import Team
+from tests.factories.evidence import stored_item
 
 
 def detection_rows(
@@ -123,6 +126,13 @@ def frame_pdq_annotate(item: EvidenceItem) -> list[str]:
     detection_run(item=item, detector=FramePdqTestDetector())
     rows = item.annotations.filter(detector_name="video_pdq", label="pdq").order_by("time_start_ms")
     return [str(a.details["hash"]) for a in rows]
+
+
+def faces_item(t: Team, data: bytes, name: str, mime: str = "image/jpeg") -> EvidenceItem:
+    """An item stored by the team's lead and run through the real faces detector (needs the faces extra)."""
+    item = stored_item(case=t.case, data=data, actor=t.lead, name=name, mime=mime)
+    detection_run(item=item, detector=registry.detector_get("faces"))
+    return item
 
 
 @pytest.fixture

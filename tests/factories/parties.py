@@ -1,8 +1,15 @@
-"""People, channels and item-person links."""
+"""People, channels and item-person links; the face indexes."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from access.models import Case
 from evidence.models import EvidenceItem
 from parties.choices import ItemPersonRelation, LinkConfidence, PersonKind
+from parties.faceindex import reset_face_indexes
 from parties.models import Channel, ItemPersonLink, Person
 from parties.services.people import Identity, person_record
 from tests.factories.access import Team, UserFactory
@@ -57,3 +64,12 @@ IDENTITY = Identity(
     contact="010-1234-5678",
     identifiers=(("instagram", "@jisu.kim"),),
 )
+
+
+@pytest.fixture
+def fresh_face_indexes(settings: Any, tmp_path: Path) -> Iterator[None]:
+    """The face indexes start empty and are kept under this test's own DATA_DIR."""
+    settings.DATA_DIR = tmp_path
+    reset_face_indexes()
+    yield
+    reset_face_indexes()

@@ -13,9 +13,8 @@ from rest_framework.test import APIClient
 
 from access.choices import CaseMemberRole, GlobalRole
 from access.selectors import case_get_for
-from detection import registry
 from detection.models import Annotation
-from detection.services import annotation_review, detection_run
+from detection.services import annotation_review
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from haetae.errors import AccessDenied, NotFound, RejectedInput
@@ -31,27 +30,20 @@ from records.services import (
     destruction_order_request,
     destruction_order_witness,
 )
-from tests.factories import (
+from tests.factories import (  # noqa: F401 (fixture)
     Team,
     astronaut,
     astronaut_reference,
     encode,
+    faces_item,
+    fresh_face_indexes,
     other_person,
     person,
-    stored_item,
     team,
 )
 
 pytest.importorskip("dlib", reason="dlib is not installed: the faces extra (pip install 'haetae[faces]')")
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes(settings, tmp_path):
-    settings.DATA_DIR = tmp_path
-    reset_face_indexes()
-    yield
-    reset_face_indexes()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_face_indexes")]
 
 
 def _altered_astronaut() -> bytes:
@@ -59,12 +51,6 @@ def _altered_astronaut() -> bytes:
     image = Image.fromarray(astronaut()).rotate(12, resample=Image.Resampling.BICUBIC, expand=True)
     image = image.resize((int(image.width * 0.6), int(image.height * 0.6)), Image.Resampling.LANCZOS)
     return encode(np.asarray(image), "JPEG", quality=55)
-
-
-def _faces_item(t: Team, data: bytes, name: str, mime: str = "image/jpeg"):
-    item = stored_item(case=t.case, data=data, actor=t.lead, name=name, mime=mime)
-    detection_run(item=item, detector=registry.detector_get("faces"))
-    return item
 
 
 def _victim_with_reference(t: Team):
@@ -81,8 +67,8 @@ def _victim_with_reference(t: Team):
 def test_search_finds_the_altered_astronaut_in_another_case_and_says_only_whom_to_ask():
     ours, theirs = team(), team(unit="서울경찰청 사이버수사대")
     victim, photo = _victim_with_reference(ours)
-    found = _faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
-    _faces_item(theirs, encode(other_person(), "PNG"), "someone-else.png", mime="image/png")
+    found = faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
+    faces_item(theirs, encode(other_person(), "PNG"), "someone-else.png", mime="image/png")
 
     result = face_search(person=victim, actor=ours.lead)
 
@@ -113,7 +99,7 @@ def test_search_finds_the_altered_astronaut_in_another_case_and_says_only_whom_t
 def test_a_searcher_who_is_that_cases_prosecutor_sees_only_whom_to_ask_for_an_unshared_item():
     ours, theirs = team(), team()
     victim, _ = _victim_with_reference(ours)
-    found = _faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
+    found = faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
     theirs.member(CaseMemberRole.PROSECUTOR, user=ours.lead)
 
     (hit,) = face_search(person=victim, actor=ours.lead).hits
@@ -139,7 +125,7 @@ def test_only_the_victims_case_lead_searches():
 def test_withdrawn_consent_takes_the_reference_out_of_search():
     ours, theirs = team(), team()
     victim, photo = _victim_with_reference(ours)
-    _faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
+    faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
     assert len(face_search(person=victim, actor=ours.lead).hits) == 1
 
     reference_photo_withdraw(photo=photo, actor=ours.lead, reason="consent withdrawn on 2024-11-02")
@@ -151,7 +137,7 @@ def test_withdrawn_consent_takes_the_reference_out_of_search():
 def test_rejecting_a_face_finding_withdraws_its_link_and_takes_it_out_of_the_index():
     ours = team()
     victim, _ = _victim_with_reference(ours)
-    item = _faces_item(ours, encode(astronaut(), "JPEG", quality=90), "a.jpg")
+    item = faces_item(ours, encode(astronaut(), "JPEG", quality=90), "a.jpg")
     (link,) = ItemPersonLink.objects.filter(item=item, person=victim)
     assert (link.confidence, link.source, link.withdrawn_at) == (
         LinkConfidence.SUSPECTED,
@@ -184,7 +170,7 @@ def test_rejecting_a_face_finding_withdraws_its_link_and_takes_it_out_of_the_ind
 def test_a_destroyed_item_leaves_the_index():
     ours, theirs = team(), team()
     victim, _ = _victim_with_reference(ours)
-    item = _faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
+    item = faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
     face = Annotation.objects.get(item=item, label="face")
     index = face_index(face.model_sha256)
     index.sync()
@@ -212,12 +198,12 @@ def test_a_destroyed_item_leaves_the_index():
 def test_a_saved_index_is_loaded_and_caught_up_and_another_databases_is_ignored(settings, tmp_path):
     ours, theirs = team(), team()
     _victim_with_reference(ours)
-    first = _faces_item(theirs, _altered_astronaut(), "one.jpg")
+    first = faces_item(theirs, _altered_astronaut(), "one.jpg")
     model = Annotation.objects.get(item=first, label="face").model_sha256
     index = face_index(model)
     index.rebuild()
     index.save(tmp_path / "face-index")
-    second = _faces_item(theirs, encode(astronaut(), "JPEG", quality=80), "two.jpg")
+    second = faces_item(theirs, encode(astronaut(), "JPEG", quality=80), "two.jpg")
 
     reset_face_indexes()
     loaded = face_index(model)
@@ -233,9 +219,9 @@ def test_a_saved_index_is_loaded_and_caught_up_and_another_databases_is_ignored(
 
 def test_unknown_faces_are_grouped_and_a_group_is_named_once_as_suggestions():
     t = team()
-    one = _faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
-    two = _faces_item(t, _altered_astronaut(), "b.jpg")
-    _faces_item(t, encode(other_person(), "PNG"), "c.png", mime="image/png")
+    one = faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
+    two = faces_item(t, _altered_astronaut(), "b.jpg")
+    faces_item(t, encode(other_person(), "PNG"), "c.png", mime="image/png")
     suspect = person(t.case, kind=PersonKind.SUSPECT, pseudonym="S-1", actor=t.lead)
     case = case_get_for(user=t.lead, number=t.case.number)
 
@@ -265,7 +251,7 @@ def test_unknown_faces_are_grouped_and_a_group_is_named_once_as_suggestions():
 def test_api_and_command_answer_the_same_search():
     ours, theirs = team(), team()
     _victim_with_reference(ours)
-    _faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
+    faces_item(theirs, _altered_astronaut(), "forwarded.jpg")
     client = APIClient()
     client.force_authenticate(ours.lead)
 
@@ -287,7 +273,7 @@ def test_api_and_command_answer_the_same_search():
 
 def test_rebuild_command_saves_an_index_that_a_fresh_process_loads(tmp_path):
     t = team()
-    item = _faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
+    item = faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
     face = Annotation.objects.get(item=item, label="face")
     out = io.StringIO()
     call_command("face_index", "rebuild", "--json", stdout=out)
@@ -300,8 +286,8 @@ def test_rebuild_command_saves_an_index_that_a_fresh_process_loads(tmp_path):
 
 def test_face_clusters_command_lists_and_names_a_group():
     t = team()
-    _faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
-    _faces_item(t, _altered_astronaut(), "b.jpg")
+    faces_item(t, encode(astronaut(), "JPEG", quality=90), "a.jpg")
+    faces_item(t, _altered_astronaut(), "b.jpg")
     person(t.case, kind=PersonKind.SUSPECT, pseudonym="S-1", actor=t.lead)
     out = io.StringIO()
     call_command("face_clusters", t.case.number, "--actor", t.lead.username, "--json", stdout=out)

@@ -2,47 +2,30 @@
 groups, naming a group; who may, and what a case one is not on shows."""
 
 import re
-from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from access.choices import CaseMemberRole
-from detection import registry
-from detection.services import detection_run
 from evidence.choices import CustodyAction
 from evidence.models import CustodyEvent
 from parties.choices import LinkConfidence, PersonKind
-from parties.faceindex import reset_face_indexes
 from parties.faces import reference_photo_add
 from parties.models import ItemPersonLink
-from tests.factories import (
+from tests.factories import (  # noqa: F401 (fixture)
     astronaut,
     astronaut_reference,
     encode,
+    faces_item,
+    fresh_face_indexes,
     person,
-    stored_item,
     team,
 )
 from tests.factories import portal_client as _client
 
 pytest.importorskip("dlib", reason="dlib is not installed: the faces extra (pip install 'haetae[faces]')")
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fresh_indexes(settings: Any, tmp_path: Any) -> Any:
-    settings.DATA_DIR = tmp_path
-    reset_face_indexes()
-    yield
-    reset_face_indexes()
-
-
-def _faces_item(t: Any, data: bytes, name: str) -> Any:
-    found = stored_item(case=t.case, data=data, actor=t.lead, name=name)
-    detection_run(item=found, detector=registry.detector_get("faces"))
-    return found
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_face_indexes")]
 
 
 def _rotated() -> bytes:
@@ -59,7 +42,7 @@ def test_the_lead_searches_from_the_victims_row_and_sees_only_whom_to_ask_elsewh
         consent_reference="C-1",
         actor=ours.lead,
     )
-    _faces_item(theirs, _rotated(), "their-secret-name.jpg")
+    faces_item(theirs, _rotated(), "their-secret-name.jpg")
     client = _client(ours.lead)
     url = f"/cases/{ours.case.number}/people/V-1/faces/"
 
@@ -81,8 +64,8 @@ def test_the_lead_searches_from_the_victims_row_and_sees_only_whom_to_ask_elsewh
 
 def test_groups_of_unknown_faces_are_listed_and_named_once() -> None:
     t = team()
-    one = _faces_item(t, encode(astronaut(), quality=90), "a.jpg")
-    two = _faces_item(t, _rotated(), "b.jpg")
+    one = faces_item(t, encode(astronaut(), quality=90), "a.jpg")
+    two = faces_item(t, _rotated(), "b.jpg")
     person(t.case, kind=PersonKind.SUSPECT, pseudonym="S-1", actor=t.lead)
     client = _client(t.lead)
 
