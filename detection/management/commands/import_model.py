@@ -19,8 +19,11 @@ class Command(HaetaeCommand):
         parser.add_argument("path", metavar="PATH", help="pack directory or .zip")
         parser.add_argument("--enable", action="store_true", help="enable the pack after importing it")
         add_rescan_scope(parser, enabled_by="--enable")
-        parser.add_argument("--json", action="store_true", help='print {"pack", "created", "enabled", ...}')
-        parser.add_argument("--actor", metavar="USERNAME", help="operator recorded as importing the pack")
+        self.add_actor_and_json(
+            parser,
+            actor_help="operator recorded as importing the pack",
+            json_help='print {"pack", "created", "enabled", ...}',
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = self.actor_of(options)

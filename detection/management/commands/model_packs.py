@@ -18,8 +18,9 @@ class Command(HaetaeCommand):
         parser.add_argument("name", nargs="?", help="pack name (enable, disable)")
         parser.add_argument("version", nargs="?", help="pack version (enable; default: the latest imported)")
         add_rescan_scope(parser, enabled_by="enable")
-        parser.add_argument("--json", action="store_true", help="print JSON")
-        parser.add_argument("--actor", metavar="USERNAME", help="operator recorded as enabling or disabling")
+        self.add_actor_and_json(
+            parser, actor_help="operator recorded as enabling or disabling", json_help="print JSON"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
