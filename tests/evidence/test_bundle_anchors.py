@@ -23,9 +23,6 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 from django.conf import settings as django_settings
 from django.core.management import call_command
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.sign import fields, signers
-from reportlab.pdfgen import canvas
 
 from evidence import bundle as verifier
 from evidence import merkle
@@ -37,6 +34,8 @@ from tests.factories import (
     jpeg_bytes,
     make_ca,
     make_signer,
+    one_page_pdf,
+    pades_signed,
     pii_calls,
     scenario,
     team,
@@ -284,28 +283,14 @@ def _resigned_report(tmp: Path, forged_bundle: Path) -> bytes:
     with zipfile.ZipFile(forged_bundle) as zf:
         manifest = json.loads(zf.read("manifest.json"))
     manifest.pop("bundle")
-    plain = io.BytesIO()
-    page = canvas.Canvas(plain)
-    page.drawString(72, 720, "Exhibit report E-001, E-002")
-    page.showPage()
-    page.save()
     attached = io.BytesIO()
-    with pikepdf.Pdf.open(io.BytesIO(plain.getvalue())) as pdf:
+    with pikepdf.Pdf.open(io.BytesIO(one_page_pdf("Exhibit report E-001, E-002"))) as pdf:
         pdf.attachments["manifest.json"] = pikepdf.AttachedFileSpec(
             pdf, _dumps(manifest), filename="manifest.json", mime_type="application/json"
         )
         pdf.save(attached)
     files = make_signer(make_ca("Forger Root CA"), tmp / "forger", common_name="Forger Unit", passphrase=None)
-    signer = signers.SimpleSigner.load(str(files.key), str(files.cert))
-    assert signer is not None
-    out = io.BytesIO()
-    signers.sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(attached.getvalue())),
-        signers.PdfSignatureMetadata(field_name="Signature1", subfilter=fields.SigSeedSubFilter.PADES),
-        signer=signer,
-        output=out,
-    )
-    return out.getvalue()
+    return pades_signed(attached.getvalue(), key=files.key, cert=files.cert)
 
 
 def test_a_report_re_signed_by_another_certificate_is_refused(

@@ -500,24 +500,34 @@ def make_signing_cert(
     return key_path, cert_path, cert.fingerprint(hashes.SHA256()).hex()
 
 
-def signed_pdf(tmp: Path, text: str = "Exhibit report E-001", key_type: str = "rsa") -> tuple[bytes, str]:
-    """A one-page PDF signed with pyHanko (PAdES B-B) by a throwaway certificate; (bytes, cert SHA-256)."""
+def one_page_pdf(text: str) -> bytes:
+    """A PDF of one page with ``text`` on it."""
     plain = io.BytesIO()
     page = canvas.Canvas(plain)
     page.drawString(72, 720, text)
     page.showPage()
     page.save()
-    key_path, cert_path, fingerprint = make_signing_cert(tmp, key_type=key_type)
-    signer = signers.SimpleSigner.load(str(key_path), str(cert_path))
+    return plain.getvalue()
+
+
+def pades_signed(pdf: bytes, *, key: Path, cert: Path) -> bytes:
+    """``pdf`` signed with pyHanko (PAdES B-B) by the key and certificate in these PEM files."""
+    signer = signers.SimpleSigner.load(str(key), str(cert))
     assert signer is not None
     out = io.BytesIO()
     signers.sign_pdf(
-        IncrementalPdfFileWriter(io.BytesIO(plain.getvalue())),
+        IncrementalPdfFileWriter(io.BytesIO(pdf)),
         signers.PdfSignatureMetadata(field_name="Signature1", subfilter=fields.SigSeedSubFilter.PADES),
         signer=signer,
         output=out,
     )
-    return out.getvalue(), fingerprint
+    return out.getvalue()
+
+
+def signed_pdf(tmp: Path, text: str = "Exhibit report E-001", key_type: str = "rsa") -> tuple[bytes, str]:
+    """A one-page PDF signed with pyHanko (PAdES B-B) by a throwaway certificate; (bytes, cert SHA-256)."""
+    key_path, cert_path, fingerprint = make_signing_cert(tmp, key_type=key_type)
+    return pades_signed(one_page_pdf(text), key=key_path, cert=cert_path), fingerprint
 
 
 def store_report(*, exhibits: list[Exhibit], pdf: bytes, actor: User) -> Report:
