@@ -24,7 +24,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from detection import registry
@@ -32,7 +32,16 @@ from detection.models import DetectionRun, Detector, ScanJob
 from detection.models.runs import JobKind, JobStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
 from detection.registry import detector_get, detectors
-from detection.services import FINISHED, detection_run, detection_run_give_up, detector_record
+from detection.services import (
+    FINISHED,
+    RunResult,
+    detection_results_store,
+    detection_run,
+    detection_run_give_up,
+    detector_record,
+    runs_analyse,
+    runs_mark_raised,
+)
 from detection.subject import Subject, media_type_of
 from evidence.choices import ItemStatus
 from evidence.models import Acquisition, EvidenceItem
@@ -234,7 +243,7 @@ class ItemOutcome:
 
     item_id: int
     runs: list[DetectionRun] = field(default_factory=list)
-    raised: dict[int, BaseException] = field(default_factory=dict)
+    raised: dict[int, str] = field(default_factory=dict)  # run id → the error, as a person reads it
     timed_out: int | None = None  # the run that hit the task's soft time limit; processing stopped there
     not_reached: list[int] = field(default_factory=list)  # runs after it, left queued
 
@@ -265,6 +274,11 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
     A run whose detector version is not installed here, or whose worker died on it too often, fails with a
     message saying what to do. A detector that raises leaves its run failed and is reported in ``raised``
     for the caller to retry; the other detectors of the item still run.
+
+    An image's runs are marked running together, analysed, and recorded in one transaction
+    (``detection_results_store``, as the embedded pool records its batches): one commit for the item's
+    findings, statuses and ``analysed`` events instead of two per run. Other media go run by run
+    (``detection_run``): a video's detectors keep decoded frames until their results are stored.
     """
     outcome = ItemOutcome(item_id=item_id)
     item = EvidenceItem.objects.select_related("blob", "case").filter(pk=item_id).first()
@@ -287,10 +301,10 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
                 "again",
             )
         pending = []
-    subject = Subject.for_item(item) if pending else None
     installed = detectors()
     max_attempts = int(getattr(settings, "HAETAE_DETECT_MAX_ATTEMPTS", 4))
-    for index, run in enumerate(pending):
+    runnable: list[DetectionRun] = []
+    for run in pending:
         plugin = installed.get(run.detector.name)
         if (plugin is None or plugin.info.version != run.detector.version) and _registry_refresh():
             installed = detectors()  # a model pack imported since this process started is found now
@@ -304,28 +318,79 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
                 f"re-scan with the installed one (manage.py rescan --detector {run.detector.name})",
             )
             continue
-        actor = run.job.requested_by if run.job is not None else None
         if run.status == RunStatus.RUNNING and run.attempts >= max_attempts:
             detection_run_give_up(
                 run=run,
-                actor=actor,
+                actor=run.job.requested_by if run.job is not None else None,
                 message=f"the worker stopped {run.attempts} times while {run.detector.name} analysed this "
                 "item (out of memory, or a crash inside the detector): check the worker logs and memory, "
                 f"then run manage.py detect {item.case.number} --detector {run.detector.name} again",
             )
             continue
-        try:
-            detection_run(item=item, detector=plugin, job=run.job, subject=subject, actor=actor)
-        except SoftTimeLimitExceeded:
-            outcome.timed_out = run.pk
-            outcome.not_reached = [later.pk for later in pending[index + 1 :]]
-            break
-        except Exception as exc:
-            outcome.raised[run.pk] = exc
+        runnable.append(run)
+    if runnable:
+        subject = Subject.for_item(item)
+        if media_type_of(item.mime or "") == "image":
+            _image_runs(subject, runnable, installed, outcome)
+        else:
+            _runs_one_by_one(item, subject, runnable, installed, outcome)
     outcome.runs = list(DetectionRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
     for job_id in {run.job_id for run in runs if run.job_id is not None}:
         scan_job_refresh(job_id=job_id)
     return outcome
+
+
+def _image_runs(
+    subject: Subject, runnable: list[DetectionRun], installed: dict[str, DetectorPlugin], outcome: ItemOutcome
+) -> None:
+    """An image's runs: marked running together (an attempt each, counted before the content is read, so a
+    worker killed on it leaves a trace), analysed, then recorded in one transaction."""
+    ids = [run.pk for run in runnable]
+    DetectionRun.objects.filter(pk__in=ids).exclude(status__in=FINISHED).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    )
+    results: list[RunResult] = []
+    try:
+        for result in runs_analyse(
+            subject,
+            [(run.pk, run.detector.name, run.detector.version) for run in runnable],
+            stop_on=(SoftTimeLimitExceeded,),
+        ):
+            result.tries = 0  # counted above
+            results.append(result)
+    except SoftTimeLimitExceeded:
+        outcome.timed_out = ids[len(results)]
+        outcome.not_reached = ids[len(results) + 1 :]
+        # Not started: back to queued, their attempt not counted (they run in a fresh task).
+        DetectionRun.objects.filter(pk__in=outcome.not_reached, status=RunStatus.RUNNING).update(
+            status=RunStatus.QUEUED, started_at=None, attempts=F("attempts") - 1
+        )
+    detection_results_store(results=results, plugins=installed)
+    raised = [result for result in results if result.outcome == "raised"]
+    runs_mark_raised(results=raised)
+    outcome.raised.update({result.run_id: result.error for result in raised})
+
+
+def _runs_one_by_one(
+    item: EvidenceItem,
+    subject: Subject,
+    runnable: list[DetectionRun],
+    installed: dict[str, DetectorPlugin],
+    outcome: ItemOutcome,
+) -> None:
+    """Other media's runs, each recorded as it finishes (``detection_run``)."""
+    for index, run in enumerate(runnable):
+        actor = run.job.requested_by if run.job is not None else None
+        try:
+            detection_run(
+                item=item, detector=installed[run.detector.name], job=run.job, subject=subject, actor=actor
+            )
+        except SoftTimeLimitExceeded:
+            outcome.timed_out = run.pk
+            outcome.not_reached = [later.pk for later in runnable[index + 1 :]]
+            break
+        except Exception as exc:
+            outcome.raised[run.pk] = describe(exc)
 
 
 def runs_give_up_worker_lost(*, run_ids: Iterable[int], max_attempts: int) -> None:

@@ -24,7 +24,6 @@ import logging
 import multiprocessing
 import os
 import signal
-import socket
 import sys
 import time
 from collections import Counter, deque
@@ -38,13 +37,12 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.db import connection, connections
-from django.utils import timezone
 
 from detection import pipeline, registry
 from detection.models import DetectionRun
 from detection.registry import detectors, ensure_loaded
-from detection.services import FINISHED, RunResult, detection_results_store, undecodable_message
-from detection.subject import Subject, UndecodableMedia, media_type_of
+from detection.services import FINISHED, RunResult, detection_results_store, runs_analyse
+from detection.subject import Subject, media_type_of
 
 logger = logging.getLogger(__name__)
 
@@ -86,45 +84,7 @@ def item_analyse(work: ItemWork) -> list[RunResult]:
         case_id=work.case_id,
         _opener=partial(open_object, work.sha256),
     )
-    installed = detectors()
-    results = []
-    for run_id, name, version in work.runs:
-        plugin = installed.get(name)
-        if plugin is None or plugin.info.version != version:
-            have = f"version {plugin.info.version}" if plugin is not None else "no such detector"
-            results.append(
-                RunResult(
-                    run_id=run_id,
-                    outcome="not_installed",
-                    error=f"detector {name} {version} is not installed on {socket.gethostname()} (it has "
-                    f"{have}): install that version, or re-scan with the installed one "
-                    f"(manage.py rescan --detector {name})",
-                )
-            )
-            continue
-        started = timezone.now()
-        t0 = time.perf_counter()
-        try:
-            ensure_loaded(plugin)
-            findings = list(plugin.analyze(subject))
-        except UndecodableMedia as exc:
-            outcome, error, findings = "undecodable", undecodable_message(exc), []
-        except Exception as exc:  # the caller retries it; the other detectors of the item still run
-            outcome, error, findings = "raised", f"{type(exc).__name__}: {exc}", []
-        else:
-            outcome, error = "done", ""
-        results.append(
-            RunResult(
-                run_id=run_id,
-                outcome=outcome,
-                info=plugin.info if outcome == "done" else None,
-                findings=findings,
-                error=error,
-                started_at=started,
-                duration_ms=int((time.perf_counter() - t0) * 1000),
-            )
-        )
-    return results
+    return list(runs_analyse(subject, work.runs))
 
 
 def _worker_setup() -> None:

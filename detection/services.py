@@ -5,8 +5,9 @@ is idempotent: a finished run is returned as is, so a redelivered task adds noth
 run's completion and an ``analysed`` custody event commit in one transaction.
 """
 
+import socket
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,7 @@ from detection.listeners import review_listeners, run_listeners
 from detection.models import Annotation, DetectionRun, Detector, ScanJob
 from detection.models.runs import ReviewStatus, RunStatus
 from detection.registry import Detector as DetectorPlugin
-from detection.registry import DetectorInfo, Finding, ensure_loaded
+from detection.registry import DetectorInfo, Finding, detectors, ensure_loaded
 from detection.subject import NotAnalysedTooManyPixels, Subject, UndecodableMedia
 from evidence.choices import CustodyAction
 from evidence.custody import EventSpec, custody_append, custody_append_many
@@ -160,6 +161,68 @@ class RunResult:
     started_at: datetime | None = None
     duration_ms: int = 0
     tries: int = 1  # analyses of this run by this caller, killed workers included (added to ``attempts``)
+
+
+def runs_analyse(
+    subject: Subject,
+    runs: Iterable[tuple[int, str, str]],
+    *,
+    stop_on: tuple[type[BaseException], ...] = (),
+) -> Iterator[RunResult]:
+    """Run each (run id, detector name, version) on the one shared ``subject``, yielding its result as it
+    finishes; writes nothing (``detection_results_store`` records them).
+
+    A detector that raises gives a ``raised`` result and the next detector still runs, except for the
+    exception types in ``stop_on`` (a Celery task's soft time limit), which propagate: the results already
+    yielded are the caller's to record.
+    """
+    installed = detectors()
+    for run_id, name, version in runs:
+        plugin = installed.get(name)
+        if plugin is None or plugin.info.version != version:
+            have = f"version {plugin.info.version}" if plugin is not None else "no such detector"
+            yield RunResult(
+                run_id=run_id,
+                outcome="not_installed",
+                error=f"detector {name} {version} is not installed on {socket.gethostname()} (it has "
+                f"{have}): install that version, or re-scan with the installed one "
+                f"(manage.py rescan --detector {name})",
+            )
+            continue
+        started = timezone.now()
+        t0 = time.perf_counter()
+        try:
+            ensure_loaded(plugin)
+            findings = list(plugin.analyze(subject))
+        except UndecodableMedia as exc:
+            outcome, error, findings = "undecodable", undecodable_message(exc), []
+        except stop_on:
+            raise
+        except Exception as exc:  # the caller retries it; the other detectors of the item still run
+            outcome, error, findings = "raised", f"{type(exc).__name__}: {exc}", []
+        else:
+            outcome, error = "done", ""
+        yield RunResult(
+            run_id=run_id,
+            outcome=outcome,
+            info=plugin.info if outcome == "done" else None,
+            findings=findings,
+            error=error,
+            started_at=started,
+            duration_ms=int((time.perf_counter() - t0) * 1000),
+        )
+
+
+def runs_mark_raised(*, results: Iterable[RunResult]) -> None:
+    """Runs whose detector raised end ``failed`` with the error, unless another worker finished them
+    meanwhile; the caller retries them (``detect_item_task``) or gives up on them."""
+    for result in results:
+        DetectionRun.objects.filter(pk=result.run_id).exclude(status__in=FINISHED).update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            duration_ms=result.duration_ms,
+            error=result.error[:2000],
+        )
 
 
 def detection_results_store(

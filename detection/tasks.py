@@ -66,7 +66,7 @@ def detect_item_task(self: Task, item_id: int, run_ids: list[int]) -> dict[str, 
                 pipeline.scan_job_refresh(job_id=job_id)
         if not outcome.raised:
             break
-        errors = "; ".join(pipeline.describe(exc) for exc in outcome.raised.values())
+        errors = "; ".join(outcome.raised.values())
         if attempt >= max_attempts:
             pipeline.runs_mark_given_up(run_ids=outcome.raised, attempts=attempt)
             for job_id in {run.job_id for run in outcome.runs if run.job_id is not None}:

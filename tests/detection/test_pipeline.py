@@ -417,4 +417,6 @@ def test_a_detector_past_the_time_limit_fails_once_and_the_others_still_run(test
     assert "took longer than the time limit of 3600 s while test-a-slow ran" in runs["test-a-slow"].error
     assert "HAETAE_DETECT_TIME_LIMIT_SECONDS" in runs["test-a-slow"].error
     assert {runs[n].status for n in ("test-brightness", "test-channel")} == {RunStatus.DONE}
+    # Not reached before the limit: put back in the queue uncounted, then run once in a fresh task.
+    assert {runs[n].attempts for n in ("test-brightness", "test-channel")} == {1}
     assert ScanJob.objects.get(pk=job.pk).status == JobStatus.DONE_WITH_FAILURES

@@ -131,9 +131,12 @@ def _kill_and_restart(broker: str, data_dir: Path, tmp_path: Path) -> None:
         _wait_for(entered.exists, what="the worker reaching the held detector", worker=first, log=log)
         os.killpg(first.pid, signal.SIGKILL)  # the whole worker, mid-task: the message stays unacknowledged
         first.wait()
+    # An image's runs are marked running together and recorded together: the kill left both running, each
+    # with its attempt counted, and recorded nothing (the brightness run had finished in the worker).
     state = {r.detector.name: (r.status, r.attempts) for r in runs.all()}
-    assert state == {"test-brightness": (RunStatus.DONE, 1), "test-channel": (RunStatus.RUNNING, 1)}
-    assert not Annotation.objects.filter(run__detector__name="test-channel").exists()
+    assert state == {"test-brightness": (RunStatus.RUNNING, 1), "test-channel": (RunStatus.RUNNING, 1)}
+    assert not Annotation.objects.filter(item=item).exists()
+    assert not CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED).exists()
 
     hold.unlink()
     # The broker redelivers an unacknowledged message once its visibility timeout has passed: short here.
@@ -155,7 +158,7 @@ def _kill_and_restart(broker: str, data_dir: Path, tmp_path: Path) -> None:
         )
 
     state = {r.detector.name: (r.status, r.attempts) for r in runs.all()}
-    assert state == {"test-brightness": (RunStatus.DONE, 1), "test-channel": (RunStatus.DONE, 2)}
+    assert state == {"test-brightness": (RunStatus.DONE, 2), "test-channel": (RunStatus.DONE, 2)}
     labels = sorted(Annotation.objects.filter(item=item).values_list("label", flat=True))
     assert labels == ["bright", "dominant-red"]  # each once: nothing duplicated by the redelivery
     analysed = CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED)
