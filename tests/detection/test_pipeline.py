@@ -420,3 +420,43 @@ def test_a_detector_past_the_time_limit_fails_once_and_the_others_still_run(test
     # Not reached before the limit: put back in the queue uncounted, then run once in a fresh task.
     assert {runs[n].attempts for n in ("test-brightness", "test-channel")} == {1}
     assert ScanJob.objects.get(pk=job.pk).status == JobStatus.DONE_WITH_FAILURES
+
+
+def test_an_images_runs_are_recorded_in_one_ledger_transaction(test_detectors, monkeypatch):
+    """A worker records every run of an image together: one ledger lock for the item, not one per run."""
+    import haetae.db
+
+    user = UserFactory()
+    item = stored_item(
+        case=CaseFactory(), data=png((250, 10, 10)), actor=user, name="r.png", mime="image/png"
+    )
+    _, planned = scan_job_create(
+        kind=JobKind.MANUAL, case_id=item.case_id, detector_name=None, actor=user, send=False
+    )
+    locks = []
+    real_lock = haetae.db.ledger_lock
+    monkeypatch.setattr(haetae.db, "ledger_lock", lambda: (locks.append(1), real_lock())[1])
+    outcome = detection_item_process(item_id=item.pk, run_ids=planned[item.pk])
+    assert len(locks) == 1
+    assert not outcome.raised
+    assert {(run.status, run.attempts) for run in outcome.runs} == {(RunStatus.DONE, 1)}
+    assert len(outcome.runs) == 2
+    analysed = CustodyEvent.objects.filter(item=item, action=CustodyAction.ANALYSED)
+    assert sorted(event.details["detector"] for event in analysed) == ["test-brightness", "test-channel"]
+
+
+def test_a_detector_that_raises_leaves_the_others_of_the_image_recorded(test_detectors, no_backoff):
+    item, _, run_id = _flaky_item(failures=1)
+    _, planned = scan_job_create(
+        kind=JobKind.MANUAL, case_id=item.case_id, detector_name=None, actor=None, send=False
+    )
+    try:
+        outcome = detection_item_process(item_id=item.pk, run_ids=planned[item.pk])
+    finally:
+        registry._dynamic.pop("flaky")
+    assert list(outcome.raised) == [run_id]
+    assert "ConnectionError" in outcome.raised[run_id]
+    runs = {run.pk: run for run in outcome.runs}
+    assert runs[run_id].status == RunStatus.FAILED and "ConnectionError" in runs[run_id].error
+    assert {run.status for pk, run in runs.items() if pk != run_id} == {RunStatus.DONE}
+    assert not Annotation.objects.filter(run_id=run_id).exists()
