@@ -433,9 +433,13 @@ def test_an_images_runs_are_recorded_in_one_ledger_transaction(test_detectors, m
     _, planned = scan_job_create(
         kind=JobKind.MANUAL, case_id=item.case_id, detector_name=None, actor=user, send=False
     )
-    locks = []
+    locks: list[None] = []
     real_lock = haetae.db.ledger_lock
-    monkeypatch.setattr(haetae.db, "ledger_lock", lambda: (locks.append(1), real_lock())[1])
+
+    def counted_lock() -> None:
+        locks.append(real_lock())
+
+    monkeypatch.setattr(haetae.db, "ledger_lock", counted_lock)
     outcome = detection_item_process(item_id=item.pk, run_ids=planned[item.pk])
     assert len(locks) == 1
     assert not outcome.raised
