@@ -303,7 +303,7 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
         pending = []
     installed = detectors()
     max_attempts = int(getattr(settings, "HAETAE_DETECT_MAX_ATTEMPTS", 4))
-    runnable: list[DetectionRun] = []
+    runnable: list[tuple[DetectionRun, DetectorPlugin]] = []  # each with the plugin it was checked against
     for run in pending:
         plugin = installed.get(run.detector.name)
         if (plugin is None or plugin.info.version != run.detector.version) and _registry_refresh():
@@ -327,13 +327,13 @@ def detection_item_process(*, item_id: int, run_ids: Iterable[int]) -> ItemOutco
                 f"then run manage.py detect {item.case.number} --detector {run.detector.name} again",
             )
             continue
-        runnable.append(run)
+        runnable.append((run, plugin))
     if runnable:
         subject = Subject.for_item(item)
         if media_type_of(item.mime or "") == "image":
-            _image_runs(subject, runnable, installed, outcome)
+            _image_runs(subject, [run for run, _ in runnable], installed, outcome)
         else:
-            _runs_one_by_one(item, subject, runnable, installed, outcome)
+            _runs_one_by_one(item, subject, runnable, outcome)
     outcome.runs = list(DetectionRun.objects.filter(pk__in=[r.pk for r in runs]).order_by("pk"))
     for job_id in {run.job_id for run in runs if run.job_id is not None}:
         scan_job_refresh(job_id=job_id)
@@ -374,20 +374,17 @@ def _image_runs(
 def _runs_one_by_one(
     item: EvidenceItem,
     subject: Subject,
-    runnable: list[DetectionRun],
-    installed: dict[str, DetectorPlugin],
+    runnable: list[tuple[DetectionRun, DetectorPlugin]],
     outcome: ItemOutcome,
 ) -> None:
     """Other media's runs, each recorded as it finishes (``detection_run``)."""
-    for index, run in enumerate(runnable):
+    for index, (run, plugin) in enumerate(runnable):
         actor = run.job.requested_by if run.job is not None else None
         try:
-            detection_run(
-                item=item, detector=installed[run.detector.name], job=run.job, subject=subject, actor=actor
-            )
+            detection_run(item=item, detector=plugin, job=run.job, subject=subject, actor=actor)
         except SoftTimeLimitExceeded:
             outcome.timed_out = run.pk
-            outcome.not_reached = [later.pk for later in runnable[index + 1 :]]
+            outcome.not_reached = [later.pk for later, _ in runnable[index + 1 :]]
             break
         except Exception as exc:
             outcome.raised[run.pk] = describe(exc)
