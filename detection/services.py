@@ -97,15 +97,15 @@ def detection_run(
         message = undecodable_message(exc)
         # The ledger lock comes before the run's row lock: the one lock order (docs/ledger.md)
         with ledger_transaction():
-            if _fail(run, started, t0, message):
+            if _fail(run.pk, _ms_since(t0), message):
                 run.refresh_from_db()
                 custody_append_many([_failed_spec(run=run, item=item, actor=actor, message=message)])
         run.refresh_from_db()
         return run
     except Exception as exc:
-        _fail(run, started, t0, f"{type(exc).__name__}: {exc}")
+        _fail(run.pk, _ms_since(t0), f"{type(exc).__name__}: {exc}")
         raise
-    duration_ms = int((time.perf_counter() - t0) * 1000)
+    duration_ms = _ms_since(t0)
     with ledger_transaction():
         locked = DetectionRun.objects.select_for_update().get(pk=run.pk)
         if locked.status in FINISHED:  # another worker finished it meanwhile
@@ -209,7 +209,7 @@ def runs_analyse(
             findings=findings,
             error=error,
             started_at=started,
-            duration_ms=int((time.perf_counter() - t0) * 1000),
+            duration_ms=_ms_since(t0),
         )
 
 
@@ -217,12 +217,7 @@ def runs_mark_raised(*, results: Iterable[RunResult]) -> None:
     """Runs whose detector raised end ``failed`` with the error, unless another worker finished them
     meanwhile; the caller retries them (``detect_item_task``) or gives up on them."""
     for result in results:
-        DetectionRun.objects.filter(pk=result.run_id).exclude(status__in=FINISHED).update(
-            status=RunStatus.FAILED,
-            finished_at=timezone.now(),
-            duration_ms=result.duration_ms,
-            error=result.error[:2000],
-        )
+        _fail(result.run_id, result.duration_ms, result.error)
 
 
 def detection_results_store(
@@ -339,18 +334,22 @@ def _failed_spec(*, run: DetectionRun, item: EvidenceItem, actor: User | None, m
     )
 
 
-def _fail(run: DetectionRun, started: Any, t0: float, message: str) -> bool:
+def _fail(run_id: int, duration_ms: int, message: str) -> bool:
     """Mark the run failed unless another worker finished it meanwhile; True when it was marked."""
     return bool(
-        DetectionRun.objects.filter(pk=run.pk)
+        DetectionRun.objects.filter(pk=run_id)
         .exclude(status__in=FINISHED)
         .update(
             status=RunStatus.FAILED,
             finished_at=timezone.now(),
-            duration_ms=int((time.perf_counter() - t0) * 1000),
+            duration_ms=duration_ms,
             error=message[:2000],
         )
     )
+
+
+def _ms_since(t0: float) -> int:
+    return int((time.perf_counter() - t0) * 1000)
 
 
 def detection_run_give_up(*, run: DetectionRun, message: str, actor: User | None) -> None:
